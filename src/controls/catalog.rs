@@ -1,0 +1,165 @@
+//! The controls catalog as data: what each control checks, which Annex 11 clauses it serves,
+//! its Security Hub and AWS Config counterparts, why it matters and how to remediate.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Control {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub service: &'static str,
+    /// EU GMP Annex 11 clauses (and 21 CFR Part 11 sections) the control provides evidence for.
+    pub clauses: &'static [&'static str],
+    /// Equivalent checks elsewhere: Security Hub control ids and AWS Config managed rules.
+    pub cross_references: &'static [&'static str],
+    /// True when the result is given twice: the lenient Security Hub and strict AWS Config view.
+    pub two_views: bool,
+    pub rationale: &'static str,
+    pub remediation: &'static str,
+}
+
+pub const APIGW_CACHE_ENCRYPTION: &str = "apigw-cache-encryption";
+pub const APIGW_LOGGING: &str = "apigw-logging";
+pub const KMS_KEY_ROTATION: &str = "kms-key-rotation";
+pub const CLOUDTRAIL_MULTI_REGION: &str = "cloudtrail-multi-region";
+pub const CLOUDTRAIL_ENCRYPTION: &str = "cloudtrail-encryption";
+pub const CLOUDTRAIL_LOG_VALIDATION: &str = "cloudtrail-log-validation";
+pub const CLOUDTRAIL_CONTINUITY: &str = "cloudtrail-continuity";
+pub const CHANGE_CONTROL: &str = "change-control";
+
+pub const CATALOG: &[Control] = &[
+    Control {
+        id: APIGW_CACHE_ENCRYPTION,
+        title: "API Gateway stage cache data is encrypted",
+        service: "apigateway",
+        clauses: &["Annex 11 §7.1 (data storage)", "Annex 11 §12 (security)", "21 CFR 11.10(c)"],
+        cross_references: &[
+            "Security Hub APIGateway.5",
+            "AWS Config api-gw-cache-enabled-and-encrypted",
+        ],
+        two_views: true,
+        rationale: "Cached API responses are copies of GxP records held outside the system of record. \
+            Annex 11 §7.1 requires data to be secured against damage and unauthorised access; an \
+            unencrypted response cache stores record content in clear. Security Hub fails only methods \
+            that cache without encryption; AWS Config also fails stages without an active, fully \
+            encrypted cache. Both readings are reported so QA can state which one the validation plan uses.",
+        remediation: "Encrypt the cache for every method, stage-wide and in each per-method override:\n\
+            aws apigateway update-stage --rest-api-id API_ID --stage-name STAGE --patch-operations \
+            op=replace,path=/*/*/caching/dataEncrypted,value=true\n\
+            For a per-method override (resource path '/' written as '~1'):\n\
+            aws apigateway update-stage --rest-api-id API_ID --stage-name STAGE --patch-operations \
+            op=replace,path=/~1orders~1{id}/GET/caching/dataEncrypted,value=true\n\
+            For the strict reading also enable the cluster and caching: \
+            op=replace,path=/cacheClusterEnabled,value=true op=replace,path=/*/*/caching/enabled,value=true",
+    },
+    Control {
+        id: APIGW_LOGGING,
+        title: "API Gateway stage execution or access logging is enabled",
+        service: "apigateway",
+        clauses: &["Annex 11 §9 (audit trails)", "Annex 11 §12.4 (security: record of access)"],
+        cross_references: &["Security Hub APIGateway.1", "AWS Config api-gw-execution-logging-enabled"],
+        two_views: false,
+        rationale: "Without execution or access logs there is no record of who called a GxP interface \
+            and what happened. X-Ray tracing, WAF, client certificates and methods open without \
+            authorisation or API key are listed as context for the reviewer.",
+        remediation: "aws apigateway update-stage --rest-api-id API_ID --stage-name STAGE --patch-operations \
+            op=replace,path=/*/*/logging/loglevel,value=ERROR\n\
+            or configure access logging: op=replace,path=/accessLogSettings/destinationArn,value=LOG_GROUP_ARN",
+    },
+    Control {
+        id: KMS_KEY_ROTATION,
+        title: "KMS customer managed keys rotate within the policy period",
+        service: "kms",
+        clauses: &["Annex 11 §7.1 (data storage)", "Annex 11 §12 (security)"],
+        cross_references: &["Security Hub KMS.4", "AWS Config cmk-backing-key-rotation-enabled"],
+        two_views: false,
+        rationale: "Regular rotation limits the amount of GxP data protected by one key version. Only \
+            enabled symmetric encryption keys with AWS_KMS key material in the default key store can rotate \
+            automatically; other keys are listed as not applicable with the reason, never dropped.",
+        remediation: "aws kms enable-key-rotation --key-id KEY_ID --rotation-period-in-days 365\n\
+            (the period must not exceed the policy's max_rotation_days)",
+    },
+    Control {
+        id: CLOUDTRAIL_MULTI_REGION,
+        title: "A multi-region CloudTrail trail logs read and write management events",
+        service: "cloudtrail",
+        clauses: &["Annex 11 §9 (audit trails)", "21 CFR 11.10(e)"],
+        cross_references: &["Security Hub CloudTrail.1", "AWS Config multi-region-cloudtrail-enabled"],
+        two_views: false,
+        rationale: "The trail is the audit trail of every configuration change to the system's AWS \
+            resources. It must cover all regions, record both read and write management events and be \
+            logging. A trail that excludes kms.amazonaws.com events misses key changes.",
+        remediation: "aws cloudtrail update-trail --name TRAIL --is-multi-region-trail\n\
+            aws cloudtrail put-event-selectors --trail-name TRAIL --event-selectors \
+            '[{\"ReadWriteType\":\"All\",\"IncludeManagementEvents\":true}]'\n\
+            aws cloudtrail start-logging --name TRAIL",
+    },
+    Control {
+        id: CLOUDTRAIL_ENCRYPTION,
+        title: "CloudTrail log files are encrypted with KMS",
+        service: "cloudtrail",
+        clauses: &["Annex 11 §7.1 (data storage)", "Annex 11 §9 (audit trails)"],
+        cross_references: &["Security Hub CloudTrail.2", "AWS Config cloud-trail-encryption-enabled"],
+        two_views: false,
+        rationale: "Audit trail records must be protected against unauthorised access.",
+        remediation: "aws cloudtrail update-trail --name TRAIL --kms-key-id KEY_ARN",
+    },
+    Control {
+        id: CLOUDTRAIL_LOG_VALIDATION,
+        title: "CloudTrail log file validation is enabled",
+        service: "cloudtrail",
+        clauses: &["Annex 11 §9 (audit trails)", "21 CFR 11.10(e)"],
+        cross_references: &["Security Hub CloudTrail.4", "AWS Config cloud-trail-log-file-validation-enabled"],
+        two_views: false,
+        rationale: "Digest files make any later change or deletion of a log file detectable, which is \
+            what makes the trail trustworthy as an audit trail.",
+        remediation: "aws cloudtrail update-trail --name TRAIL --enable-log-file-validation",
+    },
+    Control {
+        id: CLOUDTRAIL_CONTINUITY,
+        title: "CloudTrail logging was continuous during the period",
+        service: "cloudtrail",
+        clauses: &["Annex 11 §9 (audit trails)"],
+        cross_references: &["StopLogging / DeleteTrail events of the period"],
+        two_views: false,
+        rationale: "Changes made while a trail was stopped are not in the audit trail. Each logging gap \
+            is reported with its start, end and the people who stopped and restarted logging.",
+        remediation: "Restrict cloudtrail:StopLogging and cloudtrail:DeleteTrail (e.g. an SCP), document \
+            each gap in a deviation and review the changes made during it from other sources.",
+    },
+    Control {
+        id: CHANGE_CONTROL,
+        title: "Security-weakening changes are under documented change control",
+        service: "apigateway, kms, cloudtrail",
+        clauses: &["Annex 11 §10 (change and configuration management)", "Annex 11 §9 (audit trails)"],
+        cross_references: &["CloudTrail management events of the period"],
+        two_views: false,
+        rationale: "Every change that weakens encryption, key rotation or the audit trail is listed as a \
+            finding. Each must be traceable to an approved change record; failed attempts are listed in \
+            the change register but change nothing.",
+        remediation: "Link each weakening change to its change record (or raise a deviation) and restore \
+            the setting if the change was not approved.",
+    },
+];
+
+pub fn find(id: &str) -> Option<&'static Control> {
+    CATALOG.iter().find(|control| control.id == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_every_control_is_documented() {
+        let mut ids: Vec<&str> = CATALOG.iter().map(|c| c.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), CATALOG.len());
+        for control in CATALOG {
+            assert!(!control.clauses.is_empty(), "{}", control.id);
+            assert!(control.clauses.iter().any(|c| c.starts_with("Annex 11")), "{}", control.id);
+            assert!(!control.rationale.is_empty() && !control.remediation.is_empty());
+        }
+    }
+}

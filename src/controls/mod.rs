@@ -1,0 +1,342 @@
+//! Evaluation: turns an evidence snapshot into control results. Everything here is a pure
+//! function of the snapshot, so an auditor re-running it years later gets the same answer.
+//! Non-compliance is data (a `FAIL` row), never an `Err`.
+
+pub mod apigateway;
+pub mod catalog;
+pub mod changes;
+pub mod cloudtrail;
+pub mod kms;
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::evidence::{EvidenceGap, EvidenceSnapshot, RegionEvidence};
+
+pub use catalog::{CATALOG, Control};
+pub use changes::{ChangeClass, ChangeRow};
+
+/// The outcome of one control for one resource (or one scope).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    Pass,
+    Fail,
+    NotApplicable,
+    /// Evaluated, nothing in scope.
+    NoResources,
+    /// The evidence could not be collected, so the control could not be evaluated.
+    EvidenceGap,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Pass,
+        Status::Fail,
+        Status::NotApplicable,
+        Status::NoResources,
+        Status::EvidenceGap,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "PASS",
+            Status::Fail => "FAIL",
+            Status::NotApplicable => "NOT_APPLICABLE",
+            Status::NoResources => "NO_RESOURCES",
+            Status::EvidenceGap => "EVIDENCE_GAP",
+        }
+    }
+}
+
+/// Which reading of a control a result belongs to, where a control has two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum View {
+    /// Security Hub's lenient reading.
+    SecurityHub,
+    /// AWS Config's strict reading.
+    AwsConfig,
+}
+
+impl View {
+    pub const BOTH: [View; 2] = [View::SecurityHub, View::AwsConfig];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            View::SecurityHub => "security_hub",
+            View::AwsConfig => "aws_config",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            View::SecurityHub => "Security Hub (lenient)",
+            View::AwsConfig => "AWS Config (strict)",
+        }
+    }
+}
+
+/// The overall verdict of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Verdict {
+    /// No FAIL and no evidence gap.
+    Compliant,
+    /// At least one FAIL.
+    NonCompliant,
+    /// No FAIL, but evidence is missing.
+    Incomplete,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Compliant => "COMPLIANT",
+            Verdict::NonCompliant => "NON_COMPLIANT",
+            Verdict::Incomplete => "INCOMPLETE",
+        }
+    }
+}
+
+/// The region value of results that cover a whole account.
+pub const ALL_REGIONS: &str = "all";
+
+/// One control result row.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Finding {
+    pub control_id: String,
+    pub account_id: String,
+    pub region: String,
+    pub resource: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view: Option<View>,
+    pub status: Status,
+    pub reason: String,
+}
+
+/// Everything the evaluation produced; the report model is built from this.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    pub findings: Vec<Finding>,
+    pub methods: Vec<apigateway::MethodRow>,
+    pub stages: Vec<apigateway::StageRow>,
+    pub keys: Vec<kms::KeyRow>,
+    pub trails: Vec<cloudtrail::TrailRow>,
+    pub logging_gaps: Vec<cloudtrail::LoggingGap>,
+    pub changes: Vec<ChangeRow>,
+    pub evidence_gaps: Vec<EvidenceGap>,
+}
+
+impl Evaluation {
+    pub fn verdict(&self) -> Verdict {
+        if self.findings.iter().any(|f| f.status == Status::Fail) {
+            Verdict::NonCompliant
+        } else if !self.evidence_gaps.is_empty()
+            || self.findings.iter().any(|f| f.status == Status::EvidenceGap)
+        {
+            Verdict::Incomplete
+        } else {
+            Verdict::Compliant
+        }
+    }
+}
+
+/// The account and region being evaluated, with the evidence gaps recorded for it.
+pub struct RegionScope<'a> {
+    pub account_id: &'a str,
+    pub region: &'a str,
+    gaps: Vec<&'a EvidenceGap>,
+}
+
+impl<'a> RegionScope<'a> {
+    pub fn new(account_id: &'a str, region: &'a str, all_gaps: &'a [EvidenceGap]) -> Self {
+        let gaps = all_gaps
+            .iter()
+            .filter(|gap| {
+                gap.account_id == account_id
+                    && gap.region.as_deref().is_none_or(|r| r == region)
+            })
+            .collect();
+        Self {
+            account_id,
+            region,
+            gaps,
+        }
+    }
+
+    /// Gaps of `service` that are not about one resource: whole lists are missing.
+    pub fn service_gaps(&self, service: &str) -> Vec<&'a EvidenceGap> {
+        self.gaps
+            .iter()
+            .copied()
+            .filter(|gap| gap.resource.is_none() && (gap.service == service || gap.service == "sts"))
+            .collect()
+    }
+
+    /// Gaps of `service` about `resource` (matched by id or ARN suffix).
+    pub fn resource_gaps(&self, service: &str, resource_ids: &[&str]) -> Vec<&'a EvidenceGap> {
+        self.gaps
+            .iter()
+            .copied()
+            .filter(|gap| {
+                gap.service == service
+                    && gap.resource.as_deref().is_some_and(|r| {
+                        resource_ids.iter().any(|id| !id.is_empty() && (r == *id || r.ends_with(&format!("/{id}"))))
+                    })
+            })
+            .collect()
+    }
+
+    pub fn finding(
+        &self,
+        control_id: &str,
+        resource: impl Into<String>,
+        view: Option<View>,
+        status: Status,
+        reason: impl Into<String>,
+    ) -> Finding {
+        Finding {
+            control_id: control_id.to_string(),
+            account_id: self.account_id.to_string(),
+            region: self.region.to_string(),
+            resource: resource.into(),
+            view,
+            status,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// "kms:ListKeys failed with AccessDenied: …; …"
+pub fn describe_gaps(gaps: &[&EvidenceGap]) -> String {
+    gaps.iter()
+        .map(|gap| {
+            let mut text = format!("{}:{} failed with {}", gap.service, gap.api, gap.error_code);
+            if !gap.message.is_empty() {
+                text.push_str(": ");
+                text.push_str(&gap.message);
+            }
+            text
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Reason text when a service's evidence is absent from the snapshot.
+pub fn missing_evidence_reason(service: &str, gaps: &[&EvidenceGap]) -> String {
+    if gaps.is_empty() {
+        format!("no {service} evidence was collected for this account and region")
+    } else {
+        format!("{service} evidence could not be collected: {}", describe_gaps(gaps))
+    }
+}
+
+/// Evaluates every control of the catalog on the snapshot.
+pub fn evaluate(snapshot: &EvidenceSnapshot) -> Evaluation {
+    let mut evaluation = Evaluation::default();
+    let accounts: BTreeSet<&str> = snapshot.scope.accounts.iter().map(String::as_str).collect();
+    let regions: BTreeSet<&str> = snapshot.scope.regions.iter().map(String::as_str).collect();
+    for account_id in &accounts {
+        let account = snapshot
+            .accounts
+            .iter()
+            .find(|a| a.account_id == *account_id);
+        let mut account_regions: Vec<(RegionScope, Option<&RegionEvidence>)> = Vec::new();
+        for region in &regions {
+            let scope = RegionScope::new(account_id, region, &snapshot.gaps);
+            let evidence = account.and_then(|a| a.regions.iter().find(|r| r.region == *region));
+            apigateway::evaluate_region(
+                &scope,
+                evidence.and_then(|r| r.apigateway.as_ref()),
+                &mut evaluation,
+            );
+            kms::evaluate_region(
+                &scope,
+                evidence.and_then(|r| r.kms.as_ref()),
+                &snapshot.period,
+                &snapshot.policy,
+                &mut evaluation,
+            );
+            changes::evaluate_region(
+                &scope,
+                evidence.and_then(|r| r.cloudtrail.as_ref()),
+                &snapshot.policy,
+                &mut evaluation,
+            );
+            account_regions.push((scope, evidence));
+        }
+        cloudtrail::evaluate_account(
+            account_id,
+            &account_regions,
+            &snapshot.period,
+            &snapshot.gaps,
+            &mut evaluation,
+        );
+    }
+    ensure_every_control_reported(&accounts, &mut evaluation);
+    evaluation.evidence_gaps = snapshot.gaps.clone();
+    sort_for_reporting(&mut evaluation);
+    evaluation
+}
+
+/// A silently missing control is the second-worst thing this product can do: if an
+/// evaluator produced nothing for an account, say so explicitly.
+fn ensure_every_control_reported(accounts: &BTreeSet<&str>, evaluation: &mut Evaluation) {
+    for control in CATALOG {
+        for account_id in accounts {
+            let reported = evaluation
+                .findings
+                .iter()
+                .any(|f| f.control_id == control.id && f.account_id == *account_id);
+            if !reported {
+                evaluation.findings.push(Finding {
+                    control_id: control.id.to_string(),
+                    account_id: account_id.to_string(),
+                    region: ALL_REGIONS.to_string(),
+                    resource: "(account)".to_string(),
+                    view: None,
+                    status: Status::EvidenceGap,
+                    reason: "no result could be produced for this control".to_string(),
+                });
+            }
+        }
+    }
+    if accounts.is_empty() {
+        for control in CATALOG {
+            evaluation.findings.push(Finding {
+                control_id: control.id.to_string(),
+                account_id: String::new(),
+                region: String::new(),
+                resource: "(scope)".to_string(),
+                view: None,
+                status: Status::NoResources,
+                reason: "the snapshot's scope lists no accounts".to_string(),
+            });
+        }
+    }
+}
+
+fn catalog_position(control_id: &str) -> usize {
+    CATALOG
+        .iter()
+        .position(|c| c.id == control_id)
+        .unwrap_or(CATALOG.len())
+}
+
+/// Determinism: every list that reaches a report has one fixed order.
+fn sort_for_reporting(evaluation: &mut Evaluation) {
+    evaluation.findings.sort_by(|a, b| {
+        (catalog_position(&a.control_id), &a.account_id, &a.region, &a.resource, a.view, &a.reason)
+            .cmp(&(catalog_position(&b.control_id), &b.account_id, &b.region, &b.resource, b.view, &b.reason))
+    });
+    evaluation.findings.dedup();
+    evaluation.methods.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    evaluation.stages.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    evaluation.keys.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    evaluation.trails.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    evaluation.logging_gaps.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    evaluation.changes.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    evaluation.evidence_gaps.sort();
+}

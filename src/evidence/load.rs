@@ -1,0 +1,501 @@
+//! Loading and validating a snapshot file. Validation collects every problem it can find
+//! (syntax, schema version, types, and consistency such as events outside the period) and
+//! reports each with file, line, column and field path, before anything is evaluated.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::json_position::{PathSegment, display_path, line_column, locate};
+use super::model::*;
+
+/// A snapshot together with the exact bytes it was read from (hashed and archived as is).
+#[derive(Debug, Clone)]
+pub struct LoadedEvidence {
+    pub snapshot: EvidenceSnapshot,
+    pub bytes: Vec<u8>,
+    /// Lowercase hex SHA-256 of `bytes`.
+    pub sha256: String,
+}
+
+/// One thing wrong with a snapshot document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EvidenceError {
+    #[error("cannot read evidence file {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}", render_problems(file, problems))]
+    Invalid { file: String, problems: Vec<Problem> },
+}
+
+fn render_problems(file: &str, problems: &[Problem]) -> String {
+    let mut out = format!(
+        "evidence file {file} is not a valid snapshot ({} problem{}):",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    );
+    for problem in problems {
+        out.push_str(&format!("\n  {problem_in_file}", problem_in_file = InFile(file, problem)));
+    }
+    out
+}
+
+struct InFile<'a>(&'a str, &'a Problem);
+
+impl fmt::Display for InFile<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (file, p) = (self.0, self.1);
+        write!(f, "{file}:{}:{}: {}: {}", p.line, p.column, p.path, p.message)
+    }
+}
+
+pub fn load_file(path: &Path) -> Result<LoadedEvidence, EvidenceError> {
+    let bytes = std::fs::read(path).map_err(|source| EvidenceError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    load_bytes(&path.display().to_string(), bytes)
+}
+
+/// Parses and validates `bytes`; `file` names the source in messages.
+pub fn load_bytes(file: &str, bytes: Vec<u8>) -> Result<LoadedEvidence, EvidenceError> {
+    let invalid = |problems| EvidenceError::Invalid {
+        file: file.to_string(),
+        problems,
+    };
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(text) => text,
+        Err(err) => {
+            let (line, column) =
+                line_column(&String::from_utf8_lossy(&bytes), err.valid_up_to());
+            return Err(invalid(vec![Problem {
+                path: "(document)".into(),
+                line,
+                column,
+                message: "the file is not UTF-8 text".into(),
+            }]));
+        }
+    };
+    let snapshot = parse_and_validate(text).map_err(invalid)?;
+    let sha256 = sha256_hex(&bytes);
+    Ok(LoadedEvidence {
+        snapshot,
+        bytes,
+        sha256,
+    })
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn parse_and_validate(text: &str) -> Result<EvidenceSnapshot, Vec<Problem>> {
+    let document: Value = serde_json::from_str(text).map_err(|err| {
+        vec![Problem {
+            path: "(document)".into(),
+            line: err.line(),
+            column: err.column(),
+            message: format!("not valid JSON: {}", strip_position(&err.to_string())),
+        }]
+    })?;
+    let mut problems = Problems::new(text);
+    check_schema_version(&document, &mut problems);
+    if !problems.list.is_empty() {
+        return Err(problems.list);
+    }
+    let snapshot = match serde_path_to_error::deserialize::<_, EvidenceSnapshot>(&document) {
+        Ok(snapshot) => snapshot,
+        Err(_) => {
+            collect_type_problems(&document, &mut problems);
+            return Err(problems.list);
+        }
+    };
+    check_consistency(&snapshot, &mut problems);
+    if problems.list.is_empty() {
+        Ok(snapshot)
+    } else {
+        Err(problems.list)
+    }
+}
+
+fn strip_position(message: &str) -> &str {
+    message.split(" at line ").next().unwrap_or(message)
+}
+
+struct Problems<'a> {
+    text: &'a str,
+    list: Vec<Problem>,
+}
+
+impl<'a> Problems<'a> {
+    fn new(text: &'a str) -> Self {
+        Self {
+            text,
+            list: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, path: &[PathSegment], message: impl Into<String>) {
+        let (line, column) = locate(self.text, path);
+        self.list.push(Problem {
+            path: display_path(path),
+            line,
+            column,
+            message: message.into(),
+        });
+    }
+}
+
+fn key(name: &str) -> PathSegment {
+    PathSegment::Key(name.to_string())
+}
+
+fn join(base: &[PathSegment], more: &[PathSegment]) -> Vec<PathSegment> {
+    base.iter().chain(more).cloned().collect()
+}
+
+fn check_schema_version(document: &Value, problems: &mut Problems) {
+    let path = [key("schema_version")];
+    match document.get("schema_version") {
+        None if !document.is_object() => {
+            problems.add(&[], "the document must be a JSON object (an evidence snapshot)")
+        }
+        None => problems.add(
+            &[],
+            format!("missing field `schema_version` (this tool reads schema_version {SCHEMA_VERSION})"),
+        ),
+        Some(Value::Number(n)) if n.as_u64() == Some(u64::from(SCHEMA_VERSION)) => {}
+        Some(other) => problems.add(
+            &path,
+            format!(
+                "unsupported schema_version {other}: this tool (gxp-evidence {}) reads schema_version {SCHEMA_VERSION}",
+                env!("CARGO_PKG_VERSION")
+            ),
+        ),
+    }
+}
+
+/// Deserializes `value` as `T` and records the first type problem inside it, if any.
+fn check_part<T: DeserializeOwned>(value: &Value, base: &[PathSegment], problems: &mut Problems) {
+    if let Err(err) = serde_path_to_error::deserialize::<_, T>(value) {
+        let mut path = base.to_vec();
+        for segment in err.path().iter() {
+            match segment {
+                serde_path_to_error::Segment::Seq { index } => path.push(PathSegment::Index(*index)),
+                serde_path_to_error::Segment::Map { key } => path.push(PathSegment::Key(key.clone())),
+                serde_path_to_error::Segment::Enum { variant } => {
+                    path.push(PathSegment::Key(variant.clone()))
+                }
+                serde_path_to_error::Segment::Unknown => {}
+            }
+        }
+        problems.add(&path, err.into_inner().to_string());
+    }
+}
+
+/// Replaces the array at `field` with an empty one so the rest of `value` can be checked alone.
+fn without(value: &Value, fields: &[&str]) -> Value {
+    let mut copy = value.clone();
+    if let Some(object) = copy.as_object_mut() {
+        for field in fields {
+            if object.get(*field).is_some_and(Value::is_array) {
+                object.insert((*field).to_string(), Value::Array(Vec::new()));
+            }
+        }
+    }
+    copy
+}
+
+fn elements<'v>(value: &'v Value, field: &str) -> impl Iterator<Item = (usize, &'v Value)> {
+    value
+        .get(field)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+}
+
+/// Serde stops at the first error; checking each collection element on its own finds every
+/// broken element in one run, so a user fixes a file in one pass.
+fn collect_type_problems(document: &Value, problems: &mut Problems) {
+    check_part::<EvidenceSnapshot>(&without(document, &["accounts", "gaps"]), &[], problems);
+    for (i, gap) in elements(document, "gaps") {
+        check_part::<EvidenceGap>(gap, &[key("gaps"), PathSegment::Index(i)], problems);
+    }
+    for (a, account) in elements(document, "accounts") {
+        let account_path = [key("accounts"), PathSegment::Index(a)];
+        check_part::<AccountEvidence>(&without(account, &["regions"]), &account_path, problems);
+        for (r, region) in elements(account, "regions") {
+            let region_path = join(&account_path, &[key("regions"), PathSegment::Index(r)]);
+            check_region_parts(region, &region_path, problems);
+        }
+    }
+    if problems.list.is_empty() {
+        problems.add(&[], "the document does not match the evidence snapshot schema");
+    }
+}
+
+fn check_region_parts(region: &Value, region_path: &[PathSegment], problems: &mut Problems) {
+    let mut shell = region.clone();
+    if let Some(object) = shell.as_object_mut() {
+        for (service, list) in [
+            ("apigateway", "rest_apis"),
+            ("kms", "keys"),
+            ("cloudtrail", "trails"),
+            ("cloudtrail", "events"),
+        ] {
+            if let Some(part) = object.get_mut(service) {
+                *part = without(part, &[list]);
+            }
+        }
+    }
+    check_part::<RegionEvidence>(&shell, region_path, problems);
+    let parts: [(&str, &str, fn(&Value, &[PathSegment], &mut Problems)); 4] = [
+        ("apigateway", "rest_apis", check_part::<RestApiEvidence>),
+        ("kms", "keys", check_part::<KmsKeyEvidence>),
+        ("cloudtrail", "trails", check_part::<TrailEvidence>),
+        ("cloudtrail", "events", check_part::<LookupEvent>),
+    ];
+    for (service, list, check) in parts {
+        let Some(service_value) = region.get(service) else {
+            continue;
+        };
+        for (i, element) in elements(service_value, list) {
+            let path = join(region_path, &[key(service), key(list), PathSegment::Index(i)]);
+            check(element, &path, problems);
+        }
+    }
+}
+
+fn check_consistency(snapshot: &EvidenceSnapshot, problems: &mut Problems) {
+    let period = snapshot.period;
+    if period.start >= period.end {
+        problems.add(
+            &[key("period")],
+            format!(
+                "period start {} is not before its end {}",
+                period.start, period.end
+            ),
+        );
+    }
+    if snapshot.system_name.trim().is_empty() {
+        problems.add(&[key("system_name")], "system_name must not be empty");
+    }
+    for (i, account) in snapshot.scope.accounts.iter().enumerate() {
+        if !is_account_id(account) {
+            problems.add(
+                &[key("scope"), key("accounts"), PathSegment::Index(i)],
+                format!("`{account}` is not a 12-digit AWS account id"),
+            );
+        }
+    }
+    for (i, region) in snapshot.scope.regions.iter().enumerate() {
+        if !is_region_name(region) {
+            problems.add(
+                &[key("scope"), key("regions"), PathSegment::Index(i)],
+                format!("`{region}` is not an AWS region name"),
+            );
+        }
+    }
+    let mut seen_accounts = BTreeSet::new();
+    for (a, account) in snapshot.accounts.iter().enumerate() {
+        let account_path = [key("accounts"), PathSegment::Index(a)];
+        if !snapshot.scope.accounts.contains(&account.account_id) {
+            problems.add(
+                &join(&account_path, &[key("account_id")]),
+                format!("account {} is not listed in scope.accounts", account.account_id),
+            );
+        }
+        if !seen_accounts.insert(account.account_id.as_str()) {
+            problems.add(
+                &join(&account_path, &[key("account_id")]),
+                format!("account {} appears more than once", account.account_id),
+            );
+        }
+        let mut seen_regions = BTreeSet::new();
+        for (r, region) in account.regions.iter().enumerate() {
+            let region_path = join(&account_path, &[key("regions"), PathSegment::Index(r)]);
+            if !snapshot.scope.regions.contains(&region.region) {
+                problems.add(
+                    &join(&region_path, &[key("region")]),
+                    format!("region {} is not listed in scope.regions", region.region),
+                );
+            }
+            if !seen_regions.insert(region.region.as_str()) {
+                problems.add(
+                    &join(&region_path, &[key("region")]),
+                    format!("region {} appears more than once in account {}", region.region, account.account_id),
+                );
+            }
+            if let Some(cloudtrail) = &region.cloudtrail {
+                check_events(cloudtrail, &period, &region_path, problems);
+            }
+        }
+    }
+    for (i, gap) in snapshot.gaps.iter().enumerate() {
+        if !snapshot.scope.accounts.contains(&gap.account_id) {
+            problems.add(
+                &[key("gaps"), PathSegment::Index(i), key("account_id")],
+                format!("gap for account {} which is not in scope.accounts", gap.account_id),
+            );
+        }
+    }
+}
+
+fn check_events(
+    cloudtrail: &CloudTrailEvidence,
+    period: &Period,
+    region_path: &[PathSegment],
+    problems: &mut Problems,
+) {
+    let mut seen_ids = BTreeSet::new();
+    for (e, event) in cloudtrail.events.iter().enumerate() {
+        let event_path = join(
+            region_path,
+            &[key("cloudtrail"), key("events"), PathSegment::Index(e)],
+        );
+        if !period.contains(event.event_time) {
+            problems.add(
+                &join(&event_path, &[key("EventTime")]),
+                format!(
+                    "event {} at {} is outside the period {}..{}",
+                    event.event_id, event.event_time, period.start, period.end
+                ),
+            );
+        }
+        if !seen_ids.insert(event.event_id.as_str()) {
+            problems.add(
+                &join(&event_path, &[key("EventId")]),
+                format!("event {} appears more than once", event.event_id),
+            );
+        }
+        match serde_json::from_str::<Value>(&event.cloud_trail_event) {
+            Ok(Value::Object(_)) => {}
+            Ok(_) => problems.add(
+                &join(&event_path, &[key("CloudTrailEvent")]),
+                "CloudTrailEvent must hold a JSON object (the CloudTrail record)",
+            ),
+            Err(err) => problems.add(
+                &join(&event_path, &[key("CloudTrailEvent")]),
+                format!("CloudTrailEvent is not valid JSON: {err}"),
+            ),
+        }
+    }
+}
+
+fn is_account_id(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `eu-central-1`, `us-gov-west-1`, `ap-southeast-5`, `cn-north-1`.
+fn is_region_name(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    parts.len() >= 3
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].parse::<u8>().is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"{
+  "schema_version": 1,
+  "tool": {"name": "gxp-evidence", "version": "0.1.0"},
+  "system_name": "LIMS",
+  "collected_at": "2026-11-01T06:00:00Z",
+  "period": {"start": "2026-10-01T00:00:00Z", "end": "2026-11-01T00:00:00Z"},
+  "scope": {"accounts": ["111111111111"], "regions": ["eu-central-1"]},
+  "accounts": [],
+  "future_field": {"kept": true}
+}"#;
+
+    fn problems_of(text: &str) -> Vec<Problem> {
+        match load_bytes("t.json", text.as_bytes().to_vec()) {
+            Err(EvidenceError::Invalid { problems, .. }) => problems,
+            other => panic!("expected problems, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn minimal_snapshot_loads_and_keeps_unknown_fields() {
+        let loaded = load_bytes("t.json", MINIMAL.as_bytes().to_vec()).unwrap();
+        let again = serde_json::to_value(&loaded.snapshot).unwrap();
+        assert_eq!(again["future_field"]["kept"], Value::Bool(true));
+        assert_eq!(loaded.sha256.len(), 64);
+    }
+
+    #[test]
+    fn syntax_error_names_line_and_column() {
+        let problems = problems_of("{\n  \"schema_version\": 1,\n  \"tool\": }");
+        assert_eq!(problems.len(), 1);
+        assert_eq!((problems[0].line, problems[0].column), (3, 11));
+        assert!(problems[0].message.starts_with("not valid JSON"));
+    }
+
+    #[test]
+    fn wrong_schema_version_is_one_clear_problem() {
+        let problems = problems_of(&MINIMAL.replace("\"schema_version\": 1", "\"schema_version\": 2"));
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].path, "schema_version");
+        assert_eq!(problems[0].line, 2);
+        assert!(problems[0].message.contains("unsupported schema_version 2"));
+    }
+
+    #[test]
+    fn every_type_problem_is_reported_with_its_path() {
+        let text = MINIMAL
+            .replace("\"system_name\": \"LIMS\"", "\"system_name\": 7")
+            .replace(
+                "\"accounts\": []",
+                r#""accounts": [{"account_id": "111111111111", "regions": [{"region": "eu-central-1",
+                    "kms": {"keys": [{"metadata": {"KeyId": 5}}, {"metadata": {"KeyId": "k", "Enabled": "yes"}}]}}]}]"#,
+            );
+        let problems = problems_of(&text);
+        let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "system_name",
+                "accounts[0].regions[0].kms.keys[0].metadata.KeyId",
+                "accounts[0].regions[0].kms.keys[1].metadata.Enabled"
+            ]
+        );
+        assert_eq!(problems[0].line, 4);
+    }
+
+    #[test]
+    fn consistency_problems_are_all_collected() {
+        let text = MINIMAL
+            .replace("\"2026-11-01T00:00:00Z\"}", "\"2026-09-01T00:00:00Z\"}")
+            .replace("[\"111111111111\"]", "[\"1111\"]");
+        let problems = problems_of(&text);
+        let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(paths, ["period", "scope.accounts[0]"]);
+    }
+
+    #[test]
+    fn region_names() {
+        assert!(is_region_name("eu-central-1"));
+        assert!(is_region_name("us-gov-west-1"));
+        assert!(!is_region_name("europe"));
+        assert!(!is_region_name("eu-central-x"));
+    }
+}

@@ -1,0 +1,554 @@
+//! The evidence snapshot: one schema-versioned JSON document holding everything collected for
+//! a reporting period. Field names inside the AWS objects follow the AWS API shapes (camelCase
+//! for API Gateway, PascalCase for KMS and CloudTrail); unknown fields are kept in `extra` so a
+//! snapshot survives a load/save round trip unchanged.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::timestamp::Timestamp;
+
+/// The snapshot format this build reads and writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Fields this version of the model does not know, kept verbatim.
+pub type Extra = BTreeMap<String, Value>;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceSnapshot {
+    pub schema_version: u32,
+    pub tool: ToolInfo,
+    /// The regulated system the evidence is about (shown on every report page).
+    pub system_name: String,
+    pub collected_at: Timestamp,
+    pub period: Period,
+    pub scope: Scope,
+    #[serde(default)]
+    pub policy: Policy,
+    pub accounts: Vec<AccountEvidence>,
+    /// Every call that could not be made. An empty list is a claim that nothing was missed.
+    #[serde(default)]
+    pub gaps: Vec<EvidenceGap>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolInfo {
+    pub name: String,
+    pub version: String,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// Half-open reporting period `[start, end)` in UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Period {
+    pub start: Timestamp,
+    pub end: Timestamp,
+}
+
+impl Period {
+    pub fn contains(&self, at: Timestamp) -> bool {
+        self.start <= at && at < self.end
+    }
+
+    /// `2026-10` for a calendar month, else `2026-10-03..2026-10-17`.
+    pub fn label(&self) -> String {
+        use chrono::{Datelike, Months, Timelike};
+        let start = self.start.0;
+        let is_month_start = start.day() == 1
+            && start.hour() == 0
+            && start.minute() == 0
+            && start.second() == 0
+            && start.nanosecond() == 0;
+        if is_month_start && start.checked_add_months(Months::new(1)) == Some(self.end.0) {
+            return start.format("%Y-%m").to_string();
+        }
+        format!(
+            "{}..{}",
+            self.start.0.format("%Y-%m-%dT%H:%M:%SZ"),
+            self.end.0.format("%Y-%m-%dT%H:%M:%SZ")
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scope {
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// Policy values the evaluation depends on; recorded in the snapshot so that re-evaluation
+/// years later gives the same result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Policy {
+    #[serde(default = "Policy::default_max_rotation_days")]
+    pub max_rotation_days: u32,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl Policy {
+    pub const DEFAULT_MAX_ROTATION_DAYS: u32 = 365;
+    fn default_max_rotation_days() -> u32 {
+        Self::DEFAULT_MAX_ROTATION_DAYS
+    }
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            max_rotation_days: Self::DEFAULT_MAX_ROTATION_DAYS,
+            extra: Extra::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountEvidence {
+    pub account_id: String,
+    /// STS GetCallerIdentity: who collected the evidence.
+    #[serde(default)]
+    pub caller_identity: Option<CallerIdentity>,
+    pub regions: Vec<RegionEvidence>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CallerIdentity {
+    pub user_id: Option<String>,
+    pub account: Option<String>,
+    pub arn: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// What was collected in one account and region. A service that is `None` was not collected
+/// at all; the evaluation reports it as an evidence gap.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegionEvidence {
+    pub region: String,
+    #[serde(default)]
+    pub apigateway: Option<ApiGatewayEvidence>,
+    #[serde(default)]
+    pub kms: Option<KmsEvidence>,
+    #[serde(default)]
+    pub cloudtrail: Option<CloudTrailEvidence>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+// ---------------------------------------------------------------------------------------------
+// API Gateway (REST APIs, v1). Shapes follow GetRestApis / GetStages / GetResources.
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiGatewayEvidence {
+    pub rest_apis: Vec<RestApiEvidence>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RestApiEvidence {
+    pub api: RestApi,
+    pub stages: Vec<Stage>,
+    /// GetResources with `embed=methods`. `None` means the resources could not be read, so
+    /// per-method evaluation is impossible for this API.
+    #[serde(default)]
+    pub resources: Option<Vec<ApiResource>>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RestApi {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub created_date: Option<Timestamp>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stage {
+    pub stage_name: String,
+    #[serde(default)]
+    pub deployment_id: Option<String>,
+    #[serde(default)]
+    pub cache_cluster_enabled: Option<bool>,
+    /// A string in the API (`"0.5"`); may be present while the cluster is disabled.
+    #[serde(default)]
+    pub cache_cluster_size: Option<String>,
+    #[serde(default)]
+    pub cache_cluster_status: Option<String>,
+    /// Keyed by `<resource path>/<HTTP method>`, paths escaped with `~1`, `*/*` stage-wide.
+    #[serde(default)]
+    pub method_settings: BTreeMap<String, MethodSetting>,
+    #[serde(default)]
+    pub tracing_enabled: Option<bool>,
+    #[serde(default)]
+    pub web_acl_arn: Option<String>,
+    #[serde(default)]
+    pub client_certificate_id: Option<String>,
+    #[serde(default)]
+    pub access_log_settings: Option<AccessLogSettings>,
+    #[serde(default)]
+    pub created_date: Option<Timestamp>,
+    #[serde(default)]
+    pub last_updated_date: Option<Timestamp>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MethodSetting {
+    #[serde(default)]
+    pub logging_level: Option<String>,
+    #[serde(default)]
+    pub data_trace_enabled: Option<bool>,
+    #[serde(default)]
+    pub metrics_enabled: Option<bool>,
+    #[serde(default)]
+    pub caching_enabled: Option<bool>,
+    #[serde(default)]
+    pub cache_data_encrypted: Option<bool>,
+    #[serde(default)]
+    pub cache_ttl_in_seconds: Option<i64>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessLogSettings {
+    #[serde(default)]
+    pub format: Option<String>,
+    #[serde(default)]
+    pub destination_arn: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiResource {
+    pub id: String,
+    pub path: String,
+    #[serde(default)]
+    pub parent_id: Option<String>,
+    #[serde(default)]
+    pub path_part: Option<String>,
+    #[serde(default)]
+    pub resource_methods: BTreeMap<String, ApiMethod>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiMethod {
+    #[serde(default)]
+    pub http_method: Option<String>,
+    #[serde(default)]
+    pub authorization_type: Option<String>,
+    #[serde(default)]
+    pub api_key_required: Option<bool>,
+    #[serde(default)]
+    pub authorizer_id: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+// ---------------------------------------------------------------------------------------------
+// KMS. Shapes follow DescribeKey / ListAliases / GetKeyRotationStatus / ListKeyRotations.
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KmsEvidence {
+    pub keys: Vec<KmsKeyEvidence>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KmsKeyEvidence {
+    pub metadata: KeyMetadata,
+    #[serde(default)]
+    pub aliases: Vec<AliasEntry>,
+    /// GetKeyRotationStatus; `None` when the call was not made or failed.
+    #[serde(default)]
+    pub rotation_status: Option<KeyRotationStatus>,
+    /// Why GetKeyRotationStatus failed. `UnsupportedOperationException` and
+    /// `KMSInvalidStateException` are evidence that the key cannot rotate, not gaps.
+    #[serde(default)]
+    pub rotation_status_error: Option<ApiError>,
+    /// ListKeyRotations; `None` when not collected.
+    #[serde(default)]
+    pub rotations: Option<Vec<KeyRotation>>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyMetadata {
+    pub key_id: String,
+    #[serde(default, rename = "AWSAccountId")]
+    pub aws_account_id: Option<String>,
+    #[serde(default)]
+    pub arn: Option<String>,
+    #[serde(default)]
+    pub creation_date: Option<Timestamp>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub key_usage: Option<String>,
+    #[serde(default)]
+    pub key_state: Option<String>,
+    #[serde(default)]
+    pub deletion_date: Option<Timestamp>,
+    #[serde(default)]
+    pub origin: Option<String>,
+    #[serde(default)]
+    pub custom_key_store_id: Option<String>,
+    #[serde(default)]
+    pub key_manager: Option<String>,
+    #[serde(default)]
+    pub customer_master_key_spec: Option<String>,
+    #[serde(default)]
+    pub key_spec: Option<String>,
+    #[serde(default)]
+    pub multi_region: Option<bool>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AliasEntry {
+    pub alias_name: String,
+    #[serde(default)]
+    pub alias_arn: Option<String>,
+    #[serde(default)]
+    pub target_key_id: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyRotationStatus {
+    pub key_rotation_enabled: bool,
+    #[serde(default)]
+    pub rotation_period_in_days: Option<u32>,
+    #[serde(default)]
+    pub next_rotation_date: Option<Timestamp>,
+    #[serde(default)]
+    pub on_demand_rotation_start_date: Option<Timestamp>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyRotation {
+    pub rotation_date: Timestamp,
+    /// `AUTOMATIC` or `ON_DEMAND`.
+    #[serde(default)]
+    pub rotation_type: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// An AWS error response kept as evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub code: String,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// CloudTrail. Shapes follow DescribeTrails / GetTrailStatus / GetEventSelectors / LookupEvents.
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CloudTrailEvidence {
+    pub trails: Vec<TrailEvidence>,
+    /// Write management events of the period (LookupEvents shape, `CloudTrailEvent` kept raw).
+    pub events: Vec<LookupEvent>,
+    /// What was searched: one entry per LookupEvents query.
+    #[serde(default)]
+    pub lookup_queries: Vec<LookupQuery>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrailEvidence {
+    pub trail: Trail,
+    #[serde(default)]
+    pub status: Option<TrailStatus>,
+    #[serde(default)]
+    pub event_selectors: Option<EventSelectors>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Trail {
+    pub name: String,
+    #[serde(default, rename = "TrailARN")]
+    pub trail_arn: Option<String>,
+    #[serde(default)]
+    pub home_region: Option<String>,
+    #[serde(default)]
+    pub is_multi_region_trail: Option<bool>,
+    #[serde(default)]
+    pub is_organization_trail: Option<bool>,
+    #[serde(default)]
+    pub log_file_validation_enabled: Option<bool>,
+    #[serde(default)]
+    pub kms_key_id: Option<String>,
+    #[serde(default)]
+    pub s3_bucket_name: Option<String>,
+    #[serde(default)]
+    pub include_global_service_events: Option<bool>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TrailStatus {
+    #[serde(default)]
+    pub is_logging: Option<bool>,
+    #[serde(default)]
+    pub start_logging_time: Option<Timestamp>,
+    #[serde(default)]
+    pub stop_logging_time: Option<Timestamp>,
+    #[serde(default)]
+    pub latest_delivery_time: Option<Timestamp>,
+    #[serde(default)]
+    pub latest_delivery_error: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// GetEventSelectors returns either classic `EventSelectors` or `AdvancedEventSelectors`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EventSelectors {
+    #[serde(default)]
+    pub event_selectors: Option<Vec<EventSelector>>,
+    #[serde(default)]
+    pub advanced_event_selectors: Option<Vec<AdvancedEventSelector>>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EventSelector {
+    #[serde(default)]
+    pub read_write_type: Option<String>,
+    #[serde(default)]
+    pub include_management_events: Option<bool>,
+    #[serde(default)]
+    pub exclude_management_event_sources: Vec<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AdvancedEventSelector {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub field_selectors: Vec<FieldSelector>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FieldSelector {
+    pub field: String,
+    #[serde(default)]
+    pub equals: Vec<String>,
+    #[serde(default)]
+    pub not_equals: Vec<String>,
+    #[serde(default)]
+    pub starts_with: Vec<String>,
+    #[serde(default)]
+    pub not_starts_with: Vec<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LookupEvent {
+    pub event_id: String,
+    pub event_name: String,
+    pub event_source: String,
+    pub event_time: Timestamp,
+    /// LookupEvents gives `"true"` / `"false"` as strings.
+    #[serde(default)]
+    pub read_only: Option<String>,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub access_key_id: Option<String>,
+    #[serde(default)]
+    pub resources: Vec<Value>,
+    /// The full CloudTrail record as the JSON string AWS returns.
+    pub cloud_trail_event: String,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// One LookupEvents query of the collection plan and what it returned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LookupQuery {
+    pub attribute_key: String,
+    pub attribute_value: String,
+    pub calls: u64,
+    pub events_returned: u64,
+    pub events_kept: u64,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// A call that could not be made: the evidence it would have produced is missing.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct EvidenceGap {
+    pub account_id: String,
+    #[serde(default)]
+    pub region: Option<String>,
+    /// `apigateway`, `kms`, `cloudtrail`, `sts`.
+    pub service: String,
+    /// The API operation, e.g. `ListKeys`.
+    pub api: String,
+    /// The resource the call was about, when it was about one.
+    #[serde(default)]
+    pub resource: Option<String>,
+    pub error_code: String,
+    #[serde(default)]
+    pub message: String,
+}

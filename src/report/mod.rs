@@ -1,0 +1,392 @@
+//! The report model: one evaluated, sorted, self-describing document that every renderer
+//! (PDF, HTML, CSV) and `results.json` present. Shared wording and formatting live here so
+//! the three forms say the same thing.
+
+pub mod render;
+
+use serde::Serialize;
+
+use crate::controls::{
+    self, CATALOG, ChangeClass, ChangeRow, Control, Evaluation, Finding, Status, Verdict, View,
+    apigateway::{MethodRow, StageRow},
+    cloudtrail::{LoggingGap, TrailRow},
+    kms::KeyRow,
+};
+use crate::evidence::{EvidenceGap, LoadedEvidence, Period, Timestamp};
+
+/// Version of the `results.json` layout.
+pub const RESULTS_FORMAT: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportModel {
+    pub results_format: u32,
+    pub report_id: String,
+    pub system_name: String,
+    pub period: Period,
+    pub period_label: String,
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+    /// The report's date: the snapshot's collection time, so re-rendering is reproducible.
+    pub generated_at: Timestamp,
+    pub collected_at: Timestamp,
+    /// Version of the tool that collected the evidence.
+    pub collector_version: String,
+    /// Version of the tool that evaluated and rendered it.
+    pub tool_version: String,
+    pub evidence_sha256: String,
+    pub max_rotation_days: u32,
+    pub verdict: Verdict,
+    pub verdict_text: String,
+    pub collected_by: Vec<CollectedBy>,
+    pub controls: Vec<Control>,
+    pub summary: Vec<ControlSummary>,
+    pub totals: StatusCounts,
+    pub change_totals: ChangeTotals,
+    pub findings: Vec<Finding>,
+    pub methods: Vec<MethodRow>,
+    pub stages: Vec<StageRow>,
+    pub keys: Vec<KeyRow>,
+    pub trails: Vec<TrailRow>,
+    pub logging_gaps: Vec<LoggingGap>,
+    pub changes: Vec<ChangeRow>,
+    pub evidence_gaps: Vec<EvidenceGap>,
+    pub lookup_queries: Vec<LookupQueryRow>,
+    pub signoffs: Vec<Signoff>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CollectedBy {
+    pub account_id: String,
+    pub caller_arn: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StatusCounts {
+    pub pass: usize,
+    pub fail: usize,
+    pub not_applicable: usize,
+    pub no_resources: usize,
+    pub evidence_gap: usize,
+}
+
+impl StatusCounts {
+    fn add(&mut self, status: Status) {
+        match status {
+            Status::Pass => self.pass += 1,
+            Status::Fail => self.fail += 1,
+            Status::NotApplicable => self.not_applicable += 1,
+            Status::NoResources => self.no_resources += 1,
+            Status::EvidenceGap => self.evidence_gap += 1,
+        }
+    }
+
+    /// The control's overall outcome: any FAIL wins, then any gap, then any PASS.
+    pub fn outcome(&self) -> Status {
+        if self.fail > 0 {
+            Status::Fail
+        } else if self.evidence_gap > 0 {
+            Status::EvidenceGap
+        } else if self.pass > 0 {
+            Status::Pass
+        } else if self.not_applicable > 0 {
+            Status::NotApplicable
+        } else {
+            Status::NoResources
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ControlSummary {
+    pub control_id: String,
+    pub title: String,
+    pub clauses: String,
+    pub cross_references: String,
+    pub view: Option<View>,
+    pub view_label: String,
+    pub counts: StatusCounts,
+    pub outcome: Status,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ChangeTotals {
+    pub total: usize,
+    pub weakening: usize,
+    pub weakening_effective: usize,
+    pub strengthening: usize,
+    pub neutral: usize,
+    pub failed_calls: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LookupQueryRow {
+    pub account_id: String,
+    pub region: String,
+    pub attribute: String,
+    pub calls: u64,
+    pub events_returned: u64,
+    pub events_kept: u64,
+}
+
+/// An electronic signature's manifestation (Annex 11 §14, 21 CFR 11.50).
+#[derive(Debug, Clone, Serialize)]
+pub struct Signoff {
+    pub sequence: u32,
+    pub printed_name: String,
+    pub user_id: String,
+    pub role: String,
+    pub meaning: String,
+    pub signed_at: Timestamp,
+    pub key_fingerprint: String,
+}
+
+/// The words shown where a report carries no signature yet.
+pub const UNSIGNED_TEXT: &str = "DRAFT — not signed";
+
+impl ReportModel {
+    pub fn build(evidence: &LoadedEvidence, evaluation: Evaluation, signoffs: Vec<Signoff>) -> Self {
+        let snapshot = &evidence.snapshot;
+        let verdict = evaluation.verdict();
+        let period_label = snapshot.period.label();
+        let mut accounts = snapshot.scope.accounts.clone();
+        accounts.sort();
+        accounts.dedup();
+        let mut regions = snapshot.scope.regions.clone();
+        regions.sort();
+        regions.dedup();
+
+        let summary = summarize(&evaluation.findings);
+        let mut totals = StatusCounts::default();
+        for finding in &evaluation.findings {
+            totals.add(finding.status);
+        }
+        let change_totals = change_totals(&evaluation.changes);
+
+        let mut collected_by: Vec<CollectedBy> = snapshot
+            .accounts
+            .iter()
+            .map(|a| CollectedBy {
+                account_id: a.account_id.clone(),
+                caller_arn: a
+                    .caller_identity
+                    .as_ref()
+                    .and_then(|c| c.arn.clone())
+                    .unwrap_or_else(|| "not recorded".to_string()),
+            })
+            .collect();
+        collected_by.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+
+        let mut lookup_queries: Vec<LookupQueryRow> = snapshot
+            .accounts
+            .iter()
+            .flat_map(|a| {
+                a.regions.iter().flat_map(move |r| {
+                    r.cloudtrail.iter().flat_map(move |c| {
+                        c.lookup_queries.iter().map(move |q| LookupQueryRow {
+                            account_id: a.account_id.clone(),
+                            region: r.region.clone(),
+                            attribute: format!("{}={}", q.attribute_key, q.attribute_value),
+                            calls: q.calls,
+                            events_returned: q.events_returned,
+                            events_kept: q.events_kept,
+                        })
+                    })
+                })
+            })
+            .collect();
+        lookup_queries.sort_by(|a, b| {
+            (&a.account_id, &a.region, &a.attribute).cmp(&(&b.account_id, &b.region, &b.attribute))
+        });
+
+        ReportModel {
+            results_format: RESULTS_FORMAT,
+            report_id: report_id(&snapshot.period, &evidence.sha256),
+            system_name: snapshot.system_name.clone(),
+            period: snapshot.period,
+            period_label,
+            accounts,
+            regions,
+            generated_at: snapshot.collected_at,
+            collected_at: snapshot.collected_at,
+            collector_version: snapshot.tool.version.clone(),
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            evidence_sha256: evidence.sha256.clone(),
+            max_rotation_days: snapshot.policy.max_rotation_days,
+            verdict,
+            verdict_text: verdict_text(verdict).to_string(),
+            collected_by,
+            controls: CATALOG.to_vec(),
+            summary,
+            totals,
+            change_totals,
+            findings: evaluation.findings,
+            methods: evaluation.methods,
+            stages: evaluation.stages,
+            keys: evaluation.keys,
+            trails: evaluation.trails,
+            logging_gaps: evaluation.logging_gaps,
+            changes: evaluation.changes,
+            evidence_gaps: evaluation.evidence_gaps,
+            lookup_queries,
+            signoffs,
+        }
+    }
+
+    /// Evaluates and builds in one step.
+    pub fn from_evidence(evidence: &LoadedEvidence, signoffs: Vec<Signoff>) -> Self {
+        let evaluation = controls::evaluate(&evidence.snapshot);
+        Self::build(evidence, evaluation, signoffs)
+    }
+
+    pub fn findings_of<'a>(&'a self, control_id: &'a str) -> impl Iterator<Item = &'a Finding> + 'a {
+        self.findings.iter().filter(move |f| f.control_id == control_id)
+    }
+
+    pub fn signature_status(&self) -> String {
+        if self.signoffs.is_empty() {
+            UNSIGNED_TEXT.to_string()
+        } else {
+            format!("Signed by {} person(s)", self.signoffs.len())
+        }
+    }
+
+    /// The canonical results.json bytes: pretty JSON with a final newline.
+    pub fn to_results_json(&self) -> Vec<u8> {
+        let mut bytes = serde_json::to_vec_pretty(self).expect("the report model always serializes");
+        bytes.push(b'\n');
+        bytes
+    }
+}
+
+/// `GXP-2026-10-1a2b3c4d5e6f`: period plus the start of the snapshot's SHA-256.
+pub fn report_id(period: &Period, evidence_sha256: &str) -> String {
+    let label = period.label().replace("..", "_").replace(':', "");
+    let short: String = evidence_sha256.chars().take(12).collect();
+    format!("GXP-{label}-{short}")
+}
+
+pub fn verdict_text(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Compliant => "Compliant: every control passed or had nothing in scope, and no evidence is missing.",
+        Verdict::NonCompliant => "Non-compliant: at least one control failed.",
+        Verdict::Incomplete => {
+            "Incomplete: no control failed, but some evidence could not be collected, so compliance is not shown."
+        }
+    }
+}
+
+fn summarize(findings: &[Finding]) -> Vec<ControlSummary> {
+    let mut summary = Vec::new();
+    for control in CATALOG {
+        let views: Vec<Option<View>> = if control.two_views {
+            View::BOTH.iter().copied().map(Some).collect()
+        } else {
+            vec![None]
+        };
+        for view in views {
+            let mut counts = StatusCounts::default();
+            for finding in findings.iter().filter(|f| {
+                f.control_id == control.id && (view.is_none() || f.view == view)
+            }) {
+                counts.add(finding.status);
+            }
+            summary.push(ControlSummary {
+                control_id: control.id.to_string(),
+                title: control.title.to_string(),
+                clauses: control.clauses.join("; "),
+                cross_references: control.cross_references.join("; "),
+                view,
+                view_label: view.map(View::label).unwrap_or("").to_string(),
+                outcome: counts.outcome(),
+                counts,
+            });
+        }
+    }
+    summary
+}
+
+fn change_totals(changes: &[ChangeRow]) -> ChangeTotals {
+    let mut totals = ChangeTotals {
+        total: changes.len(),
+        ..Default::default()
+    };
+    for change in changes {
+        match change.classification {
+            ChangeClass::Weakening => {
+                totals.weakening += 1;
+                if change.took_effect() {
+                    totals.weakening_effective += 1;
+                }
+            }
+            ChangeClass::Strengthening => totals.strengthening += 1,
+            ChangeClass::Neutral => totals.neutral += 1,
+        }
+        if !change.took_effect() {
+            totals.failed_calls += 1;
+        }
+    }
+    totals
+}
+
+/// Shared cell wording for all renderers.
+pub mod format {
+    use crate::evidence::Timestamp;
+
+    pub fn yes_no(value: bool) -> &'static str {
+        if value { "yes" } else { "no" }
+    }
+
+    pub fn opt_yes_no(value: Option<bool>) -> &'static str {
+        match value {
+            Some(v) => yes_no(v),
+            None => "unknown",
+        }
+    }
+
+    pub fn time(value: Option<Timestamp>) -> String {
+        value.map(|t| t.display_utc()).unwrap_or_else(|| "—".to_string())
+    }
+
+    pub fn date(value: Option<Timestamp>) -> String {
+        value.map(|t| t.display_date()).unwrap_or_else(|| "—".to_string())
+    }
+
+    pub fn opt_number(value: Option<u32>) -> String {
+        value.map(|v| v.to_string()).unwrap_or_else(|| "—".to_string())
+    }
+
+    /// Makes text safe to show: control characters and bidirectional overrides (which can make
+    /// a displayed name read differently from its bytes) become visible `<U+202E>` markers.
+    pub fn visible(text: &str) -> String {
+        let needs_work = text.chars().any(is_hidden_or_control);
+        if !needs_work {
+            return text.to_string();
+        }
+        let mut out = String::with_capacity(text.len() + 8);
+        for ch in text.chars() {
+            if is_hidden_or_control(ch) {
+                out.push_str(&format!("<U+{:04X}>", ch as u32));
+            } else {
+                out.push(ch);
+            }
+        }
+        out
+    }
+
+    fn is_hidden_or_control(ch: char) -> bool {
+        (ch.is_control() && ch != '\n')
+            || matches!(ch, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn bidi_overrides_and_controls_become_visible() {
+            assert_eq!(visible("abc\u{202E}fed"), "abc<U+202E>fed");
+            assert_eq!(visible("a\tb\u{0}"), "a<U+0009>b<U+0000>");
+            assert_eq!(visible("Zürich ł"), "Zürich ł");
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! Renderers: each turns the report model into one output format. None of them computes a
+//! result; they only present the model.
+
+pub mod csv;
+pub mod html;
+pub mod pdf;
+mod pdf_layout;
+
+use std::collections::BTreeSet;
+use std::str::FromStr;
+
+/// An output format the user can ask for with `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Format {
+    Pdf,
+    Html,
+    Csv,
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "pdf" => Ok(Format::Pdf),
+            "html" => Ok(Format::Html),
+            "csv" => Ok(Format::Csv),
+            other => Err(format!("unknown format `{other}` (choose from pdf, html, csv)")),
+        }
+    }
+}
+
+/// Parses `pdf,html,csv`.
+pub fn parse_formats(text: &str) -> Result<BTreeSet<Format>, String> {
+    let formats = text
+        .split(',')
+        .filter(|part| !part.trim().is_empty())
+        .map(Format::from_str)
+        .collect::<Result<BTreeSet<_>, _>>()?;
+    if formats.is_empty() {
+        return Err("no output format given (choose from pdf, html, csv)".to_string());
+    }
+    Ok(formats)
+}
+
+/// Why a report could not be rendered. Bad templates are the user-facing case.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("HTML template error: {0}")]
+    Template(String),
+    #[error("cannot read templates: {0}")]
+    TemplateFile(String),
+    #[error("CSV rendering failed: {0}")]
+    Csv(String),
+    #[error("PDF rendering failed: {0}")]
+    Pdf(String),
+}
+
+/// One rendered file: its name inside the output directory and its bytes.
+#[derive(Debug, Clone)]
+pub struct RenderedFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Options that change how reports look, never what they say.
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    /// Above this many changes, the PDF lists weakening and failed changes in full and
+    /// summarises the rest per event name (changes.csv always has every change).
+    pub pdf_max_changes: usize,
+    /// A directory whose templates replace the embedded HTML templates.
+    pub templates: Option<std::path::PathBuf>,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        Self {
+            pdf_max_changes: 5000,
+            templates: None,
+        }
+    }
+}
+
+/// Renders the requested formats of `model`. `results.json` is always included: it is the
+/// canonical, machine-readable form of the report.
+pub fn render_all(
+    model: &crate::report::ReportModel,
+    formats: &BTreeSet<Format>,
+    options: &RenderOptions,
+) -> Result<Vec<RenderedFile>, RenderError> {
+    let mut files = vec![RenderedFile {
+        name: "results.json".to_string(),
+        bytes: model.to_results_json(),
+    }];
+    if formats.contains(&Format::Pdf) {
+        files.push(pdf::render(model, options)?);
+    }
+    if formats.contains(&Format::Html) {
+        files.push(html::render(model, options.templates.as_deref())?);
+    }
+    if formats.contains(&Format::Csv) {
+        files.extend(csv::render(model)?);
+    }
+    Ok(files)
+}
