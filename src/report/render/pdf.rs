@@ -160,7 +160,7 @@ fn cover(layout: &mut Layout, model: &ReportModel) {
     layout.paragraph(&visible(&model.system_name), 24.0, true, BLACK);
     layout.paragraph(
         &format!(
-            "AWS API Gateway, KMS and CloudTrail · reporting period {} ({} – {}, UTC, end exclusive)",
+            "AWS API Gateway, KMS and CloudTrail · reporting period {} ({} – {}, end exclusive)",
             model.period_label,
             model.period.start.display_utc(),
             model.period.end.display_utc()
@@ -287,7 +287,7 @@ fn summary(layout: &mut Layout, model: &ReportModel) {
         .collect();
     layout.table(
         &["Control", "Title", "Reading", "Annex 11", "PASS", "FAIL", "N/A", "NO RES.", "GAP", "Outcome"],
-        &[2.2, 4.2, 1.8, 3.6, 0.7, 0.7, 0.7, 0.8, 0.7, 1.6],
+        &[2.9, 4.2, 1.8, 3.6, 0.7, 0.7, 0.7, 0.8, 0.7, 1.6],
         &rows,
         8.0,
     );
@@ -393,7 +393,7 @@ fn methods_table(layout: &mut Layout, model: &ReportModel) {
         .collect();
     layout.table(
         &["Account", "Region", "API", "Stage", "Method", "Setting from", "Cluster", "Caching", "Encrypted", "Security Hub", "AWS Config", "Observation"],
-        &[1.3, 1.1, 1.8, 0.8, 2.0, 2.0, 0.8, 0.8, 0.9, 1.2, 1.2, 2.4],
+        &[1.4, 1.2, 2.0, 0.8, 2.2, 2.2, 1.0, 1.0, 1.1, 1.2, 1.2, 2.4],
         &rows,
         TABLE_SIZE,
     );
@@ -451,7 +451,7 @@ fn keys_table(layout: &mut Layout, model: &ReportModel) {
         .collect();
     layout.table(
         &["Account", "Region", "Key / aliases", "Manager / spec", "Origin / state", "Rotation", "Period (days)", "Next rotation", "Last rotation", "Rotations in period (auto / on-demand)", "Status", "Reason"],
-        &[1.3, 1.1, 3.0, 1.8, 1.6, 0.9, 0.9, 1.2, 1.5, 1.3, 1.4, 3.0],
+        &[1.4, 1.2, 3.0, 1.8, 1.6, 1.1, 0.9, 1.3, 1.5, 1.3, 1.6, 3.0],
         &rows,
         TABLE_SIZE,
     );
@@ -517,26 +517,32 @@ fn logging_gaps_table(layout: &mut Layout, model: &ReportModel) {
     );
 }
 
+/// User agents are long and rarely decisive; the PDF shortens them (changes.csv has them whole).
+fn short_user_agent(agent: &str) -> String {
+    const KEEP: usize = 60;
+    if agent.chars().count() <= KEEP {
+        visible(agent)
+    } else {
+        format!("{}…", visible(&agent.chars().take(KEEP).collect::<String>()))
+    }
+}
+
 fn change_rows<'a>(changes: impl Iterator<Item = &'a ChangeRow>) -> Vec<Vec<Cell>> {
     changes
         .map(|c| {
             let mut actor = visible(&c.actor);
-            actor.push('\n');
-            actor.push_str(&visible(&c.actor_type));
-            if !c.session_issuer.is_empty() {
-                actor.push_str(&format!("\nissuer {}", visible(&c.session_issuer)));
-            }
-            if !c.invoked_by.is_empty() {
+            actor.push_str(&format!(" ({})", visible(&c.actor_type)));
+            if !c.invoked_by.is_empty() && c.invoked_by != c.actor {
                 actor.push_str(&format!("\nvia {}", visible(&c.invoked_by)));
             }
             vec![
                 Cell::plain(c.event_time.display_utc()),
                 Cell::plain(format!("{}\n{}", visible(&c.account_id), visible(&c.region))),
-                v(&format!("{}\n{}", c.event_name, c.event_source)),
+                v(&format!("{}\n{}", c.event_name, c.event_source.trim_end_matches(".amazonaws.com"))),
                 class_cell(c),
                 if c.took_effect() { Cell::plain("applied") } else { Cell::coloured(format!("failed: {}", visible(&c.error_code)), AMBER) },
                 Cell::plain(actor),
-                v(&format!("{}\n{}", c.source_ip, c.user_agent)),
+                Cell::plain(format!("{}\n{}", visible(&c.source_ip), short_user_agent(&c.user_agent))),
                 v(&c.resource),
                 v(&c.request_summary),
             ]
@@ -545,7 +551,8 @@ fn change_rows<'a>(changes: impl Iterator<Item = &'a ChangeRow>) -> Vec<Vec<Cell
 }
 
 const CHANGE_HEADERS: [&str; 9] = ["Time (UTC)", "Account / region", "Event", "Class", "Outcome", "Actor", "Source IP / user agent", "Resource", "Request"];
-const CHANGE_WIDTHS: [f32; 9] = [1.5, 1.3, 1.8, 2.2, 1.1, 3.2, 2.2, 2.0, 3.4];
+const CHANGE_WIDTHS: [f32; 9] = [1.3, 1.6, 1.9, 2.3, 1.3, 3.2, 2.3, 2.2, 3.4];
+const CHANGE_SIZE: f32 = 6.5;
 
 fn change_register(layout: &mut Layout, model: &ReportModel, max_changes: usize) {
     layout.new_page();
@@ -553,7 +560,7 @@ fn change_register(layout: &mut Layout, model: &ReportModel, max_changes: usize)
     let c = &model.change_totals;
     layout.paragraph(
         &format!(
-            "Every write event of the period on API Gateway, KMS and CloudTrail, by time. {} events: {} weakening ({} applied), {} strengthening, {} neutral; {} failed calls are listed but changed nothing. Weakening changes need a documented change record (Annex 11 §10).",
+            "Every write event of the period on API Gateway, KMS and CloudTrail, by time (user agents shortened; changes.csv has every field in full). {} events: {} weakening ({} applied), {} strengthening, {} neutral; {} failed calls are listed but changed nothing. Weakening changes need a documented change record (Annex 11 §10).",
             c.total, c.weakening, c.weakening_effective, c.strengthening, c.neutral, c.failed_calls
         ),
         BODY_SIZE,
@@ -561,7 +568,7 @@ fn change_register(layout: &mut Layout, model: &ReportModel, max_changes: usize)
         BLACK,
     );
     if model.changes.len() <= max_changes {
-        layout.table(&CHANGE_HEADERS, &CHANGE_WIDTHS, &change_rows(model.changes.iter()), TABLE_SIZE);
+        layout.table(&CHANGE_HEADERS, &CHANGE_WIDTHS, &change_rows(model.changes.iter()), CHANGE_SIZE);
     } else {
         let (in_full, rest): (Vec<&ChangeRow>, Vec<&ChangeRow>) = model
             .changes
@@ -579,7 +586,7 @@ fn change_register(layout: &mut Layout, model: &ReportModel, max_changes: usize)
             AMBER,
         );
         layout.heading("Weakening changes and failed calls", 2);
-        layout.table(&CHANGE_HEADERS, &CHANGE_WIDTHS, &change_rows(in_full.into_iter()), TABLE_SIZE);
+        layout.table(&CHANGE_HEADERS, &CHANGE_WIDTHS, &change_rows(in_full.into_iter()), CHANGE_SIZE);
         layout.heading("Other changes, summarised (full list in changes.csv)", 2);
         let mut groups: BTreeMap<(&str, &str, ChangeClass), (usize, &ChangeRow, &ChangeRow)> = BTreeMap::new();
         for change in rest {
@@ -604,24 +611,48 @@ fn change_register(layout: &mut Layout, model: &ReportModel, max_changes: usize)
             .collect();
         layout.table(&["Event source", "Event", "Class", "Count", "First", "Last"], &[2.0, 2.0, 1.4, 0.8, 1.6, 1.6], &rows, TABLE_SIZE);
     }
-    if !model.lookup_queries.is_empty() {
-        layout.heading("What was searched (LookupEvents queries)", 2);
-        let rows: Vec<Vec<Cell>> = model
-            .lookup_queries
-            .iter()
-            .map(|q| {
-                vec![
-                    Cell::plain(&q.account_id),
-                    Cell::plain(&q.region),
-                    v(&q.attribute),
-                    Cell::plain(q.calls.to_string()),
-                    Cell::plain(q.events_returned.to_string()),
-                    Cell::plain(q.events_kept.to_string()),
-                ]
-            })
-            .collect();
-        layout.table(&["Account", "Region", "Lookup attribute", "Calls", "Events returned", "Events kept"], &[1.2, 1.2, 3.0, 0.8, 1.0, 1.0], &rows, TABLE_SIZE);
+    lookup_plan(layout, model);
+}
+
+/// What was searched, one row per account, region and kind of query. The per-event-name
+/// KMS queries are summed here; results.json and the HTML list each query.
+fn lookup_plan(layout: &mut Layout, model: &ReportModel) {
+    if model.lookup_queries.is_empty() {
+        return;
     }
+    layout.heading("What was searched (LookupEvents queries)", 2);
+    let mut groups: BTreeMap<(&str, &str, String), (usize, u64, u64, u64)> = BTreeMap::new();
+    for q in &model.lookup_queries {
+        let kind = match q.attribute.split_once('=') {
+            Some(("EventName", _)) => "EventName = each KMS write operation".to_string(),
+            _ => q.attribute.clone(),
+        };
+        let entry = groups.entry((&q.account_id, &q.region, kind)).or_default();
+        entry.0 += 1;
+        entry.1 += q.calls;
+        entry.2 += q.events_returned;
+        entry.3 += q.events_kept;
+    }
+    let rows: Vec<Vec<Cell>> = groups
+        .into_iter()
+        .map(|((account, region, kind), (queries, calls, returned, kept))| {
+            vec![
+                Cell::plain(account),
+                Cell::plain(region),
+                v(&kind),
+                Cell::plain(queries.to_string()),
+                Cell::plain(calls.to_string()),
+                Cell::plain(returned.to_string()),
+                Cell::plain(kept.to_string()),
+            ]
+        })
+        .collect();
+    layout.table(
+        &["Account", "Region", "Lookup attribute", "Queries", "Calls", "Events returned", "Write events kept"],
+        &[1.2, 1.2, 3.0, 0.8, 0.8, 1.0, 1.0],
+        &rows,
+        TABLE_SIZE,
+    );
 }
 
 fn gaps(layout: &mut Layout, model: &ReportModel) {

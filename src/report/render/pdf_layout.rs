@@ -351,11 +351,18 @@ impl<'f> Layout<'f> {
                 bold: true,
             })
             .collect();
+        // A table whose headers are all empty is a key/value list: no header row.
+        let has_header = headers.iter().any(|h| !h.is_empty());
         let header_lines = self.wrap_row(&header_cells, &columns, size);
-        let header_height = Self::row_height(&header_lines, line_height);
+        let header_height = if has_header { Self::row_height(&header_lines, line_height) } else { 0.0 };
 
         self.ensure(header_height + line_height + 2.0 * CELL_PAD);
-        self.draw_row(&header_cells, &header_lines, &columns, size, Some(HEADER_FILL));
+        if has_header {
+            self.draw_row(&header_cells, &header_lines, &columns, size, Some(HEADER_FILL));
+        } else {
+            let top = self.y;
+            self.hline(MARGIN_X, PAGE_WIDTH - MARGIN_X, top, LINE_GREY, 0.4);
+        }
         for row in rows {
             let lines = self.wrap_row(row, &columns, size);
             let mut first_line = 0;
@@ -368,7 +375,12 @@ impl<'f> Layout<'f> {
                     ((CONTENT_BOTTOM - CONTENT_TOP - header_height - 2.0 * CELL_PAD) / line_height).floor() as usize;
                 if fitting < wanted && (fitting == 0 || wanted <= fresh_page_lines) {
                     self.new_page();
-                    self.draw_row(&header_cells, &header_lines, &columns, size, Some(HEADER_FILL));
+                    if has_header {
+                        self.draw_row(&header_cells, &header_lines, &columns, size, Some(HEADER_FILL));
+                    } else {
+                        let top = self.y;
+                        self.hline(MARGIN_X, PAGE_WIDTH - MARGIN_X, top, LINE_GREY, 0.4);
+                    }
                     continue;
                 }
                 let count = wanted.min(fitting);

@@ -1,0 +1,744 @@
+#!/usr/bin/env python3
+"""Writes samples/demo-evidence.json: the embedded sample evidence snapshot.
+
+A fictional LIMS (laboratory information management system) of a fictional company, in two
+AWS accounts and two regions, for October 2026. Every scenario samples/README.md lists is
+built here on purpose. Deterministic: the same script always writes the same bytes.
+Shapes follow the AWS API responses (see ../shared/data) and the CloudTrail record format.
+
+Usage: python3 scripts/make-demo-evidence.py [OUT]
+"""
+import json
+import sys
+import uuid
+from pathlib import Path
+
+PROD = "111122223333"
+DR = "444455556666"
+CENTRAL = "eu-central-1"
+WEST = "eu-west-1"
+NAMESPACE = uuid.UUID("6f1c2f4e-8a51-4a52-9d1e-2b7f0c9e5a10")
+
+
+def uid(*parts):
+    return str(uuid.uuid5(NAMESPACE, "/".join(parts)))
+
+
+def key_arn(account, region, key_id):
+    return f"arn:aws:kms:{region}:{account}:key/{key_id}"
+
+
+# ---------------------------------------------------------------------------------------------
+# API Gateway
+
+def setting(caching, encrypted, level="INFO", ttl=300):
+    return {
+        "metricsEnabled": True,
+        "loggingLevel": level,
+        "dataTraceEnabled": False,
+        "throttlingBurstLimit": 5000,
+        "throttlingRateLimit": 10000.0,
+        "cachingEnabled": caching,
+        "cacheTtlInSeconds": ttl,
+        "cacheDataEncrypted": encrypted,
+        "requireAuthorizationForCacheControl": True,
+        "unauthorizedCacheControlHeaderStrategy": "SUCCEED_WITH_RESPONSE_HEADER",
+    }
+
+
+def resources(api_id, spec):
+    """spec: list of (path, {METHOD: (authorizationType, apiKeyRequired)})"""
+    out = []
+    for n, (path, methods) in enumerate(spec):
+        rid = uid(api_id, path)[:10].replace("-", "")
+        item = {"id": rid, "path": path}
+        if path != "/":
+            item["parentId"] = uid(api_id, path.rsplit("/", 1)[0] or "/")[:10].replace("-", "")
+            item["pathPart"] = path.rsplit("/", 1)[1]
+        if methods:
+            item["resourceMethods"] = {
+                verb: {"httpMethod": verb, "authorizationType": auth, "apiKeyRequired": key}
+                for verb, (auth, key) in methods.items()
+            }
+        out.append(item)
+    return out
+
+
+def stage(name, deployment, cluster, settings, *, size="0.5", tracing=False, waf=None, access_log=None,
+          client_cert=None, created="2025-03-11T08:00:00Z", updated="2026-10-07T10:31:00Z"):
+    s = {
+        "stageName": name,
+        "deploymentId": deployment,
+        "cacheClusterEnabled": cluster,
+        "cacheClusterStatus": "AVAILABLE" if cluster else "NOT_AVAILABLE",
+        "methodSettings": settings,
+        "tracingEnabled": tracing,
+        "createdDate": created,
+        "lastUpdatedDate": updated,
+        "variables": {"environment": name},
+        "tags": {"system": "lims", "gxp": "true"},
+    }
+    if cluster or size:
+        s["cacheClusterSize"] = size
+    if waf:
+        s["webAclArn"] = waf
+    if access_log:
+        s["accessLogSettings"] = {
+            "format": '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","caller":"$context.identity.caller","user":"$context.identity.user","requestTime":"$context.requestTime","httpMethod":"$context.httpMethod","resourcePath":"$context.resourcePath","status":"$context.status"}',
+            "destinationArn": access_log,
+        }
+    if client_cert:
+        s["clientCertificateId"] = client_cert
+    return s
+
+
+def rest_api(api_id, name, description, stages, resource_spec, created):
+    return {
+        "api": {
+            "id": api_id,
+            "name": name,
+            "description": description,
+            "createdDate": created,
+            "apiKeySource": "HEADER",
+            "endpointConfiguration": {"types": ["REGIONAL"]},
+            "disableExecuteApiEndpoint": False,
+            "tags": {"system": "lims"},
+        },
+        "stages": stages,
+        "resources": resources(api_id, resource_spec),
+    }
+
+
+WAF = "arn:aws:wafv2:eu-central-1:111122223333:regional/webacl/lims-api-protection/5f3c1a2b-7d4e-4f6a-9b8c-0d1e2f3a4b5c"
+
+results_api = rest_api(
+    "k7x2m9p4qa", "lims-results-api", "Sample results for QC release (GxP)",
+    [
+        stage("prod", "dep7a1", True, {
+            "*/*": setting(True, True),
+            # The one override whose cache is not encrypted: lenient FAIL names exactly this method.
+            "~1samples~1{sampleId}/GET": setting(True, False, ttl=3600),
+        }, tracing=True, waf=WAF,
+            access_log="arn:aws:logs:eu-central-1:111122223333:log-group:/aws/apigateway/lims-results-api/prod",
+            client_cert="x7c9d2"),
+        stage("uat", "dep6f3", False, {"*/*": setting(False, False, level="ERROR")}, size=None,
+              access_log=None, updated="2026-09-20T14:02:00Z"),
+    ],
+    [
+        ("/", {"GET": ("AWS_IAM", False)}),
+        ("/health", {"GET": ("NONE", False)}),
+        ("/samples", {"GET": ("COGNITO_USER_POOLS", False), "POST": ("COGNITO_USER_POOLS", False)}),
+        ("/samples/{sampleId}", {"GET": ("COGNITO_USER_POOLS", False), "PUT": ("COGNITO_USER_POOLS", False)}),
+        ("/samples/{sampleId}/results", {"GET": ("COGNITO_USER_POOLS", False)}),
+    ],
+    "2025-03-10T09:15:00Z",
+)
+
+instrument_api = rest_api(
+    "b3n8v1c6rt", "lims-instrument-gateway", "Instrument readings ingestion",
+    [
+        stage("prod", "dep2c8", True, {"*/*": setting(True, True, level="ERROR")}, size="1.6",
+              access_log="arn:aws:logs:eu-central-1:111122223333:log-group:/aws/apigateway/lims-instrument-gateway/prod"),
+    ],
+    [
+        ("/", {}),
+        ("/instruments", {"GET": ("AWS_IAM", False)}),
+        ("/instruments/{instrumentId}", {"GET": ("AWS_IAM", False)}),
+        ("/instruments/{instrumentId}/readings", {"POST": ("AWS_IAM", True)}),
+    ],
+    "2025-05-02T11:40:00Z",
+)
+
+reporting_api = rest_api(
+    "q9w4e7r2ty", "lims-reporting-api", "Batch record reports (read-only)",
+    [
+        # Caching enabled in method settings while the cluster is off: caching not in effect.
+        stage("prod", "dep9d4", False, {"*/*": setting(True, True)}, size="0.5",
+              access_log="arn:aws:logs:eu-west-1:111122223333:log-group:/aws/apigateway/lims-reporting-api/prod"),
+        # Execution logging turned off and no access logging: logging FAIL.
+        stage("dev", "dep9d1", False, {"*/*": setting(False, False, level="OFF")}, size=None),
+    ],
+    [
+        ("/", {}),
+        ("/reports", {"GET": ("NONE", False)}),
+        ("/reports/{batchId}", {"GET": ("AWS_IAM", False)}),
+    ],
+    "2025-06-18T07:05:00Z",
+)
+
+dr_api = rest_api(
+    "m2h6j8k1zx", "lims-results-api-dr", "Disaster-recovery copy of the results API",
+    [stage("dr", "depdr1", True, {"*/*": setting(True, True)},
+           access_log="arn:aws:logs:eu-central-1:444455556666:log-group:/aws/apigateway/lims-results-api-dr/dr")],
+    [
+        ("/", {"GET": ("AWS_IAM", False)}),
+        ("/samples", {"GET": ("AWS_IAM", False)}),
+        ("/samples/{sampleId}", {"GET": ("AWS_IAM", False)}),
+    ],
+    "2025-09-01T12:00:00Z",
+)
+
+# ---------------------------------------------------------------------------------------------
+# KMS
+
+def kms_key(account, region, key_id, description, *, manager="CUSTOMER", state="Enabled", spec="SYMMETRIC_DEFAULT",
+            usage="ENCRYPT_DECRYPT", origin="AWS_KMS", created="2025-02-03T10:00:00Z", aliases=(), rotation=None,
+            rotation_error=None, rotations=None, deletion=None, extra=None):
+    metadata = {
+        "AWSAccountId": account,
+        "KeyId": key_id,
+        "Arn": key_arn(account, region, key_id),
+        "CreationDate": created,
+        "Enabled": state == "Enabled",
+        "Description": description,
+        "KeyUsage": usage,
+        "KeyState": state,
+        "Origin": origin,
+        "KeyManager": manager,
+        "CustomerMasterKeySpec": spec,
+        "KeySpec": spec,
+        "MultiRegion": False,
+    }
+    if usage == "ENCRYPT_DECRYPT":
+        metadata["EncryptionAlgorithms"] = ["SYMMETRIC_DEFAULT"] if spec == "SYMMETRIC_DEFAULT" else ["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"]
+    elif usage == "SIGN_VERIFY":
+        metadata["SigningAlgorithms"] = ["RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PSS_SHA_256"]
+    elif usage == "GENERATE_VERIFY_MAC":
+        metadata["MacAlgorithms"] = ["HMAC_SHA_256"]
+    if deletion:
+        metadata["DeletionDate"] = deletion
+        metadata["PendingDeletionWindowInDays"] = 30
+    if extra:
+        metadata.update(extra)
+    key = {
+        "metadata": metadata,
+        "aliases": [
+            {"AliasName": a, "AliasArn": f"arn:aws:kms:{region}:{account}:{a}", "TargetKeyId": key_id}
+            for a in aliases
+        ],
+    }
+    if rotation is not None:
+        key["rotation_status"] = dict(rotation, KeyId=key_arn(account, region, key_id))
+    if rotation_error is not None:
+        key["rotation_status_error"] = rotation_error
+    key["rotations"] = rotations if rotations is not None else []
+    return key
+
+
+def rotation_entry(account, region, key_id, date, kind):
+    return {"KeyId": key_arn(account, region, key_id), "RotationDate": date, "RotationType": kind}
+
+
+K_DB = "7d2f4c1a-3b6e-4e8d-9a0f-1c2b3d4e5f60"
+K_BACKUP = "0a9b8c7d-6e5f-4a3b-8c1d-2e3f4a5b6c7d"
+K_AUDIT = "5e4d3c2b-1a0f-4e9d-8c7b-6a5f4e3d2c1b"
+K_LEGACY = "c3d4e5f6-a7b8-4c9d-8e0f-1a2b3c4d5e6f"
+K_SIGN = "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"
+K_HMAC = "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e"
+K_IMPORTED = "e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b"
+K_MIGRATION = "4c5d6e7f-8a9b-4c0d-9e1f-2a3b4c5d6e7f"
+K_OLD_ETL = "8b7a6f5e-4d3c-4b2a-9180-7f6e5d4c3b2a"
+K_AWS_S3 = "2f3e4d5c-6b7a-4899-8a7b-6c5d4e3f2a1b"
+K_DR_DB = "6a7b8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d"
+K_DR_AWS = "3c2b1a0f-9e8d-4c7b-8a6f-5e4d3c2b1a0f"
+
+prod_keys = [
+    kms_key(PROD, CENTRAL, K_DB, "LIMS database (Aurora) encryption", aliases=["alias/lims-db"],
+            rotation={"KeyRotationEnabled": True, "RotationPeriodInDays": 365, "NextRotationDate": "2027-10-14T03:12:09Z"},
+            rotations=[rotation_entry(PROD, CENTRAL, K_DB, "2025-10-14T03:12:09Z", "AUTOMATIC"),
+                       rotation_entry(PROD, CENTRAL, K_DB, "2026-10-14T03:12:09Z", "AUTOMATIC")],
+            created="2024-10-14T03:12:09Z"),
+    kms_key(PROD, CENTRAL, K_BACKUP, "LIMS backup vault encryption", aliases=["alias/lims-backup"],
+            rotation={"KeyRotationEnabled": False}, created="2025-01-20T16:45:00Z"),
+    kms_key(PROD, CENTRAL, K_AUDIT, "LIMS audit-trail archive", aliases=["alias/lims-audit-archive"],
+            rotation={"KeyRotationEnabled": True, "RotationPeriodInDays": 90, "NextRotationDate": "2027-01-07T11:20:00Z",
+                      "OnDemandRotationStartDate": "2026-10-09T11:20:00Z"},
+            rotations=[rotation_entry(PROD, CENTRAL, K_AUDIT, "2026-07-11T11:20:00Z", "AUTOMATIC"),
+                       rotation_entry(PROD, CENTRAL, K_AUDIT, "2026-10-09T11:20:31Z", "ON_DEMAND")],
+            created="2026-04-12T11:20:00Z"),
+    kms_key(PROD, CENTRAL, K_LEGACY, "Legacy LIMS v5 export files", aliases=["alias/lims-legacy-export"],
+            rotation={"KeyRotationEnabled": True, "RotationPeriodInDays": 730, "NextRotationDate": "2028-10-21T08:00:00Z"},
+            created="2023-06-01T08:00:00Z"),
+    kms_key(PROD, CENTRAL, K_SIGN, "Batch certificate signing (Qualified Person release)", aliases=["alias/lims-batch-signing"],
+            spec="RSA_2048", usage="SIGN_VERIFY", rotation_error={"code": "UnsupportedOperationException",
+            "message": f"{key_arn(PROD, CENTRAL, K_SIGN)} origin is AWS_KMS which is not valid for this operation."}),
+    kms_key(PROD, CENTRAL, K_HMAC, "Session token MAC", aliases=["alias/lims-token-mac"], spec="HMAC_256",
+            usage="GENERATE_VERIFY_MAC", rotation_error={"code": "UnsupportedOperationException",
+            "message": "This operation is not supported for HMAC keys."}),
+    kms_key(PROD, CENTRAL, K_IMPORTED, "Imported key material for instrument vendor exchange", aliases=["alias/lims-vendor-byok"],
+            origin="EXTERNAL", rotation_error={"code": "UnsupportedOperationException",
+            "message": f"{key_arn(PROD, CENTRAL, K_IMPORTED)} origin is EXTERNAL which is not valid for this operation."},
+            extra={"ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"}),
+    kms_key(PROD, CENTRAL, K_MIGRATION, "LIMS v5 to v6 data migration (retired)", aliases=["alias/lims-migration"],
+            state="PendingDeletion", deletion="2026-11-21T15:30:00Z", rotation_error={"code": "KMSInvalidStateException",
+            "message": f"{key_arn(PROD, CENTRAL, K_MIGRATION)} is pending deletion."}),
+    kms_key(PROD, CENTRAL, K_OLD_ETL, "Old ETL staging bucket", aliases=["alias/lims-etl-staging-old"], state="Disabled",
+            rotation={"KeyRotationEnabled": True, "RotationPeriodInDays": 365}),
+    kms_key(PROD, CENTRAL, K_AWS_S3, "Default key that protects my S3 objects when no other key is defined",
+            manager="AWS", aliases=["alias/aws/s3"], created="2024-02-01T09:00:00Z",
+            rotation={"KeyRotationEnabled": True, "RotationPeriodInDays": 365, "NextRotationDate": "2027-02-01T09:00:00Z"}),
+]
+
+dr_keys = [
+    kms_key(DR, CENTRAL, K_DR_DB, "LIMS DR database encryption", aliases=["alias/lims-dr-db"],
+            rotation={"KeyRotationEnabled": True, "RotationPeriodInDays": 365, "NextRotationDate": "2027-03-02T10:00:00Z"},
+            rotations=[rotation_entry(DR, CENTRAL, K_DR_DB, "2026-03-02T10:00:00Z", "AUTOMATIC")],
+            created="2025-03-02T10:00:00Z"),
+    kms_key(DR, CENTRAL, K_DR_AWS, "Default key that protects my RDS database volumes when no other key is defined",
+            manager="AWS", aliases=["alias/aws/rds"],
+            rotation={"KeyRotationEnabled": True, "RotationPeriodInDays": 365}),
+]
+
+# ---------------------------------------------------------------------------------------------
+# CloudTrail trails
+
+ORG_TRAIL_ARN = f"arn:aws:cloudtrail:{CENTRAL}:{PROD}:trail/lims-org-audit"
+DEBUG_TRAIL_ARN = f"arn:aws:cloudtrail:{WEST}:{PROD}:trail/lims-app-debug"
+DR_TRAIL_ARN = f"arn:aws:cloudtrail:{CENTRAL}:{DR}:trail/lims-dr-audit"
+
+ALL_MANAGEMENT = {"EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": [],
+                                      "ExcludeManagementEventSources": []}]}
+
+
+def trail(name, arn, home, multi, validation, kms, bucket, *, status, selectors, org=False):
+    t = {
+        "Name": name,
+        "S3BucketName": bucket,
+        "S3KeyPrefix": "cloudtrail",
+        "IncludeGlobalServiceEvents": multi,
+        "IsMultiRegionTrail": multi,
+        "HomeRegion": home,
+        "TrailARN": arn,
+        "LogFileValidationEnabled": validation,
+        "HasCustomEventSelectors": False,
+        "HasInsightSelectors": False,
+        "IsOrganizationTrail": org,
+    }
+    if kms:
+        t["KmsKeyId"] = kms
+    return {"trail": t, "status": status, "event_selectors": dict(selectors, TrailARN=arn)}
+
+
+org_trail_status = {
+    "IsLogging": True,
+    "LatestDeliveryTime": "2026-11-01T05:58:12Z",
+    "StartLoggingTime": "2026-10-18T06:02:41Z",
+    "StopLoggingTime": "2026-10-17T22:14:05Z",
+    "LatestDigestDeliveryTime": "2026-11-01T05:31:40Z",
+    "TimeLoggingStarted": "2026-10-18T06:02:41Z",
+    "TimeLoggingStopped": "2026-10-17T22:14:05Z",
+    "LatestDeliveryAttemptTime": "2026-11-01T05:58:12Z",
+    "LatestDeliveryAttemptSucceeded": "2026-11-01T05:58:12Z",
+    "LatestNotificationAttemptTime": "",
+    "LatestNotificationAttemptSucceeded": "",
+}
+org_trail = trail("lims-org-audit", ORG_TRAIL_ARN, CENTRAL, True, True,
+                  key_arn(PROD, CENTRAL, K_AUDIT), "lims-audit-trail-111122223333",
+                  status=org_trail_status, selectors=ALL_MANAGEMENT)
+debug_trail = trail("lims-app-debug", DEBUG_TRAIL_ARN, WEST, False, False, None, "lims-app-debug-logs-111122223333",
+                    status={"IsLogging": True, "LatestDeliveryTime": "2026-11-01T05:55:03Z",
+                            "StartLoggingTime": "2025-06-18T07:30:00Z", "TimeLoggingStarted": "2025-06-18T07:30:00Z",
+                            "TimeLoggingStopped": "", "LatestNotificationAttemptTime": "",
+                            "LatestNotificationAttemptSucceeded": ""},
+                    selectors={"EventSelectors": [{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True,
+                                                   "DataResources": [],
+                                                   "ExcludeManagementEventSources": ["kms.amazonaws.com"]}]})
+dr_trail = trail("lims-dr-audit", DR_TRAIL_ARN, CENTRAL, True, True, key_arn(DR, CENTRAL, K_DR_DB),
+                 "lims-dr-audit-trail-444455556666",
+                 status={"IsLogging": True, "LatestDeliveryTime": "2026-11-01T05:57:44Z",
+                         "StartLoggingTime": "2025-09-01T12:30:00Z", "TimeLoggingStarted": "2025-09-01T12:30:00Z",
+                         "TimeLoggingStopped": "", "LatestNotificationAttemptTime": "",
+                         "LatestNotificationAttemptSucceeded": ""},
+                 selectors={"AdvancedEventSelectors": [{"Name": "All management events", "FieldSelectors": [
+                     {"Field": "eventCategory", "Equals": ["Management"]}]}]})
+
+# ---------------------------------------------------------------------------------------------
+# CloudTrail events of the period (LookupEvents shape, record kept as a JSON string)
+
+IDENTITIES = {
+    "deploy": lambda acct: {
+        "type": "AssumedRole",
+        "principalId": "AROAEXAMPLEDEPLOY01:j.meier@example-pharma.eu",
+        "arn": f"arn:aws:sts::{acct}:assumed-role/LimsDevOpsDeploy/j.meier@example-pharma.eu",
+        "accountId": acct,
+        "accessKeyId": "ASIAEXAMPLEDEPLOY001",
+        "sessionContext": {
+            "sessionIssuer": {"type": "Role", "principalId": "AROAEXAMPLEDEPLOY01",
+                              "arn": f"arn:aws:iam::{acct}:role/LimsDevOpsDeploy", "accountId": acct,
+                              "userName": "LimsDevOpsDeploy"},
+            "attributes": {"creationDate": "2026-10-01T07:55:00Z", "mfaAuthenticated": "true"},
+        },
+    },
+    "ops": lambda acct: {
+        "type": "AssumedRole",
+        "principalId": "AROAEXAMPLEOPSADM01:m.kowalski@example-pharma.eu",
+        "arn": f"arn:aws:sts::{acct}:assumed-role/LimsOpsAdmin/m.kowalski@example-pharma.eu",
+        "accountId": acct,
+        "accessKeyId": "ASIAEXAMPLEOPSADM001",
+        "sessionContext": {
+            "sessionIssuer": {"type": "Role", "principalId": "AROAEXAMPLEOPSADM01",
+                              "arn": f"arn:aws:iam::{acct}:role/LimsOpsAdmin", "accountId": acct,
+                              "userName": "LimsOpsAdmin"},
+            "attributes": {"creationDate": "2026-10-01T08:00:00Z", "mfaAuthenticated": "true"},
+        },
+    },
+    "security": lambda acct: {
+        "type": "AssumedRole",
+        "principalId": "AROAEXAMPLESECENG01:a.dubois@example-pharma.eu",
+        "arn": f"arn:aws:sts::{acct}:assumed-role/LimsSecurityEngineer/a.dubois@example-pharma.eu",
+        "accountId": acct,
+        "accessKeyId": "ASIAEXAMPLESECENG001",
+        "sessionContext": {
+            "sessionIssuer": {"type": "Role", "principalId": "AROAEXAMPLESECENG01",
+                              "arn": f"arn:aws:iam::{acct}:role/LimsSecurityEngineer", "accountId": acct,
+                              "userName": "LimsSecurityEngineer"},
+            "attributes": {"creationDate": "2026-10-01T08:10:00Z", "mfaAuthenticated": "true"},
+        },
+    },
+    "contractor": lambda acct: {
+        "type": "IAMUser",
+        "principalId": "AIDAEXAMPLECONTRACT1",
+        "arn": f"arn:aws:iam::{acct}:user/contractor.b.nowak",
+        "accountId": acct,
+        "accessKeyId": "AKIAEXAMPLECONTRACT1",
+        "userName": "contractor.b.nowak",
+    },
+    "pipeline": lambda acct: {
+        "type": "IAMUser",
+        "principalId": "AIDAEXAMPLEPIPELINE1",
+        "arn": f"arn:aws:iam::{acct}:user/lims-ci-pipeline",
+        "accountId": acct,
+        "accessKeyId": "AKIAEXAMPLEPIPELINE1",
+        "userName": "lims-ci-pipeline",
+    },
+    "root": lambda acct: {
+        "type": "Root",
+        "principalId": acct,
+        "arn": f"arn:aws:iam::{acct}:root",
+        "accountId": acct,
+        "accessKeyId": "ASIAEXAMPLEROOTSESS1",
+        "sessionContext": {"attributes": {"creationDate": "2026-10-22T13:40:00Z", "mfaAuthenticated": "true"}},
+    },
+    "backup-service": lambda acct: {"type": "AWSService", "invokedBy": "backup.amazonaws.com"},
+    "kms-service": lambda acct: {"accountId": acct, "invokedBy": "kms.amazonaws.com"},
+}
+
+USER_AGENTS = {
+    "deploy": "APN/1.0 HashiCorp/1.0 Terraform/1.9.5 (+https://www.terraform.io) terraform-provider-aws/5.72.1",
+    "ops": "aws-cli/2.17.61 md/awscrt#0.21.2 ua/2.0 os/linux#6.8.0 md/arch#x86_64 lang/python#3.12.6 md/pyimpl#CPython cfg/retry-mode#standard md/installer#exe md/distrib#ubuntu.24 command/cloudtrail.stop-logging",
+    "security": "console.amazonaws.com",
+    "contractor": "aws-cli/2.15.30 md/awscrt#0.19.19 ua/2.0 os/windows#10 md/arch#amd64 lang/python#3.11.8",
+    "pipeline": "aws-sdk-go-v2/1.30.5 os/linux lang/go#1.22.7 md/GOOS#linux md/GOARCH#amd64 api/apigateway#1.25.6",
+    "root": "console.amazonaws.com",
+    "backup-service": "backup.amazonaws.com",
+    "kms-service": "kms.amazonaws.com",
+}
+
+SOURCE_IPS = {
+    "deploy": "203.0.113.24", "ops": "198.51.100.17", "security": "192.0.2.45", "contractor": "203.0.113.200",
+    "pipeline": "198.51.100.60", "root": "192.0.2.10", "backup-service": "backup.amazonaws.com",
+    "kms-service": "kms.amazonaws.com",
+}
+
+events = {}  # (account, region) -> list
+
+
+def event(account, region, when, source, name, who, params, *, response=None, error=None, resources=(), username=None,
+          service_event=False):
+    event_id = uid(account, region, when, name)
+    identity = IDENTITIES[who](account)
+    record = {
+        "eventVersion": "1.10" if not service_event else "1.08",
+        "userIdentity": identity,
+        "eventTime": when,
+        "eventSource": source,
+        "eventName": name,
+        "awsRegion": region,
+        "sourceIPAddress": SOURCE_IPS[who],
+        "userAgent": USER_AGENTS[who],
+    }
+    if error:
+        record["errorCode"] = error[0]
+        record["errorMessage"] = error[1]
+    record["requestParameters"] = params
+    record["responseElements"] = response
+    record["requestID"] = uid("request", event_id)
+    record["eventID"] = event_id
+    record["readOnly"] = False
+    if resources:
+        record["resources"] = [{"accountId": account, "type": t, "ARN": arn} for t, arn in resources]
+    record["eventType"] = "AwsServiceEvent" if service_event else "AwsApiCall"
+    record["managementEvent"] = True
+    record["recipientAccountId"] = account
+    record["eventCategory"] = "Management"
+    if not service_event and who not in ("backup-service",):
+        record["tlsDetails"] = {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256",
+                                "clientProvidedHostHeader": f"{source.split('.')[0]}.{region}.amazonaws.com"}
+    if who in ("security", "root"):
+        record["sessionCredentialFromConsole"] = "true"
+    if service_event:
+        del record["sourceIPAddress"], record["userAgent"], record["requestParameters"], record["responseElements"]
+        record["readOnly"] = False
+        record["serviceEventDetails"] = params
+    lookup = {
+        "EventId": event_id,
+        "EventName": name,
+        "ReadOnly": "false",
+        "EventTime": when,
+        "EventSource": source,
+        "Username": username or identity.get("userName") or identity.get("arn", "").rsplit("/", 1)[-1] or identity.get("invokedBy"),
+        "Resources": [{"ResourceType": t, "ResourceName": arn} for t, arn in resources],
+        "CloudTrailEvent": json.dumps(record, separators=(",", ":")),
+    }
+    if "accessKeyId" in identity:
+        lookup["AccessKeyId"] = identity["accessKeyId"]
+    events.setdefault((account, region), []).append(lookup)
+
+
+def stage_patch(api, stage_name, ops):
+    return {"restApiId": api, "stageName": stage_name,
+            "updateStageInput": {"patchOperations": [{"op": "replace", "path": p, "value": v} for p, v in ops]},
+            "template": False}
+
+
+AG = "apigateway.amazonaws.com"
+KMS = "kms.amazonaws.com"
+CT = "cloudtrail.amazonaws.com"
+DENIED = lambda action, arn: ("AccessDenied", f"User: arn:aws:iam::{PROD}:user/contractor.b.nowak is not authorized to perform: {action} on resource: {arn} because no identity-based policy allows the {action} action")
+
+# API Gateway, production account
+for n, (day, api, stage_name) in enumerate([("2026-10-01T09:05:12Z", "k7x2m9p4qa", "prod"),
+                                            ("2026-10-08T09:04:51Z", "k7x2m9p4qa", "prod"),
+                                            ("2026-10-15T09:06:30Z", "k7x2m9p4qa", "prod"),
+                                            ("2026-10-22T09:05:02Z", "k7x2m9p4qa", "prod"),
+                                            ("2026-10-29T09:07:44Z", "k7x2m9p4qa", "prod")]):
+    event(PROD, CENTRAL, day, AG, "CreateDeployment", "pipeline",
+          {"restApiId": api, "createDeploymentInput": {"stageName": stage_name, "description": f"release 6.4.{n}"}, "template": False},
+          response={"id": f"dep7a{n}", "createdDate": "Oct 1, 2026 9:05:12 AM"},
+          resources=[("AWS::ApiGateway::RestApi", api)])
+event(PROD, CENTRAL, "2026-10-02T13:21:40Z", AG, "UpdateStage", "deploy",
+      stage_patch("k7x2m9p4qa", "prod", [("/~1samples~1{sampleId}/GET/caching/enabled", "true"),
+                                         ("/~1samples~1{sampleId}/GET/caching/ttlInSeconds", "3600")]),
+      resources=[("AWS::ApiGateway::Stage", "k7x2m9p4qa/prod")])
+event(PROD, CENTRAL, "2026-10-02T13:24:02Z", AG, "UpdateStage", "deploy",
+      stage_patch("k7x2m9p4qa", "prod", [("/~1samples~1{sampleId}/GET/caching/dataEncrypted", "false")]),
+      resources=[("AWS::ApiGateway::Stage", "k7x2m9p4qa/prod")])
+event(PROD, CENTRAL, "2026-10-06T16:48:19Z", AG, "UpdateStage", "ops",
+      stage_patch("b3n8v1c6rt", "prod", [("/*/*/caching/dataEncrypted", "false")]),
+      resources=[("AWS::ApiGateway::Stage", "b3n8v1c6rt/prod")])
+event(PROD, CENTRAL, "2026-10-07T10:31:00Z", AG, "UpdateStage", "security",
+      stage_patch("b3n8v1c6rt", "prod", [("/*/*/caching/dataEncrypted", "true")]),
+      resources=[("AWS::ApiGateway::Stage", "b3n8v1c6rt/prod")])
+event(PROD, CENTRAL, "2026-10-09T08:12:55Z", AG, "UpdateStage", "contractor",
+      stage_patch("k7x2m9p4qa", "prod", [("/*/*/caching/dataEncrypted", "false")]),
+      error=DENIED("apigateway:PATCH", "arn:aws:apigateway:eu-central-1::/restapis/k7x2m9p4qa/stages/prod"),
+      resources=[("AWS::ApiGateway::Stage", "k7x2m9p4qa/prod")])
+event(PROD, CENTRAL, "2026-10-12T11:02:37Z", AG, "UpdateStage", "deploy",
+      stage_patch("k7x2m9p4qa", "prod", [("/tracingEnabled", "true")]),
+      resources=[("AWS::ApiGateway::Stage", "k7x2m9p4qa/prod")])
+event(PROD, CENTRAL, "2026-10-13T15:40:10Z", AG, "UpdateMethod", "deploy",
+      {"restApiId": "k7x2m9p4qa", "resourceId": uid("k7x2m9p4qa", "/health")[:10].replace("-", ""), "httpMethod": "GET",
+       "updateMethodInput": {"patchOperations": [{"op": "replace", "path": "/authorizationType", "value": "NONE"}]},
+       "template": False},
+      resources=[("AWS::ApiGateway::Method", "k7x2m9p4qa/health/GET")])
+event(PROD, CENTRAL, "2026-10-20T07:55:31Z", AG, "TagResource", "deploy",
+      {"resourceArn": "arn:aws:apigateway:eu-central-1::/restapis/k7x2m9p4qa/stages/prod",
+       "tagResourceInput": {"tags": {"cost-centre": "QC-4711"}}, "template": False})
+# API Gateway, production account, eu-west-1
+event(PROD, WEST, "2026-10-05T10:15:44Z", AG, "UpdateStage", "deploy",
+      stage_patch("q9w4e7r2ty", "dev", [("/*/*/logging/loglevel", "OFF")]),
+      resources=[("AWS::ApiGateway::Stage", "q9w4e7r2ty/dev")])
+event(PROD, WEST, "2026-10-14T14:03:09Z", AG, "DeleteStage", "deploy",
+      {"restApiId": "q9w4e7r2ty", "stageName": "perf-test", "template": False},
+      resources=[("AWS::ApiGateway::Stage", "q9w4e7r2ty/perf-test")])
+event(PROD, WEST, "2026-10-14T14:05:51Z", AG, "CreateDeployment", "pipeline",
+      {"restApiId": "q9w4e7r2ty", "createDeploymentInput": {"stageName": "prod", "description": "reports 2.8.1"}, "template": False},
+      response={"id": "dep9d4", "createdDate": "Oct 14, 2026 2:05:51 PM"})
+event(PROD, WEST, "2026-10-21T09:30:00Z", AG, "UpdateStage", "ops",
+      stage_patch("q9w4e7r2ty", "prod", [("/*/*/caching/enabled", "true"), ("/*/*/caching/dataEncrypted", "true")]),
+      resources=[("AWS::ApiGateway::Stage", "q9w4e7r2ty/prod")])
+
+# KMS, production account
+event(PROD, CENTRAL, "2026-10-03T09:41:27Z", KMS, "DisableKeyRotation", "ops", {"keyId": K_BACKUP},
+      resources=[("AWS::KMS::Key", key_arn(PROD, CENTRAL, K_BACKUP))])
+event(PROD, CENTRAL, "2026-10-03T09:50:02Z", KMS, "DisableKeyRotation", "contractor", {"keyId": K_DB},
+      error=("AccessDeniedException", f"User: arn:aws:iam::{PROD}:user/contractor.b.nowak is not authorized to perform: kms:DisableKeyRotation on resource: {key_arn(PROD, CENTRAL, K_DB)} because no identity-based policy allows the kms:DisableKeyRotation action"),
+      resources=[("AWS::KMS::Key", key_arn(PROD, CENTRAL, K_DB))])
+event(PROD, CENTRAL, "2026-10-04T11:18:45Z", KMS, "EnableKeyRotation", "security", {"keyId": K_AUDIT, "rotationPeriodInDays": 90},
+      resources=[("AWS::KMS::Key", key_arn(PROD, CENTRAL, K_AUDIT))])
+event(PROD, CENTRAL, "2026-10-09T11:20:30Z", KMS, "RotateKeyOnDemand", "security", {"keyId": K_AUDIT},
+      response={"keyId": key_arn(PROD, CENTRAL, K_AUDIT)}, resources=[("AWS::KMS::Key", key_arn(PROD, CENTRAL, K_AUDIT))])
+event(PROD, CENTRAL, "2026-10-14T03:12:09Z", KMS, "RotateKey", "kms-service",
+      {"keyId": key_arn(PROD, CENTRAL, K_DB), "rotationType": "AUTOMATIC"}, service_event=True,
+      resources=[("AWS::KMS::Key", key_arn(PROD, CENTRAL, K_DB))], username="kms.amazonaws.com")
+event(PROD, CENTRAL, "2026-10-16T08:00:12Z", KMS, "EnableKeyRotation", "ops", {"keyId": K_LEGACY, "rotationPeriodInDays": 730},
+      resources=[("AWS::KMS::Key", key_arn(PROD, CENTRAL, K_LEGACY))])
+event(PROD, CENTRAL, "2026-10-22T15:30:00Z", KMS, "ScheduleKeyDeletion", "security", {"keyId": K_MIGRATION, "pendingWindowInDays": 30},
+      response={"keyId": key_arn(PROD, CENTRAL, K_MIGRATION), "deletionDate": "Nov 21, 2026, 3:30:00 PM",
+                "keyState": "PendingDeletion", "pendingWindowInDays": 30},
+      resources=[("AWS::KMS::Key", key_arn(PROD, CENTRAL, K_MIGRATION))])
+event(PROD, CENTRAL, "2026-10-23T10:02:44Z", KMS, "DisableKey", "ops", {"keyId": K_OLD_ETL},
+      resources=[("AWS::KMS::Key", key_arn(PROD, CENTRAL, K_OLD_ETL))])
+event(PROD, CENTRAL, "2026-10-24T09:12:00Z", KMS, "ScheduleKeyDeletion", "contractor", {"keyId": K_BACKUP, "pendingWindowInDays": 7},
+      error=("AccessDeniedException", f"User: arn:aws:iam::{PROD}:user/contractor.b.nowak is not authorized to perform: kms:ScheduleKeyDeletion on resource: {key_arn(PROD, CENTRAL, K_BACKUP)}"),
+      resources=[("AWS::KMS::Key", key_arn(PROD, CENTRAL, K_BACKUP))])
+event(PROD, CENTRAL, "2026-10-26T13:14:15Z", KMS, "CreateGrant", "backup-service",
+      {"keyId": key_arn(PROD, CENTRAL, K_BACKUP), "granteePrincipal": "backup.amazonaws.com",
+       "operations": ["Decrypt", "GenerateDataKeyWithoutPlaintext", "ReEncryptFrom", "ReEncryptTo", "DescribeKey"],
+       "retiringPrincipal": "backup.amazonaws.com"},
+      response={"grantId": "f1e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e"},
+      resources=[("AWS::KMS::Key", key_arn(PROD, CENTRAL, K_BACKUP))], username="backup.amazonaws.com")
+event(PROD, CENTRAL, "2026-10-27T10:45:00Z", KMS, "CreateKey", "security",
+      {"description": "QP batch certificate signing 2027", "keySpec": "ECC_NIST_P256", "keyUsage": "SIGN_VERIFY",
+       "origin": "AWS_KMS", "multiRegion": False, "bypassPolicyLockoutSafetyCheck": False},
+      response={"keyMetadata": {"keyId": "d9c8b7a6-f5e4-4d3c-b2a1-0f9e8d7c6b5a", "keyState": "Enabled"}})
+event(PROD, CENTRAL, "2026-10-27T10:46:10Z", KMS, "CreateAlias", "security",
+      {"aliasName": "alias/lims-qp-signing-2027", "targetKeyId": "d9c8b7a6-f5e4-4d3c-b2a1-0f9e8d7c6b5a"})
+event(PROD, CENTRAL, "2026-10-28T16:20:33Z", KMS, "PutKeyPolicy", "security",
+      {"keyId": K_AUDIT, "policyName": "default", "bypassPolicyLockoutSafetyCheck": False},
+      resources=[("AWS::KMS::Key", key_arn(PROD, CENTRAL, K_AUDIT))])
+event(PROD, CENTRAL, "2026-10-29T08:00:00Z", KMS, "TagResource", "security",
+      {"keyId": K_DB, "tags": [{"tagKey": "data-classification", "tagValue": "GxP-critical"}]},
+      resources=[("AWS::KMS::Key", key_arn(PROD, CENTRAL, K_DB))])
+
+# CloudTrail, production account
+event(PROD, CENTRAL, "2026-10-11T19:02:10Z", CT, "StopLogging", "contractor", {"name": ORG_TRAIL_ARN},
+      error=DENIED("cloudtrail:StopLogging", ORG_TRAIL_ARN), resources=[("AWS::CloudTrail::Trail", ORG_TRAIL_ARN)])
+event(PROD, CENTRAL, "2026-10-17T22:14:05Z", CT, "StopLogging", "ops", {"name": ORG_TRAIL_ARN},
+      resources=[("AWS::CloudTrail::Trail", ORG_TRAIL_ARN)])
+event(PROD, CENTRAL, "2026-10-18T06:02:41Z", CT, "StartLogging", "ops", {"name": ORG_TRAIL_ARN},
+      resources=[("AWS::CloudTrail::Trail", ORG_TRAIL_ARN)])
+event(PROD, WEST, "2026-10-19T12:30:00Z", CT, "UpdateTrail", "deploy",
+      {"name": "lims-app-debug", "enableLogFileValidation": False},
+      response={"name": "lims-app-debug", "trailARN": DEBUG_TRAIL_ARN, "logFileValidationEnabled": False,
+                "isMultiRegionTrail": False, "s3BucketName": "lims-app-debug-logs-111122223333"},
+      resources=[("AWS::CloudTrail::Trail", DEBUG_TRAIL_ARN)])
+event(PROD, WEST, "2026-10-19T12:31:12Z", CT, "PutEventSelectors", "deploy",
+      {"trailName": "lims-app-debug", "eventSelectors": [{"readWriteType": "WriteOnly", "includeManagementEvents": True,
+                                                          "excludeManagementEventSources": ["kms.amazonaws.com"]}]},
+      resources=[("AWS::CloudTrail::Trail", DEBUG_TRAIL_ARN)])
+event(PROD, CENTRAL, "2026-10-25T10:00:00Z", CT, "AddTags", "security",
+      {"resourceId": ORG_TRAIL_ARN, "tagsList": [{"key": "gxp", "value": "true"}]},
+      resources=[("AWS::CloudTrail::Trail", ORG_TRAIL_ARN)])
+
+# Disaster-recovery account
+for day in ("2026-10-01T09:20:00Z", "2026-10-15T09:21:13Z", "2026-10-29T09:22:40Z"):
+    event(DR, CENTRAL, day, AG, "CreateDeployment", "pipeline",
+          {"restApiId": "m2h6j8k1zx", "createDeploymentInput": {"stageName": "dr", "description": "dr sync"}, "template": False},
+          response={"id": "depdr1", "createdDate": "Oct 1, 2026 9:20:00 AM"})
+event(DR, CENTRAL, "2026-10-08T14:10:00Z", AG, "UpdateStage", "ops",
+      stage_patch("m2h6j8k1zx", "dr", [("/*/*/logging/loglevel", "INFO")]),
+      resources=[("AWS::ApiGateway::Stage", "m2h6j8k1zx/dr")])
+event(DR, CENTRAL, "2026-10-22T13:45:21Z", CT, "UpdateTrail", "root",
+      {"name": "lims-dr-audit", "kmsKeyId": key_arn(DR, CENTRAL, K_DR_DB), "enableLogFileValidation": True},
+      response={"name": "lims-dr-audit", "trailARN": DR_TRAIL_ARN, "logFileValidationEnabled": True,
+                "kmsKeyId": key_arn(DR, CENTRAL, K_DR_DB), "isMultiRegionTrail": True},
+      resources=[("AWS::CloudTrail::Trail", DR_TRAIL_ARN)])
+event(DR, CENTRAL, "2026-10-22T13:47:02Z", KMS, "EnableKeyRotation", "root", {"keyId": K_DR_DB, "rotationPeriodInDays": 365},
+      resources=[("AWS::KMS::Key", key_arn(DR, CENTRAL, K_DR_DB))])
+event(DR, CENTRAL, "2026-10-30T17:05:00Z", KMS, "PutKeyPolicy", "root",
+      {"keyId": K_DR_DB, "policyName": "default", "bypassPolicyLockoutSafetyCheck": False},
+      error=("MalformedPolicyDocumentException", "The new key policy will not allow you to update the key policy in the future."),
+      resources=[("AWS::KMS::Key", key_arn(DR, CENTRAL, K_DR_DB))])
+
+# LookupEvents query plan actually made, per account-region (DESIGN.md "LookupEvents query plan").
+KMS_EVENT_NAMES = ["CancelKeyDeletion", "ConnectCustomKeyStore", "CreateAlias", "CreateCustomKeyStore", "CreateGrant",
+                   "CreateKey", "DeleteAlias", "DeleteCustomKeyStore", "DeleteImportedKeyMaterial", "DeleteKey",
+                   "DisableKey", "DisableKeyRotation", "DisconnectCustomKeyStore", "EnableKey", "EnableKeyRotation",
+                   "ImportKeyMaterial", "PutKeyPolicy", "ReplicateKey", "RetireGrant", "RevokeGrant", "RotateKey",
+                   "RotateKeyOnDemand", "ScheduleKeyDeletion", "TagResource", "UntagResource", "UpdateAlias",
+                   "UpdateCustomKeyStore", "UpdateKeyDescription", "UpdatePrimaryRegion"]
+
+
+def lookup_queries(account, region):
+    kept = events.get((account, region), [])
+    queries = []
+    for key, value, source in [("EventSource", AG, AG), ("EventSource", CT, CT)]:
+        n = sum(1 for e in kept if e["EventSource"] == source)
+        reads = {AG: 4120, CT: 310}[source]
+        returned = n + reads
+        queries.append({"attribute_key": key, "attribute_value": value, "calls": returned // 50 + 1,
+                        "events_returned": returned, "events_kept": n})
+    for name in KMS_EVENT_NAMES:
+        n = sum(1 for e in kept if e["EventSource"] == KMS and e["EventName"] == name)
+        queries.append({"attribute_key": "EventName", "attribute_value": name, "calls": 1,
+                        "events_returned": n, "events_kept": n})
+    return queries
+
+
+def cloudtrail(account, region, trails):
+    evs = sorted(events.get((account, region), []), key=lambda e: e["EventTime"], reverse=True)
+    return {"trails": trails, "events": evs, "lookup_queries": lookup_queries(account, region)}
+
+
+def caller(account):
+    return {"UserId": f"AROAEXAMPLECOLLECT{account[-2:]}:gxp-evidence-2026-11",
+            "Account": account,
+            "Arn": f"arn:aws:sts::{account}:assumed-role/GxpEvidenceCollector/gxp-evidence-2026-11"}
+
+
+org_shadow = json.loads(json.dumps(org_trail))  # the multi-region trail as seen from eu-west-1
+dr_shadow = json.loads(json.dumps(dr_trail))
+
+snapshot = {
+    "schema_version": 1,
+    "tool": {"name": "gxp-evidence", "version": "0.1.0"},
+    "system_name": "LIMS Production — Qualitätskontrolle Zürich & Łódź",
+    "collected_at": "2026-11-01T06:00:00Z",
+    "period": {"start": "2026-10-01T00:00:00Z", "end": "2026-11-01T00:00:00Z"},
+    "scope": {"accounts": [PROD, DR], "regions": [CENTRAL, WEST]},
+    "policy": {"max_rotation_days": 365},
+    "accounts": [
+        {
+            "account_id": PROD,
+            "caller_identity": caller(PROD),
+            "regions": [
+                {
+                    "region": CENTRAL,
+                    "apigateway": {"rest_apis": [results_api, instrument_api]},
+                    "kms": {"keys": prod_keys},
+                    "cloudtrail": cloudtrail(PROD, CENTRAL, [org_trail]),
+                },
+                {
+                    "region": WEST,
+                    "apigateway": {"rest_apis": [reporting_api]},
+                    "kms": None,
+                    "cloudtrail": cloudtrail(PROD, WEST, [org_shadow, debug_trail]),
+                },
+            ],
+        },
+        {
+            "account_id": DR,
+            "caller_identity": caller(DR),
+            "regions": [
+                {
+                    "region": CENTRAL,
+                    "apigateway": {"rest_apis": [dr_api]},
+                    "kms": {"keys": dr_keys},
+                    "cloudtrail": cloudtrail(DR, CENTRAL, [dr_trail]),
+                },
+                {
+                    "region": WEST,
+                    "apigateway": {"rest_apis": []},
+                    "kms": {"keys": []},
+                    "cloudtrail": cloudtrail(DR, WEST, [dr_shadow]),
+                },
+            ],
+        },
+    ],
+    "gaps": [
+        {
+            "account_id": PROD,
+            "region": WEST,
+            "service": "kms",
+            "api": "ListKeys",
+            "error_code": "AccessDeniedException",
+            "message": f"User: arn:aws:sts::{PROD}:assumed-role/GxpEvidenceCollector/gxp-evidence-2026-11 is not authorized to perform: kms:ListKeys on resource: * with an explicit deny in a service control policy",
+        }
+    ],
+}
+
+out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "samples" / "demo-evidence.json"
+out.write_text(json.dumps(snapshot, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+total = sum(len(v) for v in events.values())
+print(f"wrote {out} with {total} change events")
