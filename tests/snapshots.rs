@@ -3,7 +3,7 @@
 
 use gxp_evidence::evidence::{DEMO_EVIDENCE, load_bytes};
 use gxp_evidence::report::ReportModel;
-use gxp_evidence::report::render::{csv, html};
+use gxp_evidence::report::render::{RenderOptions, csv, html};
 
 fn demo_model() -> ReportModel {
     let evidence = load_bytes("demo", DEMO_EVIDENCE.as_bytes().to_vec()).expect("the demo loads");
@@ -12,7 +12,7 @@ fn demo_model() -> ReportModel {
 
 #[test]
 fn demo_html() {
-    let rendered = html::render(&demo_model(), None).expect("renders");
+    let rendered = html::render(&demo_model(), &RenderOptions::default()).expect("renders");
     let text = String::from_utf8(rendered.bytes).expect("UTF-8");
     insta::assert_snapshot!("demo_report.html", text);
 }

@@ -68,8 +68,8 @@ struct OutputArgs {
     /// Directory with templates (report.html, report.css) replacing the embedded ones.
     #[arg(long, value_name = "DIR")]
     templates: Option<PathBuf>,
-    /// Above this many changes the PDF lists weakening changes and failed calls in full and
-    /// summarises the rest per event name (changes.csv always has all).
+    /// Above this many changes the PDF (and the HTML) list weakening changes and failed calls
+    /// in full and summarise the rest per event name (changes.csv always has all).
     #[arg(long, value_name = "N", default_value_t = 5000)]
     pdf_max_changes: usize,
     /// Replace the output directory if it exists.

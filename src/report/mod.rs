@@ -48,10 +48,42 @@ pub struct ReportModel {
     pub keys: Vec<KeyRow>,
     pub trails: Vec<TrailRow>,
     pub logging_gaps: Vec<LoggingGap>,
+    /// The full change register. Serialized only into results.json (see `to_results_json`):
+    /// views that show it to people go through `register_view`, which bounds its size.
+    #[serde(skip)]
     pub changes: Vec<ChangeRow>,
     pub evidence_gaps: Vec<EvidenceGap>,
     pub lookup_queries: Vec<LookupQueryRow>,
     pub signoffs: Vec<Signoff>,
+}
+
+/// What a human-readable form shows of the change register: everything up to `limit`
+/// changes; above it every weakening change and failed call in full and the rest summarised
+/// per event name (changes.csv and results.json always hold every change).
+#[derive(Debug, Clone, Serialize)]
+pub struct RegisterView<'a> {
+    pub limit: usize,
+    pub total: usize,
+    pub summarised: bool,
+    pub listed: Vec<&'a ChangeRow>,
+    pub groups: Vec<ChangeGroup>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeGroup {
+    pub event_source: String,
+    pub event_name: String,
+    pub classification: ChangeClass,
+    pub count: usize,
+    pub first: Timestamp,
+    pub last: Timestamp,
+}
+
+#[derive(Serialize)]
+struct ResultsDocument<'a> {
+    #[serde(flatten)]
+    model: &'a ReportModel,
+    changes: &'a [ChangeRow],
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -250,9 +282,52 @@ impl ReportModel {
         }
     }
 
+    pub fn register_view(&self, limit: usize) -> RegisterView<'_> {
+        if self.changes.len() <= limit {
+            return RegisterView {
+                limit,
+                total: self.changes.len(),
+                summarised: false,
+                listed: self.changes.iter().collect(),
+                groups: Vec::new(),
+            };
+        }
+        let (listed, rest): (Vec<&ChangeRow>, Vec<&ChangeRow>) = self
+            .changes
+            .iter()
+            .partition(|c| c.classification == ChangeClass::Weakening || !c.took_effect());
+        let mut groups: std::collections::BTreeMap<(&str, &str, ChangeClass), ChangeGroup> = Default::default();
+        for change in rest {
+            let group = groups
+                .entry((&change.event_source, &change.event_name, change.classification))
+                .or_insert_with(|| ChangeGroup {
+                    event_source: change.event_source.clone(),
+                    event_name: change.event_name.clone(),
+                    classification: change.classification,
+                    count: 0,
+                    first: change.event_time,
+                    last: change.event_time,
+                });
+            group.count += 1;
+            group.first = group.first.min(change.event_time);
+            group.last = group.last.max(change.event_time);
+        }
+        RegisterView {
+            limit,
+            total: self.changes.len(),
+            summarised: true,
+            listed,
+            groups: groups.into_values().collect(),
+        }
+    }
+
     /// The canonical results.json bytes: pretty JSON with a final newline.
     pub fn to_results_json(&self) -> Vec<u8> {
-        let mut bytes = serde_json::to_vec_pretty(self).expect("the report model always serializes");
+        let document = ResultsDocument {
+            model: self,
+            changes: &self.changes,
+        };
+        let mut bytes = serde_json::to_vec_pretty(&document).expect("the report model always serializes");
         bytes.push(b'\n');
         bytes
     }

@@ -12,7 +12,7 @@ use tera::{Context, Tera};
 use crate::controls::{Control, Finding, View};
 use crate::evidence::Timestamp;
 use crate::report::format::visible;
-use crate::report::render::{RenderError, RenderedFile};
+use crate::report::render::{RenderError, RenderOptions, RenderedFile};
 use crate::report::{ControlSummary, ReportModel};
 
 /// The templates and their embedded defaults. A directory given with `--templates` may
@@ -115,7 +115,8 @@ fn filter_yes_no(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Valu
     ))
 }
 
-pub fn render(model: &ReportModel, templates: Option<&Path>) -> Result<RenderedFile, RenderError> {
+pub fn render(model: &ReportModel, options: &RenderOptions) -> Result<RenderedFile, RenderError> {
+    let templates = options.templates.as_deref();
     let tera = load_templates(templates)?;
     let sections: Vec<Section> = model
         .controls
@@ -131,6 +132,7 @@ pub fn render(model: &ReportModel, templates: Option<&Path>) -> Result<RenderedF
     context.insert("sections", &sections);
     context.insert("cache_pairs", &cache_pairs(model));
     context.insert("signature_status", &model.signature_status());
+    context.insert("register", &model.register_view(options.pdf_max_changes));
     let html = tera
         .render("report.html", &context)
         .map_err(|err| RenderError::Template(error_chain(&err)))?;

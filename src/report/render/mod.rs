@@ -65,8 +65,8 @@ pub struct RenderedFile {
 /// Options that change how reports look, never what they say.
 #[derive(Debug, Clone)]
 pub struct RenderOptions {
-    /// Above this many changes, the PDF lists weakening and failed changes in full and
-    /// summarises the rest per event name (changes.csv always has every change).
+    /// Above this many changes, the PDF and HTML list weakening changes and failed calls in
+    /// full and summarise the rest per event name (changes.csv always has every change).
     pub pdf_max_changes: usize,
     /// A directory whose templates replace the embedded HTML templates.
     pub templates: Option<std::path::PathBuf>,
@@ -96,7 +96,7 @@ pub fn render_all(
         files.push(pdf::render(model, options)?);
     }
     if formats.contains(&Format::Html) {
-        files.push(html::render(model, options.templates.as_deref())?);
+        files.push(html::render(model, options)?);
     }
     if formats.contains(&Format::Csv) {
         files.extend(csv::render(model)?);

@@ -567,45 +567,36 @@ fn change_register(layout: &mut Layout, model: &ReportModel, max_changes: usize)
         false,
         BLACK,
     );
-    if model.changes.len() <= max_changes {
-        layout.table(&CHANGE_HEADERS, &CHANGE_WIDTHS, &change_rows(model.changes.iter()), CHANGE_SIZE);
+    let view = model.register_view(max_changes);
+    if !view.summarised {
+        layout.table(&CHANGE_HEADERS, &CHANGE_WIDTHS, &change_rows(view.listed.into_iter()), CHANGE_SIZE);
     } else {
-        let (in_full, rest): (Vec<&ChangeRow>, Vec<&ChangeRow>) = model
-            .changes
-            .iter()
-            .partition(|c| c.classification == ChangeClass::Weakening || !c.took_effect());
         layout.paragraph(
             &format!(
-                "The register has {} changes, more than this PDF lists in full (limit {max_changes}). All {} weakening changes and failed calls are listed below; the other {} changes are summarised per event name. The full register is in changes.csv.",
-                model.changes.len(),
-                in_full.len(),
-                rest.len()
+                "The register has {} changes, more than this PDF lists in full (limit {}). All {} weakening changes and failed calls are listed below; the other {} changes are summarised per event name. The full register is in changes.csv.",
+                view.total,
+                view.limit,
+                view.listed.len(),
+                view.total - view.listed.len()
             ),
             BODY_SIZE,
             true,
             AMBER,
         );
         layout.heading("Weakening changes and failed calls", 2);
-        layout.table(&CHANGE_HEADERS, &CHANGE_WIDTHS, &change_rows(in_full.into_iter()), CHANGE_SIZE);
+        layout.table(&CHANGE_HEADERS, &CHANGE_WIDTHS, &change_rows(view.listed.iter().copied()), CHANGE_SIZE);
         layout.heading("Other changes, summarised (full list in changes.csv)", 2);
-        let mut groups: BTreeMap<(&str, &str, ChangeClass), (usize, &ChangeRow, &ChangeRow)> = BTreeMap::new();
-        for change in rest {
-            let entry = groups
-                .entry((&change.event_source, &change.event_name, change.classification))
-                .or_insert((0, change, change));
-            entry.0 += 1;
-            entry.2 = change;
-        }
-        let rows: Vec<Vec<Cell>> = groups
+        let rows: Vec<Vec<Cell>> = view
+            .groups
             .iter()
-            .map(|((source, name, class), (count, first, last))| {
+            .map(|g| {
                 vec![
-                    v(source),
-                    v(name),
-                    Cell::plain(class.as_str()),
-                    Cell::plain(count.to_string()),
-                    Cell::plain(first.event_time.display_utc()),
-                    Cell::plain(last.event_time.display_utc()),
+                    v(&g.event_source),
+                    v(&g.event_name),
+                    Cell::plain(g.classification.as_str()),
+                    Cell::plain(g.count.to_string()),
+                    Cell::plain(g.first.display_utc()),
+                    Cell::plain(g.last.display_utc()),
                 ]
             })
             .collect();
