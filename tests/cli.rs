@@ -19,15 +19,29 @@ const CONTROL_IDS: [&str; 8] = [
 ];
 
 const REPORT_FILES: [&str; 12] = [
-    "changes.csv", "evidence.json", "findings.csv", "gaps.csv", "keys.csv", "manifest.json", "methods.csv",
-    "report.html", "report.pdf", "results.json", "signoffs.csv", "trails.csv",
+    "changes.csv",
+    "evidence.json",
+    "findings.csv",
+    "gaps.csv",
+    "keys.csv",
+    "manifest.json",
+    "methods.csv",
+    "report.html",
+    "report.pdf",
+    "results.json",
+    "signoffs.csv",
+    "trails.csv",
 ];
 
 #[test]
 fn demo_writes_the_complete_report_set_from_any_directory() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("demo");
-    let output = bin().current_dir(dir.path()).args(["demo", "--out", "demo"]).output().unwrap();
+    let output = bin()
+        .current_dir(dir.path())
+        .args(["demo", "--out", "demo"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let summary = stderr(&output);
     assert!(summary.starts_with("NON_COMPLIANT: "), "{summary}");
@@ -36,13 +50,29 @@ fn demo_writes_the_complete_report_set_from_any_directory() {
         assert!(out.join(file).is_file(), "{file} missing");
     }
     // evidence.json is the embedded sample, byte for byte.
-    assert_eq!(fs::read(out.join("evidence.json")).unwrap(), fs::read(demo_evidence()).unwrap());
-    let manifest: serde_json::Value = serde_json::from_str(&read(&out.join("manifest.json"))).unwrap();
-    let listed: Vec<&str> = manifest["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
-    assert_eq!(listed.len(), 11, "every file except the manifest itself: {listed:?}");
+    assert_eq!(
+        fs::read(out.join("evidence.json")).unwrap(),
+        fs::read(demo_evidence()).unwrap()
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&read(&out.join("manifest.json"))).unwrap();
+    let listed: Vec<&str> = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        listed.len(),
+        11,
+        "every file except the manifest itself: {listed:?}"
+    );
     for entry in manifest["files"].as_array().unwrap() {
         let bytes = fs::read(out.join(entry["path"].as_str().unwrap())).unwrap();
-        assert_eq!(entry["sha256"].as_str().unwrap(), gxp_evidence::evidence::sha256_hex(&bytes));
+        assert_eq!(
+            entry["sha256"].as_str().unwrap(),
+            gxp_evidence::evidence::sha256_hex(&bytes)
+        );
     }
 }
 
@@ -66,46 +96,139 @@ fn demo_results_cover_every_scenario_of_the_sample() {
             .unwrap_or_else(|| panic!("{control} {resource_part} {view:?}"))
     };
     for id in CONTROL_IDS {
-        assert!(findings.iter().any(|f| f["control_id"] == id), "{id} has no result");
+        assert!(
+            findings.iter().any(|f| f["control_id"] == id),
+            "{id} has no result"
+        );
     }
-    let lenient = find("apigw-cache-encryption", "lims-results-api (k7x2m9p4qa) stage prod", Some("security_hub"));
+    let lenient = find(
+        "apigw-cache-encryption",
+        "lims-results-api (k7x2m9p4qa) stage prod",
+        Some("security_hub"),
+    );
     assert_eq!(lenient["status"], "FAIL");
-    assert!(lenient["reason"].as_str().unwrap().contains("GET /samples/{sampleId} (method override ~1samples~1{sampleId}/GET)"));
-    assert_eq!(find("apigw-cache-encryption", "stage uat", Some("security_hub"))["status"], "PASS");
-    assert_eq!(find("apigw-cache-encryption", "stage uat", Some("aws_config"))["status"], "FAIL");
-    assert_eq!(find("apigw-cache-encryption", "b3n8v1c6rt) stage prod", Some("aws_config"))["status"], "PASS");
-    assert!(find("apigw-cache-encryption", "q9w4e7r2ty) stage prod", Some("aws_config"))["reason"]
-        .as_str().unwrap().contains("caching is not in effect"));
+    assert!(
+        lenient["reason"]
+            .as_str()
+            .unwrap()
+            .contains("GET /samples/{sampleId} (method override ~1samples~1{sampleId}/GET)")
+    );
+    assert_eq!(
+        find("apigw-cache-encryption", "stage uat", Some("security_hub"))["status"],
+        "PASS"
+    );
+    assert_eq!(
+        find("apigw-cache-encryption", "stage uat", Some("aws_config"))["status"],
+        "FAIL"
+    );
+    assert_eq!(
+        find(
+            "apigw-cache-encryption",
+            "b3n8v1c6rt) stage prod",
+            Some("aws_config")
+        )["status"],
+        "PASS"
+    );
+    assert!(
+        find(
+            "apigw-cache-encryption",
+            "q9w4e7r2ty) stage prod",
+            Some("aws_config")
+        )["reason"]
+            .as_str()
+            .unwrap()
+            .contains("caching is not in effect")
+    );
     assert_eq!(find("apigw-logging", "stage dev", None)["status"], "FAIL");
     let key = |alias: &str| find("kms-key-rotation", alias, None);
     assert_eq!(key("alias/lims-db")["status"], "PASS");
     assert_eq!(key("alias/lims-backup")["status"], "FAIL");
     assert_eq!(key("alias/lims-audit-archive")["status"], "PASS");
     assert_eq!(key("alias/lims-legacy-export")["status"], "FAIL");
-    for na in ["alias/lims-batch-signing", "alias/lims-token-mac", "alias/lims-vendor-byok", "alias/lims-migration",
-               "alias/lims-etl-staging-old", "alias/aws/s3"] {
+    for na in [
+        "alias/lims-batch-signing",
+        "alias/lims-token-mac",
+        "alias/lims-vendor-byok",
+        "alias/lims-migration",
+        "alias/lims-etl-staging-old",
+        "alias/aws/s3",
+    ] {
         assert_eq!(key(na)["status"], "NOT_APPLICABLE", "{na}");
     }
-    let gap = findings.iter().find(|f| f["status"] == "EVIDENCE_GAP").unwrap();
-    assert_eq!((gap["control_id"].as_str(), gap["region"].as_str()), (Some("kms-key-rotation"), Some("eu-west-1")));
-    assert_eq!(find("cloudtrail-log-validation", "lims-app-debug", None)["status"], "FAIL");
-    assert_eq!(find("cloudtrail-multi-region", "lims-org-audit", None)["status"], "PASS");
-    assert!(find("cloudtrail-continuity", "lims-org-audit", None)["reason"].as_str().unwrap()
-        .contains("from 2026-10-17 22:14:05 UTC to 2026-10-18 06:02:41 UTC"));
+    let gap = findings
+        .iter()
+        .find(|f| f["status"] == "EVIDENCE_GAP")
+        .unwrap();
+    assert_eq!(
+        (gap["control_id"].as_str(), gap["region"].as_str()),
+        (Some("kms-key-rotation"), Some("eu-west-1"))
+    );
+    assert_eq!(
+        find("cloudtrail-log-validation", "lims-app-debug", None)["status"],
+        "FAIL"
+    );
+    assert_eq!(
+        find("cloudtrail-multi-region", "lims-org-audit", None)["status"],
+        "PASS"
+    );
+    assert!(
+        find("cloudtrail-continuity", "lims-org-audit", None)["reason"]
+            .as_str()
+            .unwrap()
+            .contains("from 2026-10-17 22:14:05 UTC to 2026-10-18 06:02:41 UTC")
+    );
     let keys = results["keys"].as_array().unwrap();
-    let audit = keys.iter().find(|k| k["aliases"][0] == "alias/lims-audit-archive").unwrap();
-    assert_eq!((audit["rotation_period_days"].as_u64(), audit["on_demand_rotations_in_period"].as_u64()), (Some(90), Some(1)));
+    let audit = keys
+        .iter()
+        .find(|k| k["aliases"][0] == "alias/lims-audit-archive")
+        .unwrap();
+    assert_eq!(
+        (
+            audit["rotation_period_days"].as_u64(),
+            audit["on_demand_rotations_in_period"].as_u64()
+        ),
+        (Some(90), Some(1))
+    );
 
     let changes = results["changes"].as_array().unwrap();
     assert!(changes.len() >= 40);
-    let times: Vec<&str> = changes.iter().map(|c| c["event_time"].as_str().unwrap()).collect();
-    assert!(times.windows(2).all(|w| w[0] <= w[1]), "change register is sorted by time");
-    let encryption_off = changes.iter().find(|c| c["request_summary"] == "replace /*/*/caching/dataEncrypted=false" && c["error_code"] == "").unwrap();
+    let times: Vec<&str> = changes
+        .iter()
+        .map(|c| c["event_time"].as_str().unwrap())
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "change register is sorted by time"
+    );
+    let encryption_off = changes
+        .iter()
+        .find(|c| {
+            c["request_summary"] == "replace /*/*/caching/dataEncrypted=false"
+                && c["error_code"] == ""
+        })
+        .unwrap();
     assert_eq!(encryption_off["classification"], "WEAKENING");
-    let failed = changes.iter().filter(|c| c["error_code"].as_str().unwrap().starts_with("AccessDenied")).count();
+    let failed = changes
+        .iter()
+        .filter(|c| {
+            c["error_code"]
+                .as_str()
+                .unwrap()
+                .starts_with("AccessDenied")
+        })
+        .count();
     assert!(failed >= 3, "several AccessDenied calls");
-    for actor_type in ["IAMUser", "AssumedRole", "AWSService", "Root", "AWS service event"] {
-        assert!(changes.iter().any(|c| c["actor_type"] == actor_type), "{actor_type}");
+    for actor_type in [
+        "IAMUser",
+        "AssumedRole",
+        "AWSService",
+        "Root",
+        "AWS service event",
+    ] {
+        assert!(
+            changes.iter().any(|c| c["actor_type"] == actor_type),
+            "{actor_type}"
+        );
     }
 }
 
@@ -117,7 +240,10 @@ fn same_snapshot_gives_byte_identical_reports() {
     let output = bin().args(["demo", "--out"]).arg(&b).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     for file in REPORT_FILES {
-        assert!(fs::read(a.join(file)).unwrap() == fs::read(b.join(file)).unwrap(), "{file} differs between runs");
+        assert!(
+            fs::read(a.join(file)).unwrap() == fs::read(b.join(file)).unwrap(),
+            "{file} differs between runs"
+        );
     }
 }
 
@@ -131,19 +257,43 @@ fn pdf_reads_as_a_report() {
     for id in CONTROL_IDS {
         assert!(text.contains(id), "{id} missing from the PDF");
     }
-    for expected in ["Verdict: NON_COMPLIANT", "DRAFT — not signed", &format!("Page 1 of {pages}"), &format!("Page {pages} of {pages}"),
-                     "Document control", "Change register", "Evidence gaps", "Sign-off", "Qualitätskontrolle Zürich & Łódź",
-                     "~1samples~1{sampleId}", "Security Hub", "(lenient)", "(strict)", "kms:ListKeys"] {
+    for expected in [
+        "Verdict: NON_COMPLIANT",
+        "DRAFT — not signed",
+        &format!("Page 1 of {pages}"),
+        &format!("Page {pages} of {pages}"),
+        "Document control",
+        "Change register",
+        "Evidence gaps",
+        "Sign-off",
+        "Qualitätskontrolle Zürich & Łódź",
+        "~1samples~1{sampleId}",
+        "Security Hub",
+        "(lenient)",
+        "(strict)",
+        "kms:ListKeys",
+    ] {
         assert!(text.contains(expected), "`{expected}` missing from the PDF");
     }
     let results = results(&out);
     let report_id = results["report_id"].as_str().unwrap();
-    assert_eq!(text.matches(&format!("Report {report_id}")).count(), pages, "header with the report id on every page");
+    assert_eq!(
+        text.matches(&format!("Report {report_id}")).count(),
+        pages,
+        "header with the report id on every page"
+    );
     // Table cells wrap at spaces, so compare with whitespace normalised.
     let flowing = text.split_whitespace().collect::<Vec<_>>().join(" ");
     for change in results["changes"].as_array().unwrap() {
-        let when = change["event_time"].as_str().unwrap().replace('T', " ").replace('Z', " UTC");
-        assert!(flowing.contains(&when), "change at {when} missing from the PDF register");
+        let when = change["event_time"]
+            .as_str()
+            .unwrap()
+            .replace('T', " ")
+            .replace('Z', " UTC");
+        assert!(
+            flowing.contains(&when),
+            "change at {when} missing from the PDF register"
+        );
     }
 }
 
@@ -151,13 +301,26 @@ fn pdf_reads_as_a_report() {
 fn pdf_summarises_a_register_longer_than_the_limit_but_keeps_weakening_changes() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r");
-    report(&demo_evidence(), &out, &["--pdf-max-changes", "10", "--format", "pdf"]);
+    report(
+        &demo_evidence(),
+        &out,
+        &["--pdf-max-changes", "10", "--format", "pdf"],
+    );
     let (_, text) = pdf_text(&out.join("report.pdf"));
     assert!(text.contains("more than this PDF lists in full (limit 10)"));
     assert!(text.contains("The full register is in changes.csv"));
-    assert!(text.contains("2026-10-06 16:48:19 UTC"), "weakening change still listed in full");
-    assert!(text.contains("CreateDeployment"), "summary names the other event names");
-    assert!(!out.join("report.html").exists() && !out.join("findings.csv").exists(), "only the PDF was asked for");
+    assert!(
+        text.contains("2026-10-06 16:48:19 UTC"),
+        "weakening change still listed in full"
+    );
+    assert!(
+        text.contains("CreateDeployment"),
+        "summary names the other event names"
+    );
+    assert!(
+        !out.join("report.html").exists() && !out.join("findings.csv").exists(),
+        "only the PDF was asked for"
+    );
     assert!(out.join("results.json").is_file());
 }
 
@@ -166,14 +329,34 @@ fn snapshot_without_resources_reports_no_resources_rows() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r");
     let output = report(&fixture("no-resources"), &out, &[]);
-    assert_eq!(output.status.code(), Some(1), "no trail at all fails CloudTrail.1: {}", stderr(&output));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "no trail at all fails CloudTrail.1: {}",
+        stderr(&output)
+    );
     let results = results(&out);
     let status_of = |id: &str| -> Vec<String> {
-        results["findings"].as_array().unwrap().iter().filter(|f| f["control_id"] == id)
-            .map(|f| f["status"].as_str().unwrap().to_string()).collect()
+        results["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["control_id"] == id)
+            .map(|f| f["status"].as_str().unwrap().to_string())
+            .collect()
     };
-    assert_eq!(status_of("apigw-cache-encryption"), ["NO_RESOURCES", "NO_RESOURCES"]);
-    for id in ["apigw-logging", "kms-key-rotation", "cloudtrail-encryption", "cloudtrail-log-validation", "cloudtrail-continuity", "change-control"] {
+    assert_eq!(
+        status_of("apigw-cache-encryption"),
+        ["NO_RESOURCES", "NO_RESOURCES"]
+    );
+    for id in [
+        "apigw-logging",
+        "kms-key-rotation",
+        "cloudtrail-encryption",
+        "cloudtrail-log-validation",
+        "cloudtrail-continuity",
+        "change-control",
+    ] {
         assert_eq!(status_of(id), ["NO_RESOURCES"], "{id}");
     }
     assert_eq!(status_of("cloudtrail-multi-region"), ["FAIL"]);
@@ -194,7 +377,11 @@ fn existing_output_directory_is_never_overwritten_without_force() {
     let output = report(&demo_evidence(), &out, &["--force"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(!out.join("keep.txt").exists() && out.join("report.pdf").is_file());
-    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no staging directory left behind");
+    assert_eq!(
+        fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no staging directory left behind"
+    );
 }
 
 fn assert_rejected(evidence_text: &str, expected: &[&str]) {
@@ -209,7 +396,11 @@ fn assert_rejected(evidence_text: &str, expected: &[&str]) {
         assert!(message.contains(part), "`{part}` not in: {message}");
     }
     assert!(!out.exists(), "nothing written for bad input");
-    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no partial output next to it either");
+    assert_eq!(
+        fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no partial output next to it either"
+    );
 }
 
 #[test]
@@ -217,25 +408,49 @@ fn truncated_json_names_file_line_and_column() {
     let demo = read(&demo_evidence());
     let cut: String = demo.chars().take(5000).collect();
     let line = cut.lines().count();
-    assert_rejected(&cut, &["bad.json:", &format!(":{line}:"), "not valid JSON: EOF while parsing"]);
+    assert_rejected(
+        &cut,
+        &[
+            "bad.json:",
+            &format!(":{line}:"),
+            "not valid JSON: EOF while parsing",
+        ],
+    );
 }
 
 #[test]
 fn wrong_schema_version_is_refused_clearly() {
     let demo = read(&demo_evidence()).replacen("\"schema_version\": 1", "\"schema_version\": 7", 1);
-    assert_rejected(&demo, &["bad.json:2:21: schema_version: unsupported schema_version 7", "reads schema_version 1"]);
+    assert_rejected(
+        &demo,
+        &[
+            "bad.json:2:21: schema_version: unsupported schema_version 7",
+            "reads schema_version 1",
+        ],
+    );
 }
 
 #[test]
 fn wrong_types_are_all_reported_with_their_paths() {
     let demo = read(&demo_evidence())
-        .replacen("\"cacheClusterEnabled\": true", "\"cacheClusterEnabled\": \"yes\"", 1)
-        .replacen("\"KeyRotationEnabled\": false", "\"KeyRotationEnabled\": 0", 1);
-    assert_rejected(&demo, &[
-        "2 problems",
-        "accounts[0].regions[0].apigateway.rest_apis[0].stages[0].cacheClusterEnabled: invalid type: string \"yes\", expected a boolean",
-        "accounts[0].regions[0].kms.keys[1].rotation_status.KeyRotationEnabled: invalid type: integer `0`, expected a boolean",
-    ]);
+        .replacen(
+            "\"cacheClusterEnabled\": true",
+            "\"cacheClusterEnabled\": \"yes\"",
+            1,
+        )
+        .replacen(
+            "\"KeyRotationEnabled\": false",
+            "\"KeyRotationEnabled\": 0",
+            1,
+        );
+    assert_rejected(
+        &demo,
+        &[
+            "2 problems",
+            "accounts[0].regions[0].apigateway.rest_apis[0].stages[0].cacheClusterEnabled: invalid type: string \"yes\", expected a boolean",
+            "accounts[0].regions[0].kms.keys[1].rotation_status.KeyRotationEnabled: invalid type: integer `0`, expected a boolean",
+        ],
+    );
 }
 
 #[test]
@@ -262,13 +477,23 @@ fn hostile_strings_are_escaped_or_neutralised_in_every_format() {
     assert!(!html.contains('\u{202E}'), "bidi override reaches the HTML");
     assert!(html.contains("&lt;U+202E&gt;"));
 
-    for file in ["findings.csv", "methods.csv", "keys.csv", "changes.csv", "gaps.csv", "trails.csv"] {
+    for file in [
+        "findings.csv",
+        "methods.csv",
+        "keys.csv",
+        "changes.csv",
+        "gaps.csv",
+        "trails.csv",
+    ] {
         let text = read(&out.join(file));
         assert!(!text.contains('\u{202E}'), "{file}");
         let mut reader = csv::Reader::from_reader(text.as_bytes());
         for record in reader.records() {
             for cell in record.unwrap().iter() {
-                assert!(!cell.starts_with(['=', '+', '-', '@', '\t', '\r']), "formula cell `{cell}` in {file}");
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "formula cell `{cell}` in {file}"
+                );
             }
         }
     }
@@ -277,10 +502,16 @@ fn hostile_strings_are_escaped_or_neutralised_in_every_format() {
     assert!(read(&out.join("changes.csv")).contains("'+cmd|"));
 
     let (pages, text) = pdf_text(&out.join("report.pdf"));
-    assert!(text.contains("ä ß é ł"), "non-ASCII system name renders in the PDF");
+    assert!(
+        text.contains("ä ß é ł"),
+        "non-ASCII system name renders in the PDF"
+    );
     assert!(text.contains("<U+202E>"));
     assert!(!text.contains('\u{202E}'));
-    assert!(pages > 10, "the 10 kB path wraps over pages instead of being cut: {pages}");
+    assert!(
+        pages > 10,
+        "the 10 kB path wraps over pages instead of being cut: {pages}"
+    );
     let a_run: usize = text.matches('A').count();
     assert!(a_run >= 10240, "the whole 10 kB path is in the PDF");
 }
@@ -294,10 +525,18 @@ fn controls_lists_the_catalog_as_table_and_json() {
         assert!(table.contains(id));
     }
     assert!(table.contains("Security Hub APIGateway.5"));
-    let output = bin().args(["controls", "--format", "json"]).output().unwrap();
+    let output = bin()
+        .args(["controls", "--format", "json"])
+        .output()
+        .unwrap();
     let catalog: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(catalog.as_array().unwrap().len(), CONTROL_IDS.len());
-    assert!(catalog[0]["remediation"].as_str().unwrap().contains("aws apigateway update-stage"));
+    assert!(
+        catalog[0]["remediation"]
+            .as_str()
+            .unwrap()
+            .contains("aws apigateway update-stage")
+    );
 }
 
 #[test]
@@ -305,9 +544,17 @@ fn templates_can_be_overridden_from_a_directory() {
     let dir = tempfile::tempdir().unwrap();
     let templates = dir.path().join("t");
     fs::create_dir(&templates).unwrap();
-    fs::write(templates.join("report.html"), "<p>Custom {{ report.report_id }} {{ report.system_name | visible }}</p>").unwrap();
+    fs::write(
+        templates.join("report.html"),
+        "<p>Custom {{ report.report_id }} {{ report.system_name | visible }}</p>",
+    )
+    .unwrap();
     let out = dir.path().join("r");
-    let output = report(&fixture("hostile"), &out, &["--templates", templates.to_str().unwrap()]);
+    let output = report(
+        &fixture("hostile"),
+        &out,
+        &["--templates", templates.to_str().unwrap()],
+    );
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let html = read(&out.join("report.html"));
     assert!(html.starts_with("<p>Custom GXP-2026-10-"));
@@ -315,15 +562,34 @@ fn templates_can_be_overridden_from_a_directory() {
 
     fs::write(templates.join("report.html"), "{% for x in %}").unwrap();
     let out = dir.path().join("r2");
-    let output = report(&fixture("hostile"), &out, &["--templates", templates.to_str().unwrap()]);
+    let output = report(
+        &fixture("hostile"),
+        &out,
+        &["--templates", templates.to_str().unwrap()],
+    );
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("HTML template error: report.html"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("HTML template error: report.html"),
+        "{}",
+        stderr(&output)
+    );
     assert!(!out.exists());
 }
 
 #[test]
 fn usage_errors_exit_2() {
-    let output = bin().args(["report", "--evidence", "x.json", "--out", "o", "--format", "docx"]).output().unwrap();
+    let output = bin()
+        .args([
+            "report",
+            "--evidence",
+            "x.json",
+            "--out",
+            "o",
+            "--format",
+            "docx",
+        ])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("unknown format `docx`"));
     let output = bin().arg("--version").output().unwrap();

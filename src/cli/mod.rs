@@ -98,7 +98,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Report(args) => {
             package::check_output_dir(&args.output.out, args.output.force)?;
             let evidence = evidence::load_file(&args.evidence)?;
-            write_report(&evidence, &args.output)
+            write_report(evidence, &args.output)
         }
         Command::Demo(output) => {
             package::check_output_dir(&output.out, output.force)?;
@@ -106,7 +106,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 "samples/demo-evidence.json (embedded)",
                 evidence::DEMO_EVIDENCE.as_bytes().to_vec(),
             )?;
-            write_report(&evidence, &output)
+            write_report(evidence, &output)
         }
         Command::Controls { format } => {
             print_controls(format)?;
@@ -115,23 +115,33 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-fn write_report(evidence: &LoadedEvidence, output: &OutputArgs) -> Result<ExitCode> {
-    if let Some(dir) = &output.templates {
-        if !dir.is_dir() {
-            anyhow::bail!("templates directory {} does not exist", dir.display());
-        }
+fn write_report(evidence: LoadedEvidence, output: &OutputArgs) -> Result<ExitCode> {
+    if let Some(dir) = output.templates.as_ref().filter(|dir| !dir.is_dir()) {
+        anyhow::bail!("templates directory {} does not exist", dir.display());
     }
-    let model = ReportModel::from_evidence(evidence, Vec::new());
+    // Peak memory matters for a month of a busy account: archive the evidence bytes first
+    // and free them, then free the parsed snapshot once the report model is built.
+    let LoadedEvidence {
+        snapshot,
+        bytes,
+        sha256,
+    } = evidence;
+    let mut package = package::PackageWriter::create(&output.out, output.force)?;
+    package.add(&render::RenderedFile {
+        name: "evidence.json".to_string(),
+        bytes,
+    })?;
+    let model = ReportModel::from_snapshot(&snapshot, &sha256, Vec::new());
+    drop(snapshot);
     let options = RenderOptions {
         pdf_max_changes: output.pdf_max_changes,
         templates: output.templates.clone(),
     };
-    let mut files = vec![render::RenderedFile {
-        name: "evidence.json".to_string(),
-        bytes: evidence.bytes.clone(),
-    }];
-    files.extend(render::render_all(&model, &output.format, &options).context("rendering the report")?);
-    package::write_output_dir(&output.out, &model.report_id, &files, output.force)?;
+    render::render_each(&model, &output.format, &options, |file| {
+        package.add(&file).map_err(anyhow::Error::from)
+    })
+    .context("rendering the report")?;
+    package.commit(&model.report_id)?;
     eprintln!("{}", summary_line(&model, &output.out));
     Ok(exit_code(model.verdict))
 }
@@ -167,7 +177,10 @@ fn print_controls(format: CatalogFormat) -> Result<()> {
         }
         CatalogFormat::Table => {
             let id_width = CATALOG.iter().map(|c| c.id.len()).max().unwrap_or(0);
-            println!("{:id_width$}  {:<62}  {:<58}  CROSS-REFERENCES", "ID", "TITLE", "ANNEX 11");
+            println!(
+                "{:id_width$}  {:<62}  {:<58}  CROSS-REFERENCES",
+                "ID", "TITLE", "ANNEX 11"
+            );
             for control in CATALOG {
                 println!(
                     "{:id_width$}  {:<62}  {:<58}  {}",

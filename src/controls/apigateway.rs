@@ -185,7 +185,11 @@ fn list_limited(items: &[String]) -> String {
     if items.len() <= SHOWN {
         items.join(", ")
     } else {
-        format!("{} and {} more", items[..SHOWN].join(", "), items.len() - SHOWN)
+        format!(
+            "{} and {} more",
+            items[..SHOWN].join(", "),
+            items.len() - SHOWN
+        )
     }
 }
 
@@ -198,17 +202,41 @@ pub fn evaluate_region(
     let Some(evidence) = evidence else {
         let reason = missing_evidence_reason("API Gateway", &gaps);
         for view in View::BOTH {
-            out.findings.push(scope.finding(APIGW_CACHE_ENCRYPTION, "(region)", Some(view), Status::EvidenceGap, &reason));
+            out.findings.push(scope.finding(
+                APIGW_CACHE_ENCRYPTION,
+                "(region)",
+                Some(view),
+                Status::EvidenceGap,
+                &reason,
+            ));
         }
-        out.findings.push(scope.finding(APIGW_LOGGING, "(region)", None, Status::EvidenceGap, &reason));
+        out.findings.push(scope.finding(
+            APIGW_LOGGING,
+            "(region)",
+            None,
+            Status::EvidenceGap,
+            &reason,
+        ));
         return;
     };
     if !gaps.is_empty() {
         let reason = missing_evidence_reason("Part of the API Gateway", &gaps);
         for view in View::BOTH {
-            out.findings.push(scope.finding(APIGW_CACHE_ENCRYPTION, "(region)", Some(view), Status::EvidenceGap, &reason));
+            out.findings.push(scope.finding(
+                APIGW_CACHE_ENCRYPTION,
+                "(region)",
+                Some(view),
+                Status::EvidenceGap,
+                &reason,
+            ));
         }
-        out.findings.push(scope.finding(APIGW_LOGGING, "(region)", None, Status::EvidenceGap, &reason));
+        out.findings.push(scope.finding(
+            APIGW_LOGGING,
+            "(region)",
+            None,
+            Status::EvidenceGap,
+            &reason,
+        ));
     }
     let mut stage_count = 0;
     for api in &evidence.rest_apis {
@@ -221,17 +249,37 @@ pub fn evaluate_region(
         let reason = if evidence.rest_apis.is_empty() {
             "no REST APIs in this region".to_string()
         } else {
-            format!("{} REST API(s), none deployed to a stage", evidence.rest_apis.len())
+            format!(
+                "{} REST API(s), none deployed to a stage",
+                evidence.rest_apis.len()
+            )
         };
         for view in View::BOTH {
-            out.findings.push(scope.finding(APIGW_CACHE_ENCRYPTION, "(region)", Some(view), Status::NoResources, &reason));
+            out.findings.push(scope.finding(
+                APIGW_CACHE_ENCRYPTION,
+                "(region)",
+                Some(view),
+                Status::NoResources,
+                &reason,
+            ));
         }
-        out.findings.push(scope.finding(APIGW_LOGGING, "(region)", None, Status::NoResources, &reason));
+        out.findings.push(scope.finding(
+            APIGW_LOGGING,
+            "(region)",
+            None,
+            Status::NoResources,
+            &reason,
+        ));
     }
 }
 
 /// Evaluates one stage: both cache views, logging, and one row per deployed method.
-pub fn evaluate_stage(scope: &RegionScope, api: &RestApiEvidence, stage: &Stage, out: &mut Evaluation) {
+pub fn evaluate_stage(
+    scope: &RegionScope,
+    api: &RestApiEvidence,
+    stage: &Stage,
+    out: &mut Evaluation,
+) {
     let resource = stage_resource(api, stage);
     let cluster_on = stage.cache_cluster_enabled.unwrap_or(false);
     let access_log_destination = stage
@@ -239,7 +287,11 @@ pub fn evaluate_stage(scope: &RegionScope, api: &RestApiEvidence, stage: &Stage,
         .as_ref()
         .and_then(|s| s.destination_arn.clone())
         .filter(|d| !d.is_empty());
-    let stage_wide = stage.method_settings.get("*/*").cloned().unwrap_or_default();
+    let stage_wide = stage
+        .method_settings
+        .get("*/*")
+        .cloned()
+        .unwrap_or_default();
 
     let Some(resources) = api.resources.as_deref() else {
         let gaps = scope.resource_gaps("apigateway", &[&api.api.id]);
@@ -250,14 +302,34 @@ pub fn evaluate_stage(scope: &RegionScope, api: &RestApiEvidence, stage: &Stage,
         };
         let reason = format!("{why}; per-method settings cannot be evaluated");
         for view in View::BOTH {
-            out.findings.push(scope.finding(APIGW_CACHE_ENCRYPTION, &resource, Some(view), Status::EvidenceGap, &reason));
+            out.findings.push(scope.finding(
+                APIGW_CACHE_ENCRYPTION,
+                &resource,
+                Some(view),
+                Status::EvidenceGap,
+                &reason,
+            ));
         }
         let logging = match &access_log_destination {
             // Access logging is stage-wide, so it proves the control without the method list.
-            Some(dest) => scope.finding(APIGW_LOGGING, &resource, None, Status::Pass, format!("access logging to {dest}")),
+            Some(dest) => scope.finding(
+                APIGW_LOGGING,
+                &resource,
+                None,
+                Status::Pass,
+                format!("access logging to {dest}"),
+            ),
             None => scope.finding(APIGW_LOGGING, &resource, None, Status::EvidenceGap, &reason),
         };
-        out.stages.push(stage_row(scope, api, stage, &stage_wide, access_log_destination.as_deref(), Vec::new(), logging.status));
+        out.stages.push(stage_row(
+            scope,
+            api,
+            stage,
+            &stage_wide,
+            access_log_destination.as_deref(),
+            Vec::new(),
+            logging.status,
+        ));
         out.findings.push(logging);
         return;
     };
@@ -289,11 +361,17 @@ pub fn evaluate_stage(scope: &RegionScope, api: &RestApiEvidence, stage: &Stage,
         } else if !encrypted {
             not_encrypted.push(label.clone());
         }
-        let strict = if cluster_on && caching && encrypted { Status::Pass } else { Status::Fail };
+        let strict = if cluster_on && caching && encrypted {
+            Status::Pass
+        } else {
+            Status::Fail
+        };
         let mut observation = String::new();
         if caching && !cluster_on {
             cached_without_cluster.push(method_label(method));
-            observation = "cachingEnabled is true but the stage cache cluster is off: caching not in effect".to_string();
+            observation =
+                "cachingEnabled is true but the stage cache cluster is off: caching not in effect"
+                    .to_string();
         }
         if !is_execution_logging_on(&setting) {
             logging_off.push(method_label(method));
@@ -313,7 +391,10 @@ pub fn evaluate_stage(scope: &RegionScope, api: &RestApiEvidence, stage: &Stage,
             cache_cluster_enabled: cluster_on,
             caching_enabled: caching,
             cache_data_encrypted: encrypted,
-            logging_level: setting.logging_level.clone().unwrap_or_else(|| "not set".to_string()),
+            logging_level: setting
+                .logging_level
+                .clone()
+                .unwrap_or_else(|| "not set".to_string()),
             authorization_type: method.authorization_type.clone(),
             api_key_required: method.api_key_required,
             security_hub: lenient,
@@ -358,16 +439,23 @@ pub fn evaluate_stage(scope: &RegionScope, api: &RestApiEvidence, stage: &Stage,
             &resource,
             Some(View::SecurityHub),
             Status::Pass,
-            format!("all {cached_count} caching methods of {total} encrypt the cache.{observation}"),
+            format!(
+                "all {cached_count} caching methods of {total} encrypt the cache.{observation}"
+            ),
         )
     };
 
     let mut strict_problems = Vec::new();
     if !cluster_on {
-        strict_problems.push("the stage cache cluster is disabled (cacheClusterEnabled false)".to_string());
+        strict_problems
+            .push("the stage cache cluster is disabled (cacheClusterEnabled false)".to_string());
     }
     if !not_cached.is_empty() {
-        strict_problems.push(format!("{} not cached: {}", plural_methods(not_cached.len()), list_limited(&not_cached)));
+        strict_problems.push(format!(
+            "{} not cached: {}",
+            plural_methods(not_cached.len()),
+            list_limited(&not_cached)
+        ));
     }
     if !not_encrypted.is_empty() {
         strict_problems.push(format!(
@@ -396,13 +484,32 @@ pub fn evaluate_stage(scope: &RegionScope, api: &RestApiEvidence, stage: &Stage,
     out.findings.push(lenient);
     out.findings.push(strict);
 
-    let logging = logging_finding(scope, &resource, &stage_wide, access_log_destination.as_deref(), total, &logging_off);
-    out.stages.push(stage_row(scope, api, stage, &stage_wide, access_log_destination.as_deref(), open_methods, logging.status));
+    let logging = logging_finding(
+        scope,
+        &resource,
+        &stage_wide,
+        access_log_destination.as_deref(),
+        total,
+        &logging_off,
+    );
+    out.stages.push(stage_row(
+        scope,
+        api,
+        stage,
+        &stage_wide,
+        access_log_destination.as_deref(),
+        open_methods,
+        logging.status,
+    ));
     out.findings.push(logging);
 }
 
 fn plural_methods(count: usize) -> String {
-    if count == 1 { "1 method".to_string() } else { format!("{count} methods") }
+    if count == 1 {
+        "1 method".to_string()
+    } else {
+        format!("{count} methods")
+    }
 }
 
 fn logging_finding(
@@ -414,18 +521,38 @@ fn logging_finding(
     logging_off: &[String],
 ) -> Finding {
     if let Some(dest) = access_log_destination {
-        let execution = if logging_off.is_empty() && (method_count > 0 || is_execution_logging_on(stage_wide)) {
+        let execution = if logging_off.is_empty()
+            && (method_count > 0 || is_execution_logging_on(stage_wide))
+        {
             "; execution logging on for every method".to_string()
         } else {
             String::new()
         };
-        return scope.finding(APIGW_LOGGING, resource, None, Status::Pass, format!("access logging to {dest}{execution}"));
+        return scope.finding(
+            APIGW_LOGGING,
+            resource,
+            None,
+            Status::Pass,
+            format!("access logging to {dest}{execution}"),
+        );
     }
     if method_count == 0 {
         return if is_execution_logging_on(stage_wide) {
-            scope.finding(APIGW_LOGGING, resource, None, Status::Pass, "stage-wide execution logging on; the API has no methods")
+            scope.finding(
+                APIGW_LOGGING,
+                resource,
+                None,
+                Status::Pass,
+                "stage-wide execution logging on; the API has no methods",
+            )
         } else {
-            scope.finding(APIGW_LOGGING, resource, None, Status::Fail, "neither execution logging (*/* loggingLevel) nor access logging is configured")
+            scope.finding(
+                APIGW_LOGGING,
+                resource,
+                None,
+                Status::Fail,
+                "neither execution logging (*/* loggingLevel) nor access logging is configured",
+            )
         };
     }
     if logging_off.is_empty() {
@@ -468,11 +595,21 @@ fn stage_row(
         stage: stage.stage_name.clone(),
         cache_cluster_enabled: stage.cache_cluster_enabled.unwrap_or(false),
         cache_cluster_size: stage.cache_cluster_size.clone().unwrap_or_default(),
-        execution_logging: stage_wide.logging_level.clone().unwrap_or_else(|| "not set".to_string()),
+        execution_logging: stage_wide
+            .logging_level
+            .clone()
+            .unwrap_or_else(|| "not set".to_string()),
         access_logging: access_log_destination.unwrap_or("off").to_string(),
         xray_tracing: stage.tracing_enabled.unwrap_or(false),
-        waf_web_acl: stage.web_acl_arn.clone().filter(|a| !a.is_empty()).unwrap_or_else(|| "none".to_string()),
-        client_certificate: stage.client_certificate_id.clone().unwrap_or_else(|| "none".to_string()),
+        waf_web_acl: stage
+            .web_acl_arn
+            .clone()
+            .filter(|a| !a.is_empty())
+            .unwrap_or_else(|| "none".to_string()),
+        client_certificate: stage
+            .client_certificate_id
+            .clone()
+            .unwrap_or_else(|| "none".to_string()),
         open_methods,
         logging_status,
     }
@@ -482,7 +619,9 @@ fn stage_row(
 pub fn method_status_counts(rows: &[MethodRow]) -> BTreeMap<(View, Status), usize> {
     let mut counts = BTreeMap::new();
     for row in rows {
-        *counts.entry((View::SecurityHub, row.security_hub)).or_insert(0) += 1;
+        *counts
+            .entry((View::SecurityHub, row.security_hub))
+            .or_insert(0) += 1;
         *counts.entry((View::AwsConfig, row.aws_config)).or_insert(0) += 1;
     }
     counts
@@ -506,7 +645,10 @@ mod tests {
         serde_json::from_value::<Stage>(serde_json::json!({"stageName": "prod"}))
             .map(|mut s| {
                 s.cache_cluster_enabled = Some(cluster);
-                s.method_settings = settings.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+                s.method_settings = settings
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.clone()))
+                    .collect();
                 s
             })
             .unwrap()
@@ -515,14 +657,16 @@ mod tests {
     fn api(methods: &[(&str, &str, &str)]) -> RestApiEvidence {
         let mut resources: BTreeMap<String, ApiResource> = BTreeMap::new();
         for (path, verb, auth) in methods {
-            let resource = resources.entry(path.to_string()).or_insert_with(|| ApiResource {
-                id: format!("id{path}"),
-                path: path.to_string(),
-                parent_id: None,
-                path_part: None,
-                resource_methods: BTreeMap::new(),
-                extra: Default::default(),
-            });
+            let resource = resources
+                .entry(path.to_string())
+                .or_insert_with(|| ApiResource {
+                    id: format!("id{path}"),
+                    path: path.to_string(),
+                    parent_id: None,
+                    path_part: None,
+                    resource_methods: BTreeMap::new(),
+                    extra: Default::default(),
+                });
             resource.resource_methods.insert(
                 verb.to_string(),
                 ApiMethod {
@@ -534,7 +678,13 @@ mod tests {
             );
         }
         RestApiEvidence {
-            api: RestApi { id: "a1".into(), name: Some("orders".into()), description: None, created_date: None, extra: Default::default() },
+            api: RestApi {
+                id: "a1".into(),
+                name: Some("orders".into()),
+                description: None,
+                created_date: None,
+                extra: Default::default(),
+            },
             stages: Vec::new(),
             resources: Some(resources.into_values().collect()),
             extra: Default::default(),
@@ -550,20 +700,36 @@ mod tests {
     }
 
     fn status(out: &Evaluation, control: &str, view: Option<View>) -> Status {
-        out.findings.iter().find(|f| f.control_id == control && f.view == view).unwrap().status
+        out.findings
+            .iter()
+            .find(|f| f.control_id == control && f.view == view)
+            .unwrap()
+            .status
     }
 
     #[test]
     fn settings_key_escapes_slashes_like_aws() {
-        assert_eq!(method_settings_key("/orders/{id}", "GET"), "~1orders~1{id}/GET");
+        assert_eq!(
+            method_settings_key("/orders/{id}", "GET"),
+            "~1orders~1{id}/GET"
+        );
         assert_eq!(method_settings_key("/", "POST"), "~1/POST");
     }
 
     #[test]
     fn method_override_beats_stage_wide_which_beats_default() {
-        let s = stage(true, &[("*/*", setting(true, true)), ("~1orders~1{id}/GET", setting(true, false))]);
+        let s = stage(
+            true,
+            &[
+                ("*/*", setting(true, true)),
+                ("~1orders~1{id}/GET", setting(true, false)),
+            ],
+        );
         let (source, eff) = effective_setting(&s, "/orders/{id}", "GET");
-        assert_eq!(source, SettingSource::MethodOverride("~1orders~1{id}/GET".into()));
+        assert_eq!(
+            source,
+            SettingSource::MethodOverride("~1orders~1{id}/GET".into())
+        );
         assert_eq!(eff.cache_data_encrypted, Some(false));
         let (source, eff) = effective_setting(&s, "/orders", "GET");
         assert_eq!(source, SettingSource::StageWide);
@@ -571,35 +737,76 @@ mod tests {
         let bare = stage(false, &[]);
         let (source, eff) = effective_setting(&bare, "/orders", "GET");
         assert_eq!(source, SettingSource::ApiDefault);
-        assert_eq!((eff.caching_enabled, eff.cache_data_encrypted), (None, None));
+        assert_eq!(
+            (eff.caching_enabled, eff.cache_data_encrypted),
+            (None, None)
+        );
     }
 
     #[test]
     fn unescaped_recorded_keys_are_understood() {
         let s = stage(true, &[("mytestresource/GET", setting(true, false))]);
         let (source, _) = effective_setting(&s, "/mytestresource", "GET");
-        assert_eq!(source, SettingSource::MethodOverride("mytestresource/GET".into()));
+        assert_eq!(
+            source,
+            SettingSource::MethodOverride("mytestresource/GET".into())
+        );
     }
 
     #[test]
     fn lenient_fails_and_names_the_one_unencrypted_override() {
-        let a = api(&[("/orders", "GET", "AWS_IAM"), ("/orders/{id}", "GET", "AWS_IAM")]);
-        let s = stage(true, &[("*/*", setting(true, true)), ("~1orders~1{id}/GET", setting(true, false))]);
+        let a = api(&[
+            ("/orders", "GET", "AWS_IAM"),
+            ("/orders/{id}", "GET", "AWS_IAM"),
+        ]);
+        let s = stage(
+            true,
+            &[
+                ("*/*", setting(true, true)),
+                ("~1orders~1{id}/GET", setting(true, false)),
+            ],
+        );
         let out = run(&a, &s);
-        let lenient = out.findings.iter().find(|f| f.view == Some(View::SecurityHub)).unwrap();
+        let lenient = out
+            .findings
+            .iter()
+            .find(|f| f.view == Some(View::SecurityHub))
+            .unwrap();
         assert_eq!(lenient.status, Status::Fail);
-        assert!(lenient.reason.contains("GET /orders/{id} (method override ~1orders~1{id}/GET)"), "{}", lenient.reason);
-        assert!(!lenient.reason.contains("GET /orders ("), "{}", lenient.reason);
-        assert_eq!(status(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig)), Status::Fail);
+        assert!(
+            lenient
+                .reason
+                .contains("GET /orders/{id} (method override ~1orders~1{id}/GET)"),
+            "{}",
+            lenient.reason
+        );
+        assert!(
+            !lenient.reason.contains("GET /orders ("),
+            "{}",
+            lenient.reason
+        );
+        assert_eq!(
+            status(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig)),
+            Status::Fail
+        );
     }
 
     #[test]
     fn every_method_cached_and_encrypted_passes_both_views() {
-        let a = api(&[("/orders", "GET", "AWS_IAM"), ("/orders", "POST", "AWS_IAM")]);
+        let a = api(&[
+            ("/orders", "GET", "AWS_IAM"),
+            ("/orders", "POST", "AWS_IAM"),
+        ]);
         let s = stage(true, &[("*/*", setting(true, true))]);
         let out = run(&a, &s);
-        assert_eq!(status(&out, APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub)), Status::Pass);
-        assert_eq!(status(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig)), Status::Pass);
+        assert_eq!(
+            status(&out, APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub)),
+            Status::Pass
+        );
+        assert_eq!(
+            status(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig)),
+            Status::Pass
+        );
     }
 
     #[test]
@@ -607,8 +814,15 @@ mod tests {
         let a = api(&[("/orders", "GET", "AWS_IAM")]);
         let s = stage(false, &[("*/*", setting(false, false))]);
         let out = run(&a, &s);
-        assert_eq!(status(&out, APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub)), Status::Pass);
-        let strict = out.findings.iter().find(|f| f.view == Some(View::AwsConfig)).unwrap();
+        assert_eq!(
+            status(&out, APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub)),
+            Status::Pass
+        );
+        let strict = out
+            .findings
+            .iter()
+            .find(|f| f.view == Some(View::AwsConfig))
+            .unwrap();
         assert_eq!(strict.status, Status::Fail);
         assert!(strict.reason.contains("cache cluster is disabled"));
     }
@@ -616,12 +830,29 @@ mod tests {
     #[test]
     fn strict_fails_a_method_that_is_not_cached_even_if_the_rest_is() {
         let a = api(&[("/orders", "GET", "AWS_IAM"), ("/health", "GET", "NONE")]);
-        let s = stage(true, &[("*/*", setting(true, true)), ("~1health/GET", setting(false, false))]);
+        let s = stage(
+            true,
+            &[
+                ("*/*", setting(true, true)),
+                ("~1health/GET", setting(false, false)),
+            ],
+        );
         let out = run(&a, &s);
-        assert_eq!(status(&out, APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub)), Status::Pass);
-        let strict = out.findings.iter().find(|f| f.view == Some(View::AwsConfig)).unwrap();
+        assert_eq!(
+            status(&out, APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub)),
+            Status::Pass
+        );
+        let strict = out
+            .findings
+            .iter()
+            .find(|f| f.view == Some(View::AwsConfig))
+            .unwrap();
         assert_eq!(strict.status, Status::Fail);
-        assert!(strict.reason.contains("1 method not cached: GET /health"), "{}", strict.reason);
+        assert!(
+            strict.reason.contains("1 method not cached: GET /health"),
+            "{}",
+            strict.reason
+        );
     }
 
     #[test]
@@ -630,8 +861,14 @@ mod tests {
         let s = stage(true, &[]);
         let out = run(&a, &s);
         assert_eq!(out.methods[0].setting_source, "API default");
-        assert_eq!(status(&out, APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub)), Status::Pass);
-        assert_eq!(status(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig)), Status::Fail);
+        assert_eq!(
+            status(&out, APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub)),
+            Status::Pass
+        );
+        assert_eq!(
+            status(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig)),
+            Status::Fail
+        );
     }
 
     #[test]
@@ -639,9 +876,17 @@ mod tests {
         let a = api(&[("/orders", "GET", "AWS_IAM")]);
         let s = stage(false, &[("*/*", setting(true, false))]);
         let out = run(&a, &s);
-        let lenient = out.findings.iter().find(|f| f.view == Some(View::SecurityHub)).unwrap();
+        let lenient = out
+            .findings
+            .iter()
+            .find(|f| f.view == Some(View::SecurityHub))
+            .unwrap();
         assert_eq!(lenient.status, Status::Fail);
-        assert!(lenient.reason.contains("caching is not in effect"), "{}", lenient.reason);
+        assert!(
+            lenient.reason.contains("caching is not in effect"),
+            "{}",
+            lenient.reason
+        );
         assert!(out.methods[0].observation.contains("caching not in effect"));
     }
 
@@ -651,19 +896,35 @@ mod tests {
         a.resources = None;
         let s = stage(true, &[("*/*", setting(true, true))]);
         let out = run(&a, &s);
-        assert_eq!(status(&out, APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub)), Status::EvidenceGap);
-        assert_eq!(status(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig)), Status::EvidenceGap);
+        assert_eq!(
+            status(&out, APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub)),
+            Status::EvidenceGap
+        );
+        assert_eq!(
+            status(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig)),
+            Status::EvidenceGap
+        );
         assert_eq!(status(&out, APIGW_LOGGING, None), Status::EvidenceGap);
     }
 
     #[test]
     fn logging_fails_when_a_method_override_turns_logging_off() {
-        let a = api(&[("/orders", "GET", "AWS_IAM"), ("/orders", "POST", "AWS_IAM")]);
+        let a = api(&[
+            ("/orders", "GET", "AWS_IAM"),
+            ("/orders", "POST", "AWS_IAM"),
+        ]);
         let mut off = setting(true, true);
         off.logging_level = Some("OFF".into());
-        let s = stage(true, &[("*/*", setting(true, true)), ("~1orders/POST", off)]);
+        let s = stage(
+            true,
+            &[("*/*", setting(true, true)), ("~1orders/POST", off)],
+        );
         let out = run(&a, &s);
-        let logging = out.findings.iter().find(|f| f.control_id == APIGW_LOGGING).unwrap();
+        let logging = out
+            .findings
+            .iter()
+            .find(|f| f.control_id == APIGW_LOGGING)
+            .unwrap();
         assert_eq!(logging.status, Status::Fail);
         assert!(logging.reason.contains("POST /orders"));
     }
@@ -683,7 +944,10 @@ mod tests {
 
     #[test]
     fn open_methods_are_listed_as_context() {
-        let a = api(&[("/health", "GET", "NONE"), ("/orders", "GET", "COGNITO_USER_POOLS")]);
+        let a = api(&[
+            ("/health", "GET", "NONE"),
+            ("/orders", "GET", "COGNITO_USER_POOLS"),
+        ]);
         let s = stage(true, &[("*/*", setting(true, true))]);
         let out = run(&a, &s);
         assert_eq!(out.stages[0].open_methods, vec!["GET /health".to_string()]);
@@ -704,12 +968,19 @@ mod tests {
         let mut out = Evaluation::default();
         evaluate_region(&scope, None, &mut out);
         assert!(out.findings.iter().all(|f| f.status == Status::EvidenceGap));
-        assert!(out.findings[0].reason.contains("apigateway:GetRestApis failed with AccessDenied"));
+        assert!(
+            out.findings[0]
+                .reason
+                .contains("apigateway:GetRestApis failed with AccessDenied")
+        );
 
         let no_gaps: Vec<EvidenceGap> = Vec::new();
         let scope = RegionScope::new("111111111111", "eu-central-1", &no_gaps);
         let mut out = Evaluation::default();
-        let empty = ApiGatewayEvidence { rest_apis: Vec::new(), extra: Default::default() };
+        let empty = ApiGatewayEvidence {
+            rest_apis: Vec::new(),
+            extra: Default::default(),
+        };
         evaluate_region(&scope, Some(&empty), &mut out);
         assert_eq!(out.findings.len(), 3);
         assert!(out.findings.iter().all(|f| f.status == Status::NoResources));

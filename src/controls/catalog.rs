@@ -32,7 +32,11 @@ pub const CATALOG: &[Control] = &[
         id: APIGW_CACHE_ENCRYPTION,
         title: "API Gateway stage cache data is encrypted",
         service: "apigateway",
-        clauses: &["Annex 11 §7.1 (data storage)", "Annex 11 §12 (security)", "21 CFR 11.10(c)"],
+        clauses: &[
+            "Annex 11 §7.1 (data storage)",
+            "Annex 11 §12 (security)",
+            "21 CFR 11.10(c)",
+        ],
         cross_references: &[
             "Security Hub APIGateway.5",
             "AWS Config api-gw-cache-enabled-and-encrypted",
@@ -56,8 +60,14 @@ pub const CATALOG: &[Control] = &[
         id: APIGW_LOGGING,
         title: "API Gateway stage execution or access logging is enabled",
         service: "apigateway",
-        clauses: &["Annex 11 §9 (audit trails)", "Annex 11 §12.4 (security: record of access)"],
-        cross_references: &["Security Hub APIGateway.1", "AWS Config api-gw-execution-logging-enabled"],
+        clauses: &[
+            "Annex 11 §9 (audit trails)",
+            "Annex 11 §12.4 (security: record of access)",
+        ],
+        cross_references: &[
+            "Security Hub APIGateway.1",
+            "AWS Config api-gw-execution-logging-enabled",
+        ],
         two_views: false,
         rationale: "Without execution or access logs there is no record of who called a GxP interface \
             and what happened. X-Ray tracing, WAF, client certificates and methods open without \
@@ -71,7 +81,10 @@ pub const CATALOG: &[Control] = &[
         title: "KMS customer managed keys rotate within the policy period",
         service: "kms",
         clauses: &["Annex 11 §7.1 (data storage)", "Annex 11 §12 (security)"],
-        cross_references: &["Security Hub KMS.4", "AWS Config cmk-backing-key-rotation-enabled"],
+        cross_references: &[
+            "Security Hub KMS.4",
+            "AWS Config cmk-backing-key-rotation-enabled",
+        ],
         two_views: false,
         rationale: "Regular rotation limits the amount of GxP data protected by one key version. Only \
             enabled symmetric encryption keys with AWS_KMS key material in the default key store can rotate \
@@ -84,7 +97,10 @@ pub const CATALOG: &[Control] = &[
         title: "A multi-region CloudTrail trail logs read and write management events",
         service: "cloudtrail",
         clauses: &["Annex 11 §9 (audit trails)", "21 CFR 11.10(e)"],
-        cross_references: &["Security Hub CloudTrail.1", "AWS Config multi-region-cloudtrail-enabled"],
+        cross_references: &[
+            "Security Hub CloudTrail.1",
+            "AWS Config multi-region-cloudtrail-enabled",
+        ],
         two_views: false,
         rationale: "The trail is the audit trail of every configuration change to the system's AWS \
             resources. It must cover all regions, record both read and write management events and be \
@@ -99,7 +115,10 @@ pub const CATALOG: &[Control] = &[
         title: "CloudTrail log files are encrypted with KMS",
         service: "cloudtrail",
         clauses: &["Annex 11 §7.1 (data storage)", "Annex 11 §9 (audit trails)"],
-        cross_references: &["Security Hub CloudTrail.2", "AWS Config cloud-trail-encryption-enabled"],
+        cross_references: &[
+            "Security Hub CloudTrail.2",
+            "AWS Config cloud-trail-encryption-enabled",
+        ],
         two_views: false,
         rationale: "Audit trail records must be protected against unauthorised access.",
         remediation: "aws cloudtrail update-trail --name TRAIL --kms-key-id KEY_ARN",
@@ -109,7 +128,10 @@ pub const CATALOG: &[Control] = &[
         title: "CloudTrail log file validation is enabled",
         service: "cloudtrail",
         clauses: &["Annex 11 §9 (audit trails)", "21 CFR 11.10(e)"],
-        cross_references: &["Security Hub CloudTrail.4", "AWS Config cloud-trail-log-file-validation-enabled"],
+        cross_references: &[
+            "Security Hub CloudTrail.4",
+            "AWS Config cloud-trail-log-file-validation-enabled",
+        ],
         two_views: false,
         rationale: "Digest files make any later change or deletion of a log file detectable, which is \
             what makes the trail trustworthy as an audit trail.",
@@ -131,7 +153,10 @@ pub const CATALOG: &[Control] = &[
         id: CHANGE_CONTROL,
         title: "Security-weakening changes are under documented change control",
         service: "apigateway, kms, cloudtrail",
-        clauses: &["Annex 11 §10 (change and configuration management)", "Annex 11 §9 (audit trails)"],
+        clauses: &[
+            "Annex 11 §10 (change and configuration management)",
+            "Annex 11 §9 (audit trails)",
+        ],
         cross_references: &["CloudTrail management events of the period"],
         two_views: false,
         rationale: "Every change that weakens encryption, key rotation or the audit trail is listed as a \
@@ -158,7 +183,11 @@ mod tests {
         assert_eq!(ids.len(), CATALOG.len());
         for control in CATALOG {
             assert!(!control.clauses.is_empty(), "{}", control.id);
-            assert!(control.clauses.iter().any(|c| c.starts_with("Annex 11")), "{}", control.id);
+            assert!(
+                control.clauses.iter().any(|c| c.starts_with("Annex 11")),
+                "{}",
+                control.id
+            );
             assert!(!control.rationale.is_empty() && !control.remediation.is_empty());
         }
     }

@@ -54,7 +54,12 @@ pub struct ChangeRow {
 
 impl ChangeRow {
     pub fn sort_key(&self) -> (Timestamp, &str, &str, &str) {
-        (self.event_time, &self.account_id, &self.region, &self.event_id)
+        (
+            self.event_time,
+            &self.account_id,
+            &self.region,
+            &self.event_id,
+        )
     }
 
     /// True when the call succeeded, i.e. the change took effect.
@@ -189,8 +194,9 @@ fn resource_of(event: &LookupEvent, record: &Record) -> String {
         "kms.amazonaws.com" => text(param(params, "keyId"))
             .or_else(|| text(param(params, "targetKeyId")))
             .or_else(|| text(param(params, "aliasName"))),
-        "cloudtrail.amazonaws.com" => text(param(params, "name"))
-            .or_else(|| text(param(params, "trailName"))),
+        "cloudtrail.amazonaws.com" => {
+            text(param(params, "name")).or_else(|| text(param(params, "trailName")))
+        }
         _ => None,
     };
     from_params
@@ -225,7 +231,10 @@ fn summarize_request(event: &LookupEvent, record: &Record) -> String {
             const LIMIT: usize = 400;
             if compact.chars().count() > LIMIT {
                 let cut: String = compact.chars().take(LIMIT).collect();
-                format!("{cut}… (truncated; full record in evidence.json, event {})", event.event_id)
+                format!(
+                    "{cut}… (truncated; full record in evidence.json, event {})",
+                    event.event_id
+                )
             } else {
                 compact
             }
@@ -261,7 +270,9 @@ fn classify_patch(ops: &[(String, String, String)]) -> (ChangeClass, String) {
         } else if path.ends_with("/caching/enabled") && is_true(value) {
             let prefix = path.trim_end_matches("/caching/enabled");
             if !encrypted_prefixes.contains(&prefix) {
-                weakening.push(format!("caching enabled without enabling encryption in the same change ({path})"));
+                weakening.push(format!(
+                    "caching enabled without enabling encryption in the same change ({path})"
+                ));
             }
         } else if path.ends_with("/logging/loglevel") {
             if value.eq_ignore_ascii_case("OFF") || removing {
@@ -288,12 +299,19 @@ fn classify_patch(ops: &[(String, String, String)]) -> (ChangeClass, String) {
     } else if !strengthening.is_empty() {
         (ChangeClass::Strengthening, strengthening.join("; "))
     } else {
-        (ChangeClass::Neutral, "no security-relevant setting changed".to_string())
+        (
+            ChangeClass::Neutral,
+            "no security-relevant setting changed".to_string(),
+        )
     }
 }
 
 /// The classification of one write event. DESIGN.md "Change register" lists the rules.
-pub fn classify(event_name: &str, params: Option<&Value>, policy: &Policy) -> (ChangeClass, String) {
+pub fn classify(
+    event_name: &str,
+    params: Option<&Value>,
+    policy: &Policy,
+) -> (ChangeClass, String) {
     use ChangeClass::*;
     let fixed = |class: ChangeClass, why: &str| (class, why.to_string());
     match event_name {
@@ -307,7 +325,10 @@ pub fn classify(event_name: &str, params: Option<&Value>, policy: &Policy) -> (C
                 .and_then(|i| i.get("cacheClusterEnabled"))
                 .and_then(Value::as_bool);
             match cache {
-                Some(true) => fixed(Neutral, "stage created with a cache cluster (check cache encryption)"),
+                Some(true) => fixed(
+                    Neutral,
+                    "stage created with a cache cluster (check cache encryption)",
+                ),
                 _ => fixed(Neutral, "stage created"),
             }
         }
@@ -329,7 +350,10 @@ pub fn classify(event_name: &str, params: Option<&Value>, policy: &Policy) -> (C
                         policy.max_rotation_days
                     ),
                 ),
-                Some(days) => (Strengthening, format!("automatic rotation enabled every {days} days")),
+                Some(days) => (
+                    Strengthening,
+                    format!("automatic rotation enabled every {days} days"),
+                ),
                 None => fixed(Strengthening, "automatic rotation enabled"),
             }
         }
@@ -374,7 +398,10 @@ fn classify_update_trail(params: Option<&Value>) -> (ChangeClass, String) {
     } else if !strengthening.is_empty() {
         (ChangeClass::Strengthening, strengthening.join("; "))
     } else {
-        (ChangeClass::Neutral, "no security-relevant setting changed".to_string())
+        (
+            ChangeClass::Neutral,
+            "no security-relevant setting changed".to_string(),
+        )
     }
 }
 
@@ -383,24 +410,47 @@ fn classify_event_selectors(params: Option<&Value>) -> (ChangeClass, String) {
         .and_then(|p| p.get("eventSelectors"))
         .and_then(Value::as_array);
     let Some(selectors) = selectors else {
-        return (ChangeClass::Neutral, "advanced event selectors changed (review the selectors)".to_string());
+        return (
+            ChangeClass::Neutral,
+            "advanced event selectors changed (review the selectors)".to_string(),
+        );
     };
     for selector in selectors {
-        if selector.get("includeManagementEvents").and_then(Value::as_bool) == Some(false) {
-            return (ChangeClass::Weakening, "management events excluded from the trail".to_string());
+        if selector
+            .get("includeManagementEvents")
+            .and_then(Value::as_bool)
+            == Some(false)
+        {
+            return (
+                ChangeClass::Weakening,
+                "management events excluded from the trail".to_string(),
+            );
         }
-        if let Some(kind) = selector.get("readWriteType").and_then(Value::as_str).filter(|k| *k != "All") {
-            return (ChangeClass::Weakening, format!("trail limited to {kind} management events"));
+        if let Some(kind) = selector
+            .get("readWriteType")
+            .and_then(Value::as_str)
+            .filter(|k| *k != "All")
+        {
+            return (
+                ChangeClass::Weakening,
+                format!("trail limited to {kind} management events"),
+            );
         }
         let excluded = selector
             .get("excludeManagementEventSources")
             .and_then(Value::as_array)
             .is_some_and(|list| list.iter().any(|s| s.as_str() == Some("kms.amazonaws.com")));
         if excluded {
-            return (ChangeClass::Weakening, "KMS events excluded from the trail".to_string());
+            return (
+                ChangeClass::Weakening,
+                "KMS events excluded from the trail".to_string(),
+            );
         }
     }
-    (ChangeClass::Neutral, "event selectors keep all management events".to_string())
+    (
+        ChangeClass::Neutral,
+        "event selectors keep all management events".to_string(),
+    )
 }
 
 fn actor(record: &Record, event: &LookupEvent) -> (String, String, String, String) {
@@ -408,7 +458,9 @@ fn actor(record: &Record, event: &LookupEvent) -> (String, String, String, Strin
     let kind = identity
         .and_then(|i| i.kind.clone())
         .unwrap_or_else(|| "AWS service event".to_string());
-    let invoked_by = identity.and_then(|i| i.invoked_by.clone()).unwrap_or_default();
+    let invoked_by = identity
+        .and_then(|i| i.invoked_by.clone())
+        .unwrap_or_default();
     let issuer = identity
         .and_then(|i| i.session_context.as_ref())
         .and_then(|c| c.session_issuer.as_ref())
@@ -419,7 +471,11 @@ fn actor(record: &Record, event: &LookupEvent) -> (String, String, String, Strin
         .or_else(|| identity.and_then(|i| i.invoked_by.clone()))
         .or_else(|| identity.and_then(|i| i.user_name.clone()))
         .or_else(|| event.username.clone())
-        .or_else(|| identity.and_then(|i| i.account_id.clone()).map(|a| format!("account {a}")))
+        .or_else(|| {
+            identity
+                .and_then(|i| i.account_id.clone())
+                .map(|a| format!("account {a}"))
+        })
         .unwrap_or_else(|| "unknown".to_string());
     (who, kind, invoked_by, issuer)
 }
@@ -431,17 +487,29 @@ pub fn change_row(scope: &RegionScope, event: &LookupEvent, policy: &Policy) -> 
         return None;
     }
     let (actor, actor_type, invoked_by, session_issuer) = actor(&record, event);
-    let (classification, classification_reason) =
-        classify(&event.event_name, record.request_parameters.as_ref(), policy);
+    let (classification, classification_reason) = classify(
+        &event.event_name,
+        record.request_parameters.as_ref(),
+        policy,
+    );
     Some(ChangeRow {
         event_time: record.event_time.unwrap_or(event.event_time),
         account_id: record
             .recipient_account_id
             .clone()
             .unwrap_or_else(|| scope.account_id.to_string()),
-        region: record.aws_region.clone().unwrap_or_else(|| scope.region.to_string()),
-        event_source: record.event_source.clone().unwrap_or_else(|| event.event_source.clone()),
-        event_name: record.event_name.clone().unwrap_or_else(|| event.event_name.clone()),
+        region: record
+            .aws_region
+            .clone()
+            .unwrap_or_else(|| scope.region.to_string()),
+        event_source: record
+            .event_source
+            .clone()
+            .unwrap_or_else(|| event.event_source.clone()),
+        event_name: record
+            .event_name
+            .clone()
+            .unwrap_or_else(|| event.event_name.clone()),
         event_id: event.event_id.clone(),
         actor,
         actor_type,
@@ -524,7 +592,8 @@ pub fn evaluate_region(
                 format!("{} change(s) in the period, none weakening", rows.len()),
             )
         };
-        out.findings.push(scope.finding(CHANGE_CONTROL, "(region)", None, status, reason));
+        out.findings
+            .push(scope.finding(CHANGE_CONTROL, "(region)", None, status, reason));
     }
     out.changes.extend(rows);
 }
@@ -544,7 +613,9 @@ mod tests {
 
     #[test]
     fn disabling_cache_encryption_is_weakening() {
-        let params = stage_patch(json!([{"op": "replace", "path": "/*/*/caching/dataEncrypted", "value": "false"}]));
+        let params = stage_patch(
+            json!([{"op": "replace", "path": "/*/*/caching/dataEncrypted", "value": "false"}]),
+        );
         let (class, reason) = classify("UpdateStage", Some(&params), &Policy::default());
         assert_eq!(class, ChangeClass::Weakening);
         assert!(reason.contains("/*/*/caching/dataEncrypted"));
@@ -552,7 +623,9 @@ mod tests {
 
     #[test]
     fn enabling_caching_without_encryption_is_weakening_with_encryption_is_not() {
-        let alone = stage_patch(json!([{"op": "replace", "path": "/~1orders/GET/caching/enabled", "value": "true"}]));
+        let alone = stage_patch(
+            json!([{"op": "replace", "path": "/~1orders/GET/caching/enabled", "value": "true"}]),
+        );
         assert_eq!(class("UpdateStage", alone), ChangeClass::Weakening);
         let together = stage_patch(json!([
             {"op": "replace", "path": "/~1orders/GET/caching/enabled", "value": "true"},
@@ -562,9 +635,13 @@ mod tests {
 
     #[test]
     fn logging_changes() {
-        let off = stage_patch(json!([{"op": "replace", "path": "/*/*/logging/loglevel", "value": "OFF"}]));
+        let off = stage_patch(
+            json!([{"op": "replace", "path": "/*/*/logging/loglevel", "value": "OFF"}]),
+        );
         assert_eq!(class("UpdateStage", off), ChangeClass::Weakening);
-        let on = stage_patch(json!([{"op": "replace", "path": "/*/*/logging/loglevel", "value": "INFO"}]));
+        let on = stage_patch(
+            json!([{"op": "replace", "path": "/*/*/logging/loglevel", "value": "INFO"}]),
+        );
         assert_eq!(class("UpdateStage", on), ChangeClass::Strengthening);
         let other = stage_patch(json!([{"op": "replace", "path": "/description", "value": "x"}]));
         assert_eq!(class("UpdateStage", other), ChangeClass::Neutral);
@@ -572,37 +649,91 @@ mod tests {
 
     #[test]
     fn kms_rules() {
-        for weak in ["DisableKeyRotation", "DisableKey", "ScheduleKeyDeletion", "DeleteKey"] {
-            assert_eq!(class(weak, json!({"keyId": "k"})), ChangeClass::Weakening, "{weak}");
+        for weak in [
+            "DisableKeyRotation",
+            "DisableKey",
+            "ScheduleKeyDeletion",
+            "DeleteKey",
+        ] {
+            assert_eq!(
+                class(weak, json!({"keyId": "k"})),
+                ChangeClass::Weakening,
+                "{weak}"
+            );
         }
-        for strong in ["EnableKeyRotation", "CancelKeyDeletion", "RotateKeyOnDemand", "RotateKey"] {
-            assert_eq!(class(strong, json!({"keyId": "k"})), ChangeClass::Strengthening, "{strong}");
+        for strong in [
+            "EnableKeyRotation",
+            "CancelKeyDeletion",
+            "RotateKeyOnDemand",
+            "RotateKey",
+        ] {
+            assert_eq!(
+                class(strong, json!({"keyId": "k"})),
+                ChangeClass::Strengthening,
+                "{strong}"
+            );
         }
         assert_eq!(
-            class("EnableKeyRotation", json!({"keyId": "k", "rotationPeriodInDays": 730})),
+            class(
+                "EnableKeyRotation",
+                json!({"keyId": "k", "rotationPeriodInDays": 730})
+            ),
             ChangeClass::Weakening
         );
-        assert_eq!(class("CreateAlias", json!({"aliasName": "alias/x"})), ChangeClass::Neutral);
+        assert_eq!(
+            class("CreateAlias", json!({"aliasName": "alias/x"})),
+            ChangeClass::Neutral
+        );
     }
 
     #[test]
     fn cloudtrail_rules() {
-        assert_eq!(class("StopLogging", json!({"name": "t"})), ChangeClass::Weakening);
-        assert_eq!(class("DeleteTrail", json!({"name": "t"})), ChangeClass::Weakening);
-        assert_eq!(class("StartLogging", json!({"name": "t"})), ChangeClass::Strengthening);
-        assert_eq!(class("UpdateTrail", json!({"name": "t", "enableLogFileValidation": false})), ChangeClass::Weakening);
-        assert_eq!(class("UpdateTrail", json!({"name": "t", "kmsKeyId": ""})), ChangeClass::Weakening);
-        assert_eq!(class("UpdateTrail", json!({"name": "t", "enableLogFileValidation": true})), ChangeClass::Strengthening);
         assert_eq!(
-            class("PutEventSelectors", json!({"eventSelectors": [{"readWriteType": "All", "includeManagementEvents": true,
-                "excludeManagementEventSources": ["kms.amazonaws.com"]}]})),
+            class("StopLogging", json!({"name": "t"})),
+            ChangeClass::Weakening
+        );
+        assert_eq!(
+            class("DeleteTrail", json!({"name": "t"})),
+            ChangeClass::Weakening
+        );
+        assert_eq!(
+            class("StartLogging", json!({"name": "t"})),
+            ChangeClass::Strengthening
+        );
+        assert_eq!(
+            class(
+                "UpdateTrail",
+                json!({"name": "t", "enableLogFileValidation": false})
+            ),
+            ChangeClass::Weakening
+        );
+        assert_eq!(
+            class("UpdateTrail", json!({"name": "t", "kmsKeyId": ""})),
+            ChangeClass::Weakening
+        );
+        assert_eq!(
+            class(
+                "UpdateTrail",
+                json!({"name": "t", "enableLogFileValidation": true})
+            ),
+            ChangeClass::Strengthening
+        );
+        assert_eq!(
+            class(
+                "PutEventSelectors",
+                json!({"eventSelectors": [{"readWriteType": "All", "includeManagementEvents": true,
+                "excludeManagementEventSources": ["kms.amazonaws.com"]}]})
+            ),
             ChangeClass::Weakening
         );
     }
 
     #[test]
     fn stage_deletion_is_weakening() {
-        assert_eq!(class("DeleteStage", json!({"restApiId": "a", "stageName": "p"})), ChangeClass::Weakening);
+        assert_eq!(
+            class("DeleteStage", json!({"restApiId": "a", "stageName": "p"})),
+            ChangeClass::Weakening
+        );
     }
 
     fn lookup(record: Value, read_only: Option<&str>) -> LookupEvent {
@@ -624,11 +755,19 @@ mod tests {
     fn failed_weakening_calls_are_listed_but_are_not_findings() {
         let gaps = Vec::new();
         let scope = RegionScope::new("111111111111", "eu-central-1", &gaps);
-        let failed = lookup(json!({"eventName": "DisableKeyRotation", "eventSource": "kms.amazonaws.com",
+        let failed = lookup(
+            json!({"eventName": "DisableKeyRotation", "eventSource": "kms.amazonaws.com",
             "eventTime": "2026-10-05T10:00:00Z", "errorCode": "AccessDenied",
             "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111111111111:user/eve"},
-            "requestParameters": {"keyId": "k1"}}), Some("false"));
-        let evidence = CloudTrailEvidence { trails: vec![], events: vec![failed], lookup_queries: vec![], extra: Default::default() };
+            "requestParameters": {"keyId": "k1"}}),
+            Some("false"),
+        );
+        let evidence = CloudTrailEvidence {
+            trails: vec![],
+            events: vec![failed],
+            lookup_queries: vec![],
+            extra: Default::default(),
+        };
         let mut out = Evaluation::default();
         evaluate_region(&scope, Some(&evidence), &Policy::default(), &mut out);
         assert_eq!(out.changes.len(), 1);
@@ -642,13 +781,24 @@ mod tests {
     fn effective_weakening_change_is_a_failing_finding_and_reads_are_skipped() {
         let gaps = Vec::new();
         let scope = RegionScope::new("111111111111", "eu-central-1", &gaps);
-        let stop = lookup(json!({"eventName": "StopLogging", "eventSource": "cloudtrail.amazonaws.com",
+        let stop = lookup(
+            json!({"eventName": "StopLogging", "eventSource": "cloudtrail.amazonaws.com",
             "eventTime": "2026-10-05T10:00:00Z",
             "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::111111111111:assumed-role/Admin/jo",
                 "sessionContext": {"sessionIssuer": {"arn": "arn:aws:iam::111111111111:role/Admin"}}},
-            "sourceIPAddress": "198.51.100.7", "requestParameters": {"name": "org-trail"}}), Some("false"));
-        let read = lookup(json!({"eventName": "DescribeTrails", "eventSource": "cloudtrail.amazonaws.com"}), Some("true"));
-        let evidence = CloudTrailEvidence { trails: vec![], events: vec![stop, read], lookup_queries: vec![], extra: Default::default() };
+            "sourceIPAddress": "198.51.100.7", "requestParameters": {"name": "org-trail"}}),
+            Some("false"),
+        );
+        let read = lookup(
+            json!({"eventName": "DescribeTrails", "eventSource": "cloudtrail.amazonaws.com"}),
+            Some("true"),
+        );
+        let evidence = CloudTrailEvidence {
+            trails: vec![],
+            events: vec![stop, read],
+            lookup_queries: vec![],
+            extra: Default::default(),
+        };
         let mut out = Evaluation::default();
         evaluate_region(&scope, Some(&evidence), &Policy::default(), &mut out);
         assert_eq!(out.changes.len(), 1);
@@ -664,9 +814,12 @@ mod tests {
     fn aws_service_events_without_identity_type_name_the_service() {
         let gaps = Vec::new();
         let scope = RegionScope::new("111111111111", "eu-central-1", &gaps);
-        let rotate = lookup(json!({"eventName": "RotateKey", "eventSource": "kms.amazonaws.com",
+        let rotate = lookup(
+            json!({"eventName": "RotateKey", "eventSource": "kms.amazonaws.com",
             "userIdentity": {"accountId": "111111111111", "invokedBy": "kms.amazonaws.com"},
-            "resources": [{"ARN": "arn:aws:kms:eu-central-1:111111111111:key/k1"}]}), None);
+            "resources": [{"ARN": "arn:aws:kms:eu-central-1:111111111111:key/k1"}]}),
+            None,
+        );
         let row = change_row(&scope, &rotate, &Policy::default()).unwrap();
         assert_eq!(row.actor, "kms.amazonaws.com");
         assert_eq!(row.actor_type, "AWS service event");

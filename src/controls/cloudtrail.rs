@@ -6,10 +6,13 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::catalog::{
-    CLOUDTRAIL_CONTINUITY, CLOUDTRAIL_ENCRYPTION, CLOUDTRAIL_LOG_VALIDATION, CLOUDTRAIL_MULTI_REGION,
+    CLOUDTRAIL_CONTINUITY, CLOUDTRAIL_ENCRYPTION, CLOUDTRAIL_LOG_VALIDATION,
+    CLOUDTRAIL_MULTI_REGION,
 };
 use super::{ALL_REGIONS, Evaluation, Finding, RegionScope, Status, describe_gaps};
-use crate::evidence::{EventSelectors, EvidenceGap, Period, RegionEvidence, Timestamp, TrailEvidence};
+use crate::evidence::{
+    EventSelectors, EvidenceGap, Period, RegionEvidence, Timestamp, TrailEvidence,
+};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrailRow {
@@ -57,7 +60,11 @@ impl LoggingGap {
     }
 
     pub fn duration_text(&self) -> String {
-        let (days, hours, minutes) = (self.minutes / 1440, self.minutes % 1440 / 60, self.minutes % 60);
+        let (days, hours, minutes) = (
+            self.minutes / 1440,
+            self.minutes % 1440 / 60,
+            self.minutes % 60,
+        );
         match (days, hours) {
             (0, 0) => format!("{minutes} min"),
             (0, _) => format!("{hours} h {minutes} min"),
@@ -119,11 +126,15 @@ pub fn management_coverage(selectors: Option<&EventSelectors>) -> (ManagementCov
     }
     for selector in selectors.advanced_event_selectors.iter().flatten() {
         let field = |name: &str| selector.field_selectors.iter().find(|f| f.field == name);
-        let is_management = field("eventCategory").is_some_and(|f| f.equals.iter().any(|v| v == "Management"));
+        let is_management =
+            field("eventCategory").is_some_and(|f| f.equals.iter().any(|v| v == "Management"));
         if !is_management {
             continue;
         }
-        match field("readOnly").and_then(|f| f.equals.first()).map(String::as_str) {
+        match field("readOnly")
+            .and_then(|f| f.equals.first())
+            .map(String::as_str)
+        {
             Some("true") => read = true,
             Some("false") => write = true,
             _ => {
@@ -131,7 +142,9 @@ pub fn management_coverage(selectors: Option<&EventSelectors>) -> (ManagementCov
                 write = true;
             }
         }
-        if field("eventSource").is_some_and(|f| f.not_equals.iter().any(|v| v == "kms.amazonaws.com")) {
+        if field("eventSource")
+            .is_some_and(|f| f.not_equals.iter().any(|v| v == "kms.amazonaws.com"))
+        {
             kms_excluded = true;
         }
     }
@@ -146,7 +159,9 @@ pub fn management_coverage(selectors: Option<&EventSelectors>) -> (ManagementCov
 
 /// Trails appear in every region they cover (shadow trails); keep one entry per trail,
 /// preferring the copy seen in its home region, which carries the authoritative status.
-fn unique_trails<'a>(regions: &[(RegionScope, Option<&'a RegionEvidence>)]) -> Vec<&'a TrailEvidence> {
+fn unique_trails<'a>(
+    regions: &[(RegionScope, Option<&'a RegionEvidence>)],
+) -> Vec<&'a TrailEvidence> {
     let mut by_id: BTreeMap<String, &'a TrailEvidence> = BTreeMap::new();
     for (scope, evidence) in regions {
         let Some(cloudtrail) = evidence.and_then(|e| e.cloudtrail.as_ref()) else {
@@ -154,12 +169,18 @@ fn unique_trails<'a>(regions: &[(RegionScope, Option<&'a RegionEvidence>)]) -> V
         };
         for trail in &cloudtrail.trails {
             let id = trail.trail.trail_arn.clone().unwrap_or_else(|| {
-                format!("{}@{}", trail.trail.name, trail.trail.home_region.as_deref().unwrap_or(scope.region))
+                format!(
+                    "{}@{}",
+                    trail.trail.name,
+                    trail.trail.home_region.as_deref().unwrap_or(scope.region)
+                )
             });
             let in_home_region = trail.trail.home_region.as_deref() == Some(scope.region);
             let replace = match by_id.get(&id) {
                 None => true,
-                Some(existing) => in_home_region || (existing.status.is_none() && trail.status.is_some()),
+                Some(existing) => {
+                    in_home_region || (existing.status.is_none() && trail.status.is_some())
+                }
             };
             if replace {
                 by_id.insert(id, trail);
@@ -187,7 +208,13 @@ fn trail_row(account_id: &str, trail: &TrailEvidence) -> TrailRow {
     }
 }
 
-fn account_finding(account_id: &str, control: &str, resource: &str, status: Status, reason: String) -> Finding {
+fn account_finding(
+    account_id: &str,
+    control: &str,
+    resource: &str,
+    status: Status,
+    reason: String,
+) -> Finding {
     Finding {
         control_id: control.to_string(),
         account_id: account_id.to_string(),
@@ -238,7 +265,10 @@ pub fn evaluate_account(
     let incomplete_reason = || {
         let mut parts = Vec::new();
         if !missing_regions.is_empty() {
-            parts.push(format!("no CloudTrail evidence for {}", missing_regions.join(", ")));
+            parts.push(format!(
+                "no CloudTrail evidence for {}",
+                missing_regions.join(", ")
+            ));
         }
         if !trail_gaps.is_empty() {
             parts.push(describe_gaps(&trail_gaps));
@@ -285,18 +315,36 @@ pub fn evaluate_account(
                 if !reason.is_empty() {
                     reason.push_str("; ");
                 }
-                reason.push_str(&format!("status or event selectors missing for {}", unknown.join(", ")));
+                reason.push_str(&format!(
+                    "status or event selectors missing for {}",
+                    unknown.join(", ")
+                ));
             }
-            account_finding(account_id, CLOUDTRAIL_MULTI_REGION, "(account)", Status::EvidenceGap, reason)
+            account_finding(
+                account_id,
+                CLOUDTRAIL_MULTI_REGION,
+                "(account)",
+                Status::EvidenceGap,
+                reason,
+            )
         } else if rows.is_empty() {
-            account_finding(account_id, CLOUDTRAIL_MULTI_REGION, "(account)", Status::Fail, "no CloudTrail trail exists".to_string())
+            account_finding(
+                account_id,
+                CLOUDTRAIL_MULTI_REGION,
+                "(account)",
+                Status::Fail,
+                "no CloudTrail trail exists".to_string(),
+            )
         } else {
             account_finding(
                 account_id,
                 CLOUDTRAIL_MULTI_REGION,
                 "(account)",
                 Status::Fail,
-                format!("no multi-region trail logs read and write management events: {}", failures.join("; ")),
+                format!(
+                    "no multi-region trail logs read and write management events: {}",
+                    failures.join("; ")
+                ),
             )
         }
     };
@@ -304,39 +352,86 @@ pub fn evaluate_account(
 
     // CloudTrail.2 and CloudTrail.4, per trail.
     for row in &rows {
-        let resource = if row.trail_arn.is_empty() { row.trail_name.clone() } else { row.trail_arn.clone() };
-        let encryption = if row.kms_key_id.is_empty() {
-            (Status::Fail, "log files are not encrypted with a KMS key (SSE-S3 only)".to_string())
+        let resource = if row.trail_arn.is_empty() {
+            row.trail_name.clone()
         } else {
-            (Status::Pass, format!("log files encrypted with {}", row.kms_key_id))
+            row.trail_arn.clone()
         };
-        out.findings.push(account_finding(account_id, CLOUDTRAIL_ENCRYPTION, &resource, encryption.0, encryption.1));
+        let encryption = if row.kms_key_id.is_empty() {
+            (
+                Status::Fail,
+                "log files are not encrypted with a KMS key (SSE-S3 only)".to_string(),
+            )
+        } else {
+            (
+                Status::Pass,
+                format!("log files encrypted with {}", row.kms_key_id),
+            )
+        };
+        out.findings.push(account_finding(
+            account_id,
+            CLOUDTRAIL_ENCRYPTION,
+            &resource,
+            encryption.0,
+            encryption.1,
+        ));
         let validation = match row.log_file_validation {
             Some(true) => (Status::Pass, "log file validation enabled".to_string()),
-            Some(false) => (Status::Fail, "log file validation disabled: changes to log files would go unnoticed".to_string()),
-            None => (Status::EvidenceGap, "DescribeTrails did not report LogFileValidationEnabled".to_string()),
+            Some(false) => (
+                Status::Fail,
+                "log file validation disabled: changes to log files would go unnoticed".to_string(),
+            ),
+            None => (
+                Status::EvidenceGap,
+                "DescribeTrails did not report LogFileValidationEnabled".to_string(),
+            ),
         };
-        out.findings.push(account_finding(account_id, CLOUDTRAIL_LOG_VALIDATION, &resource, validation.0, validation.1));
+        out.findings.push(account_finding(
+            account_id,
+            CLOUDTRAIL_LOG_VALIDATION,
+            &resource,
+            validation.0,
+            validation.1,
+        ));
     }
     if rows.is_empty() {
         let (status, reason) = if evidence_incomplete {
             (Status::EvidenceGap, incomplete_reason())
         } else {
-            (Status::NoResources, "no trails (see cloudtrail-multi-region)".to_string())
+            (
+                Status::NoResources,
+                "no trails (see cloudtrail-multi-region)".to_string(),
+            )
         };
-        for control in [CLOUDTRAIL_ENCRYPTION, CLOUDTRAIL_LOG_VALIDATION, CLOUDTRAIL_CONTINUITY] {
-            out.findings.push(account_finding(account_id, control, "(account)", status, reason.clone()));
+        for control in [
+            CLOUDTRAIL_ENCRYPTION,
+            CLOUDTRAIL_LOG_VALIDATION,
+            CLOUDTRAIL_CONTINUITY,
+        ] {
+            out.findings.push(account_finding(
+                account_id,
+                control,
+                "(account)",
+                status,
+                reason.clone(),
+            ));
         }
     }
 
     // Continuity: rebuild each trail's logging state from the period's events.
     let lookup_gaps: Vec<&EvidenceGap> = all_gaps
         .iter()
-        .filter(|g| g.account_id == account_id && g.service == "cloudtrail" && g.api == "LookupEvents")
+        .filter(|g| {
+            g.account_id == account_id && g.service == "cloudtrail" && g.api == "LookupEvents"
+        })
         .collect();
     for (trail, row) in trails.iter().zip(&rows) {
         let gaps = logging_gaps(account_id, trail, row, period, &out.changes);
-        let resource = if row.trail_arn.is_empty() { row.trail_name.clone() } else { row.trail_arn.clone() };
+        let resource = if row.trail_arn.is_empty() {
+            row.trail_name.clone()
+        } else {
+            row.trail_arn.clone()
+        };
         let finding = if !gaps.is_empty() {
             let text: Vec<String> = gaps
                 .iter()
@@ -345,22 +440,41 @@ pub fn evaluate_account(
                         "{} from {} to {} ({})",
                         g.cause,
                         g.started_at.display_utc(),
-                        g.ended_at.map(|t| t.display_utc()).unwrap_or_else(|| "the end of the period".to_string()),
+                        g.ended_at
+                            .map(|t| t.display_utc())
+                            .unwrap_or_else(|| "the end of the period".to_string()),
                         g.duration_text()
                     )
                 })
                 .collect();
-            account_finding(account_id, CLOUDTRAIL_CONTINUITY, &resource, Status::Fail, format!("logging gap: {}", text.join("; ")))
+            account_finding(
+                account_id,
+                CLOUDTRAIL_CONTINUITY,
+                &resource,
+                Status::Fail,
+                format!("logging gap: {}", text.join("; ")),
+            )
         } else if !lookup_gaps.is_empty() || !missing_regions.is_empty() {
             let mut reason = describe_gaps(&lookup_gaps);
             if reason.is_empty() {
                 reason = incomplete_reason();
             }
-            account_finding(account_id, CLOUDTRAIL_CONTINUITY, &resource, Status::EvidenceGap,
-                format!("the period's CloudTrail events are incomplete ({reason})"))
+            account_finding(
+                account_id,
+                CLOUDTRAIL_CONTINUITY,
+                &resource,
+                Status::EvidenceGap,
+                format!("the period's CloudTrail events are incomplete ({reason})"),
+            )
         } else {
-            account_finding(account_id, CLOUDTRAIL_CONTINUITY, &resource, Status::Pass,
-                "logging throughout the period: no StopLogging or DeleteTrail took effect".to_string())
+            account_finding(
+                account_id,
+                CLOUDTRAIL_CONTINUITY,
+                &resource,
+                Status::Pass,
+                "logging throughout the period: no StopLogging or DeleteTrail took effect"
+                    .to_string(),
+            )
         };
         out.findings.push(finding);
         out.logging_gaps.extend(gaps);
@@ -371,7 +485,9 @@ pub fn evaluate_account(
 fn names_trail(resource: &str, row: &TrailRow) -> bool {
     resource == row.trail_name
         || (!row.trail_arn.is_empty() && resource == row.trail_arn)
-        || resource.rsplit_once(":trail/").is_some_and(|(_, name)| name == row.trail_name)
+        || resource
+            .rsplit_once(":trail/")
+            .is_some_and(|(_, name)| name == row.trail_name)
 }
 
 /// Logging gaps of one trail within the period, from effective StopLogging / StartLogging /
@@ -389,12 +505,19 @@ pub fn logging_gaps(
             c.account_id == account_id
                 && c.event_source == "cloudtrail.amazonaws.com"
                 && c.took_effect()
-                && matches!(c.event_name.as_str(), "StopLogging" | "StartLogging" | "DeleteTrail")
+                && matches!(
+                    c.event_name.as_str(),
+                    "StopLogging" | "StartLogging" | "DeleteTrail"
+                )
                 && names_trail(&c.resource, row)
         })
         .collect();
     events.sort_by_key(|c| c.event_time);
-    let region = if row.home_region.is_empty() { "unknown".to_string() } else { row.home_region.clone() };
+    let region = if row.home_region.is_empty() {
+        "unknown".to_string()
+    } else {
+        row.home_region.clone()
+    };
     let new_gap = |started_at: Timestamp, started_by: String, cause: &str| LoggingGap {
         account_id: account_id.to_string(),
         region: region.clone(),
@@ -417,10 +540,18 @@ pub fn logging_gaps(
         .is_some_and(|t| t < period.start);
     match events.first() {
         Some(first) if first.event_name == "StartLogging" => {
-            open = Some(new_gap(period.start, String::new(), "stopped before the period"));
+            open = Some(new_gap(
+                period.start,
+                String::new(),
+                "stopped before the period",
+            ));
         }
         None if row.is_logging == Some(false) && stopped_before => {
-            open = Some(new_gap(period.start, String::new(), "stopped before the period"));
+            open = Some(new_gap(
+                period.start,
+                String::new(),
+                "stopped before the period",
+            ));
         }
         _ => {}
     }
@@ -460,7 +591,13 @@ mod tests {
         }
     }
 
-    fn trail(multi: bool, validation: bool, kms: bool, logging: bool, selectors: serde_json::Value) -> TrailEvidence {
+    fn trail(
+        multi: bool,
+        validation: bool,
+        kms: bool,
+        logging: bool,
+        selectors: serde_json::Value,
+    ) -> TrailEvidence {
         let mut t = json!({"trail": {"Name": "main", "TrailARN": "arn:aws:cloudtrail:eu-central-1:111111111111:trail/main",
             "HomeRegion": "eu-central-1", "IsMultiRegionTrail": multi, "LogFileValidationEnabled": validation},
             "status": {"IsLogging": logging}, "event_selectors": selectors});
@@ -475,24 +612,48 @@ mod tests {
     }
 
     fn run(trails: Vec<TrailEvidence>, changes: Vec<ChangeRow>) -> Evaluation {
-        let region: RegionEvidence = serde_json::from_value(json!({"region": "eu-central-1"})).unwrap();
+        let region: RegionEvidence =
+            serde_json::from_value(json!({"region": "eu-central-1"})).unwrap();
         let mut region = region;
-        region.cloudtrail = Some(CloudTrailEvidence { trails, events: vec![], lookup_queries: vec![], extra: Default::default() });
+        region.cloudtrail = Some(CloudTrailEvidence {
+            trails,
+            events: vec![],
+            lookup_queries: vec![],
+            extra: Default::default(),
+        });
         let gaps = Vec::new();
         let scope = RegionScope::new("111111111111", "eu-central-1", &gaps);
-        let mut out = Evaluation { changes, ..Default::default() };
-        evaluate_account("111111111111", &[(scope, Some(&region))], &period(), &gaps, &mut out);
+        let mut out = Evaluation {
+            changes,
+            ..Default::default()
+        };
+        evaluate_account(
+            "111111111111",
+            &[(scope, Some(&region))],
+            &period(),
+            &gaps,
+            &mut out,
+        );
         out
     }
 
     fn status(out: &Evaluation, control: &str) -> Status {
-        out.findings.iter().find(|f| f.control_id == control).unwrap().status
+        out.findings
+            .iter()
+            .find(|f| f.control_id == control)
+            .unwrap()
+            .status
     }
 
     #[test]
     fn compliant_multi_region_trail_passes_all_posture_controls() {
         let out = run(vec![trail(true, true, true, true, all_events())], vec![]);
-        for control in [CLOUDTRAIL_MULTI_REGION, CLOUDTRAIL_ENCRYPTION, CLOUDTRAIL_LOG_VALIDATION, CLOUDTRAIL_CONTINUITY] {
+        for control in [
+            CLOUDTRAIL_MULTI_REGION,
+            CLOUDTRAIL_ENCRYPTION,
+            CLOUDTRAIL_LOG_VALIDATION,
+            CLOUDTRAIL_CONTINUITY,
+        ] {
             assert_eq!(status(&out, control), Status::Pass, "{control}");
         }
     }
@@ -512,7 +673,11 @@ mod tests {
         let out = run(vec![trail(true, true, true, true, write_only)], vec![]);
         assert_eq!(status(&out, CLOUDTRAIL_MULTI_REGION), Status::Fail);
         let out = run(vec![trail(true, true, true, false, all_events())], vec![]);
-        let finding = out.findings.iter().find(|f| f.control_id == CLOUDTRAIL_MULTI_REGION).unwrap();
+        let finding = out
+            .findings
+            .iter()
+            .find(|f| f.control_id == CLOUDTRAIL_MULTI_REGION)
+            .unwrap();
         assert_eq!(finding.status, Status::Fail);
         assert!(finding.reason.contains("not logging"));
     }
@@ -534,16 +699,27 @@ mod tests {
 
     #[test]
     fn advanced_selectors_and_kms_exclusion_are_read() {
-        let selectors: EventSelectors = serde_json::from_value(json!({"AdvancedEventSelectors": [{"FieldSelectors": [
+        let selectors: EventSelectors =
+            serde_json::from_value(json!({"AdvancedEventSelectors": [{"FieldSelectors": [
             {"Field": "eventCategory", "Equals": ["Management"]},
-            {"Field": "eventSource", "NotEquals": ["kms.amazonaws.com"]}]}]})).unwrap();
-        assert_eq!(management_coverage(Some(&selectors)), (ManagementCoverage::ReadWrite, true));
+            {"Field": "eventSource", "NotEquals": ["kms.amazonaws.com"]}]}]}))
+            .unwrap();
+        assert_eq!(
+            management_coverage(Some(&selectors)),
+            (ManagementCoverage::ReadWrite, true)
+        );
         let write_only: EventSelectors = serde_json::from_value(json!({"AdvancedEventSelectors": [{"FieldSelectors": [
             {"Field": "eventCategory", "Equals": ["Management"]}, {"Field": "readOnly", "Equals": ["false"]}]}]})).unwrap();
-        assert_eq!(management_coverage(Some(&write_only)).0, ManagementCoverage::WriteOnly);
+        assert_eq!(
+            management_coverage(Some(&write_only)).0,
+            ManagementCoverage::WriteOnly
+        );
         let classic: EventSelectors = serde_json::from_value(json!({"EventSelectors": [{"ReadWriteType": "All",
             "IncludeManagementEvents": true, "ExcludeManagementEventSources": ["kms.amazonaws.com"]}]})).unwrap();
-        assert_eq!(management_coverage(Some(&classic)), (ManagementCoverage::ReadWrite, true));
+        assert_eq!(
+            management_coverage(Some(&classic)),
+            (ManagementCoverage::ReadWrite, true)
+        );
     }
 
     fn change(name: &str, at: &str, error: &str) -> ChangeRow {
@@ -585,10 +761,20 @@ mod tests {
 
     #[test]
     fn failed_stop_logging_opens_no_gap_and_unresumed_stop_runs_to_period_end() {
-        let out = run(vec![trail(true, true, true, true, all_events())], vec![change("StopLogging", "2026-10-12T22:00:00Z", "AccessDenied")]);
+        let out = run(
+            vec![trail(true, true, true, true, all_events())],
+            vec![change(
+                "StopLogging",
+                "2026-10-12T22:00:00Z",
+                "AccessDenied",
+            )],
+        );
         assert!(out.logging_gaps.is_empty());
         assert_eq!(status(&out, CLOUDTRAIL_CONTINUITY), Status::Pass);
-        let out = run(vec![trail(true, true, true, false, all_events())], vec![change("StopLogging", "2026-10-31T23:00:00Z", "")]);
+        let out = run(
+            vec![trail(true, true, true, false, all_events())],
+            vec![change("StopLogging", "2026-10-31T23:00:00Z", "")],
+        );
         assert_eq!(out.logging_gaps[0].ended_at, None);
         assert_eq!(out.logging_gaps[0].minutes, 60);
     }

@@ -93,8 +93,10 @@ fn key_spec(key: &KmsKeyEvidence) -> String {
 /// means the metadata is too incomplete to tell, which is an evidence gap.
 pub fn applicability(key: &KmsKeyEvidence) -> Result<(), Option<NotApplicable>> {
     let metadata = &key.metadata;
-    let (Some(manager), Some(state)) = (metadata.key_manager.as_deref(), metadata.key_state.as_deref())
-    else {
+    let (Some(manager), Some(state)) = (
+        metadata.key_manager.as_deref(),
+        metadata.key_state.as_deref(),
+    ) else {
         return Err(None);
     };
     if manager == "AWS" {
@@ -110,10 +112,16 @@ pub fn applicability(key: &KmsKeyEvidence) -> Result<(), Option<NotApplicable>> 
     }
     match metadata.origin.as_deref() {
         Some("EXTERNAL") => return Err(Some(NotApplicable::ImportedKeyMaterial)),
-        Some("AWS_CLOUDHSM" | "EXTERNAL_KEY_STORE") => return Err(Some(NotApplicable::CustomKeyStore)),
+        Some("AWS_CLOUDHSM" | "EXTERNAL_KEY_STORE") => {
+            return Err(Some(NotApplicable::CustomKeyStore));
+        }
         _ => {}
     }
-    if metadata.custom_key_store_id.as_deref().is_some_and(|id| !id.is_empty()) {
+    if metadata
+        .custom_key_store_id
+        .as_deref()
+        .is_some_and(|id| !id.is_empty())
+    {
         return Err(Some(NotApplicable::CustomKeyStore));
     }
     let spec = key_spec(key);
@@ -123,7 +131,11 @@ pub fn applicability(key: &KmsKeyEvidence) -> Result<(), Option<NotApplicable>> 
     if spec != "SYMMETRIC_DEFAULT" {
         return Err(Some(NotApplicable::Asymmetric(spec)));
     }
-    if let Some(usage) = metadata.key_usage.as_deref().filter(|u| *u != "ENCRYPT_DECRYPT") {
+    if let Some(usage) = metadata
+        .key_usage
+        .as_deref()
+        .filter(|u| *u != "ENCRYPT_DECRYPT")
+    {
         return Err(Some(NotApplicable::NotEncryptDecrypt(usage.to_string())));
     }
     Ok(())
@@ -131,7 +143,10 @@ pub fn applicability(key: &KmsKeyEvidence) -> Result<(), Option<NotApplicable>> 
 
 /// GetKeyRotationStatus answers these for keys that cannot rotate; they confirm N/A.
 fn is_cannot_rotate_error(code: &str) -> bool {
-    matches!(code, "UnsupportedOperationException" | "KMSInvalidStateException")
+    matches!(
+        code,
+        "UnsupportedOperationException" | "KMSInvalidStateException"
+    )
 }
 
 pub fn evaluate_key(
@@ -145,7 +160,9 @@ pub fn evaluate_key(
     let in_period = |kind: &str| {
         rotations
             .iter()
-            .filter(|r| period.contains(r.rotation_date) && r.rotation_type.as_deref() == Some(kind))
+            .filter(|r| {
+                period.contains(r.rotation_date) && r.rotation_type.as_deref() == Some(kind)
+            })
             .count() as u32
     };
     let last_rotation_date = rotations
@@ -206,7 +223,10 @@ fn judge_rotation(
             if is_cannot_rotate_error(&error.code) {
                 return (
                     Status::NotApplicable,
-                    format!("GetKeyRotationStatus answered {}: the key cannot rotate automatically", error.code),
+                    format!(
+                        "GetKeyRotationStatus answered {}: the key cannot rotate automatically",
+                        error.code
+                    ),
                 );
             }
             return (
@@ -214,11 +234,18 @@ fn judge_rotation(
                 format!(
                     "GetKeyRotationStatus failed with {}{}",
                     error.code,
-                    error.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
+                    error
+                        .message
+                        .as_deref()
+                        .map(|m| format!(": {m}"))
+                        .unwrap_or_default()
                 ),
             );
         }
-        let ids = [key.metadata.key_id.as_str(), key.metadata.arn.as_deref().unwrap_or("")];
+        let ids = [
+            key.metadata.key_id.as_str(),
+            key.metadata.arn.as_deref().unwrap_or(""),
+        ];
         let gaps = scope.resource_gaps("kms", &ids);
         let reason = if gaps.is_empty() {
             "rotation status (GetKeyRotationStatus) was not collected".to_string()
@@ -242,7 +269,10 @@ fn judge_rotation(
     }
     (
         Status::Pass,
-        format!("rotation enabled every {days} days (policy: at most {})", policy.max_rotation_days),
+        format!(
+            "rotation enabled every {days} days (policy: at most {})",
+            policy.max_rotation_days
+        ),
     )
 }
 
@@ -343,8 +373,14 @@ mod tests {
 
     #[test]
     fn rotation_on_within_policy_passes() {
-        assert_eq!(judge(&key(json!({}), Some((true, Some(365))))).status, Status::Pass);
-        assert_eq!(judge(&key(json!({}), Some((true, Some(90))))).status, Status::Pass);
+        assert_eq!(
+            judge(&key(json!({}), Some((true, Some(365))))).status,
+            Status::Pass
+        );
+        assert_eq!(
+            judge(&key(json!({}), Some((true, Some(90))))).status,
+            Status::Pass
+        );
     }
 
     #[test]
@@ -358,13 +394,19 @@ mod tests {
     fn period_longer_than_policy_fails() {
         let row = judge(&key(json!({}), Some((true, Some(730)))));
         assert_eq!(row.status, Status::Fail);
-        assert!(row.reason.contains("730 days, longer than the policy's 365"));
+        assert!(
+            row.reason
+                .contains("730 days, longer than the policy's 365")
+        );
     }
 
     #[test]
     fn missing_period_field_means_the_historical_365_days() {
         let row = judge(&key(json!({}), Some((true, None))));
-        assert_eq!((row.status, row.rotation_period_days), (Status::Pass, Some(365)));
+        assert_eq!(
+            (row.status, row.rotation_period_days),
+            (Status::Pass, Some(365))
+        );
     }
 
     fn not_applicable_reason(metadata: serde_json::Value) -> String {
@@ -380,8 +422,13 @@ mod tests {
 
     #[test]
     fn pending_deletion_keys_are_not_applicable() {
-        let reason = not_applicable_reason(json!({"KeyState": "PendingDeletion", "DeletionDate": "2026-11-20T00:00:00Z"}));
-        assert_eq!(reason, "pending deletion (scheduled for 2026-11-20 00:00:00 UTC)");
+        let reason = not_applicable_reason(
+            json!({"KeyState": "PendingDeletion", "DeletionDate": "2026-11-20T00:00:00Z"}),
+        );
+        assert_eq!(
+            reason,
+            "pending deletion (scheduled for 2026-11-20 00:00:00 UTC)"
+        );
     }
 
     #[test]
@@ -391,7 +438,9 @@ mod tests {
 
     #[test]
     fn other_unusable_states_are_not_applicable() {
-        assert!(not_applicable_reason(json!({"KeyState": "PendingImport"})).contains("PendingImport"));
+        assert!(
+            not_applicable_reason(json!({"KeyState": "PendingImport"})).contains("PendingImport")
+        );
     }
 
     #[test]
@@ -401,19 +450,28 @@ mod tests {
 
     #[test]
     fn custom_key_store_keys_are_not_applicable() {
-        assert!(not_applicable_reason(json!({"Origin": "AWS_CLOUDHSM", "CustomKeyStoreId": "cks-1"})).contains("custom key store"));
-        assert!(not_applicable_reason(json!({"Origin": "EXTERNAL_KEY_STORE"})).contains("custom key store"));
+        assert!(
+            not_applicable_reason(json!({"Origin": "AWS_CLOUDHSM", "CustomKeyStoreId": "cks-1"}))
+                .contains("custom key store")
+        );
+        assert!(
+            not_applicable_reason(json!({"Origin": "EXTERNAL_KEY_STORE"}))
+                .contains("custom key store")
+        );
     }
 
     #[test]
     fn asymmetric_keys_are_not_applicable() {
-        let reason = not_applicable_reason(json!({"KeySpec": "RSA_2048", "KeyUsage": "SIGN_VERIFY"}));
+        let reason =
+            not_applicable_reason(json!({"KeySpec": "RSA_2048", "KeyUsage": "SIGN_VERIFY"}));
         assert!(reason.starts_with("asymmetric key (RSA_2048)"), "{reason}");
     }
 
     #[test]
     fn hmac_keys_are_not_applicable() {
-        let reason = not_applicable_reason(json!({"KeySpec": "HMAC_256", "KeyUsage": "GENERATE_VERIFY_MAC"}));
+        let reason = not_applicable_reason(
+            json!({"KeySpec": "HMAC_256", "KeyUsage": "GENERATE_VERIFY_MAC"}),
+        );
         assert!(reason.starts_with("HMAC key (HMAC_256)"), "{reason}");
     }
 
@@ -437,9 +495,15 @@ mod tests {
     #[test]
     fn rotation_status_errors_distinguish_cannot_rotate_from_gap() {
         let mut k = key(json!({}), None);
-        k.rotation_status_error = Some(ApiError { code: "UnsupportedOperationException".into(), message: None });
+        k.rotation_status_error = Some(ApiError {
+            code: "UnsupportedOperationException".into(),
+            message: None,
+        });
         assert_eq!(judge(&k).status, Status::NotApplicable);
-        k.rotation_status_error = Some(ApiError { code: "AccessDeniedException".into(), message: Some("no".into()) });
+        k.rotation_status_error = Some(ApiError {
+            code: "AccessDeniedException".into(),
+            message: Some("no".into()),
+        });
         let row = judge(&k);
         assert_eq!(row.status, Status::EvidenceGap);
         assert!(row.reason.contains("AccessDeniedException: no"));
@@ -462,8 +526,17 @@ mod tests {
             rotation("2026-11-05T00:00:00Z", "AUTOMATIC"),
         ]);
         let row = judge(&k);
-        assert_eq!((row.automatic_rotations_in_period, row.on_demand_rotations_in_period), (1, 1));
-        assert_eq!(row.last_rotation_date, Timestamp::parse("2026-10-14T09:30:00Z"));
+        assert_eq!(
+            (
+                row.automatic_rotations_in_period,
+                row.on_demand_rotations_in_period
+            ),
+            (1, 1)
+        );
+        assert_eq!(
+            row.last_rotation_date,
+            Timestamp::parse("2026-10-14T09:30:00Z")
+        );
     }
 
     #[test]
@@ -471,8 +544,17 @@ mod tests {
         let gaps: Vec<EvidenceGap> = Vec::new();
         let scope = RegionScope::new("111111111111", "eu-central-1", &gaps);
         let mut out = Evaluation::default();
-        let empty = KmsEvidence { keys: Vec::new(), extra: Default::default() };
-        evaluate_region(&scope, Some(&empty), &period(), &Policy::default(), &mut out);
+        let empty = KmsEvidence {
+            keys: Vec::new(),
+            extra: Default::default(),
+        };
+        evaluate_region(
+            &scope,
+            Some(&empty),
+            &period(),
+            &Policy::default(),
+            &mut out,
+        );
         assert_eq!(out.findings[0].status, Status::NoResources);
     }
 }

@@ -134,7 +134,10 @@ impl Evaluation {
         if self.findings.iter().any(|f| f.status == Status::Fail) {
             Verdict::NonCompliant
         } else if !self.evidence_gaps.is_empty()
-            || self.findings.iter().any(|f| f.status == Status::EvidenceGap)
+            || self
+                .findings
+                .iter()
+                .any(|f| f.status == Status::EvidenceGap)
         {
             Verdict::Incomplete
         } else {
@@ -155,8 +158,7 @@ impl<'a> RegionScope<'a> {
         let gaps = all_gaps
             .iter()
             .filter(|gap| {
-                gap.account_id == account_id
-                    && gap.region.as_deref().is_none_or(|r| r == region)
+                gap.account_id == account_id && gap.region.as_deref().is_none_or(|r| r == region)
             })
             .collect();
         Self {
@@ -171,7 +173,9 @@ impl<'a> RegionScope<'a> {
         self.gaps
             .iter()
             .copied()
-            .filter(|gap| gap.resource.is_none() && (gap.service == service || gap.service == "sts"))
+            .filter(|gap| {
+                gap.resource.is_none() && (gap.service == service || gap.service == "sts")
+            })
             .collect()
     }
 
@@ -183,7 +187,9 @@ impl<'a> RegionScope<'a> {
             .filter(|gap| {
                 gap.service == service
                     && gap.resource.as_deref().is_some_and(|r| {
-                        resource_ids.iter().any(|id| !id.is_empty() && (r == *id || r.ends_with(&format!("/{id}"))))
+                        resource_ids.iter().any(|id| {
+                            !id.is_empty() && (r == *id || r.ends_with(&format!("/{id}")))
+                        })
                     })
             })
             .collect()
@@ -229,7 +235,10 @@ pub fn missing_evidence_reason(service: &str, gaps: &[&EvidenceGap]) -> String {
     if gaps.is_empty() {
         format!("no {service} evidence was collected for this account and region")
     } else {
-        format!("{service} evidence could not be collected: {}", describe_gaps(gaps))
+        format!(
+            "{service} evidence could not be collected: {}",
+            describe_gaps(gaps)
+        )
     }
 }
 
@@ -328,15 +337,41 @@ fn catalog_position(control_id: &str) -> usize {
 /// Determinism: every list that reaches a report has one fixed order.
 fn sort_for_reporting(evaluation: &mut Evaluation) {
     evaluation.findings.sort_by(|a, b| {
-        (catalog_position(&a.control_id), &a.account_id, &a.region, &a.resource, a.view, &a.reason)
-            .cmp(&(catalog_position(&b.control_id), &b.account_id, &b.region, &b.resource, b.view, &b.reason))
+        (
+            catalog_position(&a.control_id),
+            &a.account_id,
+            &a.region,
+            &a.resource,
+            a.view,
+            &a.reason,
+        )
+            .cmp(&(
+                catalog_position(&b.control_id),
+                &b.account_id,
+                &b.region,
+                &b.resource,
+                b.view,
+                &b.reason,
+            ))
     });
     evaluation.findings.dedup();
-    evaluation.methods.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    evaluation.stages.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    evaluation.keys.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    evaluation.trails.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    evaluation.logging_gaps.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    evaluation.changes.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    evaluation
+        .methods
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    evaluation
+        .stages
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    evaluation
+        .keys
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    evaluation
+        .trails
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    evaluation
+        .logging_gaps
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    evaluation
+        .changes
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     evaluation.evidence_gaps.sort();
 }

@@ -32,7 +32,11 @@ pub fn display_path(path: &[PathSegment]) -> String {
 /// 1-based line and column (in characters) of the value at `path`, or of the deepest part of
 /// the path that exists.
 pub fn locate(text: &str, path: &[PathSegment]) -> (usize, usize) {
-    let offset = Scanner { bytes: text.as_bytes(), pos: 0 }.find(path);
+    let offset = Scanner {
+        bytes: text.as_bytes(),
+        pos: 0,
+    }
+    .find(path);
     line_column(text, offset)
 }
 
@@ -95,8 +99,7 @@ impl Scanner<'_> {
             }
             let key_start = self.pos;
             self.skip_string();
-            let key: Option<String> =
-                serde_json::from_slice(&self.bytes[key_start..self.pos]).ok();
+            let key: Option<String> = serde_json::from_slice(&self.bytes[key_start..self.pos]).ok();
             self.skip_whitespace();
             self.pos += 1; // ':'
             self.skip_whitespace();
@@ -193,7 +196,10 @@ mod tests {
     #[test]
     fn finds_nested_members_and_elements() {
         let text = "{\n  \"a\": {\"b\": [1, {\"c\": \"x,}]\"}, {\"d\": true}]},\n  \"é\": 5\n}";
-        assert_eq!(locate(text, &[key("a"), key("b"), PathSegment::Index(2), key("d")]), (2, 39));
+        assert_eq!(
+            locate(text, &[key("a"), key("b"), PathSegment::Index(2), key("d")]),
+            (2, 39)
+        );
         assert_eq!(locate(text, &[key("é")]), (3, 8));
     }
 

@@ -39,7 +39,10 @@ pub enum EvidenceError {
         source: std::io::Error,
     },
     #[error("{}", render_problems(file, problems))]
-    Invalid { file: String, problems: Vec<Problem> },
+    Invalid {
+        file: String,
+        problems: Vec<Problem>,
+    },
 }
 
 fn render_problems(file: &str, problems: &[Problem]) -> String {
@@ -49,7 +52,10 @@ fn render_problems(file: &str, problems: &[Problem]) -> String {
         if problems.len() == 1 { "" } else { "s" }
     );
     for problem in problems {
-        out.push_str(&format!("\n  {problem_in_file}", problem_in_file = InFile(file, problem)));
+        out.push_str(&format!(
+            "\n  {problem_in_file}",
+            problem_in_file = InFile(file, problem)
+        ));
     }
     out
 }
@@ -59,7 +65,11 @@ struct InFile<'a>(&'a str, &'a Problem);
 impl fmt::Display for InFile<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (file, p) = (self.0, self.1);
-        write!(f, "{file}:{}:{}: {}: {}", p.line, p.column, p.path, p.message)
+        write!(
+            f,
+            "{file}:{}:{}: {}: {}",
+            p.line, p.column, p.path, p.message
+        )
     }
 }
 
@@ -80,8 +90,7 @@ pub fn load_bytes(file: &str, bytes: Vec<u8>) -> Result<LoadedEvidence, Evidence
     let text = match std::str::from_utf8(&bytes) {
         Ok(text) => text,
         Err(err) => {
-            let (line, column) =
-                line_column(&String::from_utf8_lossy(&bytes), err.valid_up_to());
+            let (line, column) = line_column(&String::from_utf8_lossy(&bytes), err.valid_up_to());
             return Err(invalid(vec![Problem {
                 path: "(document)".into(),
                 line,
@@ -210,8 +219,12 @@ fn check_part<T: DeserializeOwned>(value: &Value, base: &[PathSegment], problems
         let mut path = base.to_vec();
         for segment in err.path().iter() {
             match segment {
-                serde_path_to_error::Segment::Seq { index } => path.push(PathSegment::Index(*index)),
-                serde_path_to_error::Segment::Map { key } => path.push(PathSegment::Key(key.clone())),
+                serde_path_to_error::Segment::Seq { index } => {
+                    path.push(PathSegment::Index(*index))
+                }
+                serde_path_to_error::Segment::Map { key } => {
+                    path.push(PathSegment::Key(key.clone()))
+                }
                 serde_path_to_error::Segment::Enum { variant } => {
                     path.push(PathSegment::Key(variant.clone()))
                 }
@@ -260,9 +273,15 @@ fn collect_type_problems(document: &Value, problems: &mut Problems) {
         }
     }
     if problems.list.is_empty() {
-        problems.add(&[], "the document does not match the evidence snapshot schema");
+        problems.add(
+            &[],
+            "the document does not match the evidence snapshot schema",
+        );
     }
 }
+
+/// Checks one collection element against its model type.
+type PartCheck = fn(&Value, &[PathSegment], &mut Problems);
 
 fn check_region_parts(region: &Value, region_path: &[PathSegment], problems: &mut Problems) {
     let mut shell = region.clone();
@@ -279,7 +298,7 @@ fn check_region_parts(region: &Value, region_path: &[PathSegment], problems: &mu
         }
     }
     check_part::<RegionEvidence>(&shell, region_path, problems);
-    let parts: [(&str, &str, fn(&Value, &[PathSegment], &mut Problems)); 4] = [
+    let parts: [(&str, &str, PartCheck); 4] = [
         ("apigateway", "rest_apis", check_part::<RestApiEvidence>),
         ("kms", "keys", check_part::<KmsKeyEvidence>),
         ("cloudtrail", "trails", check_part::<TrailEvidence>),
@@ -290,7 +309,10 @@ fn check_region_parts(region: &Value, region_path: &[PathSegment], problems: &mu
             continue;
         };
         for (i, element) in elements(service_value, list) {
-            let path = join(region_path, &[key(service), key(list), PathSegment::Index(i)]);
+            let path = join(
+                region_path,
+                &[key(service), key(list), PathSegment::Index(i)],
+            );
             check(element, &path, problems);
         }
     }
@@ -332,7 +354,10 @@ fn check_consistency(snapshot: &EvidenceSnapshot, problems: &mut Problems) {
         if !snapshot.scope.accounts.contains(&account.account_id) {
             problems.add(
                 &join(&account_path, &[key("account_id")]),
-                format!("account {} is not listed in scope.accounts", account.account_id),
+                format!(
+                    "account {} is not listed in scope.accounts",
+                    account.account_id
+                ),
             );
         }
         if !seen_accounts.insert(account.account_id.as_str()) {
@@ -353,7 +378,10 @@ fn check_consistency(snapshot: &EvidenceSnapshot, problems: &mut Problems) {
             if !seen_regions.insert(region.region.as_str()) {
                 problems.add(
                     &join(&region_path, &[key("region")]),
-                    format!("region {} appears more than once in account {}", region.region, account.account_id),
+                    format!(
+                        "region {} appears more than once in account {}",
+                        region.region, account.account_id
+                    ),
                 );
             }
             if let Some(cloudtrail) = &region.cloudtrail {
@@ -365,7 +393,10 @@ fn check_consistency(snapshot: &EvidenceSnapshot, problems: &mut Problems) {
         if !snapshot.scope.accounts.contains(&gap.account_id) {
             problems.add(
                 &[key("gaps"), PathSegment::Index(i), key("account_id")],
-                format!("gap for account {} which is not in scope.accounts", gap.account_id),
+                format!(
+                    "gap for account {} which is not in scope.accounts",
+                    gap.account_id
+                ),
             );
         }
     }
@@ -468,7 +499,8 @@ mod tests {
 
     #[test]
     fn wrong_schema_version_is_one_clear_problem() {
-        let problems = problems_of(&MINIMAL.replace("\"schema_version\": 1", "\"schema_version\": 2"));
+        let problems =
+            problems_of(&MINIMAL.replace("\"schema_version\": 1", "\"schema_version\": 2"));
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].path, "schema_version");
         assert_eq!(problems[0].line, 2);

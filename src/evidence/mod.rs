@@ -14,7 +14,8 @@ pub const DEMO_EVIDENCE: &str = include_str!("../../samples/demo-evidence.json")
 
 /// Serializes a snapshot the way the tool writes it: pretty JSON with a final newline.
 pub fn to_pretty_json(snapshot: &EvidenceSnapshot) -> Vec<u8> {
-    let mut bytes = serde_json::to_vec_pretty(snapshot).expect("the snapshot model always serializes");
+    let mut bytes =
+        serde_json::to_vec_pretty(snapshot).expect("the snapshot model always serializes");
     bytes.push(b'\n');
     bytes
 }

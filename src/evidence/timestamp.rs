@@ -124,7 +124,10 @@ mod tests {
     #[test]
     fn writes_utc_with_z() {
         let ts = Timestamp::parse("2026-10-05T16:03:12+02:00").unwrap();
-        assert_eq!(serde_json::to_string(&ts).unwrap(), "\"2026-10-05T14:03:12Z\"");
+        assert_eq!(
+            serde_json::to_string(&ts).unwrap(),
+            "\"2026-10-05T14:03:12Z\""
+        );
         assert_eq!(ts.display_utc(), "2026-10-05 14:03:12 UTC");
     }
 

@@ -30,24 +30,6 @@ pub struct ManifestEntry {
 }
 
 impl Manifest {
-    pub fn for_files(report_id: &str, files: &[RenderedFile]) -> Self {
-        let mut entries: Vec<ManifestEntry> = files
-            .iter()
-            .map(|f| ManifestEntry {
-                path: f.name.clone(),
-                sha256: sha256_hex(&f.bytes),
-                bytes: f.bytes.len() as u64,
-            })
-            .collect();
-        entries.sort_by(|a, b| a.path.cmp(&b.path));
-        Self {
-            manifest_format: MANIFEST_FORMAT,
-            report_id: report_id.to_string(),
-            tool_version: env!("CARGO_PKG_VERSION").to_string(),
-            files: entries,
-        }
-    }
-
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut bytes = serde_json::to_vec_pretty(self).expect("the manifest always serializes");
         bytes.push(b'\n');
@@ -84,50 +66,97 @@ pub fn check_output_dir(out: &Path, force: bool) -> Result<(), PackageError> {
     }
 }
 
-/// Writes `files` plus `manifest.json` into `out`. All files are written into a temporary
-/// sibling directory first and renamed into place, so a failure leaves nothing behind and a
-/// reader never sees a half-written package.
-pub fn write_output_dir(out: &Path, report_id: &str, files: &[RenderedFile], force: bool) -> Result<Manifest, PackageError> {
-    check_output_dir(out, force)?;
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent).map_err(io_error(&parent))?;
-    let staging = tempfile::Builder::new()
-        .prefix(".gxp-evidence-staging-")
-        .tempdir_in(&parent)
-        .map_err(io_error(&parent))?;
-    let manifest = Manifest::for_files(report_id, files);
-    for file in files {
-        write_file(&staging.path().join(&file.name), &file.bytes)?;
-    }
-    write_file(&staging.path().join(MANIFEST_FILE), &manifest.to_bytes())?;
+/// A package being written: files go into a temporary sibling directory as they come, and
+/// `commit` adds `manifest.json` and renames the directory into place. Dropping it without
+/// committing removes everything, so a failure leaves nothing behind and a reader never sees
+/// a half-written package.
+pub struct PackageWriter {
+    out: PathBuf,
+    parent: PathBuf,
+    staging: tempfile::TempDir,
+    entries: Vec<ManifestEntry>,
+}
 
-    let old = if out.exists() {
-        let backup = tempfile::Builder::new()
-            .prefix(".gxp-evidence-replaced-")
+impl PackageWriter {
+    pub fn create(out: &Path, force: bool) -> Result<Self, PackageError> {
+        check_output_dir(out, force)?;
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        fs::create_dir_all(&parent).map_err(io_error(&parent))?;
+        let staging = tempfile::Builder::new()
+            .prefix(".gxp-evidence-staging-")
             .tempdir_in(&parent)
             .map_err(io_error(&parent))?;
-        let backup_path = backup.path().join("old");
-        fs::rename(out, &backup_path).map_err(io_error(out))?;
-        Some(backup)
-    } else {
-        None
-    };
-    let staged = staging.keep();
-    if let Err(source) = fs::rename(&staged, out) {
-        let _ = fs::remove_dir_all(&staged);
-        if let Some(backup) = &old {
-            let _ = fs::rename(backup.path().join("old"), out);
-        }
-        return Err(PackageError::Io {
-            path: out.to_path_buf(),
-            source,
-        });
+        Ok(Self {
+            out: out.to_path_buf(),
+            parent,
+            staging,
+            entries: Vec::new(),
+        })
     }
-    drop(old);
-    Ok(manifest)
+
+    pub fn add(&mut self, file: &RenderedFile) -> Result<(), PackageError> {
+        write_file(&self.staging.path().join(&file.name), &file.bytes)?;
+        self.entries.push(ManifestEntry {
+            path: file.name.clone(),
+            sha256: sha256_hex(&file.bytes),
+            bytes: file.bytes.len() as u64,
+        });
+        Ok(())
+    }
+
+    pub fn commit(mut self, report_id: &str) -> Result<Manifest, PackageError> {
+        self.entries.sort_by(|a, b| a.path.cmp(&b.path));
+        let manifest = Manifest {
+            manifest_format: MANIFEST_FORMAT,
+            report_id: report_id.to_string(),
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            files: std::mem::take(&mut self.entries),
+        };
+        write_file(
+            &self.staging.path().join(MANIFEST_FILE),
+            &manifest.to_bytes(),
+        )?;
+        let (out, parent) = (&self.out, &self.parent);
+        let old = if out.exists() {
+            let backup = tempfile::Builder::new()
+                .prefix(".gxp-evidence-replaced-")
+                .tempdir_in(parent)
+                .map_err(io_error(parent))?;
+            fs::rename(out, backup.path().join("old")).map_err(io_error(out))?;
+            Some(backup)
+        } else {
+            None
+        };
+        let staged = self.staging.keep();
+        if let Err(source) = fs::rename(&staged, out) {
+            let _ = fs::remove_dir_all(&staged);
+            if let Some(backup) = &old {
+                let _ = fs::rename(backup.path().join("old"), out);
+            }
+            return Err(PackageError::Io {
+                path: out.clone(),
+                source,
+            });
+        }
+        Ok(manifest)
+    }
+}
+
+/// Writes `files` plus `manifest.json` into `out` atomically (see `PackageWriter`).
+pub fn write_output_dir(
+    out: &Path,
+    report_id: &str,
+    files: &[RenderedFile],
+    force: bool,
+) -> Result<Manifest, PackageError> {
+    let mut package = PackageWriter::create(out, force)?;
+    for file in files {
+        package.add(file)?;
+    }
+    package.commit(report_id)
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), PackageError> {
@@ -142,8 +171,14 @@ mod tests {
 
     fn files() -> Vec<RenderedFile> {
         vec![
-            RenderedFile { name: "b.csv".into(), bytes: b"x".to_vec() },
-            RenderedFile { name: "a.json".into(), bytes: b"{}".to_vec() },
+            RenderedFile {
+                name: "b.csv".into(),
+                bytes: b"x".to_vec(),
+            },
+            RenderedFile {
+                name: "a.json".into(),
+                bytes: b"{}".to_vec(),
+            },
         ]
     }
 
@@ -158,8 +193,15 @@ mod tests {
         let err = write_output_dir(&out, "R1", &files(), false).unwrap_err();
         assert!(matches!(err, PackageError::Exists(_)));
         write_output_dir(&out, "R2", &files()[..1], true).unwrap();
-        assert!(!out.join("a.json").exists(), "--force replaces the directory, it does not merge");
+        assert!(
+            !out.join("a.json").exists(),
+            "--force replaces the directory, it does not merge"
+        );
         let leftovers: Vec<_> = fs::read_dir(out.parent().unwrap()).unwrap().collect();
-        assert_eq!(leftovers.len(), 1, "no staging or backup directories are left behind");
+        assert_eq!(
+            leftovers.len(),
+            1,
+            "no staging or backup directories are left behind"
+        );
     }
 }

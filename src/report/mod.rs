@@ -12,7 +12,7 @@ use crate::controls::{
     cloudtrail::{LoggingGap, TrailRow},
     kms::KeyRow,
 };
-use crate::evidence::{EvidenceGap, LoadedEvidence, Period, Timestamp};
+use crate::evidence::{EvidenceGap, EvidenceSnapshot, LoadedEvidence, Period, Timestamp};
 
 /// Version of the `results.json` layout.
 pub const RESULTS_FORMAT: u32 = 1;
@@ -176,8 +176,12 @@ pub struct Signoff {
 pub const UNSIGNED_TEXT: &str = "DRAFT — not signed";
 
 impl ReportModel {
-    pub fn build(evidence: &LoadedEvidence, evaluation: Evaluation, signoffs: Vec<Signoff>) -> Self {
-        let snapshot = &evidence.snapshot;
+    pub fn build(
+        snapshot: &EvidenceSnapshot,
+        evidence_sha256: &str,
+        evaluation: Evaluation,
+        signoffs: Vec<Signoff>,
+    ) -> Self {
         let verdict = evaluation.verdict();
         let period_label = snapshot.period.label();
         let mut accounts = snapshot.scope.accounts.clone();
@@ -232,7 +236,7 @@ impl ReportModel {
 
         ReportModel {
             results_format: RESULTS_FORMAT,
-            report_id: report_id(&snapshot.period, &evidence.sha256),
+            report_id: report_id(&snapshot.period, evidence_sha256),
             system_name: snapshot.system_name.clone(),
             period: snapshot.period,
             period_label,
@@ -242,7 +246,7 @@ impl ReportModel {
             collected_at: snapshot.collected_at,
             collector_version: snapshot.tool.version.clone(),
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
-            evidence_sha256: evidence.sha256.clone(),
+            evidence_sha256: evidence_sha256.to_string(),
             max_rotation_days: snapshot.policy.max_rotation_days,
             verdict,
             verdict_text: verdict_text(verdict).to_string(),
@@ -266,12 +270,26 @@ impl ReportModel {
 
     /// Evaluates and builds in one step.
     pub fn from_evidence(evidence: &LoadedEvidence, signoffs: Vec<Signoff>) -> Self {
-        let evaluation = controls::evaluate(&evidence.snapshot);
-        Self::build(evidence, evaluation, signoffs)
+        Self::from_snapshot(&evidence.snapshot, &evidence.sha256, signoffs)
     }
 
-    pub fn findings_of<'a>(&'a self, control_id: &'a str) -> impl Iterator<Item = &'a Finding> + 'a {
-        self.findings.iter().filter(move |f| f.control_id == control_id)
+    /// Evaluates `snapshot`, whose file has the SHA-256 `evidence_sha256`, and builds the model.
+    pub fn from_snapshot(
+        snapshot: &EvidenceSnapshot,
+        evidence_sha256: &str,
+        signoffs: Vec<Signoff>,
+    ) -> Self {
+        let evaluation = controls::evaluate(snapshot);
+        Self::build(snapshot, evidence_sha256, evaluation, signoffs)
+    }
+
+    pub fn findings_of<'a>(
+        &'a self,
+        control_id: &'a str,
+    ) -> impl Iterator<Item = &'a Finding> + 'a {
+        self.findings
+            .iter()
+            .filter(move |f| f.control_id == control_id)
     }
 
     pub fn signature_status(&self) -> String {
@@ -296,10 +314,15 @@ impl ReportModel {
             .changes
             .iter()
             .partition(|c| c.classification == ChangeClass::Weakening || !c.took_effect());
-        let mut groups: std::collections::BTreeMap<(&str, &str, ChangeClass), ChangeGroup> = Default::default();
+        let mut groups: std::collections::BTreeMap<(&str, &str, ChangeClass), ChangeGroup> =
+            Default::default();
         for change in rest {
             let group = groups
-                .entry((&change.event_source, &change.event_name, change.classification))
+                .entry((
+                    &change.event_source,
+                    &change.event_name,
+                    change.classification,
+                ))
                 .or_insert_with(|| ChangeGroup {
                     event_source: change.event_source.clone(),
                     event_name: change.event_name.clone(),
@@ -327,7 +350,8 @@ impl ReportModel {
             model: self,
             changes: &self.changes,
         };
-        let mut bytes = serde_json::to_vec_pretty(&document).expect("the report model always serializes");
+        let mut bytes =
+            serde_json::to_vec_pretty(&document).expect("the report model always serializes");
         bytes.push(b'\n');
         bytes
     }
@@ -342,7 +366,9 @@ pub fn report_id(period: &Period, evidence_sha256: &str) -> String {
 
 pub fn verdict_text(verdict: Verdict) -> &'static str {
     match verdict {
-        Verdict::Compliant => "Compliant: every control passed or had nothing in scope, and no evidence is missing.",
+        Verdict::Compliant => {
+            "Compliant: every control passed or had nothing in scope, and no evidence is missing."
+        }
         Verdict::NonCompliant => "Non-compliant: at least one control failed.",
         Verdict::Incomplete => {
             "Incomplete: no control failed, but some evidence could not be collected, so compliance is not shown."
@@ -360,9 +386,10 @@ fn summarize(findings: &[Finding]) -> Vec<ControlSummary> {
         };
         for view in views {
             let mut counts = StatusCounts::default();
-            for finding in findings.iter().filter(|f| {
-                f.control_id == control.id && (view.is_none() || f.view == view)
-            }) {
+            for finding in findings
+                .iter()
+                .filter(|f| f.control_id == control.id && (view.is_none() || f.view == view))
+            {
                 counts.add(finding.status);
             }
             summary.push(ControlSummary {
@@ -419,15 +446,21 @@ pub mod format {
     }
 
     pub fn time(value: Option<Timestamp>) -> String {
-        value.map(|t| t.display_utc()).unwrap_or_else(|| "—".to_string())
+        value
+            .map(|t| t.display_utc())
+            .unwrap_or_else(|| "—".to_string())
     }
 
     pub fn date(value: Option<Timestamp>) -> String {
-        value.map(|t| t.display_date()).unwrap_or_else(|| "—".to_string())
+        value
+            .map(|t| t.display_date())
+            .unwrap_or_else(|| "—".to_string())
     }
 
     pub fn opt_number(value: Option<u32>) -> String {
-        value.map(|v| v.to_string()).unwrap_or_else(|| "—".to_string())
+        value
+            .map(|v| v.to_string())
+            .unwrap_or_else(|| "—".to_string())
     }
 
     /// Makes text safe to show: control characters and bidirectional overrides (which can make

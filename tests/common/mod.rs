@@ -7,12 +7,17 @@ use std::process::Output;
 pub fn bin() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("gxp-evidence").expect("binary builds");
     // Tests never reach AWS: make sure no ambient credentials or config are used.
-    cmd.env_remove("AWS_PROFILE").env("AWS_CONFIG_FILE", "/dev/null").env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    cmd.env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
     cmd
 }
 
 pub fn fixture(scenario: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(scenario).join("evidence.json")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(scenario)
+        .join("evidence.json")
 }
 
 pub fn demo_evidence() -> PathBuf {
@@ -21,7 +26,12 @@ pub fn demo_evidence() -> PathBuf {
 
 pub fn report(evidence: &Path, out: &Path, extra: &[&str]) -> Output {
     let mut cmd = bin();
-    cmd.arg("report").arg("--evidence").arg(evidence).arg("--out").arg(out).args(extra);
+    cmd.arg("report")
+        .arg("--evidence")
+        .arg(evidence)
+        .arg("--out")
+        .arg(out)
+        .args(extra);
     cmd.output().expect("runs")
 }
 

@@ -2,40 +2,150 @@
 //! the report id, and cells that a spreadsheet would run as a formula neutralised.
 
 use crate::controls::{Status, View, catalog};
-use crate::report::format::{date, opt_number, opt_yes_no, time, visible, yes_no};
 use crate::report::ReportModel;
+use crate::report::format::{date, opt_number, opt_yes_no, time, visible, yes_no};
 use crate::report::render::{RenderError, RenderedFile};
 
 /// File names and their columns, in the order the files are written. README.md documents them.
 pub const TABLES: &[(&str, &[&str])] = &[
-    ("findings.csv", &["report_id", "control_id", "control_title", "account_id", "region", "resource", "view", "status", "reason"]),
-    ("methods.csv", &[
-        "report_id", "account_id", "region", "api_id", "api_name", "stage", "resource_path", "http_method",
-        "setting_source", "cache_cluster_enabled", "caching_enabled", "cache_data_encrypted",
-        "security_hub_status", "aws_config_status", "logging_level", "authorization_type", "api_key_required",
-        "access_logging", "xray_tracing", "waf_web_acl", "client_certificate", "observation",
-    ]),
-    ("keys.csv", &[
-        "report_id", "account_id", "region", "key_id", "key_arn", "aliases", "key_manager", "key_spec", "key_usage",
-        "origin", "key_state", "rotation_enabled", "rotation_period_days", "next_rotation_date", "last_rotation_date",
-        "automatic_rotations_in_period", "on_demand_rotations_in_period", "status", "reason",
-    ]),
-    ("trails.csv", &[
-        "report_id", "account_id", "trail_name", "trail_arn", "home_region", "multi_region", "organization_trail",
-        "is_logging", "log_file_validation", "kms_key_id", "management_events", "kms_events_excluded", "latest_delivery",
-    ]),
-    ("changes.csv", &[
-        "report_id", "event_time", "account_id", "region", "event_source", "event_name", "classification",
-        "classification_reason", "outcome", "error_code", "error_message", "actor", "actor_type", "invoked_by",
-        "session_issuer", "source_ip", "user_agent", "resource", "request_summary", "event_id",
-    ]),
-    ("gaps.csv", &[
-        "report_id", "gap_type", "account_id", "region", "subject", "started_at", "ended_at", "duration_minutes",
-        "started_by", "ended_by", "error_code", "message",
-    ]),
-    ("signoffs.csv", &[
-        "report_id", "sequence", "printed_name", "user_id", "role", "meaning", "signed_at", "key_fingerprint",
-    ]),
+    (
+        "findings.csv",
+        &[
+            "report_id",
+            "control_id",
+            "control_title",
+            "account_id",
+            "region",
+            "resource",
+            "view",
+            "status",
+            "reason",
+        ],
+    ),
+    (
+        "methods.csv",
+        &[
+            "report_id",
+            "account_id",
+            "region",
+            "api_id",
+            "api_name",
+            "stage",
+            "resource_path",
+            "http_method",
+            "setting_source",
+            "cache_cluster_enabled",
+            "caching_enabled",
+            "cache_data_encrypted",
+            "security_hub_status",
+            "aws_config_status",
+            "logging_level",
+            "authorization_type",
+            "api_key_required",
+            "access_logging",
+            "xray_tracing",
+            "waf_web_acl",
+            "client_certificate",
+            "observation",
+        ],
+    ),
+    (
+        "keys.csv",
+        &[
+            "report_id",
+            "account_id",
+            "region",
+            "key_id",
+            "key_arn",
+            "aliases",
+            "key_manager",
+            "key_spec",
+            "key_usage",
+            "origin",
+            "key_state",
+            "rotation_enabled",
+            "rotation_period_days",
+            "next_rotation_date",
+            "last_rotation_date",
+            "automatic_rotations_in_period",
+            "on_demand_rotations_in_period",
+            "status",
+            "reason",
+        ],
+    ),
+    (
+        "trails.csv",
+        &[
+            "report_id",
+            "account_id",
+            "trail_name",
+            "trail_arn",
+            "home_region",
+            "multi_region",
+            "organization_trail",
+            "is_logging",
+            "log_file_validation",
+            "kms_key_id",
+            "management_events",
+            "kms_events_excluded",
+            "latest_delivery",
+        ],
+    ),
+    (
+        "changes.csv",
+        &[
+            "report_id",
+            "event_time",
+            "account_id",
+            "region",
+            "event_source",
+            "event_name",
+            "classification",
+            "classification_reason",
+            "outcome",
+            "error_code",
+            "error_message",
+            "actor",
+            "actor_type",
+            "invoked_by",
+            "session_issuer",
+            "source_ip",
+            "user_agent",
+            "resource",
+            "request_summary",
+            "event_id",
+        ],
+    ),
+    (
+        "gaps.csv",
+        &[
+            "report_id",
+            "gap_type",
+            "account_id",
+            "region",
+            "subject",
+            "started_at",
+            "ended_at",
+            "duration_minutes",
+            "started_by",
+            "ended_by",
+            "error_code",
+            "message",
+        ],
+    ),
+    (
+        "signoffs.csv",
+        &[
+            "report_id",
+            "sequence",
+            "printed_name",
+            "user_id",
+            "role",
+            "meaning",
+            "signed_at",
+            "key_fingerprint",
+        ],
+    ),
 ];
 
 /// Spreadsheets execute cells starting with these; a leading `'` makes them text (OWASP).
@@ -59,7 +169,10 @@ fn rows(model: &ReportModel, file: &str) -> Vec<Vec<String>> {
             .map(|f| {
                 vec![
                     f.control_id.clone(),
-                    catalog::find(&f.control_id).map(|c| c.title).unwrap_or("").to_string(),
+                    catalog::find(&f.control_id)
+                        .map(|c| c.title)
+                        .unwrap_or("")
+                        .to_string(),
                     f.account_id.clone(),
                     f.region.clone(),
                     f.resource.clone(),
@@ -74,9 +187,12 @@ fn rows(model: &ReportModel, file: &str) -> Vec<Vec<String>> {
             .iter()
             .map(|m| {
                 let stage = model.stages.iter().find(|s| {
-                    (&s.account_id, &s.region, &s.api_id, &s.stage) == (&m.account_id, &m.region, &m.api_id, &m.stage)
+                    (&s.account_id, &s.region, &s.api_id, &s.stage)
+                        == (&m.account_id, &m.region, &m.api_id, &m.stage)
                 });
-                let stage_field = |get: fn(&crate::controls::apigateway::StageRow) -> String| stage.map(get).unwrap_or_default();
+                let stage_field = |get: fn(&crate::controls::apigateway::StageRow) -> String| {
+                    stage.map(get).unwrap_or_default()
+                };
                 vec![
                     m.account_id.clone(),
                     m.region.clone(),
@@ -262,7 +378,10 @@ mod tests {
 
     #[test]
     fn formula_cells_are_neutralised() {
-        assert_eq!(neutralise("=HYPERLINK(\"http://x\")"), "'=HYPERLINK(\"http://x\")");
+        assert_eq!(
+            neutralise("=HYPERLINK(\"http://x\")"),
+            "'=HYPERLINK(\"http://x\")"
+        );
         assert_eq!(neutralise("+cmd|' /C calc'!A0"), "'+cmd|' /C calc'!A0");
         assert_eq!(neutralise("-1"), "'-1");
         assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");

@@ -18,7 +18,10 @@ use crate::report::{ControlSummary, ReportModel};
 /// The templates and their embedded defaults. A directory given with `--templates` may
 /// replace any of them by holding a file of the same name.
 pub const TEMPLATES: &[(&str, &str)] = &[
-    ("report.html", include_str!("../../../templates/report.html")),
+    (
+        "report.html",
+        include_str!("../../../templates/report.html"),
+    ),
     ("report.css", include_str!("../../../templates/report.css")),
 ];
 
@@ -42,7 +45,11 @@ struct CachePair<'a> {
 fn cache_pairs(model: &ReportModel) -> Vec<CachePair<'_>> {
     let mut pairs: BTreeMap<(&str, &str, &str), CachePair> = BTreeMap::new();
     for finding in model.findings_of(crate::controls::catalog::APIGW_CACHE_ENCRYPTION) {
-        let key = (finding.account_id.as_str(), finding.region.as_str(), finding.resource.as_str());
+        let key = (
+            finding.account_id.as_str(),
+            finding.region.as_str(),
+            finding.resource.as_str(),
+        );
         let pair = pairs.entry(key).or_insert_with(|| CachePair {
             account_id: &finding.account_id,
             region: &finding.region,
@@ -98,10 +105,12 @@ fn filter_visible(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Val
 }
 
 fn filter_utc(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
-    Ok(Value::String(match value.as_str().and_then(Timestamp::parse) {
-        Some(ts) => ts.display_utc(),
-        None => "—".to_string(),
-    }))
+    Ok(Value::String(
+        match value.as_str().and_then(Timestamp::parse) {
+            Some(ts) => ts.display_utc(),
+            None => "—".to_string(),
+        },
+    ))
 }
 
 fn filter_yes_no(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
@@ -123,7 +132,11 @@ pub fn render(model: &ReportModel, options: &RenderOptions) -> Result<RenderedFi
         .iter()
         .map(|control| Section {
             control,
-            summary: model.summary.iter().filter(|s| s.control_id == control.id).collect(),
+            summary: model
+                .summary
+                .iter()
+                .filter(|s| s.control_id == control.id)
+                .collect(),
             findings: model.findings_of(control.id).collect(),
         })
         .collect();

@@ -24,7 +24,9 @@ impl FromStr for Format {
             "pdf" => Ok(Format::Pdf),
             "html" => Ok(Format::Html),
             "csv" => Ok(Format::Csv),
-            other => Err(format!("unknown format `{other}` (choose from pdf, html, csv)")),
+            other => Err(format!(
+                "unknown format `{other}` (choose from pdf, html, csv)"
+            )),
         }
     }
 }
@@ -81,25 +83,44 @@ impl Default for RenderOptions {
     }
 }
 
-/// Renders the requested formats of `model`. `results.json` is always included: it is the
+/// Renders the requested formats of `model` one file at a time, handing each to `emit` so a
+/// caller can write it out and free it before the next is rendered (large reports hold one
+/// rendered file in memory, not all of them). `results.json` is always included: it is the
 /// canonical, machine-readable form of the report.
+pub fn render_each<E: From<RenderError>>(
+    model: &crate::report::ReportModel,
+    formats: &BTreeSet<Format>,
+    options: &RenderOptions,
+    mut emit: impl FnMut(RenderedFile) -> Result<(), E>,
+) -> Result<(), E> {
+    emit(RenderedFile {
+        name: "results.json".to_string(),
+        bytes: model.to_results_json(),
+    })?;
+    if formats.contains(&Format::Pdf) {
+        emit(pdf::render(model, options)?)?;
+    }
+    if formats.contains(&Format::Html) {
+        emit(html::render(model, options)?)?;
+    }
+    if formats.contains(&Format::Csv) {
+        for file in csv::render(model)? {
+            emit(file)?;
+        }
+    }
+    Ok(())
+}
+
+/// All requested files in memory (tests and re-rendering for comparison).
 pub fn render_all(
     model: &crate::report::ReportModel,
     formats: &BTreeSet<Format>,
     options: &RenderOptions,
 ) -> Result<Vec<RenderedFile>, RenderError> {
-    let mut files = vec![RenderedFile {
-        name: "results.json".to_string(),
-        bytes: model.to_results_json(),
-    }];
-    if formats.contains(&Format::Pdf) {
-        files.push(pdf::render(model, options)?);
-    }
-    if formats.contains(&Format::Html) {
-        files.push(html::render(model, options)?);
-    }
-    if formats.contains(&Format::Csv) {
-        files.extend(csv::render(model)?);
-    }
+    let mut files = Vec::new();
+    render_each(model, formats, options, |file| {
+        files.push(file);
+        Ok::<(), RenderError>(())
+    })?;
     Ok(files)
 }

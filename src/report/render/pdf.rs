@@ -6,10 +6,11 @@
 
 use std::collections::BTreeMap;
 
-use printpdf::{ParsedFont, PdfDocument, PdfFont, PdfPage, PdfSaveOptions, Mm};
+use printpdf::{Mm, ParsedFont, PdfDocument, PdfFont, PdfPage, PdfSaveOptions};
 
 use super::pdf_layout::{
-    AMBER, BLACK, Cell, Fonts, GREEN, Layout, MUTED, MeasuredFont, PAGE_HEIGHT, PAGE_WIDTH, PageFrame, RED,
+    AMBER, BLACK, Cell, Fonts, GREEN, Layout, MUTED, MeasuredFont, PAGE_HEIGHT, PAGE_WIDTH,
+    PageFrame, RED,
 };
 use super::{RenderError, RenderOptions, RenderedFile};
 use crate::controls::{ChangeClass, ChangeRow, Status, Verdict, View, catalog};
@@ -24,8 +25,9 @@ const BODY_SIZE: f32 = 9.0;
 
 fn load_fonts() -> Result<Fonts, RenderError> {
     let parse = |bytes: &[u8], name: &str| {
-        ParsedFont::from_bytes(bytes, 0, &mut Vec::new())
-            .ok_or_else(|| RenderError::Pdf(format!("the embedded font {name} could not be parsed")))
+        ParsedFont::from_bytes(bytes, 0, &mut Vec::new()).ok_or_else(|| {
+            RenderError::Pdf(format!("the embedded font {name} could not be parsed"))
+        })
     };
     Ok(Fonts {
         regular: MeasuredFont::new("F1", parse(REGULAR_TTF, "DejaVuSans")?),
@@ -44,10 +46,22 @@ fn status_cell(status: Status) -> Cell {
 }
 
 fn class_cell(change: &ChangeRow) -> Cell {
-    let text = format!("{}\n{}", change.classification.as_str(), visible(&change.classification_reason));
+    let text = format!(
+        "{}\n{}",
+        change.classification.as_str(),
+        visible(&change.classification_reason)
+    );
     match change.classification {
-        ChangeClass::Weakening => Cell { text, colour: Some(RED), bold: false },
-        ChangeClass::Strengthening => Cell { text, colour: Some(GREEN), bold: false },
+        ChangeClass::Weakening => Cell {
+            text,
+            colour: Some(RED),
+            bold: false,
+        },
+        ChangeClass::Strengthening => Cell {
+            text,
+            colour: Some(GREEN),
+            bold: false,
+        },
         ChangeClass::Neutral => Cell::plain(text),
     }
 }
@@ -78,7 +92,10 @@ pub fn render(model: &ReportModel, options: &RenderOptions) -> Result<RenderedFi
     signoff_page(&mut layout, model);
 
     let frame = PageFrame {
-        header_left: visible(&format!("{} — Annex 11 evidence report {}", model.system_name, model.period_label)),
+        header_left: visible(&format!(
+            "{} — Annex 11 evidence report {}",
+            model.system_name, model.period_label
+        )),
         header_right: format!("Report {}", model.report_id),
         footer_left: format!(
             "gxp-evidence {} · evidence SHA-256 {} · generated {}",
@@ -103,12 +120,23 @@ fn footer_signature(model: &ReportModel) -> String {
     let names: Vec<String> = model
         .signoffs
         .iter()
-        .map(|s| format!("{} ({}) {}", visible(&s.printed_name), visible(&s.meaning), s.signed_at.display_utc()))
+        .map(|s| {
+            format!(
+                "{} ({}) {}",
+                visible(&s.printed_name),
+                visible(&s.meaning),
+                s.signed_at.display_utc()
+            )
+        })
         .collect();
     format!("Signed: {}", names.join(" · "))
 }
 
-fn save(model: &ReportModel, fonts: &Fonts, pages: Vec<Vec<printpdf::Op>>) -> Result<Vec<u8>, RenderError> {
+fn save(
+    model: &ReportModel,
+    fonts: &Fonts,
+    pages: Vec<Vec<printpdf::Op>>,
+) -> Result<Vec<u8>, RenderError> {
     let mut doc = PdfDocument::new(&visible(&format!(
         "{} — Annex 11 evidence report {}",
         model.system_name, model.period_label
@@ -129,7 +157,10 @@ fn save(model: &ReportModel, fonts: &Fonts, pages: Vec<Vec<printpdf::Op>>) -> Re
     info.author = "gxp-evidence".to_string();
     info.creator = format!("gxp-evidence {}", model.tool_version);
     info.producer = format!("gxp-evidence {} (printpdf)", model.tool_version);
-    info.subject = format!("Report {} · evidence SHA-256 {}", model.report_id, model.evidence_sha256);
+    info.subject = format!(
+        "Report {} · evidence SHA-256 {}",
+        model.report_id, model.evidence_sha256
+    );
     info.identifier = model.report_id.clone();
     doc.with_pages(
         pages
@@ -142,10 +173,18 @@ fn save(model: &ReportModel, fonts: &Fonts, pages: Vec<Vec<printpdf::Op>>) -> Re
     // printpdf puts a counter-based random /ID in the trailer; derive it from the content
     // instead so the same snapshot always gives the same bytes.
     let id = lopdf::Object::String(
-        model.evidence_sha256.as_bytes().iter().take(32).copied().collect(),
+        model
+            .evidence_sha256
+            .as_bytes()
+            .iter()
+            .take(32)
+            .copied()
+            .collect(),
         lopdf::StringFormat::Hexadecimal,
     );
-    lopdf_doc.trailer.set("ID", lopdf::Object::Array(vec![id.clone(), id]));
+    lopdf_doc
+        .trailer
+        .set("ID", lopdf::Object::Array(vec![id.clone(), id]));
     lopdf_doc.compress();
     let mut bytes = Vec::new();
     lopdf_doc
@@ -156,7 +195,12 @@ fn save(model: &ReportModel, fonts: &Fonts, pages: Vec<Vec<printpdf::Op>>) -> Re
 
 fn cover(layout: &mut Layout, model: &ReportModel) {
     layout.space(18.0);
-    layout.paragraph("EU GMP Annex 11 / 21 CFR Part 11 evidence report", 12.0, false, MUTED);
+    layout.paragraph(
+        "EU GMP Annex 11 / 21 CFR Part 11 evidence report",
+        12.0,
+        false,
+        MUTED,
+    );
     layout.paragraph(&visible(&model.system_name), 24.0, true, BLACK);
     layout.paragraph(
         &format!(
@@ -170,7 +214,11 @@ fn cover(layout: &mut Layout, model: &ReportModel) {
         BLACK,
     );
     layout.space(8.0);
-    layout.banner(&format!("Verdict: {}", model.verdict.as_str()), 18.0, verdict_colour(model.verdict));
+    layout.banner(
+        &format!("Verdict: {}", model.verdict.as_str()),
+        18.0,
+        verdict_colour(model.verdict),
+    );
     layout.paragraph(&model.verdict_text, 11.0, false, BLACK);
     layout.space(6.0);
     let t = &model.totals;
@@ -191,8 +239,14 @@ fn cover(layout: &mut Layout, model: &ReportModel) {
         &[1.0, 3.0],
         &[
             vec![Cell::plain("Report id"), Cell::plain(&model.report_id)],
-            vec![Cell::plain("Generated"), Cell::plain(model.generated_at.display_utc())],
-            vec![Cell::plain("Evidence SHA-256"), Cell::plain(&model.evidence_sha256)],
+            vec![
+                Cell::plain("Generated"),
+                Cell::plain(model.generated_at.display_utc()),
+            ],
+            vec![
+                Cell::plain("Evidence SHA-256"),
+                Cell::plain(&model.evidence_sha256),
+            ],
             vec![
                 Cell::plain("Signature status"),
                 if model.signoffs.is_empty() {
@@ -225,20 +279,45 @@ fn document_control(layout: &mut Layout, model: &ReportModel) {
                 model.period.end.display_utc()
             )),
         ],
-        vec![Cell::plain("Accounts in scope"), v(&model.accounts.join(", "))],
-        vec![Cell::plain("Regions in scope"), v(&model.regions.join(", "))],
+        vec![
+            Cell::plain("Accounts in scope"),
+            v(&model.accounts.join(", ")),
+        ],
+        vec![
+            Cell::plain("Regions in scope"),
+            v(&model.regions.join(", ")),
+        ],
         vec![
             Cell::plain("Evidence collected"),
-            Cell::plain(format!("{} by gxp-evidence {}", model.collected_at.display_utc(), visible(&model.collector_version))),
+            Cell::plain(format!(
+                "{} by gxp-evidence {}",
+                model.collected_at.display_utc(),
+                visible(&model.collector_version)
+            )),
         ],
-        vec![Cell::plain("Collected as"), Cell::plain(collected_by.join("\n"))],
-        vec![Cell::plain("Evaluated and rendered by"), Cell::plain(format!("gxp-evidence {}", model.tool_version))],
-        vec![Cell::plain("Evidence snapshot SHA-256"), Cell::plain(&model.evidence_sha256)],
+        vec![
+            Cell::plain("Collected as"),
+            Cell::plain(collected_by.join("\n")),
+        ],
+        vec![
+            Cell::plain("Evaluated and rendered by"),
+            Cell::plain(format!("gxp-evidence {}", model.tool_version)),
+        ],
+        vec![
+            Cell::plain("Evidence snapshot SHA-256"),
+            Cell::plain(&model.evidence_sha256),
+        ],
         vec![
             Cell::plain("Policy"),
-            Cell::plain(format!("KMS customer managed keys rotate at least every {} days", model.max_rotation_days)),
+            Cell::plain(format!(
+                "KMS customer managed keys rotate at least every {} days",
+                model.max_rotation_days
+            )),
         ],
-        vec![Cell::plain("Signature status"), Cell::plain(footer_signature(model))],
+        vec![
+            Cell::plain("Signature status"),
+            Cell::plain(footer_signature(model)),
+        ],
         vec![
             Cell::plain("Reproducibility"),
             Cell::plain(
@@ -253,11 +332,28 @@ fn document_control(layout: &mut Layout, model: &ReportModel) {
         &["Status", "Meaning"],
         &[1.0, 5.0],
         &[
-            vec![status_cell(Status::Pass), Cell::plain("The control is met for the resource.")],
-            vec![status_cell(Status::Fail), Cell::plain("The control is not met for the resource.")],
-            vec![status_cell(Status::NotApplicable), Cell::plain("The resource is outside the control's scope; the reason is given.")],
-            vec![status_cell(Status::NoResources), Cell::plain("The control was evaluated and nothing was in scope.")],
-            vec![status_cell(Status::EvidenceGap), Cell::plain("The evidence could not be collected, so the control could not be evaluated.")],
+            vec![
+                status_cell(Status::Pass),
+                Cell::plain("The control is met for the resource."),
+            ],
+            vec![
+                status_cell(Status::Fail),
+                Cell::plain("The control is not met for the resource."),
+            ],
+            vec![
+                status_cell(Status::NotApplicable),
+                Cell::plain("The resource is outside the control's scope; the reason is given."),
+            ],
+            vec![
+                status_cell(Status::NoResources),
+                Cell::plain("The control was evaluated and nothing was in scope."),
+            ],
+            vec![
+                status_cell(Status::EvidenceGap),
+                Cell::plain(
+                    "The evidence could not be collected, so the control could not be evaluated.",
+                ),
+            ],
         ],
         BODY_SIZE,
     );
@@ -266,7 +362,16 @@ fn document_control(layout: &mut Layout, model: &ReportModel) {
 fn summary(layout: &mut Layout, model: &ReportModel) {
     layout.new_page();
     layout.heading("Summary", 1);
-    layout.paragraph(&format!("Verdict: {} — {}", model.verdict.as_str(), model.verdict_text), 10.0, true, verdict_colour(model.verdict));
+    layout.paragraph(
+        &format!(
+            "Verdict: {} — {}",
+            model.verdict.as_str(),
+            model.verdict_text
+        ),
+        10.0,
+        true,
+        verdict_colour(model.verdict),
+    );
     let rows: Vec<Vec<Cell>> = model
         .summary
         .iter()
@@ -286,7 +391,10 @@ fn summary(layout: &mut Layout, model: &ReportModel) {
         })
         .collect();
     layout.table(
-        &["Control", "Title", "Reading", "Annex 11", "PASS", "FAIL", "N/A", "NO RES.", "GAP", "Outcome"],
+        &[
+            "Control", "Title", "Reading", "Annex 11", "PASS", "FAIL", "N/A", "NO RES.", "GAP",
+            "Outcome",
+        ],
         &[2.9, 4.2, 1.8, 3.6, 0.7, 0.7, 0.7, 0.8, 0.7, 1.6],
         &rows,
         8.0,
@@ -310,8 +418,18 @@ fn control_section(layout: &mut Layout, model: &ReportModel, control_id: &str) {
     };
     layout.new_page();
     layout.heading(&format!("{} — {}", control.id, control.title), 1);
-    layout.paragraph(&format!("Annex 11: {}", control.clauses.join("; ")), BODY_SIZE, true, BLACK);
-    layout.paragraph(&format!("Cross-references: {}", control.cross_references.join("; ")), BODY_SIZE, false, BLACK);
+    layout.paragraph(
+        &format!("Annex 11: {}", control.clauses.join("; ")),
+        BODY_SIZE,
+        true,
+        BLACK,
+    );
+    layout.paragraph(
+        &format!("Cross-references: {}", control.cross_references.join("; ")),
+        BODY_SIZE,
+        false,
+        BLACK,
+    );
     layout.paragraph(control.rationale, BODY_SIZE, false, BLACK);
     layout.heading("Remediation", 3);
     layout.paragraph(control.remediation, 8.0, false, MUTED);
@@ -321,9 +439,22 @@ fn control_section(layout: &mut Layout, model: &ReportModel, control_id: &str) {
     } else {
         let rows: Vec<Vec<Cell>> = model
             .findings_of(control.id)
-            .map(|f| vec![Cell::plain(&f.account_id), Cell::plain(&f.region), v(&f.resource), status_cell(f.status), v(&f.reason)])
+            .map(|f| {
+                vec![
+                    Cell::plain(&f.account_id),
+                    Cell::plain(&f.region),
+                    v(&f.resource),
+                    status_cell(f.status),
+                    v(&f.reason),
+                ]
+            })
             .collect();
-        layout.table(&["Account", "Region", "Resource", "Status", "Reason"], &[1.3, 1.1, 3.2, 1.3, 6.0], &rows, TABLE_SIZE);
+        layout.table(
+            &["Account", "Region", "Resource", "Status", "Reason"],
+            &[1.6, 1.5, 3.2, 1.9, 6.0],
+            &rows,
+            TABLE_SIZE,
+        );
     }
     match control.id {
         catalog::APIGW_CACHE_ENCRYPTION => methods_table(layout, model),
@@ -336,9 +467,12 @@ fn control_section(layout: &mut Layout, model: &ReportModel, control_id: &str) {
 }
 
 fn two_view_results(layout: &mut Layout, model: &ReportModel, control_id: &str) {
-    let mut pairs: BTreeMap<(&str, &str, &str), [Option<&crate::controls::Finding>; 2]> = BTreeMap::new();
+    let mut pairs: BTreeMap<(&str, &str, &str), [Option<&crate::controls::Finding>; 2]> =
+        BTreeMap::new();
     for f in model.findings_of(control_id) {
-        let entry = pairs.entry((&f.account_id, &f.region, &f.resource)).or_default();
+        let entry = pairs
+            .entry((&f.account_id, &f.region, &f.resource))
+            .or_default();
         match f.view {
             Some(View::SecurityHub) => entry[0] = Some(f),
             Some(View::AwsConfig) => entry[1] = Some(f),
@@ -348,8 +482,12 @@ fn two_view_results(layout: &mut Layout, model: &ReportModel, control_id: &str) 
     let rows: Vec<Vec<Cell>> = pairs
         .iter()
         .map(|((account, region, resource), [lenient, strict])| {
-            let status = |f: &Option<&crate::controls::Finding>| f.map(|f| status_cell(f.status)).unwrap_or_else(|| Cell::plain("—"));
-            let reason = |f: &Option<&crate::controls::Finding>| f.map(|f| v(&f.reason)).unwrap_or_default();
+            let status = |f: &Option<&crate::controls::Finding>| {
+                f.map(|f| status_cell(f.status))
+                    .unwrap_or_else(|| Cell::plain("—"))
+            };
+            let reason =
+                |f: &Option<&crate::controls::Finding>| f.map(|f| v(&f.reason)).unwrap_or_default();
             vec![
                 Cell::plain(*account),
                 Cell::plain(*region),
@@ -362,8 +500,16 @@ fn two_view_results(layout: &mut Layout, model: &ReportModel, control_id: &str) 
         })
         .collect();
     layout.table(
-        &["Account", "Region", "Stage", "Security Hub (lenient)", "AWS Config (strict)", "Security Hub reason", "AWS Config reason"],
-        &[1.3, 1.1, 2.6, 1.5, 1.5, 4.0, 4.0],
+        &[
+            "Account",
+            "Region",
+            "Stage",
+            "Security Hub (lenient)",
+            "AWS Config (strict)",
+            "Security Hub reason",
+            "AWS Config reason",
+        ],
+        &[1.6, 1.5, 2.6, 1.5, 1.5, 4.0, 4.0],
         &rows,
         TABLE_SIZE,
     );
@@ -392,8 +538,21 @@ fn methods_table(layout: &mut Layout, model: &ReportModel) {
         })
         .collect();
     layout.table(
-        &["Account", "Region", "API", "Stage", "Method", "Setting from", "Cluster", "Caching", "Encrypted", "Security Hub", "AWS Config", "Observation"],
-        &[1.4, 1.2, 2.0, 0.8, 2.2, 2.2, 1.0, 1.0, 1.1, 1.2, 1.2, 2.4],
+        &[
+            "Account",
+            "Region",
+            "API",
+            "Stage",
+            "Method",
+            "Setting from",
+            "Cluster",
+            "Caching",
+            "Encrypted",
+            "Security Hub",
+            "AWS Config",
+            "Observation",
+        ],
+        &[1.6, 1.5, 2.0, 0.8, 2.2, 2.2, 1.0, 1.0, 1.1, 1.2, 1.2, 2.4],
         &rows,
         TABLE_SIZE,
     );
@@ -420,8 +579,19 @@ fn stages_table(layout: &mut Layout, model: &ReportModel) {
         })
         .collect();
     layout.table(
-        &["Account", "Region", "Stage", "Execution logging (*/*)", "Access logging", "X-Ray", "WAF web ACL", "Client cert.", "Open methods (no auth, no API key)", "Logging"],
-        &[1.3, 1.1, 2.4, 1.2, 2.4, 0.7, 2.4, 1.1, 2.0, 1.2],
+        &[
+            "Account",
+            "Region",
+            "Stage",
+            "Execution logging (*/*)",
+            "Access logging",
+            "X-Ray",
+            "WAF web ACL",
+            "Client cert.",
+            "Open methods (no auth, no API key)",
+            "Logging",
+        ],
+        &[1.6, 1.5, 2.4, 1.2, 2.4, 0.7, 2.4, 1.1, 2.0, 1.2],
         &rows,
         TABLE_SIZE,
     );
@@ -443,15 +613,31 @@ fn keys_table(layout: &mut Layout, model: &ReportModel) {
                 Cell::plain(opt_number(k.rotation_period_days)),
                 Cell::plain(date(k.next_rotation_date)),
                 Cell::plain(time(k.last_rotation_date)),
-                Cell::plain(format!("{} / {}", k.automatic_rotations_in_period, k.on_demand_rotations_in_period)),
+                Cell::plain(format!(
+                    "{} / {}",
+                    k.automatic_rotations_in_period, k.on_demand_rotations_in_period
+                )),
                 status_cell(k.status),
                 v(&k.reason),
             ]
         })
         .collect();
     layout.table(
-        &["Account", "Region", "Key / aliases", "Manager / spec", "Origin / state", "Rotation", "Period (days)", "Next rotation", "Last rotation", "Rotations in period (auto / on-demand)", "Status", "Reason"],
-        &[1.4, 1.2, 3.0, 1.8, 1.6, 1.1, 0.9, 1.3, 1.5, 1.3, 1.6, 3.0],
+        &[
+            "Account",
+            "Region",
+            "Key / aliases",
+            "Manager / spec",
+            "Origin / state",
+            "Rotation",
+            "Period (days)",
+            "Next rotation",
+            "Last rotation",
+            "Rotations in period (auto / on-demand)",
+            "Status",
+            "Reason",
+        ],
+        &[1.6, 1.5, 2.9, 2.0, 1.7, 1.1, 0.9, 1.3, 1.5, 1.3, 2.1, 2.8],
         &rows,
         TABLE_SIZE,
     );
@@ -471,16 +657,36 @@ fn trails_table(layout: &mut Layout, model: &ReportModel) {
                 Cell::plain(opt_yes_no(t.organization_trail)),
                 Cell::plain(opt_yes_no(t.is_logging)),
                 Cell::plain(opt_yes_no(t.log_file_validation)),
-                v(if t.kms_key_id.is_empty() { "none" } else { &t.kms_key_id }),
+                v(if t.kms_key_id.is_empty() {
+                    "none"
+                } else {
+                    &t.kms_key_id
+                }),
                 Cell::plain(&t.management_events),
-                if t.kms_events_excluded { Cell::coloured("yes", RED) } else { Cell::plain("no") },
+                if t.kms_events_excluded {
+                    Cell::coloured("yes", RED)
+                } else {
+                    Cell::plain("no")
+                },
                 Cell::plain(time(t.latest_delivery)),
             ]
         })
         .collect();
     layout.table(
-        &["Account", "Trail", "Home region", "Multi-region", "Organization", "Logging", "Validation", "KMS key", "Management events", "KMS events excluded", "Latest delivery"],
-        &[1.3, 4.0, 1.1, 1.0, 1.1, 0.9, 1.0, 3.4, 1.2, 1.1, 1.6],
+        &[
+            "Account",
+            "Trail",
+            "Home region",
+            "Multi-region",
+            "Organization",
+            "Logging",
+            "Validation",
+            "KMS key",
+            "Management events",
+            "KMS events excluded",
+            "Latest delivery",
+        ],
+        &[1.6, 4.0, 1.3, 1.0, 1.1, 0.9, 1.0, 3.4, 1.2, 1.1, 1.6],
         &rows,
         TABLE_SIZE,
     );
@@ -503,15 +709,29 @@ fn logging_gaps_table(layout: &mut Layout, model: &ReportModel) {
                 Cell::plain(&g.cause),
                 Cell::plain(g.started_at.display_utc()),
                 v(&g.started_by),
-                Cell::plain(g.ended_at.map(|t| t.display_utc()).unwrap_or_else(|| "not resumed before the end of the period".into())),
+                Cell::plain(
+                    g.ended_at
+                        .map(|t| t.display_utc())
+                        .unwrap_or_else(|| "not resumed before the end of the period".into()),
+                ),
                 v(&g.ended_by),
                 Cell::plain(g.duration_text()),
             ]
         })
         .collect();
     layout.table(
-        &["Account", "Region", "Trail", "Cause", "From", "Stopped by", "Until", "Resumed by", "Duration"],
-        &[1.3, 1.1, 1.6, 1.4, 1.6, 3.0, 1.6, 3.0, 1.2],
+        &[
+            "Account",
+            "Region",
+            "Trail",
+            "Cause",
+            "From",
+            "Stopped by",
+            "Until",
+            "Resumed by",
+            "Duration",
+        ],
+        &[1.6, 1.5, 1.6, 1.4, 1.6, 3.0, 1.6, 3.0, 1.2],
         &rows,
         TABLE_SIZE,
     );
@@ -523,7 +743,10 @@ fn short_user_agent(agent: &str) -> String {
     if agent.chars().count() <= KEEP {
         visible(agent)
     } else {
-        format!("{}…", visible(&agent.chars().take(KEEP).collect::<String>()))
+        format!(
+            "{}…",
+            visible(&agent.chars().take(KEEP).collect::<String>())
+        )
     }
 }
 
@@ -537,12 +760,28 @@ fn change_rows<'a>(changes: impl Iterator<Item = &'a ChangeRow>) -> Vec<Vec<Cell
             }
             vec![
                 Cell::plain(c.event_time.display_utc()),
-                Cell::plain(format!("{}\n{}", visible(&c.account_id), visible(&c.region))),
-                v(&format!("{}\n{}", c.event_name, c.event_source.trim_end_matches(".amazonaws.com"))),
+                Cell::plain(format!(
+                    "{}\n{}",
+                    visible(&c.account_id),
+                    visible(&c.region)
+                )),
+                v(&format!(
+                    "{}\n{}",
+                    c.event_name,
+                    c.event_source.trim_end_matches(".amazonaws.com")
+                )),
                 class_cell(c),
-                if c.took_effect() { Cell::plain("applied") } else { Cell::coloured(format!("failed: {}", visible(&c.error_code)), AMBER) },
+                if c.took_effect() {
+                    Cell::plain("applied")
+                } else {
+                    Cell::coloured(format!("failed: {}", visible(&c.error_code)), AMBER)
+                },
                 Cell::plain(actor),
-                Cell::plain(format!("{}\n{}", visible(&c.source_ip), short_user_agent(&c.user_agent))),
+                Cell::plain(format!(
+                    "{}\n{}",
+                    visible(&c.source_ip),
+                    short_user_agent(&c.user_agent)
+                )),
                 v(&c.resource),
                 v(&c.request_summary),
             ]
@@ -550,7 +789,17 @@ fn change_rows<'a>(changes: impl Iterator<Item = &'a ChangeRow>) -> Vec<Vec<Cell
         .collect()
 }
 
-const CHANGE_HEADERS: [&str; 9] = ["Time (UTC)", "Account / region", "Event", "Class", "Outcome", "Actor", "Source IP / user agent", "Resource", "Request"];
+const CHANGE_HEADERS: [&str; 9] = [
+    "Time (UTC)",
+    "Account / region",
+    "Event",
+    "Class",
+    "Outcome",
+    "Actor",
+    "Source IP / user agent",
+    "Resource",
+    "Request",
+];
 const CHANGE_WIDTHS: [f32; 9] = [1.3, 1.6, 1.9, 2.3, 1.3, 3.2, 2.3, 2.2, 3.4];
 const CHANGE_SIZE: f32 = 6.5;
 
@@ -569,7 +818,12 @@ fn change_register(layout: &mut Layout, model: &ReportModel, max_changes: usize)
     );
     let view = model.register_view(max_changes);
     if !view.summarised {
-        layout.table(&CHANGE_HEADERS, &CHANGE_WIDTHS, &change_rows(view.listed.into_iter()), CHANGE_SIZE);
+        layout.table(
+            &CHANGE_HEADERS,
+            &CHANGE_WIDTHS,
+            &change_rows(view.listed.into_iter()),
+            CHANGE_SIZE,
+        );
     } else {
         layout.paragraph(
             &format!(
@@ -584,7 +838,12 @@ fn change_register(layout: &mut Layout, model: &ReportModel, max_changes: usize)
             AMBER,
         );
         layout.heading("Weakening changes and failed calls", 2);
-        layout.table(&CHANGE_HEADERS, &CHANGE_WIDTHS, &change_rows(view.listed.iter().copied()), CHANGE_SIZE);
+        layout.table(
+            &CHANGE_HEADERS,
+            &CHANGE_WIDTHS,
+            &change_rows(view.listed.iter().copied()),
+            CHANGE_SIZE,
+        );
         layout.heading("Other changes, summarised (full list in changes.csv)", 2);
         let rows: Vec<Vec<Cell>> = view
             .groups
@@ -600,7 +859,12 @@ fn change_register(layout: &mut Layout, model: &ReportModel, max_changes: usize)
                 ]
             })
             .collect();
-        layout.table(&["Event source", "Event", "Class", "Count", "First", "Last"], &[2.0, 2.0, 1.4, 0.8, 1.6, 1.6], &rows, TABLE_SIZE);
+        layout.table(
+            &["Event source", "Event", "Class", "Count", "First", "Last"],
+            &[2.0, 2.0, 1.4, 0.8, 1.6, 1.6],
+            &rows,
+            TABLE_SIZE,
+        );
     }
     lookup_plan(layout, model);
 }
@@ -612,7 +876,10 @@ fn lookup_plan(layout: &mut Layout, model: &ReportModel) {
         return;
     }
     layout.heading("What was searched (LookupEvents queries)", 2);
-    let mut groups: BTreeMap<(&str, &str, String), (usize, u64, u64, u64)> = BTreeMap::new();
+    /// Queries, calls, events returned, events kept.
+    #[derive(Default)]
+    struct Totals(usize, u64, u64, u64);
+    let mut groups: BTreeMap<(&str, &str, String), Totals> = BTreeMap::new();
     for q in &model.lookup_queries {
         let kind = match q.attribute.split_once('=') {
             Some(("EventName", _)) => "EventName = each KMS write operation".to_string(),
@@ -626,21 +893,31 @@ fn lookup_plan(layout: &mut Layout, model: &ReportModel) {
     }
     let rows: Vec<Vec<Cell>> = groups
         .into_iter()
-        .map(|((account, region, kind), (queries, calls, returned, kept))| {
-            vec![
-                Cell::plain(account),
-                Cell::plain(region),
-                v(&kind),
-                Cell::plain(queries.to_string()),
-                Cell::plain(calls.to_string()),
-                Cell::plain(returned.to_string()),
-                Cell::plain(kept.to_string()),
-            ]
-        })
+        .map(
+            |((account, region, kind), Totals(queries, calls, returned, kept))| {
+                vec![
+                    Cell::plain(account),
+                    Cell::plain(region),
+                    v(&kind),
+                    Cell::plain(queries.to_string()),
+                    Cell::plain(calls.to_string()),
+                    Cell::plain(returned.to_string()),
+                    Cell::plain(kept.to_string()),
+                ]
+            },
+        )
         .collect();
     layout.table(
-        &["Account", "Region", "Lookup attribute", "Queries", "Calls", "Events returned", "Write events kept"],
-        &[1.2, 1.2, 3.0, 0.8, 0.8, 1.0, 1.0],
+        &[
+            "Account",
+            "Region",
+            "Lookup attribute",
+            "Queries",
+            "Calls",
+            "Events returned",
+            "Write events kept",
+        ],
+        &[1.3, 1.2, 3.0, 0.8, 0.8, 1.0, 1.0],
         &rows,
         TABLE_SIZE,
     );
@@ -650,7 +927,12 @@ fn gaps(layout: &mut Layout, model: &ReportModel) {
     layout.new_page();
     layout.heading("Evidence gaps", 1);
     if model.evidence_gaps.is_empty() {
-        layout.paragraph("Every call of the collection succeeded: no evidence is missing.", BODY_SIZE, false, BLACK);
+        layout.paragraph(
+            "Every call of the collection succeeded: no evidence is missing.",
+            BODY_SIZE,
+            false,
+            BLACK,
+        );
         return;
     }
     layout.paragraph(
@@ -674,7 +956,14 @@ fn gaps(layout: &mut Layout, model: &ReportModel) {
             ]
         })
         .collect();
-    layout.table(&["Account", "Region", "Service", "API", "Resource", "Error", "Message"], &[1.3, 1.1, 1.1, 1.6, 2.0, 1.6, 5.0], &rows, TABLE_SIZE);
+    layout.table(
+        &[
+            "Account", "Region", "Service", "API", "Resource", "Error", "Message",
+        ],
+        &[1.6, 1.5, 1.1, 1.6, 2.0, 1.9, 5.0],
+        &rows,
+        TABLE_SIZE,
+    );
 }
 
 fn signoff_page(layout: &mut Layout, model: &ReportModel) {
@@ -700,11 +989,28 @@ fn signoff_page(layout: &mut Layout, model: &ReportModel) {
                 v(&s.printed_name),
                 v(&s.user_id),
                 v(&s.role),
-                Cell { text: visible(&s.meaning), colour: None, bold: true },
+                Cell {
+                    text: visible(&s.meaning),
+                    colour: None,
+                    bold: true,
+                },
                 Cell::plain(s.signed_at.display_utc()),
                 v(&s.key_fingerprint),
             ]
         })
         .collect();
-    layout.table(&["#", "Printed name", "User id", "Role", "Meaning", "Signed (UTC)", "Key fingerprint"], &[0.4, 2.2, 1.4, 1.6, 1.2, 1.6, 4.0], &rows, BODY_SIZE);
+    layout.table(
+        &[
+            "#",
+            "Printed name",
+            "User id",
+            "Role",
+            "Meaning",
+            "Signed (UTC)",
+            "Key fingerprint",
+        ],
+        &[0.4, 2.2, 1.4, 1.6, 1.2, 1.6, 4.0],
+        &rows,
+        BODY_SIZE,
+    );
 }

@@ -62,7 +62,10 @@ impl MeasuredFont {
 
     fn lookup(font: &ParsedFont, code: u32, units: f32) -> f32 {
         let glyph = font.lookup_glyph_index(code).unwrap_or(0);
-        let width = font.get_glyph_width(glyph).map(f32::from).unwrap_or(units / 2.0);
+        let width = font
+            .get_glyph_width(glyph)
+            .map(f32::from)
+            .unwrap_or(units / 2.0);
         width * 1000.0 / units
     }
 
@@ -109,7 +112,11 @@ pub fn wrap(font: &MeasuredFont, text: &str, size: f32, width: f32) -> Vec<Strin
         let space = font.width_mm(" ", size);
         for word in paragraph.split(' ') {
             let word_width = font.width_mm(word, size);
-            let needed = if line.is_empty() { word_width } else { line_width + space + word_width };
+            let needed = if line.is_empty() {
+                word_width
+            } else {
+                line_width + space + word_width
+            };
             if needed <= width {
                 if !line.is_empty() {
                     line.push(' ');
@@ -195,6 +202,11 @@ pub struct Layout<'f> {
     ops: Vec<Op>,
     /// Distance from the top of the page, in mm, of the next free line.
     y: f32,
+    /// Graphics state already set on this page, so repeated settings are not emitted again
+    /// (a large report has millions of text operations).
+    fill: Option<Colour>,
+    font: Option<(bool, u32)>,
+    stroke: Option<(Colour, u32)>,
 }
 
 impl<'f> Layout<'f> {
@@ -204,13 +216,30 @@ impl<'f> Layout<'f> {
             pages: Vec::new(),
             ops: Vec::new(),
             y: CONTENT_TOP,
+            fill: None,
+            font: None,
+            stroke: None,
         }
+    }
+
+    fn set_fill(&mut self, c: Colour) {
+        if self.fill != Some(c) {
+            self.fill = Some(c);
+            self.ops.push(Op::SetFillColor { col: colour(c) });
+        }
+    }
+
+    fn reset_page_state(&mut self) {
+        self.fill = None;
+        self.font = None;
+        self.stroke = None;
     }
 
     pub fn new_page(&mut self) {
         if !self.ops.is_empty() || !self.pages.is_empty() {
             self.pages.push(std::mem::take(&mut self.ops));
         }
+        self.reset_page_state();
         self.y = CONTENT_TOP;
     }
 
@@ -234,16 +263,29 @@ impl<'f> Layout<'f> {
     }
 
     /// Draws one line of text with its top at `top` mm from the page top.
-    pub fn text_at(&mut self, x: f32, top: f32, size: f32, bold: bool, colour_rgb: Colour, text: &str) {
+    pub fn text_at(
+        &mut self,
+        x: f32,
+        top: f32,
+        size: f32,
+        bold: bool,
+        colour_rgb: Colour,
+        text: &str,
+    ) {
         let baseline = top + size * 0.9 * PT_TO_MM;
-        let font = self.fonts.get(bold);
-        self.ops.extend([
-            Op::StartTextSection,
-            Op::SetFillColor { col: colour(colour_rgb) },
-            Op::SetFont {
+        self.ops.push(Op::StartTextSection);
+        self.set_fill(colour_rgb);
+        // Text state (font and size) survives between text objects on a page.
+        let font_key = (bold, size.to_bits());
+        if self.font != Some(font_key) {
+            self.font = Some(font_key);
+            let font = self.fonts.get(bold);
+            self.ops.push(Op::SetFont {
                 font: PdfFontHandle::External(font.id.clone()),
                 size: Pt(size),
-            },
+            });
+        }
+        self.ops.extend([
             Op::SetTextCursor {
                 pos: Point {
                     x: Mm(x).into(),
@@ -258,7 +300,7 @@ impl<'f> Layout<'f> {
     }
 
     fn fill_rect(&mut self, x: f32, top: f32, width: f32, height: f32, fill: Colour) {
-        self.ops.push(Op::SetFillColor { col: colour(fill) });
+        self.set_fill(fill);
         self.ops.push(Op::DrawRectangle {
             rectangle: Rect {
                 x: Mm(x).into(),
@@ -283,16 +325,19 @@ impl<'f> Layout<'f> {
             },
             bezier: false,
         };
-        self.ops.extend([
-            Op::SetOutlineColor { col: colour(stroke) },
-            Op::SetOutlineThickness { pt: Pt(thickness) },
-            Op::DrawLine {
-                line: Line {
-                    points: vec![point(from), point(to)],
-                    is_closed: false,
-                },
+        if self.stroke != Some((stroke, thickness.to_bits())) {
+            self.stroke = Some((stroke, thickness.to_bits()));
+            self.ops.push(Op::SetOutlineColor {
+                col: colour(stroke),
+            });
+            self.ops.push(Op::SetOutlineThickness { pt: Pt(thickness) });
+        }
+        self.ops.extend([Op::DrawLine {
+            line: Line {
+                points: vec![point(from), point(to)],
+                is_closed: false,
             },
-        ]);
+        }]);
     }
 
     /// A wrapped paragraph over the full content width, flowing across pages.
@@ -354,11 +399,22 @@ impl<'f> Layout<'f> {
         // A table whose headers are all empty is a key/value list: no header row.
         let has_header = headers.iter().any(|h| !h.is_empty());
         let header_lines = self.wrap_row(&header_cells, &columns, size);
-        let header_height = if has_header { Self::row_height(&header_lines, line_height) } else { 0.0 };
+        let header_height = if has_header {
+            Self::row_height(&header_lines, line_height)
+        } else {
+            0.0
+        };
 
         self.ensure(header_height + line_height + 2.0 * CELL_PAD);
+        let mut segment_top = self.y;
         if has_header {
-            self.draw_row(&header_cells, &header_lines, &columns, size, Some(HEADER_FILL));
+            self.draw_row(
+                &header_cells,
+                &header_lines,
+                &columns,
+                size,
+                Some(HEADER_FILL),
+            );
         } else {
             let top = self.y;
             self.hline(MARGIN_X, PAGE_WIDTH - MARGIN_X, top, LINE_GREY, 0.4);
@@ -368,15 +424,26 @@ impl<'f> Layout<'f> {
             let mut first_line = 0;
             let row_lines = lines.iter().map(Vec::len).max().unwrap_or(1).max(1);
             while first_line < row_lines {
-                let fitting = ((self.remaining() - 2.0 * CELL_PAD) / line_height).floor().max(0.0) as usize;
+                let fitting = ((self.remaining() - 2.0 * CELL_PAD) / line_height)
+                    .floor()
+                    .max(0.0) as usize;
                 let wanted = row_lines - first_line;
                 // Split a row only when it cannot fit on a fresh page either.
                 let fresh_page_lines =
-                    ((CONTENT_BOTTOM - CONTENT_TOP - header_height - 2.0 * CELL_PAD) / line_height).floor() as usize;
+                    ((CONTENT_BOTTOM - CONTENT_TOP - header_height - 2.0 * CELL_PAD) / line_height)
+                        .floor() as usize;
                 if fitting < wanted && (fitting == 0 || wanted <= fresh_page_lines) {
+                    self.column_rules(&columns, segment_top, self.y);
                     self.new_page();
+                    segment_top = self.y;
                     if has_header {
-                        self.draw_row(&header_cells, &header_lines, &columns, size, Some(HEADER_FILL));
+                        self.draw_row(
+                            &header_cells,
+                            &header_lines,
+                            &columns,
+                            size,
+                            Some(HEADER_FILL),
+                        );
                     } else {
                         let top = self.y;
                         self.hline(MARGIN_X, PAGE_WIDTH - MARGIN_X, top, LINE_GREY, 0.4);
@@ -390,8 +457,23 @@ impl<'f> Layout<'f> {
                     .collect();
                 self.draw_row(row, &slice, &columns, size, None);
                 first_line += count;
+                if first_line < row_lines {
+                    self.column_rules(&columns, segment_top, self.y);
+                    self.new_page();
+                    segment_top = self.y;
+                    if has_header {
+                        self.draw_row(
+                            &header_cells,
+                            &header_lines,
+                            &columns,
+                            size,
+                            Some(HEADER_FILL),
+                        );
+                    }
+                }
             }
         }
+        self.column_rules(&columns, segment_top, self.y);
         self.y += 3.0;
     }
 
@@ -401,7 +483,12 @@ impl<'f> Layout<'f> {
             .enumerate()
             .map(|(i, width)| {
                 let cell = row.get(i).cloned().unwrap_or_default();
-                wrap(self.fonts.get(cell.bold), &cell.text, size, width - 2.0 * CELL_PAD)
+                wrap(
+                    self.fonts.get(cell.bold),
+                    &cell.text,
+                    size,
+                    width - 2.0 * CELL_PAD,
+                )
             })
             .collect()
     }
@@ -430,7 +517,14 @@ impl<'f> Layout<'f> {
             let colour_rgb = cell.colour.unwrap_or(BLACK);
             for (n, line) in lines[i].iter().enumerate() {
                 if !line.is_empty() {
-                    self.text_at(x + CELL_PAD, top + CELL_PAD + n as f32 * line_height, size, cell.bold, colour_rgb, line);
+                    self.text_at(
+                        x + CELL_PAD,
+                        top + CELL_PAD + n as f32 * line_height,
+                        size,
+                        cell.bold,
+                        colour_rgb,
+                        line,
+                    );
                 }
             }
             x += width;
@@ -440,13 +534,20 @@ impl<'f> Layout<'f> {
         if fill.is_some() {
             self.hline(MARGIN_X, PAGE_WIDTH - MARGIN_X, top, LINE_GREY, 0.4);
         }
+        self.y = bottom;
+    }
+
+    /// Vertical column rules from `top` to `bottom`, drawn once per page a table covers.
+    fn column_rules(&mut self, columns: &[f32], top: f32, bottom: f32) {
+        if bottom <= top {
+            return;
+        }
         let mut x = MARGIN_X;
         self.segment((x, top), (x, bottom), LINE_GREY, 0.4);
         for width in columns {
             x += width;
             self.segment((x, top), (x, bottom), LINE_GREY, 0.4);
         }
-        self.y = bottom;
     }
 
     /// Finishes the document: adds header and footer with "Page X of Y" to every page.
@@ -457,6 +558,8 @@ impl<'f> Layout<'f> {
         let mut finished = Vec::with_capacity(total);
         for (index, mut ops) in pages.into_iter().enumerate() {
             self.ops = Vec::new();
+            // The frame is appended after the page's content, whose last state is unknown here.
+            self.reset_page_state();
             let right = |layout: &Layout, text: &str, size: f32| {
                 PAGE_WIDTH - MARGIN_X - layout.fonts.regular.width_mm(text, size)
             };
@@ -464,12 +567,41 @@ impl<'f> Layout<'f> {
             let x = right(&self, &frame.header_right, 8.0);
             self.text_at(x, 7.0, 8.0, false, MUTED, &frame.header_right);
             self.hline(MARGIN_X, PAGE_WIDTH - MARGIN_X, 12.0, LINE_GREY, 0.6);
-            self.hline(MARGIN_X, PAGE_WIDTH - MARGIN_X, PAGE_HEIGHT - 13.5, LINE_GREY, 0.6);
-            let signature_colour = if frame.footer_signature.starts_with("DRAFT") { RED } else { BLACK };
-            let signature = wrap(&self.fonts.regular, &frame.footer_signature, 7.0, CONTENT_WIDTH * 0.8);
+            self.hline(
+                MARGIN_X,
+                PAGE_WIDTH - MARGIN_X,
+                PAGE_HEIGHT - 13.5,
+                LINE_GREY,
+                0.6,
+            );
+            let signature_colour = if frame.footer_signature.starts_with("DRAFT") {
+                RED
+            } else {
+                BLACK
+            };
+            let signature = wrap(
+                &self.fonts.regular,
+                &frame.footer_signature,
+                7.0,
+                CONTENT_WIDTH * 0.8,
+            );
             let first = signature.first().cloned().unwrap_or_default();
-            self.text_at(MARGIN_X, PAGE_HEIGHT - 12.5, 7.0, true, signature_colour, &first);
-            self.text_at(MARGIN_X, PAGE_HEIGHT - 8.5, 7.0, false, MUTED, &frame.footer_left);
+            self.text_at(
+                MARGIN_X,
+                PAGE_HEIGHT - 12.5,
+                7.0,
+                true,
+                signature_colour,
+                &first,
+            );
+            self.text_at(
+                MARGIN_X,
+                PAGE_HEIGHT - 8.5,
+                7.0,
+                false,
+                MUTED,
+                &frame.footer_left,
+            );
             let page_text = format!("Page {} of {total}", index + 1);
             let x = right(&self, &page_text, 8.0);
             self.text_at(x, PAGE_HEIGHT - 9.0, 8.0, true, BLACK, &page_text);
@@ -485,17 +617,26 @@ mod tests {
     use super::*;
 
     fn font() -> MeasuredFont {
-        let parsed = ParsedFont::from_bytes(super::super::pdf::REGULAR_TTF, 0, &mut Vec::new()).unwrap();
+        let parsed =
+            ParsedFont::from_bytes(super::super::pdf::REGULAR_TTF, 0, &mut Vec::new()).unwrap();
         MeasuredFont::new("F1", parsed)
     }
 
     #[test]
     fn wrap_keeps_words_and_breaks_long_tokens() {
         let f = font();
-        let lines = wrap(&f, "the quick brown fox jumps over the lazy dog", 10.0, 30.0);
+        let lines = wrap(
+            &f,
+            "the quick brown fox jumps over the lazy dog",
+            10.0,
+            30.0,
+        );
         assert!(lines.len() > 1);
         assert!(lines.iter().all(|l| f.width_mm(l, 10.0) <= 30.0));
-        assert_eq!(lines.join(" "), "the quick brown fox jumps over the lazy dog");
+        assert_eq!(
+            lines.join(" "),
+            "the quick brown fox jumps over the lazy dog"
+        );
         let long = "x".repeat(10_000);
         let lines = wrap(&f, &long, 7.0, 40.0);
         assert!(lines.len() > 100);

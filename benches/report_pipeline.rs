@@ -1,0 +1,255 @@
+//! Benchmark of the offline pipeline on a large generated snapshot: 1,000 stages with 10,000
+//! method rows, 2,000 keys and 100,000 change events. Prints timings of load, evaluate and
+//! each renderer, and the peak resident memory of the pipeline. Run with `scripts/bench`.
+//! Targets (release, 2 cores): all three formats together under 10 s, peak RSS under 500 MB.
+
+use std::time::{Duration, Instant};
+
+use gxp_evidence::evidence::load_bytes;
+use gxp_evidence::report::ReportModel;
+use gxp_evidence::report::render::{RenderOptions, csv, html, pdf};
+use serde_json::{Value, json};
+
+const ACCOUNTS: [&str; 2] = ["111122223333", "444455556666"];
+const REGIONS: [&str; 2] = ["eu-central-1", "eu-west-1"];
+const APIS_PER_REGION: usize = 125; // × 2 stages × 4 account-regions = 1,000 stages
+const METHODS_PER_API: usize = 10; // × 1,000 stages = 10,000 method rows
+const KEYS_PER_REGION: usize = 500; // × 4 = 2,000 keys
+const EVENTS_PER_REGION: usize = 25_000; // × 4 = 100,000 events
+
+fn api(region_index: usize, n: usize) -> Value {
+    let id = format!("api{region_index}x{n:05}");
+    let resources: Vec<Value> = (0..METHODS_PER_API / 2)
+        .map(|r| {
+            json!({"id": format!("r{r}"), "path": format!("/things{r}/{{id}}"),
+                   "resourceMethods": {"GET": {"httpMethod": "GET", "authorizationType": "AWS_IAM"},
+                                       "PUT": {"httpMethod": "PUT", "authorizationType": if r == 0 { "NONE" } else { "AWS_IAM" }}}})
+        })
+        .collect();
+    let setting = |caching: bool, encrypted: bool| json!({"cachingEnabled": caching, "cacheDataEncrypted": encrypted, "loggingLevel": "INFO"});
+    json!({
+        "api": {"id": id, "name": format!("service-{n}")},
+        "stages": [
+            {"stageName": "prod", "cacheClusterEnabled": true, "cacheClusterSize": "0.5",
+             "methodSettings": {"*/*": setting(true, true), "~1things1~1{id}/GET": setting(true, !n.is_multiple_of(7))}},
+            {"stageName": "test", "cacheClusterEnabled": false, "methodSettings": {"*/*": setting(false, false)}}
+        ],
+        "resources": resources
+    })
+}
+
+fn key(account: &str, region: &str, n: usize) -> Value {
+    let id = format!("{n:08}-0000-4000-8000-{:012}", n);
+    let spec = if n.is_multiple_of(10) {
+        "RSA_2048"
+    } else {
+        "SYMMETRIC_DEFAULT"
+    };
+    json!({
+        "metadata": {"KeyId": id, "Arn": format!("arn:aws:kms:{region}:{account}:key/{id}"), "KeyManager": "CUSTOMER",
+                     "KeyState": "Enabled", "Origin": "AWS_KMS", "KeySpec": spec, "KeyUsage": if n.is_multiple_of(10) { "SIGN_VERIFY" } else { "ENCRYPT_DECRYPT" }},
+        "aliases": [{"AliasName": format!("alias/app-{n}")}],
+        "rotation_status": {"KeyRotationEnabled": !n.is_multiple_of(5), "RotationPeriodInDays": 365, "NextRotationDate": "2027-03-01T00:00:00Z"},
+        "rotations": [{"RotationDate": "2026-10-03T00:00:00Z", "RotationType": "AUTOMATIC"}]
+    })
+}
+
+fn event(account: &str, region: &str, n: usize) -> Value {
+    // Realistic mix for a busy month: mostly deployments, grants and tags; ~1% weakening, ~1% failed.
+    let (source, name, params) = match n % 100 {
+        0 => (
+            "apigateway.amazonaws.com",
+            "UpdateStage",
+            json!({"restApiId": "api0x00001", "stageName": "prod", "updateStageInput": {"patchOperations": [{"op": "replace", "path": "/*/*/caching/dataEncrypted", "value": "false"}]}}),
+        ),
+        1..=40 => (
+            "apigateway.amazonaws.com",
+            "CreateDeployment",
+            json!({"restApiId": format!("api0x{:05}", n % 125), "createDeploymentInput": {"stageName": "prod"}}),
+        ),
+        41..=80 => (
+            "kms.amazonaws.com",
+            "CreateGrant",
+            json!({"keyId": format!("{:08}", n % 500), "granteePrincipal": "backup.amazonaws.com"}),
+        ),
+        _ => (
+            "kms.amazonaws.com",
+            "TagResource",
+            json!({"keyId": format!("{:08}", n % 500), "tags": [{"tagKey": "cost", "tagValue": "x"}]}),
+        ),
+    };
+    let seconds = n * 26 % (31 * 86_400);
+    let time = format!(
+        "2026-10-{:02}T{:02}:{:02}:{:02}Z",
+        seconds / 86_400 + 1,
+        seconds / 3600 % 24,
+        seconds / 60 % 60,
+        seconds % 60
+    );
+    let mut record = json!({
+        "eventVersion": "1.10", "eventTime": time, "eventSource": source, "eventName": name, "awsRegion": region,
+        "userIdentity": {"type": "AssumedRole", "arn": format!("arn:aws:sts::{account}:assumed-role/Deploy/pipeline-{}", n % 13),
+                         "sessionContext": {"sessionIssuer": {"arn": format!("arn:aws:iam::{account}:role/Deploy")}}},
+        "sourceIPAddress": "198.51.100.7", "userAgent": "aws-sdk-go-v2/1.30.5 os/linux lang/go#1.22.7",
+        "requestParameters": params, "responseElements": null, "eventID": format!("{account}-{region}-{n}"),
+        "readOnly": false, "eventType": "AwsApiCall", "managementEvent": true, "recipientAccountId": account
+    });
+    if n % 100 == 50 {
+        record["errorCode"] = json!("AccessDenied");
+    }
+    json!({"EventId": format!("{account}-{region}-{n}"), "EventName": name, "EventSource": source, "EventTime": time,
+           "ReadOnly": "false", "CloudTrailEvent": record.to_string()})
+}
+
+fn snapshot() -> Vec<u8> {
+    let mut accounts = Vec::new();
+    for (a, account) in ACCOUNTS.iter().enumerate() {
+        let mut regions = Vec::new();
+        for (r, region) in REGIONS.iter().enumerate() {
+            let index = a * 2 + r;
+            regions.push(json!({
+                "region": region,
+                "apigateway": {"rest_apis": (0..APIS_PER_REGION).map(|n| api(index, n)).collect::<Vec<_>>()},
+                "kms": {"keys": (0..KEYS_PER_REGION).map(|n| key(account, region, n)).collect::<Vec<_>>()},
+                "cloudtrail": {
+                    "trails": [{"trail": {"Name": "org", "TrailARN": format!("arn:aws:cloudtrail:eu-central-1:{account}:trail/org"),
+                                          "HomeRegion": "eu-central-1", "IsMultiRegionTrail": true, "LogFileValidationEnabled": true,
+                                          "KmsKeyId": "arn:aws:kms:eu-central-1:111122223333:key/k"},
+                                "status": {"IsLogging": true},
+                                "event_selectors": {"EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": true}]}}],
+                    "events": (0..EVENTS_PER_REGION).map(|n| event(account, region, n)).collect::<Vec<_>>()
+                }
+            }));
+        }
+        accounts.push(json!({"account_id": account, "regions": regions}));
+    }
+    let doc = json!({
+        "schema_version": 1, "tool": {"name": "gxp-evidence", "version": "bench"}, "system_name": "Benchmark",
+        "collected_at": "2026-11-01T06:00:00Z",
+        "period": {"start": "2026-10-01T00:00:00Z", "end": "2026-11-01T00:00:00Z"},
+        "scope": {"accounts": ACCOUNTS, "regions": REGIONS}, "accounts": accounts, "gaps": []
+    });
+    serde_json::to_vec(&doc).expect("serializes")
+}
+
+/// Peak resident set size (VmHWM) of a running process in MiB, from /proc (Linux).
+fn peak_rss_mib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Runs the real CLI on the snapshot file as a separate process, so its peak memory is the
+/// pipeline's alone: wall time, exit code and the last peak RSS seen before it exited.
+fn run_cli(
+    evidence: &std::path::Path,
+    out: &std::path::Path,
+) -> (Duration, Option<i32>, Option<f64>) {
+    let start = Instant::now();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gxp-evidence"))
+        .arg("report")
+        .arg("--evidence")
+        .arg(evidence)
+        .arg("--out")
+        .arg(out)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the CLI starts");
+    let mut peak = None;
+    loop {
+        if let Some(now) = peak_rss_mib(child.id()) {
+            peak = Some(now);
+        }
+        if let Some(status) = child.try_wait().expect("wait") {
+            return (start.elapsed(), status.code(), peak);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn timed<T>(label: &str, total: &mut Duration, f: impl FnOnce() -> T) -> T {
+    let start = Instant::now();
+    let value = f();
+    let elapsed = start.elapsed();
+    *total += elapsed;
+    println!("{label:<28} {:>8.3} s", elapsed.as_secs_f64());
+    value
+}
+
+fn main() {
+    let generation = Instant::now();
+    let bytes = snapshot();
+    println!(
+        "generated snapshot: {:.1} MB in {:.2} s",
+        bytes.len() as f64 / 1e6,
+        generation.elapsed().as_secs_f64()
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let evidence_path = dir.path().join("bench-evidence.json");
+    std::fs::write(&evidence_path, &bytes).expect("write snapshot");
+    // GXP_BENCH_SNAPSHOT=FILE keeps a copy of the generated snapshot for profiling by hand.
+    if let Some(keep) = std::env::var_os("GXP_BENCH_SNAPSHOT") {
+        std::fs::write(&keep, &bytes).expect("write the kept snapshot");
+    }
+    let mut total = Duration::ZERO;
+    let evidence = timed("load + validate", &mut total, || {
+        load_bytes("bench.json", bytes).expect("loads")
+    });
+    let model = timed("evaluate + report model", &mut total, || {
+        ReportModel::from_evidence(&evidence, Vec::new())
+    });
+    println!(
+        "  {} findings, {} method rows, {} keys, {} changes",
+        model.findings.len(),
+        model.methods.len(),
+        model.keys.len(),
+        model.changes.len()
+    );
+    let options = RenderOptions::default();
+    let mut render_total = Duration::ZERO;
+    let pdf = timed("render PDF", &mut render_total, || {
+        pdf::render(&model, &options).expect("pdf")
+    });
+    let html = timed("render HTML", &mut render_total, || {
+        html::render(&model, &options).expect("html")
+    });
+    let csv = timed("render CSV (7 files)", &mut render_total, || {
+        csv::render(&model).expect("csv")
+    });
+    let results = timed("results.json", &mut render_total, || {
+        model.to_results_json()
+    });
+    total += render_total;
+    println!(
+        "{:<28} {:>8.3} s",
+        "all formats (render only)",
+        render_total.as_secs_f64()
+    );
+    println!(
+        "{:<28} {:>8.3} s   (target < 10 s)",
+        "load + evaluate + render",
+        total.as_secs_f64()
+    );
+    println!(
+        "sizes: PDF {:.1} MB ({} bytes), HTML {:.1} MB, CSV {:.1} MB, results.json {:.1} MB",
+        pdf.bytes.len() as f64 / 1e6,
+        pdf.bytes.len(),
+        html.bytes.len() as f64 / 1e6,
+        csv.iter().map(|f| f.bytes.len()).sum::<usize>() as f64 / 1e6,
+        results.len() as f64 / 1e6
+    );
+    drop((pdf, html, csv, results, model, evidence));
+
+    println!("\nthe CLI end to end (gxp-evidence report, all formats, files written):");
+    let (wall, code, peak) = run_cli(&evidence_path, &dir.path().join("out"));
+    println!(
+        "{:<28} {:>8.3} s   (target < 10 s), exit code {code:?}",
+        "wall time",
+        wall.as_secs_f64()
+    );
+    match peak {
+        Some(peak) => println!("{:<28} {:>8.0} MiB (target < 500 MB)", "peak RSS", peak),
+        None => println!("peak RSS: not available on this platform"),
+    }
+}
