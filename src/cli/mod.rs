@@ -176,19 +176,32 @@ fn print_controls(format: CatalogFormat) -> Result<()> {
             println!("{}", serde_json::to_string_pretty(CATALOG)?);
         }
         CatalogFormat::Table => {
-            let id_width = CATALOG.iter().map(|c| c.id.len()).max().unwrap_or(0);
-            println!(
-                "{:id_width$}  {:<62}  {:<58}  CROSS-REFERENCES",
-                "ID", "TITLE", "ANNEX 11"
-            );
-            for control in CATALOG {
-                println!(
-                    "{:id_width$}  {:<62}  {:<58}  {}",
-                    control.id,
-                    control.title,
-                    control.clauses.join("; "),
-                    control.cross_references.join("; ")
-                );
+            let rows: Vec<[String; 4]> = CATALOG
+                .iter()
+                .map(|c| {
+                    [
+                        c.id.to_string(),
+                        c.title.to_string(),
+                        c.clauses.join("; "),
+                        c.cross_references.join("; "),
+                    ]
+                })
+                .collect();
+            let header =
+                ["ID", "TITLE", "ANNEX 11 / 21 CFR 11", "CROSS-REFERENCES"].map(String::from);
+            let mut widths = [0usize; 4];
+            for row in std::iter::once(&header).chain(&rows) {
+                for (width, cell) in widths.iter_mut().zip(row) {
+                    *width = (*width).max(cell.chars().count());
+                }
+            }
+            for row in std::iter::once(&header).chain(&rows) {
+                let line: Vec<String> = row
+                    .iter()
+                    .zip(widths)
+                    .map(|(cell, width)| format!("{cell:<width$}"))
+                    .collect();
+                println!("{}", line.join("  ").trim_end());
             }
         }
     }
