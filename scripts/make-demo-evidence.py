@@ -702,7 +702,7 @@ snapshot = {
                 {
                     "region": WEST,
                     "apigateway": {"rest_apis": [reporting_api]},
-                    "kms": None,
+                    # No "kms": ListKeys was denied (see gaps), so there is no KMS evidence here.
                     "cloudtrail": cloudtrail(PROD, WEST, [org_shadow, debug_trail]),
                 },
             ],

@@ -595,3 +595,40 @@ fn usage_errors_exit_2() {
     let output = bin().arg("--version").output().unwrap();
     assert!(String::from_utf8_lossy(&output.stdout).starts_with("gxp-evidence 0.1.0"));
 }
+
+#[test]
+fn a_compliant_snapshot_exits_0() {
+    // The sample's disaster-recovery account on its own is compliant.
+    let mut demo: serde_json::Value = serde_json::from_str(&read(&demo_evidence())).unwrap();
+    demo["scope"]["accounts"] = serde_json::json!(["444455556666"]);
+    let dr = demo["accounts"][1].clone();
+    demo["accounts"] = serde_json::json!([dr]);
+    demo["gaps"] = serde_json::json!([]);
+    let dir = tempfile::tempdir().unwrap();
+    let evidence = dir.path().join("dr.json");
+    fs::write(&evidence, serde_json::to_vec_pretty(&demo).unwrap()).unwrap();
+    let output = report(&evidence, &dir.path().join("r"), &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stderr(&output).starts_with("COMPLIANT: "));
+    let (_, text) = pdf_text(&dir.path().join("r/report.pdf"));
+    assert!(text.contains("Verdict: COMPLIANT"));
+}
+
+#[test]
+fn html_register_is_bounded_like_the_pdf() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    report(
+        &demo_evidence(),
+        &out,
+        &["--pdf-max-changes", "10", "--format", "html"],
+    );
+    let html = read(&out.join("report.html"));
+    assert!(html.contains("more than this report lists in full (limit 10)"));
+    assert!(html.contains("Other changes, summarised (full list in changes.csv)"));
+    assert_eq!(
+        results(&out)["changes"].as_array().unwrap().len(),
+        44,
+        "results.json keeps every change"
+    );
+}

@@ -375,3 +375,98 @@ fn sort_for_reporting(evaluation: &mut Evaluation) {
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     evaluation.evidence_gaps.sort();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(status: Status) -> Finding {
+        Finding {
+            control_id: catalog::KMS_KEY_ROTATION.to_string(),
+            account_id: "111111111111".to_string(),
+            region: "eu-central-1".to_string(),
+            resource: "k".to_string(),
+            view: None,
+            status,
+            reason: String::new(),
+        }
+    }
+
+    fn verdict(statuses: &[Status], snapshot_gaps: usize) -> Verdict {
+        let gap = EvidenceGap {
+            account_id: "111111111111".into(),
+            region: None,
+            service: "sts".into(),
+            api: "GetCallerIdentity".into(),
+            resource: None,
+            error_code: "ExpiredToken".into(),
+            message: String::new(),
+        };
+        Evaluation {
+            findings: statuses.iter().copied().map(finding).collect(),
+            evidence_gaps: vec![gap; snapshot_gaps],
+            ..Default::default()
+        }
+        .verdict()
+    }
+
+    #[test]
+    fn verdict_is_compliant_only_without_fail_and_without_gaps() {
+        use Status::*;
+        assert_eq!(
+            verdict(&[Pass, NotApplicable, NoResources], 0),
+            Verdict::Compliant
+        );
+        assert_eq!(
+            verdict(&[Pass, Fail, EvidenceGap], 0),
+            Verdict::NonCompliant
+        );
+        assert_eq!(verdict(&[Pass, EvidenceGap], 0), Verdict::Incomplete);
+        assert_eq!(
+            verdict(&[Pass], 1),
+            Verdict::Incomplete,
+            "a recorded gap alone prevents COMPLIANT"
+        );
+    }
+
+    #[test]
+    fn a_control_without_any_result_is_reported_as_a_gap() {
+        let accounts: BTreeSet<&str> = ["111111111111"].into();
+        let mut evaluation = Evaluation::default();
+        ensure_every_control_reported(&accounts, &mut evaluation);
+        assert_eq!(evaluation.findings.len(), CATALOG.len());
+        assert!(
+            evaluation
+                .findings
+                .iter()
+                .all(|f| f.status == Status::EvidenceGap)
+        );
+    }
+
+    #[test]
+    fn an_account_in_scope_without_any_evidence_is_a_gap_for_every_control() {
+        let snapshot: EvidenceSnapshot = serde_json::from_value(serde_json::json!({
+            "schema_version": 1, "tool": {"name": "t", "version": "0"}, "system_name": "S",
+            "collected_at": "2026-11-01T00:00:00Z",
+            "period": {"start": "2026-10-01T00:00:00Z", "end": "2026-11-01T00:00:00Z"},
+            "scope": {"accounts": ["111111111111"], "regions": ["eu-central-1"]}, "accounts": []
+        }))
+        .unwrap();
+        let evaluation = evaluate(&snapshot);
+        for control in CATALOG {
+            let statuses: Vec<Status> = evaluation
+                .findings
+                .iter()
+                .filter(|f| f.control_id == control.id)
+                .map(|f| f.status)
+                .collect();
+            assert!(!statuses.is_empty(), "{}", control.id);
+            assert!(
+                statuses.iter().all(|s| *s == Status::EvidenceGap),
+                "{}: {statuses:?}",
+                control.id
+            );
+        }
+        assert_eq!(evaluation.verdict(), Verdict::Incomplete);
+    }
+}

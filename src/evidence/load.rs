@@ -547,3 +547,40 @@ mod tests {
         assert!(!is_region_name("eu-central-x"));
     }
 }
+
+#[cfg(test)]
+mod round_trip_tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_snapshot_survives_a_load_save_round_trip_unchanged() {
+        let loaded =
+            load_bytes("demo", crate::evidence::DEMO_EVIDENCE.as_bytes().to_vec()).unwrap();
+        let written: Value =
+            serde_json::from_slice(&crate::evidence::to_pretty_json(&loaded.snapshot)).unwrap();
+        let original: Value = serde_json::from_str(crate::evidence::DEMO_EVIDENCE).unwrap();
+        let mut differences = Vec::new();
+        diff("", &original, &written, &mut differences);
+        assert!(differences.is_empty(), "{differences:#?}");
+    }
+
+    fn diff(path: &str, a: &Value, b: &Value, out: &mut Vec<String>) {
+        match (a, b) {
+            (Value::Object(x), Value::Object(y)) => {
+                for key in x.keys().chain(y.keys().filter(|k| !x.contains_key(*k))) {
+                    match (x.get(key), y.get(key)) {
+                        (Some(p), Some(q)) => diff(&format!("{path}.{key}"), p, q, out),
+                        (p, q) => out.push(format!("{path}.{key}: {p:?} vs {q:?}")),
+                    }
+                }
+            }
+            (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+                for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                    diff(&format!("{path}[{i}]"), p, q, out);
+                }
+            }
+            _ if a != b => out.push(format!("{path}: {a} vs {b}")),
+            _ => {}
+        }
+    }
+}

@@ -16,6 +16,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// Fields this version of the model does not know, kept verbatim.
 pub type Extra = BTreeMap<String, Value>;
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvidenceSnapshot {
     pub schema_version: u32,
@@ -35,6 +36,7 @@ pub struct EvidenceSnapshot {
     pub extra: Extra,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ToolInfo {
     pub name: String,
@@ -75,6 +77,7 @@ impl Period {
     }
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scope {
     pub accounts: Vec<String>,
@@ -85,6 +88,7 @@ pub struct Scope {
 
 /// Policy values the evaluation depends on; recorded in the snapshot so that re-evaluation
 /// years later gives the same result.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Policy {
     #[serde(default = "Policy::default_max_rotation_days")]
@@ -109,6 +113,7 @@ impl Default for Policy {
     }
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccountEvidence {
     pub account_id: String,
@@ -120,6 +125,7 @@ pub struct AccountEvidence {
     pub extra: Extra,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CallerIdentity {
@@ -132,6 +138,7 @@ pub struct CallerIdentity {
 
 /// What was collected in one account and region. A service that is `None` was not collected
 /// at all; the evaluation reports it as an evidence gap.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RegionEvidence {
     pub region: String,
@@ -148,6 +155,7 @@ pub struct RegionEvidence {
 // ---------------------------------------------------------------------------------------------
 // API Gateway (REST APIs, v1). Shapes follow GetRestApis / GetStages / GetResources.
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiGatewayEvidence {
     pub rest_apis: Vec<RestApiEvidence>,
@@ -155,6 +163,7 @@ pub struct ApiGatewayEvidence {
     pub extra: Extra,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RestApiEvidence {
     pub api: RestApi,
@@ -167,6 +176,7 @@ pub struct RestApiEvidence {
     pub extra: Extra,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RestApi {
@@ -181,6 +191,7 @@ pub struct RestApi {
     pub extra: Extra,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Stage {
@@ -213,6 +224,7 @@ pub struct Stage {
     pub extra: Extra,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MethodSetting {
@@ -232,6 +244,7 @@ pub struct MethodSetting {
     pub extra: Extra,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccessLogSettings {
@@ -243,6 +256,7 @@ pub struct AccessLogSettings {
     pub extra: Extra,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiResource {
@@ -252,12 +266,14 @@ pub struct ApiResource {
     pub parent_id: Option<String>,
     #[serde(default)]
     pub path_part: Option<String>,
-    #[serde(default)]
+    /// AWS omits the member for resources without methods.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub resource_methods: BTreeMap<String, ApiMethod>,
     #[serde(flatten)]
     pub extra: Extra,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiMethod {
@@ -276,6 +292,7 @@ pub struct ApiMethod {
 // ---------------------------------------------------------------------------------------------
 // KMS. Shapes follow DescribeKey / ListAliases / GetKeyRotationStatus / ListKeyRotations.
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KmsEvidence {
     pub keys: Vec<KmsKeyEvidence>,
@@ -283,6 +300,7 @@ pub struct KmsEvidence {
     pub extra: Extra,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KmsKeyEvidence {
     pub metadata: KeyMetadata,
@@ -302,6 +320,7 @@ pub struct KmsKeyEvidence {
     pub extra: Extra,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct KeyMetadata {
@@ -338,6 +357,7 @@ pub struct KeyMetadata {
     pub extra: Extra,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct AliasEntry {
@@ -350,6 +370,7 @@ pub struct AliasEntry {
     pub extra: Extra,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct KeyRotationStatus {
@@ -364,6 +385,7 @@ pub struct KeyRotationStatus {
     pub extra: Extra,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct KeyRotation {
@@ -376,6 +398,7 @@ pub struct KeyRotation {
 }
 
 /// An AWS error response kept as evidence.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiError {
     pub code: String,
@@ -386,6 +409,7 @@ pub struct ApiError {
 // ---------------------------------------------------------------------------------------------
 // CloudTrail. Shapes follow DescribeTrails / GetTrailStatus / GetEventSelectors / LookupEvents.
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CloudTrailEvidence {
     pub trails: Vec<TrailEvidence>,
@@ -398,6 +422,7 @@ pub struct CloudTrailEvidence {
     pub extra: Extra,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrailEvidence {
     pub trail: Trail,
@@ -409,6 +434,7 @@ pub struct TrailEvidence {
     pub extra: Extra,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Trail {
@@ -433,6 +459,7 @@ pub struct Trail {
     pub extra: Extra,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct TrailStatus {
@@ -451,6 +478,7 @@ pub struct TrailStatus {
 }
 
 /// GetEventSelectors returns either classic `EventSelectors` or `AdvancedEventSelectors`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct EventSelectors {
@@ -462,6 +490,7 @@ pub struct EventSelectors {
     pub extra: Extra,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct EventSelector {
@@ -475,6 +504,7 @@ pub struct EventSelector {
     pub extra: Extra,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct AdvancedEventSelector {
@@ -485,22 +515,24 @@ pub struct AdvancedEventSelector {
     pub extra: Extra,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct FieldSelector {
     pub field: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub equals: Vec<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_equals: Vec<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub starts_with: Vec<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_starts_with: Vec<String>,
     #[serde(flatten)]
     pub extra: Extra,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct LookupEvent {
@@ -524,6 +556,7 @@ pub struct LookupEvent {
 }
 
 /// One LookupEvents query of the collection plan and what it returned.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LookupQuery {
     pub attribute_key: String,
@@ -536,6 +569,7 @@ pub struct LookupQuery {
 }
 
 /// A call that could not be made: the evidence it would have produced is missing.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct EvidenceGap {
     pub account_id: String,
