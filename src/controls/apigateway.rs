@@ -201,42 +201,12 @@ pub fn evaluate_region(
     let gaps = scope.service_gaps("apigateway");
     let Some(evidence) = evidence else {
         let reason = missing_evidence_reason("API Gateway", &gaps);
-        for view in View::BOTH {
-            out.findings.push(scope.finding(
-                APIGW_CACHE_ENCRYPTION,
-                "(region)",
-                Some(view),
-                Status::EvidenceGap,
-                &reason,
-            ));
-        }
-        out.findings.push(scope.finding(
-            APIGW_LOGGING,
-            "(region)",
-            None,
-            Status::EvidenceGap,
-            &reason,
-        ));
+        push_region_rows(scope, Status::EvidenceGap, &reason, out);
         return;
     };
     if !gaps.is_empty() {
         let reason = missing_evidence_reason("Part of the API Gateway", &gaps);
-        for view in View::BOTH {
-            out.findings.push(scope.finding(
-                APIGW_CACHE_ENCRYPTION,
-                "(region)",
-                Some(view),
-                Status::EvidenceGap,
-                &reason,
-            ));
-        }
-        out.findings.push(scope.finding(
-            APIGW_LOGGING,
-            "(region)",
-            None,
-            Status::EvidenceGap,
-            &reason,
-        ));
+        push_region_rows(scope, Status::EvidenceGap, &reason, out);
     }
     let mut stage_count = 0;
     for api in &evidence.rest_apis {
@@ -254,23 +224,23 @@ pub fn evaluate_region(
                 evidence.rest_apis.len()
             )
         };
-        for view in View::BOTH {
-            out.findings.push(scope.finding(
-                APIGW_CACHE_ENCRYPTION,
-                "(region)",
-                Some(view),
-                Status::NoResources,
-                &reason,
-            ));
-        }
+        push_region_rows(scope, Status::NoResources, &reason, out);
+    }
+}
+
+/// One region-level row for each API Gateway control (both cache readings and logging).
+fn push_region_rows(scope: &RegionScope, status: Status, reason: &str, out: &mut Evaluation) {
+    for view in View::BOTH {
         out.findings.push(scope.finding(
-            APIGW_LOGGING,
+            APIGW_CACHE_ENCRYPTION,
             "(region)",
-            None,
-            Status::NoResources,
-            &reason,
+            Some(view),
+            status,
+            reason,
         ));
     }
+    out.findings
+        .push(scope.finding(APIGW_LOGGING, "(region)", None, status, reason));
 }
 
 /// Evaluates one stage: both cache views, logging, and one row per deployed method.

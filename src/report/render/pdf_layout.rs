@@ -405,20 +405,11 @@ impl<'f> Layout<'f> {
             0.0
         };
 
+        let header = has_header.then_some((header_cells.as_slice(), header_lines.as_slice()));
+
         self.ensure(header_height + line_height + 2.0 * CELL_PAD);
         let mut segment_top = self.y;
-        if has_header {
-            self.draw_row(
-                &header_cells,
-                &header_lines,
-                &columns,
-                size,
-                Some(HEADER_FILL),
-            );
-        } else {
-            let top = self.y;
-            self.hline(MARGIN_X, PAGE_WIDTH - MARGIN_X, top, LINE_GREY, 0.4);
-        }
+        self.table_top(header, &columns, size);
         for row in rows {
             let lines = self.wrap_row(row, &columns, size);
             let mut first_line = 0;
@@ -436,18 +427,7 @@ impl<'f> Layout<'f> {
                     self.column_rules(&columns, segment_top, self.y);
                     self.new_page();
                     segment_top = self.y;
-                    if has_header {
-                        self.draw_row(
-                            &header_cells,
-                            &header_lines,
-                            &columns,
-                            size,
-                            Some(HEADER_FILL),
-                        );
-                    } else {
-                        let top = self.y;
-                        self.hline(MARGIN_X, PAGE_WIDTH - MARGIN_X, top, LINE_GREY, 0.4);
-                    }
+                    self.table_top(header, &columns, size);
                     continue;
                 }
                 let count = wanted.min(fitting);
@@ -461,20 +441,23 @@ impl<'f> Layout<'f> {
                     self.column_rules(&columns, segment_top, self.y);
                     self.new_page();
                     segment_top = self.y;
-                    if has_header {
-                        self.draw_row(
-                            &header_cells,
-                            &header_lines,
-                            &columns,
-                            size,
-                            Some(HEADER_FILL),
-                        );
-                    }
+                    self.table_top(header, &columns, size);
                 }
             }
         }
         self.column_rules(&columns, segment_top, self.y);
         self.y += 3.0;
+    }
+
+    /// The top of a table on a page: the header row, or a rule for a headerless table.
+    fn table_top(&mut self, header: Option<(&[Cell], &[Vec<String>])>, columns: &[f32], size: f32) {
+        match header {
+            Some((cells, lines)) => self.draw_row(cells, lines, columns, size, Some(HEADER_FILL)),
+            None => {
+                let top = self.y;
+                self.hline(MARGIN_X, PAGE_WIDTH - MARGIN_X, top, LINE_GREY, 0.4);
+            }
+        }
     }
 
     fn wrap_row(&self, row: &[Cell], columns: &[f32], size: f32) -> Vec<Vec<String>> {
