@@ -669,12 +669,15 @@ mod tests {
         out
     }
 
-    fn status(out: &Evaluation, control: &str, view: Option<View>) -> Status {
+    fn finding<'a>(out: &'a Evaluation, control: &str, view: Option<View>) -> &'a Finding {
         out.findings
             .iter()
             .find(|f| f.control_id == control && f.view == view)
-            .unwrap()
-            .status
+            .unwrap_or_else(|| panic!("no {control} {view:?} result"))
+    }
+
+    fn status(out: &Evaluation, control: &str, view: Option<View>) -> Status {
+        finding(out, control, view).status
     }
 
     #[test]
@@ -737,11 +740,7 @@ mod tests {
             ],
         );
         let out = run(&a, &s);
-        let lenient = out
-            .findings
-            .iter()
-            .find(|f| f.view == Some(View::SecurityHub))
-            .unwrap();
+        let lenient = finding(&out, APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub));
         assert_eq!(lenient.status, Status::Fail);
         assert!(
             lenient
@@ -788,11 +787,7 @@ mod tests {
             status(&out, APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub)),
             Status::Pass
         );
-        let strict = out
-            .findings
-            .iter()
-            .find(|f| f.view == Some(View::AwsConfig))
-            .unwrap();
+        let strict = finding(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig));
         assert_eq!(strict.status, Status::Fail);
         assert!(strict.reason.contains("cache cluster is disabled"));
     }
@@ -812,11 +807,7 @@ mod tests {
             status(&out, APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub)),
             Status::Pass
         );
-        let strict = out
-            .findings
-            .iter()
-            .find(|f| f.view == Some(View::AwsConfig))
-            .unwrap();
+        let strict = finding(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig));
         assert_eq!(strict.status, Status::Fail);
         assert!(
             strict.reason.contains("1 method not cached: GET /health"),
@@ -846,11 +837,7 @@ mod tests {
         let a = api(&[("/orders", "GET", "AWS_IAM")]);
         let s = stage(false, &[("*/*", setting(true, false))]);
         let out = run(&a, &s);
-        let lenient = out
-            .findings
-            .iter()
-            .find(|f| f.view == Some(View::SecurityHub))
-            .unwrap();
+        let lenient = finding(&out, APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub));
         assert_eq!(lenient.status, Status::Fail);
         assert!(
             lenient.reason.contains("caching is not in effect"),
@@ -890,11 +877,7 @@ mod tests {
             &[("*/*", setting(true, true)), ("~1orders/POST", off)],
         );
         let out = run(&a, &s);
-        let logging = out
-            .findings
-            .iter()
-            .find(|f| f.control_id == APIGW_LOGGING)
-            .unwrap();
+        let logging = finding(&out, APIGW_LOGGING, None);
         assert_eq!(logging.status, Status::Fail);
         assert!(logging.reason.contains("POST /orders"));
     }
