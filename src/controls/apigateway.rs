@@ -1,8 +1,6 @@
 //! API Gateway REST API stage controls: cache encryption (Security Hub and AWS Config
 //! readings, per method) and execution/access logging with context columns.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use super::catalog::{APIGW_CACHE_ENCRYPTION, APIGW_LOGGING};
@@ -585,22 +583,11 @@ fn stage_row(
     }
 }
 
-/// Counts per status for one stage's method rows, used by tests and summaries.
-pub fn method_status_counts(rows: &[MethodRow]) -> BTreeMap<(View, Status), usize> {
-    let mut counts = BTreeMap::new();
-    for row in rows {
-        *counts
-            .entry((View::SecurityHub, row.security_hub))
-            .or_insert(0) += 1;
-        *counts.entry((View::AwsConfig, row.aws_config)).or_insert(0) += 1;
-    }
-    counts
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::evidence::{AccessLogSettings, ApiMethod, EvidenceGap, RestApi};
+    use std::collections::BTreeMap;
 
     fn setting(caching: bool, encrypted: bool) -> MethodSetting {
         MethodSetting {

@@ -33,6 +33,15 @@ pub struct TrailRow {
 }
 
 impl TrailRow {
+    /// How results name the trail: its ARN, or its name when the ARN is unknown.
+    pub fn resource(&self) -> String {
+        if self.trail_arn.is_empty() {
+            self.trail_name.clone()
+        } else {
+            self.trail_arn.clone()
+        }
+    }
+
     pub fn sort_key(&self) -> (&str, &str, &str) {
         (&self.account_id, &self.home_region, &self.trail_name)
     }
@@ -352,11 +361,7 @@ pub fn evaluate_account(
 
     // CloudTrail.2 and CloudTrail.4, per trail.
     for row in &rows {
-        let resource = if row.trail_arn.is_empty() {
-            row.trail_name.clone()
-        } else {
-            row.trail_arn.clone()
-        };
+        let resource = row.resource();
         let encryption = if row.kms_key_id.is_empty() {
             (
                 Status::Fail,
@@ -427,11 +432,7 @@ pub fn evaluate_account(
         .collect();
     for (trail, row) in trails.iter().zip(&rows) {
         let gaps = logging_gaps(account_id, trail, row, period, &out.changes);
-        let resource = if row.trail_arn.is_empty() {
-            row.trail_name.clone()
-        } else {
-            row.trail_arn.clone()
-        };
+        let resource = row.resource();
         let finding = if !gaps.is_empty() {
             let text: Vec<String> = gaps
                 .iter()

@@ -31,14 +31,6 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 5] = [
-        Status::Pass,
-        Status::Fail,
-        Status::NotApplicable,
-        Status::NoResources,
-        Status::EvidenceGap,
-    ];
-
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Pass => "PASS",

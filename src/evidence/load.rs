@@ -125,22 +125,11 @@ fn parse_and_validate(text: &str) -> Result<EvidenceSnapshot, Vec<Problem>> {
     let snapshot = match typed {
         Ok(snapshot) if snapshot.schema_version == SCHEMA_VERSION => snapshot,
         Err(inner) if inner.is_syntax() || inner.is_eof() => {
-            return Err(vec![Problem {
-                path: "(document)".into(),
-                line: inner.line(),
-                column: inner.column(),
-                message: format!("not valid JSON: {}", strip_position(&inner.to_string())),
-            }]);
+            return Err(vec![syntax_problem(&inner)]);
         }
         _ => {
-            let document: Value = serde_json::from_str(text).map_err(|err| {
-                vec![Problem {
-                    path: "(document)".into(),
-                    line: err.line(),
-                    column: err.column(),
-                    message: format!("not valid JSON: {}", strip_position(&err.to_string())),
-                }]
-            })?;
+            let document: Value =
+                serde_json::from_str(text).map_err(|err| vec![syntax_problem(&err)])?;
             check_schema_version(&document, &mut problems);
             if problems.list.is_empty() {
                 collect_type_problems(&document, &mut problems);
@@ -153,6 +142,16 @@ fn parse_and_validate(text: &str) -> Result<EvidenceSnapshot, Vec<Problem>> {
         Ok(snapshot)
     } else {
         Err(problems.list)
+    }
+}
+
+/// A JSON syntax error, at the position serde_json reports.
+fn syntax_problem(err: &serde_json::Error) -> Problem {
+    Problem {
+        path: "(document)".into(),
+        line: err.line(),
+        column: err.column(),
+        message: format!("not valid JSON: {}", strip_position(&err.to_string())),
     }
 }
 

@@ -160,6 +160,16 @@ pub struct LookupQueryRow {
     pub events_kept: u64,
 }
 
+/// Both readings of a two-view control for one resource, side by side.
+#[derive(Debug, Clone, Serialize)]
+pub struct ViewPair<'a> {
+    pub account_id: &'a str,
+    pub region: &'a str,
+    pub resource: &'a str,
+    pub security_hub: Option<&'a Finding>,
+    pub aws_config: Option<&'a Finding>,
+}
+
 /// An electronic signature's manifestation (Annex 11 §14, 21 CFR 11.50).
 #[derive(Debug, Clone, Serialize)]
 pub struct Signoff {
@@ -290,6 +300,37 @@ impl ReportModel {
         self.findings
             .iter()
             .filter(move |f| f.control_id == control_id)
+    }
+
+    /// The results of a two-view control paired per account, region and resource, sorted.
+    pub fn view_pairs<'a>(&'a self, control_id: &'a str) -> Vec<ViewPair<'a>> {
+        let mut pairs: std::collections::BTreeMap<(&str, &str, &str), ViewPair> =
+            Default::default();
+        for finding in self.findings_of(control_id) {
+            let pair = pairs
+                .entry((&finding.account_id, &finding.region, &finding.resource))
+                .or_insert_with(|| ViewPair {
+                    account_id: &finding.account_id,
+                    region: &finding.region,
+                    resource: &finding.resource,
+                    security_hub: None,
+                    aws_config: None,
+                });
+            match finding.view {
+                Some(View::SecurityHub) => pair.security_hub = Some(finding),
+                Some(View::AwsConfig) => pair.aws_config = Some(finding),
+                None => {}
+            }
+        }
+        pairs.into_values().collect()
+    }
+
+    /// "<system> — Annex 11 evidence report <period>", as titles and running headers show it.
+    pub fn title(&self) -> String {
+        format::visible(&format!(
+            "{} — Annex 11 evidence report {}",
+            self.system_name, self.period_label
+        ))
     }
 
     pub fn signature_status(&self) -> String {

@@ -2,14 +2,14 @@
 //! the binary and can be replaced from a directory (`--templates DIR`). Everything printed is
 //! autoescaped, and hidden characters are made visible first.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 
 use serde::Serialize;
 use serde_json::Value;
 use tera::{Context, Tera};
 
-use crate::controls::{Control, Finding, View};
+use crate::controls::{Control, Finding};
 use crate::evidence::Timestamp;
 use crate::report::format::visible;
 use crate::report::render::{RenderError, RenderOptions, RenderedFile};
@@ -30,40 +30,6 @@ struct Section<'a> {
     control: &'a Control,
     summary: Vec<&'a ControlSummary>,
     findings: Vec<&'a Finding>,
-}
-
-/// Both readings of the cache control for one stage, side by side.
-#[derive(Serialize)]
-struct CachePair<'a> {
-    account_id: &'a str,
-    region: &'a str,
-    resource: &'a str,
-    security_hub: Option<&'a Finding>,
-    aws_config: Option<&'a Finding>,
-}
-
-fn cache_pairs(model: &ReportModel) -> Vec<CachePair<'_>> {
-    let mut pairs: BTreeMap<(&str, &str, &str), CachePair> = BTreeMap::new();
-    for finding in model.findings_of(crate::controls::catalog::APIGW_CACHE_ENCRYPTION) {
-        let key = (
-            finding.account_id.as_str(),
-            finding.region.as_str(),
-            finding.resource.as_str(),
-        );
-        let pair = pairs.entry(key).or_insert_with(|| CachePair {
-            account_id: &finding.account_id,
-            region: &finding.region,
-            resource: &finding.resource,
-            security_hub: None,
-            aws_config: None,
-        });
-        match finding.view {
-            Some(View::SecurityHub) => pair.security_hub = Some(finding),
-            Some(View::AwsConfig) => pair.aws_config = Some(finding),
-            None => {}
-        }
-    }
-    pairs.into_values().collect()
 }
 
 fn load_templates(dir: Option<&Path>) -> Result<Tera, RenderError> {
@@ -143,7 +109,10 @@ pub fn render(model: &ReportModel, options: &RenderOptions) -> Result<RenderedFi
     let mut context = Context::new();
     context.insert("report", model);
     context.insert("sections", &sections);
-    context.insert("cache_pairs", &cache_pairs(model));
+    context.insert(
+        "cache_pairs",
+        &model.view_pairs(crate::controls::catalog::APIGW_CACHE_ENCRYPTION),
+    );
     context.insert("signature_status", &model.signature_status());
     context.insert("register", &model.register_view(options.pdf_max_changes));
     let html = tera

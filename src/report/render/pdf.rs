@@ -13,7 +13,7 @@ use super::pdf_layout::{
     PageFrame, RED,
 };
 use super::{RenderError, RenderOptions, RenderedFile};
-use crate::controls::{ChangeClass, ChangeRow, Status, Verdict, View, catalog};
+use crate::controls::{ChangeClass, ChangeRow, Finding, Status, Verdict, catalog};
 use crate::report::format::{date, opt_number, opt_yes_no, time, visible, yes_no};
 use crate::report::{ReportModel, UNSIGNED_TEXT};
 
@@ -92,10 +92,7 @@ pub fn render(model: &ReportModel, options: &RenderOptions) -> Result<RenderedFi
     signoff_page(&mut layout, model);
 
     let frame = PageFrame {
-        header_left: visible(&format!(
-            "{} — Annex 11 evidence report {}",
-            model.system_name, model.period_label
-        )),
+        header_left: model.title(),
         header_right: format!("Report {}", model.report_id),
         footer_left: format!(
             "gxp-evidence {} · evidence SHA-256 {} · generated {}",
@@ -137,10 +134,7 @@ fn save(
     fonts: &Fonts,
     pages: Vec<Vec<printpdf::Op>>,
 ) -> Result<Vec<u8>, RenderError> {
-    let mut doc = PdfDocument::new(&visible(&format!(
-        "{} — Annex 11 evidence report {}",
-        model.system_name, model.period_label
-    )));
+    let mut doc = PdfDocument::new(&model.title());
     // Fixed resource names instead of printpdf's generated ones keep the bytes reproducible.
     for font in [&fonts.regular, &fonts.bold] {
         doc.resources
@@ -467,35 +461,23 @@ fn control_section(layout: &mut Layout, model: &ReportModel, control_id: &str) {
 }
 
 fn two_view_results(layout: &mut Layout, model: &ReportModel, control_id: &str) {
-    let mut pairs: BTreeMap<(&str, &str, &str), [Option<&crate::controls::Finding>; 2]> =
-        BTreeMap::new();
-    for f in model.findings_of(control_id) {
-        let entry = pairs
-            .entry((&f.account_id, &f.region, &f.resource))
-            .or_default();
-        match f.view {
-            Some(View::SecurityHub) => entry[0] = Some(f),
-            Some(View::AwsConfig) => entry[1] = Some(f),
-            None => {}
-        }
-    }
-    let rows: Vec<Vec<Cell>> = pairs
-        .iter()
-        .map(|((account, region, resource), [lenient, strict])| {
-            let status = |f: &Option<&crate::controls::Finding>| {
-                f.map(|f| status_cell(f.status))
-                    .unwrap_or_else(|| Cell::plain("—"))
-            };
-            let reason =
-                |f: &Option<&crate::controls::Finding>| f.map(|f| v(&f.reason)).unwrap_or_default();
+    let status = |f: Option<&Finding>| {
+        f.map(|f| status_cell(f.status))
+            .unwrap_or_else(|| Cell::plain("—"))
+    };
+    let reason = |f: Option<&Finding>| f.map(|f| v(&f.reason)).unwrap_or_default();
+    let rows: Vec<Vec<Cell>> = model
+        .view_pairs(control_id)
+        .into_iter()
+        .map(|pair| {
             vec![
-                Cell::plain(*account),
-                Cell::plain(*region),
-                v(resource),
-                status(lenient),
-                status(strict),
-                reason(lenient),
-                reason(strict),
+                Cell::plain(pair.account_id),
+                Cell::plain(pair.region),
+                v(pair.resource),
+                status(pair.security_hub),
+                status(pair.aws_config),
+                reason(pair.security_hub),
+                reason(pair.aws_config),
             ]
         })
         .collect();
