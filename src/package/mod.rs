@@ -145,20 +145,6 @@ impl PackageWriter {
     }
 }
 
-/// Writes `files` plus `manifest.json` into `out` atomically (see `PackageWriter`).
-pub fn write_output_dir(
-    out: &Path,
-    report_id: &str,
-    files: &[RenderedFile],
-    force: bool,
-) -> Result<Manifest, PackageError> {
-    let mut package = PackageWriter::create(out, force)?;
-    for file in files {
-        package.add(file)?;
-    }
-    package.commit(report_id)
-}
-
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), PackageError> {
     let mut file = fs::File::create(path).map_err(io_error(path))?;
     file.write_all(bytes).map_err(io_error(path))?;
@@ -168,6 +154,19 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), PackageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn write_output_dir(
+        out: &Path,
+        report_id: &str,
+        files: &[RenderedFile],
+        force: bool,
+    ) -> Result<Manifest, PackageError> {
+        let mut package = PackageWriter::create(out, force)?;
+        for file in files {
+            package.add(file)?;
+        }
+        package.commit(report_id)
+    }
 
     fn files() -> Vec<RenderedFile> {
         vec![

@@ -110,17 +110,3 @@ pub fn render_each<E: From<RenderError>>(
     }
     Ok(())
 }
-
-/// All requested files in memory (tests and re-rendering for comparison).
-pub fn render_all(
-    model: &crate::report::ReportModel,
-    formats: &BTreeSet<Format>,
-    options: &RenderOptions,
-) -> Result<Vec<RenderedFile>, RenderError> {
-    let mut files = Vec::new();
-    render_each(model, formats, options, |file| {
-        files.push(file);
-        Ok::<(), RenderError>(())
-    })?;
-    Ok(files)
-}
