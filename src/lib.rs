@@ -3,6 +3,7 @@
 //! (model and renderers) → `package` (output directory and manifest), driven by `cli`.
 
 pub mod cli;
+pub mod collect;
 pub mod controls;
 pub mod evidence;
 pub mod package;

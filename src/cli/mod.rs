@@ -8,8 +8,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::collect::{self, AwsSettings, CollectRequest, RegionSelection, progress::Progress};
 use crate::controls::{CATALOG, Verdict};
-use crate::evidence::{self, LoadedEvidence};
+use crate::evidence::{self, EvidenceSnapshot, LoadedEvidence, Policy};
 use crate::package;
 use crate::report::ReportModel;
 use crate::report::render::{self, Format, RenderOptions};
@@ -26,11 +27,19 @@ use crate::report::render::{self, Format, RenderOptions};
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Log what is being done to stderr (-v: progress of each region, -vv: every retry).
+    /// Credentials never appear in logs.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Evaluate an evidence snapshot and write the report set into a new directory.
+    /// Collect the period's evidence live from AWS into an evidence snapshot (JSON).
+    /// Exit 0 when everything was collected, 1 when evidence gaps were recorded.
+    Collect(CollectArgs),
+    /// Write the report set into a new directory: from an evidence snapshot (--evidence), or
+    /// collected live from AWS for a period (the collection flags).
     Report(ReportArgs),
     /// Write the report set of the embedded sample evidence (no AWS account needed).
     Demo(OutputArgs),
@@ -50,11 +59,86 @@ enum CatalogFormat {
 
 #[derive(Debug, Args)]
 struct ReportArgs {
-    /// The evidence snapshot (JSON) to evaluate.
+    /// The evidence snapshot (JSON) to evaluate. Without it, the evidence is collected live.
     #[arg(long, value_name = "FILE")]
-    evidence: PathBuf,
+    evidence: Option<PathBuf>,
+    #[command(flatten)]
+    live: LiveArgs,
     #[command(flatten)]
     output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+struct CollectArgs {
+    /// The evidence snapshot file to write.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Replace the file if it exists.
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    live: LiveArgs,
+}
+
+/// What to collect and from where. Credentials and region come from the AWS SDK's standard
+/// chain (environment, profiles, SSO, assume-role, AWS_ENDPOINT_URL).
+#[derive(Debug, Args, Default)]
+struct LiveArgs {
+    /// The calendar month to report on (UTC). Default: the previous calendar month.
+    #[arg(long, value_name = "YYYY-MM", conflicts_with_all = ["from", "to"])]
+    period: Option<String>,
+    /// Start of a custom period (RFC 3339, inclusive); needs --to.
+    #[arg(long, value_name = "TIME", requires = "to")]
+    from: Option<String>,
+    /// End of a custom period (RFC 3339, exclusive); needs --from.
+    #[arg(long, value_name = "TIME", requires = "from")]
+    to: Option<String>,
+    /// Regions to collect: a comma-separated list, or `all` for every region enabled for the
+    /// account. Default: the configured region.
+    #[arg(long, value_name = "LIST", value_parser = RegionSelection::parse)]
+    regions: Option<RegionSelection>,
+    /// Named profile from the AWS shared config files.
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
+    /// Send every service's calls to this endpoint (a private endpoint, or a test double).
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
+    /// The regulated system the evidence is about, shown on every report page.
+    /// Default: "AWS account <id>".
+    #[arg(long, value_name = "NAME")]
+    system_name: Option<String>,
+    /// The longest key rotation period the policy accepts, in days.
+    #[arg(long, value_name = "DAYS", default_value_t = Policy::DEFAULT_MAX_ROTATION_DAYS)]
+    max_rotation_days: u32,
+    /// Account-regions collected at the same time.
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    max_parallel_regions: usize,
+}
+
+impl LiveArgs {
+    /// Flags that only make sense for a live collection, by name, when given.
+    fn given_flags(&self) -> Vec<&'static str> {
+        let mut given = Vec::new();
+        let flags: [(&str, bool); 8] = [
+            ("--period", self.period.is_some()),
+            ("--from", self.from.is_some()),
+            ("--regions", self.regions.is_some()),
+            ("--profile", self.profile.is_some()),
+            ("--endpoint-url", self.endpoint_url.is_some()),
+            ("--system-name", self.system_name.is_some()),
+            (
+                "--max-rotation-days",
+                self.max_rotation_days != Policy::DEFAULT_MAX_ROTATION_DAYS,
+            ),
+            ("--max-parallel-regions", self.max_parallel_regions != 32),
+        ];
+        for (flag, set) in flags {
+            if set {
+                given.push(flag);
+            }
+        }
+        given
+    }
 }
 
 #[derive(Debug, Args)]
@@ -94,10 +178,34 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    init_logging(cli.verbose);
     match cli.command {
+        Command::Collect(args) => {
+            check_output_file(&args.out, args.force)?;
+            let loaded = collect_live(&args.live, cli.verbose)?;
+            write_evidence_file(&args.out, &loaded.bytes, args.force)?;
+            eprintln!("{}", collect_summary(&loaded.snapshot, &args.out));
+            Ok(if loaded.snapshot.gaps.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
         Command::Report(args) => {
             package::check_output_dir(&args.output.out, args.output.force)?;
-            let evidence = evidence::load_file(&args.evidence)?;
+            let evidence = match &args.evidence {
+                Some(path) => {
+                    let live_flags = args.live.given_flags();
+                    if !live_flags.is_empty() {
+                        anyhow::bail!(
+                            "--evidence reports on a snapshot file; {} only apply to a live collection",
+                            live_flags.join(", ")
+                        );
+                    }
+                    evidence::load_file(path)?
+                }
+                None => collect_live(&args.live, cli.verbose)?,
+            };
             write_report(evidence, &args.output)
         }
         Command::Demo(output) => {
@@ -113,6 +221,136 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Logs go to stderr only when asked for; the SDK's own logs stay at warnings, so request
+/// details (signed headers) are never printed.
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    if verbose == 0 {
+        return;
+    }
+    let ours = if verbose == 1 {
+        tracing::Level::INFO
+    } else {
+        tracing::Level::DEBUG
+    };
+    let filter = tracing_subscriber::filter::Targets::new()
+        .with_default(tracing::Level::WARN)
+        .with_target(env!("CARGO_CRATE_NAME"), ours);
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_target(false),
+        )
+        .with(filter)
+        .try_init();
+}
+
+/// Collects live and returns the snapshot as the loader sees it: the collected evidence
+/// passes the same validation as an archived file before anything is written.
+fn collect_live(live: &LiveArgs, verbose: u8) -> Result<LoadedEvidence> {
+    use std::io::IsTerminal;
+    let now = chrono::Utc::now();
+    let period = collect::period::resolve(
+        live.period.as_deref(),
+        live.from.as_deref(),
+        live.to.as_deref(),
+        now,
+    )?;
+    let request = CollectRequest {
+        period,
+        regions: live.regions.clone().unwrap_or(RegionSelection::Configured),
+        system_name: live.system_name.clone(),
+        policy: Policy {
+            max_rotation_days: live.max_rotation_days,
+            ..Policy::default()
+        },
+        max_parallel_regions: live.max_parallel_regions,
+        calls_per_region: 8,
+    };
+    let settings = AwsSettings {
+        profile: live.profile.clone(),
+        endpoint_url: live.endpoint_url.clone(),
+    };
+    let progress = Progress::new(verbose == 0 && std::io::stderr().is_terminal());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let snapshot = runtime.block_on(async {
+        let sdk = collect::load_sdk_config(&settings).await;
+        collect::collect(&sdk, &request, &progress).await
+    })?;
+    let bytes = evidence::to_pretty_json(&snapshot);
+    Ok(evidence::load_bytes("collected evidence", bytes)?)
+}
+
+fn check_output_file(path: &Path, force: bool) -> Result<()> {
+    if path.is_dir() {
+        anyhow::bail!("output path {} is a directory", path.display());
+    }
+    if path.exists() && !force {
+        anyhow::bail!(
+            "output file {} already exists (use --force to replace it)",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Writes the snapshot through a temporary file in the same directory and a rename, so a
+/// reader never sees half a file and a failure leaves nothing behind.
+fn write_evidence_file(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::Builder::new()
+        .prefix(".gxp-evidence-")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot write in {}", dir.display()))?;
+    file.write_all(bytes)
+        .and_then(|()| file.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let persisted = if force {
+        file.persist(path).map(|_| ())
+    } else {
+        file.persist_noclobber(path).map(|_| ())
+    };
+    persisted.with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+fn collect_summary(snapshot: &EvidenceSnapshot, out: &Path) -> String {
+    let regions = snapshot.accounts.iter().flat_map(|a| &a.regions);
+    let (mut apis, mut stages, mut keys, mut trails, mut events) = (0, 0, 0, 0, 0);
+    for region in regions {
+        if let Some(apigateway) = &region.apigateway {
+            apis += apigateway.rest_apis.len();
+            stages += apigateway
+                .rest_apis
+                .iter()
+                .map(|a| a.stages.len())
+                .sum::<usize>();
+        }
+        keys += region.kms.as_ref().map_or(0, |k| k.keys.len());
+        if let Some(cloudtrail) = &region.cloudtrail {
+            trails += cloudtrail.trails.len();
+            events += cloudtrail.events.len();
+        }
+    }
+    format!(
+        "collected {} for {} in {}: {apis} REST APIs, {stages} stages, {keys} keys, {trails} trails (shadow copies included), {events} change events; {} evidence gaps; written to {}",
+        snapshot.scope.accounts.join(", "),
+        snapshot.period.label(),
+        snapshot.scope.regions.join(", "),
+        snapshot.gaps.len(),
+        out.display()
+    )
 }
 
 fn write_report(evidence: LoadedEvidence, output: &OutputArgs) -> Result<ExitCode> {

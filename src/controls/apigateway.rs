@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use super::catalog::{APIGW_CACHE_ENCRYPTION, APIGW_LOGGING};
 use super::{Evaluation, Finding, RegionScope, Status, View, missing_evidence_reason};
-use crate::evidence::{ApiGatewayEvidence, ApiResource, MethodSetting, RestApiEvidence, Stage};
+use crate::evidence::{
+    ApiGatewayEvidence, ApiResource, EvidenceGap, MethodSetting, RestApiEvidence, Stage,
+};
 
 /// Effective settings of one deployed method on one stage.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -171,11 +173,15 @@ fn is_execution_logging_on(setting: &MethodSetting) -> bool {
     matches!(setting.logging_level.as_deref(), Some("ERROR" | "INFO"))
 }
 
-fn stage_resource(api: &RestApiEvidence, stage: &Stage) -> String {
+fn api_label(api: &RestApiEvidence) -> String {
     match api.api.name.as_deref() {
-        Some(name) => format!("{name} ({}) stage {}", api.api.id, stage.stage_name),
-        None => format!("{} stage {}", api.api.id, stage.stage_name),
+        Some(name) => format!("{name} ({})", api.api.id),
+        None => api.api.id.clone(),
     }
+}
+
+fn stage_resource(api: &RestApiEvidence, stage: &Stage) -> String {
+    format!("{} stage {}", api_label(api), stage.stage_name)
 }
 
 fn list_limited(items: &[String]) -> String {
@@ -207,13 +213,29 @@ pub fn evaluate_region(
         push_region_rows(scope, Status::EvidenceGap, &reason, out);
     }
     let mut stage_count = 0;
+    let mut apis_without_stages_evidence = 0;
     for api in &evidence.rest_apis {
+        let stage_gaps: Vec<&EvidenceGap> = scope
+            .resource_gaps("apigateway", &[&api.api.id])
+            .into_iter()
+            .filter(|gap| gap.api == "GetStages")
+            .collect();
+        if !stage_gaps.is_empty() {
+            // Its stages are unknown: never let that read as "nothing deployed".
+            apis_without_stages_evidence += 1;
+            let reason = format!(
+                "the API's stages could not be read: {}",
+                super::describe_gaps(&stage_gaps)
+            );
+            let resource = format!("{} (all stages)", api_label(api));
+            push_rows(scope, &resource, Status::EvidenceGap, &reason, out);
+        }
         for stage in &api.stages {
             stage_count += 1;
             evaluate_stage(scope, api, stage, out);
         }
     }
-    if stage_count == 0 && gaps.is_empty() {
+    if stage_count == 0 && apis_without_stages_evidence == 0 && gaps.is_empty() {
         let reason = if evidence.rest_apis.is_empty() {
             "no REST APIs in this region".to_string()
         } else {
@@ -228,17 +250,28 @@ pub fn evaluate_region(
 
 /// One region-level row for each API Gateway control (both cache readings and logging).
 fn push_region_rows(scope: &RegionScope, status: Status, reason: &str, out: &mut Evaluation) {
+    push_rows(scope, "(region)", status, reason, out);
+}
+
+/// One row for each API Gateway control (both cache readings and logging) about `resource`.
+fn push_rows(
+    scope: &RegionScope,
+    resource: &str,
+    status: Status,
+    reason: &str,
+    out: &mut Evaluation,
+) {
     for view in View::BOTH {
         out.findings.push(scope.finding(
             APIGW_CACHE_ENCRYPTION,
-            "(region)",
+            resource,
             Some(view),
             status,
             reason,
         ));
     }
     out.findings
-        .push(scope.finding(APIGW_LOGGING, "(region)", None, status, reason));
+        .push(scope.finding(APIGW_LOGGING, resource, None, status, reason));
 }
 
 /// Evaluates one stage: both cache views, logging, and one row per deployed method.
@@ -586,7 +619,7 @@ fn stage_row(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::{AccessLogSettings, ApiMethod, EvidenceGap, RestApi};
+    use crate::evidence::{AccessLogSettings, ApiMethod, RestApi};
     use std::collections::BTreeMap;
 
     fn setting(caching: bool, encrypted: bool) -> MethodSetting {
@@ -891,6 +924,33 @@ mod tests {
         let s = stage(true, &[("*/*", setting(true, true))]);
         let out = run(&a, &s);
         assert_eq!(out.stages[0].open_methods, vec!["GET /health".to_string()]);
+    }
+
+    #[test]
+    fn an_api_whose_stages_could_not_be_read_is_a_gap_not_no_resources() {
+        let gaps = vec![EvidenceGap {
+            account_id: "111111111111".into(),
+            region: Some("eu-central-1".into()),
+            service: "apigateway".into(),
+            api: "GetStages".into(),
+            resource: Some("restapis/a1b2c3".into()),
+            error_code: "AccessDeniedException".into(),
+            message: "not authorized".into(),
+        }];
+        let scope = RegionScope::new("111111111111", "eu-central-1", &gaps);
+        let mut out = Evaluation::default();
+        let mut unreadable = api(&[("/orders", "GET", "AWS_IAM")]);
+        unreadable.api.id = "a1b2c3".into();
+        unreadable.stages.clear();
+        let evidence = ApiGatewayEvidence {
+            rest_apis: vec![unreadable],
+            extra: Default::default(),
+        };
+        evaluate_region(&scope, Some(&evidence), &mut out);
+        assert_eq!(out.findings.len(), 3, "{:?}", out.findings);
+        assert!(out.findings.iter().all(|f| f.status == Status::EvidenceGap));
+        assert!(out.findings[0].resource.contains("a1b2c3"));
+        assert!(out.findings[0].reason.contains("GetStages"));
     }
 
     #[test]

@@ -449,7 +449,7 @@ fn is_account_id(text: &str) -> bool {
 }
 
 /// `eu-central-1`, `us-gov-west-1`, `ap-southeast-5`, `cn-north-1`.
-fn is_region_name(text: &str) -> bool {
+pub fn is_region_name(text: &str) -> bool {
     let parts: Vec<&str> = text.split('-').collect();
     parts.len() >= 3
         && parts[..parts.len() - 1]

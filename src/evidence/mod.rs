@@ -5,7 +5,9 @@ pub mod load;
 pub mod model;
 pub mod timestamp;
 
-pub use load::{EvidenceError, LoadedEvidence, Problem, load_bytes, load_file, sha256_hex};
+pub use load::{
+    EvidenceError, LoadedEvidence, Problem, is_region_name, load_bytes, load_file, sha256_hex,
+};
 pub use model::*;
 pub use timestamp::Timestamp;
 

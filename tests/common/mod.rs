@@ -1,6 +1,8 @@
 //! Helpers shared by the end-to-end tests: running the binary, fixtures, reading outputs.
 #![allow(dead_code)]
 
+pub mod aws_stub;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 

@@ -1,0 +1,681 @@
+//! CloudTrail collection: trail posture (DescribeTrails with shadow trails, GetTrailStatus,
+//! GetEventSelectors, each trail asked once per collection) and the period's change events
+//! through the LookupEvents query plan of DESIGN.md, paced below AWS's 2 calls/s per
+//! account-region, retried with backoff and jitter, following NextToken, deduplicated.
+
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
+
+use aws_config::retry::RetryConfig;
+use aws_sdk_cloudtrail::Client;
+use aws_sdk_cloudtrail::types::{self as aws, LookupAttribute, LookupAttributeKey};
+use serde_json::Value;
+use tokio::task::JoinSet;
+
+use super::pacing::{Backoff, LOOKUP_EVENTS_PER_SECOND, Pacer};
+use super::progress::Fetched;
+use super::sdk::{CallFailure, FailureKind, call_failure, sdk_datetime, timestamp};
+use super::{CredentialsFailed, RegionContext};
+use crate::evidence::{
+    AdvancedEventSelector, CloudTrailEvidence, EventSelector, EventSelectors, Extra, FieldSelector,
+    LookupEvent, LookupQuery, Period, Timestamp, Trail, TrailEvidence, TrailStatus,
+};
+
+const SERVICE: &str = "cloudtrail";
+
+/// Low-volume sources searched by `EventSource`; their write events are kept.
+pub const EVENT_SOURCE_QUERIES: &[&str] = &["apigateway.amazonaws.com", "cloudtrail.amazonaws.com"];
+
+/// KMS is searched by `EventName` (an `EventSource` query would also return every Encrypt,
+/// Decrypt and GenerateDataKey call): every mutating KMS operation, plus `RotateKey`
+/// (automatic rotation) and `DeleteKey` (end of a scheduled deletion), which AWS records itself.
+pub const KMS_CHANGE_EVENT_NAMES: &[&str] = &[
+    "CancelKeyDeletion",
+    "ConnectCustomKeyStore",
+    "CreateAlias",
+    "CreateCustomKeyStore",
+    "CreateGrant",
+    "CreateKey",
+    "DeleteAlias",
+    "DeleteCustomKeyStore",
+    "DeleteImportedKeyMaterial",
+    "DeleteKey",
+    "DisableKey",
+    "DisableKeyRotation",
+    "DisconnectCustomKeyStore",
+    "EnableKey",
+    "EnableKeyRotation",
+    "ImportKeyMaterial",
+    "PutKeyPolicy",
+    "ReplicateKey",
+    "RetireGrant",
+    "RevokeGrant",
+    "RotateKey",
+    "RotateKeyOnDemand",
+    "ScheduleKeyDeletion",
+    "TagResource",
+    "UntagResource",
+    "UpdateAlias",
+    "UpdateCustomKeyStore",
+    "UpdateKeyDescription",
+    "UpdatePrimaryRegion",
+];
+
+const KMS_SOURCE: &str = "kms.amazonaws.com";
+
+/// LookupEvents returns at most 50 events a call.
+const LOOKUP_PAGE_SIZE: i32 = 50;
+
+/// Queries of one region in flight together: enough to keep the pacer busy while one waits
+/// for a slow answer; the pacer alone decides the rate.
+const LOOKUP_QUERIES_IN_FLIGHT: usize = 3;
+
+pub async fn collect(
+    context: &Arc<RegionContext>,
+    period: Period,
+) -> Result<Option<CloudTrailEvidence>, CredentialsFailed> {
+    let client = Client::from_conf(
+        aws_sdk_cloudtrail::config::Builder::from(&context.sdk)
+            .region(context.region())
+            .build(),
+    );
+    let (trails, lookup) = tokio::join!(
+        collect_trails(context, &client),
+        lookup_changes(context.clone(), period)
+    );
+    let trails = trails?;
+    let lookup = lookup?;
+    if trails.is_none() && lookup.queries.iter().all(|q| !q.completed) {
+        return Ok(None);
+    }
+    Ok(Some(CloudTrailEvidence {
+        trails: trails.unwrap_or_default(),
+        events: lookup.events,
+        lookup_queries: lookup.queries.into_iter().map(|q| q.record).collect(),
+        extra: Extra::new(),
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trails
+
+/// Which region asks for a trail's status and selectors: its home region when collected,
+/// else the first collected region (a multi-region trail is visible in all of them).
+fn status_region<'a>(trail_home: Option<&'a str>, scope_regions: &'a [String]) -> Option<&'a str> {
+    match trail_home {
+        Some(home) if scope_regions.iter().any(|r| r == home) => Some(home),
+        _ => scope_regions.iter().map(String::as_str).min(),
+    }
+}
+
+async fn collect_trails(
+    context: &RegionContext,
+    client: &Client,
+) -> Result<Option<Vec<TrailEvidence>>, CredentialsFailed> {
+    let described = {
+        let _call = context.calls.acquire().await;
+        client
+            .describe_trails()
+            .include_shadow_trails(true)
+            .send()
+            .await
+            .map_err(|e| call_failure(&e))
+    };
+    let Some(described) = context.settle(SERVICE, "DescribeTrails", None, described)? else {
+        return Ok(None);
+    };
+    let mut trails = Vec::new();
+    for listed in described.trail_list() {
+        let trail = trail(listed);
+        let asks_status = status_region(trail.home_region.as_deref(), &context.scope_regions)
+            == Some(context.region.as_str());
+        let mut evidence = TrailEvidence {
+            trail,
+            status: None,
+            event_selectors: None,
+            extra: Extra::new(),
+        };
+        if asks_status {
+            let id = evidence
+                .trail
+                .trail_arn
+                .clone()
+                .unwrap_or_else(|| evidence.trail.name.clone());
+            let status = {
+                let _call = context.calls.acquire().await;
+                client
+                    .get_trail_status()
+                    .name(&id)
+                    .send()
+                    .await
+                    .map_err(|e| call_failure(&e))
+            };
+            evidence.status = context
+                .settle(SERVICE, "GetTrailStatus", Some(&id), status)?
+                .map(|out| trail_status(&out));
+            let selectors = {
+                let _call = context.calls.acquire().await;
+                client
+                    .get_event_selectors()
+                    .trail_name(&id)
+                    .send()
+                    .await
+                    .map_err(|e| call_failure(&e))
+            };
+            evidence.event_selectors = context
+                .settle(SERVICE, "GetEventSelectors", Some(&id), selectors)?
+                .map(|out| event_selectors(&out));
+        }
+        trails.push(evidence);
+    }
+    trails.sort_by(|a, b| {
+        (a.trail.trail_arn.as_deref(), &a.trail.name)
+            .cmp(&(b.trail.trail_arn.as_deref(), &b.trail.name))
+    });
+    context.progress.add(Fetched::Trails, trails.len() as u64);
+    Ok(Some(trails))
+}
+
+fn put_string(extra: &mut Extra, name: &str, value: Option<&str>) {
+    if let Some(value) = value {
+        extra.insert(name.to_string(), Value::String(value.to_string()));
+    }
+}
+
+fn put_time(
+    extra: &mut Extra,
+    name: &str,
+    value: Option<&aws_sdk_cloudtrail::primitives::DateTime>,
+) {
+    if let Some(at) = value.and_then(timestamp) {
+        extra.insert(name.to_string(), Value::String(at.to_string()));
+    }
+}
+
+fn trail(t: &aws::Trail) -> Trail {
+    let mut extra = Extra::new();
+    put_string(&mut extra, "S3KeyPrefix", t.s3_key_prefix());
+    put_string(&mut extra, "SnsTopicARN", t.sns_topic_arn());
+    put_string(
+        &mut extra,
+        "CloudWatchLogsLogGroupArn",
+        t.cloud_watch_logs_log_group_arn(),
+    );
+    put_string(
+        &mut extra,
+        "CloudWatchLogsRoleArn",
+        t.cloud_watch_logs_role_arn(),
+    );
+    if let Some(value) = t.has_custom_event_selectors() {
+        extra.insert("HasCustomEventSelectors".into(), Value::Bool(value));
+    }
+    if let Some(value) = t.has_insight_selectors() {
+        extra.insert("HasInsightSelectors".into(), Value::Bool(value));
+    }
+    Trail {
+        name: t.name().unwrap_or_default().to_string(),
+        trail_arn: t.trail_arn().map(str::to_string),
+        home_region: t.home_region().map(str::to_string),
+        is_multi_region_trail: t.is_multi_region_trail(),
+        is_organization_trail: t.is_organization_trail(),
+        log_file_validation_enabled: t.log_file_validation_enabled(),
+        kms_key_id: t.kms_key_id().map(str::to_string),
+        s3_bucket_name: t.s3_bucket_name().map(str::to_string),
+        include_global_service_events: t.include_global_service_events(),
+        extra,
+    }
+}
+
+fn trail_status(
+    s: &aws_sdk_cloudtrail::operation::get_trail_status::GetTrailStatusOutput,
+) -> TrailStatus {
+    let mut extra = Extra::new();
+    put_time(
+        &mut extra,
+        "LatestDigestDeliveryTime",
+        s.latest_digest_delivery_time(),
+    );
+    put_string(
+        &mut extra,
+        "LatestDigestDeliveryError",
+        s.latest_digest_delivery_error(),
+    );
+    put_string(
+        &mut extra,
+        "LatestNotificationError",
+        s.latest_notification_error(),
+    );
+    put_time(
+        &mut extra,
+        "LatestCloudWatchLogsDeliveryTime",
+        s.latest_cloud_watch_logs_delivery_time(),
+    );
+    put_string(
+        &mut extra,
+        "LatestCloudWatchLogsDeliveryError",
+        s.latest_cloud_watch_logs_delivery_error(),
+    );
+    TrailStatus {
+        is_logging: s.is_logging(),
+        start_logging_time: s.start_logging_time().and_then(timestamp),
+        stop_logging_time: s.stop_logging_time().and_then(timestamp),
+        latest_delivery_time: s.latest_delivery_time().and_then(timestamp),
+        latest_delivery_error: s.latest_delivery_error().map(str::to_string),
+        extra,
+    }
+}
+
+fn strings(values: Option<&[String]>) -> Vec<String> {
+    values.unwrap_or_default().to_vec()
+}
+
+fn event_selectors(
+    out: &aws_sdk_cloudtrail::operation::get_event_selectors::GetEventSelectorsOutput,
+) -> EventSelectors {
+    let classic = out.event_selectors.as_ref().map(|list| {
+        list.iter()
+            .map(|s| {
+                let mut extra = Extra::new();
+                let data: Vec<Value> = s
+                    .data_resources()
+                    .iter()
+                    .map(|d| serde_json::json!({"Type": d.r#type(), "Values": d.values()}))
+                    .collect();
+                if !data.is_empty() {
+                    extra.insert("DataResources".into(), Value::Array(data));
+                }
+                EventSelector {
+                    read_write_type: s.read_write_type().map(|t| t.as_str().to_string()),
+                    include_management_events: s.include_management_events(),
+                    exclude_management_event_sources: s.exclude_management_event_sources().to_vec(),
+                    extra,
+                }
+            })
+            .collect()
+    });
+    let advanced = out.advanced_event_selectors.as_ref().map(|list| {
+        list.iter()
+            .map(|s| AdvancedEventSelector {
+                name: s.name().map(str::to_string),
+                field_selectors: s
+                    .field_selectors()
+                    .iter()
+                    .map(|f| {
+                        let mut extra = Extra::new();
+                        for (name, values) in [
+                            ("EndsWith", f.ends_with()),
+                            ("NotEndsWith", f.not_ends_with()),
+                        ] {
+                            if !values.is_empty() {
+                                extra.insert(name.into(), serde_json::json!(values));
+                            }
+                        }
+                        FieldSelector {
+                            field: f.field().to_string(),
+                            equals: strings(Some(f.equals())),
+                            not_equals: strings(Some(f.not_equals())),
+                            starts_with: strings(Some(f.starts_with())),
+                            not_starts_with: strings(Some(f.not_starts_with())),
+                            extra,
+                        }
+                    })
+                    .collect(),
+                extra: Extra::new(),
+            })
+            .collect()
+    });
+    EventSelectors {
+        event_selectors: classic,
+        advanced_event_selectors: advanced,
+        extra: Extra::new(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// LookupEvents
+
+/// One query of the plan: a single lookup attribute, as LookupEvents requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlannedQuery {
+    pub by_event_name: bool,
+    pub value: &'static str,
+}
+
+impl PlannedQuery {
+    fn attribute_key(&self) -> &'static str {
+        if self.by_event_name {
+            "EventName"
+        } else {
+            "EventSource"
+        }
+    }
+
+    /// Whether a returned event belongs in the change register.
+    fn keeps(&self, event: &LookupEvent) -> bool {
+        if self.by_event_name {
+            // Names such as TagResource exist in many services.
+            event.event_source == KMS_SOURCE
+        } else {
+            event.event_source == self.value && event.read_only.as_deref() != Some("true")
+        }
+    }
+}
+
+/// The LookupEvents plan of one account-region, in the order the report lists it.
+pub fn query_plan() -> Vec<PlannedQuery> {
+    let by_source = EVENT_SOURCE_QUERIES.iter().map(|value| PlannedQuery {
+        by_event_name: false,
+        value,
+    });
+    let by_name = KMS_CHANGE_EVENT_NAMES.iter().map(|value| PlannedQuery {
+        by_event_name: true,
+        value,
+    });
+    by_source.chain(by_name).collect()
+}
+
+struct QueryOutcome {
+    record: LookupQuery,
+    completed: bool,
+    events: Vec<LookupEvent>,
+}
+
+struct LookupResult {
+    events: Vec<LookupEvent>,
+    queries: Vec<QueryOutcome>,
+}
+
+async fn lookup_changes(
+    context: Arc<RegionContext>,
+    period: Period,
+) -> Result<LookupResult, CredentialsFailed> {
+    // Retries are ours: every attempt must wait for the pacer, which the SDK's retries would not.
+    let client = Client::from_conf(
+        aws_sdk_cloudtrail::config::Builder::from(&context.sdk)
+            .region(context.region())
+            .retry_config(RetryConfig::disabled())
+            .build(),
+    );
+    let pacer = Arc::new(Pacer::per_second(LOOKUP_EVENTS_PER_SECOND));
+    let plan = query_plan();
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(LOOKUP_QUERIES_IN_FLIGHT));
+    let mut tasks = JoinSet::new();
+    for (index, query) in plan.into_iter().enumerate() {
+        let (context, client, pacer, in_flight) = (
+            context.clone(),
+            client.clone(),
+            pacer.clone(),
+            in_flight.clone(),
+        );
+        tasks.spawn(async move {
+            let _slot = in_flight.acquire_owned().await;
+            let outcome = run_query(&context, &client, &pacer, period, query).await;
+            (index, outcome)
+        });
+    }
+    let mut outcomes: Vec<(usize, QueryOutcome)> = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((index, outcome)) => match outcome {
+                Ok(outcome) => outcomes.push((index, outcome)),
+                Err(failed) => {
+                    tasks.abort_all();
+                    return Err(failed);
+                }
+            },
+            Err(join_error) => panic!("a LookupEvents task panicked: {join_error}"),
+        }
+    }
+    outcomes.sort_by_key(|(index, _)| *index);
+    // Each event once, even if two queries or a repeated page returned it.
+    let mut seen = HashSet::new();
+    let mut events = Vec::new();
+    let mut queries = Vec::new();
+    for (_, mut outcome) in outcomes {
+        let mut kept = 0;
+        for event in outcome.events.drain(..) {
+            if seen.insert(event.event_id.clone()) {
+                kept += 1;
+                events.push(event);
+            }
+        }
+        outcome.record.events_kept = kept;
+        queries.push(outcome);
+    }
+    events.sort_by(|a, b| {
+        b.event_time
+            .cmp(&a.event_time)
+            .then_with(|| a.event_id.cmp(&b.event_id))
+    });
+    Ok(LookupResult { events, queries })
+}
+
+async fn run_query(
+    context: &RegionContext,
+    client: &Client,
+    pacer: &Pacer,
+    period: Period,
+    query: PlannedQuery,
+) -> Result<QueryOutcome, CredentialsFailed> {
+    let attribute = LookupAttribute::builder()
+        .attribute_key(if query.by_event_name {
+            LookupAttributeKey::EventName
+        } else {
+            LookupAttributeKey::EventSource
+        })
+        .attribute_value(query.value)
+        .build()
+        .expect("attribute key and value are set");
+    let label = format!("{}={}", query.attribute_key(), query.value);
+    let mut record = LookupQuery {
+        attribute_key: query.attribute_key().to_string(),
+        attribute_value: query.value.to_string(),
+        calls: 0,
+        events_returned: 0,
+        events_kept: 0,
+        extra: Extra::new(),
+    };
+    let mut events = Vec::new();
+    let mut next_token: Option<String> = None;
+    let mut tokens_seen = BTreeSet::new();
+    loop {
+        let mut attempt = 0;
+        let page = loop {
+            attempt += 1;
+            pacer.acquire().await;
+            record.calls += 1;
+            context.progress.add(Fetched::LookupCalls, 1);
+            let sent = client
+                .lookup_events()
+                .lookup_attributes(attribute.clone())
+                .start_time(sdk_datetime(period.start))
+                .end_time(sdk_datetime(period.end))
+                .max_results(LOOKUP_PAGE_SIZE)
+                .set_next_token(next_token.clone())
+                .send()
+                .await;
+            match sent {
+                Ok(page) => break page,
+                Err(err) => {
+                    let failure = call_failure(&err);
+                    context.check_credentials(SERVICE, "LookupEvents", &failure)?;
+                    if failure.is_retryable() && attempt < Backoff::LOOKUP_EVENTS.max_attempts {
+                        let delay = Backoff::LOOKUP_EVENTS.delay(attempt, fastrand::f64());
+                        tracing::debug!(
+                            region = %context.region,
+                            query = %label,
+                            attempt,
+                            "LookupEvents {}: retrying in {delay:?}",
+                            failure.code
+                        );
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                    let failure = CallFailure {
+                        message: format!(
+                            "query {label}{}: {}",
+                            if attempt > 1 {
+                                format!(", gave up after {attempt} attempts")
+                            } else {
+                                String::new()
+                            },
+                            failure.message
+                        ),
+                        ..failure
+                    };
+                    context.record_gap(SERVICE, "LookupEvents", None, &failure);
+                    return Ok(QueryOutcome {
+                        record,
+                        completed: false,
+                        events,
+                    });
+                }
+            }
+        };
+        for raw in page.events() {
+            record.events_returned += 1;
+            match lookup_event(raw) {
+                Some(event) => {
+                    if query.keeps(&event) && period.contains(event.event_time) {
+                        events.push(event);
+                    }
+                }
+                None => {
+                    let failure = CallFailure {
+                        code: "MalformedEvent".to_string(),
+                        message: format!(
+                            "query {label}: an event without EventId or EventTime (EventId {:?})",
+                            raw.event_id()
+                        ),
+                        http_status: None,
+                        kind: FailureKind::Service,
+                    };
+                    context.record_gap(SERVICE, "LookupEvents", None, &failure);
+                }
+            }
+        }
+        context
+            .progress
+            .add(Fetched::Events, page.events().len() as u64);
+        match page.next_token().filter(|t| !t.is_empty()) {
+            None => break,
+            Some(token) => {
+                if !tokens_seen.insert(token.to_string()) {
+                    let failure = CallFailure {
+                        code: "PaginationLoop".to_string(),
+                        message: format!("query {label}: NextToken repeated; stopped paging"),
+                        http_status: None,
+                        kind: FailureKind::Service,
+                    };
+                    context.record_gap(SERVICE, "LookupEvents", None, &failure);
+                    return Ok(QueryOutcome {
+                        record,
+                        completed: false,
+                        events,
+                    });
+                }
+                next_token = Some(token.to_string());
+            }
+        }
+    }
+    Ok(QueryOutcome {
+        record,
+        completed: true,
+        events,
+    })
+}
+
+fn lookup_event(raw: &aws::Event) -> Option<LookupEvent> {
+    let cloud_trail_event = raw.cloud_trail_event().unwrap_or_default().to_string();
+    let event_time = raw.event_time().and_then(timestamp).or_else(|| {
+        let record: Value = serde_json::from_str(&cloud_trail_event).ok()?;
+        Timestamp::parse(record.get("eventTime")?.as_str()?)
+    })?;
+    Some(LookupEvent {
+        event_id: raw.event_id()?.to_string(),
+        event_name: raw.event_name().unwrap_or_default().to_string(),
+        event_source: raw.event_source().unwrap_or_default().to_string(),
+        event_time,
+        read_only: raw.read_only().map(str::to_string),
+        username: raw.username().map(str::to_string),
+        access_key_id: raw.access_key_id().map(str::to_string),
+        resources: raw
+            .resources()
+            .iter()
+            .map(|r| serde_json::json!({"ResourceType": r.resource_type(), "ResourceName": r.resource_name()}))
+            .collect(),
+        cloud_trail_event,
+        extra: Extra::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_plan_has_two_source_queries_and_one_per_kms_change_name() {
+        let plan = query_plan();
+        assert_eq!(plan.len(), 2 + KMS_CHANGE_EVENT_NAMES.len());
+        let names: BTreeSet<&str> = KMS_CHANGE_EVENT_NAMES.iter().copied().collect();
+        assert_eq!(names.len(), KMS_CHANGE_EVENT_NAMES.len(), "no duplicates");
+        for required in [
+            "RotateKey",
+            "DeleteKey",
+            "DisableKeyRotation",
+            "ScheduleKeyDeletion",
+            "PutKeyPolicy",
+        ] {
+            assert!(names.contains(required), "{required}");
+        }
+        assert!(!names.contains("Decrypt") && !names.contains("GenerateDataKey"));
+    }
+
+    fn event(source: &str, name: &str, read_only: Option<&str>) -> LookupEvent {
+        LookupEvent {
+            event_id: "e1".into(),
+            event_name: name.into(),
+            event_source: source.into(),
+            event_time: Timestamp::parse("2026-10-05T10:00:00Z").expect("valid"),
+            read_only: read_only.map(str::to_string),
+            username: None,
+            access_key_id: None,
+            resources: Vec::new(),
+            cloud_trail_event: "{}".into(),
+            extra: Extra::new(),
+        }
+    }
+
+    #[test]
+    fn source_queries_keep_writes_and_name_queries_keep_only_kms() {
+        let by_source = PlannedQuery {
+            by_event_name: false,
+            value: "apigateway.amazonaws.com",
+        };
+        assert!(by_source.keeps(&event(
+            "apigateway.amazonaws.com",
+            "UpdateStage",
+            Some("false")
+        )));
+        assert!(by_source.keeps(&event("apigateway.amazonaws.com", "UpdateStage", None)));
+        assert!(!by_source.keeps(&event(
+            "apigateway.amazonaws.com",
+            "GetStages",
+            Some("true")
+        )));
+        let by_name = PlannedQuery {
+            by_event_name: true,
+            value: "TagResource",
+        };
+        assert!(by_name.keeps(&event("kms.amazonaws.com", "TagResource", Some("false"))));
+        assert!(!by_name.keeps(&event("lambda.amazonaws.com", "TagResource", Some("false"))));
+    }
+
+    #[test]
+    fn status_is_asked_in_the_home_region_or_else_the_first_collected_one() {
+        let scope = vec!["eu-west-1".to_string(), "us-east-1".to_string()];
+        assert_eq!(status_region(Some("us-east-1"), &scope), Some("us-east-1"));
+        assert_eq!(status_region(Some("ap-south-1"), &scope), Some("eu-west-1"));
+        assert_eq!(status_region(None, &scope), Some("eu-west-1"));
+    }
+}

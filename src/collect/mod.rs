@@ -1,0 +1,414 @@
+//! Live collection from AWS: the only module that talks to the AWS SDK. It resolves the
+//! account and regions, collects API Gateway, KMS and CloudTrail evidence for every region
+//! concurrently (bounded), records every call that failed as an evidence gap, and returns one
+//! evidence snapshot. Missing or expired credentials stop the collection with an error.
+
+mod apigateway;
+mod cloudtrail;
+mod kms;
+pub mod pacing;
+pub mod period;
+pub mod progress;
+mod sdk;
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::evidence::{
+    self, AccountEvidence, CallerIdentity, EvidenceGap, EvidenceSnapshot, Extra, Period, Policy,
+    RegionEvidence, Scope, Timestamp, ToolInfo,
+};
+pub use cloudtrail::KMS_CHANGE_EVENT_NAMES;
+use progress::{Progress, RegionProgress};
+pub use sdk::CallFailure;
+
+/// How the regions to collect are chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegionSelection {
+    /// The region of the AWS configuration (AWS_REGION, the profile's region).
+    Configured,
+    /// Every region enabled for the account (account:ListRegions).
+    AllEnabled,
+    Listed(Vec<String>),
+}
+
+impl RegionSelection {
+    /// Parses `--regions`: `all` or a comma-separated list of region names.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        if text.trim() == "all" {
+            return Ok(RegionSelection::AllEnabled);
+        }
+        let mut regions = BTreeSet::new();
+        for name in text.split(',').map(str::trim) {
+            if !evidence::is_region_name(name) {
+                return Err(format!(
+                    "{name:?} is not an AWS region name (expected e.g. eu-west-1, or `all`)"
+                ));
+            }
+            regions.insert(name.to_string());
+        }
+        Ok(RegionSelection::Listed(regions.into_iter().collect()))
+    }
+}
+
+/// Where the SDK finds credentials and endpoints.
+#[derive(Debug, Clone, Default)]
+pub struct AwsSettings {
+    /// A named profile of the shared config files (else the standard chain decides).
+    pub profile: Option<String>,
+    /// One endpoint for every service (moto, a stub, a private endpoint).
+    pub endpoint_url: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CollectRequest {
+    pub period: Period,
+    pub regions: RegionSelection,
+    pub system_name: Option<String>,
+    pub policy: Policy,
+    /// Account-regions collected at the same time.
+    pub max_parallel_regions: usize,
+    /// Calls in flight at once within one account-region (LookupEvents is paced separately).
+    pub calls_per_region: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    #[error(
+        "AWS credentials are missing, invalid or expired ({context}): {code}: {message}. Nothing was written. Refresh the credentials (e.g. `aws sso login`, or set AWS_PROFILE / AWS_ACCESS_KEY_ID) and run again."
+    )]
+    Credentials {
+        context: String,
+        code: String,
+        message: String,
+    },
+    #[error(
+        "no AWS region configured: pass --regions (e.g. --regions eu-west-1 or --regions all) or set AWS_REGION"
+    )]
+    NoRegion,
+    #[error(
+        "could not list the account's enabled regions (account:ListRegions failed with {code}: {message}); pass the regions explicitly with --regions"
+    )]
+    Regions { code: String, message: String },
+    #[error("the collected evidence has no region to report on")]
+    EmptyScope,
+}
+
+impl CollectError {
+    fn credentials(context: &str, failure: &CallFailure) -> Self {
+        CollectError::Credentials {
+            context: context.to_string(),
+            code: failure.code.clone(),
+            message: failure.message.clone(),
+        }
+    }
+}
+
+/// The credentials stopped working part-way: the whole collection is abandoned.
+#[derive(Debug)]
+pub(crate) struct CredentialsFailed {
+    context: String,
+    failure: CallFailure,
+}
+
+impl From<CredentialsFailed> for CollectError {
+    fn from(value: CredentialsFailed) -> Self {
+        CollectError::credentials(&value.context, &value.failure)
+    }
+}
+
+/// Loads the AWS configuration through the standard chain (environment, profiles, SSO,
+/// assume-role, container and instance credentials), with the project's retry and timeouts.
+pub async fn load_sdk_config(settings: &AwsSettings) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(sdk::standard_retry())
+        .timeout_config(sdk::timeouts());
+    if let Some(profile) = &settings.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(url) = &settings.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    loader.load().await
+}
+
+/// Everything one account-region task needs: who and where, where to record gaps, how many
+/// calls may be in flight, and its progress line.
+pub(crate) struct RegionContext {
+    pub account_id: String,
+    pub region: String,
+    /// All regions of the collection, so a region can tell whether a shadow trail's home
+    /// region is collected too.
+    pub scope_regions: Vec<String>,
+    pub sdk: SdkConfig,
+    pub calls: Semaphore,
+    pub progress: RegionProgress,
+    gaps: Mutex<Vec<EvidenceGap>>,
+}
+
+impl RegionContext {
+    pub fn region(&self) -> Region {
+        Region::new(self.region.clone())
+    }
+
+    /// Turns a call's outcome into evidence: the value, or `None` with the failure recorded
+    /// as an evidence gap; credential failures abort the collection.
+    pub fn settle<T>(
+        &self,
+        service: &str,
+        api: &str,
+        resource: Option<&str>,
+        outcome: Result<T, CallFailure>,
+    ) -> Result<Option<T>, CredentialsFailed> {
+        match outcome {
+            Ok(value) => Ok(Some(value)),
+            Err(failure) => {
+                self.check_credentials(service, api, &failure)?;
+                self.record_gap(service, api, resource, &failure);
+                Ok(None)
+            }
+        }
+    }
+
+    pub fn check_credentials(
+        &self,
+        service: &str,
+        api: &str,
+        failure: &CallFailure,
+    ) -> Result<(), CredentialsFailed> {
+        if failure.kind == sdk::FailureKind::Credentials {
+            return Err(CredentialsFailed {
+                context: format!("{service}:{api} in {}", self.region),
+                failure: failure.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    pub fn record_gap(
+        &self,
+        service: &str,
+        api: &str,
+        resource: Option<&str>,
+        failure: &CallFailure,
+    ) {
+        tracing::warn!(
+            account = %self.account_id,
+            region = %self.region,
+            "{service}:{api}{} failed: {}: {}",
+            resource.map(|r| format!(" ({r})")).unwrap_or_default(),
+            failure.code,
+            failure.message
+        );
+        let message = if matches!(
+            failure.code.as_str(),
+            "UnrecognizedClientException" | "InvalidClientTokenId"
+        ) {
+            format!(
+                "{} (the credentials work in other regions: is {} enabled for this account?)",
+                failure.message, self.region
+            )
+        } else {
+            failure.message.clone()
+        };
+        let gap = EvidenceGap {
+            account_id: self.account_id.clone(),
+            region: Some(self.region.clone()),
+            service: service.to_string(),
+            api: api.to_string(),
+            resource: resource.map(str::to_string),
+            error_code: failure.code.clone(),
+            message,
+        };
+        self.gaps
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(gap);
+    }
+
+    fn take_gaps(&self) -> Vec<EvidenceGap> {
+        std::mem::take(
+            &mut *self
+                .gaps
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+}
+
+/// Collects the evidence of one period from the account the credentials belong to.
+pub async fn collect(
+    sdk: &SdkConfig,
+    request: &CollectRequest,
+    progress: &Progress,
+) -> Result<EvidenceSnapshot, CollectError> {
+    let home_region = match (&request.regions, sdk.region()) {
+        (_, Some(region)) => region.clone(),
+        (RegionSelection::Listed(regions), None) => match regions.first() {
+            Some(first) => Region::new(first.clone()),
+            None => return Err(CollectError::NoRegion),
+        },
+        (RegionSelection::AllEnabled, None) => Region::from_static("us-east-1"),
+        (RegionSelection::Configured, None) => return Err(CollectError::NoRegion),
+    };
+    let sdk = sdk.to_builder().region(home_region.clone()).build();
+    let identity = caller_identity(&sdk).await?;
+    let account_id = identity
+        .account
+        .clone()
+        .ok_or_else(|| CollectError::Credentials {
+            context: "sts:GetCallerIdentity".to_string(),
+            code: "NoAccount".to_string(),
+            message: "the response named no account".to_string(),
+        })?;
+    tracing::info!(account = %account_id, arn = ?identity.arn, "collecting as");
+    let regions = match &request.regions {
+        RegionSelection::Listed(regions) => regions.clone(),
+        RegionSelection::Configured => vec![home_region.to_string()],
+        RegionSelection::AllEnabled => enabled_regions(&sdk).await?,
+    };
+    if regions.is_empty() {
+        return Err(CollectError::EmptyScope);
+    }
+
+    let parallel = Arc::new(Semaphore::new(request.max_parallel_regions.max(1)));
+    let mut tasks = JoinSet::new();
+    for region in &regions {
+        let context = Arc::new(RegionContext {
+            account_id: account_id.clone(),
+            region: region.clone(),
+            scope_regions: regions.clone(),
+            sdk: sdk.clone(),
+            calls: Semaphore::new(request.calls_per_region.max(1)),
+            progress: progress.region(&account_id, region),
+            gaps: Mutex::new(Vec::new()),
+        });
+        let parallel = parallel.clone();
+        let period = request.period;
+        tasks.spawn(async move {
+            let _turn = parallel.acquire_owned().await;
+            collect_region(context, period).await
+        });
+    }
+    let mut region_evidence = Vec::new();
+    let mut gaps = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        let outcome = match joined {
+            Ok(outcome) => outcome,
+            Err(join_error) => panic!("a region collection task panicked: {join_error}"),
+        };
+        match outcome {
+            Ok((evidence, region_gaps)) => {
+                region_evidence.push(evidence);
+                gaps.extend(region_gaps);
+            }
+            Err(failed) => {
+                tasks.abort_all();
+                progress.abandon();
+                return Err(failed.into());
+            }
+        }
+    }
+    progress.finish();
+    region_evidence.sort_by(|a, b| a.region.cmp(&b.region));
+    gaps.sort();
+
+    Ok(EvidenceSnapshot {
+        schema_version: evidence::SCHEMA_VERSION,
+        tool: ToolInfo {
+            name: env!("CARGO_PKG_NAME").to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            extra: Extra::new(),
+        },
+        system_name: request
+            .system_name
+            .clone()
+            .unwrap_or_else(|| format!("AWS account {account_id}")),
+        collected_at: Timestamp(chrono::Utc::now()),
+        period: request.period,
+        scope: Scope {
+            accounts: vec![account_id.clone()],
+            regions,
+            extra: Extra::new(),
+        },
+        policy: request.policy.clone(),
+        accounts: vec![AccountEvidence {
+            account_id,
+            caller_identity: Some(identity),
+            regions: region_evidence,
+            extra: Extra::new(),
+        }],
+        gaps,
+        extra: Extra::new(),
+    })
+}
+
+async fn caller_identity(sdk: &SdkConfig) -> Result<CallerIdentity, CollectError> {
+    let client = aws_sdk_sts::Client::new(sdk);
+    let output = client.get_caller_identity().send().await.map_err(|err| {
+        let failure = sdk::call_failure(&err);
+        CollectError::credentials("sts:GetCallerIdentity", &failure)
+    })?;
+    Ok(CallerIdentity {
+        user_id: output.user_id().map(str::to_string),
+        account: output.account().map(str::to_string),
+        arn: output.arn().map(str::to_string),
+        extra: Extra::new(),
+    })
+}
+
+/// The regions enabled for the account: opted-in regions and those enabled by default.
+async fn enabled_regions(sdk: &SdkConfig) -> Result<Vec<String>, CollectError> {
+    use aws_sdk_account::types::RegionOptStatus;
+    let client = aws_sdk_account::Client::new(sdk);
+    let listed = client
+        .list_regions()
+        .region_opt_status_contains(RegionOptStatus::Enabled)
+        .region_opt_status_contains(RegionOptStatus::EnabledByDefault)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|err| {
+            let failure = sdk::call_failure(&err);
+            if failure.kind == sdk::FailureKind::Credentials {
+                CollectError::credentials("account:ListRegions", &failure)
+            } else {
+                CollectError::Regions {
+                    code: failure.code,
+                    message: failure.message,
+                }
+            }
+        })?;
+    let regions: BTreeSet<String> = listed
+        .iter()
+        .filter_map(|r| r.region_name().map(str::to_string))
+        .collect();
+    Ok(regions.into_iter().collect())
+}
+
+async fn collect_region(
+    context: Arc<RegionContext>,
+    period: Period,
+) -> Result<(RegionEvidence, Vec<EvidenceGap>), CredentialsFailed> {
+    tracing::info!(region = %context.region, "collecting region");
+    let (apigateway, kms, cloudtrail) = tokio::join!(
+        apigateway::collect(&context),
+        kms::collect(context.clone()),
+        cloudtrail::collect(&context, period),
+    );
+    let evidence = RegionEvidence {
+        region: context.region.clone(),
+        apigateway: apigateway?,
+        kms: kms?,
+        cloudtrail: cloudtrail?,
+        extra: Extra::new(),
+    };
+    context.progress.finish();
+    Ok((evidence, context.take_gaps()))
+}

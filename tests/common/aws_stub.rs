@@ -1,0 +1,501 @@
+//! A small AWS double on 127.0.0.1 for what moto lacks: it answers CloudTrail LookupEvents from
+//! recorded events (paged by 50 with NextToken, filtered by attribute and time, newest first),
+//! account ListRegions, injected faults (ThrottlingException bursts, HTTP 500, slow answers,
+//! AccessDenied for one service in one region, expired credentials) and, optionally, AWS's
+//! own 2 calls/s LookupEvents limit. Everything else is forwarded unchanged to moto.
+//! It records when each LookupEvents call arrived, per region, so tests can check the rate.
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Faults injected into LookupEvents calls, by the call's number within its region (from 0).
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// Every this-many calls, a burst of `throttle_burst` ThrottlingException answers.
+    pub throttle_every: u32,
+    pub throttle_burst: u32,
+    /// Every this-many calls, one HTTP 500.
+    pub server_error_every: u32,
+    /// Every this-many calls, one answer delayed by `slow_for`.
+    pub slow_every: u32,
+    pub slow_for: Duration,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct StubConfig {
+    /// moto's address; calls the stub does not answer go there.
+    pub upstream: Option<String>,
+    /// LookupEvents events per region, in the API's JSON shape.
+    pub events: BTreeMap<String, Vec<Value>>,
+    /// What account:ListRegions answers.
+    pub enabled_regions: Vec<String>,
+    /// (signing service name, region) pairs answered with AccessDenied.
+    pub deny: Vec<(String, String)>,
+    /// Answer every STS call with ExpiredToken.
+    pub expired_credentials: bool,
+    pub faults: Faults,
+    /// Throttle LookupEvents calls beyond 2 in any second per region, as AWS does.
+    pub enforce_rate_limit: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct LookupCall {
+    pub arrived: Instant,
+    pub query: String,
+    pub outcome: &'static str,
+}
+
+#[derive(Default)]
+struct State {
+    lookup_calls: BTreeMap<String, Vec<LookupCall>>,
+    forwarded: Vec<(Instant, String)>,
+    rate_limited: u64,
+}
+
+pub struct AwsStub {
+    pub url: String,
+    state: Arc<Mutex<State>>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl AwsStub {
+    /// Starts the stub on its own runtime thread (usable from sync and async tests).
+    pub fn start(config: StubConfig) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("stub runtime");
+        let listener = runtime
+            .block_on(TcpListener::bind("127.0.0.1:0"))
+            .expect("bind 127.0.0.1");
+        let addr = listener.local_addr().expect("local addr");
+        let state = Arc::new(Mutex::new(State::default()));
+        let config = Arc::new(config);
+        let shared = state.clone();
+        runtime.spawn(async move {
+            loop {
+                let Ok((socket, _)) = listener.accept().await else {
+                    continue;
+                };
+                let (config, state) = (config.clone(), shared.clone());
+                tokio::spawn(async move {
+                    let _ = serve_connection(socket, &config, &state).await;
+                });
+            }
+        });
+        AwsStub {
+            url: format!("http://{addr}"),
+            state,
+            _runtime: runtime,
+        }
+    }
+
+    /// Every LookupEvents call per region, in arrival order.
+    pub fn lookup_calls(&self) -> BTreeMap<String, Vec<LookupCall>> {
+        self.state.lock().expect("stub state").lookup_calls.clone()
+    }
+
+    /// Calls forwarded to moto: arrival time and `service:target`.
+    pub fn forwarded(&self) -> Vec<(Instant, String)> {
+        self.state.lock().expect("stub state").forwarded.clone()
+    }
+
+    /// LookupEvents calls the rate limit refused.
+    pub fn rate_limited(&self) -> u64 {
+        self.state.lock().expect("stub state").rate_limited
+    }
+}
+
+/// The most calls that arrived within any one second, per region.
+pub fn max_calls_in_any_second(calls: &[LookupCall]) -> usize {
+    let mut times: Vec<Instant> = calls.iter().map(|c| c.arrived).collect();
+    times.sort();
+    let mut max = 0;
+    let mut start = 0;
+    for end in 0..times.len() {
+        while times[end].duration_since(times[start]) >= Duration::from_secs(1) {
+            start += 1;
+        }
+        max = max.max(end - start + 1);
+    }
+    max
+}
+
+struct Request {
+    head: String,
+    body: Vec<u8>,
+}
+
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim()
+                .eq_ignore_ascii_case(name)
+                .then_some(value.trim())
+        })
+    }
+
+    fn path(&self) -> &str {
+        self.head.split_whitespace().nth(1).unwrap_or("/")
+    }
+
+    /// (region, service) from the SigV4 credential scope; the credential itself is not kept.
+    fn scope(&self) -> (String, String) {
+        let auth = self.header("authorization").unwrap_or_default();
+        let scope = auth
+            .split("Credential=")
+            .nth(1)
+            .and_then(|rest| rest.split(',').next())
+            .unwrap_or_default();
+        let parts: Vec<&str> = scope.split('/').collect();
+        match parts.as_slice() {
+            [_, _, region, service, ..] => (region.to_string(), service.to_string()),
+            _ => (String::new(), String::new()),
+        }
+    }
+}
+
+async fn read_request(socket: &mut TcpStream) -> std::io::Result<Option<Request>> {
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let head_end = loop {
+        if let Some(pos) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break pos + 4;
+        }
+        let n = socket.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buffer.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
+    let mut request = Request {
+        head,
+        body: buffer[head_end..].to_vec(),
+    };
+    let length: usize = request
+        .header("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    while request.body.len() < length {
+        let n = socket.read(&mut chunk).await?;
+        if n == 0 {
+            break;
+        }
+        request.body.extend_from_slice(&chunk[..n]);
+    }
+    Ok(Some(request))
+}
+
+fn response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+    let reason = match status {
+        200 => "OK",
+        400 => "Bad Request",
+        403 => "Forbidden",
+        _ => "Internal Server Error",
+    };
+    let mut out = format!(
+        "HTTP/1.1 {status} {reason}\r\ncontent-length: {}\r\nconnection: close\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        out.push_str(&format!("{name}: {value}\r\n"));
+    }
+    out.push_str("\r\n");
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+fn json_error(status: u16, code: &str, message: &str) -> Vec<u8> {
+    let body = json!({"__type": code, "message": message}).to_string();
+    response(
+        status,
+        &[
+            ("content-type", "application/x-amz-json-1.1"),
+            ("x-amzn-errortype", code),
+        ],
+        body.as_bytes(),
+    )
+}
+
+fn access_denied(service: &str, region: &str) -> Vec<u8> {
+    let message = format!(
+        "User: arn:aws:iam::123456789012:user/auditor is not authorized to perform this action in {region} ({service})"
+    );
+    match service {
+        // REST-JSON services answer 403 with the code in a header.
+        "apigateway" | "account" => response(
+            403,
+            &[
+                ("content-type", "application/json"),
+                ("x-amzn-errortype", "AccessDeniedException"),
+            ],
+            json!({"message": message}).to_string().as_bytes(),
+        ),
+        _ => json_error(400, "AccessDeniedException", &message),
+    }
+}
+
+fn expired_token() -> Vec<u8> {
+    let body = "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>ExpiredToken</Code><Message>The security token included in the request is expired</Message></Error><RequestId>stub</RequestId></ErrorResponse>";
+    response(400, &[("content-type", "text/xml")], body.as_bytes())
+}
+
+async fn serve_connection(
+    mut socket: TcpStream,
+    config: &StubConfig,
+    state: &Mutex<State>,
+) -> std::io::Result<()> {
+    let Some(request) = read_request(&mut socket).await? else {
+        return Ok(());
+    };
+    let (region, service) = request.scope();
+    let target = request
+        .header("x-amz-target")
+        .unwrap_or_default()
+        .to_string();
+    let reply = if service == "sts" && config.expired_credentials {
+        expired_token()
+    } else if config
+        .deny
+        .iter()
+        .any(|(s, r)| *s == service && *r == region)
+    {
+        access_denied(&service, &region)
+    } else if target.ends_with(".LookupEvents") {
+        lookup_events(&request, &region, config, state).await
+    } else if service == "account" && request.path().starts_with("/listRegions") {
+        list_regions(config)
+    } else if let Some(upstream) = &config.upstream {
+        state.lock().expect("stub state").forwarded.push((
+            Instant::now(),
+            format!("{service}:{target}{}", request.path()),
+        ));
+        forward(&request, upstream).await?
+    } else {
+        json_error(400, "UnknownOperationException", "the stub has no upstream")
+    };
+    socket.write_all(&reply).await?;
+    socket.shutdown().await
+}
+
+async fn forward(request: &Request, upstream: &str) -> std::io::Result<Vec<u8>> {
+    let addr = upstream.trim_start_matches("http://");
+    let mut upstream = TcpStream::connect(addr).await?;
+    let mut head: Vec<&str> = request
+        .head
+        .trim_end()
+        .lines()
+        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+        .collect();
+    head.push("connection: close");
+    let mut bytes = head.join("\r\n").into_bytes();
+    bytes.extend_from_slice(b"\r\n\r\n");
+    bytes.extend_from_slice(&request.body);
+    upstream.write_all(&bytes).await?;
+    let mut answer = Vec::new();
+    upstream.read_to_end(&mut answer).await?;
+    Ok(answer)
+}
+
+fn list_regions(config: &StubConfig) -> Vec<u8> {
+    let regions: Vec<Value> = config
+        .enabled_regions
+        .iter()
+        .map(|r| json!({"RegionName": r, "RegionOptStatus": "ENABLED_BY_DEFAULT"}))
+        .collect();
+    response(
+        200,
+        &[("content-type", "application/json")],
+        json!({"Regions": regions}).to_string().as_bytes(),
+    )
+}
+
+fn seconds(value: Option<&Value>) -> Option<f64> {
+    value.and_then(Value::as_f64)
+}
+
+async fn lookup_events(
+    request: &Request,
+    region: &str,
+    config: &StubConfig,
+    state: &Mutex<State>,
+) -> Vec<u8> {
+    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+    let attribute = &body["LookupAttributes"][0];
+    let key = attribute["AttributeKey"].as_str().unwrap_or_default();
+    let value = attribute["AttributeValue"].as_str().unwrap_or_default();
+    let token = body["NextToken"].as_str().unwrap_or_default().to_string();
+    let query = format!("{key}={value}");
+    let now = Instant::now();
+
+    let (number, rate_exceeded) = {
+        let mut state = state.lock().expect("stub state");
+        let calls = state.lookup_calls.entry(region.to_string()).or_default();
+        let in_last_second = calls
+            .iter()
+            .filter(|c| now.duration_since(c.arrived) < Duration::from_secs(1))
+            .count();
+        (calls.len() as u32, in_last_second >= 2)
+    };
+    let faults = &config.faults;
+    let outcome: &'static str = if config.enforce_rate_limit && rate_exceeded {
+        "rate-limited"
+    } else if faults.throttle_every > 0 && number % faults.throttle_every < faults.throttle_burst {
+        "throttled"
+    } else if faults.server_error_every > 0 && number % faults.server_error_every == 1 {
+        "server-error"
+    } else if faults.slow_every > 0 && number % faults.slow_every == 2 {
+        "slow"
+    } else {
+        "ok"
+    };
+    {
+        let mut state = state.lock().expect("stub state");
+        if outcome == "rate-limited" {
+            state.rate_limited += 1;
+        }
+        state
+            .lookup_calls
+            .entry(region.to_string())
+            .or_default()
+            .push(LookupCall {
+                arrived: now,
+                query: query.clone(),
+                outcome,
+            });
+    }
+    match outcome {
+        "rate-limited" | "throttled" => {
+            return json_error(400, "ThrottlingException", "Rate exceeded");
+        }
+        "server-error" => {
+            return json_error(500, "InternalFailure", "stub: injected server error");
+        }
+        "slow" => tokio::time::sleep(faults.slow_for).await,
+        _ => {}
+    }
+
+    let start = seconds(body.get("StartTime")).unwrap_or(f64::MIN);
+    let end = seconds(body.get("EndTime")).unwrap_or(f64::MAX);
+    let mut matching: Vec<&Value> = config
+        .events
+        .get(region)
+        .into_iter()
+        .flatten()
+        .filter(|e| e[key].as_str() == Some(value))
+        .filter(|e| {
+            let t = e["EventTime"].as_f64().unwrap_or(0.0);
+            start <= t && t <= end
+        })
+        .collect();
+    matching.sort_by(|a, b| {
+        let (ta, tb) = (a["EventTime"].as_f64(), b["EventTime"].as_f64());
+        tb.partial_cmp(&ta)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then_with(|| a["EventId"].as_str().cmp(&b["EventId"].as_str()))
+    });
+    let offset: usize = token
+        .strip_prefix("page-")
+        .and_then(|t| t.split('-').next())
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0);
+    let max = body["MaxResults"].as_u64().unwrap_or(50).min(50) as usize;
+    let page: Vec<Value> = matching
+        .iter()
+        .skip(offset)
+        .take(max)
+        .map(|e| (*e).clone())
+        .collect();
+    let mut answer = json!({ "Events": page });
+    if offset + max < matching.len() {
+        answer["NextToken"] = Value::String(format!("page-{}-{query}", offset + max));
+    }
+    response(
+        200,
+        &[("content-type", "application/x-amz-json-1.1")],
+        answer.to_string().as_bytes(),
+    )
+}
+
+/// The 79 recorded events, moved so the earliest falls one hour into `period_start`, as
+/// `copies` numbered copies spaced `spacing` apart (copy 0 keeps the original ids).
+pub fn recorded_events(period_start_epoch: i64, copies: u32, spacing: Duration) -> Vec<Value> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cloudtrail");
+    let mut originals = Vec::new();
+    for page in ["page1", "page2"] {
+        let path = dir.join(format!("invictus-selected.lookup-events.{page}.json"));
+        let text = std::fs::read_to_string(&path).expect("recorded events");
+        let parsed: Value = serde_json::from_str(&text).expect("recorded events are JSON");
+        originals.extend(parsed["Events"].as_array().cloned().unwrap_or_default());
+    }
+    let earliest = originals
+        .iter()
+        .filter_map(|e| e["EventTime"].as_f64())
+        .fold(f64::MAX, f64::min);
+    let base_shift = (period_start_epoch + 3600) as f64 - earliest;
+    let mut events = Vec::new();
+    for copy in 0..copies {
+        let shift = base_shift + (copy as f64) * spacing.as_secs_f64();
+        for original in &originals {
+            let mut event = original.clone();
+            let time = original["EventTime"].as_f64().unwrap_or(earliest) + shift;
+            let id = match copy {
+                0 => original["EventId"].as_str().unwrap_or_default().to_string(),
+                n => format!("{}-c{n}", original["EventId"].as_str().unwrap_or_default()),
+            };
+            event["EventTime"] = json!(time);
+            event["EventId"] = json!(id);
+            let mut record: Value =
+                serde_json::from_str(original["CloudTrailEvent"].as_str().unwrap_or("{}"))
+                    .unwrap_or(Value::Null);
+            if let Some(object) = record.as_object_mut() {
+                let at = chrono::DateTime::from_timestamp(time as i64, 0)
+                    .expect("in range")
+                    .format("%Y-%m-%dT%H:%M:%SZ")
+                    .to_string();
+                object.insert("eventTime".into(), json!(at));
+                object.insert("eventID".into(), json!(id));
+            }
+            event["CloudTrailEvent"] = json!(record.to_string());
+            events.push(event);
+        }
+    }
+    events
+}
+
+/// The events a correct collection keeps: write events of the EventSource queries, and KMS
+/// events of the EventName queries, inside `[start, end)`.
+pub fn expected_kept_ids(
+    events: &[Value],
+    start: i64,
+    end: i64,
+    kms_names: &[&str],
+) -> BTreeSet<String> {
+    events
+        .iter()
+        .filter(|e| {
+            let t = e["EventTime"].as_f64().unwrap_or(0.0);
+            let source = e["EventSource"].as_str().unwrap_or_default();
+            let name = e["EventName"].as_str().unwrap_or_default();
+            let write = e["ReadOnly"].as_str() != Some("true");
+            let by_source = matches!(
+                source,
+                "apigateway.amazonaws.com" | "cloudtrail.amazonaws.com"
+            ) && write;
+            let by_name = source == "kms.amazonaws.com" && kms_names.contains(&name);
+            (start as f64) <= t && t < (end as f64) && (by_source || by_name)
+        })
+        .filter_map(|e| e["EventId"].as_str().map(str::to_string))
+        .collect()
+}

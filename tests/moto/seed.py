@@ -1,0 +1,163 @@
+"""Seeds a moto server with the live-collection scenarios and prints what it made as JSON.
+
+Usage: seed.py ENDPOINT SCENARIO [ARGS]
+  scenarios REGION...   every scenario of DESIGN.md in each region (trails homed in the first)
+  compliant REGION      a rotating key and a compliant multi-region trail, nothing else
+  scale APIS STAGES KEYS REGION   many REST APIs, stages and keys for the benchmark
+Run by the Rust tests (tests/live.rs) and scripts/bench with moto's Python; talks only to ENDPOINT.
+"""
+import json
+import sys
+
+import boto3
+
+
+def client(endpoint, service, region):
+    return boto3.client(service, endpoint_url=endpoint, region_name=region,
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def rest_api(ag, name, methods, stage, cluster, stage_wide, overrides=(), access_log=None):
+    """A REST API with the given (path, verb, auth) methods deployed to one stage.
+
+    stage_wide / overrides are method settings applied with update-stage patch operations;
+    cacheDataEncrypted is always set explicitly (moto defaults it to true).
+    """
+    api = ag.create_rest_api(name=name)["id"]
+    root = next(r["id"] for r in ag.get_resources(restApiId=api)["items"] if r["path"] == "/")
+    parents = {"/": root}
+    for path, verb, auth in methods:
+        parent = "/"
+        for part in [p for p in path.split("/") if p]:
+            here = parent.rstrip("/") + "/" + part
+            if here not in parents:
+                parents[here] = ag.create_resource(restApiId=api, parentId=parents[parent], pathPart=part)["id"]
+            parent = here
+        ag.put_method(restApiId=api, resourceId=parents[path], httpMethod=verb, authorizationType=auth)
+        ag.put_integration(restApiId=api, resourceId=parents[path], httpMethod=verb, type="MOCK")
+    deployment = ag.create_deployment(restApiId=api)["id"]
+    ag.create_stage(restApiId=api, stageName=stage, deploymentId=deployment, cacheClusterEnabled=cluster)
+    ops = []
+    for key, setting in [("*/*", stage_wide)] + list(overrides):
+        prefix = "/" + key
+        caching, encrypted, level = setting
+        ops += [
+            {"op": "replace", "path": f"{prefix}/caching/enabled", "value": str(caching).lower()},
+            {"op": "replace", "path": f"{prefix}/caching/dataEncrypted", "value": str(encrypted).lower()},
+        ]
+        if level:
+            ops.append({"op": "replace", "path": f"{prefix}/logging/loglevel", "value": level})
+    if access_log:
+        ops.append({"op": "replace", "path": "/accessLogSettings/destinationArn", "value": access_log})
+    ag.update_stage(restApiId=api, stageName=stage, patchOperations=ops)
+    return api
+
+
+def scenarios(endpoint, regions):
+    made = {}
+    for region in regions:
+        ag = client(endpoint, "apigateway", region)
+        kms = client(endpoint, "kms", region)
+        r = {}
+        # API Gateway: names say what each stage demonstrates.
+        r["api_encrypted"] = rest_api(ag, "encrypted-cache", [("/orders", "GET", "AWS_IAM")], "prod", True,
+                                      (True, True, "INFO"))
+        r["api_unencrypted"] = rest_api(ag, "unencrypted-cache", [("/payments", "GET", "AWS_IAM")], "prod", True,
+                                        (True, False, "ERROR"))
+        # No caching at all: Security Hub passes, AWS Config fails (cluster off, nothing cached).
+        r["api_no_cache"] = rest_api(ag, "no-cache", [("/catalog", "GET", "NONE")], "v1", False,
+                                     (False, False, None))
+        # Stage-wide encrypted, but one method overrides it: only a per-method evaluation sees it.
+        r["api_override"] = rest_api(ag, "method-override", [("/items", "GET", "AWS_IAM"), ("/items/{id}", "PUT", "AWS_IAM")],
+                                     "prod", True, (True, True, "INFO"),
+                                     overrides=[("~1items~1{id}/PUT", (True, False, "INFO"))])
+        # KMS: one key of every kind in DESIGN.md.
+        def key(description, **kw):
+            return kms.create_key(Description=description, **kw)["KeyMetadata"]["KeyId"]
+        r["key_rotating"] = key("rotation on")
+        kms.enable_key_rotation(KeyId=r["key_rotating"])
+        kms.create_alias(AliasName=f"alias/rotating-{region}", TargetKeyId=r["key_rotating"])
+        r["key_not_rotating"] = key("rotation off")
+        r["key_asymmetric"] = key("signing", KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")
+        r["key_hmac"] = key("hmac", KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")
+        r["key_pending_deletion"] = key("to delete")
+        kms.schedule_key_deletion(KeyId=r["key_pending_deletion"], PendingWindowInDays=7)
+        r["key_disabled"] = key("disabled")
+        kms.disable_key(KeyId=r["key_disabled"])
+        r["key_external"] = key("imported", Origin="EXTERNAL")
+        made[region] = r
+    # CloudTrail: one multi-region trail (validation, encryption) homed in the first region,
+    # and a single-region trail without either in the last.
+    home, other = regions[0], regions[-1]
+    made["trail_multi_region"] = audit_trail(endpoint, home, made[home]["key_rotating"])
+    if other != home:
+        bucket(endpoint, other, "gxp-local-logs")
+        client(endpoint, "cloudtrail", other).create_trail(Name="local-only", S3BucketName="gxp-local-logs")
+    return made
+
+
+def bucket(endpoint, region, name):
+    s3 = client(endpoint, "s3", region)
+    if region == "us-east-1":
+        s3.create_bucket(Bucket=name)
+    else:
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+
+
+def audit_trail(endpoint, home, key_id):
+    """A compliant multi-region trail: logging, read+write management events, validation, KMS."""
+    bucket(endpoint, home, "gxp-trail-logs")
+    ct = client(endpoint, "cloudtrail", home)
+    key_arn = client(endpoint, "kms", home).describe_key(KeyId=key_id)["KeyMetadata"]["Arn"]
+    trail = ct.create_trail(Name="org-audit", S3BucketName="gxp-trail-logs", IsMultiRegionTrail=True,
+                            EnableLogFileValidation=True, KmsKeyId=key_arn)
+    ct.start_logging(Name="org-audit")
+    ct.put_event_selectors(TrailName="org-audit", EventSelectors=[
+        {"ReadWriteType": "All", "IncludeManagementEvents": True}])
+    return trail["TrailARN"]
+
+
+def compliant(endpoint, home):
+    """Only what a compliant account needs: a rotating key protecting a compliant trail."""
+    kms = client(endpoint, "kms", home)
+    key_id = kms.create_key(Description="trail key")["KeyMetadata"]["KeyId"]
+    kms.enable_key_rotation(KeyId=key_id)
+    return {"key": key_id, "trail": audit_trail(endpoint, home, key_id)}
+
+
+def scale(endpoint, apis, stages, keys, region):
+    ag = client(endpoint, "apigateway", region)
+    kms = client(endpoint, "kms", region)
+    per_api = max(1, stages // apis)
+    made_stages = 0
+    for i in range(apis):
+        api = ag.create_rest_api(name=f"api-{i:04d}")["id"]
+        root = ag.get_resources(restApiId=api)["items"][0]["id"]
+        res = ag.create_resource(restApiId=api, parentId=root, pathPart="items")["id"]
+        ag.put_method(restApiId=api, resourceId=res, httpMethod="GET", authorizationType="AWS_IAM")
+        ag.put_integration(restApiId=api, resourceId=res, httpMethod="GET", type="MOCK")
+        deployment = ag.create_deployment(restApiId=api)["id"]
+        count = per_api + (1 if i < stages - per_api * apis else 0)
+        for s in range(count):
+            ag.create_stage(restApiId=api, stageName=f"s{s}", deploymentId=deployment, cacheClusterEnabled=True)
+            ag.update_stage(restApiId=api, stageName=f"s{s}", patchOperations=[
+                {"op": "replace", "path": "/*/*/caching/enabled", "value": "true"},
+                {"op": "replace", "path": "/*/*/caching/dataEncrypted", "value": "true"}])
+            made_stages += 1
+    for i in range(keys):
+        key_id = kms.create_key(Description=f"key {i}")["KeyMetadata"]["KeyId"]
+        if i % 2 == 0:
+            kms.enable_key_rotation(KeyId=key_id)
+    return {"apis": apis, "stages": made_stages, "keys": keys}
+
+
+if __name__ == "__main__":
+    endpoint, scenario, *args = sys.argv[1:]
+    if scenario == "scenarios":
+        print(json.dumps(scenarios(endpoint, args)))
+    elif scenario == "compliant":
+        print(json.dumps(compliant(endpoint, args[0])))
+    elif scenario == "scale":
+        print(json.dumps(scale(endpoint, int(args[0]), int(args[1]), int(args[2]), args[3])))
+    else:
+        sys.exit(f"unknown scenario {scenario}")
