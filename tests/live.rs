@@ -545,6 +545,54 @@ fn access_denied_on_one_service_in_one_region_is_a_gap_and_the_report_incomplete
 }
 
 #[test]
+fn a_region_not_enabled_for_the_account_is_reported_as_gaps_not_as_empty() {
+    let moto = moto();
+    let stub = AwsStub::start(StubConfig {
+        upstream: Some(moto.url.clone()),
+        disabled_regions: vec!["ap-east-1".into()],
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let evidence_path = dir.path().join("evidence.json");
+    let mut collect = live(&stub, &["collect", "--regions", "ap-east-1,us-east-1"]);
+    collect.arg("--out").arg(&evidence_path);
+    let output = run(collect);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "gaps recorded: {}",
+        stderr(&output)
+    );
+    let snapshot = load_json(&evidence_path);
+    let gaps = snapshot["gaps"].as_array().expect("gaps");
+    assert!(gaps.iter().all(|g| g["region"] == "ap-east-1"), "{gaps:#?}");
+    let apis: BTreeSet<&str> = gaps.iter().filter_map(|g| g["api"].as_str()).collect();
+    for api in ["GetRestApis", "ListKeys", "DescribeTrails", "LookupEvents"] {
+        assert!(apis.contains(api), "{api} missing from {apis:?}");
+    }
+    assert!(
+        gaps.len() <= 8,
+        "one rejection is not repeated for every query: {gaps:#?}"
+    );
+    assert!(
+        gaps.iter()
+            .any(|g| g["message"].as_str().is_some_and(|m| m.contains("enabled")))
+    );
+
+    let out = dir.path().join("report");
+    let report = common::report(&evidence_path, &out, &[]);
+    assert_eq!(report.status.code(), Some(1));
+    let results = common::results(&out);
+    for control in ["apigw-logging", "kms-key-rotation", "change-control"] {
+        assert_eq!(
+            status_of(&results, control, "ap-east-1", "(region)", None),
+            "EVIDENCE_GAP",
+            "{control}"
+        );
+    }
+}
+
+#[test]
 fn expired_credentials_stop_the_run_before_anything_is_written() {
     let stub = AwsStub::start(StubConfig {
         expired_credentials: true,

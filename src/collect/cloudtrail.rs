@@ -380,6 +380,23 @@ struct QueryOutcome {
     events: Vec<LookupEvent>,
 }
 
+impl QueryOutcome {
+    fn not_sent(query: PlannedQuery) -> Self {
+        QueryOutcome {
+            record: LookupQuery {
+                attribute_key: query.attribute_key().to_string(),
+                attribute_value: query.value.to_string(),
+                calls: 0,
+                events_returned: 0,
+                events_kept: 0,
+                extra: Extra::new(),
+            },
+            completed: false,
+            events: Vec::new(),
+        }
+    }
+}
+
 struct LookupResult {
     events: Vec<LookupEvent>,
     queries: Vec<QueryOutcome>,
@@ -409,7 +426,11 @@ async fn lookup_changes(
         );
         tasks.spawn(async move {
             let _slot = in_flight.acquire_owned().await;
-            let outcome = run_query(&context, &client, &pacer, period, query).await;
+            let outcome = if context.region_rejected() {
+                Ok(QueryOutcome::not_sent(query))
+            } else {
+                run_query(&context, &client, &pacer, period, query).await
+            };
             (index, outcome)
         });
     }
@@ -427,6 +448,27 @@ async fn lookup_changes(
         }
     }
     outcomes.sort_by_key(|(index, _)| *index);
+    let not_sent: Vec<String> = outcomes
+        .iter()
+        .filter(|(_, o)| o.record.calls == 0)
+        .map(|(_, o)| format!("{}={}", o.record.attribute_key, o.record.attribute_value))
+        .collect();
+    if !not_sent.is_empty() {
+        // One gap for the queries a rejecting region was not asked: the first failure already
+        // says why.
+        let failure = CallFailure {
+            code: "RegionRejected".to_string(),
+            message: format!(
+                "{} queries not sent because {} rejected the credentials: {}",
+                not_sent.len(),
+                context.region,
+                not_sent.join(", ")
+            ),
+            http_status: None,
+            kind: FailureKind::Service,
+        };
+        context.record_gap(SERVICE, "LookupEvents", None, &failure);
+    }
     // Each event once, even if two queries or a repeated page returned it.
     let mut seen = HashSet::new();
     let mut events = Vec::new();
@@ -467,15 +509,11 @@ async fn run_query(
         .build()
         .expect("attribute key and value are set");
     let label = format!("{}={}", query.attribute_key(), query.value);
-    let mut record = LookupQuery {
-        attribute_key: query.attribute_key().to_string(),
-        attribute_value: query.value.to_string(),
-        calls: 0,
-        events_returned: 0,
-        events_kept: 0,
-        extra: Extra::new(),
-    };
-    let mut events = Vec::new();
+    let QueryOutcome {
+        mut record,
+        mut events,
+        ..
+    } = QueryOutcome::not_sent(query);
     let mut next_token: Option<String> = None;
     let mut tokens_seen = BTreeSet::new();
     loop {

@@ -26,6 +26,22 @@ pub use cloudtrail::KMS_CHANGE_EVENT_NAMES;
 use progress::{Progress, RegionProgress};
 pub use sdk::CallFailure;
 
+/// Every IAM action the collector needs (sts:GetCallerIdentity needs none). The least-privilege
+/// policy in docs/iam-policy.json grants exactly these; a unit test keeps the two in step.
+pub const REQUIRED_PERMISSIONS: &[&str] = &[
+    "account:ListRegions",
+    "apigateway:GET",
+    "cloudtrail:DescribeTrails",
+    "cloudtrail:GetEventSelectors",
+    "cloudtrail:GetTrailStatus",
+    "cloudtrail:LookupEvents",
+    "kms:DescribeKey",
+    "kms:GetKeyRotationStatus",
+    "kms:ListAliases",
+    "kms:ListKeyRotations",
+    "kms:ListKeys",
+];
+
 /// How the regions to collect are chosen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RegionSelection {
@@ -148,6 +164,9 @@ pub(crate) struct RegionContext {
     pub calls: Semaphore,
     pub progress: RegionProgress,
     gaps: Mutex<Vec<EvidenceGap>>,
+    /// Set when the region rejected credentials that STS accepted: it is not enabled for the
+    /// account, so the remaining LookupEvents queries are not sent one by one to fail.
+    region_rejected: std::sync::atomic::AtomicBool,
 }
 
 impl RegionContext {
@@ -204,10 +223,9 @@ impl RegionContext {
             failure.code,
             failure.message
         );
-        let message = if matches!(
-            failure.code.as_str(),
-            "UnrecognizedClientException" | "InvalidClientTokenId"
-        ) {
+        let message = if sdk::is_region_rejection(&failure.code) {
+            self.region_rejected
+                .store(true, std::sync::atomic::Ordering::Relaxed);
             format!(
                 "{} (the credentials work in other regions: is {} enabled for this account?)",
                 failure.message, self.region
@@ -228,6 +246,11 @@ impl RegionContext {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(gap);
+    }
+
+    pub fn region_rejected(&self) -> bool {
+        self.region_rejected
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn take_gaps(&self) -> Vec<EvidenceGap> {
@@ -286,6 +309,7 @@ pub async fn collect(
             calls: Semaphore::new(request.calls_per_region.max(1)),
             progress: progress.region(&account_id, region),
             gaps: Mutex::new(Vec::new()),
+            region_rejected: Default::default(),
         });
         let parallel = parallel.clone();
         let period = request.period;
@@ -411,4 +435,52 @@ async fn collect_region(
     };
     context.progress.finish();
     Ok((evidence, context.take_gaps()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_iam_policy_grants_exactly_the_calls_made() {
+        let policy: serde_json::Value =
+            serde_json::from_str(include_str!("../../docs/iam-policy.json")).expect("valid JSON");
+        let mut granted = BTreeSet::new();
+        for statement in policy["Statement"].as_array().expect("statements") {
+            assert_eq!(statement["Effect"], "Allow");
+            match &statement["Action"] {
+                serde_json::Value::String(action) => {
+                    granted.insert(action.clone());
+                }
+                serde_json::Value::Array(actions) => {
+                    granted.extend(
+                        actions
+                            .iter()
+                            .filter_map(|a| a.as_str().map(str::to_string)),
+                    );
+                }
+                other => panic!("unexpected Action {other}"),
+            }
+        }
+        let required: BTreeSet<String> =
+            REQUIRED_PERMISSIONS.iter().map(|s| s.to_string()).collect();
+        assert_eq!(granted, required);
+    }
+
+    #[test]
+    fn regions_flag_accepts_all_or_a_list_of_region_names() {
+        assert_eq!(
+            RegionSelection::parse("all"),
+            Ok(RegionSelection::AllEnabled)
+        );
+        assert_eq!(
+            RegionSelection::parse("us-east-1, eu-west-1,eu-west-1"),
+            Ok(RegionSelection::Listed(vec![
+                "eu-west-1".into(),
+                "us-east-1".into()
+            ]))
+        );
+        assert!(RegionSelection::parse("europe").is_err());
+        assert!(RegionSelection::parse("").is_err());
+    }
 }

@@ -11,8 +11,8 @@ use tokio::time::Instant;
 pub const LOOKUP_EVENTS_PER_SECOND: f64 = 2.0;
 
 /// Calls are spaced this much wider than the limit, so that jitter between our clock and the
-/// service's never makes two spacings add up to less than a second (1.94 calls/s).
-const SAFETY_MARGIN: f64 = 1.03;
+/// service's never makes two spacings add up to less than a second (1.92 calls/s).
+const SAFETY_MARGIN: f64 = 1.04;
 
 /// Spaces calls at least `interval` apart, measured between the moments callers are let go.
 /// Waiters are served in arrival order, so queries sharing a pacer cannot starve each other.
@@ -60,7 +60,7 @@ impl Backoff {
         base: Duration::from_secs(1),
         cap: Duration::from_secs(20),
         floor: Duration::from_millis(100),
-        max_attempts: 10,
+        max_attempts: 8,
     };
 
     pub fn delay(&self, attempt: u32, random_unit: f64) -> Duration {

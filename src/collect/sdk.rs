@@ -94,6 +94,11 @@ const CREDENTIAL_CODES: &[&str] = &[
     "MissingAuthenticationToken",
 ];
 
+/// A region answering these to credentials STS accepted is not enabled for the account.
+pub fn is_region_rejection(code: &str) -> bool {
+    matches!(code, "UnrecognizedClientException" | "InvalidClientTokenId")
+}
+
 /// Classifies any SDK error (every service crate re-exports the same `SdkError`).
 pub fn call_failure<E>(error: &SdkError<E, HttpResponse>) -> CallFailure
 where

@@ -38,6 +38,9 @@ pub struct StubConfig {
     pub enabled_regions: Vec<String>,
     /// (signing service name, region) pairs answered with AccessDenied.
     pub deny: Vec<(String, String)>,
+    /// Regions not enabled for the account: every call there is rejected the way AWS rejects
+    /// credentials in an opt-in region that was never enabled.
+    pub disabled_regions: Vec<String>,
     /// Answer every STS call with ExpiredToken.
     pub expired_credentials: bool,
     pub faults: Faults,
@@ -78,6 +81,7 @@ impl AwsStub {
             .expect("bind 127.0.0.1");
         let addr = listener.local_addr().expect("local addr");
         let state = Arc::new(Mutex::new(State::default()));
+        let index = Arc::new(EventIndex::new(&config.events));
         let config = Arc::new(config);
         let shared = state.clone();
         runtime.spawn(async move {
@@ -85,9 +89,11 @@ impl AwsStub {
                 let Ok((socket, _)) = listener.accept().await else {
                     continue;
                 };
-                let (config, state) = (config.clone(), shared.clone());
+                // A call "arrives" when its connection is accepted, before the stub's own work.
+                let arrived = Instant::now();
+                let (config, state, index) = (config.clone(), shared.clone(), index.clone());
                 tokio::spawn(async move {
-                    let _ = serve_connection(socket, &config, &state).await;
+                    let _ = serve_connection(socket, arrived, &config, &index, &state).await;
                 });
             }
         });
@@ -228,22 +234,27 @@ fn json_error(status: u16, code: &str, message: &str) -> Vec<u8> {
     )
 }
 
-fn access_denied(service: &str, region: &str) -> Vec<u8> {
-    let message = format!(
-        "User: arn:aws:iam::123456789012:user/auditor is not authorized to perform this action in {region} ({service})"
-    );
+/// An error in the protocol of `service`: REST-JSON services answer 403 with the code in a
+/// header, JSON 1.1 services 400 with `__type`.
+fn service_error(service: &str, code: &str, message: &str) -> Vec<u8> {
     match service {
-        // REST-JSON services answer 403 with the code in a header.
         "apigateway" | "account" => response(
             403,
             &[
                 ("content-type", "application/json"),
-                ("x-amzn-errortype", "AccessDeniedException"),
+                ("x-amzn-errortype", code),
             ],
             json!({"message": message}).to_string().as_bytes(),
         ),
-        _ => json_error(400, "AccessDeniedException", &message),
+        _ => json_error(400, code, message),
     }
+}
+
+fn access_denied(service: &str, region: &str) -> Vec<u8> {
+    let message = format!(
+        "User: arn:aws:iam::123456789012:user/auditor is not authorized to perform this action in {region} ({service})"
+    );
+    service_error(service, "AccessDeniedException", &message)
 }
 
 fn expired_token() -> Vec<u8> {
@@ -251,9 +262,44 @@ fn expired_token() -> Vec<u8> {
     response(400, &[("content-type", "text/xml")], body.as_bytes())
 }
 
+/// The events of each region by lookup attribute, newest first, built once.
+struct EventIndex {
+    by_attribute: BTreeMap<(String, String, String), Vec<(f64, Value)>>,
+}
+
+impl EventIndex {
+    fn new(events: &BTreeMap<String, Vec<Value>>) -> Self {
+        let mut by_attribute: BTreeMap<(String, String, String), Vec<(f64, Value)>> =
+            BTreeMap::new();
+        for (region, events) in events {
+            for event in events {
+                let time = event["EventTime"].as_f64().unwrap_or(0.0);
+                for key in ["EventSource", "EventName", "EventId", "Username"] {
+                    if let Some(value) = event[key].as_str() {
+                        by_attribute
+                            .entry((region.clone(), key.to_string(), value.to_string()))
+                            .or_default()
+                            .push((time, event.clone()));
+                    }
+                }
+            }
+        }
+        for list in by_attribute.values_mut() {
+            list.sort_by(|(ta, a), (tb, b)| {
+                tb.partial_cmp(ta)
+                    .unwrap_or(std::cmp::Ordering::Equal)
+                    .then_with(|| a["EventId"].as_str().cmp(&b["EventId"].as_str()))
+            });
+        }
+        EventIndex { by_attribute }
+    }
+}
+
 async fn serve_connection(
     mut socket: TcpStream,
+    arrived: Instant,
     config: &StubConfig,
+    index: &EventIndex,
     state: &Mutex<State>,
 ) -> std::io::Result<()> {
     let Some(request) = read_request(&mut socket).await? else {
@@ -266,6 +312,12 @@ async fn serve_connection(
         .to_string();
     let reply = if service == "sts" && config.expired_credentials {
         expired_token()
+    } else if service != "sts" && config.disabled_regions.contains(&region) {
+        service_error(
+            &service,
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+        )
     } else if config
         .deny
         .iter()
@@ -273,7 +325,7 @@ async fn serve_connection(
     {
         access_denied(&service, &region)
     } else if target.ends_with(".LookupEvents") {
-        lookup_events(&request, &region, config, state).await
+        lookup_events(&request, &region, arrived, config, index, state).await
     } else if service == "account" && request.path().starts_with("/listRegions") {
         list_regions(config)
     } else if let Some(upstream) = &config.upstream {
@@ -328,7 +380,9 @@ fn seconds(value: Option<&Value>) -> Option<f64> {
 async fn lookup_events(
     request: &Request,
     region: &str,
+    now: Instant,
     config: &StubConfig,
+    index: &EventIndex,
     state: &Mutex<State>,
 ) -> Vec<u8> {
     let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
@@ -337,7 +391,6 @@ async fn lookup_events(
     let value = attribute["AttributeValue"].as_str().unwrap_or_default();
     let token = body["NextToken"].as_str().unwrap_or_default().to_string();
     let query = format!("{key}={value}");
-    let now = Instant::now();
 
     let (number, rate_exceeded) = {
         let mut state = state.lock().expect("stub state");
@@ -388,23 +441,14 @@ async fn lookup_events(
 
     let start = seconds(body.get("StartTime")).unwrap_or(f64::MIN);
     let end = seconds(body.get("EndTime")).unwrap_or(f64::MAX);
-    let mut matching: Vec<&Value> = config
-        .events
-        .get(region)
+    let matching: Vec<&Value> = index
+        .by_attribute
+        .get(&(region.to_string(), key.to_string(), value.to_string()))
         .into_iter()
         .flatten()
-        .filter(|e| e[key].as_str() == Some(value))
-        .filter(|e| {
-            let t = e["EventTime"].as_f64().unwrap_or(0.0);
-            start <= t && t <= end
-        })
+        .filter(|(t, _)| start <= *t && *t <= end)
+        .map(|(_, event)| event)
         .collect();
-    matching.sort_by(|a, b| {
-        let (ta, tb) = (a["EventTime"].as_f64(), b["EventTime"].as_f64());
-        tb.partial_cmp(&ta)
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then_with(|| a["EventId"].as_str().cmp(&b["EventId"].as_str()))
-    });
     let offset: usize = token
         .strip_prefix("page-")
         .and_then(|t| t.split('-').next())

@@ -1,0 +1,199 @@
+//! Live-collection benchmark (figures, not a test), run by scripts/bench with moto started:
+//! 1. LookupEvents against the stub enforcing AWS's 2 calls/s per region, 10,000 events in
+//!    each of 4 regions: sustained rate per region, regions in parallel, lost events.
+//! 2. Collection of 200 REST APIs / 500 stages / 1,000 keys from moto: wall time, calls/s.
+
+#[path = "../tests/common/aws_stub.rs"]
+mod aws_stub;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use aws_stub::{AwsStub, StubConfig, expected_kept_ids, max_calls_in_any_second, recorded_events};
+use chrono::{Datelike, TimeZone, Utc};
+use gxp_evidence::collect::KMS_CHANGE_EVENT_NAMES;
+use serde_json::Value;
+
+const REGIONS: [&str; 4] = ["eu-central-1", "eu-west-1", "us-east-1", "us-west-2"];
+const EVENTS_PER_REGION: usize = 10_000;
+
+fn main() {
+    let moto = std::env::var("GXP_MOTO_URL").expect("run through scripts/bench (starts moto)");
+    let python = std::env::var("GXP_MOTO_PYTHON").expect("GXP_MOTO_PYTHON");
+    lookup_events_benchmark(&moto);
+    moto_scale_benchmark(&moto, &python);
+}
+
+fn previous_month() -> (i64, i64) {
+    let now = Utc::now();
+    let this_month = Utc
+        .with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0)
+        .single()
+        .expect("valid");
+    let start = this_month
+        .checked_sub_months(chrono::Months::new(1))
+        .expect("valid");
+    (start.timestamp(), this_month.timestamp())
+}
+
+fn moto_post(url: &str, path: &str) {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).expect("moto is reachable");
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+}
+
+fn collect(stub: &AwsStub, regions: &str, out: &Path) -> (Duration, Value) {
+    let started = Instant::now();
+    let output = Command::new(env!("CARGO_BIN_EXE_gxp-evidence"))
+        .args(["collect", "--regions", regions, "--endpoint-url", &stub.url])
+        .arg("--out")
+        .arg(out)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("gxp-evidence runs");
+    let wall = started.elapsed();
+    assert!(
+        output.status.code() == Some(0),
+        "collect failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let snapshot = serde_json::from_slice(&std::fs::read(out).expect("evidence written"))
+        .expect("evidence is JSON");
+    (wall, snapshot)
+}
+
+fn lookup_events_benchmark(moto: &str) {
+    moto_post(moto, "/moto-api/reset");
+    let (start, end) = previous_month();
+    // Copies of the recorded CloudTrail write events only, until 10,000 per region.
+    let one_copy = recorded_events(start, 1, Duration::ZERO);
+    let per_copy = one_copy
+        .iter()
+        .filter(|e| e["EventSource"] == "cloudtrail.amazonaws.com")
+        .count();
+    let copies = EVENTS_PER_REGION.div_ceil(per_copy) as u32;
+    let spacing = Duration::from_secs(((end - start - 7200) as u64) / u64::from(copies));
+    let events: Vec<Value> = recorded_events(start, copies, spacing)
+        .into_iter()
+        .filter(|e| e["EventSource"] == "cloudtrail.amazonaws.com")
+        .take(EVENTS_PER_REGION)
+        .collect();
+    let expected = expected_kept_ids(&events, start, end, KMS_CHANGE_EVENT_NAMES);
+    let stub = AwsStub::start(StubConfig {
+        upstream: Some(moto.to_string()),
+        events: REGIONS
+            .iter()
+            .map(|r| (r.to_string(), events.clone()))
+            .collect(),
+        enforce_rate_limit: true,
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (wall, snapshot) = collect(&stub, &REGIONS.join(","), &dir.path().join("e.json"));
+
+    println!(
+        "LookupEvents: {} events served per region ({} write events to keep), {} regions, stub enforcing 2 calls/s per region",
+        events.len(),
+        expected.len(),
+        REGIONS.len()
+    );
+    let calls = stub.lookup_calls();
+    let mut slowest_region = Duration::ZERO;
+    for (region, calls) in &calls {
+        let first = calls.iter().map(|c| c.arrived).min().expect("calls");
+        let last = calls.iter().map(|c| c.arrived).max().expect("calls");
+        let span = last - first;
+        slowest_region = slowest_region.max(span);
+        let rate = (calls.len() - 1) as f64 / span.as_secs_f64();
+        let region_evidence = snapshot["accounts"][0]["regions"]
+            .as_array()
+            .expect("regions")
+            .iter()
+            .find(|r| r["region"] == region.as_str())
+            .expect("region collected");
+        let kept: BTreeSet<String> = region_evidence["cloudtrail"]["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .filter_map(|e| e["EventId"].as_str().map(str::to_string))
+            .collect();
+        let lost = expected.difference(&kept).count();
+        let extra = kept.difference(&expected).count();
+        println!(
+            "  {region}: {} calls in {:.1} s = {rate:.3} calls/s sustained (target >= 1.9, limit 2.0); max {} calls in any 1 s; {} events kept, {lost} lost, {extra} unexpected",
+            calls.len(),
+            span.as_secs_f64(),
+            max_calls_in_any_second(calls),
+            kept.len()
+        );
+    }
+    println!(
+        "  wall time {:.1} s for {} regions; slowest region alone {:.1} s (parallel if about equal); throttled by the stub's limit: {}",
+        wall.as_secs_f64(),
+        calls.len(),
+        slowest_region.as_secs_f64(),
+        stub.rate_limited()
+    );
+}
+
+fn moto_scale_benchmark(moto: &str, python: &str) {
+    moto_post(moto, "/moto-api/reset");
+    let seeding = Instant::now();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/moto/seed.py");
+    let seeded = Command::new(python)
+        .arg(script)
+        .args([moto, "scale", "200", "500", "1000", "us-east-1"])
+        .output()
+        .expect("seed runs");
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    println!(
+        "moto scale: seeded {} in {:.1} s",
+        String::from_utf8_lossy(&seeded.stdout).trim(),
+        seeding.elapsed().as_secs_f64()
+    );
+    let stub = AwsStub::start(StubConfig {
+        upstream: Some(moto.to_string()),
+        events: BTreeMap::new(),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (wall, snapshot) = collect(&stub, "us-east-1", &dir.path().join("e.json"));
+    let region = &snapshot["accounts"][0]["regions"][0];
+    let apis = region["apigateway"]["rest_apis"].as_array().expect("apis");
+    let stages: usize = apis
+        .iter()
+        .map(|a| a["stages"].as_array().map_or(0, Vec::len))
+        .sum();
+    let keys = region["kms"]["keys"].as_array().map_or(0, Vec::len);
+    let forwarded = stub.forwarded();
+    let first = forwarded.iter().map(|f| f.0).min().expect("calls");
+    let last = forwarded.iter().map(|f| f.0).max().expect("calls");
+    let span = (last - first).as_secs_f64();
+    let lookup_calls: usize = stub.lookup_calls().values().map(Vec::len).sum();
+    println!(
+        "  collected {} REST APIs, {stages} stages, {keys} keys: {} API Gateway/KMS/CloudTrail/STS calls to moto in {span:.1} s = {:.0} calls/s; wall time {:.1} s (includes {lookup_calls} paced LookupEvents calls, >= {:.1} s at 1.92/s)",
+        apis.len(),
+        forwarded.len(),
+        forwarded.len() as f64 / span,
+        wall.as_secs_f64(),
+        (lookup_calls.saturating_sub(1)) as f64 / 1.92
+    );
+}
