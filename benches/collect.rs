@@ -11,8 +11,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use aws_stub::{AwsStub, StubConfig, expected_kept_ids, max_calls_in_any_second, recorded_events};
-use chrono::{Datelike, TimeZone, Utc};
+use aws_stub::{
+    AwsStub, StubConfig, expected_kept_ids, max_calls_in_any_second, moto_post, previous_month,
+    recorded_events,
+};
 use gxp_evidence::collect::KMS_CHANGE_EVENT_NAMES;
 use serde_json::Value;
 
@@ -24,31 +26,6 @@ fn main() {
     let python = std::env::var("GXP_MOTO_PYTHON").expect("GXP_MOTO_PYTHON");
     lookup_events_benchmark(&moto);
     moto_scale_benchmark(&moto, &python);
-}
-
-fn previous_month() -> (i64, i64) {
-    let now = Utc::now();
-    let this_month = Utc
-        .with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0)
-        .single()
-        .expect("valid");
-    let start = this_month
-        .checked_sub_months(chrono::Months::new(1))
-        .expect("valid");
-    (start.timestamp(), this_month.timestamp())
-}
-
-fn moto_post(url: &str, path: &str) {
-    use std::io::{Read, Write};
-    let addr = url.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(addr).expect("moto is reachable");
-    write!(
-        stream,
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .expect("write");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).expect("read");
 }
 
 fn collect(stub: &AwsStub, regions: &str, out: &Path) -> (Duration, Value) {

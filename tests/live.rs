@@ -5,15 +5,14 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Read, Write};
 use std::path::Path;
 use std::process::Output;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use chrono::{Datelike, TimeZone, Utc};
 use common::aws_stub::{
-    AwsStub, Faults, StubConfig, expected_kept_ids, max_calls_in_any_second, recorded_events,
+    AwsStub, Faults, StubConfig, expected_kept_ids, max_calls_in_any_second, moto_post,
+    previous_month, recorded_events,
 };
 use gxp_evidence::collect::KMS_CHANGE_EVENT_NAMES;
 use serde_json::Value;
@@ -49,22 +48,6 @@ fn moto() -> Moto {
     }
 }
 
-fn moto_post(url: &str, path: &str) {
-    let addr = url.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(addr).expect("moto is reachable");
-    write!(
-        stream,
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .expect("write");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).expect("read");
-    assert!(
-        answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200"),
-        "{answer}"
-    );
-}
-
 impl Moto {
     fn seed(&self, args: &[&str]) -> Value {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/moto/seed.py");
@@ -81,19 +64,6 @@ impl Moto {
         );
         serde_json::from_slice(&output.stdout).expect("seed prints JSON")
     }
-}
-
-/// The previous calendar month as (start, end) epoch seconds: the default period.
-fn previous_month() -> (i64, i64) {
-    let now = Utc::now();
-    let this_month = Utc
-        .with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0)
-        .single()
-        .expect("valid");
-    let start = this_month
-        .checked_sub_months(chrono::Months::new(1))
-        .expect("valid");
-    (start.timestamp(), this_month.timestamp())
 }
 
 fn live(stub: &AwsStub, args: &[&str]) -> std::process::Command {

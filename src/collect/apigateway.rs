@@ -10,7 +10,7 @@ use serde_json::Value;
 use tokio::task::JoinSet;
 
 use super::progress::Fetched;
-use super::sdk::{call_failure, timestamp};
+use super::sdk::timestamp;
 use super::{CredentialsFailed, RegionContext};
 use crate::evidence::{
     AccessLogSettings, ApiGatewayEvidence, ApiMethod, ApiResource, Extra, MethodSetting, RestApi,
@@ -27,18 +27,17 @@ pub async fn collect(
             .region(context.region())
             .build(),
     );
-    let listed = {
-        let _call = context.calls.acquire().await;
-        client
-            .get_rest_apis()
-            .limit(500)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| call_failure(&e))
-    };
+    let listed = context
+        .call(
+            client
+                .get_rest_apis()
+                .limit(500)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect(),
+        )
+        .await;
     let Some(apis) = context.settle(SERVICE, "GetRestApis", None, listed)? else {
         return Ok(None);
     };
@@ -71,15 +70,9 @@ async fn collect_api(
 ) -> Result<RestApiEvidence, CredentialsFailed> {
     let api = rest_api(api);
     let resource_name = format!("restapis/{}", api.id);
-    let stages = {
-        let _call = context.calls.acquire().await;
-        client
-            .get_stages()
-            .rest_api_id(&api.id)
-            .send()
-            .await
-            .map_err(|e| call_failure(&e))
-    };
+    let stages = context
+        .call(client.get_stages().rest_api_id(&api.id).send())
+        .await;
     let stages = context
         .settle(SERVICE, "GetStages", Some(&resource_name), stages)?
         .map(|out| {
@@ -87,20 +80,19 @@ async fn collect_api(
             stages.sort_by(|a, b| a.stage_name.cmp(&b.stage_name));
             stages
         });
-    let resources = {
-        let _call = context.calls.acquire().await;
-        client
-            .get_resources()
-            .rest_api_id(&api.id)
-            .embed("methods")
-            .limit(500)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| call_failure(&e))
-    };
+    let resources = context
+        .call(
+            client
+                .get_resources()
+                .rest_api_id(&api.id)
+                .embed("methods")
+                .limit(500)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect(),
+        )
+        .await;
     let resources = context
         .settle(SERVICE, "GetResources", Some(&resource_name), resources)?
         .map(|list| {

@@ -112,15 +112,9 @@ async fn collect_trails(
     context: &RegionContext,
     client: &Client,
 ) -> Result<Option<Vec<TrailEvidence>>, CredentialsFailed> {
-    let described = {
-        let _call = context.calls.acquire().await;
-        client
-            .describe_trails()
-            .include_shadow_trails(true)
-            .send()
-            .await
-            .map_err(|e| call_failure(&e))
-    };
+    let described = context
+        .call(client.describe_trails().include_shadow_trails(true).send())
+        .await;
     let Some(described) = context.settle(SERVICE, "DescribeTrails", None, described)? else {
         return Ok(None);
     };
@@ -141,27 +135,15 @@ async fn collect_trails(
                 .trail_arn
                 .clone()
                 .unwrap_or_else(|| evidence.trail.name.clone());
-            let status = {
-                let _call = context.calls.acquire().await;
-                client
-                    .get_trail_status()
-                    .name(&id)
-                    .send()
-                    .await
-                    .map_err(|e| call_failure(&e))
-            };
+            let status = context
+                .call(client.get_trail_status().name(&id).send())
+                .await;
             evidence.status = context
                 .settle(SERVICE, "GetTrailStatus", Some(&id), status)?
                 .map(|out| trail_status(&out));
-            let selectors = {
-                let _call = context.calls.acquire().await;
-                client
-                    .get_event_selectors()
-                    .trail_name(&id)
-                    .send()
-                    .await
-                    .map_err(|e| call_failure(&e))
-            };
+            let selectors = context
+                .call(client.get_event_selectors().trail_name(&id).send())
+                .await;
             evidence.event_selectors = context
                 .settle(SERVICE, "GetEventSelectors", Some(&id), selectors)?
                 .map(|out| event_selectors(&out));

@@ -12,7 +12,7 @@ use serde_json::Value;
 use tokio::task::JoinSet;
 
 use super::progress::Fetched;
-use super::sdk::{call_failure, timestamp};
+use super::sdk::timestamp;
 use super::{CredentialsFailed, RegionContext};
 use crate::evidence::{
     AliasEntry, Extra, KeyMetadata, KeyRotation, KeyRotationStatus, KmsEvidence, KmsKeyEvidence,
@@ -36,33 +36,31 @@ pub async fn collect(
             .region(context.region())
             .build(),
     );
-    let listed = {
-        let _call = context.calls.acquire().await;
-        client
-            .list_keys()
-            .limit(1000)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| call_failure(&e))
-    };
+    let listed = context
+        .call(
+            client
+                .list_keys()
+                .limit(1000)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect(),
+        )
+        .await;
     let Some(keys) = context.settle(SERVICE, "ListKeys", None, listed)? else {
         return Ok(None);
     };
-    let aliases = {
-        let _call = context.calls.acquire().await;
-        client
-            .list_aliases()
-            .limit(100)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| call_failure(&e))
-    };
+    let aliases = context
+        .call(
+            client
+                .list_aliases()
+                .limit(100)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect(),
+        )
+        .await;
     // Without aliases the keys are still evaluated; the gap says the names are missing.
     let aliases = context
         .settle(SERVICE, "ListAliases", None, aliases)?
@@ -114,15 +112,9 @@ async fn collect_key(
     aliases: Vec<AliasEntry>,
 ) -> Result<KmsKeyEvidence, CredentialsFailed> {
     let resource = arn.clone().unwrap_or_else(|| key_id.clone());
-    let described = {
-        let _call = context.calls.acquire().await;
-        client
-            .describe_key()
-            .key_id(&key_id)
-            .send()
-            .await
-            .map_err(|e| call_failure(&e))
-    };
+    let described = context
+        .call(client.describe_key().key_id(&key_id).send())
+        .await;
     let metadata = context
         .settle(SERVICE, "DescribeKey", Some(&resource), described)?
         .and_then(|out| out.key_metadata().map(key_metadata));
@@ -146,15 +138,9 @@ async fn collect_key(
         return Ok(evidence);
     }
 
-    let status = {
-        let _call = context.calls.acquire().await;
-        client
-            .get_key_rotation_status()
-            .key_id(&key_id)
-            .send()
-            .await
-            .map_err(|e| call_failure(&e))
-    };
+    let status = context
+        .call(client.get_key_rotation_status().key_id(&key_id).send())
+        .await;
     match status {
         Ok(out) => {
             evidence.rotation_status = Some(KeyRotationStatus {
@@ -178,18 +164,17 @@ async fn collect_key(
         }
     }
 
-    let rotations = {
-        let _call = context.calls.acquire().await;
-        client
-            .list_key_rotations()
-            .key_id(&key_id)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| call_failure(&e))
-    };
+    let rotations = context
+        .call(
+            client
+                .list_key_rotations()
+                .key_id(&key_id)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect(),
+        )
+        .await;
     match rotations {
         Ok(list) => {
             let mut rotations: Vec<KeyRotation> = list.iter().filter_map(key_rotation).collect();

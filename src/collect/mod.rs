@@ -174,6 +174,24 @@ impl RegionContext {
         Region::new(self.region.clone())
     }
 
+    /// Makes one AWS call within the region's in-flight limit, reducing an error to what the
+    /// evidence records.
+    pub async fn call<T, E>(
+        &self,
+        request: impl std::future::Future<
+            Output = Result<
+                T,
+                aws_sdk_kms::error::SdkError<E, aws_sdk_kms::config::http::HttpResponse>,
+            >,
+        >,
+    ) -> Result<T, CallFailure>
+    where
+        E: aws_sdk_kms::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let _permit = self.calls.acquire().await;
+        request.await.map_err(|err| sdk::call_failure(&err))
+    }
+
     /// Turns a call's outcome into evidence: the value, or `None` with the failure recorded
     /// as an evidence gap; credential failures abort the collection.
     pub fn settle<T>(

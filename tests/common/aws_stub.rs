@@ -543,3 +543,35 @@ pub fn expected_kept_ids(
         .filter_map(|e| e["EventId"].as_str().map(str::to_string))
         .collect()
 }
+
+/// The previous calendar month as (start, end) epoch seconds: the default period.
+pub fn previous_month() -> (i64, i64) {
+    use chrono::{Datelike, TimeZone, Utc};
+    let now = Utc::now();
+    let this_month = Utc
+        .with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0)
+        .single()
+        .expect("valid");
+    let start = this_month
+        .checked_sub_months(chrono::Months::new(1))
+        .expect("valid");
+    (start.timestamp(), this_month.timestamp())
+}
+
+/// POSTs to moto's control API (`/moto-api/reset`, `/moto-api/seed?a=42`).
+pub fn moto_post(url: &str, path: &str) {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).expect("moto is reachable");
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    assert!(
+        answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200"),
+        "{answer}"
+    );
+}
