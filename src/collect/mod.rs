@@ -350,7 +350,7 @@ pub async fn collect(
             }
             Err(failed) => {
                 tasks.abort_all();
-                progress.abandon();
+                progress.finish();
                 return Err(failed.into());
             }
         }

@@ -18,10 +18,6 @@ impl Progress {
         }
     }
 
-    pub fn hidden() -> Self {
-        Self { bars: None }
-    }
-
     pub fn region(&self, account_id: &str, region: &str) -> RegionProgress {
         let bar = self.bars.as_ref().map(|bars| {
             let bar = bars.add(ProgressBar::new_spinner());
@@ -45,10 +41,6 @@ impl Progress {
         if let Some(bars) = &self.bars {
             let _ = bars.clear();
         }
-    }
-
-    pub fn abandon(&self) {
-        self.finish();
     }
 }
 
