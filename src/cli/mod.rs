@@ -14,6 +14,7 @@ use crate::evidence::{self, EvidenceSnapshot, LoadedEvidence, Policy};
 use crate::package;
 use crate::report::ReportModel;
 use crate::report::render::{self, Format, RenderOptions};
+use crate::signing::{self, Signer, trusted::TrustedKeys};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -43,12 +44,74 @@ enum Command {
     Report(ReportArgs),
     /// Write the report set of the embedded sample evidence (no AWS account needed).
     Demo(OutputArgs),
+    /// Create an Ed25519 signing key: KEY (PKCS#8 PEM, mode 0600) and KEY.pub; prints the
+    /// key's fingerprint. Never overwrites an existing key.
+    Keygen {
+        /// The private key file to create; the public key goes to the same name + `.pub`.
+        #[arg(long, value_name = "KEY")]
+        out: PathBuf,
+    },
+    /// Sign a report package electronically (printed name, user id, role, meaning, UTC time):
+    /// verifies the package, appends the sign-off, re-renders PDF/HTML/CSV with every
+    /// signature's manifestation and re-seals the manifest. Earlier states go to history/.
+    Sign(SignArgs),
+    /// Verify a package offline: hashes, missing and extra files, the manifest seal, every
+    /// sign-off signature and the chain, re-evaluation and re-rendering, history. One line per
+    /// check. Exit 0 valid, 1 invalid, 2 unreadable.
+    Verify {
+        /// The package directory.
+        dir: PathBuf,
+        /// Public keys allowed to sign: `SHA256:<hex>` fingerprint lines and/or PEM PUBLIC KEY
+        /// blocks (.pub files from keygen, KMS public keys).
+        #[arg(long, value_name = "FILE")]
+        trusted_keys: Option<PathBuf>,
+    },
     /// List the controls, their Annex 11 clauses and Security Hub / AWS Config counterparts.
     Controls {
         /// Output as an aligned table or as JSON.
         #[arg(long, value_enum, default_value_t = CatalogFormat::Table)]
         format: CatalogFormat,
     },
+}
+
+#[derive(Debug, Args)]
+struct SignArgs {
+    /// The package directory (written by `report`, `demo` or an earlier `sign`).
+    dir: PathBuf,
+    /// Local Ed25519 private key (from `gxp-evidence keygen`).
+    #[arg(
+        long,
+        value_name = "KEY",
+        required_unless_present = "kms_key_id",
+        conflicts_with = "kms_key_id"
+    )]
+    key: Option<PathBuf>,
+    /// AWS KMS asymmetric signing key: key id, key ARN, alias name (alias/…) or alias ARN.
+    /// ECC_NIST_P256 signs with ECDSA_SHA_256, RSA keys with RSASSA_PSS_SHA_256. Credentials
+    /// come from the AWS SDK's standard chain.
+    #[arg(long, value_name = "ARN|ALIAS")]
+    kms_key_id: Option<String>,
+    /// The signer's full printed name, as it appears on every page.
+    #[arg(long, value_name = "FULL NAME")]
+    name: String,
+    /// The signer's unique user id (e.g. the company directory id).
+    #[arg(long, value_name = "ID")]
+    user_id: String,
+    /// The signer's role, e.g. "QA Manager".
+    #[arg(long, value_name = "ROLE")]
+    role: String,
+    /// The meaning of the signature: authored, reviewed, approved, …
+    #[arg(long, value_name = "MEANING")]
+    meaning: String,
+    /// Named profile from the AWS shared config files (KMS signing).
+    #[arg(long, value_name = "NAME", requires = "kms_key_id")]
+    profile: Option<String>,
+    /// Region of the KMS key, when not the configured region or the key ARN's.
+    #[arg(long, value_name = "REGION", requires = "kms_key_id")]
+    region: Option<String>,
+    /// Send KMS calls to this endpoint (a VPC endpoint, or a test double).
+    #[arg(long, value_name = "URL", requires = "kms_key_id")]
+    endpoint_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -216,6 +279,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             )?;
             write_report(evidence, &output)
         }
+        Command::Keygen { out } => {
+            let generated = signing::local::keygen(&out)?;
+            println!(
+                "private key: {} (mode 0600, keep it secret)",
+                generated.private_key.display()
+            );
+            println!("public key:  {}", generated.public_key.display());
+            println!("fingerprint: {}", generated.fingerprint);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sign(args) => sign_package(&args),
+        Command::Verify { dir, trusted_keys } => verify_package(&dir, trusted_keys.as_deref()),
         Command::Controls { format } => {
             print_controls(format)?;
             Ok(ExitCode::SUCCESS)
@@ -357,31 +432,80 @@ fn write_report(evidence: LoadedEvidence, output: &OutputArgs) -> Result<ExitCod
     if let Some(dir) = output.templates.as_ref().filter(|dir| !dir.is_dir()) {
         anyhow::bail!("templates directory {} does not exist", dir.display());
     }
-    // Peak memory matters for a month of a busy account: archive the evidence bytes first
-    // and free them, then free the parsed snapshot once the report model is built.
-    let LoadedEvidence {
-        snapshot,
-        bytes,
-        sha256,
-    } = evidence;
-    let mut package = package::PackageWriter::create(&output.out, output.force)?;
-    package.add(&render::RenderedFile {
-        name: "evidence.json".to_string(),
-        bytes,
-    })?;
-    let model = ReportModel::from_snapshot(&snapshot, &sha256, Vec::new());
-    drop(snapshot);
     let options = RenderOptions {
         pdf_max_changes: output.pdf_max_changes,
         templates: output.templates.clone(),
     };
-    render::render_each(&model, &output.format, &options, |file| {
-        package.add(&file).map_err(anyhow::Error::from)
-    })
-    .context("rendering the report")?;
-    package.commit(&model.report_id)?;
+    let model = package::create_report_package(
+        &output.out,
+        output.force,
+        evidence,
+        &output.format,
+        &options,
+    )?;
     eprintln!("{}", summary_line(&model, &output.out));
     Ok(exit_code(model.verdict))
+}
+
+fn sign_package(args: &SignArgs) -> Result<ExitCode> {
+    let request = package::sign::SignRequest {
+        printed_name: args.name.clone(),
+        user_id: args.user_id.clone(),
+        role: args.role.clone(),
+        meaning: args.meaning.clone(),
+    };
+    request.check()?;
+    let signer = match (&args.key, &args.kms_key_id) {
+        (Some(path), _) => Signer::Local(signing::local::LocalKey::load(path)?),
+        (None, Some(key_id)) => {
+            let settings = AwsSettings {
+                profile: args.profile.clone(),
+                endpoint_url: args.endpoint_url.clone(),
+            };
+            Signer::Kms(signing::kms::KmsKey::connect(
+                &settings,
+                args.region.as_deref(),
+                key_id,
+            )?)
+        }
+        (None, None) => anyhow::bail!("give --key KEY or --kms-key-id ARN|ALIAS"),
+    };
+    let signed = package::sign::sign(&args.dir, &request, &signer, chrono::Utc::now())?;
+    let record = &signed.record;
+    eprintln!(
+        "signed report {} as sign-off {}: {} ({}, {}) {} at {} with {}; re-rendered {} and re-sealed {}",
+        record.report_id,
+        record.sequence,
+        crate::report::format::visible(&record.printed_name),
+        crate::report::format::visible(&record.role),
+        crate::report::format::visible(&record.user_id),
+        crate::report::format::visible(&record.meaning),
+        record.signed_at.display_utc(),
+        record.key.describe(),
+        signed.replaced.join(", "),
+        args.dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify_package(dir: &Path, trusted_keys: Option<&Path>) -> Result<ExitCode> {
+    let trusted = trusted_keys.map(TrustedKeys::load).transpose()?;
+    let verification = package::verify::verify(
+        dir,
+        &package::verify::VerifyOptions {
+            trusted_keys: trusted.as_ref(),
+            purpose: package::verify::Purpose::Audit,
+        },
+    )?;
+    for check in &verification.checks {
+        println!("{check}");
+    }
+    println!("{}", verification.summary());
+    Ok(if verification.is_valid() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 pub fn exit_code(verdict: Verdict) -> ExitCode {

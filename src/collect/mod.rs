@@ -9,7 +9,7 @@ mod kms;
 pub mod pacing;
 pub mod period;
 pub mod progress;
-mod sdk;
+pub(crate) mod sdk;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};

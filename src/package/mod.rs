@@ -1,32 +1,99 @@
-//! The report package on disk: an output directory written atomically (temporary sibling,
-//! then rename), never overwriting an existing directory unless asked, with a manifest of
-//! the SHA-256 of every file.
+//! The evidence package on disk: the directory `report` writes and `sign` re-seals —
+//! evidence.json, results.json, the rendered files, signoffs.json, manifest.json (SHA-256 of
+//! every other file, and how the report was rendered) and its detached signature
+//! manifest.sig, with every earlier state under history/<n>/. Directories are written
+//! atomically (temporary sibling, then rename) and never overwritten unless asked.
 
+pub mod seal;
+pub mod sign;
+pub mod signoff;
+pub mod verify;
+
+use std::collections::BTreeSet;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::evidence::sha256_hex;
-use crate::report::render::RenderedFile;
+use crate::evidence::{LoadedEvidence, sha256_hex};
+use crate::report::ReportModel;
+use crate::report::render::{self, Format, RenderOptions, RenderedFile};
 
 pub const MANIFEST_FILE: &str = "manifest.json";
 pub const MANIFEST_FORMAT: u32 = 1;
+pub const EVIDENCE_FILE: &str = "evidence.json";
+pub const RESULTS_FILE: &str = "results.json";
+/// Custom HTML templates a report was rendered with, kept so it can be re-rendered.
+pub const TEMPLATES_DIR: &str = "templates";
+/// Earlier states of a signed package: `history/<n>/` holds the manifest (and seal) of the
+/// state with n sign-offs and the files the next sign-off replaced.
+pub const HISTORY_DIR: &str = "history";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Manifest {
     pub manifest_format: u32,
     pub report_id: String,
+    /// The gxp-evidence version that rendered the files (re-rendering needs the same one).
     pub tool_version: String,
+    pub render: RenderSettings,
     pub files: Vec<ManifestEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ManifestEntry {
     pub path: String,
     pub sha256: String,
     pub bytes: u64,
+}
+
+/// How the report files were rendered, so `sign` and `verify` render them the same way.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenderSettings {
+    pub formats: Vec<String>,
+    pub pdf_max_changes: usize,
+    pub templates: TemplateSource,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TemplateSource {
+    /// The templates built into gxp-evidence.
+    Embedded,
+    /// The package's own `templates/` directory (a report rendered with `--templates`).
+    Package,
+}
+
+impl RenderSettings {
+    pub fn new(formats: &BTreeSet<Format>, options: &RenderOptions) -> Self {
+        Self {
+            formats: formats.iter().map(|f| f.as_str().to_string()).collect(),
+            pdf_max_changes: options.pdf_max_changes,
+            templates: if options.templates.is_some() {
+                TemplateSource::Package
+            } else {
+                TemplateSource::Embedded
+            },
+        }
+    }
+
+    pub fn formats(&self) -> Result<BTreeSet<Format>, String> {
+        render::parse_formats(&self.formats.join(","))
+    }
+
+    /// Render options for re-rendering the package in `dir`.
+    pub fn options(&self, dir: &Path) -> RenderOptions {
+        RenderOptions {
+            pdf_max_changes: self.pdf_max_changes,
+            templates: match self.templates {
+                TemplateSource::Embedded => None,
+                TemplateSource::Package => Some(dir.join(TEMPLATES_DIR)),
+            },
+        }
+    }
 }
 
 impl Manifest {
@@ -34,6 +101,23 @@ impl Manifest {
         let mut bytes = serde_json::to_vec_pretty(self).expect("the manifest always serializes");
         bytes.push(b'\n');
         bytes
+    }
+
+    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+        let manifest: Self = serde_path_to_error::deserialize(&mut deserializer)
+            .map_err(|err| format!("{} (at {})", err.inner(), err.path()))?;
+        if manifest.manifest_format != MANIFEST_FORMAT {
+            return Err(format!(
+                "manifest_format {} is not supported (this version reads {MANIFEST_FORMAT})",
+                manifest.manifest_format
+            ));
+        }
+        Ok(manifest)
+    }
+
+    pub fn entry(&self, path: &str) -> Option<&ManifestEntry> {
+        self.files.iter().find(|e| e.path == path)
     }
 }
 
@@ -67,9 +151,10 @@ pub fn check_output_dir(out: &Path, force: bool) -> Result<(), PackageError> {
 }
 
 /// A package being written: files go into a temporary sibling directory as they come, and
-/// `commit` adds `manifest.json` and renames the directory into place. Dropping it without
-/// committing removes everything, so a failure leaves nothing behind and a reader never sees
-/// a half-written package.
+/// `commit` adds `manifest.json` (and the seal, when one is made) and renames the directory
+/// into place, moving an existing directory aside first and removing it after. Dropping the
+/// writer without committing removes everything, so a failure leaves nothing behind and a
+/// reader never sees a half-written package.
 pub struct PackageWriter {
     out: PathBuf,
     parent: PathBuf,
@@ -78,12 +163,20 @@ pub struct PackageWriter {
 }
 
 impl PackageWriter {
+    /// A new package at `out`, which must not exist unless `force`.
     pub fn create(out: &Path, force: bool) -> Result<Self, PackageError> {
         check_output_dir(out, force)?;
-        let parent = match out.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        Self::staged_beside(out)
+    }
+
+    /// A new state of the existing package at `out` (signing).
+    pub fn replace(out: &Path) -> Result<Self, PackageError> {
+        check_output_dir(out, true)?;
+        Self::staged_beside(out)
+    }
+
+    fn staged_beside(out: &Path) -> Result<Self, PackageError> {
+        let parent = parent_dir(out);
         fs::create_dir_all(&parent).map_err(io_error(&parent))?;
         let staging = tempfile::Builder::new()
             .prefix(".gxp-evidence-staging-")
@@ -98,27 +191,69 @@ impl PackageWriter {
     }
 
     pub fn add(&mut self, file: &RenderedFile) -> Result<(), PackageError> {
-        write_file(&self.staging.path().join(&file.name), &file.bytes)?;
+        self.add_bytes(&file.name, &file.bytes)
+    }
+
+    pub fn add_bytes(&mut self, name: &str, bytes: &[u8]) -> Result<(), PackageError> {
+        write_file(&self.staged(name)?, bytes)?;
         self.entries.push(ManifestEntry {
-            path: file.name.clone(),
-            sha256: sha256_hex(&file.bytes),
-            bytes: file.bytes.len() as u64,
+            path: name.to_string(),
+            sha256: sha256_hex(bytes),
+            bytes: bytes.len() as u64,
         });
         Ok(())
     }
 
-    pub fn commit(mut self, report_id: &str) -> Result<Manifest, PackageError> {
+    /// Adds an existing file whose hash is already known (verified) without copying its
+    /// bytes: a hard link where the file system allows it, a copy otherwise.
+    pub fn link(&mut self, name: &str, source: &Path, sha256: &str) -> Result<(), PackageError> {
+        let target = self.staged(name)?;
+        if fs::hard_link(source, &target).is_err() {
+            fs::copy(source, &target).map_err(io_error(source))?;
+        }
+        let bytes = fs::metadata(&target).map_err(io_error(&target))?.len();
+        self.entries.push(ManifestEntry {
+            path: name.to_string(),
+            sha256: sha256.to_string(),
+            bytes,
+        });
+        Ok(())
+    }
+
+    fn staged(&self, name: &str) -> Result<PathBuf, PackageError> {
+        let path = self.staging.path().join(name);
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).map_err(io_error(dir))?;
+        }
+        Ok(path)
+    }
+
+    /// Writes `manifest.json`, lets `seal` sign its bytes (returning the bytes of
+    /// `manifest.sig`, or none for an unsigned draft), and moves the package into place.
+    pub fn commit<E: From<PackageError>>(
+        mut self,
+        report_id: &str,
+        render: RenderSettings,
+        seal: impl FnOnce(&[u8]) -> Result<Option<Vec<u8>>, E>,
+    ) -> Result<Manifest, E> {
         self.entries.sort_by(|a, b| a.path.cmp(&b.path));
         let manifest = Manifest {
             manifest_format: MANIFEST_FORMAT,
             report_id: report_id.to_string(),
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            render,
             files: std::mem::take(&mut self.entries),
         };
-        write_file(
-            &self.staging.path().join(MANIFEST_FILE),
-            &manifest.to_bytes(),
-        )?;
+        let manifest_bytes = manifest.to_bytes();
+        write_file(&self.staging.path().join(MANIFEST_FILE), &manifest_bytes)?;
+        if let Some(seal_bytes) = seal(&manifest_bytes)? {
+            write_file(&self.staging.path().join(seal::SEAL_FILE), &seal_bytes)?;
+        }
+        self.move_into_place()?;
+        Ok(manifest)
+    }
+
+    fn move_into_place(self) -> Result<(), PackageError> {
         let (out, parent) = (&self.out, &self.parent);
         let old = if out.exists() {
             let backup = tempfile::Builder::new()
@@ -141,7 +276,14 @@ impl PackageWriter {
                 source,
             });
         }
-        Ok(manifest)
+        Ok(())
+    }
+}
+
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
     }
 }
 
@@ -149,6 +291,55 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), PackageError> {
     let mut file = fs::File::create(path).map_err(io_error(path))?;
     file.write_all(bytes).map_err(io_error(path))?;
     file.sync_all().map_err(io_error(path))
+}
+
+/// Writes a new, unsigned report package: evidence.json, results.json and the rendered
+/// formats, an empty signoffs.json, the custom templates if any, and the manifest. Returns
+/// the report model (for the verdict and the summary line).
+pub fn create_report_package(
+    out: &Path,
+    force: bool,
+    evidence: LoadedEvidence,
+    formats: &BTreeSet<Format>,
+    options: &RenderOptions,
+) -> anyhow::Result<ReportModel> {
+    use anyhow::Context;
+    // Peak memory matters for a month of a busy account: archive the evidence bytes first
+    // and free them, then free the parsed snapshot once the report model is built.
+    let LoadedEvidence {
+        snapshot,
+        bytes,
+        sha256,
+    } = evidence;
+    let mut package = PackageWriter::create(out, force)?;
+    package.add_bytes(EVIDENCE_FILE, &bytes)?;
+    drop(bytes);
+    let model = ReportModel::from_snapshot(&snapshot, &sha256, Vec::new());
+    drop(snapshot);
+    if let Some(dir) = &options.templates {
+        for (name, _) in render::html::TEMPLATES {
+            let path = dir.join(name);
+            if path.is_file() {
+                let text = fs::read(&path)
+                    .with_context(|| format!("cannot read template {}", path.display()))?;
+                package.add_bytes(&format!("{TEMPLATES_DIR}/{name}"), &text)?;
+            }
+        }
+    }
+    package.add_bytes(
+        signoff::SIGNOFFS_FILE,
+        &signoff::SignoffFile::new(&model.report_id, Vec::new()).to_bytes(),
+    )?;
+    render::render_each(&model, formats, options, |file| {
+        package.add(&file).map_err(anyhow::Error::from)
+    })
+    .context("rendering the report")?;
+    package.commit(
+        &model.report_id,
+        RenderSettings::new(formats, options),
+        |_| Ok::<_, anyhow::Error>(None),
+    )?;
+    Ok(model)
 }
 
 #[cfg(test)]
@@ -165,7 +356,11 @@ mod tests {
         for file in files {
             package.add(file)?;
         }
-        package.commit(report_id)
+        package.commit(report_id, settings(), |_| Ok::<_, PackageError>(None))
+    }
+
+    fn settings() -> RenderSettings {
+        RenderSettings::new(&BTreeSet::from([Format::Csv]), &RenderOptions::default())
     }
 
     fn files() -> Vec<RenderedFile> {

@@ -54,6 +54,9 @@ pub struct ReportModel {
     pub changes: Vec<ChangeRow>,
     pub evidence_gaps: Vec<EvidenceGap>,
     pub lookup_queries: Vec<LookupQueryRow>,
+    /// The manifestations of the sign-offs so far. Not part of results.json: each sign-off
+    /// signs the SHA-256 of results.json, so results.json cannot contain them.
+    #[serde(skip)]
     pub signoffs: Vec<Signoff>,
 }
 
@@ -180,6 +183,13 @@ pub struct Signoff {
     pub meaning: String,
     pub signed_at: Timestamp,
     pub key_fingerprint: String,
+    /// Algorithm and where the key lives (local file or AWS KMS key ARN).
+    pub key_description: String,
+    pub evidence_sha256: String,
+    pub results_sha256: String,
+    /// Empty for the first sign-off.
+    pub previous_signoff_sha256: String,
+    pub signoff_sha256: String,
 }
 
 /// The words shown where a report carries no signature yet.
@@ -333,12 +343,25 @@ impl ReportModel {
         ))
     }
 
+    /// The signatures' manifestation in one line (every PDF page footer, the HTML header):
+    /// `Signed: Jane Roe (authored) 2026-11-02 09:00:00 UTC · …`, or the draft notice.
     pub fn signature_status(&self) -> String {
         if self.signoffs.is_empty() {
-            UNSIGNED_TEXT.to_string()
-        } else {
-            format!("Signed by {} person(s)", self.signoffs.len())
+            return UNSIGNED_TEXT.to_string();
         }
+        let names: Vec<String> = self
+            .signoffs
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} ({}) {}",
+                    format::visible(&s.printed_name),
+                    format::visible(&s.meaning),
+                    s.signed_at.display_utc()
+                )
+            })
+            .collect();
+        format!("Signed: {}", names.join(" · "))
     }
 
     pub fn register_view(&self, limit: usize) -> RegisterView<'_> {

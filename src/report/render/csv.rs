@@ -144,6 +144,11 @@ pub const TABLES: &[(&str, &[&str])] = &[
             "meaning",
             "signed_at",
             "key_fingerprint",
+            "key",
+            "evidence_sha256",
+            "results_sha256",
+            "previous_signoff_sha256",
+            "signoff_sha256",
         ],
     ),
 ];
@@ -346,6 +351,11 @@ fn rows(model: &ReportModel, file: &str) -> Vec<Vec<String>> {
                     s.meaning.clone(),
                     s.signed_at.to_rfc3339(),
                     s.key_fingerprint.clone(),
+                    s.key_description.clone(),
+                    s.evidence_sha256.clone(),
+                    s.results_sha256.clone(),
+                    s.previous_signoff_sha256.clone(),
+                    s.signoff_sha256.clone(),
                 ]
             })
             .collect(),

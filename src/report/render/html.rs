@@ -113,6 +113,7 @@ pub fn render(model: &ReportModel, options: &RenderOptions) -> Result<RenderedFi
         "cache_pairs",
         &model.view_pairs(crate::controls::catalog::APIGW_CACHE_ENCRYPTION),
     );
+    context.insert("signoffs", &model.signoffs);
     context.insert("signature_status", &model.signature_status());
     context.insert("register", &model.register_view(options.pdf_max_changes));
     let html = tera

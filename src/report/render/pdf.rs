@@ -100,7 +100,7 @@ pub fn render(model: &ReportModel, options: &RenderOptions) -> Result<RenderedFi
             model.evidence_sha256,
             model.generated_at.display_utc()
         ),
-        footer_signature: footer_signature(model),
+        footer_signature: model.signature_status(),
     };
     let pages = layout.finish(&frame);
     let bytes = save(model, &fonts, pages)?;
@@ -108,25 +108,6 @@ pub fn render(model: &ReportModel, options: &RenderOptions) -> Result<RenderedFi
         name: "report.pdf".to_string(),
         bytes,
     })
-}
-
-fn footer_signature(model: &ReportModel) -> String {
-    if model.signoffs.is_empty() {
-        return UNSIGNED_TEXT.to_string();
-    }
-    let names: Vec<String> = model
-        .signoffs
-        .iter()
-        .map(|s| {
-            format!(
-                "{} ({}) {}",
-                visible(&s.printed_name),
-                visible(&s.meaning),
-                s.signed_at.display_utc()
-            )
-        })
-        .collect();
-    format!("Signed: {}", names.join(" · "))
 }
 
 fn save(
@@ -246,7 +227,7 @@ fn cover(layout: &mut Layout, model: &ReportModel) {
                 if model.signoffs.is_empty() {
                     Cell::coloured(UNSIGNED_TEXT, RED)
                 } else {
-                    Cell::plain(footer_signature(model))
+                    Cell::plain(model.signature_status())
                 },
             ],
         ],
@@ -310,7 +291,7 @@ fn document_control(layout: &mut Layout, model: &ReportModel) {
         ],
         vec![
             Cell::plain("Signature status"),
-            Cell::plain(footer_signature(model)),
+            Cell::plain(model.signature_status()),
         ],
         vec![
             Cell::plain("Reproducibility"),
@@ -977,7 +958,7 @@ fn signoff_page(layout: &mut Layout, model: &ReportModel) {
                     bold: true,
                 },
                 Cell::plain(s.signed_at.display_utc()),
-                v(&s.key_fingerprint),
+                v(&s.key_description),
             ]
         })
         .collect();
@@ -989,10 +970,32 @@ fn signoff_page(layout: &mut Layout, model: &ReportModel) {
             "Role",
             "Meaning",
             "Signed (UTC)",
-            "Key fingerprint",
+            "Key",
         ],
         &[0.4, 2.2, 1.4, 1.6, 1.2, 1.6, 4.0],
         &rows,
         BODY_SIZE,
+    );
+    for s in &model.signoffs {
+        let previous = if s.previous_signoff_sha256.is_empty() {
+            "the first sign-off".to_string()
+        } else {
+            format!("after sign-off SHA-256 {}", s.previous_signoff_sha256)
+        };
+        layout.paragraph(
+            &format!(
+                "Sign-off {} signs evidence SHA-256 {} and results SHA-256 {}, {}; its own SHA-256 is {}.",
+                s.sequence, s.evidence_sha256, s.results_sha256, previous, s.signoff_sha256
+            ),
+            TABLE_SIZE,
+            false,
+            BLACK,
+        );
+    }
+    layout.paragraph(
+        "Each signature is checked offline with `gxp-evidence verify`, which also re-computes this report from the evidence.",
+        TABLE_SIZE,
+        false,
+        BLACK,
     );
 }

@@ -1,0 +1,203 @@
+//! Signing a package: verify it first (an invalid package is never signed), append a sign-off
+//! record chained to the previous one, re-render every format with the manifestations of all
+//! sign-offs, keep the replaced files and the old manifest and seal under history/<n>/, and
+//! re-seal the new manifest — all written beside the package and swapped in at once.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+
+use super::seal::{SEAL_FILE, Seal};
+use super::signoff::{SIGNOFFS_FILE, SignoffFile, SignoffRecord, check_identity_field};
+use super::verify::{Purpose, VerifyOptions, verify};
+use super::{HISTORY_DIR, MANIFEST_FILE, PackageWriter, parent_dir};
+use crate::evidence::{Timestamp, sha256_hex};
+use crate::report::{ReportModel, render};
+use crate::signing::{self, Signer};
+
+/// Who signs and what their signature means.
+#[derive(Debug, Clone)]
+pub struct SignRequest {
+    pub printed_name: String,
+    pub user_id: String,
+    pub role: String,
+    pub meaning: String,
+}
+
+impl SignRequest {
+    pub fn check(&self) -> Result<()> {
+        for (flag, value) in [
+            ("--name", &self.printed_name),
+            ("--user-id", &self.user_id),
+            ("--role", &self.role),
+            ("--meaning", &self.meaning),
+        ] {
+            check_identity_field(flag, value).map_err(anyhow::Error::msg)?;
+        }
+        Ok(())
+    }
+}
+
+/// What signing produced.
+pub struct Signed {
+    pub record: SignoffRecord,
+    pub model: ReportModel,
+    /// Files the new state replaced (their earlier versions are under history/<n>/).
+    pub replaced: Vec<String>,
+}
+
+/// Signs the package in `dir` as `request` with `signer`, at `now` (UTC, whole seconds).
+pub fn sign(
+    dir: &Path,
+    request: &SignRequest,
+    signer: &Signer,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Signed> {
+    request.check()?;
+    // One signer at a time per archive folder; the manifest is compared again just before
+    // the new state is swapped in.
+    let parent = parent_dir(dir);
+    let lock = fs::File::open(&parent)
+        .with_context(|| format!("cannot open {} to lock it", parent.display()))?;
+    lock.lock()
+        .with_context(|| format!("cannot lock {}", parent.display()))?;
+
+    let verification = verify(
+        dir,
+        &VerifyOptions {
+            trusted_keys: None,
+            purpose: Purpose::BeforeSigning,
+        },
+    )?;
+    if !verification.is_valid() {
+        let problems: Vec<String> = verification.failures().map(|c| format!("  {c}")).collect();
+        bail!(
+            "refusing to sign {}: the package does not verify:\n{}",
+            dir.display(),
+            problems.join("\n")
+        );
+    }
+    let package = verification
+        .package
+        .context("a valid package always carries its verified state")?;
+
+    let chain = &package.signoffs.signoffs;
+    if let Some(same) = chain
+        .iter()
+        .find(|r| r.user_id == request.user_id && r.meaning == request.meaning)
+    {
+        bail!(
+            "{} already signed this report as `{}` ({}); a second identical sign-off is refused",
+            request.user_id,
+            request.meaning,
+            same.label()
+        );
+    }
+    let signed_at = Timestamp(
+        chrono::DateTime::from_timestamp(now.timestamp(), 0)
+            .context("the clock is out of range")?,
+    );
+    if let Some(last) = chain.last().filter(|last| signed_at < last.signed_at) {
+        bail!(
+            "this machine's clock ({}) is earlier than the previous sign-off ({}); fix the clock before signing",
+            signed_at.display_utc(),
+            last.signed_at.display_utc()
+        );
+    }
+    let collected_at = package.evidence.snapshot.collected_at;
+    if signed_at < collected_at {
+        bail!(
+            "this machine's clock ({}) is earlier than the evidence collection ({}); fix the clock before signing",
+            signed_at.display_utc(),
+            collected_at.display_utc()
+        );
+    }
+
+    let report_id = package.manifest.report_id.clone();
+    let mut record = SignoffRecord {
+        sequence: chain.len() as u32 + 1,
+        report_id: report_id.clone(),
+        printed_name: request.printed_name.clone(),
+        user_id: request.user_id.clone(),
+        role: request.role.clone(),
+        meaning: request.meaning.clone(),
+        signed_at,
+        evidence_sha256: package.evidence.sha256.clone(),
+        results_sha256: package.results_sha256.clone(),
+        previous_signoff_sha256: chain.last().map(SignoffRecord::digest),
+        key: signer.key_info().clone(),
+        signature: String::new(),
+    };
+    record.signature = signing::encode_signature(&signer.sign(&record.statement())?);
+    let mut records = chain.clone();
+    records.push(record.clone());
+    let signoffs = SignoffFile::new(&report_id, records);
+
+    let model = ReportModel::from_snapshot(
+        &package.evidence.snapshot,
+        &package.evidence.sha256,
+        signoffs.manifestations(),
+    );
+    let old = &package.manifest;
+    let formats = old.render.formats().map_err(anyhow::Error::msg)?;
+    let options = old.render.options(dir);
+
+    let mut writer = PackageWriter::replace(dir)?;
+    let mut written = BTreeSet::new();
+    let mut replaced = Vec::new();
+    let mut note = |name: &str, sha: &str| {
+        written.insert(name.to_string());
+        if old.entry(name).is_some_and(|e| e.sha256 != sha) {
+            replaced.push(name.to_string());
+        }
+    };
+    let signoff_bytes = signoffs.to_bytes();
+    note(SIGNOFFS_FILE, &sha256_hex(&signoff_bytes));
+    writer.add_bytes(SIGNOFFS_FILE, &signoff_bytes)?;
+    render::render_each(&model, &formats, &options, |file| {
+        note(&file.name, &sha256_hex(&file.bytes));
+        writer.add(&file).map_err(anyhow::Error::from)
+    })
+    .context("re-rendering the report")?;
+
+    let state = format!("{HISTORY_DIR}/{}", chain.len());
+    for entry in &old.files {
+        let source = dir.join(&entry.path);
+        if !written.contains(&entry.path) {
+            writer.link(&entry.path, &source, &entry.sha256)?;
+        }
+        if replaced.contains(&entry.path) {
+            writer.link(&format!("{state}/{}", entry.path), &source, &entry.sha256)?;
+        }
+    }
+    writer.add_bytes(&format!("{state}/{MANIFEST_FILE}"), &package.manifest_bytes)?;
+    if let Some(seal) = &package.seal_bytes {
+        writer.add_bytes(&format!("{state}/{SEAL_FILE}"), seal)?;
+    }
+
+    writer.commit(&report_id, old.render.clone(), |manifest_bytes| {
+        let mut seal = Seal::unsigned(
+            &report_id,
+            sha256_hex(manifest_bytes),
+            &signoffs.signoffs,
+            signer.key_info().clone(),
+        );
+        seal.signature = signing::encode_signature(&signer.sign(&seal.statement())?);
+        let now_on_disk = fs::read(dir.join(MANIFEST_FILE)).ok();
+        if now_on_disk.as_deref() != Some(package.manifest_bytes.as_slice()) {
+            bail!(
+                "{} changed while it was being signed; nothing was written, sign again",
+                dir.display()
+            );
+        }
+        Ok(Some(seal.to_bytes()))
+    })?;
+    drop(lock);
+    Ok(Signed {
+        record,
+        model,
+        replaced,
+    })
+}

@@ -1,0 +1,238 @@
+//! Sign-off records (`signoffs.json`): who signed, in which role, with what meaning and when,
+//! bound to the SHA-256 of evidence.json and results.json and to the previous record (a
+//! chain), each signed over its canonical statement.
+
+use serde::{Deserialize, Serialize};
+
+use crate::evidence::{Timestamp, sha256_hex};
+use crate::report;
+use crate::signing::{self, KeyInfo};
+
+pub const SIGNOFFS_FILE: &str = "signoffs.json";
+pub const SIGNOFFS_FORMAT: u32 = 1;
+
+/// What a sign-off statement says it is, so a signature over one can never pass as another.
+const SIGNOFF_PURPOSE: &str = "gxp-evidence sign-off";
+
+/// The longest printed name, user id, role or meaning accepted (characters): every
+/// statement stays under the 4 KiB AWS KMS signs.
+pub const MAX_FIELD_CHARS: usize = 200;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignoffFile {
+    pub signoffs_format: u32,
+    pub report_id: String,
+    pub signoffs: Vec<SignoffRecord>,
+}
+
+impl SignoffFile {
+    pub fn new(report_id: &str, signoffs: Vec<SignoffRecord>) -> Self {
+        Self {
+            signoffs_format: SIGNOFFS_FORMAT,
+            report_id: report_id.to_string(),
+            signoffs,
+        }
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = serde_json::to_vec_pretty(self).expect("sign-offs always serialize");
+        bytes.push(b'\n');
+        bytes
+    }
+
+    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+        let file: Self = serde_path_to_error::deserialize(&mut deserializer)
+            .map_err(|err| format!("{} (at {})", err.inner(), err.path()))?;
+        if file.signoffs_format != SIGNOFFS_FORMAT {
+            return Err(format!(
+                "signoffs_format {} is not supported (this version reads {SIGNOFFS_FORMAT})",
+                file.signoffs_format
+            ));
+        }
+        Ok(file)
+    }
+
+    /// The manifestations the renderers show.
+    pub fn manifestations(&self) -> Vec<report::Signoff> {
+        self.signoffs
+            .iter()
+            .map(SignoffRecord::manifestation)
+            .collect()
+    }
+}
+
+/// One electronic signature (21 CFR 11.50: printed name, date and time, meaning).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignoffRecord {
+    /// 1 for the first sign-off of the report, then 2, 3, …
+    pub sequence: u32,
+    pub report_id: String,
+    pub printed_name: String,
+    pub user_id: String,
+    pub role: String,
+    /// authored, reviewed, approved, …
+    pub meaning: String,
+    /// UTC, whole seconds, from the signing machine's clock.
+    pub signed_at: Timestamp,
+    pub evidence_sha256: String,
+    pub results_sha256: String,
+    /// `digest()` of the previous record; none for the first.
+    pub previous_signoff_sha256: Option<String>,
+    pub key: KeyInfo,
+    /// Base64 signature over `statement()`.
+    pub signature: String,
+}
+
+impl SignoffRecord {
+    /// The bytes the signature covers: every field but the signature, with the key named by
+    /// algorithm, source, fingerprint and KMS ARN, as canonical JSON.
+    pub fn statement(&self) -> Vec<u8> {
+        statement(SIGNOFF_PURPOSE, self)
+    }
+
+    /// The record's own digest, which the next record chains to: SHA-256 of the canonical
+    /// JSON of the whole record, signature included.
+    pub fn digest(&self) -> String {
+        sha256_hex(&signing::canonical_json(self))
+    }
+
+    pub fn verify_signature(&self) -> Result<(), signing::SignatureProblem> {
+        let signature = signing::decode_signature(&self.signature)?;
+        self.key.verify(&self.statement(), &signature)
+    }
+
+    pub fn manifestation(&self) -> report::Signoff {
+        report::Signoff {
+            sequence: self.sequence,
+            printed_name: self.printed_name.clone(),
+            user_id: self.user_id.clone(),
+            role: self.role.clone(),
+            meaning: self.meaning.clone(),
+            signed_at: self.signed_at,
+            key_fingerprint: self.key.fingerprint.clone(),
+            key_description: self.key.describe(),
+            evidence_sha256: self.evidence_sha256.clone(),
+            results_sha256: self.results_sha256.clone(),
+            previous_signoff_sha256: self.previous_signoff_sha256.clone().unwrap_or_default(),
+            signoff_sha256: self.digest(),
+        }
+    }
+
+    /// How the record is named in messages: `sign-off 2 (Jane Roe, approved)`.
+    pub fn label(&self) -> String {
+        format!(
+            "sign-off {} ({}, {})",
+            self.sequence,
+            report::format::visible(&self.printed_name),
+            report::format::visible(&self.meaning)
+        )
+    }
+}
+
+/// The canonical statement of a signed record: the record without its signature and without
+/// the key's public key bytes (the fingerprint names them), plus what the statement is for.
+pub(crate) fn statement<T: Serialize>(purpose: &str, record: &T) -> Vec<u8> {
+    let mut value = serde_json::to_value(record).expect("signed records always serialize");
+    if let Some(object) = value.as_object_mut() {
+        object.remove("signature");
+        if let Some(key) = object.get_mut("key").and_then(|k| k.as_object_mut()) {
+            key.remove("public_key");
+        }
+        object.insert("purpose".to_string(), purpose.into());
+    }
+    signing::canonical_json(&value)
+}
+
+/// Checks a printed name, user id, role or meaning before it is signed: present, not too
+/// long, and free of control and invisible characters that could make what people read
+/// differ from what was signed.
+pub fn check_identity_field(flag: &str, value: &str) -> Result<(), String> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(format!("{flag} must not be empty"));
+    }
+    if trimmed != value {
+        return Err(format!("{flag} must not start or end with spaces"));
+    }
+    if value.chars().count() > MAX_FIELD_CHARS {
+        return Err(format!(
+            "{flag} is longer than {MAX_FIELD_CHARS} characters"
+        ));
+    }
+    if report::format::visible(value) != value || value.contains('\n') {
+        return Err(format!(
+            "{flag} contains control or invisible characters: {}",
+            report::format::visible(value).replace('\n', "<U+000A>")
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signing::local::LocalKey;
+
+    fn record(key: &LocalKey) -> SignoffRecord {
+        let mut record = SignoffRecord {
+            sequence: 1,
+            report_id: "R1".into(),
+            printed_name: "Jane Roe".into(),
+            user_id: "jroe".into(),
+            role: "QA Lead".into(),
+            meaning: "approved".into(),
+            signed_at: Timestamp::parse("2026-11-02T09:00:00Z").unwrap(),
+            evidence_sha256: "e".repeat(64),
+            results_sha256: "r".repeat(64),
+            previous_signoff_sha256: None,
+            key: key.info.clone(),
+            signature: String::new(),
+        };
+        record.signature = signing::encode_signature(&key.sign(&record.statement()));
+        record
+    }
+
+    #[test]
+    fn the_statement_covers_every_field_but_the_signature() {
+        let key = LocalKey::from_secret([3; 32]);
+        let signed = record(&key);
+        assert_eq!(signed.verify_signature(), Ok(()));
+        let text = String::from_utf8(signed.statement()).unwrap();
+        assert!(text.starts_with(r#"{"evidence_sha256":"#), "{text}");
+        assert!(text.contains(r#""purpose":"gxp-evidence sign-off""#));
+        assert!(!text.contains("public_key") && !text.contains("signature"));
+
+        let mut edited = signed.clone();
+        edited.meaning = "reviewed".into();
+        assert!(edited.verify_signature().is_err());
+        let mut edited = signed.clone();
+        edited.previous_signoff_sha256 = Some("0".repeat(64));
+        assert!(edited.verify_signature().is_err());
+        assert_ne!(edited.digest(), signed.digest());
+    }
+
+    #[test]
+    fn the_file_round_trips_and_rejects_unknown_fields() {
+        let key = LocalKey::from_secret([3; 32]);
+        let file = SignoffFile::new("R1", vec![record(&key)]);
+        assert_eq!(SignoffFile::parse(&file.to_bytes()).unwrap(), file);
+        let text = String::from_utf8(file.to_bytes())
+            .unwrap()
+            .replace("\"sequence\"", "\"note\": \"x\", \"sequence\"");
+        let err = SignoffFile::parse(text.as_bytes()).unwrap_err();
+        assert!(err.contains("unknown field `note`"), "{err}");
+    }
+
+    #[test]
+    fn identity_fields_must_read_as_they_are_signed() {
+        assert!(check_identity_field("--name", "Zoë Ångström-Ó Briain").is_ok());
+        assert!(check_identity_field("--name", "").is_err());
+        assert!(check_identity_field("--name", " Jane").is_err());
+        let err = check_identity_field("--name", "Jane\u{202E}eoR").unwrap_err();
+        assert!(err.contains("<U+202E>"), "{err}");
+        assert!(check_identity_field("--role", &"x".repeat(201)).is_err());
+    }
+}

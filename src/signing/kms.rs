@@ -1,0 +1,130 @@
+//! Signing with an AWS KMS asymmetric key: GetPublicKey once (the public key goes into the
+//! package, so verification never needs AWS), then kms:Sign in RAW mode for each statement.
+//! ECC_NIST_P256 keys sign with ECDSA_SHA_256, RSA keys with RSASSA_PSS_SHA_256.
+
+use aws_sdk_kms::Client;
+use aws_sdk_kms::primitives::Blob;
+use aws_sdk_kms::types::{KeySpec, KeyUsageType, MessageType, SigningAlgorithmSpec};
+
+use super::{Algorithm, KeyInfo, KeySource, SigningError};
+use crate::collect::{AwsSettings, load_sdk_config, sdk::call_failure};
+
+/// A KMS key ready to sign: the key is addressed by the ARN GetPublicKey returned, so an
+/// alias moved to another key halfway through cannot mix two keys in one package.
+pub struct KmsKey {
+    pub info: KeyInfo,
+    key_arn: String,
+    signing_algorithm: SigningAlgorithmSpec,
+    client: Client,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl KmsKey {
+    /// Looks the key up (`key_id`: key id, key ARN, alias name or alias ARN) and checks it
+    /// can sign with an algorithm the package format verifies offline.
+    pub fn connect(
+        settings: &AwsSettings,
+        region: Option<&str>,
+        key_id: &str,
+    ) -> Result<Self, SigningError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|err| SigningError::Key(format!("cannot start the async runtime: {err}")))?;
+        let sdk = runtime.block_on(load_sdk_config(settings));
+        let mut config = aws_sdk_kms::config::Builder::from(&sdk);
+        if let Some(region) = region {
+            config = config.region(aws_sdk_kms::config::Region::new(region.to_string()));
+        }
+        let client = Client::from_conf(config.build());
+        let output = runtime
+            .block_on(client.get_public_key().key_id(key_id).send())
+            .map_err(|err| {
+                let failure = call_failure(&err);
+                SigningError::Kms {
+                    operation: "GetPublicKey",
+                    key: key_id.to_string(),
+                    code: failure.code,
+                    message: failure.message,
+                }
+            })?;
+        let unsuitable = |why: String| SigningError::Key(format!("AWS KMS key {key_id}: {why}"));
+        if output.key_usage() != Some(&KeyUsageType::SignVerify) {
+            return Err(unsuitable(format!(
+                "key usage is {}, not SIGN_VERIFY",
+                output.key_usage().map_or("unknown", |u| u.as_str())
+            )));
+        }
+        let (algorithm, signing_algorithm) = match output.key_spec() {
+            Some(KeySpec::EccNistP256) => (
+                Algorithm::EcdsaP256Sha256,
+                SigningAlgorithmSpec::EcdsaSha256,
+            ),
+            Some(KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096) => (
+                Algorithm::RsaPssSha256,
+                SigningAlgorithmSpec::RsassaPssSha256,
+            ),
+            other => {
+                return Err(unsuitable(format!(
+                    "key spec {} is not supported; use ECC_NIST_P256 (ECDSA_SHA_256) or RSA_2048/3072/4096 (RSASSA_PSS_SHA_256)",
+                    other.map_or("unknown", |s| s.as_str())
+                )));
+            }
+        };
+        if !output.signing_algorithms().contains(&signing_algorithm) {
+            return Err(unsuitable(format!(
+                "the key does not offer {}",
+                signing_algorithm.as_str()
+            )));
+        }
+        let key_arn = output
+            .key_id()
+            .ok_or_else(|| unsuitable("GetPublicKey returned no key ARN".to_string()))?
+            .to_string();
+        let public_key = output
+            .public_key()
+            .ok_or_else(|| unsuitable("GetPublicKey returned no public key".to_string()))?;
+        let info = KeyInfo::new(
+            KeySource::AwsKms,
+            algorithm,
+            public_key.as_ref(),
+            Some(key_arn.clone()),
+        );
+        Ok(Self {
+            info,
+            key_arn,
+            signing_algorithm,
+            client,
+            runtime,
+        })
+    }
+
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SigningError> {
+        let request = self
+            .client
+            .sign()
+            .key_id(&self.key_arn)
+            .message(Blob::new(message))
+            .message_type(MessageType::Raw)
+            .signing_algorithm(self.signing_algorithm.clone())
+            .send();
+        let output = self.runtime.block_on(request).map_err(|err| {
+            let failure = call_failure(&err);
+            SigningError::Kms {
+                operation: "Sign",
+                key: self.key_arn.clone(),
+                code: failure.code,
+                message: failure.message,
+            }
+        })?;
+        output
+            .signature()
+            .map(|blob| blob.as_ref().to_vec())
+            .ok_or_else(|| SigningError::Kms {
+                operation: "Sign",
+                key: self.key_arn.clone(),
+                code: "NoSignature".to_string(),
+                message: "the response carried no signature".to_string(),
+            })
+    }
+}
