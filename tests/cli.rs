@@ -18,7 +18,7 @@ const CONTROL_IDS: [&str; 8] = [
     "change-control",
 ];
 
-const REPORT_FILES: [&str; 12] = [
+const REPORT_FILES: [&str; 13] = [
     "changes.csv",
     "evidence.json",
     "findings.csv",
@@ -30,6 +30,7 @@ const REPORT_FILES: [&str; 12] = [
     "report.pdf",
     "results.json",
     "signoffs.csv",
+    "signoffs.json",
     "trails.csv",
 ];
 
@@ -64,7 +65,7 @@ fn demo_writes_the_complete_report_set_from_any_directory() {
         .collect();
     assert_eq!(
         listed.len(),
-        11,
+        12,
         "every file except the manifest itself: {listed:?}"
     );
     for entry in manifest["files"].as_array().unwrap() {

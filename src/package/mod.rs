@@ -104,9 +104,7 @@ impl Manifest {
     }
 
     pub fn parse(bytes: &[u8]) -> Result<Self, String> {
-        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-        let manifest: Self = serde_path_to_error::deserialize(&mut deserializer)
-            .map_err(|err| format!("{} (at {})", err.inner(), err.path()))?;
+        let manifest: Self = parse_json(bytes)?;
         if manifest.manifest_format != MANIFEST_FORMAT {
             return Err(format!(
                 "manifest_format {} is not supported (this version reads {MANIFEST_FORMAT})",
@@ -119,6 +117,16 @@ impl Manifest {
     pub fn entry(&self, path: &str) -> Option<&ManifestEntry> {
         self.files.iter().find(|e| e.path == path)
     }
+}
+
+/// Parses one of the package's own JSON files strictly: unknown fields (where the type says
+/// so) and anything after the JSON value are errors, named with their path.
+fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|err| format!("{} (at {})", err.inner(), err.path()))?;
+    deserializer.end().map_err(|err| err.to_string())?;
+    Ok(value)
 }
 
 #[derive(Debug, thiserror::Error)]

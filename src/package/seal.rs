@@ -60,9 +60,7 @@ impl Seal {
     }
 
     pub fn parse(bytes: &[u8]) -> Result<Self, String> {
-        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-        let seal: Self = serde_path_to_error::deserialize(&mut deserializer)
-            .map_err(|err| format!("{} (at {})", err.inner(), err.path()))?;
+        let seal: Self = super::parse_json(bytes)?;
         if seal.seal_format != SEAL_FORMAT {
             return Err(format!(
                 "seal_format {} is not supported (this version reads {SEAL_FORMAT})",

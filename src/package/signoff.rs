@@ -42,9 +42,7 @@ impl SignoffFile {
     }
 
     pub fn parse(bytes: &[u8]) -> Result<Self, String> {
-        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-        let file: Self = serde_path_to_error::deserialize(&mut deserializer)
-            .map_err(|err| format!("{} (at {})", err.inner(), err.path()))?;
+        let file: Self = super::parse_json(bytes)?;
         if file.signoffs_format != SIGNOFFS_FORMAT {
             return Err(format!(
                 "signoffs_format {} is not supported (this version reads {SIGNOFFS_FORMAT})",
@@ -113,6 +111,7 @@ impl SignoffRecord {
             meaning: self.meaning.clone(),
             signed_at: self.signed_at,
             key_fingerprint: self.key.fingerprint.clone(),
+            key_kind: self.key.kind(),
             key_description: self.key.describe(),
             evidence_sha256: self.evidence_sha256.clone(),
             results_sha256: self.results_sha256.clone(),

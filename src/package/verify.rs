@@ -234,7 +234,10 @@ impl Verifier<'_> {
             }
         };
         if let Some(signoffs) = &signoffs {
-            self.check_history(signoffs);
+            self.check_history(
+                signoffs,
+                manifest.as_ref().filter(|_| !seal.manifest_modified),
+            );
             self.check_trust(signoffs, seal.seal.as_ref());
         }
         let (manifest, manifest_bytes, signoffs, (evidence, results_sha256)) =
@@ -318,6 +321,14 @@ impl Verifier<'_> {
             return state;
         };
         let seal = match Seal::parse(&seal_bytes) {
+            Ok(seal) if seal.to_bytes() != seal_bytes => {
+                self.record(
+                    Outcome::Fail,
+                    SEAL_FILE,
+                    "modified: not byte for byte the seal gxp-evidence wrote",
+                );
+                return state;
+            }
             Ok(seal) => seal,
             Err(err) => {
                 self.record(Outcome::Fail, SEAL_FILE, format!("unreadable: {err}"));
@@ -550,7 +561,7 @@ impl Verifier<'_> {
         manifest: &Manifest,
         signoffs: &SignoffFile,
     ) -> Option<(LoadedEvidence, String)> {
-        let blocked: Vec<&str> = [EVIDENCE_FILE, SIGNOFFS_FILE, SEAL_FILE]
+        let blocked: Vec<&str> = [EVIDENCE_FILE, SIGNOFFS_FILE]
             .into_iter()
             .filter(|s| self.failed(s))
             .collect();
@@ -648,7 +659,7 @@ impl Verifier<'_> {
 
     /// Each earlier state under history/<k>/ (k sign-offs) must still be exactly what its
     /// manifest hashed, its seal must hold, and its sign-offs must be the first k of today's.
-    fn check_history(&mut self, current: &SignoffFile) {
+    fn check_history(&mut self, current: &SignoffFile, current_manifest: Option<&Manifest>) {
         let count = current.signoffs.len();
         let mut states = BTreeSet::new();
         for path in self.files.keys() {
@@ -666,14 +677,40 @@ impl Verifier<'_> {
                 );
             }
         }
+        // The manifests of states 0..count, then today's.
+        // A manifest that failed its own hash check is not used to find files.
+        let mut manifests: Vec<Option<Manifest>> = (0..count)
+            .map(|k| {
+                let path = format!("{HISTORY_DIR}/{k}/{MANIFEST_FILE}");
+                if self.failed(&path) {
+                    return None;
+                }
+                self.read(&path)
+                    .and_then(|bytes| Manifest::parse(&bytes).ok())
+            })
+            .collect();
+        manifests.push(current_manifest.cloned());
         for k in 0..count {
-            self.check_history_state(k, current);
+            self.check_history_state(k, current, &manifests);
         }
     }
 
-    fn check_history_state(&mut self, k: usize, current: &SignoffFile) {
+    fn check_history_state(
+        &mut self,
+        k: usize,
+        current: &SignoffFile,
+        manifests: &[Option<Manifest>],
+    ) {
         let state_dir = format!("{HISTORY_DIR}/{k}");
         let manifest_path = format!("{state_dir}/{MANIFEST_FILE}");
+        if self.failed(&manifest_path) {
+            self.record(
+                Outcome::Skip,
+                &state_dir,
+                format!("not checked: {manifest_path} failed its checks"),
+            );
+            return;
+        }
         let Some(bytes) = self.read(&manifest_path) else {
             self.record(
                 Outcome::Fail,
@@ -691,7 +728,7 @@ impl Verifier<'_> {
         };
         let mut intact = true;
         for entry in &manifest.files {
-            let path = self.resolve_in_history(&entry.path, k, current.signoffs.len());
+            let path = self.resolve_in_history(&entry.path, k, manifests);
             match self.hash(&path) {
                 Some((sha, _)) if sha == entry.sha256 => {}
                 Some((sha, _)) => {
@@ -742,7 +779,15 @@ impl Verifier<'_> {
                 }
             }
         }
-        let signoffs_path = self.resolve_in_history(SIGNOFFS_FILE, k, current.signoffs.len());
+        let signoffs_path = self.resolve_in_history(SIGNOFFS_FILE, k, manifests);
+        if self.failed(SIGNOFFS_FILE) {
+            self.record(
+                Outcome::Skip,
+                &signoffs_path,
+                "not compared: today's signoffs.json failed its checks",
+            );
+            return;
+        }
         let earlier = self
             .read(&signoffs_path)
             .and_then(|b| SignoffFile::parse(&b).ok());
@@ -766,17 +811,28 @@ impl Verifier<'_> {
         }
     }
 
-    /// Where the version of `path` belonging to the state with `k` sign-offs lives: the
-    /// first history/<j>/path for j ≥ k (the state whose next sign-off replaced it), else
-    /// the current file.
-    fn resolve_in_history(&self, path: &str, k: usize, count: usize) -> String {
+    /// Where the version of `path` belonging to the state with `k` sign-offs lives: in
+    /// history/<j>/ for the first state j ≥ k whose next state's manifest records another
+    /// hash for it (that sign-off replaced it and kept this version), else the current file.
+    /// When a manifest on the way cannot be read, the files on disk decide.
+    fn resolve_in_history(&self, path: &str, k: usize, manifests: &[Option<Manifest>]) -> String {
         if path.starts_with(&format!("{HISTORY_DIR}/")) {
             return path.to_string();
         }
-        (k..count)
-            .map(|j| format!("{HISTORY_DIR}/{j}/{path}"))
-            .find(|candidate| self.files.contains_key(candidate))
-            .unwrap_or_else(|| path.to_string())
+        let count = manifests.len() - 1;
+        for j in k..count {
+            let stored = format!("{HISTORY_DIR}/{j}/{path}");
+            let replaced = match (&manifests[j], &manifests[j + 1]) {
+                (Some(this), Some(next)) => {
+                    this.entry(path).map(|e| &e.sha256) != next.entry(path).map(|e| &e.sha256)
+                }
+                _ => self.files.contains_key(&stored),
+            };
+            if replaced {
+                return stored;
+            }
+        }
+        path.to_string()
     }
 
     fn check_trust(&mut self, signoffs: &SignoffFile, seal: Option<&Seal>) {

@@ -85,16 +85,18 @@ impl KeyInfo {
         }
     }
 
-    /// How a person reads the key: algorithm, where it lives, fingerprint.
-    pub fn describe(&self) -> String {
+    /// The kind of key: algorithm and where it lives (`Ed25519 local key`,
+    /// `ECDSA P-256 SHA-256 AWS KMS key arn:…`).
+    pub fn kind(&self) -> String {
         match &self.kms_key_arn {
-            Some(arn) => format!(
-                "{} AWS KMS key {arn} ({})",
-                self.algorithm.label(),
-                self.fingerprint
-            ),
-            None => format!("{} local key {}", self.algorithm.label(), self.fingerprint),
+            Some(arn) => format!("{} AWS KMS key {arn}", self.algorithm.label()),
+            None => format!("{} local key", self.algorithm.label()),
         }
+    }
+
+    /// How a person reads the key: its kind and fingerprint.
+    pub fn describe(&self) -> String {
+        format!("{} {}", self.kind(), self.fingerprint)
     }
 
     /// Checks `signature` over `message` with this key, offline. The stored fingerprint must

@@ -56,3 +56,122 @@ pub fn pdf_text(path: &Path) -> (usize, String) {
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// The text of each page of a PDF, in page order.
+pub fn pdf_pages(path: &Path) -> Vec<String> {
+    let doc = lopdf::Document::load(path).expect("PDF parses");
+    doc.get_pages()
+        .keys()
+        .map(|page| doc.extract_text(&[*page]).expect("text extracts"))
+        .collect()
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// `gxp-evidence keygen --out DIR/NAME.key`; returns the private key path.
+pub fn keygen(dir: &Path, name: &str) -> PathBuf {
+    let key = dir.join(format!("{name}.key"));
+    let output = bin()
+        .arg("keygen")
+        .arg("--out")
+        .arg(&key)
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    key
+}
+
+/// Signs `package` with a local key as `name` with `meaning`; the user id is the name
+/// lower-cased.
+pub fn sign(package: &Path, key: &Path, name: &str, role: &str, meaning: &str) -> Output {
+    bin()
+        .arg("sign")
+        .arg(package)
+        .arg("--key")
+        .arg(key)
+        .args([
+            "--name",
+            name,
+            "--user-id",
+            &name.to_lowercase().replace(' ', "."),
+        ])
+        .args(["--role", role, "--meaning", meaning])
+        .output()
+        .expect("runs")
+}
+
+/// Runs `verify` and returns its exit code and stdout.
+pub fn verify(package: &Path, extra: &[&str]) -> (Option<i32>, String) {
+    let output = bin()
+        .arg("verify")
+        .arg(package)
+        .args(extra)
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .output()
+        .expect("runs");
+    (output.status.code(), stdout(&output))
+}
+
+/// The subjects of verify's FAIL lines (`FAIL  subject: message`).
+pub fn failed_subjects(verify_output: &str) -> std::collections::BTreeSet<String> {
+    verify_output
+        .lines()
+        .filter_map(|line| line.strip_prefix("FAIL  "))
+        .map(|rest| rest.split(": ").next().unwrap_or(rest).to_string())
+        .collect()
+}
+
+/// The demo package signed by two people: Alice Author (authored) and Bob Approver
+/// (approved). Returns the package directory and the two private keys.
+pub fn signed_demo(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let package = dir.join("package");
+    let output = bin()
+        .arg("demo")
+        .arg("--out")
+        .arg(&package)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let alice = keygen(dir, "alice");
+    let bob = keygen(dir, "bob");
+    let signed = sign(
+        &package,
+        &alice,
+        "Alice Author",
+        "Validation Engineer",
+        "authored",
+    );
+    assert!(signed.status.success(), "{}", stderr(&signed));
+    let signed = sign(&package, &bob, "Bob Approver", "QA Manager", "approved");
+    assert!(signed.status.success(), "{}", stderr(&signed));
+    (package, alice, bob)
+}
+
+/// Every file under `dir`, relative, `/`-separated, sorted.
+pub fn files_under(dir: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        for entry in std::fs::read_dir(&current).expect("readable") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let relative = path.strip_prefix(dir).expect("inside");
+                files.push(relative.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    for file in files_under(from) {
+        let target = to.join(&file);
+        std::fs::create_dir_all(target.parent().expect("has a parent")).expect("mkdir");
+        std::fs::copy(from.join(&file), target).expect("copy");
+    }
+}

@@ -993,7 +993,7 @@ fn signoff_page(layout: &mut Layout, model: &ReportModel) {
         );
     }
     layout.paragraph(
-        "Each signature is checked offline with `gxp-evidence verify`, which also re-computes this report from the evidence.",
+        "Each signature is checked offline with gxp-evidence verify, which also re-computes this report from the evidence.",
         TABLE_SIZE,
         false,
         BLACK,
