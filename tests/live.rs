@@ -678,3 +678,179 @@ fn periods_lookup_events_cannot_cover_are_refused_up_front() {
     assert!(common::stderr(&output).contains("--regions only apply to a live collection"));
     assert!(!out.exists());
 }
+
+/// `gxp-evidence sign --kms-key-id` against moto's KMS, with the test credentials.
+fn kms_sign(moto: &Moto, package: &Path, key: &str, name: &str, meaning: &str) -> Output {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("gxp-evidence"));
+    cmd.arg("sign")
+        .arg(package)
+        .args(["--kms-key-id", key, "--endpoint-url", &moto.url])
+        .args([
+            "--name",
+            name,
+            "--user-id",
+            &name.to_lowercase().replace(' ', "."),
+        ])
+        .args(["--role", "QA Manager", "--meaning", meaning])
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .env("AWS_SESSION_TOKEN", SESSION_TOKEN);
+    run(cmd)
+}
+
+#[test]
+fn a_package_signed_with_a_kms_key_in_moto_verifies_offline() {
+    let moto = moto();
+    let keys = moto.seed(&["signing-keys", "eu-west-1"]);
+    let dir = tempfile::tempdir().unwrap();
+    let package = dir.path().join("package");
+    let demo = common::bin()
+        .arg("demo")
+        .arg("--out")
+        .arg(&package)
+        .output()
+        .unwrap();
+    assert_eq!(demo.status.code(), Some(1), "{}", stderr(&demo));
+
+    // Alice signs with a local key, Bob with the KMS key addressed by its alias.
+    let alice = common::keygen(dir.path(), "alice");
+    let signed = common::sign(
+        &package,
+        &alice,
+        "Alice Author",
+        "Validation Engineer",
+        "authored",
+    );
+    assert!(signed.status.success(), "{}", stderr(&signed));
+    let signed = kms_sign(
+        &moto,
+        &package,
+        "alias/gxp-qa-signing",
+        "Bob Approver",
+        "approved",
+    );
+    assert!(signed.status.success(), "{}", stderr(&signed));
+    let message = stderr(&signed);
+    let ecc_arn = keys["gxp-qa-signing"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("ECDSA P-256 SHA-256 AWS KMS key {ecc_arn}")),
+        "the key is recorded by its ARN, not the alias: {message}"
+    );
+    for secret in [ACCESS_KEY, SECRET_KEY, SESSION_TOKEN] {
+        assert!(!message.contains(secret));
+        for file in common::files_under(&package) {
+            let bytes = std::fs::read(package.join(&file)).unwrap();
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(secret),
+                "{file} holds a credential"
+            );
+        }
+    }
+    let signoffs = load_json(&package.join("signoffs.json"));
+    let record = &signoffs["signoffs"][1];
+    assert_eq!(record["key"]["source"], "aws-kms");
+    assert_eq!(record["key"]["algorithm"], "ecdsa-p256-sha256");
+    assert_eq!(record["key"]["kms_key_arn"], ecc_arn);
+    let seal = load_json(&package.join("manifest.sig"));
+    assert_eq!(seal["key"]["kms_key_arn"], ecc_arn, "the last signer seals");
+
+    // Verification needs no AWS: no credentials, and every endpoint points at a closed port.
+    drop(moto);
+    let output = common::bin()
+        .arg("verify")
+        .arg(&package)
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    let out = common::stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains(&format!(
+            "OK    manifest.sig: signature valid over manifest.json and 2 sign-off(s), ECDSA P-256 SHA-256 AWS KMS key {ecc_arn}"
+        )),
+        "{out}"
+    );
+    assert!(out.contains("sign-off 2 (Bob Approver, approved)"), "{out}");
+
+    // Tampering with the KMS-signed record is caught like any other.
+    let text = common::read(&package.join("signoffs.json")).replacen("QA Manager", "QA Managr", 1);
+    std::fs::write(package.join("signoffs.json"), text).unwrap();
+    let (code, out) = common::verify(&package, &[]);
+    assert_eq!(code, Some(1), "{out}");
+    assert_eq!(
+        common::failed_subjects(&out),
+        BTreeSet::from(["signoffs.json".to_string()]),
+        "{out}"
+    );
+}
+
+#[test]
+fn kms_keys_that_cannot_sign_as_aws_does_are_refused_and_nothing_is_written() {
+    let moto = moto();
+    moto.seed(&["signing-keys", "eu-west-1"]);
+    let dir = tempfile::tempdir().unwrap();
+    let package = dir.path().join("package");
+    common::bin()
+        .arg("demo")
+        .arg("--out")
+        .arg(&package)
+        .output()
+        .unwrap();
+    let before = common::read(&package.join("manifest.json"));
+
+    let symmetric = kms_sign(
+        &moto,
+        &package,
+        "alias/gxp-encryption",
+        "Bob Approver",
+        "approved",
+    );
+    assert_eq!(symmetric.status.code(), Some(2));
+    assert!(
+        stderr(&symmetric).contains("key usage is ENCRYPT_DECRYPT, not SIGN_VERIFY"),
+        "{}",
+        stderr(&symmetric)
+    );
+
+    // moto signs RSASSA-PSS with the maximum salt length; AWS KMS uses 32 bytes. The
+    // signature is checked with AWS's parameters before anything is written, so moto's is
+    // refused — the exact salt length is enforced.
+    let rsa = kms_sign(
+        &moto,
+        &package,
+        "alias/gxp-qa-signing-rsa",
+        "Bob Approver",
+        "approved",
+    );
+    assert_eq!(rsa.status.code(), Some(2));
+    assert!(
+        stderr(&rsa).contains("does not verify with its own public key"),
+        "{}",
+        stderr(&rsa)
+    );
+
+    let missing = kms_sign(
+        &moto,
+        &package,
+        "alias/no-such-key",
+        "Bob Approver",
+        "approved",
+    );
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("NotFoundException"),
+        "{}",
+        stderr(&missing)
+    );
+
+    assert_eq!(common::read(&package.join("manifest.json")), before);
+    assert!(!package.join("manifest.sig").exists());
+}

@@ -1,6 +1,7 @@
 //! Signing with an AWS KMS asymmetric key: GetPublicKey once (the public key goes into the
 //! package, so verification never needs AWS), then kms:Sign in RAW mode for each statement.
-//! ECC_NIST_P256 keys sign with ECDSA_SHA_256, RSA keys with RSASSA_PSS_SHA_256.
+//! ECC_NIST_P256 keys sign with ECDSA_SHA_256, RSA keys with RSASSA_PSS_SHA_256. Permissions:
+//! kms:GetPublicKey and kms:Sign (kms:DescribeKey only where GetPublicKey names no ARN).
 
 use aws_sdk_kms::Client;
 use aws_sdk_kms::primitives::Blob;
@@ -55,19 +56,26 @@ impl KmsKey {
                 output.key_usage().map_or("unknown", |u| u.as_str())
             )));
         }
-        let (algorithm, signing_algorithm) = match output.key_spec() {
-            Some(KeySpec::EccNistP256) => (
+        // KeySpec, or the older CustomerMasterKeySpec that some endpoints still send alone
+        // (deprecated in the SDK, still part of the API's answer).
+        #[allow(deprecated)]
+        let key_spec = output
+            .key_spec()
+            .map(KeySpec::as_str)
+            .or(output.customer_master_key_spec().map(|s| s.as_str()));
+        let (algorithm, signing_algorithm) = match key_spec {
+            Some("ECC_NIST_P256") => (
                 Algorithm::EcdsaP256Sha256,
                 SigningAlgorithmSpec::EcdsaSha256,
             ),
-            Some(KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096) => (
+            Some("RSA_2048" | "RSA_3072" | "RSA_4096") => (
                 Algorithm::RsaPssSha256,
                 SigningAlgorithmSpec::RsassaPssSha256,
             ),
             other => {
                 return Err(unsuitable(format!(
                     "key spec {} is not supported; use ECC_NIST_P256 (ECDSA_SHA_256) or RSA_2048/3072/4096 (RSASSA_PSS_SHA_256)",
-                    other.map_or("unknown", |s| s.as_str())
+                    other.unwrap_or("unknown")
                 )));
             }
         };
@@ -77,10 +85,31 @@ impl KmsKey {
                 signing_algorithm.as_str()
             )));
         }
-        let key_arn = output
+        let returned_id = output
             .key_id()
-            .ok_or_else(|| unsuitable("GetPublicKey returned no key ARN".to_string()))?
-            .to_string();
+            .ok_or_else(|| unsuitable("GetPublicKey returned no key id".to_string()))?;
+        let key_arn = if returned_id.starts_with("arn:") {
+            returned_id.to_string()
+        } else {
+            // AWS returns the key ARN; an endpoint that answers with the bare key id is asked
+            // for the ARN, so the package always names the key unambiguously.
+            let described = runtime
+                .block_on(client.describe_key().key_id(returned_id).send())
+                .map_err(|err| {
+                    let failure = call_failure(&err);
+                    SigningError::Kms {
+                        operation: "DescribeKey",
+                        key: key_id.to_string(),
+                        code: failure.code,
+                        message: failure.message,
+                    }
+                })?;
+            described
+                .key_metadata()
+                .and_then(|m| m.arn())
+                .ok_or_else(|| unsuitable("DescribeKey returned no key ARN".to_string()))?
+                .to_string()
+        };
         let public_key = output
             .public_key()
             .ok_or_else(|| unsuitable("GetPublicKey returned no public key".to_string()))?;

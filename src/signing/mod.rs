@@ -309,6 +309,59 @@ mod tests {
         assert!(!is_fingerprint(&fingerprint(b"key").to_uppercase()));
     }
 
+    /// Signatures made by Python `cryptography` (tests/fixtures/signing/make_vectors.py) in
+    /// the shapes AWS KMS returns, checked with the Rust verifiers.
+    #[test]
+    fn kms_shaped_signatures_from_another_implementation_verify_with_the_exact_parameters() {
+        let vectors: Value =
+            serde_json::from_str(include_str!("../../tests/fixtures/signing/vectors.json"))
+                .unwrap();
+        let text = |pointer: &str| vectors.pointer(pointer).unwrap().as_str().unwrap();
+        let message = Base64::decode_vec(text("/message")).unwrap();
+        let key = |algorithm, pointer: &str| {
+            let der = Base64::decode_vec(text(pointer)).unwrap();
+            KeyInfo::new(
+                KeySource::AwsKms,
+                algorithm,
+                &der,
+                Some("arn:aws:kms:eu-west-1:111122223333:key/test".into()),
+            )
+        };
+        let signature = |pointer: &str| decode_signature(text(pointer)).unwrap();
+
+        let rsa = key(Algorithm::RsaPssSha256, "/rsa_2048/public_key");
+        assert_eq!(
+            rsa.verify(&message, &signature("/rsa_2048/pss_sha256_salt32")),
+            Ok(())
+        );
+        // Same key and message, but a salt length AWS KMS does not use: rejected.
+        assert_eq!(
+            rsa.verify(&message, &signature("/rsa_2048/pss_sha256_salt_max")),
+            Err(SignatureProblem::Invalid)
+        );
+        assert_eq!(
+            rsa.verify(
+                b"another message",
+                &signature("/rsa_2048/pss_sha256_salt32")
+            ),
+            Err(SignatureProblem::Invalid)
+        );
+
+        let ecdsa = key(Algorithm::EcdsaP256Sha256, "/ecc_nist_p256/public_key");
+        let der = signature("/ecc_nist_p256/ecdsa_sha256_der");
+        assert_eq!(ecdsa.verify(&message, &der), Ok(()));
+        assert_eq!(
+            ecdsa.verify(b"another message", &der),
+            Err(SignatureProblem::Invalid)
+        );
+        // A key of one kind never verifies as another.
+        let confused = key(Algorithm::Ed25519, "/ecc_nist_p256/public_key");
+        assert!(matches!(
+            confused.verify(&message, &der),
+            Err(SignatureProblem::PublicKey(_))
+        ));
+    }
+
     #[test]
     fn a_key_info_with_a_swapped_fingerprint_is_rejected() {
         let key = local::LocalKey::from_secret([7; 32]);

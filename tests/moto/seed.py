@@ -4,6 +4,7 @@ Usage: seed.py ENDPOINT SCENARIO [ARGS]
   scenarios REGION...   every scenario of DESIGN.md in each region (trails homed in the first)
   compliant REGION      a rotating key and a compliant multi-region trail, nothing else
   scale APIS STAGES KEYS REGION   many REST APIs, stages and keys for the benchmark
+  signing-keys REGION   asymmetric SIGN_VERIFY keys: ECC_NIST_P256 and RSA_2048, with aliases
 Run by the Rust tests (tests/live.rs) and scripts/bench with moto's Python; talks only to ENDPOINT.
 """
 import json
@@ -151,6 +152,20 @@ def scale(endpoint, apis, stages, keys, region):
     return {"apis": apis, "stages": made_stages, "keys": keys}
 
 
+def signing_keys(endpoint, region):
+    """Keys for kms:Sign: alias/gxp-qa-signing (ECC_NIST_P256), alias/gxp-qa-signing-rsa
+    (RSA_2048) and alias/gxp-encryption (a symmetric key, which cannot sign)."""
+    kms = client(endpoint, "kms", region)
+    made = {}
+    for alias, spec, usage in [("gxp-qa-signing", "ECC_NIST_P256", "SIGN_VERIFY"),
+                               ("gxp-qa-signing-rsa", "RSA_2048", "SIGN_VERIFY"),
+                               ("gxp-encryption", "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT")]:
+        arn = kms.create_key(KeySpec=spec, KeyUsage=usage, Description=alias)["KeyMetadata"]["Arn"]
+        kms.create_alias(AliasName=f"alias/{alias}", TargetKeyId=arn)
+        made[alias] = arn
+    return made
+
+
 if __name__ == "__main__":
     endpoint, scenario, *args = sys.argv[1:]
     if scenario == "scenarios":
@@ -159,5 +174,7 @@ if __name__ == "__main__":
         print(json.dumps(compliant(endpoint, args[0])))
     elif scenario == "scale":
         print(json.dumps(scale(endpoint, int(args[0]), int(args[1]), int(args[2]), args[3])))
+    elif scenario == "signing-keys":
+        print(json.dumps(signing_keys(endpoint, args[0])))
     else:
         sys.exit(f"unknown scenario {scenario}")
