@@ -106,7 +106,7 @@ pub fn sign(
             last.signed_at.display_utc()
         );
     }
-    let collected_at = package.evidence.snapshot.collected_at;
+    let collected_at = package.snapshot.collected_at;
     if signed_at < collected_at {
         bail!(
             "this machine's clock ({}) is earlier than the evidence collection ({}); fix the clock before signing",
@@ -124,7 +124,7 @@ pub fn sign(
         role: request.role.clone(),
         meaning: request.meaning.clone(),
         signed_at,
-        evidence_sha256: package.evidence.sha256.clone(),
+        evidence_sha256: package.evidence_sha256.clone(),
         results_sha256: package.results_sha256.clone(),
         previous_signoff_sha256: chain.last().map(SignoffRecord::digest),
         key: signer.key_info().clone(),
@@ -136,8 +136,8 @@ pub fn sign(
     let signoffs = SignoffFile::new(&report_id, records);
 
     let model = ReportModel::from_snapshot(
-        &package.evidence.snapshot,
-        &package.evidence.sha256,
+        &package.snapshot,
+        &package.evidence_sha256,
         signoffs.manifestations(),
     );
     let old = &package.manifest;
@@ -156,7 +156,7 @@ pub fn sign(
     let signoff_bytes = signoffs.to_bytes();
     note(SIGNOFFS_FILE, &sha256_hex(&signoff_bytes));
     writer.add_bytes(SIGNOFFS_FILE, &signoff_bytes)?;
-    render::render_each(&model, &formats, &options, |file| {
+    render::render_concurrently(&model, &formats, &options, |file| {
         note(&file.name, &sha256_hex(&file.bytes));
         writer.add(&file).map_err(anyhow::Error::from)
     })

@@ -9,15 +9,16 @@ use std::fmt;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
 
 use sha2::{Digest, Sha256};
 
 use super::seal::{SEAL_FILE, Seal};
 use super::signoff::{SIGNOFFS_FILE, SignoffFile, SignoffRecord};
 use super::{EVIDENCE_FILE, HISTORY_DIR, MANIFEST_FILE, Manifest, RESULTS_FILE};
-use crate::evidence::{self, LoadedEvidence};
-use crate::report::ReportModel;
-use crate::report::render;
+use crate::evidence::{self, EvidenceSnapshot, LoadedEvidence};
+use crate::report::{ReportModel, Signoff, render};
 use crate::signing::trusted::TrustedKeys;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +81,9 @@ pub struct VerifiedPackage {
     pub manifest_bytes: Vec<u8>,
     pub seal_bytes: Option<Vec<u8>>,
     pub signoffs: SignoffFile,
-    pub evidence: LoadedEvidence,
+    /// The evaluated evidence and the SHA-256 of evidence.json.
+    pub snapshot: EvidenceSnapshot,
+    pub evidence_sha256: String,
     pub results_sha256: String,
 }
 
@@ -146,6 +149,7 @@ pub fn verify(dir: &Path, options: &VerifyOptions) -> Result<Verification, Verif
         files,
         hashes: HashMap::new(),
         checks: Vec::new(),
+        speculation: None,
     };
     let package = verifier.run();
     let checks = verifier.checks;
@@ -162,6 +166,49 @@ struct Verifier<'a> {
     files: BTreeMap<String, FileKind>,
     hashes: HashMap<String, Option<(String, u64)>>,
     checks: Vec<Check>,
+    speculation: Option<Speculation>,
+}
+
+/// Evidence that was loaded and evaluated; its bytes are not kept.
+type Evaluated = (EvidenceSnapshot, String);
+
+/// evidence.json read, validated and evaluated on a second thread while the files are hashed
+/// on this one. Its result is used only if evidence.json passes its checks; the SHA-256 it
+/// reports is of the very bytes it evaluated.
+struct Speculation {
+    sha256: mpsc::Receiver<Option<(String, u64)>>,
+    evaluation: JoinHandle<Option<Result<(Evaluated, ReportModel), String>>>,
+}
+
+impl Speculation {
+    fn start(path: PathBuf, signoffs: Vec<Signoff>) -> Self {
+        let (sender, sha256) = mpsc::channel();
+        let evaluation = std::thread::spawn(move || {
+            let Ok(bytes) = fs::read(&path) else {
+                let _ = sender.send(None);
+                return None;
+            };
+            let size = bytes.len() as u64;
+            match evidence::load_bytes(EVIDENCE_FILE, bytes) {
+                Ok(loaded) => {
+                    let _ = sender.send(Some((loaded.sha256.clone(), size)));
+                    Some(Ok(evaluate(loaded, signoffs)))
+                }
+                Err(err) => {
+                    let _ = sender.send(fs::read(&path).ok().map(|b| {
+                        let size = b.len() as u64;
+                        (evidence::sha256_hex(&b), size)
+                    }));
+                    Some(Err(err.to_string()))
+                }
+            }
+        });
+        Self { sha256, evaluation }
+    }
+
+    fn finish(self) -> Option<Result<(Evaluated, ReportModel), String>> {
+        self.evaluation.join().ok().flatten()
+    }
 }
 
 /// What the seal check found out about manifest.json.
@@ -207,6 +254,14 @@ impl Verifier<'_> {
             },
         };
         let signoffs = self.read_signoffs(manifest.as_ref());
+        if let Some(file) = &signoffs
+            && self.files.get(EVIDENCE_FILE) == Some(&FileKind::Regular)
+        {
+            self.speculation = Some(Speculation::start(
+                self.dir.join(EVIDENCE_FILE),
+                file.manifestations(),
+            ));
+        }
         let seal = self.check_seal(manifest_bytes.as_deref(), signoffs.as_ref());
         if let Some(manifest) = &manifest {
             self.check_manifest_files(manifest, seal.manifest_modified);
@@ -240,14 +295,15 @@ impl Verifier<'_> {
             );
             self.check_trust(signoffs, seal.seal.as_ref());
         }
-        let (manifest, manifest_bytes, signoffs, (evidence, results_sha256)) =
+        let (manifest, manifest_bytes, signoffs, ((snapshot, evidence_sha256), results_sha256)) =
             (manifest?, manifest_bytes?, signoffs?, evaluated?);
         Some(VerifiedPackage {
             manifest,
             manifest_bytes,
             seal_bytes: seal.bytes,
             signoffs,
-            evidence,
+            snapshot,
+            evidence_sha256,
             results_sha256,
         })
     }
@@ -403,6 +459,12 @@ impl Verifier<'_> {
     }
 
     fn check_manifest_files(&mut self, manifest: &Manifest, manifest_modified: bool) {
+        // Everything else first, while evidence.json is still being read on the other thread.
+        for entry in &manifest.files {
+            if entry.path != EVIDENCE_FILE {
+                self.hash(&entry.path);
+            }
+        }
         let mut listed = BTreeSet::new();
         for entry in &manifest.files {
             listed.insert(entry.path.as_str());
@@ -560,12 +622,16 @@ impl Verifier<'_> {
         &mut self,
         manifest: &Manifest,
         signoffs: &SignoffFile,
-    ) -> Option<(LoadedEvidence, String)> {
+    ) -> Option<(Evaluated, String)> {
         let blocked: Vec<&str> = [EVIDENCE_FILE, SIGNOFFS_FILE]
             .into_iter()
             .filter(|s| self.failed(s))
             .collect();
+        let speculation = self.speculation.take();
         if !blocked.is_empty() {
+            if let Some(speculation) = speculation {
+                speculation.finish();
+            }
             self.record(
                 Outcome::Skip,
                 "re-evaluation",
@@ -573,16 +639,24 @@ impl Verifier<'_> {
             );
             return None;
         }
-        let Some(bytes) = self.read(EVIDENCE_FILE) else {
-            self.record(
-                Outcome::Skip,
-                "re-evaluation",
-                "evidence.json cannot be read",
-            );
-            return None;
+        let evaluated = match speculation.and_then(Speculation::finish) {
+            Some(result) => result,
+            None => match self.read(EVIDENCE_FILE) {
+                None => {
+                    self.record(
+                        Outcome::Skip,
+                        "re-evaluation",
+                        "evidence.json cannot be read",
+                    );
+                    return None;
+                }
+                Some(bytes) => evidence::load_bytes(EVIDENCE_FILE, bytes)
+                    .map(|loaded| evaluate(loaded, signoffs.manifestations()))
+                    .map_err(|err| err.to_string()),
+            },
         };
-        let evidence = match evidence::load_bytes(EVIDENCE_FILE, bytes) {
-            Ok(evidence) => evidence,
+        let (evidence, model) = match evaluated {
+            Ok(pair) => pair,
             Err(err) => {
                 self.record(
                     Outcome::Fail,
@@ -592,11 +666,6 @@ impl Verifier<'_> {
                 return None;
             }
         };
-        let model = ReportModel::from_snapshot(
-            &evidence.snapshot,
-            &evidence.sha256,
-            signoffs.manifestations(),
-        );
         let version_note = if manifest.tool_version == env!("CARGO_PKG_VERSION") {
             String::new()
         } else {
@@ -619,7 +688,7 @@ impl Verifier<'_> {
         };
         let options = manifest.render.options(self.dir);
         let mut results_sha = None;
-        let rendered = render::render_each(&model, &formats, &options, |file| {
+        let rendered = render::render_concurrently(&model, &formats, &options, |file| {
             let stored = self.read(&file.name);
             let same = stored.as_deref() == Some(file.bytes.as_slice());
             let what = if file.name == RESULTS_FILE {
@@ -890,13 +959,30 @@ impl Verifier<'_> {
         if let Some(known) = self.hashes.get(path) {
             return known.clone();
         }
-        let computed = match self.files.get(path) {
-            Some(FileKind::Regular) => hash_file(&self.dir.join(path)),
+        let speculated = match &self.speculation {
+            Some(speculation) if path == EVIDENCE_FILE => speculation.sha256.recv().ok(),
             _ => None,
+        };
+        let computed = match (speculated, self.files.get(path)) {
+            (Some(speculated), _) => speculated,
+            (None, Some(FileKind::Regular)) => hash_file(&self.dir.join(path)),
+            (None, _) => None,
         };
         self.hashes.insert(path.to_string(), computed.clone());
         computed
     }
+}
+
+/// Builds the report model of loaded evidence, freeing the file's bytes first.
+fn evaluate(loaded: LoadedEvidence, signoffs: Vec<Signoff>) -> (Evaluated, ReportModel) {
+    let LoadedEvidence {
+        snapshot,
+        bytes,
+        sha256,
+    } = loaded;
+    drop(bytes);
+    let model = ReportModel::from_snapshot(&snapshot, &sha256, signoffs);
+    ((snapshot, sha256), model)
 }
 
 fn hash_file(path: &Path) -> Option<(String, u64)> {
