@@ -370,7 +370,7 @@ fn summary(layout: &mut Layout, model: &ReportModel) {
             "Control", "Title", "Reading", "Annex 11", "PASS", "FAIL", "N/A", "NO RES.", "GAP",
             "Outcome",
         ],
-        &[2.9, 4.2, 1.8, 3.6, 0.7, 0.7, 0.7, 0.8, 0.7, 1.6],
+        &[2.9, 3.7, 1.8, 3.4, 0.7, 0.7, 0.7, 0.8, 0.7, 2.3],
         &rows,
         8.0,
     );
