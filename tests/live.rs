@@ -806,50 +806,28 @@ fn kms_keys_that_cannot_sign_as_aws_does_are_refused_and_nothing_is_written() {
         .unwrap();
     let before = common::read(&package.join("manifest.json"));
 
-    let symmetric = kms_sign(
-        &moto,
-        &package,
-        "alias/gxp-encryption",
-        "Bob Approver",
-        "approved",
-    );
-    assert_eq!(symmetric.status.code(), Some(2));
-    assert!(
-        stderr(&symmetric).contains("key usage is ENCRYPT_DECRYPT, not SIGN_VERIFY"),
-        "{}",
-        stderr(&symmetric)
-    );
-
-    // moto signs RSASSA-PSS with the maximum salt length; AWS KMS uses 32 bytes. The
-    // signature is checked with AWS's parameters before anything is written, so moto's is
-    // refused — the exact salt length is enforced.
-    let rsa = kms_sign(
-        &moto,
-        &package,
-        "alias/gxp-qa-signing-rsa",
-        "Bob Approver",
-        "approved",
-    );
-    assert_eq!(rsa.status.code(), Some(2));
-    assert!(
-        stderr(&rsa).contains("does not verify with its own public key"),
-        "{}",
-        stderr(&rsa)
-    );
-
-    let missing = kms_sign(
-        &moto,
-        &package,
-        "alias/no-such-key",
-        "Bob Approver",
-        "approved",
-    );
-    assert_eq!(missing.status.code(), Some(2));
-    assert!(
-        stderr(&missing).contains("NotFoundException"),
-        "{}",
-        stderr(&missing)
-    );
+    // moto signs RSASSA-PSS with the maximum salt length; AWS KMS uses 32 bytes. Every
+    // signature is checked with AWS's parameters before anything is written, so moto's RSA
+    // signature is refused — the exact salt length is enforced.
+    for (key, expected) in [
+        (
+            "alias/gxp-encryption",
+            "key usage is ENCRYPT_DECRYPT, not SIGN_VERIFY",
+        ),
+        (
+            "alias/gxp-qa-signing-rsa",
+            "does not verify with its own public key",
+        ),
+        ("alias/no-such-key", "NotFoundException"),
+    ] {
+        let refused = kms_sign(&moto, &package, key, "Bob Approver", "approved");
+        assert_eq!(refused.status.code(), Some(2), "{key}");
+        assert!(
+            stderr(&refused).contains(expected),
+            "{key}: {}",
+            stderr(&refused)
+        );
+    }
 
     assert_eq!(common::read(&package.join("manifest.json")), before);
     assert!(!package.join("manifest.sig").exists());

@@ -40,15 +40,7 @@ impl KmsKey {
         let client = Client::from_conf(config.build());
         let output = runtime
             .block_on(client.get_public_key().key_id(key_id).send())
-            .map_err(|err| {
-                let failure = call_failure(&err);
-                SigningError::Kms {
-                    operation: "GetPublicKey",
-                    key: key_id.to_string(),
-                    code: failure.code,
-                    message: failure.message,
-                }
-            })?;
+            .map_err(|err| kms_error("GetPublicKey", key_id, &err))?;
         let unsuitable = |why: String| SigningError::Key(format!("AWS KMS key {key_id}: {why}"));
         if output.key_usage() != Some(&KeyUsageType::SignVerify) {
             return Err(unsuitable(format!(
@@ -95,15 +87,7 @@ impl KmsKey {
             // for the ARN, so the package always names the key unambiguously.
             let described = runtime
                 .block_on(client.describe_key().key_id(returned_id).send())
-                .map_err(|err| {
-                    let failure = call_failure(&err);
-                    SigningError::Kms {
-                        operation: "DescribeKey",
-                        key: key_id.to_string(),
-                        code: failure.code,
-                        message: failure.message,
-                    }
-                })?;
+                .map_err(|err| kms_error("DescribeKey", key_id, &err))?;
             described
                 .key_metadata()
                 .and_then(|m| m.arn())
@@ -137,15 +121,10 @@ impl KmsKey {
             .message_type(MessageType::Raw)
             .signing_algorithm(self.signing_algorithm.clone())
             .send();
-        let output = self.runtime.block_on(request).map_err(|err| {
-            let failure = call_failure(&err);
-            SigningError::Kms {
-                operation: "Sign",
-                key: self.key_arn.clone(),
-                code: failure.code,
-                message: failure.message,
-            }
-        })?;
+        let output = self
+            .runtime
+            .block_on(request)
+            .map_err(|err| kms_error("Sign", self.key_arn.clone(), &err))?;
         output
             .signature()
             .map(|blob| blob.as_ref().to_vec())
@@ -155,5 +134,22 @@ impl KmsKey {
                 code: "NoSignature".to_string(),
                 message: "the response carried no signature".to_string(),
             })
+    }
+}
+
+fn kms_error<E>(
+    operation: &'static str,
+    key: impl Into<String>,
+    error: &aws_sdk_kms::error::SdkError<E, aws_sdk_kms::config::http::HttpResponse>,
+) -> SigningError
+where
+    E: aws_sdk_kms::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let failure = call_failure(error);
+    SigningError::Kms {
+        operation,
+        key: key.into(),
+        code: failure.code,
+        message: failure.message,
     }
 }
