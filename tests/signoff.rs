@@ -102,6 +102,20 @@ fn demo_signed_by_two_people_verifies_and_shows_both_signatures_everywhere() {
         "signoffs.csv names each sign-off's digest, and the chain links them"
     );
 
+    // A signed package is never replaced, not even with --force.
+    let forced = bin()
+        .args(["demo", "--force", "--out"])
+        .arg(&package)
+        .output()
+        .unwrap();
+    assert_eq!(forced.status.code(), Some(2));
+    assert!(
+        stderr(&forced).contains("--force never replaces a signed record"),
+        "{}",
+        stderr(&forced)
+    );
+    assert!(package.join("manifest.sig").is_file());
+
     // Earlier states are kept: the unsigned draft and the state after Alice's sign-off.
     let draft = pdf_pages(&package.join("history/0/report.pdf"));
     assert!(draft.last().unwrap().contains("DRAFT"));

@@ -135,6 +135,8 @@ pub enum PackageError {
     Exists(PathBuf),
     #[error("output path {} exists and is not a directory", .0.display())]
     NotADirectory(PathBuf),
+    #[error("{} holds a signed package; --force never replaces a signed record (write the new report to another directory)", .0.display())]
+    Signed(PathBuf),
     #[error("cannot write output directory {}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -149,11 +151,13 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> PackageError + '_ {
     }
 }
 
-/// Fails early, before any work, if `out` may not be written.
+/// Fails early, before any work, if `out` may not be written. A signed package (one with a
+/// seal) is never replaced, even with `--force`.
 pub fn check_output_dir(out: &Path, force: bool) -> Result<(), PackageError> {
     match fs::symlink_metadata(out) {
         Ok(meta) if !meta.is_dir() => Err(PackageError::NotADirectory(out.to_path_buf())),
         Ok(_) if !force => Err(PackageError::Exists(out.to_path_buf())),
+        Ok(_) if out.join(seal::SEAL_FILE).exists() => Err(PackageError::Signed(out.to_path_buf())),
         _ => Ok(()),
     }
 }
@@ -177,9 +181,11 @@ impl PackageWriter {
         Self::staged_beside(out)
     }
 
-    /// A new state of the existing package at `out` (signing).
+    /// A new state of the existing package at `out` (signing; the caller has verified it).
     pub fn replace(out: &Path) -> Result<Self, PackageError> {
-        check_output_dir(out, true)?;
+        if !out.is_dir() {
+            return Err(PackageError::NotADirectory(out.to_path_buf()));
+        }
         Self::staged_beside(out)
     }
 
