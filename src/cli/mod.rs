@@ -380,13 +380,10 @@ fn check_output_file(path: &Path, force: bool) -> Result<()> {
 /// reader never sees half a file and a failure leaves nothing behind.
 fn write_evidence_file(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
     use std::io::Write;
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
+    let dir = package::parent_dir(path);
     let mut file = tempfile::Builder::new()
         .prefix(".gxp-evidence-")
-        .tempfile_in(dir)
+        .tempfile_in(&dir)
         .with_context(|| format!("cannot write in {}", dir.display()))?;
     file.write_all(bytes)
         .and_then(|()| file.as_file().sync_all())

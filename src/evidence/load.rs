@@ -109,7 +109,11 @@ pub fn load_bytes(file: &str, bytes: Vec<u8>) -> Result<LoadedEvidence, Evidence
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
+    lower_hex(&Sha256::digest(bytes))
+}
+
+/// Lowercase hex of a digest, as every SHA-256 in snapshots, manifests and reports is written.
+pub fn lower_hex(digest: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -6,7 +6,8 @@ pub mod model;
 pub mod timestamp;
 
 pub use load::{
-    EvidenceError, LoadedEvidence, Problem, is_region_name, load_bytes, load_file, sha256_hex,
+    EvidenceError, LoadedEvidence, Problem, is_region_name, load_bytes, load_file, lower_hex,
+    sha256_hex,
 };
 pub use model::*;
 pub use timestamp::Timestamp;

@@ -294,7 +294,8 @@ impl PackageWriter {
     }
 }
 
-fn parent_dir(path: &Path) -> PathBuf {
+/// The directory `path` is in (`.` for a bare file name): where its temporary sibling goes.
+pub fn parent_dir(path: &Path) -> PathBuf {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),

@@ -112,7 +112,6 @@ impl SignoffRecord {
             signed_at: self.signed_at,
             key_fingerprint: self.key.fingerprint.clone(),
             key_kind: self.key.kind(),
-            key_description: self.key.describe(),
             evidence_sha256: self.evidence_sha256.clone(),
             results_sha256: self.results_sha256.clone(),
             previous_signoff_sha256: self.previous_signoff_sha256.clone().unwrap_or_default(),

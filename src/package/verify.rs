@@ -152,12 +152,14 @@ pub fn verify(dir: &Path, options: &VerifyOptions) -> Result<Verification, Verif
         speculation: None,
     };
     let package = verifier.run();
-    let checks = verifier.checks;
-    let valid = !checks.iter().any(|c| c.outcome == Outcome::Fail);
-    Ok(Verification {
-        checks,
-        package: package.filter(|_| valid),
-    })
+    let mut verification = Verification {
+        checks: verifier.checks,
+        package: None,
+    };
+    if verification.is_valid() {
+        verification.package = package;
+    }
+    Ok(verification)
 }
 
 struct Verifier<'a> {
@@ -916,24 +918,25 @@ impl Verifier<'_> {
         };
         for record in &signoffs.signoffs {
             let fingerprint = &record.key.fingerprint;
-            match trusted.label(fingerprint) {
-                _ if !trusted.contains(fingerprint) => self.record(
+            if trusted.contains(fingerprint) {
+                let label = trusted
+                    .label(fingerprint)
+                    .map(|l| format!(" ({l})"))
+                    .unwrap_or_default();
+                self.record(
+                    Outcome::Ok,
+                    SIGNOFFS_FILE,
+                    format!("{}: key {fingerprint} is trusted{label}", record.label()),
+                );
+            } else {
+                self.record(
                     Outcome::Fail,
                     SIGNOFFS_FILE,
                     format!(
                         "{}: key {fingerprint} is not in the trusted keys",
                         record.label()
                     ),
-                ),
-                label => self.record(
-                    Outcome::Ok,
-                    SIGNOFFS_FILE,
-                    format!(
-                        "{}: key {fingerprint} is trusted{}",
-                        record.label(),
-                        label.map(|l| format!(" ({l})")).unwrap_or_default()
-                    ),
-                ),
+                );
             }
         }
         if let Some(seal) = seal {
@@ -998,8 +1001,7 @@ fn hash_file(path: &Path) -> Option<(String, u64)> {
         hasher.update(&buffer[..read]);
         total += read as u64;
     }
-    let digest = hasher.finalize();
-    Some((digest.iter().map(|b| format!("{b:02x}")).collect(), total))
+    Some((evidence::lower_hex(&hasher.finalize()), total))
 }
 
 /// A relative path inside the package: no root, no `..`, no empty or `.` parts, `/` only.

@@ -185,8 +185,6 @@ pub struct Signoff {
     pub key_fingerprint: String,
     /// Algorithm and where the key lives (local file or AWS KMS key ARN).
     pub key_kind: String,
-    /// The kind and the fingerprint, as the PDF and HTML show the key.
-    pub key_description: String,
     pub evidence_sha256: String,
     pub results_sha256: String,
     /// Empty for the first sign-off.

@@ -958,7 +958,7 @@ fn signoff_page(layout: &mut Layout, model: &ReportModel) {
                     bold: true,
                 },
                 Cell::plain(s.signed_at.display_utc()),
-                v(&s.key_description),
+                v(&format!("{} {}", s.key_kind, s.key_fingerprint)),
             ]
         })
         .collect();
