@@ -209,10 +209,20 @@ impl PackageWriter {
     }
 
     pub fn add_bytes(&mut self, name: &str, bytes: &[u8]) -> Result<(), PackageError> {
+        self.add_hashed(name, bytes, sha256_hex(bytes))
+    }
+
+    /// `add_bytes` for bytes whose SHA-256 the caller has just computed.
+    pub fn add_hashed(
+        &mut self,
+        name: &str,
+        bytes: &[u8],
+        sha256: String,
+    ) -> Result<(), PackageError> {
         write_file(&self.staged(name)?, bytes)?;
         self.entries.push(ManifestEntry {
             path: name.to_string(),
-            sha256: sha256_hex(bytes),
+            sha256,
             bytes: bytes.len() as u64,
         });
         Ok(())

@@ -3,7 +3,6 @@
 //! sign-offs, keep the replaced files and the old manifest and seal under history/<n>/, and
 //! re-seal the new manifest — all written beside the package and swapped in at once.
 
-use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 
@@ -145,31 +144,34 @@ pub fn sign(
     let options = old.render.options(dir);
 
     let mut writer = PackageWriter::replace(dir)?;
-    let mut written = BTreeSet::new();
+    // Files whose bytes changed are written (their old versions go to history); files that
+    // re-render to the same bytes (results.json, most CSVs) are linked from the package below.
     let mut replaced = Vec::new();
-    let mut note = |name: &str, sha: &str| {
-        written.insert(name.to_string());
-        if old.entry(name).is_some_and(|e| e.sha256 != sha) {
-            replaced.push(name.to_string());
+    let mut write_if_changed = |name: &str, bytes: &[u8]| -> Result<()> {
+        let sha256 = sha256_hex(bytes);
+        match old.entry(name) {
+            Some(entry) if entry.sha256 == sha256 => return Ok(()),
+            Some(_) => {
+                replaced.push(name.to_string());
+            }
+            None => {}
         }
+        writer.add_hashed(name, bytes, sha256)?;
+        Ok(())
     };
-    let signoff_bytes = signoffs.to_bytes();
-    note(SIGNOFFS_FILE, &sha256_hex(&signoff_bytes));
-    writer.add_bytes(SIGNOFFS_FILE, &signoff_bytes)?;
+    write_if_changed(SIGNOFFS_FILE, &signoffs.to_bytes())?;
     render::render_concurrently(&model, &formats, &options, |file| {
-        note(&file.name, &sha256_hex(&file.bytes));
-        writer.add(&file).map_err(anyhow::Error::from)
+        write_if_changed(&file.name, &file.bytes)
     })
     .context("re-rendering the report")?;
 
     let state = format!("{HISTORY_DIR}/{}", chain.len());
     for entry in &old.files {
         let source = dir.join(&entry.path);
-        if !written.contains(&entry.path) {
-            writer.link(&entry.path, &source, &entry.sha256)?;
-        }
         if replaced.contains(&entry.path) {
             writer.link(&format!("{state}/{}", entry.path), &source, &entry.sha256)?;
+        } else {
+            writer.link(&entry.path, &source, &entry.sha256)?;
         }
     }
     writer.add_bytes(&format!("{state}/{MANIFEST_FILE}"), &package.manifest_bytes)?;

@@ -694,7 +694,10 @@ impl Verifier<'_> {
             let stored = self.read(&file.name);
             let same = stored.as_deref() == Some(file.bytes.as_slice());
             let what = if file.name == RESULTS_FILE {
-                results_sha = Some(evidence::sha256_hex(&file.bytes));
+                // Identical bytes have the stored file's hash, computed once already.
+                if same {
+                    results_sha = self.hash(RESULTS_FILE).map(|(sha, _)| sha);
+                }
                 format!(
                     "the re-evaluation of evidence.json ({})",
                     model.verdict.as_str()
