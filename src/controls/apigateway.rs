@@ -22,9 +22,10 @@ pub struct MethodRow {
     /// Where the effective setting came from: the method's own `methodSettings` key, the
     /// stage-wide `*/*` entry, or the API default.
     pub setting_source: String,
-    pub cache_cluster_enabled: bool,
-    pub caching_enabled: bool,
-    pub cache_data_encrypted: bool,
+    /// `None` where the snapshot does not say (never read as "off": see `evaluate_stage`).
+    pub cache_cluster_enabled: Option<bool>,
+    pub caching_enabled: Option<bool>,
+    pub cache_data_encrypted: Option<bool>,
     pub logging_level: String,
     pub authorization_type: String,
     pub api_key_required: bool,
@@ -54,7 +55,7 @@ pub struct StageRow {
     pub api_id: String,
     pub api_name: String,
     pub stage: String,
-    pub cache_cluster_enabled: bool,
+    pub cache_cluster_enabled: Option<bool>,
     pub cache_cluster_size: String,
     pub execution_logging: String,
     pub access_logging: String,
@@ -282,7 +283,9 @@ pub fn evaluate_stage(
     out: &mut Evaluation,
 ) {
     let resource = stage_resource(api, stage);
-    let cluster_on = stage.cache_cluster_enabled.unwrap_or(false);
+    // GetStages always returns cacheClusterEnabled; a snapshot without it does not say the
+    // cluster is off, so the strict reading cannot be judged (an evidence gap, not a FAIL).
+    let cluster_on = stage.cache_cluster_enabled;
     let access_log_destination = stage
         .access_log_settings
         .as_ref()
@@ -340,35 +343,52 @@ pub fn evaluate_stage(
     let mut not_cached = Vec::new();
     let mut not_encrypted = Vec::new();
     let mut cached_without_cluster = Vec::new();
+    let mut unknown_lenient = Vec::new();
+    let mut unknown_strict = Vec::new();
     let mut logging_off = Vec::new();
     let mut open_methods = Vec::new();
     let mut cached_count = 0;
     for method in &methods {
         let (source, setting) = effective_setting(stage, &method.path, &method.http_method);
-        let caching = setting.caching_enabled.unwrap_or(false);
-        let encrypted = setting.cache_data_encrypted.unwrap_or(false);
-        let label = format!("{} ({})", method_label(method), source.describe());
-        let lenient = if caching && !encrypted {
-            unencrypted_cached.push(label.clone());
-            Status::Fail
-        } else {
-            Status::Pass
+        // API Gateway's defaults (caching off, encryption off) apply where no entry exists.
+        // An entry AWS returned always carries both flags, so a missing one is unknown.
+        let (caching, encrypted) = match source {
+            SettingSource::ApiDefault => (Some(false), Some(false)),
+            _ => (setting.caching_enabled, setting.cache_data_encrypted),
         };
-        if caching {
+        let label = format!("{} ({})", method_label(method), source.describe());
+        let lenient = match (caching, encrypted) {
+            (Some(true), Some(false)) => {
+                unencrypted_cached.push(label.clone());
+                Status::Fail
+            }
+            (Some(false), _) | (Some(true), Some(true)) => Status::Pass,
+            (None, _) | (Some(true), None) => {
+                unknown_lenient.push(label.clone());
+                Status::EvidenceGap
+            }
+        };
+        if caching == Some(true) {
             cached_count += 1;
         }
-        if !caching {
-            not_cached.push(label.clone());
-        } else if !encrypted {
-            not_encrypted.push(label.clone());
+        match (caching, encrypted) {
+            (Some(false), _) => not_cached.push(label.clone()),
+            (Some(true), Some(false)) => not_encrypted.push(label.clone()),
+            (Some(true), Some(true)) => {}
+            (None, _) | (Some(true), None) => unknown_strict.push(label.clone()),
         }
-        let strict = if cluster_on && caching && encrypted {
+        let strict = if cluster_on == Some(false)
+            || caching == Some(false)
+            || (caching == Some(true) && encrypted == Some(false))
+        {
+            Status::Fail
+        } else if cluster_on == Some(true) && caching == Some(true) && encrypted == Some(true) {
             Status::Pass
         } else {
-            Status::Fail
+            Status::EvidenceGap
         };
         let mut observation = String::new();
-        if caching && !cluster_on {
+        if caching == Some(true) && cluster_on == Some(false) {
             cached_without_cluster.push(method_label(method));
             observation =
                 "cachingEnabled is true but the stage cache cluster is off: caching not in effect"
@@ -414,6 +434,13 @@ pub fn evaluate_stage(
     };
     let total = methods.len();
 
+    let unreported = |labels: &[String]| {
+        format!(
+            "cachingEnabled or cacheDataEncrypted not reported for {}: {}",
+            plural_methods(labels.len()),
+            list_limited(labels)
+        )
+    };
     let lenient = if !unencrypted_cached.is_empty() {
         scope.finding(
             APIGW_CACHE_ENCRYPTION,
@@ -425,6 +452,14 @@ pub fn evaluate_stage(
                 unencrypted_cached.len(),
                 list_limited(&unencrypted_cached)
             ),
+        )
+    } else if !unknown_lenient.is_empty() {
+        scope.finding(
+            APIGW_CACHE_ENCRYPTION,
+            &resource,
+            Some(View::SecurityHub),
+            Status::EvidenceGap,
+            format!("{}.{observation}", unreported(&unknown_lenient)),
         )
     } else if cached_count == 0 {
         scope.finding(
@@ -447,7 +482,7 @@ pub fn evaluate_stage(
     };
 
     let mut strict_problems = Vec::new();
-    if !cluster_on {
+    if cluster_on == Some(false) {
         strict_problems
             .push("the stage cache cluster is disabled (cacheClusterEnabled false)".to_string());
     }
@@ -465,21 +500,36 @@ pub fn evaluate_stage(
             list_limited(&not_encrypted)
         ));
     }
-    let strict = if strict_problems.is_empty() {
-        scope.finding(
-            APIGW_CACHE_ENCRYPTION,
-            &resource,
-            Some(View::AwsConfig),
-            Status::Pass,
-            format!("cache cluster on; all {total} methods cached and encrypted."),
-        )
-    } else {
+    let mut strict_unknowns = Vec::new();
+    if cluster_on.is_none() {
+        strict_unknowns.push("GetStages did not report cacheClusterEnabled".to_string());
+    }
+    if !unknown_strict.is_empty() {
+        strict_unknowns.push(unreported(&unknown_strict));
+    }
+    let strict = if !strict_problems.is_empty() {
         scope.finding(
             APIGW_CACHE_ENCRYPTION,
             &resource,
             Some(View::AwsConfig),
             Status::Fail,
             format!("{}.{observation}", strict_problems.join("; ")),
+        )
+    } else if !strict_unknowns.is_empty() {
+        scope.finding(
+            APIGW_CACHE_ENCRYPTION,
+            &resource,
+            Some(View::AwsConfig),
+            Status::EvidenceGap,
+            format!("{}.{observation}", strict_unknowns.join("; ")),
+        )
+    } else {
+        scope.finding(
+            APIGW_CACHE_ENCRYPTION,
+            &resource,
+            Some(View::AwsConfig),
+            Status::Pass,
+            format!("cache cluster on; all {total} methods cached and encrypted."),
         )
     };
     out.findings.push(lenient);
@@ -594,7 +644,7 @@ fn stage_row(
         api_id: api.api.id.clone(),
         api_name: api.api.name.clone().unwrap_or_default(),
         stage: stage.stage_name.clone(),
-        cache_cluster_enabled: stage.cache_cluster_enabled.unwrap_or(false),
+        cache_cluster_enabled: stage.cache_cluster_enabled,
         cache_cluster_size: stage.cache_cluster_size.clone().unwrap_or_default(),
         execution_logging: stage_wide
             .logging_level
@@ -846,6 +896,70 @@ mod tests {
             status(&out, APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub)),
             Status::Pass
         );
+        assert_eq!(
+            status(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig)),
+            Status::Fail
+        );
+    }
+
+    #[test]
+    fn a_setting_entry_without_its_cache_flags_is_a_gap_not_off() {
+        let a = api(&[("/orders", "GET", "AWS_IAM")]);
+        let mut unreported = setting(true, true);
+        unreported.caching_enabled = None;
+        let out = run(&a, &stage(true, &[("*/*", unreported)]));
+        for view in View::BOTH {
+            let row = finding(&out, APIGW_CACHE_ENCRYPTION, Some(view));
+            assert_eq!(row.status, Status::EvidenceGap, "{view:?}: {}", row.reason);
+            assert!(
+                row.reason
+                    .contains("not reported for 1 method: GET /orders")
+            );
+        }
+        assert_eq!(out.methods[0].caching_enabled, None);
+        assert_eq!(out.methods[0].security_hub, Status::EvidenceGap);
+
+        let mut unencrypted_unknown = setting(true, true);
+        unencrypted_unknown.cache_data_encrypted = None;
+        let out = run(&a, &stage(true, &[("*/*", unencrypted_unknown)]));
+        assert_eq!(
+            status(&out, APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub)),
+            Status::EvidenceGap
+        );
+        // A known failure still decides: caching off is a strict FAIL whatever else is unknown.
+        let mut off = setting(false, true);
+        off.cache_data_encrypted = None;
+        let out = run(&a, &stage(true, &[("*/*", off)]));
+        assert_eq!(
+            status(&out, APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub)),
+            Status::Pass
+        );
+        assert_eq!(
+            status(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig)),
+            Status::Fail
+        );
+    }
+
+    #[test]
+    fn an_unreported_cache_cluster_leaves_only_the_strict_reading_unknown() {
+        let a = api(&[("/orders", "GET", "AWS_IAM")]);
+        let mut s = stage(true, &[("*/*", setting(true, true))]);
+        s.cache_cluster_enabled = None;
+        let out = run(&a, &s);
+        assert_eq!(
+            status(&out, APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub)),
+            Status::Pass
+        );
+        let strict = finding(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig));
+        assert_eq!(strict.status, Status::EvidenceGap);
+        assert!(strict.reason.contains("did not report cacheClusterEnabled"));
+    }
+
+    #[test]
+    fn methods_without_an_entry_take_the_documented_defaults() {
+        let a = api(&[("/orders", "GET", "AWS_IAM")]);
+        let out = run(&a, &stage(true, &[]));
+        assert_eq!(out.methods[0].caching_enabled, Some(false));
         assert_eq!(
             status(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig)),
             Status::Fail

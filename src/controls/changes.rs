@@ -116,6 +116,44 @@ fn parse_record(event: &LookupEvent) -> Record {
     serde_json::from_str(&event.cloud_trail_event).unwrap_or_default()
 }
 
+/// Write events whose effect is only known from their request parameters.
+const READ_FROM_REQUEST: &[&str] = &[
+    "UpdateStage",
+    "UpdateMethod",
+    "UpdateTrail",
+    "PutEventSelectors",
+];
+
+/// Why a write event's CloudTrail record cannot be read well enough to know what it changed.
+/// Every CloudTrail record carries eventTime, eventSource, eventName and userIdentity
+/// (CloudTrail record contents, AWS CloudTrail User Guide); without them, or without the
+/// request of an event judged by its request, the change is unknown — an evidence gap, never
+/// a neutral change.
+fn unreadable_reason(event: &LookupEvent) -> Option<&'static str> {
+    let Ok(record) = serde_json::from_str::<Record>(&event.cloud_trail_event) else {
+        return Some("the CloudTrail record does not have the documented shape");
+    };
+    if record.event_time.is_none()
+        || record.event_source.is_none()
+        || record.event_name.is_none()
+        || record.user_identity.is_none()
+    {
+        return Some(
+            "the CloudTrail record lacks eventTime, eventSource, eventName or userIdentity",
+        );
+    }
+    let needs_request = READ_FROM_REQUEST.contains(&event.event_name.as_str());
+    if needs_request
+        && record
+            .request_parameters
+            .as_ref()
+            .is_none_or(Value::is_null)
+    {
+        return Some("the CloudTrail record has no requestParameters");
+    }
+    None
+}
+
 /// Read-only calls are not changes. LookupEvents flags them; older records lack the flag.
 fn is_read_only(event: &LookupEvent, record: &Record) -> bool {
     if let Some(flag) = event.read_only.as_deref() {
@@ -561,6 +599,28 @@ pub fn evaluate_region(
         .iter()
         .filter_map(|event| change_row(scope, event, policy))
         .collect();
+    let unreadable: Vec<String> = evidence
+        .events
+        .iter()
+        .filter(|event| !is_read_only(event, &parse_record(event)))
+        .filter_map(|event| {
+            unreadable_reason(event)
+                .map(|why| format!("{} {} ({why})", event.event_name, event.event_id))
+        })
+        .collect();
+    if !unreadable.is_empty() {
+        out.findings.push(scope.finding(
+            CHANGE_CONTROL,
+            "(region)",
+            None,
+            Status::EvidenceGap,
+            format!(
+                "{} change event(s) could not be read, so what they changed is unknown: {}",
+                unreadable.len(),
+                unreadable.join("; ")
+            ),
+        ));
+    }
     let mut weakening = 0;
     for row in &rows {
         if row.classification == ChangeClass::Weakening && row.took_effect() {
@@ -580,7 +640,7 @@ pub fn evaluate_region(
             ));
         }
     }
-    if lookup_gaps.is_empty() && weakening == 0 {
+    if lookup_gaps.is_empty() && unreadable.is_empty() && weakening == 0 {
         let (status, reason) = if rows.is_empty() {
             (
                 Status::NoResources,
@@ -748,6 +808,59 @@ mod tests {
             resources: Vec::new(),
             cloud_trail_event: record.to_string(),
             extra: Default::default(),
+        }
+    }
+
+    #[test]
+    fn change_events_whose_record_cannot_be_read_are_a_gap_not_a_neutral_change() {
+        let gaps = Vec::new();
+        let scope = RegionScope::new("111111111111", "eu-central-1", &gaps);
+        let identity = json!({"type": "IAMUser", "arn": "arn:aws:iam::111111111111:user/eve"});
+        let readable = lookup(
+            json!({"eventName": "CreateDeployment", "eventSource": "apigateway.amazonaws.com",
+            "eventTime": "2026-10-05T10:00:00Z", "userIdentity": identity,
+            "requestParameters": {"restApiId": "a1"}}),
+            Some("false"),
+        );
+        let mut without_request = lookup(
+            json!({"eventName": "UpdateStage", "eventSource": "apigateway.amazonaws.com",
+            "eventTime": "2026-10-05T10:00:00Z", "userIdentity": identity,
+            "requestParameters": null}),
+            Some("false"),
+        );
+        without_request.event_id = "e2".into();
+        let mut bare = lookup(
+            json!({"eventName": "StopLogging", "eventSource": "cloudtrail.amazonaws.com"}),
+            Some("false"),
+        );
+        bare.cloud_trail_event = json!({"eventVersion": "1.08"}).to_string();
+        bare.event_id = "e3".into();
+        for (events, unreadable) in [
+            (vec![readable.clone()], 0),
+            (vec![readable.clone(), without_request], 1),
+            (vec![readable, bare], 1),
+        ] {
+            let evidence = CloudTrailEvidence {
+                trails: vec![],
+                events,
+                lookup_queries: vec![],
+                extra: Default::default(),
+            };
+            let mut out = Evaluation::default();
+            evaluate_region(&scope, Some(&evidence), &Policy::default(), &mut out);
+            let gaps: Vec<&crate::controls::Finding> = out
+                .findings
+                .iter()
+                .filter(|f| f.status == Status::EvidenceGap)
+                .collect();
+            assert_eq!(gaps.len(), unreadable, "{:#?}", out.findings);
+            assert!(
+                gaps.iter().all(|g| g.reason.contains("could not be read")),
+                "{gaps:#?}"
+            );
+            if unreadable > 0 {
+                assert!(out.findings.iter().all(|f| f.status != Status::Pass));
+            }
         }
     }
 

@@ -237,7 +237,7 @@ fn account_finding(
 
 /// Whether a multi-region trail satisfies CloudTrail.1; `Err(None)` when it cannot be told.
 fn judge_multi_region(row: &TrailRow) -> Result<(), Option<String>> {
-    if row.multi_region != Some(true) {
+    if row.multi_region == Some(false) {
         return Err(Some(format!("{}: single-region trail", row.trail_name)));
     }
     let coverage_known = row.management_events != "unknown";
@@ -247,7 +247,8 @@ fn judge_multi_region(row: &TrailRow) -> Result<(), Option<String>> {
             "{}: management events {}",
             row.trail_name, row.management_events
         ))),
-        (Some(true), true) => Ok(()),
+        // IsMultiRegionTrail missing: DescribeTrails always reports it, so it is unknown.
+        (Some(true), true) if row.multi_region == Some(true) => Ok(()),
         _ => Err(None),
     }
 }
@@ -399,8 +400,18 @@ pub fn evaluate_account(
             validation.1,
         ));
     }
-    if rows.is_empty() {
-        let (status, reason) = if evidence_incomplete {
+    // Trails of a region whose trail list is missing are unknown: the rows above cover the
+    // trails that were seen, this row says others may exist.
+    if rows.is_empty() || evidence_incomplete {
+        let (status, reason) = if !rows.is_empty() {
+            (
+                Status::EvidenceGap,
+                format!(
+                    "other trails may exist that could not be listed: {}",
+                    incomplete_reason()
+                ),
+            )
+        } else if evidence_incomplete {
             (Status::EvidenceGap, incomplete_reason())
         } else {
             (
@@ -454,6 +465,31 @@ pub fn evaluate_account(
                 &resource,
                 Status::Fail,
                 format!("logging gap: {}", text.join("; ")),
+            )
+        } else if row.is_logging.is_none() {
+            // Without the status, a trail stopped before the period and never restarted
+            // leaves no event in the period: continuity cannot be told.
+            let status_gaps: Vec<&EvidenceGap> = all_gaps
+                .iter()
+                .filter(|g| {
+                    g.account_id == account_id
+                        && g.api == "GetTrailStatus"
+                        && g.resource.as_deref().is_some_and(|r| names_trail(r, row))
+                })
+                .collect();
+            let why = if status_gaps.is_empty() {
+                "GetTrailStatus did not report IsLogging".to_string()
+            } else {
+                describe_gaps(&status_gaps)
+            };
+            account_finding(
+                account_id,
+                CLOUDTRAIL_CONTINUITY,
+                &resource,
+                Status::EvidenceGap,
+                format!(
+                    "whether the trail was logging at the start of the period is unknown ({why})"
+                ),
             )
         } else if !lookup_gaps.is_empty() || !missing_regions.is_empty() {
             let mut reason = describe_gaps(&lookup_gaps);
@@ -644,6 +680,31 @@ mod tests {
             .find(|f| f.control_id == control)
             .unwrap()
             .status
+    }
+
+    #[test]
+    fn a_trail_without_its_logging_status_is_a_continuity_gap() {
+        let mut t = trail(true, true, true, true, all_events());
+        t.status = None;
+        let out = run(vec![t], vec![]);
+        assert_eq!(status(&out, CLOUDTRAIL_CONTINUITY), Status::EvidenceGap);
+        assert_eq!(status(&out, CLOUDTRAIL_MULTI_REGION), Status::EvidenceGap);
+        let mut t = trail(true, true, true, true, all_events());
+        t.status.as_mut().unwrap().is_logging = None;
+        let out = run(vec![t], vec![]);
+        assert_eq!(status(&out, CLOUDTRAIL_CONTINUITY), Status::EvidenceGap);
+    }
+
+    #[test]
+    fn an_unreported_multi_region_flag_is_a_gap_but_not_logging_still_fails() {
+        let mut t = trail(true, true, true, true, all_events());
+        t.trail.is_multi_region_trail = None;
+        let out = run(vec![t], vec![]);
+        assert_eq!(status(&out, CLOUDTRAIL_MULTI_REGION), Status::EvidenceGap);
+        let mut t = trail(true, true, true, false, all_events());
+        t.trail.is_multi_region_trail = None;
+        let out = run(vec![t], vec![]);
+        assert_eq!(status(&out, CLOUDTRAIL_MULTI_REGION), Status::Fail);
     }
 
     #[test]

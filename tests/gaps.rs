@@ -1,0 +1,628 @@
+//! The evidence-gap matrix: for every control and every way evidence can be missing (a region
+//! missing, a call that failed or gave up after its retries, a field missing, a LookupEvents
+//! query that stopped part-way, a malformed event, a pagination loop), the affected results
+//! are EVIDENCE_GAP, never PASS, and the verdict is INCOMPLETE.
+//!
+//! Every case starts from a snapshot that is COMPLIANT with a PASS for every control (the
+//! demo's disaster-recovery account), so a missing piece of evidence is the only thing that
+//! can move a result — and a PASS that survives it is a guess.
+
+use std::collections::BTreeSet;
+
+use gxp_evidence::controls::{self, CATALOG, Evaluation, Status, Verdict};
+use gxp_evidence::evidence::{DEMO_EVIDENCE, load_bytes};
+use serde_json::{Value, json};
+
+const ACCOUNT: &str = "444455556666";
+/// The region holding the account's API, keys, trail (home region) and change events.
+const HOME: &str = "eu-central-1";
+const API_ID: &str = "m2h6j8k1zx";
+const KEY_ID: &str = "6a7b8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d";
+const TRAIL_ARN: &str = "arn:aws:cloudtrail:eu-central-1:444455556666:trail/lims-dr-audit";
+
+const APIGW_CACHE: &str = "apigw-cache-encryption";
+/// `control/view` names one reading of a two-reading control.
+const APIGW_CACHE_STRICT: &str = "apigw-cache-encryption/aws_config";
+const APIGW_LOGGING: &str = "apigw-logging";
+const KMS_ROTATION: &str = "kms-key-rotation";
+const TRAIL_MULTI_REGION: &str = "cloudtrail-multi-region";
+const TRAIL_ENCRYPTION: &str = "cloudtrail-encryption";
+const TRAIL_VALIDATION: &str = "cloudtrail-log-validation";
+const TRAIL_CONTINUITY: &str = "cloudtrail-continuity";
+const CHANGE_CONTROL: &str = "change-control";
+
+/// The controls whose evidence comes from each service's describe calls.
+const APIGW_CONTROLS: &[&str] = &[APIGW_CACHE, APIGW_LOGGING];
+const KMS_CONTROLS: &[&str] = &[KMS_ROTATION];
+const TRAIL_POSTURE_CONTROLS: &[&str] = &[
+    TRAIL_MULTI_REGION,
+    TRAIL_ENCRYPTION,
+    TRAIL_VALIDATION,
+    TRAIL_CONTINUITY,
+];
+/// The controls that read the period's change events.
+const EVENT_CONTROLS: &[&str] = &[CHANGE_CONTROL, TRAIL_CONTINUITY];
+
+/// The demo's disaster-recovery account on its own: compliant, a PASS for every control.
+fn compliant_base() -> Value {
+    let mut demo: Value = serde_json::from_str(DEMO_EVIDENCE).expect("the demo is JSON");
+    let dr = demo["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .find(|a| a["account_id"] == ACCOUNT)
+        .expect("the DR account")
+        .clone();
+    demo["scope"]["accounts"] = json!([ACCOUNT]);
+    demo["accounts"] = json!([dr]);
+    demo["gaps"] = json!([]);
+    demo
+}
+
+fn evaluate(snapshot: &Value) -> Evaluation {
+    let bytes = serde_json::to_vec(snapshot).expect("serialises");
+    let loaded = load_bytes("matrix.json", bytes).unwrap_or_else(|e| panic!("loads: {e}"));
+    controls::evaluate(&loaded.snapshot)
+}
+
+fn region<'a>(snapshot: &'a mut Value, name: &str) -> &'a mut Value {
+    snapshot["accounts"][0]["regions"]
+        .as_array_mut()
+        .expect("regions")
+        .iter_mut()
+        .find(|r| r["region"] == name)
+        .unwrap_or_else(|| panic!("region {name}"))
+}
+
+fn api(snapshot: &mut Value) -> &mut Value {
+    &mut region(snapshot, HOME)["apigateway"]["rest_apis"][0]
+}
+
+fn key(snapshot: &mut Value) -> &mut Value {
+    region(snapshot, HOME)["kms"]["keys"]
+        .as_array_mut()
+        .expect("keys")
+        .iter_mut()
+        .find(|k| k["metadata"]["KeyId"] == KEY_ID)
+        .expect("the customer managed key")
+}
+
+/// The trail as described in every region it was collected in (home and shadow copies).
+fn for_each_trail(snapshot: &mut Value, change: impl Fn(&mut Value)) {
+    for region in snapshot["accounts"][0]["regions"]
+        .as_array_mut()
+        .expect("regions")
+    {
+        if let Some(trails) = region["cloudtrail"]["trails"].as_array_mut() {
+            trails.iter_mut().for_each(&change);
+        }
+    }
+}
+
+fn remove(value: &mut Value, field: &str) {
+    value
+        .as_object_mut()
+        .expect("object")
+        .remove(field)
+        .unwrap_or_else(|| panic!("{field} was there to remove"));
+}
+
+/// Records a gap the way the collector does.
+fn record_gap(
+    snapshot: &mut Value,
+    region: Option<&str>,
+    service: &str,
+    api: &str,
+    resource: Option<&str>,
+    code: &str,
+    message: &str,
+) {
+    let mut gap = json!({
+        "account_id": ACCOUNT, "service": service, "api": api,
+        "error_code": code, "message": message,
+    });
+    if let Some(region) = region {
+        gap["region"] = region.into();
+    }
+    if let Some(resource) = resource {
+        gap["resource"] = resource.into();
+    }
+    snapshot["gaps"].as_array_mut().expect("gaps").push(gap);
+}
+
+/// What a failure ends as, for the calls that fail in the matrix.
+#[derive(Clone, Copy, Debug)]
+enum Failure {
+    /// Refused: AccessDeniedException.
+    Denied,
+    /// Throttled or 5xx on every attempt until the retries ran out.
+    RetriesExhausted,
+}
+
+impl Failure {
+    const ALL: [Failure; 2] = [Failure::Denied, Failure::RetriesExhausted];
+
+    fn code(self) -> &'static str {
+        match self {
+            Failure::Denied => "AccessDeniedException",
+            Failure::RetriesExhausted => "ThrottlingException",
+        }
+    }
+
+    fn message(self) -> &'static str {
+        match self {
+            Failure::Denied => "User is not authorized to perform this action",
+            Failure::RetriesExhausted => "gave up after 8 attempts: Rate exceeded",
+        }
+    }
+}
+
+/// One way evidence goes missing, and the results it must turn into gaps.
+struct Case {
+    name: String,
+    snapshot: Value,
+    /// (control, region, part of the resource) that must have an EVIDENCE_GAP row and no
+    /// PASS row. Region `all` is the account-wide CloudTrail rows.
+    affected: Vec<(&'static str, &'static str, &'static str)>,
+}
+
+fn case(
+    name: impl Into<String>,
+    affected: Vec<(&'static str, &'static str, &'static str)>,
+    mutate: impl FnOnce(&mut Value),
+) -> Case {
+    let mut snapshot = compliant_base();
+    mutate(&mut snapshot);
+    Case {
+        name: name.into(),
+        snapshot,
+        affected,
+    }
+}
+
+fn each(
+    controls: &[&'static str],
+    region: &'static str,
+    resource: &'static str,
+) -> Vec<(&'static str, &'static str, &'static str)> {
+    controls.iter().map(|c| (*c, region, resource)).collect()
+}
+
+fn trail_posture() -> Vec<(&'static str, &'static str, &'static str)> {
+    each(TRAIL_POSTURE_CONTROLS, "all", "")
+}
+
+/// DescribeTrails failed somewhere: the trails seen elsewhere (a multi-region trail's shadow
+/// copies carry its whole configuration) are judged, and a row says others may exist.
+fn trail_list_unknown() -> Vec<(&'static str, &'static str, &'static str)> {
+    each(
+        &[TRAIL_ENCRYPTION, TRAIL_VALIDATION, TRAIL_CONTINUITY],
+        "all",
+        "(account)",
+    )
+}
+
+fn events_of_home() -> Vec<(&'static str, &'static str, &'static str)> {
+    vec![(CHANGE_CONTROL, HOME, ""), (TRAIL_CONTINUITY, "all", "")]
+}
+
+fn matrix() -> Vec<Case> {
+    let mut cases = vec![
+        case(
+            "the home region is missing from the snapshot",
+            [
+                each(APIGW_CONTROLS, HOME, ""),
+                each(KMS_CONTROLS, HOME, ""),
+                vec![(CHANGE_CONTROL, HOME, "")],
+                vec![(TRAIL_CONTINUITY, "all", "")],
+            ]
+            .concat(),
+            |s| {
+                s["accounts"][0]["regions"]
+                    .as_array_mut()
+                    .expect("regions")
+                    .retain(|r| r["region"] != HOME)
+            },
+        ),
+        case(
+            "the whole account is missing from the snapshot",
+            CATALOG.iter().map(|c| (c.id, "", "")).collect::<Vec<_>>(),
+            |s| s["accounts"] = json!([]),
+        ),
+        case(
+            "the caller identity could not be established",
+            [
+                each(APIGW_CONTROLS, HOME, ""),
+                each(KMS_CONTROLS, HOME, ""),
+                vec![(CHANGE_CONTROL, HOME, "")],
+                trail_posture(),
+            ]
+            .concat(),
+            |s| {
+                remove(&mut s["accounts"][0], "caller_identity");
+                record_gap(
+                    s,
+                    None,
+                    "sts",
+                    "GetCallerIdentity",
+                    None,
+                    "ExpiredToken",
+                    "The security token included in the request is expired",
+                );
+                s["accounts"][0]["regions"] = json!([]);
+            },
+        ),
+    ];
+    for section in ["apigateway", "kms", "cloudtrail"] {
+        let affected = match section {
+            "apigateway" => each(APIGW_CONTROLS, HOME, ""),
+            "kms" => each(KMS_CONTROLS, HOME, ""),
+            _ => [
+                vec![(CHANGE_CONTROL, HOME, ""), (TRAIL_CONTINUITY, "all", "")],
+                trail_list_unknown(),
+            ]
+            .concat(),
+        };
+        cases.push(case(
+            format!("the {section} section of the home region is missing"),
+            affected,
+            |s| remove(region(s, HOME), section),
+        ));
+    }
+    for failure in Failure::ALL {
+        let (code, message) = (failure.code(), failure.message());
+        // A list call that failed: the collector keeps no list at all, or an empty one.
+        for (service, api_name, section, list, affected) in [
+            (
+                "apigateway",
+                "GetRestApis",
+                "apigateway",
+                "rest_apis",
+                each(APIGW_CONTROLS, HOME, ""),
+            ),
+            (
+                "kms",
+                "ListKeys",
+                "kms",
+                "keys",
+                each(KMS_CONTROLS, HOME, ""),
+            ),
+            (
+                "cloudtrail",
+                "DescribeTrails",
+                "cloudtrail",
+                "trails",
+                trail_list_unknown(),
+            ),
+        ] {
+            cases.push(case(
+                format!("{service}:{api_name} {failure:?}, section absent"),
+                affected.clone(),
+                |s| {
+                    remove(region(s, HOME), section);
+                    record_gap(s, Some(HOME), service, api_name, None, code, message);
+                },
+            ));
+            cases.push(case(
+                format!("{service}:{api_name} {failure:?}, empty list kept"),
+                affected,
+                |s| {
+                    region(s, HOME)[section][list] = json!([]);
+                    record_gap(s, Some(HOME), service, api_name, None, code, message);
+                },
+            ));
+        }
+        // Calls about one resource.
+        cases.push(case(
+            format!("apigateway:GetStages {failure:?}"),
+            each(APIGW_CONTROLS, HOME, API_ID),
+            |s| {
+                api(s)["stages"] = json!([]);
+                record_gap(
+                    s,
+                    Some(HOME),
+                    "apigateway",
+                    "GetStages",
+                    Some(API_ID),
+                    code,
+                    message,
+                );
+            },
+        ));
+        cases.push(case(
+            format!("apigateway:GetResources {failure:?}"),
+            vec![(APIGW_CACHE, HOME, API_ID)],
+            |s| {
+                remove(api(s), "resources");
+                record_gap(
+                    s,
+                    Some(HOME),
+                    "apigateway",
+                    "GetResources",
+                    Some(API_ID),
+                    code,
+                    message,
+                );
+            },
+        ));
+        cases.push(case(
+            format!("kms:GetKeyRotationStatus {failure:?}"),
+            vec![(KMS_ROTATION, HOME, KEY_ID)],
+            |s| {
+                remove(key(s), "rotation_status");
+                record_gap(
+                    s,
+                    Some(HOME),
+                    "kms",
+                    "GetKeyRotationStatus",
+                    Some(KEY_ID),
+                    code,
+                    message,
+                );
+            },
+        ));
+        cases.push(case(
+            format!("cloudtrail:GetTrailStatus {failure:?}"),
+            vec![
+                (TRAIL_MULTI_REGION, "all", ""),
+                (TRAIL_CONTINUITY, "all", ""),
+            ],
+            |s| {
+                for_each_trail(s, |t| remove(t, "status"));
+                record_gap(
+                    s,
+                    Some(HOME),
+                    "cloudtrail",
+                    "GetTrailStatus",
+                    Some(TRAIL_ARN),
+                    code,
+                    message,
+                );
+            },
+        ));
+        cases.push(case(
+            format!("cloudtrail:GetEventSelectors {failure:?}"),
+            vec![(TRAIL_MULTI_REGION, "all", "")],
+            |s| {
+                for_each_trail(s, |t| remove(t, "event_selectors"));
+                record_gap(
+                    s,
+                    Some(HOME),
+                    "cloudtrail",
+                    "GetEventSelectors",
+                    Some(TRAIL_ARN),
+                    code,
+                    message,
+                );
+            },
+        ));
+        // One LookupEvents query that gave up part-way: the events it did return are kept.
+        cases.push(case(
+            format!("one LookupEvents query {failure:?} part-way"),
+            events_of_home(),
+            |s| {
+                record_gap(
+                    s,
+                    Some(HOME),
+                    "cloudtrail",
+                    "LookupEvents",
+                    None,
+                    code,
+                    &format!("query EventSource=cloudtrail.amazonaws.com: {message}"),
+                )
+            },
+        ));
+    }
+    cases.push(case(
+        "a LookupEvents pagination loop",
+        events_of_home(),
+        |s| {
+            record_gap(
+                s,
+                Some(HOME),
+                "cloudtrail",
+                "LookupEvents",
+                None,
+                "PaginationLoop",
+                "query EventName=DisableKeyRotation: NextToken repeated; stopped paging",
+            )
+        },
+    ));
+    cases.push(case(
+        "a LookupEvents page with an event the collector could not read",
+        events_of_home(),
+        |s| {
+            record_gap(
+                s,
+                Some(HOME),
+                "cloudtrail",
+                "LookupEvents",
+                None,
+                "MalformedEvent",
+                "query EventSource=apigateway.amazonaws.com: an event without EventId or EventTime",
+            )
+        },
+    ));
+    // Fields that AWS always returns: without them the setting is unknown, not off.
+    for (name, affected, mutate) in [
+        (
+            "cachingEnabled missing from the stage-wide method setting",
+            vec![(APIGW_CACHE, HOME, API_ID)],
+            (|s: &mut Value| {
+                remove(
+                    &mut api(s)["stages"][0]["methodSettings"]["*/*"],
+                    "cachingEnabled",
+                )
+            }) as fn(&mut Value),
+        ),
+        (
+            "cacheDataEncrypted missing from the stage-wide method setting",
+            vec![(APIGW_CACHE, HOME, API_ID)],
+            |s| {
+                remove(
+                    &mut api(s)["stages"][0]["methodSettings"]["*/*"],
+                    "cacheDataEncrypted",
+                )
+            },
+        ),
+        (
+            "cacheClusterEnabled missing from the stage",
+            vec![(APIGW_CACHE_STRICT, HOME, API_ID)],
+            |s| remove(&mut api(s)["stages"][0], "cacheClusterEnabled"),
+        ),
+        (
+            "KeyState and Enabled missing from the key metadata",
+            vec![(KMS_ROTATION, HOME, KEY_ID)],
+            |s| {
+                remove(&mut key(s)["metadata"], "KeyState");
+                remove(&mut key(s)["metadata"], "Enabled");
+            },
+        ),
+        (
+            "KeyManager missing from the key metadata",
+            vec![(KMS_ROTATION, HOME, KEY_ID)],
+            |s| remove(&mut key(s)["metadata"], "KeyManager"),
+        ),
+        (
+            "IsLogging missing from the trail status",
+            vec![
+                (TRAIL_MULTI_REGION, "all", ""),
+                (TRAIL_CONTINUITY, "all", ""),
+            ],
+            |s| for_each_trail(s, |t| remove(&mut t["status"], "IsLogging")),
+        ),
+        (
+            "IsMultiRegionTrail missing from the trail",
+            vec![(TRAIL_MULTI_REGION, "all", "")],
+            |s| for_each_trail(s, |t| remove(&mut t["trail"], "IsMultiRegionTrail")),
+        ),
+        (
+            "LogFileValidationEnabled missing from the trail",
+            vec![(TRAIL_VALIDATION, "all", "")],
+            |s| for_each_trail(s, |t| remove(&mut t["trail"], "LogFileValidationEnabled")),
+        ),
+        (
+            // Valid JSON (the loader refuses anything else), but without the request: the
+            // change it made is unknown.
+            "a change event whose CloudTrail record cannot be read",
+            vec![(CHANGE_CONTROL, HOME, "")],
+            |s| {
+                let events = region(s, HOME)["cloudtrail"]["events"]
+                    .as_array_mut()
+                    .expect("events");
+                let update = events
+                    .iter_mut()
+                    .find(|e| e["EventName"] == "UpdateStage")
+                    .expect("an UpdateStage event");
+                update["CloudTrailEvent"] = "{\"eventVersion\":\"1.08\"}".into();
+            },
+        ),
+    ] {
+        cases.push(case(name, affected, mutate));
+    }
+    cases
+}
+
+fn rows<'a>(
+    evaluation: &'a Evaluation,
+    control: &str,
+    region: &str,
+    resource_part: &str,
+) -> Vec<&'a gxp_evidence::controls::Finding> {
+    let (control, view) = control.split_once('/').unwrap_or((control, ""));
+    evaluation
+        .findings
+        .iter()
+        .filter(|f| {
+            f.control_id == control
+                && (view.is_empty() || f.view.is_some_and(|v| v.as_str() == view))
+                && (region.is_empty() || f.region == region)
+                && (resource_part.is_empty()
+                    || f.resource.contains(resource_part)
+                    || f.resource.starts_with('('))
+        })
+        .collect()
+}
+
+#[test]
+fn the_base_snapshot_passes_every_control() {
+    let evaluation = evaluate(&compliant_base());
+    assert_eq!(evaluation.verdict(), Verdict::Compliant);
+    for control in CATALOG {
+        assert!(
+            evaluation
+                .findings
+                .iter()
+                .any(|f| f.control_id == control.id && f.status == Status::Pass),
+            "{} has no PASS in the base, so the matrix could not show it moving",
+            control.id
+        );
+    }
+}
+
+#[test]
+fn missing_evidence_is_a_gap_never_a_pass_for_every_control_and_cause() {
+    let cases = matrix();
+    let mut problems = Vec::new();
+    for case in &cases {
+        let evaluation = evaluate(&case.snapshot);
+        if evaluation.verdict() != Verdict::Incomplete {
+            problems.push(format!(
+                "{}: verdict {:?}, not INCOMPLETE",
+                case.name,
+                evaluation.verdict()
+            ));
+        }
+        for (control, region, resource) in &case.affected {
+            let rows = rows(&evaluation, control, region, resource);
+            let statuses: Vec<String> = rows
+                .iter()
+                .map(|f| format!("{} {} {}", f.status.as_str(), f.resource, f.reason))
+                .collect();
+            if !rows.iter().any(|f| f.status == Status::EvidenceGap) {
+                problems.push(format!(
+                    "{}: {control} {region} {resource}: no EVIDENCE_GAP row: {statuses:#?}",
+                    case.name
+                ));
+            }
+            if rows.iter().any(|f| f.status == Status::Pass) {
+                problems.push(format!(
+                    "{}: {control} {region} {resource}: PASS despite the missing evidence: {statuses:#?}",
+                    case.name
+                ));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn the_matrix_reaches_every_control_with_every_kind_of_cause() {
+    let cases = matrix();
+    let affected_by = |needle: &str| -> BTreeSet<&str> {
+        cases
+            .iter()
+            .filter(|c| c.name.contains(needle))
+            .flat_map(|c| c.affected.iter())
+            .map(|(control, _, _)| control.split_once('/').map_or(*control, |(id, _)| id))
+            .collect()
+    };
+    let every: BTreeSet<&str> = CATALOG.iter().map(|c| c.id).collect();
+    for cause in [
+        "missing from the snapshot",
+        "Denied",
+        "RetriesExhausted",
+        "missing",
+    ] {
+        assert_eq!(affected_by(cause), every, "{cause}");
+    }
+    let event_controls: BTreeSet<&str> = EVENT_CONTROLS.iter().copied().collect();
+    for cause in ["LookupEvents query", "pagination loop", "could not read"] {
+        assert!(affected_by(cause).is_superset(&event_controls), "{cause}");
+    }
+}
