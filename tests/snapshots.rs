@@ -17,12 +17,56 @@ fn demo_html() {
     insta::assert_snapshot!("demo_report.html", text);
 }
 
+/// Every CSV file the report promises, no more and no fewer.
+const CSV_FILES: [&str; 7] = [
+    "changes.csv",
+    "findings.csv",
+    "gaps.csv",
+    "keys.csv",
+    "methods.csv",
+    "signoffs.csv",
+    "trails.csv",
+];
+
 #[test]
 fn demo_csv_files() {
-    for file in csv::render(&demo_model()).expect("renders") {
+    let files = csv::render(&demo_model()).expect("renders");
+    let mut names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, CSV_FILES, "the set of CSV files");
+    for file in files {
+        // insta normalises line ends, so RFC 4180's CRLF is checked on the raw bytes.
+        assert_crlf_records(&file.name, &file.bytes);
         let text = String::from_utf8(file.bytes).expect("UTF-8");
         insta::assert_snapshot!(format!("demo_{}", file.name), text);
     }
+}
+
+/// Every record ends with CRLF (RFC 4180 §2.1–2.2): no bare LF outside a quoted cell, the
+/// file ends with CRLF, and there is one terminator per record.
+fn assert_crlf_records(name: &str, bytes: &[u8]) {
+    assert!(bytes.ends_with(b"\r\n"), "{name} does not end with CRLF");
+    let mut quoted = false;
+    let mut terminators = 0;
+    for (i, byte) in bytes.iter().enumerate() {
+        match byte {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => {
+                assert!(
+                    i > 0 && bytes[i - 1] == b'\r',
+                    "{name}: bare LF at byte {i}"
+                );
+                terminators += 1;
+            }
+            _ => {}
+        }
+    }
+    let records = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(bytes)
+        .records()
+        .count();
+    assert_eq!(terminators, records, "{name}: one CRLF per record");
 }
 
 /// The demo with two sign-offs made by fixed keys at fixed times: the manifestations in the
