@@ -491,6 +491,14 @@ pub fn evaluate_account(
                     "whether the trail was logging at the start of the period is unknown ({why})"
                 ),
             )
+        } else if let Some(why) = unexplained_stop(trail, row, period) {
+            account_finding(
+                account_id,
+                CLOUDTRAIL_CONTINUITY,
+                &resource,
+                Status::EvidenceGap,
+                why,
+            )
         } else if !lookup_gaps.is_empty() || !missing_regions.is_empty() {
             let mut reason = describe_gaps(&lookup_gaps);
             if reason.is_empty() {
@@ -517,6 +525,26 @@ pub fn evaluate_account(
         out.logging_gaps.extend(gaps);
     }
     out.trails.extend(rows);
+}
+
+/// A trail found not logging whose stop no event of the period explains, and whose status
+/// does not date it before or after the period: when it stopped is unknown, so continuity
+/// during the period cannot be told.
+fn unexplained_stop(trail: &TrailEvidence, row: &TrailRow, period: &Period) -> Option<String> {
+    if row.is_logging != Some(false) {
+        return None;
+    }
+    match trail.status.as_ref().and_then(|s| s.stop_logging_time) {
+        None => Some(
+            "the trail is not logging, and neither GetTrailStatus (StopLoggingTime) nor the period's events tell when it stopped"
+                .to_string(),
+        ),
+        Some(at) if period.contains(at) => Some(format!(
+            "the trail stopped logging at {} (GetTrailStatus StopLoggingTime), but no StopLogging event of the period was found",
+            at.display_utc()
+        )),
+        Some(_) => None,
+    }
 }
 
 fn names_trail(resource: &str, row: &TrailRow) -> bool {
@@ -693,6 +721,36 @@ mod tests {
         t.status.as_mut().unwrap().is_logging = None;
         let out = run(vec![t], vec![]);
         assert_eq!(status(&out, CLOUDTRAIL_CONTINUITY), Status::EvidenceGap);
+    }
+
+    #[test]
+    fn a_stop_no_event_or_status_dates_is_a_continuity_gap() {
+        let stopped = |stop: Option<&str>| {
+            let mut t = trail(true, true, true, false, all_events());
+            t.status.as_mut().unwrap().stop_logging_time =
+                stop.map(|at| Timestamp::parse(at).unwrap());
+            status(&run(vec![t], vec![]), CLOUDTRAIL_CONTINUITY)
+        };
+        assert_eq!(
+            stopped(None),
+            Status::EvidenceGap,
+            "never started, or stop time unknown"
+        );
+        assert_eq!(
+            stopped(Some("2026-10-12T08:00:00Z")),
+            Status::EvidenceGap,
+            "a stop in the period without its event"
+        );
+        assert_eq!(
+            stopped(Some("2026-09-20T08:00:00Z")),
+            Status::Fail,
+            "stopped before the period"
+        );
+        assert_eq!(
+            stopped(Some("2026-11-01T03:00:00Z")),
+            Status::Pass,
+            "stopped after the period"
+        );
     }
 
     #[test]
