@@ -467,7 +467,7 @@ fn sign_package(args: &SignArgs) -> Result<ExitCode> {
         }
         (None, None) => anyhow::bail!("give --key KEY or --kms-key-id ARN|ALIAS"),
     };
-    let signed = package::sign::sign(&args.dir, &request, &signer, chrono::Utc::now())?;
+    let signed = package::sign::sign(&args.dir, &request, &signer, package::sign::now)?;
     let record = &signed.record;
     eprintln!(
         "signed report {} as sign-off {}: {} ({}, {}) {} at {} with {}; re-rendered {} and re-sealed {}",

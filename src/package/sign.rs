@@ -39,6 +39,24 @@ impl SignRequest {
     }
 }
 
+/// The environment variable that sets the signing clock in debug builds (the test suite):
+/// an RFC 3339 time, e.g. `2026-11-02T09:00:00Z`.
+pub const TEST_NOW_VAR: &str = "GXP_EVIDENCE_TEST_NOW";
+
+/// The time of a new sign-off: this machine's clock. Debug builds honour
+/// `GXP_EVIDENCE_TEST_NOW` so the tests sign at fixed times; a release build never reads it,
+/// so no one can tell it to backdate a signature.
+pub fn now() -> Result<chrono::DateTime<chrono::Utc>> {
+    #[cfg(debug_assertions)]
+    if let Some(value) = std::env::var_os(TEST_NOW_VAR) {
+        let text = value.to_string_lossy();
+        return chrono::DateTime::parse_from_rfc3339(&text)
+            .map(|time| time.with_timezone(&chrono::Utc))
+            .with_context(|| format!("{TEST_NOW_VAR}={text} is not an RFC 3339 time"));
+    }
+    Ok(chrono::Utc::now())
+}
+
 /// What signing produced.
 pub struct Signed {
     pub record: SignoffRecord,
@@ -47,12 +65,14 @@ pub struct Signed {
     pub replaced: Vec<String>,
 }
 
-/// Signs the package in `dir` as `request` with `signer`, at `now` (UTC, whole seconds).
+/// Signs the package in `dir` as `request` with `signer`, at the time `clock` gives once the
+/// package is locked and verified (UTC, whole seconds): a signer who waited for another one
+/// signs at the time it signs, never before the sign-off it waited for.
 pub fn sign(
     dir: &Path,
     request: &SignRequest,
     signer: &Signer,
-    now: chrono::DateTime<chrono::Utc>,
+    clock: impl FnOnce() -> Result<chrono::DateTime<chrono::Utc>>,
 ) -> Result<Signed> {
     request.check()?;
     // One signer at a time per archive folder; the manifest is compared again just before
@@ -95,7 +115,7 @@ pub fn sign(
         );
     }
     let signed_at = Timestamp(
-        chrono::DateTime::from_timestamp(now.timestamp(), 0)
+        chrono::DateTime::from_timestamp(clock()?.timestamp(), 0)
             .context("the clock is out of range")?,
     );
     if let Some(last) = chain.last().filter(|last| signed_at < last.signed_at) {

@@ -827,6 +827,7 @@ impl Verifier<'_> {
             }
         }
         let seal_path = format!("{state_dir}/{SEAL_FILE}");
+        let mut valid_seal = None;
         if k > 0 {
             match self.read(&seal_path).map(|b| Seal::parse(&b)) {
                 None => {
@@ -849,6 +850,8 @@ impl Verifier<'_> {
                     if let Err(problem) = seal.verify_signature() {
                         intact = false;
                         self.record(Outcome::Fail, &seal_path, problem.to_string());
+                    } else {
+                        valid_seal = Some(seal);
                     }
                 }
             }
@@ -861,6 +864,13 @@ impl Verifier<'_> {
                 "not compared: today's signoffs.json failed its checks",
             );
             return;
+        }
+        if let Some(seal) = &valid_seal {
+            let problems = history_seal_problems(seal, k, current);
+            if !problems.is_empty() {
+                intact = false;
+                self.record(Outcome::Fail, &seal_path, problems.join("; "));
+            }
         }
         let earlier = self
             .read(&signoffs_path)
@@ -977,6 +987,40 @@ impl Verifier<'_> {
         self.hashes.insert(path.to_string(), computed.clone());
         computed
     }
+}
+
+/// Why the seal of the state with `k` sign-offs (0 < k < today's count) is not that state's:
+/// the state was sealed by sign-off k's signer over the first k sign-offs of today's chain.
+/// A valid signature alone does not show it — a later signer can seal anything with their
+/// own key.
+fn history_seal_problems(seal: &Seal, k: usize, current: &SignoffFile) -> Vec<String> {
+    let mut problems = Vec::new();
+    let Some(last) = k.checked_sub(1).and_then(|i| current.signoffs.get(i)) else {
+        return problems;
+    };
+    if seal.signoff_count as usize != k {
+        problems.push(format!(
+            "seals {} sign-off(s), not the first {k} of today's chain",
+            seal.signoff_count
+        ));
+    } else if seal.last_signoff_sha256 != Some(last.digest()) {
+        problems.push(format!(
+            "seals another chain: its last sign-off is not today's {}",
+            last.label()
+        ));
+    }
+    if seal.key.fingerprint != last.key.fingerprint {
+        problems.push(format!(
+            "sealed with key {}, but {} was made with key {}",
+            seal.key.fingerprint,
+            last.label(),
+            last.key.fingerprint
+        ));
+    }
+    if seal.report_id != current.report_id {
+        problems.push(format!("seals report {}", seal.report_id));
+    }
+    problems
 }
 
 /// Builds the report model of loaded evidence, freeing the file's bytes first.

@@ -15,6 +15,15 @@ pub fn bin() -> assert_cmd::Command {
     cmd
 }
 
+/// `bin()` as a `std::process::Command`, for a test that runs gxp-evidence in the background.
+pub fn bin_process() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_gxp-evidence"));
+    cmd.env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    cmd
+}
+
 pub fn fixture(scenario: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
@@ -83,23 +92,50 @@ pub fn keygen(dir: &Path, name: &str) -> PathBuf {
     key
 }
 
-/// Signs `package` with a local key as `name` with `meaning`; the user id is the name
-/// lower-cased.
+/// Signs `package` with a local key as `name` with `meaning`, at this machine's clock; the user
+/// id is the name lower-cased.
 pub fn sign(package: &Path, key: &Path, name: &str, role: &str, meaning: &str) -> Output {
-    bin()
-        .arg("sign")
+    sign_command(package, key, name, role, meaning)
+        .output()
+        .expect("runs")
+}
+
+/// `sign` at a fixed time (RFC 3339), given to the debug binary as `GXP_EVIDENCE_TEST_NOW`.
+pub fn sign_at(
+    package: &Path,
+    key: &Path,
+    name: &str,
+    role: &str,
+    meaning: &str,
+    now: &str,
+) -> Output {
+    sign_command(package, key, name, role, meaning)
+        .env(TEST_NOW_VAR, now)
+        .output()
+        .expect("runs")
+}
+
+/// The `sign` command line of `sign` and `sign_at`, not yet run.
+pub fn sign_command(
+    package: &Path,
+    key: &Path,
+    name: &str,
+    role: &str,
+    meaning: &str,
+) -> assert_cmd::Command {
+    let mut cmd = bin();
+    cmd.arg("sign")
         .arg(package)
         .arg("--key")
         .arg(key)
-        .args([
-            "--name",
-            name,
-            "--user-id",
-            &name.to_lowercase().replace(' ', "."),
-        ])
-        .args(["--role", role, "--meaning", meaning])
-        .output()
-        .expect("runs")
+        .args(["--name", name, "--user-id", &user_id(name)])
+        .args(["--role", role, "--meaning", meaning]);
+    cmd
+}
+
+/// The user id the helpers sign with: the name lower-cased, spaces as dots.
+pub fn user_id(name: &str) -> String {
+    name.to_lowercase().replace(' ', ".")
 }
 
 /// Runs `verify` and returns its exit code and stdout.
@@ -123,30 +159,119 @@ pub fn failed_subjects(verify_output: &str) -> std::collections::BTreeSet<String
         .collect()
 }
 
+/// The environment variable a debug build of gxp-evidence takes its signing clock from.
+pub const TEST_NOW_VAR: &str = "GXP_EVIDENCE_TEST_NOW";
+/// The sign-off times of the shared demo (its evidence was collected 2026-11-01T06:00:00Z).
+pub const ALICE_SIGNS_AT: &str = "2026-11-02T09:00:00Z";
+pub const BOB_SIGNS_AT: &str = "2026-11-03T14:30:00Z";
+
+/// One of the tests' fixed Ed25519 keys (`tests/fixtures/signing/NAME.key`, PKCS#8 PEM made
+/// with `openssl genpkey -algorithm ed25519`; `alice` or `bob`), copied into `dir` with mode
+/// 0600 as `sign` requires, its public key beside it. Returns the private key's path.
+pub fn fixed_key(dir: &Path, name: &str) -> PathBuf {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/signing");
+    let key = dir.join(format!("{name}.key"));
+    for file in [format!("{name}.key"), format!("{name}.key.pub")] {
+        std::fs::copy(fixtures.join(&file), dir.join(&file)).expect("copy the fixed key");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
+    key
+}
+
+/// The demo package built once per test binary with the fixed keys and clock: the unsigned
+/// draft, the state after Alice Author's sign-off and the state after Bob Approver's. Read
+/// it, never change it: a test that changes a package works on a copy (`copy_dir`).
+pub struct SharedDemo {
+    root: PathBuf,
+    pub draft: PathBuf,
+    pub after_alice: PathBuf,
+    pub signed: PathBuf,
+    pub alice: PathBuf,
+    pub bob: PathBuf,
+}
+
+static SHARED_DEMO: std::sync::OnceLock<SharedDemo> = std::sync::OnceLock::new();
+
+pub fn shared_demo() -> &'static SharedDemo {
+    SHARED_DEMO.get_or_init(|| {
+        let root = tempfile::Builder::new()
+            .prefix("gxp-evidence-shared-demo-")
+            .tempdir()
+            .expect("temp dir")
+            .keep();
+        remove_shared_demo_at_exit();
+        let demo = SharedDemo {
+            draft: root.join("draft/package"),
+            after_alice: root.join("after-alice/package"),
+            signed: root.join("signed/package"),
+            alice: fixed_key(&root, "alice"),
+            bob: fixed_key(&root, "bob"),
+            root,
+        };
+        let output = bin()
+            .arg("demo")
+            .arg("--out")
+            .arg(&demo.draft)
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        copy_dir(&demo.draft, &demo.after_alice);
+        let signed = sign_at(
+            &demo.after_alice,
+            &demo.alice,
+            "Alice Author",
+            "Validation Engineer",
+            "authored",
+            ALICE_SIGNS_AT,
+        );
+        assert_eq!(signed.status.code(), Some(0), "{}", stderr(&signed));
+        copy_dir(&demo.after_alice, &demo.signed);
+        let signed = sign_at(
+            &demo.signed,
+            &demo.bob,
+            "Bob Approver",
+            "QA Manager",
+            "approved",
+            BOB_SIGNS_AT,
+        );
+        assert_eq!(signed.status.code(), Some(0), "{}", stderr(&signed));
+        demo
+    })
+}
+
+/// The shared demo lives for the process: a static is never dropped, so its directory is
+/// removed by the C library's exit handlers (which `std::process::exit` and a return from
+/// `main` both run).
+fn remove_shared_demo_at_exit() {
+    #[cfg(unix)]
+    {
+        unsafe extern "C" {
+            fn atexit(callback: extern "C" fn()) -> std::ffi::c_int;
+        }
+        extern "C" fn remove() {
+            if let Some(demo) = SHARED_DEMO.get() {
+                let _ = std::fs::remove_dir_all(&demo.root);
+            }
+        }
+        // SAFETY: registers a function without arguments, as atexit(3) expects.
+        unsafe {
+            atexit(remove);
+        }
+    }
+}
+
 /// The demo package signed by two people: Alice Author (authored) and Bob Approver
-/// (approved). Returns the package directory and the two private keys.
+/// (approved), with the fixed keys at the fixed times. A copy of the shared demo in `dir`;
+/// returns the package directory and the two private keys (copied beside it).
 pub fn signed_demo(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let shared = shared_demo();
     let package = dir.join("package");
-    let output = bin()
-        .arg("demo")
-        .arg("--out")
-        .arg(&package)
-        .output()
-        .expect("runs");
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    let alice = keygen(dir, "alice");
-    let bob = keygen(dir, "bob");
-    let signed = sign(
-        &package,
-        &alice,
-        "Alice Author",
-        "Validation Engineer",
-        "authored",
-    );
-    assert!(signed.status.success(), "{}", stderr(&signed));
-    let signed = sign(&package, &bob, "Bob Approver", "QA Manager", "approved");
-    assert!(signed.status.success(), "{}", stderr(&signed));
-    (package, alice, bob)
+    copy_dir(&shared.signed, &package);
+    (package, fixed_key(dir, "alice"), fixed_key(dir, "bob"))
 }
 
 /// Every file under `dir`, relative, `/`-separated, sorted.
