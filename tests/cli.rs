@@ -744,8 +744,14 @@ fn an_incomplete_report_says_so_in_every_format_and_exits_1() {
     );
     assert!(stderr(&output).contains(", 0 FAIL,"), "{}", stderr(&output));
     assert_eq!(results(&out)["verdict"], "INCOMPLETE");
-    let (_, text) = pdf_text(&out.join("report.pdf"));
-    assert!(text.contains("Verdict: INCOMPLETE"), "PDF cover");
+    let pages = pdf_pages(&out.join("report.pdf"));
+    assert!(pages[0].contains("Verdict: INCOMPLETE"), "PDF cover");
+    let text = pages.concat();
+    assert_eq!(
+        text.matches("Verdict: ").count(),
+        text.matches("Verdict: INCOMPLETE").count(),
+        "every verdict line of the PDF says INCOMPLETE"
+    );
     assert!(text.contains("EVIDENCE_GAP") && text.contains("AccessDeniedExceptio"));
     let html = read(&out.join("report.html"));
     assert!(
