@@ -81,7 +81,7 @@ fn demo_writes_the_complete_report_set_from_any_directory() {
 fn demo_results_cover_every_scenario_of_the_sample() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r");
-    let output = report(&demo_evidence(), &out, &[]);
+    let output = report(&demo_evidence(), &out, &["--format", "csv"]);
     assert_eq!(output.status.code(), Some(1));
     let results = results(&out);
     assert_eq!(results["verdict"], "NON_COMPLIANT");
@@ -404,7 +404,7 @@ fn pdf_summarises_a_register_longer_than_the_limit_but_keeps_weakening_changes()
 fn snapshot_without_resources_reports_no_resources_rows() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r");
-    let output = report(&fixture("no-resources"), &out, &[]);
+    let output = report(&fixture("no-resources"), &out, &["--format", "pdf"]);
     assert_eq!(
         output.status.code(),
         Some(1),
@@ -685,7 +685,7 @@ fn a_compliant_snapshot_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     let evidence = dir.path().join("dr.json");
     fs::write(&evidence, serde_json::to_vec_pretty(&demo).unwrap()).unwrap();
-    let output = report(&evidence, &dir.path().join("r"), &[]);
+    let output = report(&evidence, &dir.path().join("r"), &["--format", "pdf"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(stderr(&output).starts_with("COMPLIANT: "));
     let (_, text) = pdf_text(&dir.path().join("r/report.pdf"));
