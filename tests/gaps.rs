@@ -312,90 +312,64 @@ fn matrix() -> Vec<Case> {
                 },
             ));
         }
-        // Calls about one resource.
-        cases.push(case(
-            format!("apigateway:GetStages {failure:?}"),
-            each(APIGW_CONTROLS, HOME, API_ID),
-            |s| {
-                api(s)["stages"] = json!([]);
-                record_gap(
-                    s,
-                    Some(HOME),
-                    "apigateway",
-                    "GetStages",
-                    Some(API_ID),
-                    code,
-                    message,
-                );
-            },
-        ));
-        cases.push(case(
-            format!("apigateway:GetResources {failure:?}"),
-            vec![(APIGW_CACHE, HOME, API_ID)],
-            |s| {
-                remove(api(s), "resources");
-                record_gap(
-                    s,
-                    Some(HOME),
-                    "apigateway",
-                    "GetResources",
-                    Some(API_ID),
-                    code,
-                    message,
-                );
-            },
-        ));
-        cases.push(case(
-            format!("kms:GetKeyRotationStatus {failure:?}"),
-            vec![(KMS_ROTATION, HOME, KEY_ID)],
-            |s| {
-                remove(key(s), "rotation_status");
-                record_gap(
-                    s,
-                    Some(HOME),
-                    "kms",
-                    "GetKeyRotationStatus",
-                    Some(KEY_ID),
-                    code,
-                    message,
-                );
-            },
-        ));
-        cases.push(case(
-            format!("cloudtrail:GetTrailStatus {failure:?}"),
-            vec![
-                (TRAIL_MULTI_REGION, "all", ""),
-                (TRAIL_CONTINUITY, "all", ""),
-            ],
-            |s| {
-                for_each_trail(s, |t| remove(t, "status"));
-                record_gap(
-                    s,
-                    Some(HOME),
-                    "cloudtrail",
-                    "GetTrailStatus",
-                    Some(TRAIL_ARN),
-                    code,
-                    message,
-                );
-            },
-        ));
-        cases.push(case(
-            format!("cloudtrail:GetEventSelectors {failure:?}"),
-            vec![(TRAIL_MULTI_REGION, "all", "")],
-            |s| {
-                for_each_trail(s, |t| remove(t, "event_selectors"));
-                record_gap(
-                    s,
-                    Some(HOME),
-                    "cloudtrail",
-                    "GetEventSelectors",
-                    Some(TRAIL_ARN),
-                    code,
-                    message,
-                );
-            },
-        ));
+        // Calls about one resource: the evidence they return is absent, and the gap names it.
+        for (service, api_name, resource, affected, drop_evidence) in [
+            (
+                "apigateway",
+                "GetStages",
+                API_ID,
+                each(APIGW_CONTROLS, HOME, API_ID),
+                (|s: &mut Value| api(s)["stages"] = json!([])) as fn(&mut Value),
+            ),
+            (
+                "apigateway",
+                "GetResources",
+                API_ID,
+                vec![(APIGW_CACHE, HOME, API_ID)],
+                |s| remove(api(s), "resources"),
+            ),
+            (
+                "kms",
+                "GetKeyRotationStatus",
+                KEY_ID,
+                vec![(KMS_ROTATION, HOME, KEY_ID)],
+                |s| remove(key(s), "rotation_status"),
+            ),
+            (
+                "cloudtrail",
+                "GetTrailStatus",
+                TRAIL_ARN,
+                vec![
+                    (TRAIL_MULTI_REGION, "all", ""),
+                    (TRAIL_CONTINUITY, "all", ""),
+                ],
+                |s| for_each_trail(s, |t| remove(t, "status")),
+            ),
+            (
+                "cloudtrail",
+                "GetEventSelectors",
+                TRAIL_ARN,
+                vec![(TRAIL_MULTI_REGION, "all", "")],
+                |s| for_each_trail(s, |t| remove(t, "event_selectors")),
+            ),
+        ] {
+            cases.push(case(
+                format!("{service}:{api_name} {failure:?}"),
+                affected,
+                |s| {
+                    drop_evidence(s);
+                    record_gap(
+                        s,
+                        Some(HOME),
+                        service,
+                        api_name,
+                        Some(resource),
+                        code,
+                        message,
+                    );
+                },
+            ));
+        }
         // One LookupEvents query that gave up part-way: the events it did return are kept.
         cases.push(case(
             format!("one LookupEvents query {failure:?} part-way"),

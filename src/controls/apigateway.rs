@@ -746,6 +746,14 @@ mod tests {
             .unwrap_or_else(|| panic!("no {control} {view:?} result"))
     }
 
+    /// The (lenient, strict) statuses of the cache control.
+    fn cache_views(out: &Evaluation) -> (Status, Status) {
+        (
+            status(out, APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub)),
+            status(out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig)),
+        )
+    }
+
     fn status(out: &Evaluation, control: &str, view: Option<View>) -> Status {
         finding(out, control, view).status
     }
@@ -930,14 +938,7 @@ mod tests {
         let mut off = setting(false, true);
         off.cache_data_encrypted = None;
         let out = run(&a, &stage(true, &[("*/*", off)]));
-        assert_eq!(
-            status(&out, APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub)),
-            Status::Pass
-        );
-        assert_eq!(
-            status(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig)),
-            Status::Fail
-        );
+        assert_eq!(cache_views(&out), (Status::Pass, Status::Fail));
     }
 
     #[test]
