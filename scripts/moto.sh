@@ -1,10 +1,13 @@
 # Sourced by scripts/test and scripts/bench: installs the pinned moto server into a
 # project-local venv (target/moto-venv, rebuilt when tests/moto/requirements.txt changes),
-# starts it on 127.0.0.1 on a free port with a fixed seed, and stops it when the caller exits
-# (also on failure). Exports GXP_MOTO_URL and GXP_MOTO_PYTHON for the tests.
+# starts it on 127.0.0.1 with a fixed seed on a port moto binds itself (port 0, so no other
+# process can take it first; tests/moto/server.py reports the real port), and stops it when the
+# caller exits (also on failure). Exports GXP_MOTO_URL (this server, used by the benchmark) and
+# GXP_MOTO_PYTHON (the venv's python: tests/live.rs starts a private server per test with it).
 
 moto_venv="$PWD/target/moto-venv"
 moto_requirements="$PWD/tests/moto/requirements.txt"
+moto_launcher="$PWD/tests/moto/server.py"
 
 install_moto() {
     if [ -x "$moto_venv/bin/moto_server" ] && cmp -s "$moto_requirements" "$moto_venv/requirements.txt"; then
@@ -19,27 +22,30 @@ install_moto() {
 
 start_moto() {
     install_moto
-    local port
-    port=$("$moto_venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     mkdir -p target
-    "$moto_venv/bin/moto_server" -H 127.0.0.1 -p "$port" >target/moto.log 2>&1 &
+    # A file of its own: several runs in one working tree must not read each other's port.
+    local port_file
+    port_file=$(mktemp "${TMPDIR:-/tmp}/gxp-moto-port.XXXXXX")
+    rm -f "$port_file"
+    "$moto_venv/bin/python" "$moto_launcher" --seed 42 --port-file "$port_file" >target/moto.log 2>&1 &
     moto_pid=$!
     trap 'stop_moto' EXIT
-    export GXP_MOTO_URL="http://127.0.0.1:$port"
+    local tries=0
+    until [ -s "$port_file" ]; do
+        if ! kill -0 "$moto_pid" 2>/dev/null; then
+            echo "scripts/moto.sh: moto server exited; see target/moto.log" >&2
+            return 1
+        fi
+        if [ "$tries" -ge 600 ]; then
+            echo "scripts/moto.sh: moto server did not start within 60 s; see target/moto.log" >&2
+            return 1
+        fi
+        sleep 0.1
+        tries=$((tries + 1))
+    done
+    export GXP_MOTO_URL="http://127.0.0.1:$(cat "$port_file")"
     export GXP_MOTO_PYTHON="$moto_venv/bin/python"
-    # Wait until it answers, then fix the seed so generated ids repeat run to run.
-    "$GXP_MOTO_PYTHON" - "$GXP_MOTO_URL" <<'PY'
-import sys, time, urllib.request
-url = sys.argv[1]
-for _ in range(300):
-    try:
-        urllib.request.urlopen(urllib.request.Request(url + "/moto-api/seed?a=42", method="POST"), timeout=2)
-        break
-    except OSError:
-        time.sleep(0.1)
-else:
-    sys.exit("moto server did not start; see target/moto.log")
-PY
+    rm -f "$port_file"
     echo "scripts/moto.sh: moto $("$GXP_MOTO_PYTHON" -c 'import moto; print(moto.__version__)') on $GXP_MOTO_URL (pid $moto_pid)" >&2
 }
 

@@ -1,19 +1,22 @@
 //! A small AWS double on 127.0.0.1 for what moto lacks: it answers CloudTrail LookupEvents from
 //! recorded events (paged by 50 with NextToken, filtered by attribute and time, newest first),
 //! account ListRegions, injected faults (ThrottlingException bursts, HTTP 500, slow answers,
-//! AccessDenied for one service in one region, expired credentials) and, optionally, AWS's
-//! own 2 calls/s LookupEvents limit. Everything else is forwarded unchanged to moto.
-//! It records when each LookupEvents call arrived, per region, so tests can check the rate.
+//! one query failing on every call after its first pages, AccessDenied for one service in one
+//! region, expired credentials) and, optionally, AWS's own 2 calls/s LookupEvents limit.
+//! Everything else is forwarded unchanged to moto.
+//! It records every request it saw (service, region, HTTP method, path, operation: what IAM
+//! authorises) and when each LookupEvents call arrived, per region, so tests can check the rate.
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 /// Faults injected into LookupEvents calls, by the call's number within its region (from 0).
 #[derive(Debug, Clone, Default)]
@@ -44,8 +47,36 @@ pub struct StubConfig {
     /// Answer every STS call with ExpiredToken.
     pub expired_credentials: bool,
     pub faults: Faults,
-    /// Throttle LookupEvents calls beyond 2 in any second per region, as AWS does.
+    /// One LookupEvents query that fails on every call after its first pages.
+    pub failing_query: Option<FailingQuery>,
+    /// Throttle LookupEvents calls beyond 2 in any second per region, as AWS does (measured
+    /// with `RATE_TOLERANCE`, see there).
     pub enforce_rate_limit: bool,
+}
+
+/// A LookupEvents query (`AttributeKey=AttributeValue`, e.g.
+/// `EventSource=cloudtrail.amazonaws.com`) answered normally for its first `pages_ok` pages and
+/// then, on every call, alternately with ThrottlingException and HTTP 503: the collector's
+/// retries run out part-way through the query. The faults are answered at once.
+#[derive(Debug, Clone, Default)]
+pub struct FailingQuery {
+    pub query: String,
+    pub pages_ok: usize,
+}
+
+/// One request as the stub saw it, in the terms IAM authorises.
+#[derive(Debug, Clone)]
+pub struct SeenRequest {
+    /// The SigV4 signing name (`kms`, `cloudtrail`, `apigateway`, `account`, `sts`).
+    pub service: String,
+    pub region: String,
+    pub method: String,
+    /// The request path without the query string.
+    pub path: String,
+    /// JSON protocols: the operation of `x-amz-target`; query protocols: `Action`; REST: empty.
+    pub operation: String,
+    /// The JSON request body (`Null` for other bodies).
+    pub body: Value,
 }
 
 #[derive(Debug, Clone)]
@@ -59,12 +90,15 @@ pub struct LookupCall {
 struct State {
     lookup_calls: BTreeMap<String, Vec<LookupCall>>,
     forwarded: Vec<(Instant, String)>,
+    requests: Vec<SeenRequest>,
     rate_limited: u64,
+    failing_query_faults: u64,
 }
 
 pub struct AwsStub {
     pub url: String,
     state: Arc<Mutex<State>>,
+    stopping: Arc<AtomicBool>,
     _runtime: tokio::runtime::Runtime,
 }
 
@@ -76,30 +110,40 @@ impl AwsStub {
             .enable_all()
             .build()
             .expect("stub runtime");
-        let listener = runtime
-            .block_on(TcpListener::bind("127.0.0.1:0"))
-            .expect("bind 127.0.0.1");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         let addr = listener.local_addr().expect("local addr");
         let state = Arc::new(Mutex::new(State::default()));
         let index = Arc::new(EventIndex::new(&config.events));
         let config = Arc::new(config);
-        let shared = state.clone();
-        runtime.spawn(async move {
-            loop {
-                let Ok((socket, _)) = listener.accept().await else {
+        let stopping = Arc::new(AtomicBool::new(false));
+        let (shared, handle, stop) = (state.clone(), runtime.handle().clone(), stopping.clone());
+        // Connections are accepted on a thread of their own, blocked in accept(2): a call
+        // "arrives" when the kernel hands its connection over, not when a busy runtime gets
+        // round to polling the listener (which made calls look closer together than they were).
+        std::thread::spawn(move || {
+            for socket in listener.incoming() {
+                let arrived = Instant::now();
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let Ok(socket) = socket else {
                     continue;
                 };
-                // A call "arrives" when its connection is accepted, before the stub's own work.
-                let arrived = Instant::now();
                 let (config, state, index) = (config.clone(), shared.clone(), index.clone());
-                tokio::spawn(async move {
-                    let _ = serve_connection(socket, arrived, &config, &index, &state).await;
+                handle.spawn(async move {
+                    let socket = socket
+                        .set_nonblocking(true)
+                        .and_then(|()| TcpStream::from_std(socket));
+                    if let Ok(socket) = socket {
+                        let _ = serve_connection(socket, arrived, &config, &index, &state).await;
+                    }
                 });
             }
         });
         AwsStub {
             url: format!("http://{addr}"),
             state,
+            stopping,
             _runtime: runtime,
         }
     }
@@ -114,25 +158,67 @@ impl AwsStub {
         self.state.lock().expect("stub state").forwarded.clone()
     }
 
+    /// Every request the stub saw, answered by itself or forwarded, in arrival order.
+    pub fn requests(&self) -> Vec<SeenRequest> {
+        self.state.lock().expect("stub state").requests.clone()
+    }
+
     /// LookupEvents calls the rate limit refused.
     pub fn rate_limited(&self) -> u64 {
         self.state.lock().expect("stub state").rate_limited
     }
+
+    /// Calls of the `failing_query` answered with a fault.
+    pub fn failing_query_faults(&self) -> u64 {
+        self.state.lock().expect("stub state").failing_query_faults
+    }
 }
 
-/// The most calls that arrived within any one second, per region.
-pub fn max_calls_in_any_second(calls: &[LookupCall]) -> usize {
+impl Drop for AwsStub {
+    fn drop(&mut self) {
+        // Wake the accept thread so that it sees the flag and ends.
+        self.stopping.store(true, Ordering::Relaxed);
+        let _ = std::net::TcpStream::connect(self.url.trim_start_matches("http://"));
+    }
+}
+
+/// How much earlier than it was sent a LookupEvents call may be stamped, relative to another
+/// call, before the rate checks count it against the limit: the rate is judged over windows of
+/// `1 s - RATE_TOLERANCE`.
+///
+/// The stub stamps a call when it accepts its connection. On a busy machine (2 cores, a build
+/// beside the tests) the collector's send and the stub's accept can each be held up by a few
+/// hundred milliseconds; stamps are then late by different amounts, and two calls the pacer
+/// spaced 520 ms apart can look 300 ms closer. With this tolerance three calls at the pacer's
+/// spacing span 1.04 s against a 0.7 s window, so their stamps would have to be off by 340 ms
+/// to be counted as too fast, while the pacer at twice its rate puts three calls within
+/// 0.52 s, which every window still catches. The exact 2 calls/s spacing is the pacer's unit
+/// test (src/collect/pacing.rs, on a paused clock); this checks the collector end to end.
+pub const RATE_TOLERANCE: Duration = Duration::from_millis(300);
+
+/// The window over which at most 2 LookupEvents calls of a region may arrive.
+pub fn rate_window() -> Duration {
+    Duration::from_secs(1) - RATE_TOLERANCE
+}
+
+/// The most calls that arrived within any window of length `window`.
+pub fn max_calls_within(calls: &[LookupCall], window: Duration) -> usize {
     let mut times: Vec<Instant> = calls.iter().map(|c| c.arrived).collect();
     times.sort();
     let mut max = 0;
     let mut start = 0;
     for end in 0..times.len() {
-        while times[end].duration_since(times[start]) >= Duration::from_secs(1) {
+        while times[end].duration_since(times[start]) >= window {
             start += 1;
         }
         max = max.max(end - start + 1);
     }
     max
+}
+
+/// The most calls that arrived within any one second (the benchmark's figure).
+pub fn max_calls_in_any_second(calls: &[LookupCall]) -> usize {
+    max_calls_within(calls, Duration::from_secs(1))
 }
 
 struct Request {
@@ -152,6 +238,36 @@ impl Request {
 
     fn path(&self) -> &str {
         self.head.split_whitespace().nth(1).unwrap_or("/")
+    }
+
+    fn method(&self) -> &str {
+        self.head.split_whitespace().next().unwrap_or_default()
+    }
+
+    /// What IAM authorises: method, path, operation and JSON body.
+    fn seen(&self, service: &str, region: &str) -> SeenRequest {
+        let target = self.header("x-amz-target").unwrap_or_default();
+        let operation = match target.rsplit_once('.') {
+            Some((_, operation)) => operation.to_string(),
+            None => String::from_utf8_lossy(&self.body)
+                .split('&')
+                .find_map(|pair| pair.strip_prefix("Action="))
+                .unwrap_or_default()
+                .to_string(),
+        };
+        SeenRequest {
+            service: service.to_string(),
+            region: region.to_string(),
+            method: self.method().to_string(),
+            path: self
+                .path()
+                .split('?')
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+            operation,
+            body: serde_json::from_slice(&self.body).unwrap_or(Value::Null),
+        }
     }
 
     /// (region, service) from the SigV4 credential scope; the credential itself is not kept.
@@ -207,6 +323,7 @@ fn response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
         200 => "OK",
         400 => "Bad Request",
         403 => "Forbidden",
+        503 => "Service Unavailable",
         _ => "Internal Server Error",
     };
     let mut out = format!(
@@ -306,6 +423,11 @@ async fn serve_connection(
         return Ok(());
     };
     let (region, service) = request.scope();
+    state
+        .lock()
+        .expect("stub state")
+        .requests
+        .push(request.seen(&service, &region));
     let target = request
         .header("x-amz-target")
         .unwrap_or_default()
@@ -377,6 +499,27 @@ fn seconds(value: Option<&Value>) -> Option<f64> {
     value.and_then(Value::as_f64)
 }
 
+/// Whether a call arriving at `now` would make 3 calls of the region within one rate window
+/// (calls are recorded as their handlers run, so some may have arrived after `now`).
+fn would_exceed_rate(calls: &[LookupCall], now: Instant) -> bool {
+    let window = rate_window();
+    let near: Vec<Instant> = calls
+        .iter()
+        .map(|c| c.arrived)
+        .filter(|t| t.max(&now).duration_since(*t.min(&now)) < window)
+        .collect();
+    near.iter().enumerate().any(|(i, a)| {
+        near[i + 1..].iter().any(|b| {
+            let times = [*a, *b, now];
+            let (first, last) = (
+                times.iter().min().copied().unwrap_or(now),
+                times.iter().max().copied().unwrap_or(now),
+            );
+            last.duration_since(first) < window
+        })
+    })
+}
+
 async fn lookup_events(
     request: &Request,
     region: &str,
@@ -392,31 +535,46 @@ async fn lookup_events(
     let token = body["NextToken"].as_str().unwrap_or_default().to_string();
     let query = format!("{key}={value}");
 
-    let (number, rate_exceeded) = {
+    let offset: usize = token
+        .strip_prefix("page-")
+        .and_then(|t| t.split('-').next())
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0);
+    let max = body["MaxResults"].as_u64().unwrap_or(50).clamp(1, 50) as usize;
+    let page_number = offset / max;
+    let faults = &config.faults;
+    let outcome: &'static str = {
         let mut state = state.lock().expect("stub state");
         let calls = state.lookup_calls.entry(region.to_string()).or_default();
-        let in_last_second = calls
-            .iter()
-            .filter(|c| now.duration_since(c.arrived) < Duration::from_secs(1))
-            .count();
-        (calls.len() as u32, in_last_second >= 2)
-    };
-    let faults = &config.faults;
-    let outcome: &'static str = if config.enforce_rate_limit && rate_exceeded {
-        "rate-limited"
-    } else if faults.throttle_every > 0 && number % faults.throttle_every < faults.throttle_burst {
-        "throttled"
-    } else if faults.server_error_every > 0 && number % faults.server_error_every == 1 {
-        "server-error"
-    } else if faults.slow_every > 0 && number % faults.slow_every == 2 {
-        "slow"
-    } else {
-        "ok"
-    };
-    {
-        let mut state = state.lock().expect("stub state");
-        if outcome == "rate-limited" {
-            state.rate_limited += 1;
+        let number = calls.len() as u32;
+        let rate_exceeded = would_exceed_rate(calls, now);
+        let outcome = if config.enforce_rate_limit && rate_exceeded {
+            "rate-limited"
+        } else if config
+            .failing_query
+            .as_ref()
+            .is_some_and(|f| f.query == query && page_number >= f.pages_ok)
+        {
+            if state.failing_query_faults.is_multiple_of(2) {
+                "query-throttled"
+            } else {
+                "query-unavailable"
+            }
+        } else if faults.throttle_every > 0
+            && number % faults.throttle_every < faults.throttle_burst
+        {
+            "throttled"
+        } else if faults.server_error_every > 0 && number % faults.server_error_every == 1 {
+            "server-error"
+        } else if faults.slow_every > 0 && number % faults.slow_every == 2 {
+            "slow"
+        } else {
+            "ok"
+        };
+        match outcome {
+            "rate-limited" => state.rate_limited += 1,
+            "query-throttled" | "query-unavailable" => state.failing_query_faults += 1,
+            _ => {}
         }
         state
             .lookup_calls
@@ -427,13 +585,21 @@ async fn lookup_events(
                 query: query.clone(),
                 outcome,
             });
-    }
+        outcome
+    };
     match outcome {
-        "rate-limited" | "throttled" => {
+        "rate-limited" | "throttled" | "query-throttled" => {
             return json_error(400, "ThrottlingException", "Rate exceeded");
         }
         "server-error" => {
             return json_error(500, "InternalFailure", "stub: injected server error");
+        }
+        "query-unavailable" => {
+            return json_error(
+                503,
+                "ServiceUnavailableException",
+                "stub: query unavailable",
+            );
         }
         "slow" => tokio::time::sleep(faults.slow_for).await,
         _ => {}
@@ -449,12 +615,6 @@ async fn lookup_events(
         .filter(|(t, _)| start <= *t && *t <= end)
         .map(|(_, event)| event)
         .collect();
-    let offset: usize = token
-        .strip_prefix("page-")
-        .and_then(|t| t.split('-').next())
-        .and_then(|t| t.parse().ok())
-        .unwrap_or(0);
-    let max = body["MaxResults"].as_u64().unwrap_or(50).min(50) as usize;
     let page: Vec<Value> = matching
         .iter()
         .skip(offset)
@@ -472,9 +632,9 @@ async fn lookup_events(
     )
 }
 
-/// The 79 recorded events, moved so the earliest falls one hour into `period_start`, as
-/// `copies` numbered copies spaced `spacing` apart (copy 0 keeps the original ids).
-pub fn recorded_events(period_start_epoch: i64, copies: u32, spacing: Duration) -> Vec<Value> {
+/// The 79 recorded events as they are in the fixture files (tests/fixtures/cloudtrail), newest
+/// first.
+pub fn recorded_originals() -> Vec<Value> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cloudtrail");
     let mut originals = Vec::new();
     for page in ["page1", "page2"] {
@@ -483,6 +643,13 @@ pub fn recorded_events(period_start_epoch: i64, copies: u32, spacing: Duration) 
         let parsed: Value = serde_json::from_str(&text).expect("recorded events are JSON");
         originals.extend(parsed["Events"].as_array().cloned().unwrap_or_default());
     }
+    originals
+}
+
+/// The 79 recorded events, moved so the earliest falls one hour into `period_start`, as
+/// `copies` numbered copies spaced `spacing` apart (copy 0 keeps the original ids).
+pub fn recorded_events(period_start_epoch: i64, copies: u32, spacing: Duration) -> Vec<Value> {
+    let originals = recorded_originals();
     let earliest = originals
         .iter()
         .filter_map(|e| e["EventTime"].as_f64())
@@ -517,6 +684,74 @@ pub fn recorded_events(period_start_epoch: i64, copies: u32, spacing: Duration) 
     }
     events
 }
+
+/// The events as recorded by the account being collected: the records' `recipientAccountId`
+/// and `userIdentity.accountId` become `account_id` (the recorded events come from another
+/// account, 123837392027; LookupEvents only ever returns the caller's own account's events,
+/// and the evaluation attributes a change to the record's account). Nothing else changes.
+pub fn in_account(events: Vec<Value>, account_id: &str) -> Vec<Value> {
+    events
+        .into_iter()
+        .map(|mut event| {
+            let mut record: Value =
+                serde_json::from_str(event["CloudTrailEvent"].as_str().unwrap_or("{}"))
+                    .unwrap_or(Value::Null);
+            if let Some(object) = record.as_object_mut() {
+                object.insert("recipientAccountId".into(), json!(account_id));
+                if let Some(identity) = object
+                    .get_mut("userIdentity")
+                    .and_then(Value::as_object_mut)
+                    .filter(|identity| identity.contains_key("accountId"))
+                {
+                    identity.insert("accountId".into(), json!(account_id));
+                }
+            }
+            event["CloudTrailEvent"] = json!(record.to_string());
+            event
+        })
+        .collect()
+}
+
+/// The KMS operations whose events belong in the change register, written down from the AWS
+/// KMS API Reference ("Actions", https://docs.aws.amazon.com/kms/latest/APIReference/API_Operations.html)
+/// rather than taken from the collector: every operation that changes a key, its material,
+/// rotation, policy, grants, tags, aliases, replicas or a custom key store, plus `RotateKey`
+/// (automatic rotation) and `DeleteKey` (end of a scheduled deletion), which are not API
+/// operations but events AWS records itself. Not here, because they change nothing: Decrypt,
+/// Encrypt, ReEncrypt, GenerateDataKey*, GenerateMac, GenerateRandom, Sign, Verify, VerifyMac,
+/// DeriveSharedSecret, Encapsulate, Decapsulate, Describe*, Get*, List*.
+pub const KMS_CHANGE_OPERATIONS: &[&str] = &[
+    "CancelKeyDeletion",
+    "ConnectCustomKeyStore",
+    "CreateAlias",
+    "CreateCustomKeyStore",
+    "CreateGrant",
+    "CreateKey",
+    "DeleteAlias",
+    "DeleteCustomKeyStore",
+    "DeleteImportedKeyMaterial",
+    "DisableKey",
+    "DisableKeyRotation",
+    "DisconnectCustomKeyStore",
+    "EnableKey",
+    "EnableKeyRotation",
+    "ImportKeyMaterial",
+    "PutKeyPolicy",
+    "ReplicateKey",
+    "RetireGrant",
+    "RevokeGrant",
+    "RotateKeyOnDemand",
+    "ScheduleKeyDeletion",
+    "TagResource",
+    "UntagResource",
+    "UpdateAlias",
+    "UpdateCustomKeyStore",
+    "UpdateKeyDescription",
+    "UpdatePrimaryRegion",
+    // Recorded by AWS itself.
+    "RotateKey",
+    "DeleteKey",
+];
 
 /// The events a correct collection keeps: write events of the EventSource queries, and KMS
 /// events of the EventName queries, inside `[start, end)`.

@@ -2,7 +2,8 @@
 
 Usage: seed.py ENDPOINT SCENARIO [ARGS]
   scenarios REGION...   every scenario of DESIGN.md in each region (trails homed in the first)
-  compliant REGION      a rotating key and a compliant multi-region trail, nothing else
+  compliant REGION      a compliant REST API stage, a rotating key and a compliant multi-region trail
+  recorded-trails REGION   the trails the recorded CloudTrail events (tests/fixtures/cloudtrail) act on
   scale APIS STAGES KEYS REGION   many REST APIs, stages and keys for the benchmark
   signing-keys REGION   asymmetric SIGN_VERIFY keys: ECC_NIST_P256 and RSA_2048, with aliases
 Run by the Rust tests (tests/live.rs) and scripts/bench with moto's Python; talks only to ENDPOINT.
@@ -119,11 +120,33 @@ def audit_trail(endpoint, home, key_id):
 
 
 def compliant(endpoint, home):
-    """Only what a compliant account needs: a rotating key protecting a compliant trail."""
+    """A compliant account with one resource of each kind, so that every collection call is made:
+    a REST API stage caching encrypted with execution logging, a rotating key protecting a
+    compliant multi-region trail."""
+    ag = client(endpoint, "apigateway", home)
+    api = rest_api(ag, "encrypted-cache", [("/orders", "GET", "AWS_IAM")], "prod", True, (True, True, "INFO"))
     kms = client(endpoint, "kms", home)
     key_id = kms.create_key(Description="trail key")["KeyMetadata"]["KeyId"]
     kms.enable_key_rotation(KeyId=key_id)
-    return {"key": key_id, "trail": audit_trail(endpoint, home, key_id)}
+    return {"api": api, "key": key_id, "trail": audit_trail(endpoint, home, key_id)}
+
+
+# The trails the recorded events act on: StopLogging x3 and StartLogging x3 on ct-stop-trail,
+# all refused with TrailNotFoundException; CreateTrail, an effective StartLogging and an
+# effective DeleteTrail on ctlr-trail.
+RECORDED_TRAILS = ["stratus-red-team-ct-stop-trail-qzbgnfqisx", "stratus-red-team-ctlr-trail-zqfsvooxqj"]
+
+
+def recorded_trails(endpoint, region):
+    """The recorded events' trails, single-region and logging, so that the continuity of each can be
+    evaluated against the recorded StopLogging / StartLogging / DeleteTrail events."""
+    bucket(endpoint, region, "gxp-recorded-trail-logs")
+    ct = client(endpoint, "cloudtrail", region)
+    made = {}
+    for name in RECORDED_TRAILS:
+        made[name] = ct.create_trail(Name=name, S3BucketName="gxp-recorded-trail-logs")["TrailARN"]
+        ct.start_logging(Name=name)
+    return made
 
 
 def scale(endpoint, apis, stages, keys, region):
@@ -172,6 +195,8 @@ if __name__ == "__main__":
         print(json.dumps(scenarios(endpoint, args)))
     elif scenario == "compliant":
         print(json.dumps(compliant(endpoint, args[0])))
+    elif scenario == "recorded-trails":
+        print(json.dumps(recorded_trails(endpoint, args[0])))
     elif scenario == "scale":
         print(json.dumps(scale(endpoint, int(args[0]), int(args[1]), int(args[2]), args[3])))
     elif scenario == "signing-keys":
