@@ -349,29 +349,39 @@ fn changing_one_byte_of_any_file_names_exactly_that_file() {
     let package = &shared_demo().signed;
     let files = files_under(package);
     assert_eq!(files.len(), 25, "{files:?}");
-    for (index, file) in files.iter().enumerate() {
-        let copy = dir.path().join(format!("tampered-{index}"));
-        copy_dir(package, &copy);
-        let path = copy.join(file);
-        let mut bytes = fs::read(&path).unwrap();
-        // First, middle or last byte, in turn: headers, content and trailing newlines.
-        let position = [0, bytes.len() / 2, bytes.len() - 1][index % 3];
-        bytes[position] ^= 0x01;
-        fs::write(&path, bytes).unwrap();
+    // One copy per worker; each file is changed, verified and restored in turn.
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+    std::thread::scope(|scope| {
+        for worker in 0..workers {
+            let (files, copy) = (&files, dir.path().join(format!("tampered-{worker}")));
+            scope.spawn(move || {
+                copy_dir(package, &copy);
+                for (index, file) in files.iter().enumerate().skip(worker).step_by(workers) {
+                    let path = copy.join(file);
+                    let original = fs::read(&path).unwrap();
+                    let mut bytes = original.clone();
+                    // First, middle or last byte, in turn: headers, content and trailing
+                    // newlines.
+                    let position = [0, bytes.len() / 2, bytes.len() - 1][index % 3];
+                    bytes[position] ^= 0x01;
+                    fs::write(&path, bytes).unwrap();
 
-        let (code, out) = verify(&copy, &[]);
-        assert_eq!(code, Some(1), "{file} byte {position}: {out}");
-        assert_eq!(
-            failed_subjects(&out),
-            set(&[file]),
-            "{file} byte {position}:\n{out}"
-        );
-        assert!(
-            out.lines().last().unwrap().starts_with("INVALID: "),
-            "{out}"
-        );
-        fs::remove_dir_all(&copy).unwrap();
-    }
+                    let (code, out) = verify(&copy, &[]);
+                    assert_eq!(code, Some(1), "{file} byte {position}: {out}");
+                    assert_eq!(
+                        failed_subjects(&out),
+                        set(&[file]),
+                        "{file} byte {position}:\n{out}"
+                    );
+                    assert!(
+                        out.lines().last().unwrap().starts_with("INVALID: "),
+                        "{out}"
+                    );
+                    fs::write(&path, original).unwrap();
+                }
+            });
+        }
+    });
 }
 
 #[test]
@@ -723,19 +733,26 @@ fn a_report_with_custom_templates_keeps_them_so_it_can_be_re_rendered() {
 fn a_rendered_file_an_insider_edited_and_resealed_differs_from_the_re_rendering() {
     let dir = tempfile::tempdir().unwrap();
     let (_, bob) = fixed_keys();
-    for (file, from, to) in [
+    let shared = shared_demo();
+    for (package, file, from, to) in [
         // The HTML's verdict: a file each sign-off re-renders (state 1's is in history/1).
         (
+            &shared.signed,
             "report.html",
             "verdict verdict-NON_COMPLIANT\">NON_COMPLIANT<",
             "verdict verdict-COMPLIANT\">COMPLIANT<",
         ),
         // Bob's meaning in the sign-off register.
-        ("signoffs.csv", ",approved,", ",reviewed,"),
+        (
+            &shared.signed_csv,
+            "signoffs.csv",
+            ",approved,",
+            ",reviewed,",
+        ),
         // A finding: a file no sign-off changed, which every state shares.
-        ("findings.csv", ",FAIL,", ",PASS,"),
+        (&shared.signed_csv, "findings.csv", ",FAIL,", ",PASS,"),
     ] {
-        let package = signed_copy(dir.path(), file);
+        let package = copy_of(package, dir.path(), file);
         edit(&package.join(file), from, to);
         reseal(&package, &bob);
 
@@ -778,7 +795,7 @@ fn a_rendered_file_an_insider_edited_and_resealed_differs_from_the_re_rendering(
 fn results_an_insider_edited_and_resealed_are_not_what_was_signed_or_evaluated() {
     let dir = tempfile::tempdir().unwrap();
     let (_, bob) = fixed_keys();
-    let (package, _, _) = signed_demo(dir.path());
+    let package = copy_of(&shared_demo().signed_csv, dir.path(), "package");
     // A FAIL turned into a PASS.
     edit(
         &package.join(RESULTS_FILE),
@@ -933,8 +950,7 @@ fn a_seal_made_with_another_key_than_the_last_sign_offs_is_refused() {
     // Alice signed first, so her key is not the one to seal the state Bob signed; Mallory
     // signed nothing.
     for (name, key) in [("alice", &alice), ("mallory", &mallory)] {
-        let package = dir.path().join(name);
-        copy_dir(&shared_demo().signed, &package);
+        let package = copy_of(&shared_demo().signed_csv, dir.path(), name);
         reseal(&package, key);
         let out = assert_invalid(&package, &[SEAL_FILE]);
         assert!(
@@ -956,23 +972,12 @@ fn a_seal_over_another_sign_off_chain_is_refused() {
     let bobs = chain[1].digest();
     // Bob seals the package as if Alice's sign-off ended the chain, and as if his own were
     // the only one: the seal's head or count is not the file's.
-    let adjustments: [(&str, Box<dyn Fn(&mut Seal)>); 2] = [
-        (
-            "head",
-            Box::new(move |seal| seal.last_signoff_sha256 = Some(alices.clone())),
-        ),
-        (
-            "count",
-            Box::new(move |seal| {
-                seal.signoff_count = 1;
-                seal.last_signoff_sha256 = Some(bobs.clone());
-            }),
-        ),
-    ];
-    for (name, adjust) in adjustments {
-        let package = dir.path().join(name);
-        copy_dir(&shared_demo().signed, &package);
-        reseal_with(&package, &bob, |seal| adjust(seal));
+    for (name, count, head) in [("head", 2, alices), ("count", 1, bobs)] {
+        let package = copy_of(&shared_demo().signed_csv, dir.path(), name);
+        reseal_with(&package, &bob, |seal| {
+            seal.signoff_count = count;
+            seal.last_signoff_sha256 = Some(head);
+        });
         let out = assert_invalid(&package, &[SIGNOFFS_FILE]);
         assert!(
             out.contains("FAIL  signoffs.json: is not the sign-off chain that was sealed"),
@@ -1015,10 +1020,10 @@ fn a_sign_off_dated_before_the_one_it_follows_is_refused() {
     assert!(out.contains("OK    manifest.sig: signature valid"), "{out}");
 }
 
-/// A copy of the shared signed demo in `dir`, named `name`.
-fn signed_copy(dir: &Path, name: &str) -> std::path::PathBuf {
+/// A copy of the package `from` in `dir`, named `name`.
+fn copy_of(from: &Path, dir: &Path, name: &str) -> std::path::PathBuf {
     let package = dir.join(name);
-    copy_dir(&shared_demo().signed, &package);
+    copy_dir(from, &package);
     package
 }
 
@@ -1046,7 +1051,7 @@ fn a_state_the_package_cannot_have_is_named() {
     // history/1 copied to history/2 in a package with two sign-offs, re-sealed by Bob.
     let dir = tempfile::tempdir().unwrap();
     let (_, bob) = fixed_keys();
-    let package = signed_copy(dir.path(), "package");
+    let package = copy_of(&shared_demo().signed_csv, dir.path(), "package");
     copy_dir(&package.join("history/1"), &package.join("history/2"));
     reseal(&package, &bob);
     let out = assert_invalid(&package, &["history/2"]);
@@ -1061,7 +1066,7 @@ fn an_earlier_state_replaced_by_the_draft_is_named() {
     // history/1 holding the draft's files (0 sign-offs), sealed by Bob as if it were a state.
     let dir = tempfile::tempdir().unwrap();
     let (_, bob) = fixed_keys();
-    let package = signed_copy(dir.path(), "package");
+    let package = copy_of(&shared_demo().signed_csv, dir.path(), "package");
     fs::remove_dir_all(package.join("history/1")).unwrap();
     copy_dir(&package.join("history/0"), &package.join("history/1"));
     seal_history(&package, 1, 0, &bob);
@@ -1086,22 +1091,21 @@ fn an_earlier_state_replaced_by_the_draft_is_named() {
 
 #[test]
 fn an_earlier_state_a_later_signer_changed_and_resealed_is_named() {
-    // The PDF Alice signed, changed by Bob: state 1's manifest rewritten for it and sealed
-    // again with Bob's key, then the package itself. Every hash and signature holds; the
-    // state's seal is not Alice's.
+    // The sign-off register Alice signed (state 1's signoffs.csv), changed by Bob: state 1's
+    // manifest rewritten for it and sealed again with Bob's key, then the package itself.
+    // Every hash and signature holds; the state's seal is not Alice's.
     let dir = tempfile::tempdir().unwrap();
     let (alice, bob) = fixed_keys();
-    let package = signed_copy(dir.path(), "package");
-    let pdf = package.join("history/1/report.pdf");
-    let mut bytes = fs::read(&pdf).unwrap();
-    let middle = bytes.len() / 2;
-    bytes[middle] ^= 0x01;
-    fs::write(&pdf, &bytes).unwrap();
+    let package = copy_of(&shared_demo().signed_csv, dir.path(), "package");
+    let register = package.join("history/1/signoffs.csv");
+    edit(&register, ",Validation Engineer,", ",QA Director,");
+    let bytes = fs::read(&register).unwrap();
     let state = package.join("history/1/manifest.json");
     let mut manifest = Manifest::parse(&fs::read(&state).unwrap()).unwrap();
     for entry in &mut manifest.files {
-        if entry.path == "report.pdf" {
+        if entry.path == "signoffs.csv" {
             entry.sha256 = sha256_hex(&bytes);
+            entry.bytes = bytes.len() as u64;
         }
     }
     fs::write(&state, manifest.to_bytes()).unwrap();
@@ -1125,7 +1129,7 @@ fn an_earlier_state_from_another_signing_is_named() {
     let (_, bob) = fixed_keys();
     let shared = shared_demo();
     let other = dir.path().join("other/package");
-    copy_dir(&shared.draft, &other);
+    csv_draft(&other);
     let signed = sign_at(
         &other,
         &shared.alice,
@@ -1135,7 +1139,7 @@ fn an_earlier_state_from_another_signing_is_named() {
         "2026-11-02T10:00:00Z",
     );
     assert_eq!(signed.status.code(), Some(0), "{}", stderr(&signed));
-    let package = signed_copy(dir.path(), "package");
+    let package = copy_of(&shared.signed_csv, dir.path(), "package");
     for file in files_under(&package.join("history/1")) {
         fs::copy(other.join(&file), package.join("history/1").join(&file)).unwrap();
     }

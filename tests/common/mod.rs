@@ -183,13 +183,16 @@ pub fn fixed_key(dir: &Path, name: &str) -> PathBuf {
 }
 
 /// The demo package built once per test binary with the fixed keys and clock: the unsigned
-/// draft, the state after Alice Author's sign-off and the state after Bob Approver's. Read
-/// it, never change it: a test that changes a package works on a copy (`copy_dir`).
+/// draft, the state after Alice Author's sign-off (Validation Engineer, authored) and the
+/// state after Bob Approver's (QA Manager, approved); and the same two sign-offs on the CSV
+/// files alone, for tests that read no PDF or HTML (verifying it renders only CSV). Read
+/// them, never change them: a test that changes a package works on a copy (`copy_dir`).
 pub struct SharedDemo {
     root: PathBuf,
     pub draft: PathBuf,
     pub after_alice: PathBuf,
     pub signed: PathBuf,
+    pub signed_csv: PathBuf,
     pub alice: PathBuf,
     pub bob: PathBuf,
 }
@@ -208,6 +211,7 @@ pub fn shared_demo() -> &'static SharedDemo {
             draft: root.join("draft/package"),
             after_alice: root.join("after-alice/package"),
             signed: root.join("signed/package"),
+            signed_csv: root.join("signed-csv/package"),
             alice: fixed_key(&root, "alice"),
             bob: fixed_key(&root, "bob"),
             root,
@@ -219,26 +223,32 @@ pub fn shared_demo() -> &'static SharedDemo {
             .output()
             .expect("runs");
         assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        let output = report(&demo_evidence(), &demo.signed_csv, &["--format", "csv"]);
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
         copy_dir(&demo.draft, &demo.after_alice);
-        let signed = sign_at(
-            &demo.after_alice,
-            &demo.alice,
-            "Alice Author",
-            "Validation Engineer",
-            "authored",
-            ALICE_SIGNS_AT,
-        );
-        assert_eq!(signed.status.code(), Some(0), "{}", stderr(&signed));
+        for package in [&demo.after_alice, &demo.signed_csv] {
+            let signed = sign_at(
+                package,
+                &demo.alice,
+                "Alice Author",
+                "Validation Engineer",
+                "authored",
+                ALICE_SIGNS_AT,
+            );
+            assert_eq!(signed.status.code(), Some(0), "{}", stderr(&signed));
+        }
         copy_dir(&demo.after_alice, &demo.signed);
-        let signed = sign_at(
-            &demo.signed,
-            &demo.bob,
-            "Bob Approver",
-            "QA Manager",
-            "approved",
-            BOB_SIGNS_AT,
-        );
-        assert_eq!(signed.status.code(), Some(0), "{}", stderr(&signed));
+        for package in [&demo.signed, &demo.signed_csv] {
+            let signed = sign_at(
+                package,
+                &demo.bob,
+                "Bob Approver",
+                "QA Manager",
+                "approved",
+                BOB_SIGNS_AT,
+            );
+            assert_eq!(signed.status.code(), Some(0), "{}", stderr(&signed));
+        }
         demo
     })
 }
