@@ -1020,6 +1020,29 @@ fn a_sign_off_dated_before_the_one_it_follows_is_refused() {
     assert!(out.contains("OK    manifest.sig: signature valid"), "{out}");
 }
 
+#[test]
+fn a_sign_off_dated_before_the_evidence_was_collected_is_refused() {
+    // Alice's sign-off, validly signed, dated an hour before the evidence she signs was
+    // collected: `sign` refuses that clock, an insider builds it anyway.
+    let dir = tempfile::tempdir().unwrap();
+    let (alice, _) = fixed_keys();
+    let package = dir.path().join("package");
+    csv_draft(&package);
+    forge_sign(
+        &package,
+        &alice,
+        "Alice Author",
+        "Validation Engineer",
+        "authored",
+        "2026-11-01T05:00:00Z",
+    );
+    let out = assert_invalid(&package, &[SIGNOFFS_FILE]);
+    assert!(
+        out.contains("FAIL  signoffs.json: sign-off 1 (Alice Author, authored) signed at 2026-11-01 05:00:00 UTC, before the evidence it signs was collected (2026-11-01 06:00:00 UTC)"),
+        "{out}"
+    );
+}
+
 /// A copy of the package `from` in `dir`, named `name`.
 fn copy_of(from: &Path, dir: &Path, name: &str) -> std::path::PathBuf {
     let package = dir.join(name);

@@ -668,6 +668,22 @@ impl Verifier<'_> {
                 return None;
             }
         };
+        // The evidence is the one the sign-offs signed: none can be older than its collection.
+        let collected_at = evidence.0.collected_at;
+        for record in signoffs.signoffs.iter() {
+            if record.signed_at < collected_at {
+                self.record(
+                    Outcome::Fail,
+                    SIGNOFFS_FILE,
+                    format!(
+                        "{} signed at {}, before the evidence it signs was collected ({})",
+                        record.label(),
+                        record.signed_at.display_utc(),
+                        collected_at.display_utc()
+                    ),
+                );
+            }
+        }
         let version_note = if manifest.tool_version == env!("CARGO_PKG_VERSION") {
             String::new()
         } else {
