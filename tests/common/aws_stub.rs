@@ -779,7 +779,8 @@ pub fn expected_kept_ids(
         .collect()
 }
 
-/// The previous calendar month as (start, end) epoch seconds: the default period.
+/// The previous calendar month as (start, end) epoch seconds. Tests pass it to the binary as
+/// `--period`: its own default is worked out at another instant, possibly in another month.
 pub fn previous_month() -> (i64, i64) {
     use chrono::{Datelike, TimeZone, Utc};
     let now = Utc::now();
