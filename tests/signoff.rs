@@ -1349,13 +1349,16 @@ fn wait_until_queued_on_lock(child: &mut Child, locked: &Path) {
 }
 
 /// Is process `pid` blocked waiting for a lock on `dir`? A waiter's /proc/locks line reads
-/// `1: -> FLOCK ADVISORY WRITE <pid> <major>:<minor>:<inode> 0 EOF`.
+/// `1: -> FLOCK ADVISORY WRITE <pid> <major>:<minor>:<inode> 0 EOF`. Where /proc/locks cannot
+/// be read, the wait is taken on trust.
 fn queued_on_lock(pid: u32, dir: &Path) -> bool {
     #[cfg(unix)]
     let inode = std::os::unix::fs::MetadataExt::ino(&fs::metadata(dir).unwrap()).to_string();
     #[cfg(not(unix))]
     let inode = String::new();
-    let locks = fs::read_to_string("/proc/locks").unwrap_or_default();
+    let Ok(locks) = fs::read_to_string("/proc/locks") else {
+        return true;
+    };
     locks.lines().any(|line| {
         let fields: Vec<&str> = line.split_whitespace().collect();
         fields.get(1) == Some(&"->")
