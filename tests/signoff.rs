@@ -1632,3 +1632,22 @@ fn a_package_changed_while_it_is_being_signed_is_not_overwritten() {
     let (code, out) = verify(&package, &[]);
     assert_eq!(code, Some(0), "{out}");
 }
+
+/// The SHA-256 of every file of the demo package, unsigned and signed by the fixed keys at
+/// the fixed times: any change to any byte of any output (PDF included) shows up here as a
+/// reviewable diff. Refactorings must leave it unchanged.
+#[test]
+fn every_byte_of_the_demo_package_is_pinned() {
+    let shared = shared_demo();
+    let mut listing = String::new();
+    for (name, package) in [("draft", &shared.draft), ("signed", &shared.signed)] {
+        for file in files_under(package) {
+            let bytes = fs::read(package.join(&file)).unwrap();
+            listing.push_str(&format!(
+                "{name}/{file} {}\n",
+                gxp_evidence::evidence::sha256_hex(&bytes)
+            ));
+        }
+    }
+    insta::assert_snapshot!("demo_package_sha256", listing);
+}
