@@ -739,8 +739,13 @@ fn lookup_events_arrive_exactly_once_at_no_more_than_two_calls_per_second_despit
     assert_eq!(
         output.status.code(),
         Some(0),
-        "no gaps: {}",
-        stderr(&output)
+        "no gaps: {}\n{:#}",
+        stderr(&output),
+        std::fs::read_to_string(&evidence_path)
+            .ok()
+            .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+            .map(|snapshot| snapshot["gaps"].clone())
+            .unwrap_or_default()
     );
 
     let snapshot = load_json(&evidence_path);

@@ -19,6 +19,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// Faults injected into LookupEvents calls, by the call's number within its region (from 0).
+/// They never hit one page more than `MAX_FAULTS_IN_A_ROW` times in a row: the collector
+/// gives up after 8 attempts, and these faults are there to exercise its retries, not to
+/// exhaust them (`FailingQuery` does that, on purpose). Without the cap, three queries sharing
+/// a region's call numbers now and then lined one query's attempts up with the faults eight
+/// times running, and a test expecting no gaps failed.
 #[derive(Debug, Clone, Default)]
 pub struct Faults {
     /// Every this-many calls, a burst of `throttle_burst` ThrottlingException answers.
@@ -86,9 +91,14 @@ pub struct LookupCall {
     pub outcome: &'static str,
 }
 
+/// The most injected faults one page (region, query, NextToken) gets in a row.
+pub const MAX_FAULTS_IN_A_ROW: u32 = 3;
+
 #[derive(Default)]
 struct State {
     lookup_calls: BTreeMap<String, Vec<LookupCall>>,
+    /// Faults in a row per (region, query, page offset).
+    faults_in_a_row: BTreeMap<(String, String, usize), u32>,
     forwarded: Vec<(Instant, String)>,
     requests: Vec<SeenRequest>,
     rate_limited: u64,
@@ -548,6 +558,9 @@ async fn lookup_events(
         let calls = state.lookup_calls.entry(region.to_string()).or_default();
         let number = calls.len() as u32;
         let rate_exceeded = would_exceed_rate(calls, now);
+        let page = (region.to_string(), query.clone(), offset);
+        let may_fault =
+            state.faults_in_a_row.get(&page).copied().unwrap_or(0) < MAX_FAULTS_IN_A_ROW;
         let outcome = if config.enforce_rate_limit && rate_exceeded {
             "rate-limited"
         } else if config
@@ -560,11 +573,15 @@ async fn lookup_events(
             } else {
                 "query-unavailable"
             }
-        } else if faults.throttle_every > 0
+        } else if may_fault
+            && faults.throttle_every > 0
             && number % faults.throttle_every < faults.throttle_burst
         {
             "throttled"
-        } else if faults.server_error_every > 0 && number % faults.server_error_every == 1 {
+        } else if may_fault
+            && faults.server_error_every > 0
+            && number % faults.server_error_every == 1
+        {
             "server-error"
         } else if faults.slow_every > 0 && number % faults.slow_every == 2 {
             "slow"
@@ -575,6 +592,11 @@ async fn lookup_events(
             "rate-limited" => state.rate_limited += 1,
             "query-throttled" | "query-unavailable" => state.failing_query_faults += 1,
             _ => {}
+        }
+        if matches!(outcome, "ok" | "slow") {
+            state.faults_in_a_row.remove(&page);
+        } else {
+            *state.faults_in_a_row.entry(page).or_default() += 1;
         }
         state
             .lookup_calls
