@@ -1,12 +1,11 @@
 //! gxp-evidence: Annex 11 / 21 CFR Part 11 audit evidence for AWS API Gateway, KMS and
-//! CloudTrail. The pipeline is `evidence` (snapshot) → `controls` (evaluation) → `report`
-//! (model and renderers) → `package` (output directory, manifest, sign-off, verify), with `signing` (keys and
-//! signatures) and `collect` (live AWS), driven by `cli`.
+//! CloudTrail. The command line (`cli`) drives the offline core (`gxp-evidence-core`:
+//! evidence, controls, report, package, signing) and the AWS adapter (`gxp-evidence-aws`:
+//! collect, kms), re-exported here under their module names.
 
 pub mod cli;
-pub mod collect;
-pub mod controls;
-pub mod evidence;
-pub mod package;
-pub mod report;
-pub mod signing;
+
+pub use gxp_evidence_aws::{collect, kms};
+pub use gxp_evidence_core::{
+    TOOL_NAME, TOOL_VERSION, controls, evidence, package, report, signing,
+};

@@ -351,14 +351,7 @@ fn collect_live(live: &LiveArgs, verbose: u8) -> Result<LoadedEvidence> {
         endpoint_url: live.endpoint_url.clone(),
     };
     let progress = Progress::new(verbose == 0 && std::io::stderr().is_terminal());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    let snapshot = runtime.block_on(async {
-        let sdk = collect::load_sdk_config(&settings).await;
-        collect::collect(&sdk, &request, &progress).await
-    })?;
+    let snapshot = collect::collect_blocking(&settings, &request, &progress)?;
     let bytes = evidence::to_pretty_json(&snapshot);
     Ok(evidence::load_bytes("collected evidence", bytes)?)
 }
@@ -453,13 +446,13 @@ fn sign_package(args: &SignArgs) -> Result<ExitCode> {
     };
     request.check()?;
     let signer = match (&args.key, &args.kms_key_id) {
-        (Some(path), _) => Signer::Local(signing::local::LocalKey::load(path)?),
+        (Some(path), _) => Signer::new(signing::local::LocalKey::load(path)?),
         (None, Some(key_id)) => {
             let settings = AwsSettings {
                 profile: args.profile.clone(),
                 endpoint_url: args.endpoint_url.clone(),
             };
-            Signer::Kms(signing::kms::KmsKey::connect(
+            Signer::new(crate::kms::KmsKey::connect(
                 &settings,
                 args.region.as_deref(),
                 key_id,

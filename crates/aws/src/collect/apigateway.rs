@@ -12,7 +12,7 @@ use tokio::task::JoinSet;
 use super::progress::Fetched;
 use super::sdk::timestamp;
 use super::{CredentialsFailed, RegionContext};
-use crate::evidence::{
+use gxp_evidence_core::evidence::{
     AccessLogSettings, ApiGatewayEvidence, ApiMethod, ApiResource, Extra, MethodSetting, RestApi,
     RestApiEvidence, Stage,
 };

@@ -7,8 +7,8 @@ use aws_sdk_kms::Client;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{KeySpec, KeyUsageType, MessageType, SigningAlgorithmSpec};
 
-use super::{Algorithm, KeyInfo, KeySource, SigningError};
 use crate::collect::{AwsSettings, load_sdk_config, sdk::call_failure};
+use gxp_evidence_core::signing::{Algorithm, KeyInfo, KeySource, SigningError, SigningKey};
 
 /// A KMS key ready to sign: the key is addressed by the ARN GetPublicKey returned, so an
 /// alias moved to another key halfway through cannot mix two keys in one package.
@@ -111,8 +111,14 @@ impl KmsKey {
             runtime,
         })
     }
+}
 
-    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SigningError> {
+impl SigningKey for KmsKey {
+    fn info(&self) -> &KeyInfo {
+        &self.info
+    }
+
+    fn sign_statement(&self, message: &[u8]) -> Result<Vec<u8>, SigningError> {
         let request = self
             .client
             .sign()

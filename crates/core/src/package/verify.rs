@@ -684,13 +684,13 @@ impl Verifier<'_> {
                 );
             }
         }
-        let version_note = if manifest.tool_version == env!("CARGO_PKG_VERSION") {
+        let version_note = if manifest.tool_version == crate::TOOL_VERSION {
             String::new()
         } else {
             format!(
                 " — the package was rendered by gxp-evidence {}, this is {}: verify with the version that made it",
                 manifest.tool_version,
-                env!("CARGO_PKG_VERSION")
+                crate::TOOL_VERSION
             )
         };
         let formats = match manifest.render.formats() {

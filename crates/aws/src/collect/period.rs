@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 
-use crate::evidence::{Period, Timestamp};
+use gxp_evidence_core::evidence::{Period, Timestamp};
 
 /// CloudTrail keeps management events available to LookupEvents for 90 days.
 pub const LOOKUP_EVENTS_RETENTION_DAYS: i64 = 90;

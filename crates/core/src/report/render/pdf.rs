@@ -17,8 +17,8 @@ use crate::controls::{ChangeClass, ChangeRow, Finding, Status, Verdict, catalog}
 use crate::report::format::{date, opt_number, opt_yes_no, time, visible, yes_no};
 use crate::report::{ReportModel, UNSIGNED_TEXT};
 
-pub(super) const REGULAR_TTF: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
-const BOLD_TTF: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans-Bold.ttf");
+pub(super) const REGULAR_TTF: &[u8] = include_bytes!("../../../../../assets/fonts/DejaVuSans.ttf");
+const BOLD_TTF: &[u8] = include_bytes!("../../../../../assets/fonts/DejaVuSans-Bold.ttf");
 
 const TABLE_SIZE: f32 = 7.0;
 const BODY_SIZE: f32 = 9.0;

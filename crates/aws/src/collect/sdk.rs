@@ -12,7 +12,7 @@ use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_kms::primitives::DateTime;
 use chrono::TimeZone;
 
-use crate::evidence::{ApiError, Timestamp};
+use gxp_evidence_core::evidence::{ApiError, Timestamp};
 
 /// SDK retries for every call except LookupEvents, which paces and retries itself.
 pub const SDK_MAX_ATTEMPTS: u32 = 6;

@@ -265,7 +265,7 @@ impl ReportModel {
             generated_at: snapshot.collected_at,
             collected_at: snapshot.collected_at,
             collector_version: snapshot.tool.version.clone(),
-            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            tool_version: crate::TOOL_VERSION.to_string(),
             evidence_sha256: evidence_sha256.to_string(),
             max_rotation_days: snapshot.policy.max_rotation_days,
             verdict,

@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 use super::progress::Fetched;
 use super::sdk::timestamp;
 use super::{CredentialsFailed, RegionContext};
-use crate::evidence::{
+use gxp_evidence_core::evidence::{
     AliasEntry, Extra, KeyMetadata, KeyRotation, KeyRotationStatus, KmsEvidence, KmsKeyEvidence,
 };
 

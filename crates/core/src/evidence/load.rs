@@ -210,7 +210,7 @@ fn check_schema_version(document: &Value, problems: &mut Problems) {
             &path,
             format!(
                 "unsupported schema_version {other}: this tool (gxp-evidence {}) reads schema_version {SCHEMA_VERSION}",
-                env!("CARGO_PKG_VERSION")
+                crate::TOOL_VERSION
             ),
         ),
     }

@@ -16,7 +16,7 @@ use super::pacing::{Backoff, LOOKUP_EVENTS_PER_SECOND, Pacer};
 use super::progress::Fetched;
 use super::sdk::{CallFailure, FailureKind, call_failure, sdk_datetime, timestamp};
 use super::{CredentialsFailed, RegionContext};
-use crate::evidence::{
+use gxp_evidence_core::evidence::{
     AdvancedEventSelector, CloudTrailEvidence, EventSelector, EventSelectors, Extra, FieldSelector,
     LookupEvent, LookupQuery, Period, Timestamp, Trail, TrailEvidence, TrailStatus,
 };

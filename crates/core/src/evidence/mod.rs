@@ -13,7 +13,7 @@ pub use model::*;
 pub use timestamp::Timestamp;
 
 /// The sample snapshot shipped inside the binary (`gxp-evidence demo`).
-pub const DEMO_EVIDENCE: &str = include_str!("../../samples/demo-evidence.json");
+pub const DEMO_EVIDENCE: &str = include_str!("../../../../samples/demo-evidence.json");
 
 /// Serializes a snapshot the way the tool writes it: pretty JSON with a final newline.
 pub fn to_pretty_json(snapshot: &EvidenceSnapshot) -> Vec<u8> {

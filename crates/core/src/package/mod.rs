@@ -264,7 +264,7 @@ impl PackageWriter {
         let manifest = Manifest {
             manifest_format: MANIFEST_FORMAT,
             report_id: report_id.to_string(),
-            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            tool_version: crate::TOOL_VERSION.to_string(),
             render,
             files: std::mem::take(&mut self.entries),
         };

@@ -25,6 +25,16 @@ pub struct GeneratedKey {
     pub fingerprint: String,
 }
 
+impl super::SigningKey for LocalKey {
+    fn info(&self) -> &KeyInfo {
+        &self.info
+    }
+
+    fn sign_statement(&self, statement: &[u8]) -> Result<Vec<u8>, super::SigningError> {
+        Ok(self.sign(statement))
+    }
+}
+
 impl LocalKey {
     pub fn from_secret(secret: [u8; 32]) -> Self {
         Self::from_signing_key(SigningKey::from_bytes(&secret))

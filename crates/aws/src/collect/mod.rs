@@ -18,11 +18,11 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::evidence::{
+pub use cloudtrail::KMS_CHANGE_EVENT_NAMES;
+use gxp_evidence_core::evidence::{
     self, AccountEvidence, CallerIdentity, EvidenceGap, EvidenceSnapshot, Extra, Period, Policy,
     RegionEvidence, Scope, Timestamp, ToolInfo,
 };
-pub use cloudtrail::KMS_CHANGE_EVENT_NAMES;
 use progress::{Progress, RegionProgress};
 pub use sdk::CallFailure;
 
@@ -112,6 +112,8 @@ pub enum CollectError {
     Regions { code: String, message: String },
     #[error("the collected evidence has no region to report on")]
     EmptyScope,
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
 }
 
 impl CollectError {
@@ -281,6 +283,23 @@ impl RegionContext {
     }
 }
 
+/// `collect` for callers without an async runtime (the command line): loads the AWS
+/// configuration for `settings` and collects on a runtime of its own.
+pub fn collect_blocking(
+    settings: &AwsSettings,
+    request: &CollectRequest,
+    progress: &Progress,
+) -> Result<EvidenceSnapshot, CollectError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(CollectError::Runtime)?;
+    runtime.block_on(async {
+        let sdk = load_sdk_config(settings).await;
+        collect(&sdk, request, progress).await
+    })
+}
+
 /// Collects the evidence of one period from the account the credentials belong to.
 pub async fn collect(
     sdk: &SdkConfig,
@@ -362,8 +381,8 @@ pub async fn collect(
     Ok(EvidenceSnapshot {
         schema_version: evidence::SCHEMA_VERSION,
         tool: ToolInfo {
-            name: env!("CARGO_PKG_NAME").to_string(),
-            version: env!("CARGO_PKG_VERSION").to_string(),
+            name: gxp_evidence_core::TOOL_NAME.to_string(),
+            version: gxp_evidence_core::TOOL_VERSION.to_string(),
             extra: Extra::new(),
         },
         system_name: request
@@ -462,7 +481,8 @@ mod tests {
     #[test]
     fn the_documented_iam_policy_grants_exactly_the_calls_made() {
         let policy: serde_json::Value =
-            serde_json::from_str(include_str!("../../docs/iam-policy.json")).expect("valid JSON");
+            serde_json::from_str(include_str!("../../../../docs/iam-policy.json"))
+                .expect("valid JSON");
         let mut granted = BTreeSet::new();
         for statement in policy["Statement"].as_array().expect("statements") {
             assert_eq!(statement["Effect"], "Allow");

@@ -20,9 +20,12 @@ use crate::report::{ControlSummary, ReportModel};
 pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "report.html",
-        include_str!("../../../templates/report.html"),
+        include_str!("../../../../../templates/report.html"),
     ),
-    ("report.css", include_str!("../../../templates/report.css")),
+    (
+        "report.css",
+        include_str!("../../../../../templates/report.css"),
+    ),
 ];
 
 #[derive(Serialize)]

@@ -1,0 +1,6 @@
+//! gxp-evidence's AWS adapter: live evidence collection (`collect`) and the AWS KMS signer
+//! (`kms`), the only code that imports the AWS SDK or an async runtime. It produces the
+//! core's evidence snapshot and implements the core's `SigningKey`.
+
+pub mod collect;
+pub mod kms;
