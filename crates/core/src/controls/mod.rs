@@ -6,6 +6,7 @@ pub mod apigateway;
 pub mod catalog;
 pub mod changes;
 pub mod cloudtrail;
+pub mod events;
 pub mod kms;
 
 use std::collections::BTreeSet;
