@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::catalog::CHANGE_CONTROL;
 use super::events::{self, patch_operations, text};
-use super::{Evaluation, RegionScope, Status, missing_evidence_reason};
+use super::{Available, Evaluation, RegionScope, Status};
 use crate::evidence::{CloudTrailEvidence, LookupEvent, Policy, Timestamp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -325,25 +325,12 @@ pub fn evaluate_region(
         .into_iter()
         .filter(|g| g.api == "LookupEvents" || g.service == "sts")
         .collect();
-    let Some(evidence) = evidence else {
-        out.findings.push(scope.finding(
-            CHANGE_CONTROL,
-            "(region)",
-            None,
-            Status::EvidenceGap,
-            missing_evidence_reason("CloudTrail event", &lookup_gaps),
-        ));
+    let rows = [(CHANGE_CONTROL, None)];
+    let Some(Available { evidence, complete }) =
+        scope.available(&rows, "CloudTrail event", &lookup_gaps, evidence, out)
+    else {
         return;
     };
-    if !lookup_gaps.is_empty() {
-        out.findings.push(scope.finding(
-            CHANGE_CONTROL,
-            "(region)",
-            None,
-            Status::EvidenceGap,
-            missing_evidence_reason("Part of the CloudTrail event", &lookup_gaps),
-        ));
-    }
     let rows: Vec<ChangeRow> = evidence
         .events
         .iter()
@@ -390,7 +377,7 @@ pub fn evaluate_region(
             ));
         }
     }
-    if lookup_gaps.is_empty() && unreadable.is_empty() && weakening == 0 {
+    if complete && unreadable.is_empty() && weakening == 0 {
         let (status, reason) = if rows.is_empty() {
             (
                 Status::NoResources,
