@@ -141,24 +141,16 @@ use ChangeClass::{Neutral, Strengthening, Weakening};
 /// KMS rows are every mutating KMS operation plus `RotateKey` (automatic rotation) and
 /// `DeleteKey` (end of a scheduled deletion), which AWS records itself; they are kept in
 /// alphabetical order, the order of the query plan.
+#[rustfmt::skip]
 pub const RULES: &[EventRule] = &[
     // API Gateway
     rule(APIGATEWAY, "UpdateStage", Read::Request(read_patch)),
     rule(APIGATEWAY, "UpdateMethod", Read::Request(read_patch)),
     fixed(APIGATEWAY, "DeleteStage", Weakening, "stage deleted"),
     fixed(APIGATEWAY, "DeleteRestApi", Weakening, "REST API deleted"),
-    rule(
-        APIGATEWAY,
-        "CreateStage",
-        Read::RequestIfAny(read_create_stage),
-    ),
+    rule(APIGATEWAY, "CreateStage", Read::RequestIfAny(read_create_stage)),
     // KMS
-    fixed(
-        KMS,
-        "CancelKeyDeletion",
-        Strengthening,
-        "scheduled key deletion cancelled",
-    ),
+    fixed(KMS, "CancelKeyDeletion", Strengthening, "scheduled key deletion cancelled"),
     neutral(KMS, "ConnectCustomKeyStore"),
     neutral(KMS, "CreateAlias"),
     neutral(KMS, "CreateCustomKeyStore"),
@@ -166,55 +158,21 @@ pub const RULES: &[EventRule] = &[
     neutral(KMS, "CreateKey"),
     neutral(KMS, "DeleteAlias"),
     neutral(KMS, "DeleteCustomKeyStore"),
-    fixed(
-        KMS,
-        "DeleteImportedKeyMaterial",
-        Weakening,
-        "imported key material deleted",
-    ),
-    fixed(
-        KMS,
-        "DeleteKey",
-        Weakening,
-        "key deleted by AWS after its scheduled deletion",
-    ),
+    fixed(KMS, "DeleteImportedKeyMaterial", Weakening, "imported key material deleted"),
+    fixed(KMS, "DeleteKey", Weakening, "key deleted by AWS after its scheduled deletion"),
     fixed(KMS, "DisableKey", Weakening, "key disabled"),
-    fixed(
-        KMS,
-        "DisableKeyRotation",
-        Weakening,
-        "automatic key rotation disabled",
-    ),
+    fixed(KMS, "DisableKeyRotation", Weakening, "automatic key rotation disabled"),
     neutral(KMS, "DisconnectCustomKeyStore"),
     fixed(KMS, "EnableKey", Strengthening, "key enabled"),
-    rule(
-        KMS,
-        "EnableKeyRotation",
-        Read::RequestIfAny(read_enable_key_rotation),
-    ),
+    rule(KMS, "EnableKeyRotation", Read::RequestIfAny(read_enable_key_rotation)),
     neutral(KMS, "ImportKeyMaterial"),
     neutral(KMS, "PutKeyPolicy"),
     neutral(KMS, "ReplicateKey"),
     neutral(KMS, "RetireGrant"),
     neutral(KMS, "RevokeGrant"),
-    fixed(
-        KMS,
-        "RotateKey",
-        Strengthening,
-        "automatic rotation performed by AWS",
-    ),
-    fixed(
-        KMS,
-        "RotateKeyOnDemand",
-        Strengthening,
-        "on-demand rotation of key material",
-    ),
-    fixed(
-        KMS,
-        "ScheduleKeyDeletion",
-        Weakening,
-        "key deletion scheduled",
-    ),
+    fixed(KMS, "RotateKey", Strengthening, "automatic rotation performed by AWS"),
+    fixed(KMS, "RotateKeyOnDemand", Strengthening, "on-demand rotation of key material"),
+    fixed(KMS, "ScheduleKeyDeletion", Weakening, "key deletion scheduled"),
     neutral(KMS, "TagResource"),
     neutral(KMS, "UntagResource"),
     neutral(KMS, "UpdateAlias"),
@@ -222,34 +180,11 @@ pub const RULES: &[EventRule] = &[
     neutral(KMS, "UpdateKeyDescription"),
     neutral(KMS, "UpdatePrimaryRegion"),
     // CloudTrail
-    continuity(
-        fixed(
-            CLOUDTRAIL,
-            "StopLogging",
-            Weakening,
-            "trail logging stopped",
-        ),
-        Continuity::Stops,
-    ),
-    continuity(
-        fixed(CLOUDTRAIL, "DeleteTrail", Weakening, "trail deleted"),
-        Continuity::Stops,
-    ),
-    continuity(
-        fixed(
-            CLOUDTRAIL,
-            "StartLogging",
-            Strengthening,
-            "trail logging started",
-        ),
-        Continuity::Resumes,
-    ),
+    continuity(fixed(CLOUDTRAIL, "StopLogging", Weakening, "trail logging stopped"), Continuity::Stops),
+    continuity(fixed(CLOUDTRAIL, "DeleteTrail", Weakening, "trail deleted"), Continuity::Stops),
+    continuity(fixed(CLOUDTRAIL, "StartLogging", Strengthening, "trail logging started"), Continuity::Resumes),
     rule(CLOUDTRAIL, "UpdateTrail", Read::Request(read_update_trail)),
-    rule(
-        CLOUDTRAIL,
-        "PutEventSelectors",
-        Read::Request(read_event_selectors),
-    ),
+    rule(CLOUDTRAIL, "PutEventSelectors", Read::Request(read_event_selectors)),
 ];
 
 /// The rule of an event, by its source and name.
