@@ -16,6 +16,7 @@ use super::pacing::{Backoff, LOOKUP_EVENTS_PER_SECOND, Pacer};
 use super::progress::Fetched;
 use super::sdk::{CallFailure, FailureKind, call_failure, sdk_datetime, timestamp};
 use super::{CredentialsFailed, RegionContext};
+use gxp_evidence_core::controls::events::{self, QueriedBy};
 use gxp_evidence_core::evidence::{
     AdvancedEventSelector, CloudTrailEvidence, EventSelector, EventSelectors, Extra, FieldSelector,
     LookupEvent, LookupQuery, Period, Timestamp, Trail, TrailEvidence, TrailStatus,
@@ -23,45 +24,11 @@ use gxp_evidence_core::evidence::{
 
 const SERVICE: &str = "cloudtrail";
 
-/// Low-volume sources searched by `EventSource`; their write events are kept.
-pub const EVENT_SOURCE_QUERIES: &[&str] = &["apigateway.amazonaws.com", "cloudtrail.amazonaws.com"];
-
-/// KMS is searched by `EventName` (an `EventSource` query would also return every Encrypt,
-/// Decrypt and GenerateDataKey call): every mutating KMS operation, plus `RotateKey`
+/// The names of the `EventName` queries: KMS is searched by name (an `EventSource` query
+/// would also return every Encrypt, Decrypt and GenerateDataKey call). Taken from the core's
+/// rules table (`controls::events::RULES`): every mutating KMS operation, plus `RotateKey`
 /// (automatic rotation) and `DeleteKey` (end of a scheduled deletion), which AWS records itself.
-pub const KMS_CHANGE_EVENT_NAMES: &[&str] = &[
-    "CancelKeyDeletion",
-    "ConnectCustomKeyStore",
-    "CreateAlias",
-    "CreateCustomKeyStore",
-    "CreateGrant",
-    "CreateKey",
-    "DeleteAlias",
-    "DeleteCustomKeyStore",
-    "DeleteImportedKeyMaterial",
-    "DeleteKey",
-    "DisableKey",
-    "DisableKeyRotation",
-    "DisconnectCustomKeyStore",
-    "EnableKey",
-    "EnableKeyRotation",
-    "ImportKeyMaterial",
-    "PutKeyPolicy",
-    "ReplicateKey",
-    "RetireGrant",
-    "RevokeGrant",
-    "RotateKey",
-    "RotateKeyOnDemand",
-    "ScheduleKeyDeletion",
-    "TagResource",
-    "UntagResource",
-    "UpdateAlias",
-    "UpdateCustomKeyStore",
-    "UpdateKeyDescription",
-    "UpdatePrimaryRegion",
-];
-
-const KMS_SOURCE: &str = "kms.amazonaws.com";
+pub const KMS_CHANGE_EVENT_NAMES: &[&str] = &events::QUERIED_BY_NAME;
 
 /// LookupEvents returns at most 50 events a call.
 const LOOKUP_PAGE_SIZE: i32 = 50;
@@ -317,43 +284,13 @@ fn event_selectors(
 // LookupEvents
 
 /// One query of the plan: a single lookup attribute, as LookupEvents requires.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PlannedQuery {
-    pub by_event_name: bool,
-    pub value: &'static str,
-}
+pub type PlannedQuery = events::Lookup;
 
-impl PlannedQuery {
-    fn attribute_key(&self) -> &'static str {
-        if self.by_event_name {
-            "EventName"
-        } else {
-            "EventSource"
-        }
-    }
-
-    /// Whether a returned event belongs in the change register.
-    fn keeps(&self, event: &LookupEvent) -> bool {
-        if self.by_event_name {
-            // Names such as TagResource exist in many services.
-            event.event_source == KMS_SOURCE
-        } else {
-            event.event_source == self.value && event.read_only.as_deref() != Some("true")
-        }
-    }
-}
-
-/// The LookupEvents plan of one account-region, in the order the report lists it.
+/// The LookupEvents plan of one account-region, in the order the report lists it: built from
+/// the core's rules table, so the classifier knows every event queried by name and every
+/// event it knows is queried.
 pub fn query_plan() -> Vec<PlannedQuery> {
-    let by_source = EVENT_SOURCE_QUERIES.iter().map(|value| PlannedQuery {
-        by_event_name: false,
-        value,
-    });
-    let by_name = KMS_CHANGE_EVENT_NAMES.iter().map(|value| PlannedQuery {
-        by_event_name: true,
-        value,
-    });
-    by_source.chain(by_name).collect()
+    events::lookup_plan()
 }
 
 struct QueryOutcome {
@@ -482,10 +419,9 @@ async fn run_query(
     query: PlannedQuery,
 ) -> Result<QueryOutcome, CredentialsFailed> {
     let attribute = LookupAttribute::builder()
-        .attribute_key(if query.by_event_name {
-            LookupAttributeKey::EventName
-        } else {
-            LookupAttributeKey::EventSource
+        .attribute_key(match query.queried_by {
+            QueriedBy::EventName => LookupAttributeKey::EventName,
+            QueriedBy::EventSource => LookupAttributeKey::EventSource,
         })
         .attribute_value(query.value)
         .build()
@@ -707,7 +643,7 @@ mod tests {
         let plan = query_plan();
         let by_source: Vec<&str> = plan
             .iter()
-            .filter(|q| !q.by_event_name)
+            .filter(|q| q.queried_by == QueriedBy::EventSource)
             .map(|q| q.value)
             .collect();
         assert_eq!(
@@ -716,7 +652,7 @@ mod tests {
         );
         let by_name: Vec<&str> = plan
             .iter()
-            .filter(|q| q.by_event_name)
+            .filter(|q| q.queried_by == QueriedBy::EventName)
             .map(|q| q.value)
             .collect();
         let names: BTreeSet<&str> = by_name.iter().copied().collect();
@@ -742,6 +678,51 @@ mod tests {
         assert_eq!(all.len(), 56);
     }
 
+    /// The plan and the classifier read one table: every KMS event the classifier has a rule
+    /// for is queried by name, every name queried has a rule, and every query keeps the events
+    /// of its rules, so no classified event goes unqueried and none queried goes unjudged.
+    #[test]
+    fn the_plan_queries_exactly_the_kms_events_the_classifier_knows() {
+        let plan = query_plan();
+        let queried: BTreeSet<&str> = plan
+            .iter()
+            .filter(|q| q.queried_by == QueriedBy::EventName)
+            .map(|q| q.value)
+            .collect();
+        let known: BTreeSet<&str> = events::RULES
+            .iter()
+            .filter(|r| r.source == events::KMS)
+            .map(|r| r.name)
+            .collect();
+        assert_eq!(queried, known);
+        assert_eq!(
+            KMS_CHANGE_EVENT_NAMES
+                .iter()
+                .copied()
+                .collect::<BTreeSet<_>>(),
+            known
+        );
+        for name in &queried {
+            assert!(events::find(events::KMS, name).is_some(), "{name}");
+        }
+        for rule in events::RULES {
+            let write = event(rule.source, rule.name, Some("false"));
+            let finds = plan.iter().filter(|q| {
+                let asks = match q.queried_by {
+                    QueriedBy::EventSource => q.value == rule.source,
+                    QueriedBy::EventName => q.value == rule.name,
+                };
+                asks && q.keeps(&write)
+            });
+            assert_eq!(finds.count(), 1, "{} {}", rule.source, rule.name);
+        }
+        // The plan's order: sources, then names alphabetically, as the report lists them.
+        let names: Vec<&str> = plan.iter().skip(2).map(|q| q.value).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted);
+    }
+
     fn event(source: &str, name: &str, read_only: Option<&str>) -> LookupEvent {
         LookupEvent {
             event_id: "e1".into(),
@@ -760,8 +741,9 @@ mod tests {
     #[test]
     fn source_queries_keep_writes_and_name_queries_keep_only_kms() {
         let by_source = PlannedQuery {
-            by_event_name: false,
+            queried_by: QueriedBy::EventSource,
             value: "apigateway.amazonaws.com",
+            source: "apigateway.amazonaws.com",
         };
         assert!(by_source.keeps(&event(
             "apigateway.amazonaws.com",
@@ -775,8 +757,9 @@ mod tests {
             Some("true")
         )));
         let by_name = PlannedQuery {
-            by_event_name: true,
+            queried_by: QueriedBy::EventName,
             value: "TagResource",
+            source: "kms.amazonaws.com",
         };
         assert!(by_name.keeps(&event("kms.amazonaws.com", "TagResource", Some("false"))));
         assert!(!by_name.keeps(&event("lambda.amazonaws.com", "TagResource", Some("false"))));

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::catalog::{APIGW_CACHE_ENCRYPTION, APIGW_LOGGING};
-use super::{Evaluation, Finding, RegionScope, Status, View, missing_evidence_reason};
+use super::{Available, Evaluation, Finding, RegionScope, Status, View};
 use crate::evidence::{
     ApiGatewayEvidence, ApiResource, EvidenceGap, MethodSetting, RestApiEvidence, Stage,
 };
@@ -204,15 +204,11 @@ pub fn evaluate_region(
     out: &mut Evaluation,
 ) {
     let gaps = scope.service_gaps("apigateway");
-    let Some(evidence) = evidence else {
-        let reason = missing_evidence_reason("API Gateway", &gaps);
-        push_region_rows(scope, Status::EvidenceGap, &reason, out);
+    let Some(Available { evidence, complete }) =
+        scope.available(ROWS, "API Gateway", &gaps, evidence, out)
+    else {
         return;
     };
-    if !gaps.is_empty() {
-        let reason = missing_evidence_reason("Part of the API Gateway", &gaps);
-        push_region_rows(scope, Status::EvidenceGap, &reason, out);
-    }
     let mut stage_count = 0;
     let mut apis_without_stages_evidence = 0;
     for api in &evidence.rest_apis {
@@ -229,14 +225,14 @@ pub fn evaluate_region(
                 super::describe_gaps(&stage_gaps)
             );
             let resource = format!("{} (all stages)", api_label(api));
-            push_rows(scope, &resource, Status::EvidenceGap, &reason, out);
+            scope.push_rows(ROWS, &resource, Status::EvidenceGap, &reason, out);
         }
         for stage in &api.stages {
             stage_count += 1;
             evaluate_stage(scope, api, stage, out);
         }
     }
-    if stage_count == 0 && apis_without_stages_evidence == 0 && gaps.is_empty() {
+    if stage_count == 0 && apis_without_stages_evidence == 0 && complete {
         let reason = if evidence.rest_apis.is_empty() {
             "no REST APIs in this region".to_string()
         } else {
@@ -245,35 +241,16 @@ pub fn evaluate_region(
                 evidence.rest_apis.len()
             )
         };
-        push_region_rows(scope, Status::NoResources, &reason, out);
+        scope.push_rows(ROWS, "(region)", Status::NoResources, &reason, out);
     }
 }
 
-/// One region-level row for each API Gateway control (both cache readings and logging).
-fn push_region_rows(scope: &RegionScope, status: Status, reason: &str, out: &mut Evaluation) {
-    push_rows(scope, "(region)", status, reason, out);
-}
-
-/// One row for each API Gateway control (both cache readings and logging) about `resource`.
-fn push_rows(
-    scope: &RegionScope,
-    resource: &str,
-    status: Status,
-    reason: &str,
-    out: &mut Evaluation,
-) {
-    for view in View::BOTH {
-        out.findings.push(scope.finding(
-            APIGW_CACHE_ENCRYPTION,
-            resource,
-            Some(view),
-            status,
-            reason,
-        ));
-    }
-    out.findings
-        .push(scope.finding(APIGW_LOGGING, resource, None, status, reason));
-}
+/// The rows of the API Gateway controls about one scope: both cache readings and logging.
+const ROWS: &[(&str, Option<View>)] = &[
+    (APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub)),
+    (APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig)),
+    (APIGW_LOGGING, None),
+];
 
 /// Evaluates one stage: both cache views, logging, and one row per deployed method.
 pub fn evaluate_stage(

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::catalog::CHANGE_CONTROL;
-use super::{Evaluation, RegionScope, Status, missing_evidence_reason};
+use super::events::{self, patch_operations, text};
+use super::{Available, Evaluation, RegionScope, Status};
 use crate::evidence::{CloudTrailEvidence, LookupEvent, Policy, Timestamp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -116,14 +117,6 @@ fn parse_record(event: &LookupEvent) -> Record {
     serde_json::from_str(&event.cloud_trail_event).unwrap_or_default()
 }
 
-/// Write events whose effect is only known from their request parameters.
-const READ_FROM_REQUEST: &[&str] = &[
-    "UpdateStage",
-    "UpdateMethod",
-    "UpdateTrail",
-    "PutEventSelectors",
-];
-
 /// Why a write event's CloudTrail record cannot be read well enough to know what it changed.
 /// Every CloudTrail record carries eventTime, eventSource, eventName and userIdentity
 /// (CloudTrail record contents, AWS CloudTrail User Guide); without them, or without the
@@ -142,7 +135,8 @@ fn unreadable_reason(event: &LookupEvent) -> Option<&'static str> {
             "the CloudTrail record lacks eventTime, eventSource, eventName or userIdentity",
         );
     }
-    let needs_request = READ_FROM_REQUEST.contains(&event.event_name.as_str());
+    let needs_request =
+        events::find(&event.event_source, &event.event_name).is_some_and(|r| r.needs_request());
     if needs_request
         && record
             .request_parameters
@@ -167,48 +161,14 @@ fn is_read_only(event: &LookupEvent, record: &Record) -> bool {
         .any(|prefix| event.event_name.starts_with(prefix))
 }
 
-fn text(value: Option<&Value>) -> Option<String> {
-    match value? {
-        Value::String(s) => Some(s.clone()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
 fn param<'a>(params: Option<&'a Value>, name: &str) -> Option<&'a Value> {
     params?.get(name)
-}
-
-/// API Gateway wraps inputs (`updateStageInput`, `createStageInput`): find `patchOperations`
-/// at the top or one level down.
-fn patch_operations(params: Option<&Value>) -> Vec<(String, String, String)> {
-    let Some(params) = params else {
-        return Vec::new();
-    };
-    let list = params.get("patchOperations").or_else(|| {
-        params
-            .as_object()?
-            .values()
-            .find_map(|inner| inner.get("patchOperations"))
-    });
-    list.and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .map(|op| {
-            (
-                text(op.get("op")).unwrap_or_default(),
-                text(op.get("path")).unwrap_or_default(),
-                text(op.get("value")).unwrap_or_default(),
-            )
-        })
-        .collect()
 }
 
 fn resource_of(event: &LookupEvent, record: &Record) -> String {
     let params = record.request_parameters.as_ref();
     let from_params = match event.event_source.as_str() {
-        "apigateway.amazonaws.com" => {
+        events::APIGATEWAY => {
             let api = text(param(params, "restApiId"));
             let stage = text(param(params, "stageName")).or_else(|| {
                 params?
@@ -229,10 +189,10 @@ fn resource_of(event: &LookupEvent, record: &Record) -> String {
                 _ => None,
             }
         }
-        "kms.amazonaws.com" => text(param(params, "keyId"))
+        events::KMS => text(param(params, "keyId"))
             .or_else(|| text(param(params, "targetKeyId")))
             .or_else(|| text(param(params, "aliasName"))),
-        "cloudtrail.amazonaws.com" => {
+        events::CLOUDTRAIL => {
             text(param(params, "name")).or_else(|| text(param(params, "trailName")))
         }
         _ => None,
@@ -280,217 +240,6 @@ fn summarize_request(event: &LookupEvent, record: &Record) -> String {
     }
 }
 
-fn is_false(value: &str) -> bool {
-    value.eq_ignore_ascii_case("false")
-}
-
-fn is_true(value: &str) -> bool {
-    value.eq_ignore_ascii_case("true")
-}
-
-/// Classifies an API Gateway UpdateStage / UpdateMethod patch.
-fn classify_patch(ops: &[(String, String, String)]) -> (ChangeClass, String) {
-    let mut weakening = Vec::new();
-    let mut strengthening = Vec::new();
-    let encrypted_prefixes: Vec<&str> = ops
-        .iter()
-        .filter(|(_, path, value)| path.ends_with("/caching/dataEncrypted") && is_true(value))
-        .map(|(_, path, _)| path.trim_end_matches("/caching/dataEncrypted"))
-        .collect();
-    for (op, path, value) in ops {
-        let removing = op == "remove";
-        if path.ends_with("/caching/dataEncrypted") {
-            if is_false(value) || removing {
-                weakening.push(format!("cache encryption turned off ({path})"));
-            } else {
-                strengthening.push(format!("cache encryption turned on ({path})"));
-            }
-        } else if path.ends_with("/caching/enabled") && is_true(value) {
-            let prefix = path.trim_end_matches("/caching/enabled");
-            if !encrypted_prefixes.contains(&prefix) {
-                weakening.push(format!(
-                    "caching enabled without enabling encryption in the same change ({path})"
-                ));
-            }
-        } else if path.ends_with("/logging/loglevel") {
-            if value.eq_ignore_ascii_case("OFF") || removing {
-                weakening.push(format!("execution logging turned off ({path})"));
-            } else {
-                strengthening.push(format!("execution logging set to {value} ({path})"));
-            }
-        } else if path.starts_with("/accessLogSettings") {
-            if removing {
-                weakening.push("access logging removed".to_string());
-            } else {
-                strengthening.push("access logging configured".to_string());
-            }
-        } else if path == "/clientCertificateId" && (removing || value.is_empty()) {
-            weakening.push("client certificate removed".to_string());
-        } else if path == "/authorizationType" && value.eq_ignore_ascii_case("NONE") {
-            weakening.push("method authorization set to NONE".to_string());
-        } else if path == "/apiKeyRequired" && is_false(value) {
-            weakening.push("API key no longer required".to_string());
-        }
-    }
-    if !weakening.is_empty() {
-        (ChangeClass::Weakening, weakening.join("; "))
-    } else if !strengthening.is_empty() {
-        (ChangeClass::Strengthening, strengthening.join("; "))
-    } else {
-        (
-            ChangeClass::Neutral,
-            "no security-relevant setting changed".to_string(),
-        )
-    }
-}
-
-/// The classification of one write event. DESIGN.md "Change register" lists the rules.
-pub fn classify(
-    event_name: &str,
-    params: Option<&Value>,
-    policy: &Policy,
-) -> (ChangeClass, String) {
-    use ChangeClass::*;
-    let fixed = |class: ChangeClass, why: &str| (class, why.to_string());
-    match event_name {
-        // API Gateway
-        "UpdateStage" | "UpdateMethod" => classify_patch(&patch_operations(params)),
-        "DeleteStage" => fixed(Weakening, "stage deleted"),
-        "DeleteRestApi" => fixed(Weakening, "REST API deleted"),
-        "CreateStage" => {
-            let cache = params
-                .and_then(|p| p.get("createStageInput"))
-                .and_then(|i| i.get("cacheClusterEnabled"))
-                .and_then(Value::as_bool);
-            match cache {
-                Some(true) => fixed(
-                    Neutral,
-                    "stage created with a cache cluster (check cache encryption)",
-                ),
-                _ => fixed(Neutral, "stage created"),
-            }
-        }
-        // KMS
-        "DisableKeyRotation" => fixed(Weakening, "automatic key rotation disabled"),
-        "DisableKey" => fixed(Weakening, "key disabled"),
-        "ScheduleKeyDeletion" => fixed(Weakening, "key deletion scheduled"),
-        "DeleteKey" => fixed(Weakening, "key deleted by AWS after its scheduled deletion"),
-        "DeleteImportedKeyMaterial" => fixed(Weakening, "imported key material deleted"),
-        "EnableKeyRotation" => {
-            let days = params
-                .and_then(|p| p.get("rotationPeriodInDays"))
-                .and_then(Value::as_u64);
-            match days {
-                Some(days) if days > u64::from(policy.max_rotation_days) => (
-                    Weakening,
-                    format!(
-                        "rotation enabled with a {days}-day period, longer than the policy's {} days",
-                        policy.max_rotation_days
-                    ),
-                ),
-                Some(days) => (
-                    Strengthening,
-                    format!("automatic rotation enabled every {days} days"),
-                ),
-                None => fixed(Strengthening, "automatic rotation enabled"),
-            }
-        }
-        "EnableKey" => fixed(Strengthening, "key enabled"),
-        "CancelKeyDeletion" => fixed(Strengthening, "scheduled key deletion cancelled"),
-        "RotateKeyOnDemand" => fixed(Strengthening, "on-demand rotation of key material"),
-        "RotateKey" => fixed(Strengthening, "automatic rotation performed by AWS"),
-        // CloudTrail
-        "StopLogging" => fixed(Weakening, "trail logging stopped"),
-        "DeleteTrail" => fixed(Weakening, "trail deleted"),
-        "StartLogging" => fixed(Strengthening, "trail logging started"),
-        "UpdateTrail" => classify_update_trail(params),
-        "PutEventSelectors" => classify_event_selectors(params),
-        _ => fixed(Neutral, "no security-relevant setting changed"),
-    }
-}
-
-fn classify_update_trail(params: Option<&Value>) -> (ChangeClass, String) {
-    let mut weakening = Vec::new();
-    let mut strengthening = Vec::new();
-    let get = |name: &str| params.and_then(|p| p.get(name));
-    match get("enableLogFileValidation").and_then(Value::as_bool) {
-        Some(false) => weakening.push("log file validation turned off"),
-        Some(true) => strengthening.push("log file validation turned on"),
-        None => {}
-    }
-    match get("kmsKeyId").and_then(Value::as_str) {
-        Some("") => weakening.push("log file encryption with KMS removed"),
-        Some(_) => strengthening.push("log files encrypted with KMS"),
-        None => {}
-    }
-    match get("isMultiRegionTrail").and_then(Value::as_bool) {
-        Some(false) => weakening.push("trail reduced to a single region"),
-        Some(true) => strengthening.push("trail made multi-region"),
-        None => {}
-    }
-    if get("includeGlobalServiceEvents").and_then(Value::as_bool) == Some(false) {
-        weakening.push("global service events excluded");
-    }
-    if !weakening.is_empty() {
-        (ChangeClass::Weakening, weakening.join("; "))
-    } else if !strengthening.is_empty() {
-        (ChangeClass::Strengthening, strengthening.join("; "))
-    } else {
-        (
-            ChangeClass::Neutral,
-            "no security-relevant setting changed".to_string(),
-        )
-    }
-}
-
-fn classify_event_selectors(params: Option<&Value>) -> (ChangeClass, String) {
-    let selectors = params
-        .and_then(|p| p.get("eventSelectors"))
-        .and_then(Value::as_array);
-    let Some(selectors) = selectors else {
-        return (
-            ChangeClass::Neutral,
-            "advanced event selectors changed (review the selectors)".to_string(),
-        );
-    };
-    for selector in selectors {
-        if selector
-            .get("includeManagementEvents")
-            .and_then(Value::as_bool)
-            == Some(false)
-        {
-            return (
-                ChangeClass::Weakening,
-                "management events excluded from the trail".to_string(),
-            );
-        }
-        if let Some(kind) = selector
-            .get("readWriteType")
-            .and_then(Value::as_str)
-            .filter(|k| *k != "All")
-        {
-            return (
-                ChangeClass::Weakening,
-                format!("trail limited to {kind} management events"),
-            );
-        }
-        let excluded = selector
-            .get("excludeManagementEventSources")
-            .and_then(Value::as_array)
-            .is_some_and(|list| list.iter().any(|s| s.as_str() == Some("kms.amazonaws.com")));
-        if excluded {
-            return (
-                ChangeClass::Weakening,
-                "KMS events excluded from the trail".to_string(),
-            );
-        }
-    }
-    (
-        ChangeClass::Neutral,
-        "event selectors keep all management events".to_string(),
-    )
-}
-
 fn actor(record: &Record, event: &LookupEvent) -> (String, String, String, String) {
     let identity = record.user_identity.as_ref();
     let kind = identity
@@ -525,7 +274,8 @@ pub fn change_row(scope: &RegionScope, event: &LookupEvent, policy: &Policy) -> 
         return None;
     }
     let (actor, actor_type, invoked_by, session_issuer) = actor(&record, event);
-    let (classification, classification_reason) = classify(
+    let (classification, classification_reason) = events::classify(
+        &event.event_source,
         &event.event_name,
         record.request_parameters.as_ref(),
         policy,
@@ -575,25 +325,12 @@ pub fn evaluate_region(
         .into_iter()
         .filter(|g| g.api == "LookupEvents" || g.service == "sts")
         .collect();
-    let Some(evidence) = evidence else {
-        out.findings.push(scope.finding(
-            CHANGE_CONTROL,
-            "(region)",
-            None,
-            Status::EvidenceGap,
-            missing_evidence_reason("CloudTrail event", &lookup_gaps),
-        ));
+    let rows = [(CHANGE_CONTROL, None)];
+    let Some(Available { evidence, complete }) =
+        scope.available(&rows, "CloudTrail event", &lookup_gaps, evidence, out)
+    else {
         return;
     };
-    if !lookup_gaps.is_empty() {
-        out.findings.push(scope.finding(
-            CHANGE_CONTROL,
-            "(region)",
-            None,
-            Status::EvidenceGap,
-            missing_evidence_reason("Part of the CloudTrail event", &lookup_gaps),
-        ));
-    }
     let rows: Vec<ChangeRow> = evidence
         .events
         .iter()
@@ -640,7 +377,7 @@ pub fn evaluate_region(
             ));
         }
     }
-    if lookup_gaps.is_empty() && unreadable.is_empty() && weakening == 0 {
+    if complete && unreadable.is_empty() && weakening == 0 {
         let (status, reason) = if rows.is_empty() {
             (
                 Status::NoResources,
@@ -662,139 +399,6 @@ pub fn evaluate_region(
 mod tests {
     use super::*;
     use serde_json::json;
-
-    fn class(event: &str, params: Value) -> ChangeClass {
-        classify(event, Some(&params), &Policy::default()).0
-    }
-
-    fn stage_patch(ops: Value) -> Value {
-        json!({"restApiId": "a1", "stageName": "prod", "updateStageInput": {"patchOperations": ops}})
-    }
-
-    #[test]
-    fn disabling_cache_encryption_is_weakening() {
-        let params = stage_patch(
-            json!([{"op": "replace", "path": "/*/*/caching/dataEncrypted", "value": "false"}]),
-        );
-        let (class, reason) = classify("UpdateStage", Some(&params), &Policy::default());
-        assert_eq!(class, ChangeClass::Weakening);
-        assert!(reason.contains("/*/*/caching/dataEncrypted"));
-    }
-
-    #[test]
-    fn enabling_caching_without_encryption_is_weakening_with_encryption_is_not() {
-        let alone = stage_patch(
-            json!([{"op": "replace", "path": "/~1orders/GET/caching/enabled", "value": "true"}]),
-        );
-        assert_eq!(class("UpdateStage", alone), ChangeClass::Weakening);
-        let together = stage_patch(json!([
-            {"op": "replace", "path": "/~1orders/GET/caching/enabled", "value": "true"},
-            {"op": "replace", "path": "/~1orders/GET/caching/dataEncrypted", "value": "true"}]));
-        assert_eq!(class("UpdateStage", together), ChangeClass::Strengthening);
-    }
-
-    #[test]
-    fn logging_changes() {
-        let off = stage_patch(
-            json!([{"op": "replace", "path": "/*/*/logging/loglevel", "value": "OFF"}]),
-        );
-        assert_eq!(class("UpdateStage", off), ChangeClass::Weakening);
-        let on = stage_patch(
-            json!([{"op": "replace", "path": "/*/*/logging/loglevel", "value": "INFO"}]),
-        );
-        assert_eq!(class("UpdateStage", on), ChangeClass::Strengthening);
-        let other = stage_patch(json!([{"op": "replace", "path": "/description", "value": "x"}]));
-        assert_eq!(class("UpdateStage", other), ChangeClass::Neutral);
-    }
-
-    #[test]
-    fn kms_rules() {
-        for weak in [
-            "DisableKeyRotation",
-            "DisableKey",
-            "ScheduleKeyDeletion",
-            "DeleteKey",
-        ] {
-            assert_eq!(
-                class(weak, json!({"keyId": "k"})),
-                ChangeClass::Weakening,
-                "{weak}"
-            );
-        }
-        for strong in [
-            "EnableKeyRotation",
-            "CancelKeyDeletion",
-            "RotateKeyOnDemand",
-            "RotateKey",
-        ] {
-            assert_eq!(
-                class(strong, json!({"keyId": "k"})),
-                ChangeClass::Strengthening,
-                "{strong}"
-            );
-        }
-        assert_eq!(
-            class(
-                "EnableKeyRotation",
-                json!({"keyId": "k", "rotationPeriodInDays": 730})
-            ),
-            ChangeClass::Weakening
-        );
-        assert_eq!(
-            class("CreateAlias", json!({"aliasName": "alias/x"})),
-            ChangeClass::Neutral
-        );
-    }
-
-    #[test]
-    fn cloudtrail_rules() {
-        assert_eq!(
-            class("StopLogging", json!({"name": "t"})),
-            ChangeClass::Weakening
-        );
-        assert_eq!(
-            class("DeleteTrail", json!({"name": "t"})),
-            ChangeClass::Weakening
-        );
-        assert_eq!(
-            class("StartLogging", json!({"name": "t"})),
-            ChangeClass::Strengthening
-        );
-        assert_eq!(
-            class(
-                "UpdateTrail",
-                json!({"name": "t", "enableLogFileValidation": false})
-            ),
-            ChangeClass::Weakening
-        );
-        assert_eq!(
-            class("UpdateTrail", json!({"name": "t", "kmsKeyId": ""})),
-            ChangeClass::Weakening
-        );
-        assert_eq!(
-            class(
-                "UpdateTrail",
-                json!({"name": "t", "enableLogFileValidation": true})
-            ),
-            ChangeClass::Strengthening
-        );
-        assert_eq!(
-            class(
-                "PutEventSelectors",
-                json!({"eventSelectors": [{"readWriteType": "All", "includeManagementEvents": true,
-                "excludeManagementEventSources": ["kms.amazonaws.com"]}]})
-            ),
-            ChangeClass::Weakening
-        );
-    }
-
-    #[test]
-    fn stage_deletion_is_weakening() {
-        assert_eq!(
-            class("DeleteStage", json!({"restApiId": "a", "stageName": "p"})),
-            ChangeClass::Weakening
-        );
-    }
 
     fn lookup(record: Value, read_only: Option<&str>) -> LookupEvent {
         LookupEvent {

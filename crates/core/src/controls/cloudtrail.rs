@@ -9,6 +9,7 @@ use super::catalog::{
     CLOUDTRAIL_CONTINUITY, CLOUDTRAIL_ENCRYPTION, CLOUDTRAIL_LOG_VALIDATION,
     CLOUDTRAIL_MULTI_REGION,
 };
+use super::events::{Continuity, continuity_role};
 use super::{ALL_REGIONS, Evaluation, Finding, RegionScope, Status, describe_gaps};
 use crate::evidence::{
     EventSelectors, EvidenceGap, Period, RegionEvidence, Timestamp, TrailEvidence,
@@ -568,12 +569,8 @@ pub fn logging_gaps(
         .iter()
         .filter(|c| {
             c.account_id == account_id
-                && c.event_source == "cloudtrail.amazonaws.com"
                 && c.took_effect()
-                && matches!(
-                    c.event_name.as_str(),
-                    "StopLogging" | "StartLogging" | "DeleteTrail"
-                )
+                && continuity_role(&c.event_source, &c.event_name).is_some()
                 && names_trail(&c.resource, row)
         })
         .collect();
@@ -603,8 +600,11 @@ pub fn logging_gaps(
         .as_ref()
         .and_then(|s| s.stop_logging_time)
         .is_some_and(|t| t < period.start);
+    let resumes = |c: &super::ChangeRow| {
+        continuity_role(&c.event_source, &c.event_name) == Some(Continuity::Resumes)
+    };
     match events.first() {
-        Some(first) if first.event_name == "StartLogging" => {
+        Some(first) if resumes(first) => {
             open = Some(new_gap(
                 period.start,
                 String::new(),
@@ -621,15 +621,21 @@ pub fn logging_gaps(
         _ => {}
     }
     for event in events {
-        match (event.event_name.as_str(), open.take()) {
-            ("StartLogging", Some(mut gap)) => {
+        match (resumes(event), open.take()) {
+            (true, Some(mut gap)) => {
                 gap.ended_at = Some(event.event_time);
                 gap.ended_by = event.actor.clone();
                 gaps.push(gap);
             }
-            ("StartLogging", None) => {}
-            (_, Some(gap)) => open = Some(gap),
-            (cause, None) => open = Some(new_gap(event.event_time, event.actor.clone(), cause)),
+            (true, None) => {}
+            (false, Some(gap)) => open = Some(gap),
+            (false, None) => {
+                open = Some(new_gap(
+                    event.event_time,
+                    event.actor.clone(),
+                    &event.event_name,
+                ))
+            }
         }
     }
     if let Some(gap) = open {

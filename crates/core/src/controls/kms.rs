@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::catalog::KMS_KEY_ROTATION;
-use super::{Evaluation, Finding, RegionScope, Status, describe_gaps, missing_evidence_reason};
+use super::{Available, Evaluation, Finding, RegionScope, Status, describe_gaps};
 use crate::evidence::{KmsEvidence, KmsKeyEvidence, Period, Policy, Timestamp};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -291,25 +291,12 @@ pub fn evaluate_region(
     out: &mut Evaluation,
 ) {
     let gaps = scope.service_gaps("kms");
-    let Some(evidence) = evidence else {
-        out.findings.push(scope.finding(
-            KMS_KEY_ROTATION,
-            "(region)",
-            None,
-            Status::EvidenceGap,
-            missing_evidence_reason("KMS", &gaps),
-        ));
+    let rows = [(KMS_KEY_ROTATION, None)];
+    let Some(Available { evidence, complete }) =
+        scope.available(&rows, "KMS", &gaps, evidence, out)
+    else {
         return;
     };
-    if !gaps.is_empty() {
-        out.findings.push(scope.finding(
-            KMS_KEY_ROTATION,
-            "(region)",
-            None,
-            Status::EvidenceGap,
-            missing_evidence_reason("Part of the KMS", &gaps),
-        ));
-    }
     for key in &evidence.keys {
         let row = evaluate_key(scope, key, period, policy);
         out.findings.push(Finding {
@@ -323,7 +310,7 @@ pub fn evaluate_region(
         });
         out.keys.push(row);
     }
-    if evidence.keys.is_empty() && gaps.is_empty() {
+    if evidence.keys.is_empty() && complete {
         out.findings.push(scope.finding(
             KMS_KEY_ROTATION,
             "(region)",

@@ -6,6 +6,7 @@ pub mod apigateway;
 pub mod catalog;
 pub mod changes;
 pub mod cloudtrail;
+pub mod events;
 pub mod kms;
 
 use std::collections::BTreeSet;
@@ -187,6 +188,50 @@ impl<'a> RegionScope<'a> {
             .collect()
     }
 
+    /// The evidence-gap rule every region evaluator applies first. Without evidence: one
+    /// EVIDENCE_GAP row per (control, view) of `rows` saying why ("no {what} evidence was
+    /// collected …" or the failed calls), and nothing to evaluate. With evidence but `gaps`
+    /// (whole lists missing): one EVIDENCE_GAP row per (control, view) saying "Part of the
+    /// {what} evidence could not be collected: …", then the evidence is evaluated; only
+    /// complete evidence may conclude NO_RESOURCES.
+    pub fn available<'e, T>(
+        &self,
+        rows: &[(&str, Option<View>)],
+        what: &str,
+        gaps: &[&EvidenceGap],
+        evidence: Option<&'e T>,
+        out: &mut Evaluation,
+    ) -> Option<Available<'e, T>> {
+        let Some(evidence) = evidence else {
+            let reason = missing_evidence_reason(what, gaps);
+            self.push_rows(rows, "(region)", Status::EvidenceGap, &reason, out);
+            return None;
+        };
+        if !gaps.is_empty() {
+            let reason = missing_evidence_reason(&format!("Part of the {what}"), gaps);
+            self.push_rows(rows, "(region)", Status::EvidenceGap, &reason, out);
+        }
+        Some(Available {
+            evidence,
+            complete: gaps.is_empty(),
+        })
+    }
+
+    /// One finding per (control, view) of `rows` about `resource`, all with one status and reason.
+    pub fn push_rows(
+        &self,
+        rows: &[(&str, Option<View>)],
+        resource: &str,
+        status: Status,
+        reason: &str,
+        out: &mut Evaluation,
+    ) {
+        for (control_id, view) in rows {
+            out.findings
+                .push(self.finding(control_id, resource, *view, status, reason));
+        }
+    }
+
     pub fn finding(
         &self,
         control_id: &str,
@@ -205,6 +250,13 @@ impl<'a> RegionScope<'a> {
             reason: reason.into(),
         }
     }
+}
+
+/// A region's evidence of one service that passed the evidence-gap rule (`RegionScope::available`).
+pub struct Available<'e, T> {
+    pub evidence: &'e T,
+    /// No list of the service is missing: an empty list means there is nothing.
+    pub complete: bool,
 }
 
 /// "kms:ListKeys failed with AccessDenied: …; …"
