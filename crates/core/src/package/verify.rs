@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use super::seal::{SEAL_FILE, Seal};
 use super::signoff::{SIGNOFFS_FILE, SignoffFile, SignoffRecord};
 use super::{EVIDENCE_FILE, HISTORY_DIR, MANIFEST_FILE, Manifest, RESULTS_FILE};
-use crate::evidence::{self, EvidenceSnapshot, LoadedEvidence};
+use crate::evidence::{self, EvidenceError, EvidenceSnapshot, LoadedEvidence};
 use crate::report::{ReportModel, Signoff, render};
 use crate::signing::trusted::TrustedKeys;
 
@@ -179,7 +179,7 @@ type Evaluated = (EvidenceSnapshot, String);
 /// reports is of the very bytes it evaluated.
 struct Speculation {
     sha256: mpsc::Receiver<Option<(String, u64)>>,
-    evaluation: JoinHandle<Option<Result<(Evaluated, ReportModel), String>>>,
+    evaluation: JoinHandle<Option<Result<(Evaluated, ReportModel), EvidenceError>>>,
 }
 
 impl Speculation {
@@ -201,14 +201,14 @@ impl Speculation {
                         let size = b.len() as u64;
                         (evidence::sha256_hex(&b), size)
                     }));
-                    Some(Err(err.to_string()))
+                    Some(Err(err))
                 }
             }
         });
         Self { sha256, evaluation }
     }
 
-    fn finish(self) -> Option<Result<(Evaluated, ReportModel), String>> {
+    fn finish(self) -> Option<Result<(Evaluated, ReportModel), EvidenceError>> {
         self.evaluation.join().ok().flatten()
     }
 }
@@ -653,8 +653,7 @@ impl Verifier<'_> {
                     return None;
                 }
                 Some(bytes) => evidence::load_bytes(EVIDENCE_FILE, bytes)
-                    .map(|loaded| evaluate(loaded, signoffs.manifestations()))
-                    .map_err(|err| err.to_string()),
+                    .map(|loaded| evaluate(loaded, signoffs.manifestations())),
             },
         };
         let (evidence, model) = match evaluated {
