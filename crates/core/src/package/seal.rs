@@ -149,3 +149,65 @@ impl SealProblem {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::Timestamp;
+    use crate::signing::local::LocalKey;
+
+    fn signoff(key: &LocalKey, report_id: &str) -> SignoffRecord {
+        let mut record = SignoffRecord {
+            sequence: 1,
+            report_id: report_id.into(),
+            printed_name: "Jane Roe".into(),
+            user_id: "jroe".into(),
+            role: "QA Lead".into(),
+            meaning: "approved".into(),
+            signed_at: Timestamp::parse("2026-11-02T09:00:00Z").unwrap(),
+            evidence_sha256: "e".repeat(64),
+            results_sha256: "r".repeat(64),
+            previous_signoff_sha256: None,
+            key: key.info.clone(),
+            signature: String::new(),
+        };
+        record.signature = signing::encode_signature(&key.sign(&record.statement()));
+        record
+    }
+
+    #[test]
+    fn a_seal_covers_its_manifest_and_chain_made_by_the_last_signer() {
+        let (jane, bob) = (
+            LocalKey::from_secret([3; 32]),
+            LocalKey::from_secret([4; 32]),
+        );
+        let chain = vec![signoff(&jane, "R1")];
+        let manifest = b"{}\n";
+        let seal = Seal::unsigned("R1", sha256_hex(manifest), &chain, jane.info.clone());
+        assert_eq!(seal.covers(manifest, "R1", &chain), vec![]);
+
+        assert!(matches!(
+            seal.covers_manifest(b"{ }\n"),
+            Err(SealProblem::ManifestModified { .. })
+        ));
+        let problems = seal.covers_chain("R1", &[]);
+        assert!(problems[0].is_about_chain(), "{problems:?}");
+        let other = vec![signoff(&jane, "R2")];
+        assert_eq!(
+            seal.covers_chain("R1", &other),
+            vec![SealProblem::OtherChain]
+        );
+        let insider = Seal::unsigned("R1", sha256_hex(manifest), &chain, bob.info.clone());
+        assert_eq!(
+            insider.covers_chain("R1", &chain),
+            vec![SealProblem::Key {
+                sealed: bob.info.fingerprint.clone(),
+                signer: jane.info.fingerprint.clone(),
+            }]
+        );
+        assert_eq!(
+            seal.covers_chain("R2", &chain),
+            vec![SealProblem::OtherReport("R1".into())]
+        );
+    }
+}

@@ -6,9 +6,10 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::seal::{SEAL_FILE, Seal};
+use super::seal::{SEAL_FILE, Seal, SealProblem};
 use super::signoff::{
-    IdentityFieldError, SIGNOFFS_FILE, SignoffFile, SignoffRecord, check_identity_field,
+    IdentityFieldError, LinkProblem, SIGNOFFS_FILE, SignoffFile, SignoffRecord,
+    check_identity_field,
 };
 use super::verify::{Purpose, VerifyError, VerifyOptions, verify};
 use super::{
@@ -62,6 +63,10 @@ pub enum SignError {
         "this machine's clock ({now}) is earlier than the evidence collection ({collected}); fix the clock before signing"
     )]
     BeforeCollection { now: String, collected: String },
+    #[error("the new sign-off would not follow the chain: it {0}")]
+    Chain(LinkProblem),
+    #[error("the new seal would not cover the package: it {0}")]
+    Seal(SealProblem),
     #[error(transparent)]
     RenderSettings(#[from] RenderSettingsError),
     #[error(transparent)]
@@ -187,20 +192,6 @@ pub fn sign(
         chrono::DateTime::from_timestamp(clock()?.timestamp(), 0)
             .ok_or(SignError::ClockOutOfRange)?,
     );
-    if let Some(last) = chain.last().filter(|last| signed_at < last.signed_at) {
-        return Err(SignError::BeforePrevious {
-            now: signed_at.display_utc(),
-            previous: last.signed_at.display_utc(),
-        });
-    }
-    let collected_at = package.snapshot.collected_at;
-    if signed_at < collected_at {
-        return Err(SignError::BeforeCollection {
-            now: signed_at.display_utc(),
-            collected: collected_at.display_utc(),
-        });
-    }
-
     let report_id = package.manifest.report_id.clone();
     let mut record = SignoffRecord {
         sequence: chain.len() as u32 + 1,
@@ -216,6 +207,33 @@ pub fn sign(
         key: signer.key_info().clone(),
         signature: String::new(),
     };
+    // The chain rule verify applies: the new record follows the last one (a clock behind the
+    // last sign-off is the one way it can fail).
+    if let Some(problem) = record
+        .follows(chain.last(), chain.len() + 1, &package.signoffs.report_id)
+        .into_iter()
+        .next()
+    {
+        return Err(match problem {
+            LinkProblem::Earlier {
+                signed_at,
+                previous_signed_at,
+                ..
+            } => SignError::BeforePrevious {
+                now: signed_at.display_utc(),
+                previous: previous_signed_at.display_utc(),
+            },
+            problem => SignError::Chain(problem),
+        });
+    }
+    let collected_at = package.snapshot.collected_at;
+    if signed_at < collected_at {
+        return Err(SignError::BeforeCollection {
+            now: signed_at.display_utc(),
+            collected: collected_at.display_utc(),
+        });
+    }
+
     record.signature = signing::encode_signature(&signer.sign(&record.statement())?);
     let mut records = chain.clone();
     records.push(record.clone());
@@ -276,6 +294,14 @@ pub fn sign(
             &signoffs.signoffs,
             signer.key_info().clone(),
         );
+        // The seal rule verify applies: it covers these manifest bytes and the new chain.
+        if let Some(problem) = seal
+            .covers(manifest_bytes, &report_id, &signoffs.signoffs)
+            .into_iter()
+            .next()
+        {
+            return Err(SignError::Seal(problem));
+        }
         seal.signature = signing::encode_signature(&signer.sign(&seal.statement())?);
         let now_on_disk = fs::read(dir.join(MANIFEST_FILE)).ok();
         if now_on_disk.as_deref() != Some(package.manifest_bytes.as_slice()) {

@@ -303,6 +303,57 @@ mod tests {
         assert_ne!(edited.digest(), signed.digest());
     }
 
+    /// The record after `previous` in a chain, signed by `key` at `at`.
+    fn next(key: &LocalKey, previous: &SignoffRecord, at: &str) -> SignoffRecord {
+        let mut record = SignoffRecord {
+            sequence: previous.sequence + 1,
+            meaning: "reviewed".into(),
+            signed_at: Timestamp::parse(at).unwrap(),
+            previous_signoff_sha256: Some(previous.digest()),
+            ..previous.clone()
+        };
+        record.signature = signing::encode_signature(&key.sign(&record.statement()));
+        record
+    }
+
+    #[test]
+    fn a_record_follows_the_previous_one_in_order_time_and_report() {
+        let key = LocalKey::from_secret([3; 32]);
+        let first = record(&key);
+        let second = next(&key, &first, "2026-11-02T10:00:00Z");
+        assert_eq!(first.follows(None, 1, "R1"), vec![]);
+        assert_eq!(second.follows(Some(&first), 2, "R1"), vec![]);
+        let file = SignoffFile::new("R1", vec![first.clone(), second.clone()]);
+        assert!(
+            file.check_chain()
+                .iter()
+                .all(|c| c.signature.is_ok() && c.links.is_empty())
+        );
+
+        assert_eq!(
+            second.follows(None, 1, "R2"),
+            vec![
+                LinkProblem::Position { position: 1 },
+                LinkProblem::FirstClaimsPrevious,
+                LinkProblem::OtherReport("R1".into()),
+            ]
+        );
+        let early = next(&key, &first, "2026-11-02T08:59:59Z");
+        let problems = early.follows(Some(&second), 3, "R1");
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert_eq!(
+            problems[1].to_string(),
+            "does not chain to sign-off 2 before it (its digest differs): chain broken"
+        );
+        assert_eq!(
+            problems[2].to_string(),
+            "signed at 2026-11-02 08:59:59 UTC, before sign-off 2 (2026-11-02 10:00:00 UTC)"
+        );
+        let swapped = SignoffFile::new("R1", vec![second, first]);
+        let checks = swapped.check_chain();
+        assert!(checks.iter().all(|c| !c.links.is_empty()));
+    }
+
     #[test]
     fn the_file_round_trips_and_rejects_unknown_fields() {
         let key = LocalKey::from_secret([3; 32]);
