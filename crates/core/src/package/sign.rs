@@ -65,7 +65,7 @@ pub enum SignError {
     BeforeCollection { now: String, collected: String },
     #[error("the new sign-off would not follow the chain: it {0}")]
     Chain(LinkProblem),
-    #[error("the new seal would not cover the package: it {0}")]
+    #[error("the new seal would not cover the package: {0}")]
     Seal(SealProblem),
     #[error(transparent)]
     RenderSettings(#[from] RenderSettingsError),
