@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::collect::{self, AwsSettings, CollectRequest, RegionSelection, progress::Progress};
@@ -369,24 +369,10 @@ fn check_output_file(path: &Path, force: bool) -> Result<()> {
     Ok(())
 }
 
-/// Writes the snapshot through a temporary file in the same directory and a rename, so a
-/// reader never sees half a file and a failure leaves nothing behind.
+/// Writes the snapshot atomically (a temporary sibling and a rename), so a reader never sees
+/// half a file and a failure leaves nothing behind.
 fn write_evidence_file(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
-    use std::io::Write;
-    let dir = package::parent_dir(path);
-    let mut file = tempfile::Builder::new()
-        .prefix(".gxp-evidence-")
-        .tempfile_in(&dir)
-        .with_context(|| format!("cannot write in {}", dir.display()))?;
-    file.write_all(bytes)
-        .and_then(|()| file.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    let persisted = if force {
-        file.persist(path).map(|_| ())
-    } else {
-        file.persist_noclobber(path).map(|_| ())
-    };
-    persisted.with_context(|| format!("cannot write {}", path.display()))?;
+    gxp_evidence_core::atomic::write_file(path, bytes, force)?;
     Ok(())
 }
 

@@ -4,8 +4,10 @@
 //! (keys and signatures; a KMS key is plugged in by the AWS adapter through `SigningKey`).
 //! This crate depends on no AWS SDK and no async runtime, so the compiler keeps verify offline.
 
+pub mod atomic;
 pub mod controls;
 pub mod evidence;
+pub mod hash;
 pub mod package;
 pub mod report;
 pub mod signing;

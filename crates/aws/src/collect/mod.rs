@@ -54,22 +54,25 @@ pub enum RegionSelection {
 
 impl RegionSelection {
     /// Parses `--regions`: `all` or a comma-separated list of region names.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, NotARegion> {
         if text.trim() == "all" {
             return Ok(RegionSelection::AllEnabled);
         }
         let mut regions = BTreeSet::new();
         for name in text.split(',').map(str::trim) {
             if !evidence::is_region_name(name) {
-                return Err(format!(
-                    "{name:?} is not an AWS region name (expected e.g. eu-west-1, or `all`)"
-                ));
+                return Err(NotARegion(name.to_string()));
             }
             regions.insert(name.to_string());
         }
         Ok(RegionSelection::Listed(regions.into_iter().collect()))
     }
 }
+
+/// A `--regions` entry that is not a region name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not an AWS region name (expected e.g. eu-west-1, or `all`)")]
+pub struct NotARegion(pub String);
 
 /// Where the SDK finds credentials and endpoints.
 #[derive(Debug, Clone, Default)]

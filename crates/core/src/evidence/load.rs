@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use super::json_position::{PathSegment, display_path, line_column, locate};
 use super::model::*;
+pub use crate::hash::{lower_hex, sha256_hex};
 
 /// A snapshot together with the exact bytes it was read from (hashed and archived as is).
 #[derive(Debug, Clone)]
@@ -106,15 +106,6 @@ pub fn load_bytes(file: &str, bytes: Vec<u8>) -> Result<LoadedEvidence, Evidence
         bytes,
         sha256,
     })
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    lower_hex(&Sha256::digest(bytes))
-}
-
-/// Lowercase hex of a digest, as every SHA-256 in snapshots, manifests and reports is written.
-pub fn lower_hex(digest: &[u8]) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn parse_and_validate(text: &str) -> Result<EvidenceSnapshot, Vec<Problem>> {

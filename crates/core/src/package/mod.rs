@@ -11,14 +11,15 @@ pub mod verify;
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::atomic;
+pub use crate::atomic::parent_dir;
 use crate::evidence::{LoadedEvidence, sha256_hex};
 use crate::report::ReportModel;
-use crate::report::render::{self, Format, RenderOptions, RenderedFile};
+use crate::report::render::{self, Format, RenderError, RenderOptions, RenderedFile};
 
 pub const MANIFEST_FILE: &str = "manifest.json";
 pub const MANIFEST_FORMAT: u32 = 1;
@@ -80,8 +81,8 @@ impl RenderSettings {
         }
     }
 
-    pub fn formats(&self) -> Result<BTreeSet<Format>, String> {
-        render::parse_formats(&self.formats.join(","))
+    pub fn formats(&self) -> Result<BTreeSet<Format>, RenderSettingsError> {
+        render::parse_formats(&self.formats.join(",")).map_err(RenderSettingsError)
     }
 
     /// Render options for re-rendering the package in `dir`.
@@ -103,14 +104,9 @@ impl Manifest {
         bytes
     }
 
-    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+    pub fn parse(bytes: &[u8]) -> Result<Self, ParseError> {
         let manifest: Self = parse_json(bytes)?;
-        if manifest.manifest_format != MANIFEST_FORMAT {
-            return Err(format!(
-                "manifest_format {} is not supported (this version reads {MANIFEST_FORMAT})",
-                manifest.manifest_format
-            ));
-        }
+        ParseError::check_format("manifest_format", manifest.manifest_format, MANIFEST_FORMAT)?;
         Ok(manifest)
     }
 
@@ -121,13 +117,52 @@ impl Manifest {
 
 /// Parses one of the package's own JSON files strictly: unknown fields (where the type says
 /// so) and anything after the JSON value are errors, named with their path.
-fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ParseError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut deserializer)
-        .map_err(|err| format!("{} (at {})", err.inner(), err.path()))?;
-    deserializer.end().map_err(|err| err.to_string())?;
+    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(ParseError::Json)?;
+    deserializer.end().map_err(ParseError::Trailing)?;
     Ok(value)
 }
+
+/// Why one of the package's own JSON files (manifest.json, manifest.sig, signoffs.json)
+/// cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error("{} (at {})", .0.inner(), .0.path())]
+    Json(serde_path_to_error::Error<serde_json::Error>),
+    #[error("{0}")]
+    Trailing(serde_json::Error),
+    #[error("{field} {found} is not supported (this version reads {supported})")]
+    Format {
+        field: &'static str,
+        found: u32,
+        supported: u32,
+    },
+}
+
+impl ParseError {
+    /// The file's format number must be the one this version reads.
+    pub(crate) fn check_format(
+        field: &'static str,
+        found: u32,
+        supported: u32,
+    ) -> Result<(), ParseError> {
+        if found == supported {
+            Ok(())
+        } else {
+            Err(ParseError::Format {
+                field,
+                found,
+                supported,
+            })
+        }
+    }
+}
+
+/// The manifest's render settings name a format this version does not know.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct RenderSettingsError(pub String);
 
 #[derive(Debug, thiserror::Error)]
 pub enum PackageError {
@@ -142,6 +177,22 @@ pub enum PackageError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot read template {}", path.display())]
+    Template {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("rendering the report")]
+    Render(#[source] Box<RenderStepError>),
+}
+
+/// A step of rendering into a package failed: the renderer, or writing what it rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderStepError {
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error(transparent)]
+    Write(#[from] PackageError),
 }
 
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> PackageError + '_ {
@@ -191,11 +242,8 @@ impl PackageWriter {
 
     fn staged_beside(out: &Path) -> Result<Self, PackageError> {
         let parent = parent_dir(out);
-        fs::create_dir_all(&parent).map_err(io_error(&parent))?;
-        let staging = tempfile::Builder::new()
-            .prefix(".gxp-evidence-staging-")
-            .tempdir_in(&parent)
-            .map_err(io_error(&parent))?;
+        let staging =
+            atomic::staging_dir_beside(out, ".gxp-evidence-staging-").map_err(io_error(&parent))?;
         Ok(Self {
             out: out.to_path_buf(),
             parent,
@@ -304,18 +352,8 @@ impl PackageWriter {
     }
 }
 
-/// The directory `path` is in (`.` for a bare file name): where its temporary sibling goes.
-pub fn parent_dir(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
-}
-
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), PackageError> {
-    let mut file = fs::File::create(path).map_err(io_error(path))?;
-    file.write_all(bytes).map_err(io_error(path))?;
-    file.sync_all().map_err(io_error(path))
+    atomic::write_synced(path, bytes).map_err(io_error(path))
 }
 
 /// Writes a new, unsigned report package: evidence.json, results.json and the rendered
@@ -327,8 +365,7 @@ pub fn create_report_package(
     evidence: LoadedEvidence,
     formats: &BTreeSet<Format>,
     options: &RenderOptions,
-) -> anyhow::Result<ReportModel> {
-    use anyhow::Context;
+) -> Result<ReportModel, PackageError> {
     // Peak memory matters for a month of a busy account: archive the evidence bytes first
     // and free them, then free the parsed snapshot once the report model is built.
     let LoadedEvidence {
@@ -345,8 +382,10 @@ pub fn create_report_package(
         for (name, _) in render::html::TEMPLATES {
             let path = dir.join(name);
             if path.is_file() {
-                let text = fs::read(&path)
-                    .with_context(|| format!("cannot read template {}", path.display()))?;
+                let text = fs::read(&path).map_err(|source| PackageError::Template {
+                    path: path.clone(),
+                    source,
+                })?;
                 package.add_bytes(&format!("{TEMPLATES_DIR}/{name}"), &text)?;
             }
         }
@@ -356,13 +395,13 @@ pub fn create_report_package(
         &signoff::SignoffFile::new(&model.report_id, Vec::new()).to_bytes(),
     )?;
     render::render_each(&model, formats, options, |file| {
-        package.add(&file).map_err(anyhow::Error::from)
+        package.add(&file).map_err(RenderStepError::from)
     })
-    .context("rendering the report")?;
+    .map_err(|step| PackageError::Render(Box::new(step)))?;
     package.commit(
         &model.report_id,
         RenderSettings::new(formats, options),
-        |_| Ok::<_, anyhow::Error>(None),
+        |_| Ok::<_, PackageError>(None),
     )?;
     Ok(model)
 }

@@ -4,17 +4,88 @@
 //! re-seal the new manifest — all written beside the package and swapped in at once.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
-
-use super::seal::{SEAL_FILE, Seal};
-use super::signoff::{SIGNOFFS_FILE, SignoffFile, SignoffRecord, check_identity_field};
-use super::verify::{Purpose, VerifyOptions, verify};
-use super::{HISTORY_DIR, MANIFEST_FILE, PackageWriter, parent_dir};
+use super::seal::{SEAL_FILE, Seal, SealProblem};
+use super::signoff::{
+    IdentityFieldError, LinkProblem, SIGNOFFS_FILE, SignoffFile, SignoffRecord,
+    check_identity_field,
+};
+use super::verify::{Purpose, VerifyError, VerifyOptions, verify};
+use super::{
+    HISTORY_DIR, MANIFEST_FILE, PackageError, PackageWriter, RenderSettingsError, RenderStepError,
+    parent_dir,
+};
 use crate::evidence::{Timestamp, sha256_hex};
 use crate::report::{ReportModel, render};
-use crate::signing::{self, Signer};
+use crate::signing::{self, Signer, SigningError};
+
+type Result<T, E = SignError> = std::result::Result<T, E>;
+
+/// Why a package was not signed. Nothing is written in any of these cases.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    #[error(transparent)]
+    Identity(#[from] IdentityFieldError),
+    #[error("cannot open {} to lock it", path.display())]
+    OpenLock {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot lock {}", path.display())]
+    Lock {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Unreadable(#[from] VerifyError),
+    #[error("refusing to sign {}: the package does not verify:\n{}", dir.display(), problems.join("\n"))]
+    DoesNotVerify { dir: PathBuf, problems: Vec<String> },
+    #[error("a valid package always carries its verified state")]
+    NoVerifiedState,
+    #[error(
+        "{user_id} already signed this report as `{meaning}` ({label}); a second identical sign-off is refused"
+    )]
+    Duplicate {
+        user_id: String,
+        meaning: String,
+        label: String,
+    },
+    #[error(transparent)]
+    Clock(#[from] ClockError),
+    #[error("the clock is out of range")]
+    ClockOutOfRange,
+    #[error(
+        "this machine's clock ({now}) is earlier than the previous sign-off ({previous}); fix the clock before signing"
+    )]
+    BeforePrevious { now: String, previous: String },
+    #[error(
+        "this machine's clock ({now}) is earlier than the evidence collection ({collected}); fix the clock before signing"
+    )]
+    BeforeCollection { now: String, collected: String },
+    #[error("the new sign-off would not follow the chain: it {0}")]
+    Chain(LinkProblem),
+    #[error("the new seal would not cover the package: {0}")]
+    Seal(SealProblem),
+    #[error(transparent)]
+    RenderSettings(#[from] RenderSettingsError),
+    #[error(transparent)]
+    Signing(#[from] SigningError),
+    #[error("re-rendering the report")]
+    Render(#[source] RenderStepError),
+    #[error(transparent)]
+    Package(#[from] PackageError),
+    #[error("{} changed while it was being signed; nothing was written, sign again", .0.display())]
+    ChangedMeanwhile(PathBuf),
+}
+
+/// The signing clock cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("{TEST_NOW_VAR}={text} is not an RFC 3339 time")]
+pub struct ClockError {
+    text: String,
+    source: chrono::ParseError,
+}
 
 /// Who signs and what their signature means.
 #[derive(Debug, Clone)]
@@ -33,7 +104,7 @@ impl SignRequest {
             ("--role", &self.role),
             ("--meaning", &self.meaning),
         ] {
-            check_identity_field(flag, value).map_err(anyhow::Error::msg)?;
+            check_identity_field(flag, value)?;
         }
         Ok(())
     }
@@ -46,13 +117,16 @@ pub const TEST_NOW_VAR: &str = "GXP_EVIDENCE_TEST_NOW";
 /// The time of a new sign-off: this machine's clock. Debug builds honour
 /// `GXP_EVIDENCE_TEST_NOW` so the tests sign at fixed times; a release build never reads it,
 /// so no one can tell it to backdate a signature.
-pub fn now() -> Result<chrono::DateTime<chrono::Utc>> {
+pub fn now() -> Result<chrono::DateTime<chrono::Utc>, ClockError> {
     #[cfg(debug_assertions)]
     if let Some(value) = std::env::var_os(TEST_NOW_VAR) {
         let text = value.to_string_lossy();
         return chrono::DateTime::parse_from_rfc3339(&text)
             .map(|time| time.with_timezone(&chrono::Utc))
-            .with_context(|| format!("{TEST_NOW_VAR}={text} is not an RFC 3339 time"));
+            .map_err(|source| ClockError {
+                text: text.into_owned(),
+                source,
+            });
     }
     Ok(chrono::Utc::now())
 }
@@ -72,16 +146,20 @@ pub fn sign(
     dir: &Path,
     request: &SignRequest,
     signer: &Signer,
-    clock: impl FnOnce() -> Result<chrono::DateTime<chrono::Utc>>,
+    clock: impl FnOnce() -> Result<chrono::DateTime<chrono::Utc>, ClockError>,
 ) -> Result<Signed> {
     request.check()?;
     // One signer at a time per archive folder; the manifest is compared again just before
     // the new state is swapped in.
     let parent = parent_dir(dir);
-    let lock = fs::File::open(&parent)
-        .with_context(|| format!("cannot open {} to lock it", parent.display()))?;
-    lock.lock()
-        .with_context(|| format!("cannot lock {}", parent.display()))?;
+    let lock = fs::File::open(&parent).map_err(|source| SignError::OpenLock {
+        path: parent.clone(),
+        source,
+    })?;
+    lock.lock().map_err(|source| SignError::Lock {
+        path: parent.clone(),
+        source,
+    })?;
 
     let verification = verify(
         dir,
@@ -92,48 +170,28 @@ pub fn sign(
     )?;
     if !verification.is_valid() {
         let problems: Vec<String> = verification.failures().map(|c| format!("  {c}")).collect();
-        bail!(
-            "refusing to sign {}: the package does not verify:\n{}",
-            dir.display(),
-            problems.join("\n")
-        );
+        return Err(SignError::DoesNotVerify {
+            dir: dir.to_path_buf(),
+            problems,
+        });
     }
-    let package = verification
-        .package
-        .context("a valid package always carries its verified state")?;
+    let package = verification.package.ok_or(SignError::NoVerifiedState)?;
 
     let chain = &package.signoffs.signoffs;
     if let Some(same) = chain
         .iter()
         .find(|r| r.user_id == request.user_id && r.meaning == request.meaning)
     {
-        bail!(
-            "{} already signed this report as `{}` ({}); a second identical sign-off is refused",
-            request.user_id,
-            request.meaning,
-            same.label()
-        );
+        return Err(SignError::Duplicate {
+            user_id: request.user_id.clone(),
+            meaning: request.meaning.clone(),
+            label: same.label(),
+        });
     }
     let signed_at = Timestamp(
         chrono::DateTime::from_timestamp(clock()?.timestamp(), 0)
-            .context("the clock is out of range")?,
+            .ok_or(SignError::ClockOutOfRange)?,
     );
-    if let Some(last) = chain.last().filter(|last| signed_at < last.signed_at) {
-        bail!(
-            "this machine's clock ({}) is earlier than the previous sign-off ({}); fix the clock before signing",
-            signed_at.display_utc(),
-            last.signed_at.display_utc()
-        );
-    }
-    let collected_at = package.snapshot.collected_at;
-    if signed_at < collected_at {
-        bail!(
-            "this machine's clock ({}) is earlier than the evidence collection ({}); fix the clock before signing",
-            signed_at.display_utc(),
-            collected_at.display_utc()
-        );
-    }
-
     let report_id = package.manifest.report_id.clone();
     let mut record = SignoffRecord {
         sequence: chain.len() as u32 + 1,
@@ -149,6 +207,33 @@ pub fn sign(
         key: signer.key_info().clone(),
         signature: String::new(),
     };
+    // The chain rule verify applies: the new record follows the last one (a clock behind the
+    // last sign-off is the one way it can fail).
+    if let Some(problem) = record
+        .follows(chain.last(), chain.len() + 1, &package.signoffs.report_id)
+        .into_iter()
+        .next()
+    {
+        return Err(match problem {
+            LinkProblem::Earlier {
+                signed_at,
+                previous_signed_at,
+                ..
+            } => SignError::BeforePrevious {
+                now: signed_at.display_utc(),
+                previous: previous_signed_at.display_utc(),
+            },
+            problem => SignError::Chain(problem),
+        });
+    }
+    let collected_at = package.snapshot.collected_at;
+    if signed_at < collected_at {
+        return Err(SignError::BeforeCollection {
+            now: signed_at.display_utc(),
+            collected: collected_at.display_utc(),
+        });
+    }
+
     record.signature = signing::encode_signature(&signer.sign(&record.statement())?);
     let mut records = chain.clone();
     records.push(record.clone());
@@ -160,14 +245,14 @@ pub fn sign(
         signoffs.manifestations(),
     );
     let old = &package.manifest;
-    let formats = old.render.formats().map_err(anyhow::Error::msg)?;
+    let formats = old.render.formats()?;
     let options = old.render.options(dir);
 
     let mut writer = PackageWriter::replace(dir)?;
     // Files whose bytes changed are written (their old versions go to history); files that
     // re-render to the same bytes (results.json, most CSVs) are linked from the package below.
     let mut replaced = Vec::new();
-    let mut write_if_changed = |name: &str, bytes: &[u8]| -> Result<()> {
+    let mut write_if_changed = |name: &str, bytes: &[u8]| -> Result<(), RenderStepError> {
         let sha256 = sha256_hex(bytes);
         match old.entry(name) {
             Some(entry) if entry.sha256 == sha256 => return Ok(()),
@@ -179,11 +264,14 @@ pub fn sign(
         writer.add_hashed(name, bytes, sha256)?;
         Ok(())
     };
-    write_if_changed(SIGNOFFS_FILE, &signoffs.to_bytes())?;
+    write_if_changed(SIGNOFFS_FILE, &signoffs.to_bytes()).map_err(|err| match err {
+        RenderStepError::Write(err) => SignError::Package(err),
+        err => SignError::Render(err),
+    })?;
     render::render_concurrently(&model, &formats, &options, |file| {
         write_if_changed(&file.name, &file.bytes)
     })
-    .context("re-rendering the report")?;
+    .map_err(SignError::Render)?;
 
     let state = format!("{HISTORY_DIR}/{}", chain.len());
     for entry in &old.files {
@@ -206,13 +294,18 @@ pub fn sign(
             &signoffs.signoffs,
             signer.key_info().clone(),
         );
+        // The seal rule verify applies: it covers these manifest bytes and the new chain.
+        if let Some(problem) = seal
+            .covers(manifest_bytes, &report_id, &signoffs.signoffs)
+            .into_iter()
+            .next()
+        {
+            return Err(SignError::Seal(problem));
+        }
         seal.signature = signing::encode_signature(&signer.sign(&seal.statement())?);
         let now_on_disk = fs::read(dir.join(MANIFEST_FILE)).ok();
         if now_on_disk.as_deref() != Some(package.manifest_bytes.as_slice()) {
-            bail!(
-                "{} changed while it was being signed; nothing was written, sign again",
-                dir.display()
-            );
+            return Err(SignError::ChangedMeanwhile(dir.to_path_buf()));
         }
         Ok(Some(seal.to_bytes()))
     })?;

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ParseError;
 use crate::evidence::{Timestamp, sha256_hex};
 use crate::report;
 use crate::signing::{self, KeyInfo};
@@ -41,15 +42,27 @@ impl SignoffFile {
         bytes
     }
 
-    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+    pub fn parse(bytes: &[u8]) -> Result<Self, ParseError> {
         let file: Self = super::parse_json(bytes)?;
-        if file.signoffs_format != SIGNOFFS_FORMAT {
-            return Err(format!(
-                "signoffs_format {} is not supported (this version reads {SIGNOFFS_FORMAT})",
-                file.signoffs_format
-            ));
-        }
+        ParseError::check_format("signoffs_format", file.signoffs_format, SIGNOFFS_FORMAT)?;
         Ok(file)
+    }
+
+    /// The chain rule over the whole file: for each record in order, its signature and how it
+    /// follows the one before it (`SignoffRecord::follows`). An empty list of problems is a
+    /// sound record. `sign` appends only records that follow, and `verify` reports each one.
+    pub fn check_chain(&self) -> Vec<RecordCheck<'_>> {
+        let mut previous = None;
+        let mut checks = Vec::with_capacity(self.signoffs.len());
+        for (index, record) in self.signoffs.iter().enumerate() {
+            checks.push(RecordCheck {
+                record,
+                signature: record.verify_signature(),
+                links: record.follows(previous, index + 1, &self.report_id),
+            });
+            previous = Some(record);
+        }
+        checks
     }
 
     /// The manifestations the renderers show.
@@ -102,6 +115,41 @@ impl SignoffRecord {
         self.key.verify(&self.statement(), &signature)
     }
 
+    /// The chain rule for one link: what is wrong with this record as the one at `position`
+    /// (1-based) of the chain of report `report_id`, right after `previous` (none for the
+    /// first). It must carry its position as its sequence, chain to the previous record's
+    /// digest, be signed no earlier than it, and sign the same report.
+    pub fn follows(
+        &self,
+        previous: Option<&SignoffRecord>,
+        position: usize,
+        report_id: &str,
+    ) -> Vec<LinkProblem> {
+        let mut problems = Vec::new();
+        if self.sequence as usize != position {
+            problems.push(LinkProblem::Position { position });
+        }
+        if self.previous_signoff_sha256 != previous.map(SignoffRecord::digest) {
+            problems.push(match previous {
+                None => LinkProblem::FirstClaimsPrevious,
+                Some(p) => LinkProblem::Unchained {
+                    previous: p.sequence,
+                },
+            });
+        }
+        if let Some(p) = previous.filter(|p| self.signed_at < p.signed_at) {
+            problems.push(LinkProblem::Earlier {
+                signed_at: self.signed_at,
+                previous: p.sequence,
+                previous_signed_at: p.signed_at,
+            });
+        }
+        if self.report_id != report_id {
+            problems.push(LinkProblem::OtherReport(self.report_id.clone()));
+        }
+        problems
+    }
+
     pub fn manifestation(&self) -> report::Signoff {
         report::Signoff {
             sequence: self.sequence,
@@ -130,6 +178,37 @@ impl SignoffRecord {
     }
 }
 
+/// One record of a chain as `SignoffFile::check_chain` found it.
+pub struct RecordCheck<'a> {
+    pub record: &'a SignoffRecord,
+    pub signature: Result<(), signing::SignatureProblem>,
+    pub links: Vec<LinkProblem>,
+}
+
+/// How a record fails to follow the one before it (`SignoffRecord::follows`); the text is
+/// what verify reports after the record's label.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LinkProblem {
+    #[error("is at position {position} of the chain: the order of the sign-offs was changed")]
+    Position { position: usize },
+    #[error("claims a previous sign-off, but it is the first: chain broken")]
+    FirstClaimsPrevious,
+    #[error("does not chain to sign-off {previous} before it (its digest differs): chain broken")]
+    Unchained { previous: u32 },
+    #[error(
+        "signed at {}, before sign-off {previous} ({})",
+        signed_at.display_utc(),
+        previous_signed_at.display_utc()
+    )]
+    Earlier {
+        signed_at: Timestamp,
+        previous: u32,
+        previous_signed_at: Timestamp,
+    },
+    #[error("signs report {0}")]
+    OtherReport(String),
+}
+
 /// The canonical statement of a signed record: the record without its signature and without
 /// the key's public key bytes (the fingerprint names them), plus what the statement is for.
 pub(crate) fn statement<T: Serialize>(purpose: &str, record: &T) -> Vec<u8> {
@@ -147,26 +226,38 @@ pub(crate) fn statement<T: Serialize>(purpose: &str, record: &T) -> Vec<u8> {
 /// Checks a printed name, user id, role or meaning before it is signed: present, not too
 /// long, and free of control and invisible characters that could make what people read
 /// differ from what was signed.
-pub fn check_identity_field(flag: &str, value: &str) -> Result<(), String> {
+pub fn check_identity_field(flag: &str, value: &str) -> Result<(), IdentityFieldError> {
+    let flag = flag.to_string();
     let trimmed = value.trim();
     if trimmed.is_empty() {
-        return Err(format!("{flag} must not be empty"));
+        return Err(IdentityFieldError::Empty { flag });
     }
     if trimmed != value {
-        return Err(format!("{flag} must not start or end with spaces"));
+        return Err(IdentityFieldError::Spaces { flag });
     }
     if value.chars().count() > MAX_FIELD_CHARS {
-        return Err(format!(
-            "{flag} is longer than {MAX_FIELD_CHARS} characters"
-        ));
+        return Err(IdentityFieldError::TooLong { flag });
     }
     if report::format::visible(value) != value || value.contains('\n') {
-        return Err(format!(
-            "{flag} contains control or invisible characters: {}",
-            report::format::visible(value).replace('\n', "<U+000A>")
-        ));
+        return Err(IdentityFieldError::Invisible {
+            flag,
+            shown: report::format::visible(value).replace('\n', "<U+000A>"),
+        });
     }
     Ok(())
+}
+
+/// Why a printed name, user id, role or meaning cannot be signed (`flag` names the option).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdentityFieldError {
+    #[error("{flag} must not be empty")]
+    Empty { flag: String },
+    #[error("{flag} must not start or end with spaces")]
+    Spaces { flag: String },
+    #[error("{flag} is longer than {MAX_FIELD_CHARS} characters")]
+    TooLong { flag: String },
+    #[error("{flag} contains control or invisible characters: {shown}")]
+    Invisible { flag: String, shown: String },
 }
 
 #[cfg(test)]
@@ -212,6 +303,57 @@ mod tests {
         assert_ne!(edited.digest(), signed.digest());
     }
 
+    /// The record after `previous` in a chain, signed by `key` at `at`.
+    fn next(key: &LocalKey, previous: &SignoffRecord, at: &str) -> SignoffRecord {
+        let mut record = SignoffRecord {
+            sequence: previous.sequence + 1,
+            meaning: "reviewed".into(),
+            signed_at: Timestamp::parse(at).unwrap(),
+            previous_signoff_sha256: Some(previous.digest()),
+            ..previous.clone()
+        };
+        record.signature = signing::encode_signature(&key.sign(&record.statement()));
+        record
+    }
+
+    #[test]
+    fn a_record_follows_the_previous_one_in_order_time_and_report() {
+        let key = LocalKey::from_secret([3; 32]);
+        let first = record(&key);
+        let second = next(&key, &first, "2026-11-02T10:00:00Z");
+        assert_eq!(first.follows(None, 1, "R1"), vec![]);
+        assert_eq!(second.follows(Some(&first), 2, "R1"), vec![]);
+        let file = SignoffFile::new("R1", vec![first.clone(), second.clone()]);
+        assert!(
+            file.check_chain()
+                .iter()
+                .all(|c| c.signature.is_ok() && c.links.is_empty())
+        );
+
+        assert_eq!(
+            second.follows(None, 1, "R2"),
+            vec![
+                LinkProblem::Position { position: 1 },
+                LinkProblem::FirstClaimsPrevious,
+                LinkProblem::OtherReport("R1".into()),
+            ]
+        );
+        let early = next(&key, &first, "2026-11-02T08:59:59Z");
+        let problems = early.follows(Some(&second), 3, "R1");
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert_eq!(
+            problems[1].to_string(),
+            "does not chain to sign-off 2 before it (its digest differs): chain broken"
+        );
+        assert_eq!(
+            problems[2].to_string(),
+            "signed at 2026-11-02 08:59:59 UTC, before sign-off 2 (2026-11-02 10:00:00 UTC)"
+        );
+        let swapped = SignoffFile::new("R1", vec![second, first]);
+        let checks = swapped.check_chain();
+        assert!(checks.iter().all(|c| !c.links.is_empty()));
+    }
+
     #[test]
     fn the_file_round_trips_and_rejects_unknown_fields() {
         let key = LocalKey::from_secret([3; 32]);
@@ -220,7 +362,7 @@ mod tests {
         let text = String::from_utf8(file.to_bytes())
             .unwrap()
             .replace("\"sequence\"", "\"note\": \"x\", \"sequence\"");
-        let err = SignoffFile::parse(text.as_bytes()).unwrap_err();
+        let err = SignoffFile::parse(text.as_bytes()).unwrap_err().to_string();
         assert!(err.contains("unknown field `note`"), "{err}");
     }
 
@@ -229,7 +371,9 @@ mod tests {
         assert!(check_identity_field("--name", "Zoë Ångström-Ó Briain").is_ok());
         assert!(check_identity_field("--name", "").is_err());
         assert!(check_identity_field("--name", " Jane").is_err());
-        let err = check_identity_field("--name", "Jane\u{202E}eoR").unwrap_err();
+        let err = check_identity_field("--name", "Jane\u{202E}eoR")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("<U+202E>"), "{err}");
         assert!(check_identity_field("--role", &"x".repeat(201)).is_err());
     }

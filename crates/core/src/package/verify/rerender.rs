@@ -1,0 +1,204 @@
+//! The re-render check: evidence.json re-evaluates to results.json and, with the sign-offs'
+//! manifestations, re-renders to every stored format byte for byte. evidence.json is loaded
+//! and evaluated on a second thread while the other checks hash the files.
+
+use std::fs;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use super::{Outcome, Verifier};
+use crate::evidence::{self, EvidenceError, EvidenceSnapshot, LoadedEvidence};
+use crate::package::signoff::{SIGNOFFS_FILE, SignoffFile};
+use crate::package::{EVIDENCE_FILE, MANIFEST_FILE, Manifest, RESULTS_FILE};
+use crate::report::{ReportModel, Signoff, render};
+
+/// Evidence that was loaded and evaluated; its bytes are not kept.
+pub(super) type Evaluated = (EvidenceSnapshot, String);
+
+/// evidence.json read, validated and evaluated on a second thread while the files are hashed
+/// on this one. Its result is used only if evidence.json passes its checks; the SHA-256 it
+/// reports is of the very bytes it evaluated.
+pub(super) struct Speculation {
+    sha256: mpsc::Receiver<Option<(String, u64)>>,
+    evaluation: JoinHandle<Option<Result<(Evaluated, ReportModel), EvidenceError>>>,
+}
+
+impl Speculation {
+    pub(super) fn start(path: PathBuf, signoffs: Vec<Signoff>) -> Self {
+        let (sender, sha256) = mpsc::channel();
+        let evaluation = std::thread::spawn(move || {
+            let Ok(bytes) = fs::read(&path) else {
+                let _ = sender.send(None);
+                return None;
+            };
+            let size = bytes.len() as u64;
+            match evidence::load_bytes(EVIDENCE_FILE, bytes) {
+                Ok(loaded) => {
+                    let _ = sender.send(Some((loaded.sha256.clone(), size)));
+                    Some(Ok(evaluate(loaded, signoffs)))
+                }
+                Err(err) => {
+                    let _ = sender.send(fs::read(&path).ok().map(|b| {
+                        let size = b.len() as u64;
+                        (evidence::sha256_hex(&b), size)
+                    }));
+                    Some(Err(err))
+                }
+            }
+        });
+        Self { sha256, evaluation }
+    }
+
+    /// SHA-256 and size of the evidence.json bytes the second thread read, waiting for them:
+    /// `Some(None)` when it could not read the file, `None` when it sent nothing.
+    pub(super) fn evidence_hash(&self) -> Option<Option<(String, u64)>> {
+        self.sha256.recv().ok()
+    }
+
+    pub(super) fn finish(self) -> Option<Result<(Evaluated, ReportModel), EvidenceError>> {
+        self.evaluation.join().ok().flatten()
+    }
+}
+
+impl Verifier<'_> {
+    /// Re-evaluates evidence.json and re-renders every format the manifest names, comparing
+    /// with the stored files. Runs only on evidence and sign-offs that passed their checks.
+    pub(super) fn re_evaluate_and_render(
+        &mut self,
+        manifest: &Manifest,
+        signoffs: &SignoffFile,
+    ) -> Option<(Evaluated, String)> {
+        let blocked: Vec<&str> = [EVIDENCE_FILE, SIGNOFFS_FILE]
+            .into_iter()
+            .filter(|s| self.failed(s))
+            .collect();
+        let speculation = self.speculation.take();
+        if !blocked.is_empty() {
+            if let Some(speculation) = speculation {
+                speculation.finish();
+            }
+            self.record(
+                Outcome::Skip,
+                "re-evaluation",
+                format!("not attempted: {} failed its checks", blocked.join(", ")),
+            );
+            return None;
+        }
+        let evaluated = match speculation.and_then(Speculation::finish) {
+            Some(result) => result,
+            None => match self.read(EVIDENCE_FILE) {
+                None => {
+                    self.record(
+                        Outcome::Skip,
+                        "re-evaluation",
+                        "evidence.json cannot be read",
+                    );
+                    return None;
+                }
+                Some(bytes) => evidence::load_bytes(EVIDENCE_FILE, bytes)
+                    .map(|loaded| evaluate(loaded, signoffs.manifestations())),
+            },
+        };
+        let (evidence, model) = match evaluated {
+            Ok(pair) => pair,
+            Err(err) => {
+                self.record(
+                    Outcome::Fail,
+                    EVIDENCE_FILE,
+                    format!("cannot be evaluated: {err}"),
+                );
+                return None;
+            }
+        };
+        // The evidence is the one the sign-offs signed: none can be older than its collection.
+        let collected_at = evidence.0.collected_at;
+        for record in signoffs.signoffs.iter() {
+            if record.signed_at < collected_at {
+                self.record(
+                    Outcome::Fail,
+                    SIGNOFFS_FILE,
+                    format!(
+                        "{} signed at {}, before the evidence it signs was collected ({})",
+                        record.label(),
+                        record.signed_at.display_utc(),
+                        collected_at.display_utc()
+                    ),
+                );
+            }
+        }
+        let version_note = if manifest.tool_version == crate::TOOL_VERSION {
+            String::new()
+        } else {
+            format!(
+                " — the package was rendered by gxp-evidence {}, this is {}: verify with the version that made it",
+                manifest.tool_version,
+                crate::TOOL_VERSION
+            )
+        };
+        let formats = match manifest.render.formats() {
+            Ok(formats) => formats,
+            Err(err) => {
+                self.record(
+                    Outcome::Fail,
+                    MANIFEST_FILE,
+                    format!("render settings: {err}"),
+                );
+                return None;
+            }
+        };
+        let options = manifest.render.options(self.dir);
+        let mut results_sha = None;
+        let rendered = render::render_concurrently(&model, &formats, &options, |file| {
+            let stored = self.read(&file.name);
+            let same = stored.as_deref() == Some(file.bytes.as_slice());
+            let what = if file.name == RESULTS_FILE {
+                // Identical bytes have the stored file's hash, computed once already.
+                if same {
+                    results_sha = self.hash(RESULTS_FILE).map(|(sha, _)| sha);
+                }
+                format!(
+                    "the re-evaluation of evidence.json ({})",
+                    model.verdict.as_str()
+                )
+            } else {
+                "the re-rendering of evidence.json and signoffs.json".to_string()
+            };
+            match (same, stored.is_some()) {
+                (true, _) => self.record(Outcome::Ok, &file.name, format!("identical to {what}")),
+                (false, true) => self.record(
+                    Outcome::Fail,
+                    &file.name,
+                    format!("differs from {what}{version_note}"),
+                ),
+                (false, false) => self.record(
+                    Outcome::Fail,
+                    &file.name,
+                    format!("missing: {what} produces it"),
+                ),
+            }
+            Ok::<_, render::RenderError>(())
+        });
+        if let Err(err) = rendered {
+            self.record(
+                Outcome::Fail,
+                "re-rendering",
+                format!("failed: {err}{version_note}"),
+            );
+            return None;
+        }
+        Some((evidence, results_sha?))
+    }
+}
+
+/// Builds the report model of loaded evidence, freeing the file's bytes first.
+pub(super) fn evaluate(loaded: LoadedEvidence, signoffs: Vec<Signoff>) -> (Evaluated, ReportModel) {
+    let LoadedEvidence {
+        snapshot,
+        bytes,
+        sha256,
+    } = loaded;
+    drop(bytes);
+    let model = ReportModel::from_snapshot(&snapshot, &sha256, signoffs);
+    ((snapshot, sha256), model)
+}
