@@ -141,18 +141,21 @@ pub enum Tone {
     Muted,
 }
 
-/// One line of a multi-line cell; `small` lines are set smaller in HTML.
+/// One part of a cell of several parts; `small` parts are set smaller in HTML.
 #[derive(Debug, Clone)]
 pub struct Line<'a> {
     pub text: Cow<'a, str>,
     pub small: bool,
+    /// What comes between the part before and this one: `"\n"` (a new line) or a fixed
+    /// separator such as `" / "`.
+    pub sep: &'static str,
 }
 
 /// A cell's typed value. Its wording ([`Cell::text`]) is the same in every format.
 #[derive(Debug, Clone)]
 pub enum Value<'a> {
     Text(Cow<'a, str>),
-    /// Lines shown one under the other (joined with a newline in the PDF and CSV).
+    /// Parts shown one under the other or joined by a fixed separator.
     Lines(Vec<Line<'a>>),
     /// `None`: no result (`—`).
     Status(Option<Status>),
@@ -193,7 +196,24 @@ impl<'a> Cell<'a> {
         Self::of(Value::Lines(
             lines
                 .into_iter()
-                .map(|(text, small)| Line { text, small })
+                .map(|(text, small)| Line {
+                    text,
+                    small,
+                    sep: "\n",
+                })
+                .collect(),
+        ))
+    }
+    /// Parts joined by `sep`, a fixed text (HTML prints it as markup, unescaped).
+    pub fn joined(parts: impl IntoIterator<Item = Cow<'a, str>>, sep: &'static str) -> Self {
+        Self::of(Value::Lines(
+            parts
+                .into_iter()
+                .map(|text| Line {
+                    text,
+                    small: false,
+                    sep,
+                })
                 .collect(),
         ))
     }
@@ -253,6 +273,7 @@ impl<'a> Cell<'a> {
                     .map(|l| Line {
                         text: own(l.text),
                         small: l.small,
+                        sep: l.sep,
                     })
                     .collect(),
             ),
@@ -276,13 +297,16 @@ impl<'a> Cell<'a> {
     pub fn text_shown(&self) -> Cow<'_, str> {
         match &self.value {
             Value::Text(t) => Cow::Owned(visible(t)),
-            Value::Lines(lines) => Cow::Owned(
-                lines
-                    .iter()
-                    .map(|l| visible(&l.text))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            ),
+            Value::Lines(lines) => {
+                let mut text = String::new();
+                for (i, line) in lines.iter().enumerate() {
+                    if i > 0 {
+                        text.push_str(line.sep);
+                    }
+                    text.push_str(&visible(&line.text));
+                }
+                Cow::Owned(text)
+            }
             Value::Status(s) => Cow::Borrowed(s.map(Status::as_str).unwrap_or("—")),
             Value::YesNo(v) => Cow::Borrowed(super::format::opt_yes_no(*v)),
             Value::Time(t) => Cow::Owned(super::format::time(*t)),
@@ -706,10 +730,13 @@ static KEYS: Def<Ref<KeyRow>> = Def {
                 C.human("Rotations in period (auto / on-demand)", 1.3)
                     .line(),
                 |k| {
-                    owned(format!(
-                        "{} / {}",
-                        k.automatic_rotations_in_period, k.on_demand_rotations_in_period
-                    ))
+                    Cell::joined(
+                        [
+                            Cow::Owned(k.automatic_rotations_in_period.to_string()),
+                            Cow::Owned(k.on_demand_rotations_in_period.to_string()),
+                        ],
+                        " / ",
+                    )
                 },
             ),
             col(C.csv("status").human("Status", 2.1).line(), |k| {
