@@ -1257,3 +1257,46 @@ impl ReportModel {
         table
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::{DEMO_EVIDENCE, load_bytes};
+
+    fn demo() -> ReportModel {
+        let evidence = load_bytes("demo", DEMO_EVIDENCE.as_bytes().to_vec()).unwrap();
+        ReportModel::from_evidence(&evidence, Vec::new())
+    }
+
+    /// Every column is shown somewhere, CSV names are unique per file, PDF widths positive,
+    /// and every row has one cell per shown column.
+    #[test]
+    fn every_table_is_well_formed_in_every_format() {
+        let model = demo();
+        let machine = model.tables(Audience::Machine);
+        let human = model.tables(Audience::Human { max_changes: 2 });
+        for table in machine.iter().chain(&human) {
+            for column in &table.columns {
+                assert!(
+                    column.csv.is_some() || column.html.is_some() || column.pdf.is_some(),
+                    "{}: a column no format shows",
+                    table.id
+                );
+                if let Some((header, width)) = column.pdf {
+                    assert!(width > 0.0, "{}: {header}", table.id);
+                }
+            }
+            let names: Vec<_> = table.columns(Format::Csv).filter_map(|c| c.csv).collect();
+            let mut unique = names.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(names.len(), unique.len(), "{}: CSV names repeat", table.id);
+            for format in [Format::Csv, Format::Html, Format::Pdf] {
+                let shown = table.columns(format).count();
+                assert!(table.rows(format).all(|row| row.len() == shown));
+            }
+        }
+        assert!(machine.iter().all(|t| t.csv_file.is_some()));
+        assert!(human.iter().any(|t| t.id == "change-groups"));
+    }
+}
