@@ -3,6 +3,7 @@
 //! the three forms say the same thing.
 
 pub mod render;
+pub mod table;
 
 use serde::Serialize;
 

@@ -4,17 +4,17 @@
 //! Output is byte-reproducible: fixed font resource names, dates from the snapshot, and a
 //! document id derived from the report id.
 
-use std::collections::BTreeMap;
-
 use printpdf::{Mm, ParsedFont, PdfDocument, PdfFont, PdfPage, PdfSaveOptions};
 
+use super::Format;
 use super::pdf_layout::{
     AMBER, BLACK, Cell, Fonts, GREEN, Layout, MUTED, MeasuredFont, PAGE_HEIGHT, PAGE_WIDTH,
     PageFrame, RED,
 };
 use super::{RenderError, RenderOptions, RenderedFile};
-use crate::controls::{ChangeClass, ChangeRow, Finding, Status, Verdict, catalog};
-use crate::report::format::{date, opt_number, opt_yes_no, time, visible, yes_no};
+use crate::controls::{Status, Verdict, catalog};
+use crate::report::format::visible;
+use crate::report::table::{Audience, Table, Tone};
 use crate::report::{ReportModel, UNSIGNED_TEXT};
 
 pub(super) const REGULAR_TTF: &[u8] = include_bytes!("../../../../../assets/fonts/DejaVuSans.ttf");
@@ -45,27 +45,6 @@ fn status_cell(status: Status) -> Cell {
     Cell::coloured(status.as_str(), colour)
 }
 
-fn class_cell(change: &ChangeRow) -> Cell {
-    let text = format!(
-        "{}\n{}",
-        change.classification.as_str(),
-        visible(&change.classification_reason)
-    );
-    match change.classification {
-        ChangeClass::Weakening => Cell {
-            text,
-            colour: Some(RED),
-            bold: false,
-        },
-        ChangeClass::Strengthening => Cell {
-            text,
-            colour: Some(GREEN),
-            bold: false,
-        },
-        ChangeClass::Neutral => Cell::plain(text),
-    }
-}
-
 fn v(text: &str) -> Cell {
     Cell::plain(visible(text))
 }
@@ -84,12 +63,15 @@ pub fn render(model: &ReportModel, options: &RenderOptions) -> Result<RenderedFi
     cover(&mut layout, model);
     document_control(&mut layout, model);
     summary(&mut layout, model);
+    let tables = model.tables(Audience::Human {
+        max_changes: options.pdf_max_changes,
+    });
     for control in &model.controls {
-        control_section(&mut layout, model, control.id);
+        control_section(&mut layout, &tables, control.id);
     }
-    change_register(&mut layout, model, options.pdf_max_changes);
-    gaps(&mut layout, model);
-    signoff_page(&mut layout, model);
+    change_register(&mut layout, model, &tables, options.pdf_max_changes);
+    gaps(&mut layout, model, &tables);
+    signoff_page(&mut layout, model, &tables);
 
     let frame = PageFrame {
         header_left: model.title(),
@@ -387,7 +369,7 @@ fn summary(layout: &mut Layout, model: &ReportModel) {
     );
 }
 
-fn control_section(layout: &mut Layout, model: &ReportModel, control_id: &str) {
+fn control_section(layout: &mut Layout, tables: &[Table], control_id: &str) {
     let Some(control) = catalog::find(control_id) else {
         return;
     };
@@ -409,364 +391,47 @@ fn control_section(layout: &mut Layout, model: &ReportModel, control_id: &str) {
     layout.heading("Remediation", 3);
     layout.paragraph(control.remediation, 8.0, false, MUTED);
     layout.heading("Results", 2);
-    if control.two_views {
-        two_view_results(layout, model, control.id);
-    } else {
-        let rows: Vec<Vec<Cell>> = model
-            .findings_of(control.id)
-            .map(|f| {
-                vec![
-                    Cell::plain(&f.account_id),
-                    Cell::plain(&f.region),
-                    v(&f.resource),
-                    status_cell(f.status),
-                    v(&f.reason),
-                ]
-            })
-            .collect();
-        layout.table(
-            &["Account", "Region", "Resource", "Status", "Reason"],
-            &[1.6, 1.5, 3.2, 1.9, 6.0],
-            &rows,
-            TABLE_SIZE,
-        );
-    }
-    match control.id {
-        catalog::APIGW_CACHE_ENCRYPTION => methods_table(layout, model),
-        catalog::APIGW_LOGGING => stages_table(layout, model),
-        catalog::KMS_KEY_ROTATION => keys_table(layout, model),
-        catalog::CLOUDTRAIL_MULTI_REGION => trails_table(layout, model),
-        catalog::CLOUDTRAIL_CONTINUITY => logging_gaps_table(layout, model),
-        _ => {}
+    for table in tables.iter().filter(|t| t.control == Some(control.id)) {
+        if !table.title.is_empty() {
+            layout.heading(table.title, 2);
+        }
+        match table.empty_text {
+            Some(text) if table.is_empty() => layout.paragraph(text, BODY_SIZE, false, BLACK),
+            _ => draw(layout, table),
+        }
     }
 }
 
-fn two_view_results(layout: &mut Layout, model: &ReportModel, control_id: &str) {
-    let status = |f: Option<&Finding>| {
-        f.map(|f| status_cell(f.status))
-            .unwrap_or_else(|| Cell::plain("—"))
-    };
-    let reason = |f: Option<&Finding>| f.map(|f| v(&f.reason)).unwrap_or_default();
-    let rows: Vec<Vec<Cell>> = model
-        .view_pairs(control_id)
-        .into_iter()
-        .map(|pair| {
-            vec![
-                Cell::plain(pair.account_id),
-                Cell::plain(pair.region),
-                v(pair.resource),
-                status(pair.security_hub),
-                status(pair.aws_config),
-                reason(pair.security_hub),
-                reason(pair.aws_config),
-            ]
+/// Draws any table: its PDF columns, widths and font size, each cell in its tone.
+fn draw(layout: &mut Layout, table: &Table) {
+    let (headers, widths): (Vec<&str>, Vec<f32>) =
+        table.columns(Format::Pdf).filter_map(|c| c.pdf).unzip();
+    let rows: Vec<Vec<Cell>> = table
+        .rows(Format::Pdf)
+        .map(|row| {
+            row.iter()
+                .map(|cell| Cell {
+                    text: cell.text_shown().into_owned(),
+                    colour: match cell.tone {
+                        Tone::Plain => None,
+                        Tone::Good => Some(GREEN),
+                        Tone::Bad => Some(RED),
+                        Tone::Warn => Some(AMBER),
+                        Tone::Muted => Some(MUTED),
+                    },
+                    bold: cell.bold,
+                })
+                .collect()
         })
         .collect();
-    layout.table(
-        &[
-            "Account",
-            "Region",
-            "Stage",
-            "Security Hub (lenient)",
-            "AWS Config (strict)",
-            "Security Hub reason",
-            "AWS Config reason",
-        ],
-        &[1.6, 1.5, 2.6, 1.5, 1.5, 4.0, 4.0],
-        &rows,
-        TABLE_SIZE,
-    );
+    layout.table(&headers, &widths, &rows, table.pdf_size);
 }
 
-fn methods_table(layout: &mut Layout, model: &ReportModel) {
-    layout.heading("Per-method cache settings", 2);
-    let rows: Vec<Vec<Cell>> = model
-        .methods
-        .iter()
-        .map(|m| {
-            vec![
-                Cell::plain(&m.account_id),
-                Cell::plain(&m.region),
-                v(&format!("{} ({})", m.api_name, m.api_id)),
-                v(&m.stage),
-                v(&format!("{} {}", m.http_method, m.resource_path)),
-                v(&m.setting_source),
-                Cell::plain(opt_yes_no(m.cache_cluster_enabled)),
-                Cell::plain(opt_yes_no(m.caching_enabled)),
-                Cell::plain(opt_yes_no(m.cache_data_encrypted)),
-                status_cell(m.security_hub),
-                status_cell(m.aws_config),
-                v(&m.observation),
-            ]
-        })
-        .collect();
-    layout.table(
-        &[
-            "Account",
-            "Region",
-            "API",
-            "Stage",
-            "Method",
-            "Setting from",
-            "Cluster",
-            "Caching",
-            "Encrypted",
-            "Security Hub",
-            "AWS Config",
-            "Observation",
-        ],
-        &[1.6, 1.5, 2.0, 0.8, 2.2, 2.2, 1.0, 1.0, 1.1, 1.2, 1.2, 2.4],
-        &rows,
-        TABLE_SIZE,
-    );
+fn find<'t, 'a>(tables: &'t [Table<'a>], id: &str) -> Option<&'t Table<'a>> {
+    tables.iter().find(|t| t.id == id)
 }
 
-fn stages_table(layout: &mut Layout, model: &ReportModel) {
-    layout.heading("Stage context", 2);
-    let rows: Vec<Vec<Cell>> = model
-        .stages
-        .iter()
-        .map(|s| {
-            vec![
-                Cell::plain(&s.account_id),
-                Cell::plain(&s.region),
-                v(&format!("{} ({}) {}", s.api_name, s.api_id, s.stage)),
-                v(&s.execution_logging),
-                v(&s.access_logging),
-                Cell::plain(yes_no(s.xray_tracing)),
-                v(&s.waf_web_acl),
-                v(&s.client_certificate),
-                v(&s.open_methods.join(", ")),
-                status_cell(s.logging_status),
-            ]
-        })
-        .collect();
-    layout.table(
-        &[
-            "Account",
-            "Region",
-            "Stage",
-            "Execution logging (*/*)",
-            "Access logging",
-            "X-Ray",
-            "WAF web ACL",
-            "Client cert.",
-            "Open methods (no auth, no API key)",
-            "Logging",
-        ],
-        &[1.6, 1.5, 2.4, 1.2, 2.4, 0.7, 2.4, 1.1, 2.0, 1.2],
-        &rows,
-        TABLE_SIZE,
-    );
-}
-
-fn keys_table(layout: &mut Layout, model: &ReportModel) {
-    layout.heading("Keys", 2);
-    let rows: Vec<Vec<Cell>> = model
-        .keys
-        .iter()
-        .map(|k| {
-            vec![
-                Cell::plain(&k.account_id),
-                Cell::plain(&k.region),
-                v(&format!("{}\n{}", k.key_id, k.aliases.join(", "))),
-                v(&format!("{} / {}", k.key_manager, k.key_spec)),
-                v(&format!("{} / {}", k.origin, k.key_state)),
-                Cell::plain(opt_yes_no(k.rotation_enabled)),
-                Cell::plain(opt_number(k.rotation_period_days)),
-                Cell::plain(date(k.next_rotation_date)),
-                Cell::plain(time(k.last_rotation_date)),
-                Cell::plain(format!(
-                    "{} / {}",
-                    k.automatic_rotations_in_period, k.on_demand_rotations_in_period
-                )),
-                status_cell(k.status),
-                v(&k.reason),
-            ]
-        })
-        .collect();
-    layout.table(
-        &[
-            "Account",
-            "Region",
-            "Key / aliases",
-            "Manager / spec",
-            "Origin / state",
-            "Rotation",
-            "Period (days)",
-            "Next rotation",
-            "Last rotation",
-            "Rotations in period (auto / on-demand)",
-            "Status",
-            "Reason",
-        ],
-        &[1.6, 1.5, 2.9, 2.0, 1.7, 1.1, 0.9, 1.3, 1.5, 1.3, 2.1, 2.8],
-        &rows,
-        TABLE_SIZE,
-    );
-}
-
-fn trails_table(layout: &mut Layout, model: &ReportModel) {
-    layout.heading("Trails", 2);
-    let rows: Vec<Vec<Cell>> = model
-        .trails
-        .iter()
-        .map(|t| {
-            vec![
-                Cell::plain(&t.account_id),
-                v(&format!("{}\n{}", t.trail_name, t.trail_arn)),
-                Cell::plain(&t.home_region),
-                Cell::plain(opt_yes_no(t.multi_region)),
-                Cell::plain(opt_yes_no(t.organization_trail)),
-                Cell::plain(opt_yes_no(t.is_logging)),
-                Cell::plain(opt_yes_no(t.log_file_validation)),
-                v(if t.kms_key_id.is_empty() {
-                    "none"
-                } else {
-                    &t.kms_key_id
-                }),
-                Cell::plain(&t.management_events),
-                if t.kms_events_excluded {
-                    Cell::coloured("yes", RED)
-                } else {
-                    Cell::plain("no")
-                },
-                Cell::plain(time(t.latest_delivery)),
-            ]
-        })
-        .collect();
-    layout.table(
-        &[
-            "Account",
-            "Trail",
-            "Home region",
-            "Multi-region",
-            "Organization",
-            "Logging",
-            "Validation",
-            "KMS key",
-            "Management events",
-            "KMS events excluded",
-            "Latest delivery",
-        ],
-        &[1.6, 4.0, 1.3, 1.0, 1.1, 0.9, 1.0, 3.4, 1.2, 1.1, 1.6],
-        &rows,
-        TABLE_SIZE,
-    );
-}
-
-fn logging_gaps_table(layout: &mut Layout, model: &ReportModel) {
-    layout.heading("Logging gaps", 2);
-    if model.logging_gaps.is_empty() {
-        layout.paragraph("No logging gaps in the period.", BODY_SIZE, false, BLACK);
-        return;
-    }
-    let rows: Vec<Vec<Cell>> = model
-        .logging_gaps
-        .iter()
-        .map(|g| {
-            vec![
-                Cell::plain(&g.account_id),
-                Cell::plain(&g.region),
-                v(&g.trail_name),
-                Cell::plain(&g.cause),
-                Cell::plain(g.started_at.display_utc()),
-                v(&g.started_by),
-                Cell::plain(
-                    g.ended_at
-                        .map(|t| t.display_utc())
-                        .unwrap_or_else(|| "not resumed before the end of the period".into()),
-                ),
-                v(&g.ended_by),
-                Cell::plain(g.duration_text()),
-            ]
-        })
-        .collect();
-    layout.table(
-        &[
-            "Account",
-            "Region",
-            "Trail",
-            "Cause",
-            "From",
-            "Stopped by",
-            "Until",
-            "Resumed by",
-            "Duration",
-        ],
-        &[1.6, 1.5, 1.6, 1.4, 1.6, 3.0, 1.6, 3.0, 1.2],
-        &rows,
-        TABLE_SIZE,
-    );
-}
-
-/// User agents are long and rarely decisive; the PDF shortens them (changes.csv has them whole).
-fn short_user_agent(agent: &str) -> String {
-    const KEEP: usize = 60;
-    if agent.chars().count() <= KEEP {
-        visible(agent)
-    } else {
-        format!(
-            "{}…",
-            visible(&agent.chars().take(KEEP).collect::<String>())
-        )
-    }
-}
-
-fn change_rows<'a>(changes: impl Iterator<Item = &'a ChangeRow>) -> Vec<Vec<Cell>> {
-    changes
-        .map(|c| {
-            let mut actor = visible(&c.actor);
-            actor.push_str(&format!(" ({})", visible(&c.actor_type)));
-            if !c.invoked_by.is_empty() && c.invoked_by != c.actor {
-                actor.push_str(&format!("\nvia {}", visible(&c.invoked_by)));
-            }
-            vec![
-                Cell::plain(c.event_time.display_utc()),
-                Cell::plain(format!(
-                    "{}\n{}",
-                    visible(&c.account_id),
-                    visible(&c.region)
-                )),
-                v(&format!(
-                    "{}\n{}",
-                    c.event_name,
-                    c.event_source.trim_end_matches(".amazonaws.com")
-                )),
-                class_cell(c),
-                if c.took_effect() {
-                    Cell::plain("applied")
-                } else {
-                    Cell::coloured(format!("failed: {}", visible(&c.error_code)), AMBER)
-                },
-                Cell::plain(actor),
-                Cell::plain(format!(
-                    "{}\n{}",
-                    visible(&c.source_ip),
-                    short_user_agent(&c.user_agent)
-                )),
-                v(&c.resource),
-                v(&c.request_summary),
-            ]
-        })
-        .collect()
-}
-
-const CHANGE_HEADERS: [&str; 9] = [
-    "Time (UTC)",
-    "Account / region",
-    "Event",
-    "Class",
-    "Outcome",
-    "Actor",
-    "Source IP / user agent",
-    "Resource",
-    "Request",
-];
-const CHANGE_WIDTHS: [f32; 9] = [1.3, 1.6, 1.9, 2.3, 1.3, 3.2, 2.3, 2.2, 3.4];
-const CHANGE_SIZE: f32 = 6.5;
-
-fn change_register(layout: &mut Layout, model: &ReportModel, max_changes: usize) {
+fn change_register(layout: &mut Layout, model: &ReportModel, tables: &[Table], max_changes: usize) {
     layout.new_page();
     layout.heading("Change register", 1);
     let c = &model.change_totals;
@@ -779,114 +444,39 @@ fn change_register(layout: &mut Layout, model: &ReportModel, max_changes: usize)
         false,
         BLACK,
     );
-    let view = model.register_view(max_changes);
-    if !view.summarised {
-        layout.table(
-            &CHANGE_HEADERS,
-            &CHANGE_WIDTHS,
-            &change_rows(view.listed.into_iter()),
-            CHANGE_SIZE,
-        );
-    } else {
-        layout.paragraph(
-            &format!(
-                "The register has {} changes, more than this PDF lists in full (limit {}). All {} weakening changes and failed calls are listed below; the other {} changes are summarised per event name. The full register is in changes.csv.",
-                view.total,
-                view.limit,
-                view.listed.len(),
-                view.total - view.listed.len()
-            ),
-            BODY_SIZE,
-            true,
-            AMBER,
-        );
-        layout.heading("Weakening changes and failed calls", 2);
-        layout.table(
-            &CHANGE_HEADERS,
-            &CHANGE_WIDTHS,
-            &change_rows(view.listed.iter().copied()),
-            CHANGE_SIZE,
-        );
-        layout.heading("Other changes, summarised (full list in changes.csv)", 2);
-        let rows: Vec<Vec<Cell>> = view
-            .groups
-            .iter()
-            .map(|g| {
-                vec![
-                    v(&g.event_source),
-                    v(&g.event_name),
-                    Cell::plain(g.classification.as_str()),
-                    Cell::plain(g.count.to_string()),
-                    Cell::plain(g.first.display_utc()),
-                    Cell::plain(g.last.display_utc()),
-                ]
-            })
-            .collect();
-        layout.table(
-            &["Event source", "Event", "Class", "Count", "First", "Last"],
-            &[2.0, 2.0, 1.4, 0.8, 1.6, 1.6],
-            &rows,
-            TABLE_SIZE,
-        );
+    let listed = find(tables, "changes");
+    let groups = find(tables, "change-groups");
+    match (listed, groups) {
+        (Some(listed), Some(groups)) => {
+            layout.paragraph(
+                &format!(
+                    "The register has {} changes, more than this PDF lists in full (limit {}). All {} weakening changes and failed calls are listed below; the other {} changes are summarised per event name. The full register is in changes.csv.",
+                    model.changes.len(),
+                    max_changes,
+                    listed.len(),
+                    model.changes.len() - listed.len()
+                ),
+                BODY_SIZE,
+                true,
+                AMBER,
+            );
+            layout.heading("Weakening changes and failed calls", 2);
+            draw(layout, listed);
+            layout.heading(groups.title, 2);
+            draw(layout, groups);
+        }
+        (Some(listed), None) => draw(layout, listed),
+        _ => {}
     }
-    lookup_plan(layout, model);
+    // What was searched, one row per account, region and kind of query (the per-event-name
+    // KMS queries summed; results.json and the HTML list each query).
+    if let Some(plan) = find(tables, "lookup-summary").filter(|t| !t.is_empty()) {
+        layout.heading(plan.title, 2);
+        draw(layout, plan);
+    }
 }
 
-/// What was searched, one row per account, region and kind of query. The per-event-name
-/// KMS queries are summed here; results.json and the HTML list each query.
-fn lookup_plan(layout: &mut Layout, model: &ReportModel) {
-    if model.lookup_queries.is_empty() {
-        return;
-    }
-    layout.heading("What was searched (LookupEvents queries)", 2);
-    /// Queries, calls, events returned, events kept.
-    #[derive(Default)]
-    struct Totals(usize, u64, u64, u64);
-    let mut groups: BTreeMap<(&str, &str, String), Totals> = BTreeMap::new();
-    for q in &model.lookup_queries {
-        let kind = match q.attribute.split_once('=') {
-            Some(("EventName", _)) => "EventName = each KMS write operation".to_string(),
-            _ => q.attribute.clone(),
-        };
-        let entry = groups.entry((&q.account_id, &q.region, kind)).or_default();
-        entry.0 += 1;
-        entry.1 += q.calls;
-        entry.2 += q.events_returned;
-        entry.3 += q.events_kept;
-    }
-    let rows: Vec<Vec<Cell>> = groups
-        .into_iter()
-        .map(
-            |((account, region, kind), Totals(queries, calls, returned, kept))| {
-                vec![
-                    Cell::plain(account),
-                    Cell::plain(region),
-                    v(&kind),
-                    Cell::plain(queries.to_string()),
-                    Cell::plain(calls.to_string()),
-                    Cell::plain(returned.to_string()),
-                    Cell::plain(kept.to_string()),
-                ]
-            },
-        )
-        .collect();
-    layout.table(
-        &[
-            "Account",
-            "Region",
-            "Lookup attribute",
-            "Queries",
-            "Calls",
-            "Events returned",
-            "Write events kept",
-        ],
-        &[1.3, 1.2, 3.0, 0.8, 0.8, 1.0, 1.0],
-        &rows,
-        TABLE_SIZE,
-    );
-}
-
-fn gaps(layout: &mut Layout, model: &ReportModel) {
+fn gaps(layout: &mut Layout, model: &ReportModel, tables: &[Table]) {
     layout.new_page();
     layout.heading("Evidence gaps", 1);
     if model.evidence_gaps.is_empty() {
@@ -904,32 +494,12 @@ fn gaps(layout: &mut Layout, model: &ReportModel) {
         false,
         BLACK,
     );
-    let rows: Vec<Vec<Cell>> = model
-        .evidence_gaps
-        .iter()
-        .map(|g| {
-            vec![
-                v(&g.account_id),
-                v(g.region.as_deref().unwrap_or("all")),
-                v(&g.service),
-                v(&g.api),
-                v(g.resource.as_deref().unwrap_or("")),
-                Cell::coloured(visible(&g.error_code), AMBER),
-                v(&g.message),
-            ]
-        })
-        .collect();
-    layout.table(
-        &[
-            "Account", "Region", "Service", "API", "Resource", "Error", "Message",
-        ],
-        &[1.6, 1.5, 1.1, 1.6, 2.0, 1.9, 5.0],
-        &rows,
-        TABLE_SIZE,
-    );
+    if let Some(table) = find(tables, "evidence-gaps") {
+        draw(layout, table);
+    }
 }
 
-fn signoff_page(layout: &mut Layout, model: &ReportModel) {
+fn signoff_page(layout: &mut Layout, model: &ReportModel, tables: &[Table]) {
     layout.new_page();
     layout.heading("Sign-off", 1);
     if model.signoffs.is_empty() {
@@ -943,39 +513,9 @@ fn signoff_page(layout: &mut Layout, model: &ReportModel) {
         );
         return;
     }
-    let rows: Vec<Vec<Cell>> = model
-        .signoffs
-        .iter()
-        .map(|s| {
-            vec![
-                Cell::plain(s.sequence.to_string()),
-                v(&s.printed_name),
-                v(&s.user_id),
-                v(&s.role),
-                Cell {
-                    text: visible(&s.meaning),
-                    colour: None,
-                    bold: true,
-                },
-                Cell::plain(s.signed_at.display_utc()),
-                v(&format!("{} {}", s.key_kind, s.key_fingerprint)),
-            ]
-        })
-        .collect();
-    layout.table(
-        &[
-            "#",
-            "Printed name",
-            "User id",
-            "Role",
-            "Meaning",
-            "Signed (UTC)",
-            "Key",
-        ],
-        &[0.4, 2.2, 1.4, 1.6, 1.2, 1.6, 4.0],
-        &rows,
-        BODY_SIZE,
-    );
+    if let Some(table) = find(tables, "signoffs") {
+        draw(layout, table);
+    }
     for s in &model.signoffs {
         let previous = if s.previous_signoff_sha256.is_empty() {
             "the first sign-off".to_string()
