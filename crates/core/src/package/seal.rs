@@ -153,26 +153,10 @@ impl SealProblem {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::Timestamp;
     use crate::signing::local::LocalKey;
 
     fn signoff(key: &LocalKey, report_id: &str) -> SignoffRecord {
-        let mut record = SignoffRecord {
-            sequence: 1,
-            report_id: report_id.into(),
-            printed_name: "Jane Roe".into(),
-            user_id: "jroe".into(),
-            role: "QA Lead".into(),
-            meaning: "approved".into(),
-            signed_at: Timestamp::parse("2026-11-02T09:00:00Z").unwrap(),
-            evidence_sha256: "e".repeat(64),
-            results_sha256: "r".repeat(64),
-            previous_signoff_sha256: None,
-            key: key.info.clone(),
-            signature: String::new(),
-        };
-        record.signature = signing::encode_signature(&key.sign(&record.statement()));
-        record
+        crate::package::signoff::tests::signed_record(key, report_id)
     }
 
     #[test]

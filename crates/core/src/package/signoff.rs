@@ -261,14 +261,19 @@ pub enum IdentityFieldError {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::signing::local::LocalKey;
 
     fn record(key: &LocalKey) -> SignoffRecord {
+        signed_record(key, "R1")
+    }
+
+    /// A first sign-off of `report_id` by Jane Roe, signed with `key` (for unit tests).
+    pub(crate) fn signed_record(key: &LocalKey, report_id: &str) -> SignoffRecord {
         let mut record = SignoffRecord {
             sequence: 1,
-            report_id: "R1".into(),
+            report_id: report_id.into(),
             printed_name: "Jane Roe".into(),
             user_id: "jroe".into(),
             role: "QA Lead".into(),
