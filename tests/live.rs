@@ -14,8 +14,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 use common::aws_stub::{
-    AwsStub, FailingQuery, Faults, KMS_CHANGE_OPERATIONS, SeenRequest, StubConfig,
-    expected_kept_ids, in_account, max_calls_within, previous_month, rate_window, recorded_events,
+    AwsStub, FailingQuery, Faults, SeenRequest, StubConfig, expected_kept_ids, in_account,
+    kms_change_operations, max_calls_within, previous_month, rate_window, recorded_events,
     recorded_originals,
 };
 use serde_json::{Value, json};
@@ -304,8 +304,8 @@ fn expected_queries() -> BTreeSet<String> {
         .iter()
         .map(|source| format!("EventSource={source}"))
         .chain(
-            KMS_CHANGE_OPERATIONS
-                .iter()
+            kms_change_operations()
+                .into_iter()
                 .map(|name| format!("EventName={name}")),
         )
         .collect()
@@ -709,7 +709,7 @@ fn lookup_events_arrive_exactly_once_at_no_more_than_two_calls_per_second_despit
     let period = month();
     // 20 spaced copies of the recorded events: several pages for the CloudTrail query.
     let events = recorded_events(period.start, 20, Duration::from_secs(3600));
-    let expected = expected_kept_ids(&events, period.start, period.end, KMS_CHANGE_OPERATIONS);
+    let expected = expected_kept_ids(&events, period.start, period.end, &kms_change_operations());
     assert!(
         expected.len() > 150,
         "enough events for several pages: {}",
