@@ -224,7 +224,7 @@ struct OutputArgs {
     force: bool,
 }
 
-fn parse_formats(text: &str) -> Result<BTreeSet<Format>, String> {
+fn parse_formats(text: &str) -> Result<BTreeSet<Format>, render::FormatError> {
     render::parse_formats(text)
 }
 

@@ -162,7 +162,7 @@ impl ParseError {
 /// The manifest's render settings name a format this version does not know.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct RenderSettingsError(pub String);
+pub struct RenderSettingsError(pub render::FormatError);
 
 #[derive(Debug, thiserror::Error)]
 pub enum PackageError {

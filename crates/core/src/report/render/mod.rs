@@ -27,29 +27,36 @@ impl Format {
     }
 }
 
+/// A list of output formats that names none, or an unknown one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormatError {
+    #[error("unknown format `{0}` (choose from pdf, html, csv)")]
+    Unknown(String),
+    #[error("no output format given (choose from pdf, html, csv)")]
+    Empty,
+}
+
 impl FromStr for Format {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Self, String> {
+    type Err = FormatError;
+    fn from_str(text: &str) -> Result<Self, FormatError> {
         match text.trim().to_ascii_lowercase().as_str() {
             "pdf" => Ok(Format::Pdf),
             "html" => Ok(Format::Html),
             "csv" => Ok(Format::Csv),
-            other => Err(format!(
-                "unknown format `{other}` (choose from pdf, html, csv)"
-            )),
+            other => Err(FormatError::Unknown(other.to_string())),
         }
     }
 }
 
 /// Parses `pdf,html,csv`.
-pub fn parse_formats(text: &str) -> Result<BTreeSet<Format>, String> {
+pub fn parse_formats(text: &str) -> Result<BTreeSet<Format>, FormatError> {
     let formats = text
         .split(',')
         .filter(|part| !part.trim().is_empty())
         .map(Format::from_str)
         .collect::<Result<BTreeSet<_>, _>>()?;
     if formats.is_empty() {
-        return Err("no output format given (choose from pdf, html, csv)".to_string());
+        return Err(FormatError::Empty);
     }
     Ok(formats)
 }
