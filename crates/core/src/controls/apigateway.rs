@@ -823,14 +823,7 @@ mod tests {
         ]);
         let s = stage(true, &[("*/*", setting(true, true))]);
         let out = run(&a, &s);
-        assert_eq!(
-            status(&out, APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub)),
-            Status::Pass
-        );
-        assert_eq!(
-            status(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig)),
-            Status::Pass
-        );
+        assert_eq!(cache_views(&out), (Status::Pass, Status::Pass));
     }
 
     #[test]
@@ -877,14 +870,7 @@ mod tests {
         let s = stage(true, &[]);
         let out = run(&a, &s);
         assert_eq!(out.methods[0].setting_source, "API default");
-        assert_eq!(
-            status(&out, APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub)),
-            Status::Pass
-        );
-        assert_eq!(
-            status(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig)),
-            Status::Fail
-        );
+        assert_eq!(cache_views(&out), (Status::Pass, Status::Fail));
     }
 
     #[test]
@@ -966,12 +952,8 @@ mod tests {
         let s = stage(true, &[("*/*", setting(true, true))]);
         let out = run(&a, &s);
         assert_eq!(
-            status(&out, APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub)),
-            Status::EvidenceGap
-        );
-        assert_eq!(
-            status(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig)),
-            Status::EvidenceGap
+            cache_views(&out),
+            (Status::EvidenceGap, Status::EvidenceGap)
         );
         assert_eq!(status(&out, APIGW_LOGGING, None), Status::EvidenceGap);
     }
