@@ -206,6 +206,22 @@ fn events_of_home() -> Vec<(&'static str, &'static str, &'static str)> {
     vec![(CHANGE_CONTROL, HOME, ""), (TRAIL_CONTINUITY, "all", "")]
 }
 
+/// A LookupEvents query of the home region that stopped (the events it returned are kept):
+/// the period's events are incomplete.
+fn lookup_events_gap(cases: &mut Vec<Case>, name: &str, code: &str, message: &str) {
+    cases.push(case(name, events_of_home(), |s| {
+        record_gap(
+            s,
+            Some(HOME),
+            "cloudtrail",
+            "LookupEvents",
+            None,
+            code,
+            message,
+        )
+    }));
+}
+
 fn matrix() -> Vec<Case> {
     let mut cases = vec![
         case(
@@ -371,52 +387,25 @@ fn matrix() -> Vec<Case> {
             ));
         }
         // One LookupEvents query that gave up part-way: the events it did return are kept.
-        cases.push(case(
-            format!("one LookupEvents query {failure:?} part-way"),
-            events_of_home(),
-            |s| {
-                record_gap(
-                    s,
-                    Some(HOME),
-                    "cloudtrail",
-                    "LookupEvents",
-                    None,
-                    code,
-                    &format!("query EventSource=cloudtrail.amazonaws.com: {message}"),
-                )
-            },
-        ));
+        lookup_events_gap(
+            &mut cases,
+            &format!("one LookupEvents query {failure:?} part-way"),
+            code,
+            &format!("query EventSource=cloudtrail.amazonaws.com: {message}"),
+        );
     }
-    cases.push(case(
+    lookup_events_gap(
+        &mut cases,
         "a LookupEvents pagination loop",
-        events_of_home(),
-        |s| {
-            record_gap(
-                s,
-                Some(HOME),
-                "cloudtrail",
-                "LookupEvents",
-                None,
-                "PaginationLoop",
-                "query EventName=DisableKeyRotation: NextToken repeated; stopped paging",
-            )
-        },
-    ));
-    cases.push(case(
+        "PaginationLoop",
+        "query EventName=DisableKeyRotation: NextToken repeated; stopped paging",
+    );
+    lookup_events_gap(
+        &mut cases,
         "a LookupEvents page with an event the collector could not read",
-        events_of_home(),
-        |s| {
-            record_gap(
-                s,
-                Some(HOME),
-                "cloudtrail",
-                "LookupEvents",
-                None,
-                "MalformedEvent",
-                "query EventSource=apigateway.amazonaws.com: an event without EventId or EventTime",
-            )
-        },
-    ));
+        "MalformedEvent",
+        "query EventSource=apigateway.amazonaws.com: an event without EventId or EventTime",
+    );
     // Fields that AWS always returns: without them the setting is unknown, not off.
     for (name, affected, mutate) in [
         (
