@@ -317,12 +317,7 @@ fn demo_signed_by_two_people_verifies_and_shows_both_signatures_everywhere() {
         .arg(&package)
         .output()
         .unwrap();
-    assert_eq!(forced.status.code(), Some(2));
-    assert!(
-        stderr(&forced).contains("--force never replaces a signed record"),
-        "{}",
-        stderr(&forced)
-    );
+    assert_refused(&forced, "--force never replaces a signed record");
     assert!(contents(&package) == before, "the signed package changed");
 
     // Earlier states are kept: the unsigned draft and the state after Alice's sign-off.
@@ -607,8 +602,7 @@ fn an_unsigned_draft_does_not_verify_and_bad_input_exits_2() {
         .arg(dir.path().join("nowhere"))
         .output()
         .unwrap();
-    assert_eq!(missing.status.code(), Some(2));
-    assert!(stderr(&missing).contains("nowhere"));
+    assert_refused(&missing, "nowhere");
 
     let bad_keys = dir.path().join("keys.txt");
     fs::write(&bad_keys, "# ok\nSHA256:not-hex\n").unwrap();
@@ -619,12 +613,7 @@ fn an_unsigned_draft_does_not_verify_and_bad_input_exits_2() {
         .arg(&bad_keys)
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("keys.txt, line 2"),
-        "{}",
-        stderr(&output)
-    );
+    assert_refused(&output, "keys.txt, line 2");
     assert!(output.stdout.is_empty());
 }
 
@@ -639,31 +628,23 @@ fn signing_refuses_bad_identities_duplicates_and_unprotected_keys() {
         |name: &str, meaning: &str| sign_at(&package, &key, name, "QA", meaning, ALICE_SIGNS_AT);
 
     let hidden = sign("Alice\u{202E}rohtuA", "authored");
-    assert_eq!(hidden.status.code(), Some(2));
-    assert!(stderr(&hidden).contains("--name contains control or invisible characters"));
+    assert_refused(&hidden, "--name contains control or invisible characters");
     let empty = sign("Alice Author", "");
-    assert_eq!(empty.status.code(), Some(2));
-    assert!(stderr(&empty).contains("--meaning must not be empty"));
+    assert_refused(&empty, "--meaning must not be empty");
     assert!(contents(&package) == before, "a refused sign wrote");
 
     let first = sign("Alice Author", "authored");
     assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
     let signed = contents(&package);
     let again = sign("Alice Author", "authored");
-    assert_eq!(again.status.code(), Some(2));
-    assert!(stderr(&again).contains("already signed this report as `authored`"));
+    assert_refused(&again, "already signed this report as `authored`");
 
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         fs::set_permissions(&key, fs::Permissions::from_mode(0o640)).unwrap();
         let open = sign("Alice Author", "reviewed");
-        assert_eq!(open.status.code(), Some(2));
-        assert!(
-            stderr(&open).contains("permissions 0640"),
-            "{}",
-            stderr(&open)
-        );
+        assert_refused(&open, "permissions 0640");
     }
     assert!(contents(&package) == signed, "a refused sign wrote");
     assert_eq!(leftovers(dir.path()), Vec::<String>::new());
@@ -1241,11 +1222,9 @@ fn signing_refuses_a_clock_earlier_than_the_previous_sign_off_or_the_evidence() 
         "authored",
         "2026-11-01T05:59:59Z",
     );
-    assert_eq!(early.status.code(), Some(2), "{}", stderr(&early));
-    assert!(
-        stderr(&early).contains("this machine's clock (2026-11-01 05:59:59 UTC) is earlier than the evidence collection (2026-11-01 06:00:00 UTC)"),
-        "{}",
-        stderr(&early)
+    assert_refused(
+        &early,
+        "this machine's clock (2026-11-01 05:59:59 UTC) is earlier than the evidence collection (2026-11-01 06:00:00 UTC)",
     );
     let garbled = sign_at(
         &package,
@@ -1255,11 +1234,9 @@ fn signing_refuses_a_clock_earlier_than_the_previous_sign_off_or_the_evidence() 
         "authored",
         "2 Nov 2026",
     );
-    assert_eq!(garbled.status.code(), Some(2), "{}", stderr(&garbled));
-    assert!(
-        stderr(&garbled).contains("GXP_EVIDENCE_TEST_NOW=2 Nov 2026 is not an RFC 3339 time"),
-        "{}",
-        stderr(&garbled)
+    assert_refused(
+        &garbled,
+        "GXP_EVIDENCE_TEST_NOW=2 Nov 2026 is not an RFC 3339 time",
     );
     assert!(contents(&package) == draft, "a refused sign wrote");
 
@@ -1281,11 +1258,9 @@ fn signing_refuses_a_clock_earlier_than_the_previous_sign_off_or_the_evidence() 
         "approved",
         "2026-11-02T08:59:59Z",
     );
-    assert_eq!(backwards.status.code(), Some(2), "{}", stderr(&backwards));
-    assert!(
-        stderr(&backwards).contains("this machine's clock (2026-11-02 08:59:59 UTC) is earlier than the previous sign-off (2026-11-02 09:00:00 UTC)"),
-        "{}",
-        stderr(&backwards)
+    assert_refused(
+        &backwards,
+        "this machine's clock (2026-11-02 08:59:59 UTC) is earlier than the previous sign-off (2026-11-02 09:00:00 UTC)",
     );
     assert!(contents(&package) == after_alice, "a refused sign wrote");
     assert_eq!(leftovers(dir.path()), Vec::<String>::new());
@@ -1617,12 +1592,9 @@ fn a_package_changed_while_it_is_being_signed_is_not_overwritten() {
         }
     });
     let refused = kms_sign(&package, &endpoint, "Carol Chemist", "authored");
-    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
-    assert!(
-        stderr(&refused)
-            .contains("changed while it was being signed; nothing was written, sign again"),
-        "{}",
-        stderr(&refused)
+    assert_refused(
+        &refused,
+        "changed while it was being signed; nothing was written, sign again",
     );
     assert!(
         contents(&package) == expected,

@@ -62,6 +62,13 @@ pub fn pdf_text(path: &Path) -> (usize, String) {
     (pages.len(), text)
 }
 
+/// The command was refused: exit code 2, with `expected` in its message.
+pub fn assert_refused(output: &Output, expected: &str) {
+    let message = stderr(output);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    assert!(message.contains(expected), "`{expected}` not in: {message}");
+}
+
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
