@@ -239,11 +239,14 @@ pub fn sign(
     records.push(record.clone());
     let signoffs = SignoffFile::new(&report_id, records);
 
+    // The parsed snapshot is the largest thing held here: free it once the model exists.
+    let snapshot = package.snapshot;
     let model = ReportModel::from_snapshot(
-        &package.snapshot,
+        &snapshot,
         &package.evidence_sha256,
         signoffs.manifestations(),
     );
+    drop(snapshot);
     let old = &package.manifest;
     let formats = old.render.formats()?;
     let options = old.render.options(dir);

@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use super::{Outcome, Verifier};
-use crate::evidence::{self, EvidenceError, EvidenceSnapshot, LoadedEvidence};
+use crate::evidence::{self, EvidenceError, EvidenceSnapshot, LoadedEvidence, sha256_hex};
 use crate::package::signoff::{SIGNOFFS_FILE, SignoffFile};
 use crate::package::{EVIDENCE_FILE, MANIFEST_FILE, Manifest, RESULTS_FILE};
 use crate::report::{ReportModel, Signoff, render};
@@ -150,12 +150,14 @@ impl Verifier<'_> {
         let options = manifest.render.options(self.dir);
         let mut results_sha = None;
         let rendered = render::render_concurrently(&model, &formats, &options, |file| {
-            let stored = self.read(&file.name);
-            let same = stored.as_deref() == Some(file.bytes.as_slice());
+            // The stored file's SHA-256 was computed once, streamed, by the files check;
+            // equal digests and sizes mean equal bytes, without reading the file again.
+            let stored = self.hash(&file.name);
+            let rendered = (sha256_hex(&file.bytes), file.bytes.len() as u64);
+            let same = stored.as_ref() == Some(&rendered);
             let what = if file.name == RESULTS_FILE {
-                // Identical bytes have the stored file's hash, computed once already.
                 if same {
-                    results_sha = self.hash(RESULTS_FILE).map(|(sha, _)| sha);
+                    results_sha = Some(rendered.0);
                 }
                 format!(
                     "the re-evaluation of evidence.json ({})",

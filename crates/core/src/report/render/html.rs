@@ -7,15 +7,17 @@ use std::path::Path;
 
 use serde::Serialize;
 use serde_json::Value;
-use tera::{Context, Tera};
+use tera::{Context, Tera, escape_html};
 
-use crate::controls::{Control, Finding};
-use crate::evidence::Timestamp;
+use crate::controls::{Control, Verdict};
+use crate::evidence::{EvidenceGap, Period, Timestamp};
 use crate::report::format::visible;
 use crate::report::render::Format;
 use crate::report::render::{RenderError, RenderOptions, RenderedFile};
 use crate::report::table::{self, Audience, Column, Table};
-use crate::report::{ControlSummary, ReportModel};
+use crate::report::{
+    ChangeTotals, CollectedBy, ControlSummary, LookupQueryRow, ReportModel, StatusCounts,
+};
 
 /// The templates and their embedded defaults. A directory given with `--templates` may
 /// replace any of them by holding a file of the same name.
@@ -34,83 +36,147 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 struct Section<'a> {
     control: &'a Control,
     summary: Vec<&'a ControlSummary>,
-    findings: Vec<&'a Finding>,
     /// The control's results table (findings, or both readings side by side).
     results: Option<HtmlTable>,
     /// The control's detail tables (per-method settings, keys, …).
     details: Vec<HtmlTable>,
 }
 
-/// A table as the template draws it: headers, and rows of cells with their markup hints.
+/// A table as the template places it: its title, what to say when it is empty, and its
+/// markup, drawn here rather than by the template so that a report of 100,000 rows never
+/// becomes a tree of template values (which took gigabytes).
 #[derive(Serialize)]
 struct HtmlTable {
     id: &'static str,
     title: &'static str,
-    /// Each row on one line of markup.
-    compact: bool,
     /// What to say instead of an empty table, if anything.
     empty: Option<&'static str>,
-    headers: Vec<&'static str>,
-    rows: Vec<Vec<HtmlCell>>,
-}
-
-#[derive(Serialize)]
-struct HtmlCell {
-    /// Starts a new line of the row's markup.
-    nl: bool,
-    class: Option<String>,
-    lines: Vec<HtmlLine>,
-}
-
-#[derive(Serialize)]
-struct HtmlLine {
-    /// Markup before the part: nothing, `<br>`, or a fixed separator.
-    before: &'static str,
-    text: String,
-    small: bool,
+    row_count: usize,
+    /// The `<table>` element, escaped.
+    html: String,
 }
 
 impl HtmlTable {
     fn from(table: &Table) -> Self {
         let columns: Vec<&Column> = table.columns(Format::Html).collect();
+        let mut html = String::from("<table>\n<thead><tr>");
+        for header in columns.iter().filter_map(|c| c.html) {
+            html.push_str("<th>");
+            html.push_str(header);
+            html.push_str("</th>");
+        }
+        html.push_str("</tr></thead>\n<tbody>\n");
+        let mut row_count = 0;
+        for row in table.rows(Format::Html) {
+            row_count += 1;
+            html.push_str("<tr>");
+            for (cell, column) in row.into_iter().zip(&columns) {
+                if column.html_line {
+                    html.push('\n');
+                }
+                html.push_str("<td");
+                let class = cell.class.as_deref().or(column.html_class);
+                if let Some(class) = class.filter(|c| !c.is_empty()) {
+                    html.push_str(" class=\"");
+                    html.push_str(&escape_html(class));
+                    html.push('"');
+                }
+                html.push('>');
+                match &cell.value {
+                    table::Value::Lines(lines) => {
+                        for (i, line) in lines.iter().enumerate() {
+                            html.push_str(match (i, line.sep) {
+                                (0, _) => "",
+                                (_, "\n") => "<br>",
+                                (_, sep) => sep,
+                            });
+                            push_text(&mut html, &visible(&line.text), line.small);
+                        }
+                    }
+                    _ => push_text(&mut html, &cell.text_shown(), false),
+                }
+                html.push_str("</td>");
+            }
+            if !table.html_compact {
+                html.push('\n');
+            }
+            html.push_str("</tr>\n");
+        }
+        html.push_str("</tbody>\n</table>\n");
         HtmlTable {
             id: table.id,
             title: table.title,
-            compact: table.html_compact,
             empty: table.empty_text,
-            headers: columns.iter().filter_map(|c| c.html).collect(),
-            rows: table
-                .rows(Format::Html)
-                .map(|row| {
-                    row.into_iter()
-                        .zip(&columns)
-                        .map(|(cell, column)| HtmlCell {
-                            nl: column.html_line,
-                            lines: match &cell.value {
-                                table::Value::Lines(lines) => lines
-                                    .iter()
-                                    .enumerate()
-                                    .map(|(i, l)| HtmlLine {
-                                        before: match (i, l.sep) {
-                                            (0, _) => "",
-                                            (_, "\n") => "<br>",
-                                            (_, sep) => sep,
-                                        },
-                                        text: visible(&l.text),
-                                        small: l.small,
-                                    })
-                                    .collect(),
-                                _ => vec![HtmlLine {
-                                    before: "",
-                                    text: cell.text_shown().into_owned(),
-                                    small: false,
-                                }],
-                            },
-                            class: cell.class.or(column.html_class.map(str::to_string)),
-                        })
-                        .collect()
-                })
-                .collect(),
+            row_count,
+            html,
+        }
+    }
+}
+
+/// A cell's text, escaped, in a `small` span if it is a minor part.
+fn push_text(html: &mut String, text: &str, small: bool) {
+    if small {
+        html.push_str("<span class=\"small\">");
+        html.push_str(&escape_html(text));
+        html.push_str("</span>");
+    } else {
+        html.push_str(&escape_html(text));
+    }
+}
+
+/// The document-level facts of the report the template shows as `report`: everything but
+/// the per-resource rows, which reach the template as drawn tables.
+#[derive(Serialize)]
+struct ReportHeader<'a> {
+    results_format: u32,
+    report_id: &'a str,
+    system_name: &'a str,
+    period: &'a Period,
+    period_label: &'a str,
+    accounts: &'a [String],
+    regions: &'a [String],
+    generated_at: Timestamp,
+    collected_at: Timestamp,
+    collector_version: &'a str,
+    tool_version: &'a str,
+    evidence_sha256: &'a str,
+    max_rotation_days: u32,
+    verdict: Verdict,
+    verdict_text: &'a str,
+    collected_by: &'a [CollectedBy],
+    controls: &'a [Control],
+    summary: &'a [ControlSummary],
+    totals: &'a StatusCounts,
+    change_totals: &'a ChangeTotals,
+    evidence_gaps: &'a [EvidenceGap],
+    lookup_queries: &'a [LookupQueryRow],
+}
+
+impl<'a> ReportHeader<'a> {
+    fn of(model: &'a ReportModel) -> Self {
+        ReportHeader {
+            results_format: model.results_format,
+            report_id: &model.report_id,
+            system_name: &model.system_name,
+            period: &model.period,
+            period_label: &model.period_label,
+            accounts: &model.accounts,
+            regions: &model.regions,
+            generated_at: model.generated_at,
+            collected_at: model.collected_at,
+            collector_version: &model.collector_version,
+            tool_version: &model.tool_version,
+            evidence_sha256: &model.evidence_sha256,
+            max_rotation_days: model.max_rotation_days,
+            verdict: model.verdict,
+            verdict_text: &model.verdict_text,
+            collected_by: &model.collected_by,
+            controls: &model.controls,
+            summary: &model.summary,
+            totals: &model.totals,
+            change_totals: &model.change_totals,
+            evidence_gaps: &model.evidence_gaps,
+            lookup_queries: &model.lookup_queries,
         }
     }
 }
@@ -197,11 +263,10 @@ pub fn render(model: &ReportModel, options: &RenderOptions) -> Result<RenderedFi
                 .iter()
                 .filter(|s| s.control_id == control.id)
                 .collect(),
-            findings: model.findings_of(control.id).collect(),
         })
         .collect();
     let mut context = Context::new();
-    context.insert("report", model);
+    context.insert("report", &ReportHeader::of(model));
     context.insert("sections", &sections);
     context.insert(
         "cache_pairs",

@@ -127,6 +127,7 @@ fn save(
     );
     let mut warnings = Vec::new();
     let mut lopdf_doc = doc.to_lopdf_document(&PdfSaveOptions::default(), &mut warnings);
+    drop(doc);
     // printpdf puts a counter-based random /ID in the trailer; derive it from the content
     // instead so the same snapshot always gives the same bytes.
     let id = lopdf::Object::String(
@@ -142,12 +143,38 @@ fn save(
     lopdf_doc
         .trailer
         .set("ID", lopdf::Object::Array(vec![id.clone(), id]));
-    lopdf_doc.compress();
+    compress_streams(&mut lopdf_doc);
     let mut bytes = Vec::new();
     lopdf_doc
         .save_to(&mut bytes)
         .map_err(|err| RenderError::Pdf(err.to_string()))?;
     Ok(bytes)
+}
+
+/// Compresses every compressible stream exactly as `lopdf::Document::compress` does (each
+/// stream on its own, so the bytes are the same), spread over the available cores: at zlib's
+/// best level this is most of the time a long report takes.
+fn compress_streams(doc: &mut lopdf::Document) {
+    let mut streams: Vec<&mut lopdf::Stream> = doc
+        .objects
+        .values_mut()
+        .filter_map(|object| match object {
+            lopdf::Object::Stream(stream) if stream.allows_compression => Some(stream),
+            _ => None,
+        })
+        .collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_thread = streams.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        for chunk in streams.chunks_mut(per_thread) {
+            scope.spawn(move || {
+                for stream in chunk {
+                    // As lopdf: a stream that cannot be compressed stays as it is.
+                    let _ = stream.compress();
+                }
+            });
+        }
+    });
 }
 
 fn cover(layout: &mut Layout, model: &ReportModel) {

@@ -237,7 +237,9 @@ impl<'f> Layout<'f> {
 
     pub fn new_page(&mut self) {
         if !self.ops.is_empty() || !self.pages.is_empty() {
-            self.pages.push(std::mem::take(&mut self.ops));
+            let mut page = std::mem::take(&mut self.ops);
+            page.shrink_to_fit();
+            self.pages.push(page);
         }
         self.reset_page_state();
         self.y = CONTENT_TOP;
@@ -588,6 +590,8 @@ impl<'f> Layout<'f> {
             let page_text = format!("Page {} of {total}", index + 1);
             let x = right(&self, &page_text, 8.0);
             self.text_at(x, PAGE_HEIGHT - 9.0, 8.0, true, BLACK, &page_text);
+            // Exactly sized: a long report holds millions of operations until it is saved.
+            ops.reserve_exact(self.ops.len());
             ops.append(&mut self.ops);
             finished.push(ops);
         }
