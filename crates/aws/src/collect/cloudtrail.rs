@@ -46,19 +46,28 @@ pub async fn collect(
             .region(context.region())
             .build(),
     );
-    let (trails, lookup) = tokio::join!(
-        collect_trails(context, &client),
-        lookup_changes(context.clone(), period)
-    );
-    let trails = trails?;
-    let lookup = lookup?;
+    // Trails first, then the events up to now: a change after the trail was read is seen.
+    let trails = collect_trails(context, &client).await?;
+    let until = Timestamp(chrono::Utc::now()).max(period.end);
+    let window = Period {
+        start: period.start,
+        end: until,
+    };
+    let lookup = lookup_changes(context.clone(), window).await?;
     if trails.is_none() && lookup.queries.iter().all(|q| !q.completed) {
         return Ok(None);
     }
+    // The period's changes are its register; the later ones only serve the replay.
+    let (events, events_after_period) = lookup
+        .events
+        .into_iter()
+        .partition(|event| event.event_time < period.end);
     Ok(Some(CloudTrailEvidence {
         trails: trails.unwrap_or_default(),
-        events: lookup.events,
+        events,
         lookup_queries: lookup.queries.into_iter().map(|q| q.record).collect(),
+        events_after_period,
+        events_until: Some(until),
         extra: Extra::new(),
     }))
 }

@@ -338,6 +338,7 @@ pub async fn collect(
         return Err(CollectError::EmptyScope);
     }
 
+    let collection_started = Timestamp(chrono::Utc::now());
     let parallel = Arc::new(Semaphore::new(request.max_parallel_regions.max(1)));
     let mut tasks = JoinSet::new();
     for region in &regions {
@@ -392,7 +393,9 @@ pub async fn collect(
             .system_name
             .clone()
             .unwrap_or_else(|| format!("AWS account {account_id}")),
-        collected_at: Timestamp(chrono::Utc::now()),
+        // When the reading of the state began: every region's change events are read up to
+        // a later time, after its settings (`CloudTrailEvidence::events_until`).
+        collected_at: collection_started,
         period: request.period,
         scope: Scope {
             accounts: vec![account_id.clone()],
@@ -461,16 +464,17 @@ async fn collect_region(
     period: Period,
 ) -> Result<(RegionEvidence, Vec<EvidenceGap>), CredentialsFailed> {
     tracing::info!(region = %context.region, "collecting region");
-    let (apigateway, kms, cloudtrail) = tokio::join!(
-        apigateway::collect(&context),
-        kms::collect(context.clone()),
-        cloudtrail::collect(&context, period),
-    );
+    // The settings first, then the change events up to after they were read: the period
+    // rule replays every change between the period start and the state it rebuilds from.
+    let (apigateway, kms) =
+        tokio::join!(apigateway::collect(&context), kms::collect(context.clone()),);
+    let (apigateway, kms) = (apigateway?, kms?);
+    let cloudtrail = cloudtrail::collect(&context, period).await?;
     let evidence = RegionEvidence {
         region: context.region.clone(),
-        apigateway: apigateway?,
-        kms: kms?,
-        cloudtrail: cloudtrail?,
+        apigateway,
+        kms,
+        cloudtrail,
         extra: Extra::new(),
     };
     context.progress.finish();

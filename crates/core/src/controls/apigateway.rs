@@ -4,9 +4,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::catalog::{APIGW_CACHE_ENCRYPTION, APIGW_LOGGING};
+use super::history::RegionHistory;
+use super::period::Replay;
 use super::{Available, Evaluation, Finding, RegionScope, Status, View};
 use crate::evidence::{
-    ApiGatewayEvidence, ApiResource, EvidenceGap, MethodSetting, RestApiEvidence, Stage,
+    ApiGatewayEvidence, ApiResource, EvidenceGap, MethodSetting, RestApi, RestApiEvidence, Stage,
 };
 
 /// Effective settings of one deployed method on one stage.
@@ -201,6 +203,8 @@ fn list_limited(items: &[String]) -> String {
 pub fn evaluate_region(
     scope: &RegionScope,
     evidence: Option<&ApiGatewayEvidence>,
+    history: &RegionHistory,
+    replay: &Replay,
     out: &mut Evaluation,
 ) {
     let gaps = scope.service_gaps("apigateway");
@@ -229,8 +233,43 @@ pub fn evaluate_region(
         }
         for stage in &api.stages {
             stage_count += 1;
-            evaluate_stage(scope, api, stage, out);
+            let skeleton = serde_json::json!({ "stageName": stage.stage_name });
+            judge_stage(
+                scope,
+                api,
+                Some(stage),
+                skeleton,
+                &stage.stage_name,
+                history,
+                replay,
+                out,
+            );
         }
+    }
+    // Stages a recorded event deleted before collection were still there for part of the
+    // period: judged on what the events say, never left out.
+    for ((api_id, stage_name), stage_history) in &history.stages {
+        let collected = evidence.rest_apis.iter().find(|a| a.api.id == *api_id);
+        let still_there =
+            collected.is_some_and(|a| a.stages.iter().any(|s| s.stage_name == *stage_name));
+        if api_id.is_empty() || still_there || stage_history.deleted.is_none() {
+            continue;
+        }
+        let gone_api = RestApiEvidence {
+            api: RestApi {
+                id: api_id.clone(),
+                name: None,
+                description: None,
+                created_date: None,
+                extra: Default::default(),
+            },
+            stages: Vec::new(),
+            resources: None,
+            extra: Default::default(),
+        };
+        let api = collected.unwrap_or(&gone_api);
+        let skeleton = serde_json::json!({ "stageName": stage_name });
+        judge_stage(scope, api, None, skeleton, stage_name, history, replay, out);
     }
     if stage_count == 0 && apis_without_stages_evidence == 0 && complete {
         let reason = if evidence.rest_apis.is_empty() {
@@ -242,6 +281,50 @@ pub fn evaluate_region(
             )
         };
         scope.push_rows(ROWS, "(region)", Status::NoResources, &reason, out);
+    }
+}
+
+/// Judges one stage over the period (the period rule, `period::Replay::judge`); `stage` is
+/// `None` for a stage a recorded event deleted before collection, `skeleton` then names it.
+#[allow(clippy::too_many_arguments)]
+fn judge_stage(
+    scope: &RegionScope,
+    api: &RestApiEvidence,
+    stage: Option<&Stage>,
+    skeleton: serde_json::Value,
+    stage_name: &str,
+    history: &RegionHistory,
+    replay: &Replay,
+    out: &mut Evaluation,
+) {
+    let stage_history = history.stage(&api.api.id, stage_name);
+    let resource = format!("{} stage {stage_name}", api_label(api));
+    let findings = replay.judge(
+        stage,
+        skeleton,
+        &stage_history,
+        |version, scratch| evaluate_stage(scope, api, version, scratch),
+        |reason| {
+            ROWS.iter()
+                .map(|(control, view)| {
+                    scope.finding(control, &resource, *view, Status::EvidenceGap, reason)
+                })
+                .collect()
+        },
+        out,
+    );
+    // The stage table's logging status is the period's, like its result row.
+    if let Some(logging) = findings
+        .iter()
+        .find(|f| f.control_id == APIGW_LOGGING && f.resource == resource)
+        && let Some(row) = out.stages.iter_mut().rev().find(|r| {
+            r.api_id == api.api.id
+                && r.stage == stage_name
+                && r.account_id == scope.account_id
+                && r.region == scope.region
+        })
+    {
+        row.logging_status = logging.status;
     }
 }
 
@@ -645,6 +728,13 @@ fn stage_row(
 
 #[cfg(test)]
 mod tests {
+    fn test_period() -> crate::evidence::Period {
+        crate::evidence::Period {
+            start: crate::evidence::Timestamp::parse("2026-10-01T00:00:00Z").unwrap(),
+            end: crate::evidence::Timestamp::parse("2026-11-01T00:00:00Z").unwrap(),
+        }
+    }
+
     use super::*;
     use crate::evidence::{AccessLogSettings, ApiMethod, RestApi};
     use std::collections::BTreeMap;
@@ -1020,7 +1110,13 @@ mod tests {
             rest_apis: vec![unreadable],
             extra: Default::default(),
         };
-        evaluate_region(&scope, Some(&evidence), &mut out);
+        evaluate_region(
+            &scope,
+            Some(&evidence),
+            &RegionHistory::default(),
+            &Replay::unchanged(&test_period()),
+            &mut out,
+        );
         assert_eq!(out.findings.len(), 3, "{:?}", out.findings);
         assert!(out.findings.iter().all(|f| f.status == Status::EvidenceGap));
         assert!(out.findings[0].resource.contains("a1b2c3"));
@@ -1040,7 +1136,13 @@ mod tests {
         }];
         let scope = RegionScope::new("111111111111", "eu-central-1", &gaps);
         let mut out = Evaluation::default();
-        evaluate_region(&scope, None, &mut out);
+        evaluate_region(
+            &scope,
+            None,
+            &RegionHistory::default(),
+            &Replay::unchanged(&test_period()),
+            &mut out,
+        );
         assert!(out.findings.iter().all(|f| f.status == Status::EvidenceGap));
         assert!(
             out.findings[0]
@@ -1055,7 +1157,13 @@ mod tests {
             rest_apis: Vec::new(),
             extra: Default::default(),
         };
-        evaluate_region(&scope, Some(&empty), &mut out);
+        evaluate_region(
+            &scope,
+            Some(&empty),
+            &RegionHistory::default(),
+            &Replay::unchanged(&test_period()),
+            &mut out,
+        );
         assert_eq!(out.findings.len(), 3);
         assert!(out.findings.iter().all(|f| f.status == Status::NoResources));
     }

@@ -448,6 +448,8 @@ mod tests {
                 trails: vec![],
                 events,
                 lookup_queries: vec![],
+                events_after_period: Vec::new(),
+                events_until: None,
                 extra: Default::default(),
             };
             let mut out = Evaluation::default();
@@ -483,6 +485,8 @@ mod tests {
             trails: vec![],
             events: vec![failed],
             lookup_queries: vec![],
+            events_after_period: Vec::new(),
+            events_until: None,
             extra: Default::default(),
         };
         let mut out = Evaluation::default();
@@ -514,6 +518,8 @@ mod tests {
             trails: vec![],
             events: vec![stop, read],
             lookup_queries: vec![],
+            events_after_period: Vec::new(),
+            events_until: None,
             extra: Default::default(),
         };
         let mut out = Evaluation::default();

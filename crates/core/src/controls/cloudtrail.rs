@@ -690,6 +690,8 @@ mod tests {
             trails,
             events: vec![],
             lookup_queries: vec![],
+            events_after_period: Vec::new(),
+            events_until: None,
             extra: Default::default(),
         });
         let gaps = Vec::new();

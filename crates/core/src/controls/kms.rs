@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::catalog::KMS_KEY_ROTATION;
+use super::history::RegionHistory;
+use super::period::Replay;
 use super::{Available, Evaluation, Finding, RegionScope, Status, describe_gaps};
 use crate::evidence::{KmsEvidence, KmsKeyEvidence, Period, Policy, Timestamp};
 
@@ -286,10 +288,12 @@ fn key_resource(row: &KeyRow) -> String {
 pub fn evaluate_region(
     scope: &RegionScope,
     evidence: Option<&KmsEvidence>,
-    period: &Period,
+    history: &RegionHistory,
+    replay: &Replay,
     policy: &Policy,
     out: &mut Evaluation,
 ) {
+    let period = replay.period;
     let gaps = scope.service_gaps("kms");
     let rows = [(KMS_KEY_ROTATION, None)];
     let Some(Available { evidence, complete }) =
@@ -297,7 +301,7 @@ pub fn evaluate_region(
     else {
         return;
     };
-    for key in &evidence.keys {
+    let evaluate = |key: &KmsKeyEvidence, out: &mut Evaluation| {
         let row = evaluate_key(scope, key, period, policy);
         out.findings.push(Finding {
             control_id: KMS_KEY_ROTATION.to_string(),
@@ -309,6 +313,60 @@ pub fn evaluate_region(
             reason: row.reason.clone(),
         });
         out.keys.push(row);
+    };
+    for key in &evidence.keys {
+        let key_id = &key.metadata.key_id;
+        let resource = key_resource(&evaluate_key(scope, key, period, policy));
+        let findings = replay.judge(
+            Some(key),
+            serde_json::Value::Null,
+            &history.key(key_id),
+            evaluate,
+            |reason| {
+                vec![scope.finding(
+                    KMS_KEY_ROTATION,
+                    &resource,
+                    None,
+                    Status::EvidenceGap,
+                    reason,
+                )]
+            },
+            out,
+        );
+        // The key table's result is the period's, like its result row.
+        if let (Some(finding), Some(row)) = (
+            findings.iter().find(|f| f.resource == resource),
+            out.keys.iter_mut().rev().find(|r| r.key_id == *key_id),
+        ) {
+            row.status = finding.status;
+            row.reason = finding.reason.clone();
+        }
+    }
+    // Keys a recorded event deleted before collection: judged on what the events say.
+    for (key_id, key_history) in &history.keys {
+        let collected = evidence.keys.iter().any(|k| k.metadata.key_id == *key_id);
+        if collected || key_history.deleted.is_none() {
+            continue;
+        }
+        let skeleton =
+            serde_json::json!({ "metadata": { "KeyId": key_id, "KeyManager": "CUSTOMER" } });
+        let resource = key_id.clone();
+        replay.judge(
+            None::<&KmsKeyEvidence>,
+            skeleton,
+            &history.key(key_id),
+            evaluate,
+            |reason| {
+                vec![scope.finding(
+                    KMS_KEY_ROTATION,
+                    &resource,
+                    None,
+                    Status::EvidenceGap,
+                    reason,
+                )]
+            },
+            out,
+        );
     }
     if evidence.keys.is_empty() && complete {
         out.findings.push(scope.finding(
@@ -538,7 +596,8 @@ mod tests {
         evaluate_region(
             &scope,
             Some(&empty),
-            &period(),
+            &RegionHistory::default(),
+            &Replay::unchanged(&period()),
             &Policy::default(),
             &mut out,
         );

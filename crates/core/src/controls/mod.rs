@@ -7,7 +7,9 @@ pub mod catalog;
 pub mod changes;
 pub mod cloudtrail;
 pub mod events;
+pub mod history;
 pub mod kms;
+pub mod period;
 
 use std::collections::BTreeSet;
 
@@ -300,15 +302,43 @@ pub fn evaluate(snapshot: &EvidenceSnapshot) -> Evaluation {
         for region in &regions {
             let scope = RegionScope::new(account_id, region, &snapshot.gaps);
             let evidence = account.and_then(|a| a.regions.iter().find(|r| r.region == *region));
+            let kms_evidence = evidence.and_then(|r| r.kms.as_ref());
+            let aliases = kms_evidence
+                .map(|kms| {
+                    kms.keys
+                        .iter()
+                        .flat_map(|k| {
+                            k.aliases
+                                .iter()
+                                .map(|a| (a.alias_name.clone(), k.metadata.key_id.clone()))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let history = history::RegionHistory::read(
+                &scope,
+                evidence.and_then(|r| r.cloudtrail.as_ref()),
+                &snapshot.period,
+                snapshot.collected_at,
+                &aliases,
+            );
+            let replay = period::Replay {
+                period: &snapshot.period,
+                until: snapshot.collected_at,
+                coverage: history.coverage(),
+            };
             apigateway::evaluate_region(
                 &scope,
                 evidence.and_then(|r| r.apigateway.as_ref()),
+                &history,
+                &replay,
                 &mut evaluation,
             );
             kms::evaluate_region(
                 &scope,
-                evidence.and_then(|r| r.kms.as_ref()),
-                &snapshot.period,
+                kms_evidence,
+                &history,
+                &replay,
                 &snapshot.policy,
                 &mut evaluation,
             );

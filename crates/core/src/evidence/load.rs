@@ -403,39 +403,78 @@ fn check_events(
     problems: &mut Problems,
 ) {
     let mut seen_ids = BTreeSet::new();
-    for (e, event) in cloudtrail.events.iter().enumerate() {
-        let event_path = join(
-            region_path,
-            &[key("cloudtrail"), key("events"), PathSegment::Index(e)],
+    let until = cloudtrail.events_until;
+    if let Some(until) = until.filter(|until| *until < period.end) {
+        problems.add(
+            &join(region_path, &[key("cloudtrail"), key("events_until")]),
+            format!(
+                "the events were read up to {until}, before the period end {}",
+                period.end
+            ),
         );
-        if !period.contains(event.event_time) {
-            problems.add(
-                &join(&event_path, &[key("EventTime")]),
-                format!(
-                    "event {} at {} is outside the period {}..{}",
-                    event.event_id, event.event_time, period.start, period.end
-                ),
+    }
+    let lists = [
+        ("events", &cloudtrail.events, true),
+        (
+            "events_after_period",
+            &cloudtrail.events_after_period,
+            false,
+        ),
+    ];
+    for (list, events, in_period) in lists {
+        for (e, event) in events.iter().enumerate() {
+            let event_path = join(
+                region_path,
+                &[key("cloudtrail"), key(list), PathSegment::Index(e)],
             );
+            let misplaced = if in_period {
+                (!period.contains(event.event_time))
+                    .then(|| format!("is outside the period {}..{}", period.start, period.end))
+            } else if event.event_time < period.end {
+                Some(format!("is before the period end {}", period.end))
+            } else {
+                until
+                    .filter(|until| event.event_time > *until)
+                    .map(|until| format!("is after the end of the events read ({until})"))
+            };
+            if let Some(misplaced) = misplaced {
+                problems.add(
+                    &join(&event_path, &[key("EventTime")]),
+                    format!(
+                        "event {} at {} {misplaced}",
+                        event.event_id, event.event_time
+                    ),
+                );
+            }
+            check_event(event, &event_path, &mut seen_ids, problems);
         }
-        if !seen_ids.insert(event.event_id.as_str()) {
-            problems.add(
-                &join(&event_path, &[key("EventId")]),
-                format!("event {} appears more than once", event.event_id),
-            );
-        }
-        // Validate without building a tree: this runs for every event of the period.
-        let record = event.cloud_trail_event.trim_start();
-        match serde_json::from_str::<serde::de::IgnoredAny>(record) {
-            Ok(_) if record.starts_with('{') => {}
-            Ok(_) => problems.add(
-                &join(&event_path, &[key("CloudTrailEvent")]),
-                "CloudTrailEvent must hold a JSON object (the CloudTrail record)",
-            ),
-            Err(err) => problems.add(
-                &join(&event_path, &[key("CloudTrailEvent")]),
-                format!("CloudTrailEvent is not valid JSON: {err}"),
-            ),
-        }
+    }
+}
+
+fn check_event<'e>(
+    event: &'e LookupEvent,
+    event_path: &[PathSegment],
+    seen_ids: &mut BTreeSet<&'e str>,
+    problems: &mut Problems,
+) {
+    if !seen_ids.insert(event.event_id.as_str()) {
+        problems.add(
+            &join(event_path, &[key("EventId")]),
+            format!("event {} appears more than once", event.event_id),
+        );
+    }
+    // Validate without building a tree: this runs for every event of the period.
+    let record = event.cloud_trail_event.trim_start();
+    match serde_json::from_str::<serde::de::IgnoredAny>(record) {
+        Ok(_) if record.starts_with('{') => {}
+        Ok(_) => problems.add(
+            &join(event_path, &[key("CloudTrailEvent")]),
+            "CloudTrailEvent must hold a JSON object (the CloudTrail record)",
+        ),
+        Err(err) => problems.add(
+            &join(event_path, &[key("CloudTrailEvent")]),
+            format!("CloudTrailEvent is not valid JSON: {err}"),
+        ),
     }
 }
 

@@ -418,6 +418,16 @@ pub struct CloudTrailEvidence {
     /// What was searched: one entry per LookupEvents query.
     #[serde(default)]
     pub lookup_queries: Vec<LookupQuery>,
+    /// Write management events after the period, up to `events_until`: replayed over the
+    /// collected state to rebuild the period's (the period rule), never listed as the
+    /// period's changes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events_after_period: Vec<LookupEvent>,
+    /// Where the LookupEvents window ended: the time the changes were read up to, after the
+    /// state was read. `None` in snapshots of earlier versions, whose events stop at the
+    /// period end.
+    #[serde(default)]
+    pub events_until: Option<Timestamp>,
     #[serde(flatten)]
     pub extra: Extra,
 }
