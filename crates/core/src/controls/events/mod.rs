@@ -303,8 +303,6 @@ pub struct Lookup {
     pub queried_by: QueriedBy,
     /// The attribute value: an event source or an event name.
     pub value: &'static str,
-    /// The source whose events the query keeps.
-    pub source: &'static str,
 }
 
 impl Lookup {
@@ -312,13 +310,14 @@ impl Lookup {
         self.queried_by.attribute_key()
     }
 
-    /// Whether a returned event belongs in the change register.
+    /// Whether a returned event belongs in the change register: a write event of the queried
+    /// source, or an event whose source has a rule of the queried name (names such as
+    /// TagResource exist in many services, two of them here).
     pub fn keeps(&self, event: &LookupEvent) -> bool {
         match self.queried_by {
-            // Names such as TagResource exist in many services.
-            QueriedBy::EventName => event.event_source == self.source,
+            QueriedBy::EventName => find(&event.event_source, self.value).is_some(),
             QueriedBy::EventSource => {
-                event.event_source == self.source && event.read_only.as_deref() != Some("true")
+                event.event_source == self.value && event.read_only.as_deref() != Some("true")
             }
         }
     }
@@ -331,49 +330,36 @@ impl Lookup {
         }
     }
 
-    /// The `EventName` queries that search this query's source when its `EventSource` query
-    /// did not read it to the end, in plan order.
-    pub fn fallback(&self) -> Vec<Lookup> {
-        match self.queried_by {
-            QueriedBy::EventSource => lookup_plan()
-                .into_iter()
-                .filter(|q| q.queried_by == QueriedBy::EventName && q.source == self.source)
-                .collect(),
-            QueriedBy::EventName => Vec::new(),
-        }
+    /// Whether this `EventName` query searches `source` (the table has a rule of this name for
+    /// that source).
+    pub fn searches(&self, source: &str) -> bool {
+        self.queried_by == QueriedBy::EventName && find(source, self.value).is_some()
     }
 }
 
 /// The LookupEvents plan of one account-region, in the order the report lists it: one
-/// `EventSource` query per source (API Gateway, CloudTrail, KMS), then, per source, one
-/// `EventName` query per rule in alphabetical order. The name queries of a source run only if
-/// its `EventSource` query did not read every event of the source in `SOURCE_PROBE_PAGES`.
-/// So the calls of a region are at most the plan's queries plus its changes / 50 (plus
-/// retries), whatever the number of read events; what searching by name misses is a write
-/// event whose name is not in the table (docs/controls.md "Collecting the change events").
+/// `EventSource` query per source (API Gateway, CloudTrail, KMS), then one `EventName` query
+/// per event name of the table, in alphabetical order (a name two sources share, such as
+/// TagResource, once). The name queries of a source run only if its `EventSource` query did
+/// not read every event of the source in `SOURCE_PROBE_PAGES`. So the calls of a region are at
+/// most the plan's queries plus its changes / 50 (plus retries), whatever the number of read
+/// events; what searching by name misses is a write event whose name is not in the table
+/// (docs/controls.md "Collecting the change events").
 pub fn lookup_plan() -> Vec<Lookup> {
-    let mut plan: Vec<Lookup> = SOURCES
+    let mut names: Vec<&'static str> = RULES.iter().map(|r| r.name).collect();
+    names.sort_unstable();
+    names.dedup();
+    SOURCES
         .iter()
         .map(|source| Lookup {
             queried_by: QueriedBy::EventSource,
             value: source,
-            source,
         })
-        .collect();
-    for source in SOURCES {
-        let mut names: Vec<&'static str> = RULES
-            .iter()
-            .filter(|r| r.source == source)
-            .map(|r| r.name)
-            .collect();
-        names.sort_unstable();
-        plan.extend(names.into_iter().map(|name| Lookup {
+        .chain(names.into_iter().map(|name| Lookup {
             queried_by: QueriedBy::EventName,
             value: name,
-            source,
-        }));
-    }
-    plan
+        }))
+        .collect()
 }
 
 #[cfg(test)]
@@ -948,28 +934,31 @@ mod tests {
                 .all(|q| (q.page_limit() == Some(SOURCE_PROBE_PAGES))
                     == (q.queried_by == QueriedBy::EventSource))
         );
-        let names: Vec<(&str, &str)> = plan
+        let names: Vec<&str> = plan
             .iter()
             .skip(SOURCES.len())
             .map(|q| {
                 assert_eq!(q.queried_by, QueriedBy::EventName);
-                (q.source, q.value)
+                q.value
             })
             .collect();
-        assert_eq!(names.len(), RULES.len());
-        let source_rank = |s: &str| SOURCES.iter().position(|x| *x == s);
         let mut sorted = names.clone();
-        sorted.sort_by_key(|(source, name)| (source_rank(source), *name));
-        assert_eq!(names, sorted, "sources in plan order, names alphabetical");
-        for probe in &plan[..SOURCES.len()] {
-            let fallback = probe.fallback();
-            assert!(!fallback.is_empty());
-            assert!(fallback.iter().all(|q| q.source == probe.source));
-            assert_eq!(
-                fallback.len(),
-                RULES.iter().filter(|r| r.source == probe.source).count()
-            );
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(names, sorted, "each name once, alphabetical");
+        for rule in RULES {
+            let searching: Vec<&Lookup> = plan
+                .iter()
+                .filter(|q| q.searches(rule.source) && q.value == rule.name)
+                .collect();
+            assert_eq!(searching.len(), 1, "{} {}", rule.source, rule.name);
         }
+        // Shared names: one query keeps the events of both sources.
+        let tag = plan
+            .iter()
+            .find(|q| q.value == "TagResource")
+            .expect("TagResource");
+        assert!(tag.searches(APIGATEWAY) && tag.searches(KMS) && !tag.searches(CLOUDTRAIL));
     }
 
     #[test]
