@@ -1,7 +1,12 @@
 //! Live-collection benchmark (figures, not a test), run by scripts/bench with moto started:
 //! 1. LookupEvents against the stub enforcing AWS's 2 calls/s per region, 10,000 events in
 //!    each of 4 regions: sustained rate per region, regions in parallel, lost events.
-//! 2. Collection of 200 REST APIs / 500 stages / 1,000 keys from moto: wall time, calls/s.
+//! 2. Read volume: one region with 20,000 read events on each of the three sources and 500
+//!    changes, the month's LookupEvents calls against the plan's bound (queries + changes / 50
+//!    + 5) and the wall time.
+//! 3. Collection of 200 REST APIs / 500 stages / 1,000 keys from moto: wall time, calls/s.
+//!
+//! `GXP_BENCH_READS` (default 20000) sets the read events per source of (2) for a reduced run.
 
 #[path = "../tests/common/aws_stub.rs"]
 mod aws_stub;
@@ -12,10 +17,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use aws_stub::{
-    AwsStub, StubConfig, expected_kept_ids, max_calls_in_any_second, moto_post, previous_month,
-    recorded_events,
+    AwsStub, PAGE, StubConfig, change_operations, expected_kept_ids, max_calls_in_any_second,
+    moto_post, previous_month, recorded_events, synthetic_events,
 };
-use gxp_evidence::collect::KMS_CHANGE_EVENT_NAMES;
 use serde_json::Value;
 
 const REGIONS: [&str; 4] = ["eu-central-1", "eu-west-1", "us-east-1", "us-west-2"];
@@ -25,6 +29,7 @@ fn main() {
     let moto = std::env::var("GXP_MOTO_URL").expect("run through scripts/bench (starts moto)");
     let python = std::env::var("GXP_MOTO_PYTHON").expect("GXP_MOTO_PYTHON");
     lookup_events_benchmark(&moto);
+    read_volume_benchmark(&moto);
     moto_scale_benchmark(&moto, &python);
 }
 
@@ -69,7 +74,7 @@ fn lookup_events_benchmark(moto: &str) {
         .filter(|e| e["EventSource"] == "cloudtrail.amazonaws.com")
         .take(EVENTS_PER_REGION)
         .collect();
-    let expected = expected_kept_ids(&events, start, end, KMS_CHANGE_EVENT_NAMES);
+    let expected = expected_kept_ids(&events, start, end, &change_operations());
     let stub = AwsStub::start(StubConfig {
         upstream: Some(moto.to_string()),
         events: REGIONS
@@ -123,6 +128,63 @@ fn lookup_events_benchmark(moto: &str) {
         wall.as_secs_f64(),
         calls.len(),
         slowest_region.as_secs_f64(),
+        stub.rate_limited()
+    );
+}
+
+fn read_volume_benchmark(moto: &str) {
+    const CHANGES: usize = 500;
+    moto_post(moto, "/moto-api/reset");
+    let reads: usize = std::env::var("GXP_BENCH_READS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    let (start, end) = previous_month();
+    let mut events = Vec::new();
+    let sources = [
+        ("apigateway.amazonaws.com", "GetStages", "CreateDeployment"),
+        ("cloudtrail.amazonaws.com", "DescribeTrails", "AddTags"),
+        ("kms.amazonaws.com", "Decrypt", "TagResource"),
+    ];
+    for (index, (source, read, change)) in sources.into_iter().enumerate() {
+        let changes = CHANGES / sources.len() + usize::from(index < CHANGES % sources.len());
+        let account = "123456789012";
+        events.extend(synthetic_events(
+            (start, end),
+            account,
+            source,
+            read,
+            true,
+            reads,
+        ));
+        events.extend(synthetic_events(
+            (start, end),
+            account,
+            source,
+            change,
+            false,
+            changes,
+        ));
+    }
+    let expected = expected_kept_ids(&events, start, end, &change_operations());
+    let stub = AwsStub::start(StubConfig {
+        upstream: Some(moto.to_string()),
+        events: BTreeMap::from([("eu-central-1".to_string(), events)]),
+        enforce_rate_limit: true,
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (wall, snapshot) = collect(&stub, "eu-central-1", &dir.path().join("e.json"));
+    let calls = stub.lookup_calls();
+    let made = calls.get("eu-central-1").map_or(0, Vec::len);
+    let cloudtrail = &snapshot["accounts"][0]["regions"][0]["cloudtrail"];
+    let queries = cloudtrail["lookup_queries"].as_array().map_or(0, Vec::len);
+    let kept = cloudtrail["events"].as_array().map_or(0, Vec::len);
+    let bound = queries + CHANGES / PAGE + 5;
+    println!(
+        "read volume: {reads} read events per source (3 sources) and {CHANGES} changes in one region: {made} LookupEvents calls for {queries} queries (bound {bound} = queries + changes/50 + 5), {kept} events kept ({} expected), wall time {:.1} s; throttled by the stub's limit: {}",
+        expected.len(),
+        wall.as_secs_f64(),
         stub.rate_limited()
     );
 }

@@ -14,9 +14,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 use common::aws_stub::{
-    AwsStub, FailingQuery, Faults, SeenRequest, StubConfig, expected_kept_ids, in_account,
-    kms_change_operations, max_calls_within, previous_month, rate_window, recorded_events,
-    recorded_originals,
+    AwsStub, FailingQuery, Faults, PAGE, SOURCES, SeenRequest, StubConfig, change_operations,
+    expected_kept_ids, in_account, max_calls_within, previous_month, rate_window, recorded_events,
+    recorded_originals, sources_searched_by_name, synthetic_events,
 };
 use serde_json::{Value, json};
 
@@ -298,15 +298,18 @@ fn the_credential_scan_finds_a_credential_in_the_compressed_pdf_text_that_a_byte
 // ---------------------------------------------------------------------------------------------
 // Expectations written down from AWS's documentation and the fixture files, not from the code
 
-/// The LookupEvents queries of a region: the two event sources and every KMS change operation.
-fn expected_queries() -> BTreeSet<String> {
-    ["apigateway.amazonaws.com", "cloudtrail.amazonaws.com"]
+/// The LookupEvents queries of a region holding `events`: one per event source, and one per
+/// change operation of each source with more than one page of events in the period.
+fn expected_queries(events: &[Value], period: &Month) -> BTreeSet<String> {
+    let by_name = sources_searched_by_name(events, period.start, period.end);
+    SOURCES
         .iter()
         .map(|source| format!("EventSource={source}"))
         .chain(
-            kms_change_operations()
+            change_operations()
                 .into_iter()
-                .map(|name| format!("EventName={name}")),
+                .filter(|(source, _)| by_name.contains(source))
+                .map(|(_, name)| format!("EventName={name}")),
         )
         .collect()
 }
@@ -709,7 +712,13 @@ fn lookup_events_arrive_exactly_once_at_no_more_than_two_calls_per_second_despit
     let period = month();
     // 20 spaced copies of the recorded events: several pages for the CloudTrail query.
     let events = recorded_events(period.start, 20, Duration::from_secs(3600));
-    let expected = expected_kept_ids(&events, period.start, period.end, &kms_change_operations());
+    let expected = expected_kept_ids(&events, period.start, period.end, &change_operations());
+    let documented = expected_queries(&events, &period);
+    assert_eq!(
+        sources_searched_by_name(&events, period.start, period.end),
+        ["cloudtrail.amazonaws.com", "kms.amazonaws.com"],
+        "more than a page of CloudTrail and KMS events: both searched by name"
+    );
     assert!(
         expected.len() > 150,
         "enough events for several pages: {}",
@@ -772,8 +781,8 @@ fn lookup_events_arrive_exactly_once_at_no_more_than_two_calls_per_second_despit
             "every event exactly once in {}",
             region["region"]
         );
-        // The plan the snapshot records is the documented one: one query per event source
-        // and per KMS change operation of the KMS API Reference.
+        // The plan the snapshot records is the documented one: one query per event source,
+        // and per change operation of the API models for each source with more than a page.
         let queries: Vec<String> = cloudtrail["lookup_queries"]
             .as_array()
             .expect("plan")
@@ -788,7 +797,6 @@ fn lookup_events_arrive_exactly_once_at_no_more_than_two_calls_per_second_despit
             .collect();
         let planned: BTreeSet<String> = queries.iter().cloned().collect();
         assert_eq!(queries.len(), planned.len(), "each query once");
-        let documented = expected_queries();
         assert!(
             planned == documented,
             "{}: plan lacks {:?}, plan has undocumented {:?}",
@@ -802,7 +810,15 @@ fn lookup_events_arrive_exactly_once_at_no_more_than_two_calls_per_second_despit
             .iter()
             .find(|q| q["attribute_value"] == "cloudtrail.amazonaws.com")
             .expect("CloudTrail query");
-        assert!(cloudtrail_query["events_returned"].as_u64().expect("n") > 150);
+        // One page, then the source by name.
+        assert_eq!(
+            cloudtrail_query["events_returned"], PAGE,
+            "{cloudtrail_query:#}"
+        );
+        assert_eq!(
+            cloudtrail_query["stopped_after_pages"], 1,
+            "{cloudtrail_query:#}"
+        );
     }
 
     let calls = stub.lookup_calls();
@@ -810,7 +826,7 @@ fn lookup_events_arrive_exactly_once_at_no_more_than_two_calls_per_second_despit
     for (region, calls) in &calls {
         // What AWS would have been asked: exactly the documented queries.
         let asked: BTreeSet<String> = calls.iter().map(|c| c.query.clone()).collect();
-        let expected = expected_queries();
+        let expected = documented.clone();
         assert!(
             asked == expected,
             "{region}: not asked {:?}, not documented {:?}",
@@ -842,6 +858,96 @@ fn lookup_events_arrive_exactly_once_at_no_more_than_two_calls_per_second_despit
         );
     }
     assert_eq!(stub.rate_limited(), 0);
+}
+
+/// 20,000 read events on each source (scanners, consoles, Decrypt calls) and 450 changes:
+/// the read volume costs one call per source, so the calls stay within the plan's queries plus
+/// changes / 50 (plus 5 for retries), and every change is kept.
+#[test]
+fn read_volume_does_not_drive_the_lookup_events_calls() {
+    const READS: usize = 20_000;
+    const CHANGES_PER_SOURCE: usize = 150;
+    let moto = moto();
+    moto.seed(&["compliant", "us-east-1"]);
+    let period = month();
+    let mut events = Vec::new();
+    for (source, read, change) in [
+        ("apigateway.amazonaws.com", "GetStages", "CreateDeployment"),
+        ("cloudtrail.amazonaws.com", "DescribeTrails", "AddTags"),
+        ("kms.amazonaws.com", "Decrypt", "TagResource"),
+    ] {
+        let spread = |name, read_only, count| {
+            synthetic_events(
+                (period.start, period.end),
+                MOTO_ACCOUNT,
+                source,
+                name,
+                read_only,
+                count,
+            )
+        };
+        events.extend(spread(read, true, READS));
+        events.extend(spread(change, false, CHANGES_PER_SOURCE));
+    }
+    let changes = 3 * CHANGES_PER_SOURCE;
+    let expected = expected_kept_ids(&events, period.start, period.end, &change_operations());
+    assert_eq!(expected.len(), changes);
+    let planned = expected_queries(&events, &period);
+    let names: BTreeSet<&str> = change_operations().into_iter().map(|(_, n)| n).collect();
+    assert_eq!(planned.len(), SOURCES.len() + names.len());
+    let stub = AwsStub::start(StubConfig {
+        upstream: Some(moto.url.clone()),
+        events: BTreeMap::from([("us-east-1".to_string(), events)]),
+        enforce_rate_limit: true,
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let evidence_path = dir.path().join("evidence.json");
+    let mut collect = live(&stub, &period, &["collect", "--regions", "us-east-1"]);
+    collect.arg("--out").arg(&evidence_path);
+    let output = run(collect);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+
+    let calls = stub.lookup_calls();
+    let region_calls = &calls["us-east-1"];
+    let bound = planned.len() + changes / PAGE + 5;
+    assert!(
+        region_calls.len() <= bound,
+        "{} LookupEvents calls, more than {} queries + {changes} changes / 50 + 5 = {bound}",
+        region_calls.len(),
+        planned.len()
+    );
+    assert_eq!(stub.rate_limited(), 0);
+    assert!(max_calls_within(region_calls, rate_window()) <= 2);
+    let snapshot = load_json(&evidence_path);
+    let cloudtrail = &snapshot["accounts"][0]["regions"][0]["cloudtrail"];
+    let kept: BTreeSet<String> = cloudtrail["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["EventId"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(kept, expected, "every change, no read");
+    let queries = cloudtrail["lookup_queries"].as_array().expect("plan");
+    assert_eq!(queries.len(), planned.len());
+    for probe in queries
+        .iter()
+        .filter(|q| q["attribute_key"] == "EventSource")
+    {
+        assert_eq!(
+            (&probe["calls"], &probe["stopped_after_pages"]),
+            (&json!(1), &json!(1)),
+            "{probe:#}"
+        );
+    }
+    let recorded_calls: u64 = queries.iter().filter_map(|q| q["calls"].as_u64()).sum();
+    assert_eq!(recorded_calls as usize, region_calls.len());
+    eprintln!(
+        "{} LookupEvents calls for {} read and {changes} write events ({} queries planned)",
+        region_calls.len(),
+        3 * READS,
+        planned.len()
+    );
 }
 
 #[test]
@@ -1093,18 +1199,26 @@ fn a_compliant_account_reports_compliant_with_exit_0_using_only_the_documented_p
 
 #[test]
 fn a_lookup_events_query_that_runs_out_of_retries_part_way_is_a_gap_and_the_report_incomplete() {
-    const QUERY: &str = "EventSource=cloudtrail.amazonaws.com";
+    const QUERY: &str = "EventName=StopLogging";
     let moto = moto();
     // Compliant, so that the one gap alone decides the verdict.
     moto.seed(&["compliant", "us-east-1"]);
     let period = month();
-    // Read-only CloudTrail events only: the query returns them (more than one page) but they
-    // are no changes, so nothing but the gap can count against the account.
-    let events: Vec<Value> = recorded_events(period.start, 12, Duration::from_secs(3600))
+    // The recorded StopLogging calls that failed (TrailNotFoundException), copied until there
+    // is more than a page of them: CloudTrail then has more than a page of events, so it is
+    // searched by name, and the StopLogging query has a second page to fail on. Failed calls
+    // changed nothing, so nothing but the gap can count against the account.
+    let copies = recorded_events(period.start, 30, Duration::from_secs(3600));
+    let events: Vec<Value> = in_account(copies, MOTO_ACCOUNT)
         .into_iter()
-        .filter(|e| e["EventSource"] == "cloudtrail.amazonaws.com" && e["ReadOnly"] == "true")
+        .filter(|e| {
+            e["EventName"] == "StopLogging"
+                && e["CloudTrailEvent"]
+                    .as_str()
+                    .is_some_and(|record| record.contains("TrailNotFoundException"))
+        })
         .collect();
-    assert!(events.len() > 50, "more than one page: {}", events.len());
+    assert!(events.len() > PAGE, "more than one page: {}", events.len());
     let stub = AwsStub::start(StubConfig {
         upstream: Some(moto.url.clone()),
         events: BTreeMap::from([("us-east-1".to_string(), events)]),
@@ -1160,8 +1274,8 @@ fn a_lookup_events_query_that_runs_out_of_retries_part_way_is_a_gap_and_the_repo
         .as_array()
         .expect("queries")
         .iter()
-        .find(|q| q["attribute_value"] == "cloudtrail.amazonaws.com")
-        .expect("the CloudTrail query")
+        .find(|q| q["attribute_value"] == "StopLogging")
+        .expect("the StopLogging query")
         .clone();
     assert_eq!(query["calls"], 9, "one page, then 8 attempts: {query:#}");
     assert_eq!(query["events_returned"], 50, "{query:#}");

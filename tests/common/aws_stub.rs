@@ -707,6 +707,39 @@ pub fn recorded_events(period_start_epoch: i64, copies: u32, spacing: Duration) 
     events
 }
 
+/// `count` events of one source and name spaced evenly over `period` (epoch seconds, an hour
+/// kept free at each end), in LookupEvents' shape, each with a readable record of `account`.
+pub fn synthetic_events(
+    period: (i64, i64),
+    account: &str,
+    source: &str,
+    name: &str,
+    read_only: bool,
+    count: usize,
+) -> Vec<Value> {
+    let (start, end) = period;
+    let spacing = (end - start - 7200) as f64 / count as f64;
+    (0..count)
+        .map(|i| {
+            let time = start as f64 + 3600.0 + spacing * i as f64;
+            let id = format!("{name}-{i:06}");
+            let at = chrono::DateTime::from_timestamp(time as i64, 0)
+                .expect("in range")
+                .format("%Y-%m-%dT%H:%M:%SZ")
+                .to_string();
+            let record = json!({"eventVersion": "1.08", "eventTime": at, "eventSource": source,
+                "eventName": name, "eventID": id, "readOnly": read_only,
+                "recipientAccountId": account,
+                "userIdentity": {"type": "AssumedRole", "accountId": account,
+                    "arn": format!("arn:aws:sts::{account}:assumed-role/scanner/s")},
+                "requestParameters": {"resourceArn": "x"}});
+            json!({"EventId": id, "EventName": name, "EventSource": source, "EventTime": time,
+                "ReadOnly": read_only.to_string(), "Username": "s",
+                "CloudTrailEvent": record.to_string()})
+        })
+        .collect()
+}
+
 /// The events as recorded by the account being collected: the records' `recipientAccountId`
 /// and `userIdentity.accountId` become `account_id` (the recorded events come from another
 /// account, 123837392027; LookupEvents only ever returns the caller's own account's events,
@@ -734,51 +767,120 @@ pub fn in_account(events: Vec<Value>, account_id: &str) -> Vec<Value> {
         .collect()
 }
 
-/// The KMS operations whose events belong in the change register: the operations that change
-/// something and the events AWS records itself, from the hand-written split of the KMS API
-/// Reference in `tests/fixtures/kms-api-operations.json` (not from the collector).
-pub fn kms_change_operations() -> Vec<&'static str> {
-    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+/// The events that belong in the change register, as (event source, event name): for API
+/// Gateway (REST and V2) and CloudTrail the operations that change something, written down
+/// from their API models in `tests/fixtures/aws-change-operations.json`; for KMS its changing
+/// operations and the events it records itself, from the hand-written split of the KMS API
+/// Reference in `tests/fixtures/kms-api-operations.json` (neither from the collector).
+pub fn change_operations() -> Vec<(&'static str, &'static str)> {
+    static NAMES: std::sync::OnceLock<Vec<(&'static str, String)>> = std::sync::OnceLock::new();
     NAMES
         .get_or_init(|| {
-            let doc: Value =
+            let aws: Value =
+                serde_json::from_str(include_str!("../fixtures/aws-change-operations.json"))
+                    .expect("the fixture is JSON");
+            let kms: Value =
                 serde_json::from_str(include_str!("../fixtures/kms-api-operations.json"))
                     .expect("the fixture is JSON");
-            ["changes", "recorded_by_aws"]
-                .iter()
-                .flat_map(|list| doc[list].as_array().expect("a list").clone())
-                .map(|name| name.as_str().expect("a name").to_string())
-                .collect()
+            [
+                (&aws, "apigateway_changes", "apigateway.amazonaws.com"),
+                (&aws, "cloudtrail_changes", "cloudtrail.amazonaws.com"),
+                (&kms, "changes", "kms.amazonaws.com"),
+                (&kms, "recorded_by_aws", "kms.amazonaws.com"),
+            ]
+            .into_iter()
+            .flat_map(|(doc, list, source)| {
+                doc[list]
+                    .as_array()
+                    .expect("a list")
+                    .iter()
+                    .map(move |name| (source, name.as_str().expect("a name").to_string()))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
         })
         .iter()
-        .map(String::as_str)
+        .map(|(source, name)| (*source, name.as_str()))
         .collect()
 }
 
-/// The events a correct collection keeps: write events of the EventSource queries, and KMS
-/// events of the EventName queries, inside `[start, end)`.
+/// The three event sources, in the order of the query plan.
+pub const SOURCES: [&str; 3] = [
+    "apigateway.amazonaws.com",
+    "cloudtrail.amazonaws.com",
+    "kms.amazonaws.com",
+];
+
+/// LookupEvents events a page.
+pub const PAGE: usize = 50;
+
+/// The events of `source` in `[start, end]` in the stub's order (newest first).
+fn source_events<'a>(events: &'a [Value], source: &str, start: i64, end: i64) -> Vec<&'a Value> {
+    let mut found: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["EventSource"] == source)
+        .filter(|e| {
+            let t = e["EventTime"].as_f64().unwrap_or(0.0);
+            (start as f64) <= t && t <= (end as f64)
+        })
+        .collect();
+    found.sort_by(|a, b| {
+        let (ta, tb) = (
+            a["EventTime"].as_f64().unwrap_or(0.0),
+            b["EventTime"].as_f64().unwrap_or(0.0),
+        );
+        tb.partial_cmp(&ta)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then_with(|| a["EventId"].as_str().cmp(&b["EventId"].as_str()))
+    });
+    found
+}
+
+/// The sources a correct collection searches by event name: those with more than one page of
+/// events (read or write) in `[start, end]`, in plan order.
+pub fn sources_searched_by_name(events: &[Value], start: i64, end: i64) -> Vec<&'static str> {
+    SOURCES
+        .into_iter()
+        .filter(|source| source_events(events, source, start, end).len() > PAGE)
+        .collect()
+}
+
+/// The events a correct collection keeps, inside `[start, end)`: of a source with one page of
+/// events at most, every write event; of a busier one, the write events of that first page
+/// and every event whose name is one of `changes`.
 pub fn expected_kept_ids(
     events: &[Value],
     start: i64,
     end: i64,
-    kms_names: &[&str],
+    changes: &[(&str, &str)],
 ) -> BTreeSet<String> {
-    events
-        .iter()
-        .filter(|e| {
-            let t = e["EventTime"].as_f64().unwrap_or(0.0);
-            let source = e["EventSource"].as_str().unwrap_or_default();
-            let name = e["EventName"].as_str().unwrap_or_default();
-            let write = e["ReadOnly"].as_str() != Some("true");
-            let by_source = matches!(
-                source,
-                "apigateway.amazonaws.com" | "cloudtrail.amazonaws.com"
-            ) && write;
-            let by_name = source == "kms.amazonaws.com" && kms_names.contains(&name);
-            (start as f64) <= t && t < (end as f64) && (by_source || by_name)
-        })
-        .filter_map(|e| e["EventId"].as_str().map(str::to_string))
-        .collect()
+    let in_period = |e: &Value| {
+        let t = e["EventTime"].as_f64().unwrap_or(0.0);
+        (start as f64) <= t && t < (end as f64)
+    };
+    let write = |e: &Value| e["ReadOnly"].as_str() != Some("true");
+    let mut kept = BTreeSet::new();
+    for source in SOURCES {
+        let of_source = source_events(events, source, start, end);
+        let first_page = of_source.iter().take(PAGE);
+        kept.extend(
+            first_page
+                .filter(|e| write(e) && in_period(e))
+                .filter_map(|e| e["EventId"].as_str().map(str::to_string)),
+        );
+        if of_source.len() > PAGE {
+            kept.extend(
+                of_source
+                    .iter()
+                    .filter(|e| {
+                        let name = e["EventName"].as_str().unwrap_or_default();
+                        changes.contains(&(source, name)) && in_period(e)
+                    })
+                    .filter_map(|e| e["EventId"].as_str().map(str::to_string)),
+            );
+        }
+    }
+    kept
 }
 
 /// The previous calendar month as (start, end) epoch seconds. Tests pass it to the binary as

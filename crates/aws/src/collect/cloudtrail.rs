@@ -1,7 +1,9 @@
 //! CloudTrail collection: trail posture (DescribeTrails with shadow trails, GetTrailStatus,
 //! GetEventSelectors, each trail asked once per collection) and the period's change events
-//! through the LookupEvents query plan of DESIGN.md, paced below AWS's 2 calls/s per
-//! account-region, retried with backoff and jitter, following NextToken, deduplicated.
+//! through the LookupEvents query plan of DESIGN.md (one page per event source, then, for a
+//! source with more events than that, one query per event name of the rules table), paced
+//! below AWS's 2 calls/s per account-region, retried with backoff and jitter, following
+//! NextToken, deduplicated.
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
@@ -23,12 +25,6 @@ use gxp_evidence_core::evidence::{
 };
 
 const SERVICE: &str = "cloudtrail";
-
-/// The names of the `EventName` queries: KMS is searched by name (an `EventSource` query
-/// would also return every Encrypt, Decrypt and GenerateDataKey call). Taken from the core's
-/// rules table (`controls::events::RULES`): every mutating KMS operation, plus `RotateKey`
-/// (automatic rotation) and `DeleteKey` (end of a scheduled deletion), which AWS records itself.
-pub const KMS_CHANGE_EVENT_NAMES: &[&str] = &events::QUERIED_BY_NAME;
 
 /// LookupEvents returns at most 50 events a call.
 const LOOKUP_PAGE_SIZE: i32 = 50;
@@ -297,14 +293,18 @@ pub type PlannedQuery = events::Lookup;
 
 /// The LookupEvents plan of one account-region, in the order the report lists it: built from
 /// the core's rules table, so the classifier knows every event queried by name and every
-/// event it knows is queried.
+/// event it knows is queried. Its `EventName` queries run only for a source whose
+/// `EventSource` query did not read all of the source's events in its page limit.
 pub fn query_plan() -> Vec<PlannedQuery> {
     events::lookup_plan()
 }
 
 struct QueryOutcome {
     record: LookupQuery,
+    /// No call gave up: every page it meant to read was read.
     completed: bool,
+    /// The last page was read (not stopped at the query's page limit).
+    read_to_end: bool,
     events: Vec<LookupEvent>,
 }
 
@@ -317,11 +317,18 @@ impl QueryOutcome {
                 calls: 0,
                 events_returned: 0,
                 events_kept: 0,
+                stopped_after_pages: None,
                 extra: Extra::new(),
             },
             completed: false,
+            read_to_end: false,
             events: Vec::new(),
         }
+    }
+
+    /// Whether this query alone searched its source completely.
+    fn covers_its_source(&self) -> bool {
+        self.completed && self.read_to_end
     }
 }
 
@@ -330,22 +337,18 @@ struct LookupResult {
     queries: Vec<QueryOutcome>,
 }
 
-async fn lookup_changes(
-    context: Arc<RegionContext>,
+/// The queries of one stage of the plan, run together under the region's pacer; outcomes in
+/// the order of `queries`.
+async fn run_queries(
+    context: &Arc<RegionContext>,
+    client: &Client,
+    pacer: &Arc<Pacer>,
     period: Period,
-) -> Result<LookupResult, CredentialsFailed> {
-    // Retries are ours: every attempt must wait for the pacer, which the SDK's retries would not.
-    let client = Client::from_conf(
-        aws_sdk_cloudtrail::config::Builder::from(&context.sdk)
-            .region(context.region())
-            .retry_config(RetryConfig::disabled())
-            .build(),
-    );
-    let pacer = Arc::new(Pacer::per_second(LOOKUP_EVENTS_PER_SECOND));
-    let plan = query_plan();
+    queries: Vec<PlannedQuery>,
+) -> Result<Vec<QueryOutcome>, CredentialsFailed> {
     let in_flight = Arc::new(tokio::sync::Semaphore::new(LOOKUP_QUERIES_IN_FLIGHT));
     let mut tasks = JoinSet::new();
-    for (index, query) in plan.into_iter().enumerate() {
+    for (index, query) in queries.into_iter().enumerate() {
         let (context, client, pacer, in_flight) = (
             context.clone(),
             client.clone(),
@@ -376,10 +379,43 @@ async fn lookup_changes(
         }
     }
     outcomes.sort_by_key(|(index, _)| *index);
+    Ok(outcomes.into_iter().map(|(_, outcome)| outcome).collect())
+}
+
+async fn lookup_changes(
+    context: Arc<RegionContext>,
+    period: Period,
+) -> Result<LookupResult, CredentialsFailed> {
+    // Retries are ours: every attempt must wait for the pacer, which the SDK's retries would not.
+    let client = Client::from_conf(
+        aws_sdk_cloudtrail::config::Builder::from(&context.sdk)
+            .region(context.region())
+            .retry_config(RetryConfig::disabled())
+            .build(),
+    );
+    let pacer = Arc::new(Pacer::per_second(LOOKUP_EVENTS_PER_SECOND));
+    // First one page of each source; then the event names of each source that page did not
+    // cover (more events than the page limit, or a query that gave up).
+    let by_source: Vec<PlannedQuery> = query_plan()
+        .into_iter()
+        .filter(|q| q.queried_by == QueriedBy::EventSource)
+        .collect();
+    let mut outcomes = run_queries(&context, &client, &pacer, period, by_source.clone()).await?;
+    let uncovered: Vec<&str> = by_source
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, outcome)| !outcome.covers_its_source())
+        .map(|(query, _)| query.value)
+        .collect();
+    let searched_by_name: Vec<PlannedQuery> = query_plan()
+        .into_iter()
+        .filter(|q| uncovered.iter().any(|source| q.searches(source)))
+        .collect();
+    outcomes.extend(run_queries(&context, &client, &pacer, period, searched_by_name).await?);
     let not_sent: Vec<String> = outcomes
         .iter()
-        .filter(|(_, o)| o.record.calls == 0)
-        .map(|(_, o)| format!("{}={}", o.record.attribute_key, o.record.attribute_value))
+        .filter(|o| o.record.calls == 0)
+        .map(|o| format!("{}={}", o.record.attribute_key, o.record.attribute_value))
         .collect();
     if !not_sent.is_empty() {
         // One gap for the queries a rejecting region was not asked: the first failure already
@@ -401,7 +437,7 @@ async fn lookup_changes(
     let mut seen = HashSet::new();
     let mut events = Vec::new();
     let mut queries = Vec::new();
-    for (_, mut outcome) in outcomes {
+    for mut outcome in outcomes {
         let mut kept = 0;
         for event in outcome.events.drain(..) {
             if seen.insert(event.event_id.clone()) {
@@ -443,6 +479,7 @@ async fn run_query(
     } = QueryOutcome::not_sent(query);
     let mut next_token: Option<String> = None;
     let mut tokens_seen = BTreeSet::new();
+    let mut pages: u64 = 0;
     loop {
         let mut attempt = 0;
         let page = loop {
@@ -492,11 +529,13 @@ async fn run_query(
                     return Ok(QueryOutcome {
                         record,
                         completed: false,
+                        read_to_end: false,
                         events,
                     });
                 }
             }
         };
+        pages += 1;
         for raw in page.events() {
             record.events_returned += 1;
             match lookup_event(raw) {
@@ -524,6 +563,16 @@ async fn run_query(
             .add(Fetched::Events, page.events().len() as u64);
         match page.next_token().filter(|t| !t.is_empty()) {
             None => break,
+            Some(_) if query.page_limit().is_some_and(|limit| pages >= limit) => {
+                // More events than the limit: the source is searched by name instead.
+                record.stopped_after_pages = Some(pages);
+                return Ok(QueryOutcome {
+                    record,
+                    completed: true,
+                    read_to_end: false,
+                    events,
+                });
+            }
             Some(token) => {
                 if !tokens_seen.insert(token.to_string()) {
                     let failure = CallFailure {
@@ -536,6 +585,7 @@ async fn run_query(
                     return Ok(QueryOutcome {
                         record,
                         completed: false,
+                        read_to_end: false,
                         events,
                     });
                 }
@@ -546,6 +596,7 @@ async fn run_query(
     Ok(QueryOutcome {
         record,
         completed: true,
+        read_to_end: true,
         events,
     })
 }
@@ -578,13 +629,9 @@ fn lookup_event(raw: &aws::Event) -> Option<LookupEvent> {
 mod tests {
     use super::*;
 
-    /// The hand-written split of the KMS API Reference's operations (see its `about`),
-    /// shared with the live tests.
-    fn kms_api(list: &str) -> Vec<String> {
-        let doc: serde_json::Value = serde_json::from_str(include_str!(
-            "../../../../tests/fixtures/kms-api-operations.json"
-        ))
-        .expect("the fixture is JSON");
+    /// A list of a hand-written fixture of operation names, shared with the live tests.
+    fn fixture_list(doc: &str, list: &str) -> Vec<String> {
+        let doc: serde_json::Value = serde_json::from_str(doc).expect("the fixture is JSON");
         doc[list]
             .as_array()
             .expect("a list")
@@ -593,8 +640,11 @@ mod tests {
             .collect()
     }
 
+    const KMS_API: &str = include_str!("../../../../tests/fixtures/kms-api-operations.json");
+    const AWS_CHANGES: &str = include_str!("../../../../tests/fixtures/aws-change-operations.json");
+
     #[test]
-    fn the_plan_queries_both_sources_and_exactly_the_kms_changes_of_the_api_reference() {
+    fn the_plan_reads_each_source_then_queries_exactly_the_changes_of_the_api_models() {
         let plan = query_plan();
         let by_source: Vec<&str> = plan
             .iter()
@@ -603,81 +653,92 @@ mod tests {
             .collect();
         assert_eq!(
             by_source,
-            ["apigateway.amazonaws.com", "cloudtrail.amazonaws.com"]
+            [
+                "apigateway.amazonaws.com",
+                "cloudtrail.amazonaws.com",
+                "kms.amazonaws.com"
+            ]
         );
-        let by_name: Vec<&str> = plan
-            .iter()
-            .filter(|q| q.queried_by == QueriedBy::EventName)
-            .map(|q| q.value)
-            .collect();
-        let names: BTreeSet<&str> = by_name.iter().copied().collect();
-        assert_eq!(names.len(), by_name.len(), "each name once");
-        let (changes, recorded_by_aws) = (kms_api("changes"), kms_api("recorded_by_aws"));
-        let expected: BTreeSet<&str> = changes
-            .iter()
-            .chain(&recorded_by_aws)
-            .map(String::as_str)
-            .collect();
-        assert_eq!(
-            names,
-            expected,
-            "not queried: {:?}; not a KMS change: {:?}",
-            expected.difference(&names).collect::<Vec<_>>(),
-            names.difference(&expected).collect::<Vec<_>>()
-        );
-        // The two hand-written lists split the API without overlap.
-        let no_change = kms_api("no_change");
-        let all: BTreeSet<&str> = changes
-            .iter()
-            .chain(&no_change)
-            .map(String::as_str)
+        for (source, documented) in [
+            (
+                events::APIGATEWAY,
+                fixture_list(AWS_CHANGES, "apigateway_changes"),
+            ),
+            (
+                events::CLOUDTRAIL,
+                fixture_list(AWS_CHANGES, "cloudtrail_changes"),
+            ),
+            (
+                events::KMS,
+                [
+                    fixture_list(KMS_API, "changes"),
+                    fixture_list(KMS_API, "recorded_by_aws"),
+                ]
+                .concat(),
+            ),
+        ] {
+            let names: BTreeSet<&str> = plan
+                .iter()
+                .filter(|q| q.searches(source))
+                .map(|q| q.value)
+                .collect();
+            let expected: BTreeSet<&str> = documented.iter().map(String::as_str).collect();
+            assert_eq!(
+                names,
+                expected,
+                "{source}: not queried: {:?}; not a change: {:?}",
+                expected.difference(&names).collect::<Vec<_>>(),
+                names.difference(&expected).collect::<Vec<_>>()
+            );
+        }
+        let all_names: Vec<&str> = plan.iter().skip(3).map(|q| q.value).collect();
+        let unique: BTreeSet<&str> = all_names.iter().copied().collect();
+        assert_eq!(unique.len(), all_names.len(), "each name once");
+        // The two hand-written KMS lists split the API without overlap.
+        let all: BTreeSet<String> = fixture_list(KMS_API, "changes")
+            .into_iter()
+            .chain(fixture_list(KMS_API, "no_change"))
             .collect();
         assert_eq!(all.len(), 56);
     }
 
-    /// The plan and the classifier read one table: every KMS event the classifier has a rule
-    /// for is queried by name, every name queried has a rule, and every query keeps the events
-    /// of its rules, so no classified event goes unqueried and none queried goes unjudged.
+    /// The plan and the classifier read one table: every event the classifier has a rule for
+    /// is queried by name, every name queried has a rule, and every query keeps the events of
+    /// its rules, so no classified event goes unqueried and none queried goes unjudged. A
+    /// source's `EventSource` query keeps its write events too (when one page holds them all).
     #[test]
-    fn the_plan_queries_exactly_the_kms_events_the_classifier_knows() {
+    fn the_plan_queries_exactly_the_events_the_classifier_knows() {
         let plan = query_plan();
-        let queried: BTreeSet<&str> = plan
+        let queried: BTreeSet<(&str, &str)> = plan
             .iter()
-            .filter(|q| q.queried_by == QueriedBy::EventName)
-            .map(|q| q.value)
+            .flat_map(|q| {
+                events::SOURCES
+                    .into_iter()
+                    .filter(|source| q.searches(source))
+                    .map(|source| (source, q.value))
+            })
             .collect();
-        let known: BTreeSet<&str> = events::RULES
-            .iter()
-            .filter(|r| r.source == events::KMS)
-            .map(|r| r.name)
-            .collect();
+        let known: BTreeSet<(&str, &str)> =
+            events::RULES.iter().map(|r| (r.source, r.name)).collect();
         assert_eq!(queried, known);
-        assert_eq!(
-            KMS_CHANGE_EVENT_NAMES
-                .iter()
-                .copied()
-                .collect::<BTreeSet<_>>(),
-            known
-        );
-        for name in &queried {
-            assert!(events::find(events::KMS, name).is_some(), "{name}");
+        for q in plan.iter().filter(|q| q.queried_by == QueriedBy::EventName) {
+            assert!(
+                events::SOURCES.iter().any(|source| q.searches(source)),
+                "{} has no rule",
+                q.value
+            );
         }
         for rule in events::RULES {
             let write = event(rule.source, rule.name, Some("false"));
-            let finds = plan.iter().filter(|q| {
-                let asks = match q.queried_by {
-                    QueriedBy::EventSource => q.value == rule.source,
-                    QueriedBy::EventName => q.value == rule.name,
-                };
-                asks && q.keeps(&write)
+            let by_name = plan.iter().filter(|q| {
+                q.queried_by == QueriedBy::EventName && q.value == rule.name && q.keeps(&write)
             });
-            assert_eq!(finds.count(), 1, "{} {}", rule.source, rule.name);
+            assert_eq!(by_name.count(), 1, "{} {}", rule.source, rule.name);
+            let by_source = plan.iter().filter(|q| {
+                q.queried_by == QueriedBy::EventSource && q.value == rule.source && q.keeps(&write)
+            });
+            assert_eq!(by_source.count(), 1, "{} {}", rule.source, rule.name);
         }
-        // The plan's order: sources, then names alphabetically, as the report lists them.
-        let names: Vec<&str> = plan.iter().skip(2).map(|q| q.value).collect();
-        let mut sorted = names.clone();
-        sorted.sort();
-        assert_eq!(names, sorted);
     }
 
     fn event(source: &str, name: &str, read_only: Option<&str>) -> LookupEvent {
@@ -696,11 +757,10 @@ mod tests {
     }
 
     #[test]
-    fn source_queries_keep_writes_and_name_queries_keep_only_kms() {
+    fn source_queries_keep_writes_and_name_queries_keep_the_events_of_their_rules() {
         let by_source = PlannedQuery {
             queried_by: QueriedBy::EventSource,
             value: "apigateway.amazonaws.com",
-            source: "apigateway.amazonaws.com",
         };
         assert!(by_source.keeps(&event(
             "apigateway.amazonaws.com",
@@ -716,9 +776,18 @@ mod tests {
         let by_name = PlannedQuery {
             queried_by: QueriedBy::EventName,
             value: "TagResource",
-            source: "kms.amazonaws.com",
         };
         assert!(by_name.keeps(&event("kms.amazonaws.com", "TagResource", Some("false"))));
+        assert!(by_name.keeps(&event(
+            "apigateway.amazonaws.com",
+            "TagResource",
+            Some("false")
+        )));
+        assert!(!by_name.keeps(&event(
+            "cloudtrail.amazonaws.com",
+            "TagResource",
+            Some("false")
+        )));
         assert!(!by_name.keeps(&event("lambda.amazonaws.com", "TagResource", Some("false"))));
     }
 

@@ -18,7 +18,6 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-pub use cloudtrail::KMS_CHANGE_EVENT_NAMES;
 use gxp_evidence_core::evidence::{
     self, AccountEvidence, CallerIdentity, EvidenceGap, EvidenceSnapshot, Extra, Period, Policy,
     RegionEvidence, Scope, Timestamp, ToolInfo,

@@ -274,12 +274,30 @@ pub fn change_row(scope: &RegionScope, event: &LookupEvent, policy: &Policy) -> 
         return None;
     }
     let (actor, actor_type, invoked_by, session_issuer) = actor(&record, event);
-    let (classification, classification_reason) = events::classify(
-        &event.event_source,
-        &event.event_name,
-        record.request_parameters.as_ref(),
-        policy,
-    );
+    let (classification, classification_reason) = match record.error_code.as_deref() {
+        // A failed call changed nothing: never WEAKENING, but what it tried stays visible.
+        Some(code) => {
+            let (would_be, why) = events::classify(
+                &event.event_source,
+                &event.event_name,
+                record.request_parameters.as_ref(),
+                policy,
+            );
+            (
+                ChangeClass::Neutral,
+                format!(
+                    "the call failed ({code}) and changed nothing; had it succeeded: {} ({why})",
+                    would_be.as_str()
+                ),
+            )
+        }
+        None => events::classify(
+            &event.event_source,
+            &event.event_name,
+            record.request_parameters.as_ref(),
+            policy,
+        ),
+    };
     Some(ChangeRow {
         event_time: record.event_time.unwrap_or(event.event_time),
         account_id: record
@@ -471,7 +489,7 @@ mod tests {
     }
 
     #[test]
-    fn failed_weakening_calls_are_listed_but_are_not_findings() {
+    fn failed_weakening_calls_are_listed_neutral_and_are_not_findings() {
         let gaps = Vec::new();
         let scope = RegionScope::new("111111111111", "eu-central-1", &gaps);
         let failed = lookup(
@@ -493,7 +511,14 @@ mod tests {
         evaluate_region(&scope, Some(&evidence), &Policy::default(), &mut out);
         assert_eq!(out.changes.len(), 1);
         assert_eq!(out.changes[0].error_code, "AccessDenied");
-        assert_eq!(out.changes[0].classification, ChangeClass::Weakening);
+        assert_eq!(out.changes[0].classification, ChangeClass::Neutral);
+        assert!(
+            out.changes[0]
+                .classification_reason
+                .contains("failed (AccessDenied) and changed nothing; had it succeeded: WEAKENING"),
+            "{}",
+            out.changes[0].classification_reason
+        );
         assert_eq!(out.findings.len(), 1);
         assert_eq!(out.findings[0].status, Status::Pass);
     }

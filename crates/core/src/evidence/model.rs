@@ -574,6 +574,10 @@ pub struct LookupQuery {
     pub calls: u64,
     pub events_returned: u64,
     pub events_kept: u64,
+    /// Set on an `EventSource` query the collector stopped after this many pages because the
+    /// source had more events than that (read events, mostly): the source was then searched
+    /// by event name, one query per event of the rules table.
+    pub stopped_after_pages: Option<u64>,
     #[serde(flatten)]
     pub extra: Extra,
 }

@@ -1,0 +1,565 @@
+//! The request readers of the rules table: each reads the `requestParameters` of one kind of
+//! write event and says whether the change weakened, strengthened or left alone a setting the
+//! controls judge. Where a record cannot rule out a weakening (a key policy that does not
+//! parse, a stage cache whose encryption at that moment is not in the event), the change is
+//! WEAKENING and its reason says what is unknown: a weakening change needs a change record, so
+//! a doubt costs a review, never a missed finding.
+
+use serde_json::Value;
+
+use super::{Classification, NO_EFFECT};
+use crate::controls::ChangeClass::{Neutral, Strengthening, Weakening};
+use crate::evidence::Policy;
+
+/// What one change did: any weakening makes it WEAKENING, else any strengthening
+/// STRENGTHENING, else NEUTRAL.
+#[derive(Default)]
+struct Effects {
+    weakening: Vec<String>,
+    strengthening: Vec<String>,
+}
+
+impl Effects {
+    fn weakens(&mut self, why: impl Into<String>) {
+        self.weakening.push(why.into());
+    }
+
+    fn strengthens(&mut self, why: impl Into<String>) {
+        self.strengthening.push(why.into());
+    }
+
+    fn classification(self) -> Classification {
+        self.classification_or(NO_EFFECT)
+    }
+
+    fn classification_or(self, neutral_reason: &str) -> Classification {
+        if !self.weakening.is_empty() {
+            (Weakening, self.weakening.join("; "))
+        } else if !self.strengthening.is_empty() {
+            (Strengthening, self.strengthening.join("; "))
+        } else {
+            (Neutral, neutral_reason.to_string())
+        }
+    }
+}
+
+pub(crate) fn text(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A request field, at the top of the request or one level down: API Gateway wraps inputs
+/// (`updateStageInput`, `createStageInput`, `putMethodInput`).
+fn request_field<'a>(params: Option<&'a Value>, name: &str) -> Option<&'a Value> {
+    let params = params?;
+    params.get(name).or_else(|| {
+        params
+            .as_object()?
+            .values()
+            .find_map(|inner| inner.get(name))
+    })
+}
+
+/// The patch operations of an API Gateway update (op, path, value).
+pub(crate) fn patch_operations(params: Option<&Value>) -> Vec<(String, String, String)> {
+    request_field(params, "patchOperations")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|op| {
+            (
+                text(op.get("op")).unwrap_or_default(),
+                text(op.get("path")).unwrap_or_default(),
+                text(op.get("value")).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+fn is_false(value: &str) -> bool {
+    value.eq_ignore_ascii_case("false")
+}
+
+fn is_true(value: &str) -> bool {
+    value.eq_ignore_ascii_case("true")
+}
+
+fn flag(value: Option<&Value>) -> Option<bool> {
+    match value? {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) if is_true(s) => Some(true),
+        Value::String(s) if is_false(s) => Some(false),
+        _ => None,
+    }
+}
+
+pub(super) fn read_patch(params: Option<&Value>, _: &Policy) -> Classification {
+    classify_patch(&patch_operations(params))
+}
+
+/// Classifies an API Gateway UpdateStage / UpdateMethod patch.
+fn classify_patch(ops: &[(String, String, String)]) -> Classification {
+    let mut effects = Effects::default();
+    let encrypted_prefixes: Vec<&str> = ops
+        .iter()
+        .filter(|(_, path, value)| path.ends_with("/caching/dataEncrypted") && is_true(value))
+        .map(|(_, path, _)| path.trim_end_matches("/caching/dataEncrypted"))
+        .collect();
+    for (op, path, value) in ops {
+        let removing = op == "remove";
+        if path.ends_with("/caching/dataEncrypted") {
+            if is_false(value) || removing {
+                effects.weakens(format!("cache encryption turned off ({path})"));
+            } else {
+                effects.strengthens(format!("cache encryption turned on ({path})"));
+            }
+        } else if path.ends_with("/caching/enabled") && is_true(value) {
+            let prefix = path.trim_end_matches("/caching/enabled");
+            if !encrypted_prefixes.contains(&prefix) {
+                effects.weakens(format!(
+                    "caching enabled without enabling encryption in the same change ({path})"
+                ));
+            }
+        } else if path == "/cacheClusterEnabled" && is_true(value) {
+            // The cluster makes the methods' cache settings take effect. Which methods cache
+            // unencrypted at that moment is not in the event (the stage's method settings are
+            // not part of it): only a stage-wide encryption in the same call rules it out.
+            if encrypted_prefixes.contains(&"/*/*") {
+                effects.strengthens("cache cluster enabled with stage-wide cache encryption");
+            } else {
+                effects.weakens(
+                    "cache cluster enabled without turning on stage-wide cache encryption \
+                     (/*/*/caching/dataEncrypted) in the same change: whether the methods it \
+                     caches encrypt is not in the event, and GET methods cache unencrypted by \
+                     default",
+                );
+            }
+        } else if path.ends_with("/logging/loglevel") {
+            if value.eq_ignore_ascii_case("OFF") || removing {
+                effects.weakens(format!("execution logging turned off ({path})"));
+            } else {
+                effects.strengthens(format!("execution logging set to {value} ({path})"));
+            }
+        } else if path.starts_with("/accessLogSettings") {
+            if removing {
+                effects.weakens("access logging removed");
+            } else {
+                effects.strengthens("access logging configured");
+            }
+        } else if path == "/clientCertificateId" && (removing || value.is_empty()) {
+            effects.weakens("client certificate removed");
+        } else if path == "/authorizationType" && value.eq_ignore_ascii_case("NONE") {
+            effects.weakens("method authorization set to NONE");
+        } else if path == "/apiKeyRequired" && is_false(value) {
+            effects.weakens("API key no longer required");
+        }
+    }
+    effects.classification()
+}
+
+pub(super) fn read_create_stage(params: Option<&Value>, _: &Policy) -> Classification {
+    match flag(request_field(params, "cacheClusterEnabled")) {
+        // A new stage has no method settings: its GET methods cache by default, and
+        // cacheDataEncrypted defaults to false (API Gateway caching guide).
+        Some(true) => (
+            Weakening,
+            "stage created with a cache cluster: a new stage has no method settings, so its \
+             GET methods cache by default without encryption"
+                .to_string(),
+        ),
+        _ => (Neutral, "stage created".to_string()),
+    }
+}
+
+/// An `authorizationType` NONE method or route without a required API key: anyone can call it.
+fn open_to_anyone(authorization: Option<&str>, params: Option<&Value>) -> bool {
+    authorization.is_some_and(|a| a.eq_ignore_ascii_case("NONE"))
+        && flag(request_field(params, "apiKeyRequired")) != Some(true)
+}
+
+pub(super) fn read_put_method(params: Option<&Value>, _: &Policy) -> Classification {
+    let authorization = text(request_field(params, "authorizationType"));
+    if open_to_anyone(authorization.as_deref(), params) {
+        let method = text(request_field(params, "httpMethod"))
+            .map(|verb| format!("{verb} "))
+            .unwrap_or_default();
+        (
+            Weakening,
+            format!(
+                "method {method}put with authorization NONE and no API key: open to anyone \
+                 once deployed"
+            ),
+        )
+    } else {
+        (Neutral, NO_EFFECT.to_string())
+    }
+}
+
+/// API Gateway V2 CreateRoute: a route without `authorizationType` gets NONE (the default).
+pub(super) fn read_create_route(params: Option<&Value>, _: &Policy) -> Classification {
+    let authorization =
+        text(request_field(params, "authorizationType")).unwrap_or_else(|| "NONE".to_string());
+    if open_to_anyone(Some(&authorization), params) {
+        (
+            Weakening,
+            "route created with authorization NONE and no API key: open to anyone".to_string(),
+        )
+    } else {
+        (Neutral, NO_EFFECT.to_string())
+    }
+}
+
+/// API Gateway V2 UpdateRoute: only an `authorizationType` in the request changes it.
+pub(super) fn read_update_route(params: Option<&Value>, _: &Policy) -> Classification {
+    let authorization = text(request_field(params, "authorizationType"));
+    if open_to_anyone(authorization.as_deref(), params) {
+        (
+            Weakening,
+            "route authorization set to NONE without an API key: open to anyone".to_string(),
+        )
+    } else {
+        (Neutral, NO_EFFECT.to_string())
+    }
+}
+
+/// PutRestApi replaces (`overwrite`) or merges into (`merge`, the default) the API definition.
+pub(super) fn read_put_rest_api(params: Option<&Value>, _: &Policy) -> Classification {
+    match text(request_field(params, "mode")) {
+        Some(mode) if mode.eq_ignore_ascii_case("overwrite") => (
+            Weakening,
+            "API definition overwritten: every method, its authorization and its settings may \
+             have changed, and the new definition is not in the event"
+                .to_string(),
+        ),
+        _ => (
+            Neutral,
+            "API definition merged into the existing one".to_string(),
+        ),
+    }
+}
+
+/// API Gateway UpdateAccount: without the account's CloudWatch role no stage can write
+/// execution or access logs.
+pub(super) fn read_update_account(params: Option<&Value>, _: &Policy) -> Classification {
+    let mut effects = Effects::default();
+    for (op, path, value) in patch_operations(params) {
+        if path == "/cloudwatchRoleArn" {
+            if op == "remove" || value.is_empty() {
+                effects.weakens(
+                    "the account's CloudWatch role removed: API Gateway can no longer write \
+                     execution or access logs",
+                );
+            } else {
+                effects.strengthens(format!("the account's CloudWatch role set to {value}"));
+            }
+        }
+    }
+    effects.classification()
+}
+
+pub(super) fn read_enable_key_rotation(params: Option<&Value>, policy: &Policy) -> Classification {
+    let days = params
+        .and_then(|p| p.get("rotationPeriodInDays"))
+        .and_then(Value::as_u64);
+    match days {
+        Some(days) if days > u64::from(policy.max_rotation_days) => (
+            Weakening,
+            format!(
+                "rotation enabled with a {days}-day period, longer than the policy's {} days",
+                policy.max_rotation_days
+            ),
+        ),
+        Some(days) => (
+            Strengthening,
+            format!("automatic rotation enabled every {days} days"),
+        ),
+        None => (Strengthening, "automatic rotation enabled".to_string()),
+    }
+}
+
+/// CreateKey: without a `policy` the key gets the default key policy (its account only).
+pub(super) fn read_create_key(params: Option<&Value>, _: &Policy) -> Classification {
+    match params.and_then(|p| p.get("policy")) {
+        None | Some(Value::Null) => (
+            Neutral,
+            "key created with the default key policy".to_string(),
+        ),
+        Some(policy) => judge_key_policy(policy),
+    }
+}
+
+/// PutKeyPolicy: the record carries the new policy as a JSON string.
+pub(super) fn read_put_key_policy(params: Option<&Value>, _: &Policy) -> Classification {
+    match params.and_then(|p| p.get("policy")) {
+        None | Some(Value::Null) => (
+            Weakening,
+            "the key policy is not in the record, so whether it opens the key to anyone is \
+             unknown"
+                .to_string(),
+        ),
+        Some(policy) => judge_key_policy(policy),
+    }
+}
+
+/// WEAKENING if a statement allows any principal (`"*"`, `{"AWS": "*"}`, or an Allow with
+/// `NotPrincipal`) without a condition.
+fn judge_key_policy(policy: &Value) -> Classification {
+    let parsed = match policy {
+        Value::String(text) => serde_json::from_str::<Value>(text).ok(),
+        Value::Object(_) => Some(policy.clone()),
+        _ => None,
+    };
+    let Some(parsed) = parsed else {
+        return (
+            Weakening,
+            "the key policy in the record could not be read, so whether it opens the key to \
+             anyone is unknown"
+                .to_string(),
+        );
+    };
+    let statements: Vec<&Value> = match parsed.get("Statement") {
+        Some(Value::Array(list)) => list.iter().collect(),
+        Some(one @ Value::Object(_)) => vec![one],
+        _ => Vec::new(),
+    };
+    let open: Vec<String> = statements
+        .iter()
+        .filter(|s| s.get("Effect").and_then(Value::as_str) == Some("Allow"))
+        .filter(|s| s.get("NotPrincipal").is_some() || s.get("Principal").is_some_and(is_anyone))
+        .filter(|s| {
+            s.get("Condition")
+                .is_none_or(|c| c.is_null() || c.as_object().is_some_and(|m| m.is_empty()))
+        })
+        .map(|s| {
+            text(s.get("Sid"))
+                .map(|sid| format!("\"{sid}\""))
+                .unwrap_or_else(|| "without Sid".to_string())
+        })
+        .collect();
+    if open.is_empty() {
+        (
+            Neutral,
+            "key policy set; no statement opens the key to anyone".to_string(),
+        )
+    } else {
+        (
+            Weakening,
+            format!(
+                "key policy statement {} allows any principal (\"*\") without a condition",
+                open.join(", ")
+            ),
+        )
+    }
+}
+
+/// `"*"`, `{"AWS": "*"}` or a list holding `"*"`.
+fn is_anyone(principal: &Value) -> bool {
+    match principal {
+        Value::String(s) => s == "*",
+        Value::Array(list) => list.iter().any(is_anyone),
+        Value::Object(map) => map.get("AWS").is_some_and(is_anyone),
+        _ => false,
+    }
+}
+
+pub(super) fn read_update_trail(params: Option<&Value>, _: &Policy) -> Classification {
+    let mut effects = Effects::default();
+    let get = |name: &str| params.and_then(|p| p.get(name));
+    match flag(get("enableLogFileValidation")) {
+        Some(false) => effects.weakens("log file validation turned off"),
+        Some(true) => effects.strengthens("log file validation turned on"),
+        None => {}
+    }
+    match get("kmsKeyId").and_then(Value::as_str) {
+        Some("") => effects.weakens("log file encryption with KMS removed"),
+        Some(_) => effects.strengthens("log files encrypted with KMS"),
+        None => {}
+    }
+    match flag(get("isMultiRegionTrail")) {
+        Some(false) => effects.weakens("trail reduced to a single region"),
+        Some(true) => effects.strengthens("trail made multi-region"),
+        None => {}
+    }
+    if flag(get("includeGlobalServiceEvents")) == Some(false) {
+        effects.weakens("global service events excluded");
+    }
+    if let Some(bucket) = get("s3BucketName").and_then(Value::as_str) {
+        effects.weakens(format!(
+            "log files delivered to S3 bucket {bucket} (the bucket before the change is not in \
+             the event: its retention and access need review)"
+        ));
+    }
+    let cloudwatch: Vec<&str> = ["cloudWatchLogsLogGroupArn", "cloudWatchLogsRoleArn"]
+        .into_iter()
+        .filter_map(|name| get(name).and_then(Value::as_str))
+        .collect();
+    if cloudwatch.iter().any(|value| value.is_empty()) {
+        effects.weakens("delivery to CloudWatch Logs removed");
+    } else if !cloudwatch.is_empty() {
+        effects.strengthens("delivery to CloudWatch Logs configured");
+    }
+    effects.classification()
+}
+
+/// A field of a selector as the record writes it (camelCase) or as the API model does.
+fn field<'a>(value: &'a Value, camel: &str) -> Option<&'a Value> {
+    value.get(camel).or_else(|| {
+        let mut pascal = camel.to_string();
+        if let Some(first) = pascal.get_mut(0..1) {
+            first.make_ascii_uppercase();
+        }
+        value.get(&pascal)
+    })
+}
+
+fn strings(value: Option<&Value>) -> Vec<String> {
+    value
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect()
+}
+
+/// What one selector records of management events.
+#[derive(Default)]
+struct Coverage {
+    reads: bool,
+    writes: bool,
+    /// How the selector limits the event sources ("excludes kms.amazonaws.com"), if it does.
+    source_filter: Option<String>,
+}
+
+impl Coverage {
+    fn is_full(&self) -> bool {
+        self.reads && self.writes && self.source_filter.is_none()
+    }
+}
+
+/// PutEventSelectors, classic (`eventSelectors`) or advanced (`advancedEventSelectors`).
+/// Selectors add up: a trail records a management event if any selector does. Anything less
+/// than every read and write management event of every source is WEAKENING: CloudTrail.1 and
+/// `multi-region-cloudtrail-enabled` ask for read and write management events with no
+/// excluded source.
+pub(super) fn read_event_selectors(params: Option<&Value>, _: &Policy) -> Classification {
+    let params = params.unwrap_or(&Value::Null);
+    let (coverage, kind) = if let Some(list) =
+        field(params, "eventSelectors").and_then(Value::as_array)
+    {
+        (
+            list.iter().map(classic_coverage).collect::<Vec<_>>(),
+            "event selectors",
+        )
+    } else if let Some(list) = field(params, "advancedEventSelectors").and_then(Value::as_array) {
+        (
+            list.iter().filter_map(advanced_coverage).collect(),
+            "advanced event selectors",
+        )
+    } else {
+        return (
+            Weakening,
+            "the record names neither eventSelectors nor advancedEventSelectors, so which \
+             management events the trail still records is unknown"
+                .to_string(),
+        );
+    };
+    let covering: Vec<&Coverage> = coverage.iter().filter(|c| c.reads || c.writes).collect();
+    if covering.iter().any(|c| c.is_full()) {
+        return (Neutral, format!("{kind} keep all management events"));
+    }
+    let mut effects = Effects::default();
+    if covering.is_empty() {
+        effects.weakens(format!("{kind} record no management events"));
+    } else {
+        if !covering.iter().any(|c| c.reads) {
+            effects.weakens(format!("{kind} limited to write-only management events"));
+        }
+        if !covering.iter().any(|c| c.writes) {
+            effects.weakens(format!("{kind} limited to read-only management events"));
+        }
+        let filters: Vec<&str> = covering
+            .iter()
+            .filter_map(|c| c.source_filter.as_deref())
+            .collect();
+        if filters.len() == covering.len() {
+            effects.weakens(format!(
+                "{kind} filter management event sources ({})",
+                filters.join("; ")
+            ));
+        }
+    }
+    effects.classification_or(&format!("{kind} keep all management events"))
+}
+
+fn classic_coverage(selector: &Value) -> Coverage {
+    if flag(field(selector, "includeManagementEvents")) == Some(false) {
+        return Coverage::default();
+    }
+    let kind = field(selector, "readWriteType")
+        .and_then(Value::as_str)
+        .unwrap_or("All");
+    let excluded = strings(field(selector, "excludeManagementEventSources"));
+    Coverage {
+        reads: kind != "WriteOnly",
+        writes: kind != "ReadOnly",
+        source_filter: (!excluded.is_empty()).then(|| format!("excludes {}", excluded.join(", "))),
+    }
+}
+
+/// The coverage of an advanced selector of management events; `None` for other selectors
+/// (data, network activity, Insights). For management events AWS documents the fields
+/// `eventCategory`, `eventSource` and `readOnly`; any other field is taken as a filter too.
+fn advanced_coverage(selector: &Value) -> Option<Coverage> {
+    let fields: Vec<&Value> = field(selector, "fieldSelectors")
+        .and_then(Value::as_array)
+        .map(|list| list.iter().collect())
+        .unwrap_or_default();
+    let named = |name: &str| {
+        fields
+            .iter()
+            .copied()
+            .find(|f| field(f, "field").and_then(Value::as_str) == Some(name))
+    };
+    let category = named("eventCategory").map(|f| strings(field(f, "equals")))?;
+    if !category.iter().any(|c| c == "Management") {
+        return None;
+    }
+    let read_only = named("readOnly").map(|f| strings(field(f, "equals")));
+    let (reads, writes) = match read_only.as_deref() {
+        Some([only]) if is_true(only) => (true, false),
+        Some([only]) if is_false(only) => (false, true),
+        _ => (true, true),
+    };
+    let mut filters = Vec::new();
+    if let Some(source) = named("eventSource") {
+        let (equals, not_equals) = (
+            strings(field(source, "equals")),
+            strings(field(source, "notEquals")),
+        );
+        if !not_equals.is_empty() {
+            filters.push(format!("excludes {}", not_equals.join(", ")));
+        }
+        if !equals.is_empty() {
+            filters.push(format!("only {}", equals.join(", ")));
+        }
+    }
+    for other in &fields {
+        let name = field(other, "field").and_then(Value::as_str).unwrap_or("?");
+        if !matches!(name, "eventCategory" | "readOnly" | "eventSource") {
+            filters.push(format!("filters on {name}"));
+        }
+    }
+    let name = text(field(selector, "name"))
+        .map(|n| format!("selector \"{n}\" "))
+        .unwrap_or_default();
+    Some(Coverage {
+        reads,
+        writes,
+        source_filter: (!filters.is_empty()).then(|| format!("{name}{}", filters.join(", "))),
+    })
+}
