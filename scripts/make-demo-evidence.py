@@ -526,6 +526,14 @@ event(PROD, CENTRAL, "2026-10-02T13:24:02Z", AG, "UpdateStage", "deploy",
 event(PROD, CENTRAL, "2026-10-06T16:48:19Z", AG, "UpdateStage", "ops",
       stage_patch("b3n8v1c6rt", "prod", [("/*/*/caching/dataEncrypted", "false")]),
       resources=[("AWS::ApiGateway::Stage", "b3n8v1c6rt/prod")])
+# Encryption off again on 14 October and only restored after the period (before collection):
+# encrypted when collected, yet not throughout October (the period rule's FAIL with intervals).
+event(PROD, CENTRAL, "2026-10-14T09:12:08Z", AG, "UpdateStage", "deploy",
+      stage_patch("b3n8v1c6rt", "prod", [("/*/*/caching/dataEncrypted", "false")]),
+      resources=[("AWS::ApiGateway::Stage", "b3n8v1c6rt/prod")])
+event(PROD, CENTRAL, "2026-11-01T03:41:55Z", AG, "UpdateStage", "security",
+      stage_patch("b3n8v1c6rt", "prod", [("/*/*/caching/dataEncrypted", "true")]),
+      resources=[("AWS::ApiGateway::Stage", "b3n8v1c6rt/prod")])
 event(PROD, CENTRAL, "2026-10-07T10:31:00Z", AG, "UpdateStage", "security",
       stage_patch("b3n8v1c6rt", "prod", [("/*/*/caching/dataEncrypted", "true")]),
       resources=[("AWS::ApiGateway::Stage", "b3n8v1c6rt/prod")])
@@ -634,8 +642,6 @@ event(DR, CENTRAL, "2026-10-22T13:45:21Z", CT, "UpdateTrail", "root",
       response={"name": "lims-dr-audit", "trailARN": DR_TRAIL_ARN, "logFileValidationEnabled": True,
                 "kmsKeyId": key_arn(DR, CENTRAL, K_DR_DB), "isMultiRegionTrail": True},
       resources=[("AWS::CloudTrail::Trail", DR_TRAIL_ARN)])
-event(DR, CENTRAL, "2026-10-22T13:47:02Z", KMS, "EnableKeyRotation", "root", {"keyId": K_DR_DB, "rotationPeriodInDays": 365},
-      resources=[("AWS::KMS::Key", key_arn(DR, CENTRAL, K_DR_DB))])
 event(DR, CENTRAL, "2026-10-30T17:05:00Z", KMS, "PutKeyPolicy", "root",
       {"keyId": K_DR_DB, "policyName": "default", "bypassPolicyLockoutSafetyCheck": False},
       error=("MalformedPolicyDocumentException", "The new key policy will not allow you to update the key policy in the future."),
@@ -666,9 +672,21 @@ def lookup_queries(account, region):
     return queries
 
 
+PERIOD_END = "2026-11-01T00:00:00Z"
+# The settings were read from 06:00 (collected_at); the events up to after that.
+EVENTS_UNTIL = "2026-11-01T06:04:10Z"
+
+
 def cloudtrail(account, region, trails):
     evs = sorted(events.get((account, region), []), key=lambda e: e["EventTime"], reverse=True)
-    return {"trails": trails, "events": evs, "lookup_queries": lookup_queries(account, region)}
+    evidence = {"trails": trails,
+                "events": [e for e in evs if e["EventTime"] < PERIOD_END],
+                "lookup_queries": lookup_queries(account, region)}
+    later = [e for e in evs if e["EventTime"] >= PERIOD_END]
+    if later:
+        evidence["events_after_period"] = later
+    evidence["events_until"] = EVENTS_UNTIL
+    return evidence
 
 
 def caller(account):

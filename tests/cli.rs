@@ -134,7 +134,7 @@ fn demo_results_cover_every_scenario_of_the_sample() {
     assert!(
         reason.contains("from 2026-10-06 16:48:19 UTC to 2026-10-07 10:31:00 UTC")
             && reason.contains(
-                "from 2026-10-14 09:12:08 UTC to 2026-11-01 00:00:00 UTC (since UpdateStage 6c1f0e2a-9b7d-4d3e-a5f4-2b8c7d6e5f41"
+                "from 2026-10-14 09:12:08 UTC to 2026-11-01 00:00:00 UTC (since UpdateStage "
             ),
         "{reason}"
     );
