@@ -1,12 +1,17 @@
 //! API Gateway REST API stage controls: cache encryption (Security Hub and AWS Config
-//! readings, per method) and execution/access logging with context columns.
+//! readings, per deployed method and per `methodSettings` entry) and execution logging with
+//! context columns. The methods judged are those the stage's deployments serve; API Gateway v2
+//! APIs are listed as outside the cache control.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
 use super::catalog::{APIGW_CACHE_ENCRYPTION, APIGW_LOGGING};
 use super::{Available, Evaluation, Finding, RegionScope, Status, View};
 use crate::evidence::{
-    ApiGatewayEvidence, ApiResource, EvidenceGap, MethodSetting, RestApiEvidence, Stage,
+    ApiGatewayAccount, ApiGatewayEvidence, ApiV2, EvidenceGap, MethodSetting, RestApiEvidence,
+    Stage,
 };
 
 /// Effective settings of one deployed method on one stage.
@@ -144,34 +149,201 @@ struct DeployedMethod {
     api_key_required: bool,
 }
 
-fn deployed_methods(resources: &[ApiResource]) -> Vec<DeployedMethod> {
-    let mut methods: Vec<DeployedMethod> = resources
-        .iter()
-        .flat_map(|resource| {
-            resource
-                .resource_methods
-                .iter()
-                .map(move |(verb, method)| DeployedMethod {
-                    path: resource.path.clone(),
-                    http_method: method.http_method.clone().unwrap_or_else(|| verb.clone()),
-                    authorization_type: method
+impl DeployedMethod {
+    fn is_open(&self) -> bool {
+        self.authorization_type == "NONE" && !self.api_key_required
+    }
+}
+
+/// The methods a stage serves: those of its deployment's `apiSummary` and, with a canary, of
+/// the canary's deployment (the canary's share of the requests is served by it). `Err` says why
+/// they are unknown. The API's current resources (GetResources) are never used instead: they
+/// show the API as it is being edited, which may never have been deployed.
+fn deployed_methods(
+    scope: &RegionScope,
+    api: &RestApiEvidence,
+    stage: &Stage,
+) -> Result<Vec<DeployedMethod>, String> {
+    let Some(deployments) = api.deployments.as_deref() else {
+        return Err("the snapshot holds no deployments (it predates their collection), so what \
+                    the stage serves is unknown"
+            .to_string());
+    };
+    let Some(stage_deployment) = stage.deployment_id.as_deref() else {
+        return Err("GetStages named no deploymentId for the stage".to_string());
+    };
+    let canary = stage
+        .canary_settings
+        .as_ref()
+        .and_then(|canary| canary.deployment_id.as_deref())
+        .map(|id| ("canary deployment", id));
+    let mut methods: BTreeMap<(String, String), DeployedMethod> = BTreeMap::new();
+    for (role, id) in std::iter::once(("deployment", stage_deployment)).chain(canary) {
+        let Some(deployment) = deployments.iter().find(|d| d.id == id) else {
+            let gap_resource = format!("restapis/{}/deployments/{id}", api.api.id);
+            let gaps = scope.resource_gaps("apigateway", &[&gap_resource]);
+            let why = if gaps.is_empty() {
+                "was not collected".to_string()
+            } else {
+                format!("could not be read: {}", super::describe_gaps(&gaps))
+            };
+            return Err(format!("the stage's {role} {id} {why}"));
+        };
+        let Some(summary) = &deployment.api_summary else {
+            return Err(format!(
+                "GetDeployment returned no apiSummary for the stage's {role} {id}"
+            ));
+        };
+        for (path, verbs) in summary {
+            let Some(path) = summary_path(path) else {
+                return Err(format!(
+                    "the apiSummary of the stage's {role} {id} has a path in an unknown form: {path:?}"
+                ));
+            };
+            for (verb, snapshot) in verbs {
+                let method = DeployedMethod {
+                    path: path.clone(),
+                    http_method: verb.to_ascii_uppercase(),
+                    authorization_type: snapshot
                         .authorization_type
                         .clone()
                         .unwrap_or_else(|| "unknown".to_string()),
-                    api_key_required: method.api_key_required.unwrap_or(false),
-                })
-        })
-        .collect();
-    methods.sort_by(|a, b| (&a.path, &a.http_method).cmp(&(&b.path, &b.http_method)));
-    methods
+                    api_key_required: snapshot.api_key_required.unwrap_or(false),
+                };
+                // Served by both deployments: open if either serves it open.
+                let key = (method.path.clone(), method.http_method.clone());
+                match methods.get(&key) {
+                    Some(known) if known.is_open() || !method.is_open() => {}
+                    _ => {
+                        methods.insert(key, method);
+                    }
+                }
+            }
+        }
+    }
+    Ok(methods.into_values().collect())
+}
+
+/// An `apiSummary` path as `/a/b`. AWS documents no example of the keys, so both `/orders` and
+/// `orders` are read as `/orders`; an empty or escaped key is not guessed at.
+fn summary_path(path: &str) -> Option<String> {
+    if path.is_empty() || path.contains("~1") || path.contains(char::is_whitespace) {
+        return None;
+    }
+    Some(if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("/{path}")
+    })
+}
+
+/// How one `methodSettings` entry configures the cache: what Security Hub's APIGateway.5 judges
+/// ("a method configured to cache whose cache is not encrypted").
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum CacheConfig {
+    NotCached,
+    Encrypted,
+    Unencrypted,
+    /// The entry lacks `cachingEnabled`, or caches and lacks `cacheDataEncrypted`.
+    Unknown,
+}
+
+fn cache_config(setting: &MethodSetting) -> CacheConfig {
+    match (setting.caching_enabled, setting.cache_data_encrypted) {
+        (Some(false), _) => CacheConfig::NotCached,
+        (Some(true), Some(true)) => CacheConfig::Encrypted,
+        (Some(true), Some(false)) => CacheConfig::Unencrypted,
+        (None, _) | (Some(true), None) => CacheConfig::Unknown,
+    }
+}
+
+/// The caching in effect for one method, from the entry that supplies its settings:
+/// (cached, encrypted, why a configured cache does not apply). The API Gateway Developer Guide
+/// (cache settings): caching enabled for a stage caches GET methods only, other methods only
+/// through their own override; a TTL of 0 disables caching.
+fn effective_caching(
+    source: &SettingSource,
+    setting: &MethodSetting,
+    http_method: &str,
+) -> (Option<bool>, Option<bool>, Option<&'static str>) {
+    let encrypted = setting.cache_data_encrypted;
+    match source {
+        SettingSource::ApiDefault => (Some(false), Some(false), None),
+        SettingSource::StageWide if setting.caching_enabled == Some(true) && http_method != "GET" => {
+            (
+                Some(false),
+                encrypted,
+                Some("stage-wide */* caching applies to GET methods only"),
+            )
+        }
+        _ => match (setting.caching_enabled, setting.cache_ttl_in_seconds) {
+            (Some(true), Some(0)) => (
+                Some(false),
+                encrypted,
+                Some("cacheTtlInSeconds 0 disables caching"),
+            ),
+            // Whether the cache is in effect depends on the TTL, which the snapshot lacks.
+            (Some(true), None) => (None, encrypted, None),
+            (caching, _) => (caching, encrypted, None),
+        },
+    }
+}
+
+/// How one `methodSettings` entry sets execution logging (APIGateway.1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum LoggingConfig {
+    On,
+    Off,
+    /// The entry lacks `loggingLevel`. AWS returns it in every entry (recorded GetStages
+    /// answers), so its absence says nothing about the level.
+    Unknown,
+}
+
+fn logging_config(setting: &MethodSetting) -> LoggingConfig {
+    match setting.logging_level.as_deref() {
+        Some("ERROR" | "INFO") => LoggingConfig::On,
+        Some(_) => LoggingConfig::Off,
+        None => LoggingConfig::Unknown,
+    }
 }
 
 fn method_label(method: &DeployedMethod) -> String {
     format!("{} {}", method.http_method, method.path)
 }
 
-fn is_execution_logging_on(setting: &MethodSetting) -> bool {
-    matches!(setting.logging_level.as_deref(), Some("ERROR" | "INFO"))
+/// A `methodSettings` entry named for a reader: `stage-wide */*`, or `PUT /items/{id}
+/// (~1items~1{id}/PUT)`, with the deployed methods it reaches when they are known.
+fn entry_label(
+    stage: &Stage,
+    key: &str,
+    methods: Option<&[DeployedMethod]>,
+    reaches: impl Fn(&DeployedMethod) -> bool,
+) -> String {
+    let name = match parse_settings_key(key) {
+        _ if key == "*/*" => "stage-wide */*".to_string(),
+        Some((path, verb)) => format!("{verb} {path} ({key})"),
+        None => key.to_string(),
+    };
+    let Some(methods) = methods else {
+        return name;
+    };
+    let reached: Vec<String> = methods
+        .iter()
+        .filter(|m| {
+            let (source, _) = effective_setting(stage, &m.path, &m.http_method);
+            let own = matches!(&source, SettingSource::MethodOverride(k) if k == key);
+            let wide = key == "*/*" && source == SettingSource::StageWide;
+            (own || wide) && reaches(m)
+        })
+        .map(method_label)
+        .collect();
+    if reached.is_empty() {
+        format!("{name} [reaches no deployed method]")
+    } else if key == "*/*" {
+        format!("{name} [{}]", list_limited(&reached))
+    } else {
+        name
+    }
 }
 
 fn api_label(api: &RestApiEvidence) -> String {
@@ -229,10 +401,11 @@ pub fn evaluate_region(
         }
         for stage in &api.stages {
             stage_count += 1;
-            evaluate_stage(scope, api, stage, out);
+            evaluate_stage(scope, evidence.account.as_ref(), api, stage, out);
         }
     }
-    if stage_count == 0 && apis_without_stages_evidence == 0 && complete {
+    let v2_count = evaluate_v2_apis(scope, evidence.v2_apis.as_deref(), out);
+    if stage_count == 0 && apis_without_stages_evidence == 0 && v2_count == 0 && complete {
         let reason = if evidence.rest_apis.is_empty() {
             "no REST APIs in this region".to_string()
         } else {
@@ -245,6 +418,67 @@ pub fn evaluate_region(
     }
 }
 
+/// API Gateway v2 (HTTP and WebSocket) APIs have no cache, so they are listed as outside the
+/// cache control rather than left out. APIGateway.1 also covers WebSocket stages, whose route
+/// logging settings this version does not collect: an evidence gap, never a silent PASS.
+/// Returns how many v2 APIs were listed.
+fn evaluate_v2_apis(scope: &RegionScope, apis: Option<&[ApiV2]>, out: &mut Evaluation) -> usize {
+    let Some(apis) = apis else {
+        let gaps = scope.service_gaps(ApiV2::GAP_SERVICE);
+        let gaps: Vec<&EvidenceGap> = gaps
+            .into_iter()
+            .filter(|gap| gap.service == ApiV2::GAP_SERVICE)
+            .collect();
+        let why = if gaps.is_empty() {
+            "API Gateway v2 APIs (GetApis) were not collected".to_string()
+        } else {
+            super::describe_gaps(&gaps)
+        };
+        let reason = format!("{why}; WebSocket API stages, which APIGateway.1 also covers, may exist");
+        out.findings.push(scope.finding(
+            APIGW_LOGGING,
+            "(HTTP and WebSocket APIs)",
+            None,
+            Status::EvidenceGap,
+            reason,
+        ));
+        return 0;
+    };
+    for api in apis {
+        let protocol = api.protocol_type.as_deref().unwrap_or("unknown protocol");
+        let resource = match api.name.as_deref() {
+            Some(name) => format!("{name} ({}) v2 {protocol} API", api.api_id),
+            None => format!("{} v2 {protocol} API", api.api_id),
+        };
+        let no_cache = "API Gateway v2 (HTTP and WebSocket) APIs have no cache; APIGateway.5 and \
+                        api-gw-cache-enabled-and-encrypted judge REST API stages only";
+        for view in View::BOTH {
+            out.findings.push(scope.finding(
+                APIGW_CACHE_ENCRYPTION,
+                &resource,
+                Some(view),
+                Status::NotApplicable,
+                no_cache,
+            ));
+        }
+        let (status, reason) = if protocol == "HTTP" {
+            (
+                Status::NotApplicable,
+                "HTTP APIs have no execution logging; APIGateway.1 covers REST and WebSocket stages",
+            )
+        } else {
+            (
+                Status::EvidenceGap,
+                "APIGateway.1 covers WebSocket stages, whose logging settings this version does \
+                 not collect",
+            )
+        };
+        out.findings
+            .push(scope.finding(APIGW_LOGGING, &resource, None, status, reason));
+    }
+    apis.len()
+}
+
 /// The rows of the API Gateway controls about one scope: both cache readings and logging.
 const ROWS: &[(&str, Option<View>)] = &[
     (APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub)),
@@ -255,6 +489,7 @@ const ROWS: &[(&str, Option<View>)] = &[
 /// Evaluates one stage: both cache views, logging, and one row per deployed method.
 pub fn evaluate_stage(
     scope: &RegionScope,
+    account: Option<&ApiGatewayAccount>,
     api: &RestApiEvidence,
     stage: &Stage,
     out: &mut Evaluation,
@@ -273,81 +508,31 @@ pub fn evaluate_stage(
         .get("*/*")
         .cloned()
         .unwrap_or_default();
+    let deployed = deployed_methods(scope, api, stage);
+    let methods = deployed.as_deref().ok();
 
-    let Some(resources) = api.resources.as_deref() else {
-        let gaps = scope.resource_gaps("apigateway", &[&api.api.id]);
-        let why = if gaps.is_empty() {
-            "the API's resources and methods (GetResources) were not collected".to_string()
-        } else {
-            super::describe_gaps(&gaps)
-        };
-        let reason = format!("{why}; per-method settings cannot be evaluated");
-        for view in View::BOTH {
-            out.findings.push(scope.finding(
-                APIGW_CACHE_ENCRYPTION,
-                &resource,
-                Some(view),
-                Status::EvidenceGap,
-                &reason,
-            ));
-        }
-        let logging = match &access_log_destination {
-            // Access logging is stage-wide, so it proves the control without the method list.
-            Some(dest) => scope.finding(
-                APIGW_LOGGING,
-                &resource,
-                None,
-                Status::Pass,
-                format!("access logging to {dest}"),
-            ),
-            None => scope.finding(APIGW_LOGGING, &resource, None, Status::EvidenceGap, &reason),
-        };
-        out.stages.push(stage_row(
-            scope,
-            api,
-            stage,
-            &stage_wide,
-            access_log_destination.as_deref(),
-            Vec::new(),
-            logging.status,
-        ));
-        out.findings.push(logging);
-        return;
-    };
-
-    let methods = deployed_methods(resources);
-    let mut unencrypted_cached = Vec::new();
     let mut not_cached = Vec::new();
     let mut not_encrypted = Vec::new();
-    let mut cached_without_cluster = Vec::new();
-    let mut unknown_lenient = Vec::new();
     let mut unknown_strict = Vec::new();
     let mut logging_off = Vec::new();
     let mut open_methods = Vec::new();
-    let mut cached_count = 0;
-    for method in &methods {
+    for method in methods.unwrap_or_default() {
         let (source, setting) = effective_setting(stage, &method.path, &method.http_method);
-        // API Gateway's defaults (caching off, encryption off) apply where no entry exists.
-        // An entry AWS returned always carries both flags, so a missing one is unknown.
-        let (caching, encrypted) = match source {
-            SettingSource::ApiDefault => (Some(false), Some(false)),
-            _ => (setting.caching_enabled, setting.cache_data_encrypted),
+        let configured = match source {
+            SettingSource::ApiDefault => CacheConfig::NotCached,
+            _ => cache_config(&setting),
         };
-        let label = format!("{} ({})", method_label(method), source.describe());
-        let lenient = match (caching, encrypted) {
-            (Some(true), Some(false)) => {
-                unencrypted_cached.push(label.clone());
-                Status::Fail
-            }
-            (Some(false), _) | (Some(true), Some(true)) => Status::Pass,
-            (None, _) | (Some(true), None) => {
-                unknown_lenient.push(label.clone());
-                Status::EvidenceGap
-            }
-        };
-        if caching == Some(true) {
-            cached_count += 1;
+        let (caching, encrypted, not_applied) =
+            effective_caching(&source, &setting, &method.http_method);
+        let mut label = format!("{} ({})", method_label(method), source.describe());
+        if let Some(why) = not_applied {
+            label = format!("{label}: {why}");
         }
+        let lenient = match configured {
+            CacheConfig::Unencrypted => Status::Fail,
+            CacheConfig::Unknown => Status::EvidenceGap,
+            CacheConfig::NotCached | CacheConfig::Encrypted => Status::Pass,
+        };
         match (caching, encrypted) {
             (Some(false), _) => not_cached.push(label.clone()),
             (Some(true), Some(false)) => not_encrypted.push(label.clone()),
@@ -356,6 +541,7 @@ pub fn evaluate_stage(
         }
         let strict = if cluster_on == Some(false)
             || caching == Some(false)
+            || configured == CacheConfig::Unencrypted
             || (caching == Some(true) && encrypted == Some(false))
         {
             Status::Fail
@@ -364,17 +550,16 @@ pub fn evaluate_stage(
         } else {
             Status::EvidenceGap
         };
-        let mut observation = String::new();
-        if caching == Some(true) && cluster_on == Some(false) {
-            cached_without_cluster.push(method_label(method));
-            observation =
-                "cachingEnabled is true but the stage cache cluster is off: caching not in effect"
-                    .to_string();
+        let mut observations: Vec<&str> = not_applied.into_iter().collect();
+        if setting.caching_enabled == Some(true) && cluster_on == Some(false) {
+            observations.push(
+                "cachingEnabled is true but the stage cache cluster is off: caching not in effect",
+            );
         }
-        if !is_execution_logging_on(&setting) {
+        if logging_config(&setting) != LoggingConfig::On {
             logging_off.push(method_label(method));
         }
-        if method.authorization_type == "NONE" && !method.api_key_required {
+        if method.is_open() {
             open_methods.push(method_label(method));
         }
         out.methods.push(MethodRow {
@@ -397,10 +582,28 @@ pub fn evaluate_stage(
             api_key_required: method.api_key_required,
             security_hub: lenient,
             aws_config: strict,
-            observation,
+            observation: observations.join("; "),
         });
     }
 
+    // Every entry is judged, also one that reaches no deployed method: Security Hub judges the
+    // stage's configured settings.
+    let mut unencrypted_entries = Vec::new();
+    let mut unknown_entries = Vec::new();
+    let mut cached_entries = 0;
+    let mut cached_without_cluster = Vec::new();
+    for (key, setting) in &stage.method_settings {
+        let label = || entry_label(stage, key, methods, |m| m.http_method == "GET" || key != "*/*");
+        match cache_config(setting) {
+            CacheConfig::Unencrypted => unencrypted_entries.push(label()),
+            CacheConfig::Unknown => unknown_entries.push(label()),
+            CacheConfig::Encrypted => cached_entries += 1,
+            CacheConfig::NotCached => {}
+        }
+        if setting.caching_enabled == Some(true) && cluster_on == Some(false) {
+            cached_without_cluster.push(label());
+        }
+    }
     let observation = if cached_without_cluster.is_empty() {
         String::new()
     } else {
@@ -409,51 +612,36 @@ pub fn evaluate_stage(
             list_limited(&cached_without_cluster)
         )
     };
-    let total = methods.len();
-
-    let unreported = |labels: &[String]| {
-        format!(
-            "cachingEnabled or cacheDataEncrypted not reported for {}: {}",
-            plural_methods(labels.len()),
-            list_limited(labels)
-        )
-    };
-    let lenient = if !unencrypted_cached.is_empty() {
-        scope.finding(
-            APIGW_CACHE_ENCRYPTION,
-            &resource,
-            Some(View::SecurityHub),
+    let entry_count = stage.method_settings.len();
+    let lenient = if !unencrypted_entries.is_empty() {
+        (
             Status::Fail,
             format!(
-                "{} of {total} methods cache data without encryption: {}.{observation}",
-                unencrypted_cached.len(),
-                list_limited(&unencrypted_cached)
+                "{} of {entry_count} methodSettings entries cache without encryption: {}.{observation}",
+                unencrypted_entries.len(),
+                list_limited(&unencrypted_entries)
             ),
         )
-    } else if !unknown_lenient.is_empty() {
-        scope.finding(
-            APIGW_CACHE_ENCRYPTION,
-            &resource,
-            Some(View::SecurityHub),
+    } else if !unknown_entries.is_empty() {
+        (
             Status::EvidenceGap,
-            format!("{}.{observation}", unreported(&unknown_lenient)),
+            format!(
+                "cachingEnabled or cacheDataEncrypted not reported for {}.{observation}",
+                list_limited(&unknown_entries)
+            ),
         )
-    } else if cached_count == 0 {
-        scope.finding(
-            APIGW_CACHE_ENCRYPTION,
-            &resource,
-            Some(View::SecurityHub),
-            Status::Pass,
-            format!("no method caches data ({total} methods evaluated), so no unencrypted cache.{observation}"),
-        )
-    } else {
-        scope.finding(
-            APIGW_CACHE_ENCRYPTION,
-            &resource,
-            Some(View::SecurityHub),
+    } else if cached_entries == 0 {
+        (
             Status::Pass,
             format!(
-                "all {cached_count} caching methods of {total} encrypt the cache.{observation}"
+                "no methodSettings entry caches data ({entry_count} entries evaluated), so no unencrypted cache.{observation}"
+            ),
+        )
+    } else {
+        (
+            Status::Pass,
+            format!(
+                "all {cached_entries} caching methodSettings entries of {entry_count} encrypt the cache.{observation}"
             ),
         )
     };
@@ -477,48 +665,62 @@ pub fn evaluate_stage(
             list_limited(&not_encrypted)
         ));
     }
+    if !unencrypted_entries.is_empty() {
+        strict_problems.push(format!(
+            "methodSettings configured to cache without encryption: {}",
+            list_limited(&unencrypted_entries)
+        ));
+    }
     let mut strict_unknowns = Vec::new();
     if cluster_on.is_none() {
         strict_unknowns.push("GetStages did not report cacheClusterEnabled".to_string());
     }
+    if let Err(why) = &deployed {
+        strict_unknowns.push(format!("{why}; the deployed methods cannot be judged"));
+    }
     if !unknown_strict.is_empty() {
-        strict_unknowns.push(unreported(&unknown_strict));
+        strict_unknowns.push(format!(
+            "whether the cache is in effect and encrypted is not reported for {}: {}",
+            plural_methods(unknown_strict.len()),
+            list_limited(&unknown_strict)
+        ));
     }
     let strict = if !strict_problems.is_empty() {
-        scope.finding(
-            APIGW_CACHE_ENCRYPTION,
-            &resource,
-            Some(View::AwsConfig),
+        (
             Status::Fail,
             format!("{}.{observation}", strict_problems.join("; ")),
         )
     } else if !strict_unknowns.is_empty() {
-        scope.finding(
-            APIGW_CACHE_ENCRYPTION,
-            &resource,
-            Some(View::AwsConfig),
+        (
             Status::EvidenceGap,
             format!("{}.{observation}", strict_unknowns.join("; ")),
         )
     } else {
-        scope.finding(
-            APIGW_CACHE_ENCRYPTION,
-            &resource,
-            Some(View::AwsConfig),
+        let total = methods.map_or(0, <[DeployedMethod]>::len);
+        (
             Status::Pass,
-            format!("cache cluster on; all {total} methods cached and encrypted."),
+            format!("cache cluster on; all {total} deployed methods cached and encrypted."),
         )
     };
-    out.findings.push(lenient);
-    out.findings.push(strict);
+    for (view, (status, reason)) in [(View::SecurityHub, lenient), (View::AwsConfig, strict)] {
+        out.findings.push(scope.finding(
+            APIGW_CACHE_ENCRYPTION,
+            &resource,
+            Some(view),
+            status,
+            reason,
+        ));
+    }
 
+    let account_gaps = scope.resource_gaps("apigateway", &[ApiGatewayAccount::GAP_RESOURCE]);
     let logging = logging_finding(
         scope,
         &resource,
-        &stage_wide,
-        access_log_destination.as_deref(),
-        total,
+        stage,
+        methods,
         &logging_off,
+        CloudWatchRole::of(account, &account_gaps),
+        access_log_destination.as_deref(),
     );
     out.stages.push(stage_row(
         scope,
@@ -540,70 +742,129 @@ fn plural_methods(count: usize) -> String {
     }
 }
 
+/// The region's CloudWatch role for API Gateway (GetAccount `cloudwatchRoleArn`): without it
+/// API Gateway cannot write execution logs, whatever the stages say.
+enum CloudWatchRole {
+    Set(String),
+    Missing,
+    Unknown(String),
+}
+
+impl CloudWatchRole {
+    fn of(account: Option<&ApiGatewayAccount>, gaps: &[&EvidenceGap]) -> Self {
+        match account {
+            Some(account) => match account.cloudwatch_role_arn.as_deref() {
+                Some(arn) if !arn.is_empty() => CloudWatchRole::Set(arn.to_string()),
+                _ => CloudWatchRole::Missing,
+            },
+            None if gaps.is_empty() => CloudWatchRole::Unknown(
+                "the account's CloudWatch role (GetAccount) was not collected".to_string(),
+            ),
+            None => CloudWatchRole::Unknown(format!(
+                "the account's CloudWatch role could not be read: {}",
+                super::describe_gaps(gaps)
+            )),
+        }
+    }
+}
+
+/// APIGateway.1 / `api-gw-execution-logging-enabled`: execution logging at ERROR or INFO for
+/// every method of the stage, judged on every `methodSettings` entry (a missing `*/*` entry is
+/// API Gateway's default, OFF), and the region's CloudWatch role set. Access logging and
+/// `dataTraceEnabled` are context on the row, never the verdict.
 fn logging_finding(
     scope: &RegionScope,
     resource: &str,
-    stage_wide: &MethodSetting,
+    stage: &Stage,
+    methods: Option<&[DeployedMethod]>,
+    methods_logging_off: &[String],
+    role: CloudWatchRole,
     access_log_destination: Option<&str>,
-    method_count: usize,
-    logging_off: &[String],
 ) -> Finding {
-    if let Some(dest) = access_log_destination {
-        let execution = if logging_off.is_empty()
-            && (method_count > 0 || is_execution_logging_on(stage_wide))
-        {
-            "; execution logging on for every method".to_string()
-        } else {
-            String::new()
-        };
-        return scope.finding(
-            APIGW_LOGGING,
-            resource,
-            None,
-            Status::Pass,
-            format!("access logging to {dest}{execution}"),
-        );
+    let mut off = Vec::new();
+    let mut unknown = Vec::new();
+    let mut levels = BTreeSet::new();
+    if !stage.method_settings.contains_key("*/*") {
+        off.push("no stage-wide */* entry (API Gateway's default is OFF)".to_string());
     }
-    if method_count == 0 {
-        return if is_execution_logging_on(stage_wide) {
-            scope.finding(
-                APIGW_LOGGING,
-                resource,
-                None,
-                Status::Pass,
-                "stage-wide execution logging on; the API has no methods",
-            )
-        } else {
-            scope.finding(
-                APIGW_LOGGING,
-                resource,
-                None,
-                Status::Fail,
-                "neither execution logging (*/* loggingLevel) nor access logging is configured",
-            )
-        };
+    let mut full_data_logged = Vec::new();
+    for (key, setting) in &stage.method_settings {
+        let label = || entry_label(stage, key, methods, |_| true);
+        match logging_config(setting) {
+            LoggingConfig::On => {
+                levels.insert(setting.logging_level.clone().unwrap_or_default());
+            }
+            LoggingConfig::Off => off.push(format!(
+                "{} at {}",
+                label(),
+                setting.logging_level.as_deref().unwrap_or_default()
+            )),
+            LoggingConfig::Unknown => unknown.push(label()),
+        }
+        if setting.data_trace_enabled == Some(true) {
+            full_data_logged.push(label());
+        }
     }
-    if logging_off.is_empty() {
-        scope.finding(
-            APIGW_LOGGING,
-            resource,
-            None,
-            Status::Pass,
-            format!("execution logging at ERROR or INFO on all {method_count} methods"),
-        )
+
+    let mut problems = Vec::new();
+    let mut unknowns = Vec::new();
+    match &role {
+        CloudWatchRole::Missing => problems.push(
+            "no CloudWatch role is set for API Gateway in this region (GetAccount cloudwatchRoleArn), \
+             so API Gateway cannot write execution logs"
+                .to_string(),
+        ),
+        CloudWatchRole::Unknown(why) => unknowns.push(why.clone()),
+        CloudWatchRole::Set(_) => {}
+    }
+    if !off.is_empty() {
+        let mut text = format!("execution logging is off: {}", list_limited(&off));
+        if !methods_logging_off.is_empty() {
+            text.push_str(&format!(
+                " ({} without execution logging: {})",
+                plural_methods(methods_logging_off.len()),
+                list_limited(methods_logging_off)
+            ));
+        }
+        problems.push(text);
+    }
+    if !unknown.is_empty() {
+        unknowns.push(format!(
+            "loggingLevel not reported for {}",
+            list_limited(&unknown)
+        ));
+    }
+
+    let mut context = match access_log_destination {
+        Some(dest) => format!(" Access logging to {dest} (context: it does not satisfy APIGateway.1)."),
+        None => " No access logging.".to_string(),
+    };
+    if !full_data_logged.is_empty() {
+        context.push_str(&format!(
+            " Observation: dataTraceEnabled on {}: full request and response data are written to the logs.",
+            list_limited(&full_data_logged)
+        ));
+    }
+    let (status, reason) = if !problems.is_empty() {
+        (Status::Fail, problems.join("; "))
+    } else if !unknowns.is_empty() {
+        (Status::EvidenceGap, unknowns.join("; "))
     } else {
-        scope.finding(
-            APIGW_LOGGING,
-            resource,
-            None,
-            Status::Fail,
+        let levels: Vec<String> = levels.into_iter().collect();
+        let role = match &role {
+            CloudWatchRole::Set(arn) => arn.as_str(),
+            _ => "",
+        };
+        (
+            Status::Pass,
             format!(
-                "no access logging, and execution logging is off on {} of {method_count} methods: {}",
-                logging_off.len(),
-                list_limited(logging_off)
+                "execution logging at {} on */* and every method override ({} entries); CloudWatch role {role}",
+                levels.join("/"),
+                stage.method_settings.len()
             ),
         )
-    }
+    };
+    scope.finding(APIGW_LOGGING, resource, None, status, format!("{reason}.{context}"))
 }
 
 fn stage_row(
