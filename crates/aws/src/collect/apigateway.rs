@@ -75,7 +75,12 @@ async fn collect_account(
     client: &Client,
 ) -> Result<Option<ApiGatewayAccount>, CredentialsFailed> {
     let answer = context.call(client.get_account().send()).await;
-    let Some(answer) = context.settle(SERVICE, "GetAccount", Some(ApiGatewayAccount::GAP_RESOURCE), answer)?
+    let Some(answer) = context.settle(
+        SERVICE,
+        "GetAccount",
+        Some(ApiGatewayAccount::GAP_RESOURCE),
+        answer,
+    )?
     else {
         return Ok(None);
     };
@@ -89,10 +94,7 @@ async fn collect_account(
             }),
         );
     }
-    extra.insert(
-        "features".into(),
-        Value::from(answer.features().to_vec()),
-    );
+    extra.insert("features".into(), Value::from(answer.features().to_vec()));
     insert_string(&mut extra, "apiKeyVersion", answer.api_key_version());
     Ok(Some(ApiGatewayAccount {
         cloudwatch_role_arn: answer.cloudwatch_role_arn().map(str::to_string),
@@ -208,7 +210,8 @@ async fn collect_api(
             )
             .await;
         let gap_resource = format!("{resource_name}/deployments/{deployment_id}");
-        if let Some(answer) = context.settle(SERVICE, "GetDeployment", Some(&gap_resource), answer)?
+        if let Some(answer) =
+            context.settle(SERVICE, "GetDeployment", Some(&gap_resource), answer)?
         {
             deployments.push(Deployment {
                 id: answer.id().unwrap_or(deployment_id).to_string(),

@@ -165,9 +165,11 @@ fn deployed_methods(
     stage: &Stage,
 ) -> Result<Vec<DeployedMethod>, String> {
     let Some(deployments) = api.deployments.as_deref() else {
-        return Err("the snapshot holds no deployments (it predates their collection), so what \
+        return Err(
+            "the snapshot holds no deployments (it predates their collection), so what \
                     the stage serves is unknown"
-            .to_string());
+                .to_string(),
+        );
     };
     let Some(stage_deployment) = stage.deployment_id.as_deref() else {
         return Err("GetStages named no deploymentId for the stage".to_string());
@@ -269,7 +271,9 @@ fn effective_caching(
     let encrypted = setting.cache_data_encrypted;
     match source {
         SettingSource::ApiDefault => (Some(false), Some(false), None),
-        SettingSource::StageWide if setting.caching_enabled == Some(true) && http_method != "GET" => {
+        SettingSource::StageWide
+            if setting.caching_enabled == Some(true) && http_method != "GET" =>
+        {
             (
                 Some(false),
                 encrypted,
@@ -434,7 +438,8 @@ fn evaluate_v2_apis(scope: &RegionScope, apis: Option<&[ApiV2]>, out: &mut Evalu
         } else {
             super::describe_gaps(&gaps)
         };
-        let reason = format!("{why}; WebSocket API stages, which APIGateway.1 also covers, may exist");
+        let reason =
+            format!("{why}; WebSocket API stages, which APIGateway.1 also covers, may exist");
         out.findings.push(scope.finding(
             APIGW_LOGGING,
             "(HTTP and WebSocket APIs)",
@@ -593,7 +598,11 @@ pub fn evaluate_stage(
     let mut cached_entries = 0;
     let mut cached_without_cluster = Vec::new();
     for (key, setting) in &stage.method_settings {
-        let label = || entry_label(stage, key, methods, |m| m.http_method == "GET" || key != "*/*");
+        let label = || {
+            entry_label(stage, key, methods, |m| {
+                m.http_method == "GET" || key != "*/*"
+            })
+        };
         match cache_config(setting) {
             CacheConfig::Unencrypted => unencrypted_entries.push(label()),
             CacheConfig::Unknown => unknown_entries.push(label()),
@@ -836,7 +845,9 @@ fn logging_finding(
     }
 
     let mut context = match access_log_destination {
-        Some(dest) => format!(" Access logging to {dest} (context: it does not satisfy APIGateway.1)."),
+        Some(dest) => {
+            format!(" Access logging to {dest} (context: it does not satisfy APIGateway.1).")
+        }
         None => " No access logging.".to_string(),
     };
     if !full_data_logged.is_empty() {
@@ -864,7 +875,13 @@ fn logging_finding(
             ),
         )
     };
-    scope.finding(APIGW_LOGGING, resource, None, status, format!("{reason}.{context}"))
+    scope.finding(
+        APIGW_LOGGING,
+        resource,
+        None,
+        status,
+        format!("{reason}.{context}"),
+    )
 }
 
 fn stage_row(
@@ -907,54 +924,59 @@ fn stage_row(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::{AccessLogSettings, ApiMethod, RestApi};
-    use std::collections::BTreeMap;
+    use crate::evidence::{
+        AccessLogSettings, ApiResource, CanarySettings, Deployment, MethodSnapshot, RestApi,
+    };
 
     fn setting(caching: bool, encrypted: bool) -> MethodSetting {
         MethodSetting {
             caching_enabled: Some(caching),
             cache_data_encrypted: Some(encrypted),
+            cache_ttl_in_seconds: Some(300),
             logging_level: Some("ERROR".into()),
             ..Default::default()
         }
     }
 
     fn stage(cluster: bool, settings: &[(&str, MethodSetting)]) -> Stage {
-        serde_json::from_value::<Stage>(serde_json::json!({"stageName": "prod"}))
-            .map(|mut s| {
-                s.cache_cluster_enabled = Some(cluster);
-                s.method_settings = settings
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.clone()))
-                    .collect();
-                s
-            })
-            .unwrap()
+        serde_json::from_value::<Stage>(
+            serde_json::json!({"stageName": "prod", "deploymentId": "d1"}),
+        )
+        .map(|mut s| {
+            s.cache_cluster_enabled = Some(cluster);
+            s.method_settings = settings
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect();
+            s
+        })
+        .unwrap()
     }
 
-    fn api(methods: &[(&str, &str, &str)]) -> RestApiEvidence {
-        let mut resources: BTreeMap<String, ApiResource> = BTreeMap::new();
+    /// A deployment as GetDeployment with `embed=apisummary` returns it.
+    fn deployment(id: &str, methods: &[(&str, &str, &str)]) -> Deployment {
+        let mut summary: BTreeMap<String, BTreeMap<String, MethodSnapshot>> = BTreeMap::new();
         for (path, verb, auth) in methods {
-            let resource = resources
-                .entry(path.to_string())
-                .or_insert_with(|| ApiResource {
-                    id: format!("id{path}"),
-                    path: path.to_string(),
-                    parent_id: None,
-                    path_part: None,
-                    resource_methods: BTreeMap::new(),
-                    extra: Default::default(),
-                });
-            resource.resource_methods.insert(
+            summary.entry(path.to_string()).or_default().insert(
                 verb.to_string(),
-                ApiMethod {
-                    http_method: Some(verb.to_string()),
+                MethodSnapshot {
                     authorization_type: Some(auth.to_string()),
                     api_key_required: Some(false),
                     ..Default::default()
                 },
             );
         }
+        Deployment {
+            id: id.into(),
+            description: None,
+            created_date: None,
+            api_summary: Some(summary),
+            extra: Default::default(),
+        }
+    }
+
+    /// An API whose stage deployment `d1` serves `methods`.
+    fn api(methods: &[(&str, &str, &str)]) -> RestApiEvidence {
         RestApiEvidence {
             api: RestApi {
                 id: "a1".into(),
@@ -964,16 +986,32 @@ mod tests {
                 extra: Default::default(),
             },
             stages: Vec::new(),
-            resources: Some(resources.into_values().collect()),
+            resources: None,
+            deployments: Some(vec![deployment("d1", methods)]),
+            extra: Default::default(),
+        }
+    }
+
+    fn account_with_role() -> ApiGatewayAccount {
+        ApiGatewayAccount {
+            cloudwatch_role_arn: Some("arn:aws:iam::111111111111:role/apigw-logs".into()),
             extra: Default::default(),
         }
     }
 
     fn run(api: &RestApiEvidence, stage: &Stage) -> Evaluation {
-        let gaps: Vec<EvidenceGap> = Vec::new();
-        let scope = RegionScope::new("111111111111", "eu-central-1", &gaps);
+        run_with(&[], Some(&account_with_role()), api, stage)
+    }
+
+    fn run_with(
+        gaps: &[EvidenceGap],
+        account: Option<&ApiGatewayAccount>,
+        api: &RestApiEvidence,
+        stage: &Stage,
+    ) -> Evaluation {
+        let scope = RegionScope::new("111111111111", "eu-central-1", gaps);
         let mut out = Evaluation::default();
-        evaluate_stage(&scope, api, stage, &mut out);
+        evaluate_stage(&scope, account, api, stage, &mut out);
         out
     }
 
@@ -1061,7 +1099,7 @@ mod tests {
         assert!(
             lenient
                 .reason
-                .contains("GET /orders/{id} (method override ~1orders~1{id}/GET)"),
+                .contains("GET /orders/{id} (~1orders~1{id}/GET)"),
             "{}",
             lenient.reason
         );
@@ -1082,9 +1120,70 @@ mod tests {
             ("/orders", "GET", "AWS_IAM"),
             ("/orders", "POST", "AWS_IAM"),
         ]);
-        let s = stage(true, &[("*/*", setting(true, true))]);
+        let s = stage(
+            true,
+            &[
+                ("*/*", setting(true, true)),
+                ("~1orders/POST", setting(true, true)),
+            ],
+        );
         let out = run(&a, &s);
         assert_eq!(cache_views(&out), (Status::Pass, Status::Pass));
+    }
+
+    #[test]
+    fn stage_wide_caching_caches_get_methods_only() {
+        let a = api(&[
+            ("/orders", "GET", "AWS_IAM"),
+            ("/orders", "POST", "AWS_IAM"),
+        ]);
+        let out = run(&a, &stage(true, &[("*/*", setting(true, true))]));
+        let strict = finding(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig));
+        assert_eq!(strict.status, Status::Fail, "{}", strict.reason);
+        assert!(
+            strict.reason.contains(
+                "1 method not cached: POST /orders (stage-wide */*): stage-wide */* caching applies to GET methods only"
+            ),
+            "{}",
+            strict.reason
+        );
+        let post = out
+            .methods
+            .iter()
+            .find(|m| m.http_method == "POST")
+            .unwrap();
+        assert_eq!(post.caching_enabled, Some(false));
+        assert_eq!(post.aws_config, Status::Fail);
+        let get = out.methods.iter().find(|m| m.http_method == "GET").unwrap();
+        assert_eq!(
+            (get.caching_enabled, get.aws_config),
+            (Some(true), Status::Pass)
+        );
+        // The entry itself encrypts: nothing for Security Hub to fail.
+        assert_eq!(
+            status(&out, APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub)),
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn a_ttl_of_zero_disables_caching_but_the_entry_is_still_judged_as_configured() {
+        let a = api(&[("/orders", "GET", "AWS_IAM")]);
+        let mut no_ttl = setting(true, true);
+        no_ttl.cache_ttl_in_seconds = Some(0);
+        let out = run(&a, &stage(true, &[("*/*", no_ttl.clone())]));
+        assert_eq!(cache_views(&out), (Status::Pass, Status::Fail));
+        let strict = finding(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig));
+        assert!(
+            strict
+                .reason
+                .contains("cacheTtlInSeconds 0 disables caching"),
+            "{}",
+            strict.reason
+        );
+        no_ttl.cache_data_encrypted = Some(false);
+        let out = run(&a, &stage(true, &[("*/*", no_ttl)]));
+        assert_eq!(cache_views(&out), (Status::Fail, Status::Fail));
     }
 
     #[test]
@@ -1144,8 +1243,9 @@ mod tests {
             let row = finding(&out, APIGW_CACHE_ENCRYPTION, Some(view));
             assert_eq!(row.status, Status::EvidenceGap, "{view:?}: {}", row.reason);
             assert!(
+                row.reason.contains("not reported for") && row.reason.contains("GET /orders"),
+                "{}",
                 row.reason
-                    .contains("not reported for 1 method: GET /orders")
             );
         }
         assert_eq!(out.methods[0].caching_enabled, None);
@@ -1206,17 +1306,189 @@ mod tests {
         assert!(out.methods[0].observation.contains("caching not in effect"));
     }
 
+    /// The API's current definition, with a method that was never deployed.
+    fn draft(path: &str) -> Vec<ApiResource> {
+        serde_json::from_value(serde_json::json!([{
+            "id": "r1", "path": path,
+            "resourceMethods": {"GET": {"httpMethod": "GET", "authorizationType": "NONE"}}
+        }]))
+        .unwrap()
+    }
+
     #[test]
-    fn missing_resources_is_an_evidence_gap_not_a_pass() {
+    fn a_snapshot_without_deployments_is_a_gap_for_the_methods_never_the_draft() {
         let mut a = api(&[]);
-        a.resources = None;
+        a.deployments = None;
+        a.resources = Some(draft("/orders"));
         let s = stage(true, &[("*/*", setting(true, true))]);
         let out = run(&a, &s);
-        assert_eq!(
-            cache_views(&out),
-            (Status::EvidenceGap, Status::EvidenceGap)
+        // Security Hub judges the configured entries, which the snapshot has.
+        assert_eq!(cache_views(&out), (Status::Pass, Status::EvidenceGap));
+        let strict = finding(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig));
+        assert!(
+            strict.reason.contains("the snapshot holds no deployments"),
+            "{}",
+            strict.reason
         );
-        assert_eq!(status(&out, APIGW_LOGGING, None), Status::EvidenceGap);
+        assert!(out.methods.is_empty(), "{:?}", out.methods);
+        assert!(out.stages[0].open_methods.is_empty());
+    }
+
+    #[test]
+    fn methods_come_from_the_stage_deployment_not_the_api_definition() {
+        // The draft has only /orders; the deployment still serves /legacy, not cached.
+        let mut a = api(&[("/orders", "GET", "AWS_IAM"), ("/legacy", "GET", "NONE")]);
+        a.resources = Some(draft("/orders"));
+        let s = stage(
+            true,
+            &[
+                ("*/*", setting(true, true)),
+                ("~1legacy/GET", setting(false, false)),
+            ],
+        );
+        let out = run(&a, &s);
+        let strict = finding(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig));
+        assert_eq!(strict.status, Status::Fail);
+        assert!(
+            strict.reason.contains("not cached: GET /legacy"),
+            "{}",
+            strict.reason
+        );
+        let paths: Vec<&str> = out
+            .methods
+            .iter()
+            .map(|m| m.resource_path.as_str())
+            .collect();
+        assert_eq!(paths, ["/legacy", "/orders"]);
+        assert_eq!(out.stages[0].open_methods, ["GET /legacy"]);
+    }
+
+    #[test]
+    fn an_unreadable_deployment_is_a_gap_for_the_methods() {
+        let mut a = api(&[("/orders", "GET", "AWS_IAM")]);
+        a.deployments = Some(Vec::new());
+        a.resources = Some(draft("/orders"));
+        let gaps = vec![EvidenceGap {
+            account_id: "111111111111".into(),
+            region: Some("eu-central-1".into()),
+            service: "apigateway".into(),
+            api: "GetDeployment".into(),
+            resource: Some("restapis/a1/deployments/d1".into()),
+            error_code: "AccessDeniedException".into(),
+            message: "not authorized".into(),
+        }];
+        let s = stage(true, &[("*/*", setting(true, true))]);
+        let out = run_with(&gaps, Some(&account_with_role()), &a, &s);
+        let strict = finding(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig));
+        assert_eq!(strict.status, Status::EvidenceGap);
+        assert!(
+            strict.reason.contains(
+                "the stage's deployment d1 could not be read: apigateway:GetDeployment failed with AccessDeniedException"
+            ),
+            "{}",
+            strict.reason
+        );
+        assert!(out.methods.is_empty());
+
+        // A summary AWS did not return is no more evidence than a failed call.
+        let mut a = api(&[]);
+        a.deployments.as_mut().unwrap()[0].api_summary = None;
+        let out = run(&a, &s);
+        let strict = finding(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig));
+        assert_eq!(strict.status, Status::EvidenceGap);
+        assert!(
+            strict.reason.contains("returned no apiSummary"),
+            "{}",
+            strict.reason
+        );
+        // A certain failure still decides.
+        let out = run(&a, &stage(false, &[("*/*", setting(true, true))]));
+        assert_eq!(
+            status(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig)),
+            Status::Fail
+        );
+    }
+
+    #[test]
+    fn the_canary_deployment_methods_are_judged_too() {
+        let mut a = api(&[("/orders", "GET", "AWS_IAM")]);
+        a.deployments
+            .as_mut()
+            .unwrap()
+            .push(deployment("d2", &[("beta", "GET", "NONE")]));
+        let mut s = stage(
+            true,
+            &[
+                ("*/*", setting(true, true)),
+                ("~1beta/GET", setting(false, false)),
+            ],
+        );
+        s.canary_settings = Some(CanarySettings {
+            deployment_id: Some("d2".into()),
+            percent_traffic: Some(10.0),
+            ..Default::default()
+        });
+        let out = run(&a, &s);
+        let strict = finding(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig));
+        assert_eq!(strict.status, Status::Fail);
+        assert!(
+            strict.reason.contains("not cached: GET /beta"),
+            "{}",
+            strict.reason
+        );
+        assert_eq!(out.methods.len(), 2);
+        assert_eq!(out.stages[0].open_methods, ["GET /beta"]);
+
+        // A canary deployment that was not collected leaves the methods unknown.
+        a.deployments.as_mut().unwrap().pop();
+        let out = run(&a, &s);
+        let strict = finding(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig));
+        assert_eq!(strict.status, Status::EvidenceGap);
+        assert!(
+            strict
+                .reason
+                .contains("canary deployment d2 was not collected"),
+            "{}",
+            strict.reason
+        );
+    }
+
+    #[test]
+    fn an_unencrypted_entry_reaching_no_deployed_method_fails_security_hub() {
+        let a = api(&[("/orders", "GET", "AWS_IAM")]);
+        let s = stage(
+            true,
+            &[
+                ("*/*", setting(true, true)),
+                ("~1retired/GET", setting(true, false)),
+            ],
+        );
+        let out = run(&a, &s);
+        let lenient = finding(&out, APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub));
+        assert_eq!(lenient.status, Status::Fail);
+        assert!(
+            lenient
+                .reason
+                .contains("GET /retired (~1retired/GET) [reaches no deployed method]"),
+            "{}",
+            lenient.reason
+        );
+        assert_eq!(
+            status(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig)),
+            Status::Fail
+        );
+        // The stage-wide entry counts even where it caches no deployed method.
+        let a = api(&[("/orders", "POST", "AWS_IAM")]);
+        let out = run(&a, &stage(true, &[("*/*", setting(true, false))]));
+        let lenient = finding(&out, APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub));
+        assert_eq!(lenient.status, Status::Fail);
+        assert!(
+            lenient
+                .reason
+                .contains("stage-wide */* [reaches no deployed method]"),
+            "{}",
+            lenient.reason
+        );
     }
 
     #[test]
@@ -1238,7 +1510,7 @@ mod tests {
     }
 
     #[test]
-    fn access_logging_alone_passes_logging() {
+    fn access_logging_alone_does_not_pass_logging_and_stays_as_context() {
         let a = api(&[("/orders", "GET", "AWS_IAM")]);
         let mut s = stage(true, &[]);
         s.access_log_settings = Some(AccessLogSettings {
@@ -1247,7 +1519,103 @@ mod tests {
             extra: Default::default(),
         });
         let out = run(&a, &s);
-        assert_eq!(status(&out, APIGW_LOGGING, None), Status::Pass);
+        let logging = finding(&out, APIGW_LOGGING, None);
+        assert_eq!(logging.status, Status::Fail);
+        assert!(
+            logging.reason.contains("no stage-wide */* entry")
+                && logging.reason.contains(
+                    "Access logging to arn:aws:logs:eu-central-1:111111111111:log-group:api"
+                ),
+            "{}",
+            logging.reason
+        );
+        assert_eq!(
+            out.stages[0].access_logging,
+            "arn:aws:logs:eu-central-1:111111111111:log-group:api"
+        );
+    }
+
+    #[test]
+    fn execution_logging_everywhere_with_the_cloudwatch_role_passes() {
+        let a = api(&[("/orders", "GET", "AWS_IAM")]);
+        let s = stage(true, &[("*/*", setting(true, true))]);
+        let logging = finding(&run(&a, &s), APIGW_LOGGING, None).clone();
+        assert_eq!(logging.status, Status::Pass, "{}", logging.reason);
+        assert!(
+            logging
+                .reason
+                .contains("CloudWatch role arn:aws:iam::111111111111:role/apigw-logs")
+        );
+        assert!(logging.reason.contains("No access logging."));
+    }
+
+    #[test]
+    fn without_the_cloudwatch_role_nothing_is_logged() {
+        let a = api(&[("/orders", "GET", "AWS_IAM")]);
+        let s = stage(true, &[("*/*", setting(true, true))]);
+        let out = run_with(&[], Some(&ApiGatewayAccount::default()), &a, &s);
+        let logging = finding(&out, APIGW_LOGGING, None);
+        assert_eq!(logging.status, Status::Fail);
+        assert!(
+            logging.reason.contains("no CloudWatch role is set"),
+            "{}",
+            logging.reason
+        );
+
+        // Not collected, or not readable: unknown, never a PASS.
+        let out = run_with(&[], None, &a, &s);
+        assert_eq!(status(&out, APIGW_LOGGING, None), Status::EvidenceGap);
+        let gaps = vec![EvidenceGap {
+            account_id: "111111111111".into(),
+            region: Some("eu-central-1".into()),
+            service: "apigateway".into(),
+            api: "GetAccount".into(),
+            resource: Some("account".into()),
+            error_code: "AccessDeniedException".into(),
+            message: "not authorized".into(),
+        }];
+        let out = run_with(&gaps, None, &a, &s);
+        let logging = finding(&out, APIGW_LOGGING, None);
+        assert_eq!(logging.status, Status::EvidenceGap);
+        assert!(
+            logging
+                .reason
+                .contains("apigateway:GetAccount failed with AccessDeniedException")
+        );
+        // Only logging reads the account.
+        assert_eq!(cache_views(&out), (Status::Pass, Status::Pass));
+    }
+
+    #[test]
+    fn an_entry_without_a_logging_level_is_unknown_not_off() {
+        let a = api(&[("/orders", "GET", "AWS_IAM")]);
+        let mut unreported = setting(true, true);
+        unreported.logging_level = None;
+        let out = run(&a, &stage(true, &[("*/*", unreported)]));
+        let logging = finding(&out, APIGW_LOGGING, None);
+        assert_eq!(logging.status, Status::EvidenceGap, "{}", logging.reason);
+        assert!(
+            logging
+                .reason
+                .contains("loggingLevel not reported for stage-wide */*")
+        );
+    }
+
+    #[test]
+    fn full_request_and_response_logging_is_an_observation() {
+        let a = api(&[("/orders", "GET", "AWS_IAM")]);
+        let mut traced = setting(true, true);
+        traced.data_trace_enabled = Some(true);
+        let out = run(&a, &stage(true, &[("*/*", traced)]));
+        let logging = finding(&out, APIGW_LOGGING, None);
+        assert_eq!(logging.status, Status::Pass);
+        assert!(
+            logging
+                .reason
+                .contains("Observation: dataTraceEnabled on stage-wide */*"),
+            "{}",
+            logging.reason
+        );
     }
 
     #[test]
@@ -1279,6 +1647,8 @@ mod tests {
         unreadable.stages.clear();
         let evidence = ApiGatewayEvidence {
             rest_apis: vec![unreadable],
+            account: Some(account_with_role()),
+            v2_apis: Some(Vec::new()),
             extra: Default::default(),
         };
         evaluate_region(&scope, Some(&evidence), &mut out);
@@ -1314,10 +1684,97 @@ mod tests {
         let mut out = Evaluation::default();
         let empty = ApiGatewayEvidence {
             rest_apis: Vec::new(),
+            account: Some(account_with_role()),
+            v2_apis: Some(Vec::new()),
             extra: Default::default(),
         };
         evaluate_region(&scope, Some(&empty), &mut out);
         assert_eq!(out.findings.len(), 3);
         assert!(out.findings.iter().all(|f| f.status == Status::NoResources));
+    }
+
+    fn v2_api(id: &str, protocol: &str) -> ApiV2 {
+        ApiV2 {
+            api_id: id.into(),
+            name: Some(format!("{protocol} api")),
+            protocol_type: Some(protocol.into()),
+            extra: Default::default(),
+        }
+    }
+
+    #[test]
+    fn v2_apis_are_listed_outside_the_cache_control_not_as_no_apis() {
+        let no_gaps: Vec<EvidenceGap> = Vec::new();
+        let scope = RegionScope::new("111111111111", "eu-central-1", &no_gaps);
+        let mut out = Evaluation::default();
+        let evidence = ApiGatewayEvidence {
+            rest_apis: Vec::new(),
+            account: Some(account_with_role()),
+            v2_apis: Some(vec![v2_api("h1", "HTTP"), v2_api("w1", "WEBSOCKET")]),
+            extra: Default::default(),
+        };
+        evaluate_region(&scope, Some(&evidence), &mut out);
+        assert!(
+            out.findings.iter().all(|f| f.status != Status::NoResources),
+            "{:?}",
+            out.findings
+        );
+        let of = |id: &str, control: &str| -> Vec<Status> {
+            out.findings
+                .iter()
+                .filter(|f| f.resource.contains(id) && f.control_id == control)
+                .map(|f| f.status)
+                .collect()
+        };
+        for id in ["(h1) v2 HTTP API", "(w1) v2 WEBSOCKET API"] {
+            assert_eq!(
+                of(id, APIGW_CACHE_ENCRYPTION),
+                [Status::NotApplicable, Status::NotApplicable],
+                "{id}"
+            );
+        }
+        assert_eq!(of("h1", APIGW_LOGGING), [Status::NotApplicable]);
+        // APIGateway.1 covers WebSocket stages, which are not collected: said, not passed.
+        assert_eq!(of("w1", APIGW_LOGGING), [Status::EvidenceGap]);
+        assert!(
+            out.findings
+                .iter()
+                .any(|f| f.reason.contains("have no cache"))
+        );
+    }
+
+    #[test]
+    fn a_failed_v2_listing_leaves_websocket_logging_unknown_and_the_cache_rows_alone() {
+        let gaps = vec![EvidenceGap {
+            account_id: "111111111111".into(),
+            region: Some("eu-central-1".into()),
+            service: "apigatewayv2".into(),
+            api: "GetApis".into(),
+            resource: None,
+            error_code: "AccessDeniedException".into(),
+            message: "not authorized".into(),
+        }];
+        let scope = RegionScope::new("111111111111", "eu-central-1", &gaps);
+        let mut out = Evaluation::default();
+        let evidence = ApiGatewayEvidence {
+            rest_apis: Vec::new(),
+            account: Some(account_with_role()),
+            v2_apis: None,
+            extra: Default::default(),
+        };
+        evaluate_region(&scope, Some(&evidence), &mut out);
+        let logging: Vec<&Finding> = out
+            .findings
+            .iter()
+            .filter(|f| f.control_id == APIGW_LOGGING && f.status == Status::EvidenceGap)
+            .collect();
+        assert_eq!(logging.len(), 1, "{:?}", out.findings);
+        assert!(logging[0].reason.contains("apigatewayv2:GetApis failed"));
+        assert!(
+            out.findings
+                .iter()
+                .filter(|f| f.control_id == APIGW_CACHE_ENCRYPTION)
+                .all(|f| f.status == Status::NoResources)
+        );
     }
 }
