@@ -17,6 +17,8 @@ const ACCOUNT: &str = "444455556666";
 /// The region holding the account's API, keys, trail (home region) and change events.
 const HOME: &str = "eu-central-1";
 const API_ID: &str = "m2h6j8k1zx";
+/// The gap resource of the GetDeployment call for the deployment the API's stage serves.
+const DEPLOYMENT: &str = "restapis/m2h6j8k1zx/deployments/depdr1";
 const KEY_ID: &str = "6a7b8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d";
 const TRAIL_ARN: &str = "arn:aws:cloudtrail:eu-central-1:444455556666:trail/lims-dr-audit";
 
@@ -56,7 +58,53 @@ fn compliant_base() -> Value {
     demo["scope"]["accounts"] = json!([ACCOUNT]);
     demo["accounts"] = json!([dr]);
     demo["gaps"] = json!([]);
+    with_deployed_api_evidence(&mut demo);
     demo
+}
+
+/// The demo predates the collection of deployments, the account's CloudWatch role and the v2
+/// API list; the matrix needs them collected: each stage's deployment serves the demo's methods
+/// (the same authorisation), the role is set, and there are no v2 APIs.
+fn with_deployed_api_evidence(snapshot: &mut Value) {
+    for region in snapshot["accounts"][0]["regions"]
+        .as_array_mut()
+        .expect("regions")
+    {
+        let Some(apigateway) = region.get_mut("apigateway") else {
+            continue;
+        };
+        apigateway["account"] =
+            json!({"cloudwatchRoleArn": format!("arn:aws:iam::{ACCOUNT}:role/apigw-cloudwatch")});
+        apigateway["v2_apis"] = json!([]);
+        for api in apigateway["rest_apis"].as_array_mut().expect("rest_apis") {
+            let mut summary = serde_json::Map::new();
+            for resource in api["resources"].as_array().expect("resources") {
+                if let Some(methods) = resource["resourceMethods"].as_object() {
+                    let methods: serde_json::Map<String, Value> = methods
+                        .iter()
+                        .map(|(verb, method)| {
+                            let snapshot = json!({
+                                "authorizationType": method["authorizationType"],
+                                "apiKeyRequired": method["apiKeyRequired"],
+                            });
+                            (verb.clone(), snapshot)
+                        })
+                        .collect();
+                    summary.insert(
+                        resource["path"].as_str().expect("path").to_string(),
+                        Value::Object(methods),
+                    );
+                }
+            }
+            let deployments: Vec<Value> = api["stages"]
+                .as_array()
+                .expect("stages")
+                .iter()
+                .map(|stage| json!({"id": stage["deploymentId"], "apiSummary": summary}))
+                .collect();
+            api["deployments"] = json!(deployments);
+        }
+    }
 }
 
 fn evaluate(snapshot: &Value) -> Evaluation {
@@ -339,10 +387,17 @@ fn matrix() -> Vec<Case> {
             ),
             (
                 "apigateway",
-                "GetResources",
-                API_ID,
-                vec![(APIGW_CACHE, HOME, API_ID)],
-                |s| remove(api(s), "resources"),
+                "GetDeployment",
+                DEPLOYMENT,
+                vec![(APIGW_CACHE_STRICT, HOME, API_ID)],
+                |s| api(s)["deployments"] = json!([]),
+            ),
+            (
+                "apigateway",
+                "GetAccount",
+                "account",
+                vec![(APIGW_LOGGING, HOME, API_ID)],
+                |s| remove(&mut region(s, HOME)["apigateway"], "account"),
             ),
             (
                 "kms",
@@ -380,6 +435,29 @@ fn matrix() -> Vec<Case> {
                         service,
                         api_name,
                         Some(resource),
+                        code,
+                        message,
+                    );
+                },
+            ));
+        }
+        // API Gateway v2's list: only the logging of WebSocket stages depends on it.
+        for kept in [None, Some(json!([]))] {
+            cases.push(case(
+                format!("apigatewayv2:GetApis {failure:?}, list kept: {kept:?}"),
+                vec![(APIGW_LOGGING, HOME, "(HTTP and WebSocket APIs)")],
+                |s| {
+                    let apigateway = &mut region(s, HOME)["apigateway"];
+                    match kept {
+                        Some(list) => apigateway["v2_apis"] = list,
+                        None => remove(apigateway, "v2_apis"),
+                    }
+                    record_gap(
+                        s,
+                        Some(HOME),
+                        "apigatewayv2",
+                        "GetApis",
+                        None,
                         code,
                         message,
                     );

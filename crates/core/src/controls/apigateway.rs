@@ -427,12 +427,12 @@ pub fn evaluate_region(
 /// logging settings this version does not collect: an evidence gap, never a silent PASS.
 /// Returns how many v2 APIs were listed.
 fn evaluate_v2_apis(scope: &RegionScope, apis: Option<&[ApiV2]>, out: &mut Evaluation) -> usize {
-    let Some(apis) = apis else {
-        let gaps = scope.service_gaps(ApiV2::GAP_SERVICE);
-        let gaps: Vec<&EvidenceGap> = gaps
-            .into_iter()
-            .filter(|gap| gap.service == ApiV2::GAP_SERVICE)
-            .collect();
+    let gaps: Vec<&EvidenceGap> = scope
+        .service_gaps(ApiV2::GAP_SERVICE)
+        .into_iter()
+        .filter(|gap| gap.service == ApiV2::GAP_SERVICE)
+        .collect();
+    if apis.is_none() || !gaps.is_empty() {
         let why = if gaps.is_empty() {
             "API Gateway v2 APIs (GetApis) were not collected".to_string()
         } else {
@@ -447,8 +447,8 @@ fn evaluate_v2_apis(scope: &RegionScope, apis: Option<&[ApiV2]>, out: &mut Evalu
             Status::EvidenceGap,
             reason,
         ));
-        return 0;
-    };
+    }
+    let apis = apis.unwrap_or_default();
     for api in apis {
         let protocol = api.protocol_type.as_deref().unwrap_or("unknown protocol");
         let resource = match api.name.as_deref() {
@@ -869,9 +869,8 @@ fn logging_finding(
         (
             Status::Pass,
             format!(
-                "execution logging at {} on */* and every method override ({} entries); CloudWatch role {role}",
+                "execution logging at {} on */* and on every per-method entry; CloudWatch role {role}",
                 levels.join("/"),
-                stage.method_settings.len()
             ),
         )
     };
