@@ -112,7 +112,7 @@ fn demo_results_cover_every_scenario_of_the_sample() {
         lenient["reason"]
             .as_str()
             .unwrap()
-            .contains("GET /samples/{sampleId} (method override ~1samples~1{sampleId}/GET)")
+            .contains("GET /samples/{sampleId} (~1samples~1{sampleId}/GET)")
     );
     assert_eq!(
         find("apigw-cache-encryption", "stage uat", Some("security_hub"))["status"],
@@ -122,13 +122,19 @@ fn demo_results_cover_every_scenario_of_the_sample() {
         find("apigw-cache-encryption", "stage uat", Some("aws_config"))["status"],
         "FAIL"
     );
-    assert_eq!(
-        find(
-            "apigw-cache-encryption",
-            "b3n8v1c6rt) stage prod",
-            Some("aws_config")
-        )["status"],
-        "PASS"
+    // The sample predates the collection of deployments: what its stages serve is unknown, and
+    // the API's current definition is not taken for it.
+    let strict = find(
+        "apigw-cache-encryption",
+        "b3n8v1c6rt) stage prod",
+        Some("aws_config"),
+    );
+    assert_eq!(strict["status"], "EVIDENCE_GAP");
+    assert!(
+        strict["reason"]
+            .as_str()
+            .unwrap()
+            .contains("the snapshot holds no deployments")
     );
     assert!(
         find(
@@ -156,14 +162,9 @@ fn demo_results_cover_every_scenario_of_the_sample() {
     ] {
         assert_eq!(key(na)["status"], "NOT_APPLICABLE", "{na}");
     }
-    let gap = findings
-        .iter()
-        .find(|f| f["status"] == "EVIDENCE_GAP")
-        .unwrap();
-    assert_eq!(
-        (gap["control_id"].as_str(), gap["region"].as_str()),
-        (Some("kms-key-rotation"), Some("eu-west-1"))
-    );
+    assert!(findings.iter().any(|f| f["status"] == "EVIDENCE_GAP"
+        && f["control_id"] == "kms-key-rotation"
+        && f["region"] == "eu-west-1"));
     assert_eq!(
         find("cloudtrail-log-validation", "lims-app-debug", None)["status"],
         "FAIL"
@@ -674,6 +675,7 @@ fn a_compliant_snapshot_exits_0() {
     let dr = demo["accounts"][1].clone();
     demo["accounts"] = serde_json::json!([dr]);
     demo["gaps"] = serde_json::json!([]);
+    common::with_deployed_api_evidence(&mut demo, "444455556666");
     let dir = tempfile::tempdir().unwrap();
     let evidence = dir.path().join("dr.json");
     fs::write(&evidence, serde_json::to_vec_pretty(&demo).unwrap()).unwrap();

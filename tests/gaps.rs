@@ -7,6 +7,8 @@
 //! demo's disaster-recovery account), so a missing piece of evidence is the only thing that
 //! can move a result — and a PASS that survives it is a guess.
 
+mod common;
+
 use std::collections::BTreeSet;
 
 use gxp_evidence::controls::{self, CATALOG, Evaluation, Status, Verdict};
@@ -58,53 +60,8 @@ fn compliant_base() -> Value {
     demo["scope"]["accounts"] = json!([ACCOUNT]);
     demo["accounts"] = json!([dr]);
     demo["gaps"] = json!([]);
-    with_deployed_api_evidence(&mut demo);
+    common::with_deployed_api_evidence(&mut demo, ACCOUNT);
     demo
-}
-
-/// The demo predates the collection of deployments, the account's CloudWatch role and the v2
-/// API list; the matrix needs them collected: each stage's deployment serves the demo's methods
-/// (the same authorisation), the role is set, and there are no v2 APIs.
-fn with_deployed_api_evidence(snapshot: &mut Value) {
-    for region in snapshot["accounts"][0]["regions"]
-        .as_array_mut()
-        .expect("regions")
-    {
-        let Some(apigateway) = region.get_mut("apigateway") else {
-            continue;
-        };
-        apigateway["account"] =
-            json!({"cloudwatchRoleArn": format!("arn:aws:iam::{ACCOUNT}:role/apigw-cloudwatch")});
-        apigateway["v2_apis"] = json!([]);
-        for api in apigateway["rest_apis"].as_array_mut().expect("rest_apis") {
-            let mut summary = serde_json::Map::new();
-            for resource in api["resources"].as_array().expect("resources") {
-                if let Some(methods) = resource["resourceMethods"].as_object() {
-                    let methods: serde_json::Map<String, Value> = methods
-                        .iter()
-                        .map(|(verb, method)| {
-                            let snapshot = json!({
-                                "authorizationType": method["authorizationType"],
-                                "apiKeyRequired": method["apiKeyRequired"],
-                            });
-                            (verb.clone(), snapshot)
-                        })
-                        .collect();
-                    summary.insert(
-                        resource["path"].as_str().expect("path").to_string(),
-                        Value::Object(methods),
-                    );
-                }
-            }
-            let deployments: Vec<Value> = api["stages"]
-                .as_array()
-                .expect("stages")
-                .iter()
-                .map(|stage| json!({"id": stage["deploymentId"], "apiSummary": summary}))
-                .collect();
-            api["deployments"] = json!(deployments);
-        }
-    }
 }
 
 fn evaluate(snapshot: &Value) -> Evaluation {

@@ -317,3 +317,50 @@ pub fn copy_dir(from: &Path, to: &Path) {
         std::fs::copy(from.join(&file), target).expect("copy");
     }
 }
+
+/// Completes the API Gateway evidence of the first account of a snapshot made before
+/// deployments, the account's CloudWatch role and the v2 API list were collected (the demo),
+/// for the tests of a compliant account: each stage's deployment serves the methods of the
+/// API's resources, the role is set, and there are no v2 APIs.
+pub fn with_deployed_api_evidence(snapshot: &mut serde_json::Value, account: &str) {
+    for region in snapshot["accounts"][0]["regions"]
+        .as_array_mut()
+        .expect("regions")
+    {
+        let Some(apigateway) = region.get_mut("apigateway") else {
+            continue;
+        };
+        apigateway["account"] = serde_json::json!({"cloudwatchRoleArn": format!("arn:aws:iam::{account}:role/apigw-cloudwatch")});
+        apigateway["v2_apis"] = serde_json::json!([]);
+        for api in apigateway["rest_apis"].as_array_mut().expect("rest_apis") {
+            let mut summary = serde_json::Map::new();
+            for resource in api["resources"].as_array().expect("resources") {
+                if let Some(methods) = resource["resourceMethods"].as_object() {
+                    let methods: serde_json::Map<String, serde_json::Value> = methods
+                        .iter()
+                        .map(|(verb, method)| {
+                            let snapshot = serde_json::json!({
+                                "authorizationType": method["authorizationType"],
+                                "apiKeyRequired": method["apiKeyRequired"],
+                            });
+                            (verb.clone(), snapshot)
+                        })
+                        .collect();
+                    summary.insert(
+                        resource["path"].as_str().expect("path").to_string(),
+                        serde_json::Value::Object(methods),
+                    );
+                }
+            }
+            let deployments: Vec<serde_json::Value> = api["stages"]
+                .as_array()
+                .expect("stages")
+                .iter()
+                .map(
+                    |stage| serde_json::json!({"id": stage["deploymentId"], "apiSummary": summary}),
+                )
+                .collect();
+            api["deployments"] = serde_json::json!(deployments);
+        }
+    }
+}

@@ -626,8 +626,9 @@ pub fn evaluate_stage(
         (
             Status::Fail,
             format!(
-                "{} of {entry_count} methodSettings entries cache without encryption: {}.{observation}",
+                "{} of {} cache without encryption: {}.{observation}",
                 unencrypted_entries.len(),
+                plural_entries(entry_count),
                 list_limited(&unencrypted_entries)
             ),
         )
@@ -643,14 +644,16 @@ pub fn evaluate_stage(
         (
             Status::Pass,
             format!(
-                "no methodSettings entry caches data ({entry_count} entries evaluated), so no unencrypted cache.{observation}"
+                "no methodSettings entry caches data ({} evaluated), so no unencrypted cache.{observation}",
+                plural_entries(entry_count)
             ),
         )
     } else {
         (
             Status::Pass,
             format!(
-                "all {cached_entries} caching methodSettings entries of {entry_count} encrypt the cache.{observation}"
+                "every caching entry ({cached_entries} of {}) encrypts the cache.{observation}",
+                plural_entries(entry_count)
             ),
         )
     };
@@ -741,6 +744,14 @@ pub fn evaluate_stage(
         logging.status,
     ));
     out.findings.push(logging);
+}
+
+fn plural_entries(count: usize) -> String {
+    if count == 1 {
+        "1 methodSettings entry".to_string()
+    } else {
+        format!("{count} methodSettings entries")
+    }
 }
 
 fn plural_methods(count: usize) -> String {
