@@ -905,6 +905,7 @@ fn access_denied_on_one_service_in_one_region_is_a_gap_and_the_report_incomplete
         upstream: Some(moto.url.clone()),
         enabled_regions: vec!["eu-west-1".into(), "us-east-1".into()],
         deny: vec![("kms".into(), "eu-west-1".into())],
+        answers: compliant_deployment_answers(&made),
         ..Default::default()
     });
     let dir = tempfile::tempdir().expect("tempdir");
@@ -1031,6 +1032,16 @@ fn policy_grants() -> Vec<(String, String)> {
 /// Grants of docs/iam-policy.json that a collection does not show on the wire, and why.
 const GRANTS_NOT_SEEN: &[(&str, &str, &str)] = &[];
 
+/// GetDeployment of the `compliant` seed's stage as AWS answers it: the deployment serves
+/// GET /orders.
+fn compliant_deployment_answers(made: &Value) -> BTreeMap<String, Value> {
+    BTreeMap::from([deployment_answer(
+        made["api"].as_str().expect("api id"),
+        made["deployment"].as_str().expect("deployment id"),
+        json!({"/orders": {"GET": {"authorizationType": "AWS_IAM", "apiKeyRequired": false}}}),
+    )])
+}
+
 /// The stub's answer to GetDeployment with `embed=apisummary`, as AWS gives it (moto ignores
 /// `embed` and never returns the summary).
 fn deployment_answer(api_id: &str, deployment: &str, summary: Value) -> (String, Value) {
@@ -1045,18 +1056,10 @@ fn a_compliant_account_reports_compliant_with_exit_0_using_only_the_documented_p
     let moto = moto();
     let made = moto.seed(&["compliant", "us-east-1"]);
     let period = month();
-    let (api_id, deployment) = (
-        made["api"].as_str().expect("api id"),
-        made["deployment"].as_str().expect("deployment id"),
-    );
     let stub = AwsStub::start(StubConfig {
         upstream: Some(moto.url.clone()),
         enabled_regions: vec!["eu-west-1".into(), "us-east-1".into()],
-        answers: BTreeMap::from([deployment_answer(
-            api_id,
-            deployment,
-            json!({"/orders": {"GET": {"authorizationType": "AWS_IAM", "apiKeyRequired": false}}}),
-        )]),
+        answers: compliant_deployment_answers(&made),
         ..Default::default()
     });
     let dir = tempfile::tempdir().expect("tempdir");
@@ -1273,7 +1276,7 @@ fn a_lookup_events_query_that_runs_out_of_retries_part_way_is_a_gap_and_the_repo
     const QUERY: &str = "EventSource=cloudtrail.amazonaws.com";
     let moto = moto();
     // Compliant, so that the one gap alone decides the verdict.
-    moto.seed(&["compliant", "us-east-1"]);
+    let made = moto.seed(&["compliant", "us-east-1"]);
     let period = month();
     // Read-only CloudTrail events only: the query returns them (more than one page) but they
     // are no changes, so nothing but the gap can count against the account.
@@ -1289,6 +1292,7 @@ fn a_lookup_events_query_that_runs_out_of_retries_part_way_is_a_gap_and_the_repo
             query: QUERY.to_string(),
             pages_ok: 1,
         }),
+        answers: compliant_deployment_answers(&made),
         ..Default::default()
     });
     let dir = tempfile::tempdir().expect("tempdir");
