@@ -105,8 +105,24 @@ def rest_api(api_id, name, description, stages, resource_spec, created):
             "tags": {"system": "lims"},
         },
         "stages": stages,
-        "resources": resources(api_id, resource_spec),
+        # GetDeployment embed=apisummary for each deployment a stage serves: what is deployed,
+        # not the API's current (undeployed) definition.
+        "deployments": [
+            {"id": dep, "description": "release", "createdDate": created,
+             "apiSummary": {path: {verb: {"authorizationType": auth, "apiKeyRequired": key}
+                                   for verb, (auth, key) in methods.items()}
+                            for path, methods in resource_spec if methods}}
+            for dep in sorted({st["deploymentId"] for st in stages})
+        ],
     }
+
+
+def apigateway(account, rest_apis, v2_apis=()):
+    """GetRestApis with stages and deployments, GetAccount (the CloudWatch role), GetApis (v2)."""
+    return {"rest_apis": list(rest_apis),
+            "account": {"cloudwatchRoleArn": f"arn:aws:iam::{account}:role/ApiGatewayCloudWatchLogs",
+                        "throttleSettings": {"burstLimit": 5000, "rateLimit": 10000.0}},
+            "v2_apis": list(v2_apis)}
 
 
 WAF = "arn:aws:wafv2:eu-central-1:111122223333:regional/webacl/lims-api-protection/5f3c1a2b-7d4e-4f6a-9b8c-0d1e2f3a4b5c"
@@ -635,7 +651,7 @@ for day in ("2026-10-01T09:20:00Z", "2026-10-15T09:21:13Z", "2026-10-29T09:22:40
           {"restApiId": "m2h6j8k1zx", "createDeploymentInput": {"stageName": "dr", "description": "dr sync"}, "template": False},
           response={"id": "depdr1", "createdDate": "Oct 1, 2026 9:20:00 AM"})
 event(DR, CENTRAL, "2026-10-08T14:10:00Z", AG, "UpdateStage", "ops",
-      stage_patch("m2h6j8k1zx", "dr", [("/*/*/logging/loglevel", "INFO")]),
+      stage_patch("m2h6j8k1zx", "dr", [("/tracingEnabled", "true")]),
       resources=[("AWS::ApiGateway::Stage", "m2h6j8k1zx/dr")])
 event(DR, CENTRAL, "2026-10-22T13:45:21Z", CT, "UpdateTrail", "root",
       {"name": "lims-dr-audit", "kmsKeyId": key_arn(DR, CENTRAL, K_DR_DB), "enableLogFileValidation": True},
@@ -713,13 +729,16 @@ snapshot = {
             "regions": [
                 {
                     "region": CENTRAL,
-                    "apigateway": {"rest_apis": [results_api, instrument_api]},
+                    "apigateway": apigateway(PROD, [results_api, instrument_api], [
+                        {"apiId": "h8t2w5x9pq", "name": "lims-instrument-webhooks", "protocolType": "HTTP",
+                         "apiEndpoint": "https://h8t2w5x9pq.execute-api.eu-central-1.amazonaws.com",
+                         "createdDate": "2025-09-02T10:00:00Z"}]),
                     "kms": {"keys": prod_keys},
                     "cloudtrail": cloudtrail(PROD, CENTRAL, [org_trail]),
                 },
                 {
                     "region": WEST,
-                    "apigateway": {"rest_apis": [reporting_api]},
+                    "apigateway": apigateway(PROD, [reporting_api]),
                     # No "kms": ListKeys was denied (see gaps), so there is no KMS evidence here.
                     "cloudtrail": cloudtrail(PROD, WEST, [org_shadow, debug_trail]),
                 },
@@ -731,13 +750,13 @@ snapshot = {
             "regions": [
                 {
                     "region": CENTRAL,
-                    "apigateway": {"rest_apis": [dr_api]},
+                    "apigateway": apigateway(DR, [dr_api]),
                     "kms": {"keys": dr_keys},
                     "cloudtrail": cloudtrail(DR, CENTRAL, [dr_trail]),
                 },
                 {
                     "region": WEST,
-                    "apigateway": {"rest_apis": []},
+                    "apigateway": apigateway(DR, []),
                     "kms": {"keys": []},
                     "cloudtrail": cloudtrail(DR, WEST, [dr_shadow]),
                 },

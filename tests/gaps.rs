@@ -7,6 +7,8 @@
 //! demo's disaster-recovery account), so a missing piece of evidence is the only thing that
 //! can move a result — and a PASS that survives it is a guess.
 
+mod common;
+
 use std::collections::BTreeSet;
 
 use gxp_evidence::controls::{self, CATALOG, Evaluation, Status, Verdict};
@@ -17,6 +19,8 @@ const ACCOUNT: &str = "444455556666";
 /// The region holding the account's API, keys, trail (home region) and change events.
 const HOME: &str = "eu-central-1";
 const API_ID: &str = "m2h6j8k1zx";
+/// The gap resource of the GetDeployment call for the deployment the API's stage serves.
+const DEPLOYMENT: &str = "restapis/m2h6j8k1zx/deployments/depdr1";
 const KEY_ID: &str = "6a7b8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d";
 const TRAIL_ARN: &str = "arn:aws:cloudtrail:eu-central-1:444455556666:trail/lims-dr-audit";
 
@@ -339,10 +343,17 @@ fn matrix() -> Vec<Case> {
             ),
             (
                 "apigateway",
-                "GetResources",
-                API_ID,
-                vec![(APIGW_CACHE, HOME, API_ID)],
-                |s| remove(api(s), "resources"),
+                "GetDeployment",
+                DEPLOYMENT,
+                vec![(APIGW_CACHE_STRICT, HOME, API_ID)],
+                |s| api(s)["deployments"] = json!([]),
+            ),
+            (
+                "apigateway",
+                "GetAccount",
+                "account",
+                vec![(APIGW_LOGGING, HOME, API_ID)],
+                |s| remove(&mut region(s, HOME)["apigateway"], "account"),
             ),
             (
                 "kms",
@@ -380,6 +391,29 @@ fn matrix() -> Vec<Case> {
                         service,
                         api_name,
                         Some(resource),
+                        code,
+                        message,
+                    );
+                },
+            ));
+        }
+        // API Gateway v2's list: only the logging of WebSocket stages depends on it.
+        for kept in [None, Some(json!([]))] {
+            cases.push(case(
+                format!("apigatewayv2:GetApis {failure:?}, list kept: {kept:?}"),
+                vec![(APIGW_LOGGING, HOME, "(HTTP and WebSocket APIs)")],
+                |s| {
+                    let apigateway = &mut region(s, HOME)["apigateway"];
+                    match kept {
+                        Some(list) => apigateway["v2_apis"] = list,
+                        None => remove(apigateway, "v2_apis"),
+                    }
+                    record_gap(
+                        s,
+                        Some(HOME),
+                        "apigatewayv2",
+                        "GetApis",
+                        None,
                         code,
                         message,
                     );

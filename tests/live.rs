@@ -498,7 +498,9 @@ fn collect_and_report_against_moto_give_the_expected_status_for_every_scenario()
                 )
             };
             assert_eq!(api("api_encrypted"), "PASS");
-            assert_eq!(api_strict("api_encrypted"), "PASS");
+            // moto answers GetDeployment without the apiSummary AWS returns for
+            // embed=apisummary: what the stage serves is unknown, never taken from the draft.
+            assert_eq!(api_strict("api_encrypted"), "EVIDENCE_GAP");
             assert_eq!(api("api_unencrypted"), "FAIL");
             assert_eq!(api_strict("api_unencrypted"), "FAIL");
             // Nothing cached: the lenient reading passes, the strict one fails.
@@ -515,8 +517,28 @@ fn collect_and_report_against_moto_give_the_expected_status_for_every_scenario()
                     None,
                 )
             };
-            assert_eq!(logging("api_encrypted"), "PASS");
+            // The CloudWatch role is set in us-east-1 only: without it nothing is logged.
+            let with_role = region == "us-east-1";
+            assert_eq!(
+                logging("api_encrypted"),
+                if with_role { "PASS" } else { "FAIL" }
+            );
             assert_eq!(logging("api_no_cache"), "FAIL");
+            // API Gateway v2: no cache; HTTP APIs have no execution logging, WebSocket stage
+            // logging is not collected (a gap, never a PASS).
+            let v2 = |name: &str, control: &str, view: Option<&str>| {
+                status_of(&results, control, region, &format!("({})", id(name)), view)
+            };
+            for name in ["api_http", "api_websocket"] {
+                for view in ["security_hub", "aws_config"] {
+                    assert_eq!(
+                        v2(name, "apigw-cache-encryption", Some(view)),
+                        "NOT_APPLICABLE"
+                    );
+                }
+            }
+            assert_eq!(v2("api_http", "apigw-logging", None), "NOT_APPLICABLE");
+            assert_eq!(v2("api_websocket", "apigw-logging", None), "EVIDENCE_GAP");
 
             let key = |name: &str| status_of(&results, "kms-key-rotation", region, &id(name), None);
             assert_eq!(key("key_rotating"), "PASS");
@@ -663,6 +685,35 @@ fn collect_and_report_against_moto_give_the_expected_status_for_every_scenario()
             ctlr_trail.to_string()
         ]))
     );
+    // The raw API Gateway answers: GetDeployment for each stage's deployment (moto: no
+    // apiSummary), GetAccount's role where it is set, GetApis' v2 APIs.
+    for region in snapshot["accounts"][0]["regions"]
+        .as_array()
+        .expect("regions")
+    {
+        let apigateway = &region["apigateway"];
+        for api in apigateway["rest_apis"].as_array().expect("rest_apis") {
+            let deployments = api["deployments"].as_array().expect("deployments kept");
+            assert_eq!(deployments.len(), 1, "{api:#}");
+            assert_eq!(deployments[0]["id"], api["stages"][0]["deploymentId"]);
+            assert!(deployments[0].get("apiSummary").is_none());
+            assert!(api.get("resources").is_none(), "the draft is not collected");
+        }
+        let role = &apigateway["account"]["cloudwatchRoleArn"];
+        if region["region"] == "us-east-1" {
+            assert_eq!(role, "arn:aws:iam::123456789012:role/apigateway-cloudwatch");
+        } else {
+            assert!(role.is_null(), "{role}");
+        }
+        let protocols: BTreeSet<&str> = apigateway["v2_apis"]
+            .as_array()
+            .expect("v2_apis")
+            .iter()
+            .filter_map(|api| api["protocolType"].as_str())
+            .collect();
+        assert_eq!(protocols, BTreeSet::from(["HTTP", "WEBSOCKET"]));
+    }
+
     // The shadow copy of the multi-region trail is listed in eu-west-1 but asked about once.
     let regions = snapshot["accounts"][0]["regions"]
         .as_array()
@@ -960,6 +1011,7 @@ fn access_denied_on_one_service_in_one_region_is_a_gap_and_the_report_incomplete
         upstream: Some(moto.url.clone()),
         enabled_regions: vec!["eu-west-1".into(), "us-east-1".into()],
         deny: vec![("kms".into(), "eu-west-1".into())],
+        answers: compliant_deployment_answers(&made),
         ..Default::default()
     });
     let dir = tempfile::tempdir().expect("tempdir");
@@ -1024,9 +1076,15 @@ fn glob(pattern: &str, text: &str) -> bool {
 /// calls on no particular resource (`*`, which only a `"Resource": "*"` grant covers).
 fn iam_request(request: &SeenRequest) -> (String, String) {
     match request.service.as_str() {
+        // API Gateway v2 calls are sent to /v2/apis…, and authorised on ::/apis… (API Gateway
+        // ARN reference).
         "apigateway" => (
             format!("apigateway:{}", request.method),
-            format!("arn:aws:apigateway:{}::{}", request.region, request.path),
+            format!(
+                "arn:aws:apigateway:{}::{}",
+                request.region,
+                request.path.strip_prefix("/v2").unwrap_or(&request.path)
+            ),
         ),
         "account" => {
             // POST /listRegions is ListRegions.
@@ -1078,12 +1136,26 @@ fn policy_grants() -> Vec<(String, String)> {
 }
 
 /// Grants of docs/iam-policy.json that a collection does not show on the wire, and why.
-const GRANTS_NOT_SEEN: &[(&str, &str, &str)] = &[(
-    "apigateway:GET",
-    "arn:aws:apigateway:*::/restapis/*/resources/*",
-    "GetResources is asked for with embed=methods: the methods it returns are resources below \
-     /resources/{id}, which the request path (/restapis/{id}/resources) does not show",
-)];
+const GRANTS_NOT_SEEN: &[(&str, &str, &str)] = &[];
+
+/// GetDeployment of the `compliant` seed's stage as AWS answers it: the deployment serves
+/// GET /orders.
+fn compliant_deployment_answers(made: &Value) -> BTreeMap<String, Value> {
+    BTreeMap::from([deployment_answer(
+        made["api"].as_str().expect("api id"),
+        made["deployment"].as_str().expect("deployment id"),
+        json!({"/orders": {"GET": {"authorizationType": "AWS_IAM", "apiKeyRequired": false}}}),
+    )])
+}
+
+/// The stub's answer to GetDeployment with `embed=apisummary`, as AWS gives it (moto ignores
+/// `embed` and never returns the summary).
+fn deployment_answer(api_id: &str, deployment: &str, summary: Value) -> (String, Value) {
+    (
+        format!("GET /restapis/{api_id}/deployments/{deployment}?embed=apisummary"),
+        json!({"id": deployment, "createdDate": 1.7e9, "apiSummary": summary}),
+    )
+}
 
 #[test]
 fn a_compliant_account_reports_compliant_with_exit_0_using_only_the_documented_permissions() {
@@ -1093,6 +1165,7 @@ fn a_compliant_account_reports_compliant_with_exit_0_using_only_the_documented_p
     let stub = AwsStub::start(StubConfig {
         upstream: Some(moto.url.clone()),
         enabled_regions: vec!["eu-west-1".into(), "us-east-1".into()],
+        answers: compliant_deployment_answers(&made),
         ..Default::default()
     });
     let dir = tempfile::tempdir().expect("tempdir");
@@ -1198,11 +1271,118 @@ fn a_compliant_account_reports_compliant_with_exit_0_using_only_the_documented_p
 }
 
 #[test]
+fn the_methods_judged_are_those_of_the_stage_deployment_and_its_canary_from_get_deployment() {
+    let moto = moto();
+    let made = moto.seed(&["compliant", "us-east-1"]);
+    let period = month();
+    let (api_id, deployment) = (
+        made["api"].as_str().expect("api id"),
+        made["deployment"].as_str().expect("deployment id"),
+    );
+    // moto has no canary releases: the stub answers GetStages as AWS does for a stage with a
+    // canary, and GetDeployment with the summaries of both deployments.
+    let stage = json!({"item": [{
+        "stageName": "prod", "deploymentId": deployment,
+        "cacheClusterEnabled": true, "cacheClusterSize": "0.5", "cacheClusterStatus": "AVAILABLE",
+        "methodSettings": {"*/*": {
+            "metricsEnabled": false, "loggingLevel": "INFO", "dataTraceEnabled": true,
+            "throttlingBurstLimit": 5000, "throttlingRateLimit": 10000.0, "cachingEnabled": true,
+            "cacheTtlInSeconds": 300, "cacheDataEncrypted": true,
+            "requireAuthorizationForCacheControl": true,
+            "unauthorizedCacheControlHeaderStrategy": "SUCCEED_WITH_RESPONSE_HEADER"}},
+        "canarySettings": {"percentTraffic": 10.0, "deploymentId": "canary1", "useStageCache": false}
+    }]});
+    let orders = json!({"GET": {"authorizationType": "AWS_IAM", "apiKeyRequired": false}});
+    let stub = AwsStub::start(StubConfig {
+        upstream: Some(moto.url.clone()),
+        answers: BTreeMap::from([
+            (format!("GET /restapis/{api_id}/stages"), stage),
+            deployment_answer(api_id, deployment, json!({"/orders": orders})),
+            deployment_answer(
+                api_id,
+                "canary1",
+                json!({"/orders": orders, "/beta": {"POST": {"authorizationType": "NONE", "apiKeyRequired": false}}}),
+            ),
+        ]),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let evidence_path = dir.path().join("evidence.json");
+    let mut collect = live(&stub, &period, &["collect", "--regions", "us-east-1"]);
+    collect.arg("--out").arg(&evidence_path);
+    let collected = run(collect);
+    assert_eq!(collected.status.code(), Some(0), "{}", stderr(&collected));
+
+    let snapshot = load_json(&evidence_path);
+    let api = &snapshot["accounts"][0]["regions"][0]["apigateway"]["rest_apis"][0];
+    assert_eq!(
+        api["stages"][0]["canarySettings"]["deploymentId"],
+        "canary1"
+    );
+    let summaries: BTreeMap<String, Value> = api["deployments"]
+        .as_array()
+        .expect("deployments")
+        .iter()
+        .map(|d| {
+            (
+                d["id"].as_str().expect("id").to_string(),
+                d["apiSummary"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(summaries.len(), 2, "{summaries:#?}");
+    assert_eq!(
+        summaries["canary1"]["/beta"]["POST"]["authorizationType"],
+        "NONE"
+    );
+
+    let out = dir.path().join("report");
+    let output = common::report(&evidence_path, &out, &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", common::stderr(&output));
+    let results = common::results(&out);
+    let finding = |control: &str, view: Option<&str>| -> Value {
+        results["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .find(|f| {
+                f["control_id"] == control
+                    && f["resource"].as_str().is_some_and(|r| r.contains(api_id))
+                    && view.is_none_or(|v| f["view"] == v)
+            })
+            .cloned()
+            .unwrap_or_else(|| panic!("{control} {view:?}"))
+    };
+    // Only the canary serves POST /beta, and stage-wide caching does not reach a POST.
+    let strict = finding("apigw-cache-encryption", Some("aws_config"));
+    assert_eq!(strict["status"], "FAIL", "{strict:#}");
+    assert!(
+        strict["reason"].as_str().expect("reason").contains(
+            "1 method not cached: POST /beta (stage-wide */*): stage-wide */* caching applies to GET methods only"
+        ),
+        "{strict:#}"
+    );
+    assert_eq!(
+        finding("apigw-cache-encryption", Some("security_hub"))["status"],
+        "PASS"
+    );
+    let logging = finding("apigw-logging", None);
+    assert_eq!(logging["status"], "PASS", "{logging:#}");
+    assert!(
+        logging["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("Observation: dataTraceEnabled on stage-wide */*"),
+        "{logging:#}"
+    );
+}
+
+#[test]
 fn a_lookup_events_query_that_runs_out_of_retries_part_way_is_a_gap_and_the_report_incomplete() {
     const QUERY: &str = "EventName=StopLogging";
     let moto = moto();
     // Compliant, so that the one gap alone decides the verdict.
-    moto.seed(&["compliant", "us-east-1"]);
+    let made = moto.seed(&["compliant", "us-east-1"]);
     let period = month();
     // The recorded StopLogging calls that failed (TrailNotFoundException), copied until there
     // is more than a page of them: CloudTrail then has more than a page of events, so it is
@@ -1226,6 +1406,7 @@ fn a_lookup_events_query_that_runs_out_of_retries_part_way_is_a_gap_and_the_repo
             query: QUERY.to_string(),
             pages_ok: 1,
         }),
+        answers: compliant_deployment_answers(&made),
         ..Default::default()
     });
     let dir = tempfile::tempdir().expect("tempdir");

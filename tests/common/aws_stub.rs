@@ -2,7 +2,9 @@
 //! recorded events (paged by 50 with NextToken, filtered by attribute and time, newest first),
 //! account ListRegions, injected faults (ThrottlingException bursts, HTTP 500, slow answers,
 //! one query failing on every call after its first pages, AccessDenied for one service in one
-//! region, expired credentials) and, optionally, AWS's own 2 calls/s LookupEvents limit.
+//! region, expired credentials), optionally AWS's own 2 calls/s LookupEvents limit, and fixed
+//! answers for REST calls moto answers differently from AWS (GetDeployment's `apiSummary`,
+//! stages with `canarySettings`).
 //! Everything else is forwarded unchanged to moto.
 //! It records every request it saw (service, region, HTTP method, path, operation: what IAM
 //! authorises) and when each LookupEvents call arrived, per region, so tests can check the rate.
@@ -57,6 +59,9 @@ pub struct StubConfig {
     /// Throttle LookupEvents calls beyond 2 in any second per region, as AWS does (measured
     /// with `RATE_TOLERANCE`, see there).
     pub enforce_rate_limit: bool,
+    /// Fixed JSON answers by `METHOD /path?query` exactly as sent (e.g.
+    /// `GET /restapis/a1/deployments/d1?embed=apisummary`), for what moto lacks.
+    pub answers: BTreeMap<String, Value>,
 }
 
 /// A LookupEvents query (`AttributeKey=AttributeValue`, e.g.
@@ -460,6 +465,16 @@ async fn serve_connection(
         lookup_events(&request, &region, arrived, config, index, state).await
     } else if service == "account" && request.path().starts_with("/listRegions") {
         list_regions(config)
+    } else if let Some(answer) =
+        config
+            .answers
+            .get(&format!("{} {}", request.method(), request.path()))
+    {
+        response(
+            200,
+            &[("content-type", "application/json")],
+            answer.to_string().as_bytes(),
+        )
     } else if let Some(upstream) = &config.upstream {
         state.lock().expect("stub state").forwarded.push((
             Instant::now(),

@@ -1,7 +1,8 @@
 """Seeds a moto server with the live-collection scenarios and prints what it made as JSON.
 
 Usage: seed.py ENDPOINT SCENARIO [ARGS]
-  scenarios REGION...   every scenario of DESIGN.md in each region (trails homed in the first)
+  scenarios REGION...   every scenario of DESIGN.md in each region (trails homed in the first; the
+                        API Gateway CloudWatch role set there only; an HTTP and a WebSocket API each)
   compliant REGION      a compliant REST API stage, a rotating key and a compliant multi-region trail
   recorded-trails REGION   the trails the recorded CloudTrail events (tests/fixtures/cloudtrail) act on
   scale APIS STAGES KEYS REGION   many REST APIs, stages and keys for the benchmark
@@ -68,11 +69,16 @@ def scenarios(endpoint, regions):
                                         (True, False, "ERROR"))
         # No caching at all: Security Hub passes, AWS Config fails (cluster off, nothing cached).
         r["api_no_cache"] = rest_api(ag, "no-cache", [("/catalog", "GET", "NONE")], "v1", False,
-                                     (False, False, None))
+                                     (False, False, "OFF"))
         # Stage-wide encrypted, but one method overrides it: only a per-method evaluation sees it.
         r["api_override"] = rest_api(ag, "method-override", [("/items", "GET", "AWS_IAM"), ("/items/{id}", "PUT", "AWS_IAM")],
                                      "prod", True, (True, True, "INFO"),
                                      overrides=[("~1items~1{id}/PUT", (True, False, "INFO"))])
+        # API Gateway v2: no cache, listed as outside the cache control.
+        v2 = client(endpoint, "apigatewayv2", region)
+        r["api_http"] = v2.create_api(Name="http-api", ProtocolType="HTTP")["ApiId"]
+        r["api_websocket"] = v2.create_api(Name="websocket-api", ProtocolType="WEBSOCKET",
+                                           RouteSelectionExpression="$request.body.action")["ApiId"]
         # KMS: one key of every kind in DESIGN.md.
         def key(description, **kw):
             return kms.create_key(Description=description, **kw)["KeyMetadata"]["KeyId"]
@@ -91,11 +97,25 @@ def scenarios(endpoint, regions):
     # CloudTrail: one multi-region trail (validation, encryption) homed in the first region,
     # and a single-region trail without either in the last.
     home, other = regions[0], regions[-1]
+    cloudwatch_role(endpoint, home)
     made["trail_multi_region"] = audit_trail(endpoint, home, made[home]["key_rotating"])
     if other != home:
         bucket(endpoint, other, "gxp-local-logs")
         client(endpoint, "cloudtrail", other).create_trail(Name="local-only", S3BucketName="gxp-local-logs")
     return made
+
+
+def cloudwatch_role(endpoint, region):
+    """Sets the region's API Gateway CloudWatch role (GetAccount cloudwatchRoleArn)."""
+    arn = "arn:aws:iam::123456789012:role/apigateway-cloudwatch"
+    client(endpoint, "apigateway", region).update_account(
+        patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn", "value": arn}])
+    return arn
+
+
+def deployment_of(ag, api):
+    """The deployment the API's (only) stage serves."""
+    return ag.get_stages(restApiId=api)["item"][0]["deploymentId"]
 
 
 def bucket(endpoint, region, name):
@@ -125,10 +145,12 @@ def compliant(endpoint, home):
     compliant multi-region trail."""
     ag = client(endpoint, "apigateway", home)
     api = rest_api(ag, "encrypted-cache", [("/orders", "GET", "AWS_IAM")], "prod", True, (True, True, "INFO"))
+    cloudwatch_role(endpoint, home)
     kms = client(endpoint, "kms", home)
     key_id = kms.create_key(Description="trail key")["KeyMetadata"]["KeyId"]
     kms.enable_key_rotation(KeyId=key_id)
-    return {"api": api, "key": key_id, "trail": audit_trail(endpoint, home, key_id)}
+    return {"api": api, "deployment": deployment_of(ag, api), "key": key_id,
+            "trail": audit_trail(endpoint, home, key_id)}
 
 
 # The trails the recorded events act on: StopLogging x3 and StartLogging x3 on ct-stop-trail,

@@ -1,7 +1,9 @@
-//! API Gateway (REST APIs) collection: GetRestApis, then per API GetStages and GetResources
-//! with `embed=methods`, converted into the snapshot model with the raw `methodSettings`.
+//! API Gateway collection: GetRestApis, then per API GetStages and, for every deployment a
+//! stage serves (its `deploymentId` and its canary's), GetDeployment with `embed=apisummary`;
+//! the region's GetAccount (the CloudWatch role execution logging needs) and API Gateway v2
+//! GetApis. Converted into the snapshot model with the raw `methodSettings` and summaries.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use aws_sdk_apigateway::Client;
@@ -13,11 +15,12 @@ use super::progress::Fetched;
 use super::sdk::timestamp;
 use super::{CredentialsFailed, RegionContext};
 use gxp_evidence_core::evidence::{
-    AccessLogSettings, ApiGatewayEvidence, ApiMethod, ApiResource, Extra, MethodSetting, RestApi,
-    RestApiEvidence, Stage,
+    AccessLogSettings, ApiGatewayAccount, ApiGatewayEvidence, ApiV2, CanarySettings, Deployment,
+    Extra, MethodSetting, MethodSnapshot, RestApi, RestApiEvidence, Stage,
 };
 
 const SERVICE: &str = "apigateway";
+const SERVICE_V2: &str = ApiV2::GAP_SERVICE;
 
 pub async fn collect(
     context: &Arc<RegionContext>,
@@ -49,6 +52,8 @@ pub async fn collect(
         let client = client.clone();
         tasks.spawn(async move { collect_api(&context, &client, api).await });
     }
+    let account = collect_account(context, &client).await?;
+    let v2_apis = collect_v2_apis(context).await?;
     let mut rest_apis = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         match joined {
@@ -59,8 +64,107 @@ pub async fn collect(
     rest_apis.sort_by(|a, b| a.api.id.cmp(&b.api.id));
     Ok(Some(ApiGatewayEvidence {
         rest_apis,
+        account,
+        v2_apis,
         extra: Extra::new(),
     }))
+}
+
+async fn collect_account(
+    context: &RegionContext,
+    client: &Client,
+) -> Result<Option<ApiGatewayAccount>, CredentialsFailed> {
+    let answer = context.call(client.get_account().send()).await;
+    let Some(answer) = context.settle(
+        SERVICE,
+        "GetAccount",
+        Some(ApiGatewayAccount::GAP_RESOURCE),
+        answer,
+    )?
+    else {
+        return Ok(None);
+    };
+    let mut extra = Extra::new();
+    if let Some(throttle) = answer.throttle_settings() {
+        extra.insert(
+            "throttleSettings".into(),
+            serde_json::json!({
+                "burstLimit": throttle.burst_limit(),
+                "rateLimit": throttle.rate_limit(),
+            }),
+        );
+    }
+    extra.insert("features".into(), Value::from(answer.features().to_vec()));
+    insert_string(&mut extra, "apiKeyVersion", answer.api_key_version());
+    Ok(Some(ApiGatewayAccount {
+        cloudwatch_role_arn: answer.cloudwatch_role_arn().map(str::to_string),
+        extra,
+    }))
+}
+
+/// GetApis of API Gateway v2, every page (the SDK has no paginator for it).
+async fn collect_v2_apis(context: &RegionContext) -> Result<Option<Vec<ApiV2>>, CredentialsFailed> {
+    let client = aws_sdk_apigatewayv2::Client::from_conf(
+        aws_sdk_apigatewayv2::config::Builder::from(&context.sdk)
+            .region(context.region())
+            .build(),
+    );
+    let mut apis = Vec::new();
+    let mut seen_tokens = BTreeSet::new();
+    let mut next_token: Option<String> = None;
+    loop {
+        let page = context
+            .call(
+                client
+                    .get_apis()
+                    .max_results("500")
+                    .set_next_token(next_token.clone())
+                    .send(),
+            )
+            .await;
+        let Some(page) = context.settle(SERVICE_V2, "GetApis", None, page)? else {
+            return Ok(None);
+        };
+        apis.extend(page.items().iter().map(api_v2));
+        match page.next_token().filter(|token| !token.is_empty()) {
+            Some(token) if seen_tokens.insert(token.to_string()) => {
+                next_token = Some(token.to_string());
+            }
+            Some(token) => {
+                // The same token twice would never end: an incomplete list, said as a gap.
+                let failure = super::CallFailure {
+                    code: "PaginationLoop".to_string(),
+                    message: format!("GetApis: NextToken {token:?} repeated; stopped paging"),
+                    http_status: None,
+                    kind: super::sdk::FailureKind::Service,
+                };
+                context.record_gap(SERVICE_V2, "GetApis", None, &failure);
+                return Ok(None);
+            }
+            None => break,
+        }
+    }
+    apis.sort_by(|a, b| a.api_id.cmp(&b.api_id));
+    Ok(Some(apis))
+}
+
+fn api_v2(api: &aws_sdk_apigatewayv2::types::Api) -> ApiV2 {
+    let mut extra = Extra::new();
+    insert_string(&mut extra, "apiEndpoint", api.api_endpoint());
+    insert_string(&mut extra, "description", api.description());
+    insert_string(&mut extra, "version", api.version());
+    if let Some(created) = api.created_date().and_then(timestamp) {
+        extra.insert("createdDate".into(), serde_json::json!(created));
+    }
+    if let Some(tags) = string_map(api.tags.as_ref()) {
+        extra.insert("tags".into(), tags);
+    }
+    ApiV2 {
+        api_id: api.api_id().unwrap_or_default().to_string(),
+        name: api.name().map(str::to_string),
+        protocol_type: api.protocol_type().map(|p| p.as_str().to_string()),
+        extra,
+    }
 }
 
 async fn collect_api(
@@ -79,35 +183,79 @@ async fn collect_api(
             let mut stages: Vec<Stage> = out.item().iter().map(stage).collect();
             stages.sort_by(|a, b| a.stage_name.cmp(&b.stage_name));
             stages
-        });
-    let resources = context
-        .call(
-            client
-                .get_resources()
-                .rest_api_id(&api.id)
-                .embed("methods")
-                .limit(500)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect(),
-        )
-        .await;
-    let resources = context
-        .settle(SERVICE, "GetResources", Some(&resource_name), resources)?
-        .map(|list| {
-            let mut resources: Vec<ApiResource> = list.iter().map(resource).collect();
-            resources.sort_by(|a, b| a.path.cmp(&b.path).then(a.id.cmp(&b.id)));
-            resources
-        });
+        })
+        .unwrap_or_default();
+    // What the stages serve is their deployments, not the API's current resources (GetResources
+    // shows the draft, which may never have been deployed).
+    let deployment_ids: BTreeSet<&str> = stages
+        .iter()
+        .flat_map(|stage| {
+            let canary = stage
+                .canary_settings
+                .as_ref()
+                .and_then(|c| c.deployment_id.as_deref());
+            stage.deployment_id.as_deref().into_iter().chain(canary)
+        })
+        .collect();
+    let mut deployments = Vec::new();
+    for deployment_id in deployment_ids {
+        let answer = context
+            .call(
+                client
+                    .get_deployment()
+                    .rest_api_id(&api.id)
+                    .deployment_id(deployment_id)
+                    .embed("apisummary")
+                    .send(),
+            )
+            .await;
+        let gap_resource = format!("{resource_name}/deployments/{deployment_id}");
+        if let Some(answer) =
+            context.settle(SERVICE, "GetDeployment", Some(&gap_resource), answer)?
+        {
+            deployments.push(Deployment {
+                id: answer.id().unwrap_or(deployment_id).to_string(),
+                description: answer.description().map(str::to_string),
+                created_date: answer.created_date().and_then(timestamp),
+                api_summary: answer.api_summary().map(api_summary),
+                extra: Extra::new(),
+            });
+        }
+    }
     // Unreadable stages leave the list empty; the recorded gap (resource restapis/<id>,
     // GetStages) makes the evaluation report the API as EVIDENCE_GAP.
     Ok(RestApiEvidence {
         api,
-        stages: stages.unwrap_or_default(),
-        resources,
+        stages,
+        resources: None,
+        deployments: Some(deployments),
         extra: Extra::new(),
     })
+}
+
+fn api_summary(
+    summary: &std::collections::HashMap<
+        String,
+        std::collections::HashMap<String, aws::MethodSnapshot>,
+    >,
+) -> BTreeMap<String, BTreeMap<String, MethodSnapshot>> {
+    summary
+        .iter()
+        .map(|(path, methods)| {
+            let methods = methods
+                .iter()
+                .map(|(verb, method)| {
+                    let snapshot = MethodSnapshot {
+                        authorization_type: method.authorization_type().map(str::to_string),
+                        api_key_required: Some(method.api_key_required()),
+                        extra: Extra::new(),
+                    };
+                    (verb.clone(), snapshot)
+                })
+                .collect();
+            (path.clone(), methods)
+        })
+        .collect()
 }
 
 fn insert_string(extra: &mut Extra, name: &str, value: Option<&str>) {
@@ -173,16 +321,6 @@ fn stage(stage: &aws::Stage) -> Stage {
     if let Some(tags) = string_map(stage.tags.as_ref()) {
         extra.insert("tags".into(), tags);
     }
-    if let Some(canary) = stage.canary_settings() {
-        extra.insert(
-            "canarySettings".into(),
-            serde_json::json!({
-                "percentTraffic": canary.percent_traffic(),
-                "deploymentId": canary.deployment_id(),
-                "useStageCache": canary.use_stage_cache(),
-            }),
-        );
-    }
     Stage {
         stage_name: stage.stage_name().unwrap_or_default().to_string(),
         deployment_id: stage.deployment_id().map(str::to_string),
@@ -205,6 +343,15 @@ fn stage(stage: &aws::Stage) -> Stage {
         }),
         created_date: stage.created_date().and_then(timestamp),
         last_updated_date: stage.last_updated_date().and_then(timestamp),
+        canary_settings: stage.canary_settings().map(|canary| CanarySettings {
+            percent_traffic: Some(canary.percent_traffic()),
+            deployment_id: canary.deployment_id().map(str::to_string),
+            stage_variable_overrides: canary
+                .stage_variable_overrides()
+                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+            use_stage_cache: Some(canary.use_stage_cache()),
+            extra: Extra::new(),
+        }),
         extra,
     }
 }
@@ -237,49 +384,6 @@ fn method_setting(setting: &aws::MethodSetting) -> MethodSetting {
         caching_enabled: Some(setting.caching_enabled()),
         cache_data_encrypted: Some(setting.cache_data_encrypted()),
         cache_ttl_in_seconds: Some(i64::from(setting.cache_ttl_in_seconds())),
-        extra,
-    }
-}
-
-fn resource(resource: &aws::Resource) -> ApiResource {
-    ApiResource {
-        id: resource.id().unwrap_or_default().to_string(),
-        path: resource.path().unwrap_or_default().to_string(),
-        parent_id: resource.parent_id().map(str::to_string),
-        path_part: resource.path_part().map(str::to_string),
-        resource_methods: resource
-            .resource_methods
-            .iter()
-            .flatten()
-            .map(|(verb, method)| (verb.clone(), api_method(verb, method)))
-            .collect(),
-        extra: Extra::new(),
-    }
-}
-
-fn api_method(verb: &str, method: &aws::Method) -> ApiMethod {
-    let mut extra = Extra::new();
-    insert_string(&mut extra, "operationName", method.operation_name());
-    insert_string(
-        &mut extra,
-        "requestValidatorId",
-        method.request_validator_id(),
-    );
-    if let Some(integration) = method.method_integration() {
-        let mut value = serde_json::Map::new();
-        if let Some(kind) = integration.r#type() {
-            value.insert("type".into(), Value::String(kind.as_str().to_string()));
-        }
-        if let Some(uri) = integration.uri() {
-            value.insert("uri".into(), Value::String(uri.to_string()));
-        }
-        extra.insert("methodIntegration".into(), Value::Object(value));
-    }
-    ApiMethod {
-        http_method: Some(method.http_method().unwrap_or(verb).to_string()),
-        authorization_type: method.authorization_type().map(str::to_string),
-        api_key_required: method.api_key_required(),
-        authorizer_id: method.authorizer_id().map(str::to_string),
         extra,
     }
 }

@@ -1,5 +1,9 @@
 //! API Gateway REST API stage controls: cache encryption (Security Hub and AWS Config
-//! readings, per method) and execution/access logging with context columns.
+//! readings, per deployed method and per `methodSettings` entry) and execution logging with
+//! context columns. The methods judged are those the stage's deployments serve; API Gateway v2
+//! APIs are listed as outside the cache control.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -8,7 +12,8 @@ use super::history::RegionHistory;
 use super::period::Replay;
 use super::{Available, Evaluation, Finding, RegionScope, Status, View};
 use crate::evidence::{
-    ApiGatewayEvidence, ApiResource, EvidenceGap, MethodSetting, RestApi, RestApiEvidence, Stage,
+    ApiGatewayAccount, ApiGatewayEvidence, ApiV2, EvidenceGap, MethodSetting, RestApi,
+    RestApiEvidence, Stage,
 };
 
 /// Effective settings of one deployed method on one stage.
@@ -146,34 +151,205 @@ struct DeployedMethod {
     api_key_required: bool,
 }
 
-fn deployed_methods(resources: &[ApiResource]) -> Vec<DeployedMethod> {
-    let mut methods: Vec<DeployedMethod> = resources
-        .iter()
-        .flat_map(|resource| {
-            resource
-                .resource_methods
-                .iter()
-                .map(move |(verb, method)| DeployedMethod {
-                    path: resource.path.clone(),
-                    http_method: method.http_method.clone().unwrap_or_else(|| verb.clone()),
-                    authorization_type: method
+impl DeployedMethod {
+    fn is_open(&self) -> bool {
+        self.authorization_type == "NONE" && !self.api_key_required
+    }
+}
+
+/// The methods a stage serves: those of its deployment's `apiSummary` and, with a canary, of
+/// the canary's deployment (the canary's share of the requests is served by it). `Err` says why
+/// they are unknown. The API's current resources (GetResources) are never used instead: they
+/// show the API as it is being edited, which may never have been deployed.
+fn deployed_methods(
+    scope: &RegionScope,
+    api: &RestApiEvidence,
+    stage: &Stage,
+) -> Result<Vec<DeployedMethod>, String> {
+    let Some(deployments) = api.deployments.as_deref() else {
+        return Err(
+            "the snapshot holds no deployments (it predates their collection), so what \
+                    the stage serves is unknown"
+                .to_string(),
+        );
+    };
+    let Some(stage_deployment) = stage.deployment_id.as_deref() else {
+        return Err("GetStages named no deploymentId for the stage".to_string());
+    };
+    let canary = stage
+        .canary_settings
+        .as_ref()
+        .and_then(|canary| canary.deployment_id.as_deref())
+        .map(|id| ("canary deployment", id));
+    let mut methods: BTreeMap<(String, String), DeployedMethod> = BTreeMap::new();
+    for (role, id) in std::iter::once(("deployment", stage_deployment)).chain(canary) {
+        let Some(deployment) = deployments.iter().find(|d| d.id == id) else {
+            let gap_resource = format!("restapis/{}/deployments/{id}", api.api.id);
+            let gaps = scope.resource_gaps("apigateway", &[&gap_resource]);
+            let why = if gaps.is_empty() {
+                "was not collected".to_string()
+            } else {
+                format!("could not be read: {}", super::describe_gaps(&gaps))
+            };
+            return Err(format!("the stage's {role} {id} {why}"));
+        };
+        let Some(summary) = &deployment.api_summary else {
+            return Err(format!(
+                "GetDeployment returned no apiSummary for the stage's {role} {id}"
+            ));
+        };
+        for (path, verbs) in summary {
+            let Some(path) = summary_path(path) else {
+                return Err(format!(
+                    "the apiSummary of the stage's {role} {id} has a path in an unknown form: {path:?}"
+                ));
+            };
+            for (verb, snapshot) in verbs {
+                let method = DeployedMethod {
+                    path: path.clone(),
+                    http_method: verb.to_ascii_uppercase(),
+                    authorization_type: snapshot
                         .authorization_type
                         .clone()
                         .unwrap_or_else(|| "unknown".to_string()),
-                    api_key_required: method.api_key_required.unwrap_or(false),
-                })
-        })
-        .collect();
-    methods.sort_by(|a, b| (&a.path, &a.http_method).cmp(&(&b.path, &b.http_method)));
-    methods
+                    api_key_required: snapshot.api_key_required.unwrap_or(false),
+                };
+                // Served by both deployments: open if either serves it open.
+                let key = (method.path.clone(), method.http_method.clone());
+                match methods.get(&key) {
+                    Some(known) if known.is_open() || !method.is_open() => {}
+                    _ => {
+                        methods.insert(key, method);
+                    }
+                }
+            }
+        }
+    }
+    Ok(methods.into_values().collect())
+}
+
+/// An `apiSummary` path as `/a/b`. AWS documents no example of the keys, so both `/orders` and
+/// `orders` are read as `/orders`; an empty or escaped key is not guessed at.
+fn summary_path(path: &str) -> Option<String> {
+    if path.is_empty() || path.contains("~1") || path.contains(char::is_whitespace) {
+        return None;
+    }
+    Some(if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("/{path}")
+    })
+}
+
+/// How one `methodSettings` entry configures the cache: what Security Hub's APIGateway.5 judges
+/// ("a method configured to cache whose cache is not encrypted").
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum CacheConfig {
+    NotCached,
+    Encrypted,
+    Unencrypted,
+    /// The entry lacks `cachingEnabled`, or caches and lacks `cacheDataEncrypted`.
+    Unknown,
+}
+
+fn cache_config(setting: &MethodSetting) -> CacheConfig {
+    match (setting.caching_enabled, setting.cache_data_encrypted) {
+        (Some(false), _) => CacheConfig::NotCached,
+        (Some(true), Some(true)) => CacheConfig::Encrypted,
+        (Some(true), Some(false)) => CacheConfig::Unencrypted,
+        (None, _) | (Some(true), None) => CacheConfig::Unknown,
+    }
+}
+
+/// The caching in effect for one method, from the entry that supplies its settings:
+/// (cached, encrypted, why a configured cache does not apply). The API Gateway Developer Guide
+/// (cache settings): caching enabled for a stage caches GET methods only, other methods only
+/// through their own override; a TTL of 0 disables caching.
+fn effective_caching(
+    source: &SettingSource,
+    setting: &MethodSetting,
+    http_method: &str,
+) -> (Option<bool>, Option<bool>, Option<&'static str>) {
+    let encrypted = setting.cache_data_encrypted;
+    match source {
+        SettingSource::ApiDefault => (Some(false), Some(false), None),
+        SettingSource::StageWide
+            if setting.caching_enabled == Some(true) && http_method != "GET" =>
+        {
+            (
+                Some(false),
+                encrypted,
+                Some("stage-wide */* caching applies to GET methods only"),
+            )
+        }
+        _ => match (setting.caching_enabled, setting.cache_ttl_in_seconds) {
+            (Some(true), Some(0)) => (
+                Some(false),
+                encrypted,
+                Some("cacheTtlInSeconds 0 disables caching"),
+            ),
+            // Whether the cache is in effect depends on the TTL, which the snapshot lacks.
+            (Some(true), None) => (None, encrypted, None),
+            (caching, _) => (caching, encrypted, None),
+        },
+    }
+}
+
+/// How one `methodSettings` entry sets execution logging (APIGateway.1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum LoggingConfig {
+    On,
+    Off,
+    /// The entry lacks `loggingLevel`. AWS returns it in every entry (recorded GetStages
+    /// answers), so its absence says nothing about the level.
+    Unknown,
+}
+
+fn logging_config(setting: &MethodSetting) -> LoggingConfig {
+    match setting.logging_level.as_deref() {
+        Some("ERROR" | "INFO") => LoggingConfig::On,
+        Some(_) => LoggingConfig::Off,
+        None => LoggingConfig::Unknown,
+    }
 }
 
 fn method_label(method: &DeployedMethod) -> String {
     format!("{} {}", method.http_method, method.path)
 }
 
-fn is_execution_logging_on(setting: &MethodSetting) -> bool {
-    matches!(setting.logging_level.as_deref(), Some("ERROR" | "INFO"))
+/// A `methodSettings` entry named for a reader: `stage-wide */*`, or `PUT /items/{id}
+/// (~1items~1{id}/PUT)`, with the deployed methods it reaches when they are known.
+fn entry_label(
+    stage: &Stage,
+    key: &str,
+    methods: Option<&[DeployedMethod]>,
+    reaches: impl Fn(&DeployedMethod) -> bool,
+) -> String {
+    let name = match parse_settings_key(key) {
+        _ if key == "*/*" => "stage-wide */*".to_string(),
+        Some((path, verb)) => format!("{verb} {path} ({key})"),
+        None => key.to_string(),
+    };
+    let Some(methods) = methods else {
+        return name;
+    };
+    let reached: Vec<String> = methods
+        .iter()
+        .filter(|m| {
+            let (source, _) = effective_setting(stage, &m.path, &m.http_method);
+            let own = matches!(&source, SettingSource::MethodOverride(k) if k == key);
+            let wide = key == "*/*" && source == SettingSource::StageWide;
+            (own || wide) && reaches(m)
+        })
+        .map(method_label)
+        .collect();
+    if reached.is_empty() {
+        format!("{name} [reaches no deployed method]")
+    } else if key == "*/*" {
+        format!("{name} [{}]", list_limited(&reached))
+    } else {
+        name
+    }
 }
 
 fn api_label(api: &RestApiEvidence) -> String {
@@ -240,6 +416,7 @@ pub fn evaluate_region(
                 Some(stage),
                 skeleton,
                 &stage.stage_name,
+                evidence.account.as_ref(),
                 history,
                 replay,
                 out,
@@ -265,13 +442,28 @@ pub fn evaluate_region(
             },
             stages: Vec::new(),
             resources: None,
+            deployments: None,
             extra: Default::default(),
         };
         let api = collected.unwrap_or(&gone_api);
-        let skeleton = serde_json::json!({ "stageName": stage_name });
-        judge_stage(scope, api, None, skeleton, stage_name, history, replay, out);
+        // Nothing is known of a deleted stage but what the events set: its stage-wide entry
+        // is there with every setting unknown, never read as API Gateway's defaults.
+        let skeleton =
+            serde_json::json!({ "stageName": stage_name, "methodSettings": { "*/*": {} } });
+        judge_stage(
+            scope,
+            api,
+            None,
+            skeleton,
+            stage_name,
+            evidence.account.as_ref(),
+            history,
+            replay,
+            out,
+        );
     }
-    if stage_count == 0 && apis_without_stages_evidence == 0 && complete {
+    let v2_count = evaluate_v2_apis(scope, evidence.v2_apis.as_deref(), out);
+    if stage_count == 0 && apis_without_stages_evidence == 0 && v2_count == 0 && complete {
         let reason = if evidence.rest_apis.is_empty() {
             "no REST APIs in this region".to_string()
         } else {
@@ -293,6 +485,7 @@ fn judge_stage(
     stage: Option<&Stage>,
     skeleton: serde_json::Value,
     stage_name: &str,
+    account: Option<&ApiGatewayAccount>,
     history: &RegionHistory,
     replay: &Replay,
     out: &mut Evaluation,
@@ -303,7 +496,7 @@ fn judge_stage(
         stage,
         skeleton,
         &stage_history,
-        |version, scratch| evaluate_stage(scope, api, version, scratch),
+        |version, scratch| evaluate_stage(scope, account, api, version, scratch),
         |reason| {
             ROWS.iter()
                 .map(|(control, view)| {
@@ -328,6 +521,68 @@ fn judge_stage(
     }
 }
 
+/// API Gateway v2 (HTTP and WebSocket) APIs have no cache, so they are listed as outside the
+/// cache control rather than left out. APIGateway.1 also covers WebSocket stages, whose route
+/// logging settings this version does not collect: an evidence gap, never a silent PASS.
+/// Returns how many v2 APIs were listed.
+fn evaluate_v2_apis(scope: &RegionScope, apis: Option<&[ApiV2]>, out: &mut Evaluation) -> usize {
+    let gaps: Vec<&EvidenceGap> = scope
+        .service_gaps(ApiV2::GAP_SERVICE)
+        .into_iter()
+        .filter(|gap| gap.service == ApiV2::GAP_SERVICE)
+        .collect();
+    if apis.is_none() || !gaps.is_empty() {
+        let why = if gaps.is_empty() {
+            "API Gateway v2 APIs (GetApis) were not collected".to_string()
+        } else {
+            super::describe_gaps(&gaps)
+        };
+        let reason =
+            format!("{why}; WebSocket API stages, which APIGateway.1 also covers, may exist");
+        out.findings.push(scope.finding(
+            APIGW_LOGGING,
+            "(HTTP and WebSocket APIs)",
+            None,
+            Status::EvidenceGap,
+            reason,
+        ));
+    }
+    let apis = apis.unwrap_or_default();
+    for api in apis {
+        let protocol = api.protocol_type.as_deref().unwrap_or("unknown protocol");
+        let resource = match api.name.as_deref() {
+            Some(name) => format!("{name} ({}) v2 {protocol} API", api.api_id),
+            None => format!("{} v2 {protocol} API", api.api_id),
+        };
+        let no_cache = "API Gateway v2 (HTTP and WebSocket) APIs have no cache; APIGateway.5 and \
+                        api-gw-cache-enabled-and-encrypted judge REST API stages only";
+        for view in View::BOTH {
+            out.findings.push(scope.finding(
+                APIGW_CACHE_ENCRYPTION,
+                &resource,
+                Some(view),
+                Status::NotApplicable,
+                no_cache,
+            ));
+        }
+        let (status, reason) = if protocol == "HTTP" {
+            (
+                Status::NotApplicable,
+                "HTTP APIs have no execution logging; APIGateway.1 covers REST and WebSocket stages",
+            )
+        } else {
+            (
+                Status::EvidenceGap,
+                "APIGateway.1 covers WebSocket stages, whose logging settings this version does \
+                 not collect",
+            )
+        };
+        out.findings
+            .push(scope.finding(APIGW_LOGGING, &resource, None, status, reason));
+    }
+    apis.len()
+}
+
 /// The rows of the API Gateway controls about one scope: both cache readings and logging.
 const ROWS: &[(&str, Option<View>)] = &[
     (APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub)),
@@ -338,6 +593,7 @@ const ROWS: &[(&str, Option<View>)] = &[
 /// Evaluates one stage: both cache views, logging, and one row per deployed method.
 pub fn evaluate_stage(
     scope: &RegionScope,
+    account: Option<&ApiGatewayAccount>,
     api: &RestApiEvidence,
     stage: &Stage,
     out: &mut Evaluation,
@@ -356,81 +612,31 @@ pub fn evaluate_stage(
         .get("*/*")
         .cloned()
         .unwrap_or_default();
+    let deployed = deployed_methods(scope, api, stage);
+    let methods = deployed.as_deref().ok();
 
-    let Some(resources) = api.resources.as_deref() else {
-        let gaps = scope.resource_gaps("apigateway", &[&api.api.id]);
-        let why = if gaps.is_empty() {
-            "the API's resources and methods (GetResources) were not collected".to_string()
-        } else {
-            super::describe_gaps(&gaps)
-        };
-        let reason = format!("{why}; per-method settings cannot be evaluated");
-        for view in View::BOTH {
-            out.findings.push(scope.finding(
-                APIGW_CACHE_ENCRYPTION,
-                &resource,
-                Some(view),
-                Status::EvidenceGap,
-                &reason,
-            ));
-        }
-        let logging = match &access_log_destination {
-            // Access logging is stage-wide, so it proves the control without the method list.
-            Some(dest) => scope.finding(
-                APIGW_LOGGING,
-                &resource,
-                None,
-                Status::Pass,
-                format!("access logging to {dest}"),
-            ),
-            None => scope.finding(APIGW_LOGGING, &resource, None, Status::EvidenceGap, &reason),
-        };
-        out.stages.push(stage_row(
-            scope,
-            api,
-            stage,
-            &stage_wide,
-            access_log_destination.as_deref(),
-            Vec::new(),
-            logging.status,
-        ));
-        out.findings.push(logging);
-        return;
-    };
-
-    let methods = deployed_methods(resources);
-    let mut unencrypted_cached = Vec::new();
     let mut not_cached = Vec::new();
     let mut not_encrypted = Vec::new();
-    let mut cached_without_cluster = Vec::new();
-    let mut unknown_lenient = Vec::new();
     let mut unknown_strict = Vec::new();
     let mut logging_off = Vec::new();
     let mut open_methods = Vec::new();
-    let mut cached_count = 0;
-    for method in &methods {
+    for method in methods.unwrap_or_default() {
         let (source, setting) = effective_setting(stage, &method.path, &method.http_method);
-        // API Gateway's defaults (caching off, encryption off) apply where no entry exists.
-        // An entry AWS returned always carries both flags, so a missing one is unknown.
-        let (caching, encrypted) = match source {
-            SettingSource::ApiDefault => (Some(false), Some(false)),
-            _ => (setting.caching_enabled, setting.cache_data_encrypted),
+        let configured = match source {
+            SettingSource::ApiDefault => CacheConfig::NotCached,
+            _ => cache_config(&setting),
         };
-        let label = format!("{} ({})", method_label(method), source.describe());
-        let lenient = match (caching, encrypted) {
-            (Some(true), Some(false)) => {
-                unencrypted_cached.push(label.clone());
-                Status::Fail
-            }
-            (Some(false), _) | (Some(true), Some(true)) => Status::Pass,
-            (None, _) | (Some(true), None) => {
-                unknown_lenient.push(label.clone());
-                Status::EvidenceGap
-            }
-        };
-        if caching == Some(true) {
-            cached_count += 1;
+        let (caching, encrypted, not_applied) =
+            effective_caching(&source, &setting, &method.http_method);
+        let mut label = format!("{} ({})", method_label(method), source.describe());
+        if let Some(why) = not_applied {
+            label = format!("{label}: {why}");
         }
+        let lenient = match configured {
+            CacheConfig::Unencrypted => Status::Fail,
+            CacheConfig::Unknown => Status::EvidenceGap,
+            CacheConfig::NotCached | CacheConfig::Encrypted => Status::Pass,
+        };
         match (caching, encrypted) {
             (Some(false), _) => not_cached.push(label.clone()),
             (Some(true), Some(false)) => not_encrypted.push(label.clone()),
@@ -439,6 +645,7 @@ pub fn evaluate_stage(
         }
         let strict = if cluster_on == Some(false)
             || caching == Some(false)
+            || configured == CacheConfig::Unencrypted
             || (caching == Some(true) && encrypted == Some(false))
         {
             Status::Fail
@@ -447,17 +654,16 @@ pub fn evaluate_stage(
         } else {
             Status::EvidenceGap
         };
-        let mut observation = String::new();
-        if caching == Some(true) && cluster_on == Some(false) {
-            cached_without_cluster.push(method_label(method));
-            observation =
-                "cachingEnabled is true but the stage cache cluster is off: caching not in effect"
-                    .to_string();
+        let mut observations: Vec<&str> = not_applied.into_iter().collect();
+        if setting.caching_enabled == Some(true) && cluster_on == Some(false) {
+            observations.push(
+                "cachingEnabled is true but the stage cache cluster is off: caching not in effect",
+            );
         }
-        if !is_execution_logging_on(&setting) {
+        if logging_config(&setting) != LoggingConfig::On {
             logging_off.push(method_label(method));
         }
-        if method.authorization_type == "NONE" && !method.api_key_required {
+        if method.is_open() {
             open_methods.push(method_label(method));
         }
         out.methods.push(MethodRow {
@@ -480,10 +686,32 @@ pub fn evaluate_stage(
             api_key_required: method.api_key_required,
             security_hub: lenient,
             aws_config: strict,
-            observation,
+            observation: observations.join("; "),
         });
     }
 
+    // Every entry is judged, also one that reaches no deployed method: Security Hub judges the
+    // stage's configured settings.
+    let mut unencrypted_entries = Vec::new();
+    let mut unknown_entries = Vec::new();
+    let mut cached_entries = 0;
+    let mut cached_without_cluster = Vec::new();
+    for (key, setting) in &stage.method_settings {
+        let label = || {
+            entry_label(stage, key, methods, |m| {
+                m.http_method == "GET" || key != "*/*"
+            })
+        };
+        match cache_config(setting) {
+            CacheConfig::Unencrypted => unencrypted_entries.push(label()),
+            CacheConfig::Unknown => unknown_entries.push(label()),
+            CacheConfig::Encrypted => cached_entries += 1,
+            CacheConfig::NotCached => {}
+        }
+        if setting.caching_enabled == Some(true) && cluster_on == Some(false) {
+            cached_without_cluster.push(label());
+        }
+    }
     let observation = if cached_without_cluster.is_empty() {
         String::new()
     } else {
@@ -492,51 +720,39 @@ pub fn evaluate_stage(
             list_limited(&cached_without_cluster)
         )
     };
-    let total = methods.len();
-
-    let unreported = |labels: &[String]| {
-        format!(
-            "cachingEnabled or cacheDataEncrypted not reported for {}: {}",
-            plural_methods(labels.len()),
-            list_limited(labels)
-        )
-    };
-    let lenient = if !unencrypted_cached.is_empty() {
-        scope.finding(
-            APIGW_CACHE_ENCRYPTION,
-            &resource,
-            Some(View::SecurityHub),
+    let entry_count = stage.method_settings.len();
+    let lenient = if !unencrypted_entries.is_empty() {
+        (
             Status::Fail,
             format!(
-                "{} of {total} methods cache data without encryption: {}.{observation}",
-                unencrypted_cached.len(),
-                list_limited(&unencrypted_cached)
+                "{} of {} cache without encryption: {}.{observation}",
+                unencrypted_entries.len(),
+                plural_entries(entry_count),
+                list_limited(&unencrypted_entries)
             ),
         )
-    } else if !unknown_lenient.is_empty() {
-        scope.finding(
-            APIGW_CACHE_ENCRYPTION,
-            &resource,
-            Some(View::SecurityHub),
+    } else if !unknown_entries.is_empty() {
+        (
             Status::EvidenceGap,
-            format!("{}.{observation}", unreported(&unknown_lenient)),
+            format!(
+                "cachingEnabled or cacheDataEncrypted not reported for {}.{observation}",
+                list_limited(&unknown_entries)
+            ),
         )
-    } else if cached_count == 0 {
-        scope.finding(
-            APIGW_CACHE_ENCRYPTION,
-            &resource,
-            Some(View::SecurityHub),
-            Status::Pass,
-            format!("no method caches data ({total} methods evaluated), so no unencrypted cache.{observation}"),
-        )
-    } else {
-        scope.finding(
-            APIGW_CACHE_ENCRYPTION,
-            &resource,
-            Some(View::SecurityHub),
+    } else if cached_entries == 0 {
+        (
             Status::Pass,
             format!(
-                "all {cached_count} caching methods of {total} encrypt the cache.{observation}"
+                "no methodSettings entry caches data ({} evaluated), so no unencrypted cache.{observation}",
+                plural_entries(entry_count)
+            ),
+        )
+    } else {
+        (
+            Status::Pass,
+            format!(
+                "every caching entry ({cached_entries} of {}) encrypts the cache.{observation}",
+                plural_entries(entry_count)
             ),
         )
     };
@@ -560,48 +776,62 @@ pub fn evaluate_stage(
             list_limited(&not_encrypted)
         ));
     }
+    if !unencrypted_entries.is_empty() {
+        strict_problems.push(format!(
+            "methodSettings configured to cache without encryption: {}",
+            list_limited(&unencrypted_entries)
+        ));
+    }
     let mut strict_unknowns = Vec::new();
     if cluster_on.is_none() {
         strict_unknowns.push("GetStages did not report cacheClusterEnabled".to_string());
     }
+    if let Err(why) = &deployed {
+        strict_unknowns.push(format!("{why}; the deployed methods cannot be judged"));
+    }
     if !unknown_strict.is_empty() {
-        strict_unknowns.push(unreported(&unknown_strict));
+        strict_unknowns.push(format!(
+            "whether the cache is in effect and encrypted is not reported for {}: {}",
+            plural_methods(unknown_strict.len()),
+            list_limited(&unknown_strict)
+        ));
     }
     let strict = if !strict_problems.is_empty() {
-        scope.finding(
-            APIGW_CACHE_ENCRYPTION,
-            &resource,
-            Some(View::AwsConfig),
+        (
             Status::Fail,
             format!("{}.{observation}", strict_problems.join("; ")),
         )
     } else if !strict_unknowns.is_empty() {
-        scope.finding(
-            APIGW_CACHE_ENCRYPTION,
-            &resource,
-            Some(View::AwsConfig),
+        (
             Status::EvidenceGap,
             format!("{}.{observation}", strict_unknowns.join("; ")),
         )
     } else {
-        scope.finding(
-            APIGW_CACHE_ENCRYPTION,
-            &resource,
-            Some(View::AwsConfig),
+        let total = methods.map_or(0, <[DeployedMethod]>::len);
+        (
             Status::Pass,
-            format!("cache cluster on; all {total} methods cached and encrypted."),
+            format!("cache cluster on; all {total} deployed methods cached and encrypted."),
         )
     };
-    out.findings.push(lenient);
-    out.findings.push(strict);
+    for (view, (status, reason)) in [(View::SecurityHub, lenient), (View::AwsConfig, strict)] {
+        out.findings.push(scope.finding(
+            APIGW_CACHE_ENCRYPTION,
+            &resource,
+            Some(view),
+            status,
+            reason,
+        ));
+    }
 
+    let account_gaps = scope.resource_gaps("apigateway", &[ApiGatewayAccount::GAP_RESOURCE]);
     let logging = logging_finding(
         scope,
         &resource,
-        &stage_wide,
-        access_log_destination.as_deref(),
-        total,
+        stage,
+        methods,
         &logging_off,
+        CloudWatchRole::of(account, &account_gaps),
+        access_log_destination.as_deref(),
     );
     out.stages.push(stage_row(
         scope,
@@ -615,6 +845,14 @@ pub fn evaluate_stage(
     out.findings.push(logging);
 }
 
+fn plural_entries(count: usize) -> String {
+    if count == 1 {
+        "1 methodSettings entry".to_string()
+    } else {
+        format!("{count} methodSettings entries")
+    }
+}
+
 fn plural_methods(count: usize) -> String {
     if count == 1 {
         "1 method".to_string()
@@ -623,70 +861,136 @@ fn plural_methods(count: usize) -> String {
     }
 }
 
+/// The region's CloudWatch role for API Gateway (GetAccount `cloudwatchRoleArn`): without it
+/// API Gateway cannot write execution logs, whatever the stages say.
+enum CloudWatchRole {
+    Set(String),
+    Missing,
+    Unknown(String),
+}
+
+impl CloudWatchRole {
+    fn of(account: Option<&ApiGatewayAccount>, gaps: &[&EvidenceGap]) -> Self {
+        match account {
+            Some(account) => match account.cloudwatch_role_arn.as_deref() {
+                Some(arn) if !arn.is_empty() => CloudWatchRole::Set(arn.to_string()),
+                _ => CloudWatchRole::Missing,
+            },
+            None if gaps.is_empty() => CloudWatchRole::Unknown(
+                "the account's CloudWatch role (GetAccount) was not collected".to_string(),
+            ),
+            None => CloudWatchRole::Unknown(format!(
+                "the account's CloudWatch role could not be read: {}",
+                super::describe_gaps(gaps)
+            )),
+        }
+    }
+}
+
+/// APIGateway.1 / `api-gw-execution-logging-enabled`: execution logging at ERROR or INFO for
+/// every method of the stage, judged on every `methodSettings` entry (a missing `*/*` entry is
+/// API Gateway's default, OFF), and the region's CloudWatch role set. Access logging and
+/// `dataTraceEnabled` are context on the row, never the verdict.
 fn logging_finding(
     scope: &RegionScope,
     resource: &str,
-    stage_wide: &MethodSetting,
+    stage: &Stage,
+    methods: Option<&[DeployedMethod]>,
+    methods_logging_off: &[String],
+    role: CloudWatchRole,
     access_log_destination: Option<&str>,
-    method_count: usize,
-    logging_off: &[String],
 ) -> Finding {
-    if let Some(dest) = access_log_destination {
-        let execution = if logging_off.is_empty()
-            && (method_count > 0 || is_execution_logging_on(stage_wide))
-        {
-            "; execution logging on for every method".to_string()
-        } else {
-            String::new()
-        };
-        return scope.finding(
-            APIGW_LOGGING,
-            resource,
-            None,
-            Status::Pass,
-            format!("access logging to {dest}{execution}"),
-        );
+    let mut off = Vec::new();
+    let mut unknown = Vec::new();
+    let mut levels = BTreeSet::new();
+    if !stage.method_settings.contains_key("*/*") {
+        off.push("no stage-wide */* entry (API Gateway's default is OFF)".to_string());
     }
-    if method_count == 0 {
-        return if is_execution_logging_on(stage_wide) {
-            scope.finding(
-                APIGW_LOGGING,
-                resource,
-                None,
-                Status::Pass,
-                "stage-wide execution logging on; the API has no methods",
-            )
-        } else {
-            scope.finding(
-                APIGW_LOGGING,
-                resource,
-                None,
-                Status::Fail,
-                "neither execution logging (*/* loggingLevel) nor access logging is configured",
-            )
-        };
+    let mut full_data_logged = Vec::new();
+    for (key, setting) in &stage.method_settings {
+        let label = || entry_label(stage, key, methods, |_| true);
+        match logging_config(setting) {
+            LoggingConfig::On => {
+                levels.insert(setting.logging_level.clone().unwrap_or_default());
+            }
+            LoggingConfig::Off => off.push(format!(
+                "{} at {}",
+                label(),
+                setting.logging_level.as_deref().unwrap_or_default()
+            )),
+            LoggingConfig::Unknown => unknown.push(label()),
+        }
+        if setting.data_trace_enabled == Some(true) {
+            full_data_logged.push(label());
+        }
     }
-    if logging_off.is_empty() {
-        scope.finding(
-            APIGW_LOGGING,
-            resource,
-            None,
-            Status::Pass,
-            format!("execution logging at ERROR or INFO on all {method_count} methods"),
-        )
+
+    let mut problems = Vec::new();
+    let mut unknowns = Vec::new();
+    match &role {
+        CloudWatchRole::Missing => problems.push(
+            "no CloudWatch role is set for API Gateway in this region (GetAccount cloudwatchRoleArn), \
+             so API Gateway cannot write execution logs"
+                .to_string(),
+        ),
+        CloudWatchRole::Unknown(why) => unknowns.push(why.clone()),
+        CloudWatchRole::Set(_) => {}
+    }
+    if !off.is_empty() {
+        let mut text = format!("execution logging is off: {}", list_limited(&off));
+        if !methods_logging_off.is_empty() {
+            text.push_str(&format!(
+                " ({} without execution logging: {})",
+                plural_methods(methods_logging_off.len()),
+                list_limited(methods_logging_off)
+            ));
+        }
+        problems.push(text);
+    }
+    if !unknown.is_empty() {
+        unknowns.push(format!(
+            "loggingLevel not reported for {}",
+            list_limited(&unknown)
+        ));
+    }
+
+    let mut context = match access_log_destination {
+        Some(dest) => {
+            format!(" Access logging to {dest} (context: it does not satisfy APIGateway.1).")
+        }
+        None => " No access logging.".to_string(),
+    };
+    if !full_data_logged.is_empty() {
+        context.push_str(&format!(
+            " Observation: dataTraceEnabled on {}: full request and response data are written to the logs.",
+            list_limited(&full_data_logged)
+        ));
+    }
+    let (status, reason) = if !problems.is_empty() {
+        (Status::Fail, problems.join("; "))
+    } else if !unknowns.is_empty() {
+        (Status::EvidenceGap, unknowns.join("; "))
     } else {
-        scope.finding(
-            APIGW_LOGGING,
-            resource,
-            None,
-            Status::Fail,
+        let levels: Vec<String> = levels.into_iter().collect();
+        let role = match &role {
+            CloudWatchRole::Set(arn) => arn.as_str(),
+            _ => "",
+        };
+        (
+            Status::Pass,
             format!(
-                "no access logging, and execution logging is off on {} of {method_count} methods: {}",
-                logging_off.len(),
-                list_limited(logging_off)
+                "execution logging at {} on */* and on every per-method entry; CloudWatch role {role}",
+                levels.join("/"),
             ),
         )
-    }
+    };
+    scope.finding(
+        APIGW_LOGGING,
+        resource,
+        None,
+        status,
+        format!("{reason}.{context}"),
+    )
 }
 
 fn stage_row(
@@ -736,54 +1040,59 @@ mod tests {
     }
 
     use super::*;
-    use crate::evidence::{AccessLogSettings, ApiMethod, RestApi};
-    use std::collections::BTreeMap;
+    use crate::evidence::{
+        AccessLogSettings, ApiResource, CanarySettings, Deployment, MethodSnapshot, RestApi,
+    };
 
     fn setting(caching: bool, encrypted: bool) -> MethodSetting {
         MethodSetting {
             caching_enabled: Some(caching),
             cache_data_encrypted: Some(encrypted),
+            cache_ttl_in_seconds: Some(300),
             logging_level: Some("ERROR".into()),
             ..Default::default()
         }
     }
 
     fn stage(cluster: bool, settings: &[(&str, MethodSetting)]) -> Stage {
-        serde_json::from_value::<Stage>(serde_json::json!({"stageName": "prod"}))
-            .map(|mut s| {
-                s.cache_cluster_enabled = Some(cluster);
-                s.method_settings = settings
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.clone()))
-                    .collect();
-                s
-            })
-            .unwrap()
+        serde_json::from_value::<Stage>(
+            serde_json::json!({"stageName": "prod", "deploymentId": "d1"}),
+        )
+        .map(|mut s| {
+            s.cache_cluster_enabled = Some(cluster);
+            s.method_settings = settings
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect();
+            s
+        })
+        .unwrap()
     }
 
-    fn api(methods: &[(&str, &str, &str)]) -> RestApiEvidence {
-        let mut resources: BTreeMap<String, ApiResource> = BTreeMap::new();
+    /// A deployment as GetDeployment with `embed=apisummary` returns it.
+    fn deployment(id: &str, methods: &[(&str, &str, &str)]) -> Deployment {
+        let mut summary: BTreeMap<String, BTreeMap<String, MethodSnapshot>> = BTreeMap::new();
         for (path, verb, auth) in methods {
-            let resource = resources
-                .entry(path.to_string())
-                .or_insert_with(|| ApiResource {
-                    id: format!("id{path}"),
-                    path: path.to_string(),
-                    parent_id: None,
-                    path_part: None,
-                    resource_methods: BTreeMap::new(),
-                    extra: Default::default(),
-                });
-            resource.resource_methods.insert(
+            summary.entry(path.to_string()).or_default().insert(
                 verb.to_string(),
-                ApiMethod {
-                    http_method: Some(verb.to_string()),
+                MethodSnapshot {
                     authorization_type: Some(auth.to_string()),
                     api_key_required: Some(false),
                     ..Default::default()
                 },
             );
         }
+        Deployment {
+            id: id.into(),
+            description: None,
+            created_date: None,
+            api_summary: Some(summary),
+            extra: Default::default(),
+        }
+    }
+
+    /// An API whose stage deployment `d1` serves `methods`.
+    fn api(methods: &[(&str, &str, &str)]) -> RestApiEvidence {
         RestApiEvidence {
             api: RestApi {
                 id: "a1".into(),
@@ -793,16 +1102,32 @@ mod tests {
                 extra: Default::default(),
             },
             stages: Vec::new(),
-            resources: Some(resources.into_values().collect()),
+            resources: None,
+            deployments: Some(vec![deployment("d1", methods)]),
+            extra: Default::default(),
+        }
+    }
+
+    fn account_with_role() -> ApiGatewayAccount {
+        ApiGatewayAccount {
+            cloudwatch_role_arn: Some("arn:aws:iam::111111111111:role/apigw-logs".into()),
             extra: Default::default(),
         }
     }
 
     fn run(api: &RestApiEvidence, stage: &Stage) -> Evaluation {
-        let gaps: Vec<EvidenceGap> = Vec::new();
-        let scope = RegionScope::new("111111111111", "eu-central-1", &gaps);
+        run_with(&[], Some(&account_with_role()), api, stage)
+    }
+
+    fn run_with(
+        gaps: &[EvidenceGap],
+        account: Option<&ApiGatewayAccount>,
+        api: &RestApiEvidence,
+        stage: &Stage,
+    ) -> Evaluation {
+        let scope = RegionScope::new("111111111111", "eu-central-1", gaps);
         let mut out = Evaluation::default();
-        evaluate_stage(&scope, api, stage, &mut out);
+        evaluate_stage(&scope, account, api, stage, &mut out);
         out
     }
 
@@ -890,7 +1215,7 @@ mod tests {
         assert!(
             lenient
                 .reason
-                .contains("GET /orders/{id} (method override ~1orders~1{id}/GET)"),
+                .contains("GET /orders/{id} (~1orders~1{id}/GET)"),
             "{}",
             lenient.reason
         );
@@ -911,9 +1236,70 @@ mod tests {
             ("/orders", "GET", "AWS_IAM"),
             ("/orders", "POST", "AWS_IAM"),
         ]);
-        let s = stage(true, &[("*/*", setting(true, true))]);
+        let s = stage(
+            true,
+            &[
+                ("*/*", setting(true, true)),
+                ("~1orders/POST", setting(true, true)),
+            ],
+        );
         let out = run(&a, &s);
         assert_eq!(cache_views(&out), (Status::Pass, Status::Pass));
+    }
+
+    #[test]
+    fn stage_wide_caching_caches_get_methods_only() {
+        let a = api(&[
+            ("/orders", "GET", "AWS_IAM"),
+            ("/orders", "POST", "AWS_IAM"),
+        ]);
+        let out = run(&a, &stage(true, &[("*/*", setting(true, true))]));
+        let strict = finding(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig));
+        assert_eq!(strict.status, Status::Fail, "{}", strict.reason);
+        assert!(
+            strict.reason.contains(
+                "1 method not cached: POST /orders (stage-wide */*): stage-wide */* caching applies to GET methods only"
+            ),
+            "{}",
+            strict.reason
+        );
+        let post = out
+            .methods
+            .iter()
+            .find(|m| m.http_method == "POST")
+            .unwrap();
+        assert_eq!(post.caching_enabled, Some(false));
+        assert_eq!(post.aws_config, Status::Fail);
+        let get = out.methods.iter().find(|m| m.http_method == "GET").unwrap();
+        assert_eq!(
+            (get.caching_enabled, get.aws_config),
+            (Some(true), Status::Pass)
+        );
+        // The entry itself encrypts: nothing for Security Hub to fail.
+        assert_eq!(
+            status(&out, APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub)),
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn a_ttl_of_zero_disables_caching_but_the_entry_is_still_judged_as_configured() {
+        let a = api(&[("/orders", "GET", "AWS_IAM")]);
+        let mut no_ttl = setting(true, true);
+        no_ttl.cache_ttl_in_seconds = Some(0);
+        let out = run(&a, &stage(true, &[("*/*", no_ttl.clone())]));
+        assert_eq!(cache_views(&out), (Status::Pass, Status::Fail));
+        let strict = finding(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig));
+        assert!(
+            strict
+                .reason
+                .contains("cacheTtlInSeconds 0 disables caching"),
+            "{}",
+            strict.reason
+        );
+        no_ttl.cache_data_encrypted = Some(false);
+        let out = run(&a, &stage(true, &[("*/*", no_ttl)]));
+        assert_eq!(cache_views(&out), (Status::Fail, Status::Fail));
     }
 
     #[test]
@@ -973,8 +1359,9 @@ mod tests {
             let row = finding(&out, APIGW_CACHE_ENCRYPTION, Some(view));
             assert_eq!(row.status, Status::EvidenceGap, "{view:?}: {}", row.reason);
             assert!(
+                row.reason.contains("not reported for") && row.reason.contains("GET /orders"),
+                "{}",
                 row.reason
-                    .contains("not reported for 1 method: GET /orders")
             );
         }
         assert_eq!(out.methods[0].caching_enabled, None);
@@ -1035,17 +1422,189 @@ mod tests {
         assert!(out.methods[0].observation.contains("caching not in effect"));
     }
 
+    /// The API's current definition, with a method that was never deployed.
+    fn draft(path: &str) -> Vec<ApiResource> {
+        serde_json::from_value(serde_json::json!([{
+            "id": "r1", "path": path,
+            "resourceMethods": {"GET": {"httpMethod": "GET", "authorizationType": "NONE"}}
+        }]))
+        .unwrap()
+    }
+
     #[test]
-    fn missing_resources_is_an_evidence_gap_not_a_pass() {
+    fn a_snapshot_without_deployments_is_a_gap_for_the_methods_never_the_draft() {
         let mut a = api(&[]);
-        a.resources = None;
+        a.deployments = None;
+        a.resources = Some(draft("/orders"));
         let s = stage(true, &[("*/*", setting(true, true))]);
         let out = run(&a, &s);
-        assert_eq!(
-            cache_views(&out),
-            (Status::EvidenceGap, Status::EvidenceGap)
+        // Security Hub judges the configured entries, which the snapshot has.
+        assert_eq!(cache_views(&out), (Status::Pass, Status::EvidenceGap));
+        let strict = finding(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig));
+        assert!(
+            strict.reason.contains("the snapshot holds no deployments"),
+            "{}",
+            strict.reason
         );
-        assert_eq!(status(&out, APIGW_LOGGING, None), Status::EvidenceGap);
+        assert!(out.methods.is_empty(), "{:?}", out.methods);
+        assert!(out.stages[0].open_methods.is_empty());
+    }
+
+    #[test]
+    fn methods_come_from_the_stage_deployment_not_the_api_definition() {
+        // The draft has only /orders; the deployment still serves /legacy, not cached.
+        let mut a = api(&[("/orders", "GET", "AWS_IAM"), ("/legacy", "GET", "NONE")]);
+        a.resources = Some(draft("/orders"));
+        let s = stage(
+            true,
+            &[
+                ("*/*", setting(true, true)),
+                ("~1legacy/GET", setting(false, false)),
+            ],
+        );
+        let out = run(&a, &s);
+        let strict = finding(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig));
+        assert_eq!(strict.status, Status::Fail);
+        assert!(
+            strict.reason.contains("not cached: GET /legacy"),
+            "{}",
+            strict.reason
+        );
+        let paths: Vec<&str> = out
+            .methods
+            .iter()
+            .map(|m| m.resource_path.as_str())
+            .collect();
+        assert_eq!(paths, ["/legacy", "/orders"]);
+        assert_eq!(out.stages[0].open_methods, ["GET /legacy"]);
+    }
+
+    #[test]
+    fn an_unreadable_deployment_is_a_gap_for_the_methods() {
+        let mut a = api(&[("/orders", "GET", "AWS_IAM")]);
+        a.deployments = Some(Vec::new());
+        a.resources = Some(draft("/orders"));
+        let gaps = vec![EvidenceGap {
+            account_id: "111111111111".into(),
+            region: Some("eu-central-1".into()),
+            service: "apigateway".into(),
+            api: "GetDeployment".into(),
+            resource: Some("restapis/a1/deployments/d1".into()),
+            error_code: "AccessDeniedException".into(),
+            message: "not authorized".into(),
+        }];
+        let s = stage(true, &[("*/*", setting(true, true))]);
+        let out = run_with(&gaps, Some(&account_with_role()), &a, &s);
+        let strict = finding(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig));
+        assert_eq!(strict.status, Status::EvidenceGap);
+        assert!(
+            strict.reason.contains(
+                "the stage's deployment d1 could not be read: apigateway:GetDeployment failed with AccessDeniedException"
+            ),
+            "{}",
+            strict.reason
+        );
+        assert!(out.methods.is_empty());
+
+        // A summary AWS did not return is no more evidence than a failed call.
+        let mut a = api(&[]);
+        a.deployments.as_mut().unwrap()[0].api_summary = None;
+        let out = run(&a, &s);
+        let strict = finding(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig));
+        assert_eq!(strict.status, Status::EvidenceGap);
+        assert!(
+            strict.reason.contains("returned no apiSummary"),
+            "{}",
+            strict.reason
+        );
+        // A certain failure still decides.
+        let out = run(&a, &stage(false, &[("*/*", setting(true, true))]));
+        assert_eq!(
+            status(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig)),
+            Status::Fail
+        );
+    }
+
+    #[test]
+    fn the_canary_deployment_methods_are_judged_too() {
+        let mut a = api(&[("/orders", "GET", "AWS_IAM")]);
+        a.deployments
+            .as_mut()
+            .unwrap()
+            .push(deployment("d2", &[("beta", "GET", "NONE")]));
+        let mut s = stage(
+            true,
+            &[
+                ("*/*", setting(true, true)),
+                ("~1beta/GET", setting(false, false)),
+            ],
+        );
+        s.canary_settings = Some(CanarySettings {
+            deployment_id: Some("d2".into()),
+            percent_traffic: Some(10.0),
+            ..Default::default()
+        });
+        let out = run(&a, &s);
+        let strict = finding(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig));
+        assert_eq!(strict.status, Status::Fail);
+        assert!(
+            strict.reason.contains("not cached: GET /beta"),
+            "{}",
+            strict.reason
+        );
+        assert_eq!(out.methods.len(), 2);
+        assert_eq!(out.stages[0].open_methods, ["GET /beta"]);
+
+        // A canary deployment that was not collected leaves the methods unknown.
+        a.deployments.as_mut().unwrap().pop();
+        let out = run(&a, &s);
+        let strict = finding(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig));
+        assert_eq!(strict.status, Status::EvidenceGap);
+        assert!(
+            strict
+                .reason
+                .contains("canary deployment d2 was not collected"),
+            "{}",
+            strict.reason
+        );
+    }
+
+    #[test]
+    fn an_unencrypted_entry_reaching_no_deployed_method_fails_security_hub() {
+        let a = api(&[("/orders", "GET", "AWS_IAM")]);
+        let s = stage(
+            true,
+            &[
+                ("*/*", setting(true, true)),
+                ("~1retired/GET", setting(true, false)),
+            ],
+        );
+        let out = run(&a, &s);
+        let lenient = finding(&out, APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub));
+        assert_eq!(lenient.status, Status::Fail);
+        assert!(
+            lenient
+                .reason
+                .contains("GET /retired (~1retired/GET) [reaches no deployed method]"),
+            "{}",
+            lenient.reason
+        );
+        assert_eq!(
+            status(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig)),
+            Status::Fail
+        );
+        // The stage-wide entry counts even where it caches no deployed method.
+        let a = api(&[("/orders", "POST", "AWS_IAM")]);
+        let out = run(&a, &stage(true, &[("*/*", setting(true, false))]));
+        let lenient = finding(&out, APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub));
+        assert_eq!(lenient.status, Status::Fail);
+        assert!(
+            lenient
+                .reason
+                .contains("stage-wide */* [reaches no deployed method]"),
+            "{}",
+            lenient.reason
+        );
     }
 
     #[test]
@@ -1067,7 +1626,7 @@ mod tests {
     }
 
     #[test]
-    fn access_logging_alone_passes_logging() {
+    fn access_logging_alone_does_not_pass_logging_and_stays_as_context() {
         let a = api(&[("/orders", "GET", "AWS_IAM")]);
         let mut s = stage(true, &[]);
         s.access_log_settings = Some(AccessLogSettings {
@@ -1076,7 +1635,103 @@ mod tests {
             extra: Default::default(),
         });
         let out = run(&a, &s);
-        assert_eq!(status(&out, APIGW_LOGGING, None), Status::Pass);
+        let logging = finding(&out, APIGW_LOGGING, None);
+        assert_eq!(logging.status, Status::Fail);
+        assert!(
+            logging.reason.contains("no stage-wide */* entry")
+                && logging.reason.contains(
+                    "Access logging to arn:aws:logs:eu-central-1:111111111111:log-group:api"
+                ),
+            "{}",
+            logging.reason
+        );
+        assert_eq!(
+            out.stages[0].access_logging,
+            "arn:aws:logs:eu-central-1:111111111111:log-group:api"
+        );
+    }
+
+    #[test]
+    fn execution_logging_everywhere_with_the_cloudwatch_role_passes() {
+        let a = api(&[("/orders", "GET", "AWS_IAM")]);
+        let s = stage(true, &[("*/*", setting(true, true))]);
+        let logging = finding(&run(&a, &s), APIGW_LOGGING, None).clone();
+        assert_eq!(logging.status, Status::Pass, "{}", logging.reason);
+        assert!(
+            logging
+                .reason
+                .contains("CloudWatch role arn:aws:iam::111111111111:role/apigw-logs")
+        );
+        assert!(logging.reason.contains("No access logging."));
+    }
+
+    #[test]
+    fn without_the_cloudwatch_role_nothing_is_logged() {
+        let a = api(&[("/orders", "GET", "AWS_IAM")]);
+        let s = stage(true, &[("*/*", setting(true, true))]);
+        let out = run_with(&[], Some(&ApiGatewayAccount::default()), &a, &s);
+        let logging = finding(&out, APIGW_LOGGING, None);
+        assert_eq!(logging.status, Status::Fail);
+        assert!(
+            logging.reason.contains("no CloudWatch role is set"),
+            "{}",
+            logging.reason
+        );
+
+        // Not collected, or not readable: unknown, never a PASS.
+        let out = run_with(&[], None, &a, &s);
+        assert_eq!(status(&out, APIGW_LOGGING, None), Status::EvidenceGap);
+        let gaps = vec![EvidenceGap {
+            account_id: "111111111111".into(),
+            region: Some("eu-central-1".into()),
+            service: "apigateway".into(),
+            api: "GetAccount".into(),
+            resource: Some("account".into()),
+            error_code: "AccessDeniedException".into(),
+            message: "not authorized".into(),
+        }];
+        let out = run_with(&gaps, None, &a, &s);
+        let logging = finding(&out, APIGW_LOGGING, None);
+        assert_eq!(logging.status, Status::EvidenceGap);
+        assert!(
+            logging
+                .reason
+                .contains("apigateway:GetAccount failed with AccessDeniedException")
+        );
+        // Only logging reads the account.
+        assert_eq!(cache_views(&out), (Status::Pass, Status::Pass));
+    }
+
+    #[test]
+    fn an_entry_without_a_logging_level_is_unknown_not_off() {
+        let a = api(&[("/orders", "GET", "AWS_IAM")]);
+        let mut unreported = setting(true, true);
+        unreported.logging_level = None;
+        let out = run(&a, &stage(true, &[("*/*", unreported)]));
+        let logging = finding(&out, APIGW_LOGGING, None);
+        assert_eq!(logging.status, Status::EvidenceGap, "{}", logging.reason);
+        assert!(
+            logging
+                .reason
+                .contains("loggingLevel not reported for stage-wide */*")
+        );
+    }
+
+    #[test]
+    fn full_request_and_response_logging_is_an_observation() {
+        let a = api(&[("/orders", "GET", "AWS_IAM")]);
+        let mut traced = setting(true, true);
+        traced.data_trace_enabled = Some(true);
+        let out = run(&a, &stage(true, &[("*/*", traced)]));
+        let logging = finding(&out, APIGW_LOGGING, None);
+        assert_eq!(logging.status, Status::Pass);
+        assert!(
+            logging
+                .reason
+                .contains("Observation: dataTraceEnabled on stage-wide */*"),
+            "{}",
+            logging.reason
+        );
     }
 
     #[test]
@@ -1108,6 +1763,8 @@ mod tests {
         unreadable.stages.clear();
         let evidence = ApiGatewayEvidence {
             rest_apis: vec![unreadable],
+            account: Some(account_with_role()),
+            v2_apis: Some(Vec::new()),
             extra: Default::default(),
         };
         evaluate_region(
@@ -1155,6 +1812,8 @@ mod tests {
         let mut out = Evaluation::default();
         let empty = ApiGatewayEvidence {
             rest_apis: Vec::new(),
+            account: Some(account_with_role()),
+            v2_apis: Some(Vec::new()),
             extra: Default::default(),
         };
         evaluate_region(
@@ -1166,5 +1825,102 @@ mod tests {
         );
         assert_eq!(out.findings.len(), 3);
         assert!(out.findings.iter().all(|f| f.status == Status::NoResources));
+    }
+
+    fn v2_api(id: &str, protocol: &str) -> ApiV2 {
+        ApiV2 {
+            api_id: id.into(),
+            name: Some(format!("{protocol} api")),
+            protocol_type: Some(protocol.into()),
+            extra: Default::default(),
+        }
+    }
+
+    #[test]
+    fn v2_apis_are_listed_outside_the_cache_control_not_as_no_apis() {
+        let no_gaps: Vec<EvidenceGap> = Vec::new();
+        let scope = RegionScope::new("111111111111", "eu-central-1", &no_gaps);
+        let mut out = Evaluation::default();
+        let evidence = ApiGatewayEvidence {
+            rest_apis: Vec::new(),
+            account: Some(account_with_role()),
+            v2_apis: Some(vec![v2_api("h1", "HTTP"), v2_api("w1", "WEBSOCKET")]),
+            extra: Default::default(),
+        };
+        evaluate_region(
+            &scope,
+            Some(&evidence),
+            &RegionHistory::default(),
+            &Replay::unchanged(&test_period()),
+            &mut out,
+        );
+        assert!(
+            out.findings.iter().all(|f| f.status != Status::NoResources),
+            "{:?}",
+            out.findings
+        );
+        let of = |id: &str, control: &str| -> Vec<Status> {
+            out.findings
+                .iter()
+                .filter(|f| f.resource.contains(id) && f.control_id == control)
+                .map(|f| f.status)
+                .collect()
+        };
+        for id in ["(h1) v2 HTTP API", "(w1) v2 WEBSOCKET API"] {
+            assert_eq!(
+                of(id, APIGW_CACHE_ENCRYPTION),
+                [Status::NotApplicable, Status::NotApplicable],
+                "{id}"
+            );
+        }
+        assert_eq!(of("h1", APIGW_LOGGING), [Status::NotApplicable]);
+        // APIGateway.1 covers WebSocket stages, which are not collected: said, not passed.
+        assert_eq!(of("w1", APIGW_LOGGING), [Status::EvidenceGap]);
+        assert!(
+            out.findings
+                .iter()
+                .any(|f| f.reason.contains("have no cache"))
+        );
+    }
+
+    #[test]
+    fn a_failed_v2_listing_leaves_websocket_logging_unknown_and_the_cache_rows_alone() {
+        let gaps = vec![EvidenceGap {
+            account_id: "111111111111".into(),
+            region: Some("eu-central-1".into()),
+            service: "apigatewayv2".into(),
+            api: "GetApis".into(),
+            resource: None,
+            error_code: "AccessDeniedException".into(),
+            message: "not authorized".into(),
+        }];
+        let scope = RegionScope::new("111111111111", "eu-central-1", &gaps);
+        let mut out = Evaluation::default();
+        let evidence = ApiGatewayEvidence {
+            rest_apis: Vec::new(),
+            account: Some(account_with_role()),
+            v2_apis: None,
+            extra: Default::default(),
+        };
+        evaluate_region(
+            &scope,
+            Some(&evidence),
+            &RegionHistory::default(),
+            &Replay::unchanged(&test_period()),
+            &mut out,
+        );
+        let logging: Vec<&Finding> = out
+            .findings
+            .iter()
+            .filter(|f| f.control_id == APIGW_LOGGING && f.status == Status::EvidenceGap)
+            .collect();
+        assert_eq!(logging.len(), 1, "{:?}", out.findings);
+        assert!(logging[0].reason.contains("apigatewayv2:GetApis failed"));
+        assert!(
+            out.findings
+                .iter()
+                .filter(|f| f.control_id == APIGW_CACHE_ENCRYPTION)
+                .all(|f| f.status == Status::NoResources)
+        );
     }
 }

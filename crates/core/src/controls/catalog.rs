@@ -58,7 +58,7 @@ pub const CATALOG: &[Control] = &[
     },
     Control {
         id: APIGW_LOGGING,
-        title: "API Gateway stage execution or access logging is enabled",
+        title: "API Gateway stage execution logging is enabled",
         service: "apigateway",
         clauses: &[
             "Annex 11 §9 (audit trails)",
@@ -69,12 +69,17 @@ pub const CATALOG: &[Control] = &[
             "AWS Config api-gw-execution-logging-enabled",
         ],
         two_views: false,
-        rationale: "Without execution or access logs there is no record of who called a GxP interface \
-            and what happened. X-Ray tracing, WAF, client certificates and methods open without \
-            authorisation or API key are listed as context for the reviewer.",
-        remediation: "aws apigateway update-stage --rest-api-id API_ID --stage-name STAGE --patch-operations \
+        rationale: "Without execution logs there is no record of who called a GxP interface and what \
+            happened. As both cited rules require, every stage logs at ERROR or INFO for all its methods \
+            (per-method overrides count), and API Gateway can only write the logs when the region's \
+            CloudWatch role is set. Access logging, X-Ray tracing, WAF, client certificates, full \
+            request/response logging (dataTraceEnabled) and methods open without authorisation or API \
+            key are listed as context for the reviewer.",
+        remediation: "aws apigateway update-account --patch-operations \
+            op=replace,path=/cloudwatchRoleArn,value=ROLE_ARN (once per region)\n\
+            aws apigateway update-stage --rest-api-id API_ID --stage-name STAGE --patch-operations \
             op=replace,path=/*/*/logging/loglevel,value=ERROR\n\
-            or configure access logging: op=replace,path=/accessLogSettings/destinationArn,value=LOG_GROUP_ARN",
+            and the same for every per-method override that sets OFF",
     },
     Control {
         id: KMS_KEY_ROTATION,

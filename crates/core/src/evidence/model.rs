@@ -153,12 +153,59 @@ pub struct RegionEvidence {
 }
 
 // ---------------------------------------------------------------------------------------------
-// API Gateway (REST APIs, v1). Shapes follow GetRestApis / GetStages / GetResources.
+// API Gateway (REST APIs, v1). Shapes follow GetRestApis / GetStages / GetDeployment /
+// GetAccount, and GetApis of API Gateway v2 (HTTP and WebSocket APIs).
 
 #[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiGatewayEvidence {
     pub rest_apis: Vec<RestApiEvidence>,
+    /// GetAccount: the region's API Gateway account settings. `None`: not collected (the call
+    /// failed, or the snapshot predates its collection), so the CloudWatch role is unknown.
+    #[serde(default)]
+    pub account: Option<ApiGatewayAccount>,
+    /// API Gateway v2 GetApis (HTTP and WebSocket APIs). `None`: not collected.
+    #[serde(default)]
+    pub v2_apis: Option<Vec<ApiV2>>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// GetAccount. Without `cloudwatchRoleArn` API Gateway cannot write execution logs in this
+/// region (the role is set per account and region).
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiGatewayAccount {
+    #[serde(default)]
+    pub cloudwatch_role_arn: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl ApiGatewayAccount {
+    /// The `resource` of a failed GetAccount in the snapshot's gaps: only the logging control
+    /// reads the account, so its failure must not make the whole region's evidence partial.
+    pub const GAP_RESOURCE: &'static str = "account";
+}
+
+impl ApiV2 {
+    /// The `service` of API Gateway v2 gaps, so that a failed GetApis (HTTP and WebSocket APIs
+    /// have no cache) leaves the REST API rows complete.
+    pub const GAP_SERVICE: &'static str = "apigatewayv2";
+}
+
+/// One API of API Gateway v2 as GetApis returns it.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiV2 {
+    pub api_id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// `HTTP` or `WEBSOCKET`.
+    #[serde(default)]
+    pub protocol_type: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -168,10 +215,46 @@ pub struct ApiGatewayEvidence {
 pub struct RestApiEvidence {
     pub api: RestApi,
     pub stages: Vec<Stage>,
-    /// GetResources with `embed=methods`. `None` means the resources could not be read, so
-    /// per-method evaluation is impossible for this API.
+    /// GetResources with `embed=methods`, kept only in snapshots of earlier versions: it is the
+    /// API's current (possibly undeployed) definition, so the evaluation never reads it.
     #[serde(default)]
     pub resources: Option<Vec<ApiResource>>,
+    /// GetDeployment with `embed=apisummary` for every deployment a stage serves (its
+    /// `deploymentId` and its canary's). `None`: the snapshot predates their collection, so
+    /// what is deployed is unknown. A deployment that could not be read is absent from the list
+    /// and recorded as a gap.
+    #[serde(default)]
+    pub deployments: Option<Vec<Deployment>>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// GetDeployment with `embed=apisummary`: what a deployment serves.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deployment {
+    pub id: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub created_date: Option<Timestamp>,
+    /// Resource path → HTTP method → method snapshot, as the API was when the deployment was
+    /// made. `None` when the answer had no summary.
+    #[serde(default)]
+    pub api_summary: Option<BTreeMap<String, BTreeMap<String, MethodSnapshot>>>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MethodSnapshot {
+    #[serde(default)]
+    pub authorization_type: Option<String>,
+    #[serde(default)]
+    pub api_key_required: Option<bool>,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -220,6 +303,26 @@ pub struct Stage {
     pub created_date: Option<Timestamp>,
     #[serde(default)]
     pub last_updated_date: Option<Timestamp>,
+    /// A canary release: part of the traffic goes to another deployment.
+    #[serde(default)]
+    pub canary_settings: Option<CanarySettings>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CanarySettings {
+    #[serde(default)]
+    pub percent_traffic: Option<f64>,
+    /// The deployment the canary's requests are served by.
+    #[serde(default)]
+    pub deployment_id: Option<String>,
+    #[serde(default)]
+    pub stage_variable_overrides: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub use_stage_cache: Option<bool>,
     #[serde(flatten)]
     pub extra: Extra,
 }
