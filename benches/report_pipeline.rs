@@ -1,12 +1,14 @@
 //! Benchmark of the offline pipeline on a large generated snapshot: 1,000 stages with 10,000
 //! method rows, 2,000 keys and 100,000 change events copied from the demo's recorded-shape
-//! events (about 1.9 KB each, so the snapshot is about 200 MB). Prints timings of load, evaluate and
+//! events (about 1.9 KB each, so the snapshot is about 200 MB), one in 50 a weakening change
+//! or failed call (`GXP_BENCH_NOTABLE_EVERY`), replayed by the period rule. Prints timings of load, evaluate and
 //! each renderer, and the peak resident memory of the pipeline. Run with `scripts/bench`.
 //! Targets (release, 2 cores): report < 5 s, verify < 3 s, and report, sign and verify each
 //! under 500 MB peak RSS.
 
 use std::time::{Duration, Instant};
 
+use gxp_evidence::controls::ChangeClass;
 use gxp_evidence::evidence::{DEMO_EVIDENCE, load_bytes, sha256_hex};
 use gxp_evidence::report::ReportModel;
 use gxp_evidence::report::render::{RenderOptions, csv, html, pdf};
@@ -21,22 +23,26 @@ const EVENTS_PER_REGION: usize = 25_000; // × 4 = 100,000 events
 
 fn api(region_index: usize, n: usize) -> Value {
     let id = format!("api{region_index}x{n:05}");
-    let resources: Vec<Value> = (0..METHODS_PER_API / 2)
+    // What each stage's deployment serves (GetDeployment embed=apisummary).
+    let summary: serde_json::Map<String, Value> = (0..METHODS_PER_API / 2)
         .map(|r| {
-            json!({"id": format!("r{r}"), "path": format!("/things{r}/{{id}}"),
-                   "resourceMethods": {"GET": {"httpMethod": "GET", "authorizationType": "AWS_IAM"},
-                                       "PUT": {"httpMethod": "PUT", "authorizationType": if r == 0 { "NONE" } else { "AWS_IAM" }}}})
+            let put_auth = if r == 0 { "NONE" } else { "AWS_IAM" };
+            (
+                format!("/things{r}/{{id}}"),
+                json!({"GET": {"authorizationType": "AWS_IAM", "apiKeyRequired": false},
+                       "PUT": {"authorizationType": put_auth, "apiKeyRequired": false}}),
+            )
         })
         .collect();
-    let setting = |caching: bool, encrypted: bool| json!({"cachingEnabled": caching, "cacheDataEncrypted": encrypted, "loggingLevel": "INFO"});
+    let setting = |caching: bool, encrypted: bool| json!({"cachingEnabled": caching, "cacheDataEncrypted": encrypted, "loggingLevel": "INFO", "cacheTtlInSeconds": 300});
     json!({
         "api": {"id": id, "name": format!("service-{n}")},
         "stages": [
-            {"stageName": "prod", "cacheClusterEnabled": true, "cacheClusterSize": "0.5",
+            {"stageName": "prod", "deploymentId": "d1", "cacheClusterEnabled": true, "cacheClusterSize": "0.5",
              "methodSettings": {"*/*": setting(true, true), "~1things1~1{id}/GET": setting(true, !n.is_multiple_of(7))}},
-            {"stageName": "test", "cacheClusterEnabled": false, "methodSettings": {"*/*": setting(false, false)}}
+            {"stageName": "test", "deploymentId": "d1", "cacheClusterEnabled": false, "methodSettings": {"*/*": setting(false, false)}}
         ],
-        "resources": resources
+        "deployments": [{"id": "d1", "apiSummary": summary}]
     })
 }
 
@@ -58,8 +64,41 @@ fn key(account: &str, region: &str, n: usize) -> Value {
 
 /// The demo's change events as templates: recorded shapes, about 1.9 KB each in the
 /// LookupEvents form (about 1.4 KB of raw CloudTrail record), like real records; a benchmark
-/// on leaner events would hide the real cost of holding and parsing them.
-fn event_templates() -> Vec<Value> {
+/// on leaner events would hide the real cost of holding and parsing them. The demo is full
+/// of weakening changes and failed calls (it shows every rule); a real month's writes are
+/// mostly grants, deployments and tags, so the generator draws those (`routine`) and one
+/// event in `notable_every()` from the rest (`notable`).
+struct Templates {
+    routine: Vec<Value>,
+    notable: Vec<Value>,
+}
+
+/// One event in this many is a weakening change or a failed call (`GXP_BENCH_NOTABLE_EVERY`
+/// changes it: 1 makes every event one, the worst case for the PDF and the findings).
+fn notable_every() -> usize {
+    std::env::var("GXP_BENCH_NOTABLE_EVERY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(50)
+}
+
+fn event_templates() -> Templates {
+    let loaded = load_bytes("demo", DEMO_EVIDENCE.as_bytes().to_vec()).expect("the demo loads");
+    let model = ReportModel::from_evidence(&loaded, Vec::new());
+    let notable: std::collections::BTreeSet<&str> = model
+        .changes
+        .iter()
+        .filter(|c| c.classification == ChangeClass::Weakening || !c.took_effect())
+        .map(|c| c.event_id.as_str())
+        .collect();
+    let (notable, routine) = all_event_templates()
+        .into_iter()
+        .partition(|e| notable.contains(e["EventId"].as_str().unwrap_or_default()));
+    Templates { routine, notable }
+}
+
+fn all_event_templates() -> Vec<Value> {
     let demo: Value = serde_json::from_str(DEMO_EVIDENCE).expect("the demo is JSON");
     let events: Vec<Value> = demo["accounts"]
         .as_array()
@@ -75,8 +114,13 @@ fn event_templates() -> Vec<Value> {
 }
 
 /// Event `n` of an account-region: a demo event with its own id and a time in October.
-fn event(templates: &[Value], account: &str, region: &str, n: usize) -> Value {
-    let mut event = templates[n % templates.len()].clone();
+fn event(templates: &Templates, account: &str, region: &str, n: usize) -> Value {
+    let every = notable_every();
+    let mut event = if n.is_multiple_of(every) {
+        templates.notable[n / every % templates.notable.len()].clone()
+    } else {
+        templates.routine[n % templates.routine.len()].clone()
+    };
     let seconds = n * 26 % (31 * 86_400);
     let time = format!(
         "2026-10-{:02}T{:02}:{:02}:{:02}Z",
@@ -115,7 +159,9 @@ fn snapshot() -> Vec<u8> {
             let index = a * 2 + r;
             regions.push(json!({
                 "region": region,
-                "apigateway": {"rest_apis": (0..APIS_PER_REGION).map(|n| api(index, n)).collect::<Vec<_>>()},
+                "apigateway": {"rest_apis": (0..APIS_PER_REGION).map(|n| api(index, n)).collect::<Vec<_>>(),
+                               "account": {"cloudwatchRoleArn": format!("arn:aws:iam::{account}:role/apigw-logs")},
+                               "v2_apis": []},
                 "kms": {"keys": (0..KEYS_PER_REGION).map(|n| key(account, region, n)).collect::<Vec<_>>()},
                 "cloudtrail": {
                     "trails": [{"trail": {"Name": "org", "TrailARN": format!("arn:aws:cloudtrail:eu-central-1:{account}:trail/org"),
@@ -123,7 +169,8 @@ fn snapshot() -> Vec<u8> {
                                           "KmsKeyId": "arn:aws:kms:eu-central-1:111122223333:key/k"},
                                 "status": {"IsLogging": true},
                                 "event_selectors": {"EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": true}]}}],
-                    "events": (0..EVENTS_PER_REGION).map(|n| event(&templates, account, region, n)).collect::<Vec<_>>()
+                    "events": (0..EVENTS_PER_REGION).map(|n| event(&templates, account, region, n)).collect::<Vec<_>>(),
+                    "events_until": "2026-11-01T06:05:00Z"
                 }
             }));
         }

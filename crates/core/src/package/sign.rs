@@ -226,7 +226,7 @@ pub fn sign(
             problem => SignError::Chain(problem),
         });
     }
-    let collected_at = package.snapshot.collected_at;
+    let collected_at = package.collected_at;
     if signed_at < collected_at {
         return Err(SignError::BeforeCollection {
             now: signed_at.display_utc(),
@@ -239,14 +239,9 @@ pub fn sign(
     records.push(record.clone());
     let signoffs = SignoffFile::new(&report_id, records);
 
-    // The parsed snapshot is the largest thing held here: free it once the model exists.
-    let snapshot = package.snapshot;
-    let model = ReportModel::from_snapshot(
-        &snapshot,
-        &package.evidence_sha256,
-        signoffs.manifestations(),
-    );
-    drop(snapshot);
+    // The model verify evaluated, with one more sign-off: the evidence is not evaluated again.
+    let mut model = package.model;
+    model.signoffs = signoffs.manifestations();
     let old = &package.manifest;
     let formats = old.render.formats()?;
     let options = old.render.options(dir);

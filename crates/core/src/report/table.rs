@@ -992,7 +992,7 @@ static LOOKUP_QUERIES: Def<Ref<LookupQueryRow>> = Def {
     )
 };
 
-/// The LookupEvents queries per account, region and kind of query, the per-event-name KMS
+/// The LookupEvents queries per account, region and kind of query, the per-event-name
 /// queries summed (the PDF's short form of the lookup plan).
 pub struct LookupSummaryRow {
     account_id: String,
@@ -1009,7 +1009,7 @@ fn lookup_summary(queries: &[LookupQueryRow]) -> Vec<LookupSummaryRow> {
         Default::default();
     for q in queries {
         let kind = match q.attribute.split_once('=') {
-            Some(("EventName", _)) => "EventName = each KMS write operation".to_string(),
+            Some(("EventName", _)) => "EventName = one query per write operation name".to_string(),
             _ => q.attribute.clone(),
         };
         let entry = groups

@@ -24,7 +24,8 @@ use std::path::{Path, PathBuf};
 
 use super::signoff::SignoffFile;
 use super::{EVIDENCE_FILE, MANIFEST_FILE, Manifest};
-use crate::evidence::EvidenceSnapshot;
+use crate::evidence::Timestamp;
+use crate::report::ReportModel;
 use crate::signing::trusted::TrustedKeys;
 use files::{FileKind, hash_file, list_files};
 use rerender::Speculation;
@@ -90,7 +91,11 @@ pub struct VerifiedPackage {
     pub seal_bytes: Option<Vec<u8>>,
     pub signoffs: SignoffFile,
     /// The evaluated evidence and the SHA-256 of evidence.json.
-    pub snapshot: EvidenceSnapshot,
+    /// When the evidence was collected.
+    pub collected_at: Timestamp,
+    /// The re-evaluated report, with the manifestations of the sign-offs so far: signing
+    /// renders it again with one more, without evaluating the evidence a second time.
+    pub model: ReportModel,
     pub evidence_sha256: String,
     pub results_sha256: String,
 }
@@ -249,14 +254,19 @@ impl Verifier<'_> {
             );
             self.check_trust(signoffs, seal.seal.as_ref());
         }
-        let (manifest, manifest_bytes, signoffs, ((snapshot, evidence_sha256), results_sha256)) =
-            (manifest?, manifest_bytes?, signoffs?, evaluated?);
+        let (
+            manifest,
+            manifest_bytes,
+            signoffs,
+            ((collected_at, evidence_sha256), results_sha256, model),
+        ) = (manifest?, manifest_bytes?, signoffs?, evaluated?);
         Some(VerifiedPackage {
             manifest,
             manifest_bytes,
             seal_bytes: seal.bytes,
             signoffs,
-            snapshot,
+            collected_at,
+            model,
             evidence_sha256,
             results_sha256,
         })

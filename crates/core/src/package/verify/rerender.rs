@@ -8,13 +8,14 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use super::{Outcome, Verifier};
-use crate::evidence::{self, EvidenceError, EvidenceSnapshot, LoadedEvidence, sha256_hex};
+use crate::evidence::{self, EvidenceError, LoadedEvidence, Timestamp, sha256_hex};
 use crate::package::signoff::{SIGNOFFS_FILE, SignoffFile};
 use crate::package::{EVIDENCE_FILE, MANIFEST_FILE, Manifest, RESULTS_FILE};
 use crate::report::{ReportModel, Signoff, render};
 
-/// Evidence that was loaded and evaluated; its bytes are not kept.
-pub(super) type Evaluated = (EvidenceSnapshot, String);
+/// Evidence that was loaded and evaluated: when it was collected and its SHA-256. Neither its
+/// bytes nor the parsed snapshot are kept (the report model holds what sign needs).
+pub(super) type Evaluated = (Timestamp, String);
 
 /// evidence.json read, validated and evaluated on a second thread while the files are hashed
 /// on this one. Its result is used only if evidence.json passes its checks; the SHA-256 it
@@ -68,7 +69,7 @@ impl Verifier<'_> {
         &mut self,
         manifest: &Manifest,
         signoffs: &SignoffFile,
-    ) -> Option<(Evaluated, String)> {
+    ) -> Option<(Evaluated, String, ReportModel)> {
         let blocked: Vec<&str> = [EVIDENCE_FILE, SIGNOFFS_FILE]
             .into_iter()
             .filter(|s| self.failed(s))
@@ -112,7 +113,7 @@ impl Verifier<'_> {
             }
         };
         // The evidence is the one the sign-offs signed: none can be older than its collection.
-        let collected_at = evidence.0.collected_at;
+        let collected_at = evidence.0;
         for record in signoffs.signoffs.iter() {
             if record.signed_at < collected_at {
                 self.record(
@@ -189,7 +190,7 @@ impl Verifier<'_> {
             );
             return None;
         }
-        Some((evidence, results_sha?))
+        Some((evidence, results_sha?, model))
     }
 }
 
@@ -202,5 +203,5 @@ pub(super) fn evaluate(loaded: LoadedEvidence, signoffs: Vec<Signoff>) -> (Evalu
     } = loaded;
     drop(bytes);
     let model = ReportModel::from_snapshot(&snapshot, &sha256, signoffs);
-    ((snapshot, sha256), model)
+    ((snapshot.collected_at, sha256), model)
 }
