@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use super::catalog::{KMS_KEY_DELETION, KMS_KEY_ROTATION};
 use super::history::RegionHistory;
 use super::period::Replay;
-use super::{Available, Evaluation, Finding, RegionScope, Status, describe_gaps};
-use crate::evidence::{KmsEvidence, KmsKeyEvidence, Period, Policy, Timestamp};
+use super::{Available, Evaluation, RegionScope, Status, describe_gaps};
+use crate::evidence::{KeyMetadata, KmsEvidence, KmsKeyEvidence, Period, Policy, Timestamp};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KeyRow {
@@ -129,8 +129,8 @@ fn key_spec(key: &KmsKeyEvidence) -> String {
 }
 
 /// A raw DescribeKey field the snapshot keeps among the metadata's other fields.
-fn metadata_text<'k>(key: &'k KmsKeyEvidence, field: &str) -> Option<&'k str> {
-    key.metadata.extra.get(field).and_then(|v| v.as_str())
+fn metadata_text<'k>(metadata: &'k KeyMetadata, field: &str) -> Option<&'k str> {
+    metadata.extra.get(field).and_then(|v| v.as_str())
 }
 
 /// The primary key of a multi-Region replica. `Ok(None)`: not a replica (a single-Region key,
@@ -521,10 +521,9 @@ fn judge_material_age(key: &KmsKeyEvidence, period: &Period, policy: &Policy) ->
 /// period: KMS then deletes the material and the key is unusable until it is re-imported.
 pub fn judge_deletion(
     scope: &RegionScope,
-    key: &KmsKeyEvidence,
+    metadata: &KeyMetadata,
     period: &Period,
 ) -> (Status, String) {
-    let metadata = &key.metadata;
     let Some(state) = metadata.key_state.as_deref() else {
         let ids = [
             metadata.key_id.as_str(),
@@ -581,8 +580,8 @@ pub fn judge_deletion(
             format!("not scheduled for deletion (key state {state})"),
         );
     }
-    let valid_to = metadata_text(key, "ValidTo");
-    let expiration_model = metadata_text(key, "ExpirationModel");
+    let valid_to = metadata_text(metadata, "ValidTo");
+    let expiration_model = metadata_text(metadata, "ExpirationModel");
     let next_report_end = Timestamp(period.end.0 + (period.end.0 - period.start.0));
     match (expiration_model, valid_to) {
         (Some("KEY_MATERIAL_DOES_NOT_EXPIRE"), _) => (
@@ -633,6 +632,13 @@ fn key_resource(row: &KeyRow) -> String {
 /// The controls judged per key, in the order of their rows.
 const KEY_CONTROLS: [&str; 2] = [KMS_KEY_ROTATION, KMS_KEY_DELETION];
 
+/// What `kms-key-deletion` reads of a key: its DescribeKey metadata. The period rule rebuilds
+/// it on its own, so a rotation setting that cannot be rebuilt does not hide a deletion.
+#[derive(Debug, Serialize, Deserialize)]
+struct KeyMetadataOnly {
+    metadata: KeyMetadata,
+}
+
 pub fn evaluate_region(
     scope: &RegionScope,
     evidence: Option<&KmsEvidence>,
@@ -650,48 +656,60 @@ pub fn evaluate_region(
     else {
         return;
     };
-    let evaluate = |key: &KmsKeyEvidence, out: &mut Evaluation| {
+    let rotation = |key: &KmsKeyEvidence, out: &mut Evaluation| {
         let row = evaluate_key(scope, key, period, policy, account_keys);
-        let resource = key_resource(&row);
-        let (deletion_status, deletion_reason) = judge_deletion(scope, key, period);
         out.findings.push(scope.finding(
             KMS_KEY_ROTATION,
-            &resource,
+            key_resource(&row),
             None,
             row.status,
             row.reason.clone(),
         ));
-        out.findings.push(scope.finding(
-            KMS_KEY_DELETION,
-            &resource,
-            None,
-            deletion_status,
-            deletion_reason,
-        ));
         out.keys.push(row);
     };
-    let gap_rows = |resource: &str, reason: &str| -> Vec<Finding> {
-        KEY_CONTROLS
-            .iter()
-            .map(|control| scope.finding(control, resource, None, Status::EvidenceGap, reason))
-            .collect()
+    // Judges both controls of one key over the period; `current` is `None` for a key a
+    // recorded event deleted before collection (`skeleton` names it).
+    let judge_key = |current: Option<&KmsKeyEvidence>,
+                     skeleton: serde_json::Value,
+                     key_id: &str,
+                     resource: &str,
+                     out: &mut Evaluation| {
+        let key_history = history.key(key_id);
+        let gap = |control: &str, reason: &str| {
+            vec![scope.finding(control, resource, None, Status::EvidenceGap, reason)]
+        };
+        let findings = replay.judge(
+            current,
+            skeleton.clone(),
+            &key_history,
+            rotation,
+            |reason| gap(KMS_KEY_ROTATION, reason),
+            out,
+        );
+        let metadata = current.map(|key| KeyMetadataOnly {
+            metadata: key.metadata.clone(),
+        });
+        replay.judge(
+            metadata.as_ref(),
+            skeleton,
+            &key_history,
+            |key: &KeyMetadataOnly, out: &mut Evaluation| {
+                let (status, reason) = judge_deletion(scope, &key.metadata, period);
+                out.findings
+                    .push(scope.finding(KMS_KEY_DELETION, resource, None, status, reason));
+            },
+            |reason| gap(KMS_KEY_DELETION, reason),
+            out,
+        );
+        findings
     };
     for key in &evidence.keys {
         let key_id = &key.metadata.key_id;
         let resource = key_resource(&evaluate_key(scope, key, period, policy, account_keys));
-        let findings = replay.judge(
-            Some(key),
-            serde_json::Value::Null,
-            &history.key(key_id),
-            evaluate,
-            |reason| gap_rows(&resource, reason),
-            out,
-        );
+        let findings = judge_key(Some(key), serde_json::Value::Null, key_id, &resource, out);
         // The key table's result is the period's rotation result, like its result row.
         if let (Some(finding), Some(row)) = (
-            findings
-                .iter()
-                .find(|f| f.resource == resource && f.control_id == KMS_KEY_ROTATION),
+            findings.iter().find(|f| f.resource == resource),
             out.keys.iter_mut().rev().find(|r| r.key_id == *key_id),
         ) {
             row.status = finding.status;
@@ -706,14 +724,7 @@ pub fn evaluate_region(
         }
         let skeleton =
             serde_json::json!({ "metadata": { "KeyId": key_id, "KeyManager": "CUSTOMER" } });
-        replay.judge(
-            None::<&KmsKeyEvidence>,
-            skeleton,
-            &history.key(key_id),
-            evaluate,
-            |reason| gap_rows(key_id, reason),
-            out,
-        );
+        judge_key(None, skeleton, key_id, key_id, out);
     }
     if evidence.keys.is_empty() && complete {
         scope.push_rows(
@@ -957,7 +968,7 @@ mod tests {
     fn scope_judge_deletion(key: &KmsKeyEvidence) -> (Status, String) {
         let gaps: Vec<EvidenceGap> = Vec::new();
         let scope = RegionScope::new("111111111111", "eu-central-1", &gaps);
-        judge_deletion(&scope, key, &period())
+        judge_deletion(&scope, &key.metadata, &period())
     }
 
     #[test]
