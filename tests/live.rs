@@ -1347,7 +1347,12 @@ fn a_lookup_events_query_that_runs_out_of_retries_part_way_is_a_gap_and_the_repo
         } else if f["region"] == "us-east-1"
             && matches!(
                 f["control_id"].as_str(),
-                Some("apigw-cache-encryption" | "apigw-logging" | "kms-key-rotation")
+                Some(
+                    "apigw-cache-encryption"
+                        | "apigw-logging"
+                        | "kms-key-rotation"
+                        | "kms-key-deletion"
+                )
             )
         {
             // The period rule: without every change event, the settings read at collection
