@@ -7,10 +7,11 @@ use std::fs;
 
 use common::*;
 
-const CONTROL_IDS: [&str; 8] = [
+const CONTROL_IDS: [&str; 9] = [
     "apigw-cache-encryption",
     "apigw-logging",
     "kms-key-rotation",
+    "kms-key-deletion",
     "cloudtrail-multi-region",
     "cloudtrail-encryption",
     "cloudtrail-log-validation",
@@ -170,11 +171,30 @@ fn demo_results_cover_every_scenario_of_the_sample() {
     for na in [
         "alias/lims-batch-signing",
         "alias/lims-token-mac",
-        "alias/lims-vendor-byok",
         "alias/aws/s3",
     ] {
         assert_eq!(key(na)["status"], "NOT_APPLICABLE", "{na}");
     }
+    // Imported key material rotates on demand only: judged by its age (at most the key's).
+    let byok = key("alias/lims-vendor-byok");
+    assert_eq!(byok["status"], "FAIL");
+    assert!(
+        byok["reason"]
+            .as_str()
+            .unwrap()
+            .contains("key material from 2025-02-03")
+    );
+    // Security Hub KMS.3: scheduled for deletion in October, with the date and the event.
+    let deletion = |alias: &str| find("kms-key-deletion", alias, None);
+    let migration = deletion("alias/lims-migration");
+    assert_eq!(migration["status"], "FAIL");
+    let reason = migration["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("scheduled for deletion on 2026-11-21 15:30:00 UTC")
+            && reason.contains("since ScheduleKeyDeletion"),
+        "{reason}"
+    );
+    assert_eq!(deletion("alias/lims-db")["status"], "PASS");
     // Scheduled for deletion and disabled in October: not applicable now, but whether they
     // rotated while still enabled earlier in the month is not recorded.
     for unknown_before in ["alias/lims-migration", "alias/lims-etl-staging-old"] {
@@ -452,6 +472,7 @@ fn snapshot_without_resources_reports_no_resources_rows() {
     for id in [
         "apigw-logging",
         "kms-key-rotation",
+        "kms-key-deletion",
         "cloudtrail-encryption",
         "cloudtrail-log-validation",
         "cloudtrail-continuity",

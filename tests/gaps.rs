@@ -29,6 +29,7 @@ const APIGW_CACHE: &str = "apigw-cache-encryption";
 const APIGW_CACHE_STRICT: &str = "apigw-cache-encryption/aws_config";
 const APIGW_LOGGING: &str = "apigw-logging";
 const KMS_ROTATION: &str = "kms-key-rotation";
+const KMS_DELETION: &str = "kms-key-deletion";
 const TRAIL_MULTI_REGION: &str = "cloudtrail-multi-region";
 const TRAIL_ENCRYPTION: &str = "cloudtrail-encryption";
 const TRAIL_VALIDATION: &str = "cloudtrail-log-validation";
@@ -37,7 +38,7 @@ const CHANGE_CONTROL: &str = "change-control";
 
 /// The controls whose evidence comes from each service's describe calls.
 const APIGW_CONTROLS: &[&str] = &[APIGW_CACHE, APIGW_LOGGING];
-const KMS_CONTROLS: &[&str] = &[KMS_ROTATION];
+const KMS_CONTROLS: &[&str] = &[KMS_ROTATION, KMS_DELETION];
 const TRAIL_POSTURE_CONTROLS: &[&str] = &[
     TRAIL_MULTI_REGION,
     TRAIL_ENCRYPTION,
@@ -363,6 +364,18 @@ fn matrix() -> Vec<Case> {
                 |s| remove(key(s), "rotation_status"),
             ),
             (
+                "kms",
+                "DescribeKey",
+                KEY_ID,
+                vec![(KMS_ROTATION, HOME, KEY_ID), (KMS_DELETION, HOME, KEY_ID)],
+                // The collector keeps only the key's id and ARN from ListKeys.
+                |s| {
+                    let metadata = &mut key(s)["metadata"];
+                    let (id, arn) = (metadata["KeyId"].clone(), metadata["Arn"].clone());
+                    *metadata = json!({"KeyId": id, "Arn": arn});
+                },
+            ),
+            (
                 "cloudtrail",
                 "GetTrailStatus",
                 TRAIL_ARN,
@@ -469,7 +482,7 @@ fn matrix() -> Vec<Case> {
         ),
         (
             "KeyState and Enabled missing from the key metadata",
-            vec![(KMS_ROTATION, HOME, KEY_ID)],
+            vec![(KMS_ROTATION, HOME, KEY_ID), (KMS_DELETION, HOME, KEY_ID)],
             |s| {
                 remove(&mut key(s)["metadata"], "KeyState");
                 remove(&mut key(s)["metadata"], "Enabled");

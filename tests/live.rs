@@ -548,11 +548,53 @@ fn collect_and_report_against_moto_give_the_expected_status_for_every_scenario()
                 "key_hmac",
                 "key_pending_deletion",
                 "key_disabled",
-                "key_external",
             ] {
                 assert_eq!(key(not_applicable), "NOT_APPLICABLE", "{not_applicable}");
             }
+            // Imported material rotates on demand: judged by its age (the key is new).
+            assert_eq!(key("key_external"), "PASS");
+            // Security Hub KMS.3: the key scheduled for deletion fails, with its date.
+            let deletion =
+                |name: &str| status_of(&results, "kms-key-deletion", region, &id(name), None);
+            assert_eq!(deletion("key_pending_deletion"), "FAIL");
+            assert_eq!(deletion("key_rotating"), "PASS");
         }
+        // The multi-Region replica is judged by its primary (rotation off) and names it.
+        let multi_region = &made["key_multi_region"];
+        let (mrk_id, mrk_arn) = (
+            multi_region["id"].as_str().expect("id"),
+            multi_region["arn"].as_str().expect("arn"),
+        );
+        let mrk = |region: &str| {
+            results["findings"]
+                .as_array()
+                .expect("findings")
+                .iter()
+                .find(|f| {
+                    f["control_id"] == "kms-key-rotation"
+                        && f["region"] == region
+                        && f["resource"]
+                            .as_str()
+                            .is_some_and(|r| r.starts_with(mrk_id))
+                })
+                .unwrap_or_else(|| panic!("the multi-Region key in {region}"))
+                .clone()
+        };
+        assert_eq!(
+            mrk("us-east-1")["status"],
+            "FAIL",
+            "the primary's own rotation is off"
+        );
+        let replica = mrk("eu-west-1");
+        let reason = replica["reason"].as_str().expect("reason");
+        assert_eq!(replica["status"], "FAIL", "{reason}");
+        assert!(
+            reason.contains(&format!("primary key {mrk_arn} in us-east-1"))
+                && reason.contains(&format!(
+                    "enable-key-rotation --key-id {mrk_arn} --region us-east-1"
+                )),
+            "{reason}"
+        );
         // The override is named with the method it concerns.
         let override_row = results["findings"]
             .as_array()
@@ -1486,7 +1528,12 @@ fn a_lookup_events_query_that_runs_out_of_retries_part_way_is_a_gap_and_the_repo
         } else if f["region"] == "us-east-1"
             && matches!(
                 f["control_id"].as_str(),
-                Some("apigw-cache-encryption" | "apigw-logging" | "kms-key-rotation")
+                Some(
+                    "apigw-cache-encryption"
+                        | "apigw-logging"
+                        | "kms-key-rotation"
+                        | "kms-key-deletion"
+                )
             )
         {
             // The period rule: without every change event, the settings read at collection

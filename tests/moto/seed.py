@@ -98,6 +98,13 @@ def scenarios(endpoint, regions):
     # and a single-region trail without either in the last.
     home, other = regions[0], regions[-1]
     cloudwatch_role(endpoint, home)
+    # KMS: a multi-Region key whose rotation is off on the primary (first region); its replica
+    # in the last region is judged by, and names, the primary.
+    kms_home = client(endpoint, "kms", home)
+    primary = kms_home.create_key(Description="multi-Region", MultiRegion=True)["KeyMetadata"]
+    if other != home:
+        kms_home.replicate_key(KeyId=primary["KeyId"], ReplicaRegion=other)
+    made["key_multi_region"] = {"id": primary["KeyId"], "arn": primary["Arn"], "home": home, "replica": other}
     made["trail_multi_region"] = audit_trail(endpoint, home, made[home]["key_rotating"])
     if other != home:
         bucket(endpoint, other, "gxp-local-logs")

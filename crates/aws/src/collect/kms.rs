@@ -1,7 +1,9 @@
-//! KMS collection: ListKeys and ListAliases once per region, then per key DescribeKey and, for
-//! customer managed keys, GetKeyRotationStatus and ListKeyRotations. A key that cannot rotate
-//! answers UnsupportedOperationException / KMSInvalidStateException: kept as evidence for
-//! NOT_APPLICABLE, not recorded as a gap.
+//! KMS collection: ListKeys and ListAliases once per region, then per key DescribeKey (with the
+//! imported material's `ValidTo`/`ExpirationModel` and a multi-Region key's
+//! `MultiRegionConfiguration`) and, for customer managed keys, GetKeyRotationStatus and
+//! ListKeyRotations. A key that cannot rotate answers UnsupportedOperationException (and a key
+//! pending deletion or without material KMSInvalidStateException): kept as the key's evidence,
+//! not recorded as a gap; the evaluation decides what it means from the key's metadata.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -307,11 +309,39 @@ fn alias_entry(alias: &aws::AliasListEntry) -> AliasEntry {
     }
 }
 
+/// One ListKeyRotations entry. For imported key material (origin EXTERNAL) the entry also says
+/// which material is current, whether it is imported, and when it expires: kept raw.
 fn key_rotation(entry: &aws::RotationsListEntry) -> Option<KeyRotation> {
     let mut extra = Extra::new();
-    if let Some(material) = entry.key_material_id() {
-        extra.insert("KeyMaterialId".into(), Value::String(material.to_string()));
-    }
+    let mut put = |name: &str, value: Option<String>| {
+        if let Some(value) = value {
+            extra.insert(name.to_string(), Value::String(value));
+        }
+    };
+    put("KeyMaterialId", entry.key_material_id().map(str::to_string));
+    put(
+        "KeyMaterialDescription",
+        entry.key_material_description().map(str::to_string),
+    );
+    put(
+        "KeyMaterialState",
+        entry.key_material_state().map(|s| s.as_str().to_string()),
+    );
+    put(
+        "ImportState",
+        entry.import_state().map(|s| s.as_str().to_string()),
+    );
+    put(
+        "ExpirationModel",
+        entry.expiration_model().map(|m| m.as_str().to_string()),
+    );
+    put(
+        "ValidTo",
+        entry
+            .valid_to()
+            .and_then(timestamp)
+            .map(|valid_to| valid_to.to_string()),
+    );
     Some(KeyRotation {
         rotation_date: entry.rotation_date().and_then(timestamp)?,
         rotation_type: entry.rotation_type().map(|t| t.as_str().to_string()),

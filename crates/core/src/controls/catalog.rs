@@ -21,6 +21,7 @@ pub struct Control {
 pub const APIGW_CACHE_ENCRYPTION: &str = "apigw-cache-encryption";
 pub const APIGW_LOGGING: &str = "apigw-logging";
 pub const KMS_KEY_ROTATION: &str = "kms-key-rotation";
+pub const KMS_KEY_DELETION: &str = "kms-key-deletion";
 pub const CLOUDTRAIL_MULTI_REGION: &str = "cloudtrail-multi-region";
 pub const CLOUDTRAIL_ENCRYPTION: &str = "cloudtrail-encryption";
 pub const CLOUDTRAIL_LOG_VALIDATION: &str = "cloudtrail-log-validation";
@@ -91,11 +92,47 @@ pub const CATALOG: &[Control] = &[
             "AWS Config cmk-backing-key-rotation-enabled",
         ],
         two_views: false,
-        rationale: "Regular rotation limits the amount of GxP data protected by one key version. Only \
-            enabled symmetric encryption keys with AWS_KMS key material in the default key store can rotate \
-            automatically; other keys are listed as not applicable with the reason, never dropped.",
+        rationale: "Regular rotation limits the amount of GxP data protected by one key version. \
+            Enabled symmetric encryption keys with AWS_KMS key material in the default key store rotate \
+            automatically; symmetric keys with imported (EXTERNAL) material rotate only on demand, so the \
+            age of their key material is judged against the policy; a multi-Region replica rotates with \
+            its primary key, which the result names. Keys whose material cannot rotate (asymmetric, HMAC, \
+            custom key store) are listed as not applicable with the reason and the manual-rotation \
+            evidence to attach, never dropped.",
         remediation: "aws kms enable-key-rotation --key-id KEY_ID --rotation-period-in-days 365\n\
-            (the period must not exceed the policy's max_rotation_days)",
+            (the period must not exceed the policy's max_rotation_days; for a multi-Region replica run it \
+            on the primary key named in the result, in the primary's region)\n\
+            Imported key material: import new material with ImportType NEW_KEY_MATERIAL, then \
+            aws kms rotate-key-on-demand --key-id KEY_ID; attach ListKeyRotations \
+            (--include-key-material ALL_KEY_MATERIAL) and the ImportKeyMaterial / RotateKeyOnDemand events.\n\
+            Asymmetric, HMAC and custom key store keys: create a new key, move the alias to it and attach \
+            the CreateKey and UpdateAlias events.",
+    },
+    Control {
+        id: KMS_KEY_DELETION,
+        title: "KMS keys are not scheduled for deletion and their imported key material does not expire",
+        service: "kms",
+        clauses: &[
+            "Annex 11 §7.1 (data storage: data remains readable)",
+            "Annex 11 §17 (archiving: accessibility and readability)",
+            "21 CFR 11.10(c)",
+        ],
+        cross_references: &[
+            "Security Hub KMS.3",
+            "AWS Config kms-cmk-not-scheduled-for-deletion",
+        ],
+        two_views: false,
+        rationale: "Data encrypted under a deleted KMS key cannot be decrypted again, so GxP records \
+            protected by a key scheduled for deletion are about to become unreadable. Imported key \
+            material that expires makes the key unusable the same way until the material is re-imported; \
+            material that expires within the period or before the end of the next report's period (one \
+            period length after this one) fails with its date. A multi-Region primary waiting for its \
+            replicas to be deleted (PendingReplicaDeletion) is scheduled for deletion too.",
+        remediation: "If the key is still needed: aws kms cancel-key-deletion --key-id KEY_ID, then \
+            aws kms enable-key (cancelling leaves the key disabled). Restrict kms:ScheduleKeyDeletion and \
+            document every intended deletion in a change record that shows no data still depends on the key.\n\
+            Expiring imported material: re-import the same key material with a later ValidTo or with \
+            --expiration-model KEY_MATERIAL_DOES_NOT_EXPIRE before it expires.",
     },
     Control {
         id: CLOUDTRAIL_MULTI_REGION,

@@ -1,13 +1,18 @@
-//! KMS customer managed key rotation: which keys are in scope (and why the others are not),
-//! whether rotation is on within the policy period, and the rotation evidence of the period.
+//! KMS customer managed keys: which keys the rotation control judges (and why the others are
+//! not), whether rotation is on within the policy period — automatic rotation for AWS_KMS key
+//! material, the age of the key material for imported (EXTERNAL) material, the primary key's
+//! rotation for a multi-Region replica —, and whether a key is scheduled for deletion or its
+//! imported key material expires before the next report (`kms-key-deletion`, Security Hub KMS.3).
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::catalog::KMS_KEY_ROTATION;
+use super::catalog::{KMS_KEY_DELETION, KMS_KEY_ROTATION};
 use super::history::RegionHistory;
 use super::period::Replay;
-use super::{Available, Evaluation, Finding, RegionScope, Status, describe_gaps};
-use crate::evidence::{KmsEvidence, KmsKeyEvidence, Period, Policy, Timestamp};
+use super::{Available, Evaluation, RegionScope, Status, describe_gaps};
+use crate::evidence::{KeyMetadata, KmsEvidence, KmsKeyEvidence, Period, Policy, Timestamp};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KeyRow {
@@ -37,6 +42,10 @@ impl KeyRow {
     }
 }
 
+/// What the evidence to attach is when a key's material cannot rotate at all: a new key and
+/// the alias moved to it (KMS developer guide, "Rotating keys manually").
+const MANUAL_ROTATION_EVIDENCE: &str = "rotate manually (new key, alias moved to it); QA attaches the new key's CreateKey and the UpdateAlias CloudTrail events";
+
 /// Why a key is outside the rotation control. Each is reported, never dropped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NotApplicable {
@@ -45,7 +54,6 @@ pub enum NotApplicable {
     Disabled,
     /// Other non-usable states: PendingImport, Unavailable, Creating, Updating, …
     State(String),
-    ImportedKeyMaterial,
     CustomKeyStore,
     Asymmetric(String),
     Hmac(String),
@@ -58,27 +66,56 @@ impl NotApplicable {
             NotApplicable::AwsManaged => {
                 "AWS managed key: AWS rotates it every year; rotation is not configurable".into()
             }
-            NotApplicable::PendingDeletion(Some(date)) => {
-                format!("pending deletion (scheduled for {})", date.display_utc())
+            NotApplicable::PendingDeletion(Some(date)) => format!(
+                "pending deletion (scheduled for {}; judged by kms-key-deletion)",
+                date.display_utc()
+            ),
+            NotApplicable::PendingDeletion(None) => {
+                "pending deletion (judged by kms-key-deletion)".into()
             }
-            NotApplicable::PendingDeletion(None) => "pending deletion".into(),
             NotApplicable::Disabled => "disabled: a disabled key protects no new data".into(),
             NotApplicable::State(state) => format!("key state {state}: not usable"),
-            NotApplicable::ImportedKeyMaterial => {
-                "imported key material (origin EXTERNAL): cannot rotate automatically; rotate manually".into()
-            }
-            NotApplicable::CustomKeyStore => {
-                "custom key store (CloudHSM or external): automatic rotation is not supported".into()
-            }
-            NotApplicable::Asymmetric(spec) => {
-                format!("asymmetric key ({spec}): automatic rotation is not supported")
-            }
-            NotApplicable::Hmac(spec) => format!("HMAC key ({spec}): automatic rotation is not supported"),
+            NotApplicable::CustomKeyStore => format!(
+                "custom key store (CloudHSM or external): neither automatic nor on-demand rotation is supported; {MANUAL_ROTATION_EVIDENCE}"
+            ),
+            NotApplicable::Asymmetric(spec) => format!(
+                "asymmetric key ({spec}): its key material cannot rotate; {MANUAL_ROTATION_EVIDENCE}"
+            ),
+            NotApplicable::Hmac(spec) => format!(
+                "HMAC key ({spec}): its key material cannot rotate; {MANUAL_ROTATION_EVIDENCE}"
+            ),
             NotApplicable::NotEncryptDecrypt(usage) => {
-                format!("key usage {usage}: only ENCRYPT_DECRYPT keys rotate automatically")
+                format!("key usage {usage}: only ENCRYPT_DECRYPT keys rotate")
             }
         }
     }
+}
+
+/// What a key's rotation is judged by, once it is in the control's scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RotationBasis {
+    /// AWS_KMS key material in the default key store: automatic rotation (KMS.4).
+    Automatic,
+    /// Imported key material (origin EXTERNAL, symmetric): it cannot rotate automatically but
+    /// can rotate on demand after new material is imported, so its age is what is judged.
+    ImportedMaterialAge,
+    /// A multi-Region replica: rotation is a property of its primary key.
+    Primary(MultiRegionKey),
+}
+
+/// One key of a multi-Region key set (DescribeKey `MultiRegionConfiguration`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MultiRegionKey {
+    pub arn: String,
+    pub region: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct MultiRegionConfiguration {
+    multi_region_key_type: Option<String>,
+    primary_key: Option<MultiRegionKey>,
 }
 
 /// The key spec, reading the deprecated `CustomerMasterKeySpec` for older responses. Keys from
@@ -91,9 +128,38 @@ fn key_spec(key: &KmsKeyEvidence) -> String {
         .unwrap_or_else(|| "SYMMETRIC_DEFAULT".to_string())
 }
 
-/// `Ok(())` when the key is in the control's scope, or the reason it is not. `Err(None)`
-/// means the metadata is too incomplete to tell, which is an evidence gap.
-pub fn applicability(key: &KmsKeyEvidence) -> Result<(), Option<NotApplicable>> {
+/// A raw DescribeKey field the snapshot keeps among the metadata's other fields.
+fn metadata_text<'k>(metadata: &'k KeyMetadata, field: &str) -> Option<&'k str> {
+    metadata.extra.get(field).and_then(|v| v.as_str())
+}
+
+/// The primary key of a multi-Region replica. `Ok(None)`: not a replica (a single-Region key,
+/// or the primary itself — `PrimaryKey` names the key itself then). `Err(())`: a multi-Region
+/// key whose configuration is missing, so whether it is a replica is unknown.
+fn replica_of(key: &KmsKeyEvidence) -> Result<Option<MultiRegionKey>, ()> {
+    if key.metadata.multi_region != Some(true) {
+        return Ok(None);
+    }
+    let configuration: MultiRegionConfiguration = key
+        .metadata
+        .extra
+        .get("MultiRegionConfiguration")
+        .and_then(|value| serde_json::from_value(value.clone()).ok())
+        .ok_or(())?;
+    let primary = configuration.primary_key.ok_or(())?;
+    // moto (and a key briefly `Updating` after UpdatePrimaryRegion) may label the primary a
+    // replica; the primary's own ARN in `PrimaryKey` is what decides.
+    let is_primary = key.metadata.arn.as_deref() == Some(primary.arn.as_str());
+    match configuration.multi_region_key_type.as_deref() {
+        Some("REPLICA") if !is_primary => Ok(Some(primary)),
+        Some(_) => Ok(None),
+        None => Err(()),
+    }
+}
+
+/// `Ok(basis)` when the key is in the rotation control's scope, or the reason it is not.
+/// `Err(None)` means the metadata is too incomplete to tell, which is an evidence gap.
+pub fn applicability(key: &KmsKeyEvidence) -> Result<RotationBasis, Option<NotApplicable>> {
     let metadata = &key.metadata;
     let (Some(manager), Some(state)) = (
         metadata.key_manager.as_deref(),
@@ -112,14 +178,10 @@ pub fn applicability(key: &KmsKeyEvidence) -> Result<(), Option<NotApplicable>> 
         "Disabled" => return Err(Some(NotApplicable::Disabled)),
         other => return Err(Some(NotApplicable::State(other.to_string()))),
     }
-    match metadata.origin.as_deref() {
-        Some("EXTERNAL") => return Err(Some(NotApplicable::ImportedKeyMaterial)),
-        Some("AWS_CLOUDHSM" | "EXTERNAL_KEY_STORE") => {
-            return Err(Some(NotApplicable::CustomKeyStore));
-        }
-        _ => {}
-    }
-    if metadata
+    if matches!(
+        metadata.origin.as_deref(),
+        Some("AWS_CLOUDHSM" | "EXTERNAL_KEY_STORE")
+    ) || metadata
         .custom_key_store_id
         .as_deref()
         .is_some_and(|id| !id.is_empty())
@@ -140,15 +202,42 @@ pub fn applicability(key: &KmsKeyEvidence) -> Result<(), Option<NotApplicable>> 
     {
         return Err(Some(NotApplicable::NotEncryptDecrypt(usage.to_string())));
     }
-    Ok(())
+    if let Some(primary) = replica_of(key).map_err(|()| None)? {
+        return Ok(RotationBasis::Primary(primary));
+    }
+    if metadata.origin.as_deref() == Some("EXTERNAL") {
+        return Ok(RotationBasis::ImportedMaterialAge);
+    }
+    Ok(RotationBasis::Automatic)
 }
 
-/// GetKeyRotationStatus answers these for keys that cannot rotate; they confirm N/A.
+/// The collected keys of one account by ARN, in every region of the snapshot: a multi-Region
+/// replica is judged by its primary, which lives in another region.
+#[derive(Debug, Default)]
+pub struct AccountKeys<'e> {
+    by_arn: BTreeMap<&'e str, &'e KmsKeyEvidence>,
+}
+
+impl<'e> AccountKeys<'e> {
+    pub fn new(regions: impl IntoIterator<Item = &'e KmsEvidence>) -> Self {
+        let by_arn = regions
+            .into_iter()
+            .flat_map(|kms| &kms.keys)
+            .filter_map(|key| Some((key.metadata.arn.as_deref()?, key)))
+            .collect();
+        AccountKeys { by_arn }
+    }
+
+    fn get(&self, arn: &str) -> Option<&'e KmsKeyEvidence> {
+        self.by_arn.get(arn).copied()
+    }
+}
+
+/// GetKeyRotationStatus answers this for keys that cannot rotate automatically. (Not
+/// `KMSInvalidStateException`: for a key its metadata says can rotate that answer contradicts
+/// the metadata, and a key pending deletion reads `false` rather than failing — D11.)
 fn is_cannot_rotate_error(code: &str) -> bool {
-    matches!(
-        code,
-        "UnsupportedOperationException" | "KMSInvalidStateException"
-    )
+    code == "UnsupportedOperationException"
 }
 
 pub fn evaluate_key(
@@ -156,6 +245,7 @@ pub fn evaluate_key(
     key: &KmsKeyEvidence,
     period: &Period,
     policy: &Policy,
+    account_keys: &AccountKeys,
 ) -> KeyRow {
     let metadata = &key.metadata;
     let rotations = key.rotations.as_deref().unwrap_or_default();
@@ -179,14 +269,7 @@ pub fn evaluate_key(
         .filter(|r| r.key_rotation_enabled)
         .map(|r| r.rotation_period_in_days.unwrap_or(365));
 
-    let (status, reason) = match applicability(key) {
-        Err(Some(not_applicable)) => (Status::NotApplicable, not_applicable.reason()),
-        Err(None) => (
-            Status::EvidenceGap,
-            "DescribeKey metadata lacks KeyManager or KeyState: cannot tell whether the key is in scope".to_string(),
-        ),
-        Ok(()) => judge_rotation(scope, key, rotation_period_days, policy),
-    };
+    let (status, reason) = judge_rotation(scope, key, period, policy, account_keys);
 
     KeyRow {
         account_id: scope.account_id.to_string(),
@@ -214,10 +297,72 @@ pub fn evaluate_key(
     }
 }
 
+/// The rotation control's verdict on one key.
 fn judge_rotation(
     scope: &RegionScope,
     key: &KmsKeyEvidence,
-    rotation_period_days: Option<u32>,
+    period: &Period,
+    policy: &Policy,
+    account_keys: &AccountKeys,
+) -> (Status, String) {
+    match applicability(key) {
+        Err(Some(not_applicable)) => (Status::NotApplicable, not_applicable.reason()),
+        Err(None) => (
+            Status::EvidenceGap,
+            "DescribeKey metadata lacks KeyManager or KeyState (or a multi-Region key its MultiRegionConfiguration): cannot tell whether or how the key rotates".to_string(),
+        ),
+        Ok(RotationBasis::Automatic) => judge_automatic_rotation(scope, key, policy),
+        Ok(RotationBasis::ImportedMaterialAge) => judge_material_age(key, period, policy),
+        Ok(RotationBasis::Primary(primary)) => {
+            judge_by_primary(scope, &primary, period, policy, account_keys)
+        }
+    }
+}
+
+/// A replica's rotation is its primary's: KMS copies the primary's rotation setting and new key
+/// material to every replica (KMS developer guide, "Rotating multi-Region keys").
+fn judge_by_primary(
+    scope: &RegionScope,
+    primary: &MultiRegionKey,
+    period: &Period,
+    policy: &Policy,
+    account_keys: &AccountKeys,
+) -> (Status, String) {
+    let named = format!(
+        "multi-Region replica: rotation is a property of its primary key {} in {}",
+        primary.arn, primary.region
+    );
+    let Some(primary_key) = account_keys.get(&primary.arn) else {
+        return (
+            Status::EvidenceGap,
+            format!(
+                "{named}, whose evidence is not in the snapshot (collect {} to judge it)",
+                primary.region
+            ),
+        );
+    };
+    // The primary is never a replica itself, so this does not recurse further.
+    let (status, reason) = match applicability(primary_key) {
+        Ok(RotationBasis::Primary(_)) => (
+            Status::EvidenceGap,
+            "the primary is itself described as a replica".to_string(),
+        ),
+        _ => judge_rotation(scope, primary_key, period, policy, account_keys),
+    };
+    let remedy = if status == Status::Fail {
+        format!(
+            "; remediate on the primary: aws kms enable-key-rotation --key-id {} --region {}",
+            primary.arn, primary.region
+        )
+    } else {
+        String::new()
+    };
+    (status, format!("{named}: {reason}{remedy}"))
+}
+
+fn judge_automatic_rotation(
+    scope: &RegionScope,
+    key: &KmsKeyEvidence,
     policy: &Policy,
 ) -> (Status, String) {
     let Some(rotation) = &key.rotation_status else {
@@ -226,7 +371,7 @@ fn judge_rotation(
                 return (
                     Status::NotApplicable,
                     format!(
-                        "GetKeyRotationStatus answered {}: the key cannot rotate automatically",
+                        "GetKeyRotationStatus answered {}: the key cannot rotate automatically; {MANUAL_ROTATION_EVIDENCE}",
                         error.code
                     ),
                 );
@@ -234,13 +379,18 @@ fn judge_rotation(
             return (
                 Status::EvidenceGap,
                 format!(
-                    "GetKeyRotationStatus failed with {}{}",
+                    "GetKeyRotationStatus failed with {}{}{}",
                     error.code,
                     error
                         .message
                         .as_deref()
                         .map(|m| format!(": {m}"))
-                        .unwrap_or_default()
+                        .unwrap_or_default(),
+                    if error.code == "KMSInvalidStateException" {
+                        " (DescribeKey says the key is enabled and can rotate, so the rotation setting is unknown)"
+                    } else {
+                        ""
+                    }
                 ),
             );
         }
@@ -259,7 +409,8 @@ fn judge_rotation(
     if !rotation.key_rotation_enabled {
         return (Status::Fail, "automatic rotation is disabled".to_string());
     }
-    let days = rotation_period_days.unwrap_or(365);
+    // Responses from before configurable periods (2024) omit the field: the period was 365 days.
+    let days = rotation.rotation_period_in_days.unwrap_or(365);
     if days > policy.max_rotation_days {
         return (
             Status::Fail,
@@ -278,11 +429,214 @@ fn judge_rotation(
     )
 }
 
+const IMPORTED_MATERIAL: &str = "imported key material (origin EXTERNAL): it cannot rotate automatically, only on demand after new material is imported";
+const IMPORTED_MATERIAL_EVIDENCE: &str = "QA attaches ListKeyRotations (IncludeKeyMaterial=ALL_KEY_MATERIAL) and the ImportKeyMaterial and RotateKeyOnDemand CloudTrail events of each rotation";
+
+/// Imported key material rotates only on demand (RotateKeyOnDemand after ImportKeyMaterial with
+/// `ImportType` NEW_KEY_MATERIAL), so the key is judged by how old its current key material got
+/// during the period. A material dates from its rotation (ListKeyRotations `RotationDate`); the
+/// first one from the first import, which no API returns: the key's creation date stands in for
+/// it, an upper bound of its age.
+fn judge_material_age(key: &KmsKeyEvidence, period: &Period, policy: &Policy) -> (Status, String) {
+    let Some(created) = key.metadata.creation_date else {
+        return (
+            Status::EvidenceGap,
+            format!(
+                "{IMPORTED_MATERIAL}; DescribeKey has no CreationDate, so the age of the first key material is unknown"
+            ),
+        );
+    };
+    let max_days = i64::from(policy.max_rotation_days);
+    let days = |from: Timestamp, to: Timestamp| (to.0 - from.0).num_days().max(0);
+    let Some(rotations) = &key.rotations else {
+        // Without the rotation history the material is at most as old as the key.
+        let upper_bound = days(created, period.end);
+        if upper_bound <= max_days {
+            return (
+                Status::Pass,
+                format!(
+                    "{IMPORTED_MATERIAL}; the key was created on {}, so its key material was at most {upper_bound} days old during the period (policy: at most {max_days}); {IMPORTED_MATERIAL_EVIDENCE}",
+                    created.display_date()
+                ),
+            );
+        }
+        return (
+            Status::EvidenceGap,
+            format!(
+                "{IMPORTED_MATERIAL}; ListKeyRotations was not collected, so the age of the key material is unknown (the key was created on {})",
+                created.display_date()
+            ),
+        );
+    };
+    let mut since: Vec<Timestamp> = rotations.iter().map(|r| r.rotation_date).collect();
+    since.push(created);
+    since.sort();
+    since.dedup();
+    // The oldest any material got while it was current inside the period.
+    let oldest = since
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &from)| {
+            let replaced = since.get(i + 1).copied().unwrap_or(period.end);
+            let until = replaced.min(period.end);
+            (from < period.end && until > period.start).then(|| (from, until, days(from, until)))
+        })
+        .max_by_key(|(_, _, age)| *age);
+    let Some((from, until, age)) = oldest else {
+        return (
+            Status::Pass,
+            format!(
+                "{IMPORTED_MATERIAL}; the key was created after the period; {IMPORTED_MATERIAL_EVIDENCE}"
+            ),
+        );
+    };
+    let origin = if from == created {
+        " (the key's creation date: the first import is not an API field, so this is an upper bound)"
+    } else {
+        " (its rotation date)"
+    };
+    if age > max_days {
+        return (
+            Status::Fail,
+            format!(
+                "{IMPORTED_MATERIAL}; its key material from {}{origin} was {age} days old on {}, older than the policy's {max_days} days. Rotate on demand: import new key material (ImportType NEW_KEY_MATERIAL), then aws kms rotate-key-on-demand --key-id {}; {IMPORTED_MATERIAL_EVIDENCE}",
+                from.display_date(),
+                until.display_date(),
+                key.metadata.arn.as_deref().unwrap_or(&key.metadata.key_id)
+            ),
+        );
+    }
+    (
+        Status::Pass,
+        format!(
+            "{IMPORTED_MATERIAL}; its key material was at most {age} days old during the period (material from {}{origin}; policy: at most {max_days}); {IMPORTED_MATERIAL_EVIDENCE}",
+            from.display_date()
+        ),
+    )
+}
+
+/// `kms-key-deletion` (Security Hub KMS.3, Config `kms-cmk-not-scheduled-for-deletion`): a key
+/// scheduled for deletion FAILs — data encrypted under a deleted key is unrecoverable (Annex 11
+/// §7.1) —, and so does imported key material that expires before the end of the next report's
+/// period: KMS then deletes the material and the key is unusable until it is re-imported.
+pub fn judge_deletion(
+    scope: &RegionScope,
+    metadata: &KeyMetadata,
+    period: &Period,
+) -> (Status, String) {
+    let Some(state) = metadata.key_state.as_deref() else {
+        let ids = [
+            metadata.key_id.as_str(),
+            metadata.arn.as_deref().unwrap_or(""),
+        ];
+        let gaps = scope.resource_gaps("kms", &ids);
+        let why = if gaps.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", describe_gaps(&gaps))
+        };
+        return (
+            Status::EvidenceGap,
+            format!(
+                "DescribeKey metadata lacks KeyState: cannot tell whether the key is scheduled for deletion{why}"
+            ),
+        );
+    };
+    match state {
+        "PendingDeletion" => {
+            let when = metadata
+                .deletion_date
+                .map(|date| format!(" on {}", date.display_utc()))
+                .unwrap_or_else(|| {
+                    " (the deletion date is not in this version of the evidence)".to_string()
+                });
+            return (
+                Status::Fail,
+                format!(
+                    "scheduled for deletion{when}: data encrypted under the key becomes unrecoverable. If the key is still needed: aws kms cancel-key-deletion --key-id {}",
+                    metadata.arn.as_deref().unwrap_or(&metadata.key_id)
+                ),
+            );
+        }
+        "PendingReplicaDeletion" => {
+            let window = metadata
+                .extra
+                .get("PendingDeletionWindowInDays")
+                .and_then(|v| v.as_u64())
+                .map(|days| format!(", {days} days after its last replica is deleted"))
+                .unwrap_or_default();
+            return (
+                Status::Fail,
+                format!(
+                    "multi-Region primary scheduled for deletion (PendingReplicaDeletion{window}): data encrypted under the key becomes unrecoverable"
+                ),
+            );
+        }
+        _ => {}
+    }
+    if metadata.origin.as_deref() != Some("EXTERNAL") {
+        return (
+            Status::Pass,
+            format!("not scheduled for deletion (key state {state})"),
+        );
+    }
+    let valid_to = metadata_text(metadata, "ValidTo");
+    let expiration_model = metadata_text(metadata, "ExpirationModel");
+    let next_report_end = Timestamp(period.end.0 + (period.end.0 - period.start.0));
+    match (expiration_model, valid_to) {
+        (Some("KEY_MATERIAL_DOES_NOT_EXPIRE"), _) => (
+            Status::Pass,
+            format!("not scheduled for deletion (key state {state}); the imported key material does not expire"),
+        ),
+        (_, Some(text)) => match Timestamp::parse(text) {
+            Some(expiry) if expiry < next_report_end => (
+                Status::Fail,
+                format!(
+                    "imported key material {} on {} (ValidTo), before {} (the end of the next report's period, one period length after this one): KMS then deletes it and the key cannot decrypt until the same material is re-imported. Re-import the material with a later ValidTo or KEY_MATERIAL_DOES_NOT_EXPIRE",
+                    if expiry < period.end { "expired or expires" } else { "expires" },
+                    expiry.display_utc(),
+                    next_report_end.display_utc()
+                ),
+            ),
+            Some(expiry) => (
+                Status::Pass,
+                format!("not scheduled for deletion (key state {state}); the imported key material expires on {}, after the next report's period", expiry.display_utc()),
+            ),
+            None => (
+                Status::EvidenceGap,
+                format!("the imported key material's ValidTo {text:?} is not a time"),
+            ),
+        },
+        (Some(model), None) => (
+            Status::EvidenceGap,
+            format!("imported key material with ExpirationModel {model} but no ValidTo: when it expires is unknown"),
+        ),
+        (None, None) if state == "PendingImport" => (
+            Status::Pass,
+            "not scheduled for deletion; no key material imported (PendingImport: the key is unusable until it is)".to_string(),
+        ),
+        (None, None) => (
+            Status::EvidenceGap,
+            "imported key material (origin EXTERNAL) without ExpirationModel or ValidTo in the evidence: whether it expires is unknown".to_string(),
+        ),
+    }
+}
+
 fn key_resource(row: &KeyRow) -> String {
     match row.aliases.first() {
         Some(alias) => format!("{} ({alias})", row.key_id),
         None => row.key_id.clone(),
     }
+}
+
+/// The controls judged per key, in the order of their rows.
+const KEY_CONTROLS: [&str; 2] = [KMS_KEY_ROTATION, KMS_KEY_DELETION];
+
+/// What `kms-key-deletion` reads of a key: its DescribeKey metadata. The period rule rebuilds
+/// it on its own, so a rotation setting that cannot be rebuilt does not hide a deletion.
+#[derive(Debug, Serialize, Deserialize)]
+struct KeyMetadataOnly {
+    metadata: KeyMetadata,
 }
 
 pub fn evaluate_region(
@@ -291,49 +645,69 @@ pub fn evaluate_region(
     history: &RegionHistory,
     replay: &Replay,
     policy: &Policy,
+    account_keys: &AccountKeys,
     out: &mut Evaluation,
 ) {
     let period = replay.period;
     let gaps = scope.service_gaps("kms");
-    let rows = [(KMS_KEY_ROTATION, None)];
+    let rows = KEY_CONTROLS.map(|control| (control, None));
     let Some(Available { evidence, complete }) =
         scope.available(&rows, "KMS", &gaps, evidence, out)
     else {
         return;
     };
-    let evaluate = |key: &KmsKeyEvidence, out: &mut Evaluation| {
-        let row = evaluate_key(scope, key, period, policy);
-        out.findings.push(Finding {
-            control_id: KMS_KEY_ROTATION.to_string(),
-            account_id: row.account_id.clone(),
-            region: row.region.clone(),
-            resource: key_resource(&row),
-            view: None,
-            status: row.status,
-            reason: row.reason.clone(),
-        });
+    let rotation = |key: &KmsKeyEvidence, out: &mut Evaluation| {
+        let row = evaluate_key(scope, key, period, policy, account_keys);
+        out.findings.push(scope.finding(
+            KMS_KEY_ROTATION,
+            key_resource(&row),
+            None,
+            row.status,
+            row.reason.clone(),
+        ));
         out.keys.push(row);
+    };
+    // Judges both controls of one key over the period; `current` is `None` for a key a
+    // recorded event deleted before collection (`skeleton` names it).
+    let judge_key = |current: Option<&KmsKeyEvidence>,
+                     skeleton: serde_json::Value,
+                     key_id: &str,
+                     resource: &str,
+                     out: &mut Evaluation| {
+        let key_history = history.key(key_id);
+        let gap = |control: &str, reason: &str| {
+            vec![scope.finding(control, resource, None, Status::EvidenceGap, reason)]
+        };
+        let findings = replay.judge(
+            current,
+            skeleton.clone(),
+            &key_history,
+            rotation,
+            |reason| gap(KMS_KEY_ROTATION, reason),
+            out,
+        );
+        let metadata = current.map(|key| KeyMetadataOnly {
+            metadata: key.metadata.clone(),
+        });
+        replay.judge(
+            metadata.as_ref(),
+            skeleton,
+            &key_history,
+            |key: &KeyMetadataOnly, out: &mut Evaluation| {
+                let (status, reason) = judge_deletion(scope, &key.metadata, period);
+                out.findings
+                    .push(scope.finding(KMS_KEY_DELETION, resource, None, status, reason));
+            },
+            |reason| gap(KMS_KEY_DELETION, reason),
+            out,
+        );
+        findings
     };
     for key in &evidence.keys {
         let key_id = &key.metadata.key_id;
-        let resource = key_resource(&evaluate_key(scope, key, period, policy));
-        let findings = replay.judge(
-            Some(key),
-            serde_json::Value::Null,
-            &history.key(key_id),
-            evaluate,
-            |reason| {
-                vec![scope.finding(
-                    KMS_KEY_ROTATION,
-                    &resource,
-                    None,
-                    Status::EvidenceGap,
-                    reason,
-                )]
-            },
-            out,
-        );
-        // The key table's result is the period's, like its result row.
+        let resource = key_resource(&evaluate_key(scope, key, period, policy, account_keys));
+        let findings = judge_key(Some(key), serde_json::Value::Null, key_id, &resource, out);
+        // The key table's result is the period's rotation result, like its result row.
         if let (Some(finding), Some(row)) = (
             findings.iter().find(|f| f.resource == resource),
             out.keys.iter_mut().rev().find(|r| r.key_id == *key_id),
@@ -350,32 +724,16 @@ pub fn evaluate_region(
         }
         let skeleton =
             serde_json::json!({ "metadata": { "KeyId": key_id, "KeyManager": "CUSTOMER" } });
-        let resource = key_id.clone();
-        replay.judge(
-            None::<&KmsKeyEvidence>,
-            skeleton,
-            &history.key(key_id),
-            evaluate,
-            |reason| {
-                vec![scope.finding(
-                    KMS_KEY_ROTATION,
-                    &resource,
-                    None,
-                    Status::EvidenceGap,
-                    reason,
-                )]
-            },
-            out,
-        );
+        judge_key(None, skeleton, key_id, key_id, out);
     }
     if evidence.keys.is_empty() && complete {
-        out.findings.push(scope.finding(
-            KMS_KEY_ROTATION,
+        scope.push_rows(
+            &rows,
             "(region)",
-            None,
             Status::NoResources,
             "no KMS keys in this region",
-        ));
+            out,
+        );
     }
 }
 
@@ -413,7 +771,13 @@ mod tests {
     fn judge(key: &KmsKeyEvidence) -> KeyRow {
         let gaps: Vec<EvidenceGap> = Vec::new();
         let scope = RegionScope::new("111111111111", "eu-central-1", &gaps);
-        evaluate_key(&scope, key, &period(), &Policy::default())
+        evaluate_key(
+            &scope,
+            key,
+            &period(),
+            &Policy::default(),
+            &AccountKeys::default(),
+        )
     }
 
     #[test]
@@ -472,7 +836,7 @@ mod tests {
         );
         assert_eq!(
             reason,
-            "pending deletion (scheduled for 2026-11-20 00:00:00 UTC)"
+            "pending deletion (scheduled for 2026-11-20 00:00:00 UTC; judged by kms-key-deletion)"
         );
     }
 
@@ -486,11 +850,6 @@ mod tests {
         assert!(
             not_applicable_reason(json!({"KeyState": "PendingImport"})).contains("PendingImport")
         );
-    }
-
-    #[test]
-    fn imported_key_material_is_not_applicable() {
-        assert!(not_applicable_reason(json!({"Origin": "EXTERNAL"})).contains("origin EXTERNAL"));
     }
 
     #[test]
@@ -599,8 +958,327 @@ mod tests {
             &RegionHistory::default(),
             &Replay::unchanged(&period()),
             &Policy::default(),
+            &AccountKeys::default(),
             &mut out,
         );
-        assert_eq!(out.findings[0].status, Status::NoResources);
+        assert_eq!(out.findings.len(), 2, "one row per KMS control");
+        assert!(out.findings.iter().all(|f| f.status == Status::NoResources));
+    }
+
+    fn scope_judge_deletion(key: &KmsKeyEvidence) -> (Status, String) {
+        let gaps: Vec<EvidenceGap> = Vec::new();
+        let scope = RegionScope::new("111111111111", "eu-central-1", &gaps);
+        judge_deletion(&scope, &key.metadata, &period())
+    }
+
+    #[test]
+    fn a_key_scheduled_for_deletion_fails_with_its_date() {
+        let k = key(
+            json!({"KeyState": "PendingDeletion", "DeletionDate": "2026-11-20T00:00:00Z",
+                   "Arn": "arn:aws:kms:eu-central-1:111111111111:key/k1"}),
+            None,
+        );
+        let (status, reason) = scope_judge_deletion(&k);
+        assert_eq!(status, Status::Fail);
+        assert!(
+            reason.starts_with("scheduled for deletion on 2026-11-20 00:00:00 UTC"),
+            "{reason}"
+        );
+        assert!(
+            reason.contains(
+                "cancel-key-deletion --key-id arn:aws:kms:eu-central-1:111111111111:key/k1"
+            )
+        );
+        let primary = key(
+            json!({"KeyState": "PendingReplicaDeletion", "PendingDeletionWindowInDays": 7}),
+            None,
+        );
+        let (status, reason) = scope_judge_deletion(&primary);
+        assert_eq!(status, Status::Fail);
+        assert!(
+            reason.contains("7 days after its last replica is deleted"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn keys_not_scheduled_for_deletion_pass_and_an_unknown_state_is_a_gap() {
+        let (status, reason) = scope_judge_deletion(&key(json!({}), Some((true, None))));
+        assert_eq!(
+            (status, reason.as_str()),
+            (
+                Status::Pass,
+                "not scheduled for deletion (key state Enabled)"
+            )
+        );
+        let mut unknown = key(json!({}), None);
+        unknown.metadata.key_state = None;
+        assert_eq!(scope_judge_deletion(&unknown).0, Status::EvidenceGap);
+    }
+
+    fn imported(metadata: serde_json::Value) -> KmsKeyEvidence {
+        let mut k = key(
+            json!({"Origin": "EXTERNAL", "CreationDate": "2026-09-01T00:00:00Z"}),
+            Some((false, None)),
+        );
+        for (field, value) in metadata.as_object().unwrap() {
+            k.metadata.extra.insert(field.clone(), value.clone());
+        }
+        k.rotations = Some(Vec::new());
+        k
+    }
+
+    #[test]
+    fn imported_key_material_expiring_before_the_next_report_fails_with_the_date() {
+        // Inside the period, and before one period length (31 days) after it: FAIL.
+        for (valid_to, verb) in [
+            (
+                "2026-10-20T12:00:00Z",
+                "expired or expires on 2026-10-20 12:00:00 UTC",
+            ),
+            ("2026-11-30T23:00:00Z", "expires on 2026-11-30 23:00:00 UTC"),
+        ] {
+            let k =
+                imported(json!({"ExpirationModel": "KEY_MATERIAL_EXPIRES", "ValidTo": valid_to}));
+            let (status, reason) = scope_judge_deletion(&k);
+            assert_eq!(status, Status::Fail, "{valid_to}");
+            assert!(reason.contains(verb), "{reason}");
+            assert!(
+                reason.contains("before 2026-12-02 00:00:00 UTC"),
+                "{reason}"
+            );
+        }
+        let later = imported(
+            json!({"ExpirationModel": "KEY_MATERIAL_EXPIRES", "ValidTo": "2026-12-02T00:00:00Z"}),
+        );
+        assert_eq!(scope_judge_deletion(&later).0, Status::Pass);
+        let never = imported(json!({"ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"}));
+        assert_eq!(scope_judge_deletion(&never).0, Status::Pass);
+        // Expiring, but when is not in the evidence: never a PASS.
+        let unknown = imported(json!({"ExpirationModel": "KEY_MATERIAL_EXPIRES"}));
+        assert_eq!(scope_judge_deletion(&unknown).0, Status::EvidenceGap);
+        assert_eq!(
+            scope_judge_deletion(&imported(json!({}))).0,
+            Status::EvidenceGap
+        );
+    }
+
+    fn rotation(date: &str, kind: &str) -> KeyRotation {
+        KeyRotation {
+            rotation_date: Timestamp::parse(date).unwrap(),
+            rotation_type: Some(kind.into()),
+            extra: Default::default(),
+        }
+    }
+
+    #[test]
+    fn imported_key_material_is_judged_by_its_age_against_the_policy() {
+        // Created (first import at the latest) 2025-02-03: 636 days old at the period end.
+        let mut old = imported(json!({"ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"}));
+        old.metadata.creation_date = Timestamp::parse("2025-02-03T10:00:00Z");
+        old.metadata.arn = Some("arn:aws:kms:eu-central-1:111111111111:key/k1".into());
+        let row = judge(&old);
+        assert_eq!(row.status, Status::Fail, "{}", row.reason);
+        assert!(
+            row.reason.contains("key material from 2025-02-03"),
+            "{}",
+            row.reason
+        );
+        assert!(
+            row.reason.contains("was 635 days old on 2026-11-01"),
+            "{}",
+            row.reason
+        );
+        assert!(row.reason.contains(
+            "rotate-key-on-demand --key-id arn:aws:kms:eu-central-1:111111111111:key/k1"
+        ));
+        assert!(
+            row.reason
+                .contains("ListKeyRotations (IncludeKeyMaterial=ALL_KEY_MATERIAL)")
+        );
+        // Rotated on demand inside the period: the old material was too old until then.
+        old.rotations = Some(vec![rotation("2026-10-10T00:00:00Z", "ON_DEMAND")]);
+        let row = judge(&old);
+        assert_eq!(row.status, Status::Fail);
+        assert!(row.reason.contains("on 2026-10-10"), "{}", row.reason);
+        // Rotated before the period, within the policy: PASS, saying what QA attaches.
+        old.rotations = Some(vec![rotation("2026-03-01T00:00:00Z", "ON_DEMAND")]);
+        let row = judge(&old);
+        assert_eq!(row.status, Status::Pass, "{}", row.reason);
+        assert!(
+            row.reason.contains("at most 245 days old"),
+            "{}",
+            row.reason
+        );
+        assert!(row.reason.contains("RotateKeyOnDemand CloudTrail events"));
+        // Without the rotation history an old key's material age is unknown; a young key's is not.
+        old.rotations = None;
+        assert_eq!(judge(&old).status, Status::EvidenceGap);
+        let mut young = imported(json!({}));
+        young.rotations = None;
+        assert_eq!(judge(&young).status, Status::Pass);
+    }
+
+    #[test]
+    fn imported_asymmetric_keys_cannot_rotate_and_say_what_to_attach() {
+        let reason = not_applicable_reason(
+            json!({"Origin": "EXTERNAL", "KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY"}),
+        );
+        assert!(reason.contains("cannot rotate"), "{reason}");
+        assert!(reason.contains("UpdateAlias"), "{reason}");
+    }
+
+    const PRIMARY_ARN: &str = "arn:aws:kms:eu-west-1:111111111111:key/mrk-1";
+    const REPLICA_ARN: &str = "arn:aws:kms:eu-central-1:111111111111:key/mrk-1";
+
+    fn multi_region(
+        arn: &str,
+        kind: &str,
+        rotation: Option<(bool, Option<u32>)>,
+    ) -> KmsKeyEvidence {
+        key(
+            json!({"KeyId": "mrk-1", "Arn": arn, "MultiRegion": true,
+                   "MultiRegionConfiguration": {"MultiRegionKeyType": kind,
+                       "PrimaryKey": {"Arn": PRIMARY_ARN, "Region": "eu-west-1"},
+                       "ReplicaKeys": [{"Arn": REPLICA_ARN, "Region": "eu-central-1"}]}}),
+            rotation,
+        )
+    }
+
+    fn judge_replica(primary: Option<&KmsKeyEvidence>) -> KeyRow {
+        let gaps: Vec<EvidenceGap> = Vec::new();
+        let scope = RegionScope::new("111111111111", "eu-central-1", &gaps);
+        let primary_region = KmsEvidence {
+            keys: primary.into_iter().cloned().collect(),
+            extra: Default::default(),
+        };
+        // The replica reads rotation on (a synchronised copy), whatever the primary says.
+        let replica = multi_region(REPLICA_ARN, "REPLICA", Some((true, Some(365))));
+        evaluate_key(
+            &scope,
+            &replica,
+            &period(),
+            &Policy::default(),
+            &AccountKeys::new([&primary_region]),
+        )
+    }
+
+    #[test]
+    fn a_replica_is_judged_by_its_primary_and_names_it() {
+        let off = multi_region(PRIMARY_ARN, "PRIMARY", Some((false, None)));
+        let row = judge_replica(Some(&off));
+        assert_eq!(row.status, Status::Fail, "{}", row.reason);
+        assert!(
+            row.reason
+                .contains(&format!("primary key {PRIMARY_ARN} in eu-west-1")),
+            "{}",
+            row.reason
+        );
+        assert!(
+            row.reason.contains(&format!(
+                "enable-key-rotation --key-id {PRIMARY_ARN} --region eu-west-1"
+            )),
+            "{}",
+            row.reason
+        );
+        let on = multi_region(PRIMARY_ARN, "PRIMARY", Some((true, Some(365))));
+        assert_eq!(judge_replica(Some(&on)).status, Status::Pass);
+        // The primary's own row: a primary is never judged as a replica, even when labelled one.
+        let labelled = multi_region(PRIMARY_ARN, "REPLICA", Some((true, Some(365))));
+        assert_eq!(judge(&labelled).status, Status::Pass);
+    }
+
+    #[test]
+    fn a_replica_whose_primary_is_not_in_the_evidence_is_a_gap_naming_the_primary() {
+        let row = judge_replica(None);
+        assert_eq!(row.status, Status::EvidenceGap);
+        assert!(row.reason.contains(PRIMARY_ARN), "{}", row.reason);
+        assert!(row.reason.contains("collect eu-west-1"), "{}", row.reason);
+        // A multi-Region key without its configuration: replica or not is unknown.
+        let mut bare = multi_region(REPLICA_ARN, "REPLICA", Some((true, None)));
+        bare.metadata.extra.remove("MultiRegionConfiguration");
+        assert_eq!(judge(&bare).status, Status::EvidenceGap);
+    }
+
+    #[test]
+    fn invalid_state_on_a_key_that_can_rotate_is_a_gap_not_not_applicable() {
+        let mut k = key(json!({}), None);
+        k.rotation_status_error = Some(ApiError {
+            code: "KMSInvalidStateException".into(),
+            message: None,
+        });
+        let row = judge(&k);
+        assert_eq!(row.status, Status::EvidenceGap, "{}", row.reason);
+        assert!(row.reason.contains("DescribeKey says the key is enabled"));
+    }
+
+    #[test]
+    fn a_deletion_scheduled_and_cancelled_inside_the_period_fails_with_its_interval() {
+        use super::super::period::{Effect, EventRef, History, NewValue};
+        let at = |t: &str| Timestamp::parse(t).unwrap();
+        let event = |name: &str, t: &str| EventRef {
+            id: format!("id-{name}"),
+            name: name.into(),
+            at: at(t),
+        };
+        let set = |e: &EventRef, field: &[&str], value: NewValue| Effect {
+            event: e.clone(),
+            field: field.iter().map(|s| s.to_string()).collect(),
+            value,
+        };
+        let schedule = event("ScheduleKeyDeletion", "2026-10-05T00:00:00Z");
+        let cancel = event("CancelKeyDeletion", "2026-10-09T00:00:00Z");
+        let enable = event("EnableKey", "2026-10-09T00:05:00Z");
+        let mut history = RegionHistory::default();
+        history.keys.insert(
+            "k1".into(),
+            History {
+                effects: vec![
+                    set(
+                        &schedule,
+                        &["metadata", "KeyState"],
+                        NewValue::Set(json!("PendingDeletion")),
+                    ),
+                    set(
+                        &cancel,
+                        &["metadata", "KeyState"],
+                        NewValue::Set(json!("Disabled")),
+                    ),
+                    set(
+                        &enable,
+                        &["metadata", "KeyState"],
+                        NewValue::Set(json!("Enabled")),
+                    ),
+                ],
+                ..History::default()
+            },
+        );
+        let gaps: Vec<EvidenceGap> = Vec::new();
+        let scope = RegionScope::new("111111111111", "eu-central-1", &gaps);
+        let evidence = KmsEvidence {
+            keys: vec![key(json!({}), Some((true, Some(365))))],
+            extra: Default::default(),
+        };
+        let mut out = Evaluation::default();
+        evaluate_region(
+            &scope,
+            Some(&evidence),
+            &history,
+            &Replay::unchanged(&period()),
+            &Policy::default(),
+            &AccountKeys::default(),
+            &mut out,
+        );
+        let deletion = out
+            .findings
+            .iter()
+            .find(|f| f.control_id == KMS_KEY_DELETION)
+            .unwrap();
+        assert_eq!(deletion.status, Status::Fail, "{}", deletion.reason);
+        assert!(
+            deletion.reason.contains("from 2026-10-05 00:00:00 UTC to 2026-10-09 00:00:00 UTC (since ScheduleKeyDeletion id-ScheduleKeyDeletion"),
+            "{}",
+            deletion.reason
+        );
     }
 }

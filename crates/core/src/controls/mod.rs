@@ -299,6 +299,14 @@ pub fn evaluate(snapshot: &EvidenceSnapshot) -> Evaluation {
             .iter()
             .find(|a| a.account_id == *account_id);
         let mut account_regions: Vec<(RegionScope, Option<&RegionEvidence>)> = Vec::new();
+        // A multi-Region replica is judged by its primary, collected in another region.
+        let account_keys = kms::AccountKeys::new(
+            account
+                .iter()
+                .flat_map(|a| &a.regions)
+                .filter(|r| regions.contains(r.region.as_str()))
+                .filter_map(|r| r.kms.as_ref()),
+        );
         for region in &regions {
             let scope = RegionScope::new(account_id, region, &snapshot.gaps);
             let evidence = account.and_then(|a| a.regions.iter().find(|r| r.region == *region));
@@ -340,6 +348,7 @@ pub fn evaluate(snapshot: &EvidenceSnapshot) -> Evaluation {
                 &history,
                 &replay,
                 &snapshot.policy,
+                &account_keys,
                 &mut evaluation,
             );
             changes::evaluate_region(

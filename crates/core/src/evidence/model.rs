@@ -412,8 +412,9 @@ pub struct KmsKeyEvidence {
     /// GetKeyRotationStatus; `None` when the call was not made or failed.
     #[serde(default)]
     pub rotation_status: Option<KeyRotationStatus>,
-    /// Why GetKeyRotationStatus failed. `UnsupportedOperationException` and
-    /// `KMSInvalidStateException` are evidence that the key cannot rotate, not gaps.
+    /// Why GetKeyRotationStatus failed. `UnsupportedOperationException` is evidence that the
+    /// key cannot rotate automatically; `KMSInvalidStateException` on a key whose metadata says
+    /// it can rotate is not (docs/controls.md D11).
     #[serde(default)]
     pub rotation_status_error: Option<ApiError>,
     /// ListKeyRotations; `None` when not collected.
