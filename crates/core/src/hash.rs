@@ -10,5 +10,5 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Lowercase hex of a digest, as every SHA-256 in snapshots, manifests and reports is written.
 pub fn lower_hex(digest: &[u8]) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    base16ct::lower::encode_string(digest)
 }

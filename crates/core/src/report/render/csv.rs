@@ -17,11 +17,25 @@ fn neutralise(cell: &str) -> String {
 
 /// One file per table that has one (`Table::csv_file`), with the table's CSV columns.
 pub fn render(model: &ReportModel) -> Result<Vec<RenderedFile>, RenderError> {
+    let mut files = Vec::new();
+    render_each(model, |file| {
+        files.push(file);
+        Ok::<_, RenderError>(())
+    })?;
+    Ok(files)
+}
+
+/// `render`, handing each file to `emit` as soon as it is drawn, so a caller can write it out
+/// and free it before the next (the change register alone is tens of MB in a busy month).
+pub fn render_each<E: From<RenderError>>(
+    model: &ReportModel,
+    mut emit: impl FnMut(RenderedFile) -> Result<(), E>,
+) -> Result<(), E> {
     model
         .tables(Audience::Machine)
         .iter()
         .filter_map(|table| table.csv_file.map(|name| (name, table)))
-        .map(|(name, table)| {
+        .try_for_each(|(name, table)| {
             let mut writer = ::csv::WriterBuilder::new()
                 .terminator(::csv::Terminator::CRLF)
                 .from_writer(Vec::new());
@@ -38,12 +52,11 @@ pub fn render(model: &ReportModel) -> Result<Vec<RenderedFile>, RenderError> {
             let bytes = writer
                 .into_inner()
                 .map_err(|err| RenderError::Csv(format!("{name}: {err}")))?;
-            Ok(RenderedFile {
+            emit(RenderedFile {
                 name: name.to_string(),
                 bytes,
             })
         })
-        .collect()
 }
 
 #[cfg(test)]

@@ -121,9 +121,7 @@ pub fn render_each<E: From<RenderError>>(
         emit(html::render(model, options)?)?;
     }
     if formats.contains(&Format::Csv) {
-        for file in csv::render(model)? {
-            emit(file)?;
-        }
+        csv::render_each(model, &mut emit)?;
     }
     Ok(())
 }
