@@ -30,6 +30,9 @@ pub struct TrailRow {
     pub management_events: String,
     /// The trail's selectors exclude kms.amazonaws.com: KMS changes are not in its log files.
     pub kms_events_excluded: bool,
+    /// Every management event source the selectors exclude (CloudTrail.1 requires none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub excluded_sources: Vec<String>,
     pub latest_delivery: Option<Timestamp>,
 }
 
@@ -105,15 +108,36 @@ impl ManagementCoverage {
     }
 }
 
-/// Reads a trail's selectors: the widest management-event coverage of any selector, and
-/// whether kms.amazonaws.com is excluded from the selectors that give that coverage.
-pub fn management_coverage(selectors: Option<&EventSelectors>) -> (ManagementCoverage, bool) {
+/// What a trail's selectors record of management events: the widest coverage of any
+/// selector, and the event sources any management selector excludes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectorReading {
+    pub coverage: ManagementCoverage,
+    /// Sources excluded from management events: classic `ExcludeManagementEventSources`, or an
+    /// advanced management selector's `eventSource` condition (`NotEquals kms.amazonaws.com`,
+    /// `rdsdata.amazonaws.com`; any other condition on `eventSource` limits the sources too).
+    pub excluded_sources: Vec<String>,
+}
+
+impl SelectorReading {
+    pub fn excludes_kms(&self) -> bool {
+        self.excluded_sources.iter().any(|s| s.contains(KMS_SOURCE))
+    }
+}
+
+const KMS_SOURCE: &str = "kms.amazonaws.com";
+
+/// Reads a trail's selectors (`None`: not collected, so unknown).
+pub fn management_coverage(selectors: Option<&EventSelectors>) -> SelectorReading {
     let Some(selectors) = selectors else {
-        return (ManagementCoverage::Unknown, false);
+        return SelectorReading {
+            coverage: ManagementCoverage::Unknown,
+            excluded_sources: Vec::new(),
+        };
     };
     let mut read = false;
     let mut write = false;
-    let mut kms_excluded = false;
+    let mut excluded: Vec<String> = Vec::new();
     for selector in selectors.event_selectors.iter().flatten() {
         if selector.include_management_events == Some(false) {
             continue;
@@ -126,13 +150,7 @@ pub fn management_coverage(selectors: Option<&EventSelectors>) -> (ManagementCov
                 write = true;
             }
         }
-        if selector
-            .exclude_management_event_sources
-            .iter()
-            .any(|s| s == "kms.amazonaws.com")
-        {
-            kms_excluded = true;
-        }
+        excluded.extend(selector.exclude_management_event_sources.iter().cloned());
     }
     for selector in selectors.advanced_event_selectors.iter().flatten() {
         let field = |name: &str| selector.field_selectors.iter().find(|f| f.field == name);
@@ -152,19 +170,35 @@ pub fn management_coverage(selectors: Option<&EventSelectors>) -> (ManagementCov
                 write = true;
             }
         }
-        if field("eventSource")
-            .is_some_and(|f| f.not_equals.iter().any(|v| v == "kms.amazonaws.com"))
-        {
-            kms_excluded = true;
+        if let Some(source) = field("eventSource") {
+            excluded.extend(source.not_equals.iter().cloned());
+            let limits = source
+                .equals
+                .iter()
+                .map(|v| format!("all but {v}"))
+                .chain(
+                    source
+                        .starts_with
+                        .iter()
+                        .map(|v| format!("all not starting {v}")),
+                )
+                .chain(source.not_starts_with.iter().map(|v| format!("{v}*")));
+            excluded.extend(limits);
+            excluded.extend(source.extra.keys().map(|k| format!("sources by {k}")));
         }
     }
+    excluded.sort();
+    excluded.dedup();
     let coverage = match (read, write) {
         (true, true) => ManagementCoverage::ReadWrite,
         (false, true) => ManagementCoverage::WriteOnly,
         (true, false) => ManagementCoverage::ReadOnly,
         (false, false) => ManagementCoverage::None,
     };
-    (coverage, kms_excluded)
+    SelectorReading {
+        coverage,
+        excluded_sources: excluded,
+    }
 }
 
 /// Trails appear in every region they cover (shadow trails); keep one entry per trail,
@@ -201,7 +235,7 @@ fn unique_trails<'a>(
 }
 
 fn trail_row(account_id: &str, trail: &TrailEvidence) -> TrailRow {
-    let (coverage, kms_excluded) = management_coverage(trail.event_selectors.as_ref());
+    let selectors = management_coverage(trail.event_selectors.as_ref());
     TrailRow {
         account_id: account_id.to_string(),
         trail_name: trail.trail.name.clone(),
@@ -212,8 +246,9 @@ fn trail_row(account_id: &str, trail: &TrailEvidence) -> TrailRow {
         is_logging: trail.status.as_ref().and_then(|s| s.is_logging),
         log_file_validation: trail.trail.log_file_validation_enabled,
         kms_key_id: trail.trail.kms_key_id.clone().unwrap_or_default(),
-        management_events: coverage.as_str().to_string(),
-        kms_events_excluded: kms_excluded,
+        management_events: selectors.coverage.as_str().to_string(),
+        kms_events_excluded: selectors.excludes_kms(),
+        excluded_sources: selectors.excluded_sources,
         latest_delivery: trail.status.as_ref().and_then(|s| s.latest_delivery_time),
     }
 }
@@ -247,6 +282,13 @@ fn judge_multi_region(row: &TrailRow) -> Result<(), Option<String>> {
         (_, true) if row.management_events != "read+write" => Err(Some(format!(
             "{}: management events {}",
             row.trail_name, row.management_events
+        ))),
+        // Config `multi-region-cloudtrail-enabled`: NON_COMPLIANT when
+        // ExcludeManagementEventSources is not empty (KMS or RDS Data API events excluded).
+        _ if !row.excluded_sources.is_empty() => Err(Some(format!(
+            "{}: management events of {} excluded",
+            row.trail_name,
+            row.excluded_sources.join(", ")
         ))),
         // IsMultiRegionTrail missing: DescribeTrails always reports it, so it is unknown.
         (Some(true), true) if row.multi_region == Some(true) => Ok(()),
@@ -291,13 +333,6 @@ pub fn evaluate_account(
     // CloudTrail.1: one qualifying multi-region trail is enough for the whole account.
     let judgements: Vec<(&TrailRow, Result<(), Option<String>>)> =
         rows.iter().map(|r| (r, judge_multi_region(r))).collect();
-    let kms_note = |row: &TrailRow| {
-        if row.kms_events_excluded {
-            " Its event selectors exclude kms.amazonaws.com: KMS key changes are missing from its log files."
-        } else {
-            ""
-        }
-    };
     let multi = if let Some((row, _)) = judgements.iter().find(|(_, j)| j.is_ok()) {
         account_finding(
             account_id,
@@ -305,9 +340,8 @@ pub fn evaluate_account(
             &row.trail_name,
             Status::Pass,
             format!(
-                "multi-region trail {} is logging read and write management events.{}",
-                row.trail_name,
-                kms_note(row)
+                "multi-region trail {} is logging read and write management events of every source.",
+                row.trail_name
             ),
         )
     } else {
@@ -832,22 +866,50 @@ mod tests {
             {"Field": "eventCategory", "Equals": ["Management"]},
             {"Field": "eventSource", "NotEquals": ["kms.amazonaws.com"]}]}]}))
             .unwrap();
-        assert_eq!(
-            management_coverage(Some(&selectors)),
-            (ManagementCoverage::ReadWrite, true)
-        );
+        let reading = management_coverage(Some(&selectors));
+        assert_eq!(reading.coverage, ManagementCoverage::ReadWrite);
+        assert!(reading.excludes_kms());
         let write_only: EventSelectors = serde_json::from_value(json!({"AdvancedEventSelectors": [{"FieldSelectors": [
             {"Field": "eventCategory", "Equals": ["Management"]}, {"Field": "readOnly", "Equals": ["false"]}]}]})).unwrap();
         assert_eq!(
-            management_coverage(Some(&write_only)).0,
+            management_coverage(Some(&write_only)).coverage,
             ManagementCoverage::WriteOnly
         );
         let classic: EventSelectors = serde_json::from_value(json!({"EventSelectors": [{"ReadWriteType": "All",
             "IncludeManagementEvents": true, "ExcludeManagementEventSources": ["kms.amazonaws.com"]}]})).unwrap();
-        assert_eq!(
-            management_coverage(Some(&classic)),
-            (ManagementCoverage::ReadWrite, true)
-        );
+        let reading = management_coverage(Some(&classic));
+        assert_eq!(reading.coverage, ManagementCoverage::ReadWrite);
+        assert_eq!(reading.excluded_sources, ["kms.amazonaws.com"]);
+    }
+
+    /// CloudTrail.1 / `multi-region-cloudtrail-enabled`: NON_COMPLIANT when
+    /// ExcludeManagementEventSources is not empty, classic or advanced, KMS or RDS Data API.
+    #[test]
+    fn a_trail_excluding_a_management_event_source_fails_multi_region() {
+        for selectors in [
+            json!({"EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": true,
+                "ExcludeManagementEventSources": ["kms.amazonaws.com"]}]}),
+            json!({"EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": true,
+                "ExcludeManagementEventSources": ["rdsdata.amazonaws.com"]}]}),
+            json!({"AdvancedEventSelectors": [{"FieldSelectors": [
+                {"Field": "eventCategory", "Equals": ["Management"]},
+                {"Field": "eventSource", "NotEquals": ["rdsdata.amazonaws.com"]}]}]}),
+            json!({"AdvancedEventSelectors": [{"FieldSelectors": [
+                {"Field": "eventCategory", "Equals": ["Management"]},
+                {"Field": "eventSource", "NotEquals": ["kms.amazonaws.com"]}]}]}),
+        ] {
+            let out = run(
+                vec![trail(true, true, true, true, selectors.clone())],
+                vec![],
+            );
+            let finding = out
+                .findings
+                .iter()
+                .find(|f| f.control_id == CLOUDTRAIL_MULTI_REGION)
+                .unwrap();
+            assert_eq!(finding.status, Status::Fail, "{selectors}");
+            assert!(finding.reason.contains("excluded"), "{}", finding.reason);
+        }
     }
 
     fn change(name: &str, at: &str, error: &str) -> ChangeRow {
