@@ -180,8 +180,21 @@ fn demo_results_cover_every_scenario_of_the_sample() {
         find("cloudtrail-log-validation", "lims-app-debug", None)["status"],
         "FAIL"
     );
+    // CloudTrail.1 at every moment: while lims-org-audit was stopped, the account's only other
+    // trail is single-region (period rule).
+    let multi_region = findings
+        .iter()
+        .find(|f| f["control_id"] == "cloudtrail-multi-region" && f["account_id"] == "111122223333")
+        .unwrap();
+    assert_eq!(multi_region["status"], "FAIL");
+    assert!(
+        multi_region["reason"].as_str().unwrap().contains(
+            "from 2026-10-17 22:14:05 UTC to 2026-10-18 06:02:41 UTC: lims-org-audit: not logging"
+        ),
+        "{multi_region}"
+    );
     assert_eq!(
-        find("cloudtrail-multi-region", "lims-org-audit", None)["status"],
+        find("cloudtrail-multi-region", "lims-dr-audit", None)["status"],
         "PASS"
     );
     assert!(
@@ -683,7 +696,14 @@ fn a_compliant_snapshot_exits_0() {
     // The sample's disaster-recovery account on its own is compliant.
     let mut demo: serde_json::Value = serde_json::from_str(&read(&demo_evidence())).unwrap();
     demo["scope"]["accounts"] = serde_json::json!(["444455556666"]);
-    let dr = demo["accounts"][1].clone();
+    let mut dr = demo["accounts"][1].clone();
+    // Without its UpdateTrail of 22 October, whose request (KMS key, validation on) leaves the
+    // trail's settings before it unrecorded (period rule: EVIDENCE_GAP).
+    for region in dr["regions"].as_array_mut().unwrap() {
+        if let Some(events) = region["cloudtrail"]["events"].as_array_mut() {
+            events.retain(|e| e["EventName"] != "UpdateTrail");
+        }
+    }
     demo["accounts"] = serde_json::json!([dr]);
     demo["gaps"] = serde_json::json!([]);
     let dir = tempfile::tempdir().unwrap();
@@ -721,7 +741,14 @@ fn html_register_is_bounded_like_the_pdf() {
 fn dr_only(dir: &std::path::Path, gaps: serde_json::Value) -> std::path::PathBuf {
     let mut demo: serde_json::Value = serde_json::from_str(&read(&demo_evidence())).unwrap();
     demo["scope"]["accounts"] = serde_json::json!(["444455556666"]);
-    let dr = demo["accounts"][1].clone();
+    let mut dr = demo["accounts"][1].clone();
+    // Without its UpdateTrail of 22 October, whose request (KMS key, validation on) leaves the
+    // trail's settings before it unrecorded (period rule: EVIDENCE_GAP).
+    for region in dr["regions"].as_array_mut().unwrap() {
+        if let Some(events) = region["cloudtrail"]["events"].as_array_mut() {
+            events.retain(|e| e["EventName"] != "UpdateTrail");
+        }
+    }
     demo["accounts"] = serde_json::json!([dr]);
     demo["gaps"] = gaps;
     let evidence = dir.join("dr.json");

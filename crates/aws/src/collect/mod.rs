@@ -406,6 +406,7 @@ pub async fn collect(
             account_id,
             caller_identity: Some(identity),
             regions: region_evidence,
+            trail_home_regions: Vec::new(),
             extra: Extra::new(),
         }],
         gaps,
