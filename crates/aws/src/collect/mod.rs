@@ -88,6 +88,9 @@ pub struct CollectRequest {
     pub regions: RegionSelection,
     pub system_name: Option<String>,
     pub policy: Policy,
+    /// How long after the period's end the collection waited at least (`period::resolve`
+    /// checks it), recorded in the snapshot.
+    pub settle_minutes: u32,
     /// Account-regions collected at the same time.
     pub max_parallel_regions: usize,
     /// Calls in flight at once within one account-region (LookupEvents is paced separately).
@@ -396,6 +399,7 @@ pub async fn collect(
         // a later time, after its settings (`CloudTrailEvidence::events_until`).
         collected_at: collection_started,
         period: request.period,
+        settle_minutes: Some(request.settle_minutes),
         scope: Scope {
             accounts: vec![account_id.clone()],
             regions,

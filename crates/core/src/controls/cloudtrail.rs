@@ -1112,6 +1112,8 @@ fn multi_region_finding(
             )
         };
         match &incomplete {
+            // A region without evidence may hold the trail: never "no trail exists".
+            Some(why) if no_trail => (Status::EvidenceGap, why.clone()),
             Some(why) => (
                 Status::EvidenceGap,
                 format!("{why}; of the trails seen: {text}"),
@@ -1999,5 +2001,30 @@ mod tests {
         let multi = finding(&out, CLOUDTRAIL_MULTI_REGION);
         assert_eq!(multi.status, Status::Fail, "{}", multi.reason);
         assert!(multi.reason.contains("Not counted"), "{}", multi.reason);
+    }
+
+    /// Issue 13: a scoped region with no evidence is EVIDENCE_GAP, never NO_RESOURCES and
+    /// never "no trail exists".
+    #[test]
+    fn a_scoped_region_without_evidence_is_a_gap_never_no_trail() {
+        let snapshot = snapshot_with(vec![], vec![], |s| {
+            s["scope"]["regions"] = json!([HOME, "eu-west-1"]);
+        });
+        let out = evaluate(&snapshot);
+        for control in [
+            CLOUDTRAIL_MULTI_REGION,
+            CLOUDTRAIL_ENCRYPTION,
+            CLOUDTRAIL_LOG_VALIDATION,
+            CLOUDTRAIL_CONTINUITY,
+        ] {
+            let judged = finding(&out, control);
+            assert_eq!(judged.status, Status::EvidenceGap, "{control}");
+            assert!(
+                !judged.reason.contains("no CloudTrail trail exists"),
+                "{}",
+                judged.reason
+            );
+            assert!(judged.reason.contains("eu-west-1"), "{}", judged.reason);
+        }
     }
 }

@@ -418,7 +418,8 @@ fn ensure_every_control_reported(accounts: &BTreeSet<&str>, evaluation: &mut Eva
                 region: String::new(),
                 resource: "(scope)".to_string(),
                 view: None,
-                status: Status::NoResources,
+                // Never NO_RESOURCES: nothing was looked at (the loader refuses such a scope).
+                status: Status::EvidenceGap,
                 reason: "the snapshot's scope lists no accounts".to_string(),
             });
         }

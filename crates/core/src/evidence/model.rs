@@ -25,6 +25,11 @@ pub struct EvidenceSnapshot {
     pub system_name: String,
     pub collected_at: Timestamp,
     pub period: Period,
+    /// How long after the period's end collection waited at least, in minutes, for CloudTrail
+    /// to deliver the period's last events (their delivery is typically minutes, not
+    /// guaranteed). `None` in snapshots of earlier versions.
+    #[serde(default)]
+    pub settle_minutes: Option<u32>,
     pub scope: Scope,
     #[serde(default)]
     pub policy: Policy,
