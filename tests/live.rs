@@ -1647,3 +1647,106 @@ fn kms_keys_that_cannot_sign_as_aws_does_are_refused_and_nothing_is_written() {
     assert_eq!(common::read(&package.join("manifest.json")), before);
     assert!(!package.join("manifest.sig").exists());
 }
+
+/// Issue 13, CloudTrail: a trail homed outside `--regions` is read in its home region (its
+/// status and its change events); GetTrailStatus's delivery error is a logging gap; a change
+/// after the period (LookupEvents up to collection) reveals that the trail's settings during
+/// the period are not the collected ones. moto has neither LookupEvents nor delivery errors:
+/// the stub answers both.
+#[test]
+fn a_trail_homed_outside_the_regions_is_read_at_home_with_its_delivery_errors_and_later_changes() {
+    let moto = moto();
+    let made = moto.seed(&["compliant", "us-east-1"]);
+    let trail_arn = made["trail"].as_str().expect("trail ARN").to_string();
+    let period = month();
+    let after_period = period.end + 1800;
+    let at = |epoch: i64| {
+        chrono::DateTime::from_timestamp(epoch, 0)
+            .expect("in range")
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    };
+    let record = json!({"eventVersion": "1.08", "eventTime": at(after_period),
+        "eventSource": "cloudtrail.amazonaws.com", "eventName": "UpdateTrail",
+        "eventID": "later-update", "readOnly": false, "recipientAccountId": MOTO_ACCOUNT,
+        "userIdentity": {"type": "IAMUser", "accountId": MOTO_ACCOUNT,
+            "arn": format!("arn:aws:iam::{MOTO_ACCOUNT}:user/ops")},
+        "requestParameters": {"name": trail_arn, "enableLogFileValidation": true}});
+    let later_update = json!({"EventId": "later-update", "EventName": "UpdateTrail",
+        "EventSource": "cloudtrail.amazonaws.com", "EventTime": after_period,
+        "ReadOnly": "false", "CloudTrailEvent": record.to_string()});
+    let stub = AwsStub::start(StubConfig {
+        upstream: Some(moto.url.clone()),
+        events: BTreeMap::from([("us-east-1".to_string(), vec![later_update])]),
+        trail_status: BTreeMap::from([(
+            "us-east-1".to_string(),
+            json!({"IsLogging": true, "StartLoggingTime": (period.start - 86400) as f64,
+                "LatestDeliveryTime": (period.start + 5 * 86400) as f64,
+                "LatestDeliveryError": "AccessDenied",
+                "LatestDigestDeliveryError": "NoSuchBucket"}),
+        )]),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let evidence_path = dir.path().join("evidence.json");
+    let mut collect = live(&stub, &period, &["collect", "--regions", "eu-west-1"]);
+    collect.arg("--out").arg(&evidence_path);
+    let output = run(collect);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let snapshot = load_json(&evidence_path);
+    assert_eq!(snapshot["settle_minutes"], 60);
+    let home = &snapshot["accounts"][0]["trail_home_regions"][0];
+    assert_eq!(home["region"], "us-east-1", "{snapshot:#}");
+    let trail = &home["cloudtrail"]["trails"][0];
+    assert_eq!(trail["trail"]["TrailARN"], trail_arn.as_str());
+    assert_eq!(trail["status"]["LatestDeliveryError"], "AccessDenied");
+    assert_eq!(trail["status"]["LatestDigestDeliveryError"], "NoSuchBucket");
+    assert_eq!(
+        home["cloudtrail"]["events_after_period"][0]["EventId"],
+        "later-update"
+    );
+    let status_regions: BTreeSet<String> = stub
+        .requests()
+        .iter()
+        .filter(|r| r.operation.ends_with("GetTrailStatus"))
+        .map(|r| r.region.clone())
+        .collect();
+    assert_eq!(status_regions, BTreeSet::from(["us-east-1".to_string()]));
+
+    let out = dir.path().join("r");
+    let report = Command::new(assert_cmd::cargo::cargo_bin("gxp-evidence"))
+        .args(["report", "--evidence"])
+        .arg(&evidence_path)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert_eq!(report.status.code(), Some(1), "{}", stderr(&report));
+    let results = load_json(&out.join("results.json"));
+    let find = |control: &str| {
+        results["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .find(|f| f["control_id"] == control && f["resource"] != "(account)")
+            .unwrap_or_else(|| panic!("{control}: {results:#}"))
+            .clone()
+    };
+    let continuity = find("cloudtrail-continuity");
+    assert_eq!(continuity["status"], "FAIL", "{continuity}");
+    let reason = continuity["reason"].as_str().expect("reason");
+    assert!(
+        reason.contains("LatestDeliveryError AccessDenied")
+            && reason.contains("LatestDigestDeliveryError NoSuchBucket"),
+        "{reason}"
+    );
+    let validation = find("cloudtrail-log-validation");
+    assert_eq!(validation["status"], "EVIDENCE_GAP", "{validation}");
+    assert!(
+        validation["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("later-update"),
+        "{validation}"
+    );
+}

@@ -57,6 +57,9 @@ pub struct StubConfig {
     /// Throttle LookupEvents calls beyond 2 in any second per region, as AWS does (measured
     /// with `RATE_TOLERANCE`, see there).
     pub enforce_rate_limit: bool,
+    /// GetTrailStatus answers per region (moto never reports delivery errors): every trail of
+    /// the region gets this status.
+    pub trail_status: BTreeMap<String, Value>,
 }
 
 /// A LookupEvents query (`AttributeKey=AttributeValue`, e.g.
@@ -456,6 +459,15 @@ async fn serve_connection(
         .any(|(s, r)| *s == service && *r == region)
     {
         access_denied(&service, &region)
+    } else if let (true, Some(status)) = (
+        target.ends_with(".GetTrailStatus"),
+        config.trail_status.get(&region),
+    ) {
+        response(
+            200,
+            &[("content-type", "application/x-amz-json-1.1")],
+            status.to_string().as_bytes(),
+        )
     } else if target.ends_with(".LookupEvents") {
         lookup_events(&request, &region, arrived, config, index, state).await
     } else if service == "account" && request.path().starts_with("/listRegions") {
