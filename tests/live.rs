@@ -369,6 +369,8 @@ fn collect_and_report_against_moto_give_the_expected_status_for_every_scenario()
     let stub = AwsStub::start(StubConfig {
         upstream: Some(moto.url.clone()),
         events: BTreeMap::from([("us-east-1".to_string(), events)]),
+        // Trails logging since before the period (moto dates their start at seeding).
+        trails_started_at: Some((period.start - 86400) as f64),
         ..Default::default()
     });
     let dir = tempfile::tempdir().expect("tempdir");
@@ -454,8 +456,8 @@ fn collect_and_report_against_moto_give_the_expected_status_for_every_scenario()
             .all(|(_, _, error)| error.as_deref() == Some("TrailNotFoundException"))
     );
     // The trail the recorded CreateTrail, StartLogging and DeleteTrail act on, all effective:
-    // its first event is a StartLogging, so it was off from the start of the period until then,
-    // and off again from the DeleteTrail to the end of the period.
+    // created not logging, so off from its CreateTrail until its StartLogging, and off again
+    // from the DeleteTrail to the end of the period (period rule: it did not exist before).
     let ctlr_trail = "stratus-red-team-ctlr-trail-zqfsvooxqj";
     let effective = |name: &str| -> i64 {
         let found: Vec<i64> = recorded_trail_events(name, ctlr_trail)
@@ -466,11 +468,17 @@ fn collect_and_report_against_moto_give_the_expected_status_for_every_scenario()
         assert_eq!(found.len(), 1, "{name} on {ctlr_trail}: {found:?}");
         found[0]
     };
-    let (started, deleted) = (effective("StartLogging"), effective("DeleteTrail"));
-    assert!(period.start < started && started < deleted && deleted < period.end);
+    let (created, started, deleted) = (
+        effective("CreateTrail"),
+        effective("StartLogging"),
+        effective("DeleteTrail"),
+    );
+    assert!(
+        period.start < created && created <= started && started < deleted && deleted < period.end
+    );
     let expected_gaps = json!([
-        {"cause": "stopped before the period", "started_at": period.start, "ended_at": started,
-         "minutes": (started - period.start) / 60},
+        {"cause": "CreateTrail", "started_at": created, "ended_at": started,
+         "minutes": (started - created) / 60},
         {"cause": "DeleteTrail", "started_at": deleted, "ended_at": null,
          "minutes": (period.end - deleted) / 60},
     ]);
@@ -644,12 +652,19 @@ fn collect_and_report_against_moto_give_the_expected_status_for_every_scenario()
             })
             .collect();
         assert_eq!(json!(gaps), expected_gaps);
+        // Other gaps: local-only was never started (no StartLogging up to collection), and
+        // the recorded trails created in the period and never started were not logging.
         assert!(
             results["logging_gaps"]
                 .as_array()
                 .expect("logging_gaps")
                 .iter()
-                .all(|g| g["trail_name"] == ctlr_trail),
+                .all(|g| g["trail_name"] == ctlr_trail
+                    || (g["trail_name"] == "local-only"
+                        && g["cause"] == "stopped before the period"
+                        && g["started_at"]
+                            == "2026-10-01T00:00:00Z".replace("2026-10", &period.label))
+                    || g["cause"] == "CreateTrail"),
             "{:#}",
             results["logging_gaps"]
         );
@@ -1090,9 +1105,17 @@ fn a_compliant_account_reports_compliant_with_exit_0_using_only_the_documented_p
     let moto = moto();
     let made = moto.seed(&["compliant", "us-east-1"]);
     let period = month();
+    // moto stamps StartLoggingTime with the seeding time, after the period: the trail's
+    // logging before it would be unknown (period rule). The account's trail has logged since
+    // before the period and delivered a minute ago.
     let stub = AwsStub::start(StubConfig {
         upstream: Some(moto.url.clone()),
         enabled_regions: vec!["eu-west-1".into(), "us-east-1".into()],
+        trail_status: BTreeMap::from([(
+            "us-east-1".to_string(),
+            json!({"IsLogging": true, "StartLoggingTime": (period.start - 86400) as f64,
+                "LatestDeliveryTime": (chrono::Utc::now().timestamp() - 60) as f64}),
+        )]),
         ..Default::default()
     });
     let dir = tempfile::tempdir().expect("tempdir");
@@ -1302,14 +1325,23 @@ fn a_lookup_events_query_that_runs_out_of_retries_part_way_is_a_gap_and_the_repo
             Some("change-control" | "cloudtrail-continuity")
         ) {
             assert_eq!(f["status"], "EVIDENCE_GAP", "{f:#}");
-        } else if f["region"] == "us-east-1"
+        } else if (f["region"] == "us-east-1"
             && matches!(
                 f["control_id"].as_str(),
                 Some("apigw-cache-encryption" | "apigw-logging" | "kms-key-rotation")
+            ))
+            || matches!(
+                f["control_id"].as_str(),
+                Some(
+                    "cloudtrail-multi-region"
+                        | "cloudtrail-encryption"
+                        | "cloudtrail-log-validation"
+                )
             )
         {
             // The period rule: without every change event, the settings read at collection
-            // say nothing about the rest of the period.
+            // say nothing about the rest of the period (the trail's included: its home region
+            // is us-east-1).
             assert!(
                 matches!(
                     f["status"].as_str(),

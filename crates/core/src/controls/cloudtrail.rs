@@ -1188,7 +1188,7 @@ fn continuity(
         off.push(Span {
             from: deletion.at.max(period.start),
             to: period.end,
-            holds: Holds::No("trail deleted".to_string()),
+            holds: Holds::No("not logging".to_string()),
             set_by: Some(deletion.clone()),
         });
     }
@@ -1236,15 +1236,19 @@ fn continuity(
     };
     // Consecutive versions not logging for one reason are one gap.
     let mut gaps: Vec<LoggingGap> = Vec::new();
+    let mut last_not_logging = false;
     for span in &off {
+        let not_logging = span.holds == Holds::No("not logging".to_string());
         let cause = match (&span.holds, &span.set_by) {
-            (Holds::No(why), _) if why != "not logging" => why.clone(),
+            (Holds::No(why), _) if !not_logging => why.clone(),
             (_, Some(event)) if event.at >= period.start => event.name.clone(),
             _ => "stopped before the period".to_string(),
         };
+        let continues = not_logging && last_not_logging;
+        last_not_logging = not_logging;
         if let Some(last) = gaps.last_mut()
             && last.ended_at == Some(span.from)
-            && last.cause == cause
+            && (last.cause == cause || continues)
         {
             last.ended_at = (span.to < period.end).then_some(span.to);
             continue;
@@ -1813,7 +1817,7 @@ mod tests {
         );
         let continuity = finding(&out, CLOUDTRAIL_CONTINUITY);
         assert_eq!(continuity.status, Status::Fail, "{}", continuity.reason);
-        assert_eq!(out.logging_gaps[0].cause, "trail deleted");
+        assert_eq!(out.logging_gaps[0].cause, "DeleteTrail");
         assert_eq!(out.logging_gaps[0].started_at, at("2026-10-20T00:00:00Z"));
         let multi = finding(&out, CLOUDTRAIL_MULTI_REGION);
         assert_eq!(multi.status, Status::Fail, "{}", multi.reason);
