@@ -653,10 +653,9 @@ for day in ("2026-10-01T09:20:00Z", "2026-10-15T09:21:13Z", "2026-10-29T09:22:40
 event(DR, CENTRAL, "2026-10-08T14:10:00Z", AG, "UpdateStage", "ops",
       stage_patch("m2h6j8k1zx", "dr", [("/tracingEnabled", "true")]),
       resources=[("AWS::ApiGateway::Stage", "m2h6j8k1zx/dr")])
-event(DR, CENTRAL, "2026-10-22T13:45:21Z", CT, "UpdateTrail", "root",
-      {"name": "lims-dr-audit", "kmsKeyId": key_arn(DR, CENTRAL, K_DR_DB), "enableLogFileValidation": True},
-      response={"name": "lims-dr-audit", "trailARN": DR_TRAIL_ARN, "logFileValidationEnabled": True,
-                "kmsKeyId": key_arn(DR, CENTRAL, K_DR_DB), "isMultiRegionTrail": True},
+# The DR account is the compliant example: its changes touch no judged setting.
+event(DR, CENTRAL, "2026-10-22T13:45:21Z", CT, "AddTags", "root",
+      {"resourceId": DR_TRAIL_ARN, "tagsList": [{"key": "gxp", "value": "true"}, {"key": "dr", "value": "true"}]},
       resources=[("AWS::CloudTrail::Trail", DR_TRAIL_ARN)])
 event(DR, CENTRAL, "2026-10-30T17:05:00Z", KMS, "PutKeyPolicy", "root",
       {"keyId": K_DR_DB, "policyName": "default", "bypassPolicyLockoutSafetyCheck": False},

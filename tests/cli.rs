@@ -212,8 +212,21 @@ fn demo_results_cover_every_scenario_of_the_sample() {
         find("cloudtrail-log-validation", "lims-app-debug", None)["status"],
         "FAIL"
     );
+    // CloudTrail.1 at every moment: while lims-org-audit was stopped, the account's only other
+    // trail is single-region (period rule).
+    let multi_region = findings
+        .iter()
+        .find(|f| f["control_id"] == "cloudtrail-multi-region" && f["account_id"] == "111122223333")
+        .unwrap();
+    assert_eq!(multi_region["status"], "FAIL");
+    assert!(
+        multi_region["reason"].as_str().unwrap().contains(
+            "from 2026-10-17 22:14:05 UTC to 2026-10-18 06:02:41 UTC: lims-org-audit: not logging"
+        ),
+        "{multi_region}"
+    );
     assert_eq!(
-        find("cloudtrail-multi-region", "lims-org-audit", None)["status"],
+        find("cloudtrail-multi-region", "lims-dr-audit", None)["status"],
         "PASS"
     );
     assert!(

@@ -369,6 +369,8 @@ fn collect_and_report_against_moto_give_the_expected_status_for_every_scenario()
     let stub = AwsStub::start(StubConfig {
         upstream: Some(moto.url.clone()),
         events: BTreeMap::from([("us-east-1".to_string(), events)]),
+        // Trails logging since before the period (moto dates their start at seeding).
+        trails_started_at: Some((period.start - 86400) as f64),
         ..Default::default()
     });
     let dir = tempfile::tempdir().expect("tempdir");
@@ -454,8 +456,8 @@ fn collect_and_report_against_moto_give_the_expected_status_for_every_scenario()
             .all(|(_, _, error)| error.as_deref() == Some("TrailNotFoundException"))
     );
     // The trail the recorded CreateTrail, StartLogging and DeleteTrail act on, all effective:
-    // its first event is a StartLogging, so it was off from the start of the period until then,
-    // and off again from the DeleteTrail to the end of the period.
+    // created not logging, so off from its CreateTrail until its StartLogging, and off again
+    // from the DeleteTrail to the end of the period (period rule: it did not exist before).
     let ctlr_trail = "stratus-red-team-ctlr-trail-zqfsvooxqj";
     let effective = |name: &str| -> i64 {
         let found: Vec<i64> = recorded_trail_events(name, ctlr_trail)
@@ -466,11 +468,17 @@ fn collect_and_report_against_moto_give_the_expected_status_for_every_scenario()
         assert_eq!(found.len(), 1, "{name} on {ctlr_trail}: {found:?}");
         found[0]
     };
-    let (started, deleted) = (effective("StartLogging"), effective("DeleteTrail"));
-    assert!(period.start < started && started < deleted && deleted < period.end);
+    let (created, started, deleted) = (
+        effective("CreateTrail"),
+        effective("StartLogging"),
+        effective("DeleteTrail"),
+    );
+    assert!(
+        period.start < created && created <= started && started < deleted && deleted < period.end
+    );
     let expected_gaps = json!([
-        {"cause": "stopped before the period", "started_at": period.start, "ended_at": started,
-         "minutes": (started - period.start) / 60},
+        {"cause": "CreateTrail", "started_at": created, "ended_at": started,
+         "minutes": (started - created) / 60},
         {"cause": "DeleteTrail", "started_at": deleted, "ended_at": null,
          "minutes": (period.end - deleted) / 60},
     ]);
@@ -708,12 +716,19 @@ fn collect_and_report_against_moto_give_the_expected_status_for_every_scenario()
             })
             .collect();
         assert_eq!(json!(gaps), expected_gaps);
+        // Other gaps: local-only was never started (no StartLogging up to collection), and
+        // the recorded trails created in the period and never started were not logging.
         assert!(
             results["logging_gaps"]
                 .as_array()
                 .expect("logging_gaps")
                 .iter()
-                .all(|g| g["trail_name"] == ctlr_trail),
+                .all(|g| g["trail_name"] == ctlr_trail
+                    || (g["trail_name"] == "local-only"
+                        && g["cause"] == "stopped before the period"
+                        && g["started_at"]
+                            == "2026-10-01T00:00:00Z".replace("2026-10", &period.label))
+                    || g["cause"] == "CreateTrail"),
             "{:#}",
             results["logging_gaps"]
         );
@@ -1204,10 +1219,18 @@ fn a_compliant_account_reports_compliant_with_exit_0_using_only_the_documented_p
     let moto = moto();
     let made = moto.seed(&["compliant", "us-east-1"]);
     let period = month();
+    // moto stamps StartLoggingTime with the seeding time, after the period: the trail's
+    // logging before it would be unknown (period rule). The account's trail has logged since
+    // before the period and delivered a minute ago.
     let stub = AwsStub::start(StubConfig {
         upstream: Some(moto.url.clone()),
         enabled_regions: vec!["eu-west-1".into(), "us-east-1".into()],
         answers: compliant_deployment_answers(&made),
+        trail_status: BTreeMap::from([(
+            "us-east-1".to_string(),
+            json!({"IsLogging": true, "StartLoggingTime": (period.start - 86400) as f64,
+                "LatestDeliveryTime": (chrono::Utc::now().timestamp() - 60) as f64}),
+        )]),
         ..Default::default()
     });
     let dir = tempfile::tempdir().expect("tempdir");
@@ -1525,7 +1548,7 @@ fn a_lookup_events_query_that_runs_out_of_retries_part_way_is_a_gap_and_the_repo
             Some("change-control" | "cloudtrail-continuity")
         ) {
             assert_eq!(f["status"], "EVIDENCE_GAP", "{f:#}");
-        } else if f["region"] == "us-east-1"
+        } else if (f["region"] == "us-east-1"
             && matches!(
                 f["control_id"].as_str(),
                 Some(
@@ -1534,10 +1557,19 @@ fn a_lookup_events_query_that_runs_out_of_retries_part_way_is_a_gap_and_the_repo
                         | "kms-key-rotation"
                         | "kms-key-deletion"
                 )
+            ))
+            || matches!(
+                f["control_id"].as_str(),
+                Some(
+                    "cloudtrail-multi-region"
+                        | "cloudtrail-encryption"
+                        | "cloudtrail-log-validation"
+                )
             )
         {
             // The period rule: without every change event, the settings read at collection
-            // say nothing about the rest of the period.
+            // say nothing about the rest of the period (the trail's included: its home region
+            // is us-east-1).
             assert!(
                 matches!(
                     f["status"].as_str(),
@@ -1874,4 +1906,107 @@ fn kms_keys_that_cannot_sign_as_aws_does_are_refused_and_nothing_is_written() {
 
     assert_eq!(common::read(&package.join("manifest.json")), before);
     assert!(!package.join("manifest.sig").exists());
+}
+
+/// Issue 13, CloudTrail: a trail homed outside `--regions` is read in its home region (its
+/// status and its change events); GetTrailStatus's delivery error is a logging gap; a change
+/// after the period (LookupEvents up to collection) reveals that the trail's settings during
+/// the period are not the collected ones. moto has neither LookupEvents nor delivery errors:
+/// the stub answers both.
+#[test]
+fn a_trail_homed_outside_the_regions_is_read_at_home_with_its_delivery_errors_and_later_changes() {
+    let moto = moto();
+    let made = moto.seed(&["compliant", "us-east-1"]);
+    let trail_arn = made["trail"].as_str().expect("trail ARN").to_string();
+    let period = month();
+    let after_period = period.end + 1800;
+    let at = |epoch: i64| {
+        chrono::DateTime::from_timestamp(epoch, 0)
+            .expect("in range")
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    };
+    let record = json!({"eventVersion": "1.08", "eventTime": at(after_period),
+        "eventSource": "cloudtrail.amazonaws.com", "eventName": "UpdateTrail",
+        "eventID": "later-update", "readOnly": false, "recipientAccountId": MOTO_ACCOUNT,
+        "userIdentity": {"type": "IAMUser", "accountId": MOTO_ACCOUNT,
+            "arn": format!("arn:aws:iam::{MOTO_ACCOUNT}:user/ops")},
+        "requestParameters": {"name": trail_arn, "enableLogFileValidation": true}});
+    let later_update = json!({"EventId": "later-update", "EventName": "UpdateTrail",
+        "EventSource": "cloudtrail.amazonaws.com", "EventTime": after_period,
+        "ReadOnly": "false", "CloudTrailEvent": record.to_string()});
+    let stub = AwsStub::start(StubConfig {
+        upstream: Some(moto.url.clone()),
+        events: BTreeMap::from([("us-east-1".to_string(), vec![later_update])]),
+        trail_status: BTreeMap::from([(
+            "us-east-1".to_string(),
+            json!({"IsLogging": true, "StartLoggingTime": (period.start - 86400) as f64,
+                "LatestDeliveryTime": (period.start + 5 * 86400) as f64,
+                "LatestDeliveryError": "AccessDenied",
+                "LatestDigestDeliveryError": "NoSuchBucket"}),
+        )]),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let evidence_path = dir.path().join("evidence.json");
+    let mut collect = live(&stub, &period, &["collect", "--regions", "eu-west-1"]);
+    collect.arg("--out").arg(&evidence_path);
+    let output = run(collect);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let snapshot = load_json(&evidence_path);
+    assert_eq!(snapshot["settle_minutes"], 60);
+    let home = &snapshot["accounts"][0]["trail_home_regions"][0];
+    assert_eq!(home["region"], "us-east-1", "{snapshot:#}");
+    let trail = &home["cloudtrail"]["trails"][0];
+    assert_eq!(trail["trail"]["TrailARN"], trail_arn.as_str());
+    assert_eq!(trail["status"]["LatestDeliveryError"], "AccessDenied");
+    assert_eq!(trail["status"]["LatestDigestDeliveryError"], "NoSuchBucket");
+    assert_eq!(
+        home["cloudtrail"]["events_after_period"][0]["EventId"],
+        "later-update"
+    );
+    let status_regions: BTreeSet<String> = stub
+        .requests()
+        .iter()
+        .filter(|r| r.operation.ends_with("GetTrailStatus"))
+        .map(|r| r.region.clone())
+        .collect();
+    assert_eq!(status_regions, BTreeSet::from(["us-east-1".to_string()]));
+
+    let out = dir.path().join("r");
+    let report = Command::new(assert_cmd::cargo::cargo_bin("gxp-evidence"))
+        .args(["report", "--evidence"])
+        .arg(&evidence_path)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert_eq!(report.status.code(), Some(1), "{}", stderr(&report));
+    let results = load_json(&out.join("results.json"));
+    let find = |control: &str| {
+        results["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .find(|f| f["control_id"] == control && f["resource"] != "(account)")
+            .unwrap_or_else(|| panic!("{control}: {results:#}"))
+            .clone()
+    };
+    let continuity = find("cloudtrail-continuity");
+    assert_eq!(continuity["status"], "FAIL", "{continuity}");
+    let reason = continuity["reason"].as_str().expect("reason");
+    assert!(
+        reason.contains("LatestDeliveryError AccessDenied")
+            && reason.contains("LatestDigestDeliveryError NoSuchBucket"),
+        "{reason}"
+    );
+    let validation = find("cloudtrail-log-validation");
+    assert_eq!(validation["status"], "EVIDENCE_GAP", "{validation}");
+    assert!(
+        validation["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("later-update"),
+        "{validation}"
+    );
 }

@@ -176,13 +176,21 @@ struct LiveArgs {
     /// Account-regions collected at the same time.
     #[arg(long, value_name = "N", default_value_t = 32)]
     max_parallel_regions: usize,
+    /// How long after the period's end collection must wait, in minutes: CloudTrail delivers
+    /// events late (typically minutes, not guaranteed).
+    #[arg(long, value_name = "MINUTES", default_value_t = collect::period::DEFAULT_SETTLE_MINUTES)]
+    settle_minutes: u32,
+    /// The longest time a logging trail may go without delivering a log file, in hours,
+    /// before it counts as not logging since its last delivery.
+    #[arg(long, value_name = "HOURS", default_value_t = Policy::DEFAULT_MAX_DELIVERY_AGE_HOURS)]
+    max_delivery_age_hours: u32,
 }
 
 impl LiveArgs {
     /// Flags that only make sense for a live collection, by name, when given.
     fn given_flags(&self) -> Vec<&'static str> {
         let mut given = Vec::new();
-        let flags: [(&str, bool); 8] = [
+        let flags: [(&str, bool); 10] = [
             ("--period", self.period.is_some()),
             ("--from", self.from.is_some()),
             ("--regions", self.regions.is_some()),
@@ -194,6 +202,14 @@ impl LiveArgs {
                 self.max_rotation_days != Policy::DEFAULT_MAX_ROTATION_DAYS,
             ),
             ("--max-parallel-regions", self.max_parallel_regions != 32),
+            (
+                "--settle-minutes",
+                self.settle_minutes != collect::period::DEFAULT_SETTLE_MINUTES,
+            ),
+            (
+                "--max-delivery-age-hours",
+                self.max_delivery_age_hours != Policy::DEFAULT_MAX_DELIVERY_AGE_HOURS,
+            ),
         ];
         for (flag, set) in flags {
             if set {
@@ -334,6 +350,7 @@ fn collect_live(live: &LiveArgs, verbose: u8) -> Result<LoadedEvidence> {
         live.from.as_deref(),
         live.to.as_deref(),
         now,
+        live.settle_minutes,
     )?;
     let request = CollectRequest {
         period,
@@ -341,8 +358,10 @@ fn collect_live(live: &LiveArgs, verbose: u8) -> Result<LoadedEvidence> {
         system_name: live.system_name.clone(),
         policy: Policy {
             max_rotation_days: live.max_rotation_days,
+            max_delivery_age_hours: Some(live.max_delivery_age_hours),
             ..Policy::default()
         },
+        settle_minutes: live.settle_minutes,
         max_parallel_regions: live.max_parallel_regions,
         calls_per_region: 8,
     };

@@ -62,6 +62,13 @@ pub struct StubConfig {
     /// Fixed JSON answers by `METHOD /path?query` exactly as sent (e.g.
     /// `GET /restapis/a1/deployments/d1?embed=apisummary`), for what moto lacks.
     pub answers: BTreeMap<String, Value>,
+    /// GetTrailStatus answers per region (moto never reports delivery errors): every trail of
+    /// the region gets this status.
+    pub trail_status: BTreeMap<String, Value>,
+    /// moto stamps a trail's StartLoggingTime with the time the seed started it, after the
+    /// reporting period; when set, moto's GetTrailStatus answers carry this time (epoch
+    /// seconds) instead, as for trails logging since before the period.
+    pub trails_started_at: Option<f64>,
 }
 
 /// A LookupEvents query (`AttributeKey=AttributeValue`, e.g.
@@ -461,6 +468,15 @@ async fn serve_connection(
         .any(|(s, r)| *s == service && *r == region)
     {
         access_denied(&service, &region)
+    } else if let (true, Some(status)) = (
+        target.ends_with(".GetTrailStatus"),
+        config.trail_status.get(&region),
+    ) {
+        response(
+            200,
+            &[("content-type", "application/x-amz-json-1.1")],
+            status.to_string().as_bytes(),
+        )
     } else if target.ends_with(".LookupEvents") {
         lookup_events(&request, &region, arrived, config, index, state).await
     } else if service == "account" && request.path().starts_with("/listRegions") {
@@ -480,12 +496,38 @@ async fn serve_connection(
             Instant::now(),
             format!("{service}:{target}{}", request.path()),
         ));
-        forward(&request, upstream).await?
+        let answer = forward(&request, upstream).await?;
+        match config.trails_started_at {
+            Some(started) if target.ends_with(".GetTrailStatus") => {
+                with_start_time(answer, started)
+            }
+            _ => answer,
+        }
     } else {
         json_error(400, "UnknownOperationException", "the stub has no upstream")
     };
     socket.write_all(&reply).await?;
     socket.shutdown().await
+}
+
+/// moto's GetTrailStatus answer with `StartLoggingTime` replaced (see
+/// `StubConfig::trails_started_at`); other answers unchanged.
+fn with_start_time(answer: Vec<u8>, started: f64) -> Vec<u8> {
+    let Some(split) = answer.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return answer;
+    };
+    let ok = answer.starts_with(b"HTTP/1.1 200");
+    match serde_json::from_slice::<Value>(&answer[split + 4..]) {
+        Ok(mut status) if ok && status.get("StartLoggingTime").is_some() => {
+            status["StartLoggingTime"] = json!(started);
+            response(
+                200,
+                &[("content-type", "application/x-amz-json-1.1")],
+                status.to_string().as_bytes(),
+            )
+        }
+        _ => answer,
+    }
 }
 
 async fn forward(request: &Request, upstream: &str) -> std::io::Result<Vec<u8>> {

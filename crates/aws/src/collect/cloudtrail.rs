@@ -1,5 +1,6 @@
-//! CloudTrail collection: trail posture (DescribeTrails with shadow trails, GetTrailStatus,
-//! GetEventSelectors, each trail asked once per collection) and the period's change events
+//! CloudTrail collection: trail posture (DescribeTrails with shadow trails; GetTrailStatus and
+//! GetEventSelectors asked once per trail, in its home region, also when that region is
+//! outside the scope: `collect_home_region`) and the period's change events
 //! through the LookupEvents query plan of DESIGN.md (one page per event source, then, for a
 //! source with more events than that, one query per event name of the rules table), paced
 //! below AWS's 2 calls/s per account-region, retried with backoff and jitter, following
@@ -49,7 +50,7 @@ pub async fn collect(
         start: period.start,
         end: until,
     };
-    let lookup = lookup_changes(context.clone(), window).await?;
+    let lookup = lookup_changes(context.clone(), window, &events::SOURCES).await?;
     if trails.is_none() && lookup.queries.iter().all(|q| !q.completed) {
         return Ok(None);
     }
@@ -68,15 +69,60 @@ pub async fn collect(
     }))
 }
 
+/// The CloudTrail evidence of a trail's home region outside the scope: the trails of `arns`
+/// as DescribeTrails lists them there, with their status and selectors, and the region's
+/// CloudTrail change events (StartLogging, StopLogging, UpdateTrail, PutEventSelectors and the
+/// like are called, so recorded, in a trail's home region: CloudTrail API Reference).
+pub async fn collect_home_region(
+    context: &Arc<RegionContext>,
+    period: Period,
+    arns: &BTreeSet<String>,
+) -> Result<Option<CloudTrailEvidence>, CredentialsFailed> {
+    let client = Client::from_conf(
+        aws_sdk_cloudtrail::config::Builder::from(&context.sdk)
+            .region(context.region())
+            .build(),
+    );
+    let trails = collect_trails(context, &client).await?.map(|trails| {
+        trails
+            .into_iter()
+            .filter(|t| t.trail.trail_arn.as_ref().is_some_and(|a| arns.contains(a)))
+            .collect::<Vec<_>>()
+    });
+    let until = Timestamp(chrono::Utc::now()).max(period.end);
+    let window = Period {
+        start: period.start,
+        end: until,
+    };
+    let lookup = lookup_changes(context.clone(), window, &[events::CLOUDTRAIL]).await?;
+    let Some(trails) = trails else {
+        return Ok(None);
+    };
+    let (events, events_after_period) = lookup
+        .events
+        .into_iter()
+        .partition(|event| event.event_time < period.end);
+    Ok(Some(CloudTrailEvidence {
+        trails,
+        events,
+        lookup_queries: lookup.queries.into_iter().map(|q| q.record).collect(),
+        events_after_period,
+        events_until: Some(until),
+        extra: Extra::new(),
+    }))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Trails
 
-/// Which region asks for a trail's status and selectors: its home region when collected,
-/// else the first collected region (a multi-region trail is visible in all of them).
+/// Which region asks for a trail's status and selectors: its home region (GetTrailStatus
+/// returns the status of one region; the CLI guide says to ask the home region), which is
+/// collected on its own when it is outside the scope; a trail without a home region is asked
+/// in the first collected region.
 fn status_region<'a>(trail_home: Option<&'a str>, scope_regions: &'a [String]) -> Option<&'a str> {
     match trail_home {
-        Some(home) if scope_regions.iter().any(|r| r == home) => Some(home),
-        _ => scope_regions.iter().map(String::as_str).min(),
+        Some(home) => Some(home),
+        None => scope_regions.iter().map(String::as_str).min(),
     }
 }
 
@@ -385,6 +431,7 @@ async fn run_queries(
 async fn lookup_changes(
     context: Arc<RegionContext>,
     period: Period,
+    sources: &[&str],
 ) -> Result<LookupResult, CredentialsFailed> {
     // Retries are ours: every attempt must wait for the pacer, which the SDK's retries would not.
     let client = Client::from_conf(
@@ -398,7 +445,7 @@ async fn lookup_changes(
     // cover (more events than the page limit, or a query that gave up).
     let by_source: Vec<PlannedQuery> = query_plan()
         .into_iter()
-        .filter(|q| q.queried_by == QueriedBy::EventSource)
+        .filter(|q| q.queried_by == QueriedBy::EventSource && sources.contains(&q.value))
         .collect();
     let mut outcomes = run_queries(&context, &client, &pacer, period, by_source.clone()).await?;
     let uncovered: Vec<&str> = by_source
@@ -792,10 +839,13 @@ mod tests {
     }
 
     #[test]
-    fn status_is_asked_in_the_home_region_or_else_the_first_collected_one() {
+    fn status_is_asked_in_the_home_region_also_outside_the_scope() {
         let scope = vec!["eu-west-1".to_string(), "us-east-1".to_string()];
         assert_eq!(status_region(Some("us-east-1"), &scope), Some("us-east-1"));
-        assert_eq!(status_region(Some("ap-south-1"), &scope), Some("eu-west-1"));
+        assert_eq!(
+            status_region(Some("ap-south-1"), &scope),
+            Some("ap-south-1")
+        );
         assert_eq!(status_region(None, &scope), Some("eu-west-1"));
     }
 }

@@ -88,6 +88,9 @@ pub struct CollectRequest {
     pub regions: RegionSelection,
     pub system_name: Option<String>,
     pub policy: Policy,
+    /// How long after the period's end the collection waited at least (`period::resolve`
+    /// checks it), recorded in the snapshot.
+    pub settle_minutes: u32,
     /// Account-regions collected at the same time.
     pub max_parallel_regions: usize,
     /// Calls in flight at once within one account-region (LookupEvents is paced separately).
@@ -377,6 +380,50 @@ pub async fn collect(
             }
         }
     }
+    // Trails seen in the scope whose home region is outside it: their status and change
+    // events are that region's (issue 13), read there.
+    let mut homes: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    for trail in region_evidence
+        .iter()
+        .filter_map(|r| r.cloudtrail.as_ref())
+        .flat_map(|c| &c.trails)
+    {
+        if let (Some(home), Some(arn)) = (&trail.trail.home_region, &trail.trail.trail_arn)
+            && !regions.contains(home)
+        {
+            homes.entry(home.clone()).or_default().insert(arn.clone());
+        }
+    }
+    let mut trail_home_regions = Vec::new();
+    for (home, arns) in homes {
+        let context = Arc::new(RegionContext {
+            account_id: account_id.clone(),
+            region: home.clone(),
+            scope_regions: regions.clone(),
+            sdk: sdk.clone(),
+            calls: Semaphore::new(request.calls_per_region.max(1)),
+            progress: progress.region(&account_id, &home),
+            gaps: Mutex::new(Vec::new()),
+            region_rejected: Default::default(),
+        });
+        let cloudtrail =
+            match cloudtrail::collect_home_region(&context, request.period, &arns).await {
+                Ok(cloudtrail) => cloudtrail,
+                Err(failed) => {
+                    progress.finish();
+                    return Err(failed.into());
+                }
+            };
+        context.progress.finish();
+        gaps.extend(context.take_gaps());
+        trail_home_regions.push(RegionEvidence {
+            region: home,
+            apigateway: None,
+            kms: None,
+            cloudtrail,
+            extra: Extra::new(),
+        });
+    }
     progress.finish();
     region_evidence.sort_by(|a, b| a.region.cmp(&b.region));
     gaps.sort();
@@ -396,6 +443,7 @@ pub async fn collect(
         // a later time, after its settings (`CloudTrailEvidence::events_until`).
         collected_at: collection_started,
         period: request.period,
+        settle_minutes: Some(request.settle_minutes),
         scope: Scope {
             accounts: vec![account_id.clone()],
             regions,
@@ -406,6 +454,7 @@ pub async fn collect(
             account_id,
             caller_identity: Some(identity),
             regions: region_evidence,
+            trail_home_regions,
             extra: Extra::new(),
         }],
         gaps,

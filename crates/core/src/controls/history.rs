@@ -1,8 +1,8 @@
 //! Reads a region's change events (the period's and those after it, up to collection) into the
-//! histories the period rule replays (`period`): which setting of which API Gateway stage or
-//! KMS key each successful call set, to what, and when; which calls created or deleted one;
-//! and whether the events can be trusted to be complete. docs/controls.md "The period rule"
-//! lists the calls and settings with their sources.
+//! histories the period rule replays (`period`): which setting of which API Gateway stage, KMS
+//! key or CloudTrail trail each successful call set, to what, and when; which calls created or
+//! deleted one; and whether the events can be trusted to be complete. docs/controls.md "The
+//! period rule" lists the calls and settings with their sources.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +10,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::RegionScope;
-use super::events::{self, APIGATEWAY, KMS, patch_operations, text};
+use super::cloudtrail::{TrailSettings, selectors_from_request};
+use super::events::{self, APIGATEWAY, CLOUDTRAIL, KMS, patch_operations, text};
 use super::period::{Coverage, Effect, EventRef, History, NewValue, opaque};
 use crate::evidence::{CloudTrailEvidence, LookupEvent, Period, Timestamp};
 
@@ -25,6 +26,10 @@ pub struct RegionHistory {
     pub keys: BTreeMap<String, History>,
     /// KMS events that name no key this region's evidence can resolve.
     pub unresolved_keys: Vec<EventRef>,
+    /// By trail name (events name a trail by name or ARN; both are read as the name, which is
+    /// unique in the trail's home region, where its events are recorded). The empty name holds
+    /// the events that name no trail: every trail of the region is in doubt.
+    pub trails: BTreeMap<String, History>,
     pub coverage: Option<Coverage>,
 }
 
@@ -51,6 +56,12 @@ const REPLAYED: &[(&str, &str)] = &[
     (KMS, "DisableKeyRotation"),
     (KMS, "DeleteImportedKeyMaterial"),
     (KMS, "DeleteKey"),
+    (CLOUDTRAIL, "CreateTrail"),
+    (CLOUDTRAIL, "UpdateTrail"),
+    (CLOUDTRAIL, "PutEventSelectors"),
+    (CLOUDTRAIL, "StartLogging"),
+    (CLOUDTRAIL, "StopLogging"),
+    (CLOUDTRAIL, "DeleteTrail"),
 ];
 
 impl RegionHistory {
@@ -77,7 +88,23 @@ impl RegionHistory {
             {
                 continue;
             }
-            let record: Record = serde_json::from_str(&event.cloud_trail_event).unwrap_or_default();
+            let parsed = serde_json::from_str::<Record>(&event.cloud_trail_event);
+            if event.event_source == CLOUDTRAIL && parsed.is_err() {
+                // D12: a trail event whose record cannot be read may have stopped logging.
+                let at = EventRef {
+                    id: event.event_id.clone(),
+                    name: event.event_name.clone(),
+                    at: event.event_time,
+                };
+                history
+                    .trails
+                    .entry(resource_trail_name(event).unwrap_or_default())
+                    .or_default()
+                    .effects
+                    .push(opaque(at, "its CloudTrail record cannot be read"));
+                continue;
+            }
+            let record = parsed.unwrap_or_default();
             if record.error_code.as_deref().is_some_and(|c| !c.is_empty()) {
                 continue; // A failed call changed nothing.
             }
@@ -89,6 +116,8 @@ impl RegionHistory {
             let params = record.request_parameters.as_ref();
             if event.event_source == APIGATEWAY {
                 history.read_stage_event(at, params);
+            } else if event.event_source == CLOUDTRAIL {
+                history.read_trail_event(event, at, params);
             } else {
                 history.read_key_event(event, at, &record, aliases);
             }
@@ -120,6 +149,21 @@ impl RegionHistory {
                     "the event names a key that cannot be resolved (an alias no collected key has)",
                 )
             }));
+        history
+    }
+
+    /// The history of one trail of the region, by name, with the trail events that name no
+    /// trail.
+    pub fn trail(&self, name: &str) -> History {
+        let mut history = self.trails.get(name).cloned().unwrap_or_default();
+        if let Some(unnamed) = self.trails.get("").filter(|_| !name.is_empty()) {
+            history.effects.extend(unnamed.effects.iter().map(|e| {
+                opaque(
+                    e.event.clone(),
+                    "the event names no trail, so it may have changed this one",
+                )
+            }));
+        }
         history
     }
 
@@ -190,6 +234,106 @@ impl RegionHistory {
                     }
                 }
             }
+        }
+    }
+
+    /// CreateTrail, UpdateTrail, PutEventSelectors, StartLogging, StopLogging, DeleteTrail (the
+    /// CloudTrail API Reference pages of each; all are called in the trail's home region).
+    fn read_trail_event(&mut self, event: &LookupEvent, at: EventRef, params: Option<&Value>) {
+        let named = text(params.and_then(|p| p.get("name")))
+            .or_else(|| text(params.and_then(|p| p.get("trailName"))))
+            .map(|name| trail_name(&name).to_string())
+            .or_else(|| resource_trail_name(event));
+        let Some(name) = named else {
+            self.trails
+                .entry(String::new())
+                .or_default()
+                .effects
+                .push(opaque(at, "the event names no trail"));
+            return;
+        };
+        let history = self.trails.entry(name).or_default();
+        let set = |history: &mut History, field: &str, value: NewValue| {
+            history.effects.push(effect(&at, &[field], value));
+        };
+        let flag = |name: &str| params.and_then(|p| p.get(name)).and_then(Value::as_bool);
+        match at.name.as_str() {
+            "StartLogging" => set(
+                history,
+                TrailSettings::IS_LOGGING,
+                NewValue::Set(json!(true)),
+            ),
+            "StopLogging" => set(
+                history,
+                TrailSettings::IS_LOGGING,
+                NewValue::Set(json!(false)),
+            ),
+            "DeleteTrail" => history.deleted = Some(at.clone()),
+            "CreateTrail" => {
+                // A new trail does not log until StartLogging, and without selectors it
+                // records every read and write management event (CreateTrail,
+                // PutEventSelectors API Reference).
+                let created = TrailSettings::created(
+                    flag("isMultiRegionTrail").unwrap_or(false),
+                    flag("enableLogFileValidation").unwrap_or(false),
+                    text(params.and_then(|p| p.get("kmsKeyId"))).is_some(),
+                );
+                for (field, value) in created.fields() {
+                    set(history, &field, NewValue::Set(value));
+                }
+                history.created = Some(at.clone());
+            }
+            "UpdateTrail" => {
+                if params.is_none() {
+                    history
+                        .effects
+                        .push(opaque(at.clone(), "its request cannot be read"));
+                    return;
+                }
+                for (request, field) in [
+                    ("isMultiRegionTrail", TrailSettings::MULTI_REGION),
+                    (
+                        "enableLogFileValidation",
+                        TrailSettings::LOG_FILE_VALIDATION,
+                    ),
+                ] {
+                    match params.and_then(|p| p.get(request)) {
+                        None | Some(Value::Null) => {}
+                        Some(Value::Bool(on)) => set(history, field, NewValue::Set(json!(on))),
+                        Some(other) => set(
+                            history,
+                            field,
+                            NewValue::Unknown(format!("{request} is {other}, not a boolean")),
+                        ),
+                    }
+                }
+                // An empty kmsKeyId removes log file encryption (CloudTrail user guide,
+                // "Enabling log file encryption (CLI)").
+                match params.and_then(|p| p.get("kmsKeyId")) {
+                    None | Some(Value::Null) => {}
+                    Some(Value::String(key)) => set(
+                        history,
+                        TrailSettings::ENCRYPTED,
+                        NewValue::Set(json!(!key.is_empty())),
+                    ),
+                    Some(other) => set(
+                        history,
+                        TrailSettings::ENCRYPTED,
+                        NewValue::Unknown(format!("kmsKeyId is {other}, not a string")),
+                    ),
+                }
+            }
+            "PutEventSelectors" => {
+                let value = match selectors_from_request(params) {
+                    Some(reading) => NewValue::Set(reading),
+                    None => NewValue::Unknown(
+                        "the request names neither eventSelectors nor advancedEventSelectors"
+                            .to_string(),
+                    ),
+                };
+                set(history, TrailSettings::SELECTORS, value);
+            }
+            _ => {}
         }
     }
 
@@ -337,6 +481,23 @@ fn coverage(
         ));
     }
     Coverage::Complete
+}
+
+/// A trail's name from a name or a trail ARN (`arn:aws:cloudtrail:…:trail/NAME`).
+pub fn trail_name(name_or_arn: &str) -> &str {
+    name_or_arn
+        .rsplit_once(":trail/")
+        .map_or(name_or_arn, |(_, name)| name)
+}
+
+/// The trail an event's LookupEvents resources name, if any.
+fn resource_trail_name(event: &LookupEvent) -> Option<String> {
+    event
+        .resources
+        .iter()
+        .filter(|r| text(r.get("ResourceType")).is_none_or(|t| t == "AWS::CloudTrail::Trail"))
+        .find_map(|r| text(r.get("ResourceName")))
+        .map(|name| trail_name(&name).to_string())
 }
 
 /// A key id from what an event names: a key id, a key ARN, an alias name or an alias ARN.

@@ -11,7 +11,7 @@ pub mod history;
 pub mod kms;
 pub mod period;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -293,12 +293,14 @@ pub fn evaluate(snapshot: &EvidenceSnapshot) -> Evaluation {
     let mut evaluation = Evaluation::default();
     let accounts: BTreeSet<&str> = snapshot.scope.accounts.iter().map(String::as_str).collect();
     let regions: BTreeSet<&str> = snapshot.scope.regions.iter().map(String::as_str).collect();
+    let mut histories: BTreeMap<(String, String), history::RegionHistory> = BTreeMap::new();
+    let mut account_regions: Vec<(&str, ScopedRegions)> = Vec::new();
     for account_id in &accounts {
         let account = snapshot
             .accounts
             .iter()
             .find(|a| a.account_id == *account_id);
-        let mut account_regions: Vec<(RegionScope, Option<&RegionEvidence>)> = Vec::new();
+        let mut scoped: ScopedRegions = Vec::new();
         // A multi-Region replica is judged by its primary, collected in another region.
         let account_keys = kms::AccountKeys::new(
             account
@@ -311,25 +313,7 @@ pub fn evaluate(snapshot: &EvidenceSnapshot) -> Evaluation {
             let scope = RegionScope::new(account_id, region, &snapshot.gaps);
             let evidence = account.and_then(|a| a.regions.iter().find(|r| r.region == *region));
             let kms_evidence = evidence.and_then(|r| r.kms.as_ref());
-            let aliases = kms_evidence
-                .map(|kms| {
-                    kms.keys
-                        .iter()
-                        .flat_map(|k| {
-                            k.aliases
-                                .iter()
-                                .map(|a| (a.alias_name.clone(), k.metadata.key_id.clone()))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            let history = history::RegionHistory::read(
-                &scope,
-                evidence.and_then(|r| r.cloudtrail.as_ref()),
-                &snapshot.period,
-                snapshot.collected_at,
-                &aliases,
-            );
+            let history = region_history(&scope, evidence, snapshot);
             let replay = period::Replay {
                 period: &snapshot.period,
                 until: snapshot.collected_at,
@@ -357,20 +341,60 @@ pub fn evaluate(snapshot: &EvidenceSnapshot) -> Evaluation {
                 &snapshot.policy,
                 &mut evaluation,
             );
-            account_regions.push((scope, evidence));
+            histories.insert((account_id.to_string(), region.to_string()), history);
+            scoped.push((scope, evidence));
         }
-        cloudtrail::evaluate_account(
-            account_id,
-            &account_regions,
-            &snapshot.period,
-            &snapshot.gaps,
-            &mut evaluation,
-        );
+        // Trail home regions outside the scope: only their trails' histories are read.
+        for home in account.into_iter().flat_map(|a| &a.trail_home_regions) {
+            let scope = RegionScope::new(account_id, &home.region, &snapshot.gaps);
+            let history = region_history(&scope, Some(home), snapshot);
+            histories.insert((account_id.to_string(), home.region.clone()), history);
+        }
+        account_regions.push((account_id, scoped));
+    }
+    let context = cloudtrail::TrailContext {
+        snapshot,
+        histories: &histories,
+    };
+    for (account_id, scoped) in &account_regions {
+        cloudtrail::evaluate_account(account_id, scoped, &context, &mut evaluation);
     }
     ensure_every_control_reported(&accounts, &mut evaluation);
     evaluation.evidence_gaps = snapshot.gaps.clone();
     sort_for_reporting(&mut evaluation);
     evaluation
+}
+
+/// An account's scoped regions with their evidence (`None`: not collected).
+type ScopedRegions<'a> = Vec<(RegionScope<'a>, Option<&'a RegionEvidence>)>;
+
+/// The change history of one account-region (`history`), with the key aliases of its KMS
+/// evidence.
+fn region_history(
+    scope: &RegionScope,
+    evidence: Option<&RegionEvidence>,
+    snapshot: &EvidenceSnapshot,
+) -> history::RegionHistory {
+    let aliases = evidence
+        .and_then(|r| r.kms.as_ref())
+        .map(|kms| {
+            kms.keys
+                .iter()
+                .flat_map(|k| {
+                    k.aliases
+                        .iter()
+                        .map(|a| (a.alias_name.clone(), k.metadata.key_id.clone()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    history::RegionHistory::read(
+        scope,
+        evidence.and_then(|r| r.cloudtrail.as_ref()),
+        &snapshot.period,
+        snapshot.collected_at,
+        &aliases,
+    )
 }
 
 /// A silently missing control is the second-worst thing this product can do: if an
@@ -403,7 +427,8 @@ fn ensure_every_control_reported(accounts: &BTreeSet<&str>, evaluation: &mut Eva
                 region: String::new(),
                 resource: "(scope)".to_string(),
                 view: None,
-                status: Status::NoResources,
+                // Never NO_RESOURCES: nothing was looked at (the loader refuses such a scope).
+                status: Status::EvidenceGap,
                 reason: "the snapshot's scope lists no accounts".to_string(),
             });
         }

@@ -326,6 +326,20 @@ fn check_consistency(snapshot: &EvidenceSnapshot, problems: &mut Problems) {
     if snapshot.system_name.trim().is_empty() {
         problems.add(&[key("system_name")], "system_name must not be empty");
     }
+    // An empty scope would evaluate to nothing and read as "no resources": refused.
+    for (list, what) in [
+        (&snapshot.scope.accounts, "accounts"),
+        (&snapshot.scope.regions, "regions"),
+    ] {
+        if list.is_empty() {
+            problems.add(
+                &[key("scope"), key(what)],
+                format!(
+                    "the scope lists no {what}: a snapshot must name the accounts and regions its evidence covers"
+                ),
+            );
+        }
+    }
     for (i, account) in snapshot.scope.accounts.iter().enumerate() {
         if !is_account_id(account) {
             problems.add(
@@ -570,6 +584,19 @@ mod tests {
         let problems = problems_of(&text);
         let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
         assert_eq!(paths, ["period", "scope.accounts[0]"]);
+    }
+
+    /// Issue 13: a scope without an account or a region is refused at load, with the file
+    /// position of the empty list.
+    #[test]
+    fn a_scope_without_accounts_or_regions_is_refused() {
+        let problems = problems_of(&MINIMAL.replace("[\"111111111111\"]", "[]"));
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].path, "scope.accounts");
+        assert!(problems[0].line > 1 && problems[0].message.contains("no accounts"));
+        let problems = problems_of(&MINIMAL.replace("[\"eu-central-1\"]", "[]"));
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].path, "scope.regions");
     }
 
     #[test]

@@ -25,6 +25,11 @@ pub struct EvidenceSnapshot {
     pub system_name: String,
     pub collected_at: Timestamp,
     pub period: Period,
+    /// How long after the period's end collection waited at least, in minutes, for CloudTrail
+    /// to deliver the period's last events (their delivery is typically minutes, not
+    /// guaranteed). `None` in snapshots of earlier versions.
+    #[serde(default)]
+    pub settle_minutes: Option<u32>,
     pub scope: Scope,
     #[serde(default)]
     pub policy: Policy,
@@ -93,14 +98,27 @@ pub struct Scope {
 pub struct Policy {
     #[serde(default = "Policy::default_max_rotation_days")]
     pub max_rotation_days: u32,
+    /// The longest time a logging trail may go without delivering a log file before the
+    /// evaluation counts it as not logging since its last delivery; `None` (snapshots of
+    /// earlier versions) means `DEFAULT_MAX_DELIVERY_AGE_HOURS`.
+    #[serde(default)]
+    pub max_delivery_age_hours: Option<u32>,
     #[serde(flatten)]
     pub extra: Extra,
 }
 
 impl Policy {
     pub const DEFAULT_MAX_ROTATION_DAYS: u32 = 365;
+    /// One day: the CIS AWS Foundations Benchmark checks that a trail delivered within the
+    /// last day; CloudTrail delivers about every 5 minutes while there are events.
+    pub const DEFAULT_MAX_DELIVERY_AGE_HOURS: u32 = 24;
     fn default_max_rotation_days() -> u32 {
         Self::DEFAULT_MAX_ROTATION_DAYS
+    }
+
+    pub fn max_delivery_age_hours(&self) -> u32 {
+        self.max_delivery_age_hours
+            .unwrap_or(Self::DEFAULT_MAX_DELIVERY_AGE_HOURS)
     }
 }
 
@@ -108,6 +126,7 @@ impl Default for Policy {
     fn default() -> Self {
         Self {
             max_rotation_days: Self::DEFAULT_MAX_ROTATION_DAYS,
+            max_delivery_age_hours: None,
             extra: Extra::new(),
         }
     }
@@ -121,6 +140,11 @@ pub struct AccountEvidence {
     #[serde(default)]
     pub caller_identity: Option<CallerIdentity>,
     pub regions: Vec<RegionEvidence>,
+    /// CloudTrail evidence of regions outside the scope that are home to a trail seen in it:
+    /// those trails' status and selectors (read in their home region) and the region's
+    /// CloudTrail change events. Only the CloudTrail controls read them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trail_home_regions: Vec<RegionEvidence>,
     #[serde(flatten)]
     pub extra: Extra,
 }
