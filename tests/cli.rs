@@ -150,6 +150,8 @@ fn demo_results_cover_every_scenario_of_the_sample() {
             .contains("caching is not in effect")
     );
     assert_eq!(find("apigw-logging", "stage dev", None)["status"], "FAIL");
+    // The later event that restored the encryption is replayed, counted, and not listed.
+    assert_eq!(results["change_totals"]["replayed_after_period"], 1);
     // Deleted on 14 October, before collection: judged on what the events say until then,
     // which is not enough for any reading — never left out, never a PASS or a default FAIL.
     for view in [Some("security_hub"), Some("aws_config")] {

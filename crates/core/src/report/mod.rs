@@ -152,6 +152,9 @@ pub struct ChangeTotals {
     pub strengthening: usize,
     pub neutral: usize,
     pub failed_calls: usize,
+    /// Change events after the period, up to collection, that the period rule replayed to
+    /// rebuild the period's settings; not part of the register.
+    pub replayed_after_period: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -217,7 +220,14 @@ impl ReportModel {
         for finding in &evaluation.findings {
             totals.add(finding.status);
         }
-        let change_totals = change_totals(&evaluation.changes);
+        let mut change_totals = change_totals(&evaluation.changes);
+        change_totals.replayed_after_period = snapshot
+            .accounts
+            .iter()
+            .flat_map(|a| a.regions.iter().chain(&a.trail_home_regions))
+            .filter_map(|r| r.cloudtrail.as_ref())
+            .map(|c| c.events_after_period.len())
+            .sum();
 
         let mut collected_by: Vec<CollectedBy> = snapshot
             .accounts

@@ -464,8 +464,14 @@ fn change_register(layout: &mut Layout, model: &ReportModel, tables: &[Table], m
     let c = &model.change_totals;
     layout.paragraph(
         &format!(
-            "Every write event of the period on API Gateway, KMS and CloudTrail, by time (user agents shortened; changes.csv has every field in full). {} events: {} weakening ({} applied), {} strengthening, {} neutral; {} failed calls are listed but changed nothing. Weakening changes need a documented change record (Annex 11 §10).",
-            c.total, c.weakening, c.weakening_effective, c.strengthening, c.neutral, c.failed_calls
+            "Every write event of the period on API Gateway, KMS and CloudTrail, by time (user agents shortened; changes.csv has every field in full). {} events: {} weakening ({} applied), {} strengthening, {} neutral; {} failed calls are listed but changed nothing. Weakening changes need a documented change record (Annex 11 §10). {} later event(s), after the period and up to collection, were replayed to rebuild the period's settings (the period rule); they are not in this register.",
+            c.total,
+            c.weakening,
+            c.weakening_effective,
+            c.strengthening,
+            c.neutral,
+            c.failed_calls,
+            c.replayed_after_period
         ),
         BODY_SIZE,
         false,
