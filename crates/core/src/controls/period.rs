@@ -536,25 +536,31 @@ fn merge_rows(
     merged.status = worst;
     merged.reason = match worst {
         Status::Fail => {
-            let fails = of(Status::Fail);
-            let mut parts: Vec<String> = fails
+            // Adjacent intervals that failed for the same reason read as one.
+            let mut spans: Vec<(Timestamp, Timestamp, Option<&EventRef>, &str)> = Vec::new();
+            for (version, finding) in of(Status::Fail) {
+                let reason = finding.reason.trim_end_matches('.');
+                match spans.last_mut() {
+                    Some(last) if last.1 == version.from && last.3 == reason => last.1 = version.to,
+                    _ => spans.push((version.from, version.to, version.set_by.as_ref(), reason)),
+                }
+            }
+            let mut parts: Vec<String> = spans
                 .iter()
                 .take(3)
-                .map(|(version, finding)| {
-                    let by = version
-                        .set_by
-                        .as_ref()
+                .map(|(from, to, set_by, reason)| {
+                    let by = set_by
                         .map(|e| format!(" (since {})", e.describe()))
                         .unwrap_or_default();
                     format!(
-                        "{}{by}: {}",
-                        interval_text(version),
-                        finding.reason.trim_end_matches('.')
+                        "from {} to {}{by}: {reason}",
+                        from.display_utc(),
+                        to.display_utc()
                     )
                 })
                 .collect();
-            if fails.len() > 3 {
-                parts.push(format!("and {} more interval(s)", fails.len() - 3));
+            if spans.len() > 3 {
+                parts.push(format!("and {} more interval(s)", spans.len() - 3));
             }
             format!("Did not hold throughout the period: {}.", parts.join("; "))
         }
@@ -806,6 +812,36 @@ mod tests {
             merged[0].reason.contains("is not recorded"),
             "{}",
             merged[0].reason
+        );
+    }
+
+    #[test]
+    fn adjacent_intervals_failing_for_the_same_reason_read_as_one() {
+        let version = |from: &str, to: &str| Version {
+            from: at(from),
+            to: at(to),
+            state: json!({}),
+            unknown: Vec::new(),
+            opaque: false,
+            set_by: None,
+        };
+        let versions = [
+            version("2026-10-01T00:00:00Z", "2026-10-05T00:00:00Z"),
+            version("2026-10-05T00:00:00Z", "2026-10-09T00:00:00Z"),
+            version("2026-10-09T00:00:00Z", "2026-11-01T00:00:00Z"),
+        ];
+        let judged: Vec<Judged> = versions
+            .iter()
+            .zip([Status::Fail, Status::Fail, Status::Pass])
+            .map(|(version, status)| Judged {
+                version,
+                findings: vec![finding(status, "not encrypted")],
+            })
+            .collect();
+        let merged = merge(&judged, &Coverage::Complete, 2);
+        assert_eq!(
+            merged[0].reason,
+            "Did not hold throughout the period: from 2026-10-01 00:00:00 UTC to 2026-10-09 00:00:00 UTC: not encrypted."
         );
     }
 
