@@ -45,28 +45,55 @@ pub async fn collect(
     );
     // Trails first, then the events up to now: a change after the trail was read is seen.
     let trails = collect_trails(context, &client).await?;
+    let (lookup, until) = changes_up_to_now(context, period, &events::SOURCES).await?;
+    if trails.is_none() && lookup.queries.iter().all(|q| !q.completed) {
+        return Ok(None);
+    }
+    Ok(Some(evidence(
+        trails.unwrap_or_default(),
+        lookup,
+        period,
+        until,
+    )))
+}
+
+/// LookupEvents from the period start up to now (after the settings were read), and that end.
+async fn changes_up_to_now(
+    context: &Arc<RegionContext>,
+    period: Period,
+    sources: &[&'static str],
+) -> Result<(LookupResult, Timestamp), CredentialsFailed> {
     let until = Timestamp(chrono::Utc::now()).max(period.end);
     let window = Period {
         start: period.start,
         end: until,
     };
-    let lookup = lookup_changes(context.clone(), window, &events::SOURCES).await?;
-    if trails.is_none() && lookup.queries.iter().all(|q| !q.completed) {
-        return Ok(None);
-    }
-    // The period's changes are its register; the later ones only serve the replay.
+    Ok((
+        lookup_changes(context.clone(), window, sources).await?,
+        until,
+    ))
+}
+
+/// The evidence of a region: the period's changes are its register; the later ones, up to
+/// `until`, only serve the period rule's replay.
+fn evidence(
+    trails: Vec<TrailEvidence>,
+    lookup: LookupResult,
+    period: Period,
+    until: Timestamp,
+) -> CloudTrailEvidence {
     let (events, events_after_period) = lookup
         .events
         .into_iter()
         .partition(|event| event.event_time < period.end);
-    Ok(Some(CloudTrailEvidence {
-        trails: trails.unwrap_or_default(),
+    CloudTrailEvidence {
+        trails,
         events,
         lookup_queries: lookup.queries.into_iter().map(|q| q.record).collect(),
         events_after_period,
         events_until: Some(until),
         extra: Extra::new(),
-    }))
+    }
 }
 
 /// The CloudTrail evidence of a trail's home region outside the scope: the trails of `arns`
@@ -89,27 +116,8 @@ pub async fn collect_home_region(
             .filter(|t| t.trail.trail_arn.as_ref().is_some_and(|a| arns.contains(a)))
             .collect::<Vec<_>>()
     });
-    let until = Timestamp(chrono::Utc::now()).max(period.end);
-    let window = Period {
-        start: period.start,
-        end: until,
-    };
-    let lookup = lookup_changes(context.clone(), window, &[events::CLOUDTRAIL]).await?;
-    let Some(trails) = trails else {
-        return Ok(None);
-    };
-    let (events, events_after_period) = lookup
-        .events
-        .into_iter()
-        .partition(|event| event.event_time < period.end);
-    Ok(Some(CloudTrailEvidence {
-        trails,
-        events,
-        lookup_queries: lookup.queries.into_iter().map(|q| q.record).collect(),
-        events_after_period,
-        events_until: Some(until),
-        extra: Extra::new(),
-    }))
+    let (lookup, until) = changes_up_to_now(context, period, &[events::CLOUDTRAIL]).await?;
+    Ok(trails.map(|trails| evidence(trails, lookup, period, until)))
 }
 
 // ---------------------------------------------------------------------------------------------

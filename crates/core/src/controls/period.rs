@@ -603,6 +603,17 @@ mod tests {
         }
     }
 
+    /// The versions of a resource collected at 06:00 on 1 November, for October.
+    fn collected_on_1_november(current: &Value, history: &History) -> Vec<Version> {
+        versions(
+            current,
+            true,
+            history,
+            &october(),
+            at("2026-11-01T06:00:00Z"),
+        )
+    }
+
     fn event(name: &str, time: &str) -> EventRef {
         EventRef {
             id: format!("id-{name}-{time}"),
@@ -667,13 +678,7 @@ mod tests {
             ],
             ..History::default()
         };
-        let versions = versions(
-            &current,
-            true,
-            &history,
-            &october(),
-            at("2026-11-01T06:00:00Z"),
-        );
+        let versions = collected_on_1_november(&current, &history);
         let states: Vec<&Value> = versions.iter().map(|v| &v.state).collect();
         assert_eq!(
             states,
@@ -699,13 +704,7 @@ mod tests {
             ],
             ..History::default()
         };
-        let versions = versions(
-            &current,
-            true,
-            &history,
-            &october(),
-            at("2026-11-01T06:00:00Z"),
-        );
+        let versions = collected_on_1_november(&current, &history);
         let states: Vec<&Value> = versions.iter().map(|v| &v.state).collect();
         assert_eq!(
             states,
@@ -721,13 +720,7 @@ mod tests {
             effects: vec![set("2026-10-04T00:00:00Z", &["encrypted"], json!(true))],
             ..History::default()
         };
-        let versions = versions(
-            &current,
-            true,
-            &history,
-            &october(),
-            at("2026-11-01T06:00:00Z"),
-        );
+        let versions = collected_on_1_november(&current, &history);
         assert!(versions.iter().all(|v| v.state == json!({})));
         assert!(versions[1].unknown[0].contains("a change is missing"));
     }
@@ -773,13 +766,7 @@ mod tests {
             ],
             ..History::default()
         };
-        let versions = versions(
-            &current,
-            true,
-            &history,
-            &october(),
-            at("2026-11-01T06:00:00Z"),
-        );
+        let versions = collected_on_1_november(&current, &history);
         let judged: Vec<Judged> = versions
             .iter()
             .map(|v| Judged {
