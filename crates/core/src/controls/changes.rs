@@ -113,8 +113,9 @@ struct SessionIssuer {
     arn: Option<String>,
 }
 
-fn parse_record(event: &LookupEvent) -> Record {
-    serde_json::from_str(&event.cloud_trail_event).unwrap_or_default()
+/// The record of an event, `None` when it is not a JSON object of the documented shape.
+fn read_record(event: &LookupEvent) -> Option<Record> {
+    serde_json::from_str(&event.cloud_trail_event).ok()
 }
 
 /// Why a write event's CloudTrail record cannot be read well enough to know what it changed.
@@ -122,8 +123,8 @@ fn parse_record(event: &LookupEvent) -> Record {
 /// (CloudTrail record contents, AWS CloudTrail User Guide); without them, or without the
 /// request of an event judged by its request, the change is unknown — an evidence gap, never
 /// a neutral change.
-fn unreadable_reason(event: &LookupEvent) -> Option<&'static str> {
-    let Ok(record) = serde_json::from_str::<Record>(&event.cloud_trail_event) else {
+fn unreadable_reason(event: &LookupEvent, record: Option<&Record>) -> Option<&'static str> {
+    let Some(record) = record else {
         return Some("the CloudTrail record does not have the documented shape");
     };
     if record.event_time.is_none()
@@ -269,8 +270,18 @@ fn actor(record: &Record, event: &LookupEvent) -> (String, String, String, Strin
 
 /// Builds the register row of one event, or `None` for read-only calls.
 pub fn change_row(scope: &RegionScope, event: &LookupEvent, policy: &Policy) -> Option<ChangeRow> {
-    let record = parse_record(event);
-    if is_read_only(event, &record) {
+    let record = read_record(event).unwrap_or_default();
+    change_row_of(scope, event, &record, policy)
+}
+
+/// The register row of a write event whose record is read (`None` for a read-only call).
+fn change_row_of(
+    scope: &RegionScope,
+    event: &LookupEvent,
+    record: &Record,
+    policy: &Policy,
+) -> Option<ChangeRow> {
+    if is_read_only(event, record) {
         return None;
     }
     let (actor, actor_type, invoked_by, session_issuer) = actor(&record, event);
@@ -349,20 +360,21 @@ pub fn evaluate_region(
     else {
         return;
     };
-    let rows: Vec<ChangeRow> = evidence
-        .events
-        .iter()
-        .filter_map(|event| change_row(scope, event, policy))
-        .collect();
-    let unreadable: Vec<String> = evidence
-        .events
-        .iter()
-        .filter(|event| !is_read_only(event, &parse_record(event)))
-        .filter_map(|event| {
-            unreadable_reason(event)
-                .map(|why| format!("{} {} ({why})", event.event_name, event.event_id))
-        })
-        .collect();
+    // Each record is parsed once: for its row, and for whether it could be read at all.
+    let mut rows: Vec<ChangeRow> = Vec::new();
+    let mut unreadable: Vec<String> = Vec::new();
+    let unread = Record::default();
+    for event in &evidence.events {
+        let parsed = read_record(event);
+        let record = parsed.as_ref().unwrap_or(&unread);
+        if is_read_only(event, record) {
+            continue;
+        }
+        if let Some(why) = unreadable_reason(event, parsed.as_ref()) {
+            unreadable.push(format!("{} {} ({why})", event.event_name, event.event_id));
+        }
+        rows.extend(change_row_of(scope, event, record, policy));
+    }
     if !unreadable.is_empty() {
         out.findings.push(scope.finding(
             CHANGE_CONTROL,
