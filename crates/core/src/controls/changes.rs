@@ -284,7 +284,7 @@ fn change_row_of(
     if is_read_only(event, record) {
         return None;
     }
-    let (actor, actor_type, invoked_by, session_issuer) = actor(&record, event);
+    let (actor, actor_type, invoked_by, session_issuer) = actor(record, event);
     let (classification, classification_reason) = match record.error_code.as_deref() {
         // A failed call changed nothing: never WEAKENING, but what it tried stays visible.
         Some(code) => {
@@ -334,8 +334,8 @@ fn change_row_of(
         session_issuer,
         source_ip: record.source_ip_address.clone().unwrap_or_default(),
         user_agent: record.user_agent.clone().unwrap_or_default(),
-        resource: resource_of(event, &record),
-        request_summary: summarize_request(event, &record),
+        resource: resource_of(event, record),
+        request_summary: summarize_request(event, record),
         error_code: record.error_code.clone().unwrap_or_default(),
         error_message: record.error_message.clone().unwrap_or_default(),
         classification,
