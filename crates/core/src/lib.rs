@@ -8,6 +8,7 @@ pub mod atomic;
 pub mod controls;
 pub mod evidence;
 pub mod hash;
+pub mod memory;
 pub mod package;
 pub mod report;
 pub mod signing;

@@ -378,6 +378,7 @@ pub fn create_report_package(
     drop(bytes);
     let model = ReportModel::from_snapshot(&snapshot, &sha256, Vec::new());
     drop(snapshot);
+    crate::memory::release_freed();
     if let Some(dir) = &options.templates {
         for (name, _) in render::html::TEMPLATES {
             let path = dir.join(name);
