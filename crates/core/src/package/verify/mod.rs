@@ -219,6 +219,7 @@ impl Verifier<'_> {
             self.speculation = Some(Speculation::start(
                 self.dir.join(EVIDENCE_FILE),
                 file.manifestations(),
+                self.options.purpose == Purpose::BeforeSigning,
             ));
         }
         let seal = self.check_seal(manifest_bytes.as_deref(), signoffs.as_ref());

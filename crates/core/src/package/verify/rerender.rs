@@ -26,7 +26,9 @@ pub(super) struct Speculation {
 }
 
 impl Speculation {
-    pub(super) fn start(path: PathBuf, signoffs: Vec<Signoff>) -> Self {
+    /// `release_memory`: hand what loading freed back to the system once the model is built
+    /// (for `sign`, whose rendering follows; it costs verify a little time).
+    pub(super) fn start(path: PathBuf, signoffs: Vec<Signoff>, release_memory: bool) -> Self {
         let (sender, sha256) = mpsc::channel();
         let evaluation = std::thread::spawn(move || {
             let Ok(bytes) = fs::read(&path) else {
@@ -37,7 +39,11 @@ impl Speculation {
             match evidence::load_bytes(EVIDENCE_FILE, bytes) {
                 Ok(loaded) => {
                     let _ = sender.send(Some((loaded.sha256.clone(), size)));
-                    Some(Ok(evaluate(loaded, signoffs)))
+                    let evaluated = evaluate(loaded, signoffs);
+                    if release_memory {
+                        crate::memory::release_freed();
+                    }
+                    Some(Ok(evaluated))
                 }
                 Err(err) => {
                     let _ = sender.send(fs::read(&path).ok().map(|b| {
