@@ -321,9 +321,24 @@ fn remove_field(state: &mut Value, field: &[String]) {
     }
 }
 
+/// Maps whose entries are groups of settings (a stage's `methodSettings`): an entry missing
+/// from the collected state that an event touched was there before, with unknown settings —
+/// never absent, which the evaluators read as "the defaults apply".
+const ENTRY_MAPS: &[&str] = &["methodSettings"];
+
 /// An unknown setting: a leaf is left out (a missing field is unknown to the evaluators); an
-/// unknown entry of a map (a method setting) is kept with no known field.
+/// unknown entry of a map (a method setting) is kept with no known field, also when the
+/// collected state no longer has it.
 fn mark_unknown(state: &mut Value, field: &[String]) {
+    let entry_len = match field.first() {
+        Some(map) if field.len() >= 2 && ENTRY_MAPS.contains(&map.as_str()) => Some(2),
+        _ => None,
+    };
+    if let Some(len) = entry_len
+        && get_field(state, &field[..len]).is_none()
+    {
+        set_field(state, &field[..len], Value::Object(Map::new()));
+    }
     match get_field(state, field) {
         Some(Value::Object(_)) => set_field(state, field, Value::Object(Map::new())),
         _ => remove_field(state, field),
@@ -723,6 +738,42 @@ mod tests {
         let versions = collected_on_1_november(&current, &history);
         assert!(versions.iter().all(|v| v.state == json!({})));
         assert!(versions[1].unknown[0].contains("a change is missing"));
+    }
+
+    #[test]
+    fn a_method_setting_removed_later_was_there_before_with_unknown_settings() {
+        // Collected without the entry; an UpdateStage removed it on 10 October. Before that
+        // the entry existed and its settings are unknown — not absent, which would read as
+        // API Gateway's defaults (caching off) and pass.
+        let current = json!({"methodSettings": {}});
+        let history = History {
+            effects: vec![Effect {
+                event: event("UpdateStage", "2026-10-10T00:00:00Z"),
+                field: vec!["methodSettings".into(), "~1a/GET".into()],
+                value: NewValue::Removed,
+            }],
+            ..History::default()
+        };
+        let versions = collected_on_1_november(&current, &history);
+        assert_eq!(
+            versions[0].state,
+            json!({"methodSettings": {"~1a/GET": {}}})
+        );
+        assert_eq!(versions[1].state, json!({"methodSettings": {}}));
+        // A setting of an entry that is gone when collected: its entry was there too.
+        let history = History {
+            effects: vec![set(
+                "2026-10-10T00:00:00Z",
+                &["methodSettings", "~1b/GET", "cachingEnabled"],
+                json!(true),
+            )],
+            ..History::default()
+        };
+        let versions = collected_on_1_november(&current, &history);
+        assert_eq!(
+            versions[0].state,
+            json!({"methodSettings": {"~1b/GET": {}}})
+        );
     }
 
     #[test]
