@@ -359,8 +359,8 @@ fn api_label(api: &RestApiEvidence) -> String {
     }
 }
 
-fn stage_resource(api: &RestApiEvidence, stage: &Stage) -> String {
-    format!("{} stage {}", api_label(api), stage.stage_name)
+fn stage_resource(api: &RestApiEvidence, stage_name: &str) -> String {
+    format!("{} stage {stage_name}", api_label(api))
 }
 
 fn list_limited(items: &[String]) -> String {
@@ -491,7 +491,7 @@ fn judge_stage(
     out: &mut Evaluation,
 ) {
     let stage_history = history.stage(&api.api.id, stage_name);
-    let resource = format!("{} stage {stage_name}", api_label(api));
+    let resource = stage_resource(api, stage_name);
     let findings = replay.judge(
         stage,
         skeleton,
@@ -598,7 +598,7 @@ pub fn evaluate_stage(
     stage: &Stage,
     out: &mut Evaluation,
 ) {
-    let resource = stage_resource(api, stage);
+    let resource = stage_resource(api, &stage.stage_name);
     // GetStages always returns cacheClusterEnabled; a snapshot without it does not say the
     // cluster is off, so the strict reading cannot be judged (an evidence gap, not a FAIL).
     let cluster_on = stage.cache_cluster_enabled;

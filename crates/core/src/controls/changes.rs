@@ -349,11 +349,7 @@ pub fn evaluate_region(
     policy: &Policy,
     out: &mut Evaluation,
 ) {
-    let lookup_gaps: Vec<_> = scope
-        .service_gaps("cloudtrail")
-        .into_iter()
-        .filter(|g| g.api == "LookupEvents" || g.service == "sts")
-        .collect();
+    let lookup_gaps = scope.lookup_gaps();
     let rows = [(CHANGE_CONTROL, None)];
     let Some(Available { evidence, complete }) =
         scope.available(&rows, "CloudTrail event", &lookup_gaps, evidence, out)
@@ -430,6 +426,18 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The CloudTrail evidence of a region holding only `events`.
+    fn with_events(events: Vec<LookupEvent>) -> CloudTrailEvidence {
+        CloudTrailEvidence {
+            trails: vec![],
+            events,
+            lookup_queries: vec![],
+            events_after_period: Vec::new(),
+            events_until: None,
+            extra: Default::default(),
+        }
+    }
+
     fn lookup(record: Value, read_only: Option<&str>) -> LookupEvent {
         LookupEvent {
             event_id: "e1".into(),
@@ -474,14 +482,7 @@ mod tests {
             (vec![readable.clone(), without_request], 1),
             (vec![readable, bare], 1),
         ] {
-            let evidence = CloudTrailEvidence {
-                trails: vec![],
-                events,
-                lookup_queries: vec![],
-                events_after_period: Vec::new(),
-                events_until: None,
-                extra: Default::default(),
-            };
+            let evidence = with_events(events);
             let mut out = Evaluation::default();
             evaluate_region(&scope, Some(&evidence), &Policy::default(), &mut out);
             let gaps: Vec<&crate::controls::Finding> = out
@@ -511,14 +512,7 @@ mod tests {
             "requestParameters": {"keyId": "k1"}}),
             Some("false"),
         );
-        let evidence = CloudTrailEvidence {
-            trails: vec![],
-            events: vec![failed],
-            lookup_queries: vec![],
-            events_after_period: Vec::new(),
-            events_until: None,
-            extra: Default::default(),
-        };
+        let evidence = with_events(vec![failed]);
         let mut out = Evaluation::default();
         evaluate_region(&scope, Some(&evidence), &Policy::default(), &mut out);
         assert_eq!(out.changes.len(), 1);
@@ -551,14 +545,7 @@ mod tests {
             json!({"eventName": "DescribeTrails", "eventSource": "cloudtrail.amazonaws.com"}),
             Some("true"),
         );
-        let evidence = CloudTrailEvidence {
-            trails: vec![],
-            events: vec![stop, read],
-            lookup_queries: vec![],
-            events_after_period: Vec::new(),
-            events_until: None,
-            extra: Default::default(),
-        };
+        let evidence = with_events(vec![stop, read]);
         let mut out = Evaluation::default();
         evaluate_region(&scope, Some(&evidence), &Policy::default(), &mut out);
         assert_eq!(out.changes.len(), 1);

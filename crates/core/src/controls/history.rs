@@ -456,11 +456,7 @@ fn coverage(
     period: &Period,
     collected_at: Timestamp,
 ) -> Coverage {
-    let lookup_gaps: Vec<_> = scope
-        .service_gaps("cloudtrail")
-        .into_iter()
-        .filter(|g| g.api == "LookupEvents" || g.service == "sts")
-        .collect();
+    let lookup_gaps = scope.lookup_gaps();
     if !lookup_gaps.is_empty() {
         return Coverage::Missing(format!(
             "the change events could not all be read ({})",

@@ -622,10 +622,11 @@ pub fn judge_deletion(
     }
 }
 
-fn key_resource(row: &KeyRow) -> String {
-    match row.aliases.first() {
-        Some(alias) => format!("{} ({alias})", row.key_id),
-        None => row.key_id.clone(),
+/// A key's result label: its id and its first alias (in sorted order), if any.
+fn key_resource(key_id: &str, first_alias: Option<&str>) -> String {
+    match first_alias {
+        Some(alias) => format!("{key_id} ({alias})"),
+        None => key_id.to_string(),
     }
 }
 
@@ -660,7 +661,7 @@ pub fn evaluate_region(
         let row = evaluate_key(scope, key, period, policy, account_keys);
         out.findings.push(scope.finding(
             KMS_KEY_ROTATION,
-            key_resource(&row),
+            key_resource(&row.key_id, row.aliases.first().map(String::as_str)),
             None,
             row.status,
             row.reason.clone(),
@@ -705,7 +706,8 @@ pub fn evaluate_region(
     };
     for key in &evidence.keys {
         let key_id = &key.metadata.key_id;
-        let resource = key_resource(&evaluate_key(scope, key, period, policy, account_keys));
+        let first_alias = key.aliases.iter().map(|a| a.alias_name.as_str()).min();
+        let resource = key_resource(key_id, first_alias);
         let findings = judge_key(Some(key), serde_json::Value::Null, key_id, &resource, out);
         // The key table's result is the period's rotation result, like its result row.
         if let (Some(finding), Some(row)) = (

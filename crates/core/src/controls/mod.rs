@@ -174,6 +174,15 @@ impl<'a> RegionScope<'a> {
             .collect()
     }
 
+    /// Gaps that leave the region's change events incomplete: a failed LookupEvents query, or
+    /// credentials that failed (STS).
+    pub fn lookup_gaps(&self) -> Vec<&'a EvidenceGap> {
+        self.service_gaps("cloudtrail")
+            .into_iter()
+            .filter(|g| g.api == "LookupEvents" || g.service == "sts")
+            .collect()
+    }
+
     /// Gaps of `service` about `resource` (matched by id or ARN suffix).
     pub fn resource_gaps(&self, service: &str, resource_ids: &[&str]) -> Vec<&'a EvidenceGap> {
         self.gaps
