@@ -83,6 +83,18 @@ impl History {
         ids.len()
     }
 
+    /// Whether the resource existed at `at`: after its recorded creation and before its
+    /// recorded deletion — or, when it was deleted and then created again under the same
+    /// name, before the deletion or after the new creation.
+    fn exists_at(&self, at: Timestamp) -> bool {
+        let created = self.created.as_ref().map(|e| e.at);
+        let deleted = self.deleted.as_ref().map(|e| e.at);
+        match (created, deleted) {
+            (Some(created), Some(deleted)) if deleted <= created => at < deleted || at >= created,
+            _ => created.is_none_or(|c| at >= c) && deleted.is_none_or(|d| at < d),
+        }
+    }
+
     fn times(&self) -> Vec<Timestamp> {
         let mut times: Vec<Timestamp> = self
             .effects
@@ -176,9 +188,7 @@ pub fn versions(
     for window in bounds.windows(2) {
         let (from, to) = (window[0], window[1]);
         let empty = from == to && to != period.start;
-        let before_creation = history.created.as_ref().is_some_and(|e| from < e.at);
-        let after_deletion = history.deleted.as_ref().is_some_and(|e| from >= e.at);
-        if from >= period.end || empty || before_creation || after_deletion {
+        if from >= period.end || empty || !history.exists_at(from) {
             continue;
         }
         let mut unknown = opaque.clone();
@@ -205,7 +215,7 @@ pub fn versions(
                 "the resource was deleted before collection; settings no recorded event set are not known".to_string(),
             );
         }
-        let mut set_by = history.created.clone();
+        let mut set_by = history.created.clone().filter(|e| e.at <= from);
         for effect in effects.iter().filter(|e| e.event.at <= from) {
             set_by = Some(effect.event.clone());
             apply(&mut state, effect, &mut unknown);
@@ -324,16 +334,23 @@ fn remove_field(state: &mut Value, field: &[String]) {
 /// Maps whose entries are groups of settings (a stage's `methodSettings`): an entry missing
 /// from the collected state that an event touched was there before, with unknown settings —
 /// never absent, which the evaluators read as "the defaults apply".
-const ENTRY_MAPS: &[&str] = &["methodSettings"];
+/// A whole map that is unknown holds one entry with nothing known: the stage-wide `*/*`.
+const ENTRY_MAPS: &[(&str, &str)] = &[("methodSettings", "*/*")];
 
 /// An unknown setting: a leaf is left out (a missing field is unknown to the evaluators); an
 /// unknown entry of a map (a method setting) is kept with no known field, also when the
 /// collected state no longer has it.
 fn mark_unknown(state: &mut Value, field: &[String]) {
-    let entry_len = match field.first() {
-        Some(map) if field.len() >= 2 && ENTRY_MAPS.contains(&map.as_str()) => Some(2),
-        _ => None,
-    };
+    let entry_map = field
+        .first()
+        .and_then(|name| ENTRY_MAPS.iter().find(|(map, _)| map == name));
+    if let (Some((_, unknown_entry)), 1) = (entry_map, field.len()) {
+        let mut entries = Map::new();
+        entries.insert((*unknown_entry).to_string(), Value::Object(Map::new()));
+        set_field(state, field, Value::Object(entries));
+        return;
+    }
+    let entry_len = entry_map.map(|_| 2).filter(|_| field.len() >= 2);
     if let Some(len) = entry_len
         && get_field(state, &field[..len]).is_none()
     {
@@ -774,6 +791,44 @@ mod tests {
             versions[0].state,
             json!({"methodSettings": {"~1b/GET": {}}})
         );
+    }
+
+    #[test]
+    fn a_resource_deleted_and_created_again_is_judged_before_and_after() {
+        // Deleted on 10 October, created again under the same name on 12 October: both lives
+        // are judged (the first with its settings unknown), never neither.
+        let current = json!({"encrypted": true});
+        let history = History {
+            deleted: Some(event("Delete", "2026-10-10T00:00:00Z")),
+            created: Some(event("Create", "2026-10-12T00:00:00Z")),
+            effects: vec![set("2026-10-12T00:00:00Z", &["encrypted"], json!(true))],
+        };
+        let versions = collected_on_1_november(&current, &history);
+        let spans: Vec<(Timestamp, Timestamp)> = versions.iter().map(|v| (v.from, v.to)).collect();
+        assert_eq!(
+            spans,
+            [
+                (october().start, at("2026-10-10T00:00:00Z")),
+                (at("2026-10-12T00:00:00Z"), october().end)
+            ]
+        );
+        assert_eq!(
+            versions[0].state,
+            json!({}),
+            "the first life's setting is unknown"
+        );
+        assert_eq!(versions[1].state, json!({"encrypted": true}));
+        assert!(versions[0].set_by.is_none(), "the creation came after it");
+        // A whole map of method settings that is unknown is one entry with nothing known, never
+        // an empty map (which reads as API Gateway's defaults).
+        let current = json!({"methodSettings": {"*/*": {"cachingEnabled": false}}});
+        let history = History {
+            deleted: Some(event("Delete", "2026-10-10T00:00:00Z")),
+            created: Some(event("Create", "2026-10-12T00:00:00Z")),
+            effects: vec![set("2026-10-12T00:00:00Z", &["methodSettings"], json!({}))],
+        };
+        let versions = collected_on_1_november(&current, &history);
+        assert_eq!(versions[0].state, json!({"methodSettings": {"*/*": {}}}));
     }
 
     #[test]
