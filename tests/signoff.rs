@@ -183,7 +183,8 @@ fn forge_sign(dir: &Path, key: &LocalKey, name: &str, role: &str, meaning: &str,
     let formats = manifest.render.formats().unwrap();
     render::render_each(&model, &formats, &manifest.render.options(dir), |file| {
         if file.name != RESULTS_FILE {
-            put(&file.name, &file.bytes);
+            let name = file.name.clone();
+            put(&name, &file.into_bytes().unwrap());
         }
         Ok::<_, render::RenderError>(())
     })

@@ -18,8 +18,9 @@ use serde::{Deserialize, Serialize};
 use crate::atomic;
 pub use crate::atomic::parent_dir;
 use crate::evidence::{LoadedEvidence, sha256_hex};
+use crate::hash::HashingWriter;
 use crate::report::ReportModel;
-use crate::report::render::{self, Format, RenderError, RenderOptions, RenderedFile};
+use crate::report::render::{self, FileBody, Format, RenderError, RenderOptions, RenderedFile};
 
 pub const MANIFEST_FILE: &str = "manifest.json";
 pub const MANIFEST_FORMAT: u32 = 1;
@@ -256,6 +257,29 @@ impl PackageWriter {
         self.add_bytes(&file.name, &file.bytes)
     }
 
+    /// Adds a rendered file, writing it as it is rendered and hashing it on the way (a
+    /// streamed file is never held whole in memory).
+    pub fn add_file(&mut self, file: &FileBody) -> Result<(), PackageError> {
+        let path = self.staged(&file.name)?;
+        let written = (|| {
+            let mut out = std::io::BufWriter::with_capacity(
+                256 * 1024,
+                HashingWriter::new(fs::File::create(&path)?),
+            );
+            file.write_to(&mut out)?;
+            let (file, sha256, bytes) = out.into_inner().map_err(|err| err.into_error())?.finish();
+            file.sync_all()?;
+            Ok((sha256, bytes))
+        })();
+        let (sha256, bytes) = written.map_err(io_error(&path))?;
+        self.entries.push(ManifestEntry {
+            path: file.name.clone(),
+            sha256,
+            bytes,
+        });
+        Ok(())
+    }
+
     pub fn add_bytes(&mut self, name: &str, bytes: &[u8]) -> Result<(), PackageError> {
         self.add_hashed(name, bytes, sha256_hex(bytes))
     }
@@ -374,7 +398,7 @@ pub fn create_report_package(
         sha256,
     } = evidence;
     let mut package = PackageWriter::create(out, force)?;
-    package.add_bytes(EVIDENCE_FILE, &bytes)?;
+    package.add_hashed(EVIDENCE_FILE, &bytes, sha256.clone())?;
     drop(bytes);
     let model = ReportModel::from_snapshot(&snapshot, &sha256, Vec::new());
     drop(snapshot);
@@ -395,8 +419,8 @@ pub fn create_report_package(
         signoff::SIGNOFFS_FILE,
         &signoff::SignoffFile::new(&model.report_id, Vec::new()).to_bytes(),
     )?;
-    render::render_each(&model, formats, options, |file| {
-        package.add(&file).map_err(RenderStepError::from)
+    render::render_concurrently(&model, formats, options, |file| {
+        package.add_file(&file).map_err(RenderStepError::from)
     })
     .map_err(|step| PackageError::Render(Box::new(step)))?;
     package.commit(

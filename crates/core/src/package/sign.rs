@@ -17,7 +17,8 @@ use super::{
     parent_dir,
 };
 use crate::evidence::{Timestamp, sha256_hex};
-use crate::report::{ReportModel, render};
+use crate::report::ReportModel;
+use crate::report::render::{self, RenderError};
 use crate::signing::{self, Signer, SigningError};
 
 type Result<T, E = SignError> = std::result::Result<T, E>;
@@ -270,7 +271,16 @@ pub fn sign(
         err => SignError::Render(err),
     })?;
     render::render_concurrently(&model, &formats, &options, |file| {
-        write_if_changed(&file.name, &file.bytes)
+        let (sha256, _) = file
+            .sha256()
+            .map_err(|err| RenderError::Render(file.name.clone(), err))?;
+        match old.entry(&file.name) {
+            Some(entry) if entry.sha256 == sha256 => return Ok(()),
+            Some(_) => replaced.push(file.name.clone()),
+            None => {}
+        }
+        writer.add_file(&file)?;
+        Ok(())
     })
     .map_err(SignError::Render)?;
 

@@ -421,14 +421,23 @@ impl ReportModel {
 
     /// The canonical results.json bytes: pretty JSON with a final newline.
     pub fn to_results_json(&self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        self.write_results_json(&mut bytes)
+            .expect("the report model always serializes into memory");
+        bytes
+    }
+
+    /// `to_results_json`, written into `out` as it is serialized.
+    pub fn write_results_json(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         let document = ResultsDocument {
             model: self,
             changes: &self.changes,
         };
-        let mut bytes =
-            serde_json::to_vec_pretty(&document).expect("the report model always serializes");
-        bytes.push(b'\n');
-        bytes
+        use std::io::Write;
+        let mut out = std::io::BufWriter::with_capacity(64 * 1024, out);
+        serde_json::to_writer_pretty(&mut out, &document)?;
+        out.write_all(b"\n")?;
+        out.flush()
     }
 }
 
@@ -541,9 +550,15 @@ pub mod format {
     /// Makes text safe to show: control characters and bidirectional overrides (which can make
     /// a displayed name read differently from its bytes) become visible `<U+202E>` markers.
     pub fn visible(text: &str) -> String {
-        let needs_work = text.chars().any(is_hidden_or_control);
-        if !needs_work {
-            return text.to_string();
+        visible_cow(text).into_owned()
+    }
+
+    /// `visible`, borrowing `text` when it has nothing to mark (almost always: the check is a
+    /// byte scan for anything but printable ASCII and newlines before any character is decoded).
+    pub fn visible_cow(text: &str) -> std::borrow::Cow<'_, str> {
+        let plain = |b: &u8| (0x20..0x7f).contains(b) || *b == b'\n';
+        if text.as_bytes().iter().all(plain) || !text.chars().any(is_hidden_or_control) {
+            return std::borrow::Cow::Borrowed(text);
         }
         let mut out = String::with_capacity(text.len() + 8);
         for ch in text.chars() {
@@ -553,7 +568,7 @@ pub mod format {
                 out.push(ch);
             }
         }
-        out
+        std::borrow::Cow::Owned(out)
     }
 
     fn is_hidden_or_control(ch: char) -> bool {
@@ -570,6 +585,11 @@ pub mod format {
             assert_eq!(visible("abc\u{202E}fed"), "abc<U+202E>fed");
             assert_eq!(visible("a\tb\u{0}"), "a<U+0009>b<U+0000>");
             assert_eq!(visible("Zürich ł"), "Zürich ł");
+            assert_eq!(visible("a\u{7f}b\nc"), "a<U+007F>b\nc");
+            assert!(matches!(
+                visible_cow("plain text\n"),
+                std::borrow::Cow::Borrowed(_)
+            ));
         }
     }
 }

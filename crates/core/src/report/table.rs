@@ -19,7 +19,9 @@ use crate::controls::{
 };
 use crate::evidence::{EvidenceGap, Timestamp};
 use crate::report::render::Format;
-use crate::report::{ChangeGroup, LookupQueryRow, ReportModel, Signoff, ViewPair, format::visible};
+use crate::report::{
+    ChangeGroup, LookupQueryRow, ReportModel, Signoff, ViewPair, format::visible_cow,
+};
 
 /// Which rows the tables carry: every row (the CSV files), or what people read (PDF and HTML:
 /// a change register longer than `max_changes` lists weakening changes and failed calls in
@@ -293,17 +295,17 @@ impl<'a> Cell<'a> {
     }
 
     /// The cell's wording for people: hidden characters made visible, lines joined with a
-    /// newline. (CSV cells are made visible and neutralised by the CSV renderer.)
+    /// newline. (The CSV renderer also neutralises what a spreadsheet would run.)
     pub fn text_shown(&self) -> Cow<'_, str> {
         match &self.value {
-            Value::Text(t) => Cow::Owned(visible(t)),
+            Value::Text(t) => visible_cow(t),
             Value::Lines(lines) => {
                 let mut text = String::new();
                 for (i, line) in lines.iter().enumerate() {
                     if i > 0 {
                         text.push_str(line.sep);
                     }
-                    text.push_str(&visible(&line.text));
+                    text.push_str(&visible_cow(&line.text));
                 }
                 Cow::Owned(text)
             }

@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use super::{Outcome, Verifier};
-use crate::evidence::{self, EvidenceError, LoadedEvidence, Timestamp, sha256_hex};
+use crate::evidence::{self, EvidenceError, LoadedEvidence, Timestamp};
 use crate::package::signoff::{SIGNOFFS_FILE, SignoffFile};
 use crate::package::{EVIDENCE_FILE, MANIFEST_FILE, Manifest, RESULTS_FILE};
 use crate::report::{ReportModel, Signoff, render};
@@ -160,7 +160,9 @@ impl Verifier<'_> {
             // The stored file's SHA-256 was computed once, streamed, by the files check;
             // equal digests and sizes mean equal bytes, without reading the file again.
             let stored = self.hash(&file.name);
-            let rendered = (sha256_hex(&file.bytes), file.bytes.len() as u64);
+            let rendered = file
+                .sha256()
+                .map_err(|err| render::RenderError::Render(file.name.clone(), err))?;
             let same = stored.as_ref() == Some(&rendered);
             let what = if file.name == RESULTS_FILE {
                 if same {

@@ -7,6 +7,7 @@ pub mod pdf;
 mod pdf_layout;
 
 use std::collections::BTreeSet;
+use std::io::{self, Write};
 use std::str::FromStr;
 
 /// An output format the user can ask for with `--format`.
@@ -72,6 +73,8 @@ pub enum RenderError {
     Csv(String),
     #[error("PDF rendering failed: {0}")]
     Pdf(String),
+    #[error("rendering {0} failed: {1}")]
+    Render(String, #[source] io::Error),
 }
 
 /// One rendered file: its name inside the output directory and its bytes.
@@ -100,41 +103,110 @@ impl Default for RenderOptions {
     }
 }
 
+/// A file as the renderers hand it over: its name and its bytes, either drawn already (PDF,
+/// HTML) or written straight into whatever receives the file (results.json and the CSV files,
+/// tens of MB in a busy month, are never held whole in memory).
+pub struct FileBody<'a> {
+    pub name: String,
+    body: Body<'a>,
+}
+
+type WriteBody<'a> = Box<dyn Fn(&mut dyn Write) -> io::Result<()> + 'a>;
+
+enum Body<'a> {
+    Drawn(Vec<u8>),
+    Streamed(WriteBody<'a>),
+}
+
+impl<'a> FileBody<'a> {
+    fn streamed(name: &str, write: impl Fn(&mut dyn Write) -> io::Result<()> + 'a) -> Self {
+        Self {
+            name: name.to_string(),
+            body: Body::Streamed(Box::new(write)),
+        }
+    }
+
+    /// Writes the file's bytes into `out`; a streamed file is rendered again on each call. A
+    /// rendering failure of a streamed file comes back as an I/O error naming the file.
+    pub fn write_to(&self, out: &mut dyn Write) -> io::Result<()> {
+        match &self.body {
+            Body::Drawn(bytes) => out.write_all(bytes),
+            Body::Streamed(write) => write(out),
+        }
+    }
+
+    /// The lowercase hex SHA-256 and the size of the file's bytes, without keeping them.
+    pub fn sha256(&self) -> io::Result<(String, u64)> {
+        match &self.body {
+            Body::Drawn(bytes) => Ok((crate::hash::sha256_hex(bytes), bytes.len() as u64)),
+            Body::Streamed(write) => {
+                let mut hashing = crate::hash::HashingWriter::new(io::sink());
+                write(&mut hashing)?;
+                let (_, sha256, size) = hashing.finish();
+                Ok((sha256, size))
+            }
+        }
+    }
+
+    /// The file's bytes in memory (tests, and callers that need them whole).
+    pub fn into_bytes(self) -> io::Result<Vec<u8>> {
+        match self.body {
+            Body::Drawn(bytes) => Ok(bytes),
+            Body::Streamed(write) => {
+                let mut bytes = Vec::new();
+                write(&mut bytes)?;
+                Ok(bytes)
+            }
+        }
+    }
+}
+
+impl From<RenderedFile> for FileBody<'_> {
+    fn from(file: RenderedFile) -> Self {
+        Self {
+            name: file.name,
+            body: Body::Drawn(file.bytes),
+        }
+    }
+}
+
 /// Renders the requested formats of `model` one file at a time, handing each to `emit` so a
-/// caller can write it out and free it before the next is rendered (large reports hold one
-/// rendered file in memory, not all of them). `results.json` is always included: it is the
-/// canonical, machine-readable form of the report.
-pub fn render_each<E: From<RenderError>>(
-    model: &crate::report::ReportModel,
+/// caller can write it out (or hash it) before the next is rendered: large reports hold at
+/// most one drawn file in memory. `results.json` is always included: it is the canonical,
+/// machine-readable form of the report.
+pub fn render_each<'m, E: From<RenderError>>(
+    model: &'m crate::report::ReportModel,
     formats: &BTreeSet<Format>,
     options: &RenderOptions,
-    mut emit: impl FnMut(RenderedFile) -> Result<(), E>,
+    mut emit: impl FnMut(FileBody<'m>) -> Result<(), E>,
 ) -> Result<(), E> {
-    emit(RenderedFile {
-        name: "results.json".to_string(),
-        bytes: model.to_results_json(),
-    })?;
+    emit(FileBody::streamed(RESULTS_JSON, |out| {
+        model.write_results_json(out)
+    }))?;
     if formats.contains(&Format::Pdf) {
-        emit(pdf::render(model, options)?)?;
+        emit(pdf::render(model, options)?.into())?;
     }
     if formats.contains(&Format::Html) {
-        emit(html::render(model, options)?)?;
+        emit(html::render(model, options)?.into())?;
     }
     if formats.contains(&Format::Csv) {
-        csv::render_each(model, &mut emit)?;
+        for table in csv::tables(model) {
+            emit(FileBody::streamed(csv::file_name(&table), move |out| {
+                csv::write_table(model, &table, out)
+            }))?;
+        }
     }
     Ok(())
 }
 
 /// `render_each` with the PDF (the slowest renderer) drawn on a second thread while the other
-/// formats render on this one; the PDF is handed to `emit` last. Faster on two or more cores,
-/// at the cost of holding the PDF's layout and another format in memory together — `verify`
-/// and `sign` use it, `report` (bounded by its memory target) does not.
-pub fn render_concurrently<E: From<RenderError>>(
-    model: &crate::report::ReportModel,
+/// formats render on this one; the PDF is handed to `emit` last. Faster on two or more cores;
+/// the other formats stream, so what is held beside the PDF's layout is the HTML at most.
+pub fn render_concurrently<'m, E: From<RenderError>>(
+    model: &'m crate::report::ReportModel,
     formats: &BTreeSet<Format>,
     options: &RenderOptions,
-    mut emit: impl FnMut(RenderedFile) -> Result<(), E>,
+    mut emit: impl FnMut(FileBody<'m>) -> Result<(), E>,
 ) -> Result<(), E> {
     std::thread::scope(|scope| {
         let pdf = formats
@@ -152,8 +224,11 @@ pub fn render_concurrently<E: From<RenderError>>(
         });
         rest?;
         if let Some(pdf) = pdf {
-            emit(pdf?)?;
+            emit(pdf?.into())?;
         }
         Ok(())
     })
 }
+
+/// The canonical, machine-readable form of every report.
+pub const RESULTS_JSON: &str = "results.json";
