@@ -271,6 +271,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
         Command::Report(args) => {
+            recover_interrupted(&args.output.out)?;
             package::check_output_dir(&args.output.out, args.output.force)?;
             let evidence = match &args.evidence {
                 Some(path) => {
@@ -288,6 +289,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             write_report(evidence, &args.output)
         }
         Command::Demo(output) => {
+            recover_interrupted(&output.out)?;
             package::check_output_dir(&output.out, output.force)?;
             let evidence = evidence::load_bytes(
                 "samples/demo-evidence.json (embedded)",
@@ -305,13 +307,28 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("fingerprint: {}", generated.fingerprint);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Sign(args) => sign_package(&args),
-        Command::Verify { dir, trusted_keys } => verify_package(&dir, trusted_keys.as_deref()),
+        Command::Sign(args) => {
+            recover_interrupted(&args.dir)?;
+            sign_package(&args)
+        }
+        Command::Verify { dir, trusted_keys } => {
+            recover_interrupted(&dir)?;
+            verify_package(&dir, trusted_keys.as_deref())
+        }
         Command::Controls { format } => {
             print_controls(format)?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Before a command reads or replaces the package at `path`: puts back what a write that
+/// crashed mid-swap left, and says what it did.
+fn recover_interrupted(path: &Path) -> Result<()> {
+    for recovery in package::swap::recover_interrupted(path)? {
+        eprintln!("gxp-evidence: note: {recovery}");
+    }
+    Ok(())
 }
 
 /// Logs go to stderr only when asked for; the SDK's own logs stay at warnings, so request

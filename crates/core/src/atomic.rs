@@ -1,6 +1,7 @@
 //! Writing so that a reader never sees half a file or half a package: everything goes into a
-//! temporary sibling (same directory, so the same file system) and is renamed into place.
-//! Used by the package writer (a staged directory) and by the CLI's evidence-file writer.
+//! temporary sibling (same directory, so the same file system) and is renamed into place, and
+//! the directory is synced so the rename survives a power cut. Used by the package swap (a
+//! staged directory, `package::swap`) and by the CLI's evidence-file writer.
 
 use std::fs;
 use std::io::Write;
@@ -32,14 +33,6 @@ pub fn parent_dir(path: &Path) -> PathBuf {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     }
-}
-
-/// A temporary directory beside `path` (created with its parent if needed), removed when
-/// dropped unless kept.
-pub fn staging_dir_beside(path: &Path, prefix: &str) -> std::io::Result<tempfile::TempDir> {
-    let parent = parent_dir(path);
-    fs::create_dir_all(&parent)?;
-    tempfile::Builder::new().prefix(prefix).tempdir_in(&parent)
 }
 
 /// Creates `path` with `bytes` and flushes it to disk.
@@ -75,5 +68,15 @@ pub fn write_file(path: &Path, bytes: &[u8], replace: bool) -> Result<(), WriteE
     persisted.map_err(|source| WriteError::Persist {
         path: path.to_path_buf(),
         source,
+    })?;
+    sync_dir(&dir).map_err(|source| WriteError::Write {
+        path: path.to_path_buf(),
+        source,
     })
+}
+
+/// Flushes a directory's entries (names created, renamed or removed in it) to disk: without
+/// it a rename can be lost in a power cut although the file's bytes were synced.
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    fs::File::open(dir)?.sync_all()
 }

@@ -1,12 +1,14 @@
 //! The evidence package on disk: the directory `report` writes and `sign` re-seals —
 //! evidence.json, results.json, the rendered files, signoffs.json, manifest.json (SHA-256 of
 //! every other file, and how the report was rendered) and its detached signature
-//! manifest.sig, with every earlier state under history/<n>/. Directories are written
-//! atomically (temporary sibling, then rename) and never overwritten unless asked.
+//! manifest.sig, with every earlier state under history/<n>/. A package is one unit: nothing
+//! is ever written inside one, only an unsigned one is replaced (when asked), and a new state
+//! is staged beside it and swapped in under the folder lock (`swap`).
 
 pub mod seal;
 pub mod sign;
 pub mod signoff;
+pub mod swap;
 pub mod verify;
 
 use std::collections::BTreeSet;
@@ -15,12 +17,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::atomic;
 pub use crate::atomic::parent_dir;
 use crate::evidence::{LoadedEvidence, sha256_hex};
 use crate::hash::HashingWriter;
 use crate::report::ReportModel;
 use crate::report::render::{self, FileBody, Format, RenderError, RenderOptions, RenderedFile};
+use swap::{FolderLock, LockedPackage, PackagePath, Staging};
 
 pub const MANIFEST_FILE: &str = "manifest.json";
 pub const MANIFEST_FORMAT: u32 = 1;
@@ -173,6 +175,26 @@ pub enum PackageError {
     NotADirectory(PathBuf),
     #[error("{} holds a signed package; --force never replaces a signed record (write the new report to another directory)", .0.display())]
     Signed(PathBuf),
+    #[error("{} is not a gxp-evidence package (it has no gxp-evidence manifest.json); --force only replaces an unsigned report package (write the report to a new directory)", .0.display())]
+    NotAPackage(PathBuf),
+    #[error("{} is inside the gxp-evidence package {}; a package is one unit and nothing is written into it (write the report to a directory outside it)", out.display(), package.display())]
+    InsidePackage { out: PathBuf, package: PathBuf },
+    #[error("cannot resolve {}", path.display())]
+    Resolve {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot lock {}", path.display())]
+    Lock {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is missing after an interrupted write and its earlier state in {} cannot be moved back; move {} to {} by hand", package.display(), old.display(), old.display(), package.display())]
+    Interrupted {
+        package: PathBuf,
+        old: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot write output directory {}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -203,51 +225,134 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> PackageError + '_ {
     }
 }
 
-/// Fails early, before any work, if `out` may not be written. A signed package (one with a
-/// seal) is never replaced, even with `--force`.
-pub fn check_output_dir(out: &Path, force: bool) -> Result<(), PackageError> {
-    match fs::symlink_metadata(out) {
-        Ok(meta) if !meta.is_dir() => Err(PackageError::NotADirectory(out.to_path_buf())),
-        Ok(_) if !force => Err(PackageError::Exists(out.to_path_buf())),
-        Ok(_) if out.join(seal::SEAL_FILE).exists() => Err(PackageError::Signed(out.to_path_buf())),
-        _ => Ok(()),
+/// Fails early, before any work, if `out` may not be written; returns where it resolves to.
+/// Nothing is written inside a package (sealed or not: a package is one unit), and `--force`
+/// replaces only an unsigned package (or an empty directory), never a signed record nor a
+/// directory that is not a package.
+pub fn check_output_dir(out: &Path, force: bool) -> Result<PackagePath, PackageError> {
+    let path = PackagePath::resolve(out)?;
+    check_output(&path, force)?;
+    Ok(path)
+}
+
+fn check_output(path: &PackagePath, force: bool) -> Result<(), PackageError> {
+    let dir = path.dir();
+    if let Some(package) = dir.ancestors().skip(1).find(|a| DirKind::of(a).is_package()) {
+        return Err(PackageError::InsidePackage {
+            out: dir.to_path_buf(),
+            package: package.to_path_buf(),
+        });
+    }
+    match fs::symlink_metadata(dir) {
+        Ok(meta) if !meta.is_dir() => Err(PackageError::NotADirectory(dir.to_path_buf())),
+        Ok(_) if !force => Err(PackageError::Exists(dir.to_path_buf())),
+        Ok(_) => match DirKind::of(dir) {
+            DirKind::Sealed => Err(PackageError::Signed(dir.to_path_buf())),
+            DirKind::Unsealed | DirKind::Empty => Ok(()),
+            DirKind::Other => Err(PackageError::NotAPackage(dir.to_path_buf())),
+        },
+        Err(_) => Ok(()),
     }
 }
 
-/// A package being written: files go into a temporary sibling directory as they come, and
-/// `commit` adds `manifest.json` (and the seal, when one is made) and renames the directory
-/// into place, moving an existing directory aside first and removing it after. Dropping the
-/// writer without committing removes everything, so a failure leaves nothing behind and a
-/// reader never sees a half-written package.
+/// What a directory is, as far as writing a package goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DirKind {
+    /// A package with a seal (manifest.sig): a signed record.
+    Sealed,
+    /// A package (a manifest.json that is a gxp-evidence manifest) without a seal.
+    Unsealed,
+    Empty,
+    /// Anything else, or a directory that cannot be read.
+    Other,
+}
+
+impl DirKind {
+    fn of(dir: &Path) -> Self {
+        if dir.join(seal::SEAL_FILE).exists() {
+            DirKind::Sealed
+        } else if fs::read(dir.join(MANIFEST_FILE)).is_ok_and(|bytes| Manifest::parse(&bytes).is_ok())
+        {
+            DirKind::Unsealed
+        } else if fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none()) {
+            DirKind::Empty
+        } else {
+            DirKind::Other
+        }
+    }
+
+    fn is_package(self) -> bool {
+        matches!(self, DirKind::Sealed | DirKind::Unsealed)
+    }
+}
+
+/// What a writer's commit may replace: checked again under the folder lock, since another
+/// process may have written or sealed the package since the writer started.
+#[derive(Debug, Clone, Copy)]
+enum Replacing {
+    /// A new report: `check_output_dir`'s rules.
+    NewReport { force: bool },
+    /// A new state of the existing package (signing).
+    Existing,
+}
+
+/// A package being written: files go into a staging directory beside it as they come, and
+/// `commit` adds `manifest.json` (and the seal, when one is made) and swaps the new state in
+/// under the folder lock (see `swap`). Dropping the writer without committing removes
+/// everything, so a failure leaves nothing behind and a reader never sees a half-written
+/// package.
 pub struct PackageWriter {
-    out: PathBuf,
-    parent: PathBuf,
-    staging: tempfile::TempDir,
+    path: PackagePath,
+    replacing: Replacing,
+    /// The folder lock when the writer was made under it (`sign` holds it from verifying the
+    /// package to swapping in the new state); otherwise it is taken for the commit.
+    lock: Option<FolderLock>,
+    staging: Staging,
     entries: Vec<ManifestEntry>,
 }
 
 impl PackageWriter {
-    /// A new package at `out`, which must not exist unless `force`.
+    /// A new package at `out`, which must not exist unless `force` (see `check_output_dir`).
     pub fn create(out: &Path, force: bool) -> Result<Self, PackageError> {
-        check_output_dir(out, force)?;
-        Self::staged_beside(out)
+        let path = check_output_dir(out, force)?;
+        Self::staged_beside(path, Replacing::NewReport { force }, None)
     }
 
-    /// A new state of the existing package at `out` (signing; the caller has verified it).
+    /// A new state of the existing package at `out`, locked for the commit only.
     pub fn replace(out: &Path) -> Result<Self, PackageError> {
-        if !out.is_dir() {
-            return Err(PackageError::NotADirectory(out.to_path_buf()));
-        }
-        Self::staged_beside(out)
+        Self::staged_beside(PackagePath::resolve(out)?, Replacing::Existing, None)
     }
 
-    fn staged_beside(out: &Path) -> Result<Self, PackageError> {
-        let parent = parent_dir(out);
-        let staging =
-            atomic::staging_dir_beside(out, ".gxp-evidence-staging-").map_err(io_error(&parent))?;
+    /// A new state of a package its caller has locked (and verified), kept locked until the
+    /// commit.
+    pub fn replace_locked(package: LockedPackage) -> Result<Self, PackageError> {
+        let LockedPackage { path, lock } = package;
+        Self::staged_beside(path, Replacing::Existing, Some(lock))
+    }
+
+    fn staged_beside(
+        path: PackagePath,
+        replacing: Replacing,
+        lock: Option<FolderLock>,
+    ) -> Result<Self, PackageError> {
+        if matches!(replacing, Replacing::Existing) && !path.dir().is_dir() {
+            return Err(PackageError::NotADirectory(path.dir().to_path_buf()));
+        }
+        let parent = path.parent().to_path_buf();
+        fs::create_dir_all(&parent).map_err(io_error(&parent))?;
+        let staging = match &lock {
+            Some(held) => Staging::create(&path, held),
+            None => {
+                let held = FolderLock::acquire(&parent)?;
+                swap::recover_locked(&parent)?;
+                Staging::create(&path, &held)
+            }
+        }
+        .map_err(io_error(&parent))?;
         Ok(Self {
-            out: out.to_path_buf(),
-            parent,
+            path,
+            replacing,
+            lock,
             staging,
             entries: Vec::new(),
         })
@@ -305,7 +410,9 @@ impl PackageWriter {
     pub fn link(&mut self, name: &str, source: &Path, sha256: &str) -> Result<(), PackageError> {
         let target = self.staged(name)?;
         if fs::hard_link(source, &target).is_err() {
-            fs::copy(source, &target).map_err(io_error(source))?;
+            fs::copy(source, &target)
+                .and_then(|_| fs::File::open(&target)?.sync_all())
+                .map_err(io_error(source))?;
         }
         let bytes = fs::metadata(&target).map_err(io_error(&target))?.len();
         self.entries.push(ManifestEntry {
@@ -317,7 +424,7 @@ impl PackageWriter {
     }
 
     fn staged(&self, name: &str) -> Result<PathBuf, PackageError> {
-        let path = self.staging.path().join(name);
+        let path = self.staging.new_state().join(name);
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir).map_err(io_error(dir))?;
         }
@@ -341,43 +448,37 @@ impl PackageWriter {
             files: std::mem::take(&mut self.entries),
         };
         let manifest_bytes = manifest.to_bytes();
-        write_file(&self.staging.path().join(MANIFEST_FILE), &manifest_bytes)?;
+        let new_state = self.staging.new_state();
+        write_file(&new_state.join(MANIFEST_FILE), &manifest_bytes)?;
         if let Some(seal_bytes) = seal(&manifest_bytes)? {
-            write_file(&self.staging.path().join(seal::SEAL_FILE), &seal_bytes)?;
+            write_file(&new_state.join(seal::SEAL_FILE), &seal_bytes)?;
         }
         self.move_into_place()?;
         Ok(manifest)
     }
 
     fn move_into_place(self) -> Result<(), PackageError> {
-        let (out, parent) = (&self.out, &self.parent);
-        let old = if out.exists() {
-            let backup = tempfile::Builder::new()
-                .prefix(".gxp-evidence-replaced-")
-                .tempdir_in(parent)
-                .map_err(io_error(parent))?;
-            fs::rename(out, backup.path().join("old")).map_err(io_error(out))?;
-            Some(backup)
-        } else {
-            None
-        };
-        let staged = self.staging.keep();
-        if let Err(source) = fs::rename(&staged, out) {
-            let _ = fs::remove_dir_all(&staged);
-            if let Some(backup) = &old {
-                let _ = fs::rename(backup.path().join("old"), out);
+        let lock = match self.lock {
+            Some(lock) => lock,
+            None => {
+                let lock = FolderLock::acquire(self.path.parent())?;
+                swap::recover_locked(self.path.parent())?;
+                lock
             }
-            return Err(PackageError::Io {
-                path: out.clone(),
-                source,
-            });
+        };
+        match self.replacing {
+            Replacing::NewReport { force } => check_output(&self.path, force)?,
+            Replacing::Existing if !self.path.dir().is_dir() => {
+                return Err(PackageError::NotADirectory(self.path.dir().to_path_buf()));
+            }
+            Replacing::Existing => {}
         }
-        Ok(())
+        self.staging.swap_into_place(&self.path, &lock)
     }
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), PackageError> {
-    atomic::write_synced(path, bytes).map_err(io_error(path))
+    crate::atomic::write_synced(path, bytes).map_err(io_error(path))
 }
 
 /// Writes a new, unsigned report package: evidence.json, results.json and the rendered

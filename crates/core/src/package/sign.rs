@@ -12,9 +12,9 @@ use super::signoff::{
     check_identity_field,
 };
 use super::verify::{Purpose, VerifyError, VerifyOptions, verify};
+use super::swap::PackagePath;
 use super::{
     HISTORY_DIR, MANIFEST_FILE, PackageError, PackageWriter, RenderSettingsError, RenderStepError,
-    parent_dir,
 };
 use crate::evidence::{Timestamp, sha256_hex};
 use crate::report::ReportModel;
@@ -28,16 +28,6 @@ type Result<T, E = SignError> = std::result::Result<T, E>;
 pub enum SignError {
     #[error(transparent)]
     Identity(#[from] IdentityFieldError),
-    #[error("cannot open {} to lock it", path.display())]
-    OpenLock {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("cannot lock {}", path.display())]
-    Lock {
-        path: PathBuf,
-        source: std::io::Error,
-    },
     #[error(transparent)]
     Unreadable(#[from] VerifyError),
     #[error("refusing to sign {}: the package does not verify:\n{}", dir.display(), problems.join("\n"))]
@@ -150,17 +140,11 @@ pub fn sign(
     clock: impl FnOnce() -> Result<chrono::DateTime<chrono::Utc>, ClockError>,
 ) -> Result<Signed> {
     request.check()?;
-    // One signer at a time per archive folder; the manifest is compared again just before
-    // the new state is swapped in.
-    let parent = parent_dir(dir);
-    let lock = fs::File::open(&parent).map_err(|source| SignError::OpenLock {
-        path: parent.clone(),
-        source,
-    })?;
-    lock.lock().map_err(|source| SignError::Lock {
-        path: parent.clone(),
-        source,
-    })?;
+    // One signer at a time per archive folder, whichever path (a symlink, the real one) names
+    // the package; the manifest is compared again just before the new state is swapped in.
+    let locked = PackagePath::resolve(dir)?.lock()?;
+    let resolved = locked.dir().to_path_buf();
+    let dir = resolved.as_path();
 
     let verification = verify(
         dir,
@@ -250,7 +234,7 @@ pub fn sign(
     let formats = old.render.formats()?;
     let options = old.render.options(dir);
 
-    let mut writer = PackageWriter::replace(dir)?;
+    let mut writer = PackageWriter::replace_locked(locked)?;
     // Files whose bytes changed are written (their old versions go to history); files that
     // re-render to the same bytes (results.json, most CSVs) are linked from the package below.
     let mut replaced = Vec::new();
@@ -320,7 +304,6 @@ pub fn sign(
         }
         Ok(Some(seal.to_bytes()))
     })?;
-    drop(lock);
     Ok(Signed {
         record,
         model,
