@@ -504,7 +504,13 @@ fn snapshot_without_resources_reports_no_resources_rows() {
 fn existing_output_directory_is_never_overwritten_without_force() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r");
-    fs::create_dir(&out).unwrap();
+    // An unsigned package (the one kind of directory --force replaces) with a file of mine.
+    assert_eq!(
+        report(&demo_evidence(), &out, &["--format", "csv"])
+            .status
+            .code(),
+        Some(1)
+    );
     fs::write(out.join("keep.txt"), "mine").unwrap();
     let output = report(&demo_evidence(), &out, &[]);
     assert_refused(&output, "already exists (use --force to replace it)");

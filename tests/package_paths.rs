@@ -3,6 +3,7 @@
 //! named through a symlink is locked and replaced as the same package; a write killed between
 //! the two renames of its swap is recovered by the next command, and the leftovers of dead
 //! processes are removed (never a live writer's); the swap is synced to disk.
+#![cfg(unix)]
 
 mod common;
 
@@ -82,13 +83,26 @@ fn report_and_demo_never_write_inside_a_package() {
     let package = dir.path().join("package");
     csv_draft(&package);
     let key = fixed_key(dir.path(), "alice");
-    let signed = sign_at(&package, &key, "Alice Author", "QA", "authored", ALICE_SIGNS_AT);
+    let signed = sign_at(
+        &package,
+        &key,
+        "Alice Author",
+        "QA",
+        "authored",
+        ALICE_SIGNS_AT,
+    );
     assert_eq!(signed.status.code(), Some(0), "{}", stderr(&signed));
     let link = dir.path().join("link");
     std::os::unix::fs::symlink(&package, &link).unwrap();
     let sealed = contents(&package);
 
-    let inside = ["history", "history/0", "templates", "newdir", "history/0/new"];
+    let inside = [
+        "history",
+        "history/0",
+        "templates",
+        "newdir",
+        "history/0/new",
+    ];
     for out in inside
         .iter()
         .map(|name| package.join(name))
@@ -112,7 +126,11 @@ fn report_and_demo_never_write_inside_a_package() {
     let draft = dir.path().join("draft");
     csv_draft(&draft);
     let before = contents(&draft);
-    let output = report(&demo_evidence(), &draft.join("newdir"), &["--format", "csv"]);
+    let output = report(
+        &demo_evidence(),
+        &draft.join("newdir"),
+        &["--format", "csv"],
+    );
     assert_refused(&output, "is inside the gxp-evidence package");
     assert!(contents(&draft) == before, "a refused report wrote");
 }
@@ -239,7 +257,8 @@ fn a_report_force_killed_between_the_renames_is_recovered_by_the_next_verify() {
     let verified = bin().arg("verify").arg(&package).output().unwrap();
     let message = stderr(&verified);
     assert!(
-        message.contains("was missing after an interrupted write; its earlier state was moved back"),
+        message
+            .contains("was missing after an interrupted write; its earlier state was moved back"),
         "{message}"
     );
     // The unsigned draft again: readable, and invalid only for want of a seal.
@@ -264,7 +283,14 @@ fn a_sign_killed_between_the_renames_is_recovered_by_the_next_sign() {
     assert_crashed(&crashed);
     assert!(!package.exists(), "the crash was not between the renames");
 
-    let signed = sign_at(&package, &bob, "Bob Approver", "QA", "approved", BOB_SIGNS_AT);
+    let signed = sign_at(
+        &package,
+        &bob,
+        "Bob Approver",
+        "QA",
+        "approved",
+        BOB_SIGNS_AT,
+    );
     assert_eq!(signed.status.code(), Some(0), "{}", stderr(&signed));
     assert!(
         stderr(&signed).contains("its earlier state was moved back"),
@@ -305,11 +331,21 @@ fn leftovers_of_dead_processes_are_removed_and_a_live_writers_are_kept() {
     held.lock().unwrap();
 
     let key = fixed_key(dir.as_path(), "alice");
-    let signed = sign_at(&package, &key, "Alice Author", "QA", "authored", ALICE_SIGNS_AT);
+    let signed = sign_at(
+        &package,
+        &key,
+        "Alice Author",
+        "QA",
+        "authored",
+        ALICE_SIGNS_AT,
+    );
     let message = stderr(&signed);
     assert_eq!(signed.status.code(), Some(0), "{message}");
     assert!(
-        message.contains(&format!("removed {}", dir.as_path().join(&dead[0]).display())),
+        message.contains(&format!(
+            "removed {}",
+            dir.as_path().join(&dead[0]).display()
+        )),
         "{message}"
     );
     assert!(message.contains("interrupted write of"), "{message}");
@@ -348,7 +384,10 @@ fn traced_report(dir: &Path, package: &Path) -> Option<Vec<String>> {
         .status()
         .ok()?;
     let text = fs::read_to_string(&log).ok()?;
-    assert!(status.code() == Some(0) || status.code() == Some(1), "{text}");
+    assert!(
+        status.code() == Some(0) || status.code() == Some(1),
+        "{text}"
+    );
     Some(text.lines().map(str::to_string).collect())
 }
 
@@ -380,7 +419,10 @@ fn the_swap_into_place_is_synced_to_disk() {
     let mut synced = false;
     for line in &calls[into_place..] {
         if line.contains("open") && quoted(line).last() == Some(&folder_text.as_str()) {
-            if let Some(fd) = line.rsplit("= ").next().and_then(|fd| fd.trim().parse::<i32>().ok())
+            if let Some(fd) = line
+                .rsplit("= ")
+                .next()
+                .and_then(|fd| fd.trim().parse::<i32>().ok())
             {
                 folder_fds.insert(fd);
             }

@@ -237,7 +237,11 @@ pub fn check_output_dir(out: &Path, force: bool) -> Result<PackagePath, PackageE
 
 fn check_output(path: &PackagePath, force: bool) -> Result<(), PackageError> {
     let dir = path.dir();
-    if let Some(package) = dir.ancestors().skip(1).find(|a| DirKind::of(a).is_package()) {
+    if let Some(package) = dir
+        .ancestors()
+        .skip(1)
+        .find(|a| DirKind::of(a).is_package())
+    {
         return Err(PackageError::InsidePackage {
             out: dir.to_path_buf(),
             package: package.to_path_buf(),
@@ -271,7 +275,8 @@ impl DirKind {
     fn of(dir: &Path) -> Self {
         if dir.join(seal::SEAL_FILE).exists() {
             DirKind::Sealed
-        } else if fs::read(dir.join(MANIFEST_FILE)).is_ok_and(|bytes| Manifest::parse(&bytes).is_ok())
+        } else if fs::read(dir.join(MANIFEST_FILE))
+            .is_ok_and(|bytes| Manifest::parse(&bytes).is_ok())
         {
             DirKind::Unsealed
         } else if fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none()) {

@@ -11,8 +11,8 @@ use super::signoff::{
     IdentityFieldError, LinkProblem, SIGNOFFS_FILE, SignoffFile, SignoffRecord,
     check_identity_field,
 };
-use super::verify::{Purpose, VerifyError, VerifyOptions, verify};
 use super::swap::PackagePath;
+use super::verify::{Purpose, VerifyError, VerifyOptions, verify};
 use super::{
     HISTORY_DIR, MANIFEST_FILE, PackageError, PackageWriter, RenderSettingsError, RenderStepError,
 };

@@ -54,7 +54,9 @@ impl PackagePath {
         while fs::symlink_metadata(&current).is_ok_and(|meta| meta.file_type().is_symlink()) {
             links += 1;
             if links > MAX_SYMLINKS {
-                return Err(unresolvable(std::io::Error::other("too many levels of symlinks")));
+                return Err(unresolvable(std::io::Error::other(
+                    "too many levels of symlinks",
+                )));
             }
             let target = fs::read_link(&current).map_err(unresolvable)?;
             current = atomic::parent_dir(&current).join(target);
@@ -73,7 +75,10 @@ impl PackagePath {
                 },
             }
         };
-        let dir = missing.iter().rev().fold(canonical, |dir, name| dir.join(name));
+        let dir = missing
+            .iter()
+            .rev()
+            .fold(canonical, |dir, name| dir.join(name));
         let (Some(parent), Some(name)) = (dir.parent(), dir.file_name()) else {
             return Err(unresolvable(std::io::Error::other(
                 "a package needs a folder to live in",
@@ -189,8 +194,14 @@ impl Staging {
         }
         crash_if_testing();
         if let Err(source) = fs::rename(&new, &path.dir) {
-            if replacing {
-                let _ = fs::rename(&old, &path.dir);
+            // The earlier state goes back; if even that fails it must outlive this writer.
+            if replacing && let Err(source) = fs::rename(&old, &path.dir) {
+                let kept = self.dir.keep();
+                return Err(PackageError::Interrupted {
+                    package: path.dir.clone(),
+                    old: kept.join(OLD_DIR),
+                    source,
+                });
             }
             return Err(PackageError::Io {
                 path: path.dir.clone(),
@@ -251,7 +262,11 @@ impl fmt::Display for Recovery {
                 from.display()
             ),
             Recovery::Removed { leftover, package } => {
-                write!(f, "removed {}, left by an interrupted write", leftover.display())?;
+                write!(
+                    f,
+                    "removed {}, left by an interrupted write",
+                    leftover.display()
+                )?;
                 match package {
                     Some(package) => write!(f, " of {}", package.display()),
                     None => Ok(()),
@@ -369,6 +384,7 @@ fn is_plain_name(name: &str) -> bool {
 mod tests {
     use super::*;
 
+    #[cfg(unix)]
     #[test]
     fn a_dangling_symlink_resolves_to_where_its_package_belongs() {
         let dir = tempfile::tempdir().unwrap();
@@ -380,7 +396,10 @@ mod tests {
         assert_eq!(resolved.dir(), real.canonicalize().unwrap().join("package"));
         assert_eq!(resolved.parent(), real.canonicalize().unwrap());
         let missing = PackagePath::resolve(&dir.path().join("a/b/c")).unwrap();
-        assert_eq!(missing.parent(), dir.path().canonicalize().unwrap().join("a/b"));
+        assert_eq!(
+            missing.parent(),
+            dir.path().canonicalize().unwrap().join("a/b")
+        );
     }
 
     #[test]
