@@ -349,19 +349,31 @@ pub(crate) fn recover_locked(folder: &Path) -> Result<Vec<Recovery>, PackageErro
         };
         if let Some(package) = &package
             && old.is_dir()
-            && fs::symlink_metadata(package).is_err()
         {
-            fs::rename(&old, package)
-                .and_then(|()| sync_dir(folder))
-                .map_err(|source| PackageError::Interrupted {
+            if fs::symlink_metadata(package).is_err() {
+                fs::rename(&old, package)
+                    .and_then(|()| sync_dir(folder))
+                    .map_err(|source| PackageError::Interrupted {
+                        package: package.clone(),
+                        old: old.clone(),
+                        source,
+                    })?;
+                done.push(Recovery::Restored {
                     package: package.clone(),
-                    old: old.clone(),
-                    source,
-                })?;
-            done.push(Recovery::Restored {
-                package: package.clone(),
-                from: leftover.clone(),
-            });
+                    from: leftover.clone(),
+                });
+            } else if leftover.join(NEW_DIR).exists() {
+                // The new state never moved into place, so what is there now came from
+                // elsewhere: old/ may be the only copy of a signed record.
+                done.push(Recovery::Kept {
+                    reason: format!(
+                        "old/ in it is the earlier state of {}, which an interrupted write moved aside, and something else has been put at that path since; compare the two and move old/ back by hand",
+                        package.display()
+                    ),
+                    leftover,
+                });
+                continue;
+            }
         }
         match fs::remove_dir_all(&leftover) {
             Ok(()) => done.push(Recovery::Removed { leftover, package }),
@@ -423,5 +435,36 @@ mod tests {
             }]
         );
         assert!(!leftover.exists());
+    }
+
+    #[test]
+    fn an_earlier_state_is_never_removed_while_another_directory_holds_its_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = PackagePath::resolve(&dir.path().join("package")).unwrap();
+        let lock = FolderLock::acquire(path.parent()).unwrap();
+        let staging = Staging::create(&path, &lock).unwrap();
+        let leftover = staging.dir.keep();
+        drop(staging.owner);
+        // Crashed between the renames, and then someone made a directory at the path.
+        fs::create_dir_all(leftover.join(OLD_DIR)).unwrap();
+        fs::write(leftover.join(OLD_DIR).join("manifest.sig"), b"{}").unwrap();
+        fs::create_dir(path.dir()).unwrap();
+        let done = recover_locked(path.parent()).unwrap();
+        assert!(
+            matches!(&done[..], [Recovery::Kept { reason, .. }] if reason.contains("move old/ back by hand")),
+            "{done:?}"
+        );
+        assert!(leftover.join(OLD_DIR).join("manifest.sig").is_file());
+        // Once that directory is gone, the earlier state goes back.
+        fs::remove_dir(path.dir()).unwrap();
+        let done = recover_locked(path.parent()).unwrap();
+        assert!(
+            matches!(
+                &done[..],
+                [Recovery::Restored { .. }, Recovery::Removed { .. }]
+            ),
+            "{done:?}"
+        );
+        assert!(path.dir().join("manifest.sig").is_file());
     }
 }
