@@ -4,6 +4,7 @@
 //! manifest.sig, with every earlier state under history/<n>/. Directories are written
 //! atomically (temporary sibling, then rename) and never overwritten unless asked.
 
+pub mod attestation;
 pub mod seal;
 pub mod sign;
 pub mod signoff;
@@ -380,13 +381,15 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), PackageError> {
     atomic::write_synced(path, bytes).map_err(io_error(path))
 }
 
-/// Writes a new, unsigned report package: evidence.json, results.json and the rendered
-/// formats, an empty signoffs.json, the custom templates if any, and the manifest. Returns
-/// the report model (for the verdict and the summary line).
+/// Writes a new, unsigned report package: evidence.json, the collector's attestation of it
+/// when there is one (checked by the caller: `attestation::load_for`), results.json and the
+/// rendered formats, an empty signoffs.json, the custom templates if any, and the manifest.
+/// Returns the report model (for the verdict and the summary line).
 pub fn create_report_package(
     out: &Path,
     force: bool,
     evidence: LoadedEvidence,
+    attestation: Option<&attestation::Attestation>,
     formats: &BTreeSet<Format>,
     options: &RenderOptions,
 ) -> Result<ReportModel, PackageError> {
@@ -400,6 +403,9 @@ pub fn create_report_package(
     let mut package = PackageWriter::create(out, force)?;
     package.add_hashed(EVIDENCE_FILE, &bytes, sha256.clone())?;
     drop(bytes);
+    if let Some(attestation) = attestation {
+        package.add_bytes(attestation::ATTESTATION_FILE, &attestation.to_bytes())?;
+    }
     let model = ReportModel::from_snapshot(&snapshot, &sha256, Vec::new());
     drop(snapshot);
     crate::memory::release_freed();
