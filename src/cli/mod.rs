@@ -346,8 +346,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         );
                     }
                     let evidence = evidence::load_file(path)?;
-                    let attestation =
-                        attestation_of(path, args.attestation.as_deref(), &evidence)?;
+                    let attestation = attestation_of(path, args.attestation.as_deref(), &evidence)?;
                     (evidence, attestation)
                 }
                 None => {

@@ -360,7 +360,13 @@ mod tests {
         edited.snapshot.account_ids.push("999999999999".into());
         assert!(matches!(
             check(&edited, &evidence).as_slice(),
-            [AttestationProblem::Signature(_), AttestationProblem::Fact { field: "account ids", .. }]
+            [
+                AttestationProblem::Signature(_),
+                AttestationProblem::Fact {
+                    field: "account ids",
+                    ..
+                }
+            ]
         ));
     }
 
@@ -376,7 +382,10 @@ mod tests {
         let edited = evidence::load_bytes("edited", text.into_bytes()).unwrap();
         let problems = check(&attestation, &edited);
         assert!(
-            matches!(problems.as_slice(), [AttestationProblem::OtherEvidence { .. }]),
+            matches!(
+                problems.as_slice(),
+                [AttestationProblem::OtherEvidence { .. }]
+            ),
             "{problems:?}"
         );
         assert!(

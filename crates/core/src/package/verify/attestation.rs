@@ -91,7 +91,10 @@ impl Verifier<'_> {
             self.record(
                 Outcome::Ok,
                 ATTESTATION_FILE,
-                format!("evidence.json {}; signature valid, {compared}", attestation.describe()),
+                format!(
+                    "evidence.json {}; signature valid, {compared}",
+                    attestation.describe()
+                ),
             );
         }
         if let Some(trusted) = self.options.trusted_keys {
