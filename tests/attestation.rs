@@ -16,10 +16,11 @@ use common::moto::{live, month, moto};
 use common::*;
 use gxp_evidence::evidence::{self, Timestamp};
 use gxp_evidence::package::attestation::{ATTESTATION_FILE, Attestation, sidecar_path};
-use gxp_evidence::package::seal::SEAL_FILE;
-use gxp_evidence::package::{self, EVIDENCE_FILE};
+use gxp_evidence::package::seal::{SEAL_FILE, Seal};
+use gxp_evidence::package::signoff::{SIGNOFFS_FILE, SignoffFile};
+use gxp_evidence::package::{self, EVIDENCE_FILE, MANIFEST_FILE, Manifest};
 use gxp_evidence::report::render::{self, RenderOptions};
-use gxp_evidence::signing::{Signer, local::LocalKey};
+use gxp_evidence::signing::{self, Signer, local::LocalKey};
 
 /// When the tests' collector attests the demo snapshot (collected 2026-11-01T06:00:00Z).
 const ATTESTED_AT: &str = "2026-11-01T06:05:00Z";
@@ -54,13 +55,13 @@ fn demo_bytes() -> Vec<u8> {
 /// `report --evidence SNAPSHOT --format csv` into `dir/package`, then signed by Alice (at
 /// the fixed time, after the demo's collection).
 fn signed_package(dir: &Path, snapshot: &Path) -> PathBuf {
-    signed_package_at(dir, snapshot, Some(ALICE_SIGNS_AT))
+    signed_package_at(dir, snapshot, Some(ALICE_SIGNS_AT), "csv")
 }
 
-/// `signed_package` at `at`, or at this machine's clock.
-fn signed_package_at(dir: &Path, snapshot: &Path, at: Option<&str>) -> PathBuf {
+/// `signed_package` at `at` (or at this machine's clock) in `formats`.
+fn signed_package_at(dir: &Path, snapshot: &Path, at: Option<&str>, formats: &str) -> PathBuf {
     let package = dir.join("package");
-    let output = report(snapshot, &package, &["--format", "csv"]);
+    let output = report(snapshot, &package, &["--format", formats]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let alice = fixed_key(dir, "alice");
     let (name, role, meaning) = ("Alice Author", "Validation Engineer", "authored");
@@ -92,7 +93,7 @@ fn attested_evidence_goes_into_the_package_and_verifies_as_attested_by_the_colle
     let dir = tempfile::tempdir().unwrap();
     let collector = keygen(dir.path(), "collector");
     let snapshot = attested_snapshot(dir.path(), &demo_bytes(), &collector);
-    let package = signed_package(dir.path(), &snapshot);
+    let package = signed_package_at(dir.path(), &snapshot, Some(ALICE_SIGNS_AT), "pdf,html,csv");
     assert_eq!(
         fs::read(package.join(ATTESTATION_FILE)).unwrap(),
         fs::read(sidecar_path(&snapshot)).unwrap(),
@@ -102,6 +103,18 @@ fn attested_evidence_goes_into_the_package_and_verifies_as_attested_by_the_colle
     assert!(manifest.contains(ATTESTATION_FILE), "{manifest}");
 
     let fingerprint = fingerprint_of(&collector);
+    // The document control of both human-readable forms says who attested the evidence.
+    let shown = format!(
+        "Evidence attested by collector key {fingerprint} (Ed25519 local key) at 2026-11-01 06:05:00 UTC"
+    );
+    let html = read(&package.join("report.html"));
+    assert!(html.contains(&shown), "{shown} not in the HTML");
+    let (_, pdf) = pdf_text(&package.join("report.pdf"));
+    assert!(
+        pdf.replace('\n', " ").contains(&shown),
+        "{shown} not in the PDF"
+    );
+
     let (code, out) = verify(&package, &[]);
     assert_eq!(code, Some(0), "{out}");
     assert!(
@@ -124,6 +137,40 @@ fn attested_evidence_goes_into_the_package_and_verifies_as_attested_by_the_colle
         )),
         "{out}"
     );
+
+    // The signer removes the attestation and re-seals the manifest with her own key: the
+    // package then reads as unattested, but its report says otherwise, which the
+    // re-rendering shows.
+    fs::remove_file(package.join(ATTESTATION_FILE)).unwrap();
+    let mut manifest = Manifest::parse(&fs::read(package.join(MANIFEST_FILE)).unwrap()).unwrap();
+    manifest
+        .files
+        .retain(|entry| entry.path != ATTESTATION_FILE);
+    let manifest_bytes = manifest.to_bytes();
+    fs::write(package.join(MANIFEST_FILE), &manifest_bytes).unwrap();
+    let signoffs = SignoffFile::parse(&fs::read(package.join(SIGNOFFS_FILE)).unwrap()).unwrap();
+    let alice = load_key(&alice);
+    let mut seal = Seal::unsigned(
+        &manifest.report_id,
+        evidence::sha256_hex(&manifest_bytes),
+        &signoffs.signoffs,
+        alice.info.clone(),
+    );
+    seal.signature = signing::encode_signature(&alice.sign(&seal.statement()));
+    fs::write(package.join(SEAL_FILE), seal.to_bytes()).unwrap();
+    let (code, out) = verify(&package, &[]);
+    assert_eq!(code, Some(1), "{out}");
+    assert_eq!(
+        failed_subjects(&out),
+        set(&[
+            "report.html",
+            "report.pdf",
+            // The draft's manifest, kept under history/0, still lists it.
+            &format!("history/0/{ATTESTATION_FILE}"),
+        ]),
+        "{out}"
+    );
+    assert!(out.contains("NOTE  evidence.json: not attested"), "{out}");
 }
 
 #[test]
@@ -343,7 +390,7 @@ fn collect_with_an_attest_key_writes_a_sidecar_that_verifies() {
             .and_then(|c| c.arn.clone())
     );
 
-    let package = signed_package_at(dir.path(), &snapshot, None);
+    let package = signed_package_at(dir.path(), &snapshot, None, "csv");
     let (code, out) = verify(&package, &[]);
     assert_eq!(code, Some(0), "{out}");
     assert!(

@@ -8,19 +8,21 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use common::aws_stub::{
     AwsStub, FailingQuery, Faults, PAGE, SOURCES, SeenRequest, StubConfig, change_operations,
-    expected_kept_ids, in_account, max_calls_within, previous_month, rate_window, recorded_events,
+    expected_kept_ids, in_account, max_calls_within, rate_window, recorded_events,
     recorded_originals, sources_searched_by_name, synthetic_events,
 };
 use serde_json::{Value, json};
 
-use common::moto::{ACCESS_KEY, CREDENTIALS, MOTO_ACCOUNT, Month, Moto, live, month, moto};
+use common::moto::{
+    ACCESS_KEY, CREDENTIALS, MOTO_ACCOUNT, Month, Moto, SECRET_KEY, SESSION_TOKEN, live, month,
+    moto,
+};
 
 fn run(mut cmd: Command) -> Output {
     cmd.output().expect("gxp-evidence runs")

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::ParseError;
 use super::signoff::statement;
 use crate::evidence::{EvidenceSnapshot, LoadedEvidence, Period, Timestamp};
+use crate::report;
 use crate::signing::{self, KeyInfo, SignatureProblem, Signer, SigningError};
 
 /// The attestation's name inside a package (listed in the manifest, covered by the seal).
@@ -199,6 +200,15 @@ impl Attestation {
             });
         }
         problems
+    }
+
+    /// What the report shows of this attestation.
+    pub fn manifestation(&self) -> report::EvidenceAttestation {
+        report::EvidenceAttestation {
+            key_fingerprint: self.key.fingerprint.clone(),
+            key_kind: self.key.kind(),
+            attested_at: self.attested_at,
+        }
     }
 
     /// Who attested and when, as verify prints it.

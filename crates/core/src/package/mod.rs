@@ -406,7 +406,8 @@ pub fn create_report_package(
     if let Some(attestation) = attestation {
         package.add_bytes(attestation::ATTESTATION_FILE, &attestation.to_bytes())?;
     }
-    let model = ReportModel::from_snapshot(&snapshot, &sha256, Vec::new());
+    let mut model = ReportModel::from_snapshot(&snapshot, &sha256, Vec::new());
+    model.evidence_attestation = attestation.map(attestation::Attestation::manifestation);
     drop(snapshot);
     crate::memory::release_freed();
     if let Some(dir) = &options.templates {

@@ -11,6 +11,12 @@ use crate::package::attestation::{
 use crate::report::ReportModel;
 
 impl Verifier<'_> {
+    /// The package's attestation, when it has a readable one.
+    pub(super) fn stored_attestation(&self) -> Option<Attestation> {
+        self.read(ATTESTATION_FILE)
+            .and_then(|bytes| Attestation::parse(&bytes).ok())
+    }
+
     /// `model`: the re-evaluated evidence, when evaluation got that far (its collection facts
     /// are compared with the attested ones).
     pub(super) fn check_attestation(&mut self, model: Option<&ReportModel>) {
