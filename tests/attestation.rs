@@ -415,3 +415,35 @@ fn collect_with_an_attest_key_writes_a_sidecar_that_verifies() {
         "a stale attestation is left beside the new snapshot"
     );
 }
+
+#[test]
+fn a_collector_key_that_cannot_sign_stops_collect_before_anything_is_collected() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = keygen(dir.path(), "collector");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&collector, fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let snapshot = dir.path().join("evidence.json");
+    for key in [collector.clone(), dir.path().join("missing.key")] {
+        let output = bin()
+            .args(["collect", "--regions", "us-east-1", "--period", "2026-10"])
+            .arg("--out")
+            .arg(&snapshot)
+            .arg("--attest-key")
+            .arg(&key)
+            // Nothing may be called: an endpoint that refuses every connection.
+            .arg("--endpoint-url")
+            .arg("http://127.0.0.1:9")
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        assert!(
+            stderr(&output).contains(&format!("key file {}", key.display())),
+            "{}",
+            stderr(&output)
+        );
+        assert!(!snapshot.exists() && !sidecar_path(&snapshot).exists());
+    }
+}
