@@ -123,10 +123,16 @@ enum CatalogFormat {
 #[derive(Debug, Args)]
 struct ReportArgs {
     /// The evidence snapshot (JSON) to evaluate. Without it, the evidence is collected live.
+    /// Its collector attestation FILE.attestation.json, if present, goes into the package.
     #[arg(long, value_name = "FILE")]
     evidence: Option<PathBuf>,
+    /// The collector attestation of --evidence, when it is not FILE.attestation.json.
+    #[arg(long, value_name = "FILE", requires = "evidence")]
+    attestation: Option<PathBuf>,
     #[command(flatten)]
     live: LiveArgs,
+    #[command(flatten)]
+    attest: AttestArgs,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -136,11 +142,58 @@ struct CollectArgs {
     /// The evidence snapshot file to write.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
-    /// Replace the file if it exists.
+    /// Replace the file (and its attestation) if it exists.
     #[arg(long)]
     force: bool,
     #[command(flatten)]
     live: LiveArgs,
+    #[command(flatten)]
+    attest: AttestArgs,
+}
+
+/// The collector's key, which signs the snapshot as collected (`FILE.attestation.json`, and
+/// `evidence.attestation.json` in a package), so a snapshot edited after collection shows.
+#[derive(Debug, Args, Default)]
+struct AttestArgs {
+    /// Attest the collected snapshot with this local Ed25519 private key (from `keygen`).
+    #[arg(long, value_name = "KEY", conflicts_with = "attest_kms_key_id")]
+    attest_key: Option<PathBuf>,
+    /// Attest the collected snapshot with this AWS KMS asymmetric signing key (key id, ARN,
+    /// alias or alias ARN), reached with the collection's credentials, --profile and
+    /// --endpoint-url.
+    #[arg(long, value_name = "ARN|ALIAS")]
+    attest_kms_key_id: Option<String>,
+}
+
+impl AttestArgs {
+    fn given_flags(&self) -> Vec<&'static str> {
+        let mut given = Vec::new();
+        if self.attest_key.is_some() {
+            given.push("--attest-key");
+        }
+        if self.attest_kms_key_id.is_some() {
+            given.push("--attest-kms-key-id");
+        }
+        given
+    }
+
+    /// The collector's signer, opened before collecting so a bad key fails in seconds, not
+    /// after a collection of many minutes.
+    fn signer(&self, live: &LiveArgs) -> Result<Option<Signer>> {
+        Ok(match (&self.attest_key, &self.attest_kms_key_id) {
+            (Some(path), _) => Some(Signer::new(signing::local::LocalKey::load(path)?)),
+            (None, Some(key_id)) => {
+                let settings = AwsSettings {
+                    profile: live.profile.clone(),
+                    endpoint_url: live.endpoint_url.clone(),
+                };
+                Some(Signer::new(crate::kms::KmsKey::connect(
+                    &settings, None, key_id,
+                )?))
+            }
+            (None, None) => None,
+        })
+    }
 }
 
 /// What to collect and from where. Credentials and region come from the AWS SDK's standard
@@ -261,9 +314,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Collect(args) => {
             check_output_file(&args.out, args.force)?;
+            let signer = args.attest.signer(&args.live)?;
             let loaded = collect_live(&args.live, cli.verbose)?;
-            write_evidence_file(&args.out, &loaded.bytes, args.force)?;
+            let attestation = attest(&loaded, signer.as_ref())?;
+            write_evidence_files(&args.out, &loaded.bytes, attestation.as_ref(), args.force)?;
             eprintln!("{}", collect_summary(&loaded.snapshot, &args.out));
+            if let Some(attestation) = &attestation {
+                eprintln!(
+                    "{} {}; written to {}",
+                    args.out.display(),
+                    attestation.describe(),
+                    package::attestation::sidecar_path(&args.out).display()
+                );
+            }
             Ok(if loaded.snapshot.gaps.is_empty() {
                 ExitCode::SUCCESS
             } else {
@@ -273,20 +336,28 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Report(args) => {
             recover_interrupted(&args.output.out)?;
             package::check_output_dir(&args.output.out, args.output.force)?;
-            let evidence = match &args.evidence {
+            let (evidence, attestation) = match &args.evidence {
                 Some(path) => {
-                    let live_flags = args.live.given_flags();
+                    let mut live_flags = args.live.given_flags();
+                    live_flags.extend(args.attest.given_flags());
                     if !live_flags.is_empty() {
                         anyhow::bail!(
                             "--evidence reports on a snapshot file; {} only apply to a live collection",
                             live_flags.join(", ")
                         );
                     }
-                    evidence::load_file(path)?
+                    let evidence = evidence::load_file(path)?;
+                    let attestation = attestation_of(path, args.attestation.as_deref(), &evidence)?;
+                    (evidence, attestation)
                 }
-                None => collect_live(&args.live, cli.verbose)?,
+                None => {
+                    let signer = args.attest.signer(&args.live)?;
+                    let evidence = collect_live(&args.live, cli.verbose)?;
+                    let attestation = attest(&evidence, signer.as_ref())?;
+                    (evidence, attestation)
+                }
             };
-            write_report(evidence, &args.output)
+            write_report(evidence, attestation.as_ref(), &args.output)
         }
         Command::Demo(output) => {
             recover_interrupted(&output.out)?;
@@ -295,7 +366,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 "samples/demo-evidence.json (embedded)",
                 evidence::DEMO_EVIDENCE.as_bytes().to_vec(),
             )?;
-            write_report(evidence, &output)
+            write_report(evidence, None, &output)
         }
         Command::Keygen { out } => {
             let generated = signing::local::keygen(&out)?;
@@ -392,23 +463,93 @@ fn collect_live(live: &LiveArgs, verbose: u8) -> Result<LoadedEvidence> {
     Ok(evidence::load_bytes("collected evidence", bytes)?)
 }
 
+/// The snapshot file and its attestation beside it may be written: neither is a directory,
+/// and neither exists unless `force`.
 fn check_output_file(path: &Path, force: bool) -> Result<()> {
-    if path.is_dir() {
-        anyhow::bail!("output path {} is a directory", path.display());
-    }
-    if path.exists() && !force {
-        anyhow::bail!(
-            "output file {} already exists (use --force to replace it)",
-            path.display()
-        );
+    for path in [path.to_path_buf(), package::attestation::sidecar_path(path)] {
+        if path.is_dir() {
+            anyhow::bail!("output path {} is a directory", path.display());
+        }
+        if path.exists() && !force {
+            anyhow::bail!(
+                "output file {} already exists (use --force to replace it)",
+                path.display()
+            );
+        }
     }
     Ok(())
 }
 
-/// Writes the snapshot atomically (a temporary sibling and a rename), so a reader never sees
-/// half a file and a failure leaves nothing behind.
-fn write_evidence_file(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
-    gxp_evidence_core::atomic::write_file(path, bytes, force)?;
+/// The collector's attestation of the snapshot just collected, made right after collection.
+fn attest(
+    evidence: &LoadedEvidence,
+    signer: Option<&Signer>,
+) -> Result<Option<package::attestation::Attestation>> {
+    let Some(signer) = signer else {
+        return Ok(None);
+    };
+    let now = package::sign::now()?;
+    Ok(Some(package::attestation::Attestation::create(
+        evidence,
+        signer,
+        now.into(),
+    )?))
+}
+
+/// The attestation that comes with the snapshot file `evidence_path`: the one named, or else
+/// the sidecar `FILE.attestation.json` if there is one. One that does not attest exactly this
+/// snapshot stops the report (exit 2): dropping it would turn an edited snapshot into merely
+/// an unattested one, and keeping it would make a package that is invalid from the start.
+fn attestation_of(
+    evidence_path: &Path,
+    named: Option<&Path>,
+    evidence: &LoadedEvidence,
+) -> Result<Option<package::attestation::Attestation>> {
+    let sidecar = package::attestation::sidecar_path(evidence_path);
+    let path = match named {
+        Some(path) => path,
+        None if sidecar.exists() => sidecar.as_path(),
+        None => return Ok(None),
+    };
+    Ok(Some(package::attestation::load_for(
+        path,
+        evidence_path,
+        evidence,
+    )?))
+}
+
+/// Writes the snapshot and its attestation atomically (each a temporary sibling and a
+/// rename; the attestation first, and removed again if the snapshot cannot be written), so a
+/// reader never sees half a file and a failure leaves nothing behind. A snapshot replaced
+/// without an attestation loses the old one's, which would no longer match.
+fn write_evidence_files(
+    path: &Path,
+    bytes: &[u8],
+    attestation: Option<&package::attestation::Attestation>,
+    force: bool,
+) -> Result<()> {
+    use gxp_evidence_core::atomic;
+    let sidecar = package::attestation::sidecar_path(path);
+    match attestation {
+        Some(attestation) => {
+            atomic::write_file(&sidecar, &attestation.to_bytes(), force)?;
+            if let Err(err) = atomic::write_file(path, bytes, force) {
+                let _ = std::fs::remove_file(&sidecar);
+                return Err(err.into());
+            }
+        }
+        None => {
+            atomic::write_file(path, bytes, force)?;
+            if sidecar.exists() {
+                std::fs::remove_file(&sidecar).map_err(|err| {
+                    anyhow::anyhow!(
+                        "cannot remove {}, the attestation of the replaced snapshot: {err}",
+                        sidecar.display()
+                    )
+                })?;
+            }
+        }
+    }
     Ok(())
 }
 
@@ -440,7 +581,11 @@ fn collect_summary(snapshot: &EvidenceSnapshot, out: &Path) -> String {
     )
 }
 
-fn write_report(evidence: LoadedEvidence, output: &OutputArgs) -> Result<ExitCode> {
+fn write_report(
+    evidence: LoadedEvidence,
+    attestation: Option<&package::attestation::Attestation>,
+    output: &OutputArgs,
+) -> Result<ExitCode> {
     if let Some(dir) = output.templates.as_ref().filter(|dir| !dir.is_dir()) {
         anyhow::bail!("templates directory {} does not exist", dir.display());
     }
@@ -452,6 +597,7 @@ fn write_report(evidence: LoadedEvidence, output: &OutputArgs) -> Result<ExitCod
         &output.out,
         output.force,
         evidence,
+        attestation,
         &output.format,
         &options,
     )?;

@@ -5,6 +5,7 @@
 //! is ever written inside one, only an unsigned one is replaced (when asked), and a new state
 //! is staged beside it and swapped in under the folder lock (`swap`).
 
+pub mod attestation;
 pub mod seal;
 pub mod sign;
 pub mod signoff;
@@ -486,13 +487,15 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), PackageError> {
     crate::atomic::write_synced(path, bytes).map_err(io_error(path))
 }
 
-/// Writes a new, unsigned report package: evidence.json, results.json and the rendered
-/// formats, an empty signoffs.json, the custom templates if any, and the manifest. Returns
-/// the report model (for the verdict and the summary line).
+/// Writes a new, unsigned report package: evidence.json, the collector's attestation of it
+/// when there is one (checked by the caller: `attestation::load_for`), results.json and the
+/// rendered formats, an empty signoffs.json, the custom templates if any, and the manifest.
+/// Returns the report model (for the verdict and the summary line).
 pub fn create_report_package(
     out: &Path,
     force: bool,
     evidence: LoadedEvidence,
+    attestation: Option<&attestation::Attestation>,
     formats: &BTreeSet<Format>,
     options: &RenderOptions,
 ) -> Result<ReportModel, PackageError> {
@@ -506,7 +509,11 @@ pub fn create_report_package(
     let mut package = PackageWriter::create(out, force)?;
     package.add_hashed(EVIDENCE_FILE, &bytes, sha256.clone())?;
     drop(bytes);
-    let model = ReportModel::from_snapshot(&snapshot, &sha256, Vec::new());
+    if let Some(attestation) = attestation {
+        package.add_bytes(attestation::ATTESTATION_FILE, &attestation.to_bytes())?;
+    }
+    let mut model = ReportModel::from_snapshot(&snapshot, &sha256, Vec::new());
+    model.evidence_attestation = attestation.map(attestation::Attestation::manifestation);
     drop(snapshot);
     crate::memory::release_freed();
     if let Some(dir) = &options.templates {

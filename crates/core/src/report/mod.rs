@@ -59,6 +59,21 @@ pub struct ReportModel {
     /// signs the SHA-256 of results.json, so results.json cannot contain them.
     #[serde(skip)]
     pub signoffs: Vec<Signoff>,
+    /// Who attested the evidence snapshot at collection, if anyone: read from the package's
+    /// evidence.attestation.json (as the sign-offs from signoffs.json), never from the
+    /// snapshot, so it is an input of rendering that verify has too. Not part of results.json,
+    /// which is the evaluation of the evidence alone.
+    #[serde(skip)]
+    pub evidence_attestation: Option<EvidenceAttestation>,
+}
+
+/// The collector's attestation of the evidence snapshot, as the report shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvidenceAttestation {
+    pub key_fingerprint: String,
+    /// Algorithm and where the key lives (local file or AWS KMS key ARN).
+    pub key_kind: String,
+    pub attested_at: Timestamp,
 }
 
 /// What a human-readable form shows of the change register: everything up to `limit`
@@ -296,6 +311,7 @@ impl ReportModel {
             evidence_gaps: evaluation.evidence_gaps,
             lookup_queries,
             signoffs,
+            evidence_attestation: None,
         }
     }
 
@@ -373,6 +389,20 @@ impl ReportModel {
             })
             .collect();
         format!("Signed: {}", names.join(" · "))
+    }
+
+    /// Whether the evidence is attested, in one line (the document control of the PDF and
+    /// the HTML).
+    pub fn attestation_status(&self) -> String {
+        match &self.evidence_attestation {
+            Some(a) => format!(
+                "Evidence attested by collector key {} ({}) at {}",
+                a.key_fingerprint,
+                format::visible(&a.key_kind),
+                a.attested_at.display_utc()
+            ),
+            None => "Not attested: no collector key signed the evidence snapshot".to_string(),
+        }
     }
 
     pub fn register_view(&self, limit: usize) -> RegisterView<'_> {

@@ -6,10 +6,12 @@
 //!
 //! One file per check, each a few methods over the shared `Verifier` state that record `OK`,
 //! `FAIL`, `SKIP` or `NOTE` lines: `files` (listing and hashes), `seal`, `chain` (sign-offs),
-//! `rerender` (re-evaluation and re-rendering), `history` and `trust`. The rules themselves
+//! `rerender` (re-evaluation and re-rendering), `attestation` (the collector's signature over
+//! evidence.json), `history` and `trust`. The rules themselves
 //! live on the types they concern (`SignoffRecord::follows`, `SignoffFile::check_chain`,
 //! `Seal::covers`), which `sign` applies too.
 
+mod attestation;
 mod chain;
 mod files;
 mod history;
@@ -248,6 +250,7 @@ impl Verifier<'_> {
                 None
             }
         };
+        self.check_attestation(evaluated.as_ref().map(|(_, _, model)| model));
         if let Some(signoffs) = &signoffs {
             self.check_history(
                 signoffs,

@@ -1,5 +1,5 @@
 //! The re-render check: evidence.json re-evaluates to results.json and, with the sign-offs'
-//! manifestations, re-renders to every stored format byte for byte. evidence.json is loaded
+//! and the collector attestation's manifestations, re-renders to every stored format byte for byte. evidence.json is loaded
 //! and evaluated on a second thread while the other checks hash the files.
 
 use std::fs;
@@ -9,6 +9,7 @@ use std::thread::JoinHandle;
 
 use super::{Outcome, Verifier};
 use crate::evidence::{self, EvidenceError, LoadedEvidence, Timestamp};
+use crate::package::attestation::ATTESTATION_FILE;
 use crate::package::signoff::{SIGNOFFS_FILE, SignoffFile};
 use crate::package::{EVIDENCE_FILE, MANIFEST_FILE, Manifest, RESULTS_FILE};
 use crate::report::{ReportModel, Signoff, render};
@@ -76,7 +77,7 @@ impl Verifier<'_> {
         manifest: &Manifest,
         signoffs: &SignoffFile,
     ) -> Option<(Evaluated, String, ReportModel)> {
-        let blocked: Vec<&str> = [EVIDENCE_FILE, SIGNOFFS_FILE]
+        let blocked: Vec<&str> = [EVIDENCE_FILE, SIGNOFFS_FILE, ATTESTATION_FILE]
             .into_iter()
             .filter(|s| self.failed(s))
             .collect();
@@ -107,7 +108,7 @@ impl Verifier<'_> {
                     .map(|loaded| evaluate(loaded, signoffs.manifestations())),
             },
         };
-        let (evidence, model) = match evaluated {
+        let (evidence, mut model) = match evaluated {
             Ok(pair) => pair,
             Err(err) => {
                 self.record(
@@ -118,6 +119,9 @@ impl Verifier<'_> {
                 return None;
             }
         };
+        // The attestation's manifestation is rendered as it is stored; whether it holds is
+        // the attestation check's finding.
+        model.evidence_attestation = self.stored_attestation().map(|a| a.manifestation());
         // The evidence is the one the sign-offs signed: none can be older than its collection.
         let collected_at = evidence.0;
         for record in signoffs.signoffs.iter() {

@@ -274,6 +274,7 @@ pub fn render(model: &ReportModel, options: &RenderOptions) -> Result<RenderedFi
     );
     context.insert("signoffs", &model.signoffs);
     context.insert("signature_status", &model.signature_status());
+    context.insert("attestation_status", &model.attestation_status());
     context.insert("register", &model.register_view(options.pdf_max_changes));
     let others: std::collections::BTreeMap<&str, HtmlTable> = tables
         .iter()

@@ -309,6 +309,10 @@ fn document_control(layout: &mut Layout, model: &ReportModel) {
             Cell::plain(&model.evidence_sha256),
         ],
         vec![
+            Cell::plain("Evidence attestation"),
+            Cell::plain(model.attestation_status()),
+        ],
+        vec![
             Cell::plain("Policy"),
             Cell::plain(format!(
                 "KMS customer managed keys rotate at least every {} days",
