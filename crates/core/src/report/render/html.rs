@@ -229,7 +229,7 @@ impl<'a> ReportHeader<'a> {
 /// Where a template came from, as its errors name it.
 fn template_label(dir: Option<&Path>, name: &str) -> String {
     match dir.map(|d| d.join(name)).filter(|p| p.is_file()) {
-        Some(path) => path.display().to_string(),
+        Some(path) => format!("{name} ({})", path.display()),
         None => format!("{name} (embedded)"),
     }
 }
