@@ -26,7 +26,11 @@ const ENDLESS: &str =
     "{% for a in range(end=100000) %}{% for b in range(end=100000) %}{% endfor %}{% endfor %}";
 
 fn embedded(name: &str) -> String {
-    read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("templates").join(name))
+    read(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("templates")
+            .join(name),
+    )
 }
 
 /// A templates directory holding the embedded report.html with `html_extra` inserted just
@@ -137,7 +141,14 @@ fn a_template_edited_in_a_signed_package_is_named_never_rendered_and_the_rest_is
     let (output, package) = report_with(dir.path(), &templates, "pdf,html,csv");
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let key = fixed_key(dir.path(), "alice");
-    let signed = sign_at(&package, &key, "Alice Author", "QA", "approved", ALICE_SIGNS_AT);
+    let signed = sign_at(
+        &package,
+        &key,
+        "Alice Author",
+        "QA",
+        "approved",
+        ALICE_SIGNS_AT,
+    );
     assert_eq!(signed.status.code(), Some(0), "{}", stderr(&signed));
     let (code, out, _) = verify_within(&package);
     assert_eq!(code, Some(0), "{out}");
@@ -163,7 +174,9 @@ fn a_template_edited_in_a_signed_package_is_named_never_rendered_and_the_rest_is
             "{what}: {out}"
         );
         assert!(
-            out.contains("SKIP  report.html: not re-rendered: templates/report.html failed its checks"),
+            out.contains(
+                "SKIP  report.html: not re-rendered: templates/report.html failed its checks"
+            ),
             "{what}: {out}"
         );
         for checked in ["report.pdf", "results.json", "findings.csv"] {
@@ -242,8 +255,14 @@ fn templates_cannot_read_the_environment_the_clock_or_chance() {
 #[test]
 fn report_data_is_always_escaped() {
     for (extra, why) in [
-        ("{{ report.system_name | safe }}", "`safe` filter is not allowed"),
-        ("{{ report.system_name | upper | safe }}", "`safe` filter is not allowed"),
+        (
+            "{{ report.system_name | safe }}",
+            "`safe` filter is not allowed",
+        ),
+        (
+            "{{ report.system_name | upper | safe }}",
+            "`safe` filter is not allowed",
+        ),
         (
             "{% filter safe %}{{ report.system_name }}{% endfilter %}",
             "filter sections are not allowed",
@@ -254,9 +273,18 @@ fn report_data_is_always_escaped() {
             "{% macro raw(x) %}{{ x }}{% endmacro %}",
             "macros are not allowed",
         ),
-        ("<div {{ report.system_name }}></div>", "report data may appear only in text"),
-        ("<div class={{ report.system_name }}></div>", "report data may appear only in text"),
-        ("<a href=\"{{ report.system_name }}\">x</a>", "`href` attribute"),
+        (
+            "<div {{ report.system_name }}></div>",
+            "report data may appear only in text",
+        ),
+        (
+            "<div class={{ report.system_name }}></div>",
+            "report data may appear only in text",
+        ),
+        (
+            "<a href=\"{{ report.system_name }}\">x</a>",
+            "`href` attribute",
+        ),
     ] {
         assert_template_refused(extra, "", "report.html", why);
     }
@@ -265,13 +293,31 @@ fn report_data_is_always_escaped() {
 #[test]
 fn the_templates_own_markup_has_no_scripts_handlers_or_external_resources() {
     for (extra, why) in [
-        ("<script>alert(1)</script>", "element <script> is not allowed"),
+        (
+            "<script>alert(1)</script>",
+            "element <script> is not allowed",
+        ),
         ("<ScRiPt src=x></ScRiPt>", "element <script> is not allowed"),
-        ("<p onclick=\"alert(1)\">x</p>", "event handler attribute `onclick`"),
-        ("<img src=\"https://example.org/x.png\">", "element <img> is not allowed"),
-        ("<a href=\"https://example.org/\">x</a>", "`href` may only link within the report"),
-        ("<a href=\"javascript:alert(1)\">x</a>", "`href` may only link within the report"),
-        ("<p style=\"background:url(https://example.org/x)\">x</p>", "`url(` is not allowed in CSS"),
+        (
+            "<p onclick=\"alert(1)\">x</p>",
+            "event handler attribute `onclick`",
+        ),
+        (
+            "<img src=\"https://example.org/x.png\">",
+            "element <img> is not allowed",
+        ),
+        (
+            "<a href=\"https://example.org/\">x</a>",
+            "`href` may only link within the report",
+        ),
+        (
+            "<a href=\"javascript:alert(1)\">x</a>",
+            "`href` may only link within the report",
+        ),
+        (
+            "<p style=\"background:url(https://example.org/x)\">x</p>",
+            "`url(` is not allowed in CSS",
+        ),
     ] {
         assert_template_refused(extra, "", "report.html", why);
     }
@@ -280,13 +326,28 @@ fn the_templates_own_markup_has_no_scripts_handlers_or_external_resources() {
 #[test]
 fn the_stylesheet_cannot_close_its_style_element_or_load_anything() {
     for (css, why) in [
-        ("\n</style><script>alert(1)</script>", "`<` is not allowed in CSS"),
+        (
+            "\n</style><script>alert(1)</script>",
+            "`<` is not allowed in CSS",
+        ),
         ("\n</STYLE ><p>x</p>", "`<` is not allowed in CSS"),
         ("\n<!-- x -->", "`<` is not allowed in CSS"),
-        ("\nbody { background: url(https://example.org/x.png); }", "`url(` is not allowed in CSS"),
-        ("\nbody { background: \\75 rl(https://example.org/x.png); }", "`url(` is not allowed in CSS"),
-        ("\n@import \"https://example.org/x.css\";", "`@import` is not allowed in CSS"),
-        ("\nh1::after { content: \"{{ report.system_name }}\"; }", "plain CSS"),
+        (
+            "\nbody { background: url(https://example.org/x.png); }",
+            "`url(` is not allowed in CSS",
+        ),
+        (
+            "\nbody { background: \\75 rl(https://example.org/x.png); }",
+            "`url(` is not allowed in CSS",
+        ),
+        (
+            "\n@import \"https://example.org/x.css\";",
+            "`@import` is not allowed in CSS",
+        ),
+        (
+            "\nh1::after { content: \"{{ report.system_name }}\"; }",
+            "plain CSS",
+        ),
     ] {
         assert_template_refused("", css, "report.css", why);
     }
@@ -295,8 +356,9 @@ fn the_stylesheet_cannot_close_its_style_element_or_load_anything() {
 #[test]
 fn endless_and_exploding_templates_stop_within_seconds() {
     let deep = "{% for a in range(end=10) %}".repeat(9) + "x" + &"{% endfor %}".repeat(9);
-    let wide = "{% for a in range(end=1000) %}{% for b in range(end=1000) %}".to_string()
-        + &"0123456789".repeat(10)
+    // 10,000 iterations of 10 KB: 100 MB, past the output limit long before the step limit.
+    let wide = "{% for a in range(end=100) %}{% for b in range(end=100) %}".to_string()
+        + &"0123456789".repeat(1000)
         + "{% endfor %}{% endfor %}";
     let sha = "report.evidence_sha256";
     let grown = format!(

@@ -226,7 +226,7 @@ impl Rules<'_> {
                 Node::Comment(..) | Node::Break(_) | Node::Continue(_) => {}
                 Node::VariableBlock(_, expr) => {
                     self.check_expr(expr)?;
-                    if expr.filters.last().is_some_and(|f| f.name == TABLE_FILTER) {
+                    if prints_table(expr) {
                         scanner.table()?;
                     } else {
                         scanner.data()?;
@@ -251,10 +251,7 @@ impl Rules<'_> {
                 Node::Include(_, names, ignore_missing) => {
                     if *ignore_missing || names.len() != 1 || names[0] != self.stylesheet {
                         return Err(Refusal::new(
-                            format!(
-                                "may include only \"{}\", inside <style>",
-                                self.stylesheet
-                            ),
+                            format!("may include only \"{}\", inside <style>", self.stylesheet),
                             Some("include".to_string()),
                         ));
                     }
@@ -373,10 +370,8 @@ fn refused_tag(tag: &str, why: &str) -> Refusal {
 fn prepare(nodes: &mut [Node]) {
     for node in nodes {
         match node {
-            Node::VariableBlock(_, expr) => {
-                if !expr.filters.last().is_some_and(|f| f.name == TABLE_FILTER) {
-                    expr.filters.push(call(PRINT_FILTER));
-                }
+            Node::VariableBlock(_, expr) if !prints_table(expr) => {
+                expr.filters.push(call(PRINT_FILTER));
             }
             Node::If(branches, _) => {
                 for (_, _, body) in &mut branches.conditions {
@@ -402,6 +397,11 @@ fn prepare(nodes: &mut [Node]) {
             _ => {}
         }
     }
+}
+
+/// `{{ … | table }}`: prints the tool's own markup, so it is neither print-checked nor escaped.
+fn prints_table(expr: &Expr) -> bool {
+    expr.filters.last().is_some_and(|f| f.name == TABLE_FILTER)
 }
 
 fn call(name: &str) -> FunctionCall {
@@ -511,7 +511,8 @@ struct BoundedRange {
 impl Function for BoundedRange {
     fn call(&self, args: &HashMap<String, Value>) -> tera::Result<Value> {
         self.budget.step()?;
-        let number = |name: &str, default: u64| args.get(name).and_then(Value::as_u64).unwrap_or(default);
+        let number =
+            |name: &str, default: u64| args.get(name).and_then(Value::as_u64).unwrap_or(default);
         let (start, end, step) = (number("start", 0), number("end", 0), number("step_by", 1));
         if step == 0 {
             return Err(tera::Error::msg("range() needs step_by of at least 1"));

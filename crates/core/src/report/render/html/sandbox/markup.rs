@@ -85,7 +85,14 @@ const ATTRIBUTES: &[&str] = &[
 ];
 
 /// CSS functions and rules that load something from outside the report.
-const CSS_LOADS: &[&str] = &["url(", "@import", "image(", "image-set(", "src(", "expression("];
+const CSS_LOADS: &[&str] = &[
+    "url(",
+    "@import",
+    "image(",
+    "image-set(",
+    "src(",
+    "expression(",
+];
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -223,7 +230,12 @@ impl Scanner {
                     self.start_tag(false);
                     self.tag.push(c.to_ascii_lowercase());
                 }
-                '?' => return Err(Refusal::new("`<?` is not allowed markup", Some("<?".to_string()))),
+                '?' => {
+                    return Err(Refusal::new(
+                        "`<?` is not allowed markup",
+                        Some("<?".to_string()),
+                    ));
+                }
                 _ => self.state = State::Text,
             },
             State::Bang => {
@@ -237,7 +249,10 @@ impl Scanner {
             }
             State::BangDash => {
                 if c != '-' {
-                    return Err(Refusal::new("malformed comment (use <!-- … -->)", Some("<!-".to_string())));
+                    return Err(Refusal::new(
+                        "malformed comment (use <!-- … -->)",
+                        Some("<!-".to_string()),
+                    ));
                 }
                 self.run.clear();
                 self.state = State::Comment;
@@ -406,8 +421,7 @@ impl Scanner {
                 near,
             ));
         }
-        if !(ATTRIBUTES.contains(&attr) || attr.starts_with("data-") || attr.starts_with("aria-"))
-        {
+        if !(ATTRIBUTES.contains(&attr) || attr.starts_with("data-") || attr.starts_with("aria-")) {
             return Err(Refusal::new(
                 format!("attribute `{attr}` is not allowed on <{}>", self.tag),
                 near,
@@ -562,7 +576,13 @@ mod tests {
     #[test]
     fn css_cannot_close_its_style_or_load_anything() {
         assert!(check_css("th::after { content: \" \\2195\"; }").is_ok());
-        for bad in ["</style><script>", "</STYLE>", "<!--", "a{b:URL(x)}", "@IMPORT 'x'"] {
+        for bad in [
+            "</style><script>",
+            "</STYLE>",
+            "<!--",
+            "a{b:URL(x)}",
+            "@IMPORT 'x'",
+        ] {
             assert!(check_css(bad).is_err(), "{bad}");
         }
     }
