@@ -299,7 +299,8 @@ impl Rules<'_> {
                     Some("safe".to_string()),
                 ));
             }
-            if !self.filters.contains(&filter.name) {
+            // `default` is no registered filter: tera reads it itself (a fallback value).
+            if filter.name != "default" && !self.filters.contains(&filter.name) {
                 return Err(Refusal::new(
                     format!("unknown filter `{}`", filter.name),
                     Some(filter.name.clone()),
@@ -586,5 +587,55 @@ impl Write for BoundedOutput {
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn confined(html: &str) -> Result<(), Refusal> {
+        let mut tera = Tera::default();
+        tera.add_raw_template("report.html", html).unwrap();
+        confine_calls(&mut tera);
+        confine_template(&mut tera, "report.html", "report.css")
+    }
+
+    #[test]
+    fn functions_are_refused_wherever_they_hide() {
+        for hidden in [
+            "{{ get_env(name=\"HOME\") }}",
+            "{{ x | default(value=get_env(name=\"HOME\")) }}",
+            "{{ \"a\" ~ get_env(name=\"HOME\") }}",
+            "{% if get_env(name=\"HOME\") == \"x\" %}{% endif %}",
+            "{% for c in get_env(name=\"HOME\") %}{% endfor %}",
+            "{{ [now()] | length }}",
+        ] {
+            let refusal = confined(hidden).expect_err(hidden);
+            assert!(
+                refusal.message.contains("is not available"),
+                "{hidden}: {refusal:?}"
+            );
+        }
+        assert!(confined("{{ x | default(value=\"y\") | upper }}").is_ok());
+    }
+
+    #[test]
+    fn source_nesting_and_size_are_bounded_before_parsing() {
+        assert!(check_source(&"(".repeat(MAX_NESTING + 1)).is_err());
+        assert!(check_source(&"{% if x %}".repeat(MAX_NESTING + 1)).is_err());
+        assert!(check_source(&"(x)".repeat(1000)).is_ok());
+        assert!(check_source(&" ".repeat(MAX_TEMPLATE_BYTES + 1)).is_err());
+    }
+
+    #[test]
+    fn refusals_point_at_the_line() {
+        let source = "<p>\n  {{ x | safe }}</p>";
+        let refusal = confined(source).unwrap_err();
+        assert!(
+            refusal.describe(source).starts_with("line 2, column 10: "),
+            "{}",
+            refusal.describe(source)
+        );
     }
 }
