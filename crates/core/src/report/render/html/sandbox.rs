@@ -51,6 +51,10 @@ pub const TIME_LIMIT: Duration = Duration::from_secs(5);
 /// error).
 pub const MAX_TEMPLATE_BYTES: usize = 1 << 20;
 pub const MAX_NESTING: usize = 64;
+/// The longest tag (`{{ … }}`, `{% … %}`): tera parses and evaluates a chain of operators
+/// (`1+1+1…`) recursively, and a long enough chain overflows the stack. The embedded
+/// template's longest tag has under 60 characters.
+pub const MAX_TAG_CHARS: usize = 400;
 
 /// The only functions a template may call: `range` (capped) and `throw` (fails the render).
 const FUNCTIONS: &[&str] = &["range", "throw"];
@@ -141,6 +145,19 @@ pub fn check_source(source: &str) -> Result<(), Refusal> {
             ),
             None,
         ));
+    }
+    for opening in ["{{", "{%"] {
+        let closing = if opening == "{{" { "}}" } else { "%}" };
+        for (at, _) in source.match_indices(opening) {
+            let tag = &source[at..];
+            let length = tag.find(closing).unwrap_or(tag.len());
+            if length > MAX_TAG_CHARS {
+                return Err(Refusal::new(
+                    format!("has a tag longer than {MAX_TAG_CHARS} characters"),
+                    Some(tag.chars().take(20).collect()),
+                ));
+            }
+        }
     }
     let mut depth = 0usize;
     let mut rest = source;
@@ -626,6 +643,8 @@ mod tests {
         assert!(check_source(&"{% if x %}".repeat(MAX_NESTING + 1)).is_err());
         assert!(check_source(&"(x)".repeat(1000)).is_ok());
         assert!(check_source(&" ".repeat(MAX_TEMPLATE_BYTES + 1)).is_err());
+        let long = format!("{{{{ 1{} }}}}", "+1".repeat(MAX_TAG_CHARS / 2));
+        assert!(check_source(&long).is_err());
     }
 
     #[test]
