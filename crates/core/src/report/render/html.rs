@@ -247,7 +247,7 @@ fn load_templates(
     for (name, embedded) in TEMPLATES {
         let label = template_label(dir, name);
         let text = match dir.map(|d| d.join(name)).filter(|p| p.is_file()) {
-            Some(path) => std::fs::read_to_string(&path)
+            Some(path) => read_bounded(&path)
                 .map_err(|err| RenderError::TemplateFile(format!("{}: {err}", path.display())))?,
             None => (*embedded).to_string(),
         };
@@ -275,6 +275,24 @@ fn load_templates(
         })?;
     }
     Ok((tera, budget))
+}
+
+/// Reads a template file, at most one byte past the size a template may have (the sandbox
+/// refuses it then), so a huge file is never read whole.
+fn read_bounded(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(sandbox::MAX_TEMPLATE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() > sandbox::MAX_TEMPLATE_BYTES {
+        return Err(std::io::Error::other(format!(
+            "more than {} bytes, the most a template may have",
+            sandbox::MAX_TEMPLATE_BYTES
+        )));
+    }
+    String::from_utf8(bytes)
+        .map_err(|err| std::io::Error::new(std::io::ErrorKind::InvalidData, err))
 }
 
 /// The stylesheet template: plain CSS, included by report.html inside `<style>`.
