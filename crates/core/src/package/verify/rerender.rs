@@ -2,6 +2,7 @@
 //! and the collector attestation's manifestations, re-renders to every stored format byte for byte. evidence.json is loaded
 //! and evaluated on a second thread while the other checks hash the files.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -11,7 +12,10 @@ use super::{Outcome, Verifier};
 use crate::evidence::{self, EvidenceError, LoadedEvidence, Timestamp};
 use crate::package::attestation::ATTESTATION_FILE;
 use crate::package::signoff::{SIGNOFFS_FILE, SignoffFile};
-use crate::package::{EVIDENCE_FILE, MANIFEST_FILE, Manifest, RESULTS_FILE};
+use crate::package::{
+    EVIDENCE_FILE, MANIFEST_FILE, Manifest, RESULTS_FILE, TEMPLATES_DIR, TemplateSource,
+};
+use crate::report::render::Format;
 use crate::report::{ReportModel, Signoff, render};
 
 /// Evidence that was loaded and evaluated: when it was collected and its SHA-256. Neither its
@@ -159,41 +163,51 @@ impl Verifier<'_> {
             }
         };
         let options = manifest.render.options(self.dir);
+        let html = formats.contains(&Format::Html) && self.html_templates_passed(manifest);
+        let others: BTreeSet<Format> = formats
+            .iter()
+            .copied()
+            .filter(|f| *f != Format::Html)
+            .collect();
         let mut results_sha = None;
-        let rendered = render::render_concurrently(&model, &formats, &options, |file| {
-            // The stored file's SHA-256 was computed once, streamed, by the files check;
-            // equal digests and sizes mean equal bytes, without reading the file again.
-            let stored = self.hash(&file.name);
-            let rendered = file
-                .sha256()
-                .map_err(|err| render::RenderError::Render(file.name.clone(), err))?;
-            let same = stored.as_ref() == Some(&rendered);
-            let what = if file.name == RESULTS_FILE {
-                if same {
-                    results_sha = Some(rendered.0);
-                }
-                format!(
-                    "the re-evaluation of evidence.json ({})",
-                    model.verdict.as_str()
-                )
-            } else {
-                "the re-rendering of evidence.json and signoffs.json".to_string()
-            };
-            match (same, stored.is_some()) {
-                (true, _) => self.record(Outcome::Ok, &file.name, format!("identical to {what}")),
-                (false, true) => self.record(
-                    Outcome::Fail,
-                    &file.name,
-                    format!("differs from {what}{version_note}"),
-                ),
-                (false, false) => self.record(
-                    Outcome::Fail,
-                    &file.name,
-                    format!("missing: {what} produces it"),
-                ),
-            }
-            Ok::<_, render::RenderError>(())
+        // The HTML is drawn on its own thread beside the other formats: a custom template that
+        // fails (or hits a rendering limit) is reported against report.html and the template,
+        // and never stops the PDF, the CSV files and results.json from being checked.
+        let (rendered, html) = std::thread::scope(|scope| {
+            let html = html.then(|| scope.spawn(|| render::html::render(&model, &options)));
+            let rendered = render::render_concurrently(&model, &others, &options, |file| {
+                self.compare_rendered(&file, &model, &version_note, &mut results_sha)
+            });
+            let html = html.map(|thread| {
+                thread.join().unwrap_or_else(|_| {
+                    Err(render::RenderError::Template(
+                        "the HTML renderer panicked".to_string(),
+                    ))
+                })
+            });
+            (rendered, html)
         });
+        match html {
+            Some(Ok(file)) => {
+                if let Err(err) =
+                    self.compare_rendered(&file.into(), &model, &version_note, &mut results_sha)
+                {
+                    self.record(Outcome::Fail, "report.html", format!("{err}"));
+                }
+            }
+            Some(Err(err)) => {
+                let subject = match manifest.render.templates {
+                    TemplateSource::Package => format!("{TEMPLATES_DIR}/report.html"),
+                    TemplateSource::Embedded => "report.html".to_string(),
+                };
+                self.record(
+                    Outcome::Fail,
+                    &subject,
+                    format!("cannot re-render report.html: {err}{version_note}"),
+                );
+            }
+            None => {}
+        }
         if let Err(err) = rendered {
             self.record(
                 Outcome::Fail,
@@ -203,6 +217,79 @@ impl Verifier<'_> {
             return None;
         }
         Some((evidence, results_sha?, model))
+    }
+
+    /// Compares one re-rendered file with the stored one, by the SHA-256 the files check
+    /// computed once, streamed: equal digests and sizes mean equal bytes.
+    fn compare_rendered(
+        &mut self,
+        file: &render::FileBody,
+        model: &ReportModel,
+        version_note: &str,
+        results_sha: &mut Option<String>,
+    ) -> Result<(), render::RenderError> {
+        let stored = self.hash(&file.name);
+        let rendered = file
+            .sha256()
+            .map_err(|err| render::RenderError::Render(file.name.clone(), err))?;
+        let same = stored.as_ref() == Some(&rendered);
+        let what = if file.name == RESULTS_FILE {
+            if same {
+                *results_sha = Some(rendered.0);
+            }
+            format!(
+                "the re-evaluation of evidence.json ({})",
+                model.verdict.as_str()
+            )
+        } else {
+            "the re-rendering of evidence.json and signoffs.json".to_string()
+        };
+        match (same, stored.is_some()) {
+            (true, _) => self.record(Outcome::Ok, &file.name, format!("identical to {what}")),
+            (false, true) => self.record(
+                Outcome::Fail,
+                &file.name,
+                format!("differs from {what}{version_note}"),
+            ),
+            (false, false) => self.record(
+                Outcome::Fail,
+                &file.name,
+                format!("missing: {what} produces it"),
+            ),
+        }
+        Ok(())
+    }
+
+    /// Whether report.html may be re-rendered: a package rendered with its own templates is
+    /// re-rendered only with template files that passed the files check. A template that was
+    /// modified, added, replaced by a link or made unreadable after the package was written is
+    /// untrusted input (it could be written to never finish, or to read what it should not),
+    /// so it is never rendered; report.html is skipped and every other format still checked.
+    fn html_templates_passed(&mut self, manifest: &Manifest) -> bool {
+        if manifest.render.templates != TemplateSource::Package {
+            return true;
+        }
+        let prefix = format!("{TEMPLATES_DIR}/");
+        let failed: BTreeSet<String> = self
+            .checks
+            .iter()
+            .filter(|c| c.outcome == Outcome::Fail)
+            .filter(|c| c.subject == TEMPLATES_DIR || c.subject.starts_with(&prefix))
+            .map(|c| c.subject.clone())
+            .collect();
+        if failed.is_empty() {
+            return true;
+        }
+        let failed: Vec<String> = failed.into_iter().collect();
+        self.record(
+            Outcome::Skip,
+            "report.html",
+            format!(
+                "not re-rendered: {} failed its checks, and a template is never rendered unless it did",
+                failed.join(", ")
+            ),
+        );
+        false
     }
 }
 

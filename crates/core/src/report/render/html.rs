@@ -1,9 +1,14 @@
 //! HTML renderer: one self-contained, printable file from tera templates that are embedded in
 //! the binary and can be replaced from a directory (`--templates DIR`). Everything printed is
-//! autoescaped, and hidden characters are made visible first.
+//! autoescaped, and hidden characters are made visible first. Every template, embedded or
+//! not, renders inside the sandbox of `sandbox` (no environment, no raw markup, bounded
+//! work): a custom template is untrusted input that `verify` and `sign` render again.
+
+mod sandbox;
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -42,9 +47,11 @@ struct Section<'a> {
     details: Vec<HtmlTable>,
 }
 
-/// A table as the template places it: its title, what to say when it is empty, and its
-/// markup, drawn here rather than by the template so that a report of 100,000 rows never
-/// becomes a tree of template values (which took gigabytes).
+/// A table as the template places it: its title, what to say when it is empty, and the key
+/// of its markup, drawn here rather than by the template so that a report of 100,000 rows
+/// never becomes a tree of template values (which took gigabytes). The markup reaches the
+/// output only through the `table` filter, the one way a template prints markup unescaped:
+/// it looks the key up among the tables drawn here, so no report data can pass through it.
 #[derive(Serialize)]
 struct HtmlTable {
     id: &'static str,
@@ -52,12 +59,49 @@ struct HtmlTable {
     /// What to say instead of an empty table, if anything.
     empty: Option<&'static str>,
     row_count: usize,
-    /// The `<table>` element, escaped.
-    html: String,
+    /// Index of the drawn `<table>` element in `DrawnTables`.
+    key: usize,
+}
+
+/// The `<table>` elements drawn for one report, escaped, by key.
+#[derive(Default)]
+struct DrawnTables(Vec<String>);
+
+impl DrawnTables {
+    fn bytes(&self) -> usize {
+        self.0.iter().map(String::len).sum()
+    }
+
+    /// The `table` filter: `{{ t | table }}` for a table `t` (or its key) prints its markup.
+    fn filter(self: Arc<Self>) -> impl tera::Filter {
+        TableFilter(self)
+    }
+}
+
+struct TableFilter(Arc<DrawnTables>);
+
+impl tera::Filter for TableFilter {
+    fn filter(&self, value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+        let key = value
+            .get("key")
+            .unwrap_or(value)
+            .as_u64()
+            .and_then(|k| usize::try_from(k).ok());
+        match key.and_then(|k| self.0.0.get(k)) {
+            Some(html) => Ok(Value::String(html.clone())),
+            None => Err(tera::Error::msg(
+                "`table` prints only a table of the report (a results, details or tables entry)",
+            )),
+        }
+    }
+
+    fn is_safe(&self) -> bool {
+        true
+    }
 }
 
 impl HtmlTable {
-    fn from(table: &Table) -> Self {
+    fn from(table: &Table, drawn: &mut DrawnTables) -> Self {
         let columns: Vec<&Column> = table.columns(Format::Html).collect();
         let mut html = String::from("<table>\n<thead><tr>");
         for header in columns.iter().filter_map(|c| c.html) {
@@ -103,12 +147,13 @@ impl HtmlTable {
             html.push_str("</tr>\n");
         }
         html.push_str("</tbody>\n</table>\n");
+        drawn.0.push(html);
         HtmlTable {
             id: table.id,
             title: table.title,
             empty: table.empty_text,
             row_count,
-            html,
+            key: drawn.0.len() - 1,
         }
     }
 }
@@ -181,24 +226,77 @@ impl<'a> ReportHeader<'a> {
     }
 }
 
-fn load_templates(dir: Option<&Path>) -> Result<Tera, RenderError> {
+/// Where a template came from, as its errors name it.
+fn template_label(dir: Option<&Path>, name: &str) -> String {
+    match dir.map(|d| d.join(name)).filter(|p| p.is_file()) {
+        Some(path) => format!("{name} ({})", path.display()),
+        None => format!("{name} (embedded)"),
+    }
+}
+
+/// The templates, checked and confined (see `sandbox`), with the budget their rendering
+/// spends. `tables` is what the `table` filter may print.
+fn load_templates(
+    dir: Option<&Path>,
+    tables: Arc<DrawnTables>,
+) -> Result<(Tera, Arc<sandbox::Budget>), RenderError> {
     let mut tera = Tera::default();
     // Autoescape every template, whatever its extension (the CSS is included into HTML).
     tera.autoescape_on(vec![""]);
+    let mut sources = Vec::new();
     for (name, embedded) in TEMPLATES {
+        let label = template_label(dir, name);
         let text = match dir.map(|d| d.join(name)).filter(|p| p.is_file()) {
-            Some(path) => std::fs::read_to_string(&path)
+            Some(path) => read_bounded(&path)
                 .map_err(|err| RenderError::TemplateFile(format!("{}: {err}", path.display())))?,
             None => (*embedded).to_string(),
         };
+        let refused = |refusal: sandbox::Refusal| {
+            RenderError::Template(format!("{label}: {}", refusal.describe(&text)))
+        };
+        sandbox::check_source(&text).map_err(refused)?;
         tera.add_raw_template(name, &text)
-            .map_err(|err| RenderError::Template(format!("{name}: {}", error_chain(&err))))?;
+            .map_err(|err| RenderError::Template(format!("{label}: {}", error_chain(&err))))?;
+        sources.push((*name, label, text));
     }
     tera.register_filter("visible", filter_visible);
     tera.register_filter("utc", filter_utc);
     tera.register_filter("yesno", filter_yes_no);
-    Ok(tera)
+    let budget = sandbox::confine_calls(&mut tera);
+    tera.register_filter(sandbox::TABLE_FILTER, tables.filter());
+    for (name, label, text) in &sources {
+        let checked = if *name == STYLESHEET {
+            sandbox::check_stylesheet(&tera, name)
+        } else {
+            sandbox::confine_template(&mut tera, name, STYLESHEET)
+        };
+        checked.map_err(|refusal| {
+            RenderError::Template(format!("{label}: {}", refusal.describe(text)))
+        })?;
+    }
+    Ok((tera, budget))
 }
+
+/// Reads a template file, at most one byte past the size a template may have (the sandbox
+/// refuses it then), so a huge file is never read whole.
+fn read_bounded(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(sandbox::MAX_TEMPLATE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() > sandbox::MAX_TEMPLATE_BYTES {
+        return Err(std::io::Error::other(format!(
+            "more than {} bytes, the most a template may have",
+            sandbox::MAX_TEMPLATE_BYTES
+        )));
+    }
+    String::from_utf8(bytes)
+        .map_err(|err| std::io::Error::new(std::io::ErrorKind::InvalidData, err))
+}
+
+/// The stylesheet template: plain CSS, included by report.html inside `<style>`.
+const STYLESHEET: &str = "report.css";
 
 fn error_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
@@ -241,7 +339,7 @@ fn filter_yes_no(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Valu
 
 pub fn render(model: &ReportModel, options: &RenderOptions) -> Result<RenderedFile, RenderError> {
     let templates = options.templates.as_deref();
-    let tera = load_templates(templates)?;
+    let mut drawn = DrawnTables::default();
     let tables = model.tables(Audience::Human {
         max_changes: options.pdf_max_changes,
     });
@@ -252,10 +350,10 @@ pub fn render(model: &ReportModel, options: &RenderOptions) -> Result<RenderedFi
         .map(|control| Section {
             results: of_control(control.id)
                 .find(|t| t.id == "results")
-                .map(HtmlTable::from),
+                .map(|t| HtmlTable::from(t, &mut drawn)),
             details: of_control(control.id)
                 .filter(|t| t.id != "results")
-                .map(HtmlTable::from)
+                .map(|t| HtmlTable::from(t, &mut drawn))
                 .collect(),
             control,
             summary: model
@@ -279,14 +377,22 @@ pub fn render(model: &ReportModel, options: &RenderOptions) -> Result<RenderedFi
     let others: std::collections::BTreeMap<&str, HtmlTable> = tables
         .iter()
         .filter(|t| t.control.is_none() && t.columns(Format::Html).next().is_some())
-        .map(|t| (t.id, HtmlTable::from(t)))
+        .map(|t| (t.id, HtmlTable::from(t, &mut drawn)))
         .collect();
     context.insert("tables", &others);
-    let html = tera
-        .render("report.html", &context)
-        .map_err(|err| RenderError::Template(error_chain(&err)))?;
+    let drawn_bytes = drawn.bytes();
+    let (tera, budget) = load_templates(templates, Arc::new(drawn))?;
+    let mut out = sandbox::BoundedOutput::new(drawn_bytes, budget);
+    tera.render_to("report.html", &context, &mut out)
+        .map_err(|err| {
+            RenderError::Template(format!(
+                "{}: {}",
+                template_label(templates, "report.html"),
+                error_chain(&err)
+            ))
+        })?;
     Ok(RenderedFile {
         name: "report.html".to_string(),
-        bytes: html.into_bytes(),
+        bytes: out.bytes,
     })
 }
