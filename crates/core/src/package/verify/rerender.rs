@@ -2,7 +2,6 @@
 //! manifestations, re-renders to every stored format byte for byte. evidence.json is loaded
 //! and evaluated on a second thread while the other checks hash the files.
 
-use std::fs;
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
@@ -28,10 +27,15 @@ pub(super) struct Speculation {
 impl Speculation {
     /// `release_memory`: hand what loading freed back to the system once the model is built
     /// (for `sign`, whose rendering follows; it costs verify a little time).
-    pub(super) fn start(path: PathBuf, signoffs: Vec<Signoff>, release_memory: bool) -> Self {
+    pub(super) fn start(
+        path: PathBuf,
+        max_bytes: u64,
+        signoffs: Vec<Signoff>,
+        release_memory: bool,
+    ) -> Self {
         let (sender, sha256) = mpsc::channel();
         let evaluation = std::thread::spawn(move || {
-            let Ok(bytes) = fs::read(&path) else {
+            let Some(bytes) = super::files::read_regular(&path, max_bytes) else {
                 let _ = sender.send(None);
                 return None;
             };
@@ -46,10 +50,7 @@ impl Speculation {
                     Some(Ok(evaluated))
                 }
                 Err(err) => {
-                    let _ = sender.send(fs::read(&path).ok().map(|b| {
-                        let size = b.len() as u64;
-                        (evidence::sha256_hex(&b), size)
-                    }));
+                    let _ = sender.send(super::files::hash_file(&path, max_bytes));
                     Some(Err(err))
                 }
             }
