@@ -196,6 +196,11 @@ fn verify_does_not_hash_a_file_past_its_manifest_size() {
         "FAIL  report.pdf: modified: 68719476736 bytes, the manifest has {listed} bytes (not hashed past the manifest's size)"
     );
     assert!(report.contains(&expected), "{report}");
+    // Re-rendering does not read it either, nor calls it missing.
+    assert!(
+        report.contains("FAIL  report.pdf: differs from the re-rendering of evidence.json and signoffs.json (not read again: it failed its files check)"),
+        "{report}"
+    );
 }
 
 fn demo_with_system_name(dir: &Path, name: &str) -> std::path::PathBuf {

@@ -183,6 +183,13 @@ impl Verifier<'_> {
                     &file.name,
                     format!("differs from {what}{version_note}"),
                 ),
+                // Not hashed because the files check already failed it (a special file, or
+                // longer than the manifest lists).
+                (false, false) if self.failed(&file.name) => self.record(
+                    Outcome::Fail,
+                    &file.name,
+                    format!("differs from {what} (not read again: it failed its files check)"),
+                ),
                 (false, false) => self.record(
                     Outcome::Fail,
                     &file.name,
