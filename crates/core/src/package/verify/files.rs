@@ -49,26 +49,16 @@ impl Verifier<'_> {
                 );
                 continue;
             }
+            if let Some(found) = longer.get(entry.path.as_str()) {
+                self.record_longer(entry, *found, manifest_modified);
+                continue;
+            }
             match self.files.get(&entry.path) {
                 None => {
                     self.record(Outcome::Fail, &entry.path, "missing: listed in the manifest");
                 }
                 Some(FileKind::Other) => {
                     self.record(Outcome::Fail, &entry.path, "not a regular file");
-                }
-                Some(FileKind::Regular) if longer.contains_key(entry.path.as_str()) => {
-                    let size = match longer[entry.path.as_str()] {
-                        Longer::Size(size) => format!("{size} bytes"),
-                        Longer::Grew => format!("more than {} bytes", entry.bytes),
-                    };
-                    self.record(
-                        Outcome::Fail,
-                        &entry.path,
-                        format!(
-                            "modified: {size}, the manifest has {} bytes (not hashed past the manifest's size)",
-                            entry.bytes
-                        ),
-                    );
                 }
                 Some(FileKind::Regular) => match self.hash(&entry.path) {
                     None => self.record(Outcome::Fail, &entry.path, "cannot be read"),
@@ -146,6 +136,36 @@ impl Verifier<'_> {
             self.hashes.insert(entry.path.clone(), None);
         }
         longer
+    }
+}
+
+impl Verifier<'_> {
+    /// A file longer than its entry: the file is modified, or the manifest is when the seal
+    /// says so (as for a hash that differs).
+    fn record_longer(&mut self, entry: &ManifestEntry, found: Longer, manifest_modified: bool) {
+        let size = match found {
+            Longer::Size(size) => format!("{size} bytes"),
+            Longer::Grew => format!("more than {} bytes", entry.bytes),
+        };
+        if manifest_modified {
+            self.record(
+                Outcome::Fail,
+                MANIFEST_FILE,
+                format!(
+                    "lists {} bytes for {}, the file has {size} (not hashed past the listed size)",
+                    entry.bytes, entry.path
+                ),
+            );
+        } else {
+            self.record(
+                Outcome::Fail,
+                &entry.path,
+                format!(
+                    "modified: {size}, the manifest has {} bytes (not hashed past the manifest's size)",
+                    entry.bytes
+                ),
+            );
+        }
     }
 }
 
