@@ -379,7 +379,8 @@ fn collect_with_an_attest_key_writes_a_sidecar_that_verifies() {
     );
     let sidecar = sidecar_path(&snapshot);
     let attestation = Attestation::parse(&fs::read(&sidecar).unwrap()).unwrap();
-    let loaded = evidence::load_file(&snapshot).unwrap();
+    let loaded =
+        evidence::load_file(&snapshot, evidence::load::DEFAULT_MAX_EVIDENCE_BYTES).unwrap();
     assert_eq!(attestation.evidence_sha256, loaded.sha256);
     assert!(attestation.attested_at >= loaded.snapshot.collected_at);
     assert_eq!(

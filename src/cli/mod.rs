@@ -65,6 +65,8 @@ enum Command {
         /// blocks (.pub files from keygen, KMS public keys).
         #[arg(long, value_name = "FILE")]
         trusted_keys: Option<PathBuf>,
+        #[command(flatten)]
+        limits: InputLimits,
     },
     /// List the controls, their Annex 11 clauses and Security Hub / AWS Config counterparts.
     Controls {
@@ -112,6 +114,17 @@ struct SignArgs {
     /// Send KMS calls to this endpoint (a VPC endpoint, or a test double).
     #[arg(long, value_name = "URL", requires = "kms_key_id")]
     endpoint_url: Option<String>,
+    #[command(flatten)]
+    limits: InputLimits,
+}
+
+/// Bounds on what is read into memory from files that may come from anywhere.
+#[derive(Debug, Args)]
+struct InputLimits {
+    /// The largest evidence file read, in bytes (a package's manifest, seal and sign-off
+    /// files too); a larger file is refused before it is read.
+    #[arg(long, value_name = "BYTES", default_value_t = evidence::load::DEFAULT_MAX_EVIDENCE_BYTES)]
+    max_evidence_bytes: u64,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -129,6 +142,8 @@ struct ReportArgs {
     /// The collector attestation of --evidence, when it is not FILE.attestation.json.
     #[arg(long, value_name = "FILE", requires = "evidence")]
     attestation: Option<PathBuf>,
+    #[command(flatten)]
+    limits: InputLimits,
     #[command(flatten)]
     live: LiveArgs,
     #[command(flatten)]
@@ -303,10 +318,25 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("gxp-evidence: error: {err:#}");
+            eprintln!("gxp-evidence: error: {}", error_chain(&err));
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes, each said once: many errors already print their cause in
+/// their own message (`cannot read FILE: No such file or directory`), which `{:#}` would
+/// append a second time.
+fn error_chain(err: &anyhow::Error) -> String {
+    let mut text = err.to_string();
+    for cause in err.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
@@ -334,6 +364,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
         Command::Report(args) => {
+            check_output_dir_name(&args.output.out)?;
             recover_interrupted(&args.output.out)?;
             package::check_output_dir(&args.output.out, args.output.force)?;
             let (evidence, attestation) = match &args.evidence {
@@ -346,7 +377,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                             live_flags.join(", ")
                         );
                     }
-                    let evidence = evidence::load_file(path)?;
+                    let evidence = evidence::load_file(path, args.limits.max_evidence_bytes)?;
                     let attestation = attestation_of(path, args.attestation.as_deref(), &evidence)?;
                     (evidence, attestation)
                 }
@@ -360,6 +391,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             write_report(evidence, attestation.as_ref(), &args.output)
         }
         Command::Demo(output) => {
+            check_output_dir_name(&output.out)?;
             recover_interrupted(&output.out)?;
             package::check_output_dir(&output.out, output.force)?;
             let evidence = evidence::load_bytes(
@@ -382,9 +414,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             recover_interrupted(&args.dir)?;
             sign_package(&args)
         }
-        Command::Verify { dir, trusted_keys } => {
+        Command::Verify {
+            dir,
+            trusted_keys,
+            limits,
+        } => {
             recover_interrupted(&dir)?;
-            verify_package(&dir, trusted_keys.as_deref())
+            verify_package(&dir, trusted_keys.as_deref(), &limits)
         }
         Command::Controls { format } => {
             print_controls(format)?;
@@ -461,6 +497,34 @@ fn collect_live(live: &LiveArgs, verbose: u8) -> Result<LoadedEvidence> {
     let snapshot = collect::collect_blocking(&settings, &request, &progress)?;
     let bytes = evidence::to_pretty_json(&snapshot);
     Ok(evidence::load_bytes("collected evidence", bytes)?)
+}
+
+/// `--out` must name a directory of its own: the package replaces it (with --force) by moving
+/// it aside and deleting it, which for `/`, `.`, `..` or a directory holding the working
+/// directory would take the user's files with it, or fail half-way.
+fn check_output_dir_name(out: &Path) -> Result<()> {
+    use std::path::Component;
+    let text = out.to_string_lossy();
+    let trimmed = text.trim_end_matches('/');
+    let names_an_entry = matches!(out.components().next_back(), Some(Component::Normal(_)))
+        && !trimmed.ends_with("/.");
+    if !names_an_entry {
+        anyhow::bail!(
+            "--out {}: give the name of a new directory for the report package (not the root, `.` or `..`)",
+            out.display()
+        );
+    }
+    if let (Ok(out_dir), Ok(working_dir)) = (
+        out.canonicalize(),
+        std::env::current_dir().and_then(|dir| dir.canonicalize()),
+    ) && working_dir.starts_with(&out_dir)
+    {
+        anyhow::bail!(
+            "--out {}: the working directory is inside it; give the name of a new directory for the report package",
+            out.display()
+        );
+    }
+    Ok(())
 }
 
 /// The snapshot file and its attestation beside it may be written: neither is a directory,
@@ -628,7 +692,13 @@ fn sign_package(args: &SignArgs) -> Result<ExitCode> {
         }
         (None, None) => anyhow::bail!("give --key KEY or --kms-key-id ARN|ALIAS"),
     };
-    let signed = package::sign::sign(&args.dir, &request, &signer, package::sign::now)?;
+    let signed = package::sign::sign(
+        &args.dir,
+        &request,
+        &signer,
+        args.limits.max_evidence_bytes,
+        package::sign::now,
+    )?;
     let record = &signed.record;
     eprintln!(
         "signed report {} as sign-off {}: {} ({}, {}) {} at {} with {}; re-rendered {} and re-sealed {}",
@@ -646,13 +716,18 @@ fn sign_package(args: &SignArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn verify_package(dir: &Path, trusted_keys: Option<&Path>) -> Result<ExitCode> {
+fn verify_package(
+    dir: &Path,
+    trusted_keys: Option<&Path>,
+    limits: &InputLimits,
+) -> Result<ExitCode> {
     let trusted = trusted_keys.map(TrustedKeys::load).transpose()?;
     let verification = package::verify::verify(
         dir,
         &package::verify::VerifyOptions {
             trusted_keys: trusted.as_ref(),
             purpose: package::verify::Purpose::Audit,
+            max_file_bytes: limits.max_evidence_bytes,
         },
     )?;
     for check in &verification.checks {

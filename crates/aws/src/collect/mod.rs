@@ -108,6 +108,10 @@ pub enum CollectError {
         message: String,
     },
     #[error(
+        "cannot reach the AWS endpoint ({context}): {message}. Nothing was written. Check the network connection, the proxy settings and the endpoint (--endpoint-url, AWS_ENDPOINT_URL), and run again."
+    )]
+    Unreachable { context: String, message: String },
+    #[error(
         "no AWS region configured: pass --regions (e.g. --regions eu-west-1 or --regions all) or set AWS_REGION"
     )]
     NoRegion,
@@ -466,7 +470,14 @@ async fn caller_identity(sdk: &SdkConfig) -> Result<CallerIdentity, CollectError
     let client = aws_sdk_sts::Client::new(sdk);
     let output = client.get_caller_identity().send().await.map_err(|err| {
         let failure = sdk::call_failure(&err);
-        CollectError::credentials("sts:GetCallerIdentity", &failure)
+        // The first call of a run: any other failure means the credentials are not accepted.
+        match failure.kind {
+            sdk::FailureKind::Unreachable => CollectError::Unreachable {
+                context: "sts:GetCallerIdentity".to_string(),
+                message: failure.message,
+            },
+            _ => CollectError::credentials("sts:GetCallerIdentity", &failure),
+        }
     })?;
     Ok(CallerIdentity {
         user_id: output.user_id().map(str::to_string),

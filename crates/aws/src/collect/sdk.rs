@@ -43,6 +43,10 @@ pub enum FailureKind {
     Throttled,
     /// HTTP 5xx, a timeout or a broken connection: retry later.
     Transient,
+    /// No connection could be made (refused, no route, name not resolved, connect timeout):
+    /// retried like a transient fault, but when it is the first call of a run it means the
+    /// endpoint cannot be reached, which says nothing about the credentials.
+    Unreachable,
     /// The credentials are missing, invalid or expired: nothing more can be collected.
     Credentials,
 }
@@ -66,7 +70,10 @@ impl CallFailure {
     }
 
     pub fn is_retryable(&self) -> bool {
-        matches!(self.kind, FailureKind::Throttled | FailureKind::Transient)
+        matches!(
+            self.kind,
+            FailureKind::Throttled | FailureKind::Transient | FailureKind::Unreachable
+        )
     }
 }
 
@@ -153,6 +160,9 @@ where
             let message = DisplayErrorContext(error).to_string();
             let kind = if failure.is_user() || mentions_credentials(&message) {
                 FailureKind::Credentials
+            } else if failure.is_io() || failure.is_timeout() {
+                // The connector's own errors: the request never reached a server.
+                FailureKind::Unreachable
             } else {
                 FailureKind::Transient
             };

@@ -1,6 +1,14 @@
 //! Finds where a value sits in JSON source text, so that problems found on the parsed
 //! document can be reported as `file:line:column`. The text is known to be valid JSON when
-//! this runs (serde_json parsed it first), which keeps the scanner small.
+//! this runs (serde_json parsed it first), which keeps the scanner small. Also finds what
+//! a parse into maps hides: a key that appears twice in one object.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
 
 /// One step of a path into a JSON document.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,6 +193,179 @@ impl Scanner<'_> {
     }
 }
 
+/// A key found twice in one JSON object: the object's path, the key, and the position just
+/// after its second occurrence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateKey {
+    pub path: Vec<PathSegment>,
+    pub key: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// The first key that appears twice in one object of `text`, or the syntax error that stops
+/// the scan. One pass with serde_json's own parser (escapes decoded, so `"a"` and `"\u0061"`
+/// are the same key); keys are borrowed from `text` where they have no escapes.
+pub fn find_duplicate_key(text: &str) -> Result<Option<DuplicateKey>, serde_json::Error> {
+    let trail = Trail::default();
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let scanned = Node(&trail)
+        .deserialize(&mut deserializer)
+        .and_then(|()| deserializer.end());
+    match (scanned, trail.duplicate.into_inner()) {
+        (Err(err), Some(key)) => {
+            let mut path = trail.path.into_inner();
+            path.reverse();
+            Ok(Some(DuplicateKey {
+                path,
+                key,
+                line: err.line(),
+                column: err.column(),
+            }))
+        }
+        (Err(err), None) => Err(err),
+        (Ok(()), _) => Ok(None),
+    }
+}
+
+/// What the scan found: the duplicate key, and the path to its object, collected innermost
+/// first as the error unwinds (nothing is allocated for a document without duplicates).
+#[derive(Default)]
+struct Trail {
+    duplicate: RefCell<Option<String>>,
+    path: RefCell<Vec<PathSegment>>,
+}
+
+/// One JSON value of the scan.
+struct Node<'t>(&'t Trail);
+
+impl<'de> DeserializeSeed<'de> for Node<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Node<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut index = 0;
+        loop {
+            match seq.next_element_seed(Node(self.0)) {
+                Ok(Some(())) => index += 1,
+                Ok(None) => return Ok(()),
+                Err(err) => {
+                    self.0.path.borrow_mut().push(PathSegment::Index(index));
+                    return Err(err);
+                }
+            }
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = SeenKeys::default();
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            if !seen.insert(key.clone()) {
+                let message = format!("duplicate key `{key}`");
+                *self.0.duplicate.borrow_mut() = Some(key.into_owned());
+                return Err(A::Error::custom(message));
+            }
+            if let Err(err) = map.next_value_seed(Node(self.0)) {
+                self.0
+                    .path
+                    .borrow_mut()
+                    .push(PathSegment::Key(key.into_owned()));
+                return Err(err);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The keys of one object so far: a short list searched in order (most objects have a
+/// handful of keys), a hash set once the object is large, so the scan stays linear.
+#[derive(Default)]
+struct SeenKeys<'de> {
+    few: Vec<Cow<'de, str>>,
+    many: Option<HashSet<Cow<'de, str>>>,
+}
+
+impl<'de> SeenKeys<'de> {
+    const FEW: usize = 16;
+
+    /// False when `key` was seen before.
+    fn insert(&mut self, key: Cow<'de, str>) -> bool {
+        if let Some(many) = &mut self.many {
+            return many.insert(key);
+        }
+        if self.few.contains(&key) {
+            return false;
+        }
+        self.few.push(key);
+        if self.few.len() > Self::FEW {
+            self.many = Some(self.few.drain(..).collect());
+        }
+        true
+    }
+}
+
+/// A key, borrowed from the text when it has no escapes.
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_borrowed_str<E>(self, key: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(key))
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(key.to_string()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,5 +394,23 @@ mod tests {
     fn renders_paths() {
         let path = [key("accounts"), PathSegment::Index(0), key("regions")];
         assert_eq!(display_path(&path), "accounts[0].regions");
+    }
+
+    #[test]
+    fn finds_a_duplicate_key_with_its_object_and_position() {
+        let text = "{\"a\": [1, {\"b\": 1,\n \"\\u0062\": 2}], \"c\": 3}";
+        let duplicate = find_duplicate_key(text).unwrap().unwrap();
+        assert_eq!(duplicate.key, "b");
+        assert_eq!(duplicate.path, [key("a"), PathSegment::Index(1)]);
+        assert_eq!(duplicate.line, 2);
+    }
+
+    #[test]
+    fn equal_keys_in_different_objects_and_large_objects_are_fine() {
+        let many: Vec<String> = (0..100).map(|i| format!("\"k{i}\": {i}")).collect();
+        let text = format!("[{{\"a\": 1}}, {{\"a\": 2}}, {{{}}}]", many.join(", "));
+        assert_eq!(find_duplicate_key(&text).unwrap(), None);
+        let text = format!("{{{}, \"k7\": 0}}", many.join(", "));
+        assert_eq!(find_duplicate_key(&text).unwrap().unwrap().key, "k7");
     }
 }

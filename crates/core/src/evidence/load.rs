@@ -4,12 +4,14 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::json_position::{PathSegment, display_path, line_column, locate};
+use super::json_position::{PathSegment, display_path, find_duplicate_key, line_column, locate};
 use super::model::*;
 pub use crate::hash::{lower_hex, sha256_hex};
 
@@ -38,6 +40,26 @@ pub enum EvidenceError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// Refused on its size as the file system reports it: nothing was read.
+    #[error(
+        "evidence file {} is {size} bytes, more than the limit of {limit} bytes (--max-evidence-bytes); nothing was read",
+        path.display()
+    )]
+    TooLarge {
+        path: PathBuf,
+        size: u64,
+        limit: u64,
+    },
+    /// A file that reports a smaller size (a pipe, a file still growing) held more than
+    /// the limit: reading stopped there.
+    #[error(
+        "evidence file {} holds more than the limit of {limit} bytes (--max-evidence-bytes); reading stopped at the limit",
+        path.display()
+    )]
+    OverLimit { path: PathBuf, limit: u64 },
+    /// A device or a socket: never an evidence file, and `/dev/zero` never ends.
+    #[error("evidence file {} is a {kind}, not a file", path.display())]
+    NotAFile { path: PathBuf, kind: &'static str },
     #[error("{}", render_problems(file, problems))]
     Invalid {
         file: String,
@@ -73,12 +95,83 @@ impl fmt::Display for InFile<'_> {
     }
 }
 
-pub fn load_file(path: &Path) -> Result<LoadedEvidence, EvidenceError> {
-    let bytes = std::fs::read(path).map_err(|source| EvidenceError::Read {
+/// The default for the largest evidence file read. A month of a busy account is about 200 MB
+/// per 100k change events, so 4 GiB is some two million events: far above real use, yet a
+/// bound that keeps `/dev/zero`, a runaway pipe or a forged multi-gigabyte file from taking
+/// all the memory of the machine that evaluates it.
+pub const DEFAULT_MAX_EVIDENCE_BYTES: u64 = 4 << 30;
+
+/// Loads the snapshot in `path`, refusing a file larger than `max_bytes` (see
+/// [`read_bounded`]).
+pub fn load_file(path: &Path, max_bytes: u64) -> Result<LoadedEvidence, EvidenceError> {
+    let bytes = read_bounded(path, max_bytes)?;
+    load_bytes(&path.display().to_string(), bytes)
+}
+
+/// Reads an evidence file of at most `max_bytes`: a regular file whose size is over the limit
+/// is refused before anything is read; a device or socket is refused; a pipe or a file that
+/// grows is read up to the limit and one byte more, never further.
+pub fn read_bounded(path: &Path, max_bytes: u64) -> Result<Vec<u8>, EvidenceError> {
+    let read_error = |source| EvidenceError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
-    load_bytes(&path.display().to_string(), bytes)
+    };
+    let refuse_by_metadata = |meta: &fs::Metadata| {
+        if let Some(kind) = not_a_file_kind(meta) {
+            return Err(EvidenceError::NotAFile {
+                path: path.to_path_buf(),
+                kind,
+            });
+        }
+        if meta.is_file() && meta.len() > max_bytes {
+            return Err(EvidenceError::TooLarge {
+                path: path.to_path_buf(),
+                size: meta.len(),
+                limit: max_bytes,
+            });
+        }
+        Ok(())
+    };
+    // Stat before opening: opening a device can have effects of its own.
+    refuse_by_metadata(&fs::metadata(path).map_err(read_error)?)?;
+    let file = fs::File::open(path).map_err(read_error)?;
+    // And again on what was opened, in case the path changed in between.
+    let meta = file.metadata().map_err(read_error)?;
+    refuse_by_metadata(&meta)?;
+    let capacity = if meta.is_file() { meta.len() } else { 0 };
+    let mut bytes = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(EvidenceError::OverLimit {
+            path: path.to_path_buf(),
+            limit: max_bytes,
+        });
+    }
+    Ok(bytes)
+}
+
+/// What a file that is not a regular file, a pipe or a directory is, for the refusal.
+fn not_a_file_kind(meta: &fs::Metadata) -> Option<&'static str> {
+    let file_type = meta.file_type();
+    if file_type.is_dir() {
+        return Some("directory");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_char_device() {
+            return Some("character device");
+        }
+        if file_type.is_block_device() {
+            return Some("block device");
+        }
+        if file_type.is_socket() {
+            return Some("socket");
+        }
+    }
+    None
 }
 
 /// Parses and validates `bytes`; `file` names the source in messages.
@@ -87,6 +180,16 @@ pub fn load_bytes(file: &str, bytes: Vec<u8>) -> Result<LoadedEvidence, Evidence
         file: file.to_string(),
         problems,
     };
+    // The bytes are hashed and archived as they are, so a byte order mark is not skipped
+    // silently: the file would read as a snapshot its hash does not describe byte for byte.
+    if bytes.starts_with(UTF8_BYTE_ORDER_MARK) {
+        return Err(invalid(vec![Problem {
+            path: "(document)".into(),
+            line: 1,
+            column: 1,
+            message: "the file starts with a UTF-8 byte order mark (EF BB BF): remove the byte order mark and load it again".into(),
+        }]));
+    }
     let text = match std::str::from_utf8(&bytes) {
         Ok(text) => text,
         Err(err) => {
@@ -99,18 +202,53 @@ pub fn load_bytes(file: &str, bytes: Vec<u8>) -> Result<LoadedEvidence, Evidence
             }]));
         }
     };
-    // The hash (a third of the parse's time) is computed beside the parse, on a second core.
-    let (snapshot, sha256) = std::thread::scope(|scope| {
-        let sha256 = scope.spawn(|| sha256_hex(&bytes));
+    // The hash (a third of the parse's time) and the duplicate-key scan are computed beside
+    // the parse, on a second core.
+    let (snapshot, side) = std::thread::scope(|scope| {
+        let side = scope.spawn(|| (sha256_hex(&bytes), duplicate_key_problem(text)));
         let snapshot = parse_and_validate(text);
-        (snapshot, sha256.join())
+        (snapshot, side.join())
     });
-    let snapshot = snapshot.map_err(invalid)?;
-    let sha256 = sha256.unwrap_or_else(|_| sha256_hex(&bytes));
+    let (sha256, duplicate) =
+        side.unwrap_or_else(|_| (sha256_hex(&bytes), duplicate_key_problem(text)));
+    let snapshot = match (snapshot, duplicate) {
+        (Ok(snapshot), None) => snapshot,
+        (Ok(_), Some(duplicate)) => return Err(invalid(vec![duplicate])),
+        (Err(problems), None) => return Err(invalid(problems)),
+        // A duplicate field also fails the typed parse, where it reads as a schema mismatch:
+        // the duplicate is the problem to name.
+        (Err(problems), Some(duplicate)) => {
+            let rest = problems
+                .into_iter()
+                .filter(|problem| problem.message != SCHEMA_MISMATCH);
+            return Err(invalid(std::iter::once(duplicate).chain(rest).collect()));
+        }
+    };
     Ok(LoadedEvidence {
         snapshot,
         bytes,
         sha256,
+    })
+}
+
+/// Said when serde finds a type problem that checking the parts one by one does not locate.
+const SCHEMA_MISMATCH: &str = "the document does not match the evidence snapshot schema";
+
+const UTF8_BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
+
+/// serde_json keeps the last of two equal keys in a map and drops the first without a word:
+/// a forged snapshot could show a reader one value and the evaluation another. Any duplicate
+/// key is refused, with its position.
+fn duplicate_key_problem(text: &str) -> Option<Problem> {
+    let duplicate = find_duplicate_key(text).ok().flatten()?;
+    Some(Problem {
+        path: display_path(&duplicate.path),
+        line: duplicate.line,
+        column: duplicate.column,
+        message: format!(
+            "the key `{}` appears twice in the same object: JSON would keep only one of its values",
+            duplicate.key
+        ),
     })
 }
 
@@ -273,10 +411,7 @@ fn collect_type_problems(document: &Value, problems: &mut Problems) {
         }
     }
     if problems.list.is_empty() {
-        problems.add(
-            &[],
-            "the document does not match the evidence snapshot schema",
-        );
+        problems.add(&[], SCHEMA_MISMATCH);
     }
 }
 
@@ -483,11 +618,26 @@ fn check_event<'e>(
             format!("event {} appears more than once", event.event_id),
         );
     }
-    // Validate without building a tree: this runs for every event of the period.
+    // Validate without building a tree: this runs for every event of the period. The record
+    // is parsed again by the evaluation, so a duplicate key in it could hide a value too.
     let record = event.cloud_trail_event.trim_start();
-    match serde_json::from_str::<serde::de::IgnoredAny>(record) {
-        Ok(_) if record.starts_with('{') => {}
-        Ok(_) => problems.add(
+    match find_duplicate_key(record) {
+        Ok(Some(duplicate)) => problems.add(
+            &join(event_path, &[key("CloudTrailEvent")]),
+            format!(
+                "CloudTrailEvent has the key `{}` twice in the same object ({}, line {} column {} of the record): JSON would keep only one of its values",
+                duplicate.key,
+                if duplicate.path.is_empty() {
+                    "at its top level".to_string()
+                } else {
+                    format!("in {}", display_path(&duplicate.path))
+                },
+                duplicate.line,
+                duplicate.column
+            ),
+        ),
+        Ok(None) if record.starts_with('{') => {}
+        Ok(None) => problems.add(
             &join(event_path, &[key("CloudTrailEvent")]),
             "CloudTrailEvent must hold a JSON object (the CloudTrail record)",
         ),

@@ -132,11 +132,13 @@ pub struct Signed {
 
 /// Signs the package in `dir` as `request` with `signer`, at the time `clock` gives once the
 /// package is locked and verified (UTC, whole seconds): a signer who waited for another one
-/// signs at the time it signs, never before the sign-off it waited for.
+/// signs at the time it signs, never before the sign-off it waited for. `max_file_bytes` bounds
+/// what verifying the package reads into memory (`VerifyOptions::max_file_bytes`).
 pub fn sign(
     dir: &Path,
     request: &SignRequest,
     signer: &Signer,
+    max_file_bytes: u64,
     clock: impl FnOnce() -> Result<chrono::DateTime<chrono::Utc>, ClockError>,
 ) -> Result<Signed> {
     request.check()?;
@@ -151,6 +153,7 @@ pub fn sign(
         &VerifyOptions {
             trusted_keys: None,
             purpose: Purpose::BeforeSigning,
+            max_file_bytes,
         },
     )?;
     if !verification.is_valid() {

@@ -1,5 +1,9 @@
 //! The files check: every file the manifest lists is present, regular and has the SHA-256
 //! the manifest records; no path leaves the package; no file is there that it does not list.
+//! Also how verify reads a package that may come from anywhere: regular files only (a
+//! symbolic link, a FIFO or a device is listed as "not a regular file" and never opened, so
+//! nothing outside the package is read and nothing blocks), never more than the manifest's
+//! size plus one byte when hashing, and never more than the limit into memory.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -11,7 +15,8 @@ use sha2::{Digest, Sha256};
 use super::{Outcome, Verifier, VerifyError};
 use crate::hash::lower_hex;
 use crate::package::seal::SEAL_FILE;
-use crate::package::{EVIDENCE_FILE, MANIFEST_FILE, Manifest};
+use crate::package::signoff::SIGNOFFS_FILE;
+use crate::package::{EVIDENCE_FILE, MANIFEST_FILE, Manifest, ManifestEntry};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum FileKind {
@@ -22,9 +27,12 @@ pub(super) enum FileKind {
 impl Verifier<'_> {
     pub(super) fn check_manifest_files(&mut self, manifest: &Manifest, manifest_modified: bool) {
         // Everything else first, while evidence.json is still being read on the other thread.
+        let mut longer = BTreeMap::new();
         for entry in &manifest.files {
-            if entry.path != EVIDENCE_FILE {
-                self.hash(&entry.path);
+            if entry.path != EVIDENCE_FILE
+                && let Some(size) = self.hash_listed(entry)
+            {
+                longer.insert(entry.path.as_str(), size);
             }
         }
         let mut listed = BTreeSet::new();
@@ -39,6 +47,10 @@ impl Verifier<'_> {
                     MANIFEST_FILE,
                     format!("lists a path a package cannot hold: {:?}", entry.path),
                 );
+                continue;
+            }
+            if let Some(found) = longer.get(entry.path.as_str()) {
+                self.record_longer(entry, *found, manifest_modified);
                 continue;
             }
             match self.files.get(&entry.path) {
@@ -90,8 +102,76 @@ impl Verifier<'_> {
     }
 }
 
-pub(super) fn hash_file(path: &Path) -> Option<(String, u64)> {
-    let mut file = fs::File::open(path).ok()?;
+/// A listed file found longer than its manifest entry, before or while hashing it.
+#[derive(Debug, Clone, Copy)]
+enum Longer {
+    /// Its size on disk.
+    Size(u64),
+    /// It reported the listed size or less but held more (it grew while it was read).
+    Grew,
+}
+
+impl Verifier<'_> {
+    /// Hashes a listed file, unless it is longer than its entry: a file whose hash cannot match
+    /// is not read to its end (a forged multi-gigabyte report.pdf costs nothing). Its hash stays
+    /// unknown, so no other check compares it.
+    fn hash_listed(&mut self, entry: &ManifestEntry) -> Option<Longer> {
+        if self.hashes.contains_key(&entry.path)
+            || self.files.get(&entry.path) != Some(&FileKind::Regular)
+        {
+            return None;
+        }
+        let path = self.dir.join(&entry.path);
+        let longer = match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.len() > entry.bytes => Some(Longer::Size(meta.len())),
+            _ => match hash_file(&path, entry.bytes.saturating_add(1)) {
+                Some((_, size)) if size > entry.bytes => Some(Longer::Grew),
+                hashed => {
+                    self.hashes.insert(entry.path.clone(), hashed);
+                    None
+                }
+            },
+        };
+        if longer.is_some() {
+            self.hashes.insert(entry.path.clone(), None);
+        }
+        longer
+    }
+}
+
+impl Verifier<'_> {
+    /// A file longer than its entry: the file is modified, or the manifest is when the seal
+    /// says so (as for a hash that differs).
+    fn record_longer(&mut self, entry: &ManifestEntry, found: Longer, manifest_modified: bool) {
+        let size = match found {
+            Longer::Size(size) => format!("{size} bytes"),
+            Longer::Grew => format!("more than {} bytes", entry.bytes),
+        };
+        if manifest_modified {
+            self.record(
+                Outcome::Fail,
+                MANIFEST_FILE,
+                format!(
+                    "lists {} bytes for {}, the file has {size} (not hashed past the listed size)",
+                    entry.bytes, entry.path
+                ),
+            );
+        } else {
+            self.record(
+                Outcome::Fail,
+                &entry.path,
+                format!(
+                    "modified: {size}, the manifest has {} bytes (not hashed past the manifest's size)",
+                    entry.bytes
+                ),
+            );
+        }
+    }
+}
+
+/// SHA-256 and size of the regular file at `path`, streamed, reading at most `max_bytes`.
+pub(super) fn hash_file(path: &Path, max_bytes: u64) -> Option<(String, u64)> {
+    let mut file = open_regular(path)?.take(max_bytes);
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 1 << 20];
     let mut total = 0u64;
@@ -104,6 +184,56 @@ pub(super) fn hash_file(path: &Path) -> Option<(String, u64)> {
         total += read as u64;
     }
     Some((lower_hex(&hasher.finalize()), total))
+}
+
+/// The whole regular file at `path`, or nothing when it holds more than `max_bytes`.
+pub(super) fn read_regular(path: &Path, max_bytes: u64) -> Option<Vec<u8>> {
+    let file = open_regular(path)?;
+    let mut bytes = Vec::new();
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .ok()?;
+    (bytes.len() as u64 <= max_bytes).then_some(bytes)
+}
+
+/// Opens `path` only if it is a regular file, checked before opening (opening a FIFO blocks;
+/// a symbolic link could lead out of the package) and again on what was opened.
+fn open_regular(path: &Path) -> Option<fs::File> {
+    if !fs::symlink_metadata(path).ok()?.is_file() {
+        return None;
+    }
+    let file = fs::File::open(path).ok()?;
+    file.metadata().ok()?.is_file().then_some(file)
+}
+
+/// The files verify reads whole into memory (at any depth: history/ holds earlier ones).
+fn read_into_memory(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    [EVIDENCE_FILE, MANIFEST_FILE, SEAL_FILE, SIGNOFFS_FILE].contains(&name)
+}
+
+/// Refuses, before anything is read, a package whose files read into memory are larger than
+/// `max_bytes` (a forged package must not exhaust the auditor's machine).
+pub(super) fn check_sizes(
+    dir: &Path,
+    files: &BTreeMap<String, FileKind>,
+    max_bytes: u64,
+) -> Result<(), VerifyError> {
+    for (path, kind) in files {
+        if *kind != FileKind::Regular || !read_into_memory(path) {
+            continue;
+        }
+        let size = fs::symlink_metadata(dir.join(path)).map_or(0, |meta| meta.len());
+        if size > max_bytes {
+            return Err(VerifyError {
+                path: dir.to_path_buf(),
+                message: format!(
+                    "{path} is {size} bytes, more than the limit of {max_bytes} bytes (--max-evidence-bytes); nothing was read"
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// A relative path inside the package: no root, no `..`, no empty or `.` parts, `/` only.

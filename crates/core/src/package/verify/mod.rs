@@ -21,7 +21,6 @@ mod trust;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::signoff::SignoffFile;
@@ -29,7 +28,7 @@ use super::{EVIDENCE_FILE, MANIFEST_FILE, Manifest};
 use crate::evidence::Timestamp;
 use crate::report::ReportModel;
 use crate::signing::trusted::TrustedKeys;
-use files::{FileKind, hash_file, list_files};
+use files::{FileKind, check_sizes, hash_file, list_files, read_regular};
 use rerender::Speculation;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +83,9 @@ pub enum Purpose {
 pub struct VerifyOptions<'a> {
     pub trusted_keys: Option<&'a TrustedKeys>,
     pub purpose: Purpose,
+    /// The largest evidence.json, manifest, seal or sign-off file read into memory: a package
+    /// from an untrusted source must not exhaust it.
+    pub max_file_bytes: u64,
 }
 
 /// The package as verified: what `sign` builds the next state from.
@@ -152,6 +154,7 @@ pub struct VerifyError {
 /// Verifies the package in `dir`.
 pub fn verify(dir: &Path, options: &VerifyOptions) -> Result<Verification, VerifyError> {
     let files = list_files(dir)?;
+    check_sizes(dir, &files, options.max_file_bytes)?;
     let mut verifier = Verifier {
         dir,
         options,
@@ -220,6 +223,7 @@ impl Verifier<'_> {
         {
             self.speculation = Some(Speculation::start(
                 self.dir.join(EVIDENCE_FILE),
+                self.options.max_file_bytes,
                 file.manifestations(),
                 self.options.purpose == Purpose::BeforeSigning,
             ));
@@ -278,7 +282,9 @@ impl Verifier<'_> {
 
     fn read(&self, name: &str) -> Option<Vec<u8>> {
         match self.files.get(name) {
-            Some(FileKind::Regular) => fs::read(self.dir.join(name)).ok(),
+            Some(FileKind::Regular) => {
+                read_regular(&self.dir.join(name), self.options.max_file_bytes)
+            }
             _ => None,
         }
     }
@@ -294,7 +300,7 @@ impl Verifier<'_> {
         };
         let computed = match (speculated, self.files.get(path)) {
             (Some(speculated), _) => speculated,
-            (None, Some(FileKind::Regular)) => hash_file(&self.dir.join(path)),
+            (None, Some(FileKind::Regular)) => hash_file(&self.dir.join(path), u64::MAX),
             (None, _) => None,
         };
         self.hashes.insert(path.to_string(), computed.clone());

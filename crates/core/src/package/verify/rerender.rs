@@ -3,7 +3,6 @@
 //! and evaluated on a second thread while the other checks hash the files.
 
 use std::collections::BTreeSet;
-use std::fs;
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
@@ -33,10 +32,15 @@ pub(super) struct Speculation {
 impl Speculation {
     /// `release_memory`: hand what loading freed back to the system once the model is built
     /// (for `sign`, whose rendering follows; it costs verify a little time).
-    pub(super) fn start(path: PathBuf, signoffs: Vec<Signoff>, release_memory: bool) -> Self {
+    pub(super) fn start(
+        path: PathBuf,
+        max_bytes: u64,
+        signoffs: Vec<Signoff>,
+        release_memory: bool,
+    ) -> Self {
         let (sender, sha256) = mpsc::channel();
         let evaluation = std::thread::spawn(move || {
-            let Ok(bytes) = fs::read(&path) else {
+            let Some(bytes) = super::files::read_regular(&path, max_bytes) else {
                 let _ = sender.send(None);
                 return None;
             };
@@ -51,10 +55,7 @@ impl Speculation {
                     Some(Ok(evaluated))
                 }
                 Err(err) => {
-                    let _ = sender.send(fs::read(&path).ok().map(|b| {
-                        let size = b.len() as u64;
-                        (evidence::sha256_hex(&b), size)
-                    }));
+                    let _ = sender.send(super::files::hash_file(&path, max_bytes));
                     Some(Err(err))
                 }
             }
@@ -250,6 +251,13 @@ impl Verifier<'_> {
                 Outcome::Fail,
                 &file.name,
                 format!("differs from {what}{version_note}"),
+            ),
+            // Not hashed because the files check already failed it (a special file, or
+            // longer than the manifest lists).
+            (false, false) if self.failed(&file.name) => self.record(
+                Outcome::Fail,
+                &file.name,
+                format!("differs from {what} (not read again: it failed its files check)"),
             ),
             (false, false) => self.record(
                 Outcome::Fail,

@@ -3,6 +3,8 @@
 //! a "Page X of Y" footer added once the page count is known. Text is measured with the
 //! embedded font's own glyph widths, so wrapping is exact for any language the font covers.
 
+use std::borrow::Cow;
+
 use printpdf::{
     Color, FontId, Line, LinePoint, Mm, Op, PaintMode, ParsedFont, PdfFontHandle, Point, Pt, Rect,
     Rgb, TextItem,
@@ -149,6 +151,30 @@ pub fn wrap(font: &MeasuredFont, text: &str, size: f32, width: f32) -> Vec<Strin
         lines.push(line);
     }
     lines
+}
+
+/// `text` on one line of at most `width` mm: whole when it fits, else its longest start
+/// that fits followed by an ellipsis. Stops measuring at the first character that does not
+/// fit, so a megabyte of text costs no more than a line of it.
+pub fn fit_line<'t>(font: &MeasuredFont, text: &'t str, size: f32, width: f32) -> Cow<'t, str> {
+    const ELLIPSIS: &str = "…";
+    let room = width - font.width_mm(ELLIPSIS, size);
+    let mut used = 0.0;
+    let mut cut = None;
+    for (at, ch) in text.char_indices() {
+        if ch == '\n' {
+            return Cow::Owned(format!("{}{ELLIPSIS}", &text[..cut.unwrap_or(at)]));
+        }
+        let mut buf = [0u8; 4];
+        used += font.width_mm(ch.encode_utf8(&mut buf), size);
+        if cut.is_none() && used > room {
+            cut = Some(at);
+        }
+        if used > width {
+            return Cow::Owned(format!("{}{ELLIPSIS}", &text[..cut.unwrap_or(at)]));
+        }
+    }
+    Cow::Borrowed(text)
 }
 
 /// One table cell: text, with optional colour and weight.
@@ -541,16 +567,35 @@ impl<'f> Layout<'f> {
         let total = self.pages.len();
         let pages = std::mem::take(&mut self.pages);
         let mut finished = Vec::with_capacity(total);
+        let right = |layout: &Layout, text: &str, size: f32| {
+            PAGE_WIDTH - MARGIN_X - layout.fonts.regular.width_mm(text, size)
+        };
+        // Measured and cut once, not once per page: a hostile 1 MB system name in the header
+        // of each of a thousand pages made rendering quadratic (and ran off the page).
+        let header_right_x = right(&self, &frame.header_right, 8.0);
+        let header_left = fit_line(
+            &self.fonts.bold,
+            &frame.header_left,
+            8.0,
+            header_right_x - MARGIN_X - 4.0,
+        );
+        let signature_colour = if frame.footer_signature.starts_with("DRAFT") {
+            RED
+        } else {
+            BLACK
+        };
+        let signature = fit_line(
+            &self.fonts.bold,
+            &frame.footer_signature,
+            7.0,
+            CONTENT_WIDTH * 0.8,
+        );
         for (index, mut ops) in pages.into_iter().enumerate() {
             self.ops = Vec::new();
             // The frame is appended after the page's content, whose last state is unknown here.
             self.reset_page_state();
-            let right = |layout: &Layout, text: &str, size: f32| {
-                PAGE_WIDTH - MARGIN_X - layout.fonts.regular.width_mm(text, size)
-            };
-            self.text_at(MARGIN_X, 7.0, 8.0, true, MUTED, &frame.header_left);
-            let x = right(&self, &frame.header_right, 8.0);
-            self.text_at(x, 7.0, 8.0, false, MUTED, &frame.header_right);
+            self.text_at(MARGIN_X, 7.0, 8.0, true, MUTED, &header_left);
+            self.text_at(header_right_x, 7.0, 8.0, false, MUTED, &frame.header_right);
             self.hline(MARGIN_X, PAGE_WIDTH - MARGIN_X, 12.0, LINE_GREY, 0.6);
             self.hline(
                 MARGIN_X,
@@ -559,25 +604,13 @@ impl<'f> Layout<'f> {
                 LINE_GREY,
                 0.6,
             );
-            let signature_colour = if frame.footer_signature.starts_with("DRAFT") {
-                RED
-            } else {
-                BLACK
-            };
-            let signature = wrap(
-                &self.fonts.regular,
-                &frame.footer_signature,
-                7.0,
-                CONTENT_WIDTH * 0.8,
-            );
-            let first = signature.first().cloned().unwrap_or_default();
             self.text_at(
                 MARGIN_X,
                 PAGE_HEIGHT - 12.5,
                 7.0,
                 true,
                 signature_colour,
-                &first,
+                &signature,
             );
             self.text_at(
                 MARGIN_X,
@@ -635,5 +668,16 @@ mod tests {
         let f = font();
         assert!(f.width_mm("ä ß é ł", 10.0) > 0.0);
         assert!(f.width_mm("WWWW", 10.0) > f.width_mm("iiii", 10.0));
+    }
+
+    #[test]
+    fn fit_line_keeps_what_fits_and_cuts_the_rest_with_an_ellipsis() {
+        let f = font();
+        assert_eq!(fit_line(&f, "short title", 8.0, 100.0), "short title");
+        let long = "word ".repeat(200_000);
+        let cut = fit_line(&f, &long, 8.0, 100.0);
+        assert!(cut.ends_with('…') && f.width_mm(&cut, 8.0) <= 100.0);
+        assert!(long.starts_with(cut.trim_end_matches('…')));
+        assert!(fit_line(&f, "two\nlines", 8.0, 100.0).ends_with("two…"));
     }
 }
