@@ -26,6 +26,7 @@ use super::signoff::SignoffFile;
 use super::{EVIDENCE_FILE, MANIFEST_FILE, Manifest};
 use crate::evidence::Timestamp;
 use crate::report::ReportModel;
+use crate::signing::registry::SignerRegistry;
 use crate::signing::trusted::TrustedKeys;
 use files::{FileKind, hash_file, list_files};
 use rerender::Speculation;
@@ -81,6 +82,9 @@ pub enum Purpose {
 
 pub struct VerifyOptions<'a> {
     pub trusted_keys: Option<&'a TrustedKeys>,
+    /// QA's signer registry: each sign-off's key must be bound to its user id, name and role
+    /// at its time (a registry key is a trusted key).
+    pub signers: Option<&'a SignerRegistry>,
     pub purpose: Purpose,
 }
 
