@@ -162,6 +162,7 @@ fn forge_sign(dir: &Path, key: &LocalKey, name: &str, role: &str, meaning: &str,
         results_sha256: sha256_hex(&fs::read(dir.join(RESULTS_FILE)).unwrap()),
         previous_signoff_sha256: chain.last().map(SignoffRecord::digest),
         key: key.info.clone(),
+        unencrypted_key_reason: None,
         signature: String::new(),
     };
     record.signature = signing::encode_signature(&key.sign(&record.statement()));
