@@ -147,14 +147,14 @@ fn a_package_whose_signers_match_the_registry_verifies_and_says_whose_keys_they_
     assert_eq!(code, Some(0), "{out}");
     assert!(
         out.contains(&format!(
-            "OK    signoffs.json: sign-off 1 (Alice Author, authored): key {} is alice.author (Alice Author, Validation Engineer)'s in the signer registry (line 4), issued 2026-01-15 00:00:00 UTC",
+            "OK    signoffs.json: sign-off 1 (Alice Author, authored): key {} is bound to alice.author (Alice Author, Validation Engineer) in the signer registry (line 3), issued 2026-01-15 00:00:00 UTC",
             keys.alice
         )),
         "{out}"
     );
     assert!(
         out.contains(&format!(
-            "OK    manifest.sig: sealing key {} is bob.approver's in the signer registry",
+            "OK    manifest.sig: sealing key {} is bound to bob.approver in the signer registry",
             keys.bob
         )),
         "{out}"
@@ -288,7 +288,7 @@ fn a_registry_with_problems_is_refused_with_every_problem_and_its_position() {
     let message = stderr(&output);
     assert!(
         message.contains(&format!(
-            "signers.json:11:12: signers[1].key: key {} is bound to user id alice.author at line 4 already; a key belongs to one person",
+            "signers.json:12:14: signers[1].key: key {} is bound to user id alice.author at line 3 already; a key belongs to one person",
             keys.alice
         )),
         "{message}"

@@ -356,30 +356,38 @@ fn read_document(document: &Value, problems: &mut Problems) -> BTreeMap<String, 
     if entries.is_empty() {
         problems.add(&[key("signers")], "lists no signers");
     }
+    // Key → (user id, line) of its first entry, whatever else is wrong with that entry, so
+    // a key listed twice is named even when one of its entries has other problems.
+    let mut first_seen: BTreeMap<&str, (&str, usize)> = BTreeMap::new();
     for (index, value) in entries.iter().enumerate() {
         let path = [key("signers"), PathSegment::Index(index)];
-        if let Some(binding) = read_entry(value, &path, problems) {
-            match bindings.get(&binding.key) {
-                Some(first) if first.user_id != binding.user_id => problems.add(
-                    &[path[0].clone(), path[1].clone(), key("key")],
+        let entry_key = value.get("key").and_then(Value::as_str);
+        let user_id = value.get("user_id").and_then(Value::as_str).unwrap_or("");
+        if let Some(entry_key) = entry_key {
+            let key_path = [path[0].clone(), path[1].clone(), key("key")];
+            match first_seen.get(entry_key) {
+                Some((first_user, line)) if *first_user != user_id => problems.add(
+                    &key_path,
                     format!(
-                        "key {} is bound to user id {} at line {} already; a key belongs to one person",
-                        binding.key,
-                        visible(&first.user_id),
-                        first.line
+                        "key {} is bound to user id {} at line {line} already; a key belongs to one person",
+                        visible(entry_key),
+                        visible(first_user)
                     ),
                 ),
-                Some(first) => problems.add(
-                    &[path[0].clone(), path[1].clone(), key("key")],
+                Some((_, line)) => problems.add(
+                    &key_path,
                     format!(
-                        "key {} is listed at line {} already; list each key once",
-                        binding.key, first.line
+                        "key {} is listed at line {line} already; list each key once",
+                        visible(entry_key)
                     ),
                 ),
                 None => {
-                    bindings.insert(binding.key.clone(), binding);
+                    first_seen.insert(entry_key, (user_id, problems.line_of(&path)));
                 }
             }
+        }
+        if let Some(binding) = read_entry(value, &path, problems) {
+            bindings.entry(binding.key.clone()).or_insert(binding);
         }
     }
     bindings

@@ -95,7 +95,7 @@ impl Verifier<'_> {
                     Outcome::Ok,
                     SIGNOFFS_FILE,
                     format!(
-                        "{}: key {} is {}'s in the signer registry (line {}), issued {}{}",
+                        "{}: key {} is bound to {} in the signer registry (line {}), issued {}{}",
                         record.label(),
                         binding.key,
                         binding.describe(),
@@ -122,7 +122,7 @@ impl Verifier<'_> {
                     Outcome::Ok,
                     SEAL_FILE,
                     format!(
-                        "sealing key {} is {}'s in the signer registry",
+                        "sealing key {} is bound to {} in the signer registry",
                         binding.key,
                         visible(&binding.user_id)
                     ),
