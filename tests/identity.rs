@@ -126,9 +126,9 @@ fn assert_identity_fails(entries: &[Entry], label: &str, expected: &str, seal_to
         "{out}"
     );
     assert!(
-        out.lines()
-            .any(|l| l.starts_with(&format!("FAIL  signoffs.json: {label}: "))
-                && l.contains(expected)),
+        out.lines().any(
+            |l| l.starts_with(&format!("FAIL  signoffs.json: {label}: ")) && l.contains(expected)
+        ),
         "no FAIL for {label} with `{expected}` in:\n{out}"
     );
 }
@@ -521,9 +521,11 @@ fn templates_the_last_signer_swapped_and_re_rendered_with_fail_naming_the_templa
     );
     fs::write(&template, text).unwrap();
     let manifest = Manifest::parse(&fs::read(package.join(MANIFEST_FILE)).unwrap()).unwrap();
-    let loaded =
-        evidence::load_bytes(EVIDENCE_FILE, fs::read(package.join(EVIDENCE_FILE)).unwrap())
-            .unwrap();
+    let loaded = evidence::load_bytes(
+        EVIDENCE_FILE,
+        fs::read(package.join(EVIDENCE_FILE)).unwrap(),
+    )
+    .unwrap();
     let chain = SignoffFile::parse(&fs::read(package.join(SIGNOFFS_FILE)).unwrap()).unwrap();
     let model =
         ReportModel::from_snapshot(&loaded.snapshot, &loaded.sha256, chain.manifestations());
@@ -598,7 +600,9 @@ fn keygen_writes_an_encrypted_key_that_openssl_and_python_cryptography_read() {
     // Python `cryptography` (in the moto venv, when there is one) reads it as well.
     let python = std::env::var_os("GXP_MOTO_PYTHON")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/moto-venv/bin/python"));
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/moto-venv/bin/python")
+        });
     let script = "import os, sys\n\
         from cryptography.hazmat.primitives import serialization\n\
         key = serialization.load_pem_private_key(open(sys.argv[1], 'rb').read(), os.environb[b'PASS'])\n\
@@ -679,7 +683,10 @@ fn a_wrong_passphrase_is_refused_without_showing_it_and_nothing_is_signed() {
         &output,
         &format!("key file {}: wrong passphrase", shared.bob.display()),
     );
-    assert!(!stderr(&output).contains(wrong), "the secret is never shown");
+    assert!(
+        !stderr(&output).contains(wrong),
+        "the secret is never shown"
+    );
     assert!(!stderr(&output).contains(TEST_PASSPHRASE));
     assert_eq!(read(&package.join(MANIFEST_FILE)), before);
     assert!(!package.join("history/1").exists());
@@ -764,7 +771,9 @@ fn an_unencrypted_key_is_refused_unless_a_reason_is_given_which_the_sign_off_rec
     let (code, out) = verify(&package, &[]);
     assert_eq!(code, Some(1), "{out}");
     assert!(
-        out.contains("sign-off 2 (Bob Approver, approved) signature: the signature does not verify"),
+        out.contains(
+            "sign-off 2 (Bob Approver, approved) signature: the signature does not verify"
+        ),
         "{out}"
     );
 }
