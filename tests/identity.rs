@@ -106,7 +106,7 @@ fn keys() -> Keys {
 
 /// `verify PACKAGE --signers REGISTRY`.
 fn verify_with(package: &Path, registry: &Path) -> (Option<i32>, String) {
-    verify(package, &["--signers".as_ref(), registry.to_str().unwrap()])
+    verify(package, &["--signers", registry.to_str().unwrap()])
 }
 
 /// Verify with the registry fails only on `signoffs.json` (and the seal, if `seal_too`), with

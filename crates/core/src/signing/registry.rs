@@ -18,7 +18,7 @@ use super::{KeyInfo, is_fingerprint};
 use crate::evidence::Problem;
 use crate::evidence::Timestamp;
 use crate::evidence::json_position::{PathSegment, display_path, line_column, locate};
-use crate::package::signoff::{IdentityFieldError, check_identity_field};
+use crate::package::signoff::check_identity_field;
 use crate::report::format::visible;
 
 pub const SIGNERS_FORMAT: u32 = 1;
@@ -410,7 +410,7 @@ fn read_entry(
                 .split('`')
                 .nth(1)
                 .filter(|f| value.get(f).is_some())
-                .map(|f| at(f))
+                .map(&at)
                 .unwrap_or_else(|| path.to_vec());
             problems.add(&field, message);
             return None;
@@ -432,13 +432,13 @@ fn read_entry(
         ("role", &entry.role),
     ] {
         if let Err(err) = check_identity_field(field, text) {
-            problems.add(&at(field), identity_message(&err));
+            problems.add(&at(field), err.to_string());
         }
     }
     if let Some(reason) = &entry.revocation_reason
         && let Err(err) = check_identity_field("revocation_reason", reason)
     {
-        problems.add(&at("revocation_reason"), identity_message(&err));
+        problems.add(&at("revocation_reason"), err.to_string());
     }
     let issued = parse_time(&entry.issued, &at("issued"), problems);
     let revoked = entry
@@ -476,10 +476,6 @@ fn read_entry(
         revocation_reason: entry.revocation_reason,
         line: problems.line_of(path),
     })
-}
-
-fn identity_message(err: &IdentityFieldError) -> String {
-    err.to_string()
 }
 
 /// An RFC 3339 time (`2026-01-15T09:00:00Z`), or a date alone for the start of that day, UTC.
