@@ -365,7 +365,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let passphrase = passphrase.read("Passphrase for the new key: ", true)?;
             let generated = signing::local::keygen(&out, &passphrase)?;
             println!(
-                "private key: {} (mode 0600, keep it secret)",
+                "private key: {} (encrypted under your passphrase, mode 0600, keep it secret)",
                 generated.private_key.display()
             );
             println!("public key:  {}", generated.public_key.display());
