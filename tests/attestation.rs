@@ -28,7 +28,8 @@ const ATTESTED_AT: &str = "2026-11-01T06:05:00Z";
 /// Loads a private key made by `keygen` as the library holds it. Every test loads keys
 /// through here, so a change in how keys are stored (e.g. encrypted) is adapted in one place.
 fn load_key(path: &Path) -> LocalKey {
-    LocalKey::load(path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+    LocalKey::load(path, signing::local::Unlock::Passphrase(TEST_PASSPHRASE))
+        .unwrap_or_else(|err| panic!("{}: {err}", path.display()))
 }
 
 fn fingerprint_of(key: &Path) -> String {
@@ -368,7 +369,9 @@ fn collect_with_an_attest_key_writes_a_sidecar_that_verifies() {
         .arg("--out")
         .arg(&snapshot)
         .arg("--attest-key")
-        .arg(&collector);
+        .arg(&collector)
+        .args(["--passphrase-env", PASSPHRASE_VAR])
+        .env(PASSPHRASE_VAR, TEST_PASSPHRASE);
     let output = collect.output().unwrap();
     let message = stderr(&output);
     assert!(output.status.code().is_some_and(|c| c <= 1), "{message}");
@@ -434,6 +437,8 @@ fn a_collector_key_that_cannot_sign_stops_collect_before_anything_is_collected()
             .arg(&snapshot)
             .arg("--attest-key")
             .arg(&key)
+            .args(["--passphrase-env", PASSPHRASE_VAR])
+            .env(PASSPHRASE_VAR, TEST_PASSPHRASE)
             // Nothing may be called: an endpoint that refuses every connection.
             .arg("--endpoint-url")
             .arg("http://127.0.0.1:9")

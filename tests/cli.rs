@@ -850,6 +850,8 @@ fn keygen_and_controls_errors_exit_2() {
         .arg("keygen")
         .arg("--out")
         .arg(dir.path().join("no/such/dir/k.key"))
+        .args(["--passphrase-env", PASSPHRASE_VAR])
+        .env(PASSPHRASE_VAR, TEST_PASSPHRASE)
         .output()
         .unwrap();
     assert_refused(&output, "no/such/dir");

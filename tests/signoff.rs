@@ -24,7 +24,10 @@ use gxp_evidence::package::{
     PackageWriter, RESULTS_FILE,
 };
 use gxp_evidence::report::{ReportModel, render};
-use gxp_evidence::signing::{self, local::LocalKey};
+use gxp_evidence::signing::{
+    self,
+    local::{LocalKey, Unlock},
+};
 
 fn set(items: &[&str]) -> BTreeSet<String> {
     items.iter().map(|s| s.to_string()).collect()
@@ -76,8 +79,8 @@ fn csv_draft(package: &Path) {
 fn fixed_keys() -> (LocalKey, LocalKey) {
     let shared = shared_demo();
     (
-        LocalKey::load(&shared.alice).unwrap(),
-        LocalKey::load(&shared.bob).unwrap(),
+        LocalKey::load(&shared.alice, Unlock::Passphrase(TEST_PASSPHRASE)).unwrap(),
+        LocalKey::load(&shared.bob, Unlock::Passphrase(TEST_PASSPHRASE)).unwrap(),
     )
 }
 
@@ -159,6 +162,7 @@ fn forge_sign(dir: &Path, key: &LocalKey, name: &str, role: &str, meaning: &str,
         results_sha256: sha256_hex(&fs::read(dir.join(RESULTS_FILE)).unwrap()),
         previous_signoff_sha256: chain.last().map(SignoffRecord::digest),
         key: key.info.clone(),
+        unencrypted_key_reason: None,
         signature: String::new(),
     };
     record.signature = signing::encode_signature(&key.sign(&record.statement()));
@@ -1288,6 +1292,8 @@ fn spawn_sign(package: &Path, key: &Path, name: &str, meaning: &str, now: Option
         .arg(key)
         .args(["--name", name, "--user-id", &user_id(name)])
         .args(["--role", "QA", "--meaning", meaning])
+        .args(["--passphrase-env", PASSPHRASE_VAR])
+        .env(PASSPHRASE_VAR, TEST_PASSPHRASE)
         .env_remove(TEST_NOW_VAR)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

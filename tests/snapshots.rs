@@ -109,6 +109,7 @@ fn signed_demo_model() -> ReportModel {
             results_sha256: results_sha256.clone(),
             previous_signoff_sha256: records.last().map(SignoffRecord::digest),
             key: key.info.clone(),
+            unencrypted_key_reason: None,
             signature: String::new(),
         };
         record.signature = encode_signature(&key.sign(&record.statement()));

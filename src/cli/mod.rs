@@ -14,7 +14,7 @@ use crate::evidence::{self, EvidenceSnapshot, LoadedEvidence, Policy};
 use crate::package;
 use crate::report::ReportModel;
 use crate::report::render::{self, Format, RenderOptions};
-use crate::signing::{self, Signer, trusted::TrustedKeys};
+use crate::signing::{self, Signer, registry::SignerRegistry, trusted::TrustedKeys};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -44,12 +44,15 @@ enum Command {
     Report(ReportArgs),
     /// Write the report set of the embedded sample evidence (no AWS account needed).
     Demo(OutputArgs),
-    /// Create an Ed25519 signing key: KEY (PKCS#8 PEM, mode 0600) and KEY.pub; prints the
-    /// key's fingerprint. Never overwrites an existing key.
+    /// Create an Ed25519 signing key: KEY (PKCS#8 PEM encrypted under a passphrase, mode
+    /// 0600) and KEY.pub; prints the key's fingerprint. The passphrase is asked twice on the
+    /// terminal, or read from --passphrase-env. Never overwrites an existing key.
     Keygen {
         /// The private key file to create; the public key goes to the same name + `.pub`.
         #[arg(long, value_name = "KEY")]
         out: PathBuf,
+        #[command(flatten)]
+        passphrase: PassphraseArgs,
     },
     /// Sign a report package electronically (printed name, user id, role, meaning, UTC time):
     /// verifies the package, appends the sign-off, re-renders PDF/HTML/CSV with every
@@ -67,6 +70,11 @@ enum Command {
         trusted_keys: Option<PathBuf>,
         #[command(flatten)]
         limits: InputLimits,
+        /// QA's signer registry (JSON): each sign-off's key must be bound to its user id,
+        /// printed name and role, issued before and not revoked at its signing time. Its keys
+        /// are trusted keys; with --trusted-keys as well, both are checked.
+        #[arg(long, value_name = "FILE")]
+        signers: Option<PathBuf>,
     },
     /// List the controls, their Annex 11 clauses and Security Hub / AWS Config counterparts.
     Controls {
@@ -105,6 +113,21 @@ struct SignArgs {
     /// The meaning of the signature: authored, reviewed, approved, …
     #[arg(long, value_name = "MEANING")]
     meaning: String,
+    /// QA's signer registry (JSON): refuse to sign unless it binds the key to this name, user
+    /// id and role now, and the earlier sign-offs' keys to theirs.
+    #[arg(long, value_name = "FILE")]
+    signers: Option<PathBuf>,
+    #[command(flatten)]
+    passphrase: PassphraseArgs,
+    /// Sign with a local key that has no passphrase, for this reason (recorded in the
+    /// sign-off and shown by verify). Without it an unencrypted key is refused.
+    #[arg(
+        long,
+        value_name = "REASON",
+        requires = "key",
+        conflicts_with = "passphrase_env"
+    )]
+    unencrypted_key_reason: Option<String>,
     /// Named profile from the AWS shared config files (KMS signing).
     #[arg(long, value_name = "NAME", requires = "kms_key_id")]
     profile: Option<String>,
@@ -125,6 +148,48 @@ struct InputLimits {
     /// files too); a larger file is refused before it is read.
     #[arg(long, value_name = "BYTES", default_value_t = evidence::load::DEFAULT_MAX_EVIDENCE_BYTES)]
     max_evidence_bytes: u64,
+}
+
+/// Where a key's passphrase comes from: the terminal (no echo) unless --passphrase-env names
+/// an environment variable that holds it (for automation; the flag never holds the secret).
+#[derive(Debug, Args, Default)]
+struct PassphraseArgs {
+    /// Read the key's passphrase from this environment variable instead of the terminal.
+    #[arg(long, value_name = "NAME")]
+    passphrase_env: Option<String>,
+}
+
+impl PassphraseArgs {
+    /// The passphrase: from the named variable, or asked on the terminal (`confirm`: twice).
+    fn read(&self, prompt: &str, confirm: bool) -> Result<zeroize::Zeroizing<String>> {
+        use std::io::IsTerminal;
+        if let Some(name) = &self.passphrase_env {
+            return match std::env::var(name) {
+                Ok(value) if !value.is_empty() => Ok(zeroize::Zeroizing::new(value)),
+                Ok(_) => anyhow::bail!("--passphrase-env {name}: the variable is empty"),
+                Err(std::env::VarError::NotPresent) => {
+                    anyhow::bail!("--passphrase-env {name}: the variable is not set")
+                }
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    anyhow::bail!("--passphrase-env {name}: the variable is not UTF-8 text")
+                }
+            };
+        }
+        if !std::io::stdin().is_terminal() {
+            anyhow::bail!(
+                "the key's passphrase is needed and there is no terminal to ask for it; \
+                 give --passphrase-env NAME (the environment variable that holds it)"
+            );
+        }
+        let first = zeroize::Zeroizing::new(rpassword::prompt_password(prompt)?);
+        if confirm {
+            let again = zeroize::Zeroizing::new(rpassword::prompt_password("Repeat it: ")?);
+            if *first != *again {
+                anyhow::bail!("the two passphrases differ; nothing was written");
+            }
+        }
+        Ok(first)
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -178,6 +243,17 @@ struct AttestArgs {
     /// --endpoint-url.
     #[arg(long, value_name = "ARN|ALIAS")]
     attest_kms_key_id: Option<String>,
+    #[command(flatten)]
+    passphrase: PassphraseArgs,
+    /// Attest with a local key that has no passphrase, for this reason (a collector running
+    /// unattended without a secret store). Without it an unencrypted key is refused.
+    #[arg(
+        long,
+        value_name = "REASON",
+        requires = "attest_key",
+        conflicts_with = "passphrase_env"
+    )]
+    unencrypted_key_reason: Option<String>,
 }
 
 impl AttestArgs {
@@ -196,7 +272,11 @@ impl AttestArgs {
     /// after a collection of many minutes.
     fn signer(&self, live: &LiveArgs) -> Result<Option<Signer>> {
         Ok(match (&self.attest_key, &self.attest_kms_key_id) {
-            (Some(path), _) => Some(Signer::new(signing::local::LocalKey::load(path)?)),
+            (Some(path), _) => Some(Signer::new(open_local_key(
+                path,
+                &self.passphrase,
+                self.unencrypted_key_reason.as_ref(),
+            )?)),
             (None, Some(key_id)) => {
                 let settings = AwsSettings {
                     profile: live.profile.clone(),
@@ -400,10 +480,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             )?;
             write_report(evidence, None, &output)
         }
-        Command::Keygen { out } => {
-            let generated = signing::local::keygen(&out)?;
+        Command::Keygen { out, passphrase } => {
+            signing::local::check_new_key_paths(&out)?;
+            let passphrase = passphrase.read("Passphrase for the new key: ", true)?;
+            let generated = signing::local::keygen(&out, &passphrase)?;
             println!(
-                "private key: {} (mode 0600, keep it secret)",
+                "private key: {} (encrypted under your passphrase, mode 0600, keep it secret)",
                 generated.private_key.display()
             );
             println!("public key:  {}", generated.public_key.display());
@@ -417,10 +499,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Verify {
             dir,
             trusted_keys,
+            signers,
             limits,
         } => {
             recover_interrupted(&dir)?;
-            verify_package(&dir, trusted_keys.as_deref(), &limits)
+            verify_package(&dir, trusted_keys.as_deref(), signers.as_deref(), &limits)
         }
         Command::Controls { format } => {
             print_controls(format)?;
@@ -675,10 +758,19 @@ fn sign_package(args: &SignArgs) -> Result<ExitCode> {
         user_id: args.user_id.clone(),
         role: args.role.clone(),
         meaning: args.meaning.clone(),
+        signers: args
+            .signers
+            .as_deref()
+            .map(SignerRegistry::load)
+            .transpose()?,
     };
     request.check()?;
     let signer = match (&args.key, &args.kms_key_id) {
-        (Some(path), _) => Signer::new(signing::local::LocalKey::load(path)?),
+        (Some(path), _) => Signer::new(open_local_key(
+            path,
+            &args.passphrase,
+            args.unencrypted_key_reason.as_ref(),
+        )?),
         (None, Some(key_id)) => {
             let settings = AwsSettings {
                 profile: args.profile.clone(),
@@ -716,16 +808,40 @@ fn sign_package(args: &SignArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Opens a local key: an encrypted one with its passphrase, an unencrypted one only with
+/// --unencrypted-key-reason.
+fn open_local_key(
+    path: &Path,
+    passphrase: &PassphraseArgs,
+    unencrypted_key_reason: Option<&String>,
+) -> Result<signing::local::LocalKey> {
+    use signing::local::{KeyFile, Unlock};
+    let file = KeyFile::read(path)?;
+    let key = match (unencrypted_key_reason, file.is_encrypted()) {
+        (Some(reason), _) => file.unlock(Unlock::Unencrypted { reason })?,
+        (None, true) => {
+            let passphrase =
+                passphrase.read(&format!("Passphrase for {}: ", path.display()), false)?;
+            file.unlock(Unlock::Passphrase(&passphrase))?
+        }
+        (None, false) => Err(signing::SigningError::UnencryptedKey(path.to_path_buf()))?,
+    };
+    Ok(key)
+}
+
 fn verify_package(
     dir: &Path,
     trusted_keys: Option<&Path>,
+    signers: Option<&Path>,
     limits: &InputLimits,
 ) -> Result<ExitCode> {
     let trusted = trusted_keys.map(TrustedKeys::load).transpose()?;
+    let signers = signers.map(SignerRegistry::load).transpose()?;
     let verification = package::verify::verify(
         dir,
         &package::verify::VerifyOptions {
             trusted_keys: trusted.as_ref(),
+            signers: signers.as_ref(),
             purpose: package::verify::Purpose::Audit,
             max_file_bytes: limits.max_evidence_bytes,
         },

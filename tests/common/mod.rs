@@ -87,13 +87,21 @@ pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// `gxp-evidence keygen --out DIR/NAME.key`; returns the private key path.
+/// The environment variable the test helpers pass a key's passphrase in
+/// (`--passphrase-env`), and the passphrase of every test key (`tests/fixtures/signing/` too).
+pub const PASSPHRASE_VAR: &str = "GXP_TEST_KEY_PASSPHRASE";
+pub const TEST_PASSPHRASE: &str = "gxp-evidence test passphrase";
+
+/// `gxp-evidence keygen --out DIR/NAME.key` under `TEST_PASSPHRASE`; returns the private key
+/// path.
 pub fn keygen(dir: &Path, name: &str) -> PathBuf {
     let key = dir.join(format!("{name}.key"));
     let output = bin()
         .arg("keygen")
         .arg("--out")
         .arg(&key)
+        .args(["--passphrase-env", PASSPHRASE_VAR])
+        .env(PASSPHRASE_VAR, TEST_PASSPHRASE)
         .output()
         .expect("runs");
     assert!(output.status.success(), "{}", stderr(&output));
@@ -137,7 +145,9 @@ pub fn sign_command(
         .arg("--key")
         .arg(key)
         .args(["--name", name, "--user-id", &user_id(name)])
-        .args(["--role", role, "--meaning", meaning]);
+        .args(["--role", role, "--meaning", meaning])
+        .args(["--passphrase-env", PASSPHRASE_VAR])
+        .env(PASSPHRASE_VAR, TEST_PASSPHRASE);
     cmd
 }
 
@@ -173,8 +183,9 @@ pub const TEST_NOW_VAR: &str = "GXP_EVIDENCE_TEST_NOW";
 pub const ALICE_SIGNS_AT: &str = "2026-11-02T09:00:00Z";
 pub const BOB_SIGNS_AT: &str = "2026-11-03T14:30:00Z";
 
-/// One of the tests' fixed Ed25519 keys (`tests/fixtures/signing/NAME.key`, PKCS#8 PEM made
-/// with `openssl genpkey -algorithm ed25519`; `alice` or `bob`), copied into `dir` with mode
+/// One of the tests' fixed Ed25519 keys (`tests/fixtures/signing/NAME.key`, made with
+/// `openssl genpkey -algorithm ed25519` and encrypted under `TEST_PASSPHRASE` with
+/// `openssl pkcs8 -topk8 -scrypt`; `alice` or `bob`), copied into `dir` with mode
 /// 0600 as `sign` requires, its public key beside it. Returns the private key's path.
 pub fn fixed_key(dir: &Path, name: &str) -> PathBuf {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/signing");

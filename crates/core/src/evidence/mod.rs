@@ -1,6 +1,6 @@
 //! The evidence snapshot: model, schema version, loading with validation, and saving.
 
-mod json_position;
+pub(crate) mod json_position;
 pub mod load;
 pub mod model;
 pub mod timestamp;

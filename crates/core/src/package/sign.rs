@@ -19,6 +19,7 @@ use super::{
 use crate::evidence::{Timestamp, sha256_hex};
 use crate::report::ReportModel;
 use crate::report::render::{self, RenderError};
+use crate::signing::registry::{IdentityProblem, SignerRegistry};
 use crate::signing::{self, Signer, SigningError};
 
 type Result<T, E = SignError> = std::result::Result<T, E>;
@@ -41,6 +42,16 @@ pub enum SignError {
         user_id: String,
         meaning: String,
         label: String,
+    },
+    #[error(
+        "the signer registry {file} does not let this key sign as {}:\n{}",
+        claimed,
+        problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n")
+    )]
+    NotRegistered {
+        file: String,
+        claimed: String,
+        problems: Vec<IdentityProblem>,
     },
     #[error(transparent)]
     Clock(#[from] ClockError),
@@ -85,6 +96,9 @@ pub struct SignRequest {
     pub user_id: String,
     pub role: String,
     pub meaning: String,
+    /// QA's signer registry (`sign --signers`): the key must be bound to this name, user id
+    /// and role at the signing time, or nothing is signed.
+    pub signers: Option<SignerRegistry>,
 }
 
 impl SignRequest {
@@ -152,6 +166,9 @@ pub fn sign(
         dir,
         &VerifyOptions {
             trusted_keys: None,
+            // With a registry, the earlier sign-offs must be its signers' too: no one
+            // countersigns an impostor.
+            signers: request.signers.as_ref(),
             purpose: Purpose::BeforeSigning,
             max_file_bytes,
         },
@@ -196,8 +213,19 @@ pub fn sign(
         results_sha256: package.results_sha256.clone(),
         previous_signoff_sha256: chain.last().map(SignoffRecord::digest),
         key: signer.key_info().clone(),
+        unencrypted_key_reason: signer.unencrypted_reason().map(str::to_string),
         signature: String::new(),
     };
+    if let Some(registry) = &request.signers {
+        let problems = registry.check(&record.key, record.claimed_identity(), signed_at);
+        if !problems.is_empty() {
+            return Err(SignError::NotRegistered {
+                file: registry.file().to_string(),
+                claimed: record.label(),
+                problems,
+            });
+        }
+    }
     // The chain rule verify applies: the new record follows the last one (a clock behind the
     // last sign-off is the one way it can fail).
     if let Some(problem) = record

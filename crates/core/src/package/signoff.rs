@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::ParseError;
 use crate::evidence::{Timestamp, sha256_hex};
 use crate::report;
+use crate::signing::registry::ClaimedIdentity;
 use crate::signing::{self, KeyInfo};
 
 pub const SIGNOFFS_FILE: &str = "signoffs.json";
@@ -93,6 +94,11 @@ pub struct SignoffRecord {
     /// `digest()` of the previous record; none for the first.
     pub previous_signoff_sha256: Option<String>,
     pub key: KeyInfo,
+    /// Why a local key without a passphrase was used (`sign --unencrypted-key-reason`): the
+    /// signature then rests on one identification component (21 CFR 11.200(a)(1)), and the
+    /// record says so. Absent for an encrypted key or a KMS key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unencrypted_key_reason: Option<String>,
     /// Base64 signature over `statement()`.
     pub signature: String,
 }
@@ -148,6 +154,15 @@ impl SignoffRecord {
             problems.push(LinkProblem::OtherReport(self.report_id.clone()));
         }
         problems
+    }
+
+    /// Who the record says signed, as the signer registry checks it.
+    pub fn claimed_identity(&self) -> ClaimedIdentity<'_> {
+        ClaimedIdentity {
+            user_id: &self.user_id,
+            printed_name: &self.printed_name,
+            role: &self.role,
+        }
     }
 
     pub fn manifestation(&self) -> report::Signoff {
@@ -283,6 +298,7 @@ pub(crate) mod tests {
             results_sha256: "r".repeat(64),
             previous_signoff_sha256: None,
             key: key.info.clone(),
+            unencrypted_key_reason: None,
             signature: String::new(),
         };
         record.signature = signing::encode_signature(&key.sign(&record.statement()));

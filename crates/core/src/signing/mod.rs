@@ -5,6 +5,7 @@
 //! (`keygen`) or an AWS KMS asymmetric key.
 
 pub mod local;
+pub mod registry;
 pub mod trusted;
 
 use std::fmt;
@@ -238,6 +239,15 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) {
 pub enum SigningError {
     #[error("{0}")]
     Key(String),
+    #[error("key file {}: wrong passphrase (or the file is damaged)", .0.display())]
+    WrongPassphrase(std::path::PathBuf),
+    #[error(
+        "key file {} is not encrypted: a signature needs the key and its passphrase (21 CFR 11.200(a)(1)); \
+         protect it with a passphrase (keygen makes encrypted keys), or give --unencrypted-key-reason \"why\" \
+         (recorded in the sign-off)",
+        .0.display()
+    )]
+    UnencryptedKey(std::path::PathBuf),
     #[error("AWS KMS {operation} failed for key {key}: {code}: {message}")]
     Kms {
         operation: &'static str,
@@ -261,6 +271,11 @@ pub trait SigningKey {
     fn info(&self) -> &KeyInfo;
     /// The raw signature of `statement` with this key's algorithm.
     fn sign_statement(&self, statement: &[u8]) -> Result<Vec<u8>, SigningError>;
+    /// Why the key was used without its second identification component (a local key file
+    /// without a passphrase); none for an encrypted key or a KMS key.
+    fn unencrypted_reason(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// Whoever is signing: any `SigningKey`, with the checks every signature goes through.
@@ -273,6 +288,10 @@ impl Signer {
 
     pub fn key_info(&self) -> &KeyInfo {
         self.0.info()
+    }
+
+    pub fn unencrypted_reason(&self) -> Option<&str> {
+        self.0.unencrypted_reason()
     }
 
     /// Signs `statement` and checks the signature with the stored public key before handing

@@ -72,6 +72,17 @@ impl Verifier<'_> {
                     format!("{label} {}", problems.join("; ")),
                 );
             }
+            if let Some(reason) = &record.unencrypted_key_reason {
+                self.record(
+                    Outcome::Note,
+                    SIGNOFFS_FILE,
+                    format!(
+                        "{label}: signed with a local key without a passphrase (one identification \
+                         component, 21 CFR 11.200(a)(1)); the signer's reason: {}",
+                        crate::report::format::visible(reason)
+                    ),
+                );
+            }
             for (name, actual, signed) in [
                 (EVIDENCE_FILE, &evidence_sha, &record.evidence_sha256),
                 (RESULTS_FILE, &results_sha, &record.results_sha256),

@@ -1,13 +1,15 @@
 //! The history check: each earlier state under history/<k>/ is still what its manifest
 //! hashed, its seal holds and covers the first k sign-offs of today's chain
-//! (`Seal::covers_manifest`, `Seal::covers_chain`), and its signoffs.json holds them.
+//! (`Seal::covers_manifest`, `Seal::covers_chain`) made with sign-off k's key (so the trust
+//! and identity checks of that sign-off cover the state), and its signoffs.json holds them;
+//! and from each state to the next, the templates and render settings stayed the same.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Outcome, Verifier};
 use crate::package::seal::{SEAL_FILE, Seal, SealProblem};
 use crate::package::signoff::{SIGNOFFS_FILE, SignoffFile};
-use crate::package::{HISTORY_DIR, MANIFEST_FILE, Manifest};
+use crate::package::{HISTORY_DIR, MANIFEST_FILE, Manifest, TEMPLATES_DIR};
 
 impl Verifier<'_> {
     /// Each earlier state under history/<k>/ (k sign-offs) must still be exactly what its
@@ -49,6 +51,64 @@ impl Verifier<'_> {
         manifests.push(current_manifest.cloned());
         for k in 0..count {
             self.check_history_state(k, current, &manifests);
+        }
+        for k in 0..count {
+            if let (Some(before), Some(after)) = (&manifests[k], &manifests[k + 1]) {
+                self.check_rendering_kept(k, current, before, after);
+            }
+        }
+    }
+
+    /// What sign-off k+1 changed from the state with k sign-offs: a sign-off adds its record and
+    /// re-renders the report with the same templates and settings. Templates or settings
+    /// changed from one state to the next would let the last signer re-render every
+    /// manifestation — the earlier signers' included — as they like, and re-seal it: the
+    /// re-rendering check then compares the files with a rendering of their own templates.
+    fn check_rendering_kept(
+        &mut self,
+        k: usize,
+        current: &SignoffFile,
+        before: &Manifest,
+        after: &Manifest,
+    ) {
+        let count = current.signoffs.len();
+        let label = current.signoffs[k].label();
+        let after_manifest = if k + 1 == count {
+            MANIFEST_FILE.to_string()
+        } else {
+            format!("{HISTORY_DIR}/{}/{MANIFEST_FILE}", k + 1)
+        };
+        if before.render != after.render {
+            self.record(
+                Outcome::Fail,
+                &after_manifest,
+                format!(
+                    "{label} changed the render settings of the state with {k} sign-off(s): a sign-off never changes how the report is rendered"
+                ),
+            );
+        }
+        let template = |m: &Manifest| -> BTreeMap<String, String> {
+            m.files
+                .iter()
+                .filter(|e| e.path.starts_with(&format!("{TEMPLATES_DIR}/")))
+                .map(|e| (e.path.clone(), e.sha256.clone()))
+                .collect()
+        };
+        let (old, new) = (template(before), template(after));
+        for path in old.keys().chain(new.keys()).collect::<BTreeSet<_>>() {
+            if old.get(path) != new.get(path) {
+                self.record(
+                    Outcome::Fail,
+                    path,
+                    format!(
+                        "{} by {label}: a sign-off never changes the report's templates (the state with {k} sign-off(s) had {})",
+                        if new.contains_key(path) { "changed" } else { "removed" },
+                        old.get(path)
+                            .map(|sha| format!("SHA-256 {sha}"))
+                            .unwrap_or_else(|| "no such template".into())
+                    ),
+                );
+            }
         }
     }
 

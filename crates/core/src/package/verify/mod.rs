@@ -27,6 +27,7 @@ use super::signoff::SignoffFile;
 use super::{EVIDENCE_FILE, MANIFEST_FILE, Manifest};
 use crate::evidence::Timestamp;
 use crate::report::ReportModel;
+use crate::signing::registry::SignerRegistry;
 use crate::signing::trusted::TrustedKeys;
 use files::{FileKind, check_sizes, hash_file, list_files, read_regular};
 use rerender::Speculation;
@@ -82,6 +83,9 @@ pub enum Purpose {
 
 pub struct VerifyOptions<'a> {
     pub trusted_keys: Option<&'a TrustedKeys>,
+    /// QA's signer registry: each sign-off's key must be bound to its user id, name and role
+    /// at its time (a registry key is a trusted key).
+    pub signers: Option<&'a SignerRegistry>,
     pub purpose: Purpose,
     /// The largest evidence.json, manifest, seal or sign-off file read into memory: a package
     /// from an untrusted source must not exhaust it.
