@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod tsa;
+
 use crate::collect::{self, AwsSettings, CollectRequest, RegionSelection, progress::Progress};
 use crate::controls::{CATALOG, Verdict};
 use crate::evidence::{self, EvidenceSnapshot, LoadedEvidence, Policy};
@@ -65,6 +67,10 @@ enum Command {
         /// blocks (.pub files from keygen, KMS public keys).
         #[arg(long, value_name = "FILE")]
         trusted_keys: Option<PathBuf>,
+        /// Certificates (PEM) a sign-off's RFC 3161 timestamp must chain to: TSA roots,
+        /// intermediates or TSA certificates. Without it a timestamp's TSA is named, not trusted.
+        #[arg(long, value_name = "FILE")]
+        tsa_certs: Option<PathBuf>,
     },
     /// List the controls, their Annex 11 clauses and Security Hub / AWS Config counterparts.
     Controls {
@@ -112,6 +118,10 @@ struct SignArgs {
     /// Send KMS calls to this endpoint (a VPC endpoint, or a test double).
     #[arg(long, value_name = "URL", requires = "kms_key_id")]
     endpoint_url: Option<String>,
+    /// An RFC 3161 time-stamping authority (http:// or https://): the new sign-off is stamped
+    /// with its trusted time, kept as timestamps/<n>.tsr. Signing fails if it cannot.
+    #[arg(long, value_name = "URL")]
+    tsa: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -306,7 +316,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Sign(args) => sign_package(&args),
-        Command::Verify { dir, trusted_keys } => verify_package(&dir, trusted_keys.as_deref()),
+        Command::Verify {
+            dir,
+            trusted_keys,
+            tsa_certs,
+        } => verify_package(&dir, trusted_keys.as_deref(), tsa_certs.as_deref()),
         Command::Controls { format } => {
             print_controls(format)?;
             Ok(ExitCode::SUCCESS)
@@ -465,7 +479,15 @@ fn sign_package(args: &SignArgs) -> Result<ExitCode> {
         }
         (None, None) => anyhow::bail!("give --key KEY or --kms-key-id ARN|ALIAS"),
     };
-    let signed = package::sign::sign(&args.dir, &request, &signer, package::sign::now)?;
+    let tsa = args.tsa.as_deref().map(tsa::HttpTsa::new).transpose()?;
+    let signed = package::sign::sign_timestamped(
+        &args.dir,
+        &request,
+        &signer,
+        package::sign::now,
+        tsa.as_ref()
+            .map(|tsa| tsa as &dyn signing::timestamp::TimestampAuthority),
+    )?;
     let record = &signed.record;
     eprintln!(
         "signed report {} as sign-off {}: {} ({}, {}) {} at {} with {}; re-rendered {} and re-sealed {}",
@@ -480,15 +502,30 @@ fn sign_package(args: &SignArgs) -> Result<ExitCode> {
         signed.replaced.join(", "),
         args.dir.display()
     );
+    if let Some(stamp) = &signed.timestamp {
+        eprintln!(
+            "timestamped: {} ({})",
+            stamp.describe(),
+            package::timestamp::timestamp_path(record.sequence)
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-fn verify_package(dir: &Path, trusted_keys: Option<&Path>) -> Result<ExitCode> {
+fn verify_package(
+    dir: &Path,
+    trusted_keys: Option<&Path>,
+    tsa_certs: Option<&Path>,
+) -> Result<ExitCode> {
     let trusted = trusted_keys.map(TrustedKeys::load).transpose()?;
+    let trusted_tsa = tsa_certs
+        .map(signing::timestamp::TrustedTsaCertificates::load)
+        .transpose()?;
     let verification = package::verify::verify(
         dir,
         &package::verify::VerifyOptions {
             trusted_keys: trusted.as_ref(),
+            trusted_tsa: trusted_tsa.as_ref(),
             purpose: package::verify::Purpose::Audit,
         },
     )?;

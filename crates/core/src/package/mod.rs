@@ -7,6 +7,7 @@
 pub mod seal;
 pub mod sign;
 pub mod signoff;
+pub mod timestamp;
 pub mod verify;
 
 use std::collections::BTreeSet;

@@ -5,6 +5,7 @@
 //! (`keygen`) or an AWS KMS asymmetric key.
 
 pub mod local;
+pub mod timestamp;
 pub mod trusted;
 
 use std::fmt;

@@ -6,7 +6,8 @@
 //!
 //! One file per check, each a few methods over the shared `Verifier` state that record `OK`,
 //! `FAIL`, `SKIP` or `NOTE` lines: `files` (listing and hashes), `seal`, `chain` (sign-offs),
-//! `rerender` (re-evaluation and re-rendering), `history` and `trust`. The rules themselves
+//! `rerender` (re-evaluation and re-rendering), `history`, `trust` and `timestamp` (the
+//! trusted timestamps of `sign --tsa`). The rules themselves
 //! live on the types they concern (`SignoffRecord::follows`, `SignoffFile::check_chain`,
 //! `Seal::covers`), which `sign` applies too.
 
@@ -15,6 +16,7 @@ mod files;
 mod history;
 mod rerender;
 mod seal;
+mod timestamp;
 mod trust;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -26,6 +28,7 @@ use super::signoff::SignoffFile;
 use super::{EVIDENCE_FILE, MANIFEST_FILE, Manifest};
 use crate::evidence::Timestamp;
 use crate::report::ReportModel;
+use crate::signing::timestamp::TrustedTsaCertificates;
 use crate::signing::trusted::TrustedKeys;
 use files::{FileKind, hash_file, list_files};
 use rerender::Speculation;
@@ -81,6 +84,9 @@ pub enum Purpose {
 
 pub struct VerifyOptions<'a> {
     pub trusted_keys: Option<&'a TrustedKeys>,
+    /// The certificates a TSA must chain to (`--tsa-certs`); without them a timestamp's TSA
+    /// is named but not trusted.
+    pub trusted_tsa: Option<&'a TrustedTsaCertificates>,
     pub purpose: Purpose,
 }
 
@@ -234,6 +240,10 @@ impl Verifier<'_> {
         }
         if let Some(signoffs) = &signoffs {
             self.check_signoffs(signoffs);
+            self.check_timestamps(
+                signoffs,
+                manifest.as_ref().filter(|_| !seal.manifest_modified),
+            );
         }
         let evaluated = match (&manifest, &signoffs) {
             (Some(manifest), Some(signoffs)) if !seal.manifest_modified => {
