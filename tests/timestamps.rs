@@ -323,6 +323,21 @@ fn a_timestamped_sign_off_verifies_with_and_without_trusted_tsa_certificates() {
     let root = tsa.root();
     let (code, out) = verify(&package, &["--tsa-certs", root.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{out}");
+    // The token is standard: openssl checks it over the record's digest, as the README shows.
+    let signoffs = SignoffFile::parse(&fs::read(package.join(SIGNOFFS_FILE)).unwrap()).unwrap();
+    openssl(
+        &package,
+        &[
+            "ts",
+            "-verify",
+            "-in",
+            "timestamps/1.tsr",
+            "-CAfile",
+            root.to_str().unwrap(),
+            "-digest",
+            &signoffs.signoffs[0].digest(),
+        ],
+    );
     assert!(
         out.contains("OK    timestamps/2.tsr: sign-off 2 (Bob Approver, approved): the TSA's certificate chains to trusted CN=Test TSA Root"),
         "{out}"
