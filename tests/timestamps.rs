@@ -26,6 +26,8 @@ use gxp_evidence::signing::{self, local::LocalKey};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
     Grant,
+    /// The same CA's second TSA, with an RSA key (the first has a P-256 one).
+    GrantRsa,
     /// `openssl ts -reply` with a policy that accepts no SHA-256 imprint: status rejection.
     Refuse,
     Garbage,
@@ -47,9 +49,14 @@ impl TestTsa {
     }
 }
 
-fn openssl(dir: &Path, args: &[&str]) {
+/// Runs `openssl` in `dir` with `line` (split on whitespace) and then `extra` as they are.
+fn openssl(dir: &Path, line: &str, extra: &[&str]) {
+    let args: Vec<&str> = line
+        .split_whitespace()
+        .chain(extra.iter().copied())
+        .collect();
     let output = Command::new("openssl")
-        .args(args)
+        .args(&args)
         .current_dir(dir)
         .output()
         .unwrap_or_else(|err| {
@@ -66,25 +73,27 @@ fn openssl(dir: &Path, args: &[&str]) {
 fn make_ca(dir: &Path, ca_name: &str) {
     openssl(
         dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "3650",
-            "-subj",
-            &format!("/CN={ca_name}"),
-            "-addext",
-            "basicConstraints=critical,CA:true",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-        ],
+        "req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 3650 \
+         -addext basicConstraints=critical,CA:true -addext keyUsage=critical,keyCertSign,cRLSign",
+        &["-subj", &format!("/CN={ca_name}")],
+    );
+}
+
+/// A TSA certificate `file`.pem (key `file`.key, made with `new_key`) issued by the CA in
+/// `dir`, for time stamping only.
+fn make_tsa_certificate(dir: &Path, name: &str, new_key: &str, serial: u32, file: &str) {
+    openssl(
+        dir,
+        &format!("req -newkey {new_key} -nodes -keyout {file}.key -out {file}.csr"),
+        &["-subj", &format!("/CN={name}")],
+    );
+    openssl(
+        dir,
+        &format!(
+            "x509 -req -in {file}.csr -CA ca.pem -CAkey ca.key -set_serial {serial} -days 365 \
+             -extfile tsa-ext.cnf -out {file}.pem"
+        ),
+        &[],
     );
 }
 
@@ -99,49 +108,19 @@ fn start_tsa() -> TestTsa {
         "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=critical,timeStamping\n",
     )
     .unwrap();
-    openssl(
+    make_tsa_certificate(
         path,
-        &[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "tsa.key",
-            "-out",
-            "tsa.csr",
-            "-subj",
-            "/CN=Test TSA",
-        ],
+        "Test TSA",
+        "ec -pkeyopt ec_paramgen_curve:P-256",
+        2,
+        "tsa",
     );
-    openssl(
-        path,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "tsa.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-set_serial",
-            "2",
-            "-days",
-            "365",
-            "-extfile",
-            "tsa-ext.cnf",
-            "-out",
-            "tsa.pem",
-        ],
-    );
+    make_tsa_certificate(path, "Test TSA RSA", "rsa:2048", 3, "tsa-rsa");
     fs::write(path.join("serial"), "01\n").unwrap();
-    let section = |name: &str, digests: &str| {
+    let section = |name: &str, tsa: &str, digests: &str| {
         format!(
             "[{name}]\ndir = {dir}\nserial = $dir/serial\ncrypto_device = builtin\n\
-             signer_cert = $dir/tsa.pem\ncerts = $dir/ca.pem\nsigner_key = $dir/tsa.key\n\
+             signer_cert = $dir/{tsa}.pem\ncerts = $dir/ca.pem\nsigner_key = $dir/{tsa}.key\n\
              signer_digest = sha256\ndefault_policy = 1.2.3.4.1\ndigests = {digests}\n\
              accuracy = secs:1\nordering = no\ntsa_name = yes\ness_cert_id_chain = no\n\
              ess_cert_id_alg = sha256\n\n",
@@ -151,9 +130,10 @@ fn start_tsa() -> TestTsa {
     fs::write(
         path.join("ts.cnf"),
         format!(
-            "[tsa]\ndefault_tsa = grant\n\n{}{}",
-            section("grant", "sha256, sha384, sha512"),
-            section("refuse", "sha512")
+            "[tsa]\ndefault_tsa = grant\n\n{}{}{}",
+            section("grant", "tsa", "sha256, sha384, sha512"),
+            section("grant-rsa", "tsa-rsa", "sha256"),
+            section("refuse", "tsa", "sha512")
         ),
     )
     .unwrap();
@@ -185,28 +165,18 @@ fn start_tsa() -> TestTsa {
             let mode = *served_mode.lock().unwrap();
             let body = match mode {
                 Mode::Garbage => b"this is not a time-stamp response".to_vec(),
-                Mode::Grant | Mode::Refuse => {
+                Mode::Grant | Mode::GrantRsa | Mode::Refuse => {
                     let (tsq, tsr) = (format!("q{n}.tsq"), format!("r{n}.tsr"));
                     fs::write(served_dir.join(&tsq), &query).unwrap();
-                    let section = if mode == Mode::Grant {
-                        "grant"
-                    } else {
-                        "refuse"
+                    let section = match mode {
+                        Mode::Grant => "grant",
+                        Mode::GrantRsa => "grant-rsa",
+                        _ => "refuse",
                     };
                     openssl(
                         &served_dir,
-                        &[
-                            "ts",
-                            "-reply",
-                            "-config",
-                            "ts.cnf",
-                            "-section",
-                            section,
-                            "-queryfile",
-                            &tsq,
-                            "-out",
-                            &tsr,
-                        ],
+                        "ts -reply -config ts.cnf -section",
+                        &[section, "-queryfile", &tsq, "-out", &tsr],
                     );
                     fs::read(served_dir.join(&tsr)).unwrap()
                 }
@@ -293,7 +263,9 @@ fn a_timestamped_sign_off_verifies_with_and_without_trusted_tsa_certificates() {
         stderr(&output)
     );
     assert!(package.join("timestamps/1.tsr").is_file());
-    // A later sign-off stamps itself and leaves the earlier token as it was sealed.
+    // A later sign-off stamps itself (here by a TSA with an RSA key) and leaves the earlier
+    // token as it was sealed.
+    tsa.set(Mode::GrantRsa);
     let output = sign_tsa(&package, &bob, "Bob Approver", "approved", &tsa.url);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 
@@ -327,12 +299,8 @@ fn a_timestamped_sign_off_verifies_with_and_without_trusted_tsa_certificates() {
     let signoffs = SignoffFile::parse(&fs::read(package.join(SIGNOFFS_FILE)).unwrap()).unwrap();
     openssl(
         &package,
+        "ts -verify -in timestamps/1.tsr -CAfile",
         &[
-            "ts",
-            "-verify",
-            "-in",
-            "timestamps/1.tsr",
-            "-CAfile",
             root.to_str().unwrap(),
             "-digest",
             &signoffs.signoffs[0].digest(),
@@ -352,7 +320,7 @@ fn a_timestamped_sign_off_verifies_with_and_without_trusted_tsa_certificates() {
     );
     assert_eq!(code, Some(1), "{out}");
     assert!(
-        out.contains("FAIL  timestamps/1.tsr: sign-off 1 (Alice Author, authored): timestamp the TSA's certificate (CN=Test TSA) does not chain to a certificate in"),
+        out.contains("FAIL  timestamps/1.tsr: sign-off 1 (Alice Author, authored): timestamp: the TSA's certificate (CN=Test TSA) does not chain to a certificate in"),
         "{out}"
     );
     assert_eq!(
@@ -360,6 +328,34 @@ fn a_timestamped_sign_off_verifies_with_and_without_trusted_tsa_certificates() {
         ["timestamps/1.tsr", "timestamps/2.tsr"]
             .map(String::from)
             .into()
+    );
+
+    // A later signer swaps sign-off 1's token for another genuine one of the same record.
+    let swapped = dir.path().join("swapped");
+    copy_dir(&package, &swapped);
+    let digest = signoffs.signoffs[0].digest();
+    let tsa_dir = tsa.dir.path();
+    openssl(
+        tsa_dir,
+        "ts -query -digest",
+        &[&digest, "-sha256", "-cert", "-out", "again.tsq"],
+    );
+    openssl(
+        tsa_dir,
+        "ts -reply -config ts.cnf -section grant -queryfile again.tsq -out again.tsr",
+        &[],
+    );
+    fs::copy(tsa_dir.join("again.tsr"), swapped.join("timestamps/1.tsr")).unwrap();
+    reseal(&swapped, &LocalKey::load(&bob).unwrap());
+    let (code, out) = verify(&swapped, &[]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("FAIL  timestamps/1.tsr: is not the token sealed with sign-off 1 (history/1/manifest.json lists SHA-256"),
+        "{out}"
+    );
+    assert!(
+        out.contains("OK    timestamps/1.tsr: sign-off 1 (Alice Author, authored): timestamp 20"),
+        "the new token itself is genuine: {out}"
     );
 
     // A file of something else is refused with its name and line, exit 2.
@@ -420,7 +416,7 @@ fn forged_swapped_or_moved_tokens_fail_naming_the_sign_off() {
     check(
         "tstinfo",
         &|p| fs::write(p.join("timestamps/1.tsr"), &later).unwrap(),
-        "timestamp the TSTInfo is not the one the TSA signed",
+        "timestamp: the TSTInfo is not the one the TSA signed",
     );
 
     // The signature is the token's last field.
@@ -429,7 +425,7 @@ fn forged_swapped_or_moved_tokens_fail_naming_the_sign_off() {
     check(
         "signature",
         &|p| fs::write(p.join("timestamps/1.tsr"), &forged).unwrap(),
-        "timestamp the TSA's signature does not verify",
+        "timestamp: the TSA's signature does not verify",
     );
 
     // A genuine token of another sign-off (the same report signed by someone else).
@@ -442,7 +438,7 @@ fn forged_swapped_or_moved_tokens_fail_naming_the_sign_off() {
     check(
         "swapped",
         &|p| fs::write(p.join("timestamps/1.tsr"), &foreign).unwrap(),
-        "timestamp the token is for another sign-off",
+        "timestamp: the token is for another sign-off",
     );
 
     // A token file for a sign-off the package does not have.

@@ -34,6 +34,8 @@ impl Verifier<'_> {
         for record in &signoffs.signoffs {
             let path = timestamp_path(record.sequence);
             let label = record.label();
+            // Whether the file itself failed (its hash), before this check adds its own verdict.
+            let file_failed = self.failed(&path);
             self.check_sealed_with_its_signoff(record.sequence as usize, count, &path, manifest);
             let Some(bytes) = self.read(&path) else {
                 if self.options.trusted_tsa.is_some() {
@@ -46,7 +48,7 @@ impl Verifier<'_> {
                 continue;
             };
             stamped += 1;
-            if self.failed(&path) {
+            if file_failed {
                 self.record(
                     Outcome::Skip,
                     &path,
@@ -60,7 +62,7 @@ impl Verifier<'_> {
                     self.record(
                         Outcome::Fail,
                         &path,
-                        format!("{label}: timestamp {problem}"),
+                        format!("{label}: timestamp: {problem}"),
                     );
                     continue;
                 }
@@ -93,7 +95,7 @@ impl Verifier<'_> {
                         ),
                     ),
                     Err(problem) => {
-                        self.record(Outcome::Fail, &path, format!("{label}: timestamp {problem}"))
+                        self.record(Outcome::Fail, &path, format!("{label}: timestamp: {problem}"))
                     }
                 },
             }
