@@ -14,6 +14,8 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct HttpTsa {
     url: String,
+    /// The URL as messages show it: without a `user:password@` part.
+    shown: String,
     agent: ureq::Agent,
 }
 
@@ -25,7 +27,10 @@ impl HttpTsa {
             .split_once("://")
             .map(|(scheme, _)| scheme.to_ascii_lowercase());
         if !matches!(scheme.as_deref(), Some("http" | "https")) {
-            anyhow::bail!("--tsa {url}: expected an http:// or https:// URL");
+            anyhow::bail!(
+                "--tsa {}: expected an http:// or https:// URL",
+                without_credentials(url)
+            );
         }
         let tls = ureq::tls::TlsConfig::builder()
             .unversioned_rustls_crypto_provider(Arc::new(
@@ -41,6 +46,7 @@ impl HttpTsa {
             .into();
         Ok(Self {
             url: url.to_string(),
+            shown: without_credentials(url),
             agent,
         })
     }
@@ -48,7 +54,7 @@ impl HttpTsa {
 
 impl TimestampAuthority for HttpTsa {
     fn url(&self) -> &str {
-        &self.url
+        &self.shown
     }
 
     fn request(&self, query: &[u8]) -> Result<Vec<u8>, Box<dyn std::error::Error + Send + Sync>> {
@@ -68,5 +74,40 @@ impl TimestampAuthority for HttpTsa {
             .limit(MAX_RESPONSE_BYTES)
             .read_to_vec()?;
         Ok(body)
+    }
+}
+
+/// `url` with any `user:password@` in its authority replaced by `***@`, so a TSA account's
+/// password never reaches a message.
+fn without_credentials(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_in_the_url_are_never_shown() {
+        assert_eq!(
+            without_credentials("https://user:secret@tsa.example/tsr?x=@"),
+            "https://***@tsa.example/tsr?x=@"
+        );
+        assert_eq!(
+            without_credentials("http://127.0.0.1:8080/"),
+            "http://127.0.0.1:8080/"
+        );
+        let err = HttpTsa::new("ftp://u:secret@tsa")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(!err.contains("secret"), "{err}");
     }
 }
