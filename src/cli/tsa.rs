@@ -13,9 +13,10 @@ const MAX_RESPONSE_BYTES: u64 = 1 << 20;
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct HttpTsa {
-    url: String,
+    /// Where requests go, as given.
+    endpoint: String,
     /// The URL as messages show it: without a `user:password@` part.
-    shown: String,
+    url: String,
     agent: ureq::Agent,
 }
 
@@ -45,8 +46,8 @@ impl HttpTsa {
             .build()
             .into();
         Ok(Self {
-            url: url.to_string(),
-            shown: without_credentials(url),
+            endpoint: url.to_string(),
+            url: without_credentials(url),
             agent,
         })
     }
@@ -54,13 +55,13 @@ impl HttpTsa {
 
 impl TimestampAuthority for HttpTsa {
     fn url(&self) -> &str {
-        &self.shown
+        &self.url
     }
 
     fn request(&self, query: &[u8]) -> Result<Vec<u8>, Box<dyn std::error::Error + Send + Sync>> {
         let mut response = self
             .agent
-            .post(&self.url)
+            .post(&self.endpoint)
             .header("Content-Type", "application/timestamp-query")
             .header("Accept", "application/timestamp-reply")
             .send(query)?;
