@@ -505,8 +505,8 @@ fn signed_with_templates(dir: &Path) -> PathBuf {
 
 #[test]
 fn templates_the_last_signer_swapped_and_re_rendered_with_fail_naming_the_template() {
-    // Bob keeps the templates Alice's state was rendered with under history/1/, hides the
-    // sign-off section in today's template, re-renders report.html with it and re-seals:
+    // Bob keeps the templates Alice's state was rendered with under history/1/, drops the
+    // sign-off table from today's template, re-renders report.html with it and re-seals:
     // every hash and signature holds and the re-rendering matches, but the manifestations
     // every signer saw are no longer what the package shows.
     let dir = tempfile::tempdir().unwrap();
@@ -516,8 +516,8 @@ fn templates_the_last_signer_swapped_and_re_rendered_with_fail_naming_the_templa
     fs::create_dir_all(package.join("history/1/templates")).unwrap();
     fs::copy(&template, package.join("history/1/templates/report.html")).unwrap();
     let text = read(&template).replace(
-        "<section id=\"signoff\" class=\"major\">",
-        "<section id=\"signoff\" class=\"major\" hidden>",
+        "{{ tables.signoffs | table }}",
+        "<p>Signed by the QA department.</p>",
     );
     fs::write(&template, text).unwrap();
     let manifest = Manifest::parse(&fs::read(package.join(MANIFEST_FILE)).unwrap()).unwrap();
@@ -541,7 +541,7 @@ fn templates_the_last_signer_swapped_and_re_rendered_with_fail_naming_the_templa
         },
     )
     .unwrap();
-    assert!(read(&package.join("report.html")).contains("class=\"major\" hidden>"));
+    assert!(read(&package.join("report.html")).contains("Signed by the QA department."));
     reseal_all(&package, &bob);
     let (code, out) = verify(&package, &[]);
     assert_eq!(code, Some(1), "{out}");

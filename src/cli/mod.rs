@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod tsa;
+
 use crate::collect::{self, AwsSettings, CollectRequest, RegionSelection, progress::Progress};
 use crate::controls::{CATALOG, Verdict};
 use crate::evidence::{self, EvidenceSnapshot, LoadedEvidence, Policy};
@@ -75,6 +77,10 @@ enum Command {
         /// are trusted keys; with --trusted-keys as well, both are checked.
         #[arg(long, value_name = "FILE")]
         signers: Option<PathBuf>,
+        /// Certificates (PEM) a sign-off's RFC 3161 timestamp must chain to: TSA roots,
+        /// intermediates or TSA certificates. Without it a timestamp's TSA is named, not trusted.
+        #[arg(long, value_name = "FILE")]
+        tsa_certs: Option<PathBuf>,
     },
     /// List the controls, their Annex 11 clauses and Security Hub / AWS Config counterparts.
     Controls {
@@ -137,6 +143,10 @@ struct SignArgs {
     /// Send KMS calls to this endpoint (a VPC endpoint, or a test double).
     #[arg(long, value_name = "URL", requires = "kms_key_id")]
     endpoint_url: Option<String>,
+    /// An RFC 3161 time-stamping authority (http:// or https://): the new sign-off is stamped
+    /// with its trusted time, kept as timestamps/<n>.tsr. Signing fails if it cannot.
+    #[arg(long, value_name = "URL")]
+    tsa: Option<String>,
     #[command(flatten)]
     limits: InputLimits,
 }
@@ -500,10 +510,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             dir,
             trusted_keys,
             signers,
+            tsa_certs,
             limits,
         } => {
             recover_interrupted(&dir)?;
-            verify_package(&dir, trusted_keys.as_deref(), signers.as_deref(), &limits)
+            verify_package(
+                &dir,
+                trusted_keys.as_deref(),
+                signers.as_deref(),
+                tsa_certs.as_deref(),
+                &limits,
+            )
         }
         Command::Controls { format } => {
             print_controls(format)?;
@@ -784,12 +801,15 @@ fn sign_package(args: &SignArgs) -> Result<ExitCode> {
         }
         (None, None) => anyhow::bail!("give --key KEY or --kms-key-id ARN|ALIAS"),
     };
-    let signed = package::sign::sign(
+    let tsa = args.tsa.as_deref().map(tsa::HttpTsa::new).transpose()?;
+    let signed = package::sign::sign_timestamped(
         &args.dir,
         &request,
         &signer,
         args.limits.max_evidence_bytes,
         package::sign::now,
+        tsa.as_ref()
+            .map(|tsa| tsa as &dyn signing::timestamp::TimestampAuthority),
     )?;
     let record = &signed.record;
     eprintln!(
@@ -805,6 +825,13 @@ fn sign_package(args: &SignArgs) -> Result<ExitCode> {
         signed.replaced.join(", "),
         args.dir.display()
     );
+    if let Some(stamp) = &signed.timestamp {
+        eprintln!(
+            "timestamped: {} ({})",
+            stamp.describe(),
+            package::timestamp::timestamp_path(record.sequence)
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -833,15 +860,20 @@ fn verify_package(
     dir: &Path,
     trusted_keys: Option<&Path>,
     signers: Option<&Path>,
+    tsa_certs: Option<&Path>,
     limits: &InputLimits,
 ) -> Result<ExitCode> {
     let trusted = trusted_keys.map(TrustedKeys::load).transpose()?;
     let signers = signers.map(SignerRegistry::load).transpose()?;
+    let trusted_tsa = tsa_certs
+        .map(signing::timestamp::TrustedTsaCertificates::load)
+        .transpose()?;
     let verification = package::verify::verify(
         dir,
         &package::verify::VerifyOptions {
             trusted_keys: trusted.as_ref(),
             signers: signers.as_ref(),
+            trusted_tsa: trusted_tsa.as_ref(),
             purpose: package::verify::Purpose::Audit,
             max_file_bytes: limits.max_evidence_bytes,
         },

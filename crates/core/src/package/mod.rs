@@ -10,6 +10,7 @@ pub mod seal;
 pub mod sign;
 pub mod signoff;
 pub mod swap;
+pub mod timestamp;
 pub mod verify;
 
 use std::collections::BTreeSet;

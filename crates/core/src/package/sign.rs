@@ -12,6 +12,7 @@ use super::signoff::{
     check_identity_field,
 };
 use super::swap::PackagePath;
+use super::timestamp::{TimestampRuleError, timestamp_path};
 use super::verify::{Purpose, VerifyError, VerifyOptions, verify};
 use super::{
     HISTORY_DIR, MANIFEST_FILE, PackageError, PackageWriter, RenderSettingsError, RenderStepError,
@@ -20,6 +21,7 @@ use crate::evidence::{Timestamp, sha256_hex};
 use crate::report::ReportModel;
 use crate::report::render::{self, RenderError};
 use crate::signing::registry::{IdentityProblem, SignerRegistry};
+use crate::signing::timestamp::{TimestampAuthority, TimestampProblem, VerifiedTimestamp};
 use crate::signing::{self, Signer, SigningError};
 
 type Result<T, E = SignError> = std::result::Result<T, E>;
@@ -79,6 +81,17 @@ pub enum SignError {
     Package(#[from] PackageError),
     #[error("{} changed while it was being signed; nothing was written, sign again", .0.display())]
     ChangedMeanwhile(PathBuf),
+    #[error("no timestamp from the TSA at {url}; nothing was written")]
+    TsaUnreachable {
+        url: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("the TSA at {url} gave no usable timestamp ({problem}); nothing was written")]
+    Timestamp {
+        url: String,
+        problem: TimestampRuleError,
+    },
 }
 
 /// The signing clock cannot be read.
@@ -139,6 +152,8 @@ pub fn now() -> Result<chrono::DateTime<chrono::Utc>, ClockError> {
 /// What signing produced.
 pub struct Signed {
     pub record: SignoffRecord,
+    /// The trusted timestamp of the new sign-off (`sign --tsa`), as checked before writing.
+    pub timestamp: Option<VerifiedTimestamp>,
     pub model: ReportModel,
     /// Files the new state replaced (their earlier versions are under history/<n>/).
     pub replaced: Vec<String>,
@@ -155,6 +170,21 @@ pub fn sign(
     max_file_bytes: u64,
     clock: impl FnOnce() -> Result<chrono::DateTime<chrono::Utc>, ClockError>,
 ) -> Result<Signed> {
+    sign_timestamped(dir, request, signer, max_file_bytes, clock, None)
+}
+
+/// `sign`, and when `tsa` is given, an RFC 3161 timestamp of the new sign-off from it, kept
+/// as `timestamps/<n>.tsr` (see `package::timestamp`). The TSA's answer is checked with the
+/// rule verify applies (`SignoffRecord::check_timestamp`) and must echo the request's nonce;
+/// any failure leaves the package as it was.
+pub fn sign_timestamped(
+    dir: &Path,
+    request: &SignRequest,
+    signer: &Signer,
+    max_file_bytes: u64,
+    clock: impl FnOnce() -> Result<chrono::DateTime<chrono::Utc>, ClockError>,
+    tsa: Option<&dyn TimestampAuthority>,
+) -> Result<Signed> {
     request.check()?;
     // One signer at a time per archive folder, whichever path (a symlink, the real one) names
     // the package; the manifest is compared again just before the new state is swapped in.
@@ -169,6 +199,7 @@ pub fn sign(
             // With a registry, the earlier sign-offs must be its signers' too: no one
             // countersigns an impostor.
             signers: request.signers.as_ref(),
+            trusted_tsa: None,
             purpose: Purpose::BeforeSigning,
             max_file_bytes,
         },
@@ -254,6 +285,7 @@ pub fn sign(
     }
 
     record.signature = signing::encode_signature(&signer.sign(&record.statement())?);
+    let timestamp = tsa.map(|tsa| stamp(&record, tsa)).transpose()?;
     let mut records = chain.clone();
     records.push(record.clone());
     let signoffs = SignoffFile::new(&report_id, records);
@@ -285,6 +317,9 @@ pub fn sign(
         RenderStepError::Write(err) => SignError::Package(err),
         err => SignError::Render(err),
     })?;
+    if let Some((response, _)) = &timestamp {
+        writer.add_bytes(&timestamp_path(record.sequence), response)?;
+    }
     render::render_concurrently(&model, &formats, &options, |file| {
         let (sha256, _) = file
             .sha256()
@@ -337,7 +372,32 @@ pub fn sign(
     })?;
     Ok(Signed {
         record,
+        timestamp: timestamp.map(|(_, stamp)| stamp),
         model,
         replaced,
     })
+}
+
+/// Asks `tsa` for a timestamp of `record` and checks its answer: the TSA's response bytes
+/// (kept as they came) and what they were found to say.
+fn stamp(
+    record: &SignoffRecord,
+    tsa: &dyn TimestampAuthority,
+) -> Result<(Vec<u8>, VerifiedTimestamp)> {
+    let problem = |problem: TimestampRuleError| SignError::Timestamp {
+        url: tsa.url().to_string(),
+        problem,
+    };
+    let request = record.timestamp_request().map_err(|p| problem(p.into()))?;
+    let response = tsa
+        .request(request.der())
+        .map_err(|source| SignError::TsaUnreachable {
+            url: tsa.url().to_string(),
+            source,
+        })?;
+    let verified = record.check_timestamp(&response).map_err(problem)?;
+    request
+        .check_nonce(&verified)
+        .map_err(|p: TimestampProblem| problem(p.into()))?;
+    Ok((response, verified))
 }

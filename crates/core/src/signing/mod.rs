@@ -6,6 +6,7 @@
 
 pub mod local;
 pub mod registry;
+pub mod timestamp;
 pub mod trusted;
 
 use std::fmt;

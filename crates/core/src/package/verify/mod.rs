@@ -7,7 +7,8 @@
 //! One file per check, each a few methods over the shared `Verifier` state that record `OK`,
 //! `FAIL`, `SKIP` or `NOTE` lines: `files` (listing and hashes), `seal`, `chain` (sign-offs),
 //! `rerender` (re-evaluation and re-rendering), `attestation` (the collector's signature over
-//! evidence.json), `history` and `trust`. The rules themselves
+//! evidence.json), `history`, `trust` and `timestamp` (the trusted timestamps of
+//! `sign --tsa`). The rules themselves
 //! live on the types they concern (`SignoffRecord::follows`, `SignoffFile::check_chain`,
 //! `Seal::covers`), which `sign` applies too.
 
@@ -17,6 +18,7 @@ mod files;
 mod history;
 mod rerender;
 mod seal;
+mod timestamp;
 mod trust;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -28,6 +30,7 @@ use super::{EVIDENCE_FILE, MANIFEST_FILE, Manifest};
 use crate::evidence::Timestamp;
 use crate::report::ReportModel;
 use crate::signing::registry::SignerRegistry;
+use crate::signing::timestamp::TrustedTsaCertificates;
 use crate::signing::trusted::TrustedKeys;
 use files::{FileKind, check_sizes, hash_file, list_files, read_regular};
 use rerender::Speculation;
@@ -86,6 +89,9 @@ pub struct VerifyOptions<'a> {
     /// QA's signer registry: each sign-off's key must be bound to its user id, name and role
     /// at its time (a registry key is a trusted key).
     pub signers: Option<&'a SignerRegistry>,
+    /// The certificates a TSA must chain to (`--tsa-certs`); without them a timestamp's TSA
+    /// is named but not trusted.
+    pub trusted_tsa: Option<&'a TrustedTsaCertificates>,
     pub purpose: Purpose,
     /// The largest evidence.json, manifest, seal or sign-off file read into memory: a package
     /// from an untrusted source must not exhaust it.
@@ -244,6 +250,10 @@ impl Verifier<'_> {
         }
         if let Some(signoffs) = &signoffs {
             self.check_signoffs(signoffs);
+            self.check_timestamps(
+                signoffs,
+                manifest.as_ref().filter(|_| !seal.manifest_modified),
+            );
         }
         let evaluated = match (&manifest, &signoffs) {
             (Some(manifest), Some(signoffs)) if !seal.manifest_modified => {
