@@ -186,6 +186,8 @@ fn spawn_sign(package: &Path, key: &Path, name: &str, meaning: &str) -> Child {
         .arg(key)
         .args(["--name", name, "--user-id", &user_id(name)])
         .args(["--role", "QA", "--meaning", meaning])
+        .args(["--passphrase-env", PASSPHRASE_VAR])
+        .env(PASSPHRASE_VAR, TEST_PASSPHRASE)
         .env(TEST_NOW_VAR, BOB_SIGNS_AT)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

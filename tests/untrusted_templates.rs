@@ -54,6 +54,7 @@ fn run_within(args: &[&str]) -> (Output, Duration) {
     let mut child = bin_process()
         .args(args)
         .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env(PASSPHRASE_VAR, TEST_PASSPHRASE)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -200,6 +201,8 @@ fn a_template_edited_in_a_signed_package_is_named_never_rendered_and_the_rest_is
             "QA",
             "--meaning",
             "reviewed",
+            "--passphrase-env",
+            PASSPHRASE_VAR,
         ]);
         assert_ne!(output.status.code(), Some(0), "{what}");
         assert!(took < Duration::from_secs(10), "{what}: sign took {took:?}");

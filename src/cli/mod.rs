@@ -454,7 +454,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
         Command::Report(args) => {
-            check_output_dir_name(&args.output.out)?;
+            package::check_output_name(&args.output.out)?;
             recover_interrupted(&args.output.out)?;
             package::check_output_dir(&args.output.out, args.output.force)?;
             let (evidence, attestation) = match &args.evidence {
@@ -481,7 +481,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             write_report(evidence, attestation.as_ref(), &args.output)
         }
         Command::Demo(output) => {
-            check_output_dir_name(&output.out)?;
+            package::check_output_name(&output.out)?;
             recover_interrupted(&output.out)?;
             package::check_output_dir(&output.out, output.force)?;
             let evidence = evidence::load_bytes(
@@ -597,34 +597,6 @@ fn collect_live(live: &LiveArgs, verbose: u8) -> Result<LoadedEvidence> {
     let snapshot = collect::collect_blocking(&settings, &request, &progress)?;
     let bytes = evidence::to_pretty_json(&snapshot);
     Ok(evidence::load_bytes("collected evidence", bytes)?)
-}
-
-/// `--out` must name a directory of its own: the package replaces it (with --force) by moving
-/// it aside and deleting it, which for `/`, `.`, `..` or a directory holding the working
-/// directory would take the user's files with it, or fail half-way.
-fn check_output_dir_name(out: &Path) -> Result<()> {
-    use std::path::Component;
-    let text = out.to_string_lossy();
-    let trimmed = text.trim_end_matches('/');
-    let names_an_entry = matches!(out.components().next_back(), Some(Component::Normal(_)))
-        && !trimmed.ends_with("/.");
-    if !names_an_entry {
-        anyhow::bail!(
-            "--out {}: give the name of a new directory for the report package (not the root, `.` or `..`)",
-            out.display()
-        );
-    }
-    if let (Ok(out_dir), Ok(working_dir)) = (
-        out.canonicalize(),
-        std::env::current_dir().and_then(|dir| dir.canonicalize()),
-    ) && working_dir.starts_with(&out_dir)
-    {
-        anyhow::bail!(
-            "--out {}: the working directory is inside it; give the name of a new directory for the report package",
-            out.display()
-        );
-    }
-    Ok(())
 }
 
 /// The snapshot file and its attestation beside it may be written: neither is a directory,

@@ -181,6 +181,8 @@ pub enum PackageError {
     NotAPackage(PathBuf),
     #[error("{} is inside the gxp-evidence package {}; a package is one unit and nothing is written into it (write the report to a directory outside it)", out.display(), package.display())]
     InsidePackage { out: PathBuf, package: PathBuf },
+    #[error("--out {}: {why}", out.display())]
+    NotANewDirectory { out: PathBuf, why: &'static str },
     #[error("cannot resolve {}", path.display())]
     Resolve {
         path: PathBuf,
@@ -232,9 +234,37 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> PackageError + '_ {
 /// replaces only an unsigned package (or an empty directory), never a signed record nor a
 /// directory that is not a package.
 pub fn check_output_dir(out: &Path, force: bool) -> Result<PackagePath, PackageError> {
+    check_output_name(out)?;
     let path = PackagePath::resolve(out)?;
     check_output(&path, force)?;
     Ok(path)
+}
+
+/// `--out` must name a directory of its own: the package replaces it (with --force) by moving
+/// it aside and deleting it, which for `/`, `.`, `..` or a directory holding the working
+/// directory would take the user's files with it, or fail half-way.
+pub fn check_output_name(out: &Path) -> Result<(), PackageError> {
+    use std::path::Component;
+    let text = out.to_string_lossy();
+    let names_an_entry = matches!(out.components().next_back(), Some(Component::Normal(_)))
+        && !text.trim_end_matches('/').ends_with("/.");
+    if !names_an_entry {
+        return Err(PackageError::NotANewDirectory {
+            out: out.to_path_buf(),
+            why: "give the name of a new directory for the report package (not the root, `.` or `..`)",
+        });
+    }
+    if let (Ok(out_dir), Ok(working_dir)) = (
+        out.canonicalize(),
+        std::env::current_dir().and_then(|dir| dir.canonicalize()),
+    ) && working_dir.starts_with(&out_dir)
+    {
+        return Err(PackageError::NotANewDirectory {
+            out: out.to_path_buf(),
+            why: "the working directory is inside it; give the name of a new directory for the report package",
+        });
+    }
+    Ok(())
 }
 
 fn check_output(path: &PackagePath, force: bool) -> Result<(), PackageError> {
