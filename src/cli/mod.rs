@@ -404,6 +404,7 @@ fn parse_formats(text: &str) -> Result<BTreeSet<Format>, render::FormatError> {
 
 /// Runs the CLI and maps the outcome to the documented exit codes.
 pub fn main() -> ExitCode {
+    gxp_evidence_core::memory::share_arenas();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,

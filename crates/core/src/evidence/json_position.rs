@@ -207,6 +207,13 @@ pub struct DuplicateKey {
 /// the scan. One pass with serde_json's own parser (escapes decoded, so `"a"` and `"\u0061"`
 /// are the same key); keys are borrowed from `text` where they have no escapes.
 pub fn find_duplicate_key(text: &str) -> Result<Option<DuplicateKey>, serde_json::Error> {
+    if !may_have_duplicate_key(text) {
+        // Only the syntax is left to check, which skips strings without decoding them.
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        <serde::de::IgnoredAny as serde::Deserialize>::deserialize(&mut deserializer)?;
+        deserializer.end()?;
+        return Ok(None);
+    }
     let trail = Trail::default();
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let scanned = Node(&trail)
@@ -226,6 +233,77 @@ pub fn find_duplicate_key(text: &str) -> Result<Option<DuplicateKey>, serde_json
         (Err(err), None) => Err(err),
         (Ok(()), _) => Ok(None),
     }
+}
+
+/// A fast byte scan that is never wrong when it says no: false when no object of `text` has
+/// the same key twice. A key with an escape (`"\u0061"`) counts as a possible duplicate, and
+/// so does anything the scan cannot follow; `find_duplicate_key` then decides. Strings are
+/// skipped with `memchr` instead of being decoded: a month's snapshot is hundreds of MB, most
+/// of it CloudTrail records held as escaped strings.
+pub fn may_have_duplicate_key(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    // The keys seen so far in each open object (`None` for an array), reused by depth.
+    let mut open: Vec<Option<Vec<&[u8]>>> = Vec::new();
+    let mut expect_key = false;
+    let mut at = 0;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'"' => {
+                let start = at + 1;
+                let mut end = start;
+                let mut escaped = false;
+                loop {
+                    match memchr::memchr2(b'"', b'\\', &bytes[end..]) {
+                        Some(offset) if bytes[end + offset] == b'\\' => {
+                            escaped = true;
+                            end += offset + 2;
+                            if end > bytes.len() {
+                                return true;
+                            }
+                        }
+                        Some(offset) => {
+                            end += offset;
+                            break;
+                        }
+                        None => return true,
+                    }
+                }
+                if expect_key {
+                    if escaped {
+                        return true;
+                    }
+                    match open.last_mut() {
+                        Some(Some(keys)) => keys.push(&bytes[start..end]),
+                        _ => return true,
+                    }
+                    expect_key = false;
+                }
+                at = end + 1;
+                continue;
+            }
+            b'{' => {
+                open.push(Some(Vec::new()));
+                expect_key = true;
+            }
+            b'[' => {
+                open.push(None);
+                expect_key = false;
+            }
+            b'}' | b']' => {
+                if let Some(Some(mut keys)) = open.pop() {
+                    keys.sort_unstable();
+                    if keys.windows(2).any(|pair| pair[0] == pair[1]) {
+                        return true;
+                    }
+                }
+                expect_key = false;
+            }
+            b',' => expect_key = matches!(open.last(), Some(Some(_))),
+            _ => {}
+        }
+        at += 1;
+    }
+    !open.is_empty()
 }
 
 /// What the scan found: the duplicate key, and the path to its object, collected innermost
@@ -412,5 +490,30 @@ mod tests {
         assert_eq!(find_duplicate_key(&text).unwrap(), None);
         let text = format!("{{{}, \"k7\": 0}}", many.join(", "));
         assert_eq!(find_duplicate_key(&text).unwrap().unwrap().key, "k7");
+    }
+
+    #[test]
+    fn the_fast_scan_never_misses_a_duplicate_and_passes_clean_documents() {
+        for clean in [
+            r#"{"a": 1, "b": {"a": 2, "c": [{"a": 3}, {"a": 4}]}, "d": "a"}"#,
+            r#"{"k": "{\"k\": 1, \"k\": 2}", "x": "}],{\\"}"#,
+            r#"[{"a": 1}, {"a": 1}]"#,
+            r#""just a string""#,
+        ] {
+            assert!(!may_have_duplicate_key(clean), "{clean}");
+            assert_eq!(find_duplicate_key(clean).unwrap(), None, "{clean}");
+        }
+        for duplicate in [
+            r#"{"a": 1, "a": 2}"#,
+            r#"{"x": [1, {"b": {}, "c": 2, "b": 3}]}"#,
+            r#"{"a": 1, "\u0061": 2}"#,
+            r#"{"s": "}", "t": 1, "s": 2}"#,
+        ] {
+            assert!(may_have_duplicate_key(duplicate), "{duplicate}");
+            assert!(
+                find_duplicate_key(duplicate).unwrap().is_some(),
+                "{duplicate}"
+            );
+        }
     }
 }
