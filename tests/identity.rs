@@ -10,11 +10,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use common::forge::reseal;
 use common::*;
 use gxp_evidence::evidence::{self, sha256_hex};
 use gxp_evidence::package::seal::{SEAL_FILE, Seal};
 use gxp_evidence::package::signoff::{SIGNOFFS_FILE, SignoffFile};
-use gxp_evidence::package::{EVIDENCE_FILE, MANIFEST_FILE, Manifest, ManifestEntry};
+use gxp_evidence::package::{EVIDENCE_FILE, MANIFEST_FILE, Manifest};
 use gxp_evidence::report::ReportModel;
 use gxp_evidence::report::render::{self, Format};
 use gxp_evidence::signing::{
@@ -378,26 +379,6 @@ fn sign_with_a_registry_refuses_to_countersign_an_earlier_signer_it_does_not_bin
 
 // ---- history: what the earlier signers saw ----
 
-/// Writes the manifest listing every file of `dir` as it is now, and seals it with `key`.
-fn reseal_all(dir: &Path, key: &LocalKey) {
-    let manifest = Manifest::parse(&fs::read(dir.join(MANIFEST_FILE)).unwrap()).unwrap();
-    let files = files_under(dir)
-        .into_iter()
-        .filter(|path| path != MANIFEST_FILE && path != SEAL_FILE)
-        .map(|path| {
-            let bytes = fs::read(dir.join(&path)).unwrap();
-            ManifestEntry {
-                sha256: sha256_hex(&bytes),
-                bytes: bytes.len() as u64,
-                path,
-            }
-        })
-        .collect();
-    let bytes = Manifest { files, ..manifest }.to_bytes();
-    fs::write(dir.join(MANIFEST_FILE), &bytes).unwrap();
-    seal(dir, MANIFEST_FILE, None, key);
-}
-
 /// Seals `manifest` (a path in `dir`) with `key` over the first `count` sign-offs (all when
 /// none), writing the seal beside it.
 fn seal(dir: &Path, manifest: &str, count: Option<usize>, key: &LocalKey) {
@@ -442,7 +423,7 @@ fn an_earlier_state_the_last_signer_re_sealed_with_their_own_key_fails_naming_th
     }
     fs::write(&state, manifest.to_bytes()).unwrap();
     seal(&package, "history/1/manifest.json", Some(1), &bob);
-    reseal_all(&package, &bob);
+    reseal(&package, &bob);
     let dir2 = tempfile::tempdir().unwrap();
     let registry = registry(
         dir2.path(),
@@ -542,7 +523,7 @@ fn templates_the_last_signer_swapped_and_re_rendered_with_fail_naming_the_templa
     )
     .unwrap();
     assert!(read(&package.join("report.html")).contains("Signed by the QA department."));
-    reseal_all(&package, &bob);
+    reseal(&package, &bob);
     let (code, out) = verify(&package, &[]);
     assert_eq!(code, Some(1), "{out}");
     assert_eq!(

@@ -15,13 +15,13 @@ use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Output, Stdio};
 
+use common::forge::{reseal, reseal_with, rewrite_manifest, signoffs_of};
 use common::*;
 use gxp_evidence::evidence::{self, Timestamp, sha256_hex};
 use gxp_evidence::package::seal::{SEAL_FILE, Seal};
-use gxp_evidence::package::signoff::{SIGNOFFS_FILE, SignoffFile, SignoffRecord};
+use gxp_evidence::package::signoff::{SIGNOFFS_FILE, SignoffRecord};
 use gxp_evidence::package::{
-    EVIDENCE_FILE, HISTORY_DIR, MANIFEST_FILE, Manifest, ManifestEntry, PackageError,
-    PackageWriter, RESULTS_FILE,
+    EVIDENCE_FILE, HISTORY_DIR, MANIFEST_FILE, Manifest, PackageError, PackageWriter, RESULTS_FILE,
 };
 use gxp_evidence::report::{ReportModel, render};
 use gxp_evidence::signing::{
@@ -82,60 +82,6 @@ fn fixed_keys() -> (LocalKey, LocalKey) {
         LocalKey::load(&shared.alice, Unlock::Passphrase(TEST_PASSPHRASE)).unwrap(),
         LocalKey::load(&shared.bob, Unlock::Passphrase(TEST_PASSPHRASE)).unwrap(),
     )
-}
-
-fn signoffs_of(package: &Path) -> SignoffFile {
-    SignoffFile::parse(&fs::read(package.join(SIGNOFFS_FILE)).unwrap()).unwrap()
-}
-
-fn manifest_of(package: &Path) -> Manifest {
-    Manifest::parse(&fs::read(package.join(MANIFEST_FILE)).unwrap()).unwrap()
-}
-
-/// Lists every file of `dir` as it is now in manifest.json (keeping the report id and the
-/// render settings), as someone re-sealing a changed package does. Returns the bytes.
-fn rewrite_manifest(dir: &Path) -> Vec<u8> {
-    let files = files_under(dir)
-        .into_iter()
-        .filter(|path| path != MANIFEST_FILE && path != SEAL_FILE)
-        .map(|path| {
-            let bytes = fs::read(dir.join(&path)).unwrap();
-            ManifestEntry {
-                sha256: sha256_hex(&bytes),
-                bytes: bytes.len() as u64,
-                path,
-            }
-        })
-        .collect();
-    let manifest = Manifest {
-        files,
-        ..manifest_of(dir)
-    };
-    let bytes = manifest.to_bytes();
-    fs::write(dir.join(MANIFEST_FILE), &bytes).unwrap();
-    bytes
-}
-
-/// What a signer can do with their own key after changing a package: list every file as it
-/// is now and seal the manifest again, naming the chain in signoffs.json (`adjust` may change
-/// the seal before it is signed). Every hash and the seal's signature are then valid, so only
-/// verify's deeper checks can tell.
-fn reseal_with(dir: &Path, key: &LocalKey, adjust: impl FnOnce(&mut Seal)) {
-    let manifest = rewrite_manifest(dir);
-    let signoffs = signoffs_of(dir);
-    let mut seal = Seal::unsigned(
-        &signoffs.report_id,
-        sha256_hex(&manifest),
-        &signoffs.signoffs,
-        key.info.clone(),
-    );
-    adjust(&mut seal);
-    seal.signature = signing::encode_signature(&key.sign(&seal.statement()));
-    fs::write(dir.join(SEAL_FILE), seal.to_bytes()).unwrap();
-}
-
-fn reseal(dir: &Path, key: &LocalKey) {
-    reseal_with(dir, key, |_| {});
 }
 
 /// `sign` without any of its checks, as an insider holding `key` could build it with the

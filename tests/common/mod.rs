@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod aws_stub;
+pub mod forge;
 pub mod moto;
 
 use std::path::{Path, PathBuf};
