@@ -442,3 +442,47 @@ fn the_swap_into_place_is_synced_to_disk() {
         calls[into_place..].join("\n")
     );
 }
+
+#[test]
+fn staging_leftovers_that_are_links_or_pipes_are_named_and_never_followed() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().canonicalize().unwrap();
+    let archive = dir.join("archive");
+    let package = archive.join("package");
+    csv_draft(&package);
+    // A directory outside the folder, shaped like a staging directory whose package is
+    // missing: following the link would move `outside/victim/old` into the archive.
+    let victim = dir.join("outside/victim");
+    fs::create_dir_all(victim.join("old")).unwrap();
+    fs::write(victim.join("old/data.txt"), "precious").unwrap();
+    fs::write(victim.join("target"), "moved-here").unwrap();
+    std::os::unix::fs::symlink(&victim, archive.join(".gxp-evidence-staging-link")).unwrap();
+    // A pipe would block the open of a lock file for ever.
+    let fifo = archive.join(".gxp-evidence-staging-fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+
+    let output = bin()
+        .arg("verify")
+        .arg(&package)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{message}"); // an unsigned draft
+    for name in [".gxp-evidence-staging-link", ".gxp-evidence-staging-fifo"] {
+        assert!(
+            message.contains(&format!("{name}")) && message.contains("not a directory"),
+            "{name}: {message}"
+        );
+    }
+    assert!(
+        victim.join("old/data.txt").is_file(),
+        "the victim's directory moved"
+    );
+    assert!(!archive.join("moved-here").exists());
+    assert!(fs::symlink_metadata(&fifo).is_ok(), "the pipe was removed");
+}

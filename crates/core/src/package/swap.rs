@@ -325,19 +325,33 @@ pub(crate) fn recover_locked(folder: &Path) -> Result<Vec<Recovery>, PackageErro
             });
             continue;
         }
+        // Only a real directory can be one gxp-evidence made. A link could point anywhere (a
+        // recovery would then move other people's directories) and a pipe would block the
+        // open below, so anything else is named and left alone.
+        if !entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+            done.push(Recovery::Kept {
+                leftover,
+                reason: "it is not a directory (a link, file or pipe), so gxp-evidence did not make it; remove it if you know what it is".to_string(),
+            });
+            continue;
+        }
         let Ok(owner) = fs::File::open(&leftover) else {
             continue;
         };
         if owner.try_lock().is_err() {
             continue; // a live writer's
         }
-        let name = fs::read_to_string(leftover.join(TARGET_FILE))
-            .ok()
+        let target = leftover.join(TARGET_FILE);
+        let name = fs::symlink_metadata(&target)
+            .is_ok_and(|meta| meta.is_file() && meta.len() <= 4096)
+            .then(|| fs::read_to_string(&target).ok())
+            .flatten()
             .filter(|name| is_plain_name(name));
         let old = leftover.join(OLD_DIR);
+        let old_is_dir = fs::symlink_metadata(&old).is_ok_and(|meta| meta.is_dir());
         let package = match name {
             Some(name) => Some(folder.join(name)),
-            None if old.exists() => {
+            None if fs::symlink_metadata(&old).is_ok() => {
                 done.push(Recovery::Kept {
                     leftover,
                     reason: "it holds a package's earlier state in old/ but not the package's name; move old/ back to the missing package's name".to_string(),
@@ -348,7 +362,7 @@ pub(crate) fn recover_locked(folder: &Path) -> Result<Vec<Recovery>, PackageErro
             None => None,
         };
         if let Some(package) = &package
-            && old.is_dir()
+            && old_is_dir
         {
             if fs::symlink_metadata(package).is_err() {
                 fs::rename(&old, package)

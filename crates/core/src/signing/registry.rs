@@ -200,6 +200,18 @@ impl SignerRegistry {
                 ),
             }])
         })?;
+        // JSON keeps the last of two equal keys: a second `revoked` could hide the first.
+        if let Ok(Some(duplicate)) = crate::evidence::json_position::find_duplicate_key(text) {
+            return Err(invalid(vec![Problem {
+                path: crate::evidence::json_position::display_path(&duplicate.path),
+                line: duplicate.line,
+                column: duplicate.column,
+                message: format!(
+                    "the key `{}` appears twice in the same object: JSON would keep only one of its values",
+                    duplicate.key
+                ),
+            }]));
+        }
         let mut problems = Problems {
             text,
             list: Vec::new(),
@@ -227,13 +239,11 @@ impl SignerRegistry {
         self.bindings.is_empty()
     }
 
-    /// The binding of `key`: by its fingerprint, or for a KMS key by its ARN.
+    /// The binding of `key`, by the fingerprint of its public key: the only name of a key that
+    /// the signature itself proves. (A KMS key ARN in a sign-off is what the signer wrote;
+    /// offline nothing ties it to the key material, so a key made anywhere could claim it.)
     pub fn binding(&self, key: &KeyInfo) -> Option<&SignerBinding> {
-        self.bindings.get(&key.fingerprint).or_else(|| {
-            key.kms_key_arn
-                .as_ref()
-                .and_then(|arn| self.bindings.get(arn))
-        })
+        self.bindings.get(&key.fingerprint)
     }
 
     /// The identity rule: `key` is in the registry, bound to exactly the claimed user id,
@@ -417,11 +427,19 @@ fn read_entry(
         }
     };
     let before = problems.list.len();
-    if !is_fingerprint(&entry.key) && !is_kms_key_arn(&entry.key) {
+    if is_kms_key_arn(&entry.key) {
         problems.add(
             &at("key"),
             format!(
-                "`{}` is neither a fingerprint (`SHA256:` + 64 lowercase hex digits) nor an AWS KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)",
+                "`{}` is a KMS key ARN: list the key by the fingerprint of its public key (`SHA256:` + 64 hex digits, as `sign` prints it), since a sign-off's ARN is only what its signer wrote and is not bound to the key offline",
+                visible(&entry.key)
+            ),
+        );
+    } else if !is_fingerprint(&entry.key) {
+        problems.add(
+            &at("key"),
+            format!(
+                "`{}` is not a fingerprint (`SHA256:` + 64 lowercase hex digits)",
                 visible(&entry.key)
             ),
         );
@@ -517,6 +535,7 @@ mod tests {
     use crate::signing::local::LocalKey;
 
     fn registry_text(fingerprint: &str) -> String {
+        let bob = LocalKey::from_secret([9; 32]).info.fingerprint;
         format!(
             r#"{{
   "signers_format": 1,
@@ -531,7 +550,7 @@ mod tests {
       "revocation_reason": "left the company"
     }},
     {{
-      "key": "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+      "key": "{bob}",
       "user_id": "bob",
       "printed_name": "Bob Approver",
       "role": "QA Manager",
@@ -598,20 +617,24 @@ mod tests {
             registry.check(&stranger.info, JANE, at("2026-11-02T09:00:00Z"))[..],
             [IdentityProblem::UnknownKey { .. }]
         ));
-        // A KMS key is found by its ARN.
-        let kms = KeyInfo {
+        // A key that claims a KMS ARN is still found only by its own fingerprint: the ARN is
+        // what the signer wrote.
+        let claims_arn = KeyInfo {
             kms_key_arn: Some(
                 "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
                     .into(),
             ),
             ..stranger.info.clone()
         };
-        assert_eq!(registry.binding(&kms).unwrap().user_id, "bob");
+        assert!(registry.binding(&claims_arn).is_none());
+        let bob = LocalKey::from_secret([9; 32]).info;
+        assert_eq!(registry.binding(&bob).unwrap().user_id, "bob");
     }
 
     #[test]
     fn every_problem_of_the_file_is_named_with_its_position() {
         let fingerprint = LocalKey::from_secret([3; 32]).info.fingerprint;
+        let eve1 = LocalKey::from_secret([5; 32]).info.fingerprint;
         let text = format!(
             r#"{{
   "signers_format": 1,
@@ -620,11 +643,11 @@ mod tests {
     {{"key": "{fingerprint}", "user_id": "bob", "printed_name": "Bob", "role": "QA", "issued": "2026-01-15"}},
     {{"key": "{fingerprint}", "user_id": "jroe", "printed_name": "Jane Roe", "role": "QA", "issued": "2026-01-15"}},
     {{"key": "SHA256:abc", "user_id": " bob", "printed_name": "Bob", "role": "QA", "issued": "soon"}},
-    {{"key": "arn:aws:kms:eu-west-1:111122223333:key/k", "user_id": "eve", "printed_name": "Eve", "role": "QA",
+    {{"key": "{eve1}", "user_id": "eve", "printed_name": "Eve", "role": "QA",
       "issued": "2026-02-01", "revoked": "2026-01-01"}},
-    {{"key": "arn:aws:kms:eu-west-1:111122223333:key/k2", "user_id": "eve", "printed_name": "Eve", "role": "QA",
+    {{"key": "arn:aws:kms:eu-west-1:111122223333:key/k2", "user_id": "eve2", "printed_name": "Eve", "role": "QA",
       "issued": "2026-02-01", "revocation_reason": "lost"}},
-    {{"key": "arn:aws:kms:eu-west-1:111122223333:key/k3", "user_id": "eve", "printed_name": "Eve", "role": "QA",
+    {{"key": "arn:aws:kms:eu-west-1:111122223333:key/k3", "user_id": "eve3", "printed_name": "Eve", "role": "QA",
       "issued": "2026-02-01", "colour": "red"}}
   ]
 }}"#
@@ -644,13 +667,26 @@ mod tests {
                 (7, "signers[3].user_id"),
                 (7, "signers[3].issued"),
                 (9, "signers[4].revoked"),
+                (10, "signers[5].key"),
                 (11, "signers[5].revocation_reason"),
                 (13, "signers[6].colour"),
             ],
             "{err}"
         );
         let message = err.to_string();
-        assert!(message.contains("8 problems"), "{message}");
+        assert!(message.contains("9 problems"), "{message}");
+        let twice = format!(
+            r#"{{"signers_format": 1, "signers": [{{"key": "{fingerprint}", "user_id": "jroe",
+  "printed_name": "Jane Roe", "role": "QA", "issued": "2026-01-15",
+  "revoked": "2026-02-01", "revocation_reason": "key lost", "revoked": "2099-01-01"}}]}}"#
+        );
+        let err = SignerRegistry::parse("signers.json", twice.as_bytes()).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("signers.json:3:69: signers[0]: the key `revoked` appears twice"),
+            "{err}"
+        );
+        assert!(message.contains("is a KMS key ARN"), "{message}");
         assert!(
             message.contains("is bound to user id jroe at line 4 already"),
             "{message}"
