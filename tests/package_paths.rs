@@ -475,7 +475,7 @@ fn staging_leftovers_that_are_links_or_pipes_are_named_and_never_followed() {
     assert_eq!(output.status.code(), Some(1), "{message}"); // an unsigned draft
     for name in [".gxp-evidence-staging-link", ".gxp-evidence-staging-fifo"] {
         assert!(
-            message.contains(&format!("{name}")) && message.contains("not a directory"),
+            message.contains(name) && message.contains("not a directory"),
             "{name}: {message}"
         );
     }
