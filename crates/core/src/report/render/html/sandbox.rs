@@ -10,7 +10,10 @@
 //!   allow-list (no scripts, no event handlers, no external resources; see `markup`);
 //! - cannot run for ever or grow without bound: every loop iteration and filter call is
 //!   counted (`MAX_STEPS`), `range()` is capped (`MAX_RANGE`), a filter's result is capped
-//!   (`MAX_VALUE_BYTES`), the output is capped (`OUTPUT_ALLOWANCE` beyond the drawn tables),
+//!   (`MAX_VALUE_BYTES`) before the filter runs, from an upper bound of its size (checking
+//!   after it returned let `replace(from="", to=x)` chains allocate gigabytes first), all
+//!   filter results together are capped (`MAX_FILTERED_BYTES`), the output is capped
+//!   (`OUTPUT_ALLOWANCE` beyond the drawn tables),
 //!   and a wall-clock limit (`TIME_LIMIT`) backs them up. Each check runs inside tera's own
 //!   calls (a counting function injected into every loop body, wrapped filters, a capped
 //!   writer), so tera itself stops: no thread is left burning CPU.
@@ -39,6 +42,10 @@ pub const MAX_RANGE: usize = 100_000;
 /// piece of a report (the tables, the only large parts, do not pass through filters), and it
 /// stops chains like `replace(from="", to=x)` that grow a value exponentially.
 pub const MAX_VALUE_BYTES: usize = 16 << 20;
+/// All filter results of one rendering together: sixteen values of the largest size, and
+/// still far above the few kilobytes the embedded template's filters return. Without it a
+/// loop could have a filter build a value of the largest size a million times.
+pub const MAX_FILTERED_BYTES: u64 = 256 << 20;
 /// How much a template may write beyond the tables the tool drew: the embedded template
 /// writes about 10 KB around them, so 64 MiB is far above any real report.
 pub const OUTPUT_ALLOWANCE: usize = 64 << 20;
@@ -71,6 +78,8 @@ pub const TABLE_FILTER: &str = "table";
 pub struct Budget {
     started: Instant,
     steps: AtomicU64,
+    /// Bytes of all filter results so far (`value_size`).
+    filtered: AtomicU64,
 }
 
 impl Budget {
@@ -78,6 +87,7 @@ impl Budget {
         Arc::new(Self {
             started: Instant::now(),
             steps: AtomicU64::new(0),
+            filtered: AtomicU64::new(0),
         })
     }
 
@@ -89,6 +99,26 @@ impl Budget {
             )));
         }
         self.check_time()
+    }
+
+    /// Refuses a filter call whose result could pass `MAX_VALUE_BYTES`, or take all filter
+    /// results past `MAX_FILTERED_BYTES`, before it runs.
+    fn admit_filter(&self, name: &str, bound: u64) -> tera::Result<()> {
+        if bound > MAX_VALUE_BYTES as u64 {
+            return Err(tera::Error::msg(format!(
+                "filter `{name}` could return up to {bound} bytes here, more than the {MAX_VALUE_BYTES} bytes, the limit for one value"
+            )));
+        }
+        if self.filtered.load(Ordering::Relaxed).saturating_add(bound) > MAX_FILTERED_BYTES {
+            return Err(tera::Error::msg(format!(
+                "filters returned more than {MAX_FILTERED_BYTES} bytes in all, the limit for a template"
+            )));
+        }
+        Ok(())
+    }
+
+    fn spend_filtered(&self, bytes: usize) {
+        self.filtered.fetch_add(bytes as u64, Ordering::Relaxed);
     }
 
     fn check_time(&self) -> tera::Result<()> {
@@ -144,6 +174,20 @@ pub fn check_source(source: &str) -> Result<(), Refusal> {
                 source.len()
             ),
             None,
+        ));
+    }
+    // ESC starts the escape sequences of ISO-2022-JP, in which a quote can vanish into a
+    // two-byte character; no report needs control characters in its template.
+    if let Some(control) = source
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        return Err(Refusal::new(
+            format!(
+                "has the control character U+{:04X}: a template may hold no control characters but tab and line breaks",
+                control as u32
+            ),
+            Some(control.to_string()),
         ));
     }
     for opening in ["{{", "{%"] {
@@ -455,8 +499,9 @@ pub fn confine_calls(tera: &mut Tera) -> Arc<Budget> {
     let filters = std::mem::take(&mut tera.filters);
     for (name, inner) in filters {
         tera.filters.insert(
-            name,
+            name.clone(),
             Arc::new(BoundedFilter {
+                name,
                 inner,
                 budget: budget.clone(),
             }),
@@ -492,6 +537,7 @@ fn unpanicking<T>(what: &str, run: impl FnOnce() -> tera::Result<T>) -> tera::Re
 }
 
 struct BoundedFilter {
+    name: String,
     inner: Arc<dyn Filter>,
     budget: Arc<Budget>,
 }
@@ -499,8 +545,12 @@ struct BoundedFilter {
 impl Filter for BoundedFilter {
     fn filter(&self, value: &Value, args: &HashMap<String, Value>) -> tera::Result<Value> {
         self.budget.step()?;
+        self.budget
+            .admit_filter(&self.name, result_bound(&self.name, value, args))?;
         let out = unpanicking("a filter", || self.inner.filter(value, args))?;
-        if value_size(&out, MAX_VALUE_BYTES) > MAX_VALUE_BYTES {
+        let size = value_size(&out, MAX_VALUE_BYTES);
+        self.budget.spend_filtered(size);
+        if size > MAX_VALUE_BYTES {
             return Err(tera::Error::msg(format!(
                 "a filter returned more than {MAX_VALUE_BYTES} bytes, the limit for one value"
             )));
@@ -508,6 +558,84 @@ impl Filter for BoundedFilter {
         Ok(out)
     }
 }
+
+/// An upper bound of the size (`value_size`) of what filter `name` returns for these inputs,
+/// computed without running it. The filters that can multiply their input get their own
+/// formula; every other filter returns at most a few times its inputs (`visible` turns one
+/// control byte into eight, `escape` one quote into six, a JSON escape is six bytes).
+fn result_bound(name: &str, value: &Value, args: &HashMap<String, Value>) -> u64 {
+    let cap = MAX_FILTERED_BYTES as usize;
+    let size = |v: &Value| value_size(v, cap) as u64;
+    let arg = |key: &str| args.get(key).map_or(0, size);
+    let text = value.as_str().unwrap_or_default();
+    let input = size(value);
+    let args_total: u64 = args.values().map(size).sum();
+    match name {
+        "replace" => {
+            let from = args.get("from").and_then(Value::as_str).unwrap_or_default();
+            // An empty `from` matches before every character and at the end.
+            let matches = if from.is_empty() {
+                text.len() + 1
+            } else {
+                text.matches(from).count()
+            };
+            input.saturating_add((matches as u64).saturating_mul(arg("to")))
+        }
+        "indent" => {
+            let prefix = args.get("prefix").map_or(4, size);
+            let lines = text.matches('\n').count() as u64 + 1;
+            input.saturating_add(lines.saturating_mul(prefix))
+        }
+        "join" => {
+            let items = value.as_array().map(Vec::as_slice).unwrap_or_default();
+            // A string joins as itself, anything else as its JSON text.
+            let texts = items.iter().fold(0u64, |total, item| {
+                total.saturating_add(match item {
+                    Value::String(s) => s.len() as u64,
+                    other => json_bound(other, 0),
+                })
+            });
+            texts.saturating_add((items.len() as u64).saturating_mul(arg("sep")))
+        }
+        "concat" => input.saturating_add(arg("with")).saturating_add(1),
+        "json_encode" | "as_str" => json_bound(value, 0),
+        "length" | "wordcount" | "int" | "float" | "abs" | "round" | "filesizeformat" => {
+            NUMBER_BYTES
+        }
+        // A part of the input, or the input reordered, or an argument (`default`).
+        "first" | "last" | "nth" | "slice" | "sort" | "unique" | "reverse" | "filter" | "map"
+        | "get" | "trim" | "trim_start" | "trim_end" | "trim_start_matches"
+        | "trim_end_matches" | "striptags" | "spaceless" | "pluralize" => {
+            input.saturating_add(args_total).saturating_add(64)
+        }
+        _ => input
+            .saturating_add(args_total)
+            .saturating_mul(8)
+            .saturating_add(64),
+    }
+}
+
+/// An upper bound of the length of `value` as (pretty) JSON at nesting `depth`: every string
+/// byte escaped (`\u0000`), every item on its own indented line.
+fn json_bound(value: &Value, depth: u64) -> u64 {
+    let line = 2 * (depth + 1) + 4;
+    let bound = match value {
+        Value::String(s) => (s.len() as u64).saturating_mul(6),
+        Value::Array(items) => items.iter().fold(0u64, |total, item| {
+            total.saturating_add(json_bound(item, depth + 1).saturating_add(line))
+        }),
+        Value::Object(map) => map.iter().fold(0u64, |total, (key, item)| {
+            total
+                .saturating_add((key.len() as u64).saturating_mul(6))
+                .saturating_add(json_bound(item, depth + 1).saturating_add(line))
+        }),
+        _ => NUMBER_BYTES,
+    };
+    bound.saturating_add(2 * depth + 8)
+}
+
+/// The longest text of a JSON number, bool or null (`-1.7976931348623157e308`).
+const NUMBER_BYTES: u64 = 32;
 
 struct BoundedTest {
     inner: Arc<dyn Test>,
@@ -568,7 +696,7 @@ fn value_size(value: &Value, cap: usize) -> usize {
             }
             total
         }
-        _ => 8,
+        _ => NUMBER_BYTES as usize,
     }
 }
 
@@ -656,5 +784,70 @@ mod tests {
             "{}",
             refusal.describe(source)
         );
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_tabs_and_line_breaks() {
+        assert!(check_source("<p>\ta\r\nb</p>").is_ok());
+        for control in ['\u{1b}', '\u{0}', '\u{c}', '\u{7f}', '\u{85}'] {
+            let source = format!("<p title=\"{control}$B\">x</p>");
+            let refusal = check_source(&source).expect_err(&source);
+            assert!(refusal.message.contains("control character"), "{refusal:?}");
+        }
+    }
+
+    fn args(pairs: &[(&str, &str)]) -> HashMap<String, Value> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+            .collect()
+    }
+
+    /// Each bound is at least what the filter returns, so refusing above the limit refuses
+    /// only what would pass it.
+    #[test]
+    fn result_bounds_cover_what_filters_return() {
+        let tera = Tera::default();
+        let text = Value::String("a\nbb\n\nccc".to_string());
+        let list = serde_json::json!(["x\u{0}\"", 12.5, ["y"], {"k": "v\n"}, null]);
+        for (name, value, args) in [
+            ("replace", &text, args(&[("from", ""), ("to", "xyz")])),
+            ("replace", &text, args(&[("from", "b"), ("to", "xyz")])),
+            ("indent", &text, args(&[("prefix", ">>")])),
+            ("indent", &text, args(&[])),
+            ("join", &list, args(&[("sep", ", ")])),
+            (
+                "json_encode",
+                &list,
+                HashMap::from([("pretty".to_string(), Value::Bool(true))]),
+            ),
+            ("as_str", &list, args(&[])),
+            ("concat", &list, args(&[("with", "w")])),
+            ("upper", &Value::String("ßŉΐ".to_string()), args(&[])),
+            ("escape", &Value::String("\"'&/<>".to_string()), args(&[])),
+            (
+                "urlencode_strict",
+                &Value::String("é/ ".to_string()),
+                args(&[]),
+            ),
+            ("split", &text, args(&[("pat", "")])),
+            (
+                "truncate",
+                &text,
+                HashMap::from([("length".to_string(), Value::from(3))]),
+            ),
+        ] {
+            let Some(filter) = tera.filters.get(name) else {
+                continue;
+            };
+            let out = filter.filter(value, &args).expect(name);
+            assert!(
+                value_size(&out, usize::MAX) as u64 <= result_bound(name, value, &args),
+                "{name}({value}, {args:?}) = {out}"
+            );
+        }
+        let huge = Value::String("x".repeat(5000));
+        let to = args(&[("from", ""), ("to", &"y".repeat(5000))]);
+        assert!(result_bound("replace", &huge, &to) > MAX_VALUE_BYTES as u64);
     }
 }
