@@ -27,7 +27,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use tera::ast::{Expr, ExprVal, FunctionCall, Node, WS};
+use tera::ast::{Expr, ExprVal, FunctionCall, LogicOperator, Node, WS};
 use tera::{Filter, Function, Tera, Test, Value};
 
 /// Loop iterations plus filter and test calls one rendering may take. Tables are drawn by
@@ -38,12 +38,15 @@ pub const MAX_STEPS: u64 = 1_000_000;
 /// The longest list `range()` may build. Building the list is one allocation that no step
 /// count sees, so it is capped before it is made.
 pub const MAX_RANGE: usize = 100_000;
-/// The largest value (string bytes, list items) one filter may return: far above any
-/// piece of a report (the tables, the only large parts, do not pass through filters), and it
-/// stops chains like `replace(from="", to=x)` that grow a value exponentially.
-pub const MAX_VALUE_BYTES: usize = 16 << 20;
-/// All filter results of one rendering together: sixteen values of the largest size, and
-/// still far above the few kilobytes the embedded template's filters return. Without it a
+/// The largest value (string bytes, list items) one filter or `~` may return: far above any
+/// piece of a report (the tables, the only large parts, do not pass through filters; the
+/// embedded template's filters return a few hundred bytes), and it stops chains like
+/// `replace(from="", to=x)` that grow a value exponentially. It is 1 MiB, not more, because
+/// tera copies a value for every mention in a list (`[a, a, a, …]`): a tag of 400 characters
+/// can hold some 200 copies, 200 MiB at this size.
+pub const MAX_VALUE_BYTES: usize = 1 << 20;
+/// All filter and `~` results of one rendering together: 256 values of the largest size,
+/// and still far above the few kilobytes the embedded template's filters return. Without it a
 /// loop could have a filter build a value of the largest size a million times.
 pub const MAX_FILTERED_BYTES: u64 = 256 << 20;
 /// How much a template may write beyond the tables the tool drew: the embedded template
@@ -67,6 +70,9 @@ pub const MAX_TAG_CHARS: usize = 400;
 const FUNCTIONS: &[&str] = &["range", "throw"];
 /// Injected at the start of every loop body to count its iterations.
 const STEP_FUNCTION: &str = "__gxp_step";
+/// Replaces tera's own `~` (string concatenation), which no filter cap sees: a loop over
+/// `[a ~ a ~ …]` nested in another multiplied a value by the operand count per level.
+const CONCAT_FUNCTION: &str = "__gxp_concat";
 /// Appended to every `{{ }}` expression: refuses lists and objects (tera prints their strings
 /// unescaped) and leaves strings to tera's autoescaping.
 const PRINT_FILTER: &str = "__gxp_print";
@@ -103,10 +109,10 @@ impl Budget {
 
     /// Refuses a filter call whose result could pass `MAX_VALUE_BYTES`, or take all filter
     /// results past `MAX_FILTERED_BYTES`, before it runs.
-    fn admit_filter(&self, name: &str, bound: u64) -> tera::Result<()> {
+    fn admit_filter(&self, what: &str, bound: u64) -> tera::Result<()> {
         if bound > MAX_VALUE_BYTES as u64 {
             return Err(tera::Error::msg(format!(
-                "filter `{name}` could return up to {bound} bytes here, more than the {MAX_VALUE_BYTES} bytes, the limit for one value"
+                "{what} could return up to {bound} bytes here, more than the {MAX_VALUE_BYTES} bytes, the limit for one value"
             )));
         }
         if self.filtered.load(Ordering::Relaxed).saturating_add(bound) > MAX_FILTERED_BYTES {
@@ -428,15 +434,20 @@ fn refused_tag(tag: &str, why: &str) -> Refusal {
     )
 }
 
-/// Adds the counting call to every loop body and the print check to every expression.
+/// Adds the counting call to every loop body and the print check to every expression, and
+/// has every `~` concatenation go through the bounded `CONCAT_FUNCTION`.
 fn prepare(nodes: &mut [Node]) {
     for node in nodes {
         match node {
-            Node::VariableBlock(_, expr) if !prints_table(expr) => {
-                expr.filters.push(call(PRINT_FILTER));
+            Node::VariableBlock(_, expr) => {
+                bound_concats(expr);
+                if !prints_table(expr) {
+                    expr.filters.push(call(PRINT_FILTER));
+                }
             }
             Node::If(branches, _) => {
-                for (_, _, body) in &mut branches.conditions {
+                for (_, condition, body) in &mut branches.conditions {
+                    bound_concats_in_condition(condition);
                     prepare(body);
                 }
                 if let Some((_, body)) = &mut branches.otherwise {
@@ -444,6 +455,7 @@ fn prepare(nodes: &mut [Node]) {
                 }
             }
             Node::Forloop(_, forloop, _) => {
+                bound_concats(&mut forloop.container);
                 prepare(&mut forloop.body);
                 forloop.body.insert(
                     0,
@@ -458,6 +470,80 @@ fn prepare(nodes: &mut [Node]) {
             }
             _ => {}
         }
+    }
+}
+
+/// Rewrites every `a ~ b ~ …` in `expr` into `__gxp_concat("0"=a, "1"=b, …)`, which refuses a
+/// result above `MAX_VALUE_BYTES` before building it. Float literals become the text tera's
+/// `~` gives them, so the result is the same.
+fn bound_concats(expr: &mut Expr) {
+    for filter in &mut expr.filters {
+        filter.args.values_mut().for_each(bound_concats);
+    }
+    bound_concats_in_val(&mut expr.val);
+}
+
+fn bound_concats_in_val(val: &mut ExprVal) {
+    match val {
+        ExprVal::StringConcat(concat) => {
+            let args = concat
+                .values
+                .drain(..)
+                .enumerate()
+                .map(|(at, mut operand)| {
+                    bound_concats_in_val(&mut operand);
+                    let operand = match operand {
+                        ExprVal::Float(f) => ExprVal::String(format!("{f}")),
+                        other => other,
+                    };
+                    (at.to_string(), Expr::new(operand))
+                })
+                .collect();
+            *val = ExprVal::FunctionCall(FunctionCall {
+                name: CONCAT_FUNCTION.to_string(),
+                args,
+            });
+        }
+        ExprVal::Math(math) => {
+            bound_concats(&mut math.lhs);
+            bound_concats(&mut math.rhs);
+        }
+        ExprVal::Logic(logic) => {
+            bound_concats(&mut logic.lhs);
+            bound_concats(&mut logic.rhs);
+        }
+        ExprVal::In(within) => {
+            bound_concats(&mut within.lhs);
+            bound_concats(&mut within.rhs);
+        }
+        ExprVal::Test(test) => test.args.iter_mut().for_each(bound_concats),
+        ExprVal::Array(items) => items.iter_mut().for_each(bound_concats),
+        ExprVal::FunctionCall(call) => call.args.values_mut().for_each(bound_concats),
+        _ => {}
+    }
+}
+
+/// `bound_concats` for an `if` condition. A `~` that is itself the condition (or a side of its
+/// `and` / `or`) stays tera's: tera takes it as true when it is not empty (a function call
+/// there must return a bool), and its result goes nowhere, so it cannot grow from level to
+/// level; its operands are bounded values.
+fn bound_concats_in_condition(condition: &mut Expr) {
+    if !condition.filters.is_empty() {
+        return bound_concats(condition);
+    }
+    match &mut condition.val {
+        ExprVal::StringConcat(concat) => concat.values.iter_mut().for_each(|operand| {
+            if let ExprVal::FunctionCall(call) = operand {
+                call.args.values_mut().for_each(bound_concats);
+            }
+        }),
+        ExprVal::Logic(logic)
+            if matches!(logic.operator, LogicOperator::And | LogicOperator::Or) =>
+        {
+            bound_concats_in_condition(&mut logic.lhs);
+            bound_concats_in_condition(&mut logic.rhs);
+        }
+        _ => bound_concats(condition),
     }
 }
 
@@ -507,6 +593,11 @@ pub fn confine_calls(tera: &mut Tera) -> Arc<Budget> {
             }),
         );
     }
+    let concat_budget = budget.clone();
+    tera.register_function(CONCAT_FUNCTION, move |args: &HashMap<String, Value>| {
+        concat_budget.step()?;
+        concat(&concat_budget, args)
+    });
     tera.register_filter(PRINT_FILTER, print_check);
     let testers = std::mem::take(&mut tera.testers);
     for (name, inner) in testers {
@@ -519,6 +610,27 @@ pub fn confine_calls(tera: &mut Tera) -> Arc<Budget> {
         );
     }
     budget
+}
+
+/// `a ~ b ~ …` (rewritten by `bound_concats`): operands `"0"`, `"1"`, … in order, strings as
+/// they are and numbers as their text, as tera's `~` does; refused before it is built if it
+/// would pass `MAX_VALUE_BYTES`.
+fn concat(budget: &Budget, args: &HashMap<String, Value>) -> tera::Result<Value> {
+    let mut operands = Vec::with_capacity(args.len());
+    for at in 0..args.len() {
+        let text = match args.get(&at.to_string()) {
+            Some(Value::String(s)) => std::borrow::Cow::Borrowed(s.as_str()),
+            Some(Value::Number(n)) => std::borrow::Cow::Owned(n.to_string()),
+            _ => {
+                return Err(tera::Error::msg("`~` joins only strings and numbers"));
+            }
+        };
+        operands.push(text);
+    }
+    let bound: usize = operands.iter().map(|t| t.len()).sum();
+    budget.admit_filter("`~`", bound as u64)?;
+    budget.spend_filtered(bound);
+    Ok(Value::String(operands.concat()))
 }
 
 fn print_check(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
@@ -545,8 +657,10 @@ struct BoundedFilter {
 impl Filter for BoundedFilter {
     fn filter(&self, value: &Value, args: &HashMap<String, Value>) -> tera::Result<Value> {
         self.budget.step()?;
-        self.budget
-            .admit_filter(&self.name, result_bound(&self.name, value, args))?;
+        self.budget.admit_filter(
+            &format!("filter `{}`", self.name),
+            result_bound(&self.name, value, args),
+        )?;
         let out = unpanicking("a filter", || self.inner.filter(value, args))?;
         let size = value_size(&out, MAX_VALUE_BYTES);
         self.budget.spend_filtered(size);
@@ -849,5 +963,33 @@ mod tests {
         let huge = Value::String("x".repeat(5000));
         let to = args(&[("from", ""), ("to", &"y".repeat(5000))]);
         assert!(result_bound("replace", &huge, &to) > MAX_VALUE_BYTES as u64);
+    }
+
+    fn render(html: &str) -> tera::Result<String> {
+        let mut tera = Tera::default();
+        tera.add_raw_template("report.html", html).unwrap();
+        confine_calls(&mut tera);
+        confine_template(&mut tera, "report.html", "report.css").unwrap();
+        let mut context = tera::Context::new();
+        context.insert("x", "<x>");
+        context.insert("n", &7);
+        context.insert("big", &"y".repeat(MAX_VALUE_BYTES / 2 + 1));
+        tera.render("report.html", &context)
+    }
+
+    #[test]
+    fn concatenation_gives_what_tera_gives_within_the_value_limit() {
+        let same = "{{ \"a\" ~ 1 ~ 2.5 ~ 3.0 ~ x ~ n }}|{% for v in [x ~ x] %}{{ v }}{% endfor %}|{% if \"\" ~ \"\" %}yes{% else %}no{% endif %}{% if n > 1 and x ~ \"\" %}!{% endif %}";
+        // Numbers as tera writes them (2.5, 3.0 as "3"), printed data escaped, an empty `~`
+        // false in a condition.
+        assert_eq!(
+            render(same).unwrap(),
+            "a12.53&lt;x&gt;7|&lt;x&gt;&lt;x&gt;|no!"
+        );
+        let error = render("{% for v in [big ~ big] %}{{ v | length }}{% endfor %}").unwrap_err();
+        assert!(
+            format!("{error:?}").contains("`~` could return up to"),
+            "{error:?}"
+        );
     }
 }
