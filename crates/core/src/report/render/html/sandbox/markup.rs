@@ -134,6 +134,9 @@ pub struct Scanner {
     /// The text of the current declaration or style element so far, or of the `</title>`
     /// being read.
     run: String,
+    /// The template's text in `<title>` since its start tag or the last data printed there,
+    /// to point a refusal at.
+    title_text: String,
 }
 
 impl Scanner {
@@ -148,7 +151,10 @@ impl Scanner {
     pub fn data(&mut self) -> Result<(), Refusal> {
         match self.state {
             State::Text => Ok(()),
-            State::Title if self.run.is_empty() => Ok(()),
+            State::Title if self.run.is_empty() => {
+                self.title_text.clear();
+                Ok(())
+            }
             State::Value(Some(_)) => {
                 let attr = self.attr.as_str();
                 if attr == "style" || (attr == "href" && !self.value.starts_with('#')) {
@@ -352,12 +358,13 @@ impl Scanner {
                 c => self.value.push(c),
             },
             State::Title => {
+                self.title_text.push(c);
                 if c == '<' || !self.run.is_empty() {
                     self.run.push(c.to_ascii_lowercase());
                     if !TITLE_END.starts_with(self.run.as_str()) {
                         return Err(Refusal::new(
                             "only text may be inside <title>…</title>, no `<`: a browser reads everything up to </title> as text, so markup there could hide a <script> from this check",
-                            Some("<title".to_string()),
+                            Some(self.title_text.clone()),
                         ));
                     }
                     if self.run == TITLE_END {
@@ -466,7 +473,10 @@ impl Scanner {
         self.state = match self.tag.as_str() {
             _ if self.end_tag => State::Text,
             "style" => State::Style,
-            "title" => State::Title,
+            "title" => {
+                self.title_text = "<title>".to_string();
+                State::Title
+            }
             _ => State::Text,
         };
         Ok(())
@@ -640,6 +650,12 @@ mod tests {
         ] {
             assert!(scan(&bad).is_err(), "{bad:?}");
         }
+        let source = "<title>t</title>\n<title>a <b>";
+        let refusal = scan(&[Some(source)]).unwrap_err();
+        assert!(
+            refusal.describe(source).starts_with("line 2, column 1: "),
+            "{refusal:?}"
+        );
     }
 
     #[test]
