@@ -50,8 +50,13 @@ fn templates_dir(dir: &Path, html_extra: &str, css_extra: &str) -> PathBuf {
 
 /// Runs gxp-evidence with `args`, killing it (and failing the test) if it runs past `WITHIN`.
 fn run_within(args: &[&str]) -> (Output, Duration) {
+    run_command_within(bin_process(), args)
+}
+
+/// Runs `command` with `args` the way `run_within` runs gxp-evidence.
+fn run_command_within(mut command: std::process::Command, args: &[&str]) -> (Output, Duration) {
     let started = Instant::now();
-    let mut child = bin_process()
+    let mut child = command
         .args(args)
         .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
         .env(PASSPHRASE_VAR, TEST_PASSPHRASE)
@@ -389,5 +394,166 @@ fn endless_and_exploding_templates_stop_within_seconds() {
             "{extra}: took {:?}",
             started.elapsed()
         );
+    }
+}
+
+/// Markup a browser reads differently from a tag scan: a comment it ends early, a `<title>`
+/// whose text hides a tag, a character set whose escape sequences swallow a quote. Each put
+/// a working `<script>` into report.html.
+#[test]
+fn markup_a_browser_reads_differently_is_refused() {
+    for (extra, why) in [
+        (
+            "<!-- x --!><script>alert(1)</script> -->",
+            "HTML comments (<!-- … -->) are not allowed",
+        ),
+        (
+            "<!--><script>alert(1)</script> -->",
+            "HTML comments (<!-- … -->) are not allowed",
+        ),
+        (
+            "<title><p title=\"</title><script>alert(1)</script>\"></p></title>",
+            "only text may be inside <title>",
+        ),
+        (
+            "<meta charset=\"iso-2022-jp\">",
+            "the only character set is `<meta charset=\"utf-8\">`",
+        ),
+        (
+            "<p title=\"\u{1b}$B\">\u{1b}(B<b title=\"><script>alert(1)</script>\"></b></p>",
+            "control character U+001B",
+        ),
+    ] {
+        assert_template_refused(extra, "", "report.html", why);
+    }
+}
+
+/// `report` under a 4 GB address-space limit: a value that would grow past it must be
+/// refused before it is built, not abort the allocator.
+fn report_in_4gb(dir: &Path, templates: &Path) -> (Output, Duration) {
+    let package = dir.join("package");
+    let mut bash = std::process::Command::new("bash");
+    bash.env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    run_command_within(
+        bash,
+        &[
+            "-c",
+            "ulimit -v 4000000 && exec \"$0\" \"$@\"",
+            env!("CARGO_BIN_EXE_gxp-evidence"),
+            "report",
+            "--evidence",
+            demo_evidence().to_str().unwrap(),
+            "--out",
+            package.to_str().unwrap(),
+            "--templates",
+            templates.to_str().unwrap(),
+            "--format",
+            "html",
+        ],
+    )
+}
+
+#[test]
+fn values_that_square_at_each_level_are_refused_before_they_are_built() {
+    // Each level squares the length: 36 bytes, 1.4 KB, 1.9 MB, then 3.5 TB (or 8 TB of
+    // indented lines). The old check ran after the filter had returned, and the process
+    // aborted allocating gigabytes.
+    let replace = "{% for a in [report.report_id | replace(from=\"\", to=report.report_id)] %}{% for b in [a | replace(from=\"\", to=a)] %}{% for c in [b | replace(from=\"\", to=b)] %}<p>{{ c | length }}</p>{% endfor %}{% endfor %}{% endfor %}";
+    let indent = "{% for a in [report.report_id | replace(from=\"\", to=\"\n\")] %}{% for b in [a | indent(prefix=a)] %}{% for c in [b | indent(prefix=b)] %}{% for d in [c | indent(prefix=c)] %}<p>{{ d | length }}</p>{% endfor %}{% endfor %}{% endfor %}{% endfor %}";
+    // `~` is no filter: each level joins 16 copies of the one before, 36 bytes times 16^9.
+    let mut concat = String::new();
+    let mut previous = "report.report_id".to_string();
+    for level in 0..9 {
+        let copies = vec![previous.as_str(); 16].join(" ~ ");
+        concat += &format!("{{% for v{level} in [{copies}] %}}");
+        previous = format!("v{level}");
+    }
+    concat += &format!("<p>{{{{ {previous} | length }}}}</p>");
+    concat += &"{% endfor %}".repeat(9);
+    for (template, what) in [
+        (replace, "filter `replace`"),
+        (indent, "filter `indent`"),
+        (concat.as_str(), "`~`"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let templates = templates_dir(dir.path(), template, "");
+        let (output, took) = report_in_4gb(dir.path(), &templates);
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{what}: {message}");
+        assert!(
+            message.contains(&templates.join("report.html").display().to_string()),
+            "{what}: {message}"
+        );
+        assert!(
+            message.contains(&format!("{what} could return up to")),
+            "{what}: {message}"
+        );
+        assert!(took < Duration::from_secs(10), "{what}: took {took:?}");
+        assert!(!dir.path().join("package").exists(), "{what}");
+    }
+}
+
+#[test]
+fn all_filter_results_together_are_bounded() {
+    // 270 KB built afresh on every one of 100,000 iterations: 27 GB of work and allocation.
+    let sha = "report.evidence_sha256";
+    let each = format!("{sha} | replace(from=\"\", to={sha}) | replace(from=\"\", to={sha})");
+    let template =
+        format!("{{% for i in range(end=100000) %}}{{{{ {each} | length }}}}{{% endfor %}}");
+    assert_template_refused(
+        &template,
+        "",
+        "report.html",
+        "filters returned more than 268435456 bytes in all",
+    );
+}
+
+#[test]
+fn templates_are_read_only_from_regular_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret.txt");
+    fs::write(&secret, "GXP_SECRET_TOKEN=do-not-copy").unwrap();
+    let environ = Path::new("/proc/self/environ");
+    for (file, kind) in [
+        ("report.html", "a symlink to the environment"),
+        ("report.css", "a symlink to a secret"),
+        ("report.html", "a FIFO"),
+    ] {
+        let case = tempfile::tempdir().unwrap();
+        let templates = case.path().join("templates");
+        fs::create_dir(&templates).unwrap();
+        let path = templates.join(file);
+        match kind {
+            "a FIFO" => {
+                let made = std::process::Command::new("mkfifo").arg(&path).status();
+                assert!(made.unwrap().success());
+            }
+            "a symlink to a secret" => std::os::unix::fs::symlink(&secret, &path).unwrap(),
+            _ => std::os::unix::fs::symlink(environ, &path).unwrap(),
+        }
+        let package = case.path().join("package");
+        let (output, took) = run_within(&[
+            "report",
+            "--evidence",
+            demo_evidence().to_str().unwrap(),
+            "--out",
+            package.to_str().unwrap(),
+            "--templates",
+            templates.to_str().unwrap(),
+            "--format",
+            "html,csv",
+        ]);
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{kind}: {message}");
+        assert!(
+            message.contains(&path.display().to_string())
+                && message.contains("is not a regular file"),
+            "{kind}: {message}"
+        );
+        assert!(!message.contains("GXP_SECRET_TOKEN"), "{kind}: {message}");
+        assert!(took < Duration::from_secs(10), "{kind}: took {took:?}");
+        assert!(!package.exists(), "{kind}");
     }
 }

@@ -550,11 +550,9 @@ pub fn create_report_package(
     if let Some(dir) = &options.templates {
         for (name, _) in render::html::TEMPLATES {
             let path = dir.join(name);
-            if path.is_file() {
-                let text = fs::read(&path).map_err(|source| PackageError::Template {
-                    path: path.clone(),
-                    source,
-                })?;
+            let text = render::html::read_template_file(&path)
+                .map_err(|source| PackageError::Template { path, source })?;
+            if let Some(text) = text {
                 package.add_bytes(&format!("{TEMPLATES_DIR}/{name}"), &text)?;
             }
         }

@@ -226,9 +226,13 @@ impl<'a> ReportHeader<'a> {
     }
 }
 
-/// Where a template came from, as its errors name it.
+/// Where a template came from, as its errors name it: the directory's file whenever there is
+/// one (even one refused for not being a regular file), the embedded template otherwise.
 fn template_label(dir: Option<&Path>, name: &str) -> String {
-    match dir.map(|d| d.join(name)).filter(|p| p.is_file()) {
+    match dir
+        .map(|d| d.join(name))
+        .filter(|p| p.symlink_metadata().is_ok())
+    {
         Some(path) => format!("{name} ({})", path.display()),
         None => format!("{name} (embedded)"),
     }
@@ -246,10 +250,26 @@ fn load_templates(
     let mut sources = Vec::new();
     for (name, embedded) in TEMPLATES {
         let label = template_label(dir, name);
-        let text = match dir.map(|d| d.join(name)).filter(|p| p.is_file()) {
-            Some(path) => read_bounded(&path)
-                .map_err(|err| RenderError::TemplateFile(format!("{}: {err}", path.display())))?,
-            None => (*embedded).to_string(),
+        let read = |dir: &Path| {
+            let path = dir.join(name);
+            let text = read_template_file(&path)?
+                .map(|bytes| {
+                    String::from_utf8(bytes)
+                        .map_err(|err| std::io::Error::new(std::io::ErrorKind::InvalidData, err))
+                })
+                .transpose()?;
+            Ok::<_, std::io::Error>(text)
+        };
+        let text = match dir.map(read).transpose() {
+            Ok(Some(Some(text))) => text,
+            Ok(_) => (*embedded).to_string(),
+            Err(err) => {
+                let path = dir.map(|d| d.join(name)).unwrap_or_default();
+                return Err(RenderError::TemplateFile(format!(
+                    "{}: {err}",
+                    path.display()
+                )));
+            }
         };
         let refused = |refusal: sandbox::Refusal| {
             RenderError::Template(format!("{label}: {}", refusal.describe(&text)))
@@ -277,13 +297,39 @@ fn load_templates(
     Ok((tera, budget))
 }
 
-/// Reads a template file, at most one byte past the size a template may have (the sandbox
-/// refuses it then), so a huge file is never read whole.
-fn read_bounded(path: &Path) -> std::io::Result<String> {
+/// Reads a template file of a `--templates` directory (or a package's `templates/`), `None`
+/// if there is none. Only a regular file is read: a symlink could copy any file the user can
+/// read into the report and the package (`report.html -> /proc/self/environ` copied the
+/// environment's secrets), and a FIFO or device would block or never end. Its type is checked
+/// before it is opened, and again on the opened file (opened without following a symlink),
+/// so nothing swapped in between is read either. At most one byte past the size a template
+/// may have is read, so a huge file is never read whole.
+pub fn read_template_file(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
     use std::io::Read;
+    let not_regular = || {
+        std::io::Error::other(
+            "is not a regular file (a symlink, FIFO or device): a template is read only from a regular file",
+        )
+    };
+    match path.symlink_metadata() {
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(err) => return Err(err),
+        Ok(meta) if !meta.file_type().is_file() => return Err(not_regular()),
+        Ok(_) => {}
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    if !file.metadata()?.file_type().is_file() {
+        return Err(not_regular());
+    }
     let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(sandbox::MAX_TEMPLATE_BYTES as u64 + 1)
+    file.take(sandbox::MAX_TEMPLATE_BYTES as u64 + 1)
         .read_to_end(&mut bytes)?;
     if bytes.len() > sandbox::MAX_TEMPLATE_BYTES {
         return Err(std::io::Error::other(format!(
@@ -291,8 +337,7 @@ fn read_bounded(path: &Path) -> std::io::Result<String> {
             sandbox::MAX_TEMPLATE_BYTES
         )));
     }
-    String::from_utf8(bytes)
-        .map_err(|err| std::io::Error::new(std::io::ErrorKind::InvalidData, err))
+    Ok(Some(bytes))
 }
 
 /// The stylesheet template: plain CSS, included by report.html inside `<style>`.

@@ -10,7 +10,10 @@
 //!   allow-list (no scripts, no event handlers, no external resources; see `markup`);
 //! - cannot run for ever or grow without bound: every loop iteration and filter call is
 //!   counted (`MAX_STEPS`), `range()` is capped (`MAX_RANGE`), a filter's result is capped
-//!   (`MAX_VALUE_BYTES`), the output is capped (`OUTPUT_ALLOWANCE` beyond the drawn tables),
+//!   (`MAX_VALUE_BYTES`) before the filter runs, from an upper bound of its size (checking
+//!   after it returned let `replace(from="", to=x)` chains allocate gigabytes first), all
+//!   filter results together are capped (`MAX_FILTERED_BYTES`), the output is capped
+//!   (`OUTPUT_ALLOWANCE` beyond the drawn tables),
 //!   and a wall-clock limit (`TIME_LIMIT`) backs them up. Each check runs inside tera's own
 //!   calls (a counting function injected into every loop body, wrapped filters, a capped
 //!   writer), so tera itself stops: no thread is left burning CPU.
@@ -24,7 +27,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use tera::ast::{Expr, ExprVal, FunctionCall, Node, WS};
+use tera::ast::{Expr, ExprVal, FunctionCall, LogicOperator, Node, WS};
 use tera::{Filter, Function, Tera, Test, Value};
 
 /// Loop iterations plus filter and test calls one rendering may take. Tables are drawn by
@@ -35,10 +38,17 @@ pub const MAX_STEPS: u64 = 1_000_000;
 /// The longest list `range()` may build. Building the list is one allocation that no step
 /// count sees, so it is capped before it is made.
 pub const MAX_RANGE: usize = 100_000;
-/// The largest value (string bytes, list items) one filter may return: far above any
-/// piece of a report (the tables, the only large parts, do not pass through filters), and it
-/// stops chains like `replace(from="", to=x)` that grow a value exponentially.
-pub const MAX_VALUE_BYTES: usize = 16 << 20;
+/// The largest value (string bytes, list items) one filter or `~` may return: far above any
+/// piece of a report (the tables, the only large parts, do not pass through filters; the
+/// embedded template's filters return a few hundred bytes), and it stops chains like
+/// `replace(from="", to=x)` that grow a value exponentially. It is 1 MiB, not more, because
+/// tera copies a value for every mention in a list (`[a, a, a, …]`): a tag of 400 characters
+/// can hold some 200 copies, 200 MiB at this size.
+pub const MAX_VALUE_BYTES: usize = 1 << 20;
+/// All filter and `~` results of one rendering together: 256 values of the largest size,
+/// and still far above the few kilobytes the embedded template's filters return. Without it a
+/// loop could have a filter build a value of the largest size a million times.
+pub const MAX_FILTERED_BYTES: u64 = 256 << 20;
 /// How much a template may write beyond the tables the tool drew: the embedded template
 /// writes about 10 KB around them, so 64 MiB is far above any real report.
 pub const OUTPUT_ALLOWANCE: usize = 64 << 20;
@@ -60,6 +70,9 @@ pub const MAX_TAG_CHARS: usize = 400;
 const FUNCTIONS: &[&str] = &["range", "throw"];
 /// Injected at the start of every loop body to count its iterations.
 const STEP_FUNCTION: &str = "__gxp_step";
+/// Replaces tera's own `~` (string concatenation), which no filter cap sees: a loop over
+/// `[a ~ a ~ …]` nested in another multiplied a value by the operand count per level.
+const CONCAT_FUNCTION: &str = "__gxp_concat";
 /// Appended to every `{{ }}` expression: refuses lists and objects (tera prints their strings
 /// unescaped) and leaves strings to tera's autoescaping.
 const PRINT_FILTER: &str = "__gxp_print";
@@ -71,6 +84,8 @@ pub const TABLE_FILTER: &str = "table";
 pub struct Budget {
     started: Instant,
     steps: AtomicU64,
+    /// Bytes of all filter results so far (`value_size`).
+    filtered: AtomicU64,
 }
 
 impl Budget {
@@ -78,6 +93,7 @@ impl Budget {
         Arc::new(Self {
             started: Instant::now(),
             steps: AtomicU64::new(0),
+            filtered: AtomicU64::new(0),
         })
     }
 
@@ -89,6 +105,26 @@ impl Budget {
             )));
         }
         self.check_time()
+    }
+
+    /// Refuses a filter call whose result could pass `MAX_VALUE_BYTES`, or take all filter
+    /// results past `MAX_FILTERED_BYTES`, before it runs.
+    fn admit_filter(&self, what: &str, bound: u64) -> tera::Result<()> {
+        if bound > MAX_VALUE_BYTES as u64 {
+            return Err(tera::Error::msg(format!(
+                "{what} could return up to {bound} bytes here, more than the {MAX_VALUE_BYTES} bytes, the limit for one value"
+            )));
+        }
+        if self.filtered.load(Ordering::Relaxed).saturating_add(bound) > MAX_FILTERED_BYTES {
+            return Err(tera::Error::msg(format!(
+                "filters returned more than {MAX_FILTERED_BYTES} bytes in all, the limit for a template"
+            )));
+        }
+        Ok(())
+    }
+
+    fn spend_filtered(&self, bytes: usize) {
+        self.filtered.fetch_add(bytes as u64, Ordering::Relaxed);
     }
 
     fn check_time(&self) -> tera::Result<()> {
@@ -144,6 +180,20 @@ pub fn check_source(source: &str) -> Result<(), Refusal> {
                 source.len()
             ),
             None,
+        ));
+    }
+    // ESC starts the escape sequences of ISO-2022-JP, in which a quote can vanish into a
+    // two-byte character; no report needs control characters in its template.
+    if let Some(control) = source
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        return Err(Refusal::new(
+            format!(
+                "has the control character U+{:04X}: a template may hold no control characters but tab and line breaks",
+                control as u32
+            ),
+            Some(control.to_string()),
         ));
     }
     for opening in ["{{", "{%"] {
@@ -384,15 +434,20 @@ fn refused_tag(tag: &str, why: &str) -> Refusal {
     )
 }
 
-/// Adds the counting call to every loop body and the print check to every expression.
+/// Adds the counting call to every loop body and the print check to every expression, and
+/// has every `~` concatenation go through the bounded `CONCAT_FUNCTION`.
 fn prepare(nodes: &mut [Node]) {
     for node in nodes {
         match node {
-            Node::VariableBlock(_, expr) if !prints_table(expr) => {
-                expr.filters.push(call(PRINT_FILTER));
+            Node::VariableBlock(_, expr) => {
+                bound_concats(expr);
+                if !prints_table(expr) {
+                    expr.filters.push(call(PRINT_FILTER));
+                }
             }
             Node::If(branches, _) => {
-                for (_, _, body) in &mut branches.conditions {
+                for (_, condition, body) in &mut branches.conditions {
+                    bound_concats_in_condition(condition);
                     prepare(body);
                 }
                 if let Some((_, body)) = &mut branches.otherwise {
@@ -400,6 +455,7 @@ fn prepare(nodes: &mut [Node]) {
                 }
             }
             Node::Forloop(_, forloop, _) => {
+                bound_concats(&mut forloop.container);
                 prepare(&mut forloop.body);
                 forloop.body.insert(
                     0,
@@ -414,6 +470,80 @@ fn prepare(nodes: &mut [Node]) {
             }
             _ => {}
         }
+    }
+}
+
+/// Rewrites every `a ~ b ~ …` in `expr` into `__gxp_concat("0"=a, "1"=b, …)`, which refuses a
+/// result above `MAX_VALUE_BYTES` before building it. Float literals become the text tera's
+/// `~` gives them, so the result is the same.
+fn bound_concats(expr: &mut Expr) {
+    for filter in &mut expr.filters {
+        filter.args.values_mut().for_each(bound_concats);
+    }
+    bound_concats_in_val(&mut expr.val);
+}
+
+fn bound_concats_in_val(val: &mut ExprVal) {
+    match val {
+        ExprVal::StringConcat(concat) => {
+            let args = concat
+                .values
+                .drain(..)
+                .enumerate()
+                .map(|(at, mut operand)| {
+                    bound_concats_in_val(&mut operand);
+                    let operand = match operand {
+                        ExprVal::Float(f) => ExprVal::String(format!("{f}")),
+                        other => other,
+                    };
+                    (at.to_string(), Expr::new(operand))
+                })
+                .collect();
+            *val = ExprVal::FunctionCall(FunctionCall {
+                name: CONCAT_FUNCTION.to_string(),
+                args,
+            });
+        }
+        ExprVal::Math(math) => {
+            bound_concats(&mut math.lhs);
+            bound_concats(&mut math.rhs);
+        }
+        ExprVal::Logic(logic) => {
+            bound_concats(&mut logic.lhs);
+            bound_concats(&mut logic.rhs);
+        }
+        ExprVal::In(within) => {
+            bound_concats(&mut within.lhs);
+            bound_concats(&mut within.rhs);
+        }
+        ExprVal::Test(test) => test.args.iter_mut().for_each(bound_concats),
+        ExprVal::Array(items) => items.iter_mut().for_each(bound_concats),
+        ExprVal::FunctionCall(call) => call.args.values_mut().for_each(bound_concats),
+        _ => {}
+    }
+}
+
+/// `bound_concats` for an `if` condition. A `~` that is itself the condition (or a side of its
+/// `and` / `or`) stays tera's: tera takes it as true when it is not empty (a function call
+/// there must return a bool), and its result goes nowhere, so it cannot grow from level to
+/// level; its operands are bounded values.
+fn bound_concats_in_condition(condition: &mut Expr) {
+    if !condition.filters.is_empty() {
+        return bound_concats(condition);
+    }
+    match &mut condition.val {
+        ExprVal::StringConcat(concat) => concat.values.iter_mut().for_each(|operand| {
+            if let ExprVal::FunctionCall(call) = operand {
+                call.args.values_mut().for_each(bound_concats);
+            }
+        }),
+        ExprVal::Logic(logic)
+            if matches!(logic.operator, LogicOperator::And | LogicOperator::Or) =>
+        {
+            bound_concats_in_condition(&mut logic.lhs);
+            bound_concats_in_condition(&mut logic.rhs);
+        }
+        _ => bound_concats(condition),
     }
 }
 
@@ -455,13 +585,19 @@ pub fn confine_calls(tera: &mut Tera) -> Arc<Budget> {
     let filters = std::mem::take(&mut tera.filters);
     for (name, inner) in filters {
         tera.filters.insert(
-            name,
+            name.clone(),
             Arc::new(BoundedFilter {
+                name,
                 inner,
                 budget: budget.clone(),
             }),
         );
     }
+    let concat_budget = budget.clone();
+    tera.register_function(CONCAT_FUNCTION, move |args: &HashMap<String, Value>| {
+        concat_budget.step()?;
+        concat(&concat_budget, args)
+    });
     tera.register_filter(PRINT_FILTER, print_check);
     let testers = std::mem::take(&mut tera.testers);
     for (name, inner) in testers {
@@ -474,6 +610,27 @@ pub fn confine_calls(tera: &mut Tera) -> Arc<Budget> {
         );
     }
     budget
+}
+
+/// `a ~ b ~ …` (rewritten by `bound_concats`): operands `"0"`, `"1"`, … in order, strings as
+/// they are and numbers as their text, as tera's `~` does; refused before it is built if it
+/// would pass `MAX_VALUE_BYTES`.
+fn concat(budget: &Budget, args: &HashMap<String, Value>) -> tera::Result<Value> {
+    let mut operands = Vec::with_capacity(args.len());
+    for at in 0..args.len() {
+        let text = match args.get(&at.to_string()) {
+            Some(Value::String(s)) => std::borrow::Cow::Borrowed(s.as_str()),
+            Some(Value::Number(n)) => std::borrow::Cow::Owned(n.to_string()),
+            _ => {
+                return Err(tera::Error::msg("`~` joins only strings and numbers"));
+            }
+        };
+        operands.push(text);
+    }
+    let bound: usize = operands.iter().map(|t| t.len()).sum();
+    budget.admit_filter("`~`", bound as u64)?;
+    budget.spend_filtered(bound);
+    Ok(Value::String(operands.concat()))
 }
 
 fn print_check(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
@@ -492,6 +649,7 @@ fn unpanicking<T>(what: &str, run: impl FnOnce() -> tera::Result<T>) -> tera::Re
 }
 
 struct BoundedFilter {
+    name: String,
     inner: Arc<dyn Filter>,
     budget: Arc<Budget>,
 }
@@ -499,8 +657,14 @@ struct BoundedFilter {
 impl Filter for BoundedFilter {
     fn filter(&self, value: &Value, args: &HashMap<String, Value>) -> tera::Result<Value> {
         self.budget.step()?;
+        self.budget.admit_filter(
+            &format!("filter `{}`", self.name),
+            result_bound(&self.name, value, args),
+        )?;
         let out = unpanicking("a filter", || self.inner.filter(value, args))?;
-        if value_size(&out, MAX_VALUE_BYTES) > MAX_VALUE_BYTES {
+        let size = value_size(&out, MAX_VALUE_BYTES);
+        self.budget.spend_filtered(size);
+        if size > MAX_VALUE_BYTES {
             return Err(tera::Error::msg(format!(
                 "a filter returned more than {MAX_VALUE_BYTES} bytes, the limit for one value"
             )));
@@ -508,6 +672,84 @@ impl Filter for BoundedFilter {
         Ok(out)
     }
 }
+
+/// An upper bound of the size (`value_size`) of what filter `name` returns for these inputs,
+/// computed without running it. The filters that can multiply their input get their own
+/// formula; every other filter returns at most a few times its inputs (`visible` turns one
+/// control byte into eight, `escape` one quote into six, a JSON escape is six bytes).
+fn result_bound(name: &str, value: &Value, args: &HashMap<String, Value>) -> u64 {
+    let cap = MAX_FILTERED_BYTES as usize;
+    let size = |v: &Value| value_size(v, cap) as u64;
+    let arg = |key: &str| args.get(key).map_or(0, size);
+    let text = value.as_str().unwrap_or_default();
+    let input = size(value);
+    let args_total: u64 = args.values().map(size).sum();
+    match name {
+        "replace" => {
+            let from = args.get("from").and_then(Value::as_str).unwrap_or_default();
+            // An empty `from` matches before every character and at the end.
+            let matches = if from.is_empty() {
+                text.len() + 1
+            } else {
+                text.matches(from).count()
+            };
+            input.saturating_add((matches as u64).saturating_mul(arg("to")))
+        }
+        "indent" => {
+            let prefix = args.get("prefix").map_or(4, size);
+            let lines = text.matches('\n').count() as u64 + 1;
+            input.saturating_add(lines.saturating_mul(prefix))
+        }
+        "join" => {
+            let items = value.as_array().map(Vec::as_slice).unwrap_or_default();
+            // A string joins as itself, anything else as its JSON text.
+            let texts = items.iter().fold(0u64, |total, item| {
+                total.saturating_add(match item {
+                    Value::String(s) => s.len() as u64,
+                    other => json_bound(other, 0),
+                })
+            });
+            texts.saturating_add((items.len() as u64).saturating_mul(arg("sep")))
+        }
+        "concat" => input.saturating_add(arg("with")).saturating_add(1),
+        "json_encode" | "as_str" => json_bound(value, 0),
+        "length" | "wordcount" | "int" | "float" | "abs" | "round" | "filesizeformat" => {
+            NUMBER_BYTES
+        }
+        // A part of the input, or the input reordered, or an argument (`default`).
+        "first" | "last" | "nth" | "slice" | "sort" | "unique" | "reverse" | "filter" | "map"
+        | "get" | "trim" | "trim_start" | "trim_end" | "trim_start_matches"
+        | "trim_end_matches" | "striptags" | "spaceless" | "pluralize" => {
+            input.saturating_add(args_total).saturating_add(64)
+        }
+        _ => input
+            .saturating_add(args_total)
+            .saturating_mul(8)
+            .saturating_add(64),
+    }
+}
+
+/// An upper bound of the length of `value` as (pretty) JSON at nesting `depth`: every string
+/// byte escaped (`\u0000`), every item on its own indented line.
+fn json_bound(value: &Value, depth: u64) -> u64 {
+    let line = 2 * (depth + 1) + 4;
+    let bound = match value {
+        Value::String(s) => (s.len() as u64).saturating_mul(6),
+        Value::Array(items) => items.iter().fold(0u64, |total, item| {
+            total.saturating_add(json_bound(item, depth + 1).saturating_add(line))
+        }),
+        Value::Object(map) => map.iter().fold(0u64, |total, (key, item)| {
+            total
+                .saturating_add((key.len() as u64).saturating_mul(6))
+                .saturating_add(json_bound(item, depth + 1).saturating_add(line))
+        }),
+        _ => NUMBER_BYTES,
+    };
+    bound.saturating_add(2 * depth + 8)
+}
+
+/// The longest text of a JSON number, bool or null (`-1.7976931348623157e308`).
+const NUMBER_BYTES: u64 = 32;
 
 struct BoundedTest {
     inner: Arc<dyn Test>,
@@ -568,7 +810,7 @@ fn value_size(value: &Value, cap: usize) -> usize {
             }
             total
         }
-        _ => 8,
+        _ => NUMBER_BYTES as usize,
     }
 }
 
@@ -655,6 +897,99 @@ mod tests {
             refusal.describe(source).starts_with("line 2, column 10: "),
             "{}",
             refusal.describe(source)
+        );
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_tabs_and_line_breaks() {
+        assert!(check_source("<p>\ta\r\nb</p>").is_ok());
+        for control in ['\u{1b}', '\u{0}', '\u{c}', '\u{7f}', '\u{85}'] {
+            let source = format!("<p title=\"{control}$B\">x</p>");
+            let refusal = check_source(&source).expect_err(&source);
+            assert!(refusal.message.contains("control character"), "{refusal:?}");
+        }
+    }
+
+    fn args(pairs: &[(&str, &str)]) -> HashMap<String, Value> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+            .collect()
+    }
+
+    /// Each bound is at least what the filter returns, so refusing above the limit refuses
+    /// only what would pass it.
+    #[test]
+    fn result_bounds_cover_what_filters_return() {
+        let tera = Tera::default();
+        let text = Value::String("a\nbb\n\nccc".to_string());
+        let list = serde_json::json!(["x\u{0}\"", 12.5, ["y"], {"k": "v\n"}, null]);
+        for (name, value, args) in [
+            ("replace", &text, args(&[("from", ""), ("to", "xyz")])),
+            ("replace", &text, args(&[("from", "b"), ("to", "xyz")])),
+            ("indent", &text, args(&[("prefix", ">>")])),
+            ("indent", &text, args(&[])),
+            ("join", &list, args(&[("sep", ", ")])),
+            (
+                "json_encode",
+                &list,
+                HashMap::from([("pretty".to_string(), Value::Bool(true))]),
+            ),
+            ("as_str", &list, args(&[])),
+            ("concat", &list, args(&[("with", "w")])),
+            ("upper", &Value::String("ßŉΐ".to_string()), args(&[])),
+            ("escape", &Value::String("\"'&/<>".to_string()), args(&[])),
+            (
+                "urlencode_strict",
+                &Value::String("é/ ".to_string()),
+                args(&[]),
+            ),
+            ("split", &text, args(&[("pat", "")])),
+            (
+                "truncate",
+                &text,
+                HashMap::from([("length".to_string(), Value::from(3))]),
+            ),
+        ] {
+            let Some(filter) = tera.filters.get(name) else {
+                continue;
+            };
+            let out = filter.filter(value, &args).expect(name);
+            assert!(
+                value_size(&out, usize::MAX) as u64 <= result_bound(name, value, &args),
+                "{name}({value}, {args:?}) = {out}"
+            );
+        }
+        let huge = Value::String("x".repeat(5000));
+        let to = args(&[("from", ""), ("to", &"y".repeat(5000))]);
+        assert!(result_bound("replace", &huge, &to) > MAX_VALUE_BYTES as u64);
+    }
+
+    fn render(html: &str) -> tera::Result<String> {
+        let mut tera = Tera::default();
+        tera.add_raw_template("report.html", html).unwrap();
+        confine_calls(&mut tera);
+        confine_template(&mut tera, "report.html", "report.css").unwrap();
+        let mut context = tera::Context::new();
+        context.insert("x", "<x>");
+        context.insert("n", &7);
+        context.insert("big", &"y".repeat(MAX_VALUE_BYTES / 2 + 1));
+        tera.render("report.html", &context)
+    }
+
+    #[test]
+    fn concatenation_gives_what_tera_gives_within_the_value_limit() {
+        let same = "{{ \"a\" ~ 1 ~ 2.5 ~ 3.0 ~ x ~ n }}|{% for v in [x ~ x] %}{{ v }}{% endfor %}|{% if \"\" ~ \"\" %}yes{% else %}no{% endif %}{% if n > 1 and x ~ \"\" %}!{% endif %}";
+        // Numbers as tera writes them (2.5, 3.0 as "3"), printed data escaped, an empty `~`
+        // false in a condition.
+        assert_eq!(
+            render(same).unwrap(),
+            "a12.53&lt;x&gt;7|&lt;x&gt;&lt;x&gt;|no!"
+        );
+        let error = render("{% for v in [big ~ big] %}{{ v | length }}{% endfor %}").unwrap_err();
+        assert!(
+            format!("{error:?}").contains("`~` could return up to"),
+            "{error:?}"
         );
     }
 }

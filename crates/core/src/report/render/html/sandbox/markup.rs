@@ -6,6 +6,13 @@
 //! It also fixes where report data may land: in text, or inside a quoted attribute value —
 //! never in a tag or attribute name, an unquoted value, a style or a link target, where
 //! HTML escaping alone would not keep it from becoming markup.
+//!
+//! Where a browser reads HTML differently from a plain tag scan, the template may not go:
+//! no HTML comments (a browser also ends one at `--!>` or `<!-->`, so a "commented out"
+//! `<script>` could run), nothing but text inside `<title>` (a browser reads everything up to
+//! `</title>` as text, so `<p title="</title><script>…">` hides a script from a tag scan;
+//! the other text-only elements — textarea, xmp, noscript, … — are not allowed at all), and
+//! no character set but UTF-8 (in ISO-2022-JP an escape sequence swallows a quote).
 
 use super::Refusal;
 
@@ -98,10 +105,9 @@ const CSS_LOADS: &[&str] = &[
 enum State {
     #[default]
     Text,
-    /// Just after `<`, `<!` or `<!-`: what follows decides.
+    /// Just after `<` or `<!`: what follows decides.
     LessThan,
     Bang,
-    BangDash,
     TagName,
     InTag,
     SelfClosing,
@@ -109,9 +115,10 @@ enum State {
     AfterAttrName,
     BeforeValue,
     Value(Option<char>),
-    Comment,
     Declaration,
     Style,
+    /// Inside `<title>`: text only, up to `</title>`.
+    Title,
 }
 
 /// Reads the template's literal text in document order, with report data, drawn tables,
@@ -124,8 +131,12 @@ pub struct Scanner {
     attr: String,
     value: String,
     value_has_data: bool,
-    /// The text of the current comment, declaration or style element so far.
+    /// The text of the current declaration or style element so far, or of the `</title>`
+    /// being read.
     run: String,
+    /// The template's text in `<title>` since its start tag or the last data printed there,
+    /// to point a refusal at.
+    title_text: String,
 }
 
 impl Scanner {
@@ -139,7 +150,11 @@ impl Scanner {
     /// Report data (escaped by tera) is printed here.
     pub fn data(&mut self) -> Result<(), Refusal> {
         match self.state {
-            State::Text | State::Comment => Ok(()),
+            State::Text => Ok(()),
+            State::Title if self.run.is_empty() => {
+                self.title_text.clear();
+                Ok(())
+            }
             State::Value(Some(_)) => {
                 let attr = self.attr.as_str();
                 if attr == "style" || (attr == "href" && !self.value.starts_with('#')) {
@@ -240,28 +255,14 @@ impl Scanner {
             },
             State::Bang => {
                 if c == '-' {
-                    self.state = State::BangDash;
-                } else {
-                    self.run.clear();
-                    self.run.push(c);
-                    self.state = State::Declaration;
-                }
-            }
-            State::BangDash => {
-                if c != '-' {
                     return Err(Refusal::new(
-                        "malformed comment (use <!-- … -->)",
+                        "HTML comments (<!-- … -->) are not allowed: a browser also ends one at `--!>` or `<!-->`, so markup that looks commented out could run (use a template comment {# … #})",
                         Some("<!-".to_string()),
                     ));
                 }
                 self.run.clear();
-                self.state = State::Comment;
-            }
-            State::Comment => {
                 self.run.push(c);
-                if self.run.ends_with("-->") || self.run == ">" || self.run == "->" {
-                    self.state = State::Text;
-                }
+                self.state = State::Declaration;
             }
             State::Declaration => {
                 if c == '>' {
@@ -356,6 +357,22 @@ impl Scanner {
                 '"' | '\'' | '<' | '=' | '`' => return Err(self.malformed(c)),
                 c => self.value.push(c),
             },
+            State::Title => {
+                self.title_text.push(c);
+                if c == '<' || !self.run.is_empty() {
+                    self.run.push(c.to_ascii_lowercase());
+                    if !TITLE_END.starts_with(self.run.as_str()) {
+                        return Err(Refusal::new(
+                            "only text may be inside <title>…</title>, no `<`: a browser reads everything up to </title> as text, so markup there could hide a <script> from this check",
+                            Some(self.title_text.clone()),
+                        ));
+                    }
+                    if self.run == TITLE_END {
+                        self.run.clear();
+                        self.state = State::Text;
+                    }
+                }
+            }
             State::Style => {
                 self.run.push(c);
                 if c == '>' {
@@ -437,20 +454,37 @@ impl Scanner {
                 near,
             )),
             "style" => check_css(value),
+            "charset"
+                if self.tag != "meta"
+                    || self.value_has_data
+                    || !value.eq_ignore_ascii_case("utf-8") =>
+            {
+                Err(Refusal::new(
+                    "the only character set is `<meta charset=\"utf-8\">`: the report is written in UTF-8, and in another (ISO-2022-JP) a byte sequence can swallow a quote and turn text into markup",
+                    near,
+                ))
+            }
             _ => Ok(()),
         }
     }
 
     fn end_of_tag(&mut self) -> Result<(), Refusal> {
-        self.state = if !self.end_tag && self.tag == "style" {
-            self.run.clear();
-            State::Style
-        } else {
-            State::Text
+        self.run.clear();
+        self.state = match self.tag.as_str() {
+            _ if self.end_tag => State::Text,
+            "style" => State::Style,
+            "title" => {
+                self.title_text = "<title>".to_string();
+                State::Title
+            }
+            _ => State::Text,
         };
         Ok(())
     }
 }
+
+/// The one `<` allowed inside `<title>`, in lower case.
+const TITLE_END: &str = "</title>";
 
 fn is_attr_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.')
@@ -570,7 +604,7 @@ mod tests {
         ] {
             assert!(scan(&[Some(bad)]).is_err(), "{bad}");
         }
-        assert!(scan(&[Some("<!DOCTYPE html><p>a < b</p><br/><!-- note -->")]).is_ok());
+        assert!(scan(&[Some("<!DOCTYPE html><p>a < b</p><br/>")]).is_ok());
     }
 
     #[test]
@@ -584,6 +618,60 @@ mod tests {
             "@IMPORT 'x'",
         ] {
             assert!(check_css(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn no_html_comment_a_browser_could_end_early() {
+        for bad in [
+            "<!-- x --!><script>alert(1)</script> -->",
+            "<!--><script>alert(1)</script> -->",
+            "<!---><script>alert(1)</script> -->",
+            "<!-- note -->",
+        ] {
+            let refusal = scan(&[Some(bad)]).expect_err(bad);
+            assert!(
+                refusal.message.contains("HTML comments"),
+                "{bad}: {refusal:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn title_holds_only_text_up_to_its_end_tag() {
+        assert!(scan(&[Some("<title>a "), None, Some(" b</TITLE><p>x</p>")]).is_ok());
+        for bad in [
+            vec![Some(
+                "<title><p title=\"</title><script>alert(1)</script>\"></p></title>",
+            )],
+            vec![Some("<title>a<b>b</b></title>")],
+            vec![Some("<title>a</titlex>b</title>")],
+            vec![Some("<title>a </tit"), None, Some("le>")],
+        ] {
+            assert!(scan(&bad).is_err(), "{bad:?}");
+        }
+        let source = "<title>t</title>\n<title>a <b>";
+        let refusal = scan(&[Some(source)]).unwrap_err();
+        assert!(
+            refusal.describe(source).starts_with("line 2, column 1: "),
+            "{refusal:?}"
+        );
+    }
+
+    #[test]
+    fn the_only_character_set_is_utf_8() {
+        assert!(scan(&[Some("<meta charset=\"UTF-8\"><meta charset=utf-8>")]).is_ok());
+        for bad in [
+            vec![Some("<meta charset=\"iso-2022-jp\">")],
+            vec![Some("<meta charset=\"utf-16\">")],
+            vec![Some("<p charset=\"utf-8\">")],
+            vec![Some("<meta charset=\""), None, Some("\">")],
+        ] {
+            let refusal = scan(&bad).expect_err(&format!("{bad:?}"));
+            assert!(
+                refusal.message.contains("character set"),
+                "{bad:?}: {refusal:?}"
+            );
         }
     }
 }
