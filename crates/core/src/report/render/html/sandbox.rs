@@ -712,6 +712,12 @@ fn result_bound(name: &str, value: &Value, args: &HashMap<String, Value>) -> u64
             texts.saturating_add((items.len() as u64).saturating_mul(arg("sep")))
         }
         "concat" => input.saturating_add(arg("with")).saturating_add(1),
+        // Exact, and cheap for the usual text with nothing to mark (borrowed, not copied): a
+        // long system name must stay printable, not be refused on a loose bound.
+        "visible" => match value {
+            Value::String(text) => crate::report::format::visible_cow(text).len() as u64,
+            other => json_bound(other, 0).saturating_mul(9),
+        },
         "json_encode" | "as_str" => json_bound(value, 0),
         "length" | "wordcount" | "int" | "float" | "abs" | "round" | "filesizeformat" => {
             NUMBER_BYTES
