@@ -241,7 +241,7 @@ const UTF8_BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
 /// serde_json keeps the last of two equal keys in a map and drops the first without a word:
 /// a forged snapshot could show a reader one value and the evaluation another. Any duplicate
 /// key is refused, with its position.
-fn duplicate_key_problem(text: &str) -> Option<Problem> {
+pub(crate) fn duplicate_key_problem(text: &str) -> Option<Problem> {
     if !may_have_duplicate_key(text) {
         return None;
     }
@@ -303,20 +303,27 @@ fn strip_position(message: &str) -> &str {
     message.split(" at line ").next().unwrap_or(message)
 }
 
-struct Problems<'a> {
-    text: &'a str,
-    list: Vec<Problem>,
+/// The problems found in one JSON document, each placed at its line and column (shared by
+/// the evidence loader and the signer registry).
+pub(crate) struct Problems<'a> {
+    pub(crate) text: &'a str,
+    pub(crate) list: Vec<Problem>,
 }
 
 impl<'a> Problems<'a> {
-    fn new(text: &'a str) -> Self {
+    pub(crate) fn new(text: &'a str) -> Self {
         Self {
             text,
             list: Vec::new(),
         }
     }
 
-    fn add(&mut self, path: &[PathSegment], message: impl Into<String>) {
+    /// The line where `path` is in the document.
+    pub(crate) fn line_of(&self, path: &[PathSegment]) -> usize {
+        locate(self.text, path).0
+    }
+
+    pub(crate) fn add(&mut self, path: &[PathSegment], message: impl Into<String>) {
         let (line, column) = locate(self.text, path);
         self.list.push(Problem {
             path: display_path(path),

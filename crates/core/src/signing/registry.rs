@@ -17,7 +17,8 @@ use serde_json::Value;
 use super::{KeyInfo, is_fingerprint};
 use crate::evidence::Problem;
 use crate::evidence::Timestamp;
-use crate::evidence::json_position::{PathSegment, display_path, line_column, locate};
+use crate::evidence::json_position::{PathSegment, line_column};
+use crate::evidence::load::{Problems, duplicate_key_problem};
 use crate::package::signoff::check_identity_field;
 use crate::report::format::visible;
 
@@ -201,21 +202,10 @@ impl SignerRegistry {
             }])
         })?;
         // JSON keeps the last of two equal keys: a second `revoked` could hide the first.
-        if let Ok(Some(duplicate)) = crate::evidence::json_position::find_duplicate_key(text) {
-            return Err(invalid(vec![Problem {
-                path: crate::evidence::json_position::display_path(&duplicate.path),
-                line: duplicate.line,
-                column: duplicate.column,
-                message: format!(
-                    "the key `{}` appears twice in the same object: JSON would keep only one of its values",
-                    duplicate.key
-                ),
-            }]));
+        if let Some(duplicate) = duplicate_key_problem(text) {
+            return Err(invalid(vec![duplicate]));
         }
-        let mut problems = Problems {
-            text,
-            list: Vec::new(),
-        };
+        let mut problems = Problems::new(text);
         let bindings = read_document(&document, &mut problems);
         if problems.list.is_empty() {
             Ok(Self {
@@ -301,27 +291,6 @@ impl SignerRegistry {
             });
         }
         problems
-    }
-}
-
-struct Problems<'a> {
-    text: &'a str,
-    list: Vec<Problem>,
-}
-
-impl Problems<'_> {
-    fn add(&mut self, path: &[PathSegment], message: impl Into<String>) {
-        let (line, column) = locate(self.text, path);
-        self.list.push(Problem {
-            path: display_path(path),
-            line,
-            column,
-            message: message.into(),
-        });
-    }
-
-    fn line_of(&self, path: &[PathSegment]) -> usize {
-        locate(self.text, path).0
     }
 }
 
