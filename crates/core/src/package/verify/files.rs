@@ -106,7 +106,12 @@ impl Verifier<'_> {
             .cloned()
             .collect();
         for path in extra {
-            self.record(Outcome::Fail, &path, "extra file: not in the manifest");
+            let what = if path.ends_with('/') {
+                "extra directory: empty, and nothing the manifest lists is in it"
+            } else {
+                "extra file: not in the manifest"
+            };
+            self.record(Outcome::Fail, &path, what);
         }
     }
 }
@@ -271,7 +276,9 @@ pub(super) fn list_files(dir: &Path) -> Result<BTreeMap<String, FileKind>, Verif
     let mut files = BTreeMap::new();
     let mut pending = vec![(dir.to_path_buf(), String::new())];
     while let Some((path, prefix)) = pending.pop() {
+        let mut empty = true;
         for entry in fs::read_dir(&path).map_err(|e| unreadable(&path, e))? {
+            empty = false;
             let entry = entry.map_err(|e| unreadable(&path, e))?;
             let name = entry.file_name().to_string_lossy().into_owned();
             let relative = format!("{prefix}{name}");
@@ -285,6 +292,11 @@ pub(super) fn list_files(dir: &Path) -> Result<BTreeMap<String, FileKind>, Verif
             } else {
                 files.insert(relative, FileKind::Other);
             }
+        }
+        // A package writes directories only to hold files: an empty one was added afterwards
+        // (`prefix` is the directory's own path with a final `/`; the package itself has none).
+        if empty && !prefix.is_empty() {
+            files.insert(prefix, FileKind::Other);
         }
     }
     Ok(files)
