@@ -362,14 +362,23 @@ fn deleted_and_added_files_are_named() {
     }
     // A package never holds an empty directory: one added afterwards is named.
     for added in ["x/y", "timestamps", "templates"] {
-        let copy = dir.path().join(format!("with-dir-{}", added.replace('/', "-")));
+        let copy = dir
+            .path()
+            .join(format!("with-dir-{}", added.replace('/', "-")));
         copy_dir(package, &copy);
         fs::create_dir_all(copy.join(added)).unwrap();
         let (code, out) = verify(&copy, &[]);
         assert_eq!(code, Some(1), "{out}");
         let subject = format!("{added}/");
-        assert_eq!(failed_subjects(&out), set(&[subject.as_str()]), "{added}:\n{out}");
-        assert!(out.contains(&format!("FAIL  {subject}: extra directory")), "{out}");
+        assert_eq!(
+            failed_subjects(&out),
+            set(&[subject.as_str()]),
+            "{added}:\n{out}"
+        );
+        assert!(
+            out.contains(&format!("FAIL  {subject}: extra directory")),
+            "{out}"
+        );
     }
 }
 
