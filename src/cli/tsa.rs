@@ -64,7 +64,8 @@ impl TimestampAuthority for HttpTsa {
             .post(&self.endpoint)
             .header("Content-Type", "application/timestamp-query")
             .header("Accept", "application/timestamp-reply")
-            .send(query)?;
+            .send(query)
+            .map_err(|err| self.scrubbed(&err))?;
         let status = response.status();
         if !status.is_success() {
             return Err(format!("HTTP status {status}").into());
@@ -73,9 +74,30 @@ impl TimestampAuthority for HttpTsa {
             .body_mut()
             .with_config()
             .limit(MAX_RESPONSE_BYTES)
-            .read_to_vec()?;
+            .read_to_vec()
+            .map_err(|err| self.scrubbed(&err))?;
         Ok(body)
     }
+}
+
+impl HttpTsa {
+    /// The client's error as a message that cannot hold the URL's credentials, whatever the
+    /// HTTP library puts into its text.
+    fn scrubbed(&self, err: &ureq::Error) -> Box<dyn std::error::Error + Send + Sync> {
+        let mut text = err.to_string().replace(&self.endpoint, &self.url);
+        if let Some(userinfo) = userinfo(&self.endpoint) {
+            text = text.replace(userinfo, "***");
+        }
+        text.into()
+    }
+}
+
+/// The `user:password` part of `url`'s authority, if any.
+fn userinfo(url: &str) -> Option<&str> {
+    let (_, rest) = url.split_once("://")?;
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let at = rest[..authority_end].rfind('@')?;
+    Some(&rest[..at]).filter(|info| !info.is_empty())
 }
 
 /// `url` with any `user:password@` in its authority replaced by `***@`, so a TSA account's
@@ -94,6 +116,20 @@ fn without_credentials(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_client_error_never_shows_the_credentials() {
+        let tsa = HttpTsa::new("http://user:s3cret@127.0.0.1:9/tsr").unwrap();
+        let err = tsa.request(b"query").unwrap_err().to_string();
+        assert!(!err.contains("s3cret") && !err.contains("user:"), "{err}");
+        // Whatever the library writes: here an error that quotes the URL in full.
+        let quoted = ureq::Error::BadUri("http://user:s3cret@127.0.0.1:9/tsr".to_string());
+        let shown = tsa.scrubbed(&quoted).to_string();
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("http://***@127.0.0.1:9/tsr"), "{shown}");
+        assert_eq!(userinfo("https://a:b@h/x@y"), Some("a:b"));
+        assert_eq!(userinfo("https://h/x@y"), None);
+    }
 
     #[test]
     fn credentials_in_the_url_are_never_shown() {
