@@ -104,24 +104,12 @@ impl Verifier<'_> {
             );
         }
         if let Some(trusted) = self.options.trusted_keys {
-            let fingerprint = &attestation.key.fingerprint;
-            if trusted.contains(fingerprint) {
-                let label = trusted
-                    .label(fingerprint)
-                    .map(|l| format!(" ({l})"))
-                    .unwrap_or_default();
-                self.record(
-                    Outcome::Ok,
-                    ATTESTATION_FILE,
-                    format!("collector key {fingerprint} is trusted{label}"),
-                );
-            } else {
-                self.record(
-                    Outcome::Fail,
-                    ATTESTATION_FILE,
-                    format!("collector key {fingerprint} is not in the trusted keys"),
-                );
-            }
+            self.check_trusted_key(
+                trusted,
+                ATTESTATION_FILE,
+                "collector key",
+                &attestation.key.fingerprint,
+            );
         }
     }
 }

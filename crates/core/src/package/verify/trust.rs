@@ -10,6 +10,7 @@ use super::{Outcome, Verifier};
 use crate::package::seal::{SEAL_FILE, Seal};
 use crate::package::signoff::{SIGNOFFS_FILE, SignoffFile};
 use crate::report::format::visible;
+use crate::signing::trusted::TrustedKeys;
 
 const IDENTITIES: &str = "signer identities";
 
@@ -32,27 +33,12 @@ impl Verifier<'_> {
             return;
         };
         for record in &signoffs.signoffs {
-            let fingerprint = &record.key.fingerprint;
-            if trusted.contains(fingerprint) {
-                let label = trusted
-                    .label(fingerprint)
-                    .map(|l| format!(" ({l})"))
-                    .unwrap_or_default();
-                self.record(
-                    Outcome::Ok,
-                    SIGNOFFS_FILE,
-                    format!("{}: key {fingerprint} is trusted{label}", record.label()),
-                );
-            } else {
-                self.record(
-                    Outcome::Fail,
-                    SIGNOFFS_FILE,
-                    format!(
-                        "{}: key {fingerprint} is not in the trusted keys",
-                        record.label()
-                    ),
-                );
-            }
+            self.check_trusted_key(
+                trusted,
+                SIGNOFFS_FILE,
+                &format!("{}: key", record.label()),
+                &record.key.fingerprint,
+            );
         }
         if let Some(seal) = seal {
             let fingerprint = &seal.key.fingerprint;
@@ -69,6 +55,35 @@ impl Verifier<'_> {
                     format!("sealing key {fingerprint} is not in the trusted keys"),
                 );
             }
+        }
+    }
+
+    /// OK when `fingerprint` is among the trusted keys (with the label the auditor gave it),
+    /// FAIL against `subject` when not; `what` names the key (`sign-off 1 (…): key`,
+    /// `collector key`).
+    pub(super) fn check_trusted_key(
+        &mut self,
+        trusted: &TrustedKeys,
+        subject: &str,
+        what: &str,
+        fingerprint: &str,
+    ) {
+        if trusted.contains(fingerprint) {
+            let label = trusted
+                .label(fingerprint)
+                .map(|l| format!(" ({l})"))
+                .unwrap_or_default();
+            self.record(
+                Outcome::Ok,
+                subject,
+                format!("{what} {fingerprint} is trusted{label}"),
+            );
+        } else {
+            self.record(
+                Outcome::Fail,
+                subject,
+                format!("{what} {fingerprint} is not in the trusted keys"),
+            );
         }
     }
 
