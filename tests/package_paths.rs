@@ -16,17 +16,6 @@ use common::*;
 use gxp_evidence::package::signoff::{SIGNOFFS_FILE, SignoffFile};
 use gxp_evidence::package::swap::TEST_CRASH_VAR;
 
-/// Every file under `dir` with its bytes, sorted by path.
-fn contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    files_under(dir)
-        .into_iter()
-        .map(|file| {
-            let bytes = fs::read(dir.join(&file)).unwrap();
-            (file, bytes)
-        })
-        .collect()
-}
-
 /// Staging and backup directories left in `dir`.
 fn leftovers(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)
@@ -36,12 +25,6 @@ fn leftovers(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-/// The demo as an unsigned package with only the CSV files (fast to write, sign and verify).
-fn csv_draft(package: &Path) {
-    let output = report(&demo_evidence(), package, &["--format", "csv"]);
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
 }
 
 fn demo(out: &Path, extra: &[&str]) -> Output {

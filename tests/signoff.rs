@@ -57,24 +57,6 @@ fn edit(path: &Path, from: &str, to: &str) {
     fs::write(path, text.replacen(from, to, 1)).unwrap();
 }
 
-/// Every file of a package with its bytes, to compare packages exactly.
-fn contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    files_under(dir)
-        .into_iter()
-        .map(|file| {
-            let bytes = fs::read(dir.join(&file)).unwrap();
-            (file, bytes)
-        })
-        .collect()
-}
-
-/// The demo as an unsigned package with only the CSV files, for tests that read no PDF or
-/// HTML (signing and verifying it re-renders only what it holds).
-fn csv_draft(package: &Path) {
-    let output = report(&demo_evidence(), package, &["--format", "csv"]);
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-}
-
 /// The fixed keys as the library holds them, for building what an insider builds.
 fn fixed_keys() -> (LocalKey, LocalKey) {
     let shared = shared_demo();

@@ -323,6 +323,24 @@ pub fn files_under(dir: &Path) -> Vec<String> {
     files
 }
 
+/// Every file of a package with its bytes, sorted by path, to compare packages exactly.
+pub fn contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    files_under(dir)
+        .into_iter()
+        .map(|file| {
+            let bytes = std::fs::read(dir.join(&file)).unwrap();
+            (file, bytes)
+        })
+        .collect()
+}
+
+/// The demo as an unsigned package with only the CSV files, for tests that read no PDF or
+/// HTML (fast to write, sign and verify: they re-render only what it holds).
+pub fn csv_draft(package: &Path) {
+    let output = report(&demo_evidence(), package, &["--format", "csv"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+}
+
 pub fn copy_dir(from: &Path, to: &Path) {
     for file in files_under(from) {
         let target = to.join(&file);
