@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::catalog::{APIGW_CACHE_ENCRYPTION, APIGW_LOGGING};
 use super::history::RegionHistory;
 use super::period::Replay;
+use super::remediation::{self, Patch, Patches, STAGE_WIDE};
 use super::{Available, Evaluation, Finding, RegionScope, Status, View};
 use crate::evidence::{
     ApiGatewayAccount, ApiGatewayEvidence, ApiV2, EvidenceGap, MethodSetting, RestApi,
@@ -120,6 +121,15 @@ fn parse_settings_key(key: &str) -> Option<(String, String)> {
         unescaped.insert(0, '/');
     }
     Some((unescaped, method.to_ascii_uppercase()))
+}
+
+/// A `methodSettings` key in the escaped form UpdateStage patch paths use, whichever form the
+/// snapshot holds it in (`*/*` stays as it is).
+fn escaped_settings_key(key: &str) -> String {
+    match parse_settings_key(key) {
+        Some((path, method)) => method_settings_key(&path, &method),
+        None => key.to_string(),
+    }
 }
 
 /// The setting in effect for one method: its own entry, else `*/*`, else the API default.
@@ -620,6 +630,13 @@ pub fn evaluate_stage(
     let mut unknown_strict = Vec::new();
     let mut logging_off = Vec::new();
     let mut open_methods = Vec::new();
+    let mut strict_fix = Patches::default();
+    if cluster_on == Some(false) {
+        strict_fix.push(Patch::new("/cacheClusterEnabled", "true"));
+        if stage.cache_cluster_size.is_none() {
+            strict_fix.push(Patch::new("/cacheClusterSize", "0.5"));
+        }
+    }
     for method in methods.unwrap_or_default() {
         let (source, setting) = effective_setting(stage, &method.path, &method.http_method);
         let configured = match source {
@@ -642,6 +659,9 @@ pub fn evaluate_stage(
             (Some(true), Some(false)) => not_encrypted.push(label.clone()),
             (Some(true), Some(true)) => {}
             (None, _) | (Some(true), None) => unknown_strict.push(label.clone()),
+        }
+        if matches!((caching, encrypted), (Some(false), _) | (Some(true), Some(false))) {
+            cache_method_fix(method, &source, &setting, caching, &mut strict_fix);
         }
         let strict = if cluster_on == Some(false)
             || caching == Some(false)
@@ -693,6 +713,7 @@ pub fn evaluate_stage(
     // Every entry is judged, also one that reaches no deployed method: Security Hub judges the
     // stage's configured settings.
     let mut unencrypted_entries = Vec::new();
+    let mut encrypt_fix = Patches::default();
     let mut unknown_entries = Vec::new();
     let mut cached_entries = 0;
     let mut cached_without_cluster = Vec::new();
@@ -703,7 +724,16 @@ pub fn evaluate_stage(
             })
         };
         match cache_config(setting) {
-            CacheConfig::Unencrypted => unencrypted_entries.push(label()),
+            CacheConfig::Unencrypted => {
+                unencrypted_entries.push(label());
+                encrypt_fix.push(Patch::new(
+                    remediation::method_setting_path(
+                        &escaped_settings_key(key),
+                        "caching/dataEncrypted",
+                    ),
+                    "true",
+                ));
+            }
             CacheConfig::Unknown => unknown_entries.push(label()),
             CacheConfig::Encrypted => cached_entries += 1,
             CacheConfig::NotCached => {}
@@ -796,6 +826,7 @@ pub fn evaluate_stage(
             list_limited(&unknown_strict)
         ));
     }
+    strict_fix.extend(&encrypt_fix);
     let strict = if !strict_problems.is_empty() {
         (
             Status::Fail,
@@ -813,19 +844,25 @@ pub fn evaluate_stage(
             format!("cache cluster on; all {total} deployed methods cached and encrypted."),
         )
     };
-    for (view, (status, reason)) in [(View::SecurityHub, lenient), (View::AwsConfig, strict)] {
-        out.findings.push(scope.finding(
-            APIGW_CACHE_ENCRYPTION,
-            &resource,
-            Some(view),
-            status,
-            reason,
-        ));
+    let fix = |patches: &Patches| {
+        remediation::apigateway_update_stage(&api.api.id, &stage.stage_name, scope.region, patches)
+            .to_string()
+    };
+    for (view, (status, reason), patches) in [
+        (View::SecurityHub, lenient, &encrypt_fix),
+        (View::AwsConfig, strict, &strict_fix),
+    ] {
+        out.findings.push(
+            scope
+                .finding(APIGW_CACHE_ENCRYPTION, &resource, Some(view), status, reason)
+                .with_remediation(fix(patches)),
+        );
     }
 
     let account_gaps = scope.resource_gaps("apigateway", &[ApiGatewayAccount::GAP_RESOURCE]);
     let logging = logging_finding(
         scope,
+        api,
         &resource,
         stage,
         methods,
@@ -843,6 +880,31 @@ pub fn evaluate_stage(
         logging.status,
     ));
     out.findings.push(logging);
+}
+
+/// The patches that cache and encrypt one method for the strict reading: on its own entry, on
+/// `*/*` for a GET the stage-wide entry serves, else on a new override of its own (`*/*`
+/// caching reaches GET methods only); a TTL of 0 is raised to API Gateway's default 300 s.
+fn cache_method_fix(
+    method: &DeployedMethod,
+    source: &SettingSource,
+    setting: &MethodSetting,
+    caching: Option<bool>,
+    fix: &mut Patches,
+) {
+    let key = match source {
+        SettingSource::MethodOverride(key) => escaped_settings_key(key),
+        _ if method.http_method == "GET" => STAGE_WIDE.to_string(),
+        _ => method_settings_key(&method.path, &method.http_method),
+    };
+    let path = |setting: &str| remediation::method_setting_path(&key, setting);
+    if caching != Some(true) {
+        fix.push(Patch::new(path("caching/enabled"), "true"));
+    }
+    fix.push(Patch::new(path("caching/dataEncrypted"), "true"));
+    if setting.cache_ttl_in_seconds == Some(0) {
+        fix.push(Patch::new(path("caching/ttlInSeconds"), "300"));
+    }
 }
 
 fn plural_entries(count: usize) -> String {
@@ -891,8 +953,10 @@ impl CloudWatchRole {
 /// every method of the stage, judged on every `methodSettings` entry (a missing `*/*` entry is
 /// API Gateway's default, OFF), and the region's CloudWatch role set. Access logging and
 /// `dataTraceEnabled` are context on the row, never the verdict.
+#[allow(clippy::too_many_arguments)]
 fn logging_finding(
     scope: &RegionScope,
+    api: &RestApiEvidence,
     resource: &str,
     stage: &Stage,
     methods: Option<&[DeployedMethod]>,
@@ -903,8 +967,16 @@ fn logging_finding(
     let mut off = Vec::new();
     let mut unknown = Vec::new();
     let mut levels = BTreeSet::new();
-    if !stage.method_settings.contains_key("*/*") {
+    let mut fix = Patches::default();
+    let log_errors = |key: &str| {
+        Patch::new(
+            remediation::method_setting_path(key, "logging/loglevel"),
+            "ERROR",
+        )
+    };
+    if !stage.method_settings.contains_key(STAGE_WIDE) {
         off.push("no stage-wide */* entry (API Gateway's default is OFF)".to_string());
+        fix.push(log_errors(STAGE_WIDE));
     }
     let mut full_data_logged = Vec::new();
     for (key, setting) in &stage.method_settings {
@@ -913,11 +985,14 @@ fn logging_finding(
             LoggingConfig::On => {
                 levels.insert(setting.logging_level.clone().unwrap_or_default());
             }
-            LoggingConfig::Off => off.push(format!(
-                "{} at {}",
-                label(),
-                setting.logging_level.as_deref().unwrap_or_default()
-            )),
+            LoggingConfig::Off => {
+                off.push(format!(
+                    "{} at {}",
+                    label(),
+                    setting.logging_level.as_deref().unwrap_or_default()
+                ));
+                fix.push(log_errors(&escaped_settings_key(key)));
+            }
             LoggingConfig::Unknown => unknown.push(label()),
         }
         if setting.data_trace_enabled == Some(true) {
@@ -984,13 +1059,25 @@ fn logging_finding(
             ),
         )
     };
-    scope.finding(
-        APIGW_LOGGING,
-        resource,
-        None,
-        status,
-        format!("{reason}.{context}"),
-    )
+    let mut steps = Vec::new();
+    if matches!(role, CloudWatchRole::Missing) {
+        steps.push(remediation::apigateway_cloudwatch_role(scope.region));
+    }
+    if !fix.is_empty() {
+        steps.push(
+            remediation::apigateway_update_stage(&api.api.id, &stage.stage_name, scope.region, &fix)
+                .to_string(),
+        );
+    }
+    scope
+        .finding(
+            APIGW_LOGGING,
+            resource,
+            None,
+            status,
+            format!("{reason}.{context}"),
+        )
+        .with_remediation(steps.join(". Then: "))
 }
 
 fn stage_row(
@@ -1227,6 +1314,67 @@ mod tests {
         assert_eq!(
             status(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig)),
             Status::Fail
+        );
+    }
+
+    #[test]
+    fn each_cache_reading_names_the_exact_update_stage_that_fixes_it() {
+        let a = api(&[
+            ("/orders", "GET", "AWS_IAM"),
+            ("/orders", "POST", "AWS_IAM"),
+            ("/orders/{id}", "GET", "AWS_IAM"),
+        ]);
+        let s = stage(
+            false,
+            &[
+                ("*/*", setting(true, true)),
+                ("~1orders~1{id}/GET", setting(true, false)),
+            ],
+        );
+        let out = run(&a, &s);
+        // Security Hub: the failing override only, its path escaped with ~1.
+        assert_eq!(
+            finding(&out, APIGW_CACHE_ENCRYPTION, Some(View::SecurityHub)).remediation,
+            "aws apigateway update-stage --rest-api-id a1 --stage-name prod --region eu-central-1 \
+             --patch-operations 'op=replace,path=/~1orders~1{id}/GET/caching/dataEncrypted,value=true'"
+        );
+        // AWS Config: the cache cluster first, then a POST override (*/* caches GET only), then
+        // the unencrypted override.
+        assert_eq!(
+            finding(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig)).remediation,
+            "aws apigateway update-stage --rest-api-id a1 --stage-name prod --region eu-central-1 \
+             --patch-operations op=replace,path=/cacheClusterEnabled,value=true \
+             op=replace,path=/cacheClusterSize,value=0.5 \
+             'op=replace,path=/~1orders/POST/caching/enabled,value=true' \
+             'op=replace,path=/~1orders/POST/caching/dataEncrypted,value=true' \
+             'op=replace,path=/~1orders~1{id}/GET/caching/dataEncrypted,value=true'"
+        );
+        // A PASS carries no fix.
+        assert_eq!(finding(&out, APIGW_LOGGING, None).status, Status::Pass);
+        assert_eq!(finding(&out, APIGW_LOGGING, None).remediation, "");
+    }
+
+    #[test]
+    fn logging_fix_sets_the_cloudwatch_role_first_and_then_the_stage_wide_level() {
+        let a = api(&[("/orders", "GET", "AWS_IAM")]);
+        let mut off = setting(false, false);
+        off.logging_level = Some("OFF".into());
+        let s = stage(true, &[("*/*", off)]);
+        let no_role = ApiGatewayAccount {
+            cloudwatch_role_arn: None,
+            extra: Default::default(),
+        };
+        let out = run_with(&[], Some(&no_role), &a, &s);
+        let logging = finding(&out, APIGW_LOGGING, None);
+        assert_eq!(logging.status, Status::Fail);
+        assert_eq!(
+            logging.remediation,
+            "Prerequisite (once per account and region): a CloudWatch Logs role for API Gateway \
+             (trusting apigateway.amazonaws.com, with AmazonAPIGatewayPushToCloudWatchLogs): \
+             aws apigateway update-account --region eu-central-1 --patch-operations \
+             'op=replace,path=/cloudwatchRoleArn,value=<role-arn>'. Then: aws apigateway \
+             update-stage --rest-api-id a1 --stage-name prod --region eu-central-1 \
+             --patch-operations 'op=replace,path=/*/*/logging/loglevel,value=ERROR'"
         );
     }
 

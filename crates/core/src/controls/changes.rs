@@ -388,6 +388,7 @@ pub fn evaluate_region(
     for row in &rows {
         if row.classification == ChangeClass::Weakening && row.took_effect() {
             weakening += 1;
+            let fix = super::remediation::change_control_fix(row, policy.max_rotation_days);
             out.findings.push(scope.finding(
                 CHANGE_CONTROL,
                 format!("{} {}", row.event_name, row.resource),
@@ -400,7 +401,7 @@ pub fn evaluate_region(
                     row.actor,
                     row.classification_reason
                 ),
-            ));
+            ).with_remediation(fix));
         }
     }
     if complete && unreadable.is_empty() && weakening == 0 {

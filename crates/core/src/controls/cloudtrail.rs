@@ -15,6 +15,7 @@ use super::catalog::{
 };
 use super::history::{self, RegionHistory};
 use super::period::{self, Coverage, Effect, EventRef, History, NewValue, Replay, Version};
+use super::remediation;
 use super::{ALL_REGIONS, Evaluation, Finding, RegionScope, Status, describe_gaps};
 use crate::evidence::{
     AccountEvidence, EventSelectors, EvidenceGap, EvidenceSnapshot, Period, Policy, RegionEvidence,
@@ -54,6 +55,63 @@ impl TrailRow {
 
     pub fn sort_key(&self) -> (&str, &str, &str) {
         (&self.account_id, &self.home_region, &self.trail_name)
+    }
+
+    /// The account that owns the trail: the account field of its ARN.
+    pub fn owner(&self) -> &str {
+        self.trail_arn
+            .split(':')
+            .nth(4)
+            .filter(|owner| !owner.is_empty())
+            .unwrap_or(&self.account_id)
+    }
+
+    /// `aws cloudtrail <operation>` on this trail, in its home region.
+    fn command(&self, operation: &str) -> remediation::AwsCommand {
+        let home = if self.home_region.is_empty() {
+            "<home-region>"
+        } else {
+            &self.home_region
+        };
+        remediation::cloudtrail(operation, &self.resource(), home)
+    }
+
+    /// A fix of this trail, where it has to run: an organization trail only in its owner account.
+    fn fix(&self, fix: String) -> String {
+        if self.organization_trail == Some(true) {
+            remediation::in_owner_account(self.owner(), &fix)
+        } else {
+            fix
+        }
+    }
+
+    /// What makes the trail qualify for CloudTrail.1 in `settings`, one step per shortfall.
+    fn multi_region_fix(&self, settings: &TrailSettings) -> Vec<String> {
+        let mut steps = Vec::new();
+        if settings.multi_region == Some(false) {
+            steps.push(
+                self.command("update-trail")
+                    .flag("--is-multi-region-trail")
+                    .to_string(),
+            );
+        }
+        if settings.is_logging == Some(false) {
+            steps.push(self.command("start-logging").to_string());
+        }
+        if settings.selectors.as_ref().is_some_and(|r| {
+            r.coverage != ManagementCoverage::ReadWrite || !r.excluded_sources.is_empty()
+        }) {
+            let home = if self.home_region.is_empty() {
+                "<home-region>"
+            } else {
+                &self.home_region
+            };
+            steps.push(remediation::cloudtrail_all_management_events(
+                &self.resource(),
+                home,
+            ));
+        }
+        steps
     }
 }
 
@@ -459,6 +517,7 @@ fn account_finding(
         view: None,
         status,
         reason,
+        remediation: String::new(),
     }
 }
 
@@ -873,13 +932,17 @@ pub fn evaluate_account(
         });
     }
 
-    out.findings.push(multi_region_finding(
-        account_id,
-        &judged,
-        period,
-        &not_counted,
-        evidence_incomplete.then(incomplete_reason),
-    ));
+    let first_region = regions.first().map_or("<region>", |(scope, _)| scope.region);
+    out.findings.push(
+        multi_region_finding(
+            account_id,
+            &judged,
+            period,
+            &not_counted,
+            evidence_incomplete.then(incomplete_reason),
+        )
+        .with_remediation(multi_region_remediation(&judged, first_region)),
+    );
 
     // CloudTrail.2 and CloudTrail.4, per trail, over the period.
     for judged_trail in judged.iter().filter(|j| !j.deleted_only) {
@@ -895,8 +958,12 @@ pub fn evaluate_account(
             serde_json::json!({}),
             &judged_trail.history,
             |settings: &TrailSettings, out: &mut Evaluation| {
-                out.findings
-                    .extend(posture_findings(account_id, &resource, settings))
+                out.findings.extend(posture_findings(
+                    account_id,
+                    &resource,
+                    &judged_trail.row,
+                    settings,
+                ))
             },
             |why| {
                 [CLOUDTRAIL_ENCRYPTION, CLOUDTRAIL_LOG_VALIDATION]
@@ -968,7 +1035,12 @@ pub fn evaluate_account(
     );
 }
 
-fn posture_findings(account_id: &str, resource: &str, settings: &TrailSettings) -> Vec<Finding> {
+fn posture_findings(
+    account_id: &str,
+    resource: &str,
+    row: &TrailRow,
+    settings: &TrailSettings,
+) -> Vec<Finding> {
     let encryption = match settings.encrypted {
         Some(true) => (
             Status::Pass,
@@ -1001,15 +1073,102 @@ fn posture_findings(account_id: &str, resource: &str, settings: &TrailSettings) 
             resource,
             encryption.0,
             encryption.1,
-        ),
+        )
+        .with_remediation(row.fix(remediation::cloudtrail_kms_encryption(
+            &row.resource(),
+            &row.home_region,
+            row.owner(),
+        ))),
         account_finding(
             account_id,
             CLOUDTRAIL_LOG_VALIDATION,
             resource,
             validation.0,
             validation.1,
+        )
+        .with_remediation(
+            row.fix(
+                row.command("update-trail")
+                    .flag("--enable-log-file-validation")
+                    .to_string(),
+            ),
         ),
     ]
+}
+
+/// The fix of a failing CloudTrail.1. When a counted trail qualifies as collected there is
+/// nothing to run (the failing intervals are a deviation to record); else each counted trail's
+/// shortfalls, one qualifying trail being enough; without any trail, a new one.
+fn multi_region_remediation(judged: &[JudgedTrail], region: &str) -> String {
+    let current: Vec<&JudgedTrail> = judged.iter().filter(|j| !j.deleted_only).collect();
+    if let Some(qualifying) = current
+        .iter()
+        .find(|j| judge_multi_region(&TrailSettings::of(j.trail)) == Holds::Yes)
+    {
+        return remediation::corrected_before_collection(&format!(
+            "trail {}",
+            qualifying.row.resource()
+        ));
+    }
+    let fixes: Vec<String> = current
+        .iter()
+        .filter_map(|j| {
+            let steps = j.row.multi_region_fix(&TrailSettings::of(j.trail));
+            (!steps.is_empty())
+                .then(|| format!("{}: {}", j.label, j.row.fix(steps.join("; then "))))
+        })
+        .collect();
+    if fixes.is_empty() {
+        remediation::cloudtrail_create_trail(region)
+    } else {
+        format!("One qualifying trail is enough. {}", fixes.join(". "))
+    }
+}
+
+/// The fix of a trail's logging gaps: restart a trail that is still stopped; otherwise
+/// nothing to run, but the gaps are a deviation whose management events CloudTrail's event
+/// history still holds for 90 days.
+fn continuity_remediation(judged: &JudgedTrail, gaps: &[LoggingGap]) -> String {
+    let row = &judged.row;
+    if judged.deleted_only {
+        return format!(
+            "The trail {} was deleted: record the deletion in change control; whether the \
+             account still logs is judged by cloudtrail-multi-region",
+            judged.label
+        );
+    }
+    let ongoing = gaps.iter().find(|g| g.ended_at.is_none());
+    match ongoing {
+        Some(_) if row.is_logging == Some(false) => {
+            row.fix(row.command("start-logging").to_string())
+        }
+        Some(gap) => format!(
+            "Remove the cause ({}), then confirm delivery with {}",
+            gap.cause,
+            row.command("get-trail-status")
+        ),
+        None => {
+            let lookups: Vec<String> = gaps
+                .iter()
+                .filter_map(|g| {
+                    let end = g.ended_at?;
+                    Some(
+                        remediation::AwsCommand::new("cloudtrail", "lookup-events")
+                            .arg("--start-time", &g.started_at.to_rfc3339())
+                            .arg("--end-time", &end.to_rfc3339())
+                            .arg("--region", &row.home_region)
+                            .to_string(),
+                    )
+                })
+                .collect();
+            format!(
+                "{}; the gap's management events stay in CloudTrail event history for 90 days, \
+                 export them for the record (in each region the trail covers): {}",
+                remediation::corrected_before_collection(&format!("trail {}", row.resource())),
+                lookups.join("; ")
+            )
+        }
+    }
 }
 
 /// CloudTrail.1 must hold at every moment of the period: at each moment at least one counted
@@ -1299,6 +1458,7 @@ fn continuity(
             Status::Fail,
             format!("logging gap: {}", text.join("; ")),
         )
+        .with_remediation(continuity_remediation(judged, &gaps))
     } else if !unknown.is_empty() {
         account_finding(
             account_id,
@@ -1517,6 +1677,118 @@ mod tests {
         let multi = finding(&out, CLOUDTRAIL_MULTI_REGION);
         assert_eq!(multi.status, Status::Fail);
         assert!(multi.reason.contains("not logging"), "{}", multi.reason);
+    }
+
+    #[test]
+    fn multi_region_fix_names_each_shortfall_and_warns_that_selectors_are_replaced() {
+        let out = run(vec![trail(false, true, true, false, all_events())], vec![]);
+        assert_eq!(
+            finding(&out, CLOUDTRAIL_MULTI_REGION).remediation,
+            format!(
+                "One qualifying trail is enough. main: aws cloudtrail update-trail --name {ARN} \
+                 --region {HOME} --is-multi-region-trail; then aws cloudtrail start-logging \
+                 --name {ARN} --region {HOME}"
+            )
+        );
+        let write_only = json!({"EventSelectors": [{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": true}]});
+        let out = run(vec![trail(true, true, true, true, write_only)], vec![]);
+        assert_eq!(
+            finding(&out, CLOUDTRAIL_MULTI_REGION).remediation,
+            format!(
+                "One qualifying trail is enough. main: Warning: put-event-selectors REPLACES all \
+                 of the trail's selectors; run aws cloudtrail get-event-selectors --trail-name \
+                 {ARN} --region {HOME} first and carry its data event selectors over. Then: aws \
+                 cloudtrail put-event-selectors --trail-name {ARN} --region {HOME} \
+                 --event-selectors '[{{\"ReadWriteType\":\"All\",\"IncludeManagementEvents\":true,\"ExcludeManagementEventSources\":[]}}]'"
+            )
+        );
+    }
+
+    #[test]
+    fn posture_fixes_name_the_trail_its_home_region_and_the_key_policy_cloudtrail_needs() {
+        let out = run(vec![trail(true, false, false, true, all_events())], vec![]);
+        assert_eq!(
+            finding(&out, CLOUDTRAIL_LOG_VALIDATION).remediation,
+            format!(
+                "aws cloudtrail update-trail --name {ARN} --region {HOME} \
+                 --enable-log-file-validation"
+            )
+        );
+        let encryption = &finding(&out, CLOUDTRAIL_ENCRYPTION).remediation;
+        assert!(
+            encryption.contains(&format!(
+                "Allow Principal Service cloudtrail.amazonaws.com Action kms:GenerateDataKey* \
+                 with Condition StringEquals aws:SourceArn {ARN} and StringLike \
+                 kms:EncryptionContext:aws:cloudtrail:arn arn:aws:cloudtrail:*:{ACCOUNT}:trail/*"
+            )),
+            "{encryption}"
+        );
+        assert!(
+            encryption.ends_with(&format!(
+                "Then: aws cloudtrail update-trail --name {ARN} --region {HOME} --kms-key-id '<key-arn>'"
+            )),
+            "{encryption}"
+        );
+    }
+
+    #[test]
+    fn an_organization_trail_is_fixed_in_its_owner_account() {
+        let mut org = trail(true, false, true, true, all_events());
+        org.trail.is_organization_trail = Some(true);
+        let out = run(vec![org.clone()], vec![]);
+        assert_eq!(
+            finding(&out, CLOUDTRAIL_LOG_VALIDATION).remediation,
+            format!(
+                "In the organization trail's owner account {ACCOUNT} (the management account or \
+                 CloudTrail's delegated administrator; member accounts cannot change it): aws \
+                 cloudtrail update-trail --name {ARN} --region {HOME} --enable-log-file-validation"
+            )
+        );
+        // Seen from a member account, the owner is the account of the trail's ARN.
+        let owner_arn = "arn:aws:cloudtrail:eu-central-1:999999999999:trail/main";
+        org.trail.trail_arn = Some(owner_arn.into());
+        let row = trail_row(ACCOUNT, &org);
+        assert_eq!(
+            row.fix(row.command("start-logging").to_string()),
+            format!(
+                "In the organization trail's owner account 999999999999 (the management account \
+                 or CloudTrail's delegated administrator; member accounts cannot change it): aws \
+                 cloudtrail start-logging --name {owner_arn} --region {HOME}"
+            )
+        );
+    }
+
+    #[test]
+    fn a_gap_that_ended_needs_no_command_but_names_the_events_to_export() {
+        let out = run(
+            vec![trail(true, true, true, true, all_events())],
+            vec![
+                on_trail("StopLogging", "2026-10-10T08:00:00Z"),
+                on_trail("StartLogging", "2026-10-10T09:30:00Z"),
+            ],
+        );
+        let continuity = finding(&out, CLOUDTRAIL_CONTINUITY);
+        assert_eq!(continuity.status, Status::Fail, "{}", continuity.reason);
+        assert!(
+            continuity.remediation.starts_with(&format!(
+                "No command to run: trail {ARN} passes as collected"
+            )),
+            "{}",
+            continuity.remediation
+        );
+        assert!(
+            continuity.remediation.ends_with(&format!(
+                "aws cloudtrail lookup-events --start-time 2026-10-10T08:00:00Z --end-time \
+                 2026-10-10T09:30:00Z --region {HOME}"
+            )),
+            "{}",
+            continuity.remediation
+        );
+        let stopped = run(vec![trail(true, true, true, false, all_events())], vec![]);
+        assert_eq!(
+            finding(&stopped, CLOUDTRAIL_CONTINUITY).remediation,
+            format!("aws cloudtrail start-logging --name {ARN} --region {HOME}")
+        );
     }
 
     #[test]

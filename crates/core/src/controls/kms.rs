@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::catalog::{KMS_KEY_DELETION, KMS_KEY_ROTATION};
 use super::history::RegionHistory;
 use super::period::Replay;
+use super::remediation;
 use super::{Available, Evaluation, RegionScope, Status, describe_gaps};
 use crate::evidence::{KeyMetadata, KmsEvidence, KmsKeyEvidence, Period, Policy, Timestamp};
 
@@ -349,15 +350,52 @@ fn judge_by_primary(
         ),
         _ => judge_rotation(scope, primary_key, period, policy, account_keys),
     };
-    let remedy = if status == Status::Fail {
-        format!(
-            "; remediate on the primary: aws kms enable-key-rotation --key-id {} --region {}",
-            primary.arn, primary.region
-        )
-    } else {
-        String::new()
-    };
-    (status, format!("{named}: {reason}{remedy}"))
+    (status, format!("{named}: {reason}"))
+}
+
+/// The fix of a failing rotation, by what the key's rotation is judged by: automatic rotation
+/// switched on within the policy, new imported material rotated in on demand, or either on
+/// the primary of a replica, in the primary's region.
+pub fn rotation_remediation(
+    key: &KmsKeyEvidence,
+    region: &str,
+    policy: &Policy,
+    account_keys: &AccountKeys,
+) -> String {
+    let arn = key.metadata.arn.as_deref().unwrap_or(&key.metadata.key_id);
+    match applicability(key) {
+        Ok(RotationBasis::Automatic) => {
+            remediation::kms_enable_rotation(arn, region, policy.max_rotation_days)
+        }
+        Ok(RotationBasis::ImportedMaterialAge) => remediation::kms_rotate_imported(arn, region),
+        Ok(RotationBasis::Primary(primary)) => {
+            let fix = match account_keys.get(&primary.arn) {
+                // The primary is never a replica itself, so this recurses once at most.
+                Some(primary_key) if !matches!(applicability(primary_key), Ok(RotationBasis::Primary(_))) => {
+                    rotation_remediation(primary_key, &primary.region, policy, account_keys)
+                }
+                _ => remediation::kms_enable_rotation(
+                    &primary.arn,
+                    &primary.region,
+                    policy.max_rotation_days,
+                ),
+            };
+            remediation::on_primary(&primary.arn, &primary.region, &fix)
+        }
+        Err(_) => String::new(),
+    }
+}
+
+/// The fix of a failing `kms-key-deletion`: cancel the deletion, or re-import the expiring
+/// material without expiry.
+pub fn deletion_remediation(metadata: &KeyMetadata, region: &str) -> String {
+    let arn = metadata.arn.as_deref().unwrap_or(&metadata.key_id);
+    match metadata.key_state.as_deref() {
+        Some("PendingDeletion" | "PendingReplicaDeletion") => {
+            remediation::kms_cancel_deletion(arn, region)
+        }
+        _ => remediation::kms_reimport_without_expiry(arn, region),
+    }
 }
 
 fn judge_automatic_rotation(
@@ -499,10 +537,9 @@ fn judge_material_age(key: &KmsKeyEvidence, period: &Period, policy: &Policy) ->
         return (
             Status::Fail,
             format!(
-                "{IMPORTED_MATERIAL}; its key material from {}{origin} was {age} days old on {}, older than the policy's {max_days} days. Rotate on demand: import new key material (ImportType NEW_KEY_MATERIAL), then aws kms rotate-key-on-demand --key-id {}; {IMPORTED_MATERIAL_EVIDENCE}",
+                "{IMPORTED_MATERIAL}; its key material from {}{origin} was {age} days old on {}, older than the policy's {max_days} days; {IMPORTED_MATERIAL_EVIDENCE}",
                 from.display_date(),
                 until.display_date(),
-                key.metadata.arn.as_deref().unwrap_or(&key.metadata.key_id)
             ),
         );
     }
@@ -553,8 +590,7 @@ pub fn judge_deletion(
             return (
                 Status::Fail,
                 format!(
-                    "scheduled for deletion{when}: data encrypted under the key becomes unrecoverable. If the key is still needed: aws kms cancel-key-deletion --key-id {}",
-                    metadata.arn.as_deref().unwrap_or(&metadata.key_id)
+                    "scheduled for deletion{when}: data encrypted under the key becomes unrecoverable"
                 ),
             );
         }
@@ -592,7 +628,7 @@ pub fn judge_deletion(
             Some(expiry) if expiry < next_report_end => (
                 Status::Fail,
                 format!(
-                    "imported key material {} on {} (ValidTo), before {} (the end of the next report's period, one period length after this one): KMS then deletes it and the key cannot decrypt until the same material is re-imported. Re-import the material with a later ValidTo or KEY_MATERIAL_DOES_NOT_EXPIRE",
+                    "imported key material {} on {} (ValidTo), before {} (the end of the next report's period, one period length after this one): KMS then deletes it and the key cannot decrypt until the same material is re-imported",
                     if expiry < period.end { "expired or expires" } else { "expires" },
                     expiry.display_utc(),
                     next_report_end.display_utc()
@@ -659,13 +695,21 @@ pub fn evaluate_region(
     };
     let rotation = |key: &KmsKeyEvidence, out: &mut Evaluation| {
         let row = evaluate_key(scope, key, period, policy, account_keys);
-        out.findings.push(scope.finding(
-            KMS_KEY_ROTATION,
-            key_resource(&row.key_id, row.aliases.first().map(String::as_str)),
-            None,
-            row.status,
-            row.reason.clone(),
-        ));
+        let finding = scope
+            .finding(
+                KMS_KEY_ROTATION,
+                key_resource(&row.key_id, row.aliases.first().map(String::as_str)),
+                None,
+                row.status,
+                row.reason.clone(),
+            )
+            .with_remediation(rotation_remediation(
+                key,
+                scope.region,
+                policy,
+                account_keys,
+            ));
+        out.findings.push(finding);
         out.keys.push(row);
     };
     // Judges both controls of one key over the period; `current` is `None` for a key a
@@ -696,8 +740,11 @@ pub fn evaluate_region(
             &key_history,
             |key: &KeyMetadataOnly, out: &mut Evaluation| {
                 let (status, reason) = judge_deletion(scope, &key.metadata, period);
-                out.findings
-                    .push(scope.finding(KMS_KEY_DELETION, resource, None, status, reason));
+                out.findings.push(
+                    scope
+                        .finding(KMS_KEY_DELETION, resource, None, status, reason)
+                        .with_remediation(deletion_remediation(&key.metadata, scope.region)),
+                );
             },
             |reason| gap(KMS_KEY_DELETION, reason),
             out,
@@ -986,10 +1033,13 @@ mod tests {
             reason.starts_with("scheduled for deletion on 2026-11-20 00:00:00 UTC"),
             "{reason}"
         );
-        assert!(
-            reason.contains(
-                "cancel-key-deletion --key-id arn:aws:kms:eu-central-1:111111111111:key/k1"
-            )
+        assert_eq!(
+            deletion_remediation(&k.metadata, "eu-central-1"),
+            "If the key is still needed: aws kms cancel-key-deletion --key-id \
+             arn:aws:kms:eu-central-1:111111111111:key/k1 --region eu-central-1, then aws kms \
+             enable-key --key-id arn:aws:kms:eu-central-1:111111111111:key/k1 --region \
+             eu-central-1 (cancelling leaves the key disabled). If the deletion is intended, \
+             record it in change control with the evidence that no data still depends on the key"
         );
         let primary = key(
             json!({"KeyState": "PendingReplicaDeletion", "PendingDeletionWindowInDays": 7}),
@@ -1091,9 +1141,26 @@ mod tests {
             "{}",
             row.reason
         );
-        assert!(row.reason.contains(
-            "rotate-key-on-demand --key-id arn:aws:kms:eu-central-1:111111111111:key/k1"
-        ));
+        let fix = rotation_remediation(
+            &old,
+            "eu-central-1",
+            &Policy::default(),
+            &AccountKeys::default(),
+        );
+        assert!(
+            fix.contains(
+                "aws kms import-key-material --key-id arn:aws:kms:eu-central-1:111111111111:key/k1 \
+                 --region eu-central-1 --import-type NEW_KEY_MATERIAL"
+            ),
+            "{fix}"
+        );
+        assert!(
+            fix.ends_with(
+                "then aws kms rotate-key-on-demand --key-id \
+                 arn:aws:kms:eu-central-1:111111111111:key/k1 --region eu-central-1"
+            ),
+            "{fix}"
+        );
         assert!(
             row.reason
                 .contains("ListKeyRotations (IncludeKeyMaterial=ALL_KEY_MATERIAL)")
@@ -1176,12 +1243,23 @@ mod tests {
             "{}",
             row.reason
         );
-        assert!(
-            row.reason.contains(&format!(
-                "enable-key-rotation --key-id {PRIMARY_ARN} --region eu-west-1"
-            )),
-            "{}",
-            row.reason
+        let primary_region = KmsEvidence {
+            keys: vec![off.clone()],
+            extra: Default::default(),
+        };
+        let replica = multi_region(REPLICA_ARN, "REPLICA", Some((true, Some(365))));
+        assert_eq!(
+            rotation_remediation(
+                &replica,
+                "eu-central-1",
+                &Policy::default(),
+                &AccountKeys::new([&primary_region]),
+            ),
+            format!(
+                "On the primary key {PRIMARY_ARN} in eu-west-1 (a replica follows its primary): \
+                 aws kms enable-key-rotation --key-id {PRIMARY_ARN} --region eu-west-1 \
+                 --rotation-period-in-days 365"
+            )
         );
         let on = multi_region(PRIMARY_ARN, "PRIMARY", Some((true, Some(365))));
         assert_eq!(judge_replica(Some(&on)).status, Status::Pass);

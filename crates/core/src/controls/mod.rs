@@ -10,6 +10,7 @@ pub mod events;
 pub mod history;
 pub mod kms;
 pub mod period;
+pub mod remediation;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -109,6 +110,20 @@ pub struct Finding {
     pub view: Option<View>,
     pub status: Status,
     pub reason: String,
+    /// What fixes a FAIL, with the finding's own identifiers filled in (see `remediation`).
+    /// Empty for other statuses; absent from results written before it existed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub remediation: String,
+}
+
+impl Finding {
+    /// The finding with its fix; only a FAIL carries one, so a PASS never reads as needing work.
+    pub fn with_remediation(mut self, remediation: impl Into<String>) -> Self {
+        if self.status == Status::Fail {
+            self.remediation = remediation.into();
+        }
+        self
+    }
 }
 
 /// Everything the evaluation produced; the report model is built from this.
@@ -259,6 +274,7 @@ impl<'a> RegionScope<'a> {
             view,
             status,
             reason: reason.into(),
+            remediation: String::new(),
         }
     }
 }
@@ -424,6 +440,7 @@ fn ensure_every_control_reported(accounts: &BTreeSet<&str>, evaluation: &mut Eva
                     view: None,
                     status: Status::EvidenceGap,
                     reason: "no result could be produced for this control".to_string(),
+                    remediation: String::new(),
                 });
             }
         }
@@ -439,6 +456,7 @@ fn ensure_every_control_reported(accounts: &BTreeSet<&str>, evaluation: &mut Eva
                 // Never NO_RESOURCES: nothing was looked at (the loader refuses such a scope).
                 status: Status::EvidenceGap,
                 reason: "the snapshot's scope lists no accounts".to_string(),
+                remediation: String::new(),
             });
         }
     }
@@ -506,6 +524,7 @@ mod tests {
             view: None,
             status,
             reason: String::new(),
+            remediation: String::new(),
         }
     }
 

@@ -544,6 +544,7 @@ fn merge_rows(
                 merged.reason
             );
             merged.status = Status::EvidenceGap;
+            merged.remediation.clear();
         }
         return Some(merged);
     }
@@ -566,6 +567,9 @@ fn merge_rows(
         rows.iter().filter(|(_, f)| f.status == status).collect()
     };
     merged.status = worst;
+    if worst == Status::Fail && merged.remediation.is_empty() {
+        merged.remediation = super::remediation::corrected_before_collection(&merged.resource);
+    }
     merged.reason = match worst {
         Status::Fail => {
             // Adjacent intervals that failed for the same reason read as one.
@@ -859,6 +863,7 @@ mod tests {
             view: None,
             status,
             reason: reason.into(),
+            remediation: String::new(),
         }
     }
 
@@ -887,6 +892,14 @@ mod tests {
         let merged = merge(&judged, &Coverage::Complete, 2);
         assert_eq!(merged.len(), 1);
         assert_eq!(merged[0].status, Status::Fail);
+        // Corrected before collection: no command, but the interval is a deviation to record.
+        assert!(
+            merged[0]
+                .remediation
+                .starts_with("No command to run: x passes as collected"),
+            "{}",
+            merged[0].remediation
+        );
         assert!(
             merged[0].reason.contains(
                 "from 2026-10-04 09:12:00 UTC to 2026-10-20 08:00:00 UTC (since Update id-Update-2026-10-04T09:12:00Z"

@@ -489,22 +489,40 @@ static FINDINGS: Def<Ref<Finding>> = Def {
             col(C.csv("status").human("Status", 1.9).line(), |f| {
                 Cell::status(f.status)
             }),
-            col(C.csv("reason").human("Reason", 6.0), |f| t(&f.reason)),
+            col(C.csv("reason"), |f| t(&f.reason)),
+            col(C.human("Reason", 6.0), |f| reason_with_fix(&f.reason, &f.remediation)),
+            col(C.csv("remediation"), |f| t(&f.remediation)),
         ],
     )
 };
+
+/// What people read of a result: the reason, and under it, smaller, the fix of a FAIL.
+fn reason_with_fix<'a>(reason: &'a str, remediation: &'a str) -> Cell<'a> {
+    if remediation.is_empty() {
+        return t(reason);
+    }
+    Cell::lines([
+        (Cow::Borrowed(reason), false),
+        (Cow::Owned(format!("{FIX_LABEL}{remediation}")), true),
+    ])
+}
+
+/// How the fix of a FAIL is introduced under its reason in PDF and HTML.
+pub const FIX_LABEL: &str = "Remediation: ";
 
 /// Both readings of a two-view control for one resource (see [`ReportModel::view_pairs`]).
 pub struct PairRow {
     account_id: String,
     region: String,
     resource: String,
-    readings: [Option<(Status, String)>; 2],
+    /// Per view: status, reason, remediation.
+    readings: [Option<(Status, String, String)>; 2],
 }
 
 impl From<ViewPair<'_>> for PairRow {
     fn from(p: ViewPair<'_>) -> Self {
-        let reading = |f: Option<&Finding>| f.map(|f| (f.status, f.reason.clone()));
+        let reading =
+            |f: Option<&Finding>| f.map(|f| (f.status, f.reason.clone(), f.remediation.clone()));
         PairRow {
             account_id: p.account_id.to_string(),
             region: p.region.to_string(),
@@ -519,10 +537,10 @@ fn pair_status(p: &PairRow, view: usize) -> Cell<'_> {
 }
 
 fn pair_reason(p: &PairRow, view: usize) -> Cell<'_> {
-    t(p.readings[view]
-        .as_ref()
-        .map(|r| r.1.as_str())
-        .unwrap_or(""))
+    match &p.readings[view] {
+        Some((_, reason, remediation)) => reason_with_fix(reason, remediation),
+        None => t(""),
+    }
 }
 
 static VIEW_PAIRS: Def<Ref<PairRow>> = def(
