@@ -183,7 +183,11 @@ fn resource_of(event: &LookupEvent, record: &Record) -> String {
                     let resource = text(param(params, "resourceId"));
                     let method = text(param(params, "httpMethod"));
                     match (resource, method) {
-                        (Some(r), Some(m)) => Some(format!("restapi {api} resource {r} {m}")),
+                        (Some(r), Some(m)) => Some(match method_path(event, &api, &m) {
+                            // People know a method by its path (`/health`); the id stays for the CLI.
+                            Some(path) => format!("restapi {api} {m} {path} (resource {r})"),
+                            None => format!("restapi {api} resource {r} {m}"),
+                        }),
                         _ => Some(format!("restapi {api}")),
                     }
                 }
@@ -206,6 +210,23 @@ fn resource_of(event: &LookupEvent, record: &Record) -> String {
                 .find_map(|r| text(r.get("ResourceName")))
         })
         .unwrap_or_default()
+}
+
+/// The resource path of a method event, from the event's `AWS::ApiGateway::Method` resource
+/// (`{api}/{path}/{METHOD}`, the root as `{api}//{METHOD}`).
+fn method_path(event: &LookupEvent, api: &str, method: &str) -> Option<String> {
+    event.resources.iter().find_map(|resource| {
+        if text(resource.get("ResourceType"))? != "AWS::ApiGateway::Method" {
+            return None;
+        }
+        let name = text(resource.get("ResourceName"))?;
+        let path = name
+            .strip_prefix(api)?
+            .strip_suffix(method)?
+            .strip_suffix('/')?;
+        let path = path.strip_prefix('/').unwrap_or(path);
+        (!path.contains(char::is_whitespace)).then(|| format!("/{path}"))
+    })
 }
 
 fn summarize_request(event: &LookupEvent, record: &Record) -> String {

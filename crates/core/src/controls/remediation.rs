@@ -334,7 +334,9 @@ fn revert(change: &ChangeRow, max_rotation_days: u32) -> String {
                 apigateway_update_stage(api, stage, region, &patches).to_string()
             }
         }
-        ("UpdateMethod", ["restapi", api, "resource", resource, method]) => {
+        ("UpdateMethod", ["restapi", api, "resource", resource, method])
+        | ("UpdateMethod", ["restapi", api, method, _, "(resource", resource]) => {
+            let resource = resource.trim_end_matches(')');
             AwsCommand::new("apigateway", "update-method")
                 .arg("--rest-api-id", api)
                 .arg("--resource-id", resource)
@@ -428,6 +430,63 @@ mod tests {
              --region eu-central-1 --patch-operations \
              'op=replace,path=/~1samples~1{sampleId}/GET/caching/dataEncrypted,value=true' \
              op=replace,path=/cacheClusterEnabled,value=true"
+        );
+    }
+
+    fn change(event_name: &str, resource: &str, request_summary: &str) -> ChangeRow {
+        ChangeRow {
+            event_time: crate::evidence::Timestamp::parse("2026-10-02T13:24:02Z").unwrap(),
+            account_id: "111111111111".into(),
+            region: "eu-central-1".into(),
+            event_source: String::new(),
+            event_name: event_name.into(),
+            event_id: "e1".into(),
+            actor: String::new(),
+            actor_type: String::new(),
+            invoked_by: String::new(),
+            session_issuer: String::new(),
+            source_ip: String::new(),
+            user_agent: String::new(),
+            resource: resource.into(),
+            request_summary: request_summary.into(),
+            error_code: String::new(),
+            error_message: String::new(),
+            classification: super::super::ChangeClass::Weakening,
+            classification_reason: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_weakening_change_is_recorded_or_reverted_with_the_inverse_call() {
+        let stage = change(
+            "UpdateStage",
+            "restapi k7x2m9p4qa stage prod",
+            "replace /~1samples~1{sampleId}/GET/caching/dataEncrypted=false; \
+             replace /*/*/logging/loglevel=OFF; replace /*/*/metrics/enabled=false",
+        );
+        assert_eq!(
+            change_control_fix(&stage, 365),
+            "Record the change in change control or revert: aws apigateway update-stage \
+             --rest-api-id k7x2m9p4qa --stage-name prod --region eu-central-1 --patch-operations \
+             'op=replace,path=/~1samples~1{sampleId}/GET/caching/dataEncrypted,value=true' \
+             'op=replace,path=/*/*/logging/loglevel,value=ERROR'"
+        );
+        let trail = change(
+            "UpdateTrail",
+            "lims-app-debug",
+            r#"{"name":"lims-app-debug","enableLogFileValidation":false,"isMultiRegionTrail":false}"#,
+        );
+        assert_eq!(
+            change_control_fix(&trail, 365),
+            "Record the change in change control or revert: aws cloudtrail update-trail --name \
+             lims-app-debug --region eu-central-1 --enable-log-file-validation \
+             --is-multi-region-trail"
+        );
+        let rotation = change("DisableKeyRotation", "k1", "");
+        assert_eq!(
+            change_control_fix(&rotation, 180),
+            "Record the change in change control or revert: aws kms enable-key-rotation --key-id \
+             k1 --region eu-central-1 --rotation-period-in-days 180"
         );
     }
 
