@@ -11,7 +11,12 @@ use common::*;
 /// The demo package, written once per test into its own directory.
 fn demo(dir: &Path) -> std::path::PathBuf {
     let out = dir.join("demo");
-    let output = bin().arg("demo").arg("--out").arg(&out).output().expect("runs");
+    let output = bin()
+        .arg("demo")
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("runs");
     // The demo sample is non-compliant by design.
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     out

@@ -660,7 +660,10 @@ pub fn evaluate_stage(
             (Some(true), Some(true)) => {}
             (None, _) | (Some(true), None) => unknown_strict.push(label.clone()),
         }
-        if matches!((caching, encrypted), (Some(false), _) | (Some(true), Some(false))) {
+        if matches!(
+            (caching, encrypted),
+            (Some(false), _) | (Some(true), Some(false))
+        ) {
             cache_method_fix(method, &source, &setting, caching, &mut strict_fix);
         }
         let strict = if cluster_on == Some(false)
@@ -854,7 +857,13 @@ pub fn evaluate_stage(
     ] {
         out.findings.push(
             scope
-                .finding(APIGW_CACHE_ENCRYPTION, &resource, Some(view), status, reason)
+                .finding(
+                    APIGW_CACHE_ENCRYPTION,
+                    &resource,
+                    Some(view),
+                    status,
+                    reason,
+                )
                 .with_remediation(fix(patches)),
         );
     }
@@ -1065,8 +1074,13 @@ fn logging_finding(
     }
     if !fix.is_empty() {
         steps.push(
-            remediation::apigateway_update_stage(&api.api.id, &stage.stage_name, scope.region, &fix)
-                .to_string(),
+            remediation::apigateway_update_stage(
+                &api.api.id,
+                &stage.stage_name,
+                scope.region,
+                &fix,
+            )
+            .to_string(),
         );
     }
     scope

@@ -410,19 +410,23 @@ pub fn evaluate_region(
         if row.classification == ChangeClass::Weakening && row.took_effect() {
             weakening += 1;
             let fix = super::remediation::change_control_fix(row, policy.max_rotation_days);
-            out.findings.push(scope.finding(
-                CHANGE_CONTROL,
-                format!("{} {}", row.event_name, row.resource),
-                None,
-                Status::Fail,
-                format!(
-                    "{} at {} by {}: {}; needs a documented change record",
-                    row.event_name,
-                    row.event_time.display_utc(),
-                    row.actor,
-                    row.classification_reason
-                ),
-            ).with_remediation(fix));
+            out.findings.push(
+                scope
+                    .finding(
+                        CHANGE_CONTROL,
+                        format!("{} {}", row.event_name, row.resource),
+                        None,
+                        Status::Fail,
+                        format!(
+                            "{} at {} by {}: {}; needs a documented change record",
+                            row.event_name,
+                            row.event_time.display_utc(),
+                            row.actor,
+                            row.classification_reason
+                        ),
+                    )
+                    .with_remediation(fix),
+            );
         }
     }
     if complete && unreadable.is_empty() && weakening == 0 {

@@ -932,7 +932,9 @@ pub fn evaluate_account(
         });
     }
 
-    let first_region = regions.first().map_or("<region>", |(scope, _)| scope.region);
+    let first_region = regions
+        .first()
+        .map_or("<region>", |(scope, _)| scope.region);
     out.findings.push(
         multi_region_finding(
             account_id,

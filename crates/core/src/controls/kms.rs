@@ -371,7 +371,9 @@ pub fn rotation_remediation(
         Ok(RotationBasis::Primary(primary)) => {
             let fix = match account_keys.get(&primary.arn) {
                 // The primary is never a replica itself, so this recurses once at most.
-                Some(primary_key) if !matches!(applicability(primary_key), Ok(RotationBasis::Primary(_))) => {
+                Some(primary_key)
+                    if !matches!(applicability(primary_key), Ok(RotationBasis::Primary(_))) =>
+                {
                     rotation_remediation(primary_key, &primary.region, policy, account_keys)
                 }
                 _ => remediation::kms_enable_rotation(

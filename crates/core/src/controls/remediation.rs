@@ -145,14 +145,18 @@ pub fn apigateway_cloudwatch_role(region: &str) -> String {
 
 /// `aws kms <operation> --key-id <key> …` in the key's region.
 pub fn kms(operation: &str, key_arn: &str, region: &str) -> AwsCommand {
-    AwsCommand::new("kms", operation).arg("--key-id", key_arn)
+    AwsCommand::new("kms", operation)
+        .arg("--key-id", key_arn)
         .arg("--region", region)
 }
 
 /// KMS accepts rotation periods of 90 to 2560 days (EnableKeyRotation).
 pub fn kms_enable_rotation(key_arn: &str, region: &str, max_days: u32) -> String {
     kms("enable-key-rotation", key_arn, region)
-        .arg("--rotation-period-in-days", &max_days.clamp(90, 2560).to_string())
+        .arg(
+            "--rotation-period-in-days",
+            &max_days.clamp(90, 2560).to_string(),
+        )
         .to_string()
 }
 
@@ -186,7 +190,10 @@ fn kms_import(key_arn: &str, region: &str, new_material: bool) -> AwsCommand {
         command
     };
     command
-        .arg("--encrypted-key-material", "fileb://EncryptedKeyMaterial.bin")
+        .arg(
+            "--encrypted-key-material",
+            "fileb://EncryptedKeyMaterial.bin",
+        )
         .arg("--import-token", "fileb://ImportToken.bin")
         .arg("--expiration-model", "KEY_MATERIAL_DOES_NOT_EXPIRE")
 }
@@ -345,12 +352,14 @@ fn revert(change: &ChangeRow, max_rotation_days: u32) -> String {
                 .replace_patches(&[Patch::new("/authorizationType", "<previous-type>")])
                 .to_string()
         }
-        ("DeleteStage", ["restapi", api, "stage", stage]) => AwsCommand::new("apigateway", "create-stage")
-            .arg("--rest-api-id", api)
-            .arg("--stage-name", stage)
-            .arg("--deployment-id", "<deployment-id>")
-            .arg("--region", region)
-            .to_string(),
+        ("DeleteStage", ["restapi", api, "stage", stage]) => {
+            AwsCommand::new("apigateway", "create-stage")
+                .arg("--rest-api-id", api)
+                .arg("--stage-name", stage)
+                .arg("--deployment-id", "<deployment-id>")
+                .arg("--region", region)
+                .to_string()
+        }
         (name, _) => format!("the call that undoes {name} on {target} in {region}"),
     }
 }
@@ -393,7 +402,10 @@ fn update_trail_revert(change: &ChangeRow) -> String {
     for (field, flag) in [
         ("enableLogFileValidation", "--enable-log-file-validation"),
         ("isMultiRegionTrail", "--is-multi-region-trail"),
-        ("includeGlobalServiceEvents", "--include-global-service-events"),
+        (
+            "includeGlobalServiceEvents",
+            "--include-global-service-events",
+        ),
     ] {
         if request.get(field).and_then(serde_json::Value::as_bool) == Some(false) {
             command = command.flag(flag);

@@ -490,7 +490,9 @@ static FINDINGS: Def<Ref<Finding>> = Def {
                 Cell::status(f.status)
             }),
             col(C.csv("reason"), |f| t(&f.reason)),
-            col(C.human("Reason", 6.0), |f| reason_with_fix(&f.reason, &f.remediation)),
+            col(C.human("Reason", 6.0), |f| {
+                reason_with_fix(&f.reason, &f.remediation)
+            }),
             col(C.csv("remediation"), |f| t(&f.remediation)),
         ],
     )
