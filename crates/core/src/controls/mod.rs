@@ -566,6 +566,26 @@ mod tests {
     }
 
     #[test]
+    fn only_a_fail_carries_a_fix_and_results_without_one_stay_readable() {
+        let with_fix = |status| finding(status).with_remediation("aws kms enable-key-rotation");
+        assert_eq!(
+            with_fix(Status::Fail).remediation,
+            "aws kms enable-key-rotation"
+        );
+        let pass = with_fix(Status::Pass);
+        assert_eq!(pass.remediation, "");
+        let written = serde_json::to_value(&pass).unwrap();
+        assert!(written.get("remediation").is_none(), "{written}");
+        // results.json written before the field existed.
+        let older: Finding = serde_json::from_value(serde_json::json!({
+            "control_id": "kms-key-rotation", "account_id": "111111111111",
+            "region": "eu-central-1", "resource": "k", "status": "FAIL", "reason": "off"
+        }))
+        .unwrap();
+        assert_eq!(older.remediation, "");
+    }
+
+    #[test]
     fn a_control_without_any_result_is_reported_as_a_gap() {
         let accounts: BTreeSet<&str> = ["111111111111"].into();
         let mut evaluation = Evaluation::default();
