@@ -77,7 +77,10 @@ fn no_identifier_in_the_demo_pdf_is_broken_across_lines() {
             missing.push(word);
         }
     }
-    assert!(broken.is_empty(), "broken across lines (word: page): {broken:?}");
+    assert!(
+        broken.is_empty(),
+        "broken across lines (word: page): {broken:?}"
+    );
     assert!(missing.is_empty(), "nowhere in the PDF: {missing:?}");
 }
 
@@ -89,7 +92,10 @@ fn a_japanese_system_name_prints_from_the_fallback_font_subset() {
     let pdf = out.join("report.pdf");
     let pages = pdf_pages(&pdf);
     assert!(pages[0].contains(&system_name), "{}", pages[0]);
-    assert!(pages.iter().all(|p| p.contains(&system_name)), "in every page header");
+    assert!(
+        pages.iter().all(|p| p.contains(&system_name)),
+        "in every page header"
+    );
 
     let doc = lopdf::Document::load(&pdf).unwrap();
     let fallback = embedded_fonts(&doc)
@@ -101,7 +107,10 @@ fn a_japanese_system_name_prints_from_the_fallback_font_subset() {
         let glyph = fallback
             .glyph_of(ch)
             .unwrap_or_else(|| panic!("{ch} not in the subset's ToUnicode map"));
-        assert!(fallback.has_outline(glyph), "{ch}: glyph {glyph} has no outline");
+        assert!(
+            fallback.has_outline(glyph),
+            "{ch}: glyph {glyph} has no outline"
+        );
     }
     // Latin text of the same name stays in DejaVu Sans.
     assert!(fallback.glyph_of('L').is_none());
@@ -114,18 +123,30 @@ fn fonts_are_embedded_as_subsets_and_the_pdf_stays_small() {
     let doc = lopdf::Document::load(&latin).unwrap();
     let fonts = embedded_fonts(&doc);
     let names: Vec<&str> = fonts.iter().map(|f| f.name.as_str()).collect();
-    assert_eq!(names.len(), 2, "{names:?}: no fallback font without a character for it");
+    assert_eq!(
+        names.len(),
+        2,
+        "{names:?}: no fallback font without a character for it"
+    );
     for font in &fonts {
         let (tag, _) = font.name.split_once('+').expect("a subset tag");
         assert!(tag.len() == 6 && tag.chars().all(|c| c.is_ascii_uppercase()));
-        assert!(font.glyph_count < 300, "{}: {} glyphs", font.name, font.glyph_count);
+        assert!(
+            font.glyph_count < 300,
+            "{}: {} glyphs",
+            font.name,
+            font.glyph_count
+        );
     }
     // Whole DejaVu faces made the demo PDF about 837 kB; subset, it is about 130 kB.
     let size = std::fs::metadata(&latin).unwrap().len();
     assert!(size < 250_000, "{size} bytes");
     let cjk = render(dir.path(), "cjk", Some(CJK_NAME)).join("report.pdf");
     let size = std::fs::metadata(&cjk).unwrap().len();
-    assert!(size < 260_000, "{size} bytes with the fallback font (4 MB whole)");
+    assert!(
+        size < 260_000,
+        "{size} bytes with the fallback font (4 MB whole)"
+    );
 }
 
 #[test]
@@ -201,9 +222,11 @@ fn embedded_fonts(doc: &lopdf::Document) -> Vec<EmbeddedFont> {
         }
         let name = String::from_utf8_lossy(dict.get(b"BaseFont").unwrap().as_name().unwrap());
         let to_unicode = String::from_utf8(stream(dict.get(b"ToUnicode").unwrap())).unwrap();
-        let descendant = deref(&deref(dict.get(b"DescendantFonts").unwrap())
-            .as_array()
-            .unwrap()[0]);
+        let descendant = deref(
+            &deref(dict.get(b"DescendantFonts").unwrap())
+                .as_array()
+                .unwrap()[0],
+        );
         let descriptor = deref(
             descendant
                 .as_dict()
