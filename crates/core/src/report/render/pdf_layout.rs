@@ -1,7 +1,10 @@
 //! A small page-layout engine over printpdf: wrapped paragraphs, headings and tables that
 //! break across pages with repeated headers, on A4 landscape pages with a running header and
-//! a "Page X of Y" footer added once the page count is known. Text is measured with the
-//! embedded font's own glyph widths, so wrapping is exact for any language the font covers.
+//! a "Page X of Y" footer added once the page count is known. It owns the type: which font
+//! draws each character (DejaVu Sans, else the CJK fallback), measuring with the fonts' own
+//! glyph widths, the subsets the PDF embeds, where lines may break (spaces, then a long
+//! token's `:` and `/`, a word inside only when it cannot fit whole), and table columns sized
+//! from their content so that identifiers stay on one line.
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
