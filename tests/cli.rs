@@ -350,8 +350,9 @@ fn pdf_reads_as_a_report() {
 }
 
 /// The rows of the PDF's change register: the text from the register's heading to the
-/// next section, cut where a row starts (its date line, then `HH:MM:SS UTC`). Each row is
-/// its cells joined without separators, so values wrapped inside a cell read whole again.
+/// next section, cut where a row starts (its date line, then `HH:MM:SS`). Each row is its
+/// cells joined without separators or spaces, so values wrapped inside a cell read whole
+/// again however the cell wraps.
 fn register_rows(pdf_text: &str) -> Vec<String> {
     let lines: Vec<&str> = pdf_text.lines().collect();
     let start = lines
@@ -369,14 +370,17 @@ fn register_rows(pdf_text: &str) -> Vec<String> {
     let mut rows: Vec<Vec<&str>> = Vec::new();
     for (i, line) in lines[start..end].iter().enumerate() {
         let next = lines.get(start + i + 1).copied().unwrap_or("");
-        if is_date(line) && next.ends_with(" UTC") && next.len() == 12 {
+        let is_clock = next.len() >= 8 && next.as_bytes()[2] == b':' && next.as_bytes()[5] == b':';
+        if is_date(line) && is_clock {
             rows.push(Vec::new());
         }
         if let Some(row) = rows.last_mut() {
             row.push(line);
         }
     }
-    rows.into_iter().map(|cells| cells.concat()).collect()
+    rows.into_iter()
+        .map(|cells| cells.concat().replace(' ', ""))
+        .collect()
 }
 
 /// Asserts that each change has its own row in the PDF register: time, account, event,
@@ -389,7 +393,7 @@ fn assert_register_lists<'a>(pdf_text: &str, changes: impl Iterator<Item = &'a s
             .as_str()
             .unwrap()
             .replace('T', "")
-            .replace('Z', " UTC");
+            .replace('Z', "UTC");
         let outcome = if change["error_code"] == "" {
             "applied"
         } else {

@@ -1,10 +1,16 @@
 //! PDF renderer: the report as an inspector prints it. Cover, document control, summary, one
 //! section per control with its per-method / per-key / per-trail tables, change register,
-//! gaps and sign-off page, in an embedded DejaVu Sans so any European language renders.
-//! Output is byte-reproducible: fixed font resource names, dates from the snapshot, and a
-//! document id derived from the report id.
+//! gaps and sign-off page, in an embedded DejaVu Sans so any European language renders and
+//! Droid Sans Fallback for what DejaVu lacks (Chinese, Japanese, Korean), both embedded as
+//! subsets of the glyphs used. Output is byte-reproducible: fixed font resource names,
+//! subsets named after their glyphs, dates from the snapshot, and a document id derived from
+//! the report id.
 
-use printpdf::{Mm, ParsedFont, PdfDocument, PdfFont, PdfPage, PdfSaveOptions};
+use std::collections::{BTreeMap, BTreeSet};
+
+use printpdf::{
+    FontId, Mm, Op, PdfDocument, PdfFont, PdfFontHandle, PdfPage, PdfSaveOptions, TextItem,
+};
 
 use super::Format;
 use super::pdf_layout::{
@@ -19,20 +25,30 @@ use crate::report::{ReportModel, UNSIGNED_TEXT};
 
 pub(super) const REGULAR_TTF: &[u8] = include_bytes!("../../../../../assets/fonts/DejaVuSans.ttf");
 const BOLD_TTF: &[u8] = include_bytes!("../../../../../assets/fonts/DejaVuSans-Bold.ttf");
+pub(super) const FALLBACK_TTF: &[u8] =
+    include_bytes!("../../../../../assets/fonts/DroidSansFallbackFull.ttf");
 
 const TABLE_SIZE: f32 = 7.0;
 const BODY_SIZE: f32 = 9.0;
 
 fn load_fonts() -> Result<Fonts, RenderError> {
-    let parse = |bytes: &[u8], name: &str| {
-        ParsedFont::from_bytes(bytes, 0, &mut Vec::new()).ok_or_else(|| {
+    let parse = |id: &str, name: &'static str, bytes: &'static [u8]| {
+        MeasuredFont::parse(id, name, bytes).ok_or_else(|| {
             RenderError::Pdf(format!("the embedded font {name} could not be parsed"))
         })
     };
-    Ok(Fonts {
-        regular: MeasuredFont::new("F1", parse(REGULAR_TTF, "DejaVuSans")?),
-        bold: MeasuredFont::new("F2", parse(BOLD_TTF, "DejaVuSans-Bold")?),
-    })
+    Ok(Fonts::new(
+        parse("F1", "DejaVuSans", REGULAR_TTF)?,
+        parse("F2", "DejaVuSans-Bold", BOLD_TTF)?,
+        load_fallback_font,
+    ))
+}
+
+/// The fallback font, parsed the first time a character needs it (4 MB of font data that
+/// most reports never touch). A unit test proves it parses; were it ever not to, the
+/// characters only it has print as .notdef boxes rather than the report failing.
+pub(super) fn load_fallback_font() -> Option<MeasuredFont> {
+    MeasuredFont::parse("F3", "DroidSansFallbackFull", FALLBACK_TTF)
 }
 
 fn status_cell(status: Status) -> Cell {
@@ -98,12 +114,22 @@ fn save(
     pages: Vec<Vec<printpdf::Op>>,
 ) -> Result<Vec<u8>, RenderError> {
     let mut doc = PdfDocument::new(&model.title());
+    let used = used_glyphs(&pages, fonts);
     // Fixed resource names instead of printpdf's generated ones keep the bytes reproducible.
-    for font in [&fonts.regular, &fonts.bold] {
+    for font in fonts.loaded() {
+        let Some(glyphs) = used.get(&font.id) else {
+            continue;
+        };
+        let subset = font.subset(glyphs).map_err(|err| {
+            RenderError::Pdf(format!(
+                "the embedded font {} could not be subset: {err}",
+                font.id.0
+            ))
+        })?;
         doc.resources
             .fonts
             .map
-            .insert(font.id.clone(), PdfFont::new(font.parsed().clone()));
+            .insert(font.id.clone(), PdfFont::new(subset));
     }
     let created = printpdf::OffsetDateTime::from_unix_timestamp(model.generated_at.0.timestamp())
         .map_err(|err| RenderError::Pdf(format!("report date out of range: {err}")))?;
@@ -149,6 +175,46 @@ fn save(
         .save_to(&mut bytes)
         .map_err(|err| RenderError::Pdf(err.to_string()))?;
     Ok(bytes)
+}
+
+/// The glyphs each font draws on `pages`, by font resource id: what its subset must keep.
+fn used_glyphs(pages: &[Vec<Op>], fonts: &Fonts) -> BTreeMap<FontId, BTreeSet<u16>> {
+    let loaded: Vec<_> = fonts.loaded().collect();
+    // A flag per glyph id, not a set: a long report shows tens of millions of characters.
+    let mut seen: Vec<Vec<bool>> = vec![vec![false; usize::from(u16::MAX) + 1]; loaded.len()];
+    for ops in pages {
+        let mut current = None;
+        for op in ops {
+            match op {
+                Op::SetFont {
+                    font: PdfFontHandle::External(id),
+                    ..
+                } => current = loaded.iter().position(|font| font.id == *id),
+                Op::ShowText { items } => {
+                    let Some(index) = current else { continue };
+                    for item in items {
+                        if let TextItem::Text(text) = item {
+                            for ch in text.chars() {
+                                seen[index][usize::from(loaded[index].glyph_id(ch))] = true;
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    loaded
+        .iter()
+        .zip(seen)
+        .filter(|(_, seen)| seen.contains(&true))
+        .map(|(font, seen)| {
+            let glyphs = (0..=u16::MAX)
+                .filter(|glyph| seen[usize::from(*glyph)])
+                .collect();
+            (font.id.clone(), glyphs)
+        })
+        .collect()
 }
 
 /// Compresses every compressible stream with zlib's default level, spread over the

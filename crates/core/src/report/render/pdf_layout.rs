@@ -1,9 +1,14 @@
 //! A small page-layout engine over printpdf: wrapped paragraphs, headings and tables that
 //! break across pages with repeated headers, on A4 landscape pages with a running header and
-//! a "Page X of Y" footer added once the page count is known. Text is measured with the
-//! embedded font's own glyph widths, so wrapping is exact for any language the font covers.
+//! a "Page X of Y" footer added once the page count is known. It owns the type: which font
+//! draws each character (DejaVu Sans, else the CJK fallback), measuring with the fonts' own
+//! glyph widths, the subsets the PDF embeds, where lines may break (spaces, then a long
+//! token's `:` and `/`, a word inside only when it cannot fit whole), and table columns sized
+//! from their content so that identifiers stay on one line.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
+use std::collections::BTreeSet;
 
 use printpdf::{
     Color, FontId, Line, LinePoint, Mm, Op, PaintMode, ParsedFont, PdfFontHandle, Point, Pt, Rect,
@@ -38,114 +43,356 @@ fn colour(c: Colour) -> Color {
     })
 }
 
-/// A font with a width table for fast measuring.
+/// An embedded font: its program, its character map and advance widths for measuring, and
+/// the subset of it a document embeds.
 pub struct MeasuredFont {
     pub id: FontId,
+    /// The face's PostScript name, which the PDF shows after the subset tag.
+    name: &'static str,
+    source: &'static [u8],
     font: ParsedFont,
-    /// Advance widths in 1/1000 em for code points below `FAST_RANGE`.
-    fast: Vec<f32>,
+    /// Glyph id (0: the font has none) and advance in 1/1000 em, for code points below
+    /// `FAST_RANGE`: nearly every character of a report, measured without a map lookup.
+    fast: Vec<(u16, f32)>,
 }
 
 const FAST_RANGE: usize = 0x2600;
 
 impl MeasuredFont {
-    pub fn new(id: &str, font: ParsedFont) -> Self {
-        let units = f32::from(font.units_per_em.max(1));
-        let mut fast = vec![0.0; FAST_RANGE];
-        for (code, width) in fast.iter_mut().enumerate() {
-            *width = Self::lookup(&font, code as u32, units);
-        }
-        Self {
+    /// Parses the font program `source`; `None` if it is not a font printpdf can read.
+    pub fn parse(id: &str, name: &'static str, source: &'static [u8]) -> Option<Self> {
+        let font = ParsedFont::from_bytes(source, 0, &mut Vec::new())?;
+        let mut measured = Self {
             id: FontId(id.to_string()),
+            name,
+            source,
             font,
-            fast,
-        }
+            fast: Vec::new(),
+        };
+        measured.fast = (0..FAST_RANGE as u32)
+            .map(|code| measured.lookup(code))
+            .collect();
+        Some(measured)
     }
 
-    fn lookup(font: &ParsedFont, code: u32, units: f32) -> f32 {
-        let glyph = font.lookup_glyph_index(code).unwrap_or(0);
-        let width = font
+    fn lookup(&self, code: u32) -> (u16, f32) {
+        let glyph = self.font.lookup_glyph_index(code).unwrap_or(0);
+        (glyph, self.glyph_advance(glyph))
+    }
+
+    fn glyph_advance(&self, glyph: u16) -> f32 {
+        let units = f32::from(self.font.units_per_em.max(1));
+        let width = self
+            .font
             .get_glyph_width(glyph)
             .map(f32::from)
             .unwrap_or(units / 2.0);
         width * 1000.0 / units
     }
 
-    pub fn parsed(&self) -> &ParsedFont {
-        &self.font
+    /// The glyph for `ch` and its advance in 1/1000 em; glyph 0 when the font has none.
+    fn glyph(&self, ch: char) -> (u16, f32) {
+        match self.fast.get(ch as usize) {
+            Some(known) => *known,
+            None => self.lookup(ch as u32),
+        }
     }
 
-    /// Width of `text` in millimetres at `size` points.
-    pub fn width_mm(&self, text: &str, size: f32) -> f32 {
-        let units = f32::from(self.font.units_per_em.max(1));
-        let thousandths: f32 = text
-            .chars()
-            .map(|ch| {
-                let code = ch as usize;
-                if code < FAST_RANGE {
-                    self.fast[code]
-                } else {
-                    Self::lookup(&self.font, ch as u32, units)
-                }
-            })
-            .sum();
-        thousandths / 1000.0 * size * PT_TO_MM
+    /// The glyph id that draws `ch`; 0 (.notdef) when the font has none.
+    pub fn glyph_id(&self, ch: char) -> u16 {
+        self.glyph(ch).0
+    }
+
+    fn has_glyph(&self, ch: char) -> bool {
+        self.glyph_id(ch) != 0
+    }
+
+    /// This font reduced to `glyphs` (plus .notdef), ready to embed. A whole DejaVu face is
+    /// about 0.7 MB and the CJK fallback 4 MB; a report uses a few hundred glyphs of them.
+    /// The subset keeps glyph widths and a Unicode cmap for the kept glyphs, so text is
+    /// encoded and extracted as with the whole font; the same glyphs always give the same
+    /// bytes, so the PDF stays reproducible.
+    pub fn subset(&self, glyphs: &BTreeSet<u16>) -> Result<ParsedFont, String> {
+        use allsorts::{
+            binary::read::ReadScope,
+            font_data::FontData,
+            subset::{CmapTarget, SubsetProfile, subset},
+        };
+        let font_file = ReadScope::new(self.source)
+            .read::<FontData<'_>>()
+            .map_err(|err| err.to_string())?;
+        let provider = font_file.table_provider(0).map_err(|err| err.to_string())?;
+        // .notdef first, as the subsetter requires; it draws any character no font has.
+        let ids: Vec<u16> = std::iter::once(0)
+            .chain(glyphs.iter().copied().filter(|glyph| *glyph != 0))
+            .collect();
+        let bytes = subset(&provider, &ids, &SubsetProfile::Pdf, CmapTarget::Unicode)
+            .map_err(|err| err.to_string())?;
+        let mut font = ParsedFont::from_bytes(&bytes, 0, &mut Vec::new())
+            .ok_or("the subset is not a readable font")?;
+        font.font_name = Some(format!("{}+{}", subset_tag(&ids), self.name));
+        Ok(font)
     }
 }
 
+/// The six capital letters that name a subset font (ISO 32000-1 §9.6.4), derived from its
+/// glyphs so that the same glyphs give the same name (reproducible bytes) and different
+/// subsets of one face get different names (a reader caching fonts by name keeps them apart).
+fn subset_tag(glyphs: &[u16]) -> String {
+    // FNV-1a: small, stable across Rust versions (unlike `DefaultHasher`).
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for glyph in glyphs {
+        for byte in glyph.to_be_bytes() {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    (0..6)
+        .map(|_| {
+            let letter = b'A' + (hash % 26) as u8;
+            hash /= 26;
+            char::from(letter)
+        })
+        .collect()
+}
+
+/// The report's fonts: DejaVu Sans for the European scripts, and a fallback (Droid Sans
+/// Fallback) for the characters DejaVu lacks, above all Chinese, Japanese and Korean — a
+/// system name in Japanese must print as itself, not as empty boxes. The fallback is parsed
+/// only when a report needs it.
 pub struct Fonts {
     pub regular: MeasuredFont,
     pub bold: MeasuredFont,
+    fallback: OnceCell<Option<MeasuredFont>>,
+    load_fallback: fn() -> Option<MeasuredFont>,
 }
 
 impl Fonts {
-    fn get(&self, bold: bool) -> &MeasuredFont {
-        if bold { &self.bold } else { &self.regular }
+    pub fn new(
+        regular: MeasuredFont,
+        bold: MeasuredFont,
+        load_fallback: fn() -> Option<MeasuredFont>,
+    ) -> Self {
+        Self {
+            regular,
+            bold,
+            fallback: OnceCell::new(),
+            load_fallback,
+        }
+    }
+
+    pub fn face(&self, bold: bool) -> Face<'_> {
+        Face {
+            primary: if bold { &self.bold } else { &self.regular },
+            fonts: self,
+        }
+    }
+
+    fn fallback(&self) -> Option<&MeasuredFont> {
+        self.fallback.get_or_init(self.load_fallback).as_ref()
+    }
+
+    /// Every font that may have drawn text, by its resource id.
+    pub fn loaded(&self) -> impl Iterator<Item = &MeasuredFont> {
+        [&self.regular, &self.bold]
+            .into_iter()
+            .chain(self.fallback.get().and_then(Option::as_ref))
     }
 }
 
-/// Breaks `text` into lines no wider than `width` mm: at spaces where possible, inside a word
-/// when a word alone is too wide (long ARNs, hostile 10 kB names).
-pub fn wrap(font: &MeasuredFont, text: &str, size: f32, width: f32) -> Vec<String> {
+/// A weight of the report's type: its primary font, and the fallback for what that lacks.
+#[derive(Clone, Copy)]
+pub struct Face<'f> {
+    primary: &'f MeasuredFont,
+    fonts: &'f Fonts,
+}
+
+impl<'f> Face<'f> {
+    /// The font that draws `ch`: the primary when it has the glyph, else the fallback when
+    /// that has it, else the primary (its .notdef box marks a character no font has).
+    fn font_for(&self, ch: char) -> &'f MeasuredFont {
+        if self.primary.has_glyph(ch) {
+            return self.primary;
+        }
+        match self.fonts.fallback() {
+            Some(fallback) if fallback.has_glyph(ch) => fallback,
+            _ => self.primary,
+        }
+    }
+
+    /// Width of `text` in millimetres at `size` points, each character in the font that
+    /// draws it.
+    pub fn width_mm(&self, text: &str, size: f32) -> f32 {
+        self.width_em(text) * size * PT_TO_MM
+    }
+
+    /// Width of `text` in em (millimetres at 1 pt: `* size * PT_TO_MM` gives mm).
+    fn width_em(&self, text: &str) -> f32 {
+        let thousandths: f32 = text.chars().map(|ch| self.advance(ch)).sum();
+        thousandths / 1000.0
+    }
+
+    fn advance(&self, ch: char) -> f32 {
+        let (glyph, advance) = self.primary.glyph(ch);
+        if glyph != 0 {
+            return advance;
+        }
+        self.font_for(ch).glyph(ch).1
+    }
+
+    /// `text` cut into runs of characters drawn by the same font, in order.
+    pub fn runs<'t>(&self, text: &'t str) -> Runs<'f, 't> {
+        Runs { face: *self, text }
+    }
+}
+
+/// The runs of [`Face::runs`].
+pub struct Runs<'f, 't> {
+    face: Face<'f>,
+    text: &'t str,
+}
+
+impl<'f, 't> Iterator for Runs<'f, 't> {
+    type Item = (&'f MeasuredFont, &'t str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut chars = self.text.char_indices();
+        let (_, first) = chars.next()?;
+        let font = self.face.font_for(first);
+        let end = chars
+            .find(|(_, ch)| !std::ptr::eq(self.face.font_for(*ch), font))
+            .map_or(self.text.len(), |(at, _)| at);
+        let (run, rest) = self.text.split_at(end);
+        self.text = rest;
+        Some((font, run))
+    }
+}
+
+/// How good a place to break a word too wide for its line is, after `ch`: 1 for the
+/// separators of identifiers and paths (an ARN breaks at `:` and `/`), 2 inside their parts
+/// (`-` of a key id, `.` of a host name, between CJK characters, which need no space to
+/// break), none elsewhere.
+fn break_after(ch: char) -> Option<u8> {
+    match ch {
+        '/' | ':' | ',' | ';' | '|' | '&' | '?' | '=' | ')' | ']' | '}' => Some(1),
+        '-' | '_' | '.' | '@' | '+' | '\\' | '~' => Some(2),
+        _ if is_cjk(ch) => Some(2),
+        _ => None,
+    }
+}
+
+fn is_cjk(ch: char) -> bool {
+    matches!(ch as u32,
+        0x2E80..=0x303F | 0x3040..=0x30FF | 0x3100..=0x31FF | 0x3400..=0x4DBF
+        | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF
+        | 0x20000..=0x3FFFF)
+}
+
+/// A combining mark belongs to the character before it: never break before one.
+fn is_combining(ch: char) -> bool {
+    matches!(ch as u32, 0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
+}
+
+/// A word with `:` or `/` wider than this (in em) is a long token — an ARN, a path, a user
+/// agent, a JSON request — that may break after them rather than widen its column to its
+/// full length. Shorter ones (a time, `kms:ListKeys`) stay whole.
+const LONG_TOKEN_EM: f32 = 12.0;
+
+/// The widest piece of text a column is ever made narrower than, in em: wider words (a
+/// SHA-256, a hostile 10 kB name) break wherever they must. A KMS key id (36 characters,
+/// about 22 em) and the longest AWS error codes are narrower, and stay whole.
+const WIDEST_UNBREAKABLE_EM: f32 = 24.0;
+
+/// `word` cut at its break points of `tier` (the break character stays with the part
+/// before it).
+fn split_after(word: &str, tier: u8) -> impl Iterator<Item = &str> {
+    let mut rest = word;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = rest
+            .char_indices()
+            .find(|(_, ch)| break_after(*ch).is_some_and(|t| t <= tier))
+            .map_or(rest.len(), |(at, ch)| at + ch.len_utf8());
+        let (part, tail) = rest.split_at(end);
+        rest = tail;
+        Some(part)
+    })
+}
+
+/// The pieces a word too wide for `width` mm breaks into, each as wide as it may be: its
+/// `:`/`/`-separated parts, those still too wide at their `-`, `.` and CJK characters, and
+/// only what is still too wide at a character boundary (a hostile 10 kB name).
+fn word_pieces<'w>(face: Face<'_>, word: &'w str, size: f32, width: f32) -> Vec<&'w str> {
+    let mut pieces = Vec::new();
+    for part in split_after(word, 1) {
+        if face.width_mm(part, size) <= width {
+            pieces.push(part);
+            continue;
+        }
+        for piece in split_after(part, 2) {
+            if face.width_mm(piece, size) <= width {
+                pieces.push(piece);
+                continue;
+            }
+            let mut start = 0;
+            let mut used = 0.0;
+            for (at, ch) in piece.char_indices() {
+                let advance = face.advance(ch) / 1000.0 * size * PT_TO_MM;
+                if used + advance > width && at > start && !is_combining(ch) {
+                    pieces.push(&piece[start..at]);
+                    start = at;
+                    used = 0.0;
+                }
+                used += advance;
+            }
+            pieces.push(&piece[start..]);
+        }
+    }
+    pieces
+}
+
+/// Breaks `text` into lines no wider than `width` mm. Lines break at spaces; a word is
+/// never broken when it fits on a line of its own. A word wider than a line breaks at its
+/// natural break points (see [`word_pieces`]), filling lines greedily.
+pub fn wrap(face: Face<'_>, text: &str, size: f32, width: f32) -> Vec<String> {
     let mut lines = Vec::new();
+    let space = face.width_mm(" ", size);
     for paragraph in text.split('\n') {
         let mut line = String::new();
         let mut line_width = 0.0;
-        let space = font.width_mm(" ", size);
         for word in paragraph.split(' ') {
-            let word_width = font.width_mm(word, size);
-            let needed = if line.is_empty() {
-                word_width
-            } else {
-                line_width + space + word_width
-            };
-            if needed <= width {
+            let word_width = face.width_mm(word, size);
+            let gap = if line.is_empty() { 0.0 } else { space };
+            if line_width + gap + word_width <= width {
                 if !line.is_empty() {
                     line.push(' ');
-                    line_width += space;
                 }
                 line.push_str(word);
-                line_width += word_width;
+                line_width += gap + word_width;
                 continue;
             }
-            if !line.is_empty() {
-                lines.push(std::mem::take(&mut line));
-                line_width = 0.0;
-            }
             if word_width <= width {
-                line.push_str(word);
+                lines.push(std::mem::replace(&mut line, word.to_string()));
                 line_width = word_width;
                 continue;
             }
-            for ch in word.chars() {
-                let mut buf = [0u8; 4];
-                let ch_width = font.width_mm(ch.encode_utf8(&mut buf), size);
-                if line_width + ch_width > width && !line.is_empty() {
+            for (index, piece) in word_pieces(face, word, size, width).into_iter().enumerate() {
+                let piece_width = face.width_mm(piece, size);
+                let gap = if index == 0 && !line.is_empty() {
+                    space
+                } else {
+                    0.0
+                };
+                if !line.is_empty() && line_width + gap + piece_width > width {
                     lines.push(std::mem::take(&mut line));
                     line_width = 0.0;
+                } else if gap > 0.0 {
+                    line.push(' ');
+                    line_width += gap;
                 }
-                line.push(ch);
-                line_width += ch_width;
+                line.push_str(piece);
+                line_width += piece_width;
             }
         }
         lines.push(line);
@@ -153,20 +400,142 @@ pub fn wrap(font: &MeasuredFont, text: &str, size: f32, width: f32) -> Vec<Strin
     lines
 }
 
+/// What a table column needs, in em (millimetres at 1 pt) so that one measurement serves
+/// every font size tried: `min`, the widest piece of text that must not break (a word, or a
+/// long token's widest `:`/`/` part), and `max`, the widest line unwrapped.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct ColumnNeed {
+    min: f32,
+    max: f32,
+}
+
+impl ColumnNeed {
+    fn add(&mut self, face: Face<'_>, text: &str) {
+        for line in text.split('\n') {
+            let mut line_width = 0.0;
+            for (index, word) in line.split(' ').enumerate() {
+                let word_width = face.width_em(word);
+                line_width += word_width;
+                if index > 0 {
+                    line_width += face.width_em(" ");
+                }
+                let unbreakable = if word_width <= LONG_TOKEN_EM {
+                    word_width
+                } else {
+                    split_after(word, 1)
+                        .map(|part| face.width_em(part))
+                        .fold(0.0, f32::max)
+                };
+                self.min = self.min.max(unbreakable.min(WIDEST_UNBREAKABLE_EM));
+            }
+            self.max = self.max.max(line_width);
+        }
+    }
+}
+
+/// The smallest size a table shrinks to so that its words fit whole in their columns.
+const MIN_TABLE_SIZE: f32 = 5.0;
+
+/// Font size and column widths (mm) for a table: the largest size from `size` down to
+/// `MIN_TABLE_SIZE` at which every column holds its widest unbreakable text; then each
+/// column gets at least that, at most its longest line where the page allows, and the rest
+/// of the width by the table's width hints (`weights`). At the smallest size, if the words
+/// still do not fit, the columns with the widest words are narrowed to one common width,
+/// and only words wider than that break (last resort); the narrow columns — statuses,
+/// account ids — keep theirs.
+fn fit_columns(needs: &[ColumnNeed], weights: &[f32], size: f32, total: f32) -> (f32, Vec<f32>) {
+    let pad = 2.0 * CELL_PAD;
+    let mut size = size;
+    let at = |size: f32, em: f32| em * size * PT_TO_MM + pad;
+    while size > MIN_TABLE_SIZE && needs.iter().map(|n| at(size, n.min)).sum::<f32>() > total {
+        size = (size - 0.5).max(MIN_TABLE_SIZE);
+    }
+    let mut min: Vec<f32> = needs.iter().map(|n| at(size, n.min)).collect();
+    if min.iter().sum::<f32>() >= total {
+        let cap = common_cap(&min, total);
+        for width in &mut min {
+            *width = width.min(cap);
+        }
+        return (size, min);
+    }
+    let max: Vec<f32> = needs
+        .iter()
+        .zip(&min)
+        .map(|(n, min)| at(size, n.max).max(*min))
+        .collect();
+    let weight_total: f32 = weights.iter().sum::<f32>().max(f32::EPSILON);
+    let mut widths: Vec<f32> = weights
+        .iter()
+        .zip(min.iter().zip(&max))
+        .map(|(w, (min, max))| (w / weight_total * total).clamp(*min, *max))
+        .collect();
+    // Too wide: take the excess from the columns above their minimum, in proportion to
+    // what each can give (it is enough: the minimums fit).
+    let excess = widths.iter().sum::<f32>() - total;
+    if excess > 0.0 {
+        let slack: Vec<f32> = widths.iter().zip(&min).map(|(w, m)| w - m).collect();
+        let slack_total: f32 = slack.iter().sum();
+        for (width, slack) in widths.iter_mut().zip(slack) {
+            *width -= excess * slack / slack_total;
+        }
+        return (size, widths);
+    }
+    // Room left: give it by weight to the columns whose text still wraps, up to their
+    // longest line; once every line fits, to all columns by weight.
+    let mut room = total - widths.iter().sum::<f32>();
+    for _ in 0..widths.len() {
+        let growing: Vec<usize> = (0..widths.len())
+            .filter(|&i| widths[i] < max[i] - 0.01)
+            .collect();
+        let growing_weight: f32 = growing.iter().map(|&i| weights[i]).sum();
+        if room <= 0.01 || growing.is_empty() || growing_weight <= 0.0 {
+            break;
+        }
+        let mut given = 0.0;
+        for &i in &growing {
+            let share = (room * weights[i] / growing_weight).min(max[i] - widths[i]);
+            widths[i] += share;
+            given += share;
+        }
+        room -= given;
+    }
+    if room > 0.01 {
+        for (width, weight) in widths.iter_mut().zip(weights) {
+            *width += room * weight / weight_total;
+        }
+    }
+    (size, widths)
+}
+
+/// The width `cap` at which the `widths`, each cut to at most `cap`, add up to `total`
+/// (which is less than their sum).
+fn common_cap(widths: &[f32], total: f32) -> f32 {
+    let mut sorted = widths.to_vec();
+    sorted.sort_by(f32::total_cmp);
+    let mut below = 0.0;
+    for (index, width) in sorted.iter().enumerate() {
+        let capped_columns = (sorted.len() - index) as f32;
+        if below + width * capped_columns >= total {
+            return (total - below) / capped_columns;
+        }
+        below += width;
+    }
+    total / sorted.len().max(1) as f32
+}
+
 /// `text` on one line of at most `width` mm: whole when it fits, else its longest start
 /// that fits followed by an ellipsis. Stops measuring at the first character that does not
 /// fit, so a megabyte of text costs no more than a line of it.
-pub fn fit_line<'t>(font: &MeasuredFont, text: &'t str, size: f32, width: f32) -> Cow<'t, str> {
+pub fn fit_line<'t>(face: Face<'_>, text: &'t str, size: f32, width: f32) -> Cow<'t, str> {
     const ELLIPSIS: &str = "…";
-    let room = width - font.width_mm(ELLIPSIS, size);
+    let room = width - face.width_mm(ELLIPSIS, size);
     let mut used = 0.0;
     let mut cut = None;
     for (at, ch) in text.char_indices() {
         if ch == '\n' {
             return Cow::Owned(format!("{}{ELLIPSIS}", &text[..cut.unwrap_or(at)]));
         }
-        let mut buf = [0u8; 4];
-        used += font.width_mm(ch.encode_utf8(&mut buf), size);
+        used += face.advance(ch) / 1000.0 * size * PT_TO_MM;
         if cut.is_none() && used > room {
             cut = Some(at);
         }
@@ -231,7 +600,7 @@ pub struct Layout<'f> {
     /// Graphics state already set on this page, so repeated settings are not emitted again
     /// (a large report has millions of text operations).
     fill: Option<Colour>,
-    font: Option<(bool, u32)>,
+    font: Option<(&'f FontId, u32)>,
     stroke: Option<(Colour, u32)>,
 }
 
@@ -303,28 +672,33 @@ impl<'f> Layout<'f> {
         let baseline = top + size * 0.9 * PT_TO_MM;
         self.ops.push(Op::StartTextSection);
         self.set_fill(colour_rgb);
-        // Text state (font and size) survives between text objects on a page.
-        let font_key = (bold, size.to_bits());
-        if self.font != Some(font_key) {
-            self.font = Some(font_key);
-            let font = self.fonts.get(bold);
-            self.ops.push(Op::SetFont {
-                font: PdfFontHandle::External(font.id.clone()),
-                size: Pt(size),
+        let mut placed = false;
+        // One text object, one show per font run: each show continues where the last ended,
+        // and text extraction reads the line as one.
+        for (font, run) in self.fonts.face(bold).runs(text) {
+            // Text state (font and size) survives between text objects on a page.
+            let font_key = (&font.id, size.to_bits());
+            if self.font != Some(font_key) {
+                self.font = Some(font_key);
+                self.ops.push(Op::SetFont {
+                    font: PdfFontHandle::External(font.id.clone()),
+                    size: Pt(size),
+                });
+            }
+            if !placed {
+                placed = true;
+                self.ops.push(Op::SetTextCursor {
+                    pos: Point {
+                        x: Mm(x).into(),
+                        y: Mm(PAGE_HEIGHT - baseline).into(),
+                    },
+                });
+            }
+            self.ops.push(Op::ShowText {
+                items: vec![TextItem::Text(run.to_string())],
             });
         }
-        self.ops.extend([
-            Op::SetTextCursor {
-                pos: Point {
-                    x: Mm(x).into(),
-                    y: Mm(PAGE_HEIGHT - baseline).into(),
-                },
-            },
-            Op::ShowText {
-                items: vec![TextItem::Text(text.to_string())],
-            },
-            Op::EndTextSection,
-        ]);
+        self.ops.push(Op::EndTextSection);
     }
 
     fn fill_rect(&mut self, x: f32, top: f32, width: f32, height: f32, fill: Colour) {
@@ -370,7 +744,7 @@ impl<'f> Layout<'f> {
 
     /// A wrapped paragraph over the full content width, flowing across pages.
     pub fn paragraph(&mut self, text: &str, size: f32, bold: bool, colour_rgb: Colour) {
-        let lines = wrap(self.fonts.get(bold), text, size, CONTENT_WIDTH);
+        let lines = wrap(self.fonts.face(bold), text, size, CONTENT_WIDTH);
         let height = Self::line_height(size);
         for line in lines {
             self.ensure(height);
@@ -404,18 +778,17 @@ impl<'f> Layout<'f> {
         self.ensure(height);
         let top = self.y;
         self.fill_rect(MARGIN_X, top, CONTENT_WIDTH, height, fill);
-        let width = self.fonts.bold.width_mm(text, size);
+        let width = self.fonts.face(true).width_mm(text, size);
         let x = MARGIN_X + (CONTENT_WIDTH - width).max(0.0) / 2.0;
         self.text_at(x, top + 3.0, size, true, (1.0, 1.0, 1.0), text);
         self.y += height + 3.0;
     }
 
-    /// A table with column `widths` (relative weights), a header row repeated on every page
-    /// the table reaches, and rows that wrap and, if taller than a page, split across pages.
+    /// A table at font size `size` or, where its words would not fit whole, smaller, with
+    /// columns sized from their content and width hints `widths` (relative weights; see
+    /// [`fit_columns`]), a header row repeated on every page the table reaches, and rows that
+    /// wrap and, if taller than a page, split across pages.
     pub fn table(&mut self, headers: &[&str], widths: &[f32], rows: &[Vec<Cell>], size: f32) {
-        let total: f32 = widths.iter().sum();
-        let columns: Vec<f32> = widths.iter().map(|w| w / total * CONTENT_WIDTH).collect();
-        let line_height = Self::line_height(size);
         let header_cells: Vec<Cell> = headers
             .iter()
             .map(|h| Cell {
@@ -426,6 +799,13 @@ impl<'f> Layout<'f> {
             .collect();
         // A table whose headers are all empty is a key/value list: no header row.
         let has_header = headers.iter().any(|h| !h.is_empty());
+        let (size, columns) = fit_columns(
+            &self.column_needs(&header_cells, rows, widths.len()),
+            widths,
+            size,
+            CONTENT_WIDTH,
+        );
+        let line_height = Self::line_height(size);
         let header_lines = self.wrap_row(&header_cells, &columns, size);
         let header_height = if has_header {
             Self::row_height(&header_lines, line_height)
@@ -488,6 +868,16 @@ impl<'f> Layout<'f> {
         }
     }
 
+    fn column_needs(&self, header: &[Cell], rows: &[Vec<Cell>], columns: usize) -> Vec<ColumnNeed> {
+        let mut needs = vec![ColumnNeed::default(); columns];
+        for row in std::iter::once(header).chain(rows.iter().map(Vec::as_slice)) {
+            for (need, cell) in needs.iter_mut().zip(row) {
+                need.add(self.fonts.face(cell.bold), &cell.text);
+            }
+        }
+        needs
+    }
+
     fn wrap_row(&self, row: &[Cell], columns: &[f32], size: f32) -> Vec<Vec<String>> {
         columns
             .iter()
@@ -495,7 +885,7 @@ impl<'f> Layout<'f> {
             .map(|(i, width)| {
                 let cell = row.get(i).cloned().unwrap_or_default();
                 wrap(
-                    self.fonts.get(cell.bold),
+                    self.fonts.face(cell.bold),
                     &cell.text,
                     size,
                     width - 2.0 * CELL_PAD,
@@ -568,13 +958,13 @@ impl<'f> Layout<'f> {
         let pages = std::mem::take(&mut self.pages);
         let mut finished = Vec::with_capacity(total);
         let right = |layout: &Layout, text: &str, size: f32| {
-            PAGE_WIDTH - MARGIN_X - layout.fonts.regular.width_mm(text, size)
+            PAGE_WIDTH - MARGIN_X - layout.fonts.face(false).width_mm(text, size)
         };
         // Measured and cut once, not once per page: a hostile 1 MB system name in the header
         // of each of a thousand pages made rendering quadratic (and ran off the page).
         let header_right_x = right(&self, &frame.header_right, 8.0);
         let header_left = fit_line(
-            &self.fonts.bold,
+            self.fonts.face(true),
             &frame.header_left,
             8.0,
             header_right_x - MARGIN_X - 4.0,
@@ -585,7 +975,7 @@ impl<'f> Layout<'f> {
             BLACK
         };
         let signature = fit_line(
-            &self.fonts.bold,
+            self.fonts.face(true),
             &frame.footer_signature,
             7.0,
             CONTENT_WIDTH * 0.8,
@@ -634,50 +1024,233 @@ impl<'f> Layout<'f> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::pdf::{REGULAR_TTF, load_fallback_font};
     use super::*;
 
-    fn font() -> MeasuredFont {
-        let parsed =
-            ParsedFont::from_bytes(super::super::pdf::REGULAR_TTF, 0, &mut Vec::new()).unwrap();
-        MeasuredFont::new("F1", parsed)
+    fn fonts() -> Fonts {
+        let regular = || MeasuredFont::parse("F1", "DejaVuSans", REGULAR_TTF).unwrap();
+        Fonts::new(regular(), regular(), load_fallback_font)
+    }
+
+    /// The lines of `text` wrapped at `width` mm, 7 pt.
+    fn wrapped(fonts: &Fonts, text: &str, width: f32) -> Vec<String> {
+        wrap(fonts.face(false), text, 7.0, width)
     }
 
     #[test]
-    fn wrap_keeps_words_and_breaks_long_tokens() {
-        let f = font();
-        let lines = wrap(
-            &f,
-            "the quick brown fox jumps over the lazy dog",
-            10.0,
-            30.0,
-        );
+    fn wrap_breaks_at_spaces_and_keeps_every_character() {
+        let fonts = fonts();
+        let face = fonts.face(false);
+        let text = "the quick brown fox jumps over the lazy dog";
+        let lines = wrap(face, text, 10.0, 30.0);
         assert!(lines.len() > 1);
-        assert!(lines.iter().all(|l| f.width_mm(l, 10.0) <= 30.0));
-        assert_eq!(
-            lines.join(" "),
-            "the quick brown fox jumps over the lazy dog"
-        );
+        assert!(lines.iter().all(|l| face.width_mm(l, 10.0) <= 30.0));
+        assert_eq!(lines.join(" "), text);
         let long = "x".repeat(10_000);
-        let lines = wrap(&f, &long, 7.0, 40.0);
+        let lines = wrap(face, &long, 7.0, 40.0);
         assert!(lines.len() > 100);
         assert_eq!(lines.concat(), long);
     }
 
     #[test]
+    fn wrap_never_breaks_a_word_that_fits_on_a_line_of_its_own() {
+        let fonts = fonts();
+        let face = fonts.face(false);
+        let width = face.width_mm("NOT_APPLICABLE", 7.0) + 0.1;
+        let lines = wrapped(&fonts, "status NOT_APPLICABLE", width);
+        assert_eq!(lines, ["status", "NOT_APPLICABLE"]);
+        let key_id = "1234abcd-12ab-34cd-56ef-1234567890ab";
+        let width = face.width_mm(key_id, 7.0) + 0.1;
+        let lines = wrapped(&fonts, &format!("key {key_id} alias/prod-key"), width);
+        assert!(lines.iter().any(|l| l == key_id), "{lines:?}");
+        assert!(lines.iter().all(|l| face.width_mm(l, 7.0) <= width));
+    }
+
+    #[test]
+    fn wrap_breaks_a_long_arn_only_after_its_colons_and_slashes() {
+        let fonts = fonts();
+        let arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        let width = fonts
+            .face(false)
+            .width_mm("1234abcd-12ab-34cd-56ef-1234567890ab", 7.0)
+            + 1.0;
+        let lines = wrapped(&fonts, arn, width);
+        assert!(lines.len() > 1, "{lines:?}");
+        assert_eq!(lines.concat(), arn);
+        for line in &lines[..lines.len() - 1] {
+            assert!(line.ends_with(':') || line.ends_with('/'), "{lines:?}");
+        }
+        assert_eq!(
+            lines.last().unwrap(),
+            "1234abcd-12ab-34cd-56ef-1234567890ab"
+        );
+        assert!(lines.iter().any(|l| l.contains("123456789012")));
+    }
+
+    #[test]
+    fn wrap_breaks_a_part_still_too_wide_at_its_dashes_before_inside_it() {
+        let fonts = fonts();
+        let face = fonts.face(false);
+        let width = face.width_mm("1234567890ab", 7.0) + 0.1;
+        let lines = wrapped(&fonts, "1234abcd-12ab-34cd-56ef-1234567890ab", width);
+        assert_eq!(lines.concat(), "1234abcd-12ab-34cd-56ef-1234567890ab");
+        for line in &lines[..lines.len() - 1] {
+            assert!(line.ends_with('-'), "{lines:?}");
+        }
+        // No break point at all: at a character boundary, as a last resort.
+        let lines = wrapped(
+            &fonts,
+            "AccessDeniedException",
+            face.width_mm("Access", 7.0),
+        );
+        assert!(lines.len() > 2 && lines.concat() == "AccessDeniedException");
+    }
+
+    #[test]
+    fn characters_dejavu_lacks_are_measured_and_drawn_in_the_fallback_font() {
+        let fonts = fonts();
+        let face = fonts.face(false);
+        let runs: Vec<(&str, &str)> = face
+            .runs("LIMS 品質管理システム (Zürich)")
+            .map(|(font, run)| (font.id.0.as_str(), run))
+            .collect();
+        assert_eq!(
+            runs,
+            [
+                ("F1", "LIMS "),
+                ("F3", "品質管理システム"),
+                ("F1", " (Zürich)")
+            ]
+        );
+        // An ideograph is about one em wide, not DejaVu's missing-glyph box.
+        let ideograph = face.width_mm("品", 10.0) / (10.0 * PT_TO_MM);
+        assert!((0.9..=1.1).contains(&ideograph), "{ideograph}");
+        // A CJK name too wide for its line breaks between characters.
+        let lines = wrapped(
+            &fonts,
+            "品質管理システム",
+            face.width_mm("品質管理", 7.0) + 0.1,
+        );
+        assert_eq!(lines, ["品質管理", "システム"]);
+    }
+
+    #[test]
+    fn fallback_font_is_loaded_only_when_a_character_needs_it() {
+        let fonts = fonts();
+        fonts.face(true).width_mm("Plain Latin, ä ß é ł — …", 9.0);
+        assert_eq!(fonts.loaded().count(), 2);
+        fonts.face(true).width_mm("品", 9.0);
+        assert_eq!(fonts.loaded().count(), 3);
+    }
+
+    #[test]
+    fn subset_keeps_the_used_glyphs_their_widths_and_their_characters() {
+        let fonts = fonts();
+        let text = "NOT_APPLICABLE Zürich";
+        let glyphs: BTreeSet<u16> = text.chars().map(|ch| fonts.regular.glyph_id(ch)).collect();
+        let subset = fonts.regular.subset(&glyphs).unwrap();
+        assert!(subset.original_bytes.len() < REGULAR_TTF.len() / 20);
+        for ch in text.chars() {
+            let glyph = subset.lookup_glyph_index(ch as u32).unwrap();
+            let original = fonts.regular.glyph_id(ch);
+            assert_eq!(
+                subset.get_glyph_width(glyph),
+                fonts.regular.font.get_glyph_width(original),
+                "{ch}"
+            );
+        }
+        assert_eq!(subset.lookup_glyph_index('Q' as u32).unwrap_or(0), 0);
+        let name = subset.font_name.clone().unwrap();
+        assert!(name.ends_with("+DejaVuSans") && name[..6].chars().all(|c| c.is_ascii_uppercase()));
+        let again = fonts.regular.subset(&glyphs).unwrap();
+        assert_eq!(
+            (again.original_bytes, again.font_name),
+            (subset.original_bytes, Some(name))
+        );
+    }
+
+    fn need(fonts: &Fonts, texts: &[&str]) -> ColumnNeed {
+        let mut need = ColumnNeed::default();
+        for text in texts {
+            need.add(fonts.face(false), text);
+        }
+        need
+    }
+
+    #[test]
+    fn columns_are_at_least_as_wide_as_their_widest_word() {
+        let fonts = fonts();
+        let needs = [
+            need(&fonts, &["NOT_APPLICABLE", "PASS"]),
+            need(
+                &fonts,
+                &["a long reason that wraps at its spaces "
+                    .repeat(20)
+                    .as_str()],
+            ),
+        ];
+        // The hints would give the status column a tenth of the width: too narrow.
+        let (size, widths) = fit_columns(&needs, &[1.0, 9.0], 7.0, 120.0);
+        assert_eq!(size, 7.0);
+        let status = fonts.face(false).width_mm("NOT_APPLICABLE", 7.0) + 2.0 * CELL_PAD;
+        assert!(widths[0] >= status - 0.01, "{widths:?}");
+        assert!((widths.iter().sum::<f32>() - 120.0).abs() < 0.01);
+        // A long ARN does not claim its full length: it may break at its colons.
+        let arn = need(
+            &fonts,
+            &["arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"],
+        );
+        assert!(arn.min < arn.max / 2.0, "{arn:?}");
+    }
+
+    #[test]
+    fn a_table_whose_words_do_not_fit_is_set_smaller() {
+        let fonts = fonts();
+        let needs = vec![need(&fonts, &["NOT_APPLICABLE"]); 6];
+        let room = 6.0 * (fonts.face(false).width_mm("NOT_APPLICABLE", 6.0) + 2.0 * CELL_PAD);
+        let (size, widths) = fit_columns(&needs, &[1.0; 6], 8.0, room);
+        assert_eq!(size, 6.0);
+        assert!((widths.iter().sum::<f32>() - room).abs() < 0.01);
+        // Not even at the smallest size: the widths still fill the table, the words break.
+        let (size, widths) = fit_columns(&needs, &[1.0; 6], 8.0, room / 2.0);
+        assert_eq!(size, MIN_TABLE_SIZE);
+        assert!((widths.iter().sum::<f32>() - room / 2.0).abs() < 0.01);
+    }
+
+    #[test]
+    fn when_nothing_fits_only_the_columns_with_the_widest_words_give_way() {
+        let fonts = fonts();
+        let account = need(&fonts, &["111122223333"]);
+        let arn = need(
+            &fonts,
+            &["0a9b8c7d-6e5f-4a3b-8c1d-2e3f4a5b6c7d/0a9b8c7d-6e5f-4a3b-8c1d"],
+        );
+        let needs = [account, arn, arn, arn];
+        let (size, widths) = fit_columns(&needs, &[1.0; 4], 7.0, 100.0);
+        assert_eq!(size, MIN_TABLE_SIZE);
+        let account_width = account.min * MIN_TABLE_SIZE * PT_TO_MM + 2.0 * CELL_PAD;
+        assert!((widths[0] - account_width).abs() < 0.01, "{widths:?}");
+        assert!((widths[1] - widths[3]).abs() < 0.01 && widths[1] > account_width);
+        assert!((widths.iter().sum::<f32>() - 100.0).abs() < 0.01);
+    }
+
+    #[test]
     fn measures_non_latin_text_with_real_glyph_widths() {
-        let f = font();
-        assert!(f.width_mm("ä ß é ł", 10.0) > 0.0);
-        assert!(f.width_mm("WWWW", 10.0) > f.width_mm("iiii", 10.0));
+        let fonts = fonts();
+        let face = fonts.face(false);
+        assert!(face.width_mm("ä ß é ł", 10.0) > 0.0);
+        assert!(face.width_mm("WWWW", 10.0) > face.width_mm("iiii", 10.0));
     }
 
     #[test]
     fn fit_line_keeps_what_fits_and_cuts_the_rest_with_an_ellipsis() {
-        let f = font();
-        assert_eq!(fit_line(&f, "short title", 8.0, 100.0), "short title");
+        let fonts = fonts();
+        let f = fonts.face(false);
+        assert_eq!(fit_line(f, "short title", 8.0, 100.0), "short title");
         let long = "word ".repeat(200_000);
-        let cut = fit_line(&f, &long, 8.0, 100.0);
+        let cut = fit_line(f, &long, 8.0, 100.0);
         assert!(cut.ends_with('…') && f.width_mm(&cut, 8.0) <= 100.0);
         assert!(long.starts_with(cut.trim_end_matches('…')));
-        assert!(fit_line(&f, "two\nlines", 8.0, 100.0).ends_with("two…"));
+        assert!(fit_line(f, "two\nlines", 8.0, 100.0).ends_with("two…"));
     }
 }
