@@ -62,6 +62,10 @@ pub struct RenderSettings {
     pub formats: Vec<String>,
     pub pdf_max_changes: usize,
     pub templates: TemplateSource,
+    /// Whether the CSV files start with a UTF-8 byte order mark. Absent in the manifests of
+    /// packages written before the option existed, whose CSV files have none.
+    #[serde(default)]
+    pub csv_bom: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,6 +87,7 @@ impl RenderSettings {
             } else {
                 TemplateSource::Embedded
             },
+            csv_bom: options.csv_bom,
         }
     }
 
@@ -98,6 +103,7 @@ impl RenderSettings {
                 TemplateSource::Embedded => None,
                 TemplateSource::Package => Some(dir.join(TEMPLATES_DIR)),
             },
+            csv_bom: self.csv_bom,
         }
     }
 }
