@@ -1,10 +1,13 @@
 //! Renderers: each turns the report model into one output format. None of them computes a
 //! result; they only present the model.
 
+pub mod chart;
 pub mod csv;
 pub mod html;
 pub mod pdf;
+mod pdf_chart;
 mod pdf_layout;
+mod svg_chart;
 
 use std::collections::BTreeSet;
 use std::io::{self, Write};
