@@ -175,7 +175,7 @@ const LONG_WORD: usize = 16;
 
 /// Where a long token may break: after the separators of ARNs, paths, key ids and lists.
 fn breaks_after(ch: char) -> bool {
-    matches!(ch, ':' | '/' | '_' | '.' | ',' | ';' | '=' | '&' | '?' | '@' | '|' | '-')
+    matches!(ch, ':' | '/' | '_' | '.' | ',' | ';' | '=' | '&' | '?' | '@' | '|')
 }
 
 /// `text`, escaped, with a `<wbr>` after the natural breaks of every long word: a printed
