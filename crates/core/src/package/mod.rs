@@ -635,4 +635,19 @@ mod tests {
             "no staging or backup directories are left behind"
         );
     }
+
+    /// A package written before `csv_bom` existed has CSV files without a byte order mark:
+    /// its manifest re-renders them so (sign and verify), and a new one keeps the choice.
+    #[test]
+    fn csv_bom_defaults_to_off_for_older_manifests_and_round_trips() {
+        let older = br#"{"formats":["csv"],"pdf_max_changes":5000,"templates":"embedded"}"#;
+        let old: RenderSettings = serde_json::from_slice(older).unwrap();
+        assert!(!old.csv_bom);
+        assert!(!old.options(Path::new(".")).csv_bom);
+        let current = settings();
+        assert!(current.csv_bom, "on by default");
+        let bytes = serde_json::to_vec(&current).unwrap();
+        let read: RenderSettings = serde_json::from_slice(&bytes).unwrap();
+        assert!(read.options(Path::new(".")).csv_bom);
+    }
 }

@@ -180,11 +180,17 @@ fn breaks_after(ch: char) -> bool {
 
 /// `text`, escaped, with a `<wbr>` after the natural breaks of every long word: a printed
 /// table then fits the page by breaking an ARN at `:` and `/` (the stylesheet never breaks a
-/// word mid-word, which made `111122223333` read as two numbers).
+/// word mid-word, which made `111122223333` read as two numbers). A short word with a hyphen
+/// (`eu-central-1`) is kept on one line: broken at its hyphens it reads as three words.
 fn push_breakable(html: &mut String, text: &str) {
     let mut word = String::new();
     let flush = |html: &mut String, word: &mut String| {
-        if word.chars().count() > LONG_WORD {
+        let long = word.chars().count() > LONG_WORD;
+        if !long && word.contains('-') {
+            html.push_str("<span class=\"nw\">");
+            html.push_str(&escape_html(word));
+            html.push_str("</span>");
+        } else if long {
             let mut chars = word.chars().peekable();
             let mut buf = [0u8; 4];
             while let Some(ch) = chars.next() {
@@ -553,4 +559,47 @@ pub fn render(model: &ReportModel, options: &RenderOptions) -> Result<RenderedFi
         name: "report.html".to_string(),
         bytes: out.bytes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn breakable(text: &str) -> String {
+        let mut html = String::new();
+        push_breakable(&mut html, text);
+        html
+    }
+
+    #[test]
+    fn long_tokens_break_at_their_separators_and_short_ones_stay_whole() {
+        assert_eq!(
+            breakable("arn:aws:kms:eu-central-1:111122223333:key/abc"),
+            "arn:<wbr>aws:<wbr>kms:<wbr>eu-central-1:<wbr>111122223333:<wbr>key&#x2F;<wbr>abc"
+        );
+        assert_eq!(
+            breakable("region eu-central-1 ok"),
+            "region <span class=\"nw\">eu-central-1</span> ok"
+        );
+        assert_eq!(breakable("111122223333"), "111122223333");
+        assert_eq!(
+            breakable("<b>&\"quoted\"</b>:and/more/than/sixteen"),
+            "&lt;b&gt;&amp;<wbr>&quot;quoted&quot;&lt;&#x2F;<wbr>b&gt;:<wbr>and&#x2F;<wbr>more&#x2F;<wbr>than&#x2F;<wbr>sixteen"
+        );
+    }
+
+    #[test]
+    fn css_strings_hold_only_letters_digits_spaces_and_escapes() {
+        let css = css_string("Zürich \"x\" </style> \\75 rl(y)\n");
+        assert_eq!(
+            css,
+            "\"Z\\fc rich \\22 x\\22  \\3c \\2f style\\3e  \\5c 75 rl\\28 y\\29 \\a \""
+        );
+        let inner = &css[1..css.len() - 1];
+        assert!(
+            inner
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '\\')
+        );
+    }
 }
