@@ -111,16 +111,19 @@ fn every_csv_time_is_rfc3339_utc_and_missing_numbers_are_empty() {
             let (header, rows) = records(&bytes);
             for row in &rows {
                 for (column, cell) in header.iter().zip(row) {
-                    assert_ne!(cell, "—", "{name} {column}: a dash instead of an empty cell");
+                    assert_ne!(
+                        cell, "—",
+                        "{name} {column}: a dash instead of an empty cell"
+                    );
                     if is_time_column(column) && !cell.is_empty() {
                         time_cells += 1;
                         // RFC 3339 in UTC: `2026-10-05T14:03:00Z`, fractions allowed.
                         let (date, time) = cell
                             .split_once('T')
                             .unwrap_or_else(|| panic!("{name} {column}: `{cell}` has no T"));
-                        let time = time.strip_suffix('Z').unwrap_or_else(|| {
-                            panic!("{name} {column}: `{cell}` is not UTC (Z)")
-                        });
+                        let time = time
+                            .strip_suffix('Z')
+                            .unwrap_or_else(|| panic!("{name} {column}: `{cell}` is not UTC (Z)"));
                         let digits = |s: &str, sep: char, parts: usize| {
                             let split: Vec<&str> = s.split(sep).collect();
                             split.len() == parts
@@ -156,7 +159,10 @@ fn every_csv_time_is_rfc3339_utc_and_missing_numbers_are_empty() {
         }
     }
     assert!(time_cells > 40, "{time_cells} times checked");
-    assert!(numeric_columns >= 5, "{numeric_columns} numeric columns checked");
+    assert!(
+        numeric_columns >= 5,
+        "{numeric_columns} numeric columns checked"
+    );
 }
 
 /// The characters of a CSS string, its escapes (`\2d `) decoded.
@@ -169,7 +175,10 @@ fn css_unescape(text: &str) -> String {
             continue;
         }
         let mut hex = String::new();
-        while let Some(c) = chars.peek().filter(|c| c.is_ascii_hexdigit() && hex.len() < 6) {
+        while let Some(c) = chars
+            .peek()
+            .filter(|c| c.is_ascii_hexdigit() && hex.len() < 6)
+        {
             hex.push(*c);
             chars.next();
         }
@@ -251,13 +260,20 @@ fn a_hostile_system_name_cannot_leave_the_page_rules() {
     let html = read(&out.join("report.html"));
     assert!(!html.contains("<script"), "a script got in");
     let head = &html[..html.find("</head>").unwrap()];
-    assert_eq!(head.matches("</style>").count(), 2, "only the two style elements close");
+    assert_eq!(
+        head.matches("</style>").count(),
+        2,
+        "only the two style elements close"
+    );
     // The system name is in the title as escaped text, and in the page rules as CSS escapes
     // only: nothing of it reads as CSS.
     let page_rules = &head[head.rfind("<style>").unwrap()..];
     for load in ["url(", "\\75 rl(", "@import", "body {", "\""] {
         assert!(
-            !page_rules.replace("content: \"", "").replace("\";", "").contains(load),
+            !page_rules
+                .replace("content: \"", "")
+                .replace("\";", "")
+                .contains(load),
             "{load} in the page rules: {page_rules}"
         );
     }
@@ -289,8 +305,7 @@ fn the_summary_shows_status_bars_and_a_timeline_in_html_and_pdf() {
     let weakening = changes
         .iter()
         .filter(|c| {
-            c["error_code"].as_str().unwrap_or("").is_empty()
-                && c["classification"] == "WEAKENING"
+            c["error_code"].as_str().unwrap_or("").is_empty() && c["classification"] == "WEAKENING"
         })
         .count();
     assert!(failed > 0 && weakening > 0);
@@ -351,13 +366,18 @@ fn failed_calls_read_as_failed_calls_never_as_weakening() {
     let html = read(&demo.draft.join("report.html"));
     let register = &html[html.find("<section id=\"changes\"").unwrap()..];
     assert_eq!(
-        register.matches("<td class=\"class-FAILED_CALL\">FAILED CALL<br>").count(),
+        register
+            .matches("<td class=\"class-FAILED_CALL\">FAILED CALL<br>")
+            .count(),
         failed.len()
     );
     // Each failed call's row: FAILED CALL, then its outcome with the error code.
     for change in &failed {
         let code = change["error_code"].as_str().unwrap();
-        assert!(register.contains(&format!("<td>failed: {code}</td>")), "{code}");
+        assert!(
+            register.contains(&format!("<td>failed: {code}</td>")),
+            "{code}"
+        );
     }
 
     let (_, pdf) = pdf_text(&demo.draft.join("report.pdf"));

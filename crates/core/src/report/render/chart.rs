@@ -377,11 +377,7 @@ fn status_bars(model: &ReportModel, width: f32, shapes: &mut Vec<Shape>) -> f32 
 fn lane_count(model: &ReportModel, lane: Lane) -> usize {
     match lane {
         Lane::LoggingGaps => model.logging_gaps.len(),
-        _ => model
-            .changes
-            .iter()
-            .filter(|c| lane_of(c) == lane)
-            .count(),
+        _ => model.changes.iter().filter(|c| lane_of(c) == lane).count(),
     }
 }
 
@@ -560,7 +556,10 @@ mod tests {
                 .filter(|r| r.1 == *y && matches!(r.3, Paint::Status(_)))
                 .map(|r| r.2)
                 .sum();
-            assert!(filled == 0.0 || (filled - track).abs() < 0.01, "{filled} {track}");
+            assert!(
+                filled == 0.0 || (filled - track).abs() < 0.01,
+                "{filled} {track}"
+            );
         }
     }
 
@@ -578,18 +577,20 @@ mod tests {
             .filter(|c| c.took_effect() && c.classification == ChangeClass::Weakening)
             .count();
         assert!(labels.contains(&format!("Weakening changes applied ({weakening})").as_str()));
-        assert!(
-            figure
-                .shapes
-                .iter()
-                .any(|s| matches!(s, Shape::Line { paint: Paint::FailedCall, .. }))
-        );
-        assert!(
-            figure
-                .shapes
-                .iter()
-                .any(|s| matches!(s, Shape::Rect { paint: Paint::LoggingGap, .. }))
-        );
+        assert!(figure.shapes.iter().any(|s| matches!(
+            s,
+            Shape::Line {
+                paint: Paint::FailedCall,
+                ..
+            }
+        )));
+        assert!(figure.shapes.iter().any(|s| matches!(
+            s,
+            Shape::Rect {
+                paint: Paint::LoggingGap,
+                ..
+            }
+        )));
     }
 
     #[test]

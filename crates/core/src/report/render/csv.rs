@@ -22,7 +22,10 @@ fn neutralise(shown: Cow<'_, str>) -> Cow<'_, str> {
 pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// One file per table that has one (`Table::csv_file`), with the table's CSV columns.
-pub fn render(model: &ReportModel, options: &RenderOptions) -> Result<Vec<RenderedFile>, RenderError> {
+pub fn render(
+    model: &ReportModel,
+    options: &RenderOptions,
+) -> Result<Vec<RenderedFile>, RenderError> {
     tables(model)
         .iter()
         .map(|table| {

@@ -17,8 +17,8 @@ use tera::{Context, Tera, escape_html};
 use crate::controls::{Control, Status, Verdict};
 use crate::evidence::{EvidenceGap, Period, Timestamp};
 use crate::report::format::{LEGEND, status_meaning, visible};
-use crate::report::render::chart::Figure;
 use crate::report::render::Format;
+use crate::report::render::chart::Figure;
 use crate::report::render::{RenderError, RenderOptions, RenderedFile};
 use crate::report::table::{self, Audience, Column, Table};
 use crate::report::{
@@ -175,7 +175,10 @@ const LONG_WORD: usize = 16;
 
 /// Where a long token may break: after the separators of ARNs, paths, key ids and lists.
 fn breaks_after(ch: char) -> bool {
-    matches!(ch, ':' | '/' | '_' | '.' | ',' | ';' | '=' | '&' | '?' | '@' | '|')
+    matches!(
+        ch,
+        ':' | '/' | '_' | '.' | ',' | ';' | '=' | '&' | '?' | '@' | '|'
+    )
 }
 
 /// `text`, escaped, with a `<wbr>` after the natural breaks of every long word: a printed

@@ -7,11 +7,11 @@
 use printpdf::{Mm, ParsedFont, PdfDocument, PdfFont, PdfPage, PdfSaveOptions};
 
 use super::Format;
+use super::chart::Figure;
 use super::pdf_layout::{
     AMBER, BLACK, CONTENT_WIDTH, Cell, Fonts, GREEN, Layout, MUTED, MeasuredFont, PAGE_HEIGHT,
     PAGE_WIDTH, PageFrame, RED,
 };
-use super::chart::Figure;
 use super::{RenderError, RenderOptions, RenderedFile};
 use crate::controls::{Status, Verdict, catalog};
 use crate::report::format::{LEGEND, status_meaning, visible};
@@ -337,8 +337,7 @@ fn document_control(layout: &mut Layout, model: &ReportModel) {
     layout.table(
         &["Status", "Meaning"],
         &[1.0, 5.0],
-        &LEGEND
-            .map(|status| vec![status_cell(status), Cell::plain(status_meaning(status))]),
+        &LEGEND.map(|status| vec![status_cell(status), Cell::plain(status_meaning(status))]),
         BODY_SIZE,
     );
 }

@@ -359,7 +359,13 @@ impl<'f> Layout<'f> {
         self.segment((x1, top), (x2, top), stroke, thickness);
     }
 
-    pub(super) fn segment(&mut self, from: (f32, f32), to: (f32, f32), stroke: Colour, thickness: f32) {
+    pub(super) fn segment(
+        &mut self,
+        from: (f32, f32),
+        to: (f32, f32),
+        stroke: Colour,
+        thickness: f32,
+    ) {
         let point = |(x, top): (f32, f32)| LinePoint {
             p: Point {
                 x: Mm(x).into(),
