@@ -170,26 +170,28 @@ fn push_text(html: &mut String, text: &str, small: bool) {
     }
 }
 
-/// Words longer than this get break opportunities at their natural breaks.
-const LONG_WORD: usize = 16;
+/// Words longer than this get break opportunities at their natural breaks (an account id,
+/// a region or a date never needs one; an ARN or a path does).
+const LONG_WORD: usize = 20;
 
-/// Where a long token may break: after the separators of ARNs, paths, key ids and lists.
+/// Where a long token may break: after the separators of ARNs, paths, host names and lists.
 fn breaks_after(ch: char) -> bool {
     matches!(
         ch,
-        ':' | '/' | '_' | '.' | ',' | ';' | '=' | '&' | '?' | '@' | '|'
+        ':' | '/' | '.' | ',' | ';' | '=' | '&' | '?' | '@' | '|'
     )
 }
 
 /// `text`, escaped, with a `<wbr>` after the natural breaks of every long word: a printed
 /// table then fits the page by breaking an ARN at `:` and `/` (the stylesheet never breaks a
-/// word mid-word, which made `111122223333` read as two numbers). A short word with a hyphen
-/// (`eu-central-1`) is kept on one line: broken at its hyphens it reads as three words.
+/// word mid-word, which made `111122223333` read as two numbers). A short identifier with
+/// hyphens and digits (`eu-central-1`, `2026-10-05`) is kept on one line: a browser would
+/// break it at its hyphens, and `eu-` / `central-1` reads as two words.
 fn push_breakable(html: &mut String, text: &str) {
     let mut word = String::new();
     let flush = |html: &mut String, word: &mut String| {
         let long = word.chars().count() > LONG_WORD;
-        if !long && word.contains('-') {
+        if !long && word.contains('-') && word.chars().any(|c| c.is_ascii_digit()) {
             html.push_str("<span class=\"nw\">");
             html.push_str(&escape_html(word));
             html.push_str("</span>");
