@@ -860,7 +860,7 @@ fn change_class(c: &ChangeRow) -> Cell<'_> {
             (Cow::Borrowed(FAILED_CALL), false),
             (Cow::Borrowed(c.classification_reason.as_str()), true),
         ])
-        .tone(Tone::Muted, true)
+        .tone(Tone::Muted, false)
         .class("class-FAILED_CALL".to_string());
     }
     let tone = match c.classification {
