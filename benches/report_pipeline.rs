@@ -275,7 +275,7 @@ fn main() {
         html::render(&model, &options).expect("html")
     });
     let csv = timed("render CSV (7 files)", &mut render_total, || {
-        csv::render(&model).expect("csv")
+        csv::render(&model, &options).expect("csv")
     });
     let results = timed("results.json", &mut render_total, || {
         model.to_results_json()

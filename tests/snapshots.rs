@@ -30,7 +30,7 @@ const CSV_FILES: [&str; 7] = [
 
 #[test]
 fn demo_csv_files() {
-    let files = csv::render(&demo_model()).expect("renders");
+    let files = csv::render(&demo_model(), &RenderOptions::default()).expect("renders");
     let mut names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
     names.sort();
     assert_eq!(names, CSV_FILES, "the set of CSV files");
@@ -136,7 +136,7 @@ fn signed_demo_manifestations() {
         "signed_demo_signoff.html",
         format!("{header}\n{}", &text[start..end])
     );
-    let signoffs = csv::render(&model)
+    let signoffs = csv::render(&model, &RenderOptions::default())
         .expect("renders")
         .into_iter()
         .find(|f| f.name == "signoffs.csv")

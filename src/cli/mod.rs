@@ -393,6 +393,13 @@ struct OutputArgs {
     /// in full and summarise the rest per event name (changes.csv always has all).
     #[arg(long, value_name = "N", default_value_t = 5000)]
     pdf_max_changes: usize,
+    /// Start every CSV file with a UTF-8 byte order mark, so Excel shows non-ASCII names
+    /// right (the default).
+    #[arg(long, overrides_with = "no_csv_bom")]
+    csv_bom: bool,
+    /// Write the CSV files without a byte order mark (for tools that do not expect one).
+    #[arg(long, overrides_with = "csv_bom")]
+    no_csv_bom: bool,
     /// Replace the output directory if it exists.
     #[arg(long)]
     force: bool,
@@ -729,6 +736,7 @@ fn write_report(
     let options = RenderOptions {
         pdf_max_changes: output.pdf_max_changes,
         templates: output.templates.clone(),
+        csv_bom: !output.no_csv_bom,
     };
     let model = package::create_report_package(
         &output.out,

@@ -62,6 +62,10 @@ pub struct RenderSettings {
     pub formats: Vec<String>,
     pub pdf_max_changes: usize,
     pub templates: TemplateSource,
+    /// Whether the CSV files start with a UTF-8 byte order mark. Absent in the manifests of
+    /// packages written before the option existed, whose CSV files have none.
+    #[serde(default)]
+    pub csv_bom: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,6 +87,7 @@ impl RenderSettings {
             } else {
                 TemplateSource::Embedded
             },
+            csv_bom: options.csv_bom,
         }
     }
 
@@ -98,6 +103,7 @@ impl RenderSettings {
                 TemplateSource::Embedded => None,
                 TemplateSource::Package => Some(dir.join(TEMPLATES_DIR)),
             },
+            csv_bom: self.csv_bom,
         }
     }
 }
@@ -628,5 +634,20 @@ mod tests {
             1,
             "no staging or backup directories are left behind"
         );
+    }
+
+    /// A package written before `csv_bom` existed has CSV files without a byte order mark:
+    /// its manifest re-renders them so (sign and verify), and a new one keeps the choice.
+    #[test]
+    fn csv_bom_defaults_to_off_for_older_manifests_and_round_trips() {
+        let older = br#"{"formats":["csv"],"pdf_max_changes":5000,"templates":"embedded"}"#;
+        let old: RenderSettings = serde_json::from_slice(older).unwrap();
+        assert!(!old.csv_bom);
+        assert!(!old.options(Path::new(".")).csv_bom);
+        let current = settings();
+        assert!(current.csv_bom, "on by default");
+        let bytes = serde_json::to_vec(&current).unwrap();
+        let read: RenderSettings = serde_json::from_slice(&bytes).unwrap();
+        assert!(read.options(Path::new(".")).csv_bom);
     }
 }

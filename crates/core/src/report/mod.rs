@@ -546,7 +546,32 @@ fn change_totals(changes: &[ChangeRow]) -> ChangeTotals {
 
 /// Shared cell wording for all renderers.
 pub mod format {
+    use crate::controls::Status;
     use crate::evidence::Timestamp;
+
+    /// The statuses in the order the legends of the PDF and the HTML explain them.
+    pub const LEGEND: [Status; 5] = [
+        Status::Pass,
+        Status::Fail,
+        Status::NotApplicable,
+        Status::NoResources,
+        Status::EvidenceGap,
+    ];
+
+    /// What a result status means, as the legends say it.
+    pub fn status_meaning(status: Status) -> &'static str {
+        match status {
+            Status::Pass => "The control is met for the resource.",
+            Status::Fail => "The control is not met for the resource.",
+            Status::NotApplicable => {
+                "The resource is outside the control's scope; the reason is given."
+            }
+            Status::NoResources => "The control was evaluated and nothing was in scope.",
+            Status::EvidenceGap => {
+                "The evidence could not be collected, so the control could not be evaluated."
+            }
+        }
+    }
 
     pub fn yes_no(value: bool) -> &'static str {
         if value { "yes" } else { "no" }

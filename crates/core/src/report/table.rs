@@ -319,6 +319,20 @@ impl<'a> Cell<'a> {
             }
         }
     }
+
+    /// The cell's wording for a spreadsheet or a script: as [`Cell::text_shown`], except that
+    /// every time is RFC 3339 UTC (one format a machine parses in every column, whatever the
+    /// PDF shows) and a missing number, time or status is an empty cell (a `—` in a numeric
+    /// column turns the whole column into text in Excel).
+    pub fn text_for_machines(&self) -> Cow<'_, str> {
+        match &self.value {
+            Value::Time(t) | Value::Date(t) | Value::Stamp(t) => {
+                Cow::Owned(t.map(|t| t.to_rfc3339()).unwrap_or_default())
+            }
+            Value::Number(None) | Value::Status(None) => Cow::Borrowed(""),
+            _ => self.text_shown(),
+        }
+    }
 }
 
 fn t<'a>(text: &'a str) -> Cell<'a> {
@@ -857,7 +871,18 @@ static LOGGING_GAPS: Def<Ref<LoggingGap>> = Def {
     )
 };
 
+/// A failed call changed nothing, so it is shown as a failed call, in grey, with its error
+/// code, never in the red of a weakening change: an inspector must not read a refused
+/// `DisableKeyRotation` as a control broken (what it would have done stays in the reason).
 fn change_class(c: &ChangeRow) -> Cell<'_> {
+    if !c.took_effect() {
+        return Cell::lines([
+            (Cow::Borrowed(FAILED_CALL), false),
+            (Cow::Borrowed(c.classification_reason.as_str()), true),
+        ])
+        .tone(Tone::Muted, false)
+        .class("class-FAILED_CALL".to_string());
+    }
     let tone = match c.classification {
         ChangeClass::Weakening => Tone::Bad,
         ChangeClass::Strengthening => Tone::Good,
@@ -870,6 +895,9 @@ fn change_class(c: &ChangeRow) -> Cell<'_> {
     .tone(tone, false)
     .class(format!("class-{}", c.classification.as_str()))
 }
+
+/// How the change register names a call that failed and changed nothing.
+pub const FAILED_CALL: &str = "FAILED CALL";
 
 /// User agents are long and rarely decisive; the PDF shortens them (changes.csv has them whole).
 fn short_user_agent(agent: &str) -> Cow<'_, str> {
@@ -945,7 +973,7 @@ static CHANGES: Def<Ref<ChangeRow>> = Def {
                 if c.took_effect() {
                     t("applied")
                 } else {
-                    owned(format!("failed: {}", c.error_code)).tone(Tone::Warn, true)
+                    owned(format!("failed: {}", c.error_code)).tone(Tone::Muted, true)
                 }
             }),
             col(C.csv("error_code"), |c| t(&c.error_code)),
@@ -1140,8 +1168,8 @@ static GAPS: Def<Gaps> = Def {
                 GapRef::Evidence(_) => Cell::stamp(None),
             }),
             col(C.csv("duration_minutes"), |g| match *g {
-                GapRef::Logging(l) => owned(l.minutes.to_string()),
-                GapRef::Evidence(_) => t(""),
+                GapRef::Logging(l) => Cell::number(u64::try_from(l.minutes).ok()),
+                GapRef::Evidence(_) => Cell::number(None),
             }),
             col(C.csv("started_by"), |g| match *g {
                 GapRef::Logging(l) => t(&l.started_by),

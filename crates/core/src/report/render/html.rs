@@ -14,10 +14,11 @@ use serde::Serialize;
 use serde_json::Value;
 use tera::{Context, Tera, escape_html};
 
-use crate::controls::{Control, Verdict};
+use crate::controls::{Control, Status, Verdict};
 use crate::evidence::{EvidenceGap, Period, Timestamp};
-use crate::report::format::visible;
+use crate::report::format::{LEGEND, status_meaning, visible};
 use crate::report::render::Format;
+use crate::report::render::chart::Figure;
 use crate::report::render::{RenderError, RenderOptions, RenderedFile};
 use crate::report::table::{self, Audience, Column, Table};
 use crate::report::{
@@ -90,7 +91,7 @@ impl tera::Filter for TableFilter {
         match key.and_then(|k| self.0.0.get(k)) {
             Some(html) => Ok(Value::String(html.clone())),
             None => Err(tera::Error::msg(
-                "`table` prints only a table of the report (a results, details or tables entry)",
+                "`table` prints only a table or figure of the report (a results, details or tables entry, chart or page_style)",
             )),
         }
     }
@@ -162,11 +163,118 @@ impl HtmlTable {
 fn push_text(html: &mut String, text: &str, small: bool) {
     if small {
         html.push_str("<span class=\"small\">");
-        html.push_str(&escape_html(text));
+        push_breakable(html, text);
         html.push_str("</span>");
     } else {
-        html.push_str(&escape_html(text));
+        push_breakable(html, text);
     }
+}
+
+/// Words longer than this get break opportunities at their natural breaks (an account id,
+/// a region or a date never needs one; an ARN or a path does).
+const LONG_WORD: usize = 20;
+
+/// Where a long token may break: after the separators of ARNs, paths, host names and lists.
+fn breaks_after(ch: char) -> bool {
+    matches!(
+        ch,
+        ':' | '/' | '.' | ',' | ';' | '=' | '&' | '?' | '@' | '|'
+    )
+}
+
+/// `text`, escaped, with a `<wbr>` after the natural breaks of every long word: a printed
+/// table then fits the page by breaking an ARN at `:` and `/` (the stylesheet never breaks a
+/// word mid-word, which made `111122223333` read as two numbers). A short identifier with
+/// hyphens and digits (`eu-central-1`, `2026-10-05`) is kept on one line: a browser would
+/// break it at its hyphens, and `eu-` / `central-1` reads as two words.
+fn push_breakable(html: &mut String, text: &str) {
+    let mut word = String::new();
+    let flush = |html: &mut String, word: &mut String| {
+        let long = word.chars().count() > LONG_WORD;
+        if !long && word.contains('-') && word.chars().any(|c| c.is_ascii_digit()) {
+            html.push_str("<span class=\"nw\">");
+            html.push_str(&escape_html(word));
+            html.push_str("</span>");
+        } else if long {
+            let mut chars = word.chars().peekable();
+            let mut buf = [0u8; 4];
+            while let Some(ch) = chars.next() {
+                html.push_str(&escape_html(ch.encode_utf8(&mut buf)));
+                if breaks_after(ch) && chars.peek().is_some() {
+                    html.push_str("<wbr>");
+                }
+            }
+        } else {
+            html.push_str(&escape_html(word));
+        }
+        word.clear();
+    };
+    for ch in text.chars() {
+        if ch.is_whitespace() {
+            flush(html, &mut word);
+            let mut buf = [0u8; 4];
+            html.push_str(&escape_html(ch.encode_utf8(&mut buf)));
+        } else {
+            word.push(ch);
+        }
+    }
+    flush(html, &mut word);
+}
+
+/// What the `table` filter prints besides the tables: markup the tool drew, by key.
+#[derive(Serialize)]
+struct Drawn {
+    key: usize,
+}
+
+impl DrawnTables {
+    fn add(&mut self, markup: String) -> Drawn {
+        self.0.push(markup);
+        Drawn {
+            key: self.0.len() - 1,
+        }
+    }
+}
+
+/// A CSS string literal holding `text` with every character but letters, digits and spaces
+/// as a CSS escape: report data (a signer's name) can then neither end the string nor the
+/// `<style>` element, nor spell `url(` to load anything.
+fn css_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for ch in visible(text).chars() {
+        if ch.is_ascii_alphanumeric() || ch == ' ' {
+            out.push(ch);
+        } else {
+            out.push_str(&format!("\\{:x} ", ch as u32));
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The running header and footer of every printed page (CSS paged media margin boxes): the
+/// title and report id at the top, the signature status at the bottom left (red while a
+/// draft), as on every page of the PDF. Drawn here, not in the stylesheet, because it holds
+/// report data, which a template may not print inside `<style>`.
+fn page_style(model: &ReportModel) -> String {
+    let signature_colour = if model.signoffs.is_empty() {
+        "#b00020"
+    } else {
+        "#111"
+    };
+    format!(
+        "<style>\n@page {{\n  @top-left {{ content: {}; }}\n  @top-right {{ content: {}; }}\n  @bottom-left {{ content: {}; color: {signature_colour}; }}\n}}\n</style>\n",
+        css_string(&model.title()),
+        css_string(&format!("Report {}", model.report_id)),
+        css_string(&model.signature_status()),
+    )
+}
+
+/// One row of the status legend.
+#[derive(Serialize)]
+struct LegendRow {
+    status: Status,
+    meaning: &'static str,
 }
 
 /// The document-level facts of the report the template shows as `report`: everything but
@@ -340,6 +448,10 @@ pub fn read_template_file(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
     Ok(Some(bytes))
 }
 
+/// The width of the summary picture in mm: the PDF's content width, so a printed page shows
+/// it at the PDF's size.
+const CHART_WIDTH: f32 = super::pdf_layout::CONTENT_WIDTH;
+
 /// The stylesheet template: plain CSS, included by report.html inside `<style>`.
 const STYLESHEET: &str = "report.css";
 
@@ -425,6 +537,18 @@ pub fn render(model: &ReportModel, options: &RenderOptions) -> Result<RenderedFi
         .map(|t| (t.id, HtmlTable::from(t, &mut drawn)))
         .collect();
     context.insert("tables", &others);
+    context.insert(
+        "chart",
+        &drawn.add(super::svg_chart::svg(&Figure::summary(model, CHART_WIDTH))),
+    );
+    context.insert("page_style", &drawn.add(page_style(model)));
+    context.insert(
+        "legend",
+        &LEGEND.map(|status| LegendRow {
+            status,
+            meaning: status_meaning(status),
+        }),
+    );
     let drawn_bytes = drawn.bytes();
     let (tera, budget) = load_templates(templates, Arc::new(drawn))?;
     let mut out = sandbox::BoundedOutput::new(drawn_bytes, budget);
@@ -440,4 +564,47 @@ pub fn render(model: &ReportModel, options: &RenderOptions) -> Result<RenderedFi
         name: "report.html".to_string(),
         bytes: out.bytes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn breakable(text: &str) -> String {
+        let mut html = String::new();
+        push_breakable(&mut html, text);
+        html
+    }
+
+    #[test]
+    fn long_tokens_break_at_their_separators_and_short_ones_stay_whole() {
+        assert_eq!(
+            breakable("arn:aws:kms:eu-central-1:111122223333:key/abc"),
+            "arn:<wbr>aws:<wbr>kms:<wbr>eu-central-1:<wbr>111122223333:<wbr>key&#x2F;<wbr>abc"
+        );
+        assert_eq!(
+            breakable("region eu-central-1 ok"),
+            "region <span class=\"nw\">eu-central-1</span> ok"
+        );
+        assert_eq!(breakable("111122223333"), "111122223333");
+        assert_eq!(
+            breakable("<b>&\"quoted\"</b>:and/more/than/sixteen"),
+            "&lt;b&gt;&amp;<wbr>&quot;quoted&quot;&lt;&#x2F;<wbr>b&gt;:<wbr>and&#x2F;<wbr>more&#x2F;<wbr>than&#x2F;<wbr>sixteen"
+        );
+    }
+
+    #[test]
+    fn css_strings_hold_only_letters_digits_spaces_and_escapes() {
+        let css = css_string("Zürich \"x\" </style> \\75 rl(y)\n");
+        assert_eq!(
+            css,
+            "\"Z\\fc rich \\22 x\\22  \\3c \\2f style\\3e  \\5c 75 rl\\28 y\\29 \\a \""
+        );
+        let inner = &css[1..css.len() - 1];
+        assert!(
+            inner
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '\\')
+        );
+    }
 }

@@ -1,10 +1,13 @@
 //! Renderers: each turns the report model into one output format. None of them computes a
 //! result; they only present the model.
 
+pub mod chart;
 pub mod csv;
 pub mod html;
 pub mod pdf;
+mod pdf_chart;
 mod pdf_layout;
+mod svg_chart;
 
 use std::collections::BTreeSet;
 use std::io::{self, Write};
@@ -92,6 +95,8 @@ pub struct RenderOptions {
     pub pdf_max_changes: usize,
     /// A directory whose templates replace the embedded HTML templates.
     pub templates: Option<std::path::PathBuf>,
+    /// Start every CSV file with a UTF-8 byte order mark (see `csv::UTF8_BOM`).
+    pub csv_bom: bool,
 }
 
 impl Default for RenderOptions {
@@ -99,6 +104,7 @@ impl Default for RenderOptions {
         Self {
             pdf_max_changes: 5000,
             templates: None,
+            csv_bom: true,
         }
     }
 }
@@ -190,9 +196,10 @@ pub fn render_each<'m, E: From<RenderError>>(
         emit(html::render(model, options)?.into())?;
     }
     if formats.contains(&Format::Csv) {
+        let bom = options.csv_bom;
         for table in csv::tables(model) {
             emit(FileBody::streamed(csv::file_name(&table), move |out| {
-                csv::write_table(model, &table, out)
+                csv::write_table(model, &table, bom, out)
             }))?;
         }
     }

@@ -13,13 +13,14 @@ use printpdf::{
 };
 
 use super::Format;
+use super::chart::Figure;
 use super::pdf_layout::{
-    AMBER, BLACK, Cell, Fonts, GREEN, Layout, MUTED, MeasuredFont, PAGE_HEIGHT, PAGE_WIDTH,
-    PageFrame, RED,
+    AMBER, BLACK, CONTENT_WIDTH, Cell, Fonts, GREEN, Layout, MUTED, MeasuredFont, PAGE_HEIGHT,
+    PAGE_WIDTH, PageFrame, RED,
 };
 use super::{RenderError, RenderOptions, RenderedFile};
 use crate::controls::{Status, Verdict, catalog};
-use crate::report::format::visible;
+use crate::report::format::{LEGEND, status_meaning, visible};
 use crate::report::table::{Audience, Table, Tone};
 use crate::report::{ReportModel, UNSIGNED_TEXT};
 
@@ -402,30 +403,7 @@ fn document_control(layout: &mut Layout, model: &ReportModel) {
     layout.table(
         &["Status", "Meaning"],
         &[1.0, 5.0],
-        &[
-            vec![
-                status_cell(Status::Pass),
-                Cell::plain("The control is met for the resource."),
-            ],
-            vec![
-                status_cell(Status::Fail),
-                Cell::plain("The control is not met for the resource."),
-            ],
-            vec![
-                status_cell(Status::NotApplicable),
-                Cell::plain("The resource is outside the control's scope; the reason is given."),
-            ],
-            vec![
-                status_cell(Status::NoResources),
-                Cell::plain("The control was evaluated and nothing was in scope."),
-            ],
-            vec![
-                status_cell(Status::EvidenceGap),
-                Cell::plain(
-                    "The evidence could not be collected, so the control could not be evaluated.",
-                ),
-            ],
-        ],
+        &LEGEND.map(|status| vec![status_cell(status), Cell::plain(status_meaning(status))]),
         BODY_SIZE,
     );
 }
@@ -443,6 +421,7 @@ fn summary(layout: &mut Layout, model: &ReportModel) {
         true,
         verdict_colour(model.verdict),
     );
+    super::pdf_chart::draw(layout, &Figure::summary(model, CONTENT_WIDTH));
     let rows: Vec<Vec<Cell>> = model
         .summary
         .iter()

@@ -651,6 +651,20 @@ impl<'f> Layout<'f> {
         }
     }
 
+    /// Reserves `height` mm of the content area for a figure (on a new page unless it fits
+    /// on this one) and returns the figure's top left corner.
+    pub fn reserve(&mut self, height: f32) -> (f32, f32) {
+        self.ensure(height);
+        let top = self.y;
+        self.y += height;
+        (MARGIN_X, top)
+    }
+
+    /// The width of `text` in mm at `size` points.
+    pub fn text_width(&self, text: &str, size: f32, bold: bool) -> f32 {
+        self.fonts.get(bold).width_mm(text, size)
+    }
+
     pub fn space(&mut self, mm: f32) {
         self.y += mm;
     }
@@ -701,7 +715,7 @@ impl<'f> Layout<'f> {
         self.ops.push(Op::EndTextSection);
     }
 
-    fn fill_rect(&mut self, x: f32, top: f32, width: f32, height: f32, fill: Colour) {
+    pub(super) fn fill_rect(&mut self, x: f32, top: f32, width: f32, height: f32, fill: Colour) {
         self.set_fill(fill);
         self.ops.push(Op::DrawRectangle {
             rectangle: Rect {
@@ -719,7 +733,13 @@ impl<'f> Layout<'f> {
         self.segment((x1, top), (x2, top), stroke, thickness);
     }
 
-    fn segment(&mut self, from: (f32, f32), to: (f32, f32), stroke: Colour, thickness: f32) {
+    pub(super) fn segment(
+        &mut self,
+        from: (f32, f32),
+        to: (f32, f32),
+        stroke: Colour,
+        thickness: f32,
+    ) {
         let point = |(x, top): (f32, f32)| LinePoint {
             p: Point {
                 x: Mm(x).into(),
