@@ -662,7 +662,7 @@ impl<'f> Layout<'f> {
 
     /// The width of `text` in mm at `size` points.
     pub fn text_width(&self, text: &str, size: f32, bold: bool) -> f32 {
-        self.fonts.get(bold).width_mm(text, size)
+        self.fonts.face(bold).width_mm(text, size)
     }
 
     pub fn space(&mut self, mm: f32) {
