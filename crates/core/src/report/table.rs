@@ -952,7 +952,7 @@ static CHANGES: Def<Ref<ChangeRow>> = Def {
                 t(&c.resource)
             }),
             col(
-                C.csv("request_summary").human("Request", 3.4).small(),
+                C.csv("request_summary").human("Request", 3.0).small(),
                 |c| t(&c.request_summary),
             ),
             col(C.html("User agent").small(), |c| t(&c.user_agent)),
@@ -964,7 +964,7 @@ static CHANGES: Def<Ref<ChangeRow>> = Def {
                 Some(r) => t(super::format::yes_no(r.approved_before)),
                 None => t(""),
             }),
-            col(C.human("Change record", 1.5), change_record_cell),
+            col(C.human("Change record", 1.9), change_record_cell),
         ],
     )
 };
@@ -1006,11 +1006,11 @@ static CHANGE_RECORDS: Def<Ref<RecordOutcome>> = Def {
             col(C.csv("approved_by").human("Approved by", 1.6), |r| {
                 t(&r.approved_by)
             }),
-            col(C.csv("approved_at").human("Approved at", 1.6), |r| {
+            col(C.csv("approved_at").human("Approved at", 2.1), |r| {
                 t(&r.approved_at)
             }),
-            col(C.csv("match").human("Match", 3.0).small(), |r| t(&r.scope)),
-            col(C.csv("outcome").human("Outcome", 1.9), |r| record_state(*r)),
+            col(C.csv("match").human("Match", 3.2).small(), |r| t(&r.scope)),
+            col(C.csv("outcome").human("Outcome", 2.6), |r| record_state(*r)),
             col(C.csv("matched_event_ids"), |r| {
                 owned(r.matched_event_ids.join(" "))
             }),

@@ -283,16 +283,21 @@ impl Verifier<'_> {
             .sha256()
             .map_err(|err| render::RenderError::Render(file.name.clone(), err))?;
         let same = stored.as_ref() == Some(&rendered);
+        let records = model
+            .change_records_file
+            .as_ref()
+            .map(|file| format!(" with {}", file.path))
+            .unwrap_or_default();
         let what = if file.name == RESULTS_FILE {
             if same {
                 *results_sha = Some(rendered.0);
             }
             format!(
-                "the re-evaluation of evidence.json ({})",
+                "the re-evaluation of evidence.json{records} ({})",
                 model.verdict.as_str()
             )
         } else {
-            "the re-rendering of evidence.json and signoffs.json".to_string()
+            format!("the re-rendering of evidence.json{records} and signoffs.json")
         };
         match (same, stored.is_some()) {
             (true, _) => self.record(Outcome::Ok, &file.name, format!("identical to {what}")),

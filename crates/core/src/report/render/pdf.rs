@@ -408,7 +408,7 @@ fn summary(layout: &mut Layout, model: &ReportModel) {
             "Control", "Title", "Reading", "Annex 11", "PASS", "CTRL", "FAIL", "N/A", "NO RES.",
             "GAP", "Outcome",
         ],
-        &[2.9, 3.7, 1.8, 3.4, 0.7, 0.7, 0.7, 0.7, 0.8, 0.7, 2.3],
+        &[2.9, 3.5, 1.8, 3.1, 0.8, 0.8, 0.7, 0.7, 0.8, 0.7, 2.2],
         &rows,
         8.0,
     );
