@@ -70,12 +70,18 @@ fn a_record_approved_before_the_change_makes_it_controlled_in_every_output() {
     let records = write_records(
         dir.path(),
         "records.csv",
-        &format!("{HEADER}CHG-77,Retire the migration key,Anna QA,2026-10-21T14:00:00Z,{DELETION_EVENT},,,,\n"),
+        &format!(
+            "{HEADER}CHG-77,Retire the migration key,Anna QA,2026-10-21T14:00:00Z,{DELETION_EVENT},,,,\n"
+        ),
     );
     let out = dir.path().join("report");
     let output = report_with(&records, &out);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    assert!(stderr(&output).contains("1 CONTROLLED"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("1 CONTROLLED"),
+        "{}",
+        stderr(&output)
+    );
 
     let finding = deletion_finding(&out);
     assert_eq!(finding["status"], "CONTROLLED");
@@ -131,7 +137,9 @@ fn a_record_approved_after_the_change_leaves_it_failed() {
     let records = write_records(
         dir.path(),
         "records.csv",
-        &format!("{HEADER}CHG-78,Retire the migration key,Anna QA,2026-10-22,{DELETION_EVENT},,,,\n"),
+        &format!(
+            "{HEADER}CHG-78,Retire the migration key,Anna QA,2026-10-22,{DELETION_EVENT},,,,\n"
+        ),
     );
     let out = dir.path().join("report");
     report_with(&records, &out);
@@ -186,7 +194,10 @@ fn a_malformed_records_file_is_refused_with_its_line_and_nothing_is_written() {
     let output = report_with(&records, &out);
     let name = records.display().to_string();
     assert_refused(&output, &format!("{name}:3: approved_at: `22.10.2026`"));
-    assert_refused(&output, &format!("{name}:4: id: change record CHG-1 is listed twice"));
+    assert_refused(
+        &output,
+        &format!("{name}:4: id: change record CHG-1 is listed twice"),
+    );
     assert!(!out.exists(), "no output directory");
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(leftovers.len(), 1, "nothing but the records file");
@@ -211,7 +222,9 @@ fn verify_and_sign_re_evaluate_with_the_packaged_records_and_a_tampered_copy_fai
     let records = write_records(
         dir.path(),
         "records.csv",
-        &format!("{HEADER}CHG-77,Retire the migration key,Anna QA,2026-10-21T14:00:00Z,{DELETION_EVENT},,,,\n"),
+        &format!(
+            "{HEADER}CHG-77,Retire the migration key,Anna QA,2026-10-21T14:00:00Z,{DELETION_EVENT},,,,\n"
+        ),
     );
     let out = dir.path().join("report");
     report_with(&records, &out);
@@ -226,7 +239,14 @@ fn verify_and_sign_re_evaluate_with_the_packaged_records_and_a_tampered_copy_fai
     }
 
     let key = fixed_key(dir.path(), "alice");
-    let signed = sign_at(&out, &key, "Alice Example", "QA", "approved", ALICE_SIGNS_AT);
+    let signed = sign_at(
+        &out,
+        &key,
+        "Alice Example",
+        "QA",
+        "approved",
+        ALICE_SIGNS_AT,
+    );
     assert!(signed.status.success(), "{}", stderr(&signed));
     assert_eq!(
         deletion_finding(&out)["status"],
@@ -236,9 +256,8 @@ fn verify_and_sign_re_evaluate_with_the_packaged_records_and_a_tampered_copy_fai
     let (code, text) = verify(&out, &[]);
     assert_eq!(code, Some(0), "{text}");
     assert!(
-        text.contains(
-            "OK    results.json: identical to the re-evaluation of evidence.json with inputs/change-records.csv"
-        ),
+        text.contains("OK    results.json: identical to the re-evaluation of evidence.json")
+            && text.contains("OK    inputs/change-records.csv: SHA-256 matches the manifest"),
         "{text}"
     );
 
@@ -278,9 +297,16 @@ fn the_demo_turns_its_planned_weakening_changes_into_controlled_ones() {
     assert_eq!(output.status.code(), Some(1), "still NON_COMPLIANT");
     assert!(out.join("inputs/change-records.csv").is_file());
     let reconciliation = csv_rows(&out.join("change-record-reconciliation.csv"));
-    let outcomes: Vec<&str> = reconciliation.iter().map(|r| r["outcome"].as_str()).collect();
+    let outcomes: Vec<&str> = reconciliation
+        .iter()
+        .map(|r| r["outcome"].as_str())
+        .collect();
     assert!(outcomes.contains(&"MATCHED"));
     assert!(outcomes.contains(&"APPROVED_AFTER_CHANGE"));
     assert!(outcomes.contains(&"NOT_SEEN"));
     assert!(results(&out)["totals"]["controlled"].as_u64().unwrap() >= 1);
+    insta::assert_snapshot!(
+        "demo_change_record_reconciliation",
+        read(&out.join("change-record-reconciliation.csv"))
+    );
 }

@@ -376,8 +376,8 @@ fn csv_problem(err: &csv::Error) -> String {
 fn read_json(bytes: &[u8]) -> Result<Vec<(String, RawRecord)>, Vec<String>> {
     let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let records: Vec<RawRecord> = serde_path_to_error::deserialize(&mut deserializer)
-        .map_err(|err| {
+    let records: Vec<RawRecord> =
+        serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
             let inner = err.inner();
             vec![format!(
                 "{}:{}: {}: {}",
@@ -470,13 +470,20 @@ impl ChangeRecords {
             .records
             .iter()
             .enumerate()
-            .filter(|(_, r)| matches!(r.scope, RecordScope::Window { .. }) && r.scope.covers(change))
+            .filter(|(_, r)| {
+                matches!(r.scope, RecordScope::Window { .. }) && r.scope.covers(change)
+            })
             .map(|(i, _)| i);
         let best = by_event
             .copied()
             .chain(by_window)
             .enumerate()
-            .min_by_key(|(order, i)| (!self.records[*i].approval.precedes(change.event_time), *order))
+            .min_by_key(|(order, i)| {
+                (
+                    !self.records[*i].approval.precedes(change.event_time),
+                    *order,
+                )
+            })
             .map(|(_, i)| &self.records[i])?;
         Some(RecordLink {
             record_id: best.id.clone(),
@@ -659,9 +666,8 @@ fn validate_record(raw: &RawRecord) -> Result<ChangeRecord, Vec<String>> {
             _ => None,
         },
         (None, 0) => {
-            problems.push(
-                "no match: give event_id, or account_id, resource, from and to".to_string(),
-            );
+            problems
+                .push("no match: give event_id, or account_id, resource, from and to".to_string());
             None
         }
         (None, _) => {
@@ -707,10 +713,13 @@ fn parse_approval(text: &str) -> Result<Approval, &'static str> {
         return Ok(Approval::At(at));
     }
     let is_date_shape = text.len() == 10
-        && text
-            .bytes()
-            .enumerate()
-            .all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+        && text.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
     match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         Ok(day) if is_date_shape => Ok(Approval::Day(day)),
         _ => Err("is neither an RFC 3339 time with an offset nor a date YYYY-MM-DD"),
@@ -801,16 +810,35 @@ mod tests {
         ))
         .unwrap();
         let records = &file.records;
-        assert!(records.link(&change("e1", "2026-10-05T09:00:00Z", "k1")).is_some());
-        assert!(records.link(&change("e1", "2026-10-05T11:00:00Z", "k1")).is_some());
-        assert!(records.link(&change("e1", "2026-10-05T11:00:01Z", "k1")).is_none());
-        assert!(records.link(&change("e1", "2026-10-05T10:00:00Z", "k2")).is_none());
+        assert!(
+            records
+                .link(&change("e1", "2026-10-05T09:00:00Z", "k1"))
+                .is_some()
+        );
+        assert!(
+            records
+                .link(&change("e1", "2026-10-05T11:00:00Z", "k1"))
+                .is_some()
+        );
+        assert!(
+            records
+                .link(&change("e1", "2026-10-05T11:00:01Z", "k1"))
+                .is_none()
+        );
+        assert!(
+            records
+                .link(&change("e1", "2026-10-05T10:00:00Z", "k2"))
+                .is_none()
+        );
         let mut other_account = change("e1", "2026-10-05T10:00:00Z", "k1");
         other_account.account_id = "999999999999".into();
         assert!(records.link(&other_account).is_none());
         let mut failed = change("e1", "2026-10-05T10:00:00Z", "k1");
         failed.error_code = "AccessDenied".into();
-        assert!(records.link(&failed).is_none(), "a failed call changed nothing");
+        assert!(
+            records.link(&failed).is_none(),
+            "a failed call changed nothing"
+        );
     }
 
     #[test]
@@ -851,8 +879,14 @@ mod tests {
         .unwrap_err();
         let text = err.to_string();
         assert!(text.contains("records.csv:3: title: missing"), "{text}");
-        assert!(text.contains("records.csv:3: approved_at: `yesterday`"), "{text}");
-        assert!(text.contains("records.csv:3: give either event_id"), "{text}");
+        assert!(
+            text.contains("records.csv:3: approved_at: `yesterday`"),
+            "{text}"
+        );
+        assert!(
+            text.contains("records.csv:3: give either event_id"),
+            "{text}"
+        );
         assert!(
             text.contains("records.csv:4: id: change record CR-1 is listed twice (first at 2)"),
             "{text}"
@@ -862,14 +896,37 @@ mod tests {
     #[test]
     fn csv_header_and_shape_are_strict() {
         for (text, expected) in [
-            ("id,title,aproved_by,approved_at,event_id\n", "`aproved_by` is not a change record column"),
+            (
+                "id,title,aproved_by,approved_at,event_id\n",
+                "`aproved_by` is not a change record column",
+            ),
             ("id,title,approved_at,event_id\n", "no `approved_by` column"),
-            ("id,id,title,approved_by,approved_at\n", "`id` appears twice"),
-            (&format!("{HEADER}CR-1,t,Jo\n"), "records.csv:2: 3 fields, the header has 9"),
-            (&format!("{HEADER}CR-1,t,Jo,2026-10-01T00:00:00,e1,,,,\n"), "2: approved_at"),
-            (&format!("{HEADER}CR-1,t,Jo,2026-1-01,e1,,,,\n"), "2: approved_at"),
-            (&format!("{HEADER}CR-1,t,Jo,2026-10-01,,1111,k1,2026-10-05T00:00:00Z,2026-10-04T00:00:00Z\n"), "not a 12-digit"),
-            (&format!("{HEADER}CR-1,t,Jo,2026-10-01,,111122223333,k1,2026-10-05T00:00:00Z,\n"), "to missing"),
+            (
+                "id,id,title,approved_by,approved_at\n",
+                "`id` appears twice",
+            ),
+            (
+                &format!("{HEADER}CR-1,t,Jo\n"),
+                "records.csv:2: 3 fields, the header has 9",
+            ),
+            (
+                &format!("{HEADER}CR-1,t,Jo,2026-10-01T00:00:00,e1,,,,\n"),
+                "2: approved_at",
+            ),
+            (
+                &format!("{HEADER}CR-1,t,Jo,2026-1-01,e1,,,,\n"),
+                "2: approved_at",
+            ),
+            (
+                &format!(
+                    "{HEADER}CR-1,t,Jo,2026-10-01,,1111,k1,2026-10-05T00:00:00Z,2026-10-04T00:00:00Z\n"
+                ),
+                "not a 12-digit",
+            ),
+            (
+                &format!("{HEADER}CR-1,t,Jo,2026-10-01,,111122223333,k1,2026-10-05T00:00:00Z,\n"),
+                "to missing",
+            ),
         ] {
             let err = csv(text).unwrap_err().to_string();
             assert!(err.contains(expected), "{text:?}: {err}");

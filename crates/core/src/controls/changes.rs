@@ -461,10 +461,7 @@ fn controlled_by(row: &ChangeRow, records: &ChangeRecords) -> (Status, String) {
                 record.approval.describe()
             ),
         ),
-        None => (
-            Status::Fail,
-            "needs a documented change record".to_string(),
-        ),
+        None => (Status::Fail, "needs a documented change record".to_string()),
     }
 }
 
@@ -568,12 +565,12 @@ mod tests {
         let evidence = with_events(vec![failed]);
         let mut out = Evaluation::default();
         evaluate_region(
-                &scope,
-                Some(&evidence),
-                &Policy::default(),
-                &ChangeRecords::default(),
-                &mut out,
-            );
+            &scope,
+            Some(&evidence),
+            &Policy::default(),
+            &ChangeRecords::default(),
+            &mut out,
+        );
         assert_eq!(out.changes.len(), 1);
         assert_eq!(out.changes[0].error_code, "AccessDenied");
         assert_eq!(out.changes[0].classification, ChangeClass::Neutral);
@@ -607,12 +604,12 @@ mod tests {
         let evidence = with_events(vec![stop, read]);
         let mut out = Evaluation::default();
         evaluate_region(
-                &scope,
-                Some(&evidence),
-                &Policy::default(),
-                &ChangeRecords::default(),
-                &mut out,
-            );
+            &scope,
+            Some(&evidence),
+            &Policy::default(),
+            &ChangeRecords::default(),
+            &mut out,
+        );
         assert_eq!(out.changes.len(), 1);
         let row = &out.changes[0];
         assert_eq!(row.resource, "org-trail");
@@ -649,8 +646,10 @@ mod tests {
         ] {
             let file = ChangeRecordsFile::parse(
                 "r.csv",
-                format!("id,title,approved_by,approved_at,event_id\nCR-7,Rotate,Jo,{approved_at},e1\n")
-                    .into_bytes(),
+                format!(
+                    "id,title,approved_by,approved_at,event_id\nCR-7,Rotate,Jo,{approved_at},e1\n"
+                )
+                .into_bytes(),
             )
             .unwrap();
             let mut out = Evaluation::default();
@@ -663,9 +662,16 @@ mod tests {
             );
             assert_eq!(out.findings.len(), 1, "{:#?}", out.findings);
             assert_eq!(out.findings[0].status, status);
-            assert!(out.findings[0].reason.contains(says), "{}", out.findings[0].reason);
+            assert!(
+                out.findings[0].reason.contains(says),
+                "{}",
+                out.findings[0].reason
+            );
             assert_eq!(
-                out.changes[0].change_record.as_ref().map(|l| l.record_id.as_str()),
+                out.changes[0]
+                    .change_record
+                    .as_ref()
+                    .map(|l| l.record_id.as_str()),
                 Some("CR-7")
             );
         }

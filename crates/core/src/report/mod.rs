@@ -587,7 +587,11 @@ fn change_totals(changes: &[ChangeRow]) -> ChangeTotals {
                 totals.weakening += 1;
                 if change.took_effect() {
                     totals.weakening_effective += 1;
-                    if change.change_record.as_ref().is_some_and(|r| r.approved_before) {
+                    if change
+                        .change_record
+                        .as_ref()
+                        .is_some_and(|r| r.approved_before)
+                    {
                         totals.weakening_controlled += 1;
                     } else {
                         totals.weakening_uncontrolled += 1;

@@ -918,7 +918,7 @@ static CHANGES: Def<Ref<ChangeRow>> = Def {
             col(C.csv("classification_reason"), |c| {
                 t(&c.classification_reason)
             }),
-            col(C.human("Class", 2.3).line(), |c| change_class(*c)),
+            col(C.human("Class", 2.0).line(), |c| change_class(*c)),
             col(C.csv("outcome"), |c| {
                 t(if c.took_effect() { "applied" } else { "failed" })
             }),
@@ -936,11 +936,11 @@ static CHANGES: Def<Ref<ChangeRow>> = Def {
             col(C.csv("invoked_by"), |c| t(&c.invoked_by)),
             col(C.csv("session_issuer"), |c| t(&c.session_issuer)),
             col(C.html("Actor").small().line(), |c| html_actor(*c)),
-            col(C.pdf("Actor", 3.2), |c| pdf_actor(*c)),
+            col(C.pdf("Actor", 2.8), |c| pdf_actor(*c)),
             col(C.csv("source_ip").html("Source IP").line(), |c| {
                 t(&c.source_ip)
             }),
-            col(C.pdf("Source IP / user agent", 2.3), |c| {
+            col(C.pdf("Source IP / user agent", 2.1), |c| {
                 owned(format!(
                     "{}\n{}",
                     c.source_ip,
@@ -952,19 +952,23 @@ static CHANGES: Def<Ref<ChangeRow>> = Def {
                 t(&c.resource)
             }),
             col(
-                C.csv("request_summary").human("Request", 3.0).small(),
+                C.csv("request_summary").human("Request", 2.7).small(),
                 |c| t(&c.request_summary),
             ),
             col(C.html("User agent").small(), |c| t(&c.user_agent)),
             col(C.csv("event_id"), |c| t(&c.event_id)),
             col(C.csv("change_record_id"), |c| {
-                t(c.change_record.as_ref().map_or("", |r| r.record_id.as_str()))
+                t(c.change_record
+                    .as_ref()
+                    .map_or("", |r| r.record_id.as_str()))
             }),
-            col(C.csv("change_record_approved_before"), |c| match &c.change_record {
-                Some(r) => t(super::format::yes_no(r.approved_before)),
-                None => t(""),
+            col(C.csv("change_record_approved_before"), |c| {
+                match &c.change_record {
+                    Some(r) => t(super::format::yes_no(r.approved_before)),
+                    None => t(""),
+                }
             }),
-            col(C.human("Change record", 1.9), change_record_cell),
+            col(C.human("Change record", 1.6), change_record_cell),
         ],
     )
 };

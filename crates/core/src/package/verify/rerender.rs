@@ -14,7 +14,8 @@ use crate::evidence::{self, EvidenceError, LoadedEvidence, Timestamp, sha256_hex
 use crate::package::attestation::ATTESTATION_FILE;
 use crate::package::signoff::{SIGNOFFS_FILE, SignoffFile};
 use crate::package::{
-    change_records_paths, EVIDENCE_FILE, MANIFEST_FILE, Manifest, RESULTS_FILE, TEMPLATES_DIR, TemplateSource,
+    EVIDENCE_FILE, MANIFEST_FILE, Manifest, RESULTS_FILE, TEMPLATES_DIR, TemplateSource,
+    change_records_paths,
 };
 use crate::report::render::Format;
 use crate::report::{ReportModel, Signoff, render};
@@ -156,10 +157,9 @@ impl Verifier<'_> {
                     );
                     return None;
                 }
-                Some(bytes) => evidence::load_bytes(EVIDENCE_FILE, bytes)
-                    .map(|loaded| {
-                        evaluate(loaded, change_records.as_ref(), signoffs.manifestations())
-                    }),
+                Some(bytes) => evidence::load_bytes(EVIDENCE_FILE, bytes).map(|loaded| {
+                    evaluate(loaded, change_records.as_ref(), signoffs.manifestations())
+                }),
             },
         };
         let (evidence, mut model) = match evaluated {
@@ -283,21 +283,16 @@ impl Verifier<'_> {
             .sha256()
             .map_err(|err| render::RenderError::Render(file.name.clone(), err))?;
         let same = stored.as_ref() == Some(&rendered);
-        let records = model
-            .change_records_file
-            .as_ref()
-            .map(|file| format!(" with {}", file.path))
-            .unwrap_or_default();
         let what = if file.name == RESULTS_FILE {
             if same {
                 *results_sha = Some(rendered.0);
             }
             format!(
-                "the re-evaluation of evidence.json{records} ({})",
+                "the re-evaluation of evidence.json ({})",
                 model.verdict.as_str()
             )
         } else {
-            format!("the re-rendering of evidence.json{records} and signoffs.json")
+            "the re-rendering of evidence.json and signoffs.json".to_string()
         };
         match (same, stored.is_some()) {
             (true, _) => self.record(Outcome::Ok, &file.name, format!("identical to {what}")),
