@@ -536,12 +536,34 @@ impl ChangeRecords {
                         ),
                     )
                 };
+                let (event_id, account_id, resource, from, to) = match &record.scope {
+                    RecordScope::Event(id) => {
+                        (id.clone(), String::new(), String::new(), None, None)
+                    }
+                    RecordScope::Window {
+                        account_id,
+                        resource,
+                        from,
+                        to,
+                    } => (
+                        String::new(),
+                        account_id.clone(),
+                        resource.clone(),
+                        Some(*from),
+                        Some(*to),
+                    ),
+                };
                 RecordOutcome {
                     record_id: record.id.clone(),
                     title: record.title.clone(),
                     approved_by: record.approved_by.clone(),
                     approved_at: record.approval.to_text(),
                     scope: record.scope.describe(),
+                    event_id,
+                    account_id,
+                    resource,
+                    from,
+                    to,
                     outcome,
                     matched_event_ids: matched.iter().map(|c| c.event_id.clone()).collect(),
                     note,
@@ -581,8 +603,14 @@ pub struct RecordOutcome {
     pub approved_by: String,
     /// RFC 3339, or the date of a date-only approval.
     pub approved_at: String,
-    /// The event id, or resource, account and window, as text.
+    /// The event id, or resource, account and window, as people read it.
     pub scope: String,
+    /// The match as given: an event id, or account, resource and window (empty otherwise).
+    pub event_id: String,
+    pub account_id: String,
+    pub resource: String,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
     pub outcome: RecordState,
     pub matched_event_ids: Vec<String>,
     pub note: String,

@@ -1013,7 +1013,12 @@ static CHANGE_RECORDS: Def<Ref<RecordOutcome>> = Def {
             col(C.csv("approved_at").human("Approved at", 2.1), |r| {
                 t(&r.approved_at)
             }),
-            col(C.csv("match").human("Match", 3.2).small(), |r| t(&r.scope)),
+            col(C.human("Match", 3.2).small(), |r| t(&r.scope)),
+            col(C.csv("event_id"), |r| t(&r.event_id)),
+            col(C.csv("account_id"), |r| t(&r.account_id)),
+            col(C.csv("resource"), |r| t(&r.resource)),
+            col(C.csv("from"), |r| Cell::stamp(r.from)),
+            col(C.csv("to"), |r| Cell::stamp(r.to)),
             col(C.csv("outcome").human("Outcome", 2.6), |r| record_state(*r)),
             col(C.csv("matched_event_ids"), |r| {
                 owned(r.matched_event_ids.join(" "))
