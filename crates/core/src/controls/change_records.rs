@@ -150,19 +150,23 @@ impl RecordScope {
                 to,
             } => {
                 change.account_id == *account_id
-                    && same_resource(resource, &change.resource)
                     && *from <= change.event_time
                     && change.event_time <= *to
+                    && same_resource(resource, &change.resource)
             }
         }
     }
 }
 
 fn same_resource(record: &str, register: &str) -> bool {
+    // `long` is `short` itself or an ARN whose last path segment is `short`.
+    let names = |long: &str, short: &str| {
+        long.strip_suffix(short)
+            .is_some_and(|prefix| prefix.is_empty() || prefix.ends_with('/'))
+    };
     !register.is_empty()
-        && (record == register
-            || record.ends_with(&format!("/{register}"))
-            || register.ends_with(&format!("/{record}")))
+        && !record.is_empty()
+        && (names(record, register) || names(register, record))
 }
 
 /// One approved change record.
@@ -493,11 +497,22 @@ impl ChangeRecords {
 
     /// What became of each record, in file order, given the register of the period.
     pub fn reconcile(&self, changes: &[ChangeRow]) -> Vec<RecordOutcome> {
+        let mut by_event: HashMap<&str, Vec<&ChangeRow>> = HashMap::new();
+        if !self.by_event.is_empty() {
+            for change in changes {
+                by_event.entry(&change.event_id).or_default().push(change);
+            }
+        }
         self.records
             .iter()
             .map(|record| {
-                let matched: Vec<&ChangeRow> = changes
-                    .iter()
+                let candidates: Box<dyn Iterator<Item = &ChangeRow>> = match &record.scope {
+                    RecordScope::Event(id) => Box::new(
+                        by_event.get(id.as_str()).into_iter().flatten().copied(),
+                    ),
+                    RecordScope::Window { .. } => Box::new(changes.iter()),
+                };
+                let matched: Vec<&ChangeRow> = candidates
                     .filter(|c| c.took_effect() && record.scope.covers(c))
                     .collect();
                 let before_approval: Vec<String> = matched
@@ -506,9 +521,11 @@ impl ChangeRecords {
                     .map(|c| c.event_id.clone())
                     .collect();
                 let failed_call = match &record.scope {
-                    RecordScope::Event(id) if matched.is_empty() => changes
-                        .iter()
-                        .find(|c| c.event_id == *id && !c.took_effect())
+                    RecordScope::Event(id) if matched.is_empty() => by_event
+                        .get(id.as_str())
+                        .into_iter()
+                        .flatten()
+                        .find(|c| !c.took_effect())
                         .map(|c| c.error_code.clone()),
                     _ => None,
                 };

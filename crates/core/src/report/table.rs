@@ -1001,7 +1001,9 @@ fn record_state(r: &RecordOutcome) -> Cell<'_> {
 static CHANGE_RECORDS: Def<Ref<RecordOutcome>> = Def {
     title: "Change records reconciled with the register",
     csv_file: Some("change-record-reconciliation.csv"),
-    empty_text: Some("No change records were given (report --change-records FILE)."),
+    empty_text: Some(
+        "No change records were reconciled (give them with report --change-records FILE).",
+    ),
     ..def(
         "change-records",
         &[
