@@ -383,12 +383,15 @@ fn read_json(bytes: &[u8]) -> Result<Vec<(String, RawRecord)>, Vec<String>> {
     let records: Vec<RawRecord> =
         serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
             let inner = err.inner();
+            let (line, column) = (inner.line(), inner.column());
+            let message = inner.to_string();
+            // The position leads the line already.
+            let message = message
+                .strip_suffix(&format!(" at line {line} column {column}"))
+                .unwrap_or(&message);
             vec![format!(
-                "{}:{}: {}: {}",
-                inner.line(),
-                inner.column(),
-                json_path(&err.path().to_string()),
-                inner
+                "{line}:{column}: {}: {message}",
+                json_path(&err.path().to_string())
             )]
         })?;
     deserializer.end().map_err(|err| {
@@ -883,6 +886,37 @@ mod tests {
         assert!(
             records.link(&failed).is_none(),
             "a failed call changed nothing"
+        );
+    }
+
+    #[test]
+    fn resources_match_by_name_or_arn_path_segment_only() {
+        assert!(same_resource("k1", "k1"));
+        assert!(same_resource("arn:aws:kms:eu-central-1:1:key/k1", "k1"));
+        assert!(same_resource(
+            "lims-app-debug",
+            "arn:aws:cloudtrail:eu-west-1:1:trail/lims-app-debug"
+        ));
+        assert!(
+            !same_resource("prod", "restapi a1 stage prod"),
+            "a stage needs its API"
+        );
+        assert!(!same_resource("arn:aws:kms:eu-central-1:1:key/xk1", "k1"));
+        assert!(!same_resource("", ""));
+    }
+
+    #[test]
+    fn an_excel_csv_with_a_byte_order_mark_and_a_json_object_are_told_apart() {
+        let excel = format!("\u{feff}{HEADER}CR-1,t,Jo,2026-10-01,e1,,,,\n");
+        let file = ChangeRecordsFile::parse("from-excel", excel.into_bytes()).unwrap();
+        assert_eq!(file.format, RecordsFormat::Csv);
+        assert_eq!(file.records.records[0].id, "CR-1");
+        let err = ChangeRecordsFile::parse("r.json", br#"{"records": []}"#.to_vec())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.ends_with("r.json:1:0: the document: invalid type: map, expected a sequence"),
+            "{err}"
         );
     }
 
