@@ -228,6 +228,7 @@ fn a_snapshot_edited_after_collection_fails_the_attestation_even_in_a_consistent
         false,
         loaded,
         Some(&attestation),
+        None,
         &render::parse_formats("csv").unwrap(),
         &RenderOptions::default(),
     )

@@ -19,11 +19,13 @@ const CONTROL_IDS: [&str; 9] = [
     "change-control",
 ];
 
-const REPORT_FILES: [&str; 13] = [
+const REPORT_FILES: [&str; 15] = [
+    "change-record-reconciliation.csv",
     "changes.csv",
     "evidence.json",
     "findings.csv",
     "gaps.csv",
+    "inputs/change-records.csv",
     "keys.csv",
     "manifest.json",
     "methods.csv",
@@ -66,7 +68,7 @@ fn demo_writes_the_complete_report_set_from_any_directory() {
         .collect();
     assert_eq!(
         listed.len(),
-        12,
+        14,
         "every file except the manifest itself: {listed:?}"
     );
     for entry in manifest["files"].as_array().unwrap() {
@@ -296,7 +298,12 @@ fn demo_results_cover_every_scenario_of_the_sample() {
 fn same_snapshot_gives_byte_identical_reports() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
-    assert_eq!(report(&demo_evidence(), &a, &[]).status.code(), Some(1));
+    let records = demo_evidence().with_file_name("demo-change-records.csv");
+    let records = ["--change-records", records.to_str().unwrap()];
+    assert_eq!(
+        report(&demo_evidence(), &a, &records).status.code(),
+        Some(1)
+    );
     let output = bin().args(["demo", "--out"]).arg(&b).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     for file in REPORT_FILES {

@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 mod tsa;
 
 use crate::collect::{self, AwsSettings, CollectRequest, RegionSelection, progress::Progress};
+use crate::controls::change_records::{ChangeRecordsFile, DEMO_CHANGE_RECORDS};
 use crate::controls::{CATALOG, Verdict};
 use crate::evidence::{self, EvidenceSnapshot, LoadedEvidence, Policy};
 use crate::package;
@@ -217,6 +218,12 @@ struct ReportArgs {
     /// The collector attestation of --evidence, when it is not FILE.attestation.json.
     #[arg(long, value_name = "FILE", requires = "evidence")]
     attestation: Option<PathBuf>,
+    /// QA's change records (Annex 11 §10), CSV or JSON (by extension, else by content): id,
+    /// title, approved_by, approved_at (RFC 3339 or YYYY-MM-DD), and event_id or account_id,
+    /// resource, from, to. A weakening change a record approved beforehand is CONTROLLED; the
+    /// file is kept in the package as inputs/change-records.csv|json.
+    #[arg(long, value_name = "FILE")]
+    change_records: Option<PathBuf>,
     #[command(flatten)]
     limits: InputLimits,
     #[command(flatten)]
@@ -465,6 +472,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             package::check_output_name(&args.output.out)?;
             recover_interrupted(&args.output.out)?;
             package::check_output_dir(&args.output.out, args.output.force)?;
+            // Read before a live collection, so a bad file fails in seconds.
+            let change_records = args
+                .change_records
+                .as_deref()
+                .map(|path| ChangeRecordsFile::load(path, args.limits.max_evidence_bytes))
+                .transpose()?;
             let (evidence, attestation) = match &args.evidence {
                 Some(path) => {
                     let mut live_flags = args.live.given_flags();
@@ -486,7 +499,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     (evidence, attestation)
                 }
             };
-            write_report(evidence, attestation.as_ref(), &args.output)
+            write_report(
+                evidence,
+                attestation.as_ref(),
+                change_records.as_ref(),
+                &args.output,
+            )
         }
         Command::Demo(output) => {
             package::check_output_name(&output.out)?;
@@ -496,7 +514,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 "samples/demo-evidence.json (embedded)",
                 evidence::DEMO_EVIDENCE.as_bytes().to_vec(),
             )?;
-            write_report(evidence, None, &output)
+            let change_records = ChangeRecordsFile::parse(
+                "samples/demo-change-records.csv (embedded)",
+                DEMO_CHANGE_RECORDS.as_bytes().to_vec(),
+            )?;
+            write_report(evidence, None, Some(&change_records), &output)
         }
         Command::Keygen { out, passphrase } => {
             signing::local::check_new_key_paths(&out)?;
@@ -728,6 +750,7 @@ fn collect_summary(snapshot: &EvidenceSnapshot, out: &Path) -> String {
 fn write_report(
     evidence: LoadedEvidence,
     attestation: Option<&package::attestation::Attestation>,
+    change_records: Option<&ChangeRecordsFile>,
     output: &OutputArgs,
 ) -> Result<ExitCode> {
     if let Some(dir) = output.templates.as_ref().filter(|dir| !dir.is_dir()) {
@@ -743,6 +766,7 @@ fn write_report(
         output.force,
         evidence,
         attestation,
+        change_records,
         &output.format,
         &options,
     )?;
@@ -880,9 +904,10 @@ pub fn exit_code(verdict: Verdict) -> ExitCode {
 fn summary_line(model: &ReportModel, out: &Path) -> String {
     let t = &model.totals;
     format!(
-        "{}: {} PASS, {} FAIL, {} NOT_APPLICABLE, {} NO_RESOURCES, {} EVIDENCE_GAP; {} changes ({} weakening applied); report {} written to {}",
+        "{}: {} PASS, {} CONTROLLED, {} FAIL, {} NOT_APPLICABLE, {} NO_RESOURCES, {} EVIDENCE_GAP; {} changes ({} weakening applied); report {} written to {}",
         model.verdict.as_str(),
         t.pass,
+        t.controlled,
         t.fail,
         t.not_applicable,
         t.no_resources,

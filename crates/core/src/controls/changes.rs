@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::catalog::CHANGE_CONTROL;
+use super::change_records::{ChangeRecords, RecordLink};
 use super::events::{self, patch_operations, text};
 use super::{Available, Evaluation, RegionScope, Status};
 use crate::evidence::{CloudTrailEvidence, LookupEvent, Policy, Timestamp};
@@ -51,6 +52,9 @@ pub struct ChangeRow {
     pub error_message: String,
     pub classification: ChangeClass,
     pub classification_reason: String,
+    /// The change record that accounts for the change (`report --change-records`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_record: Option<RecordLink>,
 }
 
 impl ChangeRow {
@@ -361,13 +365,17 @@ fn change_row_of(
         error_message: record.error_message.clone().unwrap_or_default(),
         classification,
         classification_reason,
+        change_record: None,
     })
 }
 
+/// `records`: QA's change records; a weakening change one of them approved beforehand is
+/// CONTROLLED (Annex 11 §10), every other weakening change that took effect is a FAIL.
 pub fn evaluate_region(
     scope: &RegionScope,
     evidence: Option<&CloudTrailEvidence>,
     policy: &Policy,
+    records: &ChangeRecords,
     out: &mut Evaluation,
 ) {
     let lookup_gaps = scope.lookup_gaps();
@@ -390,7 +398,10 @@ pub fn evaluate_region(
         if let Some(why) = unreadable_reason(event, parsed.as_ref()) {
             unreadable.push(format!("{} {} ({why})", event.event_name, event.event_id));
         }
-        rows.extend(change_row_of(scope, event, record, policy));
+        rows.extend(change_row_of(scope, event, record, policy).map(|mut row| {
+            row.change_record = records.link(&row);
+            row
+        }));
     }
     if !unreadable.is_empty() {
         out.findings.push(scope.finding(
@@ -409,6 +420,7 @@ pub fn evaluate_region(
     for row in &rows {
         if row.classification == ChangeClass::Weakening && row.took_effect() {
             weakening += 1;
+            let (status, record_text) = controlled_by(row, records);
             let fix = super::remediation::change_control_fix(row, policy.max_rotation_days);
             out.findings.push(
                 scope
@@ -416,9 +428,9 @@ pub fn evaluate_region(
                         CHANGE_CONTROL,
                         format!("{} {}", row.event_name, row.resource),
                         None,
-                        Status::Fail,
+                        status,
                         format!(
-                            "{} at {} by {}: {}; needs a documented change record",
+                            "{} at {} by {}: {}; {record_text}",
                             row.event_name,
                             row.event_time.display_utc(),
                             row.actor,
@@ -445,6 +457,38 @@ pub fn evaluate_region(
             .push(scope.finding(CHANGE_CONTROL, "(region)", None, status, reason));
     }
     out.changes.extend(rows);
+}
+
+/// The status of an applied weakening change and what its finding says of its change record:
+/// CONTROLLED only with a record approved before the change (Annex 11 §10: changes are made
+/// in a controlled manner, i.e. approved first; a record written afterwards documents an
+/// uncontrolled change).
+fn controlled_by(row: &ChangeRow, records: &ChangeRecords) -> (Status, String) {
+    let record = row
+        .change_record
+        .as_ref()
+        .and_then(|link| Some((link, records.find(&link.record_id)?)));
+    match record {
+        Some((link, record)) if link.approved_before => (
+            Status::Controlled,
+            format!(
+                "controlled by change record {} \"{}\", approved by {} at {}",
+                record.id,
+                record.title,
+                record.approved_by,
+                record.approval.describe()
+            ),
+        ),
+        Some((_, record)) => (
+            Status::Fail,
+            format!(
+                "change record {} was approved after the change (at {}); needs a documented change record approved before it",
+                record.id,
+                record.approval.describe()
+            ),
+        ),
+        None => (Status::Fail, "needs a documented change record".to_string()),
+    }
 }
 
 #[cfg(test)]
@@ -510,7 +554,13 @@ mod tests {
         ] {
             let evidence = with_events(events);
             let mut out = Evaluation::default();
-            evaluate_region(&scope, Some(&evidence), &Policy::default(), &mut out);
+            evaluate_region(
+                &scope,
+                Some(&evidence),
+                &Policy::default(),
+                &ChangeRecords::default(),
+                &mut out,
+            );
             let gaps: Vec<&crate::controls::Finding> = out
                 .findings
                 .iter()
@@ -540,7 +590,13 @@ mod tests {
         );
         let evidence = with_events(vec![failed]);
         let mut out = Evaluation::default();
-        evaluate_region(&scope, Some(&evidence), &Policy::default(), &mut out);
+        evaluate_region(
+            &scope,
+            Some(&evidence),
+            &Policy::default(),
+            &ChangeRecords::default(),
+            &mut out,
+        );
         assert_eq!(out.changes.len(), 1);
         assert_eq!(out.changes[0].error_code, "AccessDenied");
         assert_eq!(out.changes[0].classification, ChangeClass::Neutral);
@@ -573,7 +629,13 @@ mod tests {
         );
         let evidence = with_events(vec![stop, read]);
         let mut out = Evaluation::default();
-        evaluate_region(&scope, Some(&evidence), &Policy::default(), &mut out);
+        evaluate_region(
+            &scope,
+            Some(&evidence),
+            &Policy::default(),
+            &ChangeRecords::default(),
+            &mut out,
+        );
         assert_eq!(out.changes.len(), 1);
         let row = &out.changes[0];
         assert_eq!(row.resource, "org-trail");
@@ -581,6 +643,64 @@ mod tests {
         assert_eq!(out.findings.len(), 1);
         assert_eq!(out.findings[0].status, Status::Fail);
         assert!(out.findings[0].reason.contains("trail logging stopped"));
+    }
+
+    #[test]
+    fn a_weakening_change_approved_beforehand_is_controlled_and_a_late_record_stays_fail() {
+        use crate::controls::change_records::ChangeRecordsFile;
+        let gaps = Vec::new();
+        let scope = RegionScope::new("111111111111", "eu-central-1", &gaps);
+        let disable = lookup(
+            json!({"eventName": "DisableKeyRotation", "eventSource": "kms.amazonaws.com",
+            "eventTime": "2026-10-05T10:00:00Z",
+            "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111111111111:user/eve"},
+            "requestParameters": {"keyId": "k1"}}),
+            Some("false"),
+        );
+        let evidence = with_events(vec![disable]);
+        for (approved_at, status, says) in [
+            (
+                "2026-10-05T09:59:59Z",
+                Status::Controlled,
+                "controlled by change record CR-7 \"Rotate\", approved by Jo",
+            ),
+            (
+                "2026-10-05T10:00:01Z",
+                Status::Fail,
+                "change record CR-7 was approved after the change",
+            ),
+        ] {
+            let file = ChangeRecordsFile::parse(
+                "r.csv",
+                format!(
+                    "id,title,approved_by,approved_at,event_id\nCR-7,Rotate,Jo,{approved_at},e1\n"
+                )
+                .into_bytes(),
+            )
+            .unwrap();
+            let mut out = Evaluation::default();
+            evaluate_region(
+                &scope,
+                Some(&evidence),
+                &Policy::default(),
+                &file.records,
+                &mut out,
+            );
+            assert_eq!(out.findings.len(), 1, "{:#?}", out.findings);
+            assert_eq!(out.findings[0].status, status);
+            assert!(
+                out.findings[0].reason.contains(says),
+                "{}",
+                out.findings[0].reason
+            );
+            assert_eq!(
+                out.changes[0]
+                    .change_record
+                    .as_ref()
+                    .map(|l| l.record_id.as_str()),
+                Some("CR-7")
+            );
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod apigateway;
 pub mod catalog;
+pub mod change_records;
 pub mod changes;
 pub mod cloudtrail;
 pub mod events;
@@ -26,6 +27,9 @@ pub use changes::{ChangeClass, ChangeRow};
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Status {
     Pass,
+    /// A weakening change matched by a change record approved before it (Annex 11 §10):
+    /// counts like PASS for the verdict.
+    Controlled,
     Fail,
     NotApplicable,
     /// Evaluated, nothing in scope.
@@ -38,6 +42,7 @@ impl Status {
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Pass => "PASS",
+            Status::Controlled => "CONTROLLED",
             Status::Fail => "FAIL",
             Status::NotApplicable => "NOT_APPLICABLE",
             Status::NoResources => "NO_RESOURCES",
@@ -137,6 +142,8 @@ pub struct Evaluation {
     pub logging_gaps: Vec<cloudtrail::LoggingGap>,
     pub changes: Vec<ChangeRow>,
     pub evidence_gaps: Vec<EvidenceGap>,
+    /// What became of each change record given (`report --change-records`), in file order.
+    pub change_records: Vec<change_records::RecordOutcome>,
 }
 
 impl Evaluation {
@@ -315,6 +322,15 @@ pub fn missing_evidence_reason(service: &str, gaps: &[&EvidenceGap]) -> String {
 
 /// Evaluates every control of the catalog on the snapshot.
 pub fn evaluate(snapshot: &EvidenceSnapshot) -> Evaluation {
+    evaluate_with_records(snapshot, &change_records::ChangeRecords::default())
+}
+
+/// Evaluates every control of the catalog on the snapshot, reconciling its changes with QA's
+/// change records.
+pub fn evaluate_with_records(
+    snapshot: &EvidenceSnapshot,
+    records: &change_records::ChangeRecords,
+) -> Evaluation {
     let mut evaluation = Evaluation::default();
     let accounts: BTreeSet<&str> = snapshot.scope.accounts.iter().map(String::as_str).collect();
     let regions: BTreeSet<&str> = snapshot.scope.regions.iter().map(String::as_str).collect();
@@ -364,6 +380,7 @@ pub fn evaluate(snapshot: &EvidenceSnapshot) -> Evaluation {
                 &scope,
                 evidence.and_then(|r| r.cloudtrail.as_ref()),
                 &snapshot.policy,
+                records,
                 &mut evaluation,
             );
             histories.insert((account_id.to_string(), region.to_string()), history);
@@ -387,6 +404,7 @@ pub fn evaluate(snapshot: &EvidenceSnapshot) -> Evaluation {
     ensure_every_control_reported(&accounts, &mut evaluation);
     evaluation.evidence_gaps = snapshot.gaps.clone();
     sort_for_reporting(&mut evaluation);
+    evaluation.change_records = records.reconcile(&evaluation.changes);
     evaluation
 }
 
@@ -550,9 +568,11 @@ mod tests {
     fn verdict_is_compliant_only_without_fail_and_without_gaps() {
         use Status::*;
         assert_eq!(
-            verdict(&[Pass, NotApplicable, NoResources], 0),
-            Verdict::Compliant
+            verdict(&[Pass, Controlled, NotApplicable, NoResources], 0),
+            Verdict::Compliant,
+            "CONTROLLED counts like PASS"
         );
+        assert_eq!(verdict(&[Controlled, Fail], 0), Verdict::NonCompliant);
         assert_eq!(
             verdict(&[Pass, Fail, EvidenceGap], 0),
             Verdict::NonCompliant

@@ -495,7 +495,7 @@ fn severity(status: Status) -> u8 {
     match status {
         Status::Fail => 4,
         Status::EvidenceGap => 3,
-        Status::Pass => 2,
+        Status::Pass | Status::Controlled => 2,
         Status::NotApplicable => 1,
         Status::NoResources => 0,
     }

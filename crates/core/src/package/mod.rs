@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use crate::atomic::parent_dir;
+use crate::controls::change_records::{ChangeRecordsFile, RecordsFormat};
 use crate::evidence::{LoadedEvidence, sha256_hex};
 use crate::hash::HashingWriter;
 use crate::report::ReportModel;
@@ -32,6 +33,12 @@ pub const EVIDENCE_FILE: &str = "evidence.json";
 pub const RESULTS_FILE: &str = "results.json";
 /// Custom HTML templates a report was rendered with, kept so it can be re-rendered.
 pub const TEMPLATES_DIR: &str = "templates";
+/// QA's change records (`report --change-records`), kept as given: an input of the
+/// evaluation like evidence.json, hashed in the manifest and re-read by `verify`.
+pub fn change_records_paths() -> [&'static str; 2] {
+    RecordsFormat::ALL.map(RecordsFormat::package_path)
+}
+
 /// Earlier states of a signed package: `history/<n>/` holds the manifest (and seal) of the
 /// state with n sign-offs and the files the next sign-off replaced.
 pub const HISTORY_DIR: &str = "history";
@@ -525,7 +532,8 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), PackageError> {
 }
 
 /// Writes a new, unsigned report package: evidence.json, the collector's attestation of it
-/// when there is one (checked by the caller: `attestation::load_for`), results.json and the
+/// when there is one (checked by the caller: `attestation::load_for`), the change records
+/// file as given when there is one, results.json and the
 /// rendered formats, an empty signoffs.json, the custom templates if any, and the manifest.
 /// Returns the report model (for the verdict and the summary line).
 pub fn create_report_package(
@@ -533,6 +541,7 @@ pub fn create_report_package(
     force: bool,
     evidence: LoadedEvidence,
     attestation: Option<&attestation::Attestation>,
+    change_records: Option<&ChangeRecordsFile>,
     formats: &BTreeSet<Format>,
     options: &RenderOptions,
 ) -> Result<ReportModel, PackageError> {
@@ -549,7 +558,14 @@ pub fn create_report_package(
     if let Some(attestation) = attestation {
         package.add_bytes(attestation::ATTESTATION_FILE, &attestation.to_bytes())?;
     }
-    let mut model = ReportModel::from_snapshot(&snapshot, &sha256, Vec::new());
+    if let Some(records) = change_records {
+        package.add_hashed(
+            records.format.package_path(),
+            &records.bytes,
+            records.sha256.clone(),
+        )?;
+    }
+    let mut model = ReportModel::from_inputs(&snapshot, &sha256, change_records, Vec::new());
     model.evidence_attestation = attestation.map(attestation::Attestation::manifestation);
     drop(snapshot);
     crate::memory::release_freed();

@@ -7,6 +7,7 @@ pub mod table;
 
 use serde::Serialize;
 
+use crate::controls::change_records::{ChangeRecordsFile, RecordOutcome};
 use crate::controls::{
     self, CATALOG, ChangeClass, ChangeRow, Control, Evaluation, Finding, Status, Verdict, View,
     apigateway::{MethodRow, StageRow},
@@ -55,6 +56,12 @@ pub struct ReportModel {
     pub changes: Vec<ChangeRow>,
     pub evidence_gaps: Vec<EvidenceGap>,
     pub lookup_queries: Vec<LookupQueryRow>,
+    /// The change records file the changes were reconciled with (`--change-records`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_records_file: Option<ChangeRecordsSource>,
+    /// What became of each change record, in file order (empty without a records file).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub change_records: Vec<RecordOutcome>,
     /// The manifestations of the sign-offs so far. Not part of results.json: each sign-off
     /// signs the SHA-256 of results.json, so results.json cannot contain them.
     #[serde(skip)]
@@ -65,6 +72,24 @@ pub struct ReportModel {
     /// which is the evaluation of the evidence alone.
     #[serde(skip)]
     pub evidence_attestation: Option<EvidenceAttestation>,
+}
+
+/// The change records file of a report: where the package keeps it and its SHA-256.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeRecordsSource {
+    pub path: String,
+    pub sha256: String,
+    pub records: usize,
+}
+
+impl ChangeRecordsSource {
+    /// One line for people: `inputs/change-records.csv (4 records, SHA-256 …)`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} ({} record(s), SHA-256 {})",
+            self.path, self.records, self.sha256
+        )
+    }
 }
 
 /// The collector's attestation of the evidence snapshot, as the report shows it.
@@ -114,6 +139,7 @@ pub struct CollectedBy {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct StatusCounts {
     pub pass: usize,
+    pub controlled: usize,
     pub fail: usize,
     pub not_applicable: usize,
     pub no_resources: usize,
@@ -124,6 +150,7 @@ impl StatusCounts {
     fn add(&mut self, status: Status) {
         match status {
             Status::Pass => self.pass += 1,
+            Status::Controlled => self.controlled += 1,
             Status::Fail => self.fail += 1,
             Status::NotApplicable => self.not_applicable += 1,
             Status::NoResources => self.no_resources += 1,
@@ -131,12 +158,27 @@ impl StatusCounts {
         }
     }
 
-    /// The control's overall outcome: any FAIL wins, then any gap, then any PASS.
+    /// How many results have `status`.
+    pub fn of(&self, status: Status) -> usize {
+        match status {
+            Status::Pass => self.pass,
+            Status::Controlled => self.controlled,
+            Status::Fail => self.fail,
+            Status::NotApplicable => self.not_applicable,
+            Status::NoResources => self.no_resources,
+            Status::EvidenceGap => self.evidence_gap,
+        }
+    }
+
+    /// The control's overall outcome: any FAIL wins, then any gap, then any CONTROLLED (the
+    /// control is met, with changes under change control), then any PASS.
     pub fn outcome(&self) -> Status {
         if self.fail > 0 {
             Status::Fail
         } else if self.evidence_gap > 0 {
             Status::EvidenceGap
+        } else if self.controlled > 0 {
+            Status::Controlled
         } else if self.pass > 0 {
             Status::Pass
         } else if self.not_applicable > 0 {
@@ -164,6 +206,10 @@ pub struct ChangeTotals {
     pub total: usize,
     pub weakening: usize,
     pub weakening_effective: usize,
+    /// Applied weakening changes matched by a change record approved before them.
+    pub weakening_controlled: usize,
+    /// Applied weakening changes without such a record (the change-control FAILs).
+    pub weakening_uncontrolled: usize,
     pub strengthening: usize,
     pub neutral: usize,
     pub failed_calls: usize,
@@ -310,6 +356,8 @@ impl ReportModel {
             changes: evaluation.changes,
             evidence_gaps: evaluation.evidence_gaps,
             lookup_queries,
+            change_records_file: None,
+            change_records: evaluation.change_records,
             signoffs,
             evidence_attestation: None,
         }
@@ -326,8 +374,27 @@ impl ReportModel {
         evidence_sha256: &str,
         signoffs: Vec<Signoff>,
     ) -> Self {
-        let evaluation = controls::evaluate(snapshot);
-        Self::build(snapshot, evidence_sha256, evaluation, signoffs)
+        Self::from_inputs(snapshot, evidence_sha256, None, signoffs)
+    }
+
+    /// `from_snapshot`, reconciling the changes with QA's change records when given.
+    pub fn from_inputs(
+        snapshot: &EvidenceSnapshot,
+        evidence_sha256: &str,
+        change_records: Option<&ChangeRecordsFile>,
+        signoffs: Vec<Signoff>,
+    ) -> Self {
+        let evaluation = match change_records {
+            Some(file) => controls::evaluate_with_records(snapshot, &file.records),
+            None => controls::evaluate(snapshot),
+        };
+        let mut model = Self::build(snapshot, evidence_sha256, evaluation, signoffs);
+        model.change_records_file = change_records.map(|file| ChangeRecordsSource {
+            path: file.format.package_path().to_string(),
+            sha256: file.sha256.clone(),
+            records: file.records.records.len(),
+        });
+        model
     }
 
     pub fn findings_of<'a>(
@@ -532,6 +599,15 @@ fn change_totals(changes: &[ChangeRow]) -> ChangeTotals {
                 totals.weakening += 1;
                 if change.took_effect() {
                     totals.weakening_effective += 1;
+                    if change
+                        .change_record
+                        .as_ref()
+                        .is_some_and(|r| r.approved_before)
+                    {
+                        totals.weakening_controlled += 1;
+                    } else {
+                        totals.weakening_uncontrolled += 1;
+                    }
                 }
             }
             ChangeClass::Strengthening => totals.strengthening += 1,
@@ -550,8 +626,9 @@ pub mod format {
     use crate::evidence::Timestamp;
 
     /// The statuses in the order the legends of the PDF and the HTML explain them.
-    pub const LEGEND: [Status; 5] = [
+    pub const LEGEND: [Status; 6] = [
         Status::Pass,
+        Status::Controlled,
         Status::Fail,
         Status::NotApplicable,
         Status::NoResources,
@@ -562,6 +639,9 @@ pub mod format {
     pub fn status_meaning(status: Status) -> &'static str {
         match status {
             Status::Pass => "The control is met for the resource.",
+            Status::Controlled => {
+                "A weakening change matched by a change record approved before it (Annex 11 §10); counts like PASS."
+            }
             Status::Fail => "The control is not met for the resource.",
             Status::NotApplicable => {
                 "The resource is outside the control's scope; the reason is given."

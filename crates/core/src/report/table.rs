@@ -10,6 +10,7 @@
 
 use std::borrow::Cow;
 
+use crate::controls::change_records::{RecordOutcome, RecordState};
 use crate::controls::{
     ChangeClass, ChangeRow, Finding, Status, View,
     apigateway::{MethodRow, StageRow},
@@ -228,7 +229,7 @@ impl<'a> Cell<'a> {
             return Self::of(Value::Status(None));
         };
         let tone = match s {
-            Status::Pass => Tone::Good,
+            Status::Pass | Status::Controlled => Tone::Good,
             Status::Fail => Tone::Bad,
             Status::EvidenceGap => Tone::Warn,
             Status::NotApplicable | Status::NoResources => Tone::Muted,
@@ -965,7 +966,7 @@ static CHANGES: Def<Ref<ChangeRow>> = Def {
             col(C.csv("classification_reason"), |c| {
                 t(&c.classification_reason)
             }),
-            col(C.human("Class", 2.3).line(), |c| change_class(*c)),
+            col(C.human("Class", 2.0).line(), |c| change_class(*c)),
             col(C.csv("outcome"), |c| {
                 t(if c.took_effect() { "applied" } else { "failed" })
             }),
@@ -983,11 +984,11 @@ static CHANGES: Def<Ref<ChangeRow>> = Def {
             col(C.csv("invoked_by"), |c| t(&c.invoked_by)),
             col(C.csv("session_issuer"), |c| t(&c.session_issuer)),
             col(C.html("Actor").small().line(), |c| html_actor(*c)),
-            col(C.pdf("Actor", 3.2), |c| pdf_actor(*c)),
+            col(C.pdf("Actor", 2.8), |c| pdf_actor(*c)),
             col(C.csv("source_ip").html("Source IP").line(), |c| {
                 t(&c.source_ip)
             }),
-            col(C.pdf("Source IP / user agent", 2.3), |c| {
+            col(C.pdf("Source IP / user agent", 2.1), |c| {
                 owned(format!(
                     "{}\n{}",
                     c.source_ip,
@@ -999,11 +1000,80 @@ static CHANGES: Def<Ref<ChangeRow>> = Def {
                 t(&c.resource)
             }),
             col(
-                C.csv("request_summary").human("Request", 3.4).small(),
+                C.csv("request_summary").human("Request", 2.7).small(),
                 |c| t(&c.request_summary),
             ),
             col(C.html("User agent").small(), |c| t(&c.user_agent)),
             col(C.csv("event_id"), |c| t(&c.event_id)),
+            col(C.csv("change_record_id"), |c| {
+                t(c.change_record
+                    .as_ref()
+                    .map_or("", |r| r.record_id.as_str()))
+            }),
+            col(C.csv("change_record_approved_before"), |c| {
+                match &c.change_record {
+                    Some(r) => t(super::format::yes_no(r.approved_before)),
+                    None => t(""),
+                }
+            }),
+            col(C.human("Change record", 1.6), change_record_cell),
+        ],
+    )
+};
+
+/// The record beside a change: its id, flagged when it was approved after the change.
+fn change_record_cell<'a>(c: R<'a, Ref<ChangeRow>>) -> Cell<'a> {
+    let c: &'a ChangeRow = *c;
+    match &c.change_record {
+        Some(r) if r.approved_before => t(&r.record_id).tone(Tone::Good, false),
+        Some(r) => Cell::lines([
+            (Cow::Borrowed(r.record_id.as_str()), false),
+            (Cow::Borrowed("approved after the change"), true),
+        ])
+        .tone(Tone::Bad, false),
+        None => t(""),
+    }
+}
+
+fn record_state(r: &RecordOutcome) -> Cell<'_> {
+    let tone = match r.outcome {
+        RecordState::Matched => Tone::Good,
+        RecordState::ApprovedAfterChange => Tone::Bad,
+        RecordState::NotSeen => Tone::Warn,
+    };
+    t(r.outcome.as_str())
+        .tone(tone, true)
+        .class(format!("record-{}", r.outcome.as_str()))
+}
+
+static CHANGE_RECORDS: Def<Ref<RecordOutcome>> = Def {
+    title: "Change records reconciled with the register",
+    csv_file: Some("change-record-reconciliation.csv"),
+    empty_text: Some(
+        "No change records were reconciled (give them with report --change-records FILE).",
+    ),
+    ..def(
+        "change-records",
+        &[
+            col(C.csv("record_id").human("Record", 1.4), |r| t(&r.record_id)),
+            col(C.csv("title").human("Title", 2.6), |r| t(&r.title)),
+            col(C.csv("approved_by").human("Approved by", 1.6), |r| {
+                t(&r.approved_by)
+            }),
+            col(C.csv("approved_at").human("Approved at", 2.1), |r| {
+                t(&r.approved_at)
+            }),
+            col(C.human("Match", 3.2).small(), |r| t(&r.scope)),
+            col(C.csv("event_id"), |r| t(&r.event_id)),
+            col(C.csv("account_id"), |r| t(&r.account_id)),
+            col(C.csv("resource"), |r| t(&r.resource)),
+            col(C.csv("from"), |r| Cell::stamp(r.from)),
+            col(C.csv("to"), |r| Cell::stamp(r.to)),
+            col(C.csv("outcome").human("Outcome", 2.6), |r| record_state(*r)),
+            col(C.csv("matched_event_ids"), |r| {
+                owned(r.matched_event_ids.join(" "))
+            }),
+            col(C.csv("note").human("Note", 3.0).small(), |r| t(&r.note)),
         ],
     )
 };
@@ -1236,7 +1306,7 @@ impl ReportModel {
             Audience::Machine => {
                 let stages: std::collections::HashMap<_, _> =
                     self.stages.iter().map(|s| (s.sort_key(), s)).collect();
-                vec![
+                let mut tables = vec![
                     FINDINGS.table(&self.findings),
                     METHODS.table(self.methods.iter().map(|m| {
                         MethodJoin {
@@ -1249,6 +1319,13 @@ impl ReportModel {
                     KEYS.table(&self.keys),
                     TRAILS.table(&self.trails),
                     CHANGES.table(&self.changes),
+                ];
+                // Only a report given change records has their reconciliation file: a
+                // package without records holds the files it always did.
+                if self.change_records_file.is_some() {
+                    tables.push(CHANGE_RECORDS.table(&self.change_records));
+                }
+                tables.extend([
                     GAPS.table(
                         self.logging_gaps
                             .iter()
@@ -1256,7 +1333,8 @@ impl ReportModel {
                             .chain(self.evidence_gaps.iter().map(GapRef::Evidence)),
                     ),
                     SIGNOFFS.table(&self.signoffs),
-                ]
+                ]);
+                tables
             }
             Audience::Human { max_changes } => {
                 let mut tables = Vec::new();
@@ -1278,6 +1356,7 @@ impl ReportModel {
                 if register.summarised {
                     tables.push(CHANGE_GROUPS.owned_table(register.groups));
                 }
+                tables.push(CHANGE_RECORDS.table(&self.change_records));
                 tables.extend([
                     LOOKUP_QUERIES.table(&self.lookup_queries),
                     LOOKUP_SUMMARY.owned_table(lookup_summary(&self.lookup_queries)),

@@ -231,9 +231,11 @@ impl Verifier<'_> {
         if let Some(file) = &signoffs
             && self.files.get(EVIDENCE_FILE) == Some(&FileKind::Regular)
         {
+            let change_records = self.read_change_records();
             self.speculation = Some(Speculation::start(
                 self.dir.join(EVIDENCE_FILE),
                 self.options.max_file_bytes,
+                change_records,
                 file.manifestations(),
                 self.options.purpose == Purpose::BeforeSigning,
             ));

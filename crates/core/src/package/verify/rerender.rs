@@ -1,4 +1,5 @@
-//! The re-render check: evidence.json re-evaluates to results.json and, with the sign-offs'
+//! The re-render check: evidence.json (with the change records file, when the package has
+//! one) re-evaluates to results.json and, with the sign-offs'
 //! and the collector attestation's manifestations, re-renders to every stored format byte for byte. evidence.json is loaded
 //! and evaluated on a second thread while the other checks hash the files.
 
@@ -8,11 +9,13 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use super::{Outcome, Verifier};
-use crate::evidence::{self, EvidenceError, LoadedEvidence, Timestamp};
+use crate::controls::change_records::{ChangeRecordsFile, RecordsFormat};
+use crate::evidence::{self, EvidenceError, LoadedEvidence, Timestamp, sha256_hex};
 use crate::package::attestation::ATTESTATION_FILE;
 use crate::package::signoff::{SIGNOFFS_FILE, SignoffFile};
 use crate::package::{
     EVIDENCE_FILE, MANIFEST_FILE, Manifest, RESULTS_FILE, TEMPLATES_DIR, TemplateSource,
+    change_records_paths,
 };
 use crate::report::render::Format;
 use crate::report::{ReportModel, Signoff, render};
@@ -25,6 +28,9 @@ pub(super) type Evaluated = (Timestamp, String);
 /// on this one. Its result is used only if evidence.json passes its checks; the SHA-256 it
 /// reports is of the very bytes it evaluated.
 pub(super) struct Speculation {
+    /// The package's change records, evaluated with the evidence (kept for a re-evaluation
+    /// that has to read evidence.json again).
+    change_records: Option<ChangeRecordsFile>,
     sha256: mpsc::Receiver<Option<(String, u64)>>,
     evaluation: JoinHandle<Option<Result<(Evaluated, ReportModel), EvidenceError>>>,
 }
@@ -35,10 +41,12 @@ impl Speculation {
     pub(super) fn start(
         path: PathBuf,
         max_bytes: u64,
+        change_records: Option<ChangeRecordsFile>,
         signoffs: Vec<Signoff>,
         release_memory: bool,
     ) -> Self {
         let (sender, sha256) = mpsc::channel();
+        let records = change_records.clone();
         let evaluation = std::thread::spawn(move || {
             let Some(bytes) = super::files::read_regular(&path, max_bytes) else {
                 let _ = sender.send(None);
@@ -48,7 +56,7 @@ impl Speculation {
             match evidence::load_bytes(EVIDENCE_FILE, bytes) {
                 Ok(loaded) => {
                     let _ = sender.send(Some((loaded.sha256.clone(), size)));
-                    let evaluated = evaluate(loaded, signoffs);
+                    let evaluated = evaluate(loaded, records.as_ref(), signoffs);
                     if release_memory {
                         crate::memory::release_freed();
                     }
@@ -60,7 +68,11 @@ impl Speculation {
                 }
             }
         });
-        Self { sha256, evaluation }
+        Self {
+            change_records,
+            sha256,
+            evaluation,
+        }
     }
 
     /// SHA-256 and size of the evidence.json bytes the second thread read, waiting for them:
@@ -75,6 +87,40 @@ impl Speculation {
 }
 
 impl Verifier<'_> {
+    /// The package's change records file, read once and parsed for the re-evaluation: its
+    /// SHA-256 is taken from the very bytes evaluated (the files check compares it with the
+    /// manifest). A file that does not parse fails here, which blocks the re-evaluation.
+    pub(super) fn read_change_records(&mut self) -> Option<ChangeRecordsFile> {
+        let mut found = None;
+        for format in RecordsFormat::ALL {
+            let path = format.package_path();
+            if !self.files.contains_key(path) {
+                continue;
+            }
+            let Some(bytes) = self.read(path) else {
+                continue;
+            };
+            self.hashes.insert(
+                path.to_string(),
+                Some((sha256_hex(&bytes), bytes.len() as u64)),
+            );
+            match ChangeRecordsFile::parse_as(path, format, bytes) {
+                Ok(file) if found.is_none() => found = Some(file),
+                Ok(_) => self.record(
+                    Outcome::Fail,
+                    path,
+                    "a package holds one change records file, and this is the second",
+                ),
+                Err(err) => self.record(
+                    Outcome::Fail,
+                    path,
+                    format!("cannot be read as change records: {err}"),
+                ),
+            }
+        }
+        found
+    }
+
     /// Re-evaluates evidence.json and re-renders every format the manifest names, comparing
     /// with the stored files. Runs only on evidence and sign-offs that passed their checks.
     pub(super) fn re_evaluate_and_render(
@@ -84,9 +130,11 @@ impl Verifier<'_> {
     ) -> Option<(Evaluated, String, ReportModel)> {
         let blocked: Vec<&str> = [EVIDENCE_FILE, SIGNOFFS_FILE, ATTESTATION_FILE]
             .into_iter()
+            .chain(change_records_paths())
             .filter(|s| self.failed(s))
             .collect();
         let speculation = self.speculation.take();
+        let change_records = speculation.as_ref().and_then(|s| s.change_records.clone());
         if !blocked.is_empty() {
             if let Some(speculation) = speculation {
                 speculation.finish();
@@ -109,8 +157,9 @@ impl Verifier<'_> {
                     );
                     return None;
                 }
-                Some(bytes) => evidence::load_bytes(EVIDENCE_FILE, bytes)
-                    .map(|loaded| evaluate(loaded, signoffs.manifestations())),
+                Some(bytes) => evidence::load_bytes(EVIDENCE_FILE, bytes).map(|loaded| {
+                    evaluate(loaded, change_records.as_ref(), signoffs.manifestations())
+                }),
             },
         };
         let (evidence, mut model) = match evaluated {
@@ -301,14 +350,19 @@ impl Verifier<'_> {
     }
 }
 
-/// Builds the report model of loaded evidence, freeing the file's bytes first.
-pub(super) fn evaluate(loaded: LoadedEvidence, signoffs: Vec<Signoff>) -> (Evaluated, ReportModel) {
+/// Builds the report model of loaded evidence and the package's change records, freeing the
+/// evidence file's bytes first.
+pub(super) fn evaluate(
+    loaded: LoadedEvidence,
+    change_records: Option<&ChangeRecordsFile>,
+    signoffs: Vec<Signoff>,
+) -> (Evaluated, ReportModel) {
     let LoadedEvidence {
         snapshot,
         bytes,
         sha256,
     } = loaded;
     drop(bytes);
-    let model = ReportModel::from_snapshot(&snapshot, &sha256, signoffs);
+    let model = ReportModel::from_inputs(&snapshot, &sha256, change_records, signoffs);
     ((snapshot.collected_at, sha256), model)
 }

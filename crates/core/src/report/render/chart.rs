@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 
 use crate::controls::{ChangeClass, Status, View};
 use crate::evidence::Timestamp;
-use crate::report::{ControlSummary, ReportModel, StatusCounts};
+use crate::report::{ControlSummary, ReportModel};
 
 /// A colour of the picture, named by what it means (each renderer maps it to the same RGB).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +41,7 @@ impl Paint {
     pub fn rgb(self) -> (u8, u8, u8) {
         match self {
             Paint::Status(Status::Pass) => (0x1b, 0x5e, 0x20),
+            Paint::Status(Status::Controlled) => (0x0f, 0x76, 0x6e),
             Paint::Status(Status::Fail) | Paint::Weakening => (0xb0, 0x00, 0x20),
             Paint::Status(Status::EvidenceGap) | Paint::LoggingGap => (0xb4, 0x53, 0x09),
             Paint::Status(Status::NotApplicable) => (0x8a, 0x91, 0x99),
@@ -111,9 +112,10 @@ pub struct Figure {
 }
 
 /// The statuses in the order the bars stack them: what needs attention first.
-const STACK: [Status; 5] = [
+const STACK: [Status; 6] = [
     Status::Fail,
     Status::EvidenceGap,
+    Status::Controlled,
     Status::Pass,
     Status::NotApplicable,
     Status::NoResources,
@@ -168,16 +170,6 @@ pub fn bar_label(summary: &ControlSummary) -> String {
         Some(View::SecurityHub) => format!("{} · lenient", summary.control_id),
         Some(View::AwsConfig) => format!("{} · strict", summary.control_id),
         None => summary.control_id.clone(),
-    }
-}
-
-fn count(counts: &StatusCounts, status: Status) -> usize {
-    match status {
-        Status::Pass => counts.pass,
-        Status::Fail => counts.fail,
-        Status::NotApplicable => counts.not_applicable,
-        Status::NoResources => counts.no_resources,
-        Status::EvidenceGap => counts.evidence_gap,
     }
 }
 
@@ -290,7 +282,7 @@ fn status_bars(model: &ReportModel, width: f32, shapes: &mut Vec<Shape>) -> f32 
             height: BAR,
             paint: Paint::BarTrack,
         });
-        let total: usize = STACK.iter().map(|s| count(&summary.counts, *s)).sum();
+        let total: usize = STACK.iter().map(|s| summary.counts.of(*s)).sum();
         if total == 0 {
             shapes.push(text(
                 LABEL_WIDTH + 1.0,
@@ -304,7 +296,7 @@ fn status_bars(model: &ReportModel, width: f32, shapes: &mut Vec<Shape>) -> f32 
         }
         let mut x = LABEL_WIDTH;
         for status in STACK {
-            let n = count(&summary.counts, status);
+            let n = summary.counts.of(status);
             if n == 0 {
                 continue;
             }

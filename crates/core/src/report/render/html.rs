@@ -303,6 +303,7 @@ struct ReportHeader<'a> {
     change_totals: &'a ChangeTotals,
     evidence_gaps: &'a [EvidenceGap],
     lookup_queries: &'a [LookupQueryRow],
+    change_records_file: Option<&'a crate::report::ChangeRecordsSource>,
 }
 
 impl<'a> ReportHeader<'a> {
@@ -330,6 +331,7 @@ impl<'a> ReportHeader<'a> {
             change_totals: &model.change_totals,
             evidence_gaps: &model.evidence_gaps,
             lookup_queries: &model.lookup_queries,
+            change_records_file: model.change_records_file.as_ref(),
         }
     }
 }

@@ -54,7 +54,7 @@ pub(super) fn load_fallback_font() -> Option<MeasuredFont> {
 
 fn status_cell(status: Status) -> Cell {
     let colour = match status {
-        Status::Pass => GREEN,
+        Status::Pass | Status::Controlled => GREEN,
         Status::Fail => RED,
         Status::EvidenceGap => AMBER,
         Status::NotApplicable | Status::NoResources => MUTED,
@@ -292,9 +292,10 @@ fn cover(layout: &mut Layout, model: &ReportModel) {
     let t = &model.totals;
     layout.paragraph(
         &format!(
-            "{} results: {} PASS, {} FAIL, {} NOT_APPLICABLE, {} NO_RESOURCES, {} EVIDENCE_GAP. {} changes in the period, {} weakening changes applied, {} logging gap(s), {} evidence gap(s).",
-            model.findings.len(), t.pass, t.fail, t.not_applicable, t.no_resources, t.evidence_gap,
+            "{} results: {} PASS, {} CONTROLLED, {} FAIL, {} NOT_APPLICABLE, {} NO_RESOURCES, {} EVIDENCE_GAP. {} changes in the period, {} weakening changes applied ({} controlled, {} uncontrolled), {} logging gap(s), {} evidence gap(s).",
+            model.findings.len(), t.pass, t.controlled, t.fail, t.not_applicable, t.no_resources, t.evidence_gap,
             model.change_totals.total, model.change_totals.weakening_effective,
+            model.change_totals.weakening_controlled, model.change_totals.weakening_uncontrolled,
             model.logging_gaps.len(), model.evidence_gaps.len()
         ),
         10.0,
@@ -432,6 +433,7 @@ fn summary(layout: &mut Layout, model: &ReportModel) {
                 Cell::plain(&s.view_label),
                 Cell::plain(&s.clauses),
                 Cell::plain(s.counts.pass.to_string()),
+                Cell::plain(s.counts.controlled.to_string()),
                 Cell::plain(s.counts.fail.to_string()),
                 Cell::plain(s.counts.not_applicable.to_string()),
                 Cell::plain(s.counts.no_resources.to_string()),
@@ -442,18 +444,18 @@ fn summary(layout: &mut Layout, model: &ReportModel) {
         .collect();
     layout.table(
         &[
-            "Control", "Title", "Reading", "Annex 11", "PASS", "FAIL", "N/A", "NO RES.", "GAP",
-            "Outcome",
+            "Control", "Title", "Reading", "Annex 11", "PASS", "CTRL", "FAIL", "N/A", "NO RES.",
+            "GAP", "Outcome",
         ],
-        &[2.9, 3.7, 1.8, 3.4, 0.7, 0.7, 0.7, 0.8, 0.7, 2.3],
+        &[2.9, 3.5, 1.8, 3.1, 0.8, 0.8, 0.7, 0.7, 0.8, 0.7, 2.2],
         &rows,
         8.0,
     );
     let c = &model.change_totals;
     layout.paragraph(
         &format!(
-            "Change register: {} write events on API Gateway, KMS and CloudTrail; {} weakening ({} applied), {} strengthening, {} neutral; {} failed calls (listed, no state change). Logging gaps: {}. Evidence gaps: {}.",
-            c.total, c.weakening, c.weakening_effective, c.strengthening, c.neutral, c.failed_calls,
+            "Change register: {} write events on API Gateway, KMS and CloudTrail; {} weakening ({} applied: {} controlled by a change record, {} uncontrolled), {} strengthening, {} neutral; {} failed calls (listed, no state change). Logging gaps: {}. Evidence gaps: {}.",
+            c.total, c.weakening, c.weakening_effective, c.weakening_controlled, c.weakening_uncontrolled, c.strengthening, c.neutral, c.failed_calls,
             model.logging_gaps.len(), model.evidence_gaps.len()
         ),
         BODY_SIZE,
@@ -543,6 +545,7 @@ fn change_register(layout: &mut Layout, model: &ReportModel, tables: &[Table], m
         false,
         BLACK,
     );
+    layout.paragraph(&change_records_text(model), BODY_SIZE, false, BLACK);
     let listed = find(tables, "changes");
     let groups = find(tables, "change-groups");
     match (listed, groups) {
@@ -567,11 +570,29 @@ fn change_register(layout: &mut Layout, model: &ReportModel, tables: &[Table], m
         (Some(listed), None) => draw(layout, listed),
         _ => {}
     }
+    if let Some(records) = find(tables, "change-records").filter(|t| !t.is_empty()) {
+        layout.heading(records.title, 2);
+        draw(layout, records);
+    }
     // What was searched, one row per account, region and kind of query (the per-event-name
     // KMS queries summed; results.json and the HTML list each query).
     if let Some(plan) = find(tables, "lookup-summary").filter(|t| !t.is_empty()) {
         layout.heading(plan.title, 2);
         draw(layout, plan);
+    }
+}
+
+/// How the register was reconciled with change records (Annex 11 §10), in one paragraph.
+fn change_records_text(model: &ReportModel) -> String {
+    let c = &model.change_totals;
+    match &model.change_records_file {
+        Some(file) => format!(
+            "Reconciled with the change records file {}: {} applied weakening change(s) controlled by a record approved before them, {} uncontrolled (FAIL). Records that match no change are listed below as NOT_SEEN (planned but not seen).",
+            file.describe(),
+            c.weakening_controlled,
+            c.weakening_uncontrolled
+        ),
+        None => "No change records were given (report --change-records FILE): every applied weakening change is a change-control FAIL.".to_string(),
     }
 }
 
