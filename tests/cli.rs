@@ -421,7 +421,7 @@ fn assert_register_lists<'a>(pdf_text: &str, changes: impl Iterator<Item = &'a s
         let found = rows
             .iter()
             .filter(|row| {
-                row.starts_with(&key[0]) && key[1..].iter().all(|k| row.contains(k.as_str()))
+                row.starts_with(&key[0]) && key[1..].iter().all(|k| row.contains(&k.replace(' ', "")))
             })
             .count();
         assert!(

@@ -128,8 +128,10 @@ fn squeezed(text: &str) -> String {
     text.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
+/// The HTML's text as a reader sees it: escapes decoded, `<wbr>` break hints dropped.
 fn unescape_html(text: &str) -> String {
-    text.replace("&#x27;", "'")
+    text.replace("<wbr>", "")
+        .replace("&#x27;", "'")
         .replace("&#x2F;", "/")
         .replace("&quot;", "\"")
         .replace("&lt;", "<")

@@ -465,6 +465,7 @@ mod tests {
             error_message: String::new(),
             classification: super::super::ChangeClass::Weakening,
             classification_reason: String::new(),
+            change_record: None,
         }
     }
 
