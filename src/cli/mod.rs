@@ -11,10 +11,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 mod tsa;
 
 use crate::collect::{self, AwsSettings, CollectRequest, RegionSelection, progress::Progress};
-use crate::controls::{CATALOG, Verdict};
+use crate::controls::{CATALOG, Verdict, VerdictReading};
 use crate::evidence::{self, EvidenceSnapshot, LoadedEvidence, Policy};
 use crate::package;
 use crate::report::ReportModel;
+use crate::report::document::DocumentSettings;
 use crate::report::render::{self, Format, RenderOptions};
 use crate::signing::{self, Signer, registry::SignerRegistry, trusted::TrustedKeys};
 
@@ -396,6 +397,59 @@ struct OutputArgs {
     /// Replace the output directory if it exists.
     #[arg(long)]
     force: bool,
+    #[command(flatten)]
+    document: DocumentArgs,
+}
+
+/// Document control of the report (shown on the cover, sealed in the manifest).
+#[derive(Debug, Args)]
+struct DocumentArgs {
+    /// The system owner named in the document control (Annex 11 §4 / §7: the person
+    /// responsible for the system).
+    #[arg(long, value_name = "NAME")]
+    system_owner: Option<String>,
+    /// A previous report package of the same period that this report replaces: this report
+    /// is its revision + 1 and names it. A package of another period is refused.
+    #[arg(long, value_name = "DIR")]
+    supersedes: Option<PathBuf>,
+    /// Which reading of two-reading controls (apigw-cache-encryption: AWS Config strict,
+    /// Security Hub lenient) decides the verdict; the other is still shown.
+    #[arg(long, value_name = "READING", value_parser = ["strict", "lenient"])]
+    verdict_reading: Option<String>,
+}
+
+impl DocumentArgs {
+    /// The report-time parameters of a report on `period`, rendered now.
+    fn settings(&self, period: &evidence::Period) -> Result<DocumentSettings> {
+        let mut from_flags = Vec::new();
+        if let Some(owner) = &self.system_owner {
+            package::signoff::check_identity_field("--system-owner", owner)?;
+            from_flags.push("--system-owner".to_string());
+        }
+        let verdict_reading: VerdictReading = match &self.verdict_reading {
+            Some(text) => {
+                from_flags.push("--verdict-reading".to_string());
+                text.parse().map_err(anyhow::Error::msg)?
+            }
+            None => VerdictReading::default(),
+        };
+        let (revision, supersedes) = match &self.supersedes {
+            Some(dir) => {
+                let previous = package::read_superseded(dir, period)?;
+                from_flags.push("--supersedes".to_string());
+                (previous.revision + 1, Some(previous.report_id))
+            }
+            None => (1, None),
+        };
+        Ok(DocumentSettings {
+            system_owner: self.system_owner.clone(),
+            revision,
+            supersedes,
+            verdict_reading,
+            rendered_at: package::sign::now()?.into(),
+            from_flags,
+        })
+    }
 }
 
 fn parse_formats(text: &str) -> Result<BTreeSet<Format>, render::FormatError> {
@@ -730,6 +784,7 @@ fn write_report(
         pdf_max_changes: output.pdf_max_changes,
         templates: output.templates.clone(),
     };
+    let document = output.document.settings(&evidence.snapshot.period)?;
     let model = package::create_report_package(
         &output.out,
         output.force,
@@ -737,6 +792,7 @@ fn write_report(
         attestation,
         &output.format,
         &options,
+        &document,
     )?;
     eprintln!("{}", summary_line(&model, &output.out));
     Ok(exit_code(model.verdict))
