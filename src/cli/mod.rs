@@ -927,8 +927,21 @@ pub fn exit_code(verdict: Verdict) -> ExitCode {
 
 fn summary_line(model: &ReportModel, out: &Path) -> String {
     let t = &model.totals;
+    // Under the lenient reading the totals still count the strict reading's results, which
+    // do not decide: say so, or "COMPLIANT: … 1 FAIL" reads as a contradiction.
+    let non_deciding = model
+        .document
+        .non_deciding
+        .as_ref()
+        .map(|n| {
+            format!(
+                " (verdict reading lenient: {} FAIL, {} EVIDENCE_GAP of the {} reading do not decide)",
+                n.fail, n.evidence_gap, n.reading
+            )
+        })
+        .unwrap_or_default();
     format!(
-        "{}: {} PASS, {} FAIL, {} NOT_APPLICABLE, {} NO_RESOURCES, {} EVIDENCE_GAP; {} changes ({} weakening applied); report {} written to {}",
+        "{}{non_deciding}: {} PASS, {} FAIL, {} NOT_APPLICABLE, {} NO_RESOURCES, {} EVIDENCE_GAP; {} changes ({} weakening applied); report {} written to {}",
         model.verdict.as_str(),
         t.pass,
         t.fail,
