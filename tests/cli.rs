@@ -297,7 +297,12 @@ fn same_snapshot_gives_byte_identical_reports() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     assert_eq!(report(&demo_evidence(), &a, &[]).status.code(), Some(1));
-    let output = bin().args(["demo", "--out"]).arg(&b).output().unwrap();
+    let output = bin()
+        .args(["demo", "--out"])
+        .arg(&b)
+        .env(TEST_NOW_VAR, RENDERED_AT)
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
     for file in REPORT_FILES {
         assert!(
@@ -910,6 +915,7 @@ fn reports_do_not_depend_on_time_zone_or_locale() {
             .env("TZ", tz)
             .env("LC_ALL", locale)
             .env("LANG", locale)
+            .env(TEST_NOW_VAR, RENDERED_AT)
             .arg("demo")
             .arg("--out")
             .arg(&out)

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 /// The demo's collection time, and when the tests' reports are rendered.
 const COLLECTED: &str = "2026-11-01 06:00:00 UTC";
-const RENDERED_AT: &str = "2026-11-30T12:00:00Z";
+const FIRST_RENDERED_AT: &str = "2026-11-30T12:00:00Z";
 const REVISED_AT: &str = "2026-11-30T15:30:00Z";
 
 /// `report --evidence EVIDENCE --out OUT EXTRA…` rendered at `now`.
@@ -37,7 +37,7 @@ fn first_and_revision(dir: &Path, formats: &str) -> (PathBuf, PathBuf) {
     let output = report_at(
         &demo_evidence(),
         &first,
-        RENDERED_AT,
+        FIRST_RENDERED_AT,
         &["--system-owner", "Jane Roe", "--format", formats],
     );
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
@@ -162,7 +162,7 @@ fn the_html_shows_document_control_scope_and_methodology() {
 fn superseding_a_report_of_another_period_is_refused_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let october = dir.path().join("october");
-    let output = report_at(&demo_evidence(), &october, RENDERED_AT, &["--format", "csv"]);
+    let output = report_at(&demo_evidence(), &october, FIRST_RENDERED_AT, &["--format", "csv"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
 
     let mut september: Value = serde_json::from_str(&read(&demo_evidence())).unwrap();
@@ -185,7 +185,7 @@ fn superseding_a_report_of_another_period_is_refused_and_writes_nothing() {
     let output = report_at(
         &evidence,
         &out,
-        RENDERED_AT,
+        FIRST_RENDERED_AT,
         &["--supersedes", october.to_str().unwrap(), "--format", "csv"],
     );
     assert_refused(&output, "covers the period 2026-10, this report 2026-09");
@@ -204,7 +204,7 @@ fn superseding_a_report_of_another_period_is_refused_and_writes_nothing() {
     let output = report_at(
         &demo_evidence(),
         &out,
-        RENDERED_AT,
+        FIRST_RENDERED_AT,
         &["--supersedes", dir.path().join("missing").to_str().unwrap()],
     );
     assert_refused(&output, "--supersedes: cannot read");
@@ -314,7 +314,7 @@ fn the_lenient_reading_decides_where_only_the_strict_reading_fails() {
     let evidence = only_strict_fails(dir.path());
 
     let strict = dir.path().join("strict");
-    let output = report_at(&evidence, &strict, RENDERED_AT, &["--format", "pdf"]);
+    let output = report_at(&evidence, &strict, FIRST_RENDERED_AT, &["--format", "pdf"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert_eq!(results(&strict)["verdict"], "NON_COMPLIANT");
 
@@ -322,7 +322,7 @@ fn the_lenient_reading_decides_where_only_the_strict_reading_fails() {
     let output = report_at(
         &evidence,
         &lenient,
-        RENDERED_AT,
+        FIRST_RENDERED_AT,
         &["--verdict-reading", "lenient", "--format", "pdf"],
     );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));

@@ -184,7 +184,13 @@ impl Verdict {
 }
 
 impl Evaluation {
-    pub fn verdict(&self, reading: VerdictReading) -> Verdict {
+    /// The verdict under the default (strict) reading.
+    pub fn verdict(&self) -> Verdict {
+        self.verdict_read(VerdictReading::default())
+    }
+
+    /// The verdict with `reading` deciding the two-reading controls.
+    pub fn verdict_read(&self, reading: VerdictReading) -> Verdict {
         Verdict::of(&self.findings, self.evidence_gaps.len(), reading)
     }
 }
@@ -572,7 +578,7 @@ mod tests {
             evidence_gaps: vec![gap; snapshot_gaps],
             ..Default::default()
         }
-        .verdict(VerdictReading::Strict)
+        .verdict()
     }
 
     #[test]

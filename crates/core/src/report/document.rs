@@ -404,9 +404,10 @@ impl LookupPlan {
 
     pub fn text(&self) -> String {
         format!(
-            "LookupEvents was queried in {} account-region(s): {} queries (one per write operation name of \
-             API Gateway, KMS and CloudTrail, over the period and up to collection), {} calls (pages of up \
-             to 50 events), {} events returned, {} write events kept. {LOOKUP_COST}",
+            "LookupEvents was queried in {} account-region(s), from the period start to after the settings \
+             were read: {} queries (per service one EventSource page; for a service with more events, one \
+             EventName query per write operation it has), {} calls (pages of up to 50 events), {} events \
+             returned, {} write events kept. {LOOKUP_COST}",
             self.account_regions, self.queries, self.calls, self.events_returned, self.events_kept
         )
     }
@@ -424,10 +425,10 @@ pub const LOOKUP_COST: &str = "LookupEvents is rate limited by AWS to two reques
 
 /// How the posture results relate to the period (docs/controls.md, "The period rule").
 pub const PERIOD_STATEMENT: &str = "Posture results cover the whole period as reconstructed from the change events: \
-     the settings read at collection time are replayed backwards over every change event collected up to the \
-     collection time, so each setting is known for every moment of the period. Where a setting cannot be \
-     reconstructed for part of the period (a change event that does not say the old value, a failed or \
-     incomplete lookup), the result is EVIDENCE_GAP, never PASS.";
+     the settings read at collection time and every successful change event collected up to that time divide \
+     each resource's period into versions, and a control PASSes only if every version overlapping the period \
+     passes (a FAIL names its interval). What cannot be proven for part of the period (a setting changed with \
+     its earlier value unrecorded, a failed or incomplete lookup) is EVIDENCE_GAP, never PASS.";
 
 /// The methodology section.
 #[derive(Debug, Clone, Serialize)]

@@ -234,7 +234,7 @@ impl ReportModel {
         signoffs: Vec<Signoff>,
     ) -> Self {
         let reading = VerdictReading::default();
-        let verdict = evaluation.verdict(reading);
+        let verdict = evaluation.verdict_read(reading);
         let period_label = snapshot.period.label();
         let mut accounts = snapshot.scope.accounts.clone();
         accounts.sort();
