@@ -162,7 +162,12 @@ fn the_html_shows_document_control_scope_and_methodology() {
 fn superseding_a_report_of_another_period_is_refused_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let october = dir.path().join("october");
-    let output = report_at(&demo_evidence(), &october, FIRST_RENDERED_AT, &["--format", "csv"]);
+    let output = report_at(
+        &demo_evidence(),
+        &october,
+        FIRST_RENDERED_AT,
+        &["--format", "csv"],
+    );
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
 
     let mut september: Value = serde_json::from_str(&read(&demo_evidence())).unwrap();
@@ -171,7 +176,12 @@ fn superseding_a_report_of_another_period_is_refused_and_writes_nothing() {
     for account in september["accounts"].as_array_mut().unwrap() {
         let account = account.as_object_mut().unwrap();
         for list in ["regions", "trail_home_regions"] {
-            for region in account.get_mut(list).and_then(Value::as_array_mut).into_iter().flatten() {
+            for region in account
+                .get_mut(list)
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
                 if let Some(cloudtrail) = region["cloudtrail"].as_object_mut() {
                     cloudtrail.insert("events".into(), json!([]));
                     cloudtrail.insert("events_after_period".into(), json!([]));
@@ -238,7 +248,10 @@ fn a_signed_revision_verifies_and_keeps_its_rendering_time_and_parameters() {
     assert_eq!(manifest["render"]["document"]["revision"], 2);
     assert_eq!(manifest["render"]["document"]["rendered_at"], REVISED_AT);
     let (_, text) = pdf_text(&second.join("report.pdf"));
-    assert!(text.contains("2026-11-30 15:30:00 UTC"), "rendering time kept");
+    assert!(
+        text.contains("2026-11-30 15:30:00 UTC"),
+        "rendering time kept"
+    );
     assert!(text.contains("Jane Roe"));
     assert_ne!(fs::read(second.join("report.pdf")).unwrap(), pdf_before);
 }
@@ -327,7 +340,8 @@ fn the_lenient_reading_decides_where_only_the_strict_reading_fails() {
     );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(
-        stderr(&output).contains("1 FAIL, 0 EVIDENCE_GAP of the AWS Config (strict) reading do not decide"),
+        stderr(&output)
+            .contains("1 FAIL, 0 EVIDENCE_GAP of the AWS Config (strict) reading do not decide"),
         "{}",
         stderr(&output)
     );
@@ -341,7 +355,10 @@ fn the_lenient_reading_decides_where_only_the_strict_reading_fails() {
         .find(|s| s["view"] == "aws_config")
         .unwrap();
     assert_eq!(strict_row["decides"], false);
-    assert_eq!(strict_row["outcome"], "FAIL", "the other reading is still shown");
+    assert_eq!(
+        strict_row["outcome"], "FAIL",
+        "the other reading is still shown"
+    );
     let (_, text) = pdf_text(&lenient.join("report.pdf"));
     assert!(holds(&text, "Verdict reading: lenient (Security Hub)"));
     assert!(

@@ -163,7 +163,9 @@ impl std::str::FromStr for VerdictReading {
         match text {
             "strict" => Ok(VerdictReading::Strict),
             "lenient" => Ok(VerdictReading::Lenient),
-            other => Err(format!("`{other}` is not a verdict reading (strict or lenient)")),
+            other => Err(format!(
+                "`{other}` is not a verdict reading (strict or lenient)"
+            )),
         }
     }
 }

@@ -20,9 +20,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use crate::atomic::parent_dir;
-use crate::evidence::{LoadedEvidence, Period, sha256_hex};
+use crate::evidence::{LoadedEvidence, Period, Timestamp, sha256_hex};
 use crate::hash::HashingWriter;
-use crate::evidence::Timestamp;
 use crate::report::ReportModel;
 use crate::report::document::{DocumentSettings, Superseded};
 use crate::report::render::{self, FileBody, Format, RenderError, RenderOptions, RenderedFile};
@@ -600,12 +599,11 @@ pub fn read_superseded(dir: &Path, period: &Period) -> Result<Superseded, Supers
         let path = dir.join(name);
         fs::read(&path).map_err(|source| SupersedeError::Read { path, source })
     };
-    let manifest = Manifest::parse(&read(MANIFEST_FILE)?).map_err(|source| {
-        SupersedeError::Parse {
+    let manifest =
+        Manifest::parse(&read(MANIFEST_FILE)?).map_err(|source| SupersedeError::Parse {
             path: dir.join(MANIFEST_FILE),
             source,
-        }
-    })?;
+        })?;
     #[derive(Deserialize)]
     struct ResultsPeriod {
         period: Period,

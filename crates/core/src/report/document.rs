@@ -124,7 +124,11 @@ pub struct DocumentControl {
 }
 
 impl DocumentControl {
-    pub fn new(settings: &DocumentSettings, snapshot_policy: &Policy, findings: &[Finding]) -> Self {
+    pub fn new(
+        settings: &DocumentSettings,
+        snapshot_policy: &Policy,
+        findings: &[Finding],
+    ) -> Self {
         let reading = settings.verdict_reading;
         let non_deciding = (reading == VerdictReading::Lenient).then(|| {
             let ignored = findings.iter().filter(|f| !reading.decides(f.view));
@@ -407,7 +411,8 @@ impl LookupPlan {
             "LookupEvents was queried in {} account-region(s), from the period start to after the settings \
              were read: {} queries (per service one EventSource page; for a service with more events, one \
              EventName query per write operation it has), {} calls (pages of up to 50 events), {} events \
-             returned, {} write events kept. {LOOKUP_COST}",
+             returned, {} write events kept (per account and region: \"What was searched\", with the change \
+             register). {LOOKUP_COST}",
             self.account_regions, self.queries, self.calls, self.events_returned, self.events_kept
         )
     }

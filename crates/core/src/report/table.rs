@@ -1070,7 +1070,11 @@ fn inventory(model: &ReportModel) -> Vec<InventoryRow> {
         resource_type: "KMS key",
         account_id: k.account_id.clone(),
         region: k.region.clone(),
-        name: k.aliases.first().cloned().unwrap_or_else(|| k.key_id.clone()),
+        name: k
+            .aliases
+            .first()
+            .cloned()
+            .unwrap_or_else(|| k.key_id.clone()),
         arn: k.key_arn.clone(),
     });
     let trails = model.trails.iter().map(|t| InventoryRow {

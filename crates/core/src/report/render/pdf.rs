@@ -108,8 +108,9 @@ fn save(
             .map
             .insert(font.id.clone(), PdfFont::new(font.parsed().clone()));
     }
-    let created = printpdf::OffsetDateTime::from_unix_timestamp(model.document.rendered_at.0.timestamp())
-        .map_err(|err| RenderError::Pdf(format!("report date out of range: {err}")))?;
+    let created =
+        printpdf::OffsetDateTime::from_unix_timestamp(model.document.rendered_at.0.timestamp())
+            .map_err(|err| RenderError::Pdf(format!("report date out of range: {err}")))?;
     let info = &mut doc.metadata.info;
     info.creation_date = created;
     info.modification_date = created;
@@ -344,10 +345,6 @@ fn document_control(layout: &mut Layout, model: &ReportModel) {
         vec![
             Cell::plain("Settings used (source)"),
             Cell::plain(settings.join("\n")),
-        ],
-        vec![
-            Cell::plain("Verdict reading"),
-            Cell::plain(doc.reading_text()),
         ],
         vec![
             Cell::plain("Signature status"),
