@@ -97,8 +97,10 @@ fn forge_sign(dir: &Path, key: &LocalKey, name: &str, role: &str, meaning: &str,
     let state = format!("{HISTORY_DIR}/{}", chain.len());
     signoffs.signoffs.push(record);
 
+    // Rendered as the package was: with the report-time parameters its manifest seals.
     let model =
-        ReportModel::from_snapshot(&loaded.snapshot, &loaded.sha256, signoffs.manifestations());
+        ReportModel::from_snapshot(&loaded.snapshot, &loaded.sha256, signoffs.manifestations())
+            .with_document(&manifest.render.document(loaded.snapshot.collected_at));
     let mut writer = PackageWriter::replace(dir).unwrap();
     let mut replaced = BTreeSet::new();
     let mut put = |name: &str, bytes: &[u8]| {
