@@ -370,3 +370,31 @@ fn the_lenient_reading_decides_where_only_the_strict_reading_fails() {
     );
     assert!(holds(&text, "Verdict reading: lenient (flag)"));
 }
+
+#[test]
+fn an_owner_that_would_read_differently_or_an_unknown_reading_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    let output = report_at(
+        &demo_evidence(),
+        &out,
+        FIRST_RENDERED_AT,
+        &["--system-owner", "Jane\u{202E}eoR", "--format", "csv"],
+    );
+    assert_refused(
+        &output,
+        "--system-owner contains control or invisible characters: Jane<U+202E>eoR",
+    );
+    assert!(!out.exists(), "nothing is written");
+    let output = report_at(
+        &demo_evidence(),
+        &out,
+        FIRST_RENDERED_AT,
+        &["--verdict-reading", "generous", "--format", "csv"],
+    );
+    assert_refused(
+        &output,
+        "invalid value 'generous' for '--verdict-reading <READING>'",
+    );
+    assert!(!out.exists(), "nothing is written");
+}
