@@ -398,3 +398,34 @@ fn an_owner_that_would_read_differently_or_an_unknown_reading_is_refused() {
     );
     assert!(!out.exists(), "nothing is written");
 }
+
+#[test]
+fn a_revision_never_replaces_the_report_it_supersedes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    let output = report_at(
+        &demo_evidence(),
+        &out,
+        FIRST_RENDERED_AT,
+        &["--format", "csv"],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let before = contents(&out);
+    let output = report_at(
+        &demo_evidence(),
+        &out,
+        REVISED_AT,
+        &[
+            "--supersedes",
+            out.to_str().unwrap(),
+            "--force",
+            "--format",
+            "csv",
+        ],
+    );
+    assert_refused(&output, "is the --out directory");
+    assert!(
+        contents(&out) == before,
+        "the superseded report is untouched"
+    );
+}

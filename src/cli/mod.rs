@@ -419,8 +419,8 @@ struct DocumentArgs {
 }
 
 impl DocumentArgs {
-    /// The report-time parameters of a report on `period`, rendered now.
-    fn settings(&self, period: &evidence::Period) -> Result<DocumentSettings> {
+    /// The report-time parameters of a report on `period` written to `out`, rendered now.
+    fn settings(&self, period: &evidence::Period, out: &Path) -> Result<DocumentSettings> {
         let mut from_flags = Vec::new();
         if let Some(owner) = &self.system_owner {
             package::signoff::check_identity_field("--system-owner", owner)?;
@@ -435,6 +435,16 @@ impl DocumentArgs {
         };
         let (revision, supersedes) = match &self.supersedes {
             Some(dir) => {
+                // The superseded report stays on record (Annex 11 §7.1: data kept readable);
+                // `--force` replacing it with its own revision would destroy it.
+                if let (Ok(previous), Ok(new)) = (dir.canonicalize(), out.canonicalize())
+                    && previous == new
+                {
+                    anyhow::bail!(
+                        "--supersedes {} is the --out directory: write the new revision to another directory, the superseded report stays on record",
+                        dir.display()
+                    );
+                }
                 let previous = package::read_superseded(dir, period)?;
                 from_flags.push("--supersedes".to_string());
                 (previous.revision + 1, Some(previous.report_id))
@@ -784,7 +794,9 @@ fn write_report(
         pdf_max_changes: output.pdf_max_changes,
         templates: output.templates.clone(),
     };
-    let document = output.document.settings(&evidence.snapshot.period)?;
+    let document = output
+        .document
+        .settings(&evidence.snapshot.period, &output.out)?;
     let model = package::create_report_package(
         &output.out,
         output.force,
