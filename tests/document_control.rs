@@ -429,3 +429,55 @@ fn a_revision_never_replaces_the_report_it_supersedes() {
         "the superseded report is untouched"
     );
 }
+
+#[test]
+fn a_sign_off_cannot_be_older_than_the_rendering_it_signs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    let output = report_at(
+        &demo_evidence(),
+        &out,
+        FIRST_RENDERED_AT,
+        &["--format", "csv"],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let before = contents(&out);
+    let alice = fixed_key(dir.path(), "alice");
+    // After the collection, before the rendering.
+    let signed = sign_at(
+        &out,
+        &alice,
+        "Alice Author",
+        "Validation Engineer",
+        "authored",
+        ALICE_SIGNS_AT,
+    );
+    assert_refused(
+        &signed,
+        "is earlier than the rendering of the report (2026-11-30 12:00:00 UTC)",
+    );
+    assert!(contents(&out) == before, "nothing is written");
+}
+
+#[test]
+fn verify_names_a_sign_off_older_than_the_rendering_sealed_in_the_manifest() {
+    // An insider holding a key moves the recorded rendering time after the first sign-off
+    // and re-seals: the sign-off would then sign a report that did not exist yet.
+    use gxp_evidence::signing::local::{LocalKey, Unlock};
+    let dir = tempfile::tempdir().unwrap();
+    let (package, _, bob) = signed_demo(dir.path());
+    let path = package.join("manifest.json");
+    let mut manifest: Value = serde_json::from_str(&read(&path)).unwrap();
+    manifest["render"]["document"]["rendered_at"] = json!("2026-11-02T12:00:00Z");
+    fs::write(&path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
+    common::forge::reseal(
+        &package,
+        &LocalKey::load(&bob, Unlock::Passphrase(TEST_PASSPHRASE)).unwrap(),
+    );
+    let (code, out) = verify(&package, &[]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("before the report it signs was rendered (2026-11-02 12:00:00 UTC)"),
+        "{out}"
+    );
+}
