@@ -481,3 +481,31 @@ fn verify_names_a_sign_off_older_than_the_rendering_sealed_in_the_manifest() {
         "{out}"
     );
 }
+
+#[test]
+fn a_sign_off_in_the_second_of_the_rendering_is_not_before_it() {
+    // Sign-offs are recorded in whole seconds; so is the rendering time.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    let output = report_at(
+        &demo_evidence(),
+        &out,
+        "2026-11-30T12:00:00.700Z",
+        &["--format", "csv"],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(
+        results(&out)["document"]["rendered_at"],
+        "2026-11-30T12:00:00Z"
+    );
+    let alice = fixed_key(dir.path(), "alice");
+    let signed = sign_at(
+        &out,
+        &alice,
+        "Alice Author",
+        "Validation Engineer",
+        "authored",
+        "2026-11-30T12:00:00.300Z",
+    );
+    assert_eq!(signed.status.code(), Some(0), "{}", stderr(&signed));
+}

@@ -456,7 +456,11 @@ impl DocumentArgs {
             revision,
             supersedes,
             verdict_reading,
-            rendered_at: package::sign::now()?.into(),
+            // Whole seconds, as sign-offs are recorded: a sign-off in the same second as
+            // the rendering is not "before" it.
+            rendered_at: chrono::DateTime::from_timestamp(package::sign::now()?.timestamp(), 0)
+                .ok_or_else(|| anyhow::anyhow!("the clock is out of range"))?
+                .into(),
             from_flags,
         })
     }
