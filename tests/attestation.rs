@@ -222,6 +222,7 @@ fn a_snapshot_edited_after_collection_fails_the_attestation_even_in_a_consistent
         1,
     );
     let loaded = evidence::load_bytes(EVIDENCE_FILE, edited.into_bytes()).unwrap();
+    let collected_at = loaded.snapshot.collected_at;
     let package = dir.path().join("package");
     package::create_report_package(
         &package,
@@ -231,6 +232,7 @@ fn a_snapshot_edited_after_collection_fails_the_attestation_even_in_a_consistent
         None,
         &render::parse_formats("csv").unwrap(),
         &RenderOptions::default(),
+        &gxp_evidence::report::document::DocumentSettings::unrecorded(collected_at),
     )
     .unwrap();
 

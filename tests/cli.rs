@@ -304,7 +304,12 @@ fn same_snapshot_gives_byte_identical_reports() {
         report(&demo_evidence(), &a, &records).status.code(),
         Some(1)
     );
-    let output = bin().args(["demo", "--out"]).arg(&b).output().unwrap();
+    let output = bin()
+        .args(["demo", "--out"])
+        .arg(&b)
+        .env(TEST_NOW_VAR, RENDERED_AT)
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
     for file in REPORT_FILES {
         assert!(
@@ -421,7 +426,8 @@ fn assert_register_lists<'a>(pdf_text: &str, changes: impl Iterator<Item = &'a s
         let found = rows
             .iter()
             .filter(|row| {
-                row.starts_with(&key[0]) && key[1..].iter().all(|k| row.contains(&k.replace(' ', "")))
+                row.starts_with(&key[0])
+                    && key[1..].iter().all(|k| row.contains(&k.replace(' ', "")))
             })
             .count();
         assert!(
@@ -926,6 +932,7 @@ fn reports_do_not_depend_on_time_zone_or_locale() {
             .env("TZ", tz)
             .env("LC_ALL", locale)
             .env("LANG", locale)
+            .env(TEST_NOW_VAR, RENDERED_AT)
             .arg("demo")
             .arg("--out")
             .arg(&out)

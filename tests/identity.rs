@@ -508,8 +508,10 @@ fn templates_the_last_signer_swapped_and_re_rendered_with_fail_naming_the_templa
     )
     .unwrap();
     let chain = SignoffFile::parse(&fs::read(package.join(SIGNOFFS_FILE)).unwrap()).unwrap();
+    // Rendered as the package was: with the report-time parameters its manifest seals.
     let model =
-        ReportModel::from_snapshot(&loaded.snapshot, &loaded.sha256, chain.manifestations());
+        ReportModel::from_snapshot(&loaded.snapshot, &loaded.sha256, chain.manifestations())
+            .with_document(&manifest.render.document(loaded.snapshot.collected_at));
     render::render_each(
         &model,
         &[Format::Html].into(),

@@ -24,7 +24,11 @@ fn csv_files(package: &Path) -> Vec<(String, Vec<u8>)> {
         })
         .collect();
     files.sort();
-    assert_eq!(files.len(), 8, "the report's eight CSV files (the demo reconciles change records)");
+    assert_eq!(
+        files.len(),
+        8,
+        "the report's eight CSV files (the demo reconciles change records)"
+    );
     files
 }
 

@@ -81,17 +81,23 @@ fn run_command_within(mut command: std::process::Command, args: &[&str]) -> (Out
 /// `report --templates DIR` into `dir/package`.
 fn report_with(dir: &Path, templates: &Path, formats: &str) -> (Output, PathBuf) {
     let package = dir.join("package");
-    let (output, _) = run_within(&[
-        "report",
-        "--evidence",
-        demo_evidence().to_str().unwrap(),
-        "--out",
-        package.to_str().unwrap(),
-        "--templates",
-        templates.to_str().unwrap(),
-        "--format",
-        formats,
-    ]);
+    let mut command = bin_process();
+    // Rendered before the tests' sign-offs (a sign-off never predates its report).
+    command.env(TEST_NOW_VAR, RENDERED_AT);
+    let (output, _) = run_command_within(
+        command,
+        &[
+            "report",
+            "--evidence",
+            demo_evidence().to_str().unwrap(),
+            "--out",
+            package.to_str().unwrap(),
+            "--templates",
+            templates.to_str().unwrap(),
+            "--format",
+            formats,
+        ],
+    );
     (output, package)
 }
 

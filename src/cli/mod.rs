@@ -12,10 +12,11 @@ mod tsa;
 
 use crate::collect::{self, AwsSettings, CollectRequest, RegionSelection, progress::Progress};
 use crate::controls::change_records::{ChangeRecordsFile, DEMO_CHANGE_RECORDS};
-use crate::controls::{CATALOG, Verdict};
+use crate::controls::{CATALOG, Verdict, VerdictReading};
 use crate::evidence::{self, EvidenceSnapshot, LoadedEvidence, Policy};
 use crate::package;
 use crate::report::ReportModel;
+use crate::report::document::DocumentSettings;
 use crate::report::render::{self, Format, RenderOptions};
 use crate::signing::{self, Signer, registry::SignerRegistry, trusted::TrustedKeys};
 
@@ -410,6 +411,73 @@ struct OutputArgs {
     /// Replace the output directory if it exists.
     #[arg(long)]
     force: bool,
+    #[command(flatten)]
+    document: DocumentArgs,
+}
+
+/// Document control of the report (shown on the cover, sealed in the manifest).
+#[derive(Debug, Args)]
+struct DocumentArgs {
+    /// The system owner named in the document control (Annex 11 §4 / §7: the person
+    /// responsible for the system).
+    #[arg(long, value_name = "NAME")]
+    system_owner: Option<String>,
+    /// A previous report package of the same period that this report replaces: this report
+    /// is its revision + 1 and names it. A package of another period is refused.
+    #[arg(long, value_name = "DIR")]
+    supersedes: Option<PathBuf>,
+    /// Which reading of two-reading controls (apigw-cache-encryption: AWS Config strict,
+    /// Security Hub lenient) decides the verdict; the other is still shown.
+    #[arg(long, value_name = "READING", value_parser = ["strict", "lenient"])]
+    verdict_reading: Option<String>,
+}
+
+impl DocumentArgs {
+    /// The report-time parameters of a report on `period` written to `out`, rendered now.
+    fn settings(&self, period: &evidence::Period, out: &Path) -> Result<DocumentSettings> {
+        let mut from_flags = Vec::new();
+        if let Some(owner) = &self.system_owner {
+            package::signoff::check_identity_field("--system-owner", owner)?;
+            from_flags.push("--system-owner".to_string());
+        }
+        let verdict_reading: VerdictReading = match &self.verdict_reading {
+            Some(text) => {
+                from_flags.push("--verdict-reading".to_string());
+                text.parse().map_err(anyhow::Error::msg)?
+            }
+            None => VerdictReading::default(),
+        };
+        let (revision, supersedes) = match &self.supersedes {
+            Some(dir) => {
+                // The superseded report stays on record (Annex 11 §7.1: data kept readable);
+                // `--force` replacing it with its own revision would destroy it.
+                if let (Ok(previous), Ok(new)) = (dir.canonicalize(), out.canonicalize())
+                    && previous == new
+                {
+                    anyhow::bail!(
+                        "--supersedes {} is the --out directory: write the new revision to another directory, the superseded report stays on record",
+                        dir.display()
+                    );
+                }
+                let previous = package::read_superseded(dir, period)?;
+                from_flags.push("--supersedes".to_string());
+                (previous.revision + 1, Some(previous.report_id))
+            }
+            None => (1, None),
+        };
+        Ok(DocumentSettings {
+            system_owner: self.system_owner.clone(),
+            revision,
+            supersedes,
+            verdict_reading,
+            // Whole seconds, as sign-offs are recorded: a sign-off in the same second as
+            // the rendering is not "before" it.
+            rendered_at: chrono::DateTime::from_timestamp(package::sign::now()?.timestamp(), 0)
+                .ok_or_else(|| anyhow::anyhow!("the clock is out of range"))?
+                .into(),
+            from_flags,
+        })
+    }
 }
 
 fn parse_formats(text: &str) -> Result<BTreeSet<Format>, render::FormatError> {
@@ -761,6 +829,9 @@ fn write_report(
         templates: output.templates.clone(),
         csv_bom: !output.no_csv_bom,
     };
+    let document = output
+        .document
+        .settings(&evidence.snapshot.period, &output.out)?;
     let model = package::create_report_package(
         &output.out,
         output.force,
@@ -769,6 +840,7 @@ fn write_report(
         change_records,
         &output.format,
         &options,
+        &document,
     )?;
     eprintln!("{}", summary_line(&model, &output.out));
     Ok(exit_code(model.verdict))
@@ -903,8 +975,21 @@ pub fn exit_code(verdict: Verdict) -> ExitCode {
 
 fn summary_line(model: &ReportModel, out: &Path) -> String {
     let t = &model.totals;
+    // Under the lenient reading the totals still count the strict reading's results, which
+    // do not decide: say so, or "COMPLIANT: … 1 FAIL" reads as a contradiction.
+    let non_deciding = model
+        .document
+        .non_deciding
+        .as_ref()
+        .map(|n| {
+            format!(
+                " (verdict reading lenient: {} FAIL, {} EVIDENCE_GAP of the {} reading do not decide)",
+                n.fail, n.evidence_gap, n.reading
+            )
+        })
+        .unwrap_or_default();
     format!(
-        "{}: {} PASS, {} CONTROLLED, {} FAIL, {} NOT_APPLICABLE, {} NO_RESOURCES, {} EVIDENCE_GAP; {} changes ({} weakening applied); report {} written to {}",
+        "{}{non_deciding}: {} PASS, {} CONTROLLED, {} FAIL, {} NOT_APPLICABLE, {} NO_RESOURCES, {} EVIDENCE_GAP; {} changes ({} weakening applied); report {} written to {}",
         model.verdict.as_str(),
         t.pass,
         t.controlled,

@@ -37,8 +37,14 @@ pub fn demo_evidence() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/demo-evidence.json")
 }
 
+/// When the tests' reports are rendered (`report`'s own clock, given to the debug binary as
+/// `GXP_EVIDENCE_TEST_NOW`): after the demo's collection, before its sign-offs.
+pub const RENDERED_AT: &str = "2026-11-01T07:00:00Z";
+
+/// `report --evidence EVIDENCE --out OUT EXTRA…`, rendered at `RENDERED_AT`.
 pub fn report(evidence: &Path, out: &Path, extra: &[&str]) -> Output {
     let mut cmd = bin();
+    cmd.env(TEST_NOW_VAR, RENDERED_AT);
     cmd.arg("report")
         .arg("--evidence")
         .arg(evidence)
@@ -240,6 +246,7 @@ pub fn shared_demo() -> &'static SharedDemo {
             .arg("demo")
             .arg("--out")
             .arg(&demo.draft)
+            .env(TEST_NOW_VAR, RENDERED_AT)
             .output()
             .expect("runs");
         assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));

@@ -146,20 +146,76 @@ pub struct Evaluation {
     pub change_records: Vec<change_records::RecordOutcome>,
 }
 
-impl Evaluation {
-    pub fn verdict(&self) -> Verdict {
-        if self.findings.iter().any(|f| f.status == Status::Fail) {
+/// Which reading of a two-reading control decides the verdict and the control's outcome
+/// (`report --verdict-reading`). The other reading is still evaluated and shown.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictReading {
+    /// Every result of both readings counts. Every lenient FAIL condition is also a strict
+    /// one (docs/controls.md, control 1), so this is the AWS Config reading, and a lenient
+    /// FAIL or EVIDENCE_GAP still counts should the two ever disagree: no FAIL is dropped.
+    #[default]
+    Strict,
+    /// For two-reading controls only the Security Hub reading counts; the AWS Config
+    /// reading is shown beside it and its FAILs are counted in the methodology, not dropped.
+    Lenient,
+}
+
+impl VerdictReading {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerdictReading::Strict => "strict",
+            VerdictReading::Lenient => "lenient",
+        }
+    }
+
+    /// Whether results of `view` decide the verdict under this reading (single-reading
+    /// controls, `None`, always do).
+    pub fn decides(self, view: Option<View>) -> bool {
+        match self {
+            VerdictReading::Strict => true,
+            VerdictReading::Lenient => view != Some(View::AwsConfig),
+        }
+    }
+}
+
+impl std::str::FromStr for VerdictReading {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "strict" => Ok(VerdictReading::Strict),
+            "lenient" => Ok(VerdictReading::Lenient),
+            other => Err(format!(
+                "`{other}` is not a verdict reading (strict or lenient)"
+            )),
+        }
+    }
+}
+
+impl Verdict {
+    /// The verdict of `findings` read with `reading`, in a snapshot that recorded
+    /// `recorded_gaps` failed calls.
+    pub fn of(findings: &[Finding], recorded_gaps: usize, reading: VerdictReading) -> Verdict {
+        let deciding = || findings.iter().filter(|f| reading.decides(f.view));
+        if deciding().any(|f| f.status == Status::Fail) {
             Verdict::NonCompliant
-        } else if !self.evidence_gaps.is_empty()
-            || self
-                .findings
-                .iter()
-                .any(|f| f.status == Status::EvidenceGap)
-        {
+        } else if recorded_gaps > 0 || deciding().any(|f| f.status == Status::EvidenceGap) {
             Verdict::Incomplete
         } else {
             Verdict::Compliant
         }
+    }
+}
+
+impl Evaluation {
+    /// The verdict under the default (strict) reading.
+    pub fn verdict(&self) -> Verdict {
+        self.verdict_read(VerdictReading::default())
+    }
+
+    /// The verdict with `reading` deciding the two-reading controls.
+    pub fn verdict_read(&self, reading: VerdictReading) -> Verdict {
+        Verdict::of(&self.findings, self.evidence_gaps.len(), reading)
     }
 }
 
@@ -603,6 +659,43 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(older.remediation, "");
+    }
+
+    #[test]
+    fn the_lenient_reading_ignores_only_the_strict_view_of_two_reading_controls() {
+        let viewed = |view, status| Finding {
+            control_id: catalog::APIGW_CACHE_ENCRYPTION.to_string(),
+            view: Some(view),
+            ..finding(status)
+        };
+        let findings = [
+            viewed(View::SecurityHub, Status::Pass),
+            viewed(View::AwsConfig, Status::Fail),
+            finding(Status::Pass),
+        ];
+        assert_eq!(
+            Verdict::of(&findings, 0, VerdictReading::Strict),
+            Verdict::NonCompliant
+        );
+        assert_eq!(
+            Verdict::of(&findings, 0, VerdictReading::Lenient),
+            Verdict::Compliant
+        );
+        let lenient_fail = [
+            viewed(View::SecurityHub, Status::Fail),
+            viewed(View::AwsConfig, Status::Pass),
+        ];
+        assert_eq!(
+            Verdict::of(&lenient_fail, 0, VerdictReading::Strict),
+            Verdict::NonCompliant,
+            "a lenient FAIL is never dropped by the strict reading"
+        );
+        let single = [finding(Status::Fail), viewed(View::AwsConfig, Status::Pass)];
+        assert_eq!(
+            Verdict::of(&single, 0, VerdictReading::Lenient),
+            Verdict::NonCompliant,
+            "single-reading controls decide under either reading"
+        );
     }
 
     #[test]

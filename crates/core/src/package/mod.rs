@@ -21,9 +21,10 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::atomic::parent_dir;
 use crate::controls::change_records::{ChangeRecordsFile, RecordsFormat};
-use crate::evidence::{LoadedEvidence, sha256_hex};
+use crate::evidence::{LoadedEvidence, Period, Timestamp, sha256_hex};
 use crate::hash::HashingWriter;
 use crate::report::ReportModel;
+use crate::report::document::{DocumentSettings, Superseded};
 use crate::report::render::{self, FileBody, Format, RenderError, RenderOptions, RenderedFile};
 use swap::{FolderLock, LockedPackage, PackagePath, Staging};
 
@@ -73,6 +74,12 @@ pub struct RenderSettings {
     /// packages written before the option existed, whose CSV files have none.
     #[serde(default)]
     pub csv_bom: bool,
+    /// The report-time parameters (owner, revision, verdict reading, rendering time). Kept
+    /// with the render settings because a sign-off may change neither (verify's history
+    /// check compares them state by state). Absent in packages written before they were
+    /// recorded: those render as `DocumentSettings::unrecorded`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<DocumentSettings>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,7 +102,15 @@ impl RenderSettings {
                 TemplateSource::Embedded
             },
             csv_bom: options.csv_bom,
+            document: None,
         }
+    }
+
+    /// The report-time parameters the package was rendered with.
+    pub fn document(&self, collected_at: Timestamp) -> DocumentSettings {
+        self.document
+            .clone()
+            .unwrap_or_else(|| DocumentSettings::unrecorded(collected_at))
     }
 
     pub fn formats(&self) -> Result<BTreeSet<Format>, RenderSettingsError> {
@@ -544,6 +559,7 @@ pub fn create_report_package(
     change_records: Option<&ChangeRecordsFile>,
     formats: &BTreeSet<Format>,
     options: &RenderOptions,
+    document: &DocumentSettings,
 ) -> Result<ReportModel, PackageError> {
     // Peak memory matters for a month of a busy account: archive the evidence bytes first
     // and free them, then free the parsed snapshot once the report model is built.
@@ -565,7 +581,8 @@ pub fn create_report_package(
             records.sha256.clone(),
         )?;
     }
-    let mut model = ReportModel::from_inputs(&snapshot, &sha256, change_records, Vec::new());
+    let mut model = ReportModel::from_inputs(&snapshot, &sha256, change_records, Vec::new())
+        .with_document(document);
     model.evidence_attestation = attestation.map(attestation::Attestation::manifestation);
     drop(snapshot);
     crate::memory::release_freed();
@@ -587,12 +604,69 @@ pub fn create_report_package(
         package.add_file(&file).map_err(RenderStepError::from)
     })
     .map_err(|step| PackageError::Render(Box::new(step)))?;
-    package.commit(
-        &model.report_id,
-        RenderSettings::new(formats, options),
-        |_| Ok::<_, PackageError>(None),
-    )?;
+    let render = RenderSettings {
+        document: Some(document.clone()),
+        ..RenderSettings::new(formats, options)
+    };
+    package.commit(&model.report_id, render, |_| Ok::<_, PackageError>(None))?;
     Ok(model)
+}
+
+/// The report a new revision supersedes (`report --supersedes DIR`), read from its package:
+/// its id and revision from manifest.json, its period from results.json, which must be the
+/// new report's period (a revision re-reports the same period; another period is a new
+/// report, not a revision).
+pub fn read_superseded(dir: &Path, period: &Period) -> Result<Superseded, SupersedeError> {
+    let read = |name: &str| {
+        let path = dir.join(name);
+        fs::read(&path).map_err(|source| SupersedeError::Read { path, source })
+    };
+    let manifest =
+        Manifest::parse(&read(MANIFEST_FILE)?).map_err(|source| SupersedeError::Parse {
+            path: dir.join(MANIFEST_FILE),
+            source,
+        })?;
+    #[derive(Deserialize)]
+    struct ResultsPeriod {
+        period: Period,
+    }
+    let results: ResultsPeriod =
+        parse_json(&read(RESULTS_FILE)?).map_err(|source| SupersedeError::Parse {
+            path: dir.join(RESULTS_FILE),
+            source,
+        })?;
+    if results.period != *period {
+        return Err(SupersedeError::OtherPeriod {
+            dir: dir.to_path_buf(),
+            report_id: manifest.report_id,
+            theirs: results.period.label(),
+            ours: period.label(),
+        });
+    }
+    let revision = manifest.render.document.as_ref().map_or(1, |d| d.revision);
+    Ok(Superseded {
+        report_id: manifest.report_id,
+        revision,
+    })
+}
+
+/// Why `--supersedes` cannot name the package given.
+#[derive(Debug, thiserror::Error)]
+pub enum SupersedeError {
+    #[error("--supersedes: cannot read {}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("--supersedes: {} is not a readable gxp-evidence file: {source}", path.display())]
+    Parse { path: PathBuf, source: ParseError },
+    #[error("--supersedes {}: report {report_id} covers the period {theirs}, this report {ours}; a revision re-reports the same period (nothing written)", dir.display())]
+    OtherPeriod {
+        dir: PathBuf,
+        report_id: String,
+        theirs: String,
+        ours: String,
+    },
 }
 
 #[cfg(test)]

@@ -67,6 +67,10 @@ pub enum SignError {
         "this machine's clock ({now}) is earlier than the evidence collection ({collected}); fix the clock before signing"
     )]
     BeforeCollection { now: String, collected: String },
+    #[error(
+        "this machine's clock ({now}) is earlier than the rendering of the report ({rendered}); fix the clock before signing"
+    )]
+    BeforeRendering { now: String, rendered: String },
     #[error("the new sign-off would not follow the chain: it {0}")]
     Chain(LinkProblem),
     #[error("the new seal would not cover the package: {0}")]
@@ -281,6 +285,15 @@ pub fn sign_timestamped(
         return Err(SignError::BeforeCollection {
             now: signed_at.display_utc(),
             collected: collected_at.display_utc(),
+        });
+    }
+    // A signature is applied to a record that exists (21 CFR 11.70: linked to its record):
+    // it cannot be older than the report's rendering.
+    let rendered_at = package.model.document.rendered_at;
+    if signed_at < rendered_at {
+        return Err(SignError::BeforeRendering {
+            now: signed_at.display_utc(),
+            rendered: rendered_at.display_utc(),
         });
     }
 

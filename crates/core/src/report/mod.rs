@@ -2,6 +2,7 @@
 //! (PDF, HTML, CSV) and `results.json` present. Shared wording and formatting live here so
 //! the three forms say the same thing.
 
+pub mod document;
 pub mod render;
 pub mod table;
 
@@ -9,12 +10,14 @@ use serde::Serialize;
 
 use crate::controls::change_records::{ChangeRecordsFile, RecordOutcome};
 use crate::controls::{
-    self, CATALOG, ChangeClass, ChangeRow, Control, Evaluation, Finding, Status, Verdict, View,
+    self, CATALOG, ChangeClass, ChangeRow, Control, Evaluation, Finding, Status, Verdict,
+    VerdictReading, View,
     apigateway::{MethodRow, StageRow},
     cloudtrail::{LoggingGap, TrailRow},
     kms::KeyRow,
 };
-use crate::evidence::{EvidenceGap, EvidenceSnapshot, LoadedEvidence, Period, Timestamp};
+use crate::evidence::{EvidenceGap, EvidenceSnapshot, LoadedEvidence, Period, Policy, Timestamp};
+use document::{DocumentControl, DocumentSettings, Methodology, Scope};
 
 /// Version of the `results.json` layout.
 pub const RESULTS_FORMAT: u32 = 1;
@@ -28,15 +31,22 @@ pub struct ReportModel {
     pub period_label: String,
     pub accounts: Vec<String>,
     pub regions: Vec<String>,
-    /// The report's date: the snapshot's collection time, so re-rendering is reproducible.
-    pub generated_at: Timestamp,
+    /// When the evidence was collected (the snapshot's time). When the report was rendered
+    /// is `document.rendered_at`.
     pub collected_at: Timestamp,
+    /// Owner, revision, verdict reading, rendering time and the settings used.
+    pub document: DocumentControl,
+    pub scope: Scope,
+    pub methodology: Methodology,
     /// Version of the tool that collected the evidence.
     pub collector_version: String,
     /// Version of the tool that evaluated and rendered it.
     pub tool_version: String,
     pub evidence_sha256: String,
     pub max_rotation_days: u32,
+    /// The snapshot's policy, for the document control's list of settings.
+    #[serde(skip)]
+    policy: Policy,
     pub verdict: Verdict,
     pub verdict_text: String,
     pub collected_by: Vec<CollectedBy>,
@@ -197,6 +207,8 @@ pub struct ControlSummary {
     pub cross_references: String,
     pub view: Option<View>,
     pub view_label: String,
+    /// Whether this reading decides the verdict (`--verdict-reading`).
+    pub decides: bool,
     pub counts: StatusCounts,
     pub outcome: Status,
 }
@@ -267,7 +279,8 @@ impl ReportModel {
         evaluation: Evaluation,
         signoffs: Vec<Signoff>,
     ) -> Self {
-        let verdict = evaluation.verdict();
+        let reading = VerdictReading::default();
+        let verdict = evaluation.verdict_read(reading);
         let period_label = snapshot.period.label();
         let mut accounts = snapshot.scope.accounts.clone();
         accounts.sort();
@@ -276,7 +289,7 @@ impl ReportModel {
         regions.sort();
         regions.dedup();
 
-        let summary = summarize(&evaluation.findings);
+        let summary = summarize(&evaluation.findings, reading);
         let mut totals = StatusCounts::default();
         for finding in &evaluation.findings {
             totals.add(finding.status);
@@ -326,6 +339,9 @@ impl ReportModel {
             (&a.account_id, &a.region, &a.attribute).cmp(&(&b.account_id, &b.region, &b.attribute))
         });
 
+        let unrecorded = DocumentSettings::unrecorded(snapshot.collected_at);
+        let document = DocumentControl::new(&unrecorded, &snapshot.policy, &evaluation.findings);
+        let methodology = Methodology::new(&lookup_queries, &document);
         ReportModel {
             results_format: RESULTS_FORMAT,
             report_id: report_id(&snapshot.period, evidence_sha256),
@@ -334,12 +350,15 @@ impl ReportModel {
             period_label,
             accounts,
             regions,
-            generated_at: snapshot.collected_at,
             collected_at: snapshot.collected_at,
+            document,
+            scope: Scope::of(snapshot, &evaluation.changes),
+            methodology,
             collector_version: snapshot.tool.version.clone(),
             tool_version: crate::TOOL_VERSION.to_string(),
             evidence_sha256: evidence_sha256.to_string(),
             max_rotation_days: snapshot.policy.max_rotation_days,
+            policy: snapshot.policy.clone(),
             verdict,
             verdict_text: verdict_text(verdict).to_string(),
             collected_by,
@@ -361,6 +380,24 @@ impl ReportModel {
             signoffs,
             evidence_attestation: None,
         }
+    }
+
+    /// The model as rendered with the report-time parameters `settings` (owner, revision,
+    /// verdict reading, rendering time): what `report` writes and what `sign` and `verify`
+    /// re-render from the manifest's record of them.
+    pub fn with_document(mut self, settings: &DocumentSettings) -> Self {
+        let reading = settings.verdict_reading;
+        self.report_id = format!(
+            "{}{}",
+            report_id(&self.period, &self.evidence_sha256),
+            document::revision_suffix(settings.revision)
+        );
+        self.document = DocumentControl::new(settings, &self.policy, &self.findings);
+        self.methodology = Methodology::new(&self.lookup_queries, &self.document);
+        self.verdict = Verdict::of(&self.findings, self.evidence_gaps.len(), reading);
+        self.verdict_text = verdict_text(self.verdict).to_string();
+        self.summary = summarize(&self.findings, reading);
+        self
     }
 
     /// Evaluates and builds in one step.
@@ -557,7 +594,7 @@ pub fn verdict_text(verdict: Verdict) -> &'static str {
     }
 }
 
-fn summarize(findings: &[Finding]) -> Vec<ControlSummary> {
+fn summarize(findings: &[Finding], reading: VerdictReading) -> Vec<ControlSummary> {
     let mut summary = Vec::new();
     for control in CATALOG {
         let views: Vec<Option<View>> = if control.two_views {
@@ -573,13 +610,19 @@ fn summarize(findings: &[Finding]) -> Vec<ControlSummary> {
             {
                 counts.add(finding.status);
             }
+            let decides = reading.decides(view);
+            let mut view_label = view.map(View::label).unwrap_or("").to_string();
+            if !decides {
+                view_label.push_str(", shown, does not decide");
+            }
             summary.push(ControlSummary {
                 control_id: control.id.to_string(),
                 title: control.title.to_string(),
                 clauses: control.clauses.join("; "),
                 cross_references: control.cross_references.join("; "),
                 view,
-                view_label: view.map(View::label).unwrap_or("").to_string(),
+                view_label,
+                decides,
                 outcome: counts.outcome(),
                 counts,
             });

@@ -1167,6 +1167,59 @@ static LOOKUP_SUMMARY: Def<Ref<LookupSummaryRow>> = Def {
     )
 };
 
+/// One resource in scope, by its full ARN (the "Resources in scope" inventory).
+pub struct InventoryRow {
+    resource_type: &'static str,
+    account_id: String,
+    region: String,
+    name: String,
+    arn: String,
+}
+
+fn inventory(model: &ReportModel) -> Vec<InventoryRow> {
+    let stages = model.stages.iter().map(|s| InventoryRow {
+        resource_type: "API Gateway stage",
+        account_id: s.account_id.clone(),
+        region: s.region.clone(),
+        name: format!("{} / {}", s.api_name, s.stage),
+        arn: crate::report::document::stage_arn(&s.region, &s.api_id, &s.stage),
+    });
+    let keys = model.keys.iter().map(|k| InventoryRow {
+        resource_type: "KMS key",
+        account_id: k.account_id.clone(),
+        region: k.region.clone(),
+        name: k
+            .aliases
+            .first()
+            .cloned()
+            .unwrap_or_else(|| k.key_id.clone()),
+        arn: k.key_arn.clone(),
+    });
+    let trails = model.trails.iter().map(|t| InventoryRow {
+        resource_type: "CloudTrail trail",
+        account_id: t.account_id.clone(),
+        region: t.home_region.clone(),
+        name: t.trail_name.clone(),
+        arn: t.trail_arn.clone(),
+    });
+    stages.chain(keys).chain(trails).collect()
+}
+
+static INVENTORY: Def<Ref<InventoryRow>> = Def {
+    title: "Resources in scope",
+    empty_text: Some("No API Gateway stage, KMS key or CloudTrail trail was found in scope."),
+    ..def(
+        "inventory",
+        &[
+            col(C.human("Type", 1.4), |r| t(r.resource_type)),
+            col(C.human("Account", 1.3), |r| t(&r.account_id)),
+            col(C.human("Region", 1.2), |r| t(&r.region)),
+            col(C.human("Name", 2.0), |r| t(&r.name)),
+            col(C.human("ARN", 5.5), |r| t(&r.arn)),
+        ],
+    )
+};
+
 static EVIDENCE_GAPS: Def<Ref<EvidenceGap>> = Def {
     html_compact: true,
     ..def(
@@ -1358,6 +1411,7 @@ impl ReportModel {
                 }
                 tables.push(CHANGE_RECORDS.table(&self.change_records));
                 tables.extend([
+                    INVENTORY.owned_table(inventory(self)),
                     LOOKUP_QUERIES.table(&self.lookup_queries),
                     LOOKUP_SUMMARY.owned_table(lookup_summary(&self.lookup_queries)),
                     EVIDENCE_GAPS.table(&self.evidence_gaps),

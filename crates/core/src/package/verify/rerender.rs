@@ -173,11 +173,28 @@ impl Verifier<'_> {
                 return None;
             }
         };
+        // The evidence is the one the sign-offs signed: none can be older than its collection.
+        let collected_at = evidence.0;
+        // The report-time parameters (owner, revision, reading, rendering time) as sealed.
+        model = model.with_document(&manifest.render.document(collected_at));
+        let rendered_at = model.document.rendered_at;
+        for record in signoffs.signoffs.iter() {
+            if record.signed_at < rendered_at {
+                self.record(
+                    Outcome::Fail,
+                    SIGNOFFS_FILE,
+                    format!(
+                        "{} signed at {}, before the report it signs was rendered ({})",
+                        record.label(),
+                        record.signed_at.display_utc(),
+                        rendered_at.display_utc()
+                    ),
+                );
+            }
+        }
         // The attestation's manifestation is rendered as it is stored; whether it holds is
         // the attestation check's finding.
         model.evidence_attestation = self.stored_attestation().map(|a| a.manifestation());
-        // The evidence is the one the sign-offs signed: none can be older than its collection.
-        let collected_at = evidence.0;
         for record in signoffs.signoffs.iter() {
             if record.signed_at < collected_at {
                 self.record(

@@ -16,6 +16,7 @@ use tera::{Context, Tera, escape_html};
 
 use crate::controls::{Control, Status, Verdict};
 use crate::evidence::{EvidenceGap, Period, Timestamp};
+use crate::report::document::{DocumentControl, Methodology, Scope};
 use crate::report::format::{LEGEND, status_meaning, visible};
 use crate::report::render::Format;
 use crate::report::render::chart::Figure;
@@ -288,8 +289,10 @@ struct ReportHeader<'a> {
     period_label: &'a str,
     accounts: &'a [String],
     regions: &'a [String],
-    generated_at: Timestamp,
     collected_at: Timestamp,
+    document: &'a DocumentControl,
+    scope: &'a Scope,
+    methodology: &'a Methodology,
     collector_version: &'a str,
     tool_version: &'a str,
     evidence_sha256: &'a str,
@@ -316,8 +319,10 @@ impl<'a> ReportHeader<'a> {
             period_label: &model.period_label,
             accounts: &model.accounts,
             regions: &model.regions,
-            generated_at: model.generated_at,
             collected_at: model.collected_at,
+            document: &model.document,
+            scope: &model.scope,
+            methodology: &model.methodology,
             collector_version: &model.collector_version,
             tool_version: &model.tool_version,
             evidence_sha256: &model.evidence_sha256,

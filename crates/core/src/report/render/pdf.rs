@@ -77,12 +77,14 @@ fn verdict_colour(verdict: Verdict) -> (f32, f32, f32) {
 pub fn render(model: &ReportModel, options: &RenderOptions) -> Result<RenderedFile, RenderError> {
     let fonts = load_fonts()?;
     let mut layout = Layout::new(&fonts);
-    cover(&mut layout, model);
-    document_control(&mut layout, model);
-    summary(&mut layout, model);
     let tables = model.tables(Audience::Human {
         max_changes: options.pdf_max_changes,
     });
+    cover(&mut layout, model);
+    document_control(&mut layout, model);
+    scope(&mut layout, model, &tables);
+    methodology(&mut layout, model);
+    summary(&mut layout, model);
     for control in &model.controls {
         control_section(&mut layout, &tables, control.id);
     }
@@ -94,10 +96,11 @@ pub fn render(model: &ReportModel, options: &RenderOptions) -> Result<RenderedFi
         header_left: model.title(),
         header_right: format!("Report {}", model.report_id),
         footer_left: format!(
-            "gxp-evidence {} · evidence SHA-256 {} · generated {}",
+            "gxp-evidence {} · evidence SHA-256 {} · collected {} · rendered {}",
             model.tool_version,
             model.evidence_sha256,
-            model.generated_at.display_utc()
+            model.collected_at.0.format("%Y-%m-%d %H:%M UTC"),
+            model.document.rendered_at.0.format("%Y-%m-%d %H:%M UTC")
         ),
         footer_signature: model.signature_status(),
     };
@@ -132,8 +135,9 @@ fn save(
             .map
             .insert(font.id.clone(), PdfFont::new(subset));
     }
-    let created = printpdf::OffsetDateTime::from_unix_timestamp(model.generated_at.0.timestamp())
-        .map_err(|err| RenderError::Pdf(format!("report date out of range: {err}")))?;
+    let created =
+        printpdf::OffsetDateTime::from_unix_timestamp(model.document.rendered_at.0.timestamp())
+            .map_err(|err| RenderError::Pdf(format!("report date out of range: {err}")))?;
     let info = &mut doc.metadata.info;
     info.creation_date = created;
     info.modification_date = created;
@@ -288,6 +292,7 @@ fn cover(layout: &mut Layout, model: &ReportModel) {
         verdict_colour(model.verdict),
     );
     layout.paragraph(&model.verdict_text, 11.0, false, BLACK);
+    layout.paragraph(&model.document.reading_text(), BODY_SIZE, false, BLACK);
     layout.space(6.0);
     let t = &model.totals;
     layout.paragraph(
@@ -309,8 +314,21 @@ fn cover(layout: &mut Layout, model: &ReportModel) {
         &[
             vec![Cell::plain("Report id"), Cell::plain(&model.report_id)],
             vec![
-                Cell::plain("Generated"),
-                Cell::plain(model.generated_at.display_utc()),
+                Cell::plain("Revision"),
+                Cell::plain(model.document.revision_text()),
+            ],
+            vec![Cell::plain("System owner"), system_owner_cell(model)],
+            vec![
+                Cell::plain("Collected at"),
+                Cell::plain(model.collected_at.display_utc()),
+            ],
+            vec![
+                Cell::plain("Rendered at"),
+                Cell::plain(model.document.rendered_at.display_utc()),
+            ],
+            vec![
+                Cell::plain("Verdict reading"),
+                Cell::plain(model.document.verdict_reading.as_str()),
             ],
             vec![
                 Cell::plain("Evidence SHA-256"),
@@ -337,9 +355,17 @@ fn document_control(layout: &mut Layout, model: &ReportModel) {
         .iter()
         .map(|c| format!("{}: {}", c.account_id, visible(&c.caller_arn)))
         .collect();
+    let doc = &model.document;
+    let settings: Vec<String> = doc
+        .settings
+        .iter()
+        .map(|s| format!("{}: {}", s.name, visible(&s.display())))
+        .collect();
     let rows = vec![
         vec![Cell::plain("Report id"), Cell::plain(&model.report_id)],
+        vec![Cell::plain("Revision"), Cell::plain(doc.revision_text())],
         vec![Cell::plain("System"), v(&model.system_name)],
+        vec![Cell::plain("System owner"), system_owner_cell(model)],
         vec![
             Cell::plain("Reporting period"),
             Cell::plain(format!(
@@ -357,7 +383,7 @@ fn document_control(layout: &mut Layout, model: &ReportModel) {
             v(&model.regions.join(", ")),
         ],
         vec![
-            Cell::plain("Evidence collected"),
+            Cell::plain("Collected at"),
             Cell::plain(format!(
                 "{} by gxp-evidence {}",
                 model.collected_at.display_utc(),
@@ -365,12 +391,16 @@ fn document_control(layout: &mut Layout, model: &ReportModel) {
             )),
         ],
         vec![
-            Cell::plain("Collected as"),
-            Cell::plain(collected_by.join("\n")),
+            Cell::plain("Rendered at"),
+            Cell::plain(format!(
+                "{} by gxp-evidence {}",
+                doc.rendered_at.display_utc(),
+                model.tool_version
+            )),
         ],
         vec![
-            Cell::plain("Evaluated and rendered by"),
-            Cell::plain(format!("gxp-evidence {}", model.tool_version)),
+            Cell::plain("Collected as"),
+            Cell::plain(collected_by.join("\n")),
         ],
         vec![
             Cell::plain("Evidence snapshot SHA-256"),
@@ -381,11 +411,8 @@ fn document_control(layout: &mut Layout, model: &ReportModel) {
             Cell::plain(model.attestation_status()),
         ],
         vec![
-            Cell::plain("Policy"),
-            Cell::plain(format!(
-                "KMS customer managed keys rotate at least every {} days",
-                model.max_rotation_days
-            )),
+            Cell::plain("Settings used (source)"),
+            Cell::plain(settings.join("\n")),
         ],
         vec![
             Cell::plain("Signature status"),
@@ -394,8 +421,10 @@ fn document_control(layout: &mut Layout, model: &ReportModel) {
         vec![
             Cell::plain("Reproducibility"),
             Cell::plain(
-                "This report is a pure function of the evidence snapshot (evidence.json) with the SHA-256 above. \
-                 Re-running gxp-evidence report on that file gives byte-identical PDF, HTML and CSV files.",
+                "This report is a pure function of the evidence snapshot (evidence.json) with the SHA-256 above \
+                 and of the report-time parameters sealed in manifest.json (system owner, revision, superseded \
+                 report, verdict reading and the rendering time). gxp-evidence verify re-renders the package \
+                 from them and finds byte-identical PDF, HTML, CSV and results.json files.",
             ),
         ],
     ];
@@ -407,6 +436,101 @@ fn document_control(layout: &mut Layout, model: &ReportModel) {
         &LEGEND.map(|status| vec![status_cell(status), Cell::plain(status_meaning(status))]),
         BODY_SIZE,
     );
+}
+
+fn system_owner_cell(model: &ReportModel) -> Cell {
+    match &model.document.system_owner {
+        Some(owner) => v(owner),
+        None => Cell::coloured("not stated (report --system-owner)", AMBER),
+    }
+}
+
+fn scope(layout: &mut Layout, model: &ReportModel, tables: &[Table]) {
+    layout.new_page();
+    layout.heading("Scope", 1);
+    layout.paragraph(
+        &format!(
+            "Accounts: {}. Regions: {}. Period: {} – {} (UTC, end exclusive).",
+            visible(&model.accounts.join(", ")),
+            visible(&model.regions.join(", ")),
+            model.period.start.display_utc(),
+            model.period.end.display_utc()
+        ),
+        BODY_SIZE,
+        false,
+        BLACK,
+    );
+    layout.heading("Covered", 2);
+    let covered: Vec<Vec<Cell>> = model
+        .scope
+        .covered
+        .iter()
+        .map(|c| {
+            vec![
+                Cell::plain(c.service),
+                Cell::plain(c.resource_type),
+                Cell::plain(c.count.to_string()),
+            ]
+        })
+        .collect();
+    layout.table(
+        &["Service", "Resource type", "Count"],
+        &[1.2, 4.0, 0.8],
+        &covered,
+        BODY_SIZE,
+    );
+    layout.heading("Not covered", 2);
+    layout.paragraph(
+        "The report says nothing about the following. Silence about them is not compliance.",
+        BODY_SIZE,
+        true,
+        AMBER,
+    );
+    let not_covered: Vec<Vec<Cell>> = model
+        .scope
+        .not_covered
+        .iter()
+        .map(|n| vec![Cell::plain(n.what), Cell::plain(n.consequence)])
+        .collect();
+    layout.table(&["Not covered", "So"], &[2.5, 3.5], &not_covered, BODY_SIZE);
+    if let Some(inventory) = find(tables, "inventory") {
+        layout.heading(inventory.title, 2);
+        if inventory.is_empty() {
+            layout.paragraph(
+                inventory.empty_text.unwrap_or_default(),
+                BODY_SIZE,
+                false,
+                BLACK,
+            );
+        } else {
+            draw(layout, inventory);
+        }
+    }
+}
+
+fn methodology(layout: &mut Layout, model: &ReportModel) {
+    layout.new_page();
+    layout.heading("Methodology", 1);
+    let m = &model.methodology;
+    layout.heading("API calls", 2);
+    layout.paragraph(
+        "Every call is read-only. Every list is paginated to its end; a failed call is recorded as an evidence gap.",
+        BODY_SIZE,
+        false,
+        BLACK,
+    );
+    let calls: Vec<Vec<Cell>> = m
+        .api_calls
+        .iter()
+        .map(|c| vec![Cell::plain(c.service), Cell::plain(c.calls)])
+        .collect();
+    layout.table(&["Service", "Calls"], &[1.2, 5.0], &calls, BODY_SIZE);
+    layout.heading("Change events (LookupEvents plan and cost)", 2);
+    layout.paragraph(&m.lookup_plan_text, BODY_SIZE, false, BLACK);
+    layout.heading("Readings and verdict", 2);
+    layout.paragraph(&m.reading_text, BODY_SIZE, false, BLACK);
+    layout.heading("Period", 2);
+    layout.paragraph(m.period_statement, BODY_SIZE, false, BLACK);
 }
 
 fn summary(layout: &mut Layout, model: &ReportModel) {

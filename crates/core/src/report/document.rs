@@ -1,0 +1,517 @@
+//! Document control of a report (EU GMP Annex 11 §4.8 / §7, 21 CFR 11.10(e)): who owns the
+//! system, which revision this is and which report it supersedes, which reading decides the
+//! verdict, when the report was rendered (as opposed to when the evidence was collected),
+//! and which configuration values it used and where each came from. Also the scope and
+//! methodology statements every renderer shows, so silence cannot be read as compliance.
+//!
+//! The report-time parameters (`DocumentSettings`) are sealed in the manifest
+//! (`render.document`), so `sign` and `verify` re-render a package byte for byte.
+
+use serde::{Deserialize, Serialize};
+
+use crate::controls::{ChangeRow, Finding, Status, VerdictReading, View};
+use crate::evidence::{EvidenceSnapshot, Policy, Timestamp};
+use crate::report::LookupQueryRow;
+
+/// The report-time parameters of a package, kept in its manifest. A manifest without them
+/// (written before they existed) reads as [`DocumentSettings::unrecorded`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_owner: Option<String>,
+    /// 1 for a first report of a period; N+1 for a report that supersedes revision N.
+    pub revision: u32,
+    /// The report id of the revision this one supersedes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supersedes: Option<String>,
+    pub verdict_reading: VerdictReading,
+    /// When `report` ran. Re-rendering (sign, verify) keeps this value.
+    pub rendered_at: Timestamp,
+    /// The settings above given on the command line (`--system-owner`, …); the others are
+    /// defaults. Shown as each value's source in the document control.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub from_flags: Vec<String>,
+}
+
+impl DocumentSettings {
+    /// What a package written before document control was recorded was rendered with: one
+    /// revision, the strict reading, rendered "at" its collection time.
+    pub fn unrecorded(collected_at: Timestamp) -> Self {
+        Self {
+            system_owner: None,
+            revision: 1,
+            supersedes: None,
+            verdict_reading: VerdictReading::Strict,
+            rendered_at: collected_at,
+            from_flags: Vec::new(),
+        }
+    }
+
+    fn source(&self, flag: &str) -> Source {
+        if self.from_flags.iter().any(|f| f == flag) {
+            Source::Flag
+        } else {
+            Source::Default
+        }
+    }
+}
+
+/// The revision a new report supersedes, as read from its package.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Superseded {
+    pub report_id: String,
+    pub revision: u32,
+}
+
+/// Where a configuration value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// A command-line flag of `report`.
+    Flag,
+    /// Recorded in the evidence snapshot (set when it was collected).
+    Snapshot,
+    /// The tool's default.
+    Default,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Flag => "flag",
+            Source::Snapshot => "snapshot",
+            Source::Default => "default",
+        }
+    }
+}
+
+/// One configuration or policy value the report used.
+#[derive(Debug, Clone, Serialize)]
+pub struct SettingUsed {
+    pub name: &'static str,
+    pub value: String,
+    pub source: Source,
+}
+
+impl SettingUsed {
+    /// `strict (flag)`, as the document control shows it.
+    pub fn display(&self) -> String {
+        format!("{} ({})", self.value, self.source.as_str())
+    }
+}
+
+/// What the reading that does not decide the verdict found (so no FAIL of it is dropped
+/// silently).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct NonDeciding {
+    pub reading: &'static str,
+    pub fail: usize,
+    pub evidence_gap: usize,
+}
+
+/// The document control block: what the cover and the document-control page show.
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentControl {
+    pub system_owner: Option<String>,
+    pub revision: u32,
+    pub supersedes: Option<String>,
+    pub verdict_reading: VerdictReading,
+    pub rendered_at: Timestamp,
+    pub settings: Vec<SettingUsed>,
+    /// `None` when both readings decide (strict).
+    pub non_deciding: Option<NonDeciding>,
+}
+
+impl DocumentControl {
+    pub fn new(
+        settings: &DocumentSettings,
+        snapshot_policy: &Policy,
+        findings: &[Finding],
+    ) -> Self {
+        let reading = settings.verdict_reading;
+        let non_deciding = (reading == VerdictReading::Lenient).then(|| {
+            let ignored = findings.iter().filter(|f| !reading.decides(f.view));
+            let mut counts = NonDeciding {
+                reading: View::AwsConfig.label(),
+                ..Default::default()
+            };
+            for finding in ignored {
+                match finding.status {
+                    Status::Fail => counts.fail += 1,
+                    Status::EvidenceGap => counts.evidence_gap += 1,
+                    _ => {}
+                }
+            }
+            counts
+        });
+        let used = vec![
+            SettingUsed {
+                name: "System owner",
+                value: settings
+                    .system_owner
+                    .clone()
+                    .unwrap_or_else(|| "not stated".to_string()),
+                source: settings.source("--system-owner"),
+            },
+            SettingUsed {
+                name: "Verdict reading",
+                value: reading.as_str().to_string(),
+                source: settings.source("--verdict-reading"),
+            },
+            SettingUsed {
+                name: "Revision",
+                value: settings.revision.to_string(),
+                source: settings.source("--supersedes"),
+            },
+            SettingUsed {
+                name: "KMS key rotation period, at most (days)",
+                value: snapshot_policy.max_rotation_days.to_string(),
+                source: Source::Snapshot,
+            },
+            SettingUsed {
+                name: "CloudTrail delivery age, at most (hours)",
+                value: snapshot_policy.max_delivery_age_hours().to_string(),
+                source: if snapshot_policy.max_delivery_age_hours.is_some() {
+                    Source::Snapshot
+                } else {
+                    Source::Default
+                },
+            },
+        ];
+        DocumentControl {
+            system_owner: settings.system_owner.clone(),
+            revision: settings.revision,
+            supersedes: settings.supersedes.clone(),
+            verdict_reading: reading,
+            rendered_at: settings.rendered_at,
+            settings: used,
+            non_deciding,
+        }
+    }
+
+    /// `Revision 2, supersedes GXP-…` / `Revision 1 (first issue)`.
+    pub fn revision_text(&self) -> String {
+        match &self.supersedes {
+            Some(id) => format!("Revision {}, supersedes {id}", self.revision),
+            None => format!("Revision {} (first issue)", self.revision),
+        }
+    }
+
+    /// The reading statement of the cover and the methodology.
+    pub fn reading_text(&self) -> String {
+        let mut text = match self.verdict_reading {
+            VerdictReading::Strict => "Verdict reading: strict (AWS Config). For the two-reading control \
+                apigw-cache-encryption every result of both readings decides the verdict; every \
+                Security Hub (lenient) FAIL condition is also an AWS Config (strict) one, so no FAIL is dropped."
+                .to_string(),
+            VerdictReading::Lenient => "Verdict reading: lenient (Security Hub). For the two-reading control \
+                apigw-cache-encryption only the Security Hub reading decides the verdict and the outcome; \
+                the AWS Config (strict) reading is shown beside it and does not decide."
+                .to_string(),
+        };
+        if let Some(other) = &self.non_deciding {
+            text.push_str(&format!(
+                " The non-deciding {} reading found {} FAIL and {} EVIDENCE_GAP result(s).",
+                other.reading, other.fail, other.evidence_gap
+            ));
+        }
+        text
+    }
+}
+
+/// What one service's evidence covers.
+#[derive(Debug, Clone, Serialize)]
+pub struct Covered {
+    pub service: &'static str,
+    pub resource_type: &'static str,
+    pub count: usize,
+}
+
+/// Something the report does not look at, and why it matters.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct NotCovered {
+    pub what: &'static str,
+    pub consequence: &'static str,
+}
+
+/// What the report does not cover: nothing here is evaluated, so no result about it (and no
+/// silence) may be read as compliance.
+pub const NOT_COVERED: &[NotCovered] = &[
+    NotCovered {
+        what: "API Gateway v2 (HTTP and WebSocket) APIs",
+        consequence: "listed as NOT_APPLICABLE for caching; their stage logging, routes and authorizers are not evaluated",
+    },
+    NotCovered {
+        what: "CloudTrail data events and Insights events",
+        consequence: "only management events are read (LookupEvents); data-plane access (S3 objects, Lambda invocations) is not",
+    },
+    NotCovered {
+        what: "IAM (users, roles, policies, access keys)",
+        consequence: "who may change the controls is not evaluated; the change register names who did",
+    },
+    NotCovered {
+        what: "Protection of the trail's S3 bucket (bucket policy, Object Lock, MFA delete, access logging)",
+        consequence: "log file validation (control 6) detects tampering; whether the logs can be deleted is not evaluated",
+    },
+    NotCovered {
+        what: "CloudWatch alarms, metric filters and CloudTrail delivery to CloudWatch Logs",
+        consequence: "whether anyone is alerted to a change or a logging gap is not evaluated",
+    },
+    NotCovered {
+        what: "AWS Config rules and Security Hub findings of the account",
+        consequence: "the report applies their readings itself; it does not read their results",
+    },
+    NotCovered {
+        what: "Other AWS services, accounts and regions than those listed above",
+        consequence: "nothing outside the scope table is evaluated",
+    },
+];
+
+/// The report's scope: what was looked at, with counts, and what was not.
+#[derive(Debug, Clone, Serialize)]
+pub struct Scope {
+    pub covered: Vec<Covered>,
+    pub not_covered: &'static [NotCovered],
+}
+
+impl Scope {
+    pub fn of(snapshot: &EvidenceSnapshot, changes: &[ChangeRow]) -> Self {
+        let regions = || {
+            snapshot
+                .accounts
+                .iter()
+                .flat_map(|a| a.regions.iter().chain(&a.trail_home_regions))
+        };
+        let apigateway = || regions().filter_map(|r| r.apigateway.as_ref());
+        let rest_apis: usize = apigateway().map(|a| a.rest_apis.len()).sum();
+        let stages: usize = apigateway()
+            .flat_map(|a| &a.rest_apis)
+            .map(|a| a.stages.len())
+            .sum();
+        let v2_apis: usize = apigateway()
+            .map(|a| a.v2_apis.as_ref().map_or(0, Vec::len))
+            .sum();
+        let keys: usize = snapshot
+            .accounts
+            .iter()
+            .flat_map(|a| &a.regions)
+            .filter_map(|r| r.kms.as_ref())
+            .map(|k| k.keys.len())
+            .sum();
+        let mut trail_arns: Vec<&str> = regions()
+            .filter_map(|r| r.cloudtrail.as_ref())
+            .flat_map(|c| &c.trails)
+            .filter_map(|t| t.trail.trail_arn.as_deref())
+            .collect();
+        trail_arns.sort();
+        trail_arns.dedup();
+        Scope {
+            covered: vec![
+                Covered {
+                    service: "API Gateway",
+                    resource_type: "REST APIs (v1)",
+                    count: rest_apis,
+                },
+                Covered {
+                    service: "API Gateway",
+                    resource_type: "REST API stages",
+                    count: stages,
+                },
+                Covered {
+                    service: "API Gateway",
+                    resource_type: "HTTP and WebSocket APIs (v2), listed only",
+                    count: v2_apis,
+                },
+                Covered {
+                    service: "KMS",
+                    resource_type: "keys (customer and AWS managed)",
+                    count: keys,
+                },
+                Covered {
+                    service: "CloudTrail",
+                    resource_type: "trails",
+                    count: trail_arns.len(),
+                },
+                Covered {
+                    service: "CloudTrail",
+                    resource_type: "management write events of the three services in the period",
+                    count: changes.len(),
+                },
+            ],
+            not_covered: NOT_COVERED,
+        }
+    }
+}
+
+/// The AWS API calls of one service the collector makes (`crates/aws/src/collect/`).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct ApiCalls {
+    pub service: &'static str,
+    pub calls: &'static str,
+}
+
+/// Every call the collector makes; all are read-only (List/Get/Describe/Lookup).
+pub const API_CALLS: &[ApiCalls] = &[
+    ApiCalls {
+        service: "STS",
+        calls: "GetCallerIdentity (per account: who collected)",
+    },
+    ApiCalls {
+        service: "Account",
+        calls: "ListRegions (the regions enabled in the account, when no --regions are given)",
+    },
+    ApiCalls {
+        service: "API Gateway",
+        calls: "GetRestApis, GetStages (per API), GetDeployment with embed=apisummary (per stage and canary deployment), GetAccount (CloudWatch role)",
+    },
+    ApiCalls {
+        service: "API Gateway v2",
+        calls: "GetApis",
+    },
+    ApiCalls {
+        service: "KMS",
+        calls: "ListKeys, DescribeKey, ListAliases, GetKeyRotationStatus, ListKeyRotations (per key)",
+    },
+    ApiCalls {
+        service: "CloudTrail",
+        calls: "DescribeTrails, GetTrailStatus, GetEventSelectors (per trail), LookupEvents (the change events, see the plan)",
+    },
+];
+
+/// The LookupEvents plan: how many queries and calls were made, and what they cost.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LookupPlan {
+    pub account_regions: usize,
+    pub queries: usize,
+    pub calls: u64,
+    pub events_returned: u64,
+    pub events_kept: u64,
+}
+
+impl LookupPlan {
+    pub fn of(queries: &[LookupQueryRow]) -> Self {
+        let mut places: Vec<(&str, &str)> = queries
+            .iter()
+            .map(|q| (q.account_id.as_str(), q.region.as_str()))
+            .collect();
+        places.sort();
+        places.dedup();
+        LookupPlan {
+            account_regions: places.len(),
+            queries: queries.len(),
+            calls: queries.iter().map(|q| q.calls).sum(),
+            events_returned: queries.iter().map(|q| q.events_returned).sum(),
+            events_kept: queries.iter().map(|q| q.events_kept).sum(),
+        }
+    }
+
+    pub fn text(&self) -> String {
+        format!(
+            "LookupEvents was queried in {} account-region(s), from the period start to after the settings \
+             were read: {} queries (per service one EventSource page; for a service with more events, one \
+             EventName query per write operation it has), {} calls (pages of up to 50 events), {} events \
+             returned, {} write events kept (per account and region: \"What was searched\", with the change \
+             register). {LOOKUP_COST}",
+            self.account_regions, self.queries, self.calls, self.events_returned, self.events_kept
+        )
+    }
+}
+
+/// Cost and rate of LookupEvents. Sources: the CloudTrail API Reference, LookupEvents ("two
+/// per second, per account, per Region",
+/// https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html) and
+/// the CloudTrail User Guide, How CloudTrail works ("no CloudTrail charges for viewing the
+/// Event history page or running the lookup-events command",
+/// https://docs.aws.amazon.com/awscloudtrail/latest/userguide/how-cloudtrail-works.html).
+pub const LOOKUP_COST: &str = "LookupEvents is rate limited by AWS to two requests per second per account and region \
+     (the collector paces its calls at 1.92 per second), so the collection takes at least calls / 2 seconds per account-region; \
+     CloudTrail makes no charge for looking up management events in the Event history.";
+
+/// How the posture results relate to the period (docs/controls.md, "The period rule").
+pub const PERIOD_STATEMENT: &str = "Posture results cover the whole period as reconstructed from the change events: \
+     the settings read at collection time and every successful change event collected up to that time divide \
+     each resource's period into versions, and a control PASSes only if every version overlapping the period \
+     passes (a FAIL names its interval). What cannot be proven for part of the period (a setting changed with \
+     its earlier value unrecorded, a failed or incomplete lookup) is EVIDENCE_GAP, never PASS.";
+
+/// The methodology section.
+#[derive(Debug, Clone, Serialize)]
+pub struct Methodology {
+    pub api_calls: &'static [ApiCalls],
+    pub lookup_plan: LookupPlan,
+    pub lookup_plan_text: String,
+    pub reading_text: String,
+    pub period_statement: &'static str,
+}
+
+impl Methodology {
+    pub fn new(queries: &[LookupQueryRow], document: &DocumentControl) -> Self {
+        let lookup_plan = LookupPlan::of(queries);
+        Methodology {
+            api_calls: API_CALLS,
+            lookup_plan_text: lookup_plan.text(),
+            lookup_plan,
+            reading_text: document.reading_text(),
+            period_statement: PERIOD_STATEMENT,
+        }
+    }
+}
+
+/// What the report id is: the period, the start of the evidence SHA-256 and, from the
+/// second revision on, `-r<N>`, so each revision of a period has its own id even when it
+/// re-renders the same evidence (`GXP-2026-10-1a2b3c4d5e6f-r2`).
+pub fn revision_suffix(revision: u32) -> String {
+    if revision > 1 {
+        format!("-r{revision}")
+    } else {
+        String::new()
+    }
+}
+
+/// The ARN of an API Gateway REST API stage (API Gateway resource ARNs have no account id).
+pub fn stage_arn(region: &str, api_id: &str, stage: &str) -> String {
+    format!(
+        "arn:{}:apigateway:{region}::/restapis/{api_id}/stages/{stage}",
+        partition(region)
+    )
+}
+
+fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revisions_after_the_first_have_their_own_id_suffix() {
+        assert_eq!(revision_suffix(1), "");
+        assert_eq!(revision_suffix(2), "-r2");
+    }
+
+    #[test]
+    fn stage_arns_follow_the_partition() {
+        assert_eq!(
+            stage_arn("eu-central-1", "a1", "prod"),
+            "arn:aws:apigateway:eu-central-1::/restapis/a1/stages/prod"
+        );
+        assert!(stage_arn("cn-north-1", "a1", "p").starts_with("arn:aws-cn:"));
+    }
+
+    #[test]
+    fn an_old_manifest_reads_as_today_s_rendering() {
+        let at = Timestamp::parse("2026-11-01T00:00:00Z").unwrap();
+        let settings = DocumentSettings::unrecorded(at);
+        assert_eq!(settings.revision, 1);
+        assert_eq!(settings.verdict_reading, VerdictReading::Strict);
+        assert_eq!(settings.rendered_at, at);
+    }
+}
