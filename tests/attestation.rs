@@ -224,15 +224,19 @@ fn a_snapshot_edited_after_collection_fails_the_attestation_even_in_a_consistent
     let loaded = evidence::load_bytes(EVIDENCE_FILE, edited.into_bytes()).unwrap();
     let collected_at = loaded.snapshot.collected_at;
     let package = dir.path().join("package");
+    let document = gxp_evidence::report::document::DocumentSettings::unrecorded(collected_at);
+    let inputs = package::ReportInputs {
+        evidence: loaded,
+        attestation: Some(&attestation),
+        change_records: None,
+        document: &document,
+    };
     package::create_report_package(
         &package,
         false,
-        loaded,
-        Some(&attestation),
-        None,
+        inputs,
         &render::parse_formats("csv").unwrap(),
         &RenderOptions::default(),
-        &gxp_evidence::report::document::DocumentSettings::unrecorded(collected_at),
     )
     .unwrap();
 

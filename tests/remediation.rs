@@ -128,10 +128,20 @@ fn squeezed(text: &str) -> String {
     text.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
-/// The HTML's text as a reader sees it: escapes decoded, `<wbr>` break hints dropped.
-fn unescape_html(text: &str) -> String {
-    text.replace("<wbr>", "")
-        .replace("&#x27;", "'")
+/// The HTML's text as a reader sees it: markup (`<wbr>` break hints, no-wrap spans) dropped,
+/// escapes decoded.
+fn unescape_html(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for ch in html.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            _ if !in_tag => text.push(ch),
+            _ => {}
+        }
+    }
+    text.replace("&#x27;", "'")
         .replace("&#x2F;", "/")
         .replace("&quot;", "\"")
         .replace("&lt;", "<")

@@ -832,15 +832,18 @@ fn write_report(
     let document = output
         .document
         .settings(&evidence.snapshot.period, &output.out)?;
-    let model = package::create_report_package(
-        &output.out,
-        output.force,
+    let inputs = package::ReportInputs {
         evidence,
         attestation,
         change_records,
+        document: &document,
+    };
+    let model = package::create_report_package(
+        &output.out,
+        output.force,
+        inputs,
         &output.format,
         &options,
-        &document,
     )?;
     eprintln!("{}", summary_line(&model, &output.out));
     Ok(exit_code(model.verdict))

@@ -96,14 +96,6 @@ impl Approval {
             Approval::Day(day) => format!("{day} (date only: counts from the end of that day)"),
         }
     }
-
-    /// As the machine-readable outputs write it: RFC 3339, or the date.
-    pub fn to_text(&self) -> String {
-        match self {
-            Approval::At(at) => at.to_rfc3339(),
-            Approval::Day(day) => day.to_string(),
-        }
-    }
 }
 
 /// Which changes a record is about.
@@ -577,7 +569,14 @@ impl ChangeRecords {
                     record_id: record.id.clone(),
                     title: record.title.clone(),
                     approved_by: record.approved_by.clone(),
-                    approved_at: record.approval.to_text(),
+                    approved_at: match record.approval {
+                        Approval::At(at) => Some(at),
+                        Approval::Day(_) => None,
+                    },
+                    approved_on: match record.approval {
+                        Approval::At(_) => None,
+                        Approval::Day(day) => Some(day.to_string()),
+                    },
                     scope: record.scope.describe(),
                     event_id,
                     account_id,
@@ -621,8 +620,10 @@ pub struct RecordOutcome {
     pub record_id: String,
     pub title: String,
     pub approved_by: String,
-    /// RFC 3339, or the date of a date-only approval.
-    pub approved_at: String,
+    /// The approval time, when the record gave one.
+    pub approved_at: Option<Timestamp>,
+    /// The day (`YYYY-MM-DD`) of a date-only approval.
+    pub approved_on: Option<String>,
     /// The event id, or resource, account and window, as people read it.
     pub scope: String,
     /// The match as given: an event id, or account, resource and window (empty otherwise).

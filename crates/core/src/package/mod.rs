@@ -546,6 +546,16 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), PackageError> {
     crate::atomic::write_synced(path, bytes).map_err(io_error(path))
 }
 
+/// What a new report is made of: the evidence, the collector's attestation of it (checked by
+/// the caller: `attestation::load_for`), the change records as given, and the report-time
+/// parameters (owner, revision, verdict reading, rendering time).
+pub struct ReportInputs<'a> {
+    pub evidence: LoadedEvidence,
+    pub attestation: Option<&'a attestation::Attestation>,
+    pub change_records: Option<&'a ChangeRecordsFile>,
+    pub document: &'a DocumentSettings,
+}
+
 /// Writes a new, unsigned report package: evidence.json, the collector's attestation of it
 /// when there is one (checked by the caller: `attestation::load_for`), the change records
 /// file as given when there is one, results.json and the
@@ -554,13 +564,16 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), PackageError> {
 pub fn create_report_package(
     out: &Path,
     force: bool,
-    evidence: LoadedEvidence,
-    attestation: Option<&attestation::Attestation>,
-    change_records: Option<&ChangeRecordsFile>,
+    inputs: ReportInputs,
     formats: &BTreeSet<Format>,
     options: &RenderOptions,
-    document: &DocumentSettings,
 ) -> Result<ReportModel, PackageError> {
+    let ReportInputs {
+        evidence,
+        attestation,
+        change_records,
+        document,
+    } = inputs;
     // Peak memory matters for a month of a busy account: archive the evidence bytes first
     // and free them, then free the parsed snapshot once the report model is built.
     let LoadedEvidence {

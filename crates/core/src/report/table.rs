@@ -1060,8 +1060,16 @@ static CHANGE_RECORDS: Def<Ref<RecordOutcome>> = Def {
             col(C.csv("approved_by").human("Approved by", 1.6), |r| {
                 t(&r.approved_by)
             }),
-            col(C.csv("approved_at").human("Approved at", 2.1), |r| {
-                t(&r.approved_at)
+            col(C.csv("approved_at"), |r| Cell::stamp(r.approved_at)),
+            col(C.csv("approved_on"), |r| {
+                owned(r.approved_on.clone().unwrap_or_default())
+            }),
+            col(C.human("Approved", 2.1), |r| {
+                match (r.approved_at, &r.approved_on) {
+                    (Some(at), _) => Cell::time(Some(at)),
+                    (None, Some(day)) => owned(format!("{day} (date only)")),
+                    (None, None) => owned(String::new()),
+                }
             }),
             col(C.human("Match", 3.2).small(), |r| t(&r.scope)),
             col(C.csv("event_id"), |r| t(&r.event_id)),
