@@ -120,6 +120,10 @@ fn a_record_approved_before_the_change_makes_it_controlled_in_every_output() {
     assert!(text.contains("CONTROLLED"), "the PDF shows the status");
     assert!(text.contains("CHG-77"), "the PDF shows the record id");
     assert!(text.contains("inputs/change-records.csv"));
+    assert!(
+        text.contains("Change records (Annex 11 §10): inputs/change-records.csv"),
+        "document control names the records file among the settings used"
+    );
     let html = read(&out.join("report.html"));
     assert!(html.contains("CHG-77") && html.contains("status-CONTROLLED"));
 

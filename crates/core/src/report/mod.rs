@@ -17,7 +17,7 @@ use crate::controls::{
     kms::KeyRow,
 };
 use crate::evidence::{EvidenceGap, EvidenceSnapshot, LoadedEvidence, Period, Policy, Timestamp};
-use document::{DocumentControl, DocumentSettings, Methodology, Scope};
+use document::{DocumentControl, DocumentSettings, Methodology, Scope, SettingUsed};
 
 /// Version of the `results.json` layout.
 pub const RESULTS_FORMAT: u32 = 1;
@@ -393,6 +393,13 @@ impl ReportModel {
             document::revision_suffix(settings.revision)
         );
         self.document = DocumentControl::new(settings, &self.policy, &self.findings);
+        if let Some(records) = &self.change_records_file {
+            self.document.settings.push(SettingUsed {
+                name: "Change records (Annex 11 §10)",
+                value: records.describe(),
+                source: document::Source::Flag,
+            });
+        }
         self.methodology = Methodology::new(&self.lookup_queries, &self.document);
         self.verdict = Verdict::of(&self.findings, self.evidence_gaps.len(), reading);
         self.verdict_text = verdict_text(self.verdict).to_string();

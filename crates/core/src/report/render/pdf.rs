@@ -429,8 +429,8 @@ fn document_control(layout: &mut Layout, model: &ReportModel) {
         ],
     ];
     layout.table(&["Item", "Value"], &[1.0, 3.5], &rows, BODY_SIZE);
-    layout.heading("Result statuses", 2);
-    layout.table(
+    layout.heading_with_table(
+        "Result statuses",
         &["Status", "Meaning"],
         &[1.0, 5.0],
         &LEGEND.map(|status| vec![status_cell(status), Cell::plain(status_meaning(status))]),

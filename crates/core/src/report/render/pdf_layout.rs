@@ -804,19 +804,42 @@ impl<'f> Layout<'f> {
         self.y += height + 3.0;
     }
 
+    /// A heading followed by a short table kept on one page with it (a legend split over two
+    /// pages, or a heading left alone at a page's foot, reads as two different lists).
+    pub fn heading_with_table(
+        &mut self,
+        heading: &str,
+        headers: &[&str],
+        widths: &[f32],
+        rows: &[Vec<Cell>],
+        size: f32,
+    ) {
+        let header_cells = header_cells(headers);
+        let (fitted, columns) = fit_columns(
+            &self.column_needs(&header_cells, rows, widths.len()),
+            widths,
+            size,
+            CONTENT_WIDTH,
+        );
+        let line_height = Self::line_height(fitted);
+        let table_height: f32 = std::iter::once(header_cells.as_slice())
+            .chain(rows.iter().map(Vec::as_slice))
+            .map(|row| Self::row_height(&self.wrap_row(row, &columns, fitted), line_height))
+            .sum();
+        let whole = table_height + Self::line_height(12.5) + 8.0;
+        if whole <= CONTENT_BOTTOM - CONTENT_TOP {
+            self.ensure(whole);
+        }
+        self.heading(heading, 2);
+        self.table(headers, widths, rows, size);
+    }
+
     /// A table at font size `size` or, where its words would not fit whole, smaller, with
     /// columns sized from their content and width hints `widths` (relative weights; see
     /// [`fit_columns`]), a header row repeated on every page the table reaches, and rows that
     /// wrap and, if taller than a page, split across pages.
     pub fn table(&mut self, headers: &[&str], widths: &[f32], rows: &[Vec<Cell>], size: f32) {
-        let header_cells: Vec<Cell> = headers
-            .iter()
-            .map(|h| Cell {
-                text: (*h).to_string(),
-                colour: None,
-                bold: true,
-            })
-            .collect();
+        let header_cells = header_cells(headers);
         // A table whose headers are all empty is a key/value list: no header row.
         let has_header = headers.iter().any(|h| !h.is_empty());
         let (size, columns) = fit_columns(
@@ -1040,6 +1063,18 @@ impl<'f> Layout<'f> {
         }
         finished
     }
+}
+
+/// A table's header row: its column titles in bold.
+fn header_cells(headers: &[&str]) -> Vec<Cell> {
+    headers
+        .iter()
+        .map(|h| Cell {
+            text: (*h).to_string(),
+            colour: None,
+            bold: true,
+        })
+        .collect()
 }
 
 #[cfg(test)]
