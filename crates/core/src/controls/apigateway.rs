@@ -637,6 +637,7 @@ pub fn evaluate_stage(
             strict_fix.push(Patch::new("/cacheClusterSize", "0.5"));
         }
     }
+    let mut uncached_writes: Vec<String> = Vec::new();
     for method in methods.unwrap_or_default() {
         let (source, setting) = effective_setting(stage, &method.path, &method.http_method);
         let configured = match source {
@@ -660,7 +661,11 @@ pub fn evaluate_stage(
             (Some(true), Some(true)) => {}
             (None, _) | (Some(true), None) => unknown_strict.push(label.clone()),
         }
-        if matches!(
+        if caching == Some(false) && !is_read_method(&method.http_method) {
+            // Caching a write method's responses would answer later writes from the cache
+            // instead of the system of record: never propose it.
+            uncached_writes.push(method_label(method));
+        } else if matches!(
             (caching, encrypted),
             (Some(false), _) | (Some(true), Some(false))
         ) {
@@ -847,13 +852,24 @@ pub fn evaluate_stage(
             format!("cache cluster on; all {total} deployed methods cached and encrypted."),
         )
     };
-    let fix = |patches: &Patches| {
+    let command = |patches: &Patches| {
         remediation::apigateway_update_stage(&api.api.id, &stage.stage_name, scope.region, patches)
             .to_string()
     };
-    for (view, (status, reason), patches) in [
-        (View::SecurityHub, lenient, &encrypt_fix),
-        (View::AwsConfig, strict, &strict_fix),
+    let lenient_fix = command(&encrypt_fix);
+    let mut strict_steps = Vec::new();
+    if !strict_fix.is_empty() {
+        strict_steps.push(command(&strict_fix));
+    }
+    if !uncached_writes.is_empty() {
+        strict_steps.push(remediation::write_methods_left_uncached(&list_limited(
+            &uncached_writes,
+        )));
+    }
+    let strict_fix_text = strict_steps.join(" ");
+    for (view, (status, reason), fix) in [
+        (View::SecurityHub, lenient, &lenient_fix),
+        (View::AwsConfig, strict, &strict_fix_text),
     ] {
         out.findings.push(
             scope
@@ -864,7 +880,7 @@ pub fn evaluate_stage(
                     status,
                     reason,
                 )
-                .with_remediation(fix(patches)),
+                .with_remediation(fix.as_str()),
         );
     }
 
@@ -889,6 +905,11 @@ pub fn evaluate_stage(
         logging.status,
     ));
     out.findings.push(logging);
+}
+
+/// Methods whose responses may be cached: they read and change nothing.
+fn is_read_method(http_method: &str) -> bool {
+    matches!(http_method, "GET" | "HEAD" | "OPTIONS")
 }
 
 /// The patches that cache and encrypt one method for the strict reading: on its own entry, on
@@ -1352,16 +1373,18 @@ mod tests {
             "aws apigateway update-stage --rest-api-id a1 --stage-name prod --region eu-central-1 \
              --patch-operations 'op=replace,path=/~1orders~1{id}/GET/caching/dataEncrypted,value=true'"
         );
-        // AWS Config: the cache cluster first, then a POST override (*/* caches GET only), then
-        // the unencrypted override.
+        // AWS Config: the cache cluster first, then the unencrypted override; the uncached
+        // POST is named, never proposed for caching (its writes would be answered from cache).
         assert_eq!(
             finding(&out, APIGW_CACHE_ENCRYPTION, Some(View::AwsConfig)).remediation,
             "aws apigateway update-stage --rest-api-id a1 --stage-name prod --region eu-central-1 \
              --patch-operations op=replace,path=/cacheClusterEnabled,value=true \
              op=replace,path=/cacheClusterSize,value=0.5 \
-             'op=replace,path=/~1orders/POST/caching/enabled,value=true' \
-             'op=replace,path=/~1orders/POST/caching/dataEncrypted,value=true' \
-             'op=replace,path=/~1orders~1{id}/GET/caching/dataEncrypted,value=true'"
+             'op=replace,path=/~1orders~1{id}/GET/caching/dataEncrypted,value=true' \
+             Not proposed: caching for the write methods POST /orders. A cached response to a \
+             write would answer later requests without reaching the backend; record a justified \
+             exception for them in the validation file, or judge the stage by the Security Hub \
+             reading (report --verdict-reading lenient)."
         );
         // A PASS carries no fix.
         assert_eq!(finding(&out, APIGW_LOGGING, None).status, Status::Pass);

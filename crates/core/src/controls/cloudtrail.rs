@@ -1244,15 +1244,9 @@ fn multi_region_finding(
     qualified.sort();
     qualified.dedup();
     let describe = |list: &[(Timestamp, Timestamp, Vec<String>)]| {
-        let mut parts: Vec<String> = list
-            .iter()
-            .take(3)
-            .map(|(from, to, why)| format!("{}: {}", interval(*from, *to), why.join("; ")))
-            .collect();
-        if list.len() > 3 {
-            parts.push(format!("and {} more interval(s)", list.len() - 3));
-        }
-        parts.join("; ")
+        super::period::list_intervals(list, |(from, to, why)| {
+            format!("{}: {}", interval(*from, *to), why.join("; "))
+        })
     };
     let mut notes = String::new();
     if !not_counted.is_empty() {

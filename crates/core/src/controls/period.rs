@@ -581,24 +581,17 @@ fn merge_rows(
                     _ => spans.push((version.from, version.to, version.set_by.as_ref(), reason)),
                 }
             }
-            let mut parts: Vec<String> = spans
-                .iter()
-                .take(3)
-                .map(|(from, to, set_by, reason)| {
-                    let by = set_by
-                        .map(|e| format!(" (since {})", e.describe()))
-                        .unwrap_or_default();
-                    format!(
-                        "from {} to {}{by}: {reason}",
-                        from.display_utc(),
-                        to.display_utc()
-                    )
-                })
-                .collect();
-            if spans.len() > 3 {
-                parts.push(format!("and {} more interval(s)", spans.len() - 3));
-            }
-            format!("Did not hold throughout the period: {}.", parts.join("; "))
+            let listed = list_intervals(&spans, |(from, to, set_by, reason)| {
+                let by = set_by
+                    .map(|e| format!(" (since {})", e.describe()))
+                    .unwrap_or_default();
+                format!(
+                    "from {} to {}{by}: {reason}",
+                    from.display_utc(),
+                    to.display_utc()
+                )
+            });
+            format!("Did not hold throughout the period: {listed}.")
         }
         Status::EvidenceGap => {
             let gaps = of(Status::EvidenceGap);
@@ -621,6 +614,27 @@ fn merge_rows(
         ),
     };
     Some(merged)
+}
+
+/// How many failing intervals a reason names one by one; a resource flipped more often than
+/// this in one period has the rest counted, each traceable to its change in the register.
+const LISTED_INTERVALS: usize = 10;
+
+/// The failing intervals of a reason, `; `-joined: the first [`LISTED_INTERVALS`] described,
+/// the rest counted.
+pub fn list_intervals<T>(intervals: &[T], describe: impl Fn(&T) -> String) -> String {
+    let mut parts: Vec<String> = intervals
+        .iter()
+        .take(LISTED_INTERVALS)
+        .map(describe)
+        .collect();
+    if intervals.len() > LISTED_INTERVALS {
+        parts.push(format!(
+            "and {} more interval(s), each set by a change in the change register",
+            intervals.len() - LISTED_INTERVALS
+        ));
+    }
+    parts.join("; ")
 }
 
 #[cfg(test)]
