@@ -144,21 +144,102 @@ impl RecordScope {
                 change.account_id == *account_id
                     && *from <= change.event_time
                     && change.event_time <= *to
-                    && same_resource(resource, &change.resource)
+                    && same_resource(resource, change)
             }
         }
     }
 }
 
-fn same_resource(record: &str, register: &str) -> bool {
-    // `long` is `short` itself or an ARN whose last path segment is `short`.
-    let names = |long: &str, short: &str| {
-        long.strip_suffix(short)
-            .is_some_and(|prefix| prefix.is_empty() || prefix.ends_with('/'))
-    };
-    !register.is_empty()
-        && !record.is_empty()
-        && (names(record, register) || names(register, record))
+/// Whether a record's `resource` names the change's: the register's own text exactly; an ARN
+/// of the change's account and region whose resource is the one the register names (`key/ID`,
+/// `trail/NAME`, `/restapis/ID/stages/NAME`); or the name inside the register's ARN. Nothing
+/// looser: a record that names another account's or region's resource, or any text that
+/// merely ends like it, must not make a weakening change CONTROLLED.
+fn same_resource(record: &str, change: &ChangeRow) -> bool {
+    let register = change.resource.as_str();
+    if record.is_empty() || register.is_empty() {
+        return false;
+    }
+    if record == register {
+        return true;
+    }
+    match (Arn::parse(record), Arn::parse(register)) {
+        // API Gateway ARNs carry no account: the record's account_id (already compared) names it.
+        (Some(arn), None) => {
+            (arn.account == change.account_id
+                || (arn.service == "apigateway" && arn.account.is_empty()))
+                && arn.region == change.region
+                && change.event_source.strip_suffix(".amazonaws.com") == Some(arn.service)
+                && arn.names(register)
+        }
+        (None, Some(arn)) => arn.name() == Some(record),
+        _ => false,
+    }
+}
+
+/// The parts of an ARN a record is matched by.
+struct Arn<'a> {
+    service: &'a str,
+    region: &'a str,
+    account: &'a str,
+    resource: &'a str,
+}
+
+impl<'a> Arn<'a> {
+    fn parse(text: &'a str) -> Option<Self> {
+        let mut parts = text.splitn(6, ':');
+        let (
+            Some("arn"),
+            Some(_partition),
+            Some(service),
+            Some(region),
+            Some(account),
+            Some(resource),
+        ) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        )
+        else {
+            return None;
+        };
+        Some(Arn {
+            service,
+            region,
+            account,
+            resource,
+        })
+    }
+
+    /// The key id or trail name the ARN is about.
+    fn name(&self) -> Option<&'a str> {
+        match self.service {
+            "kms" => self.resource.strip_prefix("key/"),
+            "cloudtrail" => self.resource.strip_prefix("trail/"),
+            _ => None,
+        }
+    }
+
+    /// Whether the ARN is the resource the register names `register` (a key id, a trail name,
+    /// or `restapi ID stage NAME`).
+    fn names(&self, register: &str) -> bool {
+        match self.service {
+            "kms" | "cloudtrail" => self.name() == Some(register),
+            "apigateway" => {
+                let Some((api, stage)) = register
+                    .strip_prefix("restapi ")
+                    .and_then(|rest| rest.split_once(" stage "))
+                else {
+                    return false;
+                };
+                self.resource == format!("/restapis/{api}/stages/{stage}")
+            }
+            _ => false,
+        }
+    }
 }
 
 /// One approved change record.
@@ -891,19 +972,58 @@ mod tests {
     }
 
     #[test]
-    fn resources_match_by_name_or_arn_path_segment_only() {
-        assert!(same_resource("k1", "k1"));
-        assert!(same_resource("arn:aws:kms:eu-central-1:1:key/k1", "k1"));
+    fn resources_match_by_name_or_by_the_arn_of_the_same_account_and_region_only() {
+        let at = |resource: &str, region: &str| ChangeRow {
+            account_id: "111122223333".into(),
+            region: region.into(),
+            event_source: match resource.split_once(' ') {
+                Some(("restapi", _)) => "apigateway.amazonaws.com".into(),
+                _ if resource.contains(":trail/") => "cloudtrail.amazonaws.com".into(),
+                _ => "kms.amazonaws.com".into(),
+            },
+            ..change("e1", "2026-10-05T10:00:00Z", resource)
+        };
+        let key = at("0a9b8c7d", "eu-central-1");
+        assert!(same_resource("0a9b8c7d", &key));
         assert!(same_resource(
-            "lims-app-debug",
-            "arn:aws:cloudtrail:eu-west-1:1:trail/lims-app-debug"
+            "arn:aws:kms:eu-central-1:111122223333:key/0a9b8c7d",
+            &key
         ));
-        assert!(
-            !same_resource("prod", "restapi a1 stage prod"),
-            "a stage needs its API"
+        for other in [
+            "arn:aws:kms:us-east-1:111122223333:key/0a9b8c7d",
+            "arn:aws:kms:eu-central-1:999999999999:key/0a9b8c7d",
+            "arn:aws:cloudtrail:eu-central-1:111122223333:trail/0a9b8c7d",
+            "arn:aws:kms:eu-central-1:111122223333:key/x0a9b8c7d",
+            "anything/0a9b8c7d",
+            "",
+        ] {
+            assert!(!same_resource(other, &key), "{other} is not the key");
+        }
+        let trail = at(
+            "arn:aws:cloudtrail:eu-west-1:111122223333:trail/lims-app-debug",
+            "eu-west-1",
         );
-        assert!(!same_resource("arn:aws:kms:eu-central-1:1:key/xk1", "k1"));
-        assert!(!same_resource("", ""));
+        assert!(same_resource("lims-app-debug", &trail));
+        assert!(!same_resource("anything/lims-app-debug", &trail));
+        assert!(!same_resource(
+            "arn:aws:cloudtrail:us-east-1:999999999999:trail/lims-app-debug",
+            &trail
+        ));
+        let stage = at("restapi q9w4e7r2ty stage perf-test", "eu-west-1");
+        assert!(same_resource("restapi q9w4e7r2ty stage perf-test", &stage));
+        assert!(same_resource(
+            "arn:aws:apigateway:eu-west-1::/restapis/q9w4e7r2ty/stages/perf-test",
+            &stage
+        ));
+        assert!(!same_resource(
+            "arn:aws:apigateway:us-east-1::/restapis/q9w4e7r2ty/stages/perf-test",
+            &stage
+        ));
+        assert!(!same_resource("perf-test", &stage), "a stage needs its API");
+        assert!(!same_resource(
+            "not-an-arn/restapi q9w4e7r2ty stage perf-test",
+            &stage
+        ));
     }
 
     #[test]
