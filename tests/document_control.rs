@@ -67,6 +67,59 @@ fn holds(text: &str, expected: &str) -> bool {
 }
 
 #[test]
+fn only_a_package_that_verifies_of_the_same_system_can_be_superseded() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("r1");
+    let output = report_at(
+        &demo_evidence(),
+        &first,
+        FIRST_RENDERED_AT,
+        &["--format", "csv"],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+
+    // An edited manifest would make the new revision name whatever it says (here a revision
+    // number that overflows): the package no longer verifies, so it is refused.
+    let edited = dir.path().join("edited");
+    copy_dir(&first, &edited);
+    let manifest = read(&edited.join("manifest.json"));
+    assert!(manifest.contains("\"revision\": 1"), "{manifest}");
+    fs::write(
+        edited.join("manifest.json"),
+        manifest.replacen("\"revision\": 1", "\"revision\": 4294967295", 1),
+    )
+    .unwrap();
+    let out = dir.path().join("r2");
+    let supersede = |superseded: &Path, evidence: &Path| {
+        report_at(
+            evidence,
+            &out,
+            REVISED_AT,
+            &[
+                "--supersedes",
+                superseded.to_str().unwrap(),
+                "--format",
+                "csv",
+            ],
+        )
+    };
+    let output = supersede(&edited, &demo_evidence());
+    assert_refused(&output, "the package does not verify (failed: ");
+    assert!(!out.exists(), "nothing is written");
+
+    let mut other: Value = serde_json::from_str(&read(&demo_evidence())).unwrap();
+    other["system_name"] = json!("Chromatography Data System");
+    let evidence = dir.path().join("other.json");
+    fs::write(&evidence, serde_json::to_vec_pretty(&other).unwrap()).unwrap();
+    let output = supersede(&first, &evidence);
+    assert_refused(
+        &output,
+        "is about the system \"LIMS Production — Qualitätskontrolle Zürich & Łódź\", this report about \"Chromatography Data System\"",
+    );
+    assert!(!out.exists(), "nothing is written");
+}
+
+#[test]
 fn the_pdf_states_owner_revision_times_reading_scope_method_and_every_arn() {
     let dir = tempfile::tempdir().unwrap();
     let (first, second) = first_and_revision(dir.path(), "pdf");

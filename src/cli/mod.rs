@@ -434,7 +434,8 @@ struct DocumentArgs {
 
 impl DocumentArgs {
     /// The report-time parameters of a report on `period` written to `out`, rendered now.
-    fn settings(&self, period: &evidence::Period, out: &Path) -> Result<DocumentSettings> {
+    fn settings(&self, snapshot: &EvidenceSnapshot, out: &Path) -> Result<DocumentSettings> {
+        let (period, system_name) = (&snapshot.period, snapshot.system_name.as_str());
         let mut from_flags = Vec::new();
         if let Some(owner) = &self.system_owner {
             package::signoff::check_identity_field("--system-owner", owner)?;
@@ -459,9 +460,17 @@ impl DocumentArgs {
                         dir.display()
                     );
                 }
-                let previous = package::read_superseded(dir, period)?;
+                let previous = package::read_superseded(dir, period, system_name)?;
                 from_flags.push("--supersedes".to_string());
-                (previous.revision + 1, Some(previous.report_id))
+                let revision = previous.revision.checked_add(1).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--supersedes {}: report {} is revision {}, the last one there can be",
+                        dir.display(),
+                        previous.report_id,
+                        previous.revision
+                    )
+                })?;
+                (revision, Some(previous.report_id))
             }
             None => (1, None),
         };
@@ -829,9 +838,7 @@ fn write_report(
         templates: output.templates.clone(),
         csv_bom: !output.no_csv_bom,
     };
-    let document = output
-        .document
-        .settings(&evidence.snapshot.period, &output.out)?;
+    let document = output.document.settings(&evidence.snapshot, &output.out)?;
     let inputs = package::ReportInputs {
         evidence,
         attestation,

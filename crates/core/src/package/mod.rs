@@ -625,56 +625,80 @@ pub fn create_report_package(
     Ok(model)
 }
 
-/// The report a new revision supersedes (`report --supersedes DIR`), read from its package:
-/// its id and revision from manifest.json, its period from results.json, which must be the
-/// new report's period (a revision re-reports the same period; another period is a new
-/// report, not a revision).
-pub fn read_superseded(dir: &Path, period: &Period) -> Result<Superseded, SupersedeError> {
-    let read = |name: &str| {
-        let path = dir.join(name);
-        fs::read(&path).map_err(|source| SupersedeError::Read { path, source })
+/// The report a new revision of `system_name`'s report on `period` supersedes (`report
+/// --supersedes DIR`). The package must verify (hashes, seal, sign-offs, re-evaluation): a
+/// revision's document control names its predecessor, so the predecessor's id and revision
+/// must be the ones its evidence gives, not whatever an edited manifest says. It must report
+/// on the same period (another period is a new report, not a revision) of the same system.
+pub fn read_superseded(
+    dir: &Path,
+    period: &Period,
+    system_name: &str,
+) -> Result<Superseded, SupersedeError> {
+    let options = verify::VerifyOptions {
+        trusted_keys: None,
+        signers: None,
+        trusted_tsa: None,
+        // An unsigned draft may be superseded too: it must be intact, not yet signed.
+        purpose: verify::Purpose::BeforeSigning,
+        max_file_bytes: crate::evidence::load::DEFAULT_MAX_EVIDENCE_BYTES,
     };
-    let manifest =
-        Manifest::parse(&read(MANIFEST_FILE)?).map_err(|source| SupersedeError::Parse {
-            path: dir.join(MANIFEST_FILE),
-            source,
-        })?;
-    #[derive(Deserialize)]
-    struct ResultsPeriod {
-        period: Period,
-    }
-    let results: ResultsPeriod =
-        parse_json(&read(RESULTS_FILE)?).map_err(|source| SupersedeError::Parse {
-            path: dir.join(RESULTS_FILE),
-            source,
-        })?;
-    if results.period != *period {
+    let verification = verify::verify(dir, &options).map_err(|source| SupersedeError::Read {
+        dir: dir.to_path_buf(),
+        message: source.message,
+    })?;
+    let valid = verification.is_valid();
+    let Some(package) = verification.package.as_ref().filter(|_| valid) else {
+        let failed: Vec<String> = verification
+            .failures()
+            .map(|c| c.subject.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        return Err(SupersedeError::Invalid {
+            dir: dir.to_path_buf(),
+            failed: failed.join(", "),
+        });
+    };
+    let model = &package.model;
+    if model.period != *period {
         return Err(SupersedeError::OtherPeriod {
             dir: dir.to_path_buf(),
-            report_id: manifest.report_id,
-            theirs: results.period.label(),
+            report_id: model.report_id.clone(),
+            theirs: model.period.label(),
             ours: period.label(),
         });
     }
-    let revision = manifest.render.document.as_ref().map_or(1, |d| d.revision);
+    if model.system_name != system_name {
+        return Err(SupersedeError::OtherSystem {
+            dir: dir.to_path_buf(),
+            report_id: model.report_id.clone(),
+            theirs: model.system_name.clone(),
+            ours: system_name.to_string(),
+        });
+    }
     Ok(Superseded {
-        report_id: manifest.report_id,
-        revision,
+        report_id: model.report_id.clone(),
+        revision: model.document.revision,
     })
 }
 
 /// Why `--supersedes` cannot name the package given.
 #[derive(Debug, thiserror::Error)]
 pub enum SupersedeError {
-    #[error("--supersedes: cannot read {}", path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("--supersedes: {} is not a readable gxp-evidence file: {source}", path.display())]
-    Parse { path: PathBuf, source: ParseError },
+    #[error("--supersedes: cannot read the package {}: {message}", dir.display())]
+    Read { dir: PathBuf, message: String },
+    #[error("--supersedes {}: the package does not verify (failed: {failed}); run gxp-evidence verify on it (nothing written)", dir.display())]
+    Invalid { dir: PathBuf, failed: String },
     #[error("--supersedes {}: report {report_id} covers the period {theirs}, this report {ours}; a revision re-reports the same period (nothing written)", dir.display())]
     OtherPeriod {
+        dir: PathBuf,
+        report_id: String,
+        theirs: String,
+        ours: String,
+    },
+    #[error("--supersedes {}: report {report_id} is about the system {theirs:?}, this report about {ours:?}; a revision re-reports the same system (nothing written)", dir.display())]
+    OtherSystem {
         dir: PathBuf,
         report_id: String,
         theirs: String,
