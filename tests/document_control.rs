@@ -565,3 +565,37 @@ fn a_sign_off_in_the_second_of_the_rendering_is_not_before_it() {
     );
     assert_eq!(signed.status.code(), Some(0), "{}", stderr(&signed));
 }
+
+#[test]
+fn reports_of_one_evidence_that_say_different_things_have_different_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = demo_evidence().with_file_name("demo-change-records.csv");
+    let variants: [&[&str]; 4] = [
+        &[],
+        &["--verdict-reading", "lenient"],
+        &["--system-owner", "Jane Roe"],
+        &["--change-records", records.to_str().unwrap()],
+    ];
+    let mut ids = Vec::new();
+    for (i, extra) in variants.iter().enumerate() {
+        let out = dir.path().join(format!("v{i}"));
+        let mut args = vec!["--format", "csv"];
+        args.extend_from_slice(extra);
+        let output = report_at(&demo_evidence(), &out, FIRST_RENDERED_AT, &args);
+        assert!(
+            output.status.code().is_some_and(|c| c < 2),
+            "{}",
+            stderr(&output)
+        );
+        ids.push(results(&out)["report_id"].as_str().unwrap().to_string());
+    }
+    assert_eq!(
+        ids[0], "GXP-2026-10-d5ccf9d20bce",
+        "the evidence alone keeps its id"
+    );
+    for id in &ids[1..] {
+        assert!(id.starts_with("GXP-2026-10-d5ccf9d20bce-"), "{id}");
+    }
+    let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "{ids:?}");
+}

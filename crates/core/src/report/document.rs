@@ -461,6 +461,29 @@ impl Methodology {
 /// What the report id is: the period, the start of the evidence SHA-256 and, from the
 /// second revision on, `-r<N>`, so each revision of a period has its own id even when it
 /// re-renders the same evidence (`GXP-2026-10-1a2b3c4d5e6f-r2`).
+/// The part of a report id that tells apart reports of the same evidence that say different
+/// things: `-` and 6 hex of a SHA-256 over the change records' SHA-256, the verdict reading
+/// and the system owner — empty when none is given (a report of the
+/// evidence alone keeps the id `GXP-<period>-<evidence>`, as packages before these inputs
+/// had). Two reports with one id are then the same document, rendered at different times.
+pub fn inputs_tag(settings: &DocumentSettings, change_records_sha256: Option<&str>) -> String {
+    let parts = [
+        change_records_sha256.map(|sha| format!("change-records={sha}")),
+        (settings.verdict_reading != VerdictReading::Strict)
+            .then(|| format!("verdict-reading={}", settings.verdict_reading.as_str())),
+        settings
+            .system_owner
+            .as_ref()
+            .map(|owner| format!("system-owner={owner}")),
+    ];
+    let given: Vec<String> = parts.into_iter().flatten().collect();
+    if given.is_empty() {
+        return String::new();
+    }
+    let digest = crate::evidence::sha256_hex(given.join("\n").as_bytes());
+    format!("-{}", &digest[..6])
+}
+
 pub fn revision_suffix(revision: u32) -> String {
     if revision > 1 {
         format!("-r{revision}")

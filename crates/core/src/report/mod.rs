@@ -388,8 +388,12 @@ impl ReportModel {
     pub fn with_document(mut self, settings: &DocumentSettings) -> Self {
         let reading = settings.verdict_reading;
         self.report_id = format!(
-            "{}{}",
+            "{}{}{}",
             report_id(&self.period, &self.evidence_sha256),
+            document::inputs_tag(
+                settings,
+                self.change_records_file.as_ref().map(|f| f.sha256.as_str())
+            ),
             document::revision_suffix(settings.revision)
         );
         self.document = DocumentControl::new(settings, &self.policy, &self.findings);
