@@ -487,12 +487,13 @@ fn collect_and_report_against_moto_give_the_expected_status_for_every_scenario()
         let replica = mrk("eu-west-1");
         let reason = replica["reason"].as_str().expect("reason");
         assert_eq!(replica["status"], "FAIL", "{reason}");
+        let fix = replica["remediation"].as_str().expect("remediation");
         assert!(
             reason.contains(&format!("primary key {mrk_arn} in us-east-1"))
-                && reason.contains(&format!(
+                && fix.contains(&format!(
                     "enable-key-rotation --key-id {mrk_arn} --region us-east-1"
                 )),
-            "{reason}"
+            "{reason} / {fix}"
         );
         // The override is named with the method it concerns.
         let override_row = results["findings"]
