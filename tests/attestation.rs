@@ -353,7 +353,7 @@ fn report_refuses_an_attestation_that_does_not_match_its_snapshot() {
         &["--attest-key", collector.to_str().unwrap()],
     );
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(stderr(&output).contains("--attest-key only apply to a live collection"));
+    assert!(stderr(&output).contains("--attest-key apply only to a live collection"));
     let output = report(&snapshot, &out, &["--format", "csv"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert!(!out.join(ATTESTATION_FILE).exists());

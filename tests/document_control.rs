@@ -141,7 +141,7 @@ fn the_pdf_states_owner_revision_times_reading_scope_method_and_every_arn() {
         "Rendered at",
         "2026-11-30 15:30:00 UTC",
         "Verdict reading",
-        "Verdict reading: strict (AWS Config)",
+        "Verdict reading: strict. For the two-reading control apigw-cache-encryption the AWS Config (strict) reading decides",
         // Scope: what is covered, with counts, and what is not.
         "Scope",
         "REST API stages",

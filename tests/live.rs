@@ -1651,7 +1651,7 @@ fn periods_lookup_events_cannot_cover_are_refused_up_front() {
         .output()
         .expect("runs");
     assert_eq!(output.status.code(), Some(2));
-    assert!(common::stderr(&output).contains("--regions only apply to a live collection"));
+    assert!(common::stderr(&output).contains("--regions apply only to a live collection"));
     assert!(!out.exists());
 }
 

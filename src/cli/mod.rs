@@ -332,8 +332,9 @@ struct LiveArgs {
     /// Send every service's calls to this endpoint (a private endpoint, or a test double).
     #[arg(long, value_name = "URL")]
     endpoint_url: Option<String>,
-    /// The regulated system the evidence is about, shown on every report page.
-    /// Default: "AWS account <id>".
+    /// The regulated system the evidence is about, recorded in the snapshot when it is
+    /// collected and shown on every report page (live collection only: a snapshot keeps the
+    /// name it was collected with). Default: "AWS account <id>".
     #[arg(long, value_name = "NAME")]
     system_name: Option<String>,
     /// The longest key rotation period the policy accepts, in days.
@@ -561,7 +562,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     live_flags.extend(args.attest.given_flags());
                     if !live_flags.is_empty() {
                         anyhow::bail!(
-                            "--evidence reports on a snapshot file; {} only apply to a live collection",
+                            "--evidence reports on a snapshot file, whose system name and policy were set when it was collected; {} apply only to a live collection (collect)",
                             live_flags.join(", ")
                         );
                     }

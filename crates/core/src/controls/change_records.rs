@@ -498,13 +498,15 @@ impl ChangeRecords {
         for (position, raw) in raw {
             match validate_record(&raw) {
                 Ok(record) => {
-                    if let Some(earlier) = first_position.get(&record.id) {
+                    // Ids differing only in case name one record to the people reading them.
+                    let key = record.id.to_lowercase();
+                    if let Some(earlier) = first_position.get(&key) {
                         problems.push(format!(
                             "{position}: id: change record {} is listed twice (first at {earlier})",
                             record.id
                         ));
                     } else {
-                        first_position.insert(record.id.clone(), position);
+                        first_position.insert(key, position);
                         records.push(record);
                     }
                 }
@@ -731,6 +733,13 @@ fn validate_record(raw: &RawRecord) -> Result<ChangeRecord, Vec<String>> {
             problems.push(format!("{name}: longer than {MAX_FIELD_CHARS} characters"));
         } else if value.chars().any(char::is_control) {
             problems.push(format!("{name}: holds a control character"));
+        } else if crate::report::format::visible(value) != value {
+            // An approver or id that reads differently from what it is (zero-width or
+            // direction-changing characters) cannot stand for a person's approval.
+            problems.push(format!(
+                "{name}: holds invisible or direction-changing characters: {}",
+                crate::report::format::visible(value)
+            ));
         }
         Some(value.to_string())
     };
@@ -1074,7 +1083,7 @@ mod tests {
     #[test]
     fn malformed_csv_names_the_line_and_every_problem() {
         let err = csv(&format!(
-            "{HEADER}CR-1,t,Jo,2026-10-01T00:00:00Z,e1,,,,\nCR-2,,Jo,yesterday,e2,111122223333,,,\nCR-1,t,Jo,2026-10-01,e3,,,,\n"
+            "{HEADER}CR-1,t,Jo,2026-10-01T00:00:00Z,e1,,,,\nCR-2,,Jo,yesterday,e2,111122223333,,,\ncr-1,t,Jo,2026-10-01,e3,,,,\nCR-4,t,\u{200b},2026-10-01,e4,,,,\n"
         ))
         .unwrap_err();
         let text = err.to_string();
@@ -1088,7 +1097,11 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("records.csv:4: id: change record CR-1 is listed twice (first at 2)"),
+            text.contains("records.csv:4: id: change record cr-1 is listed twice (first at 2)"),
+            "ids differing in case only are one record: {text}"
+        );
+        assert!(
+            text.contains("records.csv:5: approved_by: holds invisible or direction-changing characters: <U+200B>"),
             "{text}"
         );
     }

@@ -201,9 +201,10 @@ impl DocumentControl {
     /// The reading statement of the cover and the methodology.
     pub fn reading_text(&self) -> String {
         let mut text = match self.verdict_reading {
-            VerdictReading::Strict => "Verdict reading: strict (AWS Config). For the two-reading control \
-                apigw-cache-encryption every result of both readings decides the verdict; every \
-                Security Hub (lenient) FAIL condition is also an AWS Config (strict) one, so no FAIL is dropped."
+            VerdictReading::Strict => "Verdict reading: strict. For the two-reading control \
+                apigw-cache-encryption the AWS Config (strict) reading decides the verdict and the \
+                outcome, and a Security Hub (lenient) FAIL counts too: every lenient FAIL condition \
+                is also a strict one, so no FAIL is dropped."
                 .to_string(),
             VerdictReading::Lenient => "Verdict reading: lenient (Security Hub). For the two-reading control \
                 apigw-cache-encryption only the Security Hub reading decides the verdict and the outcome; \
@@ -252,7 +253,7 @@ pub const NOT_COVERED: &[NotCovered] = &[
     },
     NotCovered {
         what: "Protection of the trail's S3 bucket (bucket policy, Object Lock, MFA delete, access logging)",
-        consequence: "log file validation (control 6) detects tampering; whether the logs can be deleted is not evaluated",
+        consequence: "log file validation (cloudtrail-log-validation) detects tampering; whether the logs can be deleted is not evaluated",
     },
     NotCovered {
         what: "CloudWatch alarms, metric filters and CloudTrail delivery to CloudWatch Logs",

@@ -598,7 +598,7 @@ fn stage_text<'a>(m: &MethodJoin<'a>, get: fn(&'a StageRow) -> &'a str) -> Cell<
 
 static METHODS: Def<Methods> = Def {
     control: Some(catalog::APIGW_CACHE_ENCRYPTION),
-    title: "Per-method cache settings",
+    title: "Per-method cache settings at collection time (the results judge the whole period)",
     csv_file: Some("methods.csv"),
     ..def(
         "methods",
@@ -672,7 +672,7 @@ static METHODS: Def<Methods> = Def {
 
 static STAGES: Def<Ref<StageRow>> = Def {
     control: Some(catalog::APIGW_LOGGING),
-    title: "Stage context",
+    title: "Stage context at collection time",
     ..def(
         "stages",
         &[
@@ -712,7 +712,7 @@ static STAGES: Def<Ref<StageRow>> = Def {
 
 static KEYS: Def<Ref<KeyRow>> = Def {
     control: Some(catalog::KMS_KEY_ROTATION),
-    title: "Keys",
+    title: "Keys at collection time",
     csv_file: Some("keys.csv"),
     ..def(
         "keys",
@@ -786,7 +786,7 @@ static KEYS: Def<Ref<KeyRow>> = Def {
 
 static TRAILS: Def<Ref<TrailRow>> = Def {
     control: Some(catalog::CLOUDTRAIL_MULTI_REGION),
-    title: "Trails",
+    title: "Trails at collection time",
     csv_file: Some("trails.csv"),
     ..def(
         "trails",

@@ -602,6 +602,9 @@ pub struct Layout<'f> {
     fill: Option<Colour>,
     font: Option<(&'f FontId, u32)>,
     stroke: Option<(Colour, u32)>,
+    /// Headings not drawn yet: each is drawn with the start of what follows it, so a heading
+    /// never stands alone at the foot of a page.
+    pending_headings: Vec<(String, u8)>,
 }
 
 impl<'f> Layout<'f> {
@@ -614,6 +617,7 @@ impl<'f> Layout<'f> {
             fill: None,
             font: None,
             stroke: None,
+            pending_headings: Vec::new(),
         }
     }
 
@@ -654,6 +658,7 @@ impl<'f> Layout<'f> {
     /// Reserves `height` mm of the content area for a figure (on a new page unless it fits
     /// on this one) and returns the figure's top left corner.
     pub fn reserve(&mut self, height: f32) -> (f32, f32) {
+        self.flush_headings(height);
         self.ensure(height);
         let top = self.y;
         self.y += height;
@@ -666,6 +671,7 @@ impl<'f> Layout<'f> {
     }
 
     pub fn space(&mut self, mm: f32) {
+        self.flush_headings(mm);
         self.y += mm;
     }
 
@@ -766,6 +772,7 @@ impl<'f> Layout<'f> {
     pub fn paragraph(&mut self, text: &str, size: f32, bold: bool, colour_rgb: Colour) {
         let lines = wrap(self.fonts.face(bold), text, size, CONTENT_WIDTH);
         let height = Self::line_height(size);
+        self.flush_headings(height * lines.len().min(2) as f32);
         for line in lines {
             self.ensure(height);
             let top = self.y;
@@ -775,26 +782,52 @@ impl<'f> Layout<'f> {
         self.y += height * 0.4;
     }
 
+    /// A heading, drawn when what follows it is: on the page where the start of that fits.
     pub fn heading(&mut self, text: &str, level: u8) {
-        let size = match level {
+        self.pending_headings.push((text.to_string(), level));
+    }
+
+    fn heading_size(level: u8) -> f32 {
+        match level {
             1 => 16.0,
             2 => 12.5,
             _ => 10.5,
-        };
-        // Keep a heading with at least a few lines of what follows.
-        self.ensure(Self::line_height(size) + 18.0);
-        self.y += if level == 1 { 0.0 } else { 2.0 };
-        self.paragraph(text, size, true, BLACK);
-        if level == 1 {
-            let top = self.y - 1.0;
-            self.hline(MARGIN_X, PAGE_WIDTH - MARGIN_X, top, LINE_GREY, 0.8);
-            self.y += 1.5;
+        }
+    }
+
+    fn heading_height(&self, text: &str, level: u8) -> f32 {
+        let size = Self::heading_size(level);
+        let lines = wrap(self.fonts.face(true), text, size, CONTENT_WIDTH).len() as f32;
+        let (before, after) = if level == 1 { (0.0, 1.5) } else { (2.0, 0.0) };
+        before + Self::line_height(size) * (lines + 0.4) + after
+    }
+
+    /// Draws the pending headings where they and `next` mm of what follows fit together.
+    fn flush_headings(&mut self, next: f32) {
+        if self.pending_headings.is_empty() {
+            return;
+        }
+        let headings = std::mem::take(&mut self.pending_headings);
+        let height: f32 = headings
+            .iter()
+            .map(|(text, level)| self.heading_height(text, *level))
+            .sum();
+        self.ensure((height + next).min(CONTENT_BOTTOM - CONTENT_TOP));
+        for (text, level) in headings {
+            self.y += if level == 1 { 0.0 } else { 2.0 };
+            self.paragraph(&text, Self::heading_size(level), true, BLACK);
+            if level == 1 {
+                let top = self.y - 1.0;
+                self.hline(MARGIN_X, PAGE_WIDTH - MARGIN_X, top, LINE_GREY, 0.8);
+                self.y += 1.5;
+            }
         }
     }
 
     /// A filled box with large centred text (the verdict on the cover page).
     pub fn banner(&mut self, text: &str, size: f32, fill: Colour) {
         let height = Self::line_height(size) + 6.0;
+        self.flush_headings(height);
         self.ensure(height);
         let top = self.y;
         self.fill_rect(MARGIN_X, top, CONTENT_WIDTH, height, fill);
@@ -858,7 +891,20 @@ impl<'f> Layout<'f> {
 
         let header = has_header.then_some((header_cells.as_slice(), header_lines.as_slice()));
 
-        self.ensure(header_height + line_height + 2.0 * CELL_PAD);
+        // A header row never stands alone at a page's foot: it starts where its first row
+        // fits too (or a page's worth of it, for a row taller than a page).
+        let first_row = rows.first().map_or(line_height + 2.0 * CELL_PAD, |row| {
+            Self::row_height(&self.wrap_row(row, &columns, size), line_height)
+        });
+        let page = CONTENT_BOTTOM - CONTENT_TOP;
+        // A first row taller than a page is split anyway: then a few of its lines will do.
+        let start = if header_height + first_row <= page {
+            header_height + first_row
+        } else {
+            header_height + 3.0 * line_height + 2.0 * CELL_PAD
+        };
+        self.flush_headings(start);
+        self.ensure(start);
         let mut segment_top = self.y;
         self.table_top(header, &columns, size);
         for row in rows {
@@ -996,6 +1042,7 @@ impl<'f> Layout<'f> {
 
     /// Finishes the document: adds header and footer with "Page X of Y" to every page.
     pub fn finish(mut self, frame: &PageFrame) -> Vec<Vec<Op>> {
+        self.flush_headings(0.0);
         self.pages.push(std::mem::take(&mut self.ops));
         let total = self.pages.len();
         let pages = std::mem::take(&mut self.pages);
