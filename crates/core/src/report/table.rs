@@ -974,7 +974,9 @@ static CHANGES: Def<Ref<ChangeRow>> = Def {
                 if c.took_effect() {
                     t("applied")
                 } else {
-                    owned(format!("failed: {}", c.error_code)).tone(Tone::Muted, true)
+                    // The error code is in the Class cell ("the call failed (CODE)"): a long
+                    // code here only squeezed the register's narrowest column.
+                    t("failed").tone(Tone::Muted, true)
                 }
             }),
             col(C.csv("error_code"), |c| t(&c.error_code)),
