@@ -177,3 +177,26 @@ fn api_gateway_methods_are_named_by_their_path_not_their_resource_id() {
     let (_, pdf) = pdf_text(&out.join("report.pdf"));
     assert!(squeezed(&pdf).contains("GET/health(resourcea1f07ba88)"));
 }
+
+#[test]
+fn a_setting_corrected_after_the_period_needs_no_command_only_a_deviation() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = demo(dir.path());
+    // lims-instrument-gateway prod: cache encryption off from 2026-10-14 to the period's end,
+    // turned on again at 2026-11-01 03:41 before collection.
+    let row = findings_csv(&out)
+        .into_iter()
+        .find(|r| {
+            r["control_id"] == "apigw-cache-encryption"
+                && r["view"] == "security_hub"
+                && r["resource"].contains("b3n8v1c6rt")
+                && r["resource"].ends_with("stage prod")
+        })
+        .expect("the prod stage's lenient row");
+    assert_eq!(row["status"], "FAIL");
+    assert!(
+        row["remediation"].starts_with("No command to run:"),
+        "{}",
+        row["remediation"]
+    );
+}

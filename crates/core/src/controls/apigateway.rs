@@ -862,9 +862,11 @@ pub fn evaluate_stage(
         strict_steps.push(command(&strict_fix));
     }
     if !uncached_writes.is_empty() {
-        strict_steps.push(remediation::write_methods_left_uncached(&list_limited(
-            &uncached_writes,
-        )));
+        strict_steps.push(remediation::write_methods_left_uncached(
+            &api.api.id,
+            &stage.stage_name,
+            &list_limited(&uncached_writes),
+        ));
     }
     let strict_fix_text = strict_steps.join(" ");
     for (view, (status, reason), fix) in [
@@ -1381,8 +1383,8 @@ mod tests {
              --patch-operations op=replace,path=/cacheClusterEnabled,value=true \
              op=replace,path=/cacheClusterSize,value=0.5 \
              'op=replace,path=/~1orders~1{id}/GET/caching/dataEncrypted,value=true' \
-             Not proposed: caching for the write methods POST /orders. A cached response to a \
-             write would answer later requests without reaching the backend; record a justified \
+             Not proposed: caching for the write methods POST /orders of REST API a1 stage prod. \
+             A cached response to a write would answer later requests without reaching the backend; record a justified \
              exception for them in the validation file, or judge the stage by the Security Hub \
              reading (report --verdict-reading lenient)."
         );

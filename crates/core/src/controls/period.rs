@@ -406,6 +406,7 @@ impl<'p> Replay<'p> {
         gap_rows: impl Fn(&str) -> Vec<Finding>,
         out: &mut Evaluation,
     ) -> Vec<Finding> {
+        let mut collected_findings = Vec::new();
         if let Some(current) = current {
             let mut collected = Evaluation::default();
             evaluate(current, &mut collected);
@@ -413,7 +414,9 @@ impl<'p> Replay<'p> {
             out.stages.append(&mut collected.stages);
             out.keys.append(&mut collected.keys);
             out.trails.append(&mut collected.trails);
-            if history.is_empty() {
+            if !history.is_empty() {
+                collected_findings = collected.findings;
+            } else {
                 // Nothing changed: the collected state is the period's, if no change was missed.
                 let whole_period = Version {
                     from: self.period.start,
@@ -452,7 +455,8 @@ impl<'p> Replay<'p> {
                 Judged { version, findings }
             })
             .collect();
-        let findings = merge(&judged, &self.coverage, history.event_count());
+        let mut findings = merge(&judged, &self.coverage, history.event_count());
+        fix_as_collected(&mut findings, &collected_findings);
         out.findings.extend(findings.iter().cloned());
         findings
     }
@@ -489,6 +493,31 @@ pub fn merge(judged: &[Judged], coverage: &Coverage, replayed: usize) -> Vec<Fin
         .into_values()
         .filter_map(|rows| merge_rows(&rows, coverage, replayed))
         .collect()
+}
+
+/// A FAIL's fix is what to run on the resource as it is now, i.e. as collected, not as it
+/// was at the period's end: a setting corrected after the period needs no command (only the
+/// deviation recorded), and one broken again since needs today's command.
+fn fix_as_collected(findings: &mut [Finding], collected: &[Finding]) {
+    for finding in findings.iter_mut().filter(|f| f.status == Status::Fail) {
+        let now = collected.iter().find(|c| {
+            c.control_id == finding.control_id
+                && c.account_id == finding.account_id
+                && c.region == finding.region
+                && c.resource == finding.resource
+                && c.view == finding.view
+        });
+        match now {
+            Some(now) if now.status == Status::Fail => {
+                finding.remediation.clone_from(&now.remediation);
+            }
+            Some(now) if matches!(now.status, Status::Pass | Status::Controlled) => {
+                finding.remediation =
+                    super::remediation::corrected_before_collection(&finding.resource);
+            }
+            _ => {}
+        }
+    }
 }
 
 fn severity(status: Status) -> u8 {
@@ -878,6 +907,38 @@ mod tests {
             status,
             reason: reason.into(),
             remediation: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_fail_gets_the_fix_of_the_resource_as_collected() {
+        let failed_in_period = || Finding {
+            remediation: "aws fix --as-at-period-end".into(),
+            ..finding(Status::Fail, "off from … to …")
+        };
+        // Corrected after the period: nothing to run, the interval is a deviation.
+        let mut merged = [failed_in_period()];
+        fix_as_collected(&mut merged, &[finding(Status::Pass, "on")]);
+        assert!(
+            merged[0]
+                .remediation
+                .starts_with("No command to run: x passes as collected"),
+            "{}",
+            merged[0].remediation
+        );
+        // Broken again since, differently: today's command.
+        let mut merged = [failed_in_period()];
+        let now = Finding {
+            remediation: "aws fix --as-collected".into(),
+            ..finding(Status::Fail, "off")
+        };
+        fix_as_collected(&mut merged, &[now]);
+        assert_eq!(merged[0].remediation, "aws fix --as-collected");
+        // Not evaluable now, or gone: the fix stays as the period's end needs it.
+        for collected in [vec![finding(Status::EvidenceGap, "?")], vec![]] {
+            let mut merged = [failed_in_period()];
+            fix_as_collected(&mut merged, &collected);
+            assert_eq!(merged[0].remediation, "aws fix --as-at-period-end");
         }
     }
 

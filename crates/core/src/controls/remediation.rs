@@ -293,9 +293,10 @@ pub fn cloudtrail_all_management_events(trail_arn: &str, home_region: &str) -> S
 }
 
 /// The strict reading's note for write methods it fails because they are not cached.
-pub fn write_methods_left_uncached(methods: &str) -> String {
+pub fn write_methods_left_uncached(api_id: &str, stage: &str, methods: &str) -> String {
     format!(
-        "Not proposed: caching for the write methods {methods}. A cached response to a write \
+        "Not proposed: caching for the write methods {methods} of REST API {api_id} stage \
+         {stage}. A cached response to a write \
          would answer later requests without reaching the backend; record a justified \
          exception for them in the validation file, or judge the stage by the Security Hub \
          reading (report --verdict-reading lenient)."
