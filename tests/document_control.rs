@@ -142,6 +142,9 @@ fn the_pdf_states_owner_revision_times_reading_scope_method_and_every_arn() {
         "2026-11-30 15:30:00 UTC",
         "Verdict reading",
         "Verdict reading: strict. For the two-reading control apigw-cache-encryption the AWS Config (strict) reading decides",
+        // The cover's counts say what a result is (two readings of one control).
+        "one per control, resource and reading: apigw-cache-encryption is judged twice",
+        "failed collection call(s)",
         // Scope: what is covered, with counts, and what is not.
         "Scope",
         "REST API stages",

@@ -297,7 +297,7 @@ fn cover(layout: &mut Layout, model: &ReportModel) {
     let t = &model.totals;
     layout.paragraph(
         &format!(
-            "{} results: {} PASS, {} CONTROLLED, {} FAIL, {} NOT_APPLICABLE, {} NO_RESOURCES, {} EVIDENCE_GAP. {} changes in the period, {} weakening changes applied ({} controlled, {} uncontrolled), {} logging gap(s), {} evidence gap(s).",
+            "{} results (one per control, resource and reading: apigw-cache-encryption is judged twice, in its lenient and its strict reading): {} PASS, {} CONTROLLED, {} FAIL, {} NOT_APPLICABLE, {} NO_RESOURCES, {} EVIDENCE_GAP. {} changes in the period, {} weakening changes applied ({} controlled, {} uncontrolled), {} logging gap(s), {} failed collection call(s).",
             model.findings.len(), t.pass, t.controlled, t.fail, t.not_applicable, t.no_resources, t.evidence_gap,
             model.change_totals.total, model.change_totals.weakening_effective,
             model.change_totals.weakening_controlled, model.change_totals.weakening_uncontrolled,
