@@ -647,14 +647,9 @@ pub fn read_superseded(
         dir: dir.to_path_buf(),
         message: source.message,
     })?;
-    let valid = verification.is_valid();
-    let Some(package) = verification.package.as_ref().filter(|_| valid) else {
-        let failed: Vec<String> = verification
-            .failures()
-            .map(|c| c.subject.clone())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
+    // `verify` hands over the package only when every check passed.
+    let Some(package) = verification.package.as_ref() else {
+        let failed: Vec<&str> = verification.failed_subjects().into_iter().collect();
         return Err(SupersedeError::Invalid {
             dir: dir.to_path_buf(),
             failed: failed.join(", "),
