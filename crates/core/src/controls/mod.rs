@@ -123,6 +123,18 @@ pub struct Finding {
 
 impl Finding {
     /// The finding with its fix; only a FAIL carries one, so a PASS never reads as needing work.
+    /// What the finding is about: control, account, region, resource and reading. The
+    /// versions of one resource judged over the period share it.
+    pub fn subject(&self) -> (&str, &str, &str, &str, Option<View>) {
+        (
+            &self.control_id,
+            &self.account_id,
+            &self.region,
+            &self.resource,
+            self.view,
+        )
+    }
+
     pub fn with_remediation(mut self, remediation: impl Into<String>) -> Self {
         if self.status == Status::Fail {
             self.remediation = remediation.into();

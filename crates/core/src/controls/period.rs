@@ -473,18 +473,11 @@ pub struct Judged<'v> {
 /// the intervals it held and the events that set them. `changes` is how many events were
 /// replayed for the resource; `coverage` whether the events can be trusted at all.
 pub fn merge(judged: &[Judged], coverage: &Coverage, replayed: usize) -> Vec<Finding> {
-    type Key = (String, String, String, String, Option<super::View>);
-    let mut grouped: BTreeMap<Key, Vec<(&Version, &Finding)>> = BTreeMap::new();
+    let mut grouped: BTreeMap<_, Vec<(&Version, &Finding)>> = BTreeMap::new();
     for judged_version in judged {
         for finding in &judged_version.findings {
             grouped
-                .entry((
-                    finding.control_id.clone(),
-                    finding.account_id.clone(),
-                    finding.region.clone(),
-                    finding.resource.clone(),
-                    finding.view,
-                ))
+                .entry(finding.subject())
                 .or_default()
                 .push((judged_version.version, finding));
         }
@@ -500,13 +493,7 @@ pub fn merge(judged: &[Judged], coverage: &Coverage, replayed: usize) -> Vec<Fin
 /// deviation recorded), and one broken again since needs today's command.
 fn fix_as_collected(findings: &mut [Finding], collected: &[Finding]) {
     for finding in findings.iter_mut().filter(|f| f.status == Status::Fail) {
-        let now = collected.iter().find(|c| {
-            c.control_id == finding.control_id
-                && c.account_id == finding.account_id
-                && c.region == finding.region
-                && c.resource == finding.resource
-                && c.view == finding.view
-        });
+        let now = collected.iter().find(|c| c.subject() == finding.subject());
         match now {
             Some(now) if now.status == Status::Fail => {
                 finding.remediation.clone_from(&now.remediation);
