@@ -847,24 +847,8 @@ impl<'f> Layout<'f> {
         rows: &[Vec<Cell>],
         size: f32,
     ) {
-        let header_cells = header_cells(headers);
-        let (fitted, columns) = fit_columns(
-            &self.column_needs(&header_cells, rows, widths.len()),
-            widths,
-            size,
-            CONTENT_WIDTH,
-        );
-        let line_height = Self::line_height(fitted);
-        let table_height: f32 = std::iter::once(header_cells.as_slice())
-            .chain(rows.iter().map(Vec::as_slice))
-            .map(|row| Self::row_height(&self.wrap_row(row, &columns, fitted), line_height))
-            .sum();
-        let whole = table_height + Self::line_height(12.5) + 8.0;
-        if whole <= CONTENT_BOTTOM - CONTENT_TOP {
-            self.ensure(whole);
-        }
         self.heading(heading, 2);
-        self.table(headers, widths, rows, size);
+        self.table_keeping(headers, widths, rows, size, rows.len());
     }
 
     /// A table at font size `size` or, where its words would not fit whole, smaller, with
@@ -872,6 +856,19 @@ impl<'f> Layout<'f> {
     /// [`fit_columns`]), a header row repeated on every page the table reaches, and rows that
     /// wrap and, if taller than a page, split across pages.
     pub fn table(&mut self, headers: &[&str], widths: &[f32], rows: &[Vec<Cell>], size: f32) {
+        self.table_keeping(headers, widths, rows, size, 1);
+    }
+
+    /// [`Layout::table`], starting on a new page unless its header and first `keep` rows fit
+    /// on this one (they are kept together when they fit on a page at all).
+    fn table_keeping(
+        &mut self,
+        headers: &[&str],
+        widths: &[f32],
+        rows: &[Vec<Cell>],
+        size: f32,
+        keep: usize,
+    ) {
         let header_cells = header_cells(headers);
         // A table whose headers are all empty is a key/value list: no header row.
         let has_header = headers.iter().any(|h| !h.is_empty());
@@ -892,15 +889,24 @@ impl<'f> Layout<'f> {
         let header = has_header.then_some((header_cells.as_slice(), header_lines.as_slice()));
 
         // A header row never stands alone at a page's foot: it starts where its first row
-        // fits too (or a page's worth of it, for a row taller than a page).
-        let first_row = rows.first().map_or(line_height + 2.0 * CELL_PAD, |row| {
-            Self::row_height(&self.wrap_row(row, &columns, size), line_height)
-        });
+        // (or its first `keep` rows, when they fit on a page) fits too.
+        let heights: Vec<f32> = rows
+            .iter()
+            .take(keep.max(1))
+            .map(|row| Self::row_height(&self.wrap_row(row, &columns, size), line_height))
+            .collect();
+        let first_row = heights
+            .first()
+            .copied()
+            .unwrap_or(line_height + 2.0 * CELL_PAD);
+        let kept: f32 = heights.iter().sum();
         let page = CONTENT_BOTTOM - CONTENT_TOP;
-        // A first row taller than a page is split anyway: then a few of its lines will do.
-        let start = if header_height + first_row <= page {
+        let start = if header_height + kept <= page {
+            header_height + kept
+        } else if header_height + first_row <= page {
             header_height + first_row
         } else {
+            // A first row taller than a page is split anyway: then a few of its lines will do.
             header_height + 3.0 * line_height + 2.0 * CELL_PAD
         };
         self.flush_headings(start);
