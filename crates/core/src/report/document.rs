@@ -128,6 +128,7 @@ impl DocumentControl {
         settings: &DocumentSettings,
         snapshot_policy: &Policy,
         findings: &[Finding],
+        change_records: Option<&super::ChangeRecordsSource>,
     ) -> Self {
         let reading = settings.verdict_reading;
         let non_deciding = (reading == VerdictReading::Lenient).then(|| {
@@ -145,7 +146,7 @@ impl DocumentControl {
             }
             counts
         });
-        let used = vec![
+        let mut used = vec![
             SettingUsed {
                 name: "System owner",
                 value: settings
@@ -179,6 +180,13 @@ impl DocumentControl {
                 },
             },
         ];
+        if let Some(records) = change_records {
+            used.push(SettingUsed {
+                name: "Change records (Annex 11 §10)",
+                value: records.describe(),
+                source: Source::Flag,
+            });
+        }
         DocumentControl {
             system_owner: settings.system_owner.clone(),
             revision: settings.revision,

@@ -17,7 +17,7 @@ use crate::controls::{
     kms::KeyRow,
 };
 use crate::evidence::{EvidenceGap, EvidenceSnapshot, LoadedEvidence, Period, Policy, Timestamp};
-use document::{DocumentControl, DocumentSettings, Methodology, Scope, SettingUsed};
+use document::{DocumentControl, DocumentSettings, Methodology, Scope};
 
 /// Version of the `results.json` layout.
 pub const RESULTS_FORMAT: u32 = 1;
@@ -340,7 +340,8 @@ impl ReportModel {
         });
 
         let unrecorded = DocumentSettings::unrecorded(snapshot.collected_at);
-        let document = DocumentControl::new(&unrecorded, &snapshot.policy, &evaluation.findings);
+        let document =
+            DocumentControl::new(&unrecorded, &snapshot.policy, &evaluation.findings, None);
         let methodology = Methodology::new(&lookup_queries, &document);
         ReportModel {
             results_format: RESULTS_FORMAT,
@@ -396,14 +397,12 @@ impl ReportModel {
             ),
             document::revision_suffix(settings.revision)
         );
-        self.document = DocumentControl::new(settings, &self.policy, &self.findings);
-        if let Some(records) = &self.change_records_file {
-            self.document.settings.push(SettingUsed {
-                name: "Change records (Annex 11 §10)",
-                value: records.describe(),
-                source: document::Source::Flag,
-            });
-        }
+        self.document = DocumentControl::new(
+            settings,
+            &self.policy,
+            &self.findings,
+            self.change_records_file.as_ref(),
+        );
         self.methodology = Methodology::new(&self.lookup_queries, &self.document);
         self.verdict = Verdict::of(&self.findings, self.evidence_gaps.len(), reading);
         self.verdict_text = verdict_text(self.verdict).to_string();
