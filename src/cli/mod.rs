@@ -686,6 +686,7 @@ fn collect_live(live: &LiveArgs, verbose: u8) -> Result<LoadedEvidence> {
     )?;
     let request = CollectRequest {
         period,
+        accounts: collect::AccountSelection::Caller,
         regions: live.regions.clone().unwrap_or(RegionSelection::Configured),
         system_name: live.system_name.clone(),
         policy: Policy {

@@ -3,6 +3,7 @@
 //! concurrently (bounded), records every call that failed as an evidence gap, and returns one
 //! evidence snapshot. Missing or expired credentials stop the collection with an error.
 
+pub mod accounts;
 mod apigateway;
 mod cloudtrail;
 mod kms;
@@ -22,6 +23,7 @@ use gxp_evidence_core::evidence::{
     self, AccountEvidence, CallerIdentity, EvidenceGap, EvidenceSnapshot, Extra, Period, Policy,
     RegionEvidence, Scope, Timestamp, ToolInfo,
 };
+pub use accounts::{AccountSelection, AccountTarget};
 use progress::{Progress, RegionProgress};
 pub use sdk::CallFailure;
 
@@ -85,6 +87,8 @@ pub struct AwsSettings {
 #[derive(Debug, Clone)]
 pub struct CollectRequest {
     pub period: Period,
+    /// The accounts collected (the caller's own by default).
+    pub accounts: AccountSelection,
     pub regions: RegionSelection,
     pub system_name: Option<String>,
     pub policy: Policy,
