@@ -4,6 +4,7 @@
 //! (keys and signatures; a KMS key is plugged in by the AWS adapter through `SigningKey`).
 //! This crate depends on no AWS SDK and no async runtime, so the compiler keeps verify offline.
 
+pub mod archive;
 pub mod atomic;
 pub mod controls;
 pub mod evidence;

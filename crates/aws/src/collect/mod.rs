@@ -19,11 +19,11 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+pub use accounts::{AccountSelection, AccountTarget};
 use gxp_evidence_core::evidence::{
     self, AccountEvidence, CallerIdentity, EvidenceGap, EvidenceSnapshot, Extra, Period, Policy,
     RegionEvidence, Scope, Timestamp, ToolInfo,
 };
-pub use accounts::{AccountSelection, AccountTarget};
 use progress::{Progress, RegionProgress};
 pub use sdk::CallFailure;
 
