@@ -5,6 +5,10 @@
 //!    changes, the month's LookupEvents calls against the plan's bound (queries + changes / 50
 //!    + 5) and the wall time.
 //! 3. Collection of 200 REST APIs / 500 stages / 1,000 keys from moto: wall time, calls/s.
+//! 4. Several accounts: 1, 5 and 20 accounts × 4 regions, each account reached through a role
+//!    assumed from moto, 500 real-sized events per account-region served by the stub at AWS's
+//!    2 calls/s per account and region: wall time against the slowest account-region's
+//!    LookupEvents (the goal: bound by that, not by the number of accounts).
 //!
 //! `GXP_BENCH_READS` (default 20000) sets the read events per source of (2) for a reduced run.
 
@@ -31,12 +35,18 @@ fn main() {
     lookup_events_benchmark(&moto);
     read_volume_benchmark(&moto);
     moto_scale_benchmark(&moto, &python);
+    accounts_benchmark(&moto);
 }
 
 fn collect(stub: &AwsStub, regions: &str, out: &Path) -> (Duration, Value) {
+    collect_with(stub, regions, &[], out)
+}
+
+fn collect_with(stub: &AwsStub, regions: &str, extra: &[&str], out: &Path) -> (Duration, Value) {
     let started = Instant::now();
     let output = Command::new(env!("CARGO_BIN_EXE_gxp-evidence"))
         .args(["collect", "--regions", regions, "--endpoint-url", &stub.url])
+        .args(extra)
         .arg("--out")
         .arg(out)
         .env("AWS_ACCESS_KEY_ID", "testing")
@@ -235,4 +245,87 @@ fn moto_scale_benchmark(moto: &str, python: &str) {
         wall.as_secs_f64(),
         (lookup_calls.saturating_sub(1)) as f64 / 1.92
     );
+}
+
+fn accounts_benchmark(moto: &str) {
+    const EVENTS_PER_ACCOUNT_REGION: usize = 500;
+    let (start, end) = previous_month();
+    let one_copy = recorded_events(start, 1, Duration::ZERO);
+    let copies = EVENTS_PER_ACCOUNT_REGION.div_ceil(one_copy.len()) as u32;
+    let spacing = Duration::from_secs(((end - start - 7200) as u64) / u64::from(copies));
+    let events: Vec<Value> = recorded_events(start, copies, spacing)
+        .into_iter()
+        .take(EVENTS_PER_ACCOUNT_REGION)
+        .collect();
+    let mean_bytes = events.iter().map(|e| e.to_string().len()).sum::<usize>() / events.len();
+    println!(
+        "accounts: {EVENTS_PER_ACCOUNT_REGION} recorded events (mean {mean_bytes} bytes) per account-region, {} regions, stub enforcing 2 LookupEvents calls/s per account and region",
+        REGIONS.len()
+    );
+    for accounts in [1usize, 5, 20] {
+        moto_post(moto, "/moto-api/reset");
+        let ids: Vec<String> = (0..accounts)
+            .map(|n| format!("{:012}", 210_000_000_000u64 + n as u64))
+            .collect();
+        let mut by_account_region = BTreeMap::new();
+        for id in &ids {
+            let in_this_account = aws_stub::in_account(events.clone(), id);
+            for region in REGIONS {
+                by_account_region.insert(format!("{id}/{region}"), in_this_account.clone());
+            }
+        }
+        let stub = AwsStub::start(StubConfig {
+            upstream: Some(moto.to_string()),
+            events: by_account_region,
+            enforce_rate_limit: true,
+            ..Default::default()
+        });
+        let dir = tempfile::tempdir().expect("tempdir");
+        let account_list = ids.join(",");
+        let parallel = (accounts * REGIONS.len()).to_string();
+        let (wall, snapshot) = collect_with(
+            &stub,
+            &REGIONS.join(","),
+            &[
+                "--accounts",
+                &account_list,
+                "--role-name",
+                "gxp-evidence-collector",
+                "--max-parallel-regions",
+                &parallel,
+            ],
+            &dir.path().join("e.json"),
+        );
+        let calls = stub.lookup_calls();
+        let slowest = calls
+            .values()
+            .map(|calls| {
+                let first = calls.iter().map(|c| c.arrived).min();
+                let last = calls.iter().map(|c| c.arrived).max();
+                match (first, last) {
+                    (Some(first), Some(last)) => last - first,
+                    _ => Duration::ZERO,
+                }
+            })
+            .max()
+            .unwrap_or_default();
+        let total_calls: usize = calls.values().map(Vec::len).sum();
+        let collected: usize = snapshot["accounts"].as_array().map_or(0, Vec::len);
+        let kept: usize = snapshot["accounts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|a| a["regions"].as_array().into_iter().flatten())
+            .map(|r| r["cloudtrail"]["events"].as_array().map_or(0, Vec::len))
+            .sum();
+        println!(
+            "  {accounts:>2} accounts x {} regions: wall time {:.1} s; slowest account-region's LookupEvents {:.1} s ({} account-regions, {total_calls} LookupEvents calls, {kept} events kept, {collected} accounts collected, {} gaps); throttled by the stub's limit: {}",
+            REGIONS.len(),
+            wall.as_secs_f64(),
+            slowest.as_secs_f64(),
+            calls.len(),
+            snapshot["gaps"].as_array().map_or(0, Vec::len),
+            stub.rate_limited()
+        );
+    }
 }

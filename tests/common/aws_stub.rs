@@ -8,6 +8,9 @@
 //! Everything else is forwarded unchanged to moto.
 //! It records every request it saw (service, region, HTTP method, path, operation: what IAM
 //! authorises) and when each LookupEvents call arrived, per region, so tests can check the rate.
+//! Calls made with credentials from an AssumeRole it forwarded are told apart by account: their
+//! LookupEvents events and rate limit are per account and region (`StubConfig::events` keyed
+//! `ACCOUNT/REGION`), as AWS's are.
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -42,7 +45,8 @@ pub struct Faults {
 pub struct StubConfig {
     /// moto's address; calls the stub does not answer go there.
     pub upstream: Option<String>,
-    /// LookupEvents events per region, in the API's JSON shape.
+    /// LookupEvents events per region, in the API's JSON shape: keyed `REGION` for the
+    /// caller's own credentials, `ACCOUNT/REGION` for a role assumed in ACCOUNT.
     pub events: BTreeMap<String, Vec<Value>>,
     /// What account:ListRegions answers.
     pub enabled_regions: Vec<String>,
@@ -108,7 +112,10 @@ pub const MAX_FAULTS_IN_A_ROW: u32 = 3;
 
 #[derive(Default)]
 struct State {
+    /// Keyed like `StubConfig::events`: `REGION`, or `ACCOUNT/REGION` for an assumed role.
     lookup_calls: BTreeMap<String, Vec<LookupCall>>,
+    /// The account of each access key an AssumeRole answer forwarded from moto handed out.
+    assumed_accounts: BTreeMap<String, String>,
     /// Faults in a row per (region, query, page offset).
     faults_in_a_row: BTreeMap<(String, String, usize), u32>,
     forwarded: Vec<(Instant, String)>,
@@ -170,7 +177,8 @@ impl AwsStub {
         }
     }
 
-    /// Every LookupEvents call per region, in arrival order.
+    /// Every LookupEvents call per region (`ACCOUNT/REGION` for an assumed role), in arrival
+    /// order.
     pub fn lookup_calls(&self) -> BTreeMap<String, Vec<LookupCall>> {
         self.state.lock().expect("stub state").lookup_calls.clone()
     }
@@ -266,6 +274,15 @@ impl Request {
         self.head.split_whitespace().next().unwrap_or_default()
     }
 
+    /// A field of a form-encoded (query protocol) body, percent-decoded.
+    fn form_field(&self, name: &str) -> Option<String> {
+        let body = String::from_utf8_lossy(&self.body);
+        body.split('&').find_map(|pair| {
+            let (key, value) = pair.split_once('=')?;
+            (key == name).then(|| percent_decode(value))
+        })
+    }
+
     /// What IAM authorises: method, path, operation and JSON body.
     fn seen(&self, service: &str, region: &str) -> SeenRequest {
         let target = self.header("x-amz-target").unwrap_or_default();
@@ -292,6 +309,15 @@ impl Request {
         }
     }
 
+    /// The access key id of the SigV4 credential (the secret is never sent).
+    fn access_key_id(&self) -> &str {
+        let auth = self.header("authorization").unwrap_or_default();
+        auth.split("Credential=")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .unwrap_or_default()
+    }
+
     /// (region, service) from the SigV4 credential scope; the credential itself is not kept.
     fn scope(&self) -> (String, String) {
         let auth = self.header("authorization").unwrap_or_default();
@@ -306,6 +332,31 @@ impl Request {
             _ => (String::new(), String::new()),
         }
     }
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or_default();
+                match u8::from_str_radix(hex, 16) {
+                    Ok(byte) => {
+                        out.push(byte);
+                        i += 3;
+                        continue;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b'+' => out.push(b' '),
+            byte => out.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 async fn read_request(socket: &mut TcpStream) -> std::io::Result<Option<Request>> {
@@ -478,7 +529,17 @@ async fn serve_connection(
             status.to_string().as_bytes(),
         )
     } else if target.ends_with(".LookupEvents") {
-        lookup_events(&request, &region, arrived, config, index, state).await
+        let assumed = state
+            .lock()
+            .expect("stub state")
+            .assumed_accounts
+            .get(request.access_key_id())
+            .cloned();
+        let key = match assumed {
+            Some(account) => format!("{account}/{region}"),
+            None => region.clone(),
+        };
+        lookup_events(&request, &key, arrived, config, index, state).await
     } else if service == "account" && request.path().starts_with("/listRegions") {
         list_regions(config)
     } else if let Some(answer) =
@@ -497,6 +558,9 @@ async fn serve_connection(
             format!("{service}:{target}{}", request.path()),
         ));
         let answer = forward(&request, upstream).await?;
+        if service == "sts" && request.form_field("Action").as_deref() == Some("AssumeRole") {
+            remember_assumed_account(&request, &answer, state);
+        }
         match config.trails_started_at {
             Some(started) if target.ends_with(".GetTrailStatus") => {
                 with_start_time(answer, started)
@@ -508,6 +572,27 @@ async fn serve_connection(
     };
     socket.write_all(&reply).await?;
     socket.shutdown().await
+}
+
+/// Records which account the credentials of a forwarded AssumeRole answer belong to: the
+/// account of the role ARN asked for.
+fn remember_assumed_account(request: &Request, answer: &[u8], state: &Mutex<State>) {
+    let role_arn = request.form_field("RoleArn").unwrap_or_default();
+    let Some(account) = role_arn.split(':').nth(4).filter(|a| !a.is_empty()) else {
+        return;
+    };
+    let answer = String::from_utf8_lossy(answer);
+    let key = answer
+        .split("<AccessKeyId>")
+        .nth(1)
+        .and_then(|rest| rest.split("</AccessKeyId>").next());
+    if let Some(key) = key {
+        state
+            .lock()
+            .expect("stub state")
+            .assumed_accounts
+            .insert(key.to_string(), account.to_string());
+    }
 }
 
 /// moto's GetTrailStatus answer with `StartLoggingTime` replaced (see
