@@ -213,13 +213,15 @@ fn diff_shows_the_seeded_changes_and_nothing_else() {
             )
         })
         .collect();
-    assert!(!removed.is_empty(), "{diff:#}");
-    for (control, resource) in &removed {
-        assert!(
-            control.starts_with("apigw-") && resource.contains(DR_API),
-            "only the stage was removed: {control} {resource}"
-        );
-    }
+    let stage = format!("lims-results-api-dr ({DR_API}) stage dr");
+    assert_eq!(
+        removed,
+        [
+            ("apigw-cache-encryption".to_string(), stage.clone()),
+            ("apigw-logging".to_string(), stage),
+        ],
+        "only the stage was removed: {diff:#}"
+    );
     assert_eq!(diff["resources_added"], json!([]), "{diff:#}");
 
     // The key's rotation: a setting change, and its finding PASS → FAIL.
@@ -241,39 +243,49 @@ fn diff_shows_the_seeded_changes_and_nothing_else() {
             "only the key's settings changed: {setting}"
         );
     }
-    let status: Vec<(String, String, String, String)> = diff["status_changes"]
+    let status: Vec<[String; 4]> = diff["status_changes"]
         .as_array()
         .unwrap()
         .iter()
         .map(|s| {
-            (
-                s["control_id"].as_str().unwrap().to_string(),
-                s["resource"].as_str().unwrap().to_string(),
-                s["from"].as_str().unwrap().to_string(),
-                s["to"].as_str().unwrap().to_string(),
-            )
+            let text = |field: &str| s[field].as_str().unwrap().to_string();
+            [
+                text("control_id"),
+                format!("{} {}", text("region"), text("resource")),
+                text("from"),
+                text("to"),
+            ]
         })
         .collect();
-    assert!(
-        status.iter().any(
-            |(control, resource, from, to)| control == "kms-key-rotation"
-                && resource.contains(DR_KEY)
-                && from == "PASS"
-                && to == "FAIL"
-        ),
-        "{status:?}"
-    );
-    for (control, resource, from, to) in &status {
-        let explained = (resource.contains(DR_KEY) && to == "FAIL")
-            // the new weakening change has no change record
-            || (control == "change-control" && to == "FAIL")
+    let change = |control: &str, place: &str, from: &str, to: &str| {
+        [control, place, from, to].map(str::to_string)
+    };
+    assert_eq!(
+        status,
+        [
             // the failed ListKeys: eu-west-1's KMS results become gaps
-            || (control.starts_with("kms-") && to == "EVIDENCE_GAP");
-        assert!(
-            explained,
-            "unexpected status change: {control} {resource} {from} → {to}"
-        );
-    }
+            change(
+                "kms-key-deletion",
+                "eu-west-1 (region)",
+                "NO_RESOURCES",
+                "EVIDENCE_GAP"
+            ),
+            // rotation turned off
+            change(
+                "kms-key-rotation",
+                &format!("eu-central-1 {DR_KEY} (alias/lims-dr-db)"),
+                "PASS",
+                "FAIL"
+            ),
+            change(
+                "kms-key-rotation",
+                "eu-west-1 (region)",
+                "NO_RESOURCES",
+                "EVIDENCE_GAP"
+            ),
+        ]
+    );
+    assert_eq!(settings.as_array().unwrap().len(), 2, "{settings:#}");
 
     // The added event is the only new weakening change.
     assert_eq!(

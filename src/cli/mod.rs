@@ -47,7 +47,7 @@ enum Command {
     Collect(CollectArgs),
     /// Write the report set into a new directory: from an evidence snapshot (--evidence), or
     /// collected live from AWS for a period (the collection flags).
-    Report(ReportArgs),
+    Report(Box<ReportArgs>),
     /// Write the report set of the embedded sample evidence (no AWS account needed).
     Demo(OutputArgs),
     /// Create an Ed25519 signing key: KEY (PKCS#8 PEM encrypted under a passphrase, mode
