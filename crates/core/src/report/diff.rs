@@ -643,10 +643,25 @@ impl DiffRow {
         .filter(|s| !s.is_empty())
         .collect();
         let mut text = place.join(" ");
-        match (self.from.is_empty(), self.to.is_empty()) {
-            (true, true) => {}
-            (true, false) => text.push_str(&format!(": {} {}", self.field, self.to)),
-            _ => text.push_str(&format!(": {} {} → {}", self.field, self.from, self.to)),
+        let shown = |value: &str| {
+            if value.is_empty() {
+                "(none)".to_string()
+            } else {
+                value.to_string()
+            }
+        };
+        match self.kind {
+            // A value that appeared or went away reads as such, never as a bare value.
+            "status_change" | "setting_change" => text.push_str(&format!(
+                ": {} {} → {}",
+                self.field,
+                shown(&self.from),
+                shown(&self.to)
+            )),
+            _ if !self.field.is_empty() => {
+                text.push_str(&format!(": {} {}", self.field, self.to));
+            }
+            _ => {}
         }
         text
     }
@@ -822,6 +837,21 @@ mod tests {
         assert_eq!((change.from, change.to), (Status::Pass, Status::Fail));
         assert_eq!(diff.counts()[2], ("Status changes", 1));
         assert!(diff.section().intro.contains("Status changes: 1"));
+    }
+
+    #[test]
+    fn a_setting_that_appeared_reads_as_a_change_from_none() {
+        let row = DiffRow {
+            kind: "setting_change",
+            resource: "keys: 1/eu-central-1/k".to_string(),
+            field: "rotation_period_days".to_string(),
+            to: "365".to_string(),
+            ..DiffRow::default()
+        };
+        assert_eq!(
+            row.describe(),
+            "keys: 1/eu-central-1/k: rotation_period_days (none) → 365"
+        );
     }
 
     #[test]
