@@ -549,6 +549,22 @@ fn report_previous_adds_the_section_and_verify_recomputes_it() {
         );
     }
 
+    // sign re-renders the section too, and the sealed package verifies without a failure.
+    let key = fixed_key(dir.path(), "alice");
+    let output = sign_at(
+        &november,
+        &key,
+        "Alice Author",
+        "Validation Engineer",
+        "authored",
+        "2026-12-02T09:00:00Z",
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let (code, out) = verify(&november, &[]);
+    assert_eq!(code, Some(0), "{out}");
+    let (_, pdf) = pdf_text(&november.join("report.pdf"));
+    assert!(pdf.contains("Changes since last period"), "kept by sign");
+
     // An edited summary is caught.
     let path = november.join("inputs/previous-period.json");
     let edited = read(&path).replacen("\"PASS\"", "\"FAIL\"", 1);
