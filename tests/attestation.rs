@@ -230,6 +230,7 @@ fn a_snapshot_edited_after_collection_fails_the_attestation_even_in_a_consistent
         attestation: Some(&attestation),
         change_records: None,
         document: &document,
+        previous_period: None,
     };
     package::create_report_package(
         &package,

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod diff;
 mod tsa;
 
 use crate::collect::{self, AwsSettings, CollectRequest, RegionSelection, progress::Progress};
@@ -16,6 +17,7 @@ use crate::controls::{CATALOG, Verdict, VerdictReading};
 use crate::evidence::{self, EvidenceSnapshot, LoadedEvidence, Policy};
 use crate::package;
 use crate::report::ReportModel;
+use crate::report::diff::PeriodSummary;
 use crate::report::document::DocumentSettings;
 use crate::report::render::{self, Format, RenderOptions};
 use crate::signing::{self, Signer, registry::SignerRegistry, trusted::TrustedKeys};
@@ -45,7 +47,7 @@ enum Command {
     Collect(CollectArgs),
     /// Write the report set into a new directory: from an evidence snapshot (--evidence), or
     /// collected live from AWS for a period (the collection flags).
-    Report(ReportArgs),
+    Report(Box<ReportArgs>),
     /// Write the report set of the embedded sample evidence (no AWS account needed).
     Demo(OutputArgs),
     /// Create an Ed25519 signing key: KEY (PKCS#8 PEM encrypted under a passphrase, mode
@@ -84,6 +86,11 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         tsa_certs: Option<PathBuf>,
     },
+    /// Compare two packages (directories, or two periods of a system in an archive): resources
+    /// added and removed, status changes per finding id, setting changes, new weakening
+    /// changes, new and closed evidence gaps. Both must verify. Exit 0 no difference, 1
+    /// differences, 2 error.
+    Diff(diff::DiffArgs),
     /// List the controls, their Annex 11 clauses and Security Hub / AWS Config counterparts.
     Controls {
         /// Output as an aligned table or as JSON.
@@ -225,6 +232,11 @@ struct ReportArgs {
     /// file is kept in the package as inputs/change-records.csv|json.
     #[arg(long, value_name = "FILE")]
     change_records: Option<PathBuf>,
+    /// The previous period's package of the same system (it must verify): the report gets a
+    /// "Changes since last period" section, and keeps a summary of that package as
+    /// inputs/previous-period.json so verify re-renders the section without it.
+    #[arg(long, value_name = "DIR")]
+    previous: Option<PathBuf>,
     #[command(flatten)]
     limits: InputLimits,
     #[command(flatten)]
@@ -556,6 +568,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .as_deref()
                 .map(|path| ChangeRecordsFile::load(path, args.limits.max_evidence_bytes))
                 .transpose()?;
+            let previous = args
+                .previous
+                .as_deref()
+                .map(diff::read_previous)
+                .transpose()?;
             let (evidence, attestation) = match &args.evidence {
                 Some(path) => {
                     let mut live_flags = args.live.given_flags();
@@ -577,10 +594,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     (evidence, attestation)
                 }
             };
+            if let Some(previous) = &previous {
+                previous
+                    .check_precedes(&evidence.snapshot.system_name, &evidence.snapshot.period)
+                    .map_err(|err| anyhow::anyhow!("--previous: {err} (nothing written)"))?;
+            }
             write_report(
                 evidence,
                 attestation.as_ref(),
                 change_records.as_ref(),
+                previous.as_ref(),
                 &args.output,
             )
         }
@@ -596,7 +619,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 "samples/demo-change-records.csv (embedded)",
                 DEMO_CHANGE_RECORDS.as_bytes().to_vec(),
             )?;
-            write_report(evidence, None, Some(&change_records), &output)
+            write_report(evidence, None, Some(&change_records), None, &output)
         }
         Command::Keygen { out, passphrase } => {
             signing::local::check_new_key_paths(&out)?;
@@ -630,6 +653,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 &limits,
             )
         }
+        Command::Diff(args) => diff::diff_packages(&args),
         Command::Controls { format } => {
             print_controls(format)?;
             Ok(ExitCode::SUCCESS)
@@ -830,6 +854,7 @@ fn write_report(
     evidence: LoadedEvidence,
     attestation: Option<&package::attestation::Attestation>,
     change_records: Option<&ChangeRecordsFile>,
+    previous_period: Option<&PeriodSummary>,
     output: &OutputArgs,
 ) -> Result<ExitCode> {
     if let Some(dir) = output.templates.as_ref().filter(|dir| !dir.is_dir()) {
@@ -846,6 +871,7 @@ fn write_report(
         attestation,
         change_records,
         document: &document,
+        previous_period,
     };
     let model = package::create_report_package(
         &output.out,

@@ -104,6 +104,12 @@ impl Verdict {
 /// The region value of results that cover a whole account.
 pub const ALL_REGIONS: &str = "all";
 
+/// What every finding id starts with (`Finding::id`).
+pub const FINDING_ID_PREFIX: &str = "F-";
+/// How many hex digits of the subject's SHA-256 a finding id keeps: 64 bits, so two subjects
+/// of one report collide with odds of about n²/2⁶⁵ (10⁻⁸ for a million findings).
+pub const FINDING_ID_HEX_DIGITS: usize = 16;
+
 /// One control result row.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Finding {
@@ -122,7 +128,6 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// The finding with its fix; only a FAIL carries one, so a PASS never reads as needing work.
     /// What the finding is about: control, account, region, resource and reading. The
     /// versions of one resource judged over the period share it.
     pub fn subject(&self) -> (&str, &str, &str, &str, Option<View>) {
@@ -135,6 +140,26 @@ impl Finding {
         )
     }
 
+    /// The finding's stable id: the same subject gives the same id in every period and every
+    /// render, so month-to-month drift (`diff`) and an auditor's cross-reference between two
+    /// reports follow one finding. Recipe (docs/controls.md, "Finding ids"): `F-` and the
+    /// first 16 hex digits of the SHA-256 of the subject written as a compact JSON array
+    /// `["<control>","<account>","<region>","<resource>","<view or empty>"]`.
+    pub fn id(&self) -> String {
+        let (control, account, region, resource, view) = self.subject();
+        let canonical = serde_json::to_string(&[
+            control,
+            account,
+            region,
+            resource,
+            view.map(View::as_str).unwrap_or(""),
+        ])
+        .expect("an array of strings always serializes");
+        let digest = crate::hash::sha256_hex(canonical.as_bytes());
+        format!("{FINDING_ID_PREFIX}{}", &digest[..FINDING_ID_HEX_DIGITS])
+    }
+
+    /// The finding with its fix; only a FAIL carries one, so a PASS never reads as needing work.
     pub fn with_remediation(mut self, remediation: impl Into<String>) -> Self {
         if self.status == Status::Fail {
             self.remediation = remediation.into();
@@ -708,6 +733,37 @@ mod tests {
             Verdict::NonCompliant,
             "single-reading controls decide under either reading"
         );
+    }
+
+    #[test]
+    fn a_finding_id_is_the_documented_digest_of_its_subject_alone() {
+        let fail = finding(Status::Fail);
+        // docs/controls.md: printf '%s' '["kms-key-rotation","111111111111","eu-central-1","k",""]' | sha256sum
+        let expected = crate::hash::sha256_hex(
+            br#"["kms-key-rotation","111111111111","eu-central-1","k",""]"#,
+        );
+        assert_eq!(fail.id(), format!("F-{}", &expected[..16]));
+        let pass = Finding {
+            reason: "rotated".into(),
+            remediation: String::new(),
+            ..finding(Status::Pass)
+        };
+        assert_eq!(
+            pass.id(),
+            fail.id(),
+            "status and reason are not the subject"
+        );
+        let viewed = |view| Finding {
+            view: Some(view),
+            ..finding(Status::Pass)
+        };
+        assert_ne!(viewed(View::SecurityHub).id(), viewed(View::AwsConfig).id());
+        assert_ne!(viewed(View::AwsConfig).id(), fail.id());
+        let other_region = Finding {
+            region: "eu-west-1".into(),
+            ..finding(Status::Fail)
+        };
+        assert_ne!(other_region.id(), fail.id());
     }
 
     #[test]

@@ -24,6 +24,7 @@ use crate::controls::change_records::{ChangeRecordsFile, RecordsFormat};
 use crate::evidence::{LoadedEvidence, Period, Timestamp, sha256_hex};
 use crate::hash::HashingWriter;
 use crate::report::ReportModel;
+use crate::report::diff::{PREVIOUS_PERIOD_FILE, PeriodSummary};
 use crate::report::document::{DocumentSettings, Superseded};
 use crate::report::render::{self, FileBody, Format, RenderError, RenderOptions, RenderedFile};
 use swap::{FolderLock, LockedPackage, PackagePath, Staging};
@@ -80,6 +81,14 @@ pub struct RenderSettings {
     /// recorded: those render as `DocumentSettings::unrecorded`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document: Option<DocumentSettings>,
+    /// The results.json layout (`report::RESULTS_FORMAT`). Absent in the manifests of
+    /// packages written before finding ids, which re-render in layout 1, without them.
+    #[serde(default = "results_format_without_ids")]
+    pub results_format: u32,
+}
+
+fn results_format_without_ids() -> u32 {
+    crate::report::RESULTS_FORMAT_WITHOUT_IDS
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,6 +112,7 @@ impl RenderSettings {
             },
             csv_bom: options.csv_bom,
             document: None,
+            results_format: crate::report::RESULTS_FORMAT,
         }
     }
 
@@ -554,6 +564,9 @@ pub struct ReportInputs<'a> {
     pub attestation: Option<&'a attestation::Attestation>,
     pub change_records: Option<&'a ChangeRecordsFile>,
     pub document: &'a DocumentSettings,
+    /// The previous period's report, summarised (`report --previous`, checked by the caller:
+    /// `PeriodSummary::check_precedes`): kept as inputs/previous-period.json.
+    pub previous_period: Option<&'a PeriodSummary>,
 }
 
 /// Writes a new, unsigned report package: evidence.json, the collector's attestation of it
@@ -573,6 +586,7 @@ pub fn create_report_package(
         attestation,
         change_records,
         document,
+        previous_period,
     } = inputs;
     // Peak memory matters for a month of a busy account: archive the evidence bytes first
     // and free them, then free the parsed snapshot once the report model is built.
@@ -594,8 +608,12 @@ pub fn create_report_package(
             records.sha256.clone(),
         )?;
     }
+    if let Some(previous) = previous_period {
+        package.add_bytes(PREVIOUS_PERIOD_FILE, &previous.to_bytes())?;
+    }
     let mut model = ReportModel::from_inputs(&snapshot, &sha256, change_records, Vec::new())
-        .with_document(document);
+        .with_document(document)
+        .with_previous_period(previous_period);
     model.evidence_attestation = attestation.map(attestation::Attestation::manifestation);
     drop(snapshot);
     crate::memory::release_freed();

@@ -2,6 +2,7 @@
 //! (PDF, HTML, CSV) and `results.json` present. Shared wording and formatting live here so
 //! the three forms say the same thing.
 
+pub mod diff;
 pub mod document;
 pub mod render;
 pub mod table;
@@ -19,8 +20,66 @@ use crate::controls::{
 use crate::evidence::{EvidenceGap, EvidenceSnapshot, LoadedEvidence, Period, Policy, Timestamp};
 use document::{DocumentControl, DocumentSettings, Methodology, Scope};
 
-/// Version of the `results.json` layout.
-pub const RESULTS_FORMAT: u32 = 1;
+/// Version of the `results.json` layout. 2: every finding carries its stable id
+/// (`Finding::id`) and findings.csv a `finding_id` column.
+pub const RESULTS_FORMAT: u32 = 2;
+/// The layout of packages written before finding ids: re-rendered as they were (verify).
+pub const RESULTS_FORMAT_WITHOUT_IDS: u32 = 1;
+
+/// The report's findings, in report order. Results format 2 writes each finding with its
+/// stable id first; a package rendered in format 1 is re-rendered without ids, byte for byte.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Findings {
+    list: Vec<Finding>,
+    with_ids: bool,
+}
+
+impl Findings {
+    /// Whether results.json and findings.csv carry each finding's id.
+    pub fn with_ids(&self) -> bool {
+        self.with_ids
+    }
+}
+
+impl std::ops::Deref for Findings {
+    type Target = Vec<Finding>;
+    fn deref(&self) -> &Vec<Finding> {
+        &self.list
+    }
+}
+
+impl<'a> IntoIterator for &'a Findings {
+    type Item = &'a Finding;
+    type IntoIter = std::slice::Iter<'a, Finding>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.list.iter()
+    }
+}
+
+/// A finding as results format 2 writes it: its id, then its fields.
+#[derive(Serialize)]
+struct IdentifiedFinding<'a> {
+    id: String,
+    #[serde(flatten)]
+    finding: &'a Finding,
+}
+
+impl Serialize for Findings {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        if !self.with_ids {
+            return self.list.serialize(serializer);
+        }
+        let mut seq = serializer.serialize_seq(Some(self.list.len()))?;
+        for finding in &self.list {
+            seq.serialize_element(&IdentifiedFinding {
+                id: finding.id(),
+                finding,
+            })?;
+        }
+        seq.end()
+    }
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportModel {
@@ -54,7 +113,7 @@ pub struct ReportModel {
     pub summary: Vec<ControlSummary>,
     pub totals: StatusCounts,
     pub change_totals: ChangeTotals,
-    pub findings: Vec<Finding>,
+    pub findings: Findings,
     pub methods: Vec<MethodRow>,
     pub stages: Vec<StageRow>,
     pub keys: Vec<KeyRow>,
@@ -82,6 +141,11 @@ pub struct ReportModel {
     /// which is the evaluation of the evidence alone.
     #[serde(skip)]
     pub evidence_attestation: Option<EvidenceAttestation>,
+    /// "Changes since last period": the difference from the previous period's report
+    /// (`report --previous`), computed from the summary the package keeps of it
+    /// (`diff::PREVIOUS_PERIOD_FILE`). Absent without a previous period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes_since_previous: Option<diff::PackageDiff>,
 }
 
 /// The change records file of a report: where the package keeps it and its SHA-256.
@@ -367,7 +431,10 @@ impl ReportModel {
             summary,
             totals,
             change_totals,
-            findings: evaluation.findings,
+            findings: Findings {
+                list: evaluation.findings,
+                with_ids: true,
+            },
             methods: evaluation.methods,
             stages: evaluation.stages,
             keys: evaluation.keys,
@@ -380,7 +447,15 @@ impl ReportModel {
             change_records: evaluation.change_records,
             signoffs,
             evidence_attestation: None,
+            changes_since_previous: None,
         }
+    }
+
+    /// The model with its "Changes since last period" section computed against `previous`
+    /// (the summary kept in the package), or without the section.
+    pub fn with_previous_period(mut self, previous: Option<&diff::PeriodSummary>) -> Self {
+        self.changes_since_previous = previous.map(|p| diff::PackageDiff::between(p, &self));
+        self
     }
 
     /// The model as rendered with the report-time parameters `settings` (owner, revision,
@@ -407,6 +482,14 @@ impl ReportModel {
         self.verdict = Verdict::of(&self.findings, self.evidence_gaps.len(), reading);
         self.verdict_text = verdict_text(self.verdict).to_string();
         self.summary = summarize(&self.findings, reading);
+        self
+    }
+
+    /// The model in results layout `format` (the manifest's `render.results_format`): a
+    /// package written before finding ids existed re-renders without them.
+    pub fn with_results_format(mut self, format: u32) -> Self {
+        self.results_format = format;
+        self.findings.with_ids = format >= RESULTS_FORMAT;
         self
     }
 

@@ -463,6 +463,14 @@ impl<K: RowKind> Def<K> {
 }
 
 impl<'a> Table<'a> {
+    /// Shows the CSV column `csv_name` in no format (a column a package's layout predates).
+    fn hide_column(&mut self, csv_name: &str) {
+        for column in &mut self.columns {
+            if column.csv == Some(csv_name) {
+                *column = C;
+            }
+        }
+    }
     pub fn len(&self) -> usize {
         self.rows.len()
     }
@@ -493,6 +501,7 @@ static FINDINGS: Def<Ref<Finding>> = Def {
     ..def(
         "findings",
         &[
+            col(C.csv(FINDING_ID_COLUMN), |f| owned(f.id())),
             col(C.csv("control_id"), |f| t(&f.control_id)),
             col(C.csv("control_title"), |f| {
                 t(catalog::find(&f.control_id).map(|c| c.title).unwrap_or(""))
@@ -512,6 +521,9 @@ static FINDINGS: Def<Ref<Finding>> = Def {
         ],
     )
 };
+
+/// The CSV column of a finding's stable id (results format 2 on).
+pub const FINDING_ID_COLUMN: &str = "finding_id";
 
 /// What people read of a result: the reason, and under it, smaller, the fix of a FAIL.
 fn reason_with_fix<'a>(reason: &'a str, remediation: &'a str) -> Cell<'a> {
@@ -1369,8 +1381,12 @@ impl ReportModel {
             Audience::Machine => {
                 let stages: std::collections::HashMap<_, _> =
                     self.stages.iter().map(|s| (s.sort_key(), s)).collect();
+                let mut findings = FINDINGS.table(&self.findings);
+                if !self.findings.with_ids() {
+                    findings.hide_column(FINDING_ID_COLUMN);
+                }
                 let mut tables = vec![
-                    FINDINGS.table(&self.findings),
+                    findings,
                     METHODS.table(self.methods.iter().map(|m| {
                         MethodJoin {
                             method: m,

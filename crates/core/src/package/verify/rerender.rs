@@ -17,6 +17,7 @@ use crate::package::{
     EVIDENCE_FILE, MANIFEST_FILE, Manifest, RESULTS_FILE, TEMPLATES_DIR, TemplateSource,
     change_records_paths,
 };
+use crate::report::diff::{PREVIOUS_PERIOD_FILE, PeriodSummary};
 use crate::report::render::Format;
 use crate::report::{ReportModel, Signoff, render};
 
@@ -121,6 +122,22 @@ impl Verifier<'_> {
         found
     }
 
+    /// The summary of the previous period the report was compared with, when the package
+    /// keeps one: the "Changes since last period" section is recomputed from it. `Err`: it
+    /// cannot be read (recorded as a failure of the file).
+    fn read_previous_period(&mut self) -> Result<Option<PeriodSummary>, ()> {
+        if !self.files.contains_key(PREVIOUS_PERIOD_FILE) {
+            return Ok(None);
+        }
+        let parsed = match self.read(PREVIOUS_PERIOD_FILE) {
+            Some(bytes) => PeriodSummary::parse(&bytes).map_err(|err| err.to_string()),
+            None => Err("cannot be read".to_string()),
+        };
+        parsed.map(Some).map_err(|message| {
+            self.record(Outcome::Fail, PREVIOUS_PERIOD_FILE, message);
+        })
+    }
+
     /// Re-evaluates evidence.json and re-renders every format the manifest names, comparing
     /// with the stored files. Runs only on evidence and sign-offs that passed their checks.
     pub(super) fn re_evaluate_and_render(
@@ -131,6 +148,7 @@ impl Verifier<'_> {
         let blocked: Vec<&str> = [EVIDENCE_FILE, SIGNOFFS_FILE, ATTESTATION_FILE]
             .into_iter()
             .chain(change_records_paths())
+            .chain([PREVIOUS_PERIOD_FILE])
             .filter(|s| self.failed(s))
             .collect();
         let speculation = self.speculation.take();
@@ -176,7 +194,13 @@ impl Verifier<'_> {
         // The evidence is the one the sign-offs signed: none can be older than its collection.
         let collected_at = evidence.0;
         // The report-time parameters (owner, revision, reading, rendering time) as sealed.
-        model = model.with_document(&manifest.render.document(collected_at));
+        model = model
+            .with_document(&manifest.render.document(collected_at))
+            .with_results_format(manifest.render.results_format);
+        let Ok(previous_period) = self.read_previous_period() else {
+            return None;
+        };
+        model = model.with_previous_period(previous_period.as_ref());
         let rendered_at = model.document.rendered_at;
         for record in signoffs.signoffs.iter() {
             if record.signed_at < rendered_at {

@@ -307,6 +307,7 @@ struct ReportHeader<'a> {
     evidence_gaps: &'a [EvidenceGap],
     lookup_queries: &'a [LookupQueryRow],
     change_records_file: Option<&'a crate::report::ChangeRecordsSource>,
+    since_last_period: Option<crate::report::diff::SinceLastPeriod<'a>>,
 }
 
 impl<'a> ReportHeader<'a> {
@@ -337,6 +338,10 @@ impl<'a> ReportHeader<'a> {
             evidence_gaps: &model.evidence_gaps,
             lookup_queries: &model.lookup_queries,
             change_records_file: model.change_records_file.as_ref(),
+            since_last_period: model
+                .changes_since_previous
+                .as_ref()
+                .map(|diff| diff.section()),
         }
     }
 }

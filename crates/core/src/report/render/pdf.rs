@@ -85,6 +85,9 @@ pub fn render(model: &ReportModel, options: &RenderOptions) -> Result<RenderedFi
     scope(&mut layout, model, &tables);
     methodology(&mut layout, model);
     summary(&mut layout, model);
+    if let Some(diff) = &model.changes_since_previous {
+        changes_since_last_period(&mut layout, diff);
+    }
     for control in &model.controls {
         control_section(&mut layout, &tables, control.id);
     }
@@ -585,6 +588,41 @@ fn summary(layout: &mut Layout, model: &ReportModel) {
         BODY_SIZE,
         false,
         BLACK,
+    );
+}
+
+fn changes_since_last_period(layout: &mut Layout, diff: &crate::report::diff::PackageDiff) {
+    let section = diff.section();
+    layout.new_page();
+    layout.heading("Changes since last period", 1);
+    layout.paragraph(&section.intro, BODY_SIZE, false, BLACK);
+    if section.status_changes.is_empty() {
+        layout.paragraph("No finding changed status.", BODY_SIZE, false, BLACK);
+        return;
+    }
+    let rows: Vec<Vec<Cell>> = section
+        .status_changes
+        .iter()
+        .map(|c| {
+            vec![
+                Cell::plain(&c.finding_id),
+                Cell::plain(&c.control_id),
+                Cell::plain(&c.account_id),
+                Cell::plain(&c.region),
+                Cell::plain(&c.resource),
+                Cell::plain(&c.view),
+                status_cell(c.from),
+                status_cell(c.to),
+            ]
+        })
+        .collect();
+    layout.table(
+        &[
+            "Finding", "Control", "Account", "Region", "Resource", "Reading", "Was", "Now",
+        ],
+        &[2.4, 2.8, 1.6, 1.5, 4.0, 1.5, 1.8, 1.8],
+        &rows,
+        7.0,
     );
 }
 
