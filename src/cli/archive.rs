@@ -10,10 +10,12 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::InputLimits;
-use gxp_evidence_core::archive::listing::{self, ArchiveListing, Revision, ScanOptions, SignOffRule};
 use crate::package::verify::{Purpose, VerifyOptions};
 use crate::report::format::visible;
 use crate::signing::{registry::SignerRegistry, trusted::TrustedKeys};
+use gxp_evidence_core::archive::listing::{
+    self, ArchiveListing, Revision, ScanOptions, SignOffRule,
+};
 
 #[derive(Debug, Args)]
 pub struct ArchiveArgs {
@@ -178,12 +180,19 @@ pub fn run(args: ArchiveArgs) -> Result<ExitCode> {
                 None => in_period.last(),
             };
             let Some(chosen) = chosen else {
-                let known: Vec<String> = in_period.iter().map(|r| format!("r{}", r.revision)).collect();
+                let known: Vec<String> = in_period
+                    .iter()
+                    .map(|r| format!("r{}", r.revision))
+                    .collect();
                 anyhow::bail!(
                     "no revision {} of {system} for {period} in {} (there: {})",
                     revision.map_or("at all".to_string(), |n| format!("r{n}")),
                     archive.display(),
-                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
                 );
             };
             print_revision(chosen);
@@ -324,10 +333,12 @@ fn print_table(listing: &ArchiveListing) {
                 },
                 sign_off_text(r),
                 r.verify.describe(),
-                r.supersedes.as_ref().map_or("—".to_string(), |p| match p.revision {
-                    Some(n) => format!("r{n}"),
-                    None => visible(&p.report_id),
-                }),
+                r.supersedes
+                    .as_ref()
+                    .map_or("—".to_string(), |p| match p.revision {
+                        Some(n) => format!("r{n}"),
+                        None => visible(&p.report_id),
+                    }),
                 if r.superseded_by.is_empty() {
                     "—".to_string()
                 } else {
@@ -382,7 +393,11 @@ fn print_revision(revision: &Revision) {
         );
     }
     if !revision.superseded_by.is_empty() {
-        let by: Vec<String> = revision.superseded_by.iter().map(|n| format!("r{n}")).collect();
+        let by: Vec<String> = revision
+            .superseded_by
+            .iter()
+            .map(|n| format!("r{n}"))
+            .collect();
         println!("superseded by: {}", by.join(", "));
     }
     println!("sign-off:      {}", sign_off_text(revision));
@@ -428,6 +443,11 @@ fn print_revision(revision: &Revision) {
     println!();
     println!("Files:");
     for file in &revision.files {
-        println!("  {:>10}  {}  {}", file.bytes, &file.sha256, visible(&file.path));
+        println!(
+            "  {:>10}  {}  {}",
+            file.bytes,
+            &file.sha256,
+            visible(&file.path)
+        );
     }
 }

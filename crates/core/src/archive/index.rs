@@ -249,19 +249,20 @@ fn trend_points<'a>(revisions: &[&'a Revision]) -> Vec<(&'a str, &'a [ControlCou
 
 /// The trend chart: a row per control (each reading of a two-reading control), a column per
 /// period, each cell a bar of the period's results stacked by status in the legend's order,
-/// its height the count against the row's largest total, the total above it. Colours are the
+/// its height the count against the row's largest total, the total above it; the columns are
+/// the twelve slots of a year, oldest on the left. Colours are the
 /// report's (`Paint::Status`), so a FAIL is the same red as in every report it links to.
 pub fn trend_figure(points: &[(&str, &[ControlCounts])], width: f32) -> Figure {
     const LABEL_WIDTH: f32 = 48.0;
     const TOP: f32 = 7.0;
-    const PITCH: f32 = 13.0;
-    const BAR_HEIGHT: f32 = 8.5;
+    const PITCH: f32 = 10.5;
+    const BAR_HEIGHT: f32 = 7.0;
     const TITLE_SIZE: f32 = 8.0;
     const LABEL_SIZE: f32 = 6.5;
     const SMALL_SIZE: f32 = 5.5;
     let mut shapes = Vec::new();
-    let text = |x: f32, baseline: f32, size: f32, anchor: Anchor, paint: Paint, t: String| {
-        Shape::Text {
+    let text =
+        |x: f32, baseline: f32, size: f32, anchor: Anchor, paint: Paint, t: String| Shape::Text {
             x,
             baseline,
             size,
@@ -269,8 +270,7 @@ pub fn trend_figure(points: &[(&str, &[ControlCounts])], width: f32) -> Figure {
             anchor,
             paint,
             text: t,
-        }
-    };
+        };
     let first = points.first().map_or("", |p| p.0);
     let last = points.last().map_or("", |p| p.0);
     shapes.push(Shape::Text {
@@ -296,8 +296,9 @@ pub fn trend_figure(points: &[(&str, &[ControlCounts])], width: f32) -> Figure {
             }
         }
     }
-    let columns = points.len().max(1) as f32;
-    let column_width = (width - LABEL_WIDTH) / columns;
+    // Always twelve slots, filled from the left: a month sits at the same width in every
+    // system's chart, and a young archive does not stretch three months across the page.
+    let column_width = (width - LABEL_WIDTH) / TREND_PERIODS.max(points.len()) as f32;
     let bar_width = (column_width * 0.55).min(9.0);
     let mut y = TOP;
     let mut description = Vec::new();
@@ -471,7 +472,10 @@ mod tests {
 
     #[test]
     fn links_are_relative_from_the_index_to_the_archive_and_encoded() {
-        assert_eq!(relative_path(Path::new("/a/arch"), Path::new("/a/arch")), "");
+        assert_eq!(
+            relative_path(Path::new("/a/arch"), Path::new("/a/arch")),
+            ""
+        );
         assert_eq!(
             relative_path(Path::new("/a/out"), Path::new("/a/my arch#1")),
             "../my%20arch%231/"
@@ -498,7 +502,15 @@ mod tests {
         let tracks = figure
             .shapes
             .iter()
-            .filter(|s| matches!(s, Shape::Rect { paint: Paint::BarTrack, .. }))
+            .filter(|s| {
+                matches!(
+                    s,
+                    Shape::Rect {
+                        paint: Paint::BarTrack,
+                        ..
+                    }
+                )
+            })
             .count();
         assert_eq!(tracks, 2);
         let fails: Vec<f32> = figure
@@ -513,7 +525,11 @@ mod tests {
                 _ => None,
             })
             .collect();
-        assert_eq!(fails.len(), 1, "only September has FAILs (besides the legend)");
+        assert_eq!(
+            fails.len(),
+            1,
+            "only September has FAILs (besides the legend)"
+        );
         assert!(
             figure
                 .description

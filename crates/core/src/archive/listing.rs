@@ -113,7 +113,11 @@ pub struct Signer {
 impl Signer {
     /// `Alice Author (reviewed)`, hidden characters made visible.
     pub fn label(&self) -> String {
-        format!("{} ({})", visible(&self.printed_name), visible(&self.meaning))
+        format!(
+            "{} ({})",
+            visible(&self.printed_name),
+            visible(&self.meaning)
+        )
     }
 }
 
@@ -182,9 +186,13 @@ pub enum VerifyStatus {
         checks_passed: usize,
     },
     /// Read and found invalid: the files that failed a check.
-    Invalid { failed: Vec<String> },
+    Invalid {
+        failed: Vec<String>,
+    },
     /// Could not be read at all (verify's exit 2).
-    Unreadable { message: String },
+    Unreadable {
+        message: String,
+    },
 }
 
 impl VerifyStatus {
@@ -378,7 +386,14 @@ pub fn scan(root: &Path, options: &ScanOptions) -> Result<ArchiveListing, Archiv
         for (period, kind) in entries(&system_path)? {
             let fits = is_period_dir_name(&period);
             let parent = format!("{system}/");
-            if !layout_entry(&parent, &period, &kind, fits, "a YYYY-MM period", &mut notes) {
+            if !layout_entry(
+                &parent,
+                &period,
+                &kind,
+                fits,
+                "a YYYY-MM period",
+                &mut notes,
+            ) {
                 continue;
             }
             let period_path = system_path.join(&period);
@@ -432,11 +447,7 @@ pub fn scan(root: &Path, options: &ScanOptions) -> Result<ArchiveListing, Archiv
 }
 
 /// Reads and verifies every revision, `options.parallel` at a time, in the order found.
-fn read_all(
-    root: &Path,
-    found: &[(String, String, u32)],
-    options: &ScanOptions,
-) -> Vec<Revision> {
+fn read_all(root: &Path, found: &[(String, String, u32)], options: &ScanOptions) -> Vec<Revision> {
     let next = AtomicUsize::new(0);
     let done: Mutex<Vec<Option<Revision>>> = Mutex::new((0..found.len()).map(|_| None).collect());
     std::thread::scope(|scope| {
@@ -470,7 +481,10 @@ fn read_revision(
     options: &ScanOptions,
 ) -> Revision {
     let path = format!("{system}/{period}/{}", super::revision_dir_name(revision));
-    let dir = root.join(system).join(period).join(super::revision_dir_name(revision));
+    let dir = root
+        .join(system)
+        .join(period)
+        .join(super::revision_dir_name(revision));
     let limit = options.verify.max_file_bytes;
     let (verify, checks, verify_summary) = match verify::verify(&dir, &options.verify) {
         Ok(verification) => {
@@ -507,9 +521,7 @@ fn read_revision(
     let manifest = read_bounded(&dir.join(MANIFEST_FILE), limit)
         .and_then(|bytes| Manifest::parse(&bytes).map_err(|e| format!("{MANIFEST_FILE}: {e}")));
     let signers = read_bounded(&dir.join(SIGNOFFS_FILE), limit)
-        .and_then(|bytes| {
-            SignoffFile::parse(&bytes).map_err(|e| format!("{SIGNOFFS_FILE}: {e}"))
-        })
+        .and_then(|bytes| SignoffFile::parse(&bytes).map_err(|e| format!("{SIGNOFFS_FILE}: {e}")))
         .map(|file| {
             file.signoffs
                 .iter()
@@ -619,7 +631,11 @@ fn link_revisions(revisions: &mut [Revision]) {
     }
     let mut superseded: BTreeMap<(String, String, u32), Vec<u32>> = BTreeMap::new();
     for r in revisions.iter_mut() {
-        let Some(id) = r.report.as_ref().and_then(|f| f.supersedes_report_id.clone()) else {
+        let Some(id) = r
+            .report
+            .as_ref()
+            .and_then(|f| f.supersedes_report_id.clone())
+        else {
             continue;
         };
         let found = by_report
@@ -650,7 +666,12 @@ fn misfiled(revision: &Revision) -> Vec<String> {
         return revision
             .report_unreadable
             .iter()
-            .map(|why| format!("{}: cannot read what the package says: {why}", revision.path))
+            .map(|why| {
+                format!(
+                    "{}: cannot read what the package says: {why}",
+                    revision.path
+                )
+            })
             .collect();
     };
     let mut notes = Vec::new();
