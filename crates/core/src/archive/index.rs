@@ -253,7 +253,8 @@ fn trend_points<'a>(revisions: &[&'a Revision]) -> Vec<(&'a str, &'a [ControlCou
 /// the twelve slots of a year, oldest on the left. Colours are the
 /// report's (`Paint::Status`), so a FAIL is the same red as in every report it links to.
 pub fn trend_figure(points: &[(&str, &[ControlCounts])], width: f32) -> Figure {
-    const LABEL_WIDTH: f32 = 48.0;
+    // Wide enough for the longest label, `apigw-cache-encryption · Security Hub (lenient)`.
+    const LABEL_WIDTH: f32 = 62.0;
     const TOP: f32 = 7.0;
     const PITCH: f32 = 10.5;
     const BAR_HEIGHT: f32 = 7.0;
