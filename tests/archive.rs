@@ -422,6 +422,23 @@ fn verify_checks_every_revision_and_names_a_tampered_one() {
         "{text}"
     );
 
+    // A revision verify cannot read (here: files above the size limit) is exit 2.
+    let output = archive_cmd(
+        &["verify"],
+        &shared.archive,
+        &["--max-evidence-bytes", "1000"],
+    );
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains(&format!("{LIMS_DIR}/2026-08/r1: UNREADABLE (")),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("0 of 5 revisions valid, 0 invalid, 5 unreadable\n"),
+        "{text}"
+    );
+
     let output = archive_cmd(&["verify"], &dir.path().join("missing"), &[]);
     assert_refused(&output, "cannot read the archive");
 }
@@ -557,6 +574,15 @@ fn an_unreadable_archive_writes_no_index() {
     );
     assert_refused(&output, "cannot read the archive");
     assert!(!out.exists());
+    let shared = shared_archive();
+    let inside = shared.archive.join(LIMS_DIR).join("2026-10/r1/index.html");
+    let output = archive_cmd(
+        &["index"],
+        &shared.archive,
+        &["--out", inside.to_str().unwrap()],
+    );
+    assert_refused(&output, "nothing is written into a package");
+    assert!(!inside.exists());
     let file = dir.path().join("a-file");
     fs::write(&file, b"x").unwrap();
     let output = archive_cmd(&["list"], &file, &[]);

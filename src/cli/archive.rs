@@ -247,6 +247,18 @@ pub fn run(args: ArchiveArgs) -> Result<ExitCode> {
                     .with_context(|| format!("cannot resolve {}", path.display()))
             };
             let links_from = resolve(&out_dir)?;
+            // A sealed package is one unit: a file added inside it would make it fail verify
+            // (an extra file) for every auditor after this one.
+            if let Some(package) = links_from.ancestors().find(|dir| {
+                dir.join(gxp_evidence_core::package::MANIFEST_FILE)
+                    .is_file()
+            }) {
+                anyhow::bail!(
+                    "--out {} is inside the package {}; nothing is written into a package (write the index beside the archive's systems, or elsewhere)",
+                    out.display(),
+                    package.display()
+                );
+            }
             listing.root = resolve(&archive)?;
             let html = gxp_evidence_core::archive::index::render(&listing, &links_from)?;
             gxp_evidence_core::atomic::write_file(&out, html.as_bytes(), true)?;
