@@ -504,6 +504,19 @@ fn index_links_every_report_draws_the_trend_and_escapes_package_text() {
     let output = archive_cmd(&["index"], &copy, &[]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let html = read(&copy.join("index.html"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(copy.join("index.html"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o777,
+            0o644,
+            "readable by every auditor, as the packages"
+        );
+    }
 
     let found = links(&html);
     assert_eq!(

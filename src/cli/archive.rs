@@ -262,6 +262,14 @@ pub fn run(args: ArchiveArgs) -> Result<ExitCode> {
             listing.root = resolve(&archive)?;
             let html = gxp_evidence_core::archive::index::render(&listing, &links_from)?;
             gxp_evidence_core::atomic::write_file(&out, html.as_bytes(), true)?;
+            // The temporary file it was written through is private (0600); the index is for
+            // every auditor who can read the packages, whose files are world-readable too.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o644))
+                    .with_context(|| format!("cannot make {} readable", out.display()))?;
+            }
             print_notes(&listing);
             eprintln!(
                 "archive index of {} revisions ({} systems) written to {}",
