@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod archive;
 mod diff;
 mod tsa;
 
@@ -97,6 +98,9 @@ enum Command {
         #[arg(long, value_enum, default_value_t = CatalogFormat::Table)]
         format: CatalogFormat,
     },
+    /// Browse an archive of monthly packages (ARCHIVE/<system>/<YYYY-MM>/r<N>/) as an
+    /// auditor: list, show, verify every revision, or write an HTML index.
+    Archive(archive::ArchiveArgs),
 }
 
 #[derive(Debug, Args)]
@@ -658,6 +662,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             print_controls(format)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Archive(args) => archive::run(args),
     }
 }
 

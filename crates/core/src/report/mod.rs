@@ -210,7 +210,7 @@ pub struct CollectedBy {
     pub caller_arn: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct StatusCounts {
     pub pass: usize,
     pub controlled: usize,

@@ -7,7 +7,7 @@ pub mod html;
 pub mod pdf;
 mod pdf_chart;
 mod pdf_layout;
-mod svg_chart;
+pub(crate) mod svg_chart;
 
 use std::collections::BTreeSet;
 use std::io::{self, Write};
