@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod push;
 mod tsa;
 
 use crate::collect::{self, AwsSettings, CollectRequest, RegionSelection, progress::Progress};
@@ -84,6 +85,9 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         tsa_certs: Option<PathBuf>,
     },
+    /// Upload a sealed package into the S3 archive (Object Lock): verifies it, files it as the
+    /// next revision of its system and month, reads back every object's retention.
+    Push(push::PushArgs),
     /// List the controls, their Annex 11 clauses and Security Hub / AWS Config counterparts.
     Controls {
         /// Output as an aligned table or as JSON.
@@ -630,6 +634,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 &limits,
             )
         }
+        Command::Push(args) => push::push(&args),
         Command::Controls { format } => {
             print_controls(format)?;
             Ok(ExitCode::SUCCESS)
