@@ -312,6 +312,38 @@ fn an_archived_object_is_never_overwritten() {
 }
 
 #[test]
+fn a_file_changed_after_verification_is_not_uploaded() {
+    let moto = moto();
+    let bucket = Bucket::create(&moto, "gxp-changed", true);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let package = dir.path().join("package");
+    copy_dir(&shared_demo().after_alice, &package);
+    // What a writer between `push`'s verification and its upload would leave: the last
+    // file in upload order before the manifest.
+    let changed = files_under(&package)
+        .into_iter()
+        .rfind(|f| f != "manifest.json" && f != "manifest.sig")
+        .expect("a file");
+    std::fs::write(package.join(&changed), "changed").expect("write");
+
+    let retention =
+        Retention::days_from(RetentionMode::Governance, 1, chrono::Utc::now()).expect("valid");
+    let error = connect(&moto, "gxp-changed")
+        .upload(
+            &package,
+            &revision_path(&demo_system_name(), PERIOD, 1),
+            &retention,
+        )
+        .expect_err("refused");
+    assert!(
+        error.to_string().contains("changed since it was verified"),
+        "{error}"
+    );
+    assert!(error.to_string().contains(&changed), "{error}");
+    assert!(bucket.objects().is_empty(), "{:?}", bucket.objects());
+}
+
+#[test]
 fn an_invalid_or_unsealed_package_is_refused_before_any_upload() {
     let moto = moto();
     let bucket = Bucket::create(&moto, "gxp-guarded", true);

@@ -485,12 +485,12 @@ impl S3Archive {
     ) -> Result<Vec<UploadedObject>, S3ArchiveError> {
         let files = package_files(package_dir)?;
         let manifest_hashes = manifest_hashes(package_dir)?;
-        let mut uploaded = Vec::with_capacity(files.len());
-        // One file after another, in a fixed order: two pushes racing for the same revision
-        // both try the same first key, and the conditional write lets exactly one of them on.
+        // Every file is hashed before the first upload, so a package refused here leaves
+        // nothing in the bucket; S3 checks each body against its hash, so a file changed
+        // after this point fails its own upload.
+        let mut hashed = Vec::with_capacity(files.len());
         for relative in &files {
             let path = package_dir.join(relative);
-            let key = self.location.key(&format!("{revision_path}/{relative}"));
             let (sha256, bytes, checksum) = hash_file(&path)?;
             // The file verified is the file archived: one changed since verification (the
             // manifest's hash) is refused rather than locked away for years.
@@ -500,7 +500,7 @@ impl S3Archive {
                 return Err(S3ArchiveError::Package {
                     path,
                     reason: format!(
-                        "changed since it was verified (SHA-256 {sha256}, the manifest has {expected}); nothing more was uploaded"
+                        "changed since it was verified (SHA-256 {sha256}, the manifest has {expected}); nothing was uploaded"
                     ),
                 });
             }
@@ -510,6 +510,13 @@ impl S3Archive {
                     reason: format!("{bytes} bytes is more than one S3 PutObject stores"),
                 });
             }
+            hashed.push((relative, path, sha256, bytes, checksum));
+        }
+        let mut uploaded = Vec::with_capacity(files.len());
+        // One file after another, in a fixed order: two pushes racing for the same revision
+        // both try the same first key, and the conditional write lets exactly one of them on.
+        for (relative, path, sha256, bytes, checksum) in hashed {
+            let key = self.location.key(&format!("{revision_path}/{relative}"));
             let version_id = self.put_object(&path, &key, &checksum, retention)?;
             uploaded.push(UploadedObject {
                 key,
