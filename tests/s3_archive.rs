@@ -229,6 +229,36 @@ fn push_locks_every_object_and_reads_back_its_retention() {
 }
 
 #[test]
+fn a_revision_whose_upload_stopped_is_never_reused() {
+    let moto = moto();
+    let bucket = Bucket::create(&moto, "gxp-partial", true);
+    // What a push killed after its first object leaves (locked, so never rewritten), and
+    // names in the period that are not revisions.
+    let period = format!("{PREFIX}/{}/{PERIOD}", system_dir_name(&demo_system_name()));
+    for key in [
+        format!("{period}/r5/change-record-reconciliation.csv"),
+        format!("{period}/r9.partial/evidence.json"),
+        format!("{period}/r07/evidence.json"),
+    ] {
+        bucket
+            .runtime
+            .block_on(
+                bucket
+                    .client
+                    .put_object()
+                    .bucket(&bucket.name)
+                    .key(&key)
+                    .body(Vec::from("partial").into())
+                    .send(),
+            )
+            .expect("put");
+    }
+    let output = push(&moto, &shared_demo().after_alice, "gxp-partial", &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains(&format!("s3://gxp-partial/{period}/r6/")));
+}
+
+#[test]
 fn an_archived_revision_downloads_as_a_package_verify_accepts() {
     let moto = moto();
     let _bucket = Bucket::create(&moto, "gxp-download", true);

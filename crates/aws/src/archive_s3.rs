@@ -324,6 +324,8 @@ pub enum S3ArchiveError {
     Unreadable(#[from] verify::VerifyError),
     #[error("{url}: object key {key:?} is not a safe relative path; nothing was downloaded")]
     UnsafeKey { url: String, key: String },
+    #[error("{url}: holds revision r{}, the last one there can be", u32::MAX)]
+    RevisionsExhausted { url: String },
     #[error("{url}: no such revision (no object under it)")]
     NoRevision { url: String },
     #[error("{}: the directory already exists", .0.display())]
@@ -436,10 +438,12 @@ impl S3Archive {
         system_name: &str,
         period_dir: &str,
     ) -> Result<u32, S3ArchiveError> {
-        let period_prefix = self.location.key(&format!(
-            "{}/{period_dir}/",
-            archive::system_dir_name(system_name)
-        ));
+        // The period's directory is what holds its revisions: revision_path less `r<N>`.
+        let first = revision_path(system_name, period_dir, 1);
+        let period_path = first
+            .rsplit_once('/')
+            .map_or(first.as_str(), |(dir, _)| dir);
+        let period_prefix = self.location.key(&format!("{period_path}/"));
         let mut highest = 0;
         let mut pages = self
             .client
@@ -468,9 +472,8 @@ impl S3Archive {
         }
         highest
             .checked_add(1)
-            .ok_or_else(|| S3ArchiveError::Package {
-                path: PathBuf::from(format!("s3://{}/{period_prefix}", self.location.bucket)),
-                reason: "the highest revision there is the last one there can be".to_string(),
+            .ok_or_else(|| S3ArchiveError::RevisionsExhausted {
+                url: format!("s3://{}/{period_prefix}", self.location.bucket),
             })
     }
 
