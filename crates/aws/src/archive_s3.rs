@@ -30,6 +30,7 @@ use sha2::{Digest, Sha256};
 use crate::collect::{AwsSettings, load_sdk_config, sdk::call_failure};
 use gxp_evidence_core::archive::{self, parse_revision_dir_name, revision_path};
 use gxp_evidence_core::evidence::Period;
+use gxp_evidence_core::evidence::load::DEFAULT_MAX_EVIDENCE_BYTES;
 use gxp_evidence_core::hash::lower_hex;
 use gxp_evidence_core::package::seal::SEAL_FILE;
 use gxp_evidence_core::package::verify::{self, Purpose, VerifyOptions};
@@ -326,6 +327,10 @@ pub enum S3ArchiveError {
     UnsafeKey { url: String, key: String },
     #[error("{url}: holds revision r{}, the last one there can be", u32::MAX)]
     RevisionsExhausted { url: String },
+    #[error(
+        "{url}: {bytes} bytes, more than a package file can be ({DEFAULT_MAX_EVIDENCE_BYTES}); nothing was downloaded"
+    )]
+    TooLarge { url: String, bytes: i64 },
     #[error("{url}: no such revision (no object under it)")]
     NoRevision { url: String },
     #[error("{}: the directory already exists", .0.display())]
@@ -661,6 +666,15 @@ impl S3Archive {
                         url: revision_url.clone(),
                         key: key.to_string(),
                     })?;
+                // verify reads no package file larger than this; a bucket must not fill
+                // the disk with one.
+                let bytes = object.size().unwrap_or(0);
+                if u64::try_from(bytes).unwrap_or(u64::MAX) > DEFAULT_MAX_EVIDENCE_BYTES {
+                    return Err(S3ArchiveError::TooLarge {
+                        url: format!("s3://{}/{key}", self.location.bucket),
+                        bytes,
+                    });
+                }
                 keys.push((key.to_string(), relative.to_string()));
             }
         }
@@ -776,7 +790,7 @@ pub fn check_package(
             signers: None,
             trusted_tsa: None,
             purpose: Purpose::Audit,
-            max_file_bytes: gxp_evidence_core::evidence::load::DEFAULT_MAX_EVIDENCE_BYTES,
+            max_file_bytes: DEFAULT_MAX_EVIDENCE_BYTES,
         },
     )?;
     let Some(package) = verification
