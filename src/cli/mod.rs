@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod archive;
 mod diff;
+mod push;
 mod tsa;
 
 use crate::collect::{self, AwsSettings, CollectRequest, RegionSelection, progress::Progress};
@@ -92,6 +93,9 @@ enum Command {
     /// changes, new and closed evidence gaps. Both must verify. Exit 0 no difference, 1
     /// differences, 2 error.
     Diff(diff::DiffArgs),
+    /// Upload a sealed package into the S3 archive (Object Lock): verifies it, files it as the
+    /// next revision of its system and month, reads back every object's retention.
+    Push(push::PushArgs),
     /// List the controls, their Annex 11 clauses and Security Hub / AWS Config counterparts.
     Controls {
         /// Output as an aligned table or as JSON.
@@ -658,6 +662,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             )
         }
         Command::Diff(args) => diff::diff_packages(&args),
+        Command::Push(args) => push::push(&args),
         Command::Controls { format } => {
             print_controls(format)?;
             Ok(ExitCode::SUCCESS)
