@@ -3,6 +3,8 @@
 //! system, a period and a revision name their directories); the same names are used for a
 //! local directory and for an S3 prefix.
 
+pub mod store;
+
 use crate::evidence::Period;
 
 /// The directory name of a system: its name in lower case, letters and digits kept, every
