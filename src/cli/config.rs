@@ -243,7 +243,13 @@ impl Reader<'_> {
         let start = span.start.min(self.text.len());
         let before = self.text.get(..start).unwrap_or_default();
         let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().unwrap_or_default().chars().count() + 1;
+        let column = before
+            .rsplit('\n')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .count()
+            + 1;
         self.problems.push(ConfigProblem {
             line,
             column,
@@ -281,7 +287,10 @@ impl Reader<'_> {
             other => {
                 self.problem(
                     value.span(),
-                    format!("`{name}` must be a table ([{name}]), not a {}", other.type_str()),
+                    format!(
+                        "`{name}` must be a table ([{name}]), not a {}",
+                        other.type_str()
+                    ),
                 );
                 None
             }
@@ -377,7 +386,12 @@ impl Reader<'_> {
         self.check_existing(&value, &table.key_name(key), dir)
     }
 
-    fn check_existing(&mut self, value: &Spanned<String>, what: &str, dir: bool) -> Option<PathBuf> {
+    fn check_existing(
+        &mut self,
+        value: &Spanned<String>,
+        what: &str,
+        dir: bool,
+    ) -> Option<PathBuf> {
         if value.get_ref().is_empty() {
             self.problem(value.span(), format!("`{what}` is empty"));
             return None;
@@ -430,7 +444,10 @@ impl Reader<'_> {
                 )
             }
             None => {
-                self.problem(0..0, "the [system] table with the system's `name` is missing");
+                self.problem(
+                    0..0,
+                    "the [system] table with the system's `name` is missing",
+                );
                 (None, None)
             }
         };
@@ -553,7 +570,10 @@ impl Reader<'_> {
 
     fn accounts(&mut self, root: &Table) -> Option<AccountSelection> {
         let Some(accounts) = self.table(root, "accounts") else {
-            return root.get("accounts").is_none().then_some(AccountSelection::Caller);
+            return root
+                .get("accounts")
+                .is_none()
+                .then_some(AccountSelection::Caller);
         };
         self.only_known_keys(
             &accounts,
@@ -589,7 +609,11 @@ impl Reader<'_> {
             (_, Some(list)) => {
                 let default_role = role_name;
                 let default_external_id = external_id?;
-                self.account_list(list, default_role.as_deref(), default_external_id.as_deref())
+                self.account_list(
+                    list,
+                    default_role.as_deref(),
+                    default_external_id.as_deref(),
+                )
             }
             (_, None) => {
                 if let Some(key) = ["role_name", "external_id"]
@@ -744,9 +768,7 @@ impl Reader<'_> {
     fn report(&mut self, root: &Table) -> (Option<VerdictReading>, Option<PathBuf>) {
         let Some(report) = self.table(root, "report") else {
             return (
-                root.get("report")
-                    .is_none()
-                    .then(VerdictReading::default),
+                root.get("report").is_none().then(VerdictReading::default),
                 None,
             );
         };
@@ -898,7 +920,9 @@ impl Reader<'_> {
     /// should fail before a collection of an hour, not after. Its value is never shown.
     fn passphrase_env(&mut self, name: Spanned<String>) -> Option<PassphraseSource> {
         let message = match std::env::var(name.get_ref()) {
-            Ok(value) if !value.is_empty() => return Some(PassphraseSource::Env(name.into_inner())),
+            Ok(value) if !value.is_empty() => {
+                return Some(PassphraseSource::Env(name.into_inner()));
+            }
             Ok(_) => "is empty",
             Err(std::env::VarError::NotPresent) => "is not set",
             Err(std::env::VarError::NotUnicode(_)) => "is not UTF-8 text",
@@ -962,10 +986,14 @@ fn parse_s3(rest: &str) -> Result<(String, String), String> {
         ));
     }
     let prefix = prefix.trim_end_matches('/');
-    if prefix.split('/').any(|part| part.is_empty() || part == "." || part == "..")
+    if prefix
+        .split('/')
+        .any(|part| part.is_empty() || part == "." || part == "..")
         && !prefix.is_empty()
     {
-        return Err(format!("{prefix:?} is not a usable key prefix (empty, `.` or `..` segment)"));
+        return Err(format!(
+            "{prefix:?} is not a usable key prefix (empty, `.` or `..` segment)"
+        ));
     }
     Ok((bucket.to_string(), prefix.to_string()))
 }
@@ -985,8 +1013,13 @@ mod tests {
             parse_s3("gxp-archive/lims/eu/"),
             Ok(("gxp-archive".into(), "lims/eu".into()))
         );
-        assert_eq!(parse_s3("gxp-archive"), Ok(("gxp-archive".into(), String::new())));
-        for bad in ["Gxp", "ab", "-gxp", "gxp..x", "gxp/a//b", "gxp/../x", "gxp_1"] {
+        assert_eq!(
+            parse_s3("gxp-archive"),
+            Ok(("gxp-archive".into(), String::new()))
+        );
+        for bad in [
+            "Gxp", "ab", "-gxp", "gxp..x", "gxp/a//b", "gxp/../x", "gxp_1",
+        ] {
             assert!(parse_s3(bad).is_err(), "{bad}");
         }
     }
@@ -1008,8 +1041,14 @@ mod tests {
         sorted.sort_unstable();
         assert_eq!(lines, sorted);
         let text = errors.to_string();
-        assert!(text.contains("run.toml:3:1: unknown key `system.colour`"), "{text}");
-        assert!(text.contains("run.toml:5:21: `policy.max_rotation_days`"), "{text}");
+        assert!(
+            text.contains("run.toml:3:1: unknown key `system.colour`"),
+            "{text}"
+        );
+        assert!(
+            text.contains("run.toml:5:21: `policy.max_rotation_days`"),
+            "{text}"
+        );
         assert!(text.contains("[signing] table is missing"), "{text}");
         assert!(text.contains("[archive] table"), "{text}");
     }

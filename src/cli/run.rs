@@ -16,7 +16,6 @@ use super::config::{
     ArchiveLocation, EvidenceSource, JOB_SIGNATURE_MEANING, JobKey, JobSigning, LiveCollection,
     PassphraseSource, RunConfig,
 };
-use gxp_evidence_core::archive::{self, store::LocalArchive};
 use crate::collect::{self, AccountSelection, AwsSettings, CollectRequest, RegionSelection};
 use crate::controls::change_records::ChangeRecordsFile;
 use crate::controls::{Verdict, events};
@@ -26,6 +25,7 @@ use crate::report::ReportModel;
 use crate::report::document::DocumentSettings;
 use crate::report::render::{Format, RenderOptions};
 use crate::signing::{self, Signer};
+use gxp_evidence_core::archive::{self, store::LocalArchive};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -225,7 +225,9 @@ fn produce(config: &RunConfig, args: &RunArgs, verbose: u8) -> Result<Produced> 
     };
     let staged = period_in_archive.stage()?;
     let package_dir = staged.package_dir();
-    let formats = [Format::Pdf, Format::Html, Format::Csv].into_iter().collect();
+    let formats = [Format::Pdf, Format::Html, Format::Csv]
+        .into_iter()
+        .collect();
     let model = package::create_report_package(
         &package_dir,
         false,
@@ -341,9 +343,8 @@ fn collect_live(
         max_parallel_regions: live.max_parallel_regions,
         calls_per_region: 8,
     };
-    let progress = collect::progress::Progress::new(
-        !quiet && verbose == 0 && std::io::stderr().is_terminal(),
-    );
+    let progress =
+        collect::progress::Progress::new(!quiet && verbose == 0 && std::io::stderr().is_terminal());
     let snapshot = collect::collect_blocking(&aws_settings(Some(live)), &request, &progress)?;
     let bytes = evidence::to_pretty_json(&snapshot);
     Ok(evidence::load_bytes("collected evidence", bytes)?)
@@ -361,10 +362,10 @@ fn open_job_signer(signing: &JobSigning, source: &EvidenceSource) -> Result<Sign
                         .with_context(|| format!("signing.passphrase_env {name}"))?,
                 ),
                 PassphraseSource::File(path) => {
-                    let text = zeroize::Zeroizing::new(
-                        std::fs::read_to_string(path)
-                            .with_context(|| format!("signing.passphrase_file {}", path.display()))?,
-                    );
+                    let text =
+                        zeroize::Zeroizing::new(std::fs::read_to_string(path).with_context(
+                            || format!("signing.passphrase_file {}", path.display()),
+                        )?);
                     // A credential file written with `echo` ends in a newline that is not
                     // part of the passphrase.
                     zeroize::Zeroizing::new(text.trim_end_matches(['\n', '\r']).to_string())
@@ -555,17 +556,16 @@ fn print_lookup_plan(live: &LiveCollection) {
         .filter(|q| q.queried_by == events::QueriedBy::EventSource)
         .count();
     let by_name = plan.len() - by_source;
-    println!("LookupEvents queries of each account-region ({}):", plan.len());
+    println!(
+        "LookupEvents queries of each account-region ({}):",
+        plan.len()
+    );
     for query in &plan {
         let limit = match query.page_limit() {
             Some(pages) => format!("at most {pages} page(s)"),
             None => "only if its source's query did not read all its events".to_string(),
         };
-        println!(
-            "  {}={}  ({limit})",
-            query.attribute_key(),
-            query.value
-        );
+        println!("  {}={}  ({limit})", query.attribute_key(), query.value);
     }
     let interval = collect::pacing::Pacer::per_second(collect::pacing::LOOKUP_EVENTS_PER_SECOND)
         .interval()

@@ -258,7 +258,11 @@ mod tests {
         let staging = staged.staging.path().to_path_buf();
         fs::create_dir(staged.package_dir()).expect("package");
         fs::write(staged.package_dir().join("manifest.json"), b"{}").expect("file");
-        assert_eq!(period.next_revision().expect("next"), 4, "staging is no revision");
+        assert_eq!(
+            period.next_revision().expect("next"),
+            4,
+            "staging is no revision"
+        );
         let published = staged.publish(4).expect("publish");
         assert_eq!(published, period.path().join("r4"));
         assert!(published.join("manifest.json").is_file());
