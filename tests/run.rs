@@ -301,7 +301,7 @@ location = "not-a-dir"
     assert_eq!(output.status.code(), Some(2), "{message}");
     assert!(
         message.contains(
-            ":11:18: `signing.passphrase_env`: the environment variable GXP_TEST_UNSET_PASSPHRASE_VARIABLE is not set"
+            ":13:18: `signing.passphrase_env`: the environment variable GXP_TEST_UNSET_PASSPHRASE_VARIABLE is not set"
         ),
         "{message}"
     );
@@ -344,10 +344,10 @@ fn runs_killed_at_any_moment_leave_only_whole_revisions_and_the_next_run_works()
             .subsec_millis()
             % 37,
     );
-    let kills = 10;
+    // Up to 1.3 times the first run's length, so that kills also land around the rename.
+    let kills = 13;
     for step in 0..kills {
-        let delay =
-            full_run.mul_f64(f64::from(step) / f64::from(kills)) + Duration::from_millis(jitter);
+        let delay = full_run.mul_f64(f64::from(step) / 10.0) + Duration::from_millis(jitter);
         let mut child = setup
             .run_command(&[])
             .stdout(std::process::Stdio::null())

@@ -192,8 +192,24 @@ impl RunConfig {
             let span = error.span().unwrap_or(0..0);
             reader.problem(span, error.message().trim().to_string());
         }
+        let syntax_problems = reader.problems.len();
         let config = reader.config(file, document.get_ref());
         let mut problems = reader.problems;
+        // What the parser recovered at a syntax error is a guess: a problem found in it at
+        // the same place would only repeat the syntax error in other words.
+        let (syntax, checked) = problems.split_at(syntax_problems);
+        let at_syntax_error = |p: &ConfigProblem| {
+            syntax
+                .iter()
+                .any(|s| (s.line, s.column) == (p.line, p.column))
+        };
+        let checked: Vec<ConfigProblem> = checked
+            .iter()
+            .filter(|p| !at_syntax_error(p))
+            .cloned()
+            .collect();
+        problems.truncate(syntax_problems);
+        problems.extend(checked);
         problems.sort_by_key(|p| (p.line, p.column));
         problems.dedup();
         match config {
@@ -1027,7 +1043,11 @@ mod tests {
     #[test]
     fn a_syntax_error_is_reported_at_its_line_and_column() {
         let errors = parse("[system]\nname = \"LIMS\"\nowner = \n").expect_err("invalid");
-        assert_eq!(errors.problems[0].line, 3, "{errors}");
+        let at_owner: Vec<&ConfigProblem> =
+            errors.problems.iter().filter(|p| p.line == 3).collect();
+        assert_eq!(at_owner.len(), 1, "{errors}");
+        assert_eq!(at_owner[0].column, 9, "{errors}");
+        assert!(at_owner[0].message.contains("quoted"), "{errors}");
     }
 
     #[test]
