@@ -101,7 +101,11 @@ pub fn run(args: &RunArgs, verbose: u8) -> Result<ExitCode> {
                 "error": super::error_chain(&err),
                 "duration_seconds": seconds(started),
             });
-            report_summary(args, &line)?;
+            // The run's own error is what the scheduler must see, not a second one about
+            // the summary file.
+            if let Err(summary_err) = report_summary(args, &line) {
+                eprintln!("gxp-evidence: note: no summary written: {summary_err:#}");
+            }
             return Err(err);
         }
     };
