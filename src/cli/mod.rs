@@ -9,8 +9,10 @@ use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod archive;
+mod config;
 mod diff;
 mod push;
+mod run;
 mod tsa;
 
 use crate::collect::{self, AwsSettings, CollectRequest, RegionSelection, progress::Progress};
@@ -96,6 +98,10 @@ enum Command {
     /// Upload a sealed package into the S3 archive (Object Lock): verifies it, files it as the
     /// next revision of its system and month, reads back every object's retention.
     Push(push::PushArgs),
+    /// The scheduled monthly job: collect (or re-report a snapshot), evaluate, render and seal
+    /// the package with the job's key into the archive as the period's next revision.
+    /// Exit 0 when the package was produced (whatever the verdict; see --fail-on), 2 on errors.
+    Run(run::RunArgs),
     /// List the controls, their Annex 11 clauses and Security Hub / AWS Config counterparts.
     Controls {
         /// Output as an aligned table or as JSON.
@@ -547,10 +553,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Collect(args) => {
             check_output_file(&args.out, args.force)?;
+            check_parents_creatable(&args.out)?;
             let signer = args.attest.signer(&args.live)?;
             let loaded = collect_live(&args.live, cli.verbose)?;
             let attestation = attest(&loaded, signer.as_ref())?;
-            write_evidence_files(&args.out, &loaded.bytes, attestation.as_ref(), args.force)?;
+            let created = create_missing_parents(&args.out, 0o777)?;
+            write_evidence_files(&args.out, &loaded.bytes, attestation.as_ref(), args.force)
+                .inspect_err(|_| remove_created(&created))?;
             eprintln!("{}", collect_summary(&loaded.snapshot, &args.out));
             if let Some(attestation) = &attestation {
                 eprintln!(
@@ -631,8 +640,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Keygen { out, passphrase } => {
             signing::local::check_new_key_paths(&out)?;
+            check_parents_creatable(&out)?;
             let passphrase = passphrase.read("Passphrase for the new key: ", true)?;
-            let generated = signing::local::keygen(&out, &passphrase)?;
+            // A key's folder (a fresh ~/.gxp) is private to its owner.
+            let created = create_missing_parents(&out, 0o700)?;
+            let generated = signing::local::keygen(&out, &passphrase)
+                .inspect_err(|_| remove_created(&created))?;
             println!(
                 "private key: {} (encrypted under your passphrase, mode 0600, keep it secret)",
                 generated.private_key.display()
@@ -663,6 +676,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Diff(args) => diff::diff_packages(&args),
         Command::Push(args) => push::push(&args),
+        Command::Run(args) => run::run(&args, cli.verbose),
         Command::Controls { format } => {
             print_controls(format)?;
             Ok(ExitCode::SUCCESS)
@@ -757,6 +771,50 @@ fn check_output_file(path: &Path, force: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The folders above an output file that are missing can be created: the nearest one that
+/// exists is a folder. Checked before a long collection, which would otherwise be lost.
+fn check_parents_creatable(path: &Path) -> Result<()> {
+    let parent = gxp_evidence_core::atomic::parent_dir(path);
+    if let Some(existing) = parent.ancestors().find(|dir| dir.exists())
+        && !existing.is_dir()
+    {
+        anyhow::bail!(
+            "cannot create the folder {} for {}: {} is not a folder",
+            parent.display(),
+            path.display(),
+            existing.display()
+        );
+    }
+    Ok(())
+}
+
+/// Creates the missing folders above an output file with `mode` (less the umask); returns
+/// the ones created, outermost first, so a failed write can remove them again.
+fn create_missing_parents(path: &Path, mode: u32) -> Result<Vec<PathBuf>> {
+    use std::os::unix::fs::DirBuilderExt;
+    let parent = gxp_evidence_core::atomic::parent_dir(path);
+    let mut missing: Vec<PathBuf> = parent
+        .ancestors()
+        .take_while(|dir| !dir.as_os_str().is_empty() && !dir.exists())
+        .map(Path::to_path_buf)
+        .collect();
+    missing.reverse();
+    for (done, dir) in missing.iter().enumerate() {
+        if let Err(err) = std::fs::DirBuilder::new().mode(mode).create(dir) {
+            remove_created(&missing[..done]);
+            anyhow::bail!("cannot create the folder {}: {err}", dir.display());
+        }
+    }
+    Ok(missing)
+}
+
+/// Removes the folders `create_missing_parents` made (if still empty), innermost first.
+fn remove_created(dirs: &[PathBuf]) {
+    for dir in dirs.iter().rev() {
+        let _ = std::fs::remove_dir(dir);
+    }
 }
 
 /// The collector's attestation of the snapshot just collected, made right after collection.

@@ -5,6 +5,7 @@
 
 pub mod index;
 pub mod listing;
+pub mod store;
 
 use crate::evidence::Period;
 

@@ -1,0 +1,652 @@
+//! `gxp-evidence run`: the scheduled job's configuration, the write-once local archive (r1,
+//! r2 superseding it, r1 untouched), the lock, kill -9 at any moment, exit codes and the JSON
+//! summary, the dry-run plan, the samples, one live run against moto, and the missing parent
+//! folders of `--out`.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use common::{PASSPHRASE_VAR, RENDERED_AT, TEST_NOW_VAR, TEST_PASSPHRASE, bin, stderr};
+use gxp_evidence_core::archive::system_dir_name;
+
+const DEMO_SYSTEM: &str = "LIMS Production — Qualitätskontrolle Zürich & Łódź";
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// A folder with a job key (`keys/job.key`), an empty archive (`archive/`) and `run.toml`
+/// re-reporting the demo snapshot into it.
+struct Setup {
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("archive")).expect("archive");
+        common::keygen(&dir.path().join("keys"), "job");
+        let setup = Setup { dir };
+        setup.write_config(&setup.snapshot_config());
+        setup
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn config(&self) -> PathBuf {
+        self.path().join("run.toml")
+    }
+
+    fn write_config(&self, text: &str) {
+        std::fs::write(self.config(), text).expect("config");
+    }
+
+    fn snapshot_config(&self) -> String {
+        format!(
+            r#"[system]
+name = "{DEMO_SYSTEM}"
+owner = "Dr. Jane Roe, Head of Quality Control"
+
+[collection]
+evidence = "{evidence}"
+
+[report]
+change_records = "{records}"
+
+[signing]
+key = "keys/job.key"
+passphrase_env = "{PASSPHRASE_VAR}"
+name = "GxP evidence scheduled job"
+user_id = "svc-gxp-evidence"
+role = "Automated evidence collection"
+
+[archive]
+location = "archive"
+"#,
+            evidence = common::demo_evidence().display(),
+            records = repo("samples/demo-change-records.csv").display(),
+        )
+    }
+
+    fn period_dir(&self) -> PathBuf {
+        self.path()
+            .join("archive")
+            .join(system_dir_name(DEMO_SYSTEM))
+            .join("2026-10")
+    }
+
+    fn run_command(&self, extra: &[&str]) -> std::process::Command {
+        let mut cmd = common::bin_process();
+        cmd.env(TEST_NOW_VAR, RENDERED_AT)
+            .env(PASSPHRASE_VAR, TEST_PASSPHRASE)
+            .arg("run")
+            .arg("--config")
+            .arg(self.config())
+            .args(extra);
+        cmd
+    }
+
+    fn run(&self, extra: &[&str]) -> Output {
+        self.run_command(extra).output().expect("runs")
+    }
+
+    /// The `r<N>` directories of the demo period, and whether anything else is there.
+    fn revisions(&self) -> (Vec<u32>, Vec<String>) {
+        let mut revisions = Vec::new();
+        let mut others = Vec::new();
+        for entry in std::fs::read_dir(self.period_dir()).expect("period dir") {
+            let name = entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned();
+            match gxp_evidence_core::archive::parse_revision_dir_name(&name) {
+                Some(n) => revisions.push(n),
+                None => others.push(name),
+            }
+        }
+        revisions.sort_unstable();
+        (revisions, others)
+    }
+}
+
+fn verify(dir: &Path) -> Output {
+    bin().arg("verify").arg(dir).output().expect("verify runs")
+}
+
+/// Every file under `dir` by relative path, with its bytes.
+fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        for entry in std::fs::read_dir(&current).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let bytes = std::fs::read(&path).expect("read");
+                files.insert(path.strip_prefix(dir).expect("inside").to_path_buf(), bytes);
+            }
+        }
+    }
+    files
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&common::read(path)).expect("JSON")
+}
+
+#[test]
+fn a_run_seals_r1_and_a_rerun_makes_r2_naming_r1_while_r1_stays_byte_identical() {
+    let setup = Setup::new();
+    let first = setup.run(&[]);
+    // The demo is non-compliant, and a scheduled run still succeeds (exit 0).
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let r1 = setup.period_dir().join("r1");
+    let verified = verify(&r1);
+    assert_eq!(
+        verified.status.code(),
+        Some(0),
+        "{}",
+        common::stdout(&verified)
+    );
+    let signoffs = json(&r1.join("signoffs.json"));
+    let signoff = &signoffs["signoffs"][0];
+    assert_eq!(signoff["meaning"], "generated by scheduled job");
+    assert_eq!(signoff["printed_name"], "GxP evidence scheduled job");
+    assert_eq!(signoff["user_id"], "svc-gxp-evidence");
+    let r1_id = json(&r1.join("manifest.json"))["report_id"].clone();
+    let r1_files = tree(&r1);
+
+    let second = setup.run(&[]);
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    let r2 = setup.period_dir().join("r2");
+    let verified = verify(&r2);
+    assert_eq!(
+        verified.status.code(),
+        Some(0),
+        "{}",
+        common::stdout(&verified)
+    );
+    let results = json(&r2.join("results.json"));
+    let document = &results["document"];
+    assert_eq!(document["revision"], 2, "{document:#}");
+    assert_eq!(document["supersedes"], r1_id, "{document:#}");
+    assert!(
+        stderr(&second).contains(&format!(
+            "superseding report {}",
+            r1_id.as_str().expect("id")
+        )),
+        "{}",
+        stderr(&second)
+    );
+    assert_eq!(tree(&r1), r1_files, "r1 is never modified");
+    assert_eq!(
+        setup.revisions(),
+        (vec![1, 2], vec![]),
+        "no staging directory is left"
+    );
+}
+
+#[test]
+fn fail_on_decides_the_exit_code_and_the_summary_line_describes_the_revision() {
+    let setup = Setup::new();
+    let summary = setup.path().join("summary.json");
+    let never = setup.run(&["--summary-json", summary.to_str().expect("utf-8")]);
+    assert_eq!(never.status.code(), Some(0), "{}", stderr(&never));
+    let text = common::read(&summary);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    let line: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(line["period"], "2026-10");
+    assert_eq!(line["system"], DEMO_SYSTEM);
+    assert_eq!(line["revision"], 1);
+    assert_eq!(line["verdict"], "NON_COMPLIANT");
+    assert_eq!(line["exit_code"], 0);
+    assert!(
+        line["counts"]["fail"].as_u64().expect("fail count") > 0,
+        "{line}"
+    );
+    assert!(line["gaps"].as_u64().expect("gaps") > 0, "{line}");
+    assert!(line["duration_seconds"].as_f64().is_some(), "{line}");
+    let archive_path = PathBuf::from(line["archive_path"].as_str().expect("path"));
+    assert!(archive_path.is_absolute(), "{archive_path:?}");
+    assert_eq!(
+        archive_path.canonicalize().expect("exists"),
+        setup.period_dir().join("r1").canonicalize().expect("r1")
+    );
+    assert_eq!(
+        line["report_id"],
+        json(&archive_path.join("manifest.json"))["report_id"]
+    );
+
+    for (fail_on, code) in [("findings", 1), ("gaps", 1), ("never", 0)] {
+        let output = setup.run(&["--fail-on", fail_on, "--quiet"]);
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "{fail_on}: {}",
+            stderr(&output)
+        );
+        assert!(output.stderr.is_empty(), "--quiet: {}", stderr(&output));
+        let stdout = common::stdout(&output);
+        assert_eq!(stdout.lines().count(), 1, "{stdout}");
+        let line: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+        assert_eq!(line["exit_code"], code);
+    }
+    assert_eq!(setup.revisions().0, vec![1, 2, 3, 4]);
+}
+
+#[test]
+fn an_invalid_config_lists_every_problem_with_its_line_and_nothing_is_written() {
+    let setup = Setup::new();
+    std::fs::write(setup.path().join("not-a-dir"), b"").expect("file");
+    let config = r#"[system]
+owner = "Dr. Jane Roe"
+colour = "blue"
+
+[accounts]
+role_name = "GxpEvidenceCollector"
+[[accounts.list]]
+id = "12345"
+
+[collection]
+regions = ["eu-west-1", "mars-north-9x"]
+
+[signing]
+key = "keys/job.key"
+kms_key_id = "alias/job"
+passphrase_env = "GXP_TEST_UNSET_PASSPHRASE_VARIABLE"
+user_id = "svc-gxp-evidence"
+role = "Automated evidence collection"
+
+[archive]
+location = "not-a-dir"
+"#;
+    setup.write_config(config);
+    let output = setup.run(&[]);
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    let file = setup.config().display().to_string();
+    for expected in [
+        format!("{file}:1:1: `system.name` is missing"),
+        format!("{file}:3:1: unknown key `system.colour`"),
+        format!("{file}:8:6: \"12345\" is not an AWS account id"),
+        format!("{file}:11:25: \"mars-north-9x\" is not an AWS region name"),
+        format!("{file}:13:1: `signing.name` is missing"),
+        format!("{file}:15:1: `signing.key` and `signing.kms_key_id` exclude each other"),
+        format!("{file}:21:12: `archive.location`"),
+    ] {
+        assert!(
+            message.contains(&expected),
+            "`{expected}` not in:\n{message}"
+        );
+    }
+    assert!(message.contains("not a directory"), "{message}");
+    assert!(message.contains("has 7 problems"), "{message}");
+
+    // The passphrase variable is checked too, and its value never shown.
+    setup.write_config(
+        &setup
+            .snapshot_config()
+            .replace(PASSPHRASE_VAR, "GXP_TEST_UNSET_PASSPHRASE_VARIABLE"),
+    );
+    let output = setup.run(&[]);
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    assert!(
+        message.contains(
+            ":13:18: `signing.passphrase_env`: the environment variable GXP_TEST_UNSET_PASSPHRASE_VARIABLE is not set"
+        ),
+        "{message}"
+    );
+    assert!(!message.contains(TEST_PASSPHRASE), "{message}");
+    assert_eq!(
+        std::fs::read_dir(setup.path().join("archive"))
+            .expect("archive")
+            .count(),
+        0,
+        "nothing written into the archive"
+    );
+}
+
+#[test]
+fn a_second_run_is_refused_while_another_holds_the_archive_lock() {
+    let setup = Setup::new();
+    let lock = std::fs::File::create(setup.path().join("archive/.lock")).expect("lock file");
+    lock.try_lock().expect("the test holds the lock");
+    let refused = setup.run(&[]);
+    common::assert_refused(&refused, "another run is writing to the archive");
+    assert!(!setup.period_dir().exists(), "nothing written");
+    drop(lock);
+    let output = setup.run(&[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+#[test]
+fn runs_killed_at_any_moment_leave_only_whole_revisions_and_the_next_run_works() {
+    let setup = Setup::new();
+    let started = Instant::now();
+    let output = setup.run(&[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let full_run = started.elapsed();
+    // Kills spread over the whole run, from before the lock to the rename, with a jitter
+    // from the clock so runs of the suite hit different moments.
+    let jitter = u64::from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .subsec_millis()
+            % 37,
+    );
+    // Up to 1.3 times the first run's length, so that kills also land around the rename.
+    let kills = 13;
+    for step in 0..kills {
+        let delay = full_run.mul_f64(f64::from(step) / 10.0) + Duration::from_millis(jitter);
+        let mut child = setup
+            .run_command(&[])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawns");
+        std::thread::sleep(delay);
+        // SIGKILL on Unix: no destructor, no cleanup.
+        child.kill().ok();
+        child.wait().expect("reaped");
+    }
+    let (revisions, leftovers) = setup.revisions();
+    eprintln!(
+        "a full run took {full_run:?}; after {kills} kills: {} revision(s), left over: {leftovers:?}",
+        revisions.len()
+    );
+    assert_eq!(
+        revisions,
+        (1..=revisions.len() as u32).collect::<Vec<_>>(),
+        "revisions are numbered without holes"
+    );
+    for revision in &revisions {
+        let dir = setup.period_dir().join(format!("r{revision}"));
+        let verified = verify(&dir);
+        assert_eq!(
+            verified.status.code(),
+            Some(0),
+            "r{revision}: {}",
+            common::stdout(&verified)
+        );
+    }
+    let output = setup.run(&[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let (after, others) = setup.revisions();
+    assert_eq!(after.len(), revisions.len() + 1);
+    assert!(others.is_empty(), "staging left behind: {others:?}");
+}
+
+#[test]
+fn dry_run_prints_the_plan_without_calling_aws_or_writing() {
+    let setup = Setup::new();
+    setup.write_config(
+        r#"[system]
+name = "LIMS"
+[accounts]
+role_name = "GxpEvidenceCollector"
+[[accounts.list]]
+id = "111122223333"
+[[accounts.list]]
+id = "444455556666"
+external_id = "gxp-x1"
+[collection]
+regions = ["eu-west-1", "eu-central-1"]
+# No server answers here: a dry run must not call it.
+endpoint_url = "http://127.0.0.1:9"
+settle_minutes = 0
+[signing]
+kms_key_id = "alias/gxp-job"
+name = "GxP evidence scheduled job"
+user_id = "svc-gxp-evidence"
+role = "Automated evidence collection"
+[archive]
+location = "archive"
+"#,
+    );
+    let output = setup.run(&["--dry-run", "--period", &previous_month_label()]);
+    let stdout = common::stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{}{stdout}", stderr(&output));
+    for expected in [
+        "no AWS call",
+        "111122223333 via role GxpEvidenceCollector",
+        "444455556666 via role GxpEvidenceCollector (with external id)",
+        "eu-central-1, eu-west-1",
+        "EventSource=cloudtrail.amazonaws.com",
+        "EventName=",
+        "at 2 calls per second per account per region",
+        "4 account-region(s)",
+        "the KMS key alias/gxp-job",
+        "new revision",
+    ] {
+        assert!(stdout.contains(expected), "`{expected}` not in:\n{stdout}");
+    }
+    assert_eq!(
+        std::fs::read_dir(setup.path().join("archive"))
+            .expect("archive")
+            .count(),
+        0,
+        "a dry run writes nothing, not even the lock file"
+    );
+
+    setup.write_config(&setup.snapshot_config().replace(
+        "location = \"archive\"",
+        "location = \"s3://gxp-archive/lims\"",
+    ));
+    let plan = setup.run(&["--dry-run"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
+    assert!(
+        common::stdout(&plan).contains("s3://gxp-archive/lims (an S3 archive is not yet supported")
+    );
+    common::assert_refused(&setup.run(&[]), "an S3 archive is not yet supported");
+}
+
+fn previous_month_label() -> String {
+    use chrono::Datelike;
+    let now = chrono::Utc::now();
+    let (year, month) = if now.month() == 1 {
+        (now.year() - 1, 12)
+    } else {
+        (now.year(), now.month() - 1)
+    };
+    format!("{year:04}-{month:02}")
+}
+
+/// The flags of `gxp-evidence run` as its help lists them.
+fn run_flags() -> String {
+    let help = bin().args(["run", "--help"]).output().expect("help");
+    common::stdout(&help)
+}
+
+#[test]
+fn the_samples_parse_with_the_real_parser_and_name_existing_run_flags() {
+    let setup = Setup::new();
+    let sample = common::read(&repo("samples/run-config.toml"));
+    let archive = setup.path().join("archive");
+    let config = sample
+        .replace(
+            "location = \"/var/lib/gxp-evidence/archive\"",
+            &format!("location = \"{}\"", archive.display()),
+        )
+        .replace("settle_minutes = 60", "settle_minutes = 0");
+    assert_ne!(
+        config, sample,
+        "the sample still names its archive location"
+    );
+    setup.write_config(&config);
+    let output = setup
+        .run_command(&["--dry-run", "--period", &previous_month_label()])
+        .env("GXP_JOB_KEY_PASSPHRASE", "set by the scheduler")
+        .output()
+        .expect("runs");
+    let stdout = common::stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{}{stdout}", stderr(&output));
+    assert!(
+        stdout.contains("organization via role GxpEvidenceCollector"),
+        "{stdout}"
+    );
+
+    let flags = run_flags();
+    let unit = common::read(&repo("samples/schedule/gxp-evidence-run.service"));
+    let cron = common::read(&repo("samples/schedule/crontab"));
+    let ecs = common::read(&repo("samples/schedule/eventbridge-ecs.yaml"));
+    let exec_start = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart="))
+        .expect("the unit has an ExecStart");
+    let cron_line = cron
+        .lines()
+        .find(|l| l.contains("gxp-evidence run"))
+        .expect("the crontab runs gxp-evidence run");
+    for command in [exec_start, cron_line] {
+        assert!(command.contains("gxp-evidence run --config "), "{command}");
+        for flag in command.split_whitespace().filter(|w| w.starts_with("--")) {
+            assert!(
+                flags.contains(flag),
+                "{flag} of `{command}` is not a run flag"
+            );
+        }
+    }
+    assert!(
+        ecs.contains("- run\n") && ecs.contains("- --config\n"),
+        "{ecs}"
+    );
+    for flag in ecs.lines().filter_map(|l| l.trim().strip_prefix("- --")) {
+        assert!(
+            flags.contains(&format!("--{flag}")),
+            "--{flag} is not a run flag"
+        );
+    }
+    for hardening in ["DynamicUser=yes", "ProtectSystem=strict", "LoadCredential="] {
+        assert!(unit.contains(hardening), "{hardening}");
+    }
+}
+
+#[test]
+fn keygen_creates_a_fresh_private_folder_and_leaves_none_when_it_fails() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = common::keygen(&dir.path().join("home/.gxp"), "job");
+    assert!(key.is_file());
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir.path().join("home/.gxp"))
+        .expect("folder")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "a key's new folder is private: {mode:o}");
+
+    let refused = bin()
+        .arg("keygen")
+        .arg("--out")
+        .arg(dir.path().join("other/.gxp/job.key"))
+        .args(["--passphrase-env", PASSPHRASE_VAR])
+        .env(PASSPHRASE_VAR, "short")
+        .output()
+        .expect("runs");
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(!dir.path().join("other").exists(), "no folder left behind");
+}
+
+#[test]
+fn a_live_run_against_moto_archives_the_callers_account_and_collect_creates_its_folder() {
+    use common::aws_stub::{AwsStub, StubConfig};
+    use common::moto::{self, MOTO_ACCOUNT};
+    let moto = moto::moto();
+    moto.seed(&["compliant", "us-east-1"]);
+    let period = moto::month();
+    let stub = AwsStub::start(StubConfig {
+        upstream: Some(moto.url.clone()),
+        enabled_regions: vec!["us-east-1".into()],
+        ..Default::default()
+    });
+    let setup = Setup::new();
+    setup.write_config(&format!(
+        r#"[system]
+name = "LIMS live"
+[collection]
+regions = ["us-east-1"]
+endpoint_url = "{url}"
+settle_minutes = 0
+[signing]
+key = "keys/job.key"
+passphrase_env = "{PASSPHRASE_VAR}"
+name = "GxP evidence scheduled job"
+user_id = "svc-gxp-evidence"
+role = "Automated evidence collection"
+[archive]
+location = "archive"
+"#,
+        url = stub.url
+    ));
+    let live_env = |cmd: &mut std::process::Command| {
+        cmd.env_remove(TEST_NOW_VAR)
+            .env_remove("AWS_REGION")
+            .env_remove("AWS_DEFAULT_REGION")
+            .env_remove("AWS_ENDPOINT_URL")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", moto::SECRET_KEY)
+            .env("AWS_SESSION_TOKEN", moto::SESSION_TOKEN);
+    };
+    let mut cmd = setup.run_command(&["--period", &period.label]);
+    live_env(&mut cmd);
+    let output = cmd.output().expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let r1 = setup
+        .path()
+        .join("archive/lims-live")
+        .join(&period.label)
+        .join("r1");
+    let verified = verify(&r1);
+    assert_eq!(
+        verified.status.code(),
+        Some(0),
+        "{}",
+        common::stdout(&verified)
+    );
+    let evidence = json(&r1.join("evidence.json"));
+    assert_eq!(
+        evidence["scope"]["accounts"],
+        serde_json::json!([MOTO_ACCOUNT])
+    );
+    assert_eq!(evidence["system_name"], "LIMS live");
+    assert!(
+        r1.join("evidence.attestation.json").is_file(),
+        "the job attests its collection"
+    );
+    for secret in moto::CREDENTIALS {
+        assert!(!stderr(&output).contains(secret));
+    }
+
+    // `collect --out` into a folder that does not exist yet keeps the collection.
+    let out = setup.path().join("new/folder/evidence.json");
+    let mut collect = common::bin_process();
+    collect
+        .args([
+            "collect",
+            "--regions",
+            "us-east-1",
+            "--period",
+            &period.label,
+        ])
+        .arg("--endpoint-url")
+        .arg(&stub.url)
+        .arg("--out")
+        .arg(&out);
+    live_env(&mut collect);
+    let output = collect.output().expect("runs");
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "{}",
+        stderr(&output)
+    );
+    assert!(out.is_file(), "{}", stderr(&output));
+}
