@@ -109,7 +109,10 @@ fn the_account_whose_role_failed_is_an_evidence_gap_for_every_control_in_the_mod
         .find(|a| a.account_id == ROLE_FAILED)
         .expect("listed");
     assert!(failed.nothing_collected());
-    assert_eq!(failed.failed_call_lines(), ["sts:AssumeRole (AccessDenied)"]);
+    assert_eq!(
+        failed.failed_call_lines(),
+        ["sts:AssumeRole (AccessDenied)"]
+    );
     let results: Vec<_> = model
         .findings
         .iter()
@@ -124,7 +127,9 @@ fn the_account_whose_role_failed_is_an_evidence_gap_for_every_control_in_the_mod
         for finding in of_control {
             assert_eq!(finding.status, Status::EvidenceGap, "{finding:?}");
             assert!(
-                finding.reason.contains("sts:AssumeRole failed with AccessDenied"),
+                finding
+                    .reason
+                    .contains("sts:AssumeRole failed with AccessDenied"),
                 "the reason names the failed call: {finding:?}"
             );
         }
@@ -151,8 +156,12 @@ fn the_verdict_reading_decides_each_accounts_verdict() {
             && f.status == Status::Fail
             && f.view != Some(gxp_evidence::controls::View::AwsConfig))
     });
-    assert!(model.findings.iter().any(|f| f.account_id == WITH_FINDINGS
-        && f.status == Status::Fail));
+    assert!(
+        model
+            .findings
+            .iter()
+            .any(|f| f.account_id == WITH_FINDINGS && f.status == Status::Fail)
+    );
     let rendered_at =
         gxp_evidence::evidence::Timestamp::parse("2026-11-01T07:00:00Z").expect("time");
     let read = |reading| {
@@ -169,7 +178,11 @@ fn the_verdict_reading_decides_each_accounts_verdict() {
     };
     assert_eq!(
         read(VerdictReading::Strict),
-        [Verdict::NonCompliant, Verdict::Compliant, Verdict::Incomplete]
+        [
+            Verdict::NonCompliant,
+            Verdict::Compliant,
+            Verdict::Incomplete
+        ]
     );
     // Leniently read, its failed kms:ListKeys still leaves it incomplete.
     assert_eq!(
@@ -231,7 +244,13 @@ fn the_role_failed_account_shows_evidence_gap_in_every_format_and_verify_accepts
     assert_eq!(failed["verdict"], "INCOMPLETE");
     assert_eq!(failed["regions_collected"], serde_json::json!([]));
     assert!(failed["counts"]["evidence_gap"].as_u64() > Some(0));
-    for status in ["pass", "controlled", "fail", "not_applicable", "no_resources"] {
+    for status in [
+        "pass",
+        "controlled",
+        "fail",
+        "not_applicable",
+        "no_resources",
+    ] {
         assert_eq!(failed["counts"][status], 0, "{status}");
     }
 
@@ -259,7 +278,10 @@ fn the_role_failed_account_shows_evidence_gap_in_every_format_and_verify_accepts
     let row_start = section.find(ROLE_FAILED).expect("the account's row");
     let row = &section[row_start..row_start + section[row_start..].find("</tr>").expect("row")];
     assert!(row.contains("none of 2"), "{row}");
-    assert!(row.contains("EVIDENCE_GAP: apigw-cache-encryption"), "{row}");
+    assert!(
+        row.contains("EVIDENCE_GAP: apigw-cache-encryption"),
+        "{row}"
+    );
     assert!(row.contains("INCOMPLETE"), "{row}");
 
     // PDF: every account with its counts, in the summary's table.
@@ -308,7 +330,10 @@ fn the_role_failed_account_shows_evidence_gap_in_every_format_and_verify_accepts
     assert!(signed.status.success(), "{}", common::stderr(&signed));
     let (code, out) = verify(&package, &[]);
     assert_eq!(code, Some(0), "verify re-renders the package: {out}");
-    assert!(out.contains("OK    accounts.csv: identical to the re-rendering"), "{out}");
+    assert!(
+        out.contains("OK    accounts.csv: identical to the re-rendering"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -345,7 +370,9 @@ fn organisation_snapshot(accounts: usize) -> Vec<u8> {
     snapshot["scope"]["accounts"] = serde_json::json!(ids);
     snapshot["accounts"] = ids
         .iter()
-        .map(|id| serde_json::from_str::<serde_json::Value>(&clean.replace(CLEAN, id)).expect("JSON"))
+        .map(|id| {
+            serde_json::from_str::<serde_json::Value>(&clean.replace(CLEAN, id)).expect("JSON")
+        })
         .collect();
     snapshot["gaps"] = serde_json::json!([]);
     serde_json::to_vec(&snapshot).expect("serializes")

@@ -77,15 +77,12 @@ impl AccountSummary {
                 let regions_collected = regions
                     .iter()
                     .filter(|region| {
-                        evidence
-                            .into_iter()
-                            .flat_map(|a| &a.regions)
-                            .any(|r| {
-                                r.region == **region
-                                    && (r.apigateway.is_some()
-                                        || r.kms.is_some()
-                                        || r.cloudtrail.is_some())
-                            })
+                        evidence.into_iter().flat_map(|a| &a.regions).any(|r| {
+                            r.region == **region
+                                && (r.apigateway.is_some()
+                                    || r.kms.is_some()
+                                    || r.cloudtrail.is_some())
+                        })
                     })
                     .map(|region| region.to_string())
                     .collect();
@@ -167,7 +164,11 @@ impl AccountSummary {
 
 /// Sets each account's verdict under `reading` (the report's `--verdict-reading`), by the rule
 /// of the report's own verdict applied to the account's results and failed calls.
-pub fn read_verdicts(summaries: &mut [AccountSummary], findings: &[Finding], reading: VerdictReading) {
+pub fn read_verdicts(
+    summaries: &mut [AccountSummary],
+    findings: &[Finding],
+    reading: VerdictReading,
+) {
     let mut by_account: BTreeMap<&str, Vec<Finding>> = BTreeMap::new();
     for finding in findings.iter().filter(|f| reading.decides(f.view)) {
         if matches!(finding.status, Status::Fail | Status::EvidenceGap) {
@@ -206,4 +207,95 @@ pub fn overview(summaries: &[AccountSummary]) -> String {
     }
     text.push_str("; the per-account summary follows the control summary.");
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controls::View;
+
+    fn snapshot(accounts: &[&str]) -> EvidenceSnapshot {
+        serde_json::from_value(serde_json::json!({
+            "schema_version": 1, "tool": {"name": "t", "version": "0"}, "system_name": "S",
+            "collected_at": "2026-11-01T00:00:00Z",
+            "period": {"start": "2026-10-01T00:00:00Z", "end": "2026-11-01T00:00:00Z"},
+            "scope": {"accounts": accounts, "regions": ["eu-central-1"]}, "accounts": []
+        }))
+        .expect("snapshot")
+    }
+
+    fn finding(account_id: &str, view: Option<View>, status: Status) -> Finding {
+        Finding {
+            control_id: crate::controls::catalog::APIGW_CACHE_ENCRYPTION.to_string(),
+            account_id: account_id.to_string(),
+            region: "eu-central-1".to_string(),
+            resource: "stage".to_string(),
+            view,
+            status,
+            reason: String::new(),
+            remediation: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_scope_of_one_account_has_no_per_account_summary() {
+        let one = snapshot(&["111111111111", "111111111111"]);
+        assert!(AccountSummary::of_scope(&one, &[], &[], VerdictReading::Strict).is_empty());
+        let two = snapshot(&["222222222222", "111111111111"]);
+        let ids: Vec<String> = AccountSummary::of_scope(&two, &[], &[], VerdictReading::Strict)
+            .into_iter()
+            .map(|s| s.account_id)
+            .collect();
+        assert_eq!(ids, ["111111111111", "222222222222"]);
+    }
+
+    #[test]
+    fn each_account_is_judged_by_its_own_results_and_failed_calls() {
+        let scope = snapshot(&["111111111111", "222222222222", "333333333333"]);
+        let findings = [
+            finding("111111111111", Some(View::SecurityHub), Status::Pass),
+            finding("111111111111", Some(View::AwsConfig), Status::Fail),
+            finding("222222222222", None, Status::Pass),
+        ];
+        let gap = EvidenceGap {
+            account_id: "333333333333".into(),
+            region: None,
+            service: "sts".into(),
+            api: "AssumeRole".into(),
+            resource: None,
+            error_code: "AccessDenied".into(),
+            message: String::new(),
+        };
+        let read = |reading| {
+            AccountSummary::of_scope(&scope, &findings, std::slice::from_ref(&gap), reading)
+        };
+        let strict = read(VerdictReading::Strict);
+        let verdicts: Vec<Verdict> = strict.iter().map(|s| s.verdict).collect();
+        assert_eq!(
+            verdicts,
+            [
+                Verdict::NonCompliant,
+                Verdict::Compliant,
+                Verdict::Incomplete
+            ],
+            "a recorded failed call alone makes an account incomplete"
+        );
+        assert_eq!(strict[0].failing_controls, ["apigw-cache-encryption"]);
+        assert_eq!(
+            strict[2].failed_call_lines(),
+            ["sts:AssumeRole (AccessDenied)"]
+        );
+        assert_eq!(strict[2].regions_text(), "none of 1");
+        let lenient = read(VerdictReading::Lenient);
+        assert_eq!(
+            lenient[0].verdict,
+            Verdict::Compliant,
+            "the strict reading's FAIL does not decide a lenient verdict"
+        );
+        assert_eq!(lenient[0].counts, strict[0].counts, "both readings counted");
+        assert_eq!(
+            overview(&strict),
+            "3 accounts: 1 COMPLIANT, 1 NON_COMPLIANT, 1 INCOMPLETE (no evidence collected in 3); the per-account summary follows the control summary."
+        );
+    }
 }

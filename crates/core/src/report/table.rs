@@ -1380,7 +1380,9 @@ fn count_cell<'a>(count: usize, status: Status) -> Cell<'a> {
     let cell = n(count as u64);
     match status {
         _ if count == 0 => cell,
-        Status::Fail => cell.tone(Tone::Bad, true).class("status status-FAIL".to_string()),
+        Status::Fail => cell
+            .tone(Tone::Bad, true)
+            .class("status status-FAIL".to_string()),
         Status::EvidenceGap => cell
             .tone(Tone::Warn, true)
             .class("status status-EVIDENCE_GAP".to_string()),
@@ -1449,19 +1451,25 @@ static ACCOUNTS: Def<Ref<AccountSummary>> = Def {
             col(C.csv("evidence_gap_controls"), |a| {
                 owned(a.gap_controls.join(";"))
             }),
-            col(C.human("Controls with FAIL / EVIDENCE_GAP", 3.2).small(), |a| {
-                Cell::lines(
-                    [
-                        ("FAIL", &a.failing_controls),
-                        ("EVIDENCE_GAP", &a.gap_controls),
-                    ]
-                    .into_iter()
-                    .filter(|(_, controls)| !controls.is_empty())
-                    .map(|(status, controls)| {
-                        (Cow::Owned(format!("{status}: {}", controls.join(", "))), false)
-                    }),
-                )
-            }),
+            col(
+                C.human("Controls with FAIL / EVIDENCE_GAP", 3.2).small(),
+                |a| {
+                    Cell::lines(
+                        [
+                            ("FAIL", &a.failing_controls),
+                            ("EVIDENCE_GAP", &a.gap_controls),
+                        ]
+                        .into_iter()
+                        .filter(|(_, controls)| !controls.is_empty())
+                        .map(|(status, controls)| {
+                            (
+                                Cow::Owned(format!("{status}: {}", controls.join(", "))),
+                                false,
+                            )
+                        }),
+                    )
+                },
+            ),
             col(C.csv("verdict").human("Verdict", 1.7).line(), |a| {
                 verdict_cell(a.verdict)
             }),
