@@ -19,7 +19,8 @@ const CONTROL_IDS: [&str; 9] = [
     "change-control",
 ];
 
-const REPORT_FILES: [&str; 15] = [
+const REPORT_FILES: [&str; 16] = [
+    "accounts.csv",
     "change-record-reconciliation.csv",
     "changes.csv",
     "evidence.json",
@@ -68,7 +69,7 @@ fn demo_writes_the_complete_report_set_from_any_directory() {
         .collect();
     assert_eq!(
         listed.len(),
-        14,
+        15,
         "every file except the manifest itself: {listed:?}"
     );
     for entry in manifest["files"].as_array().unwrap() {

@@ -81,32 +81,15 @@ fn latest_revision(root: &Path, system: &str, period: &str) -> Result<PathBuf> {
         bail!("--archive: `{period}` is not a period (YYYY-MM)");
     }
     let dir = root.join(archive::system_dir_name(system)).join(period);
-    let entries = std::fs::read_dir(&dir).with_context(|| {
-        format!(
-            "--archive: no report of {system:?} for {period} ({})",
-            dir.display()
-        )
-    })?;
-    let mut latest = None;
-    for entry in entries {
-        let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
-        let revision = entry
-            .file_name()
-            .to_str()
-            .and_then(archive::parse_revision_dir_name);
-        if let Some(revision) = revision
-            && entry.path().is_dir()
-        {
-            latest = latest.max(Some(revision));
-        }
-    }
-    let Some(revision) = latest else {
+    let latest = archive::latest_revision(&dir)
+        .with_context(|| format!("--archive: cannot list {}", dir.display()))?;
+    let Some((_, revision_dir)) = latest else {
         bail!(
             "--archive: {} holds no revision (r<N>) of {system:?} for {period}",
             dir.display()
         );
     };
-    Ok(dir.join(archive::revision_dir_name(revision)))
+    Ok(revision_dir)
 }
 
 /// `report --previous DIR`: the previous period's package, verified, summarised.

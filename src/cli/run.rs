@@ -22,6 +22,7 @@ use crate::controls::{Verdict, events};
 use crate::evidence::{self, LoadedEvidence, Period};
 use crate::package;
 use crate::report::ReportModel;
+use crate::report::diff::PeriodSummary;
 use crate::report::document::DocumentSettings;
 use crate::report::render::{Format, RenderOptions};
 use crate::signing::{self, Signer};
@@ -75,6 +76,11 @@ impl FailOn {
 /// What a run put into the archive.
 struct Produced {
     model: ReportModel,
+    /// The previous month's report the "Changes since last period" section compares with.
+    previous_report_id: Option<String>,
+    /// Why the previous month's report could not be compared with (the package was still
+    /// produced, without the section).
+    warnings: Vec<String>,
     revision: u32,
     path: PathBuf,
     system_name: String,
@@ -121,10 +127,15 @@ pub fn run(args: &RunArgs, verbose: u8) -> Result<ExitCode> {
         "verdict": model.verdict.as_str(),
         "counts": model.totals,
         "gaps": model.evidence_gaps.len(),
+        "previous_period_report_id": produced.previous_report_id,
+        "warnings": produced.warnings,
         "duration_seconds": seconds(started),
         "exit_code": code,
     });
     if !args.quiet {
+        for warning in &produced.warnings {
+            eprintln!("gxp-evidence: warning: {warning}");
+        }
         eprintln!("{}", super::summary_line(model, &produced.path));
         eprintln!(
             "sealed as revision r{} of {} {} ({}){}",
@@ -227,6 +238,7 @@ fn produce(config: &RunConfig, args: &RunArgs, verbose: u8) -> Result<Produced> 
             .into(),
         from_flags: document_settings_given(config, revision),
     };
+    let (previous_period, warnings) = previous_period(root, &system_name, &period);
     let staged = period_in_archive.stage()?;
     let package_dir = staged.package_dir();
     let formats = [Format::Pdf, Format::Html, Format::Csv]
@@ -240,6 +252,7 @@ fn produce(config: &RunConfig, args: &RunArgs, verbose: u8) -> Result<Produced> 
             attestation: attestation.as_ref(),
             change_records: change_records.as_ref(),
             document: &document,
+            previous_period: previous_period.as_ref(),
         },
         &formats,
         &RenderOptions::default(),
@@ -261,11 +274,59 @@ fn produce(config: &RunConfig, args: &RunArgs, verbose: u8) -> Result<Produced> 
     let path = staged.publish(revision)?;
     Ok(Produced {
         model,
+        previous_report_id: previous_period.map(|p| p.report_id),
+        warnings,
         revision,
         path,
         system_name,
         period: period_dir,
     })
+}
+
+/// The newest revision of the previous month in the archive, summarised for the report's
+/// "Changes since last period" section. None when that month has no report. A report there
+/// that does not verify (or cannot be read) does not stop this month's evidence: the package
+/// is produced without the section and the run says why (stderr and the summary line), so
+/// `archive verify` can be run on it.
+fn previous_period(
+    root: &Path,
+    system_name: &str,
+    period: &Period,
+) -> (Option<PeriodSummary>, Vec<String>) {
+    let Some(previous_start) = period.start.0.checked_sub_months(chrono::Months::new(1)) else {
+        return (None, Vec::new());
+    };
+    let previous = Period {
+        start: previous_start.into(),
+        end: period.start,
+    };
+    let Some(previous_dir) = archive::period_dir_name(&previous) else {
+        return (None, Vec::new());
+    };
+    let dir = root
+        .join(archive::system_dir_name(system_name))
+        .join(&previous_dir);
+    let summary = archive::latest_revision(&dir)
+        .with_context(|| format!("cannot list {}", dir.display()))
+        .and_then(|latest| match latest {
+            None => Ok(None),
+            Some((_, revision_dir)) => {
+                let summary = super::diff::read_previous(&revision_dir)
+                    .with_context(|| format!("{}", revision_dir.display()))?;
+                summary.check_precedes(system_name, period)?;
+                Ok(Some(summary))
+            }
+        });
+    match summary {
+        Ok(summary) => (summary, Vec::new()),
+        Err(err) => (
+            None,
+            vec![format!(
+                "no \"Changes since last period\" section: the {previous_dir} report cannot be compared with: {}",
+                super::error_chain(&err)
+            )],
+        ),
+    }
 }
 
 /// The document-control settings the configuration set, named as `report`'s flags (the

@@ -7,6 +7,8 @@ pub mod index;
 pub mod listing;
 pub mod store;
 
+use std::path::{Path, PathBuf};
+
 use crate::evidence::Period;
 
 /// The directory name of a system: its name in lower case, letters and digits kept, every
@@ -64,6 +66,28 @@ pub fn parse_revision_dir_name(name: &str) -> Option<u32> {
         return None;
     }
     digits.parse().ok().filter(|n| *n >= 1)
+}
+
+/// The newest revision in a period directory (`ARCHIVE/<system>/<YYYY-MM>`) and its path;
+/// `None` when the directory holds no revision or does not exist. Only real directories count:
+/// a symbolic link named `r<N>` is not a revision written by a run.
+pub fn latest_revision(period_dir: &Path) -> std::io::Result<Option<(u32, PathBuf)>> {
+    let entries = match std::fs::read_dir(period_dir) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(err) => return Err(err),
+    };
+    let mut latest = None;
+    for entry in entries {
+        let entry = entry?;
+        let revision = entry.file_name().to_str().and_then(parse_revision_dir_name);
+        if let Some(revision) = revision
+            && entry.file_type()?.is_dir()
+        {
+            latest = latest.max(Some(revision));
+        }
+    }
+    Ok(latest.map(|revision| (revision, period_dir.join(revision_dir_name(revision)))))
 }
 
 /// The path of a revision relative to the archive root, with `/` separators (an S3 key

@@ -10,7 +10,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::{parse_revision_dir_name, revision_dir_name, system_dir_name};
+use super::{revision_dir_name, system_dir_name};
 use crate::atomic::sync_dir;
 
 /// The file whose lock one run holds on the whole archive.
@@ -134,18 +134,7 @@ impl PeriodDir<'_> {
 
     /// The newest revision and its directory, if the period has any.
     pub fn latest(&self) -> Result<Option<(u32, PathBuf)>, StoreError> {
-        let mut latest = None;
-        for entry in fs::read_dir(&self.dir).map_err(io_error(&self.dir))? {
-            let entry = entry.map_err(io_error(&self.dir))?;
-            let revision = entry.file_name().to_str().and_then(parse_revision_dir_name);
-            if let Some(revision) = revision
-                && entry.file_type().is_ok_and(|t| t.is_dir())
-                && latest.is_none_or(|newest| revision > newest)
-            {
-                latest = Some(revision);
-            }
-        }
-        Ok(latest.map(|revision| (revision, self.dir.join(revision_dir_name(revision)))))
+        super::latest_revision(&self.dir).map_err(io_error(&self.dir))
     }
 
     /// The revision after the newest one (1 for an empty period).

@@ -2,6 +2,7 @@
 //! (PDF, HTML, CSV) and `results.json` present. Shared wording and formatting live here so
 //! the three forms say the same thing.
 
+pub mod accounts;
 pub mod diff;
 pub mod document;
 pub mod render;
@@ -114,6 +115,9 @@ pub struct ReportModel {
     pub totals: StatusCounts,
     pub change_totals: ChangeTotals,
     pub findings: Findings,
+    /// One summary per account of a scope of several accounts (none for one account).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub account_summaries: Vec<accounts::AccountSummary>,
     pub methods: Vec<MethodRow>,
     pub stages: Vec<StageRow>,
     pub keys: Vec<KeyRow>,
@@ -333,6 +337,9 @@ pub struct Signoff {
     pub signoff_sha256: String,
 }
 
+/// Who collected an account of the scope in which no evidence was collected.
+pub const NOT_COLLECTED: &str = "no evidence collected (see the evidence gaps)";
+
 /// The words shown where a report carries no signature yet.
 pub const UNSIGNED_TEXT: &str = "DRAFT — not signed";
 
@@ -379,6 +386,16 @@ impl ReportModel {
                     .unwrap_or_else(|| "not recorded".to_string()),
             })
             .collect();
+        // An account of the scope without evidence (its role could not be assumed) is named
+        // too: a list of who collected what must not silently skip an account.
+        for account_id in &accounts {
+            if !collected_by.iter().any(|c| c.account_id == *account_id) {
+                collected_by.push(CollectedBy {
+                    account_id: account_id.clone(),
+                    caller_arn: NOT_COLLECTED.to_string(),
+                });
+            }
+        }
         collected_by.sort_by(|a, b| a.account_id.cmp(&b.account_id));
 
         let mut lookup_queries: Vec<LookupQueryRow> = snapshot
@@ -407,6 +424,12 @@ impl ReportModel {
         let document =
             DocumentControl::new(&unrecorded, &snapshot.policy, &evaluation.findings, None);
         let methodology = Methodology::new(&lookup_queries, &document);
+        let account_summaries = accounts::AccountSummary::of_scope(
+            snapshot,
+            &evaluation.findings,
+            &evaluation.evidence_gaps,
+            reading,
+        );
         ReportModel {
             results_format: RESULTS_FORMAT,
             report_id: report_id(&snapshot.period, evidence_sha256),
@@ -435,6 +458,7 @@ impl ReportModel {
                 list: evaluation.findings,
                 with_ids: true,
             },
+            account_summaries,
             methods: evaluation.methods,
             stages: evaluation.stages,
             keys: evaluation.keys,
@@ -482,6 +506,7 @@ impl ReportModel {
         self.verdict = Verdict::of(&self.findings, self.evidence_gaps.len(), reading);
         self.verdict_text = verdict_text(self.verdict).to_string();
         self.summary = summarize(&self.findings, reading);
+        accounts::read_verdicts(&mut self.account_summaries, &self.findings, reading);
         self
     }
 

@@ -12,13 +12,14 @@ use std::borrow::Cow;
 
 use crate::controls::change_records::{RecordOutcome, RecordState};
 use crate::controls::{
-    ChangeClass, ChangeRow, Finding, Status, View,
+    ChangeClass, ChangeRow, Finding, Status, Verdict, View,
     apigateway::{MethodRow, StageRow},
     catalog,
     cloudtrail::{LoggingGap, TrailRow},
     kms::KeyRow,
 };
 use crate::evidence::{EvidenceGap, Timestamp};
+use crate::report::accounts::AccountSummary;
 use crate::report::render::Format;
 use crate::report::{
     ChangeGroup, LookupQueryRow, ReportModel, Signoff, ViewPair, format::visible_cow,
@@ -1371,6 +1372,123 @@ static SIGNOFFS: Def<Ref<Signoff>> = Def {
     )
 };
 
+// The per-account summary of a scope of several accounts (see `report::accounts`).
+
+fn verdict_cell<'a>(verdict: Verdict) -> Cell<'a> {
+    // Coloured as the status that decides it, with the status styles of the stylesheet.
+    let (tone, status) = match verdict {
+        Verdict::Compliant => (Tone::Good, Status::Pass),
+        Verdict::NonCompliant => (Tone::Bad, Status::Fail),
+        Verdict::Incomplete => (Tone::Warn, Status::EvidenceGap),
+    };
+    t(verdict.as_str())
+        .tone(tone, true)
+        .class(format!("status status-{}", status.as_str()))
+}
+
+/// A status count, in the status's colour when there is any (a FAIL or a gap stands out in a
+/// column of 200 zeros).
+fn count_cell<'a>(count: usize, status: Status) -> Cell<'a> {
+    let cell = n(count as u64);
+    match status {
+        _ if count == 0 => cell,
+        Status::Fail => cell
+            .tone(Tone::Bad, true)
+            .class("status status-FAIL".to_string()),
+        Status::EvidenceGap => cell
+            .tone(Tone::Warn, true)
+            .class("status status-EVIDENCE_GAP".to_string()),
+        _ => cell,
+    }
+}
+
+const fn account_count(status: Status) -> Column {
+    match status {
+        Status::Pass => C.csv("pass").human("PASS", 0.8),
+        Status::Controlled => C.csv("controlled").human("CTRL", 0.9),
+        Status::Fail => C.csv("fail").human("FAIL", 0.8),
+        Status::NotApplicable => C.csv("not_applicable").human("N/A", 0.7),
+        Status::NoResources => C.csv("no_resources").human("NO RES.", 0.8),
+        Status::EvidenceGap => C.csv("evidence_gap").human("GAP", 0.8),
+    }
+}
+
+static ACCOUNTS: Def<Ref<AccountSummary>> = Def {
+    title: "Per account",
+    csv_file: Some("accounts.csv"),
+    pdf_size: TABLE_SIZE,
+    ..def(
+        "accounts",
+        &[
+            col(ACCOUNT.line(), |a| t(&a.account_id)),
+            col(C.csv("regions_in_scope"), |a| n(a.regions_in_scope as u64)),
+            col(C.csv("regions_collected"), |a| {
+                owned(a.regions_collected.join(";"))
+            }),
+            col(C.human("Regions collected", 2.2), |a| {
+                let cell = owned(a.regions_text());
+                if a.nothing_collected() {
+                    cell.tone(Tone::Warn, true)
+                } else {
+                    cell
+                }
+            }),
+            col(account_count(Status::Pass).line(), |a| {
+                count_cell(a.counts.pass, Status::Pass)
+            }),
+            col(account_count(Status::Controlled), |a| {
+                count_cell(a.counts.controlled, Status::Controlled)
+            }),
+            col(account_count(Status::Fail), |a| {
+                count_cell(a.counts.fail, Status::Fail)
+            }),
+            col(account_count(Status::NotApplicable), |a| {
+                count_cell(a.counts.not_applicable, Status::NotApplicable)
+            }),
+            col(account_count(Status::NoResources), |a| {
+                count_cell(a.counts.no_resources, Status::NoResources)
+            }),
+            col(account_count(Status::EvidenceGap), |a| {
+                count_cell(a.counts.evidence_gap, Status::EvidenceGap)
+            }),
+            col(C.csv("failed_calls"), |a| {
+                owned(a.failed_call_lines().join(";"))
+            }),
+            col(C.human("Failed calls", 2.4).small().line(), |a| {
+                owned(a.failed_call_lines().join("\n"))
+            }),
+            col(C.csv("failing_controls"), |a| {
+                owned(a.failing_controls.join(";"))
+            }),
+            col(C.csv("evidence_gap_controls"), |a| {
+                owned(a.gap_controls.join(";"))
+            }),
+            col(
+                C.human("Controls with FAIL / EVIDENCE_GAP", 3.2).small(),
+                |a| {
+                    Cell::lines(
+                        [
+                            ("FAIL", &a.failing_controls),
+                            ("EVIDENCE_GAP", &a.gap_controls),
+                        ]
+                        .into_iter()
+                        .filter(|(_, controls)| !controls.is_empty())
+                        .map(|(status, controls)| {
+                            (
+                                Cow::Owned(format!("{status}: {}", controls.join(", "))),
+                                false,
+                            )
+                        }),
+                    )
+                },
+            ),
+            col(C.csv("verdict").human("Verdict", 1.7).line(), |a| {
+                verdict_cell(a.verdict)
+            }),
+        ],
+    )
+};
+
 impl ReportModel {
     /// Every detail table of the report, in the order the CSV files are written and the PDF
     /// and HTML sections show them. `Audience::Machine`: the CSV files' tables with every
@@ -1385,8 +1503,13 @@ impl ReportModel {
                 if !self.findings.with_ids() {
                     findings.hide_column(FINDING_ID_COLUMN);
                 }
-                let mut tables = vec![
-                    findings,
+                let mut tables = vec![findings];
+                // Only a report over several accounts has accounts.csv: a single-account
+                // package holds the files it always did.
+                if !self.account_summaries.is_empty() {
+                    tables.push(ACCOUNTS.table(&self.account_summaries));
+                }
+                tables.extend([
                     METHODS.table(self.methods.iter().map(|m| {
                         MethodJoin {
                             method: m,
@@ -1398,7 +1521,7 @@ impl ReportModel {
                     KEYS.table(&self.keys),
                     TRAILS.table(&self.trails),
                     CHANGES.table(&self.changes),
-                ];
+                ]);
                 // Only a report given change records has their reconciliation file: a
                 // package without records holds the files it always did.
                 if self.change_records_file.is_some() {
@@ -1417,6 +1540,9 @@ impl ReportModel {
             }
             Audience::Human { max_changes } => {
                 let mut tables = Vec::new();
+                if !self.account_summaries.is_empty() {
+                    tables.push(ACCOUNTS.table(&self.account_summaries));
+                }
                 for control in &self.controls {
                     tables.push(self.results_table(control.id, control.two_views));
                 }

@@ -549,6 +549,14 @@ pub fn render(model: &ReportModel, options: &RenderOptions) -> Result<RenderedFi
         .map(|t| (t.id, HtmlTable::from(t, &mut drawn)))
         .collect();
     context.insert("tables", &others);
+    // The per-account summary of a scope of several accounts (absent for one account).
+    if !model.account_summaries.is_empty() {
+        context.insert("accounts_intro", crate::report::accounts::ACCOUNTS_INTRO);
+        context.insert(
+            "accounts_overview",
+            &crate::report::accounts::overview(&model.account_summaries),
+        );
+    }
     context.insert(
         "chart",
         &drawn.add(super::svg_chart::svg(&Figure::summary(model, CHART_WIDTH))),

@@ -22,7 +22,7 @@ use super::{RenderError, RenderOptions, RenderedFile};
 use crate::controls::{Status, Verdict, catalog};
 use crate::report::format::{LEGEND, status_meaning, visible};
 use crate::report::table::{Audience, Table, Tone};
-use crate::report::{ReportModel, UNSIGNED_TEXT};
+use crate::report::{ReportModel, UNSIGNED_TEXT, accounts};
 
 pub(super) const REGULAR_TTF: &[u8] = include_bytes!("../../../../../assets/fonts/DejaVuSans.ttf");
 const BOLD_TTF: &[u8] = include_bytes!("../../../../../assets/fonts/DejaVuSans-Bold.ttf");
@@ -85,6 +85,7 @@ pub fn render(model: &ReportModel, options: &RenderOptions) -> Result<RenderedFi
     scope(&mut layout, model, &tables);
     methodology(&mut layout, model);
     summary(&mut layout, model);
+    account_summaries(&mut layout, &tables);
     if let Some(diff) = &model.changes_since_previous {
         changes_since_last_period(&mut layout, diff);
     }
@@ -310,6 +311,15 @@ fn cover(layout: &mut Layout, model: &ReportModel) {
         false,
         BLACK,
     );
+    // The per-account summary of a scope of several accounts (absent for one account).
+    if !model.account_summaries.is_empty() {
+        layout.paragraph(
+            &accounts::overview(&model.account_summaries),
+            10.0,
+            false,
+            BLACK,
+        );
+    }
     layout.space(8.0);
     layout.table(
         &["", ""],
@@ -624,6 +634,16 @@ fn changes_since_last_period(layout: &mut Layout, diff: &crate::report::diff::Pa
         &rows,
         7.0,
     );
+}
+
+/// The per-account summary, after the control summary, when the scope has several accounts.
+fn account_summaries(layout: &mut Layout, tables: &[Table]) {
+    let Some(table) = find(tables, "accounts") else {
+        return;
+    };
+    layout.heading(&format!("{} ({} accounts)", table.title, table.len()), 2);
+    layout.paragraph(accounts::ACCOUNTS_INTRO, BODY_SIZE, false, BLACK);
+    draw(layout, table);
 }
 
 fn control_section(layout: &mut Layout, tables: &[Table], control_id: &str) {
