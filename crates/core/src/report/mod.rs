@@ -49,6 +49,12 @@ impl std::ops::Deref for Findings {
     }
 }
 
+impl std::ops::DerefMut for Findings {
+    fn deref_mut(&mut self) -> &mut Vec<Finding> {
+        &mut self.list
+    }
+}
+
 impl<'a> IntoIterator for &'a Findings {
     type Item = &'a Finding;
     type IntoIter = std::slice::Iter<'a, Finding>;
