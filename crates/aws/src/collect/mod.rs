@@ -48,6 +48,13 @@ pub const REQUIRED_PERMISSIONS: &[&str] = &[
     "kms:ListKeys",
 ];
 
+/// What a caller collecting other accounts needs beyond `REQUIRED_PERMISSIONS` (which its own
+/// account and every member account's role need): assuming the member roles, and listing the
+/// organization's accounts for `AccountSelection::Organization`. docs/iam-policy-multi-account-caller.json
+/// grants exactly these; a unit test keeps the two in step.
+pub const MULTI_ACCOUNT_CALLER_PERMISSIONS: &[&str] =
+    &["organizations:ListAccounts", "sts:AssumeRole"];
+
 /// How the regions to collect are chosen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RegionSelection {
@@ -768,11 +775,9 @@ async fn collect_region(
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_documented_iam_policy_grants_exactly_the_calls_made() {
-        let policy: serde_json::Value =
-            serde_json::from_str(include_str!("../../../../docs/iam-policy.json"))
-                .expect("valid JSON");
+    /// The actions a policy document allows.
+    fn granted_actions(policy: &str) -> BTreeSet<String> {
+        let policy: serde_json::Value = serde_json::from_str(policy).expect("valid JSON");
         let mut granted = BTreeSet::new();
         for statement in policy["Statement"].as_array().expect("statements") {
             assert_eq!(statement["Effect"], "Allow");
@@ -790,9 +795,35 @@ mod tests {
                 other => panic!("unexpected Action {other}"),
             }
         }
-        let required: BTreeSet<String> =
-            REQUIRED_PERMISSIONS.iter().map(|s| s.to_string()).collect();
-        assert_eq!(granted, required);
+        granted
+    }
+
+    fn set(actions: &[&str]) -> BTreeSet<String> {
+        actions.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn the_documented_iam_policy_grants_exactly_the_calls_made() {
+        assert_eq!(
+            granted_actions(include_str!("../../../../docs/iam-policy.json")),
+            set(REQUIRED_PERMISSIONS)
+        );
+    }
+
+    #[test]
+    fn the_documented_multi_account_caller_policy_grants_exactly_the_calls_it_adds() {
+        assert_eq!(
+            granted_actions(include_str!(
+                "../../../../docs/iam-policy-multi-account-caller.json"
+            )),
+            set(MULTI_ACCOUNT_CALLER_PERMISSIONS)
+        );
+        let trust: serde_json::Value = serde_json::from_str(include_str!(
+            "../../../../docs/iam-trust-policy-member-role.json"
+        ))
+        .expect("valid JSON");
+        assert_eq!(trust["Statement"][0]["Action"], "sts:AssumeRole");
+        assert!(trust["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"].is_string());
     }
 
     #[test]
