@@ -84,7 +84,10 @@ fn status_of(results: &Value, account: &str, control: &str, resource: &str) -> S
         !matches.is_empty(),
         "{account} {control} {resource}: no result"
     );
-    let statuses: BTreeSet<&str> = matches.iter().filter_map(|f| f["status"].as_str()).collect();
+    let statuses: BTreeSet<&str> = matches
+        .iter()
+        .filter_map(|f| f["status"].as_str())
+        .collect();
     assert_eq!(statuses.len(), 1, "{matches:#?}");
     statuses.into_iter().next().expect("one").to_string()
 }
@@ -168,7 +171,10 @@ fn an_organization_is_collected_account_by_account_and_a_missing_role_is_that_ac
         );
         assert_eq!(account(member)["caller_identity"]["Account"], member);
     }
-    assert_eq!(account(management)["caller_identity"]["Account"], management);
+    assert_eq!(
+        account(management)["caller_identity"]["Account"],
+        management
+    );
     assert!(
         !account(management)["caller_identity"]["Arn"]
             .as_str()
@@ -403,7 +409,13 @@ fn account_flags_are_checked_before_anything_is_collected() {
             "\"12345\" is not an AWS account id",
         ),
         (
-            &["collect", "--accounts", "111111111111,22222222222a", "--role-name", ROLE],
+            &[
+                "collect",
+                "--accounts",
+                "111111111111,22222222222a",
+                "--role-name",
+                ROLE,
+            ],
             "\"22222222222a\" is not an AWS account id",
         ),
         (&["collect", "--accounts", "111111111111"], "--role-name"),
@@ -431,8 +443,17 @@ fn account_flags_are_checked_before_anything_is_collected() {
             .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
             .output()
             .expect("runs");
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", stderr(&output));
-        assert!(stderr(&output).contains(expected), "{args:?}: {}", stderr(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(expected),
+            "{args:?}: {}",
+            stderr(&output)
+        );
         assert!(!Path::new(out).exists(), "{args:?}");
     }
     let output = common::bin_process()
@@ -441,7 +462,11 @@ fn account_flags_are_checked_before_anything_is_collected() {
         .output()
         .expect("runs");
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(stderr(&output).contains("external id"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("external id"),
+        "{}",
+        stderr(&output)
+    );
 
     // A snapshot file was collected with its own accounts: the flags do not apply to it.
     let report_dir = dir.path().join("report");

@@ -328,22 +328,10 @@ struct LiveArgs {
     /// account. Default: the configured region.
     #[arg(long, value_name = "LIST", value_parser = RegionSelection::parse)]
     regions: Option<RegionSelection>,
-    /// Collect these accounts (comma-separated 12-digit ids) instead of the credentials' own,
-    /// each through --role-name (the credentials' own account, if listed, directly).
-    #[arg(long, value_name = "IDS", value_parser = AccountIds::parse, requires = "role_name", conflicts_with = "organization")]
-    accounts: Option<AccountIds>,
-    /// Collect every ACTIVE account of the organization (organizations:ListAccounts, with the
-    /// credentials of the management or a delegated administrator account), each through
-    /// --role-name (the credentials' own account directly).
-    #[arg(long, requires = "role_name")]
-    organization: bool,
-    /// The role assumed in each account of --accounts or --organization (NAME or PATH/NAME),
-    /// e.g. OrganizationAccountAccessRole or a read-only role granting docs/iam-policy.json.
-    #[arg(long, value_name = "NAME", value_parser = collect::accounts::parse_role_name)]
-    role_name: Option<String>,
-    /// The external id the role's trust policy asks for (sts:ExternalId).
-    #[arg(long, value_name = "ID", requires = "role_name", value_parser = collect::accounts::parse_external_id)]
-    external_id: Option<String>,
+    /// Boxed: the account flags would otherwise make `Command`'s variants differ in size
+    /// beyond clippy's bound.
+    #[command(flatten)]
+    accounts: Box<AccountArgs>,
     /// Named profile from the AWS shared config files.
     #[arg(long, value_name = "NAME")]
     profile: Option<String>,
@@ -379,10 +367,10 @@ impl LiveArgs {
             ("--period", self.period.is_some()),
             ("--from", self.from.is_some()),
             ("--regions", self.regions.is_some()),
-            ("--accounts", self.accounts.is_some()),
-            ("--organization", self.organization),
-            ("--role-name", self.role_name.is_some()),
-            ("--external-id", self.external_id.is_some()),
+            ("--accounts", self.accounts.accounts.is_some()),
+            ("--organization", self.accounts.organization),
+            ("--role-name", self.accounts.role_name.is_some()),
+            ("--external-id", self.accounts.external_id.is_some()),
             ("--profile", self.profile.is_some()),
             ("--endpoint-url", self.endpoint_url.is_some()),
             ("--system-name", self.system_name.is_some()),
@@ -407,10 +395,33 @@ impl LiveArgs {
         }
         given
     }
+}
 
+/// Which accounts a live collection covers (the credentials' own by default).
+#[derive(Debug, Args, Default)]
+struct AccountArgs {
+    /// Collect these accounts (comma-separated 12-digit ids) instead of the credentials' own,
+    /// each through --role-name (the credentials' own account, if listed, directly).
+    #[arg(long, value_name = "IDS", value_parser = AccountIds::parse, requires = "role_name", conflicts_with = "organization")]
+    accounts: Option<AccountIds>,
+    /// Collect every ACTIVE account of the organization (organizations:ListAccounts, with the
+    /// credentials of the management or a delegated administrator account), each through
+    /// --role-name (the credentials' own account directly).
+    #[arg(long, requires = "role_name")]
+    organization: bool,
+    /// The role assumed in each account of --accounts or --organization (NAME or PATH/NAME),
+    /// e.g. OrganizationAccountAccessRole or a read-only role granting docs/iam-policy.json.
+    #[arg(long, value_name = "NAME", value_parser = collect::accounts::parse_role_name)]
+    role_name: Option<String>,
+    /// The external id the role's trust policy asks for (sts:ExternalId).
+    #[arg(long, value_name = "ID", requires = "role_name", value_parser = collect::accounts::parse_external_id)]
+    external_id: Option<String>,
+}
+
+impl AccountArgs {
     /// The accounts collected: the credentials' own, or those of --accounts or --organization
     /// through --role-name.
-    fn account_selection(&self) -> Result<collect::AccountSelection> {
+    fn selection(&self) -> Result<collect::AccountSelection> {
         use collect::{AccountSelection, AccountTarget};
         Ok(match (&self.accounts, self.organization, &self.role_name) {
             (Some(accounts), _, Some(role_name)) => AccountSelection::Listed(
@@ -739,7 +750,7 @@ fn collect_live(live: &LiveArgs, verbose: u8) -> Result<LoadedEvidence> {
     )?;
     let request = CollectRequest {
         period,
-        accounts: live.account_selection()?,
+        accounts: live.accounts.selection()?,
         regions: live.regions.clone().unwrap_or(RegionSelection::Configured),
         system_name: live.system_name.clone(),
         policy: Policy {

@@ -150,7 +150,9 @@ pub fn parse_role_name(text: &str) -> Result<String, SelectionError> {
 /// Checks an external id as STS accepts it: 2–1224 characters of `[\w+=,.@:/-]`.
 pub fn parse_external_id(text: &str) -> Result<String, SelectionError> {
     let valid = (2..=1224).contains(&text.chars().count())
-        && text.chars().all(|c| c == ':' || c == '/' || is_iam_name_char(c));
+        && text
+            .chars()
+            .all(|c| c == ':' || c == '/' || is_iam_name_char(c));
     if valid {
         Ok(text.to_string())
     } else {
@@ -242,7 +244,10 @@ mod tests {
         }
         // A custom period keeps its dates (the times lose their colons).
         let custom = session_name(&period("2026-10-03T00:00:00Z", "2026-10-17T00:00:00Z"));
-        assert_eq!(custom, "gxp-evidence-2026-10-03T000000Z..2026-10-17T000000Z");
+        assert_eq!(
+            custom,
+            "gxp-evidence-2026-10-03T000000Z..2026-10-17T000000Z"
+        );
     }
 
     #[test]
@@ -254,7 +259,14 @@ mod tests {
                 "222222222222".into()
             ]))
         );
-        for bad in ["", "1234", "1111111111111", "11111111111a", "111111111111,", "١١١١١١١١١١١١"] {
+        for bad in [
+            "",
+            "1234",
+            "1111111111111",
+            "11111111111a",
+            "111111111111,",
+            "١١١١١١١١١١١١",
+        ] {
             assert!(AccountIds::parse(bad).is_err(), "{bad:?}");
         }
     }

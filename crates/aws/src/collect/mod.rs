@@ -487,7 +487,10 @@ pub async fn collect(
                     cloudtrail,
                     extra: Extra::new(),
                 });
-                (index, evidence.map(|evidence| (evidence, context.take_gaps())))
+                (
+                    index,
+                    evidence.map(|evidence| (evidence, context.take_gaps())),
+                )
             });
         }
     }
