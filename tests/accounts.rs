@@ -10,10 +10,11 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Output};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use common::aws_stub::{AwsStub, SeenRequest, StubConfig};
+use common::aws_stub::{AwsStub, SeenRequest, StubConfig, max_calls_within};
 use common::moto::{CREDENTIALS, MOTO_ACCOUNT, Moto, live, month, moto, moto_with};
 
 const ROLE: &str = "OrganizationAccountAccessRole";
@@ -121,7 +122,13 @@ fn an_organization_is_collected_account_by_account_and_a_missing_role_is_that_ac
         ],
     );
     collect.arg("--out").arg(&evidence_path);
+    if let Ok(parallel) = std::env::var("GXP_TEST_MAX_PARALLEL_REGIONS") {
+        // To see the concurrency check below fail when account-regions run one at a time.
+        collect.args(["--max-parallel-regions", &parallel]);
+    }
+    let started = std::time::Instant::now();
     let collected = run(collect);
+    eprintln!("collected 3 accounts in {:?}", started.elapsed());
     assert_eq!(
         collected.status.code(),
         Some(1),
@@ -129,6 +136,17 @@ fn an_organization_is_collected_account_by_account_and_a_missing_role_is_that_ac
         stderr(&collected)
     );
     assert!(!contains_credential(&stderr(&collected)));
+    // The accounts are collected at the same time: each account-region's LookupEvents are paced
+    // at 2 calls/s, so more than 3 calls within one second of the region come from at least two
+    // accounts at once.
+    let lookups = stub.lookup_calls();
+    let calls = lookups.get(REGION).map(Vec::as_slice).unwrap_or_default();
+    let busiest = max_calls_within(calls, Duration::from_secs(1));
+    assert!(
+        busiest >= 4,
+        "at most {busiest} LookupEvents calls in any second of {}: the accounts were collected one after the other",
+        calls.len()
+    );
 
     let (management, compliant, noncompliant, no_role, closed) = (
         id(&made, "management"),
