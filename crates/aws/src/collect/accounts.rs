@@ -74,7 +74,7 @@ impl Reach {
         organization_accounts: &[String],
     ) -> Vec<Reach> {
         let targets: Vec<AccountTarget> = match selection {
-            AccountSelection::Caller => Vec::new(),
+            AccountSelection::Caller => return vec![Reach::Own(caller_account.to_string())],
             AccountSelection::Listed(targets) => targets.clone(),
             AccountSelection::Organization {
                 role_name,
@@ -88,9 +88,6 @@ impl Reach {
                 })
                 .collect(),
         };
-        if *selection == AccountSelection::Caller {
-            return vec![Reach::Own(caller_account.to_string())];
-        }
         let mut by_account: BTreeMap<String, Reach> = BTreeMap::new();
         for target in targets {
             let reach = if target.account_id == caller_account {
