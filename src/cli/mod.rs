@@ -15,7 +15,9 @@ mod push;
 mod run;
 mod tsa;
 
-use crate::collect::{self, AwsSettings, CollectRequest, RegionSelection, progress::Progress};
+use crate::collect::{
+    self, AwsSettings, CollectRequest, RegionSelection, accounts::AccountIds, progress::Progress,
+};
 use crate::controls::change_records::{ChangeRecordsFile, DEMO_CHANGE_RECORDS};
 use crate::controls::{CATALOG, Verdict, VerdictReading};
 use crate::evidence::{self, EvidenceSnapshot, LoadedEvidence, Policy};
@@ -352,6 +354,10 @@ struct LiveArgs {
     /// account. Default: the configured region.
     #[arg(long, value_name = "LIST", value_parser = RegionSelection::parse)]
     regions: Option<RegionSelection>,
+    /// Boxed: the account flags would otherwise make `Command`'s variants differ in size
+    /// beyond clippy's bound.
+    #[command(flatten)]
+    accounts: Box<AccountArgs>,
     /// Named profile from the AWS shared config files.
     #[arg(long, value_name = "NAME")]
     profile: Option<String>,
@@ -383,10 +389,14 @@ impl LiveArgs {
     /// Flags that only make sense for a live collection, by name, when given.
     fn given_flags(&self) -> Vec<&'static str> {
         let mut given = Vec::new();
-        let flags: [(&str, bool); 10] = [
+        let flags: [(&str, bool); 14] = [
             ("--period", self.period.is_some()),
             ("--from", self.from.is_some()),
             ("--regions", self.regions.is_some()),
+            ("--accounts", self.accounts.accounts.is_some()),
+            ("--organization", self.accounts.organization),
+            ("--role-name", self.accounts.role_name.is_some()),
+            ("--external-id", self.accounts.external_id.is_some()),
             ("--profile", self.profile.is_some()),
             ("--endpoint-url", self.endpoint_url.is_some()),
             ("--system-name", self.system_name.is_some()),
@@ -410,6 +420,60 @@ impl LiveArgs {
             }
         }
         given
+    }
+}
+
+/// Which accounts a live collection covers (the credentials' own by default).
+#[derive(Debug, Args, Default)]
+struct AccountArgs {
+    /// Collect these accounts (comma-separated 12-digit ids) instead of the credentials' own,
+    /// each through --role-name (the credentials' own account, if listed, directly).
+    #[arg(long, value_name = "IDS", value_parser = AccountIds::parse, requires = "role_name", conflicts_with = "organization")]
+    accounts: Option<AccountIds>,
+    /// Collect every ACTIVE account of the organization (organizations:ListAccounts, with the
+    /// credentials of the management or a delegated administrator account), each through
+    /// --role-name (the credentials' own account directly).
+    #[arg(long, requires = "role_name")]
+    organization: bool,
+    /// The role assumed in each account of --accounts or --organization (NAME or PATH/NAME),
+    /// e.g. OrganizationAccountAccessRole or a read-only role granting docs/iam-policy.json.
+    #[arg(long, value_name = "NAME", value_parser = collect::accounts::parse_role_name)]
+    role_name: Option<String>,
+    /// The external id the role's trust policy asks for (sts:ExternalId).
+    #[arg(long, value_name = "ID", requires = "role_name", value_parser = collect::accounts::parse_external_id)]
+    external_id: Option<String>,
+}
+
+impl AccountArgs {
+    /// The accounts collected: the credentials' own, or those of --accounts or --organization
+    /// through --role-name.
+    fn selection(&self) -> Result<collect::AccountSelection> {
+        use collect::{AccountSelection, AccountTarget};
+        Ok(match (&self.accounts, self.organization, &self.role_name) {
+            (Some(accounts), _, Some(role_name)) => AccountSelection::Listed(
+                accounts
+                    .0
+                    .iter()
+                    .map(|account_id| AccountTarget {
+                        account_id: account_id.clone(),
+                        role_name: role_name.clone(),
+                        external_id: self.external_id.clone(),
+                    })
+                    .collect(),
+            ),
+            (None, true, Some(role_name)) => AccountSelection::Organization {
+                role_name: role_name.clone(),
+                external_id: self.external_id.clone(),
+            },
+            (None, false, None) => AccountSelection::Caller,
+            (None, false, Some(_)) => anyhow::bail!(
+                "--role-name is the role assumed in the accounts of --accounts or --organization; give one of them"
+            ),
+            // clap requires --role-name with --accounts and --organization.
+            (Some(_), _, None) | (None, true, None) => {
+                anyhow::bail!("--accounts and --organization need --role-name")
+            }
+        })
     }
 }
 
@@ -734,7 +798,7 @@ fn collect_live(live: &LiveArgs, verbose: u8) -> Result<LoadedEvidence> {
     )?;
     let request = CollectRequest {
         period,
-        accounts: collect::AccountSelection::Caller,
+        accounts: live.accounts.selection()?,
         regions: live.regions.clone().unwrap_or(RegionSelection::Configured),
         system_name: live.system_name.clone(),
         policy: Policy {

@@ -28,6 +28,11 @@ pub struct Moto {
 
 /// Starts a private moto server: fixed seed, so ids repeat run to run.
 pub fn moto() -> Moto {
+    moto_with(&[])
+}
+
+/// `moto()` with more options of tests/moto/server.py (e.g. `--require-existing-roles`).
+pub fn moto_with(options: &[&str]) -> Moto {
     let python = std::env::var("GXP_MOTO_PYTHON").expect(
         "GXP_MOTO_PYTHON is not set: run the suite with scripts/test, which installs the pinned moto server",
     );
@@ -35,6 +40,7 @@ pub fn moto() -> Moto {
     let mut server = Command::new(&python)
         .arg(launcher)
         .args(["--seed", "42", "--quiet", "--until-stdin-closes"])
+        .args(options)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

@@ -1,12 +1,16 @@
 //! Live collection from AWS: the only module that talks to the AWS SDK. It resolves the
-//! account and regions, collects API Gateway, KMS and CloudTrail evidence for every region
-//! concurrently (bounded), records every call that failed as an evidence gap, and returns one
-//! evidence snapshot. Missing or expired credentials stop the collection with an error.
+//! accounts (the caller's own, listed ones or the organization's, each other account through
+//! its role) and their regions, collects API Gateway, KMS and CloudTrail evidence for every
+//! account-region concurrently (bounded), records every call that failed, and every account
+//! whose role could not be used, as an evidence gap, and returns one evidence snapshot.
+//! Missing or expired credentials of the caller stop the collection with an error.
 
 pub mod accounts;
 mod apigateway;
+mod assume;
 mod cloudtrail;
 mod kms;
+mod organization;
 pub mod pacing;
 pub mod period;
 pub mod progress;
@@ -19,6 +23,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use accounts::Reach;
 pub use accounts::{AccountSelection, AccountTarget};
 use gxp_evidence_core::evidence::{
     self, AccountEvidence, CallerIdentity, EvidenceGap, EvidenceSnapshot, Extra, Period, Policy,
@@ -42,6 +47,13 @@ pub const REQUIRED_PERMISSIONS: &[&str] = &[
     "kms:ListKeyRotations",
     "kms:ListKeys",
 ];
+
+/// What a caller collecting other accounts needs beyond `REQUIRED_PERMISSIONS` (which its own
+/// account and every member account's role need): assuming the member roles, and listing the
+/// organization's accounts for `AccountSelection::Organization`. docs/iam-policy-multi-account-caller.json
+/// grants exactly these; a unit test keeps the two in step.
+pub const MULTI_ACCOUNT_CALLER_PERMISSIONS: &[&str] =
+    &["organizations:ListAccounts", "sts:AssumeRole"];
 
 /// How the regions to collect are chosen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,6 +137,18 @@ pub enum CollectError {
     Regions { code: String, message: String },
     #[error("the collected evidence has no region to report on")]
     EmptyScope,
+    #[error(
+        "organizations:ListAccounts was refused ({code}: {message}). Nothing was written. --organization lists the accounts with the credentials of the organization's management account or of a delegated administrator account: run it there, or name the accounts with --accounts."
+    )]
+    Organization { code: String, message: String },
+    #[error(
+        "the account selection names no account (an organization without an active account?). Nothing was written."
+    )]
+    NoAccounts,
+    #[error(
+        "no account could be reached, so no region could be listed ({gaps}). Nothing was written. Fix the roles, or pass the regions with --regions to report every account as an evidence gap."
+    )]
+    NoAccountReached { gaps: String },
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
 }
@@ -172,8 +196,8 @@ pub async fn load_sdk_config(settings: &AwsSettings) -> SdkConfig {
 pub(crate) struct RegionContext {
     pub account_id: String,
     pub region: String,
-    /// All regions of the collection, so a region can tell whether a shadow trail's home
-    /// region is collected too.
+    /// All regions collected in the account, so a region can tell whether a shadow trail's
+    /// home region is collected too.
     pub scope_regions: Vec<String>,
     pub sdk: SdkConfig,
     pub calls: Semaphore,
@@ -185,6 +209,24 @@ pub(crate) struct RegionContext {
 }
 
 impl RegionContext {
+    fn new(
+        plan: &AccountPlan,
+        region: &str,
+        request: &CollectRequest,
+        progress: &Progress,
+    ) -> Self {
+        RegionContext {
+            account_id: plan.account_id.clone(),
+            region: region.to_string(),
+            scope_regions: plan.regions.clone(),
+            sdk: plan.sdk.clone(),
+            calls: Semaphore::new(request.calls_per_region.max(1)),
+            progress: progress.region(&plan.account_id, region),
+            gaps: Mutex::new(Vec::new()),
+            region_rejected: Default::default(),
+        }
+    }
+
     pub fn region(&self) -> Region {
         Region::new(self.region.clone())
     }
@@ -313,7 +355,8 @@ pub fn collect_blocking(
     })
 }
 
-/// Collects the evidence of one period from the account the credentials belong to.
+/// Collects the evidence of one period from the accounts of the request: every account-region
+/// at once within `max_parallel_regions`, into one snapshot.
 pub async fn collect(
     sdk: &SdkConfig,
     request: &CollectRequest,
@@ -330,7 +373,7 @@ pub async fn collect(
     };
     let sdk = sdk.to_builder().region(home_region.clone()).build();
     let identity = caller_identity(&sdk).await?;
-    let account_id = identity
+    let caller_account = identity
         .account
         .clone()
         .ok_or_else(|| CollectError::Credentials {
@@ -338,47 +381,72 @@ pub async fn collect(
             code: "NoAccount".to_string(),
             message: "the response named no account".to_string(),
         })?;
-    tracing::info!(account = %account_id, arn = ?identity.arn, "collecting as");
-    let regions = match &request.regions {
+    tracing::info!(account = %caller_account, arn = ?identity.arn, "collecting as");
+    let organization_accounts = match &request.accounts {
+        AccountSelection::Organization { .. } => organization::active_accounts(&sdk).await?,
+        _ => Vec::new(),
+    };
+    let reaches = Reach::plan(&caller_account, &request.accounts, &organization_accounts);
+    if reaches.is_empty() {
+        return Err(CollectError::NoAccounts);
+    }
+    let scope_accounts: Vec<String> = reaches.iter().map(|r| r.account_id().to_string()).collect();
+    let caller = Caller {
+        partition: identity
+            .arn
+            .as_deref()
+            .and_then(accounts::partition_of)
+            .unwrap_or("aws")
+            .to_string(),
+        sdk,
+        identity,
+        session_name: accounts::session_name(&request.period),
+    };
+    let (plans, mut gaps) = plan_accounts(&caller, reaches, request).await?;
+    // The regions asked for, also when no account could be reached (the report then shows
+    // every account as a gap); with `all`, those enabled in any account reached.
+    let regions: Vec<String> = match &request.regions {
         RegionSelection::Listed(regions) => regions.clone(),
         RegionSelection::Configured => vec![home_region.to_string()],
-        RegionSelection::AllEnabled => enabled_regions(&sdk).await?,
+        RegionSelection::AllEnabled => plans
+            .iter()
+            .flat_map(|plan| plan.regions.iter().cloned())
+            .collect::<BTreeSet<String>>()
+            .into_iter()
+            .collect(),
     };
     if regions.is_empty() {
-        return Err(CollectError::EmptyScope);
+        return Err(match plans.is_empty() {
+            true => CollectError::NoAccountReached {
+                gaps: gaps.iter().map(describe_gap).collect::<Vec<_>>().join("; "),
+            },
+            false => CollectError::EmptyScope,
+        });
     }
 
     let collection_started = Timestamp(chrono::Utc::now());
     let parallel = Arc::new(Semaphore::new(request.max_parallel_regions.max(1)));
     let mut tasks = JoinSet::new();
-    for region in &regions {
-        let context = Arc::new(RegionContext {
-            account_id: account_id.clone(),
-            region: region.clone(),
-            scope_regions: regions.clone(),
-            sdk: sdk.clone(),
-            calls: Semaphore::new(request.calls_per_region.max(1)),
-            progress: progress.region(&account_id, region),
-            gaps: Mutex::new(Vec::new()),
-            region_rejected: Default::default(),
-        });
-        let parallel = parallel.clone();
-        let period = request.period;
-        tasks.spawn(async move {
-            let _turn = parallel.acquire_owned().await;
-            collect_region(context, period).await
-        });
+    for (index, plan) in plans.iter().enumerate() {
+        for region in &plan.regions {
+            let context = Arc::new(RegionContext::new(plan, region, request, progress));
+            let parallel = parallel.clone();
+            let period = request.period;
+            tasks.spawn(async move {
+                let _turn = parallel.acquire_owned().await;
+                (index, collect_region(context, period).await)
+            });
+        }
     }
-    let mut region_evidence = Vec::new();
-    let mut gaps = Vec::new();
+    let mut account_regions: Vec<Vec<RegionEvidence>> = vec![Vec::new(); plans.len()];
     while let Some(joined) = tasks.join_next().await {
-        let outcome = match joined {
+        let (index, outcome) = match joined {
             Ok(outcome) => outcome,
             Err(join_error) => panic!("a region collection task panicked: {join_error}"),
         };
         match outcome {
             Ok((evidence, region_gaps)) => {
-                region_evidence.push(evidence);
+                account_regions[index].push(evidence);
                 gaps.extend(region_gaps);
             }
             Err(failed) => {
@@ -388,53 +456,79 @@ pub async fn collect(
             }
         }
     }
-    // Trails seen in the scope whose home region is outside it: their status and change
-    // events are that region's (issue 13), read there.
-    let mut homes: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
-    for trail in region_evidence
-        .iter()
-        .filter_map(|r| r.cloudtrail.as_ref())
-        .flat_map(|c| &c.trails)
-    {
-        if let (Some(home), Some(arn)) = (&trail.trail.home_region, &trail.trail.trail_arn)
-            && !regions.contains(home)
+    // Trails seen in an account's regions whose home region is outside them: their status and
+    // change events are that region's (issue 13), read there.
+    let mut home_tasks = JoinSet::new();
+    for (index, plan) in plans.iter().enumerate() {
+        let mut homes: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+        for trail in account_regions[index]
+            .iter()
+            .filter_map(|r| r.cloudtrail.as_ref())
+            .flat_map(|c| &c.trails)
         {
-            homes.entry(home.clone()).or_default().insert(arn.clone());
+            if let (Some(home), Some(arn)) = (&trail.trail.home_region, &trail.trail.trail_arn)
+                && !plan.regions.contains(home)
+            {
+                homes.entry(home.clone()).or_default().insert(arn.clone());
+            }
+        }
+        for (home, arns) in homes {
+            let context = Arc::new(RegionContext::new(plan, &home, request, progress));
+            let parallel = parallel.clone();
+            let period = request.period;
+            home_tasks.spawn(async move {
+                let _turn = parallel.acquire_owned().await;
+                let outcome = cloudtrail::collect_home_region(&context, period, &arns).await;
+                context.progress.finish();
+                let evidence = outcome.map(|cloudtrail| RegionEvidence {
+                    region: home,
+                    apigateway: None,
+                    kms: None,
+                    cloudtrail,
+                    extra: Extra::new(),
+                });
+                (
+                    index,
+                    evidence.map(|evidence| (evidence, context.take_gaps())),
+                )
+            });
         }
     }
-    let mut trail_home_regions = Vec::new();
-    for (home, arns) in homes {
-        let context = Arc::new(RegionContext {
-            account_id: account_id.clone(),
-            region: home.clone(),
-            scope_regions: regions.clone(),
-            sdk: sdk.clone(),
-            calls: Semaphore::new(request.calls_per_region.max(1)),
-            progress: progress.region(&account_id, &home),
-            gaps: Mutex::new(Vec::new()),
-            region_rejected: Default::default(),
-        });
-        let cloudtrail =
-            match cloudtrail::collect_home_region(&context, request.period, &arns).await {
-                Ok(cloudtrail) => cloudtrail,
-                Err(failed) => {
-                    progress.finish();
-                    return Err(failed.into());
-                }
-            };
-        context.progress.finish();
-        gaps.extend(context.take_gaps());
-        trail_home_regions.push(RegionEvidence {
-            region: home,
-            apigateway: None,
-            kms: None,
-            cloudtrail,
-            extra: Extra::new(),
-        });
+    let mut trail_home_regions: Vec<Vec<RegionEvidence>> = vec![Vec::new(); plans.len()];
+    while let Some(joined) = home_tasks.join_next().await {
+        let (index, outcome) = match joined {
+            Ok(outcome) => outcome,
+            Err(join_error) => panic!("a trail home region task panicked: {join_error}"),
+        };
+        match outcome {
+            Ok((evidence, home_gaps)) => {
+                trail_home_regions[index].push(evidence);
+                gaps.extend(home_gaps);
+            }
+            Err(failed) => {
+                home_tasks.abort_all();
+                progress.finish();
+                return Err(failed.into());
+            }
+        }
     }
     progress.finish();
-    region_evidence.sort_by(|a, b| a.region.cmp(&b.region));
     gaps.sort();
+    let accounts = plans
+        .into_iter()
+        .zip(account_regions.into_iter().zip(trail_home_regions))
+        .map(|(plan, (mut regions, mut homes))| {
+            regions.sort_by(|a, b| a.region.cmp(&b.region));
+            homes.sort_by(|a, b| a.region.cmp(&b.region));
+            AccountEvidence {
+                account_id: plan.account_id,
+                caller_identity: Some(plan.identity),
+                regions,
+                trail_home_regions: homes,
+                extra: Extra::new(),
+            }
+        })
+        .collect();
 
     Ok(EvidenceSnapshot {
         schema_version: evidence::SCHEMA_VERSION,
@@ -446,34 +540,170 @@ pub async fn collect(
         system_name: request
             .system_name
             .clone()
-            .unwrap_or_else(|| format!("AWS account {account_id}")),
+            .unwrap_or_else(|| default_system_name(&scope_accounts)),
         // When the reading of the state began: every region's change events are read up to
         // a later time, after its settings (`CloudTrailEvidence::events_until`).
         collected_at: collection_started,
         period: request.period,
         settle_minutes: Some(request.settle_minutes),
         scope: Scope {
-            accounts: vec![account_id.clone()],
+            // Every account of the selection, the unreachable ones too: their gaps are
+            // evaluated as EVIDENCE_GAP, never left out of the report.
+            accounts: scope_accounts,
             regions,
             extra: Extra::new(),
         },
         policy: request.policy.clone(),
-        accounts: vec![AccountEvidence {
-            account_id,
-            caller_identity: Some(identity),
-            regions: region_evidence,
-            trail_home_regions,
-            extra: Extra::new(),
-        }],
+        accounts,
         gaps,
         extra: Extra::new(),
     })
 }
 
+/// The system name when none is given: the account, or the accounts of the scope.
+fn default_system_name(accounts: &[String]) -> String {
+    match accounts {
+        [one] => format!("AWS account {one}"),
+        few if few.len() <= 3 => format!("AWS accounts {}", few.join(", ")),
+        many => format!("{} AWS accounts", many.len()),
+    }
+}
+
+fn describe_gap(gap: &EvidenceGap) -> String {
+    format!(
+        "account {}: {}:{} {}",
+        gap.account_id, gap.service, gap.api, gap.error_code
+    )
+}
+
+/// The caller of the collection: its configuration (in the home region) and identity, and
+/// what it assumes roles with.
+#[derive(Clone)]
+struct Caller {
+    sdk: SdkConfig,
+    identity: CallerIdentity,
+    partition: String,
+    session_name: String,
+}
+
+/// One account of the scope, ready to collect.
+struct AccountPlan {
+    account_id: String,
+    sdk: SdkConfig,
+    identity: CallerIdentity,
+    regions: Vec<String>,
+}
+
+/// Why an account cannot be collected.
+pub(crate) enum AccountFailure {
+    /// Its role could not be used: the account is an evidence gap, the others are collected.
+    Gap(EvidenceGap),
+    /// The caller's own credentials or configuration failed: the collection stops.
+    Run(CollectError),
+}
+
+/// Reaches every account (the role assumed, the regions listed) at once, within the bound of
+/// account-regions collected at the same time: the accounts that can be collected, sorted by
+/// id, and the gaps of those that cannot.
+async fn plan_accounts(
+    caller: &Caller,
+    reaches: Vec<Reach>,
+    request: &CollectRequest,
+) -> Result<(Vec<AccountPlan>, Vec<EvidenceGap>), CollectError> {
+    let parallel = Arc::new(Semaphore::new(request.max_parallel_regions.max(1)));
+    let mut tasks = JoinSet::new();
+    for reach in reaches {
+        let parallel = parallel.clone();
+        let caller = caller.clone();
+        let regions = request.regions.clone();
+        tasks.spawn(async move {
+            let _turn = parallel.acquire_owned().await;
+            plan_account(&caller, reach, &regions).await
+        });
+    }
+    let (mut plans, mut gaps) = (Vec::new(), Vec::new());
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(Ok(plan)) => plans.push(plan),
+            Ok(Err(AccountFailure::Gap(gap))) => {
+                tracing::warn!(account = %gap.account_id, "{}:{} failed: {}: {}", gap.service, gap.api, gap.error_code, gap.message);
+                gaps.push(gap);
+            }
+            Ok(Err(AccountFailure::Run(error))) => {
+                tasks.abort_all();
+                return Err(error);
+            }
+            Err(join_error) => panic!("an account task panicked: {join_error}"),
+        }
+    }
+    plans.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+    Ok((plans, gaps))
+}
+
+/// The credentials, identity and regions of one account. The caller's own account's failures
+/// are the run's; another account's are that account's gap.
+async fn plan_account(
+    caller: &Caller,
+    reach: Reach,
+    regions: &RegionSelection,
+) -> Result<AccountPlan, AccountFailure> {
+    let (sdk, identity) = match &reach {
+        Reach::Own(_) => (caller.sdk.clone(), caller.identity.clone()),
+        Reach::Role(target) => {
+            let assumed =
+                assume::assume(&caller.sdk, target, &caller.partition, &caller.session_name)
+                    .await?;
+            (assumed.sdk, assumed.identity)
+        }
+    };
+    let account_id = reach.account_id().to_string();
+    let regions = match regions {
+        RegionSelection::Listed(regions) => regions.clone(),
+        RegionSelection::Configured => sdk
+            .region()
+            .map(|region| vec![region.to_string()])
+            .unwrap_or_default(),
+        RegionSelection::AllEnabled => match (enabled_regions(&sdk).await, &reach) {
+            (Ok(regions), _) => regions,
+            (Err(failure), Reach::Own(_)) => {
+                return Err(AccountFailure::Run(
+                    if failure.kind == sdk::FailureKind::Credentials {
+                        CollectError::credentials("account:ListRegions", &failure)
+                    } else {
+                        CollectError::Regions {
+                            code: failure.code,
+                            message: failure.message,
+                        }
+                    },
+                ));
+            }
+            (Err(failure), Reach::Role(_)) => {
+                return Err(AccountFailure::Gap(EvidenceGap {
+                    account_id,
+                    region: None,
+                    service: "account".to_string(),
+                    api: "ListRegions".to_string(),
+                    resource: None,
+                    error_code: failure.code,
+                    message: format!(
+                        "the account's enabled regions could not be listed, nothing was collected for this account: {}",
+                        failure.message
+                    ),
+                }));
+            }
+        },
+    };
+    tracing::info!(account = %account_id, arn = ?identity.arn, regions = ?regions, "account reached");
+    Ok(AccountPlan {
+        account_id,
+        sdk,
+        identity,
+        regions,
+    })
+}
+
 async fn caller_identity(sdk: &SdkConfig) -> Result<CallerIdentity, CollectError> {
-    let client = aws_sdk_sts::Client::new(sdk);
-    let output = client.get_caller_identity().send().await.map_err(|err| {
-        let failure = sdk::call_failure(&err);
+    caller_identity_as(sdk).await.map_err(|failure| {
         // The first call of a run: any other failure means the credentials are not accepted.
         match failure.kind {
             sdk::FailureKind::Unreachable => CollectError::Unreachable {
@@ -482,7 +712,17 @@ async fn caller_identity(sdk: &SdkConfig) -> Result<CallerIdentity, CollectError
             },
             _ => CollectError::credentials("sts:GetCallerIdentity", &failure),
         }
-    })?;
+    })
+}
+
+/// Who the credentials of `sdk` are (sts:GetCallerIdentity needs no permission).
+pub(crate) async fn caller_identity_as(sdk: &SdkConfig) -> Result<CallerIdentity, CallFailure> {
+    let client = aws_sdk_sts::Client::new(sdk);
+    let output = client
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|err| sdk::call_failure(&err))?;
     Ok(CallerIdentity {
         user_id: output.user_id().map(str::to_string),
         account: output.account().map(str::to_string),
@@ -492,7 +732,7 @@ async fn caller_identity(sdk: &SdkConfig) -> Result<CallerIdentity, CollectError
 }
 
 /// The regions enabled for the account: opted-in regions and those enabled by default.
-async fn enabled_regions(sdk: &SdkConfig) -> Result<Vec<String>, CollectError> {
+async fn enabled_regions(sdk: &SdkConfig) -> Result<Vec<String>, CallFailure> {
     use aws_sdk_account::types::RegionOptStatus;
     let client = aws_sdk_account::Client::new(sdk);
     let listed = client
@@ -504,17 +744,7 @@ async fn enabled_regions(sdk: &SdkConfig) -> Result<Vec<String>, CollectError> {
         .send()
         .try_collect()
         .await
-        .map_err(|err| {
-            let failure = sdk::call_failure(&err);
-            if failure.kind == sdk::FailureKind::Credentials {
-                CollectError::credentials("account:ListRegions", &failure)
-            } else {
-                CollectError::Regions {
-                    code: failure.code,
-                    message: failure.message,
-                }
-            }
-        })?;
+        .map_err(|err| sdk::call_failure(&err))?;
     let regions: BTreeSet<String> = listed
         .iter()
         .filter_map(|r| r.region_name().map(str::to_string))
@@ -548,11 +778,9 @@ async fn collect_region(
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_documented_iam_policy_grants_exactly_the_calls_made() {
-        let policy: serde_json::Value =
-            serde_json::from_str(include_str!("../../../../docs/iam-policy.json"))
-                .expect("valid JSON");
+    /// The actions a policy document allows.
+    fn granted_actions(policy: &str) -> BTreeSet<String> {
+        let policy: serde_json::Value = serde_json::from_str(policy).expect("valid JSON");
         let mut granted = BTreeSet::new();
         for statement in policy["Statement"].as_array().expect("statements") {
             assert_eq!(statement["Effect"], "Allow");
@@ -570,9 +798,35 @@ mod tests {
                 other => panic!("unexpected Action {other}"),
             }
         }
-        let required: BTreeSet<String> =
-            REQUIRED_PERMISSIONS.iter().map(|s| s.to_string()).collect();
-        assert_eq!(granted, required);
+        granted
+    }
+
+    fn set(actions: &[&str]) -> BTreeSet<String> {
+        actions.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn the_documented_iam_policy_grants_exactly_the_calls_made() {
+        assert_eq!(
+            granted_actions(include_str!("../../../../docs/iam-policy.json")),
+            set(REQUIRED_PERMISSIONS)
+        );
+    }
+
+    #[test]
+    fn the_documented_multi_account_caller_policy_grants_exactly_the_calls_it_adds() {
+        assert_eq!(
+            granted_actions(include_str!(
+                "../../../../docs/iam-policy-multi-account-caller.json"
+            )),
+            set(MULTI_ACCOUNT_CALLER_PERMISSIONS)
+        );
+        let trust: serde_json::Value = serde_json::from_str(include_str!(
+            "../../../../docs/iam-trust-policy-member-role.json"
+        ))
+        .expect("valid JSON");
+        assert_eq!(trust["Statement"][0]["Action"], "sts:AssumeRole");
+        assert!(trust["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"].is_string());
     }
 
     #[test]
