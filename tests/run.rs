@@ -444,10 +444,12 @@ location = "archive"
     ));
     let plan = setup.run(&["--dry-run"]);
     assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
+    let plan = common::stdout(&plan);
     assert!(
-        common::stdout(&plan).contains("s3://gxp-archive/lims (an S3 archive is not yet supported")
+        plan.contains("s3://gxp-archive/lims/ (the next revision under")
+            && plan.contains("COMPLIANCE mode for 3650 days"),
+        "{plan}"
     );
-    common::assert_refused(&setup.run(&[]), "an S3 archive is not yet supported");
 }
 
 fn previous_month_label() -> String {

@@ -453,3 +453,157 @@ fn client_config(moto: &Moto) -> aws_sdk_s3::Config {
         ))
         .build()
 }
+
+#[test]
+fn a_scheduled_run_archives_each_revision_in_s3_locked_and_superseding_the_last() {
+    let moto = moto();
+    let bucket = Bucket::create(&moto, "gxp-run-archive", true);
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::keygen(&dir.path().join("keys"), "job");
+    let config = dir.path().join("run.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[system]
+name = "{system}"
+
+[collection]
+evidence = "{evidence}"
+
+[signing]
+key = "keys/job.key"
+passphrase_env = "{passphrase_var}"
+name = "GxP evidence scheduled job"
+user_id = "svc-gxp-evidence"
+role = "Automated evidence collection"
+
+[archive]
+location = "s3://gxp-run-archive/{PREFIX}"
+retention_days = 30
+retention_mode = "governance"
+region = "{REGION}"
+endpoint_url = "{url}"
+"#,
+            system = demo_system_name(),
+            evidence = common::demo_evidence().display(),
+            passphrase_var = common::PASSPHRASE_VAR,
+            url = moto.url,
+        ),
+    )
+    .expect("config");
+    let run = || {
+        common::bin_process()
+            .env(common::TEST_NOW_VAR, common::RENDERED_AT)
+            .env(common::PASSPHRASE_VAR, common::TEST_PASSPHRASE)
+            .env_remove("AWS_REGION")
+            .env_remove("AWS_ENDPOINT_URL")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+            .env("AWS_SESSION_TOKEN", SESSION_TOKEN)
+            .arg("run")
+            .arg("--config")
+            .arg(&config)
+            .arg("--quiet")
+            .output()
+            .expect("runs")
+    };
+    let summaries: Vec<serde_json::Value> = (0..2)
+        .map(|_| {
+            let output = run();
+            assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+            assert_no_credentials(&output);
+            serde_json::from_str(stdout(&output).trim()).expect("one JSON line")
+        })
+        .collect();
+    let system = demo_system_name();
+    for (index, summary) in summaries.iter().enumerate() {
+        let revision = index as u32 + 1;
+        assert_eq!(summary["revision"], revision);
+        assert_eq!(
+            summary["archive_path"],
+            format!(
+                "s3://gxp-run-archive/{PREFIX}/{}",
+                revision_path(&system, PERIOD, revision)
+            )
+        );
+    }
+    assert_eq!(summaries[1]["supersedes"], summaries[0]["report_id"]);
+
+    // Every object of both revisions is locked in the configured mode for 30 days.
+    let objects = bucket.objects();
+    let sealed = format!(
+        "{PREFIX}/{}/manifest.sig",
+        revision_path(&system, PERIOD, 2)
+    );
+    assert!(objects.contains_key(&sealed), "{objects:?}");
+    for key in objects.keys() {
+        let (mode, until) = bucket.retention(key);
+        assert_eq!(mode, ObjectLockMode::Governance, "{key}");
+        let days = (until - Utc::now()).num_hours() as f64 / 24.0;
+        assert!((29.0..=30.0).contains(&days), "{key}: {days} days");
+    }
+
+    // r2 as archived verifies, and its report names r1's as superseded.
+    let archive = connect(&moto, "gxp-run-archive");
+    let downloaded = dir.path().join("r2");
+    archive
+        .download(&revision_path(&system, PERIOD, 2), &downloaded)
+        .expect("downloaded");
+    let (code, verification) = common::verify(&downloaded, &[]);
+    assert_eq!(code, Some(0), "{verification}");
+    let results = common::results(&downloaded);
+    assert_eq!(results["document"]["revision"], 2);
+    assert_eq!(results["document"]["supersedes"], summaries[0]["report_id"]);
+}
+
+#[test]
+fn a_scheduled_run_refuses_a_bucket_without_object_lock_before_collecting() {
+    let moto = moto();
+    let bucket = Bucket::create(&moto, "gxp-unlocked", false);
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::keygen(&dir.path().join("keys"), "job");
+    let config = dir.path().join("run.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[system]
+name = "{system}"
+
+[collection]
+evidence = "{evidence}"
+
+[signing]
+key = "keys/job.key"
+passphrase_env = "{passphrase_var}"
+name = "GxP evidence scheduled job"
+user_id = "svc-gxp-evidence"
+role = "Automated evidence collection"
+
+[archive]
+location = "s3://gxp-unlocked/{PREFIX}"
+region = "{REGION}"
+endpoint_url = "{url}"
+"#,
+            system = demo_system_name(),
+            evidence = common::demo_evidence().display(),
+            passphrase_var = common::PASSPHRASE_VAR,
+            url = moto.url,
+        ),
+    )
+    .expect("config");
+    let output = common::bin_process()
+        .env(common::PASSPHRASE_VAR, common::TEST_PASSPHRASE)
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .env("AWS_SESSION_TOKEN", SESSION_TOKEN)
+        .arg("run")
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .expect("runs");
+    assert_refused(&output, "gxp-unlocked");
+    assert!(bucket.objects().is_empty());
+}

@@ -10,12 +10,10 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::InputLimits;
+use crate::archive::listing::{self, ArchiveListing, Revision, ScanOptions, SignOffRule};
 use crate::package::verify::{Purpose, VerifyOptions};
 use crate::report::format::visible;
 use crate::signing::{registry::SignerRegistry, trusted::TrustedKeys};
-use gxp_evidence_core::archive::listing::{
-    self, ArchiveListing, Revision, ScanOptions, SignOffRule,
-};
 
 #[derive(Debug, Args)]
 pub struct ArchiveArgs {
@@ -166,7 +164,7 @@ pub fn run(args: ArchiveArgs) -> Result<ExitCode> {
             revision,
             check,
         } => {
-            if !gxp_evidence_core::archive::is_period_dir_name(&period) {
+            if !crate::archive::is_period_dir_name(&period) {
                 anyhow::bail!("period {period:?}: give a calendar month as YYYY-MM");
             }
             let listing = check.scan(&archive, Some(&system))?;
@@ -260,7 +258,7 @@ pub fn run(args: ArchiveArgs) -> Result<ExitCode> {
                 );
             }
             listing.root = resolve(&archive)?;
-            let html = gxp_evidence_core::archive::index::render(&listing, &links_from)?;
+            let html = crate::archive::index::render(&listing, &links_from)?;
             gxp_evidence_core::atomic::write_file(&out, html.as_bytes(), true)?;
             // The temporary file it was written through is private (0600); the index is for
             // every auditor who can read the packages, whose files are world-readable too.

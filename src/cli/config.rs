@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use crate::archive_s3::{self, RetentionMode, S3Location};
 use crate::collect::{self, AccountSelection, AccountTarget, RegionSelection};
 use crate::controls::VerdictReading;
 use crate::evidence::{self, Policy};
@@ -94,17 +95,28 @@ pub enum ArchiveLocation {
     /// A local directory (which must exist).
     Local(PathBuf),
     /// `s3://bucket/prefix`: an S3 bucket with Object Lock.
-    S3 { bucket: String, prefix: String },
+    S3(S3Target),
+}
+
+/// An S3 archive and the retention every object of a revision gets there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Target {
+    pub location: S3Location,
+    /// `archive.retention_days` (default `archive_s3::DEFAULT_RETENTION_DAYS`).
+    pub retention_days: u32,
+    /// `archive.retention_mode`: "compliance" (default) or "governance".
+    pub mode: RetentionMode,
+    /// `archive.region`: the bucket's region, when not the configured one.
+    pub region: Option<String>,
+    /// `archive.endpoint_url`: an S3 endpoint (a VPC endpoint, or a test double).
+    pub endpoint_url: Option<String>,
 }
 
 impl fmt::Display for ArchiveLocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ArchiveLocation::Local(path) => write!(f, "{}", path.display()),
-            ArchiveLocation::S3 { bucket, prefix } if prefix.is_empty() => {
-                write!(f, "s3://{bucket}")
-            }
-            ArchiveLocation::S3 { bucket, prefix } => write!(f, "s3://{bucket}/{prefix}"),
+            ArchiveLocation::S3(target) => write!(f, "{}", target.location.url("")),
         }
     }
 }
@@ -963,56 +975,98 @@ impl Reader<'_> {
             }
             return None;
         };
-        self.only_known_keys(&archive, &["location"]);
+        let s3_keys = ["retention_days", "retention_mode", "region", "endpoint_url"];
+        let mut known = vec!["location"];
+        known.extend(s3_keys);
+        self.only_known_keys(&archive, &known);
         let location = self.required_string(&archive, "location")?;
-        if let Some(rest) = location.get_ref().strip_prefix("s3://") {
-            return match parse_s3(rest) {
-                Ok((bucket, prefix)) => Some(ArchiveLocation::S3 { bucket, prefix }),
-                Err(message) => {
-                    self.problem(location.span(), format!("`archive.location`: {message}"));
-                    None
-                }
-            };
+        if location.get_ref().starts_with("s3://") {
+            return self.s3_target(&archive, &location);
+        }
+        for key in s3_keys {
+            if let Some(value) = archive.get(key) {
+                self.problem(
+                    value.span(),
+                    format!(
+                        "`{}` applies to an S3 archive (location = \"s3://…\"), not to a local directory",
+                        archive.key_name(key)
+                    ),
+                );
+            }
         }
         self.check_existing(&location, "archive.location", true)
             .map(ArchiveLocation::Local)
     }
 }
 
+impl Reader<'_> {
+    fn s3_target(
+        &mut self,
+        archive: &Table,
+        location: &Spanned<String>,
+    ) -> Option<ArchiveLocation> {
+        let parsed = S3Location::parse(location.get_ref())
+            .map_err(|err| self.problem(location.span(), format!("`archive.location`: {err}")))
+            .ok();
+        let retention_days = match archive.get("retention_days") {
+            None => Some(archive_s3::DEFAULT_RETENTION_DAYS),
+            Some(value) => self.number(archive, "retention_days", 1).and_then(|days| {
+                if days > archive_s3::MAX_RETENTION_DAYS {
+                    self.problem(
+                        value.span(),
+                        format!(
+                            "`archive.retention_days` must be at most {} days",
+                            archive_s3::MAX_RETENTION_DAYS
+                        ),
+                    );
+                    return None;
+                }
+                Some(days)
+            }),
+        };
+        let mode = match self.string(archive, "retention_mode") {
+            None => Some(RetentionMode::Compliance),
+            Some(mode) => match mode.get_ref().as_str() {
+                "compliance" => Some(RetentionMode::Compliance),
+                "governance" => Some(RetentionMode::Governance),
+                _ => {
+                    self.problem(
+                        mode.span(),
+                        "`archive.retention_mode` must be \"compliance\" or \"governance\"",
+                    );
+                    None
+                }
+            },
+        };
+        let region = self.string(archive, "region").and_then(|region| {
+            if evidence::is_region_name(region.get_ref()) {
+                Some(region.into_inner())
+            } else {
+                self.problem(
+                    region.span(),
+                    format!(
+                        "`archive.region`: {:?} is not an AWS region name",
+                        region.get_ref()
+                    ),
+                );
+                None
+            }
+        });
+        let endpoint_url = self
+            .string(archive, "endpoint_url")
+            .map(Spanned::into_inner);
+        Some(ArchiveLocation::S3(S3Target {
+            location: parsed?,
+            retention_days: retention_days?,
+            mode: mode?,
+            region,
+            endpoint_url,
+        }))
+    }
+}
+
 /// The default number of account-regions collected at the same time (as `collect`'s).
 pub const DEFAULT_MAX_PARALLEL_REGIONS: usize = 32;
-
-/// `bucket[/prefix]` after `s3://`: a bucket name as S3 allows it (3–63 lower-case letters,
-/// digits, `.` and `-`, starting and ending with a letter or digit) and a key prefix without
-/// empty segments, kept without its trailing `/`.
-fn parse_s3(rest: &str) -> Result<(String, String), String> {
-    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-    let bucket_chars = bucket
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
-    let ends_ok = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-    if !(3..=63).contains(&bucket.len())
-        || !bucket_chars
-        || !ends_ok(bucket.as_bytes().first())
-        || !ends_ok(bucket.as_bytes().last())
-        || bucket.contains("..")
-    {
-        return Err(format!(
-            "{bucket:?} is not an S3 bucket name (3 to 63 lower-case letters, digits, dots and hyphens)"
-        ));
-    }
-    let prefix = prefix.trim_end_matches('/');
-    if prefix
-        .split('/')
-        .any(|part| part.is_empty() || part == "." || part == "..")
-        && !prefix.is_empty()
-    {
-        return Err(format!(
-            "{prefix:?} is not a usable key prefix (empty, `.` or `..` segment)"
-        ));
-    }
-    Ok((bucket.to_string(), prefix.to_string()))
-}
 
 #[cfg(test)]
 mod tests {
@@ -1021,23 +1075,6 @@ mod tests {
     fn parse(text: &str) -> Result<RunConfig, ConfigErrors> {
         let base = tempfile::tempdir().expect("tempdir");
         RunConfig::parse(Path::new("run.toml"), text, base.path())
-    }
-
-    #[test]
-    fn s3_locations_name_a_valid_bucket_and_an_optional_prefix() {
-        assert_eq!(
-            parse_s3("gxp-archive/lims/eu/"),
-            Ok(("gxp-archive".into(), "lims/eu".into()))
-        );
-        assert_eq!(
-            parse_s3("gxp-archive"),
-            Ok(("gxp-archive".into(), String::new()))
-        );
-        for bad in [
-            "Gxp", "ab", "-gxp", "gxp..x", "gxp/a//b", "gxp/../x", "gxp_1",
-        ] {
-            assert!(parse_s3(bad).is_err(), "{bad}");
-        }
     }
 
     #[test]

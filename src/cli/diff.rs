@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 
+use crate::archive;
 use crate::report::diff::{PackageDiff, PeriodSummary, read_verified};
-use gxp_evidence_core::archive;
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {

@@ -8,10 +8,8 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Args;
 
+use crate::archive_s3::{self, DEFAULT_RETENTION_DAYS, Retention, RetentionMode, S3Location};
 use crate::collect::AwsSettings;
-use gxp_evidence_aws::archive_s3::{
-    self, DEFAULT_RETENTION_DAYS, Retention, RetentionMode, S3Location,
-};
 
 #[derive(Debug, Args)]
 pub struct PushArgs {

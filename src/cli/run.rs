@@ -14,8 +14,10 @@ use clap::{Args, ValueEnum};
 
 use super::config::{
     ArchiveLocation, EvidenceSource, JOB_SIGNATURE_MEANING, JobKey, JobSigning, LiveCollection,
-    PassphraseSource, RunConfig,
+    PassphraseSource, RunConfig, S3Target,
 };
+use crate::archive::{self, store::LocalArchive};
+use crate::archive_s3::{Retention, S3Archive};
 use crate::collect::{self, AccountSelection, AwsSettings, CollectRequest, RegionSelection};
 use crate::controls::change_records::ChangeRecordsFile;
 use crate::controls::{Verdict, events};
@@ -26,7 +28,6 @@ use crate::report::diff::PeriodSummary;
 use crate::report::document::DocumentSettings;
 use crate::report::render::{Format, RenderOptions};
 use crate::signing::{self, Signer};
-use gxp_evidence_core::archive::{self, store::LocalArchive};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -76,13 +77,14 @@ impl FailOn {
 /// What a run put into the archive.
 struct Produced {
     model: ReportModel,
+    /// Where the revision is: a local directory or an s3:// URL.
+    path: String,
     /// The previous month's report the "Changes since last period" section compares with.
     previous_report_id: Option<String>,
     /// Why the previous month's report could not be compared with (the package was still
     /// produced, without the section).
     warnings: Vec<String>,
     revision: u32,
-    path: PathBuf,
     system_name: String,
     period: String,
 }
@@ -136,7 +138,7 @@ pub fn run(args: &RunArgs, verbose: u8) -> Result<ExitCode> {
         for warning in &produced.warnings {
             eprintln!("gxp-evidence: warning: {warning}");
         }
-        eprintln!("{}", super::summary_line(model, &produced.path));
+        eprintln!("{}", super::summary_line(model, Path::new(&produced.path)));
         eprintln!(
             "sealed as revision r{} of {} {} ({}){}",
             produced.revision,
@@ -172,63 +174,260 @@ fn report_summary(args: &RunArgs, line: &serde_json::Value) -> Result<()> {
 }
 
 fn produce(config: &RunConfig, args: &RunArgs, verbose: u8) -> Result<Produced> {
-    let root = match &config.archive {
-        ArchiveLocation::Local(root) => root,
-        s3 @ ArchiveLocation::S3 { .. } => anyhow::bail!(
-            "archive.location {s3}: an S3 archive is not yet supported by this version; give a local directory (nothing was run)"
-        ),
-    };
+    match &config.archive {
+        ArchiveLocation::Local(root) => produce_local(config, args, verbose, root),
+        ArchiveLocation::S3(target) => produce_s3(config, args, verbose, target),
+    }
+}
+
+/// A local archive: locked for the run, the package staged in the period's directory and
+/// renamed to `r<N>`.
+fn produce_local(config: &RunConfig, args: &RunArgs, verbose: u8, root: &Path) -> Result<Produced> {
     let archive = LocalArchive::open(root)?;
     // Locked before anything slow: a second run stops at once instead of collecting for an
     // hour and then finding the archive taken.
     let lock = archive.lock()?;
-    let signer = open_job_signer(&config.signing, &config.evidence)?;
-    let change_records = config
-        .change_records
-        .as_deref()
-        .map(|path| ChangeRecordsFile::load(path, evidence::load::DEFAULT_MAX_EVIDENCE_BYTES))
-        .transpose()?;
-    let (evidence, attestation) = match &config.evidence {
-        EvidenceSource::Snapshot(path) => {
-            let evidence = evidence::load_file(path, evidence::load::DEFAULT_MAX_EVIDENCE_BYTES)?;
-            check_snapshot(config, path, &evidence, args.period.as_deref())?;
-            let attestation = super::attestation_of(path, None, &evidence)?;
-            (evidence, attestation)
-        }
-        EvidenceSource::Live(live) => {
-            let period = live_period(live, args.period.as_deref())?;
-            let evidence = collect_live(config, live, period, verbose, args.quiet)?;
-            // The job's key attests the snapshot as collected, as `collect --attest-key` does.
-            let attestation = super::attest(&evidence, Some(&signer))?;
-            (evidence, attestation)
-        }
-    };
-    let period = evidence.snapshot.period;
-    let period_dir = archive::period_dir_name(&period).ok_or_else(|| {
-        anyhow::anyhow!(
-            "the evidence covers {}, not a calendar month: the archive holds monthly reports",
-            period.label()
-        )
-    })?;
-    let system_name = evidence.snapshot.system_name.clone();
-    let period_in_archive = lock.period(&system_name, &period_dir)?;
+    let inputs = RunInputs::read(config, args, verbose)?;
+    let month = inputs.month()?;
+    let period_in_archive = lock.period(&month.system_name, &month.period_dir)?;
     let revision = period_in_archive.next_revision()?;
-    let supersedes = match period_in_archive.latest()? {
+    let superseded = period_in_archive.latest()?.map(|(_, dir)| dir);
+    let supersedes = superseded_report(superseded.as_deref(), revision, &month)?;
+    let (previous_period, warnings) = previous_period(&month, |previous_dir| {
+        let dir = root
+            .join(archive::system_dir_name(&month.system_name))
+            .join(previous_dir);
+        archive::latest_revision(&dir)
+            .map(|latest| latest.map(|(_, dir)| dir))
+            .with_context(|| format!("cannot list {}", dir.display()))
+    });
+    let staged = period_in_archive.stage()?;
+    let package_dir = staged.package_dir();
+    let document = document_settings(config, revision, supersedes)?;
+    let model =
+        inputs.render_and_seal(config, &package_dir, &document, previous_period.as_ref())?;
+    let path = staged.publish(revision)?;
+    Ok(Produced {
+        model,
+        previous_report_id: previous_period.map(|p| p.report_id),
+        warnings,
+        revision,
+        path: path.display().to_string(),
+        system_name: month.system_name,
+        period: month.period_dir,
+    })
+}
+
+/// An S3 archive with Object Lock: the package is made in a local temporary directory and
+/// uploaded as `r<N>` with the configured retention, never over an existing object (a second
+/// run at the same time fails on its first object instead of mixing two packages). The
+/// revision it supersedes and the previous month's are downloaded to be read.
+fn produce_s3(
+    config: &RunConfig,
+    args: &RunArgs,
+    verbose: u8,
+    target: &S3Target,
+) -> Result<Produced> {
+    let settings = AwsSettings {
+        profile: live_collection(config).and_then(|live| live.profile.clone()),
+        endpoint_url: target.endpoint_url.clone(),
+    };
+    let s3 = S3Archive::connect(&settings, target.region.as_deref(), target.location.clone())?;
+    // Checked before anything slow: a bucket without Object Lock is not a write-once archive.
+    s3.check_object_lock()?;
+    let inputs = RunInputs::read(config, args, verbose)?;
+    let month = inputs.month()?;
+    let work = tempfile::Builder::new()
+        .prefix("gxp-evidence-run-")
+        .tempdir()
+        .context("cannot create a temporary directory for the package")?;
+    let revision = s3.next_revision(&month.system_name, &month.period_dir)?;
+    let superseded = match revision.checked_sub(1).filter(|r| *r >= 1) {
         None => None,
-        Some((newest, dir)) => {
-            let previous = package::read_superseded(&dir, &period, &system_name)?;
-            if previous.revision != newest {
-                anyhow::bail!(
-                    "{} holds report {} of revision {}, not {newest}: the archive's revisions are out of step with their reports; nothing was written",
-                    dir.display(),
-                    previous.report_id,
-                    previous.revision
-                );
-            }
-            Some(previous.report_id)
+        Some(newest) => {
+            let dir = work.path().join("superseded");
+            s3.download(
+                &archive::revision_path(&month.system_name, &month.period_dir, newest),
+                &dir,
+            )?;
+            Some(dir)
         }
     };
-    let document = DocumentSettings {
+    let supersedes = superseded_report(superseded.as_deref(), revision, &month)?;
+    let (previous_period, warnings) = previous_period(&month, |previous_dir| {
+        let newest = s3.next_revision(&month.system_name, previous_dir)? - 1;
+        if newest == 0 {
+            return Ok(None);
+        }
+        let dir = work.path().join("previous");
+        s3.download(
+            &archive::revision_path(&month.system_name, previous_dir, newest),
+            &dir,
+        )?;
+        Ok(Some(dir))
+    });
+    let package_dir = work.path().join("package");
+    let document = document_settings(config, revision, supersedes)?;
+    let model =
+        inputs.render_and_seal(config, &package_dir, &document, previous_period.as_ref())?;
+    let retention = Retention::days_from(target.mode, target.retention_days, chrono::Utc::now())?;
+    let revision_path = archive::revision_path(&month.system_name, &month.period_dir, revision);
+    let uploaded = s3.upload(&package_dir, &revision_path, &retention)?;
+    if !args.quiet {
+        eprintln!(
+            "uploaded {} objects with {retention}, read back from every object",
+            uploaded.len()
+        );
+    }
+    Ok(Produced {
+        model,
+        previous_report_id: previous_period.map(|p| p.report_id),
+        warnings,
+        revision,
+        path: target.location.url(&revision_path),
+        system_name: month.system_name,
+        period: month.period_dir,
+    })
+}
+
+fn live_collection(config: &RunConfig) -> Option<&LiveCollection> {
+    match &config.evidence {
+        EvidenceSource::Live(live) => Some(live),
+        EvidenceSource::Snapshot(_) => None,
+    }
+}
+
+/// What every run reads before it renders: the job's key (opened first, so a bad key fails
+/// in seconds, not after an hour's collection), the change records, and the evidence with
+/// its attestation.
+struct RunInputs {
+    signer: Signer,
+    change_records: Option<ChangeRecordsFile>,
+    evidence: LoadedEvidence,
+    attestation: Option<package::attestation::Attestation>,
+}
+
+/// The system and month a run files its package under.
+struct Month {
+    period: Period,
+    period_dir: String,
+    system_name: String,
+}
+
+impl RunInputs {
+    fn read(config: &RunConfig, args: &RunArgs, verbose: u8) -> Result<Self> {
+        let signer = open_job_signer(&config.signing, &config.evidence)?;
+        let change_records = config
+            .change_records
+            .as_deref()
+            .map(|path| ChangeRecordsFile::load(path, evidence::load::DEFAULT_MAX_EVIDENCE_BYTES))
+            .transpose()?;
+        let (evidence, attestation) = match &config.evidence {
+            EvidenceSource::Snapshot(path) => {
+                let evidence =
+                    evidence::load_file(path, evidence::load::DEFAULT_MAX_EVIDENCE_BYTES)?;
+                check_snapshot(config, path, &evidence, args.period.as_deref())?;
+                let attestation = super::attestation_of(path, None, &evidence)?;
+                (evidence, attestation)
+            }
+            EvidenceSource::Live(live) => {
+                let period = live_period(live, args.period.as_deref())?;
+                let evidence = collect_live(config, live, period, verbose, args.quiet)?;
+                // The job's key attests the snapshot as collected, as `collect --attest-key`
+                // does.
+                let attestation = super::attest(&evidence, Some(&signer))?;
+                (evidence, attestation)
+            }
+        };
+        Ok(RunInputs {
+            signer,
+            change_records,
+            evidence,
+            attestation,
+        })
+    }
+
+    fn month(&self) -> Result<Month> {
+        let period = self.evidence.snapshot.period;
+        let period_dir = archive::period_dir_name(&period).ok_or_else(|| {
+            anyhow::anyhow!(
+                "the evidence covers {}, not a calendar month: the archive holds monthly reports",
+                period.label()
+            )
+        })?;
+        Ok(Month {
+            period,
+            period_dir,
+            system_name: self.evidence.snapshot.system_name.clone(),
+        })
+    }
+
+    /// Renders the package into `package_dir` and seals it with the job's sign-off.
+    fn render_and_seal(
+        self,
+        config: &RunConfig,
+        package_dir: &Path,
+        document: &DocumentSettings,
+        previous_period: Option<&PeriodSummary>,
+    ) -> Result<ReportModel> {
+        let formats = [Format::Pdf, Format::Html, Format::Csv]
+            .into_iter()
+            .collect();
+        let model = package::create_report_package(
+            package_dir,
+            false,
+            package::ReportInputs {
+                evidence: self.evidence,
+                attestation: self.attestation.as_ref(),
+                change_records: self.change_records.as_ref(),
+                document,
+                previous_period,
+            },
+            &formats,
+            &RenderOptions::default(),
+        )?;
+        let request = package::sign::SignRequest {
+            printed_name: config.signing.printed_name.clone(),
+            user_id: config.signing.user_id.clone(),
+            role: config.signing.role.clone(),
+            meaning: JOB_SIGNATURE_MEANING.to_string(),
+            signers: None,
+        };
+        package::sign::sign(
+            package_dir,
+            &request,
+            &self.signer,
+            evidence::load::DEFAULT_MAX_EVIDENCE_BYTES,
+            package::sign::now,
+        )?;
+        Ok(model)
+    }
+}
+
+/// The report id of the newest revision (`dir`), which revision `revision` supersedes.
+fn superseded_report(dir: Option<&Path>, revision: u32, month: &Month) -> Result<Option<String>> {
+    let Some(dir) = dir else {
+        return Ok(None);
+    };
+    let previous = package::read_superseded(dir, &month.period, &month.system_name)?;
+    if previous.revision.checked_add(1) != Some(revision) {
+        anyhow::bail!(
+            "{} holds report {} of revision {}, not {}: the archive's revisions are out of step with their reports; nothing was written",
+            dir.display(),
+            previous.report_id,
+            previous.revision,
+            revision - 1
+        );
+    }
+    Ok(Some(previous.report_id))
+}
+
+fn document_settings(
+    config: &RunConfig,
+    revision: u32,
+    supersedes: Option<String>,
+) -> Result<DocumentSettings> {
+    Ok(DocumentSettings {
         system_owner: config.system_owner.clone(),
         revision,
         supersedes,
@@ -237,86 +436,42 @@ fn produce(config: &RunConfig, args: &RunArgs, verbose: u8) -> Result<Produced> 
             .ok_or_else(|| anyhow::anyhow!("the clock is out of range"))?
             .into(),
         from_flags: document_settings_given(config, revision),
-    };
-    let (previous_period, warnings) = previous_period(root, &system_name, &period);
-    let staged = period_in_archive.stage()?;
-    let package_dir = staged.package_dir();
-    let formats = [Format::Pdf, Format::Html, Format::Csv]
-        .into_iter()
-        .collect();
-    let model = package::create_report_package(
-        &package_dir,
-        false,
-        package::ReportInputs {
-            evidence,
-            attestation: attestation.as_ref(),
-            change_records: change_records.as_ref(),
-            document: &document,
-            previous_period: previous_period.as_ref(),
-        },
-        &formats,
-        &RenderOptions::default(),
-    )?;
-    let request = package::sign::SignRequest {
-        printed_name: config.signing.printed_name.clone(),
-        user_id: config.signing.user_id.clone(),
-        role: config.signing.role.clone(),
-        meaning: JOB_SIGNATURE_MEANING.to_string(),
-        signers: None,
-    };
-    package::sign::sign(
-        &package_dir,
-        &request,
-        &signer,
-        evidence::load::DEFAULT_MAX_EVIDENCE_BYTES,
-        package::sign::now,
-    )?;
-    let path = staged.publish(revision)?;
-    Ok(Produced {
-        model,
-        previous_report_id: previous_period.map(|p| p.report_id),
-        warnings,
-        revision,
-        path,
-        system_name,
-        period: period_dir,
     })
 }
 
-/// The newest revision of the previous month in the archive, summarised for the report's
-/// "Changes since last period" section. None when that month has no report. A report there
-/// that does not verify (or cannot be read) does not stop this month's evidence: the package
-/// is produced without the section and the run says why (stderr and the summary line), so
-/// `archive verify` can be run on it.
+/// The newest revision of the previous month in the archive (`find` gives its directory,
+/// downloaded if need be), summarised for the report's "Changes since last period" section.
+/// None when that month has no report. A report there that does not verify (or cannot be
+/// read) does not stop this month's evidence: the package is produced without the section
+/// and the run says why (stderr and the summary line), so `archive verify` can be run on it.
 fn previous_period(
-    root: &Path,
-    system_name: &str,
-    period: &Period,
+    month: &Month,
+    find: impl FnOnce(&str) -> Result<Option<PathBuf>>,
 ) -> (Option<PeriodSummary>, Vec<String>) {
-    let Some(previous_start) = period.start.0.checked_sub_months(chrono::Months::new(1)) else {
+    let Some(previous_start) = month
+        .period
+        .start
+        .0
+        .checked_sub_months(chrono::Months::new(1))
+    else {
         return (None, Vec::new());
     };
     let previous = Period {
         start: previous_start.into(),
-        end: period.start,
+        end: month.period.start,
     };
     let Some(previous_dir) = archive::period_dir_name(&previous) else {
         return (None, Vec::new());
     };
-    let dir = root
-        .join(archive::system_dir_name(system_name))
-        .join(&previous_dir);
-    let summary = archive::latest_revision(&dir)
-        .with_context(|| format!("cannot list {}", dir.display()))
-        .and_then(|latest| match latest {
-            None => Ok(None),
-            Some((_, revision_dir)) => {
-                let summary = super::diff::read_previous(&revision_dir)
-                    .with_context(|| format!("{}", revision_dir.display()))?;
-                summary.check_precedes(system_name, period)?;
-                Ok(Some(summary))
-            }
-        });
+    let summary = find(&previous_dir).and_then(|dir| match dir {
+        None => Ok(None),
+        Some(revision_dir) => {
+            let summary = super::diff::read_previous(&revision_dir)
+                .with_context(|| format!("{}", revision_dir.display()))?;
+            summary.check_precedes(&month.system_name, &month.period)?;
+            Ok(Some(summary))
+        }
+    });
     match summary {
         Ok(summary) => (summary, Vec::new()),
         Err(err) => (
@@ -573,11 +728,19 @@ fn describe_regions(regions: &RegionSelection) -> String {
 }
 
 fn describe_archive(config: &RunConfig, period: &Period) -> String {
-    let ArchiveLocation::Local(root) = &config.archive else {
-        return format!(
-            "{} (an S3 archive is not yet supported: a run would stop here)",
-            config.archive
-        );
+    let root = match &config.archive {
+        ArchiveLocation::Local(root) => root,
+        ArchiveLocation::S3(target) => {
+            // No AWS call in a dry run: the next revision is found when the run lists the
+            // bucket.
+            return format!(
+                "{} (the next revision under {}/, objects locked in {} mode for {} days; the bucket must have Object Lock)",
+                target.location.url(""),
+                archive::system_dir_name(&config.system_name),
+                target.mode.as_str(),
+                target.retention_days
+            );
+        }
     };
     let Some(period_dir) = archive::period_dir_name(period) else {
         return format!(
@@ -589,20 +752,9 @@ fn describe_archive(config: &RunConfig, period: &Period) -> String {
     let dir = root
         .join(archive::system_dir_name(&config.system_name))
         .join(&period_dir);
-    let newest = std::fs::read_dir(&dir)
-        .into_iter()
-        .flatten()
-        .filter_map(|entry| {
-            entry
-                .ok()?
-                .file_name()
-                .to_str()
-                .and_then(archive::parse_revision_dir_name)
-        })
-        .max();
-    match newest {
+    match archive::latest_revision(&dir).ok().flatten() {
         None => format!("new revision {}", dir.join("r1").display()),
-        Some(n) => format!(
+        Some((n, _)) => format!(
             "new revision {}, superseding r{n}",
             dir.join(archive::revision_dir_name(n.saturating_add(1)))
                 .display()
