@@ -506,3 +506,108 @@ fn account_flags_are_checked_before_anything_is_collected() {
     );
     assert!(!report_dir.exists());
 }
+
+#[test]
+fn a_scheduled_run_over_the_organization_archives_one_package_with_every_account() {
+    let (moto, made) = organization();
+    let period = month();
+    let stub = AwsStub::start(StubConfig {
+        upstream: Some(moto.url.clone()),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("archive")).expect("archive");
+    common::keygen(&dir.path().join("keys"), "job");
+    let config = dir.path().join("run.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[system]
+name = "LIMS organization"
+[accounts]
+organization = true
+role_name = "{ROLE}"
+external_id = "{EXTERNAL_ID}"
+[collection]
+regions = ["{REGION}"]
+endpoint_url = "{url}"
+settle_minutes = 0
+[signing]
+key = "keys/job.key"
+passphrase_env = "{passphrase_var}"
+name = "GxP evidence scheduled job"
+user_id = "svc-gxp-evidence"
+role = "Automated evidence collection"
+[archive]
+location = "archive"
+"#,
+            url = stub.url,
+            passphrase_var = common::PASSPHRASE_VAR,
+        ),
+    )
+    .expect("config");
+    let output = Command::new(assert_cmd::cargo::cargo_bin("gxp-evidence"))
+        .args(["run", "--quiet", "--period", &period.label, "--config"])
+        .arg(&config)
+        .env(common::PASSPHRASE_VAR, common::TEST_PASSPHRASE)
+        .env_remove(common::TEST_NOW_VAR)
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", common::moto::ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", common::moto::SECRET_KEY)
+        .env("AWS_SESSION_TOKEN", common::moto::SESSION_TOKEN)
+        .output()
+        .expect("runs");
+    // Produced whatever the verdict: a scheduler sees success.
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(!contains_credential(&stderr(&output)));
+    assert!(!contains_credential(&String::from_utf8_lossy(
+        &output.stdout
+    )));
+    let summary: Value = serde_json::from_slice(&output.stdout).expect("one JSON line on stdout");
+    assert_eq!(summary["verdict"], "NON_COMPLIANT", "{summary}");
+    assert!(
+        summary["counts"]["evidence_gap"].as_u64() > Some(0),
+        "{summary}"
+    );
+    let r1 = dir
+        .path()
+        .join("archive/lims-organization")
+        .join(&period.label)
+        .join("r1");
+    assert_eq!(summary["archive_path"], r1.display().to_string());
+    let (code, verification) = common::verify(&r1, &[]);
+    assert_eq!(code, Some(0), "{verification}");
+
+    let mut in_scope: Vec<&str> = ["management", "compliant", "noncompliant", "no_role"]
+        .iter()
+        .map(|name| id(&made, name))
+        .collect();
+    in_scope.sort_unstable();
+    let results = common::results(&r1);
+    assert_eq!(results["accounts"], json!(in_scope));
+    let no_role = id(&made, "no_role");
+    assert_eq!(
+        statuses_of(&results, no_role),
+        BTreeSet::from(["EVIDENCE_GAP".to_string()])
+    );
+    // One row per account in accounts.csv, the role-less one INCOMPLETE.
+    let accounts = common::read(&r1.join("accounts.csv"));
+    for account in &in_scope {
+        assert!(accounts.contains(account), "{account} not in accounts.csv");
+    }
+    let no_role_row = accounts
+        .lines()
+        .find(|line| line.contains(no_role))
+        .expect("row");
+    assert!(no_role_row.ends_with("INCOMPLETE"), "{no_role_row}");
+    assert!(
+        !accounts.contains(id(&made, "closed")),
+        "a closed account is not in scope"
+    );
+}

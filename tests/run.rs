@@ -652,3 +652,83 @@ location = "archive"
     );
     assert!(out.is_file(), "{}", stderr(&output));
 }
+
+#[test]
+fn consecutive_months_each_get_a_revision_and_the_later_report_shows_the_changes_since_the_earlier()
+{
+    let setup = Setup::new();
+    let september = setup.path().join("september.json");
+    std::fs::write(&september, common::shifted_evidence(1, None)).expect("snapshot");
+    let october_config = setup.snapshot_config();
+    setup.write_config(&october_config.replace(
+        &common::demo_evidence().display().to_string(),
+        &september.display().to_string(),
+    ));
+    let first = setup.run(&["--quiet"]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let first: serde_json::Value =
+        serde_json::from_str(common::stdout(&first).trim()).expect("summary");
+    assert_eq!(first["period"], "2026-09");
+    assert_eq!(first["previous_period_report_id"], serde_json::Value::Null);
+    let september_r1 = setup.period_dir().with_file_name("2026-09").join("r1");
+    let before = tree(&september_r1);
+
+    setup.write_config(&october_config);
+    let second = setup.run(&["--quiet"]);
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    let second: serde_json::Value =
+        serde_json::from_str(common::stdout(&second).trim()).expect("summary");
+    assert_eq!(second["period"], "2026-10");
+    assert_eq!(second["revision"], 1);
+    assert_eq!(second["previous_period_report_id"], first["report_id"]);
+    assert_eq!(second["warnings"], serde_json::json!([]));
+
+    let october_r1 = setup.period_dir().join("r1");
+    let html = common::read(&october_r1.join("report.html"));
+    assert!(html.contains("Changes since last period"), "no section");
+    assert!(
+        html.contains(first["report_id"].as_str().expect("id")),
+        "the section names the September report"
+    );
+    let pdf = common::pdf_text(&october_r1.join("report.pdf")).1;
+    assert!(pdf.contains("Changes since last period"));
+    assert_eq!(verify(&october_r1).status.code(), Some(0));
+    assert_eq!(
+        tree(&september_r1),
+        before,
+        "September's revision is untouched"
+    );
+}
+
+#[test]
+fn a_previous_month_that_does_not_verify_is_a_warning_and_the_month_is_still_archived() {
+    let setup = Setup::new();
+    let september = setup.path().join("september.json");
+    std::fs::write(&september, common::shifted_evidence(1, None)).expect("snapshot");
+    let october_config = setup.snapshot_config();
+    setup.write_config(&october_config.replace(
+        &common::demo_evidence().display().to_string(),
+        &september.display().to_string(),
+    ));
+    let first = setup.run(&[]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let september_r1 = setup.period_dir().with_file_name("2026-09").join("r1");
+    let findings = september_r1.join("findings.csv");
+    let mut tampered = std::fs::read(&findings).expect("findings");
+    tampered.extend_from_slice(b"\n");
+    std::fs::write(&findings, tampered).expect("tampered");
+
+    setup.write_config(&october_config);
+    let second = setup.run(&["--quiet"]);
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    let second: serde_json::Value =
+        serde_json::from_str(common::stdout(&second).trim()).expect("summary");
+    assert_eq!(second["previous_period_report_id"], serde_json::Value::Null);
+    let warning = second["warnings"][0].as_str().expect("a warning");
+    assert!(
+        warning.contains("2026-09") && warning.contains("findings.csv"),
+        "{warning}"
+    );
+    let html = common::read(&setup.period_dir().join("r1").join("report.html"));
+    assert!(!html.contains("Changes since last period"));
+}

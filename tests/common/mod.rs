@@ -355,3 +355,51 @@ pub fn copy_dir(from: &Path, to: &Path) {
         std::fs::copy(from.join(&file), target).expect("copy");
     }
 }
+
+/// The demo evidence with every timestamp moved `months` months earlier (a day past the end
+/// of a shorter month becomes its last day), so it reports on another calendar month.
+pub fn shifted_evidence(months: u32, system_name: Option<&str>) -> String {
+    use chrono::{Months, NaiveDateTime};
+    let text = read(&demo_evidence());
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    // `YYYY-MM-DDTHH:MM:SS`, anywhere (also inside CloudTrail's embedded event JSON).
+    let is_timestamp = |at: usize| {
+        let pattern = b"dddd-dd-ddTdd:dd:dd";
+        at + pattern.len() <= bytes.len()
+            && pattern.iter().zip(&bytes[at..]).all(|(p, b)| match p {
+                b'd' => b.is_ascii_digit(),
+                other => other == b,
+            })
+    };
+    while i < bytes.len() {
+        if is_timestamp(i) {
+            let stamp = &text[i..i + 19];
+            let parsed = NaiveDateTime::parse_from_str(stamp, "%Y-%m-%dT%H:%M:%S")
+                .unwrap_or_else(|e| panic!("{stamp}: {e}"));
+            let moved = parsed
+                .checked_sub_months(Months::new(months))
+                .expect("in range");
+            out.push_str(&moved.format("%Y-%m-%dT%H:%M:%S").to_string());
+            i += 19;
+        } else {
+            let ch = text[i..].chars().next().expect("a character");
+            out.push(ch);
+            i += ch.len_utf8();
+        }
+    }
+    match system_name {
+        Some(name) => {
+            let demo_name =
+                "\"system_name\": \"LIMS Production — Qualitätskontrolle Zürich & Łódź\"";
+            assert!(out.contains(demo_name));
+            out.replacen(
+                demo_name,
+                &format!("\"system_name\": {}", serde_json::json!(name)),
+                1,
+            )
+        }
+        None => out,
+    }
+}
