@@ -21,7 +21,7 @@ const ROLE: &str = "OrganizationAccountAccessRole";
 const EXTERNAL_ID: &str = "gxp-ext-7f3a";
 const REGION: &str = "us-east-1";
 
-fn run(mut cmd: Command) -> Output {
+fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("gxp-evidence runs")
 }
 
@@ -127,7 +127,7 @@ fn an_organization_is_collected_account_by_account_and_a_missing_role_is_that_ac
         collect.args(["--max-parallel-regions", &parallel]);
     }
     let started = std::time::Instant::now();
-    let collected = run(collect);
+    let collected = run(&mut collect);
     eprintln!("collected 3 accounts in {:?}", started.elapsed());
     assert_eq!(
         collected.status.code(),
@@ -315,7 +315,7 @@ fn listed_accounts_with_all_regions_list_each_accounts_own_regions_through_its_r
         ],
     );
     report.arg("--out").arg(&out);
-    let output = run(report);
+    let output = run(&mut report);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert!(!contains_credential(&stderr(&output)));
     let results = common::results(&out);
@@ -374,7 +374,7 @@ fn a_role_whose_trust_policy_asks_for_an_external_id_is_refused_without_it() {
         ],
     );
     collect.arg("--out").arg(&evidence_path);
-    let output = run(collect);
+    let output = run(&mut collect);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let snapshot = load_json(&evidence_path);
     assert_eq!(snapshot["scope"]["accounts"], json!([compliant]));
@@ -408,7 +408,7 @@ fn organization_from_an_account_that_may_not_list_it_is_a_clear_error_and_nothin
         ],
     );
     collect.arg("--out").arg(&evidence_path);
-    let output = run(collect);
+    let output = run(&mut collect);
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     let message = stderr(&output);
     assert!(
@@ -546,23 +546,13 @@ location = "archive"
         ),
     )
     .expect("config");
-    let output = Command::new(assert_cmd::cargo::cargo_bin("gxp-evidence"))
+    let mut command = Command::new(assert_cmd::cargo::cargo_bin("gxp-evidence"));
+    command
         .args(["run", "--quiet", "--period", &period.label, "--config"])
         .arg(&config)
         .env(common::PASSPHRASE_VAR, common::TEST_PASSPHRASE)
-        .env_remove(common::TEST_NOW_VAR)
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_REGION")
-        .env_remove("AWS_DEFAULT_REGION")
-        .env_remove("AWS_ENDPOINT_URL")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ACCESS_KEY_ID", common::moto::ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", common::moto::SECRET_KEY)
-        .env("AWS_SESSION_TOKEN", common::moto::SESSION_TOKEN)
-        .output()
-        .expect("runs");
+        .env_remove(common::TEST_NOW_VAR);
+    let output = run(common::moto::with_test_credentials(&mut command));
     // Produced whatever the verdict: a scheduler sees success.
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(!contains_credential(&stderr(&output)));

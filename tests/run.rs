@@ -589,14 +589,7 @@ location = "archive"
         url = stub.url
     ));
     let live_env = |cmd: &mut std::process::Command| {
-        cmd.env_remove(TEST_NOW_VAR)
-            .env_remove("AWS_REGION")
-            .env_remove("AWS_DEFAULT_REGION")
-            .env_remove("AWS_ENDPOINT_URL")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_ACCESS_KEY_ID", moto::ACCESS_KEY)
-            .env("AWS_SECRET_ACCESS_KEY", moto::SECRET_KEY)
-            .env("AWS_SESSION_TOKEN", moto::SESSION_TOKEN);
+        moto::with_test_credentials(cmd.env_remove(TEST_NOW_VAR));
     };
     let mut cmd = setup.run_command(&["--period", &period.label]);
     live_env(&mut cmd);

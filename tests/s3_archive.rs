@@ -113,18 +113,14 @@ impl Bucket {
 /// `push PACKAGE --to s3://BUCKET/PREFIX EXTRA… --endpoint-url MOTO --region us-east-1`
 /// with the test credentials only.
 fn push(moto: &Moto, package: &Path, bucket: &str, extra: &[&str]) -> Output {
-    bin()
+    let mut command = common::bin_process();
+    command
         .arg("push")
         .arg(package)
         .args(["--to", &format!("s3://{bucket}/{PREFIX}/")])
         .args(extra)
-        .args(["--endpoint-url", &moto.url, "--region", REGION])
-        .env_remove("AWS_REGION")
-        .env_remove("AWS_ENDPOINT_URL")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        .env("AWS_SESSION_TOKEN", SESSION_TOKEN)
+        .args(["--endpoint-url", &moto.url, "--region", REGION]);
+    common::moto::with_test_credentials(&mut command)
         .output()
         .expect("runs")
 }
@@ -454,13 +450,11 @@ fn client_config(moto: &Moto) -> aws_sdk_s3::Config {
         .build()
 }
 
-#[test]
-fn a_scheduled_run_archives_each_revision_in_s3_locked_and_superseding_the_last() {
-    let moto = moto();
-    let bucket = Bucket::create(&moto, "gxp-run-archive", true);
-    let dir = tempfile::tempdir().expect("tempdir");
-    common::keygen(&dir.path().join("keys"), "job");
-    let config = dir.path().join("run.toml");
+/// A run configuration re-reporting the demo snapshot into `s3://BUCKET/PREFIX` on moto,
+/// with the job key `keys/job.key` made in `dir`, and `archive_extra` lines in `[archive]`.
+fn run_config(dir: &Path, moto: &Moto, bucket: &str, archive_extra: &str) -> std::path::PathBuf {
+    common::keygen(&dir.join("keys"), "job");
+    let config = dir.join("run.toml");
     std::fs::write(
         &config,
         format!(
@@ -478,11 +472,10 @@ user_id = "svc-gxp-evidence"
 role = "Automated evidence collection"
 
 [archive]
-location = "s3://gxp-run-archive/{PREFIX}"
-retention_days = 30
-retention_mode = "governance"
+location = "s3://{bucket}/{PREFIX}"
 region = "{REGION}"
 endpoint_url = "{url}"
+{archive_extra}
 "#,
             system = demo_system_name(),
             evidence = common::demo_evidence().display(),
@@ -491,26 +484,38 @@ endpoint_url = "{url}"
         ),
     )
     .expect("config");
-    let run = || {
-        common::bin_process()
-            .env(common::TEST_NOW_VAR, common::RENDERED_AT)
-            .env(common::PASSPHRASE_VAR, common::TEST_PASSPHRASE)
-            .env_remove("AWS_REGION")
-            .env_remove("AWS_ENDPOINT_URL")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-            .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-            .env("AWS_SESSION_TOKEN", SESSION_TOKEN)
-            .arg("run")
-            .arg("--config")
-            .arg(&config)
-            .arg("--quiet")
-            .output()
-            .expect("runs")
-    };
+    config
+}
+
+/// `run --config CONFIG --quiet` with the test credentials and the demo's rendering time.
+fn run(config: &Path) -> Output {
+    let mut command = common::bin_process();
+    command
+        .env(common::TEST_NOW_VAR, common::RENDERED_AT)
+        .env(common::PASSPHRASE_VAR, common::TEST_PASSPHRASE)
+        .arg("run")
+        .arg("--config")
+        .arg(config)
+        .arg("--quiet");
+    common::moto::with_test_credentials(&mut command)
+        .output()
+        .expect("runs")
+}
+
+#[test]
+fn a_scheduled_run_archives_each_revision_in_s3_locked_and_superseding_the_last() {
+    let moto = moto();
+    let bucket = Bucket::create(&moto, "gxp-run-archive", true);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = run_config(
+        dir.path(),
+        &moto,
+        "gxp-run-archive",
+        "retention_days = 30\nretention_mode = \"governance\"",
+    );
     let summaries: Vec<serde_json::Value> = (0..2)
         .map(|_| {
-            let output = run();
+            let output = run(&config);
             assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
             assert_no_credentials(&output);
             serde_json::from_str(stdout(&output).trim()).expect("one JSON line")
@@ -562,48 +567,7 @@ fn a_scheduled_run_refuses_a_bucket_without_object_lock_before_collecting() {
     let moto = moto();
     let bucket = Bucket::create(&moto, "gxp-unlocked", false);
     let dir = tempfile::tempdir().expect("tempdir");
-    common::keygen(&dir.path().join("keys"), "job");
-    let config = dir.path().join("run.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"[system]
-name = "{system}"
-
-[collection]
-evidence = "{evidence}"
-
-[signing]
-key = "keys/job.key"
-passphrase_env = "{passphrase_var}"
-name = "GxP evidence scheduled job"
-user_id = "svc-gxp-evidence"
-role = "Automated evidence collection"
-
-[archive]
-location = "s3://gxp-unlocked/{PREFIX}"
-region = "{REGION}"
-endpoint_url = "{url}"
-"#,
-            system = demo_system_name(),
-            evidence = common::demo_evidence().display(),
-            passphrase_var = common::PASSPHRASE_VAR,
-            url = moto.url,
-        ),
-    )
-    .expect("config");
-    let output = common::bin_process()
-        .env(common::PASSPHRASE_VAR, common::TEST_PASSPHRASE)
-        .env_remove("AWS_REGION")
-        .env_remove("AWS_ENDPOINT_URL")
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        .env("AWS_SESSION_TOKEN", SESSION_TOKEN)
-        .arg("run")
-        .arg("--config")
-        .arg(&config)
-        .output()
-        .expect("runs");
-    assert_refused(&output, "gxp-unlocked");
+    let config = run_config(dir.path(), &moto, "gxp-unlocked", "");
+    assert_refused(&run(&config), "gxp-unlocked");
     assert!(bucket.objects().is_empty());
 }

@@ -369,20 +369,7 @@ fn print_table(listing: &ArchiveListing) {
             ]
         })
         .collect();
-    let mut widths = [0usize; 11];
-    for row in std::iter::once(&header).chain(&rows) {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    for row in std::iter::once(&header).chain(&rows) {
-        let line: Vec<String> = row
-            .iter()
-            .zip(widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
-            .collect();
-        println!("{}", line.join("  ").trim_end());
-    }
+    super::print_aligned(&header, &rows);
 }
 
 fn print_revision(revision: &Revision) {

@@ -1193,21 +1193,26 @@ fn print_controls(format: CatalogFormat) -> Result<()> {
                 .collect();
             let header =
                 ["ID", "TITLE", "ANNEX 11 / 21 CFR 11", "CROSS-REFERENCES"].map(String::from);
-            let mut widths = [0usize; 4];
-            for row in std::iter::once(&header).chain(&rows) {
-                for (width, cell) in widths.iter_mut().zip(row) {
-                    *width = (*width).max(cell.chars().count());
-                }
-            }
-            for row in std::iter::once(&header).chain(&rows) {
-                let line: Vec<String> = row
-                    .iter()
-                    .zip(widths)
-                    .map(|(cell, width)| format!("{cell:<width$}"))
-                    .collect();
-                println!("{}", line.join("  ").trim_end());
-            }
+            print_aligned(&header, &rows);
         }
     }
     Ok(())
+}
+
+/// Prints a header and rows as left-aligned columns two spaces apart (a terminal table).
+fn print_aligned<const N: usize>(header: &[String; N], rows: &[[String; N]]) {
+    let mut widths = [0usize; N];
+    for row in std::iter::once(header).chain(rows) {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    for row in std::iter::once(header).chain(rows) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        println!("{}", line.join("  ").trim_end());
+    }
 }

@@ -114,8 +114,15 @@ pub fn live(stub: &AwsStub, period: &Month, args: &[&str]) -> Command {
     cmd.args(args)
         .args(["--period", &period.label])
         .arg("--endpoint-url")
-        .arg(&stub.url)
-        .env_remove("AWS_PROFILE")
+        .arg(&stub.url);
+    with_test_credentials(&mut cmd);
+    cmd
+}
+
+/// The test credentials and nothing else of the environment's AWS settings: no profile,
+/// region, endpoint, config files or instance metadata.
+pub fn with_test_credentials(cmd: &mut Command) -> &mut Command {
+    cmd.env_remove("AWS_PROFILE")
         .env_remove("AWS_REGION")
         .env_remove("AWS_DEFAULT_REGION")
         .env_remove("AWS_ENDPOINT_URL")
@@ -124,6 +131,5 @@ pub fn live(stub: &AwsStub, period: &Month, args: &[&str]) -> Command {
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
         .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        .env("AWS_SESSION_TOKEN", SESSION_TOKEN);
-    cmd
+        .env("AWS_SESSION_TOKEN", SESSION_TOKEN)
 }
