@@ -10,7 +10,8 @@
 //!    2 calls/s per account and region: wall time against the slowest account-region's
 //!    LookupEvents (the goal: bound by that, not by the number of accounts).
 //!
-//! `GXP_BENCH_READS` (default 20000) sets the read events per source of (2) for a reduced run.
+//! `GXP_BENCH_READS` (default 20000) sets the read events per source of (2) for a reduced run;
+//! `GXP_BENCH_PARTS=lookup,reads,scale,accounts` runs only the parts named.
 
 #[path = "../tests/common/aws_stub.rs"]
 mod aws_stub;
@@ -32,10 +33,21 @@ const EVENTS_PER_REGION: usize = 10_000;
 fn main() {
     let moto = std::env::var("GXP_MOTO_URL").expect("run through scripts/bench (starts moto)");
     let python = std::env::var("GXP_MOTO_PYTHON").expect("GXP_MOTO_PYTHON");
-    lookup_events_benchmark(&moto);
-    read_volume_benchmark(&moto);
-    moto_scale_benchmark(&moto, &python);
-    accounts_benchmark(&moto);
+    // GXP_BENCH_PARTS=lookup,reads,scale,accounts (default all) runs some of them.
+    let parts = std::env::var("GXP_BENCH_PARTS").unwrap_or_default();
+    let run = |part: &str| parts.is_empty() || parts.split(',').any(|p| p == part);
+    if run("lookup") {
+        lookup_events_benchmark(&moto);
+    }
+    if run("reads") {
+        read_volume_benchmark(&moto);
+    }
+    if run("scale") {
+        moto_scale_benchmark(&moto, &python);
+    }
+    if run("accounts") {
+        accounts_benchmark(&moto);
+    }
 }
 
 fn collect(stub: &AwsStub, regions: &str, out: &Path) -> (Duration, Value) {
@@ -262,7 +274,9 @@ fn accounts_benchmark(moto: &str) {
         "accounts: {EVENTS_PER_ACCOUNT_REGION} recorded events (mean {mean_bytes} bytes) per account-region, {} regions, stub enforcing 2 LookupEvents calls/s per account and region",
         REGIONS.len()
     );
-    for accounts in [1usize, 5, 20] {
+    // (accounts, --max-parallel-regions): every account-region at once, and 20 accounts
+    // under the default limit of 32 account-regions at a time.
+    for (accounts, parallel) in [(1usize, 4usize), (5, 20), (20, 80), (20, 32)] {
         moto_post(moto, "/moto-api/reset");
         let ids: Vec<String> = (0..accounts)
             .map(|n| format!("{:012}", 210_000_000_000u64 + n as u64))
@@ -282,7 +296,7 @@ fn accounts_benchmark(moto: &str) {
         });
         let dir = tempfile::tempdir().expect("tempdir");
         let account_list = ids.join(",");
-        let parallel = (accounts * REGIONS.len()).to_string();
+        let parallel = parallel.to_string();
         let (wall, snapshot) = collect_with(
             &stub,
             &REGIONS.join(","),
@@ -319,7 +333,7 @@ fn accounts_benchmark(moto: &str) {
             .map(|r| r["cloudtrail"]["events"].as_array().map_or(0, Vec::len))
             .sum();
         println!(
-            "  {accounts:>2} accounts x {} regions: wall time {:.1} s; slowest account-region's LookupEvents {:.1} s ({} account-regions, {total_calls} LookupEvents calls, {kept} events kept, {collected} accounts collected, {} gaps); throttled by the stub's limit: {}",
+            "  {accounts:>2} accounts x {} regions, --max-parallel-regions {parallel}: wall time {:.1} s; slowest account-region's LookupEvents {:.1} s ({} account-regions, {total_calls} LookupEvents calls, {kept} events kept, {collected} accounts collected, {} gaps); throttled by the stub's limit: {}",
             REGIONS.len(),
             wall.as_secs_f64(),
             slowest.as_secs_f64(),
