@@ -1,6 +1,6 @@
 //! `push` into the S3 archive against a private moto server: every object locked with the
 //! retention asked for (read back by a client of the test's own, not through gxp-evidence),
-//! a second push as r2, and the refusals: a bucket without Object Lock, an object that
+//! scheduled runs filing r1, r2 (and r3 past an upload that stopped), and the refusals: a bucket without Object Lock, an object that
 //! exists, an invalid or unsealed package, a malformed `s3://` URL. Nothing reaches beyond
 //! 127.0.0.1.
 
@@ -202,26 +202,22 @@ fn push_locks_every_object_and_reads_back_its_retention() {
         "{printed}"
     );
 
-    // A second push is r2, beside r1, which is left as it was.
+    // The same package again would be a second revision 1 beside r1, saying it supersedes
+    // nothing: refused, and r1 is left as it was. (A run files revision 2 superseding r1:
+    // a_scheduled_run_archives_each_revision_in_s3_locked_and_superseding_the_last.)
     let output = push(
         &moto,
         package,
         "gxp-locked",
         &["--governance", "--retention-days", "30"],
     );
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert!(stdout(&output).contains(&r1.replace("/r1/", "/r2/")));
-    for key in revision_keys(package, 2) {
-        let (mode, until) = bucket.retention(&key);
-        assert_eq!(mode, ObjectLockMode::Governance, "{key}");
-        let expected = before + chrono::Duration::days(30);
-        assert!((until - expected).num_seconds().abs() < 120, "{until}");
-    }
+    assert_refused(&output, "the package is revision 1 superseding nothing");
+    assert!(stderr(&output).contains("report --supersedes"));
     for key in &keys {
         assert_eq!(bucket.versions(key), 1, "{key}");
         assert_eq!(bucket.retention(key), (ObjectLockMode::Compliance, until));
     }
-    assert_eq!(bucket.objects().len(), 2 * keys.len());
+    assert_eq!(bucket.objects().len(), keys.len());
 }
 
 #[test]
@@ -570,4 +566,51 @@ fn a_scheduled_run_refuses_a_bucket_without_object_lock_before_collecting() {
     let config = run_config(dir.path(), &moto, "gxp-unlocked", "");
     assert_refused(&run(&config), "gxp-unlocked");
     assert!(bucket.objects().is_empty());
+}
+
+#[test]
+fn a_run_after_an_upload_that_stopped_skips_it_and_supersedes_the_last_finished_revision() {
+    let moto = moto();
+    let bucket = Bucket::create(&moto, "gxp-stopped", true);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = run_config(dir.path(), &moto, "gxp-stopped", "retention_days = 1");
+    let first = run(&config);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let first: serde_json::Value = serde_json::from_str(stdout(&first).trim()).expect("summary");
+    // What a run killed mid-upload leaves: r2 with some objects and no manifest.sig, locked.
+    let system = demo_system_name();
+    let stopped = format!(
+        "{PREFIX}/{}/evidence.json",
+        revision_path(&system, PERIOD, 2)
+    );
+    bucket
+        .runtime
+        .block_on(
+            bucket
+                .client
+                .put_object()
+                .bucket(&bucket.name)
+                .key(&stopped)
+                .body(Vec::from("{").into())
+                .send(),
+        )
+        .expect("put");
+
+    let third = run(&config);
+    assert_eq!(third.status.code(), Some(0), "{}", stderr(&third));
+    let third: serde_json::Value = serde_json::from_str(stdout(&third).trim()).expect("summary");
+    assert_eq!(third["revision"], 3);
+    assert_eq!(third["supersedes"], first["report_id"]);
+    let warning = third["warnings"][0].as_str().expect("a warning");
+    assert!(
+        warning.contains("/r2") && warning.contains("did not finish"),
+        "{warning}"
+    );
+    let downloaded = dir.path().join("r3");
+    connect(&moto, "gxp-stopped")
+        .download(&revision_path(&system, PERIOD, 3), &downloaded)
+        .expect("downloaded");
+    let (code, verification) = common::verify(&downloaded, &[]);
+    assert_eq!(code, Some(0), "{verification}");
+    assert_eq!(common::results(&downloaded)["document"]["revision"], 3);
 }

@@ -94,6 +94,12 @@ pub fn run(args: &RunArgs, verbose: u8) -> Result<ExitCode> {
     let outcome = RunConfig::load(&args.config)
         .map_err(anyhow::Error::from)
         .and_then(|config| {
+            // Checked before anything runs: a summary that cannot be written after the
+            // package was archived would make the job exit 2 ("no package") and a scheduler
+            // retry it into a second revision.
+            if let Some(path) = &args.summary_json {
+                check_summary_path(path, &config.archive)?;
+            }
             if args.dry_run {
                 print_plan(&config, args.period.as_deref())?;
                 return Ok(None);
@@ -164,13 +170,60 @@ fn seconds(started: Instant) -> f64 {
 fn report_summary(args: &RunArgs, line: &serde_json::Value) -> Result<()> {
     let text = format!("{line}\n");
     if let Some(path) = &args.summary_json {
-        gxp_evidence_core::atomic::write_file(path, text.as_bytes(), true)
+        write_summary(path, text.as_bytes())
             .with_context(|| format!("--summary-json {}", path.display()))?;
     }
     if args.quiet {
         print!("{text}");
     }
     Ok(())
+}
+
+/// `--summary-json FILE` may be written: not a directory, its folder exists, and it is not
+/// inside a local archive (where it would replace or add a file of an archived revision).
+fn check_summary_path(path: &Path, location: &ArchiveLocation) -> Result<()> {
+    if path.is_dir() {
+        anyhow::bail!("--summary-json {} is a directory", path.display());
+    }
+    let parent = gxp_evidence_core::atomic::parent_dir(path);
+    let parent = parent.canonicalize().with_context(|| {
+        format!(
+            "--summary-json {}: its folder {} cannot be used",
+            path.display(),
+            parent.display()
+        )
+    })?;
+    if let ArchiveLocation::Local(root) = location
+        && let Ok(root) = root.canonicalize()
+        && parent.starts_with(&root)
+    {
+        anyhow::bail!(
+            "--summary-json {} is inside the archive {}, whose revisions are never changed; write it elsewhere",
+            path.display(),
+            root.display()
+        );
+    }
+    Ok(())
+}
+
+/// A regular file (or a new one) is replaced atomically, so a monitor never reads half a
+/// line; anything else the path names (a pipe, a device, a symbolic link's target) is
+/// written in place, never replaced by a file.
+fn write_summary(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let regular_or_new = match std::fs::symlink_metadata(path) {
+        Ok(meta) => meta.file_type().is_file(),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => true,
+        Err(err) => return Err(err),
+    };
+    if regular_or_new {
+        gxp_evidence_core::atomic::write_file(path, bytes, true).map_err(std::io::Error::other)
+    } else {
+        use std::io::Write;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)?
+            .write_all(bytes)
+    }
 }
 
 fn produce(config: &RunConfig, args: &RunArgs, verbose: u8) -> Result<Produced> {
@@ -192,7 +245,7 @@ fn produce_local(config: &RunConfig, args: &RunArgs, verbose: u8, root: &Path) -
     let period_in_archive = lock.period(&month.system_name, &month.period_dir)?;
     let revision = period_in_archive.next_revision()?;
     let superseded = period_in_archive.latest()?.map(|(_, dir)| dir);
-    let supersedes = superseded_report(superseded.as_deref(), revision, &month)?;
+    let supersedes = superseded_report(superseded.as_deref(), revision, &month, false)?;
     let (previous_period, warnings) = previous_period(&month, |previous_dir| {
         let dir = root
             .join(archive::system_dir_name(&month.system_name))
@@ -242,7 +295,24 @@ fn produce_s3(
         .tempdir()
         .context("cannot create a temporary directory for the package")?;
     let revision = s3.next_revision(&month.system_name, &month.period_dir)?;
-    let superseded = match revision.checked_sub(1).filter(|r| *r >= 1) {
+    // An upload that stopped (the job killed mid-way) left a locked, incomplete revision: it
+    // keeps its number but supersedes nothing, and the newest finished one is superseded.
+    let (newest_sealed, unfinished) =
+        s3.newest_sealed_revision(&month.system_name, &month.period_dir, revision)?;
+    let mut warnings: Vec<String> = unfinished
+        .iter()
+        .map(|r| {
+            format!(
+                "{} is an upload that did not finish (no manifest.sig); it is skipped",
+                target.location.url(&archive::revision_path(
+                    &month.system_name,
+                    &month.period_dir,
+                    *r
+                ))
+            )
+        })
+        .collect();
+    let superseded = match newest_sealed {
         None => None,
         Some(newest) => {
             let dir = work.path().join("superseded");
@@ -253,12 +323,13 @@ fn produce_s3(
             Some(dir)
         }
     };
-    let supersedes = superseded_report(superseded.as_deref(), revision, &month)?;
-    let (previous_period, warnings) = previous_period(&month, |previous_dir| {
-        let newest = s3.next_revision(&month.system_name, previous_dir)? - 1;
-        if newest == 0 {
+    let supersedes = superseded_report(superseded.as_deref(), revision, &month, true)?;
+    let (previous_period, previous_warnings) = previous_period(&month, |previous_dir| {
+        let next = s3.next_revision(&month.system_name, previous_dir)?;
+        let (newest, _) = s3.newest_sealed_revision(&month.system_name, previous_dir, next)?;
+        let Some(newest) = newest else {
             return Ok(None);
-        }
+        };
         let dir = work.path().join("previous");
         s3.download(
             &archive::revision_path(&month.system_name, previous_dir, newest),
@@ -266,6 +337,7 @@ fn produce_s3(
         )?;
         Ok(Some(dir))
     });
+    warnings.extend(previous_warnings);
     let package_dir = work.path().join("package");
     let document = document_settings(config, revision, supersedes)?;
     let model =
@@ -404,13 +476,25 @@ impl RunInputs {
     }
 }
 
-/// The report id of the newest revision (`dir`), which revision `revision` supersedes.
-fn superseded_report(dir: Option<&Path>, revision: u32, month: &Month) -> Result<Option<String>> {
+/// The report id of the newest revision (`dir`), which revision `revision` supersedes. Its
+/// document's revision must be the one before (`numbers_may_skip`: lower, where an upload
+/// that did not finish holds a number of its own).
+fn superseded_report(
+    dir: Option<&Path>,
+    revision: u32,
+    month: &Month,
+    numbers_may_skip: bool,
+) -> Result<Option<String>> {
     let Some(dir) = dir else {
         return Ok(None);
     };
     let previous = package::read_superseded(dir, &month.period, &month.system_name)?;
-    if previous.revision.checked_add(1) != Some(revision) {
+    let in_step = if numbers_may_skip {
+        previous.revision < revision
+    } else {
+        previous.revision.checked_add(1) == Some(revision)
+    };
+    if !in_step {
         anyhow::bail!(
             "{} holds report {} of revision {}, not {}: the archive's revisions are out of step with their reports; nothing was written",
             dir.display(),

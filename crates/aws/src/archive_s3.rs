@@ -482,6 +482,91 @@ impl S3Archive {
             })
     }
 
+    /// The newest revision below `below` whose upload finished (its `manifest.sig`, the
+    /// last object written, is there), with the numbers of the unfinished ones skipped on the
+    /// way: a revision whose upload stopped is locked and incomplete, and supersedes nothing.
+    pub fn newest_sealed_revision(
+        &self,
+        system_name: &str,
+        period_dir: &str,
+        below: u32,
+    ) -> Result<(Option<u32>, Vec<u32>), S3ArchiveError> {
+        let mut unfinished = Vec::new();
+        for revision in (1..below).rev() {
+            let key = self.location.key(&format!(
+                "{}/{SEAL_FILE}",
+                revision_path(system_name, period_dir, revision)
+            ));
+            let url = format!("s3://{}/{key}", self.location.bucket);
+            let head = self.runtime.block_on(
+                self.client
+                    .head_object()
+                    .bucket(&self.location.bucket)
+                    .key(&key)
+                    .send(),
+            );
+            match head {
+                Ok(_) => return Ok((Some(revision), unfinished)),
+                Err(error) if error.as_service_error().is_some_and(|e| e.is_not_found()) => {
+                    unfinished.push(revision);
+                }
+                Err(error) => return Err(S3ArchiveError::call("HeadObject", url, &error)),
+            }
+        }
+        Ok((None, unfinished))
+    }
+
+    /// A package filed as `revision` must say what it replaces: the report of the newest
+    /// finished revision before it (downloaded and verified), with a lower revision number;
+    /// or nothing when the period has no finished revision. Filed otherwise, the archive's
+    /// revisions would contradict the documents they hold, and every later run of the period
+    /// would stop on them.
+    pub fn check_supersedes(
+        &self,
+        package_dir: &Path,
+        document: &PackageDocument,
+        system_name: &str,
+        period_dir: &str,
+        revision: u32,
+    ) -> Result<(), S3ArchiveError> {
+        let (newest, _) = self.newest_sealed_revision(system_name, period_dir, revision)?;
+        let refuse = |reason: String| S3ArchiveError::Package {
+            path: package_dir.to_path_buf(),
+            reason,
+        };
+        let Some(newest) = newest else {
+            return match &document.supersedes {
+                None => Ok(()),
+                Some(id) => Err(refuse(format!(
+                    "the package supersedes report {id}, but {} holds no revision of {system_name:?} {period_dir} it could replace",
+                    self.location.url("")
+                ))),
+            };
+        };
+        let work = tempfile::tempdir().map_err(|source| S3ArchiveError::Write {
+            path: std::env::temp_dir(),
+            source,
+        })?;
+        let dir = work.path().join("newest");
+        self.download(&revision_path(system_name, period_dir, newest), &dir)?;
+        let period = period_of(period_dir)
+            .ok_or_else(|| refuse(format!("{period_dir} is not a calendar month")))?;
+        let previous = gxp_evidence_core::package::read_superseded(&dir, &period, system_name)
+            .map_err(|err| refuse(format!("the archived revision r{newest}: {err}")))?;
+        if document.supersedes.as_deref() != Some(previous.report_id.as_str())
+            || document.revision <= previous.revision
+        {
+            return Err(refuse(format!(
+                "the package is revision {} superseding {}, but the archive's newest revision r{newest} holds report {} (revision {}): make the package with `report --supersedes` on that revision",
+                document.revision,
+                document.supersedes.as_deref().unwrap_or("nothing"),
+                previous.report_id,
+                previous.revision
+            )));
+        }
+        Ok(())
+    }
+
     /// Uploads every file of the package in `package_dir` under `revision_path` (from
     /// `archive::revision_path`) with `retention`, never over an existing object, then reads
     /// each object's retention back and fails unless it is the one asked for.
@@ -762,10 +847,11 @@ pub fn push(
     period_dir: &str,
     retention: &Retention,
 ) -> Result<UploadedRevision, S3ArchiveError> {
-    check_package(package_dir, system_name, period_dir)?;
+    let document = check_package(package_dir, system_name, period_dir)?;
     let archive = S3Archive::connect(settings, region, location.clone())?;
     archive.check_object_lock()?;
     let revision = archive.next_revision(system_name, period_dir)?;
+    archive.check_supersedes(package_dir, &document, system_name, period_dir, revision)?;
     let path = revision_path(system_name, period_dir, revision);
     let objects = archive.upload(package_dir, &path, retention)?;
     Ok(UploadedRevision {
@@ -782,7 +868,7 @@ pub fn check_package(
     package_dir: &Path,
     system_name: &str,
     period_dir: &str,
-) -> Result<(), S3ArchiveError> {
+) -> Result<PackageDocument, S3ArchiveError> {
     let verification = verify::verify(
         package_dir,
         &VerifyOptions {
@@ -816,7 +902,33 @@ pub fn check_package(
             ),
         });
     }
-    Ok(())
+    Ok(PackageDocument {
+        revision: model.document.revision,
+        supersedes: model.document.supersedes.clone(),
+    })
+}
+
+/// What a package says of its place among the revisions of its period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageDocument {
+    pub revision: u32,
+    pub supersedes: Option<String>,
+}
+
+/// The calendar month a period directory name (`YYYY-MM`) stands for.
+pub fn period_of(period_dir: &str) -> Option<Period> {
+    if !archive::is_period_dir_name(period_dir) {
+        return None;
+    }
+    let start = chrono::NaiveDate::parse_from_str(&format!("{period_dir}-01"), "%Y-%m-%d")
+        .ok()?
+        .and_hms_opt(0, 0, 0)?
+        .and_utc();
+    let end = start.checked_add_months(chrono::Months::new(1))?;
+    Some(Period {
+        start: start.into(),
+        end: end.into(),
+    })
 }
 
 /// The system name and the archive month a package says it reports on (`None` for the
