@@ -274,8 +274,8 @@ fn accounts_benchmark(moto: &str) {
         "accounts: {EVENTS_PER_ACCOUNT_REGION} recorded events (mean {mean_bytes} bytes) per account-region, {} regions, stub enforcing 2 LookupEvents calls/s per account and region",
         REGIONS.len()
     );
-    // (accounts, --max-parallel-regions): every account-region at once, and 20 accounts
-    // under the default limit of 32 account-regions at a time.
+    // (accounts, --max-parallel-regions): every account-region at once (the default, 128,
+    // allows 32 accounts x 4 regions), and 20 accounts limited to 32 account-regions at a time.
     for (accounts, parallel) in [(1usize, 4usize), (5, 20), (20, 80), (20, 32)] {
         moto_post(moto, "/moto-api/reset");
         let ids: Vec<String> = (0..accounts)

@@ -507,7 +507,7 @@ impl Reader<'_> {
                 endpoint_url: None,
                 policy: policy?,
                 settle_minutes: collect::period::DEFAULT_SETTLE_MINUTES,
-                max_parallel_regions: DEFAULT_MAX_PARALLEL_REGIONS,
+                max_parallel_regions: collect::DEFAULT_MAX_PARALLEL_REGIONS,
             }));
         };
         self.only_known_keys(
@@ -540,7 +540,7 @@ impl Reader<'_> {
             .unwrap_or(collect::period::DEFAULT_SETTLE_MINUTES);
         let max_parallel_regions = self
             .number(&collection, "max_parallel_regions", 1)
-            .map_or(DEFAULT_MAX_PARALLEL_REGIONS, |n| n as usize);
+            .map_or(collect::DEFAULT_MAX_PARALLEL_REGIONS, |n| n as usize);
         if collection.get("evidence").is_some() {
             return self
                 .existing_path(&collection, "evidence", false)
@@ -1064,9 +1064,6 @@ impl Reader<'_> {
         }))
     }
 }
-
-/// The default number of account-regions collected at the same time (as `collect`'s).
-pub const DEFAULT_MAX_PARALLEL_REGIONS: usize = 32;
 
 #[cfg(test)]
 mod tests {

@@ -373,7 +373,7 @@ struct LiveArgs {
     #[arg(long, value_name = "DAYS", default_value_t = Policy::DEFAULT_MAX_ROTATION_DAYS)]
     max_rotation_days: u32,
     /// Account-regions collected at the same time.
-    #[arg(long, value_name = "N", default_value_t = 32)]
+    #[arg(long, value_name = "N", default_value_t = collect::DEFAULT_MAX_PARALLEL_REGIONS)]
     max_parallel_regions: usize,
     /// How long after the period's end collection must wait, in minutes: CloudTrail delivers
     /// events late (typically minutes, not guaranteed).
@@ -404,7 +404,10 @@ impl LiveArgs {
                 "--max-rotation-days",
                 self.max_rotation_days != Policy::DEFAULT_MAX_ROTATION_DAYS,
             ),
-            ("--max-parallel-regions", self.max_parallel_regions != 32),
+            (
+                "--max-parallel-regions",
+                self.max_parallel_regions != collect::DEFAULT_MAX_PARALLEL_REGIONS,
+            ),
             (
                 "--settle-minutes",
                 self.settle_minutes != collect::period::DEFAULT_SETTLE_MINUTES,

@@ -55,6 +55,13 @@ pub const REQUIRED_PERMISSIONS: &[&str] = &[
 pub const MULTI_ACCOUNT_CALLER_PERMISSIONS: &[&str] =
     &["organizations:ListAccounts", "sts:AssumeRole"];
 
+/// Account-regions collected at the same time by default. AWS limits LookupEvents (2 calls/s)
+/// and the other control-plane calls per account and region, so account-regions do not slow
+/// each other down: with every one of 20 accounts x 4 regions at once, a collection takes
+/// about as long as its slowest account-region (scripts/bench, "accounts"); the bound only
+/// keeps an organization of hundreds of accounts from opening thousands of connections.
+pub const DEFAULT_MAX_PARALLEL_REGIONS: usize = 128;
+
 /// How the regions to collect are chosen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RegionSelection {
