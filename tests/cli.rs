@@ -956,3 +956,25 @@ fn reports_do_not_depend_on_time_zone_or_locale() {
         }
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn output_into_a_closed_pipe_ends_the_process_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = common::bin_process()
+        .args(["controls", "--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    // The reader goes away before the first line is printed (`… | head -0`).
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(
+        output.status.signal(),
+        Some(13),
+        "ended by SIGPIPE: {stderr}"
+    );
+}

@@ -590,6 +590,7 @@ fn parse_formats(text: &str) -> Result<BTreeSet<Format>, render::FormatError> {
 /// Runs the CLI and maps the outcome to the documented exit codes.
 pub fn main() -> ExitCode {
     gxp_evidence_core::memory::share_arenas();
+    restore_default_sigpipe();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -597,6 +598,18 @@ pub fn main() -> ExitCode {
             eprintln!("gxp-evidence: error: {}", error_chain(&err));
             ExitCode::from(2)
         }
+    }
+}
+
+/// Rust starts programs with SIGPIPE ignored, so printing to a pipe whose reader has gone
+/// (`gxp-evidence archive list ARCHIVE | head -1`) fails, and `println!` panics. The default
+/// action ends the process quietly, as for any other command-line tool.
+fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread is started; setting a signal's
+    // disposition to SIG_DFL installs no handler code.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -723,7 +723,7 @@ fn print_plan(config: &RunConfig, month: Option<&str>) -> Result<()> {
                 println!("profile:         {profile}");
             }
             if let Some(url) = &live.endpoint_url {
-                println!("endpoint:        {url}");
+                println!("endpoint:        {}", without_userinfo(url));
             }
             println!(
                 "policy:          key rotation at most every {} days, trail delivery at most {} hours old",
@@ -808,6 +808,19 @@ fn describe_regions(regions: &RegionSelection) -> String {
             "all regions enabled for each account (account:ListRegions)".to_string()
         }
         RegionSelection::Listed(list) => list.join(", "),
+    }
+}
+
+/// A URL as it may be printed: a user name and password in it (`https://user:pw@host`) are
+/// replaced by `***`, so the plan never shows a credential.
+fn without_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => url.to_string(),
     }
 }
 
@@ -902,5 +915,23 @@ fn print_lookup_plan(live: &LiveCollection) {
             "estimated LookupEvents time of the run: the above times the number of account-regions / {} (collected {} at a time); the accounts or regions are only known once AWS is asked",
             live.max_parallel_regions, live.max_parallel_regions
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printed_urls_never_show_a_user_name_or_password() {
+        assert_eq!(
+            without_userinfo("http://user:Secret789@127.0.0.1:5000/path?q=a@b"),
+            "http://***@127.0.0.1:5000/path?q=a@b"
+        );
+        assert_eq!(
+            without_userinfo("https://vpce-1.s3.eu-west-1.vpce.amazonaws.com"),
+            "https://vpce-1.s3.eu-west-1.vpce.amazonaws.com"
+        );
+        assert_eq!(without_userinfo("not a url"), "not a url");
     }
 }

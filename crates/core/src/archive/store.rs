@@ -41,6 +41,25 @@ pub enum StoreError {
     RevisionExists(PathBuf),
     #[error("{} has no revision after r{}", .0.display(), u32::MAX)]
     NoNextRevision(PathBuf),
+    #[error(
+        "{} is a symbolic link or not a directory: a run writes only into the archive's own directories (the readers do not follow links, so a revision there would be invisible); nothing was written",
+        .0.display()
+    )]
+    NotInArchive(PathBuf),
+}
+
+/// `path` is nothing yet, or a real directory (`dir`) / regular file, not a symbolic link:
+/// a link would send what the run writes outside the archive.
+fn check_own(path: &Path, dir: bool) -> Result<(), StoreError> {
+    match fs::symlink_metadata(path) {
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+        Ok(meta) if (dir && meta.is_dir()) || (!dir && meta.is_file()) => Ok(()),
+        Ok(_) => Err(StoreError::NotInArchive(path.to_path_buf())),
+    }
 }
 
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
@@ -77,6 +96,7 @@ impl LocalArchive {
     /// run never leaves the archive locked.
     pub fn lock(&self) -> Result<ArchiveLock, StoreError> {
         let path = self.root.join(LOCK_FILE);
+        check_own(&path, false)?;
         let file = fs::OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -108,11 +128,10 @@ impl ArchiveLock {
     /// The directory of `system_name`'s reports on `period_dir` (`YYYY-MM`), created if it is
     /// missing, with what dead runs left there removed.
     pub fn period(&self, system_name: &str, period_dir: &str) -> Result<PeriodDir<'_>, StoreError> {
-        let dir = self
-            .archive
-            .root
-            .join(system_dir_name(system_name))
-            .join(period_dir);
+        let system_dir = self.archive.root.join(system_dir_name(system_name));
+        let dir = system_dir.join(period_dir);
+        check_own(&system_dir, true)?;
+        check_own(&dir, true)?;
         fs::create_dir_all(&dir).map_err(io_error(&dir))?;
         let period = PeriodDir { dir, _lock: self };
         period.remove_stale_staging()?;
@@ -315,5 +334,26 @@ mod tests {
             LocalArchive::open(&dir.path().join("missing")),
             Err(StoreError::Io { .. })
         ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_run_never_writes_through_a_symbolic_link_in_the_archive() {
+        let (dir, first) = archive();
+        let elsewhere = tempfile::tempdir().expect("tempdir");
+        std::os::unix::fs::symlink(elsewhere.path(), dir.path().join("lims")).expect("symlink");
+        let lock = first.lock().expect("locked");
+        assert!(matches!(
+            lock.period("LIMS", "2026-10"),
+            Err(StoreError::NotInArchive(_))
+        ));
+        assert_eq!(fs::read_dir(elsewhere.path()).expect("dir").count(), 0);
+        drop(lock);
+
+        let (dir, second) = archive();
+        let target = elsewhere.path().join("created-by-the-lock");
+        std::os::unix::fs::symlink(&target, dir.path().join(LOCK_FILE)).expect("symlink");
+        assert!(matches!(second.lock(), Err(StoreError::NotInArchive(_))));
+        assert!(!target.exists());
     }
 }
