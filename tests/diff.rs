@@ -680,3 +680,34 @@ fn a_package_written_before_finding_ids_still_verifies() {
     assert!(out.contains("OK    results.json: identical"), "{out}");
     assert!(out.contains("OK    findings.csv: identical"), "{out}");
 }
+
+#[test]
+fn diff_refuses_two_systems_and_the_later_package_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let october = package(dir.path(), "october", &dr_only(), OCTOBER_RENDERED, &[]);
+    let november = package(
+        dir.path(),
+        "november",
+        &november(dr_only()),
+        NOVEMBER_RENDERED,
+        &[],
+    );
+    let mut other = dr_only();
+    other["system_name"] = json!("Another system");
+    let other = package(dir.path(), "other", &other, OCTOBER_RENDERED, &[]);
+    let path = |p: &Path| p.to_str().unwrap().to_string();
+    assert_refused(
+        &run_diff(&[&path(&october), &path(&other)]),
+        "a difference between two systems is not drift",
+    );
+    assert_refused(
+        &run_diff(&[&path(&november), &path(&october)]),
+        "give the earlier package first",
+    );
+    let forward = run_diff(&[&path(&october), &path(&november)]);
+    assert!(
+        matches!(forward.status.code(), Some(0 | 1)),
+        "{}",
+        stderr(&forward)
+    );
+}

@@ -57,6 +57,48 @@ pub fn diff_packages(args: &DiffArgs) -> Result<ExitCode> {
     });
     let (_, from) = from?;
     let (to, _) = to?;
+    if from.system_name != to.system_name {
+        bail!(
+            "{} reports on the system {:?} and {} on {:?}: a difference between two systems is not drift",
+            from_dir.display(),
+            from.system_name,
+            to_dir.display(),
+            to.system_name
+        );
+    }
+    if from.period.start > to.period.start {
+        bail!(
+            "{} covers {}, later than {} ({}): give the earlier package first",
+            from_dir.display(),
+            from.period.label(),
+            to_dir.display(),
+            to.period.label()
+        );
+    }
+    if let (Some(_), Some(system)) = (&args.archive, &args.system) {
+        // The archive's directory names are not the packages' word: a package filed under
+        // another system's directory or another month is not the one asked for.
+        let named =
+            *system == to.system_name || *system == archive::system_dir_name(&to.system_name);
+        if !named {
+            bail!(
+                "--system {system:?}: the archive's directory for it holds reports on {:?}",
+                to.system_name
+            );
+        }
+        for (dir, asked, period) in [
+            (&from_dir, &args.from, &from.period),
+            (&to_dir, &args.to, &to.period),
+        ] {
+            if archive::period_dir_name(period).as_deref() != Some(asked.as_str()) {
+                bail!(
+                    "{} is filed under {asked} but reports on {}",
+                    dir.display(),
+                    period.label()
+                );
+            }
+        }
+    }
     let diff = PackageDiff::between(&from, &to);
     let bytes = match args.format {
         DiffFormat::Text => diff.to_text().into_bytes(),
