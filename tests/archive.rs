@@ -349,7 +349,9 @@ fn verify_checks_every_revision_and_names_a_tampered_one() {
         "{text}"
     );
     assert!(
-        text.ends_with("VALID: 5 of 5 revisions valid, 0 invalid, 0 unreadable\n"),
+        text.ends_with(
+            "VALID: 5 of 5 revisions valid, 0 invalid, 0 unreadable; 0 problems with the archive's layout\n"
+        ),
         "{text}"
     );
 
@@ -370,7 +372,9 @@ fn verify_checks_every_revision_and_names_a_tampered_one() {
         "{text}"
     );
     assert!(
-        text.ends_with("INVALID: 4 of 5 revisions valid, 1 invalid, 0 unreadable\n"),
+        text.ends_with(
+            "INVALID: 4 of 5 revisions valid, 1 invalid, 0 unreadable; 0 problems with the archive's layout\n"
+        ),
         "{text}"
     );
 
@@ -387,7 +391,7 @@ fn verify_checks_every_revision_and_names_a_tampered_one() {
         "{text}"
     );
     assert!(
-        text.ends_with("0 of 5 revisions valid, 0 invalid, 5 unreadable\n"),
+        text.ends_with("0 of 5 revisions valid, 0 invalid, 5 unreadable; 0 problems with the archive's layout\n"),
         "{text}"
     );
 
@@ -552,4 +556,37 @@ fn an_unreadable_archive_writes_no_index() {
     fs::write(&file, b"x").unwrap();
     let output = archive_cmd(&["list"], &file, &[]);
     assert_refused(&output, "is not a directory");
+}
+
+#[test]
+fn verify_fails_an_archive_with_a_revision_removed_or_a_package_filed_elsewhere() {
+    let shared = shared_archive();
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("archive");
+    copy_dir(&shared.archive, &copy);
+    // September's r1, which r2 supersedes, removed; August's r1 copied in as its r2.
+    fs::remove_dir_all(copy.join(LIMS_DIR).join("2026-09/r1")).unwrap();
+    copy_dir(
+        &copy.join(LIMS_DIR).join("2026-08/r1"),
+        &copy.join(LIMS_DIR).join("2026-08/r2"),
+    );
+    let output = archive_cmd(&["verify"], &copy, &[]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    let problems: Vec<&str> = text.lines().filter(|l| l.starts_with("PROBLEM ")).collect();
+    assert_eq!(problems.len(), 3, "{text}");
+    for expected in [
+        format!("PROBLEM {LIMS_DIR}/2026-09/r1 is missing: r2 is there"),
+        format!("PROBLEM {LIMS_DIR}/2026-09/r2: supersedes report"),
+        format!("PROBLEM {LIMS_DIR}/2026-08/r2: the package's document control says revision 1"),
+    ] {
+        assert!(
+            problems.iter().any(|p| p.starts_with(&expected)),
+            "{expected} not in {problems:?}"
+        );
+    }
+    assert!(
+        text.ends_with("3 problems with the archive's layout\n"),
+        "{text}"
+    );
 }

@@ -212,11 +212,18 @@ pub fn run(args: ArchiveArgs) -> Result<ExitCode> {
                 }
                 println!("{}: {}", revision.path, revision.verify.describe());
             }
-            print_notes(&listing);
+            // The problems are verify's findings: on stdout with the revisions' lines.
+            for note in &listing.notes {
+                eprintln!("gxp-evidence: note: {}", visible(note));
+            }
+            for problem in &listing.problems {
+                println!("PROBLEM {}", visible(problem));
+            }
             let total = listing.revisions.len();
+            let problems = listing.problems.len();
             println!(
-                "{}: {valid} of {total} revisions valid, {invalid} invalid, {unreadable} unreadable",
-                if invalid + unreadable == 0 {
+                "{}: {valid} of {total} revisions valid, {invalid} invalid, {unreadable} unreadable; {problems} problems with the archive's layout",
+                if invalid + unreadable + problems == 0 {
                     "VALID"
                 } else {
                     "INVALID"
@@ -224,7 +231,7 @@ pub fn run(args: ArchiveArgs) -> Result<ExitCode> {
             );
             Ok(if unreadable > 0 {
                 ExitCode::from(2)
-            } else if invalid > 0 {
+            } else if invalid > 0 || problems > 0 {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS
@@ -288,6 +295,9 @@ pub fn run(args: ArchiveArgs) -> Result<ExitCode> {
 fn print_notes(listing: &ArchiveListing) {
     for note in &listing.notes {
         eprintln!("gxp-evidence: note: {}", visible(note));
+    }
+    for problem in &listing.problems {
+        eprintln!("gxp-evidence: problem: {}", visible(problem));
     }
 }
 

@@ -553,6 +553,14 @@ fn previous_period(
             let summary = super::diff::read_previous(&revision_dir)
                 .with_context(|| format!("{}", revision_dir.display()))?;
             summary.check_precedes(&month.system_name, &month.period)?;
+            // A package filed under the month it does not report on is not that month's.
+            if summary.period != previous {
+                anyhow::bail!(
+                    "{} reports on {}, not {previous_dir}",
+                    revision_dir.display(),
+                    summary.period.label()
+                );
+            }
             Ok(Some(summary))
         }
     });

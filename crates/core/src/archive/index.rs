@@ -134,7 +134,12 @@ pub fn render(listing: &ArchiveListing, links_from: &Path) -> Result<String, Ind
         .collect();
     let page = IndexPage {
         systems,
-        notes: listing.notes.iter().map(|n| visible(n)).collect(),
+        notes: listing
+            .problems
+            .iter()
+            .chain(&listing.notes)
+            .map(|n| visible(n))
+            .collect(),
         revisions: listing.revisions.len(),
         valid: listing
             .revisions

@@ -89,9 +89,14 @@ pub struct ArchiveListing {
     #[serde(skip)]
     pub root: PathBuf,
     pub revisions: Vec<Revision>,
-    /// Entries that are not part of the layout and were skipped, and packages filed under a
-    /// directory their contents contradict. Never silent: an auditor sees what was not read.
+    /// Entries that are not part of the layout and were skipped. Never silent: an auditor
+    /// sees what was not read.
     pub notes: Vec<String>,
+    /// What contradicts the archive itself, though each package may verify: a package filed
+    /// where its contents say it does not belong (another system, month or revision number),
+    /// a revision number missing before a later one, a superseded report that is not in its
+    /// period. An archive with a problem does not pass `archive verify`.
+    pub problems: Vec<String>,
     /// The meanings a revision needs to count as signed off (`SignOffRule`).
     pub required_meanings: Vec<String>,
     /// Whether sign-off keys were checked against trusted keys or a signer registry: without,
@@ -434,13 +439,21 @@ pub fn scan(root: &Path, options: &ScanOptions) -> Result<ArchiveListing, Archiv
     }
     let mut revisions = read_all(root, &found, options);
     link_revisions(&mut revisions);
-    for revision in &revisions {
-        notes.extend(misfiled(revision));
-    }
+    notes.extend(revisions.iter().flat_map(|revision| {
+        revision.report_unreadable.iter().map(|why| {
+            format!(
+                "{}: cannot read what the package says: {why}",
+                revision.path
+            )
+        })
+    }));
+    let mut problems: Vec<String> = revisions.iter().flat_map(misfiled).collect();
+    problems.extend(missing_revisions(&revisions));
     Ok(ArchiveListing {
         root: root.to_path_buf(),
         revisions,
         notes,
+        problems,
         required_meanings: options.sign_off.required_meanings.clone(),
         keys_checked: options.verify.trusted_keys.is_some() || options.verify.signers.is_some(),
     })
@@ -659,20 +672,48 @@ fn link_revisions(revisions: &mut [Revision]) {
     }
 }
 
-/// Notes on a package filed where its own contents say it does not belong: another system's
-/// directory, another period's, or another revision number than its document control gives.
+/// Revisions are numbered from 1 without a gap and each names the one it supersedes: a
+/// number missing below a later revision, or a superseded report not in the period, means
+/// a revision was removed (or never finished).
+fn missing_revisions(revisions: &[Revision]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut by_period: BTreeMap<(&str, &str), Vec<u32>> = BTreeMap::new();
+    for r in revisions {
+        by_period
+            .entry((&r.system_dir, &r.period))
+            .or_default()
+            .push(r.revision);
+        if let Some(Predecessor {
+            report_id,
+            revision: None,
+        }) = &r.supersedes
+        {
+            problems.push(format!(
+                "{}: supersedes report {}, which is not in {}/{}",
+                r.path,
+                visible(report_id),
+                r.system_dir,
+                r.period
+            ));
+        }
+    }
+    for ((system_dir, period), numbers) in by_period {
+        let highest = numbers.iter().copied().max().unwrap_or(0);
+        for missing in (1..highest).filter(|n| !numbers.contains(n)) {
+            problems.push(format!(
+                "{system_dir}/{period}/r{missing} is missing: r{highest} is there"
+            ));
+        }
+    }
+    problems
+}
+
+/// Problems of a package filed where its own contents say it does not belong: another
+/// system's directory, another period's, or another revision number than its document
+/// control gives.
 fn misfiled(revision: &Revision) -> Vec<String> {
     let Some(report) = &revision.report else {
-        return revision
-            .report_unreadable
-            .iter()
-            .map(|why| {
-                format!(
-                    "{}: cannot read what the package says: {why}",
-                    revision.path
-                )
-            })
-            .collect();
+        return Vec::new();
     };
     let mut notes = Vec::new();
     let expected_dir = system_dir_name(&report.system_name);
