@@ -52,6 +52,20 @@ impl Bucket {
         bucket
     }
 
+    /// Writes `body` at `key`, as a push that stopped or a stray writer would.
+    fn put(&self, key: &str, body: &str) {
+        self.runtime
+            .block_on(
+                self.client
+                    .put_object()
+                    .bucket(&self.name)
+                    .key(key)
+                    .body(Vec::from(body).into())
+                    .send(),
+            )
+            .expect("put");
+    }
+
     /// Every key in the bucket, with its size.
     fn objects(&self) -> BTreeMap<String, i64> {
         let output = self
@@ -232,18 +246,7 @@ fn a_revision_whose_upload_stopped_is_never_reused() {
         format!("{period}/r9.partial/evidence.json"),
         format!("{period}/r07/evidence.json"),
     ] {
-        bucket
-            .runtime
-            .block_on(
-                bucket
-                    .client
-                    .put_object()
-                    .bucket(&bucket.name)
-                    .key(&key)
-                    .body(Vec::from("partial").into())
-                    .send(),
-            )
-            .expect("put");
+        bucket.put(&key, "partial");
     }
     let output = push(&moto, &shared_demo().after_alice, "gxp-partial", &[]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
@@ -583,18 +586,7 @@ fn a_run_after_an_upload_that_stopped_skips_it_and_supersedes_the_last_finished_
         "{PREFIX}/{}/evidence.json",
         revision_path(&system, PERIOD, 2)
     );
-    bucket
-        .runtime
-        .block_on(
-            bucket
-                .client
-                .put_object()
-                .bucket(&bucket.name)
-                .key(&stopped)
-                .body(Vec::from("{").into())
-                .send(),
-        )
-        .expect("put");
+    bucket.put(&stopped, "{");
 
     let third = run(&config);
     assert_eq!(third.status.code(), Some(0), "{}", stderr(&third));

@@ -19,7 +19,7 @@ use super::listing::{ArchiveListing, ControlCounts, Revision};
 use crate::controls::Status;
 use crate::report::format::{LEGEND, visible};
 use crate::report::render::chart::{Anchor, Figure, Paint, Shape};
-use crate::report::render::svg_chart;
+use crate::report::render::{error_chain, svg_chart};
 
 /// The index template, embedded at build time (it is not overridable: the index is the
 /// auditor's view of the archive, not a document of the report).
@@ -171,17 +171,6 @@ pub fn render(listing: &ArchiveListing, links_from: &Path) -> Result<String, Ind
     let context = Context::from_serialize(&page).map_err(|e| IndexError(e.to_string()))?;
     tera.render(TEMPLATE.0, &context)
         .map_err(|e| IndexError(error_chain(&e)))
-}
-
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(inner) = source {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    text
 }
 
 fn row(revision: &Revision, link_base: &str) -> Row {

@@ -18,8 +18,8 @@ use crate::controls::{Control, Status, Verdict};
 use crate::evidence::{EvidenceGap, Period, Timestamp};
 use crate::report::document::{DocumentControl, Methodology, Scope};
 use crate::report::format::{LEGEND, status_meaning, visible};
-use crate::report::render::Format;
 use crate::report::render::chart::Figure;
+use crate::report::render::{Format, error_chain};
 use crate::report::render::{RenderError, RenderOptions, RenderedFile};
 use crate::report::table::{self, Audience, Column, Table};
 use crate::report::{
@@ -466,17 +466,6 @@ const CHART_WIDTH: f32 = super::pdf_layout::CONTENT_WIDTH;
 
 /// The stylesheet template: plain CSS, included by report.html inside `<style>`.
 const STYLESHEET: &str = "report.css";
-
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(inner) = source {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    text
-}
 
 fn filter_visible(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
     Ok(match value {

@@ -239,3 +239,15 @@ pub fn render_concurrently<'m, E: From<RenderError>>(
 
 /// The canonical, machine-readable form of every report.
 pub const RESULTS_JSON: &str = "results.json";
+
+/// An error and its sources, `: `-separated (tera's errors keep the useful part in a source).
+pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
+}
