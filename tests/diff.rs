@@ -521,6 +521,18 @@ fn report_previous_adds_the_section_and_verify_recomputes_it() {
         gxp_evidence::evidence::sha256_hex(&manifest)
     );
     let section = &results(&november)["changes_since_previous"];
+    // The previous report is an input of what this one says: the same evidence without the
+    // section is another document, with another id.
+    let alone = package(
+        dir.path(),
+        "november-alone",
+        &serde_json::from_str(&read(&evidence)).unwrap(),
+        NOVEMBER_RENDERED,
+        &[],
+    );
+    let with_previous = results(&november)["report_id"].clone();
+    assert_ne!(with_previous, results(&alone)["report_id"]);
+    assert_eq!(section["to"]["report_id"], with_previous);
     assert_eq!(section["from"]["period"], "2026-10");
     assert_eq!(section["to"]["period"], "2026-11");
     assert!(!section["status_changes"].as_array().unwrap().is_empty());

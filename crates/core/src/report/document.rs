@@ -470,12 +470,10 @@ impl Methodology {
 /// What the report id is: the period, the start of the evidence SHA-256 and, from the
 /// second revision on, `-r<N>`, so each revision of a period has its own id even when it
 /// re-renders the same evidence (`GXP-2026-10-1a2b3c4d5e6f-r2`).
-/// The part of a report id that tells apart reports of the same evidence that say different
-/// things: `-` and 6 hex of a SHA-256 over the change records' SHA-256, the verdict reading
-/// and the system owner — empty when none is given (a report of the
-/// evidence alone keeps the id `GXP-<period>-<evidence>`, as packages before these inputs
-/// had). Two reports with one id are then the same document, rendered at different times.
-pub fn inputs_tag(settings: &DocumentSettings, change_records_sha256: Option<&str>) -> String {
+/// The inputs besides the evidence that change what a report says, as the report id's tag
+/// names them: the change records' SHA-256, the verdict reading, the system owner (and,
+/// added by `ReportModel::with_previous_period`, the previous period's report id).
+pub fn id_inputs(settings: &DocumentSettings, change_records_sha256: Option<&str>) -> Vec<String> {
     let parts = [
         change_records_sha256.map(|sha| format!("change-records={sha}")),
         (settings.verdict_reading != VerdictReading::Strict)
@@ -485,7 +483,15 @@ pub fn inputs_tag(settings: &DocumentSettings, change_records_sha256: Option<&st
             .as_ref()
             .map(|owner| format!("system-owner={owner}")),
     ];
-    let given: Vec<String> = parts.into_iter().flatten().collect();
+    parts.into_iter().flatten().collect()
+}
+
+/// The part of a report id that tells apart reports of the same evidence that say different
+/// things: `-` and 6 hex of a SHA-256 over `id_inputs` — empty when none is given (a report
+/// of the evidence alone keeps the id `GXP-<period>-<evidence>`, as packages before these
+/// inputs had). Two reports with one id are then the same document, rendered at different
+/// times.
+pub fn inputs_tag(given: &[String]) -> String {
     if given.is_empty() {
         return String::new();
     }

@@ -156,6 +156,10 @@ pub struct ReportModel {
     /// (`diff::PREVIOUS_PERIOD_FILE`). Absent without a previous period.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changes_since_previous: Option<diff::PackageDiff>,
+    /// What the report id was made of besides the evidence (`document::id_inputs`), so a
+    /// later input (the previous period) can be added to it.
+    #[serde(skip)]
+    id_inputs: Vec<String>,
 }
 
 /// The change records file of a report: where the package keeps it and its SHA-256.
@@ -478,14 +482,32 @@ impl ReportModel {
             signoffs,
             evidence_attestation: None,
             changes_since_previous: None,
+            id_inputs: Vec::new(),
         }
     }
 
     /// The model with its "Changes since last period" section computed against `previous`
     /// (the summary kept in the package), or without the section.
+    /// The previous period's report is an input of what this one says: it is one of the
+    /// report id's inputs, so the same evidence reported with and without the section (or
+    /// against another previous report) never shares an id.
     pub fn with_previous_period(mut self, previous: Option<&diff::PeriodSummary>) -> Self {
+        if let Some(previous) = previous {
+            self.id_inputs
+                .push(format!("previous-period={}", previous.report_id));
+            self.compose_report_id();
+        }
         self.changes_since_previous = previous.map(|p| diff::PackageDiff::between(p, &self));
         self
+    }
+
+    fn compose_report_id(&mut self) {
+        self.report_id = format!(
+            "{}{}{}",
+            report_id(&self.period, &self.evidence_sha256),
+            document::inputs_tag(&self.id_inputs),
+            document::revision_suffix(self.document.revision)
+        );
     }
 
     /// The model as rendered with the report-time parameters `settings` (owner, revision,
@@ -493,14 +515,9 @@ impl ReportModel {
     /// re-render from the manifest's record of them.
     pub fn with_document(mut self, settings: &DocumentSettings) -> Self {
         let reading = settings.verdict_reading;
-        self.report_id = format!(
-            "{}{}{}",
-            report_id(&self.period, &self.evidence_sha256),
-            document::inputs_tag(
-                settings,
-                self.change_records_file.as_ref().map(|f| f.sha256.as_str())
-            ),
-            document::revision_suffix(settings.revision)
+        self.id_inputs = document::id_inputs(
+            settings,
+            self.change_records_file.as_ref().map(|f| f.sha256.as_str()),
         );
         self.document = DocumentControl::new(
             settings,
@@ -508,6 +525,7 @@ impl ReportModel {
             &self.findings,
             self.change_records_file.as_ref(),
         );
+        self.compose_report_id();
         self.methodology = Methodology::new(&self.lookup_queries, &self.document);
         self.verdict = Verdict::of(&self.findings, self.evidence_gaps.len(), reading);
         self.verdict_text = verdict_text(self.verdict).to_string();
