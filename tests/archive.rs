@@ -552,6 +552,18 @@ fn an_unreadable_archive_writes_no_index() {
     );
     assert_refused(&output, "nothing is written into a package");
     assert!(!inside.exists());
+    // Nor a folder: the refusal comes before any missing folder of --out is made.
+    let deeper = shared
+        .archive
+        .join(LIMS_DIR)
+        .join("2026-10/r1/a/b/index.html");
+    let output = archive_cmd(
+        &["index"],
+        &shared.archive,
+        &["--out", deeper.to_str().unwrap()],
+    );
+    assert_refused(&output, "nothing is written into a package");
+    assert!(!shared.archive.join(LIMS_DIR).join("2026-10/r1/a").exists());
     let file = dir.path().join("a-file");
     fs::write(&file, b"x").unwrap();
     let output = archive_cmd(&["list"], &file, &[]);

@@ -245,16 +245,18 @@ pub fn run(args: ArchiveArgs) -> Result<ExitCode> {
             let out = out.unwrap_or_else(|| archive.join("index.html"));
             let mut listing = check.scan(&archive, None)?;
             let out_dir = gxp_evidence_core::atomic::parent_dir(&out);
-            std::fs::create_dir_all(&out_dir)
-                .with_context(|| format!("cannot create {}", out_dir.display()))?;
             let resolve = |path: &Path| {
                 path.canonicalize()
                     .with_context(|| format!("cannot resolve {}", path.display()))
             };
-            let links_from = resolve(&out_dir)?;
-            // A sealed package is one unit: a file added inside it would make it fail verify
-            // (an extra file) for every auditor after this one.
-            if let Some(package) = links_from.ancestors().find(|dir| {
+            // A sealed package is one unit: a file or folder added inside it would make it
+            // fail verify (an extra file) for every auditor after this one. Checked from the
+            // nearest folder that exists, before any missing one is created.
+            let existing = out_dir
+                .ancestors()
+                .find(|dir| !dir.as_os_str().is_empty() && dir.exists())
+                .unwrap_or(Path::new("."));
+            if let Some(package) = resolve(existing)?.ancestors().find(|dir| {
                 dir.join(gxp_evidence_core::package::MANIFEST_FILE)
                     .is_file()
             }) {
@@ -264,6 +266,9 @@ pub fn run(args: ArchiveArgs) -> Result<ExitCode> {
                     package.display()
                 );
             }
+            std::fs::create_dir_all(&out_dir)
+                .with_context(|| format!("cannot create {}", out_dir.display()))?;
+            let links_from = resolve(&out_dir)?;
             listing.root = resolve(&archive)?;
             let html = crate::archive::index::render(&listing, &links_from)?;
             gxp_evidence_core::atomic::write_file(&out, html.as_bytes(), true)?;
