@@ -18,7 +18,7 @@ use tera::{Context, Tera};
 use super::listing::{ArchiveListing, ControlCounts, Revision};
 use crate::controls::Status;
 use crate::report::format::{LEGEND, visible};
-use crate::report::render::chart::{Anchor, Figure, Paint, Shape};
+use crate::report::render::chart::{Anchor, Figure, Paint, Shape, status_legend};
 use crate::report::render::{error_chain, svg_chart};
 
 /// The index template, embedded at build time (it is not overridable: the index is the
@@ -392,25 +392,7 @@ pub fn trend_figure(points: &[(&str, &[ControlCounts])], width: f32) -> Figure {
     }
     // The legend, in the reports' order and colours.
     let legend = y + 7.0;
-    let mut x = LABEL_WIDTH;
-    for status in LEGEND {
-        shapes.push(Shape::Rect {
-            x,
-            y: legend - 2.0,
-            width: 2.4,
-            height: 2.4,
-            paint: Paint::Status(status),
-        });
-        shapes.push(text(
-            x + 3.2,
-            legend,
-            SMALL_SIZE,
-            Anchor::Start,
-            Paint::Text,
-            status.as_str().to_string(),
-        ));
-        x += 5.0 + status.as_str().len() as f32 * 1.25;
-    }
+    status_legend(&mut shapes, LABEL_WIDTH, legend, &LEGEND);
     Figure {
         width,
         height: legend + 2.0,

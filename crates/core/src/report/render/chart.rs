@@ -173,6 +173,32 @@ pub fn bar_label(summary: &ControlSummary) -> String {
     }
 }
 
+/// A row of status swatches, each with its name, from `x` along `baseline`: the legend of
+/// the report's summary bars and of the archive index's trend chart.
+pub(crate) fn status_legend(shapes: &mut Vec<Shape>, x: f32, baseline: f32, statuses: &[Status]) {
+    let mut x = x;
+    for &status in statuses {
+        shapes.push(Shape::Rect {
+            x,
+            y: baseline - 2.0,
+            width: 2.4,
+            height: 2.4,
+            paint: Paint::Status(status),
+        });
+        let name = status.as_str();
+        shapes.push(text(
+            x + 3.2,
+            baseline,
+            SMALL_SIZE,
+            false,
+            Anchor::Start,
+            Paint::Text,
+            name,
+        ));
+        x += 5.0 + name.len() as f32 * 1.25;
+    }
+}
+
 fn text(
     x: f32,
     baseline: f32,
@@ -342,27 +368,7 @@ fn status_bars(model: &ReportModel, width: f32, shapes: &mut Vec<Shape>) -> f32 
     }
     // The legend under the bars.
     let legend = y + 2.5;
-    let mut x = LABEL_WIDTH;
-    for status in STACK {
-        shapes.push(Shape::Rect {
-            x,
-            y: legend - 2.0,
-            width: 2.4,
-            height: 2.4,
-            paint: Paint::Status(status),
-        });
-        let name = status.as_str();
-        shapes.push(text(
-            x + 3.2,
-            legend,
-            SMALL_SIZE,
-            false,
-            Anchor::Start,
-            Paint::Text,
-            name,
-        ));
-        x += 5.0 + name.len() as f32 * 1.25;
-    }
+    status_legend(shapes, LABEL_WIDTH, legend, &STACK);
     legend + 2.0
 }
 
