@@ -788,12 +788,7 @@ pub enum DiffError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::{DEMO_EVIDENCE, load_bytes};
-
-    fn demo() -> ReportModel {
-        let evidence = load_bytes("demo", DEMO_EVIDENCE.as_bytes().to_vec()).unwrap();
-        ReportModel::from_evidence(&evidence, Vec::new())
-    }
+    use crate::report::demo_model as demo;
 
     #[test]
     fn a_report_compared_with_itself_has_no_difference() {

@@ -913,3 +913,12 @@ pub mod format {
         }
     }
 }
+
+/// The model of the embedded demo snapshot, for the report's unit tests.
+#[cfg(test)]
+pub(crate) fn demo_model() -> ReportModel {
+    let evidence =
+        crate::evidence::load_bytes("demo", crate::evidence::DEMO_EVIDENCE.as_bytes().to_vec())
+            .expect("the demo evidence loads");
+    ReportModel::from_evidence(&evidence, Vec::new())
+}

@@ -1596,12 +1596,7 @@ impl ReportModel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::{DEMO_EVIDENCE, load_bytes};
-
-    fn demo() -> ReportModel {
-        let evidence = load_bytes("demo", DEMO_EVIDENCE.as_bytes().to_vec()).unwrap();
-        ReportModel::from_evidence(&evidence, Vec::new())
-    }
+    use crate::report::demo_model as demo;
 
     /// Every column is shown somewhere, CSV names are unique per file, PDF widths positive,
     /// and every row has one cell per shown column.

@@ -510,12 +510,7 @@ fn timeline(model: &ReportModel, x0: f32, width: f32, shapes: &mut Vec<Shape>) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::{DEMO_EVIDENCE, load_bytes};
-
-    fn demo() -> ReportModel {
-        let evidence = load_bytes("demo", DEMO_EVIDENCE.as_bytes().to_vec()).unwrap();
-        ReportModel::from_evidence(&evidence, Vec::new())
-    }
+    use crate::report::demo_model as demo;
 
     fn texts(figure: &Figure) -> Vec<&str> {
         figure
