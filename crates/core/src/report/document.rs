@@ -515,7 +515,8 @@ pub fn stage_arn(region: &str, api_id: &str, stage: &str) -> String {
     )
 }
 
-fn partition(region: &str) -> &'static str {
+/// The AWS partition of a region (`aws`, `aws-cn`, `aws-us-gov`), as ARNs name it.
+pub fn partition(region: &str) -> &'static str {
     if region.starts_with("cn-") {
         "aws-cn"
     } else if region.starts_with("us-gov-") {

@@ -98,6 +98,8 @@ impl Column {
             Format::Csv => self.csv.is_some(),
             Format::Html => self.html.is_some(),
             Format::Pdf => self.pdf.is_some(),
+            // One record per finding, not a table: these renderers draw no columns.
+            Format::Ocsf | Format::Junit => false,
         }
     }
 }

@@ -4,6 +4,8 @@
 pub mod chart;
 pub mod csv;
 pub mod html;
+pub mod junit;
+pub mod ocsf;
 pub mod pdf;
 mod pdf_chart;
 mod pdf_layout;
@@ -19,6 +21,10 @@ pub enum Format {
     Pdf,
     Html,
     Csv,
+    /// findings.ocsf.json: OCSF Compliance Findings, one per line (`ocsf`).
+    Ocsf,
+    /// findings.junit.xml: one JUnit test case per control result (`junit`).
+    Junit,
 }
 
 impl Format {
@@ -27,6 +33,8 @@ impl Format {
             Format::Pdf => "pdf",
             Format::Html => "html",
             Format::Csv => "csv",
+            Format::Ocsf => "ocsf",
+            Format::Junit => "junit",
         }
     }
 }
@@ -34,9 +42,9 @@ impl Format {
 /// A list of output formats that names none, or an unknown one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FormatError {
-    #[error("unknown format `{0}` (choose from pdf, html, csv)")]
+    #[error("unknown format `{0}` (choose from pdf, html, csv, ocsf, junit)")]
     Unknown(String),
-    #[error("no output format given (choose from pdf, html, csv)")]
+    #[error("no output format given (choose from pdf, html, csv, ocsf, junit)")]
     Empty,
 }
 
@@ -47,12 +55,14 @@ impl FromStr for Format {
             "pdf" => Ok(Format::Pdf),
             "html" => Ok(Format::Html),
             "csv" => Ok(Format::Csv),
+            "ocsf" => Ok(Format::Ocsf),
+            "junit" => Ok(Format::Junit),
             other => Err(FormatError::Unknown(other.to_string())),
         }
     }
 }
 
-/// Parses `pdf,html,csv`.
+/// Parses `pdf,html,csv` (and `ocsf`, `junit`).
 pub fn parse_formats(text: &str) -> Result<BTreeSet<Format>, FormatError> {
     let formats = text
         .split(',')
@@ -202,6 +212,16 @@ pub fn render_each<'m, E: From<RenderError>>(
                 csv::write_table(model, &table, bom, out)
             }))?;
         }
+    }
+    if formats.contains(&Format::Ocsf) {
+        emit(FileBody::streamed(ocsf::FILE_NAME, |out| {
+            ocsf::write(model, out)
+        }))?;
+    }
+    if formats.contains(&Format::Junit) {
+        emit(FileBody::streamed(junit::FILE_NAME, |out| {
+            junit::write(model, out)
+        }))?;
     }
     Ok(())
 }
