@@ -34,8 +34,17 @@ const AWS_ACCOUNT_TYPE_ID: u32 = 10;
 /// Writes one Compliance Finding per control result of `model`, in report order, each line
 /// ending in `\n`.
 pub fn write(model: &ReportModel, out: &mut dyn Write) -> io::Result<()> {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for finding in &model.findings {
-        let record = record(model, finding);
+        let mut record = record(model, finding);
+        // Two results can share a finding id (two changes to one resource in the change-control
+        // register have one subject); each is still an event of its own to the consumer.
+        let id = finding.id();
+        let occurrence = seen.entry(id.clone()).or_default();
+        *occurrence += 1;
+        if *occurrence > 1 {
+            record["metadata"]["uid"] = json!(format!("{}/{id}/{occurrence}", model.report_id));
+        }
         serde_json::to_writer(&mut *out, &record)
             .map_err(|err| io::Error::other(format!("{FILE_NAME}: {err}")))?;
         out.write_all(b"\n")
@@ -156,7 +165,9 @@ pub fn resource_id(model: &ReportModel, finding: &Finding) -> ResourceId {
             .trails
             .iter()
             .find(|t| {
-                t.account_id == finding.account_id && t.trail_name == label && !t.trail_arn.is_empty()
+                t.account_id == finding.account_id
+                    && t.trail_name == label
+                    && !t.trail_arn.is_empty()
             })
             .map(|t| ResourceId {
                 uid: t.trail_arn.clone(),
