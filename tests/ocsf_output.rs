@@ -96,6 +96,9 @@ fn every_line_of_the_demo_findings_validates_against_the_ocsf_schema() {
     assert_ne!(readings[0].1, readings[1].1);
 }
 
+/// A change that makes a valid record invalid.
+type Breaking = fn(&mut Value);
+
 #[test]
 fn the_schema_rejects_broken_records() {
     let dir = tempfile::tempdir().unwrap();
@@ -103,7 +106,7 @@ fn the_schema_rejects_broken_records() {
     let valid = ocsf_records(&package).remove(0);
     let validator = schema_validator();
     assert!(validator.is_valid(&valid));
-    let broken: [(&str, fn(&mut Value)); 7] = [
+    let broken: [(&str, Breaking); 7] = [
         ("no class_uid", |r| {
             r.as_object_mut().unwrap().remove("class_uid");
         }),
