@@ -5,6 +5,7 @@
 //! docs/ocsf.md, and every time in it comes from the snapshot, so the same evidence gives the
 //! same bytes.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 
 use serde_json::{Value, json};
@@ -34,9 +35,10 @@ const AWS_ACCOUNT_TYPE_ID: u32 = 10;
 /// Writes one Compliance Finding per control result of `model`, in report order, each line
 /// ending in `\n`.
 pub fn write(model: &ReportModel, out: &mut dyn Write) -> io::Result<()> {
-    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let arns = KnownArns::of(model);
+    let mut seen: HashMap<String, usize> = HashMap::new();
     for finding in &model.findings {
-        let mut record = record(model, finding);
+        let mut record = record(model, &arns, finding);
         // Two results can share a finding id (two changes to one resource in the change-control
         // register have one subject); each is still an event of its own to the consumer.
         let id = finding.id();
@@ -115,10 +117,46 @@ pub struct ResourceId {
     pub kind: &'static str,
 }
 
+/// The ARNs the evidence states, looked up once per file (a busy account has thousands of
+/// keys, and each key has a result per KMS control).
+pub struct KnownArns<'m> {
+    /// (account, region, key id) → key ARN.
+    keys: HashMap<(&'m str, &'m str, &'m str), &'m str>,
+    /// (account, trail name) → trail ARN.
+    trails: HashMap<(&'m str, &'m str), &'m str>,
+}
+
+impl<'m> KnownArns<'m> {
+    pub fn of(model: &'m ReportModel) -> Self {
+        let keys = model
+            .keys
+            .iter()
+            .filter(|k| !k.key_arn.is_empty())
+            .map(|k| {
+                let key = (k.account_id.as_str(), k.region.as_str(), k.key_id.as_str());
+                (key, k.key_arn.as_str())
+            })
+            .collect();
+        // A name shared by trails of two regions names neither: no ARN is guessed.
+        let mut by_name: HashMap<(&str, &str), Option<&str>> = HashMap::new();
+        for trail in model.trails.iter().filter(|t| !t.trail_arn.is_empty()) {
+            by_name
+                .entry((trail.account_id.as_str(), trail.trail_name.as_str()))
+                .and_modify(|arn| *arn = None)
+                .or_insert(Some(trail.trail_arn.as_str()));
+        }
+        let trails = by_name
+            .into_iter()
+            .filter_map(|(name, arn)| Some((name, arn?)))
+            .collect();
+        Self { keys, trails }
+    }
+}
+
 /// The resource of `finding`: read from the result's label as the evaluators write it
 /// (`name (id) stage s`, `key-id (alias)`, a trail ARN or name, `(region)`), and from the
-/// model's key and trail rows where the ARN is known exactly.
-pub fn resource_id(model: &ReportModel, finding: &Finding) -> ResourceId {
+/// evidence's key and trail ARNs where it states them.
+pub fn resource_id(arns: &KnownArns, finding: &Finding) -> ResourceId {
     let account_resource = || ResourceId {
         uid: format!("AWS::::Account:{}", finding.account_id),
         kind: "AWS::::Account",
@@ -138,16 +176,10 @@ pub fn resource_id(model: &ReportModel, finding: &Finding) -> ResourceId {
     match service {
         "kms" => {
             let key_id = label.split(' ').next().unwrap_or(label);
-            let uid = model
+            let uid = arns
                 .keys
-                .iter()
-                .find(|k| {
-                    k.account_id == finding.account_id
-                        && k.region == region
-                        && k.key_id == key_id
-                        && !k.key_arn.is_empty()
-                })
-                .map(|k| k.key_arn.clone())
+                .get(&(finding.account_id.as_str(), region, key_id))
+                .map(|arn| arn.to_string())
                 .unwrap_or_else(|| {
                     format!(
                         "arn:{}:kms:{region}:{}:key/{key_id}",
@@ -161,16 +193,11 @@ pub fn resource_id(model: &ReportModel, finding: &Finding) -> ResourceId {
             }
         }
         "apigateway" => apigateway_resource(label, region).unwrap_or_else(account_resource),
-        "cloudtrail" => model
+        "cloudtrail" => arns
             .trails
-            .iter()
-            .find(|t| {
-                t.account_id == finding.account_id
-                    && t.trail_name == label
-                    && !t.trail_arn.is_empty()
-            })
-            .map(|t| ResourceId {
-                uid: t.trail_arn.clone(),
+            .get(&(finding.account_id.as_str(), label))
+            .map(|arn| ResourceId {
+                uid: arn.to_string(),
                 kind: "AWS::CloudTrail::Trail",
             })
             .unwrap_or_else(account_resource),
@@ -232,12 +259,12 @@ fn millis(at: Timestamp) -> i64 {
 }
 
 /// One finding as an OCSF Compliance Finding.
-pub fn record(model: &ReportModel, finding: &Finding) -> Value {
+pub fn record(model: &ReportModel, arns: &KnownArns, finding: &Finding) -> Value {
     let control = control_of(finding);
     let id = finding.id();
     let (status_id, status_caption) = compliance_status(finding.status);
     let (severity_id, severity_caption) = severity(finding.status);
-    let resource = resource_id(model, finding);
+    let resource = resource_id(arns, finding);
     // A result that covers a whole account says "all"; OCSF's region is then absent.
     let region = (!finding.region.is_empty() && finding.region != ALL_REGIONS)
         .then_some(finding.region.as_str());
