@@ -292,7 +292,17 @@ pub fn record(model: &ReportModel, arns: &KnownArns, finding: &Finding) -> Value
         "end_time": millis(model.period.end),
         "severity_id": severity_id,
         "severity": severity_caption,
-        "message": finding.reason,
+        // One line for a SIEM's event list; the reason in full is `compliance.status_detail`.
+        "message": format!(
+            "{} {} on {}{}",
+            finding.control_id,
+            finding.status.as_str(),
+            finding.resource,
+            finding
+                .view
+                .map(|view| format!(" ({})", view.label()))
+                .unwrap_or_default()
+        ),
         "metadata": {
             "version": OCSF_VERSION,
             "uid": format!("{}/{id}", model.report_id),
