@@ -28,6 +28,19 @@ pub enum Format {
 }
 
 impl Format {
+    pub const ALL: [Format; 5] = [
+        Format::Pdf,
+        Format::Html,
+        Format::Csv,
+        Format::Ocsf,
+        Format::Junit,
+    ];
+
+    /// `pdf, html, csv, ocsf, junit`, for messages.
+    pub fn choices() -> String {
+        Format::ALL.map(Format::as_str).join(", ")
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Pdf => "pdf",
@@ -42,23 +55,20 @@ impl Format {
 /// A list of output formats that names none, or an unknown one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FormatError {
-    #[error("unknown format `{0}` (choose from pdf, html, csv, ocsf, junit)")]
+    #[error("unknown format `{0}` (choose from {choices})", choices = Format::choices())]
     Unknown(String),
-    #[error("no output format given (choose from pdf, html, csv, ocsf, junit)")]
+    #[error("no output format given (choose from {choices})", choices = Format::choices())]
     Empty,
 }
 
 impl FromStr for Format {
     type Err = FormatError;
     fn from_str(text: &str) -> Result<Self, FormatError> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "pdf" => Ok(Format::Pdf),
-            "html" => Ok(Format::Html),
-            "csv" => Ok(Format::Csv),
-            "ocsf" => Ok(Format::Ocsf),
-            "junit" => Ok(Format::Junit),
-            other => Err(FormatError::Unknown(other.to_string())),
-        }
+        let text = text.trim().to_ascii_lowercase();
+        Format::ALL
+            .into_iter()
+            .find(|format| format.as_str() == text)
+            .ok_or(FormatError::Unknown(text))
     }
 }
 
