@@ -9,6 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::controls::selection::{ControlSelection, SelectionReport};
 use crate::controls::{ChangeRow, Finding, Status, VerdictReading, View};
 use crate::evidence::{EvidenceSnapshot, Policy, Timestamp};
 use crate::report::LookupQueryRow;
@@ -32,6 +33,10 @@ pub struct DocumentSettings {
     /// defaults. Shown as each value's source in the document control.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub from_flags: Vec<String>,
+    /// The controls the requester chose to evaluate (`--checks`, `--exclude-checks`);
+    /// absent: every control of the catalog.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control_selection: Option<ControlSelection>,
 }
 
 impl DocumentSettings {
@@ -45,6 +50,7 @@ impl DocumentSettings {
             verdict_reading: VerdictReading::Strict,
             rendered_at: collected_at,
             from_flags: Vec::new(),
+            control_selection: None,
         }
     }
 
@@ -121,6 +127,9 @@ pub struct DocumentControl {
     pub settings: Vec<SettingUsed>,
     /// `None` when both readings decide (strict).
     pub non_deciding: Option<NonDeciding>,
+    /// Which controls were and were not evaluated, when the requester chose (`None`: all).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub control_selection: Option<SelectionReport>,
 }
 
 impl DocumentControl {
@@ -187,6 +196,18 @@ impl DocumentControl {
                 source: Source::Flag,
             });
         }
+        if let Some(selection) = &settings.control_selection {
+            used.push(SettingUsed {
+                name: "Controls evaluated (--checks / --exclude-checks)",
+                value: selection.evaluated_text(),
+                source: Source::Flag,
+            });
+            used.push(SettingUsed {
+                name: "Controls NOT evaluated (the requester's choice)",
+                value: selection.not_evaluated_text(),
+                source: Source::Flag,
+            });
+        }
         DocumentControl {
             system_owner: settings.system_owner.clone(),
             revision: settings.revision,
@@ -195,6 +216,10 @@ impl DocumentControl {
             rendered_at: settings.rendered_at,
             settings: used,
             non_deciding,
+            control_selection: settings
+                .control_selection
+                .as_ref()
+                .map(ControlSelection::report),
         }
     }
 
@@ -224,6 +249,10 @@ impl DocumentControl {
                 " The non-deciding {} reading found {} FAIL and {} EVIDENCE_GAP result(s).",
                 other.reading, other.fail, other.evidence_gap
             ));
+        }
+        if let Some(selection) = &self.control_selection {
+            text.push(' ');
+            text.push_str(&selection.requested.methodology_text());
         }
         text
     }
@@ -471,8 +500,9 @@ impl Methodology {
 /// second revision on, `-r<N>`, so each revision of a period has its own id even when it
 /// re-renders the same evidence (`GXP-2026-10-1a2b3c4d5e6f-r2`).
 /// The inputs besides the evidence that change what a report says, as the report id's tag
-/// names them: the change records' SHA-256, the verdict reading, the system owner (and,
-/// added by `ReportModel::with_previous_period`, the previous period's report id).
+/// names them: the change records' SHA-256, the verdict reading, the system owner, the
+/// control selection (and, added by `ReportModel::with_previous_period`, the previous
+/// period's report id).
 pub fn id_inputs(settings: &DocumentSettings, change_records_sha256: Option<&str>) -> Vec<String> {
     let parts = [
         change_records_sha256.map(|sha| format!("change-records={sha}")),
@@ -482,6 +512,10 @@ pub fn id_inputs(settings: &DocumentSettings, change_records_sha256: Option<&str
             .system_owner
             .as_ref()
             .map(|owner| format!("system-owner={owner}")),
+        settings
+            .control_selection
+            .as_ref()
+            .map(ControlSelection::id_input),
     ];
     parts.into_iter().flatten().collect()
 }
