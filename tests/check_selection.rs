@@ -62,7 +62,9 @@ fn a_selected_report_names_every_control_it_did_not_evaluate_in_every_format() {
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let summary = stderr(&output);
     assert!(
-        summary.contains("(2 of 9 controls evaluated, at the requester's choice; the verdict covers only them)"),
+        summary.contains(
+            "(2 of 9 controls evaluated, at the requester's choice; the verdict covers only them)"
+        ),
         "{summary}"
     );
     let not_evaluated: Vec<String> = catalog()
@@ -118,23 +120,40 @@ fn a_selected_report_names_every_control_it_did_not_evaluate_in_every_format() {
     }
     let findings = read(&out.join("findings.csv"));
     for id in &not_evaluated {
-        assert!(!findings.contains(&format!(",{id},")), "{id} in findings.csv");
+        assert!(
+            !findings.contains(&format!(",{id},")),
+            "{id} in findings.csv"
+        );
     }
 
     // HTML: beside the verdict, in the document control and in the methodology.
     let html = read(&out.join("report.html"));
     assert!(html.contains("This verdict covers only the 2 control(s) evaluated"));
-    assert!(html.contains("Controls NOT evaluated (the requester&#x27;s choice)") || html.contains("Controls NOT evaluated (the requester's choice)"), "document control");
-    assert_eq!(html.matches("Control selection: the requester chose").count(), 2);
+    assert!(
+        html.contains("Controls NOT evaluated (the requester&#x27;s choice)")
+            || html.contains("Controls NOT evaluated (the requester's choice)"),
+        "document control"
+    );
+    assert_eq!(
+        html.matches("Control selection: the requester chose")
+            .count(),
+        2
+    );
     for id in &not_evaluated {
         assert!(html.contains(&format!("{id} (not selected)")), "{id}");
-        assert!(!html.contains(&format!("id=\"control-{id}\"")), "{id} has a section");
+        assert!(
+            !html.contains(&format!("id=\"control-{id}\"")),
+            "{id} has a section"
+        );
     }
 
     // PDF: the cover's banner and the sentence under it.
     let (_, pdf) = pdf_text(&out.join("report.pdf"));
     let pdf = pdf.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(pdf.contains("Verdict: NON_COMPLIANT (2 of 9 controls evaluated)"), "{pdf}");
+    assert!(
+        pdf.contains("Verdict: NON_COMPLIANT (2 of 9 controls evaluated)"),
+        "{pdf}"
+    );
     assert!(pdf.contains("This verdict covers only the 2 control(s) evaluated"));
     assert!(pdf.contains("Controls NOT evaluated (the requester's choice)"));
 
@@ -152,7 +171,10 @@ fn the_verdict_and_the_totals_cover_the_evaluated_controls_only() {
     let evidence = fixture("no-resources");
     let dir = tempfile::tempdir().unwrap();
     let full = dir.path().join("full");
-    assert_eq!(report(&evidence, &full, &["--format", "csv"]).status.code(), Some(1));
+    assert_eq!(
+        report(&evidence, &full, &["--format", "csv"]).status.code(),
+        Some(1)
+    );
     let full = results(&full);
     assert_eq!(full["verdict"], "NON_COMPLIANT");
     let failing: Vec<&str> = full["findings"]
@@ -169,9 +191,17 @@ fn the_verdict_and_the_totals_cover_the_evaluated_controls_only() {
 
     let out = dir.path().join("without-failing");
     let exclude = failing.join(",");
-    let output = report(&evidence, &out, &["--format", "csv", "--exclude-checks", &exclude]);
+    let output = report(
+        &evidence,
+        &out,
+        &["--format", "csv", "--exclude-checks", &exclude],
+    );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert!(stderr(&output).starts_with("COMPLIANT ("), "{}", stderr(&output));
+    assert!(
+        stderr(&output).starts_with("COMPLIANT ("),
+        "{}",
+        stderr(&output)
+    );
     let results = results(&out);
     assert_eq!(results["verdict"], "COMPLIANT");
     assert!(
@@ -192,11 +222,21 @@ fn the_verdict_and_the_totals_cover_the_evaluated_controls_only() {
     };
     assert_eq!(results["totals"]["fail"], 0);
     assert_eq!(results["totals"]["no_resources"], count("NO_RESOURCES"));
-    let total: u64 = ["pass", "controlled", "fail", "not_applicable", "no_resources", "evidence_gap"]
-        .iter()
-        .map(|k| results["totals"][k].as_u64().unwrap())
-        .sum();
-    assert_eq!(total as usize, results["findings"].as_array().unwrap().len());
+    let total: u64 = [
+        "pass",
+        "controlled",
+        "fail",
+        "not_applicable",
+        "no_resources",
+        "evidence_gap",
+    ]
+    .iter()
+    .map(|k| results["totals"][k].as_u64().unwrap())
+    .sum();
+    assert_eq!(
+        total as usize,
+        results["findings"].as_array().unwrap().len()
+    );
     let summary: BTreeSet<&str> = results["summary"]
         .as_array()
         .unwrap()
@@ -213,7 +253,11 @@ fn the_verdict_and_the_totals_cover_the_evaluated_controls_only() {
 fn per_account_summaries_count_the_evaluated_controls_only() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r");
-    let output = report(&demo_evidence(), &out, &["--format", "csv", "--checks", "apigw-logging"]);
+    let output = report(
+        &demo_evidence(),
+        &out,
+        &["--format", "csv", "--checks", "apigw-logging"],
+    );
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let results = results(&out);
     let accounts = results["account_summaries"].as_array().unwrap();
@@ -232,7 +276,10 @@ fn per_account_summaries_count_the_evaluated_controls_only() {
             .map(|n| n.as_u64().unwrap())
             .sum::<u64>();
     }
-    assert_eq!(counted as usize, results["findings"].as_array().unwrap().len());
+    assert_eq!(
+        counted as usize,
+        results["findings"].as_array().unwrap().len()
+    );
 }
 
 #[test]
@@ -243,12 +290,19 @@ fn the_same_evidence_with_and_without_a_selection_are_two_documents() {
         let mut args = vec!["--format", "csv"];
         args.extend(extra);
         let output = report(&demo_evidence(), &out, &args);
-        assert!(matches!(output.status.code(), Some(0 | 1)), "{}", stderr(&output));
+        assert!(
+            matches!(output.status.code(), Some(0 | 1)),
+            "{}",
+            stderr(&output)
+        );
         results(&out)["report_id"].as_str().unwrap().to_string()
     };
     let full = id_of("full", &[]);
     let some = id_of("some", &["--checks", "apigw-logging,kms-key-rotation"]);
-    let same = id_of("same", &["--checks", "kms-key-rotation", "--checks", "apigw-logging"]);
+    let same = id_of(
+        "same",
+        &["--checks", "kms-key-rotation", "--checks", "apigw-logging"],
+    );
     let other = id_of("other", &["--exclude-checks", "change-control"]);
     assert_ne!(full, some);
     assert_ne!(some, other);
@@ -263,9 +317,17 @@ fn unknown_ids_are_refused_by_name_with_the_valid_ones_and_nothing_is_written() 
     let output = report(
         &demo_evidence(),
         &out,
-        &["--checks", "apigw-logging,kms-rotation", "--exclude-checks", "nope"],
+        &[
+            "--checks",
+            "apigw-logging,kms-rotation",
+            "--exclude-checks",
+            "nope",
+        ],
     );
-    assert_refused(&output, "--checks `kms-rotation` (item 2), --exclude-checks `nope` (item 1): not a control id; the control ids are: ");
+    assert_refused(
+        &output,
+        "--checks `kms-rotation` (item 2), --exclude-checks `nope` (item 1): not a control id; the control ids are: ",
+    );
     let message = stderr(&output);
     for id in catalog() {
         assert!(message.contains(&id), "{id} not listed: {message}");
@@ -278,7 +340,10 @@ fn unknown_ids_are_refused_by_name_with_the_valid_ones_and_nothing_is_written() 
         .args(["--exclude-checks", "cloudtrail-encryptoin"])
         .output()
         .unwrap();
-    assert_refused(&output, "--exclude-checks `cloudtrail-encryptoin` (item 1): not a control id");
+    assert_refused(
+        &output,
+        "--exclude-checks `cloudtrail-encryptoin` (item 1): not a control id",
+    );
     assert_nothing_written(dir.path());
 }
 
@@ -288,16 +353,32 @@ fn selections_that_leave_nothing_or_make_no_sense_are_refused() {
     let out = dir.path().join("r");
     let all = catalog().join(",");
     let cases: [(&[&str], &str); 4] = [
-        (&["--exclude-checks", &all], "--checks and --exclude-checks leave no control to evaluate"),
         (
-            &["--checks", "apigw-logging", "--exclude-checks", "apigw-logging"],
+            &["--exclude-checks", &all],
+            "--checks and --exclude-checks leave no control to evaluate",
+        ),
+        (
+            &[
+                "--checks",
+                "apigw-logging",
+                "--exclude-checks",
+                "apigw-logging",
+            ],
             "leave no control to evaluate",
         ),
         (
-            &["--checks", "apigw-logging", "--exclude-checks", "kms-key-rotation"],
+            &[
+                "--checks",
+                "apigw-logging",
+                "--exclude-checks",
+                "kms-key-rotation",
+            ],
             "--exclude-checks kms-key-rotation: --checks does not select it",
         ),
-        (&["--checks", "apigw-logging,,kms-key-rotation"], "item 2 is empty"),
+        (
+            &["--checks", "apigw-logging,,kms-key-rotation"],
+            "item 2 is empty",
+        ),
     ];
     for (args, expected) in cases {
         let output = report(&demo_evidence(), &out, args);
@@ -319,10 +400,19 @@ fn sign_and_verify_keep_the_selection_and_a_reseal_without_it_fails_verify() {
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let before = results(&out);
     let key = keygen(dir.path(), "alice");
-    let signed = sign(&out, &key, "Alice Author", "Validation Engineer", "authored");
+    let signed = sign(
+        &out,
+        &key,
+        "Alice Author",
+        "Validation Engineer",
+        "authored",
+    );
     assert!(signed.status.success(), "{}", stderr(&signed));
     let after = results(&out);
-    assert_eq!(after, before, "results.json does not change with a sign-off");
+    assert_eq!(
+        after, before,
+        "results.json does not change with a sign-off"
+    );
     assert!(!controls_of(&after).contains("change-control"));
     let manifest: Value = serde_json::from_str(&read(&out.join("manifest.json"))).unwrap();
     assert_eq!(
@@ -357,7 +447,11 @@ fn csv_package(dir: &Path, name: &str, extra: &[&str]) -> PathBuf {
     let mut args = vec!["--format", "csv"];
     args.extend(extra);
     let output = report(&demo_evidence(), &out, &args);
-    assert!(matches!(output.status.code(), Some(0 | 1)), "{}", stderr(&output));
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "{}",
+        stderr(&output)
+    );
     out
 }
 
@@ -369,12 +463,16 @@ fn diff_refuses_reports_of_different_controls_and_compares_equal_selections() {
     let again = csv_package(dir.path(), "again", &["--checks", "apigw-logging"]);
     for (from, to) in [(&full, &some), (&some, &full)] {
         let output = bin().arg("diff").arg(from).arg(to).output().unwrap();
-        assert_refused(&output, "evaluated different controls (--checks / --exclude-checks)");
+        assert_refused(
+            &output,
+            "evaluated different controls (--checks / --exclude-checks)",
+        );
         assert!(stdout(&output).is_empty());
     }
     let output = bin().arg("diff").arg(&full).arg(&some).output().unwrap();
     assert!(
-        stderr(&output).contains("only GXP-") && stderr(&output).contains("evaluated apigw-cache-encryption"),
+        stderr(&output).contains("only GXP-")
+            && stderr(&output).contains("evaluated apigw-cache-encryption"),
         "{}",
         stderr(&output)
     );
@@ -408,17 +506,34 @@ fn previous_period_of_other_controls_is_refused_and_nothing_is_written() {
     let output = report(
         &evidence,
         &out,
-        &["--format", "csv", "--previous", full.to_str().unwrap(), "--checks", "apigw-logging"],
+        &[
+            "--format",
+            "csv",
+            "--previous",
+            full.to_str().unwrap(),
+            "--checks",
+            "apigw-logging",
+        ],
     );
     assert_refused(&output, "--previous: reports GXP-");
-    assert!(stderr(&output).contains("evaluated different controls"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("evaluated different controls"),
+        "{}",
+        stderr(&output)
+    );
     assert_nothing_written(out_dir.path());
 }
 
 #[test]
 fn controls_previews_a_selection() {
     let output = bin()
-        .args(["controls", "--format", "json", "--checks", "kms-key-rotation,apigw-logging"])
+        .args([
+            "controls",
+            "--format",
+            "json",
+            "--checks",
+            "kms-key-rotation,apigw-logging",
+        ])
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
@@ -437,7 +552,10 @@ fn controls_previews_a_selection() {
     let table = stdout(&output);
     assert!(!table.contains("apigw-logging "), "{table}");
     assert_eq!(table.lines().count(), 1 + 8, "{table}");
-    let output = bin().args(["controls", "--checks", "nope"]).output().unwrap();
+    let output = bin()
+        .args(["controls", "--checks", "nope"])
+        .output()
+        .unwrap();
     assert_refused(&output, "--checks `nope` (item 1): not a control id");
 }
 
@@ -505,10 +623,8 @@ fn the_run_config_selects_controls_and_names_a_bad_id_at_its_line() {
     );
 
     let dir = tempfile::tempdir().unwrap();
-    let output = run_with_report_table(
-        dir.path(),
-        "checks = [\"apigw-logging\", \"kms-rotation\"]",
-    );
+    let output =
+        run_with_report_table(dir.path(), "checks = [\"apigw-logging\", \"kms-rotation\"]");
     let message = stderr(&output);
     assert_eq!(output.status.code(), Some(2), "{message}");
     assert!(message.contains(":8:"), "line of the bad id: {message}");

@@ -72,7 +72,10 @@ mod tests {
 
     #[test]
     fn ids_are_split_at_commas_across_repeated_flags() {
-        let values = ["apigw-logging, kms-key-rotation".to_string(), "change-control".to_string()];
+        let values = [
+            "apigw-logging, kms-key-rotation".to_string(),
+            "change-control".to_string(),
+        ];
         assert_eq!(
             split_ids("--checks", &values).unwrap(),
             ["apigw-logging", "kms-key-rotation", "change-control"]

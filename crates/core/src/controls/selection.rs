@@ -42,11 +42,12 @@ impl TryFrom<RecordedSelection> for ControlSelection {
     type Error = SelectionError;
     fn try_from(recorded: RecordedSelection) -> Result<Self, SelectionError> {
         let names = SelectionNames::FLAGS;
-        ControlSelection::new(&recorded.checks, &recorded.exclude_checks, names)?
-            .ok_or(SelectionError::Empty {
+        ControlSelection::new(&recorded.checks, &recorded.exclude_checks, names)?.ok_or(
+            SelectionError::Empty {
                 checks: names.checks,
                 exclude_checks: names.exclude_checks,
-            })
+            },
+        )
     }
 }
 
@@ -362,7 +363,10 @@ mod tests {
         list.iter().map(|s| s.to_string()).collect()
     }
 
-    fn select(checks: &[&str], exclude: &[&str]) -> Result<Option<ControlSelection>, SelectionError> {
+    fn select(
+        checks: &[&str],
+        exclude: &[&str],
+    ) -> Result<Option<ControlSelection>, SelectionError> {
         ControlSelection::new(&ids(checks), &ids(exclude), SelectionNames::FLAGS)
     }
 
@@ -373,7 +377,9 @@ mod tests {
 
     #[test]
     fn checks_keep_only_the_named_controls_in_catalog_order() {
-        let selection = select(&[KMS_KEY_ROTATION, APIGW_LOGGING], &[]).unwrap().unwrap();
+        let selection = select(&[KMS_KEY_ROTATION, APIGW_LOGGING], &[])
+            .unwrap()
+            .unwrap();
         let evaluated: Vec<&str> = selection.evaluated().map(|c| c.id).collect();
         assert_eq!(evaluated, [APIGW_LOGGING, KMS_KEY_ROTATION]);
         assert_eq!(
@@ -390,13 +396,19 @@ mod tests {
             .unwrap();
         let evaluated: Vec<&str> = selection.evaluated().map(|c| c.id).collect();
         assert_eq!(evaluated, [APIGW_LOGGING]);
-        assert_eq!(selection.omission(KMS_KEY_ROTATION), Some(Omission::Excluded));
+        assert_eq!(
+            selection.omission(KMS_KEY_ROTATION),
+            Some(Omission::Excluded)
+        );
     }
 
     #[test]
     fn excluding_a_control_the_checks_did_not_select_is_refused() {
         let err = select(&[APIGW_LOGGING], &[KMS_KEY_ROTATION]).unwrap_err();
-        assert!(matches!(err, SelectionError::ExcludedButNotSelected { .. }), "{err}");
+        assert!(
+            matches!(err, SelectionError::ExcludedButNotSelected { .. }),
+            "{err}"
+        );
     }
 
     #[test]
@@ -431,7 +443,9 @@ mod tests {
 
     #[test]
     fn the_id_input_names_both_lists_in_catalog_order() {
-        let a = select(&[KMS_KEY_ROTATION, APIGW_LOGGING], &[]).unwrap().unwrap();
+        let a = select(&[KMS_KEY_ROTATION, APIGW_LOGGING], &[])
+            .unwrap()
+            .unwrap();
         assert_eq!(
             a.id_input(),
             format!("checks={APIGW_LOGGING},{KMS_KEY_ROTATION};exclude-checks=")

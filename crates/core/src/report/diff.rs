@@ -162,7 +162,10 @@ impl PeriodSummary {
     /// result per account (`controls::ensure_every_control_reported`), so they are the
     /// controls of its findings.
     pub fn controls_evaluated(&self) -> BTreeSet<&str> {
-        self.findings.iter().map(|f| f.control_id.as_str()).collect()
+        self.findings
+            .iter()
+            .map(|f| f.control_id.as_str())
+            .collect()
     }
 
     /// Whether this report and `later` evaluated the same controls. A report with a control
@@ -189,7 +192,10 @@ impl PeriodSummary {
             if set.is_empty() {
                 "none".to_string()
             } else {
-                set.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
+                set.iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             }
         };
         Err(DiffError::OtherControls {

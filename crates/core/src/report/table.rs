@@ -1110,7 +1110,9 @@ static NOT_EVALUATED: Def<Ref<NotEvaluated>> = Def {
     ..def(
         "controls-not-evaluated",
         &[
-            col(C.csv("control_id").human("Control", 1.6), |r| t(r.control_id)),
+            col(C.csv("control_id").human("Control", 1.6), |r| {
+                t(r.control_id)
+            }),
             col(C.csv("title").human("Title", 3.0), |r| t(r.title)),
             col(C.csv("evaluated"), |_| t("no")),
             col(C.csv("reason"), |r| t(r.reason.as_str())),
