@@ -480,11 +480,8 @@ fn diff_refuses_reports_of_different_controls_and_compares_equal_selections() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 }
 
-#[test]
-fn previous_period_of_other_controls_is_refused_and_nothing_is_written() {
-    let dir = tempfile::tempdir().unwrap();
-    // The demo's October as the "previous" period of a November copy of it.
-    let full = csv_package(dir.path(), "october", &[]);
+/// The demo snapshot moved to November 2026 (no change events in it), written into `dir`.
+fn november(dir: &Path) -> PathBuf {
     let mut november: Value = serde_json::from_str(&read(&demo_evidence())).unwrap();
     november["period"] =
         serde_json::json!({"start": "2026-11-01T00:00:00Z", "end": "2026-12-01T00:00:00Z"});
@@ -499,8 +496,17 @@ fn previous_period_of_other_controls_is_refused_and_nothing_is_written() {
             }
         }
     }
-    let evidence = dir.path().join("november.json");
+    let evidence = dir.join("november.json");
     fs::write(&evidence, serde_json::to_vec_pretty(&november).unwrap()).unwrap();
+    evidence
+}
+
+#[test]
+fn previous_period_of_other_controls_is_refused_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    // The demo's October as the "previous" period of a November copy of it.
+    let full = csv_package(dir.path(), "october", &[]);
+    let evidence = november(dir.path());
     let out_dir = tempfile::tempdir().unwrap();
     let out = out_dir.path().join("november");
     let output = report(
@@ -563,6 +569,11 @@ fn controls_previews_a_selection() {
 fn run_with_report_table(dir: &Path, report_table: &str) -> std::process::Output {
     fs::create_dir(dir.join("archive")).unwrap();
     keygen(&dir.join("keys"), "job");
+    run_again(dir, &demo_evidence(), report_table, RENDERED_AT)
+}
+
+/// `run` in a folder `run_with_report_table` set up, re-reporting `evidence` at `now`.
+fn run_again(dir: &Path, evidence: &Path, report_table: &str, now: &str) -> std::process::Output {
     let config = format!(
         r#"[system]
 name = "LIMS Production — Qualitätskontrolle Zürich & Łódź"
@@ -583,11 +594,11 @@ role = "Automated evidence collection"
 [archive]
 location = "archive"
 "#,
-        evidence = demo_evidence().display(),
+        evidence = evidence.display(),
     );
     fs::write(dir.join("run.toml"), config).unwrap();
     bin()
-        .env(TEST_NOW_VAR, RENDERED_AT)
+        .env(TEST_NOW_VAR, now)
         .env(PASSPHRASE_VAR, TEST_PASSPHRASE)
         .arg("run")
         .arg("--config")
@@ -633,4 +644,37 @@ fn the_run_config_selects_controls_and_names_a_bad_id_at_its_line() {
         "{message}"
     );
     assert!(files_under(&dir.path().join("archive")).is_empty());
+}
+
+#[test]
+fn a_run_whose_selection_changed_since_last_month_files_its_report_without_the_comparison() {
+    let dir = tempfile::tempdir().unwrap();
+    let october = run_with_report_table(dir.path(), "");
+    assert_eq!(october.status.code(), Some(0), "{}", stderr(&october));
+    let evidence = november(dir.path());
+    let output = run_again(
+        dir.path(),
+        &evidence,
+        "checks = [\"apigw-logging\"]",
+        "2026-12-01T07:00:00Z",
+    );
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{message}");
+    assert!(
+        message.contains(
+            "no \"Changes since last period\" section: the 2026-10 report cannot be compared with"
+        ) && message.contains("evaluated different controls"),
+        "{message}"
+    );
+    let results = files_under(&dir.path().join("archive"))
+        .into_iter()
+        .find(|f| f.contains("/2026-11/r1/results.json"))
+        .expect("November filed");
+    let results: Value =
+        serde_json::from_str(&read(&dir.path().join("archive").join(results))).unwrap();
+    assert!(results.get("changes_since_previous").is_none());
+    assert_eq!(
+        controls_of(&results),
+        BTreeSet::from(["apigw-logging".to_string()])
+    );
 }
