@@ -615,6 +615,18 @@ fn the_run_config_selects_controls_and_names_a_bad_id_at_its_line() {
         "checks = [\"apigw-logging\", \"kms-key-rotation\"]\nexclude_checks = [\"kms-key-rotation\"]",
     );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let plan = bin()
+        .env(PASSPHRASE_VAR, TEST_PASSPHRASE)
+        .args(["run", "--dry-run", "--config"])
+        .arg(dir.path().join("run.toml"))
+        .output()
+        .unwrap();
+    let plan = stdout(&plan);
+    assert!(
+        plan.contains("controls:        1 of 9: apigw-logging\n")
+            && plan.contains("NOT evaluated:   apigw-cache-encryption (not selected), kms-key-rotation (excluded), "),
+        "{plan}"
+    );
     let package = files_under(&dir.path().join("archive"))
         .into_iter()
         .find(|f| f.ends_with("/r1/results.json"))

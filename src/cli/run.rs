@@ -766,6 +766,10 @@ fn print_plan(config: &RunConfig, month: Option<&str>) -> Result<()> {
     if let Some(records) = &config.change_records {
         println!("change records:  {}", records.display());
     }
+    if let Some(selection) = &config.control_selection {
+        println!("controls:        {}", selection.evaluated_text());
+        println!("NOT evaluated:   {}", selection.not_evaluated_text());
+    }
     println!(
         "sign-off:        {} ({}, {}), meaning \"{JOB_SIGNATURE_MEANING}\", with {}",
         config.signing.printed_name,
