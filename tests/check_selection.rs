@@ -689,4 +689,45 @@ fn a_run_whose_selection_changed_since_last_month_files_its_report_without_the_c
         controls_of(&results),
         BTreeSet::from(["apigw-logging".to_string()])
     );
+
+    // The archive's listing and index never show the partial report's verdict as the
+    // system's: October's full verdict stands alone, November's names its selection.
+    let archive = dir.path().join("archive");
+    let listed = stdout(
+        &bin()
+            .arg("archive")
+            .arg("list")
+            .arg(&archive)
+            .output()
+            .unwrap(),
+    );
+    let line = |period: &str| {
+        listed
+            .lines()
+            .find(|l| l.contains(period) && l.contains("GXP-"))
+            .unwrap_or_else(|| panic!("{period} not listed: {listed}"))
+            .to_string()
+    };
+    assert!(
+        line("2026-11").contains("(1 of 9 controls evaluated)"),
+        "{listed}"
+    );
+    assert!(!line("2026-10").contains("controls evaluated"), "{listed}");
+    let index = dir.path().join("index.html");
+    let output = bin()
+        .args(["archive", "index"])
+        .arg(&archive)
+        .arg("--out")
+        .arg(&index)
+        .output()
+        .unwrap();
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        read(&index).matches("(1 of 9 controls evaluated)").count(),
+        1
+    );
 }
