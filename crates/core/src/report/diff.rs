@@ -832,7 +832,7 @@ pub enum DiffError {
         ours: String,
     },
     #[error(
-        "reports {earlier} and {later} evaluated different controls (--checks / --exclude-checks): only {earlier} evaluated {only_earlier}, only {later} evaluated {only_later}; their difference would show the requester's choice as drift, so they are not compared (report both with the same control selection)"
+        "reports {earlier} and {later} evaluated different controls (--checks / --exclude-checks): only {earlier} evaluated {only_earlier}; only {later} evaluated {only_later}. Their difference would show the requester's choice as drift, so they are not compared (report both with the same control selection)"
     )]
     OtherControls {
         earlier: String,
