@@ -108,6 +108,18 @@ fn a_selected_report_names_every_control_it_did_not_evaluate_in_every_format() {
         );
     }
 
+    // The scope lists them first among what the report does not cover.
+    let scope: Vec<&str> = results["scope"]["not_covered"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["what"].as_str().unwrap())
+        .collect();
+    for (what, id) in scope.iter().zip(&not_evaluated) {
+        assert!(what.starts_with(&format!("Control {id}: ")), "{what}");
+    }
+    assert_eq!(scope.len(), not_evaluated.len() + 7, "{scope:?}");
+
     // CSV: one row per control not evaluated.
     let csv = read(&out.join("controls-not-evaluated.csv"));
     let rows: Vec<&str> = csv.lines().skip(1).collect();
@@ -141,6 +153,10 @@ fn a_selected_report_names_every_control_it_did_not_evaluate_in_every_format() {
     );
     for id in &not_evaluated {
         assert!(html.contains(&format!("{id} (not selected)")), "{id}");
+        assert!(
+            html.contains(&format!("<td>Control {id}: ")),
+            "{id} in the scope"
+        );
         assert!(
             !html.contains(&format!("id=\"control-{id}\"")),
             "{id} has a section"

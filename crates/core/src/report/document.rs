@@ -9,7 +9,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::controls::selection::{ControlSelection, SelectionReport};
+use std::borrow::Cow;
+
+use crate::controls::selection::{ControlSelection, NotEvaluated, SelectionReport};
 use crate::controls::{ChangeRow, Finding, Status, VerdictReading, View};
 use crate::evidence::{EvidenceSnapshot, Policy, Timestamp};
 use crate::report::LookupQueryRow;
@@ -267,42 +269,74 @@ pub struct Covered {
 }
 
 /// Something the report does not look at, and why it matters.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct NotCovered {
-    pub what: &'static str,
-    pub consequence: &'static str,
+    pub what: Cow<'static, str>,
+    pub consequence: Cow<'static, str>,
+}
+
+impl NotCovered {
+    /// A control of the catalog the requester left out (`--checks`, `--exclude-checks`):
+    /// named in the scope with everything else the report does not look at.
+    fn control(not_evaluated: &NotEvaluated) -> Self {
+        NotCovered {
+            what: Cow::Owned(format!(
+                "Control {}: {}",
+                not_evaluated.control_id, not_evaluated.title
+            )),
+            consequence: Cow::Borrowed(
+                "not evaluated, at the requester's choice (--checks / --exclude-checks): the report and its verdict say nothing about it",
+            ),
+        }
+    }
 }
 
 /// What the report does not cover: nothing here is evaluated, so no result about it (and no
 /// silence) may be read as compliance.
 pub const NOT_COVERED: &[NotCovered] = &[
     NotCovered {
-        what: "API Gateway v2 (HTTP and WebSocket) APIs",
-        consequence: "listed as NOT_APPLICABLE for caching; their stage logging, routes and authorizers are not evaluated",
+        what: Cow::Borrowed("API Gateway v2 (HTTP and WebSocket) APIs"),
+        consequence: Cow::Borrowed(
+            "listed as NOT_APPLICABLE for caching; their stage logging, routes and authorizers are not evaluated",
+        ),
     },
     NotCovered {
-        what: "CloudTrail data events and Insights events",
-        consequence: "only management events are read (LookupEvents); data-plane access (S3 objects, Lambda invocations) is not",
+        what: Cow::Borrowed("CloudTrail data events and Insights events"),
+        consequence: Cow::Borrowed(
+            "only management events are read (LookupEvents); data-plane access (S3 objects, Lambda invocations) is not",
+        ),
     },
     NotCovered {
-        what: "IAM (users, roles, policies, access keys)",
-        consequence: "who may change the controls is not evaluated; the change register names who did",
+        what: Cow::Borrowed("IAM (users, roles, policies, access keys)"),
+        consequence: Cow::Borrowed(
+            "who may change the controls is not evaluated; the change register names who did",
+        ),
     },
     NotCovered {
-        what: "Protection of the trail's S3 bucket (bucket policy, Object Lock, MFA delete, access logging)",
-        consequence: "log file validation (cloudtrail-log-validation) detects tampering; whether the logs can be deleted is not evaluated",
+        what: Cow::Borrowed(
+            "Protection of the trail's S3 bucket (bucket policy, Object Lock, MFA delete, access logging)",
+        ),
+        consequence: Cow::Borrowed(
+            "log file validation (cloudtrail-log-validation) detects tampering; whether the logs can be deleted is not evaluated",
+        ),
     },
     NotCovered {
-        what: "CloudWatch alarms, metric filters and CloudTrail delivery to CloudWatch Logs",
-        consequence: "whether anyone is alerted to a change or a logging gap is not evaluated",
+        what: Cow::Borrowed(
+            "CloudWatch alarms, metric filters and CloudTrail delivery to CloudWatch Logs",
+        ),
+        consequence: Cow::Borrowed(
+            "whether anyone is alerted to a change or a logging gap is not evaluated",
+        ),
     },
     NotCovered {
-        what: "AWS Config rules and Security Hub findings of the account",
-        consequence: "the report applies their readings itself; it does not read their results",
+        what: Cow::Borrowed("AWS Config rules and Security Hub findings of the account"),
+        consequence: Cow::Borrowed(
+            "the report applies their readings itself; it does not read their results",
+        ),
     },
     NotCovered {
-        what: "Other AWS services, accounts and regions than those listed above",
-        consequence: "nothing outside the scope table is evaluated",
+        what: Cow::Borrowed("Other AWS services, accounts and regions than those listed above"),
+        consequence: Cow::Borrowed("nothing outside the scope table is evaluated"),
     },
 ];
 
@@ -310,10 +344,16 @@ pub const NOT_COVERED: &[NotCovered] = &[
 #[derive(Debug, Clone, Serialize)]
 pub struct Scope {
     pub covered: Vec<Covered>,
-    pub not_covered: &'static [NotCovered],
+    pub not_covered: Vec<NotCovered>,
 }
 
 impl Scope {
+    /// The scope with the controls the requester left out first among what is not covered.
+    pub fn name_left_out_controls(&mut self, selection: &SelectionReport) {
+        let left_out = selection.not_evaluated.iter().map(NotCovered::control);
+        self.not_covered = left_out.chain(NOT_COVERED.iter().cloned()).collect();
+    }
+
     pub fn of(snapshot: &EvidenceSnapshot, changes: &[ChangeRow]) -> Self {
         let regions = || {
             snapshot
@@ -377,7 +417,7 @@ impl Scope {
                     count: changes.len(),
                 },
             ],
-            not_covered: NOT_COVERED,
+            not_covered: NOT_COVERED.to_vec(),
         }
     }
 }

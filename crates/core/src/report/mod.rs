@@ -536,6 +536,7 @@ impl ReportModel {
         if let Some(selection) = &self.document.control_selection {
             self.verdict_text.push(' ');
             self.verdict_text.push_str(&selection.verdict_scope);
+            self.scope.name_left_out_controls(selection);
         }
         self.summary = summarize(&self.controls, &self.findings, reading);
         accounts::read_verdicts(&mut self.account_summaries, &self.findings, reading);

@@ -506,7 +506,7 @@ fn scope(layout: &mut Layout, model: &ReportModel, tables: &[Table]) {
         .scope
         .not_covered
         .iter()
-        .map(|n| vec![Cell::plain(n.what), Cell::plain(n.consequence)])
+        .map(|n| vec![Cell::plain(&*n.what), Cell::plain(&*n.consequence)])
         .collect();
     layout.table(&["Not covered", "So"], &[2.5, 3.5], &not_covered, BODY_SIZE);
     if let Some(inventory) = find(tables, "inventory") {
