@@ -353,7 +353,7 @@ fn print_table(listing: &ArchiveListing) {
                 r.period.clone(),
                 format!("r{}", r.revision),
                 report.map_or("—".to_string(), |f| visible(&f.report_id)),
-                report.map_or("unreadable".to_string(), |f| f.verdict.as_str().to_string()),
+                report.map_or("unreadable".to_string(), |f| f.verdict_text()),
                 report.map_or(String::new(), |f| counts_text(&f.totals)),
                 if r.signers.is_empty() {
                     "—".to_string()
@@ -395,7 +395,7 @@ fn print_revision(revision: &Revision) {
             println!("period:        {}", visible(&report.period_label));
             println!("report:        {}", visible(&report.report_id));
             println!("rendered at:   {}", report.rendered_at);
-            println!("verdict:       {}", report.verdict.as_str());
+            println!("verdict:       {}", report.verdict_text());
             println!("results:       {}", counts_text(&report.totals));
         }
         None => println!(

@@ -13,6 +13,7 @@ use toml::de::{DeTable, DeValue};
 use crate::archive_s3::{self, RetentionMode, S3Location};
 use crate::collect::{self, AccountSelection, AccountTarget, RegionSelection};
 use crate::controls::VerdictReading;
+use crate::controls::selection::{ControlSelection, SelectionError, SelectionNames, catalog_ids};
 use crate::evidence::{self, Policy};
 use crate::package::signoff::check_identity_field;
 
@@ -32,6 +33,8 @@ pub struct RunConfig {
     pub evidence: EvidenceSource,
     pub verdict_reading: VerdictReading,
     pub change_records: Option<PathBuf>,
+    /// `report.checks` / `report.exclude_checks`: the controls the job evaluates (`None`: all).
+    pub control_selection: Option<ControlSelection>,
     pub signing: JobSigning,
     pub archive: ArchiveLocation,
 }
@@ -480,7 +483,7 @@ impl Reader<'_> {
             }
         };
         let evidence = self.evidence(&root);
-        let (verdict_reading, change_records) = self.report(&root);
+        let (verdict_reading, change_records, control_selection) = self.report(&root);
         let signing = self.signing(&root);
         let archive = self.archive(&root);
         Some(RunConfig {
@@ -490,6 +493,7 @@ impl Reader<'_> {
             evidence: evidence?,
             verdict_reading: verdict_reading?,
             change_records,
+            control_selection,
             signing: signing?,
             archive: archive?,
         })
@@ -793,14 +797,30 @@ impl Reader<'_> {
         })
     }
 
-    fn report(&mut self, root: &Table) -> (Option<VerdictReading>, Option<PathBuf>) {
+    fn report(
+        &mut self,
+        root: &Table,
+    ) -> (
+        Option<VerdictReading>,
+        Option<PathBuf>,
+        Option<ControlSelection>,
+    ) {
         let Some(report) = self.table(root, "report") else {
             return (
                 root.get("report").is_none().then(VerdictReading::default),
                 None,
+                None,
             );
         };
-        self.only_known_keys(&report, &["verdict_reading", "change_records"]);
+        self.only_known_keys(
+            &report,
+            &[
+                "verdict_reading",
+                "change_records",
+                "checks",
+                "exclude_checks",
+            ],
+        );
         let reading = match self.string(&report, "verdict_reading") {
             None if report.get("verdict_reading").is_some() => None,
             None => Some(VerdictReading::default()),
@@ -813,7 +833,82 @@ impl Reader<'_> {
             },
         };
         let change_records = self.existing_path(&report, "change_records", false);
-        (reading, change_records)
+        let selection = self.control_selection(&report);
+        (reading, change_records, selection)
+    }
+
+    /// `checks` and `exclude_checks` of `[report]`: lists of control ids, checked by the
+    /// core's `ControlSelection` rule, each unknown id named at its own position.
+    fn control_selection(&mut self, report: &Table) -> Option<ControlSelection> {
+        let names = SelectionNames {
+            checks: "report.checks",
+            exclude_checks: "report.exclude_checks",
+        };
+        let mut valid = true;
+        let mut list = |reader: &mut Self, key: &str| -> Vec<Spanned<String>> {
+            let Some(value) = report.get(key) else {
+                return Vec::new();
+            };
+            let expected = format!(
+                "`{}` must be a non-empty list of control ids such as [\"apigw-logging\"] (gxp-evidence controls lists them)",
+                report.key_name(key)
+            );
+            match value.get_ref() {
+                DeValue::Array(items) if !items.is_empty() => items
+                    .iter()
+                    .filter_map(|item| match item.get_ref() {
+                        DeValue::String(id) => Some(Spanned::new(item.span(), id.to_string())),
+                        _ => {
+                            valid = false;
+                            reader.problem(item.span(), expected.clone());
+                            None
+                        }
+                    })
+                    .collect(),
+                _ => {
+                    valid = false;
+                    reader.problem(value.span(), expected);
+                    Vec::new()
+                }
+            }
+        };
+        let checks = list(self, "checks");
+        let exclude_checks = list(self, "exclude_checks");
+        if !valid {
+            return None;
+        }
+        let ids = |list: &[Spanned<String>]| -> Vec<String> {
+            list.iter().map(|id| id.get_ref().clone()).collect()
+        };
+        match ControlSelection::new(&ids(&checks), &ids(&exclude_checks), names) {
+            Ok(selection) => selection,
+            Err(SelectionError::Unknown(unknown)) => {
+                for id in unknown {
+                    let given = if id.list == names.checks {
+                        &checks
+                    } else {
+                        &exclude_checks
+                    };
+                    let span = given
+                        .get(id.position.saturating_sub(1))
+                        .map_or(report.span.clone(), Spanned::span);
+                    self.problem(
+                        span,
+                        format!(
+                            "`{}`: {:?} is not a control id; the control ids are: {}",
+                            id.list,
+                            id.id,
+                            catalog_ids()
+                        ),
+                    );
+                }
+                None
+            }
+            Err(err) => {
+                self.problem(report.span.clone(), err.to_string());
+                None
+            }
+        }
     }
 
     fn signing(&mut self, root: &Table) -> Option<JobSigning> {

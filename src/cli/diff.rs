@@ -99,6 +99,7 @@ pub fn diff_packages(args: &DiffArgs) -> Result<ExitCode> {
             }
         }
     }
+    from.check_same_controls(&to)?;
     let diff = PackageDiff::between(&from, &to);
     let bytes = match args.format {
         DiffFormat::Text => diff.to_text().into_bytes(),

@@ -13,13 +13,15 @@ mod config;
 mod diff;
 mod push;
 mod run;
+mod select;
 mod tsa;
 
 use crate::collect::{
     self, AwsSettings, CollectRequest, RegionSelection, accounts::AccountIds, progress::Progress,
 };
 use crate::controls::change_records::{ChangeRecordsFile, DEMO_CHANGE_RECORDS};
-use crate::controls::{CATALOG, Verdict, VerdictReading};
+use crate::controls::selection::{ControlSelection, controls_evaluated};
+use crate::controls::{CATALOG, Control, Verdict, VerdictReading};
 use crate::evidence::{self, EvidenceSnapshot, LoadedEvidence, Policy};
 use crate::package;
 use crate::report::ReportModel;
@@ -109,6 +111,10 @@ enum Command {
         /// Output as an aligned table or as JSON.
         #[arg(long, value_enum, default_value_t = CatalogFormat::Table)]
         format: CatalogFormat,
+        /// Preview a control selection: list only the controls `report --checks …
+        /// --exclude-checks …` would evaluate.
+        #[command(flatten)]
+        selection: select::SelectionArgs,
     },
     /// Browse an archive of monthly packages (ARCHIVE/<system>/<YYYY-MM>/r<N>/) as an
     /// auditor: list, show, verify every revision, or write an HTML index.
@@ -524,6 +530,8 @@ struct DocumentArgs {
     /// Security Hub lenient) decides the verdict; the other is still shown.
     #[arg(long, value_name = "READING", value_parser = ["strict", "lenient"])]
     verdict_reading: Option<String>,
+    #[command(flatten)]
+    selection: select::SelectionArgs,
 }
 
 impl DocumentArgs {
@@ -579,6 +587,7 @@ impl DocumentArgs {
                 .ok_or_else(|| anyhow::anyhow!("the clock is out of range"))?
                 .into(),
             from_flags,
+            control_selection: self.selection.selection()?,
         })
     }
 }
@@ -659,6 +668,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             package::check_output_name(&args.output.out)?;
             recover_interrupted(&args.output.out)?;
             package::check_output_dir(&args.output.out, args.output.force)?;
+            let selection = args.output.document.selection.selection()?;
             // Read before a live collection, so a bad file fails in seconds.
             let change_records = args
                 .change_records
@@ -694,6 +704,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if let Some(previous) = &previous {
                 previous
                     .check_precedes(&evidence.snapshot.system_name, &evidence.snapshot.period)
+                    .and_then(|()| {
+                        let evaluated = controls_evaluated(selection.as_ref());
+                        previous.check_controls("this report", &evaluated)
+                    })
                     .map_err(|err| anyhow::anyhow!("--previous: {err} (nothing written)"))?;
             }
             write_report(
@@ -757,8 +771,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Diff(args) => diff::diff_packages(&args),
         Command::Push(args) => push::push(&args),
         Command::Run(args) => run::run(&args, cli.verbose),
-        Command::Controls { format } => {
-            print_controls(format)?;
+        Command::Controls { format, selection } => {
+            print_controls(format, selection.selection()?.as_ref())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Archive(args) => archive::run(args),
@@ -1174,8 +1188,9 @@ fn summary_line(model: &ReportModel, out: &Path) -> String {
             )
         })
         .unwrap_or_default();
+    let selection = select::summary_note(model);
     format!(
-        "{}{non_deciding}: {} PASS, {} CONTROLLED, {} FAIL, {} NOT_APPLICABLE, {} NO_RESOURCES, {} EVIDENCE_GAP; {} changes ({} weakening applied); report {} written to {}",
+        "{}{non_deciding}{selection}: {} PASS, {} CONTROLLED, {} FAIL, {} NOT_APPLICABLE, {} NO_RESOURCES, {} EVIDENCE_GAP; {} changes ({} weakening applied); report {} written to {}",
         model.verdict.as_str(),
         t.pass,
         t.controlled,
@@ -1190,13 +1205,18 @@ fn summary_line(model: &ReportModel, out: &Path) -> String {
     )
 }
 
-fn print_controls(format: CatalogFormat) -> Result<()> {
+fn print_controls(format: CatalogFormat, selection: Option<&ControlSelection>) -> Result<()> {
+    let evaluated = controls_evaluated(selection);
+    let controls: Vec<&Control> = CATALOG
+        .iter()
+        .filter(|c| evaluated.contains(c.id))
+        .collect();
     match format {
         CatalogFormat::Json => {
-            println!("{}", serde_json::to_string_pretty(CATALOG)?);
+            println!("{}", serde_json::to_string_pretty(&controls)?);
         }
         CatalogFormat::Table => {
-            let rows: Vec<[String; 4]> = CATALOG
+            let rows: Vec<[String; 4]> = controls
                 .iter()
                 .map(|c| {
                     [

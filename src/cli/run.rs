@@ -20,6 +20,7 @@ use crate::archive::{self, store::LocalArchive};
 use crate::archive_s3::{Retention, S3Archive};
 use crate::collect::{self, AccountSelection, AwsSettings, CollectRequest, RegionSelection};
 use crate::controls::change_records::ChangeRecordsFile;
+use crate::controls::selection::controls_evaluated;
 use crate::controls::{Verdict, events};
 use crate::evidence::{self, LoadedEvidence, Period};
 use crate::package;
@@ -246,7 +247,7 @@ fn produce_local(config: &RunConfig, args: &RunArgs, verbose: u8, root: &Path) -
     let revision = period_in_archive.next_revision()?;
     let superseded = period_in_archive.latest()?.map(|(_, dir)| dir);
     let supersedes = superseded_report(superseded.as_deref(), revision, &month, false)?;
-    let (previous_period, warnings) = previous_period(&month, |previous_dir| {
+    let (previous_period, warnings) = previous_period(&month, config, |previous_dir| {
         let dir = root
             .join(archive::system_dir_name(&month.system_name))
             .join(previous_dir);
@@ -324,7 +325,7 @@ fn produce_s3(
         }
     };
     let supersedes = superseded_report(superseded.as_deref(), revision, &month, true)?;
-    let (previous_period, previous_warnings) = previous_period(&month, |previous_dir| {
+    let (previous_period, previous_warnings) = previous_period(&month, config, |previous_dir| {
         let next = s3.next_revision(&month.system_name, previous_dir)?;
         let (newest, _) = s3.newest_sealed_revision(&month.system_name, previous_dir, next)?;
         let Some(newest) = newest else {
@@ -520,6 +521,7 @@ fn document_settings(
             .ok_or_else(|| anyhow::anyhow!("the clock is out of range"))?
             .into(),
         from_flags: document_settings_given(config, revision),
+        control_selection: config.control_selection.clone(),
     })
 }
 
@@ -530,6 +532,7 @@ fn document_settings(
 /// and the run says why (stderr and the summary line), so `archive verify` can be run on it.
 fn previous_period(
     month: &Month,
+    config: &RunConfig,
     find: impl FnOnce(&str) -> Result<Option<PathBuf>>,
 ) -> (Option<PeriodSummary>, Vec<String>) {
     let Some(previous_start) = month
@@ -553,6 +556,12 @@ fn previous_period(
             let summary = super::diff::read_previous(&revision_dir)
                 .with_context(|| format!("{}", revision_dir.display()))?;
             summary.check_precedes(&month.system_name, &month.period)?;
+            // A change of `report.checks` between two months is the requester's choice, not
+            // drift: the section is left out, as for a report that cannot be read.
+            summary.check_controls(
+                "this month's report",
+                &controls_evaluated(config.control_selection.as_ref()),
+            )?;
             // A package filed under the month it does not report on is not that month's.
             if summary.period != previous {
                 anyhow::bail!(
@@ -756,6 +765,10 @@ fn print_plan(config: &RunConfig, month: Option<&str>) -> Result<()> {
     println!("verdict reading: {}", config.verdict_reading.as_str());
     if let Some(records) = &config.change_records {
         println!("change records:  {}", records.display());
+    }
+    if let Some(selection) = &config.control_selection {
+        println!("controls:        {}", selection.evaluated_text());
+        println!("NOT evaluated:   {}", selection.not_evaluated_text());
     }
     println!(
         "sign-off:        {} ({}, {}), meaning \"{JOB_SIGNATURE_MEANING}\", with {}",

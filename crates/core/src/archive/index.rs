@@ -181,10 +181,7 @@ fn row(revision: &Revision, link_base: &str) -> Row {
     };
     let report = revision.report.as_ref();
     let (verdict, verdict_class) = match report {
-        Some(r) => (
-            r.verdict.as_str().to_string(),
-            r.verdict.as_str().to_lowercase(),
-        ),
+        Some(r) => (r.verdict_text(), r.verdict.as_str().to_lowercase()),
         None => ("unreadable".to_string(), "unknown".to_string()),
     };
     Row {

@@ -162,6 +162,21 @@ pub struct ReportFacts {
     /// The report id of the revision it supersedes, as its document control names it.
     pub supersedes_report_id: Option<String>,
     pub rendered_at: String,
+    /// `2 of 9 controls evaluated` when the report evaluated a selection of the controls
+    /// (`--checks`, `--exclude-checks`): its verdict covers only those.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub control_selection: Option<String>,
+}
+
+impl ReportFacts {
+    /// The verdict as a listing shows it: `NON_COMPLIANT`, or `COMPLIANT (2 of 9 controls
+    /// evaluated)` for a report of a selection, which must never read as the system's verdict.
+    pub fn verdict_text(&self) -> String {
+        match &self.control_selection {
+            Some(selection) => format!("{} ({selection})", self.verdict.as_str()),
+            None => self.verdict.as_str().to_string(),
+        }
+    }
 }
 
 /// The part of results.json the listing shows; the rest is ignored.
@@ -568,6 +583,9 @@ fn read_revision(
                     rendered_at: document
                         .map(|d| d.rendered_at.display_utc())
                         .unwrap_or_default(),
+                    control_selection: document
+                        .and_then(|d| d.control_selection.as_ref())
+                        .map(|s| s.report().count_text()),
                 }),
                 None,
             )

@@ -12,6 +12,7 @@ pub mod history;
 pub mod kms;
 pub mod period;
 pub mod remediation;
+pub mod selection;
 
 use std::collections::{BTreeMap, BTreeSet};
 

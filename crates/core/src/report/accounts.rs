@@ -107,25 +107,12 @@ impl AccountSummary {
                 });
             }
         }
-        for finding in findings {
-            if let Some(summary) = summaries.get_mut(finding.account_id.as_str()) {
-                summary.counts.add(finding.status);
-                let list = match finding.status {
-                    Status::Fail => &mut summary.failing_controls,
-                    Status::EvidenceGap => &mut summary.gap_controls,
-                    _ => continue,
-                };
-                // Findings come in catalog order, so a control's results are adjacent.
-                if list.last() != Some(&finding.control_id) {
-                    list.push(finding.control_id.clone());
-                }
-            }
-        }
         let mut summaries: Vec<AccountSummary> = summaries.into_values().collect();
         for summary in &mut summaries {
             summary.failed_calls.sort();
             summary.failed_calls.dedup();
         }
+        recount(&mut summaries, findings);
         read_verdicts(&mut summaries, findings, reading);
         summaries
     }
@@ -159,6 +146,36 @@ impl AccountSummary {
     /// Whether no evidence at all was collected for the account.
     pub fn nothing_collected(&self) -> bool {
         self.regions_collected.is_empty()
+    }
+}
+
+/// Counts each account's results and names its failing and gap controls from `findings` (in
+/// catalog order), replacing earlier counts: also after a control selection
+/// (`ReportModel::with_document`) left out some controls' results.
+pub fn recount(summaries: &mut [AccountSummary], findings: &[Finding]) {
+    let mut index: BTreeMap<String, usize> = BTreeMap::new();
+    for (at, summary) in summaries.iter_mut().enumerate() {
+        summary.counts = StatusCounts::default();
+        summary.failing_controls.clear();
+        summary.gap_controls.clear();
+        index.insert(summary.account_id.clone(), at);
+    }
+    for finding in findings {
+        if let Some(summary) = index
+            .get(finding.account_id.as_str())
+            .map(|&at| &mut summaries[at])
+        {
+            summary.counts.add(finding.status);
+            let list = match finding.status {
+                Status::Fail => &mut summary.failing_controls,
+                Status::EvidenceGap => &mut summary.gap_controls,
+                _ => continue,
+            };
+            // Findings come in catalog order, so a control's results are adjacent.
+            if list.last() != Some(&finding.control_id) {
+                list.push(finding.control_id.clone());
+            }
+        }
     }
 }
 

@@ -158,6 +158,54 @@ impl PeriodSummary {
         Ok(summary)
     }
 
+    /// The controls the summarised report evaluated: every evaluated control has at least one
+    /// result per account (`controls::ensure_every_control_reported`), so they are the
+    /// controls of its findings.
+    pub fn controls_evaluated(&self) -> BTreeSet<&str> {
+        self.findings
+            .iter()
+            .map(|f| f.control_id.as_str())
+            .collect()
+    }
+
+    /// Whether this report and `later` evaluated the same controls. A report with a control
+    /// selection (`--checks`, `--exclude-checks`) compared with one without it would list
+    /// every result of the controls only one of them evaluated as a resource added or
+    /// removed: drift that is the requester's choice, not the system's. So it is refused.
+    pub fn check_same_controls(&self, later: &ReportModel) -> Result<(), DiffError> {
+        let after: BTreeSet<&str> = later
+            .findings
+            .iter()
+            .map(|f| f.control_id.as_str())
+            .collect();
+        self.check_controls(&later.report_id, &after)
+    }
+
+    /// `check_same_controls` before the later report exists: `later` names it, `after` are
+    /// the controls it will evaluate (`selection::controls_evaluated`).
+    pub fn check_controls(&self, later: &str, after: &BTreeSet<&str>) -> Result<(), DiffError> {
+        let before = self.controls_evaluated();
+        if before == *after {
+            return Ok(());
+        }
+        let list = |set: Vec<&&str>| {
+            if set.is_empty() {
+                "none".to_string()
+            } else {
+                set.iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        };
+        Err(DiffError::OtherControls {
+            earlier: self.report_id.clone(),
+            later: later.to_string(),
+            only_earlier: list(before.difference(after).collect()),
+            only_later: list(after.difference(&before).collect()),
+        })
+    }
+
     fn side(&self) -> DiffSide {
         DiffSide {
             report_id: self.report_id.clone(),
@@ -782,6 +830,15 @@ pub enum DiffError {
         report_id: String,
         theirs: String,
         ours: String,
+    },
+    #[error(
+        "reports {earlier} and {later} evaluated different controls (--checks / --exclude-checks): only {earlier} evaluated {only_earlier}; only {later} evaluated {only_later}. Their difference would show the requester's choice as drift, so they are not compared (report both with the same control selection)"
+    )]
+    OtherControls {
+        earlier: String,
+        later: String,
+        only_earlier: String,
+        only_later: String,
     },
 }
 

@@ -9,6 +9,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::borrow::Cow;
+
+use crate::controls::selection::{ControlSelection, NotEvaluated, SelectionReport};
 use crate::controls::{ChangeRow, Finding, Status, VerdictReading, View};
 use crate::evidence::{EvidenceSnapshot, Policy, Timestamp};
 use crate::report::LookupQueryRow;
@@ -32,6 +35,10 @@ pub struct DocumentSettings {
     /// defaults. Shown as each value's source in the document control.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub from_flags: Vec<String>,
+    /// The controls the requester chose to evaluate (`--checks`, `--exclude-checks`);
+    /// absent: every control of the catalog.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control_selection: Option<ControlSelection>,
 }
 
 impl DocumentSettings {
@@ -45,6 +52,7 @@ impl DocumentSettings {
             verdict_reading: VerdictReading::Strict,
             rendered_at: collected_at,
             from_flags: Vec::new(),
+            control_selection: None,
         }
     }
 
@@ -121,6 +129,9 @@ pub struct DocumentControl {
     pub settings: Vec<SettingUsed>,
     /// `None` when both readings decide (strict).
     pub non_deciding: Option<NonDeciding>,
+    /// Which controls were and were not evaluated, when the requester chose (`None`: all).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub control_selection: Option<SelectionReport>,
 }
 
 impl DocumentControl {
@@ -187,6 +198,18 @@ impl DocumentControl {
                 source: Source::Flag,
             });
         }
+        if let Some(selection) = &settings.control_selection {
+            used.push(SettingUsed {
+                name: "Controls evaluated (--checks / --exclude-checks)",
+                value: selection.evaluated_text(),
+                source: Source::Flag,
+            });
+            used.push(SettingUsed {
+                name: "Controls NOT evaluated (the requester's choice)",
+                value: selection.not_evaluated_text(),
+                source: Source::Flag,
+            });
+        }
         DocumentControl {
             system_owner: settings.system_owner.clone(),
             revision: settings.revision,
@@ -195,6 +218,10 @@ impl DocumentControl {
             rendered_at: settings.rendered_at,
             settings: used,
             non_deciding,
+            control_selection: settings
+                .control_selection
+                .as_ref()
+                .map(ControlSelection::report),
         }
     }
 
@@ -225,6 +252,10 @@ impl DocumentControl {
                 other.reading, other.fail, other.evidence_gap
             ));
         }
+        if let Some(selection) = &self.control_selection {
+            text.push(' ');
+            text.push_str(&selection.requested.methodology_text());
+        }
         text
     }
 }
@@ -238,42 +269,74 @@ pub struct Covered {
 }
 
 /// Something the report does not look at, and why it matters.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct NotCovered {
-    pub what: &'static str,
-    pub consequence: &'static str,
+    pub what: Cow<'static, str>,
+    pub consequence: Cow<'static, str>,
+}
+
+impl NotCovered {
+    /// A control of the catalog the requester left out (`--checks`, `--exclude-checks`):
+    /// named in the scope with everything else the report does not look at.
+    fn control(not_evaluated: &NotEvaluated) -> Self {
+        NotCovered {
+            what: Cow::Owned(format!(
+                "Control {}: {}",
+                not_evaluated.control_id, not_evaluated.title
+            )),
+            consequence: Cow::Borrowed(
+                "not evaluated, at the requester's choice (--checks / --exclude-checks): the report and its verdict say nothing about it",
+            ),
+        }
+    }
 }
 
 /// What the report does not cover: nothing here is evaluated, so no result about it (and no
 /// silence) may be read as compliance.
 pub const NOT_COVERED: &[NotCovered] = &[
     NotCovered {
-        what: "API Gateway v2 (HTTP and WebSocket) APIs",
-        consequence: "listed as NOT_APPLICABLE for caching; their stage logging, routes and authorizers are not evaluated",
+        what: Cow::Borrowed("API Gateway v2 (HTTP and WebSocket) APIs"),
+        consequence: Cow::Borrowed(
+            "listed as NOT_APPLICABLE for caching; their stage logging, routes and authorizers are not evaluated",
+        ),
     },
     NotCovered {
-        what: "CloudTrail data events and Insights events",
-        consequence: "only management events are read (LookupEvents); data-plane access (S3 objects, Lambda invocations) is not",
+        what: Cow::Borrowed("CloudTrail data events and Insights events"),
+        consequence: Cow::Borrowed(
+            "only management events are read (LookupEvents); data-plane access (S3 objects, Lambda invocations) is not",
+        ),
     },
     NotCovered {
-        what: "IAM (users, roles, policies, access keys)",
-        consequence: "who may change the controls is not evaluated; the change register names who did",
+        what: Cow::Borrowed("IAM (users, roles, policies, access keys)"),
+        consequence: Cow::Borrowed(
+            "who may change the controls is not evaluated; the change register names who did",
+        ),
     },
     NotCovered {
-        what: "Protection of the trail's S3 bucket (bucket policy, Object Lock, MFA delete, access logging)",
-        consequence: "log file validation (cloudtrail-log-validation) detects tampering; whether the logs can be deleted is not evaluated",
+        what: Cow::Borrowed(
+            "Protection of the trail's S3 bucket (bucket policy, Object Lock, MFA delete, access logging)",
+        ),
+        consequence: Cow::Borrowed(
+            "log file validation (cloudtrail-log-validation) detects tampering; whether the logs can be deleted is not evaluated",
+        ),
     },
     NotCovered {
-        what: "CloudWatch alarms, metric filters and CloudTrail delivery to CloudWatch Logs",
-        consequence: "whether anyone is alerted to a change or a logging gap is not evaluated",
+        what: Cow::Borrowed(
+            "CloudWatch alarms, metric filters and CloudTrail delivery to CloudWatch Logs",
+        ),
+        consequence: Cow::Borrowed(
+            "whether anyone is alerted to a change or a logging gap is not evaluated",
+        ),
     },
     NotCovered {
-        what: "AWS Config rules and Security Hub findings of the account",
-        consequence: "the report applies their readings itself; it does not read their results",
+        what: Cow::Borrowed("AWS Config rules and Security Hub findings of the account"),
+        consequence: Cow::Borrowed(
+            "the report applies their readings itself; it does not read their results",
+        ),
     },
     NotCovered {
-        what: "Other AWS services, accounts and regions than those listed above",
-        consequence: "nothing outside the scope table is evaluated",
+        what: Cow::Borrowed("Other AWS services, accounts and regions than those listed above"),
+        consequence: Cow::Borrowed("nothing outside the scope table is evaluated"),
     },
 ];
 
@@ -281,10 +344,16 @@ pub const NOT_COVERED: &[NotCovered] = &[
 #[derive(Debug, Clone, Serialize)]
 pub struct Scope {
     pub covered: Vec<Covered>,
-    pub not_covered: &'static [NotCovered],
+    pub not_covered: Vec<NotCovered>,
 }
 
 impl Scope {
+    /// The scope with the controls the requester left out first among what is not covered.
+    pub fn name_left_out_controls(&mut self, selection: &SelectionReport) {
+        let left_out = selection.not_evaluated.iter().map(NotCovered::control);
+        self.not_covered = left_out.chain(NOT_COVERED.iter().cloned()).collect();
+    }
+
     pub fn of(snapshot: &EvidenceSnapshot, changes: &[ChangeRow]) -> Self {
         let regions = || {
             snapshot
@@ -348,7 +417,7 @@ impl Scope {
                     count: changes.len(),
                 },
             ],
-            not_covered: NOT_COVERED,
+            not_covered: NOT_COVERED.to_vec(),
         }
     }
 }
@@ -471,8 +540,9 @@ impl Methodology {
 /// second revision on, `-r<N>`, so each revision of a period has its own id even when it
 /// re-renders the same evidence (`GXP-2026-10-1a2b3c4d5e6f-r2`).
 /// The inputs besides the evidence that change what a report says, as the report id's tag
-/// names them: the change records' SHA-256, the verdict reading, the system owner (and,
-/// added by `ReportModel::with_previous_period`, the previous period's report id).
+/// names them: the change records' SHA-256, the verdict reading, the system owner, the
+/// control selection (and, added by `ReportModel::with_previous_period`, the previous
+/// period's report id).
 pub fn id_inputs(settings: &DocumentSettings, change_records_sha256: Option<&str>) -> Vec<String> {
     let parts = [
         change_records_sha256.map(|sha| format!("change-records={sha}")),
@@ -482,6 +552,10 @@ pub fn id_inputs(settings: &DocumentSettings, change_records_sha256: Option<&str
             .system_owner
             .as_ref()
             .map(|owner| format!("system-owner={owner}")),
+        settings
+            .control_selection
+            .as_ref()
+            .map(ControlSelection::id_input),
     ];
     parts.into_iter().flatten().collect()
 }

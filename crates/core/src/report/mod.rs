@@ -11,6 +11,7 @@ pub mod table;
 use serde::Serialize;
 
 use crate::controls::change_records::{ChangeRecordsFile, RecordOutcome};
+use crate::controls::selection::ControlSelection;
 use crate::controls::{
     self, CATALOG, ChangeClass, ChangeRow, Control, Evaluation, Finding, Status, Verdict,
     VerdictReading, View,
@@ -370,7 +371,7 @@ impl ReportModel {
         regions.sort();
         regions.dedup();
 
-        let summary = summarize(&evaluation.findings, reading);
+        let summary = summarize(CATALOG, &evaluation.findings, reading);
         let mut totals = StatusCounts::default();
         for finding in &evaluation.findings {
             totals.add(finding.status);
@@ -515,6 +516,9 @@ impl ReportModel {
     /// re-render from the manifest's record of them.
     pub fn with_document(mut self, settings: &DocumentSettings) -> Self {
         let reading = settings.verdict_reading;
+        if let Some(selection) = &settings.control_selection {
+            self.select_controls(selection);
+        }
         self.id_inputs = document::id_inputs(
             settings,
             self.change_records_file.as_ref().map(|f| f.sha256.as_str()),
@@ -529,9 +533,28 @@ impl ReportModel {
         self.methodology = Methodology::new(&self.lookup_queries, &self.document);
         self.verdict = Verdict::of(&self.findings, self.evidence_gaps.len(), reading);
         self.verdict_text = verdict_text(self.verdict).to_string();
-        self.summary = summarize(&self.findings, reading);
+        if let Some(selection) = &self.document.control_selection {
+            self.verdict_text.push(' ');
+            self.verdict_text.push_str(&selection.verdict_scope);
+            self.scope.name_left_out_controls(selection);
+        }
+        self.summary = summarize(&self.controls, &self.findings, reading);
         accounts::read_verdicts(&mut self.account_summaries, &self.findings, reading);
         self
+    }
+
+    /// Keeps only the results of the controls the requester selected: the catalog shown,
+    /// the findings and every count made of them. The evidence tables stay whole (they are
+    /// what was collected, not what was judged), and so do the evidence gaps: a failed call
+    /// still leaves the verdict INCOMPLETE.
+    fn select_controls(&mut self, selection: &ControlSelection) {
+        self.controls.retain(|c| selection.evaluates(c.id));
+        self.findings.retain(|f| selection.evaluates(&f.control_id));
+        self.totals = StatusCounts::default();
+        for finding in &self.findings {
+            self.totals.add(finding.status);
+        }
+        accounts::recount(&mut self.account_summaries, &self.findings);
     }
 
     /// The model in results layout `format` (the manifest's `render.results_format`): a
@@ -736,9 +759,13 @@ pub fn verdict_text(verdict: Verdict) -> &'static str {
     }
 }
 
-fn summarize(findings: &[Finding], reading: VerdictReading) -> Vec<ControlSummary> {
+fn summarize(
+    controls: &[Control],
+    findings: &[Finding],
+    reading: VerdictReading,
+) -> Vec<ControlSummary> {
     let mut summary = Vec::new();
-    for control in CATALOG {
+    for control in controls {
         let views: Vec<Option<View>> = if control.two_views {
             View::BOTH.iter().copied().map(Some).collect()
         } else {

@@ -11,6 +11,7 @@
 use std::borrow::Cow;
 
 use crate::controls::change_records::{RecordOutcome, RecordState};
+use crate::controls::selection::NotEvaluated;
 use crate::controls::{
     ChangeClass, ChangeRow, Finding, Status, Verdict, View,
     apigateway::{MethodRow, StageRow},
@@ -1103,6 +1104,25 @@ static CHANGE_RECORDS: Def<Ref<RecordOutcome>> = Def {
     )
 };
 
+/// The controls of the catalog a report with a control selection did not evaluate: one row
+/// each, so a CSV reader cannot take their absence from findings.csv for a clean result.
+static NOT_EVALUATED: Def<Ref<NotEvaluated>> = Def {
+    title: "Controls NOT evaluated (the requester's choice)",
+    csv_file: Some("controls-not-evaluated.csv"),
+    ..def(
+        "controls-not-evaluated",
+        &[
+            col(C.csv("control_id").human("Control", 1.6), |r| {
+                t(r.control_id)
+            }),
+            col(C.csv("title").human("Title", 3.0), |r| t(r.title)),
+            col(C.csv("evaluated"), |_| t("no")),
+            col(C.csv("reason"), |r| t(r.reason.as_str())),
+            col(C.csv("note").human("Why", 3.0), |r| t(r.reason_text)),
+        ],
+    )
+};
+
 static CHANGE_GROUPS: Def<Ref<ChangeGroup>> = Def {
     title: "Other changes, summarised (full list in changes.csv)",
     html_compact: true,
@@ -1528,6 +1548,11 @@ impl ReportModel {
                 // package without records holds the files it always did.
                 if self.change_records_file.is_some() {
                     tables.push(CHANGE_RECORDS.table(&self.change_records));
+                }
+                // Only a report with a control selection has it: a full report holds the
+                // files it always did.
+                if let Some(selection) = &self.document.control_selection {
+                    tables.push(NOT_EVALUATED.table(&selection.not_evaluated));
                 }
                 tables.extend([
                     GAPS.table(

@@ -290,8 +290,11 @@ fn cover(layout: &mut Layout, model: &ReportModel) {
         BLACK,
     );
     layout.space(8.0);
+    let selection = (model.document.control_selection.as_ref())
+        .map(|s| format!(" ({})", s.count_text()))
+        .unwrap_or_default();
     layout.banner(
-        &format!("Verdict: {}", model.verdict.as_str()),
+        &format!("Verdict: {}{selection}", model.verdict.as_str()),
         18.0,
         verdict_colour(model.verdict),
     );
@@ -503,7 +506,7 @@ fn scope(layout: &mut Layout, model: &ReportModel, tables: &[Table]) {
         .scope
         .not_covered
         .iter()
-        .map(|n| vec![Cell::plain(n.what), Cell::plain(n.consequence)])
+        .map(|n| vec![Cell::plain(&*n.what), Cell::plain(&*n.consequence)])
         .collect();
     layout.table(&["Not covered", "So"], &[2.5, 3.5], &not_covered, BODY_SIZE);
     if let Some(inventory) = find(tables, "inventory") {
