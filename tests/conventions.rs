@@ -409,7 +409,11 @@ fn verbose_collect(extra_env: &[(&str, &str)], through_a_terminal: bool) -> Vec<
         ..Default::default()
     });
     let dir = tempfile::tempdir().unwrap();
-    let mut command = live(&stub, &month(), &["collect", "-v", "--region", "us-east-1"]);
+    let mut command = live(
+        &stub,
+        &month(),
+        &["collect", "-v", "--regions", "us-east-1"],
+    );
     command.arg("--out").arg(dir.path().join("e.json"));
     command.env_remove("NO_COLOR").env("TERM", "xterm-256color");
     for (name, value) in extra_env {
@@ -442,6 +446,16 @@ fn verbose_logs_into_a_pipe_have_no_colour() {
     let text = String::from_utf8_lossy(&logged);
     assert!(text.contains("collecting region"), "{text}");
     assert!(!logged.contains(&0x1b), "ANSI escape in a pipe: {text:?}");
+}
+
+#[test]
+fn verbose_logs_show_values_not_rust_debug_output() {
+    let logged = verbose_collect(&[], false);
+    let text = String::from_utf8_lossy(&logged);
+    assert!(text.contains("arn=arn:aws:sts::"), "{text}");
+    for debug in ["Some(", "None", "[\"", "{ "] {
+        assert!(!text.contains(debug), "{debug} in: {text}");
+    }
 }
 
 #[test]
