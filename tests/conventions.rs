@@ -46,7 +46,7 @@ fn region_and_regions_are_mutually_exclusive_on_collect_and_report() {
 }
 
 #[test]
-fn region_takes_one_region_name_checked_as_regions_checks_each() {
+fn region_takes_one_region_name_checked_as_regions_checks_each_on_every_command() {
     for (command, extra) in [
         ("collect", &["--out", "x"][..]),
         ("report", &["--out", "x"][..]),
@@ -66,6 +66,7 @@ fn region_takes_one_region_name_checked_as_regions_checks_each() {
                 "approved",
             ][..],
         ),
+        ("push", &["pkg", "--to", "s3://bucket/prefix/"][..]),
     ] {
         for bad in ["eu-west-1,us-east-1", "all", "EU-WEST-1", "eu-west"] {
             let output = bin()
@@ -395,6 +396,9 @@ fn output_is_answered_with_what_out_and_format_are_not_as_a_synonym() {
             assert!(!message.contains("similar argument"), "{message}");
         }
     }
+    let output = bin().args(["report", "-o", "reports"]).output().unwrap();
+    assert_usage_error(&output, "-o is not an option of gxp-evidence report");
+    assert!(stderr(&output).contains("--out DIR"));
     let output = bin().args(["report", "--output", "x"]).output().unwrap();
     assert!(stderr(&output).contains("--format LIST: Formats to render"));
 }

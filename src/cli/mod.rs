@@ -865,9 +865,14 @@ fn mistaken_output_flag(
     let Some(ContextValue::String(given)) = err.get(ContextKind::InvalidArg) else {
         return None;
     };
-    if given != "--output" && !given.starts_with("--output=") {
+    // Prowler's `-o DIR` is the same mistake, spelled short (`-o`, `-oDIR`).
+    let flag = if given.starts_with("-o") {
+        "-o"
+    } else if given == "--output" || given.starts_with("--output=") {
+        "--output"
+    } else {
         return None;
-    }
+    };
     let root = <Cli as clap::CommandFactory>::command();
     let mut command = &root;
     let mut path = vec![command.get_name().to_string()];
@@ -902,10 +907,10 @@ fn mistaken_output_flag(
         .collect();
     let command_line = path.join(" ");
     Some(if instead.is_empty() {
-        format!("--output is not an option of {command_line} (see {command_line} --help)")
+        format!("{flag} is not an option of {command_line} (see {command_line} --help)")
     } else {
         format!(
-            "--output is not an option of {command_line}; did you mean one of these? {} (see {command_line} --help)",
+            "{flag} is not an option of {command_line}; did you mean one of these? {} (see {command_line} --help)",
             instead.join("; ")
         )
     })
