@@ -483,3 +483,22 @@ fn verbose_logs_on_a_terminal_are_coloured_unless_no_color_or_a_dumb_terminal() 
         assert!(!plain.contains(&0x1b), "{env:?}: {text:?}");
     }
 }
+
+#[test]
+fn run_shares_the_summary_flags_dash_is_stdout_and_the_exit_code_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = bin()
+        .current_dir(dir.path())
+        .arg("run")
+        .arg("--config")
+        .arg(dir.path().join("missing.toml"))
+        .args(["--summary-json", "-"])
+        .output()
+        .unwrap();
+    assert_usage_error(&output, "missing.toml");
+    let line = json_line(&stdout(&output));
+    assert_eq!(line["command"], "run");
+    assert_eq!(line["exit_code"], 2);
+    assert_eq!(line["exit_code_meaning"], "error, nothing written");
+    assert!(!dir.path().join("-").exists(), "`-` is stdout, not a file");
+}

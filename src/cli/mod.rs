@@ -645,7 +645,10 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
-            if let Some(message) = mistaken_output_flag(&err, std::env::args()) {
+            if let Some(message) = mistaken_output_flag(
+                &err,
+                std::env::args_os().map(|arg| arg.to_string_lossy().into_owned()),
+            ) {
                 eprintln!("gxp-evidence: error: {message}");
                 return ExitCode::from(2);
             }

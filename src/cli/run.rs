@@ -106,7 +106,9 @@ pub fn run(args: &RunArgs, verbose: u8) -> Result<ExitCode> {
         Ok(Some(produced)) => produced,
         Err(err) => {
             let line = serde_json::json!({
+                "command": "run",
                 "exit_code": 2,
+                "exit_code_meaning": super::summary::exit_code_meaning("run", 2),
                 "error": super::error_chain(&err),
                 "duration_seconds": seconds(started),
             });
@@ -133,7 +135,9 @@ pub fn run(args: &RunArgs, verbose: u8) -> Result<ExitCode> {
         "previous_period_report_id": produced.previous_report_id,
         "warnings": produced.warnings,
         "duration_seconds": seconds(started),
+        "command": "run",
         "exit_code": code,
+        "exit_code_meaning": super::summary::exit_code_meaning("run", code),
     });
     if !args.summary.quiet {
         for warning in &produced.warnings {
