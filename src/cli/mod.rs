@@ -9,11 +9,13 @@ use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod archive;
+mod completion;
 mod config;
 mod diff;
 mod push;
 mod run;
 mod select;
+mod summary;
 mod tsa;
 
 use crate::collect::{
@@ -119,6 +121,25 @@ enum Command {
     /// Browse an archive of monthly packages (ARCHIVE/<system>/<YYYY-MM>/r<N>/) as an
     /// auditor: list, show, verify every revision, or write an HTML index.
     Archive(archive::ArchiveArgs),
+    /// Print the shell completion script for SHELL on stdout (see the README for where to
+    /// install it).
+    Completion(completion::CompletionArgs),
+    /// Write the man pages: gxp-evidence.1 and one per command (gxp-evidence-report.1, …)
+    /// into --out DIR, or the main page on stdout (`man -l -`).
+    Man(completion::ManArgs),
+}
+
+impl Command {
+    /// The name and summary flags of a command that writes a JSON summary here (`run`
+    /// writes its own, with the archive's revision).
+    fn summary(&self) -> Option<(&'static str, &summary::SummaryArgs)> {
+        match self {
+            Command::Collect(args) => Some(("collect", &args.summary)),
+            Command::Report(args) => Some(("report", &args.output.summary)),
+            Command::Demo(output) => Some(("demo", &output.summary)),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -169,7 +190,7 @@ struct SignArgs {
     #[arg(long, value_name = "NAME", requires = "kms_key_id")]
     profile: Option<String>,
     /// Region of the KMS key, when not the configured region or the key ARN's.
-    #[arg(long, value_name = "REGION", requires = "kms_key_id")]
+    #[arg(long, value_name = "REGION", requires = "kms_key_id", value_parser = parse_region_name)]
     region: Option<String>,
     /// Send KMS calls to this endpoint (a VPC endpoint, or a test double).
     #[arg(long, value_name = "URL", requires = "kms_key_id")]
@@ -281,6 +302,8 @@ struct CollectArgs {
     live: LiveArgs,
     #[command(flatten)]
     attest: AttestArgs,
+    #[command(flatten)]
+    summary: summary::SummaryArgs,
 }
 
 /// The collector's key, which signs the snapshot as collected (`FILE.attestation.json`, and
@@ -360,6 +383,10 @@ struct LiveArgs {
     /// account. Default: the configured region.
     #[arg(long, value_name = "LIST", value_parser = RegionSelection::parse)]
     regions: Option<RegionSelection>,
+    /// The one region to collect (as the AWS CLI's --region); --regions for several.
+    /// Default: the configured region.
+    #[arg(long, value_name = "REGION", conflicts_with = "regions", value_parser = parse_region_name)]
+    region: Option<String>,
     /// Boxed: the account flags would otherwise make `Command`'s variants differ in size
     /// beyond clippy's bound.
     #[command(flatten)]
@@ -395,10 +422,11 @@ impl LiveArgs {
     /// Flags that only make sense for a live collection, by name, when given.
     fn given_flags(&self) -> Vec<&'static str> {
         let mut given = Vec::new();
-        let flags: [(&str, bool); 14] = [
+        let flags: [(&str, bool); 15] = [
             ("--period", self.period.is_some()),
             ("--from", self.from.is_some()),
             ("--regions", self.regions.is_some()),
+            ("--region", self.region.is_some()),
             ("--accounts", self.accounts.accounts.is_some()),
             ("--organization", self.accounts.organization),
             ("--role-name", self.accounts.role_name.is_some()),
@@ -429,6 +457,27 @@ impl LiveArgs {
             }
         }
         given
+    }
+
+    /// The regions collected: --regions, --region (clap lets only one of them through), or
+    /// the configured one.
+    fn region_selection(&self) -> RegionSelection {
+        match (&self.regions, &self.region) {
+            (Some(regions), _) => regions.clone(),
+            (None, Some(region)) => RegionSelection::Listed(vec![region.clone()]),
+            (None, None) => RegionSelection::Configured,
+        }
+    }
+}
+
+/// `--region`: one region name, checked as each name of --regions is.
+fn parse_region_name(text: &str) -> Result<String, String> {
+    if evidence::is_region_name(text) {
+        Ok(text.to_string())
+    } else {
+        Err(format!(
+            "{text:?} is not an AWS region name (expected one region, e.g. eu-west-1; --regions takes a list or `all`)"
+        ))
     }
 }
 
@@ -513,6 +562,8 @@ struct OutputArgs {
     force: bool,
     #[command(flatten)]
     document: DocumentArgs,
+    #[command(flatten)]
+    summary: summary::SummaryArgs,
 }
 
 /// Document control of the report (shown on the cover, sealed in the manifest).
@@ -600,7 +651,19 @@ fn parse_formats(text: &str) -> Result<BTreeSet<Format>, render::FormatError> {
 pub fn main() -> ExitCode {
     gxp_evidence_core::memory::share_arenas();
     restore_default_sigpipe();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            if let Some(message) = mistaken_output_flag(
+                &err,
+                std::env::args_os().map(|arg| arg.to_string_lossy().into_owned()),
+            ) {
+                eprintln!("gxp-evidence: error: {message}");
+                return ExitCode::from(2);
+            }
+            err.exit()
+        }
+    };
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
@@ -639,32 +702,47 @@ fn error_chain(err: &anyhow::Error) -> String {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     init_logging(cli.verbose);
-    match cli.command {
+    let summary = cli
+        .command
+        .summary()
+        .map(|(name, args)| (name, args.clone()));
+    let outcome = run_command(cli.command, cli.verbose);
+    if let (Err(err), Some((name, summary))) = (&outcome, &summary) {
+        summary.emit_error(name, err);
+    }
+    outcome
+}
+
+fn run_command(command: Command, verbose: u8) -> Result<ExitCode> {
+    match command {
         Command::Collect(args) => {
+            args.summary.check()?;
             check_output_file(&args.out, args.force)?;
             check_parents_creatable(&args.out)?;
             let signer = args.attest.signer(&args.live)?;
-            let loaded = collect_live(&args.live, cli.verbose)?;
+            let loaded = collect_live(&args.live, verbose, args.summary.quiet)?;
             let attestation = attest(&loaded, signer.as_ref())?;
             let created = create_missing_parents(&args.out, 0o777)?;
             write_evidence_files(&args.out, &loaded.bytes, attestation.as_ref(), args.force)
                 .inspect_err(|_| remove_created(&created))?;
-            eprintln!("{}", collect_summary(&loaded.snapshot, &args.out));
-            if let Some(attestation) = &attestation {
-                eprintln!(
-                    "{} {}; written to {}",
-                    args.out.display(),
-                    attestation.describe(),
-                    package::attestation::sidecar_path(&args.out).display()
-                );
+            if !args.summary.quiet {
+                eprintln!("{}", collect_summary(&loaded.snapshot, &args.out));
+                if let Some(attestation) = &attestation {
+                    eprintln!(
+                        "{} {}; written to {}",
+                        args.out.display(),
+                        attestation.describe(),
+                        package::attestation::sidecar_path(&args.out).display()
+                    );
+                }
             }
-            Ok(if loaded.snapshot.gaps.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
+            let code = u8::from(!loaded.snapshot.gaps.is_empty());
+            args.summary
+                .emit(&summary::collect_line(&loaded.snapshot, &args.out, code))?;
+            Ok(ExitCode::from(code))
         }
         Command::Report(args) => {
+            args.output.summary.check()?;
             package::check_output_name(&args.output.out)?;
             recover_interrupted(&args.output.out)?;
             package::check_output_dir(&args.output.out, args.output.force)?;
@@ -696,7 +774,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 None => {
                     let signer = args.attest.signer(&args.live)?;
-                    let evidence = collect_live(&args.live, cli.verbose)?;
+                    let evidence = collect_live(&args.live, verbose, args.output.summary.quiet)?;
                     let attestation = attest(&evidence, signer.as_ref())?;
                     (evidence, attestation)
                 }
@@ -711,6 +789,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .map_err(|err| anyhow::anyhow!("--previous: {err} (nothing written)"))?;
             }
             write_report(
+                "report",
                 evidence,
                 attestation.as_ref(),
                 change_records.as_ref(),
@@ -719,6 +798,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             )
         }
         Command::Demo(output) => {
+            output.summary.check()?;
             package::check_output_name(&output.out)?;
             recover_interrupted(&output.out)?;
             package::check_output_dir(&output.out, output.force)?;
@@ -730,7 +810,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 "samples/demo-change-records.csv (embedded)",
                 DEMO_CHANGE_RECORDS.as_bytes().to_vec(),
             )?;
-            write_report(evidence, None, Some(&change_records), None, &output)
+            write_report("demo", evidence, None, Some(&change_records), None, &output)
         }
         Command::Keygen { out, passphrase } => {
             signing::local::check_new_key_paths(&out)?;
@@ -770,13 +850,99 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Diff(args) => diff::diff_packages(&args),
         Command::Push(args) => push::push(&args),
-        Command::Run(args) => run::run(&args, cli.verbose),
+        Command::Run(args) => run::run(&args, verbose),
         Command::Controls { format, selection } => {
             print_controls(format, selection.selection()?.as_ref())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Archive(args) => archive::run(args),
+        Command::Completion(args) => {
+            completion::completion(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man(args) => {
+            completion::man(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+/// `--output` where a command has `--out`: clap's "a similar argument exists" reads as if
+/// the two were synonyms, and a user of the AWS CLI (where --output is the output *format*)
+/// or of Prowler (where -o is the output directory) cannot tell which it meant. Says what
+/// the command's --out and --format are instead; None for every other error.
+fn mistaken_output_flag(
+    err: &clap::Error,
+    argv: impl IntoIterator<Item = String>,
+) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if err.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(given)) = err.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    // Prowler's `-o DIR` is the same mistake, spelled short (`-o`, `-oDIR`).
+    let flag = if given.starts_with("-o") {
+        "-o"
+    } else if given == "--output" || given.starts_with("--output=") {
+        "--output"
+    } else {
+        return None;
+    };
+    let root = <Cli as clap::CommandFactory>::command();
+    let mut command = &root;
+    let mut path = vec![command.get_name().to_string()];
+    for arg in argv.into_iter().skip(1).filter(|arg| !arg.starts_with('-')) {
+        match command.find_subcommand(&arg) {
+            Some(sub) => {
+                path.push(sub.get_name().to_string());
+                command = sub;
+            }
+            None => break,
+        }
+    }
+    // Each alternative with the first sentence of its own help, so the hint cannot drift
+    // from what the flag does.
+    let instead: Vec<String> = ["out", "format", "summary-json"]
+        .into_iter()
+        .filter_map(|long| command.get_arguments().find(|a| a.get_long() == Some(long)))
+        .map(|arg| {
+            let value = arg
+                .get_value_names()
+                .and_then(|names| names.first())
+                .map(|name| format!(" {name}"))
+                .unwrap_or_default();
+            let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+            let first_sentence = help.split(". ").next().unwrap_or_default();
+            let first_sentence = first_sentence.trim_end_matches('.');
+            format!(
+                "--{}{value}: {first_sentence}",
+                arg.get_long().unwrap_or_default()
+            )
+        })
+        .collect();
+    let command_line = path.join(" ");
+    Some(if instead.is_empty() {
+        format!("{flag} is not an option of {command_line} (see {command_line} --help)")
+    } else {
+        format!(
+            "{flag} is not an option of {command_line}; did you mean one of these? {} (see {command_line} --help)",
+            instead.join("; ")
+        )
+    })
+}
+
+/// Whether stderr gets ANSI colours: only on a terminal, never in a pipe or a log file, and
+/// not when NO_COLOR is set to anything non-empty (no-color.org) or the terminal is dumb.
+fn use_colour(
+    stderr_is_terminal: bool,
+    no_color: Option<&std::ffi::OsStr>,
+    term: Option<&std::ffi::OsStr>,
+) -> bool {
+    stderr_is_terminal
+        && no_color.is_none_or(|value| value.is_empty())
+        && term != Some(std::ffi::OsStr::new("dumb"))
 }
 
 /// Before a command reads or replaces the package at `path`: puts back what a write that
@@ -808,6 +974,11 @@ fn init_logging(verbose: u8) {
         .with(
             tracing_subscriber::fmt::layer()
                 .with_writer(std::io::stderr)
+                .with_ansi(use_colour(
+                    std::io::IsTerminal::is_terminal(&std::io::stderr()),
+                    std::env::var_os("NO_COLOR").as_deref(),
+                    std::env::var_os("TERM").as_deref(),
+                ))
                 .with_target(false),
         )
         .with(filter)
@@ -816,7 +987,7 @@ fn init_logging(verbose: u8) {
 
 /// Collects live and returns the snapshot as the loader sees it: the collected evidence
 /// passes the same validation as an archived file before anything is written.
-fn collect_live(live: &LiveArgs, verbose: u8) -> Result<LoadedEvidence> {
+fn collect_live(live: &LiveArgs, verbose: u8, quiet: bool) -> Result<LoadedEvidence> {
     use std::io::IsTerminal;
     let now = chrono::Utc::now();
     let period = collect::period::resolve(
@@ -829,7 +1000,7 @@ fn collect_live(live: &LiveArgs, verbose: u8) -> Result<LoadedEvidence> {
     let request = CollectRequest {
         period,
         accounts: live.accounts.selection()?,
-        regions: live.regions.clone().unwrap_or(RegionSelection::Configured),
+        regions: live.region_selection(),
         system_name: live.system_name.clone(),
         policy: Policy {
             max_rotation_days: live.max_rotation_days,
@@ -844,7 +1015,7 @@ fn collect_live(live: &LiveArgs, verbose: u8) -> Result<LoadedEvidence> {
         profile: live.profile.clone(),
         endpoint_url: live.endpoint_url.clone(),
     };
-    let progress = Progress::new(verbose == 0 && std::io::stderr().is_terminal());
+    let progress = Progress::new(!quiet && verbose == 0 && std::io::stderr().is_terminal());
     let snapshot = collect::collect_blocking(&settings, &request, &progress)?;
     let bytes = evidence::to_pretty_json(&snapshot);
     Ok(evidence::load_bytes("collected evidence", bytes)?)
@@ -985,23 +1156,13 @@ fn write_evidence_files(
 }
 
 fn collect_summary(snapshot: &EvidenceSnapshot, out: &Path) -> String {
-    let regions = snapshot.accounts.iter().flat_map(|a| &a.regions);
-    let (mut apis, mut stages, mut keys, mut trails, mut events) = (0, 0, 0, 0, 0);
-    for region in regions {
-        if let Some(apigateway) = &region.apigateway {
-            apis += apigateway.rest_apis.len();
-            stages += apigateway
-                .rest_apis
-                .iter()
-                .map(|a| a.stages.len())
-                .sum::<usize>();
-        }
-        keys += region.kms.as_ref().map_or(0, |k| k.keys.len());
-        if let Some(cloudtrail) = &region.cloudtrail {
-            trails += cloudtrail.trails.len();
-            events += cloudtrail.events.len();
-        }
-    }
+    let summary::CollectedCounts {
+        rest_apis: apis,
+        stages,
+        keys,
+        trails,
+        change_events: events,
+    } = summary::CollectedCounts::of(snapshot);
     format!(
         "collected {} for {} in {}: {apis} REST APIs, {stages} stages, {keys} keys, {trails} trails (shadow copies included), {events} change events; {} evidence gaps; written to {}",
         snapshot.scope.accounts.join(", "),
@@ -1013,6 +1174,7 @@ fn collect_summary(snapshot: &EvidenceSnapshot, out: &Path) -> String {
 }
 
 fn write_report(
+    command: &str,
     evidence: LoadedEvidence,
     attestation: Option<&package::attestation::Attestation>,
     change_records: Option<&ChangeRecordsFile>,
@@ -1042,8 +1204,14 @@ fn write_report(
         &output.format,
         &options,
     )?;
-    eprintln!("{}", summary_line(&model, &output.out));
-    Ok(exit_code(model.verdict))
+    let code = verdict_exit_code(model.verdict);
+    if !output.summary.quiet {
+        eprintln!("{}", summary_line(&model, &output.out));
+    }
+    output
+        .summary
+        .emit(&summary::report_line(command, &model, &output.out, code))?;
+    Ok(ExitCode::from(code))
 }
 
 fn sign_package(args: &SignArgs) -> Result<ExitCode> {
@@ -1167,9 +1335,14 @@ fn verify_package(
 }
 
 pub fn exit_code(verdict: Verdict) -> ExitCode {
+    ExitCode::from(verdict_exit_code(verdict))
+}
+
+/// 0 compliant, 1 non-compliant or incomplete: the exit code and the summary's `exit_code`.
+fn verdict_exit_code(verdict: Verdict) -> u8 {
     match verdict {
-        Verdict::Compliant => ExitCode::SUCCESS,
-        Verdict::NonCompliant | Verdict::Incomplete => ExitCode::from(1),
+        Verdict::Compliant => 0,
+        Verdict::NonCompliant | Verdict::Incomplete => 1,
     }
 }
 

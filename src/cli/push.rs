@@ -36,7 +36,7 @@ pub struct PushArgs {
     #[arg(long, value_name = "URL")]
     endpoint_url: Option<String>,
     /// The bucket's region, when not the configured region.
-    #[arg(long, value_name = "REGION")]
+    #[arg(long, value_name = "REGION", value_parser = super::parse_region_name)]
     region: Option<String>,
 }
 

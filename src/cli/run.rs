@@ -16,6 +16,7 @@ use super::config::{
     ArchiveLocation, EvidenceSource, JOB_SIGNATURE_MEANING, JobKey, JobSigning, LiveCollection,
     PassphraseSource, RunConfig, S3Target,
 };
+use super::summary::SummaryArgs;
 use crate::archive::{self, store::LocalArchive};
 use crate::archive_s3::{Retention, S3Archive};
 use crate::collect::{self, AccountSelection, AwsSettings, CollectRequest, RegionSelection};
@@ -46,12 +47,8 @@ pub struct RunArgs {
     /// deciding FAIL or an EVIDENCE_GAP), `gaps` when any result is an EVIDENCE_GAP, `never`.
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = FailOn::Never)]
     fail_on: FailOn,
-    /// Write the one-line JSON summary of the run (also of a failed one) to this file.
-    #[arg(long, value_name = "FILE")]
-    summary_json: Option<PathBuf>,
-    /// Print the one-line JSON summary to stdout and nothing else (errors still go to stderr).
-    #[arg(long)]
-    quiet: bool,
+    #[command(flatten)]
+    summary: SummaryArgs,
 }
 
 /// When a run that produced its package exits 1 rather than 0.
@@ -98,9 +95,7 @@ pub fn run(args: &RunArgs, verbose: u8) -> Result<ExitCode> {
             // Checked before anything runs: a summary that cannot be written after the
             // package was archived would make the job exit 2 ("no package") and a scheduler
             // retry it into a second revision.
-            if let Some(path) = &args.summary_json {
-                check_summary_path(path, &config.archive)?;
-            }
+            check_summary_path(&args.summary, &config.archive)?;
             if args.dry_run {
                 print_plan(&config, args.period.as_deref())?;
                 return Ok(None);
@@ -112,13 +107,15 @@ pub fn run(args: &RunArgs, verbose: u8) -> Result<ExitCode> {
         Ok(Some(produced)) => produced,
         Err(err) => {
             let line = serde_json::json!({
+                "command": "run",
                 "exit_code": 2,
+                "exit_code_meaning": super::summary::exit_code_meaning("run", 2),
                 "error": super::error_chain(&err),
                 "duration_seconds": seconds(started),
             });
             // The run's own error is what the scheduler must see, not a second one about
             // the summary file.
-            if let Err(summary_err) = report_summary(args, &line) {
+            if let Err(summary_err) = args.summary.emit(&line) {
                 eprintln!("gxp-evidence: note: no summary written: {summary_err:#}");
             }
             return Err(err);
@@ -139,9 +136,11 @@ pub fn run(args: &RunArgs, verbose: u8) -> Result<ExitCode> {
         "previous_period_report_id": produced.previous_report_id,
         "warnings": produced.warnings,
         "duration_seconds": seconds(started),
+        "command": "run",
         "exit_code": code,
+        "exit_code_meaning": super::summary::exit_code_meaning("run", code),
     });
-    if !args.quiet {
+    if !args.summary.quiet {
         for warning in &produced.warnings {
             eprintln!("gxp-evidence: warning: {warning}");
         }
@@ -160,7 +159,7 @@ pub fn run(args: &RunArgs, verbose: u8) -> Result<ExitCode> {
                 .unwrap_or_default()
         );
     }
-    report_summary(args, &line)?;
+    args.summary.emit(&line)?;
     Ok(ExitCode::from(code))
 }
 
@@ -168,24 +167,17 @@ fn seconds(started: Instant) -> f64 {
     (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0
 }
 
-fn report_summary(args: &RunArgs, line: &serde_json::Value) -> Result<()> {
-    let text = format!("{line}\n");
-    if let Some(path) = &args.summary_json {
-        write_summary(path, text.as_bytes())
-            .with_context(|| format!("--summary-json {}", path.display()))?;
-    }
-    if args.quiet {
-        print!("{text}");
-    }
-    Ok(())
-}
-
 /// `--summary-json FILE` may be written: not a directory, its folder exists, and it is not
 /// inside a local archive (where it would replace or add a file of an archived revision).
-fn check_summary_path(path: &Path, location: &ArchiveLocation) -> Result<()> {
-    if path.is_dir() {
-        anyhow::bail!("--summary-json {} is a directory", path.display());
-    }
+fn check_summary_path(summary: &SummaryArgs, location: &ArchiveLocation) -> Result<()> {
+    summary.check()?;
+    let Some(path) = summary
+        .summary_json
+        .as_deref()
+        .filter(|p| *p != Path::new("-"))
+    else {
+        return Ok(());
+    };
     let parent = gxp_evidence_core::atomic::parent_dir(path);
     let parent = parent.canonicalize().with_context(|| {
         format!(
@@ -205,26 +197,6 @@ fn check_summary_path(path: &Path, location: &ArchiveLocation) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// A regular file (or a new one) is replaced atomically, so a monitor never reads half a
-/// line; anything else the path names (a pipe, a device, a symbolic link's target) is
-/// written in place, never replaced by a file.
-fn write_summary(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let regular_or_new = match std::fs::symlink_metadata(path) {
-        Ok(meta) => meta.file_type().is_file(),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => true,
-        Err(err) => return Err(err),
-    };
-    if regular_or_new {
-        gxp_evidence_core::atomic::write_file(path, bytes, true).map_err(std::io::Error::other)
-    } else {
-        use std::io::Write;
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(path)?
-            .write_all(bytes)
-    }
 }
 
 fn produce(config: &RunConfig, args: &RunArgs, verbose: u8) -> Result<Produced> {
@@ -346,7 +318,7 @@ fn produce_s3(
     let retention = Retention::days_from(target.mode, target.retention_days, chrono::Utc::now())?;
     let revision_path = archive::revision_path(&month.system_name, &month.period_dir, revision);
     let uploaded = s3.upload(&package_dir, &revision_path, &retention)?;
-    if !args.quiet {
+    if !args.summary.quiet {
         eprintln!(
             "uploaded {} objects with {retention}, read back from every object",
             uploaded.len()
@@ -405,7 +377,7 @@ impl RunInputs {
             }
             EvidenceSource::Live(live) => {
                 let period = live_period(live, args.period.as_deref())?;
-                let evidence = collect_live(config, live, period, verbose, args.quiet)?;
+                let evidence = collect_live(config, live, period, verbose, args.summary.quiet)?;
                 // The job's key attests the snapshot as collected, as `collect --attest-key`
                 // does.
                 let attestation = super::attest(&evidence, Some(&signer))?;

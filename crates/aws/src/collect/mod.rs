@@ -388,7 +388,7 @@ pub async fn collect(
             code: "NoAccount".to_string(),
             message: "the response named no account".to_string(),
         })?;
-    tracing::info!(account = %caller_account, arn = ?identity.arn, "collecting as");
+    tracing::info!(account = %caller_account, arn = %identity.arn.as_deref().unwrap_or("unknown"), "collecting as");
     let organization_accounts = match &request.accounts {
         AccountSelection::Organization { .. } => organization::active_accounts(&sdk).await?,
         _ => Vec::new(),
@@ -700,7 +700,7 @@ async fn plan_account(
             }
         },
     };
-    tracing::info!(account = %account_id, arn = ?identity.arn, regions = ?regions, "account reached");
+    tracing::info!(account = %account_id, arn = %identity.arn.as_deref().unwrap_or("unknown"), regions = %regions.join(","), "account reached");
     Ok(AccountPlan {
         account_id,
         sdk,
