@@ -202,6 +202,13 @@ fn no_credentials_name_the_chain_that_was_tried() {
             assert!(result.1.contains(source), "{source}: {}", result.1);
         }
         assert!(!result.1.contains("cannot connect"), "{}", result.1);
+        assert!(
+            result
+                .1
+                .contains("sts:GetCallerIdentity: no AWS credentials found"),
+            "{}",
+            result.1
+        );
     }
 }
 

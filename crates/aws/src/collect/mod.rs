@@ -132,7 +132,7 @@ pub enum CollectError {
         message: String,
     },
     #[error(
-        "{message} ({context}). Nothing was written. Sign in (e.g. `aws sso login --profile NAME`), name a profile that has credentials with --profile or AWS_PROFILE, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, and run again."
+        "{context}: {message}. Nothing was written. Sign in (e.g. `aws sso login --profile NAME`), name a profile that has credentials with --profile or AWS_PROFILE, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, and run again."
     )]
     NoCredentials { context: String, message: String },
     #[error(
@@ -244,6 +244,27 @@ fn without_secrets(url: &str) -> String {
         format!("{host}{path}")
     } else {
         format!("{scheme}://{host}{path}")
+    }
+}
+
+#[cfg(test)]
+mod endpoint_tests {
+    use super::without_secrets;
+
+    /// A user name, password or query in an endpoint URL never reaches a message.
+    #[test]
+    fn endpoint_urls_lose_user_info_query_and_fragment() {
+        for (url, shown) in [
+            ("http://127.0.0.1:9", "http://127.0.0.1:9"),
+            (
+                "https://qa:hunter2@vpce.example:443/p?X-Amz-Signature=s#f",
+                "https://vpce.example:443/p",
+            ),
+            ("http://token@127.0.0.1:9/", "http://127.0.0.1:9/"),
+            ("127.0.0.1:9?a=b", "127.0.0.1:9"),
+        ] {
+            assert_eq!(without_secrets(url), shown);
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! default the previous calendar month (UTC); and the limits CloudTrail puts on it (events
 //! delivered late, so a settle time after the period's end; 90 days of LookupEvents).
 
-use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Months, NaiveDate, Timelike, Utc};
 
 use gxp_evidence_core::evidence::{Period, Timestamp};
 
@@ -244,7 +244,11 @@ pub fn check_collectable(
         return Err(PeriodError::BeyondLookupRetention {
             start: period.start,
             now: Timestamp(now),
-            earliest: Timestamp(earliest),
+            // Rounded up to the second: a start at the shown time is accepted.
+            earliest: Timestamp(
+                earliest.with_nanosecond(0).unwrap_or(earliest)
+                    + chrono::Duration::seconds(i64::from(earliest.nanosecond() > 0)),
+            ),
         });
     }
     Ok(())

@@ -319,6 +319,52 @@ pub fn sdk_datetime(value: Timestamp) -> DateTime {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_kms::error::ConnectorError;
+    use aws_sdk_kms::operation::sign::SignError;
+
+    fn dispatch_failure(connector: ConnectorError) -> SdkError<SignError, HttpResponse> {
+        SdkError::dispatch_failure(connector)
+    }
+
+    /// Issue 17: a refused connection reads "connection refused", not the SDK's Debug dump.
+    #[test]
+    fn a_refused_connection_is_unreachable_in_plain_words() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let failure = call_failure(&dispatch_failure(ConnectorError::io(Box::new(refused))));
+        assert_eq!(failure.kind, FailureKind::Unreachable);
+        assert_eq!(failure.message, "connection refused");
+    }
+
+    /// Issue 17: an empty credential chain is told apart from refused credentials.
+    #[test]
+    fn an_empty_credential_chain_is_no_credentials_naming_the_chain() {
+        let not_loaded = CredentialsError::not_loaded("no credentials found in chain");
+        let failure = call_failure(&dispatch_failure(ConnectorError::other(
+            Box::new(not_loaded),
+            None,
+        )));
+        assert_eq!(failure.kind, FailureKind::Credentials);
+        assert_eq!(failure.code, NO_CREDENTIALS_CODE);
+        assert!(
+            failure
+                .message
+                .starts_with("no AWS credentials found; tried the environment")
+        );
+        assert!(!failure.message.contains('{'), "{}", failure.message);
+    }
+
+    #[test]
+    fn other_dispatch_failures_read_as_their_causes_once() {
+        let failure = call_failure(&dispatch_failure(ConnectorError::other(
+            "proxy refused the tunnel".into(),
+            None,
+        )));
+        assert_eq!(failure.kind, FailureKind::Transient);
+        assert_eq!(
+            failure.message,
+            "dispatch failure: other: proxy refused the tunnel"
+        );
+    }
 
     #[test]
     fn timestamps_convert_both_ways_at_second_precision() {
