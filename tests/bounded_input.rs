@@ -257,7 +257,9 @@ fn an_unreachable_endpoint_is_named_not_the_credentials() {
         .unwrap();
     assert_refused(
         &output,
-        "cannot reach the AWS endpoint (sts:GetCallerIdentity)",
+        &format!(
+            "cannot connect to http://127.0.0.1:{port} (connection refused) for sts:GetCallerIdentity"
+        ),
     );
     assert!(!stderr(&output).contains("credentials are missing"));
     assert!(!out.exists());

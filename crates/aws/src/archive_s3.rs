@@ -323,6 +323,8 @@ pub enum S3ArchiveError {
     },
     #[error(transparent)]
     Unreadable(#[from] verify::VerifyError),
+    #[error(transparent)]
+    Profile(#[from] crate::collect::named_profile::ProfileError),
     #[error("{url}: object key {key:?} is not a safe relative path; nothing was downloaded")]
     UnsafeKey { url: String, key: String },
     #[error("{url}: holds revision r{}, the last one there can be", u32::MAX)]
@@ -372,7 +374,7 @@ impl S3Archive {
         location: S3Location,
     ) -> Result<Self, S3ArchiveError> {
         let runtime = new_runtime()?;
-        let sdk = runtime.block_on(load_sdk_config(settings));
+        let sdk = runtime.block_on(load_sdk_config(settings))?;
         let mut config = aws_sdk_s3::config::Builder::from(&sdk);
         if let Some(region) = region {
             config = config.region(aws_sdk_s3::config::Region::new(region.to_string()));

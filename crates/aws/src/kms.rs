@@ -32,7 +32,9 @@ impl KmsKey {
             .enable_all()
             .build()
             .map_err(|err| SigningError::Key(format!("cannot start the async runtime: {err}")))?;
-        let sdk = runtime.block_on(load_sdk_config(settings));
+        let sdk = runtime
+            .block_on(load_sdk_config(settings))
+            .map_err(|err| SigningError::Key(err.to_string()))?;
         let mut config = aws_sdk_kms::config::Builder::from(&sdk);
         if let Some(region) = region {
             config = config.region(aws_sdk_kms::config::Region::new(region.to_string()));

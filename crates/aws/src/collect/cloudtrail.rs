@@ -562,8 +562,9 @@ async fn run_query(
                             region = %context.region,
                             query = %label,
                             attempt,
-                            "LookupEvents {}: retrying in {delay:?}",
-                            failure.code
+                            "LookupEvents {}: retrying in {:.1} s",
+                            failure.code,
+                            delay.as_secs_f64()
                         );
                         tokio::time::sleep(delay).await;
                         continue;
@@ -603,8 +604,8 @@ async fn run_query(
                     let failure = CallFailure {
                         code: "MalformedEvent".to_string(),
                         message: format!(
-                            "query {label}: an event without EventId or EventTime (EventId {:?})",
-                            raw.event_id()
+                            "query {label}: an event without EventId or EventTime (EventId {})",
+                            raw.event_id().unwrap_or("missing")
                         ),
                         http_status: None,
                         kind: FailureKind::Service,

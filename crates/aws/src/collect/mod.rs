@@ -10,6 +10,7 @@ mod apigateway;
 mod assume;
 mod cloudtrail;
 mod kms;
+pub mod named_profile;
 mod organization;
 pub mod pacing;
 pub mod period;
@@ -131,9 +132,19 @@ pub enum CollectError {
         message: String,
     },
     #[error(
-        "cannot reach the AWS endpoint ({context}): {message}. Nothing was written. Check the network connection, the proxy settings and the endpoint (--endpoint-url, AWS_ENDPOINT_URL), and run again."
+        "{context}: {message}. Nothing was written. Sign in (e.g. `aws sso login --profile NAME`), name a profile that has credentials with --profile or AWS_PROFILE, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, and run again."
     )]
-    Unreachable { context: String, message: String },
+    NoCredentials { context: String, message: String },
+    #[error(
+        "cannot connect to {endpoint} ({reason}) for {context}. Nothing was written. Check the network connection, the proxy settings and the endpoint (--endpoint-url, AWS_ENDPOINT_URL), and run again."
+    )]
+    Unreachable {
+        context: String,
+        endpoint: String,
+        reason: String,
+    },
+    #[error(transparent)]
+    Profile(#[from] named_profile::ProfileError),
     #[error(
         "no AWS region configured: pass --regions (e.g. --regions eu-west-1 or --regions all) or set AWS_REGION"
     )]
@@ -162,6 +173,12 @@ pub enum CollectError {
 
 impl CollectError {
     fn credentials(context: &str, failure: &CallFailure) -> Self {
+        if failure.code == sdk::NO_CREDENTIALS_CODE {
+            return CollectError::NoCredentials {
+                context: context.to_string(),
+                message: failure.message.clone(),
+            };
+        }
         CollectError::Credentials {
             context: context.to_string(),
             code: failure.code.clone(),
@@ -184,8 +201,12 @@ impl From<CredentialsFailed> for CollectError {
 }
 
 /// Loads the AWS configuration through the standard chain (environment, profiles, SSO,
-/// assume-role, container and instance credentials), with the project's retry and timeouts.
-pub async fn load_sdk_config(settings: &AwsSettings) -> SdkConfig {
+/// assume-role, container and instance credentials), with the project's retry and timeouts,
+/// once a profile the user named is known to exist.
+pub async fn load_sdk_config(
+    settings: &AwsSettings,
+) -> Result<SdkConfig, named_profile::ProfileError> {
+    named_profile::check(settings).await?;
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(sdk::standard_retry())
         .timeout_config(sdk::timeouts());
@@ -195,7 +216,71 @@ pub async fn load_sdk_config(settings: &AwsSettings) -> SdkConfig {
     if let Some(url) = &settings.endpoint_url {
         loader = loader.endpoint_url(url);
     }
-    loader.load().await
+    Ok(loader.load().await)
+}
+
+/// The URL a service's calls go to, for "cannot connect to URL": the configured endpoint
+/// without user name, password, query or fragment (they can hold secrets), else the
+/// service's regional AWS endpoint.
+fn endpoint_named(sdk: &SdkConfig, service_host: &str) -> String {
+    match sdk.endpoint_url() {
+        Some(url) => without_secrets(url),
+        None => {
+            let region = sdk.region().map_or("us-east-1", |r| r.as_ref());
+            format!("https://{service_host}.{region}.amazonaws.com")
+        }
+    }
+}
+
+/// `scheme://user:password@host:port/path?query#fragment` → `scheme://host:port/path`.
+fn without_secrets(url: &str) -> String {
+    let url = url.split(['?', '#']).next().unwrap_or_default();
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    if scheme.is_empty() {
+        format!("{host}{path}")
+    } else {
+        format!("{scheme}://{host}{path}")
+    }
+}
+
+#[cfg(test)]
+mod endpoint_tests {
+    use super::without_secrets;
+
+    /// A user name, password or query in an endpoint URL never reaches a message.
+    #[test]
+    fn endpoint_urls_lose_user_info_query_and_fragment() {
+        for (url, shown) in [
+            ("http://127.0.0.1:9", "http://127.0.0.1:9"),
+            (
+                "https://qa:hunter2@vpce.example:443/p?X-Amz-Signature=s#f",
+                "https://vpce.example:443/p",
+            ),
+            ("http://token@127.0.0.1:9/", "http://127.0.0.1:9/"),
+            ("127.0.0.1:9?a=b", "127.0.0.1:9"),
+        ] {
+            assert_eq!(without_secrets(url), shown);
+        }
+    }
+}
+
+impl CollectError {
+    fn unreachable(
+        sdk: &SdkConfig,
+        service_host: &str,
+        context: &str,
+        failure: CallFailure,
+    ) -> Self {
+        CollectError::Unreachable {
+            context: context.to_string(),
+            endpoint: endpoint_named(sdk, service_host),
+            reason: failure.message,
+        }
+    }
 }
 
 /// Everything one account-region task needs: who and where, where to record gaps, how many
@@ -357,7 +442,7 @@ pub fn collect_blocking(
         .build()
         .map_err(CollectError::Runtime)?;
     runtime.block_on(async {
-        let sdk = load_sdk_config(settings).await;
+        let sdk = load_sdk_config(settings).await?;
         collect(&sdk, request, progress).await
     })
 }
@@ -713,10 +798,9 @@ async fn caller_identity(sdk: &SdkConfig) -> Result<CallerIdentity, CollectError
     caller_identity_as(sdk).await.map_err(|failure| {
         // The first call of a run: any other failure means the credentials are not accepted.
         match failure.kind {
-            sdk::FailureKind::Unreachable => CollectError::Unreachable {
-                context: "sts:GetCallerIdentity".to_string(),
-                message: failure.message,
-            },
+            sdk::FailureKind::Unreachable => {
+                CollectError::unreachable(sdk, "sts", "sts:GetCallerIdentity", failure)
+            }
             _ => CollectError::credentials("sts:GetCallerIdentity", &failure),
         }
     })

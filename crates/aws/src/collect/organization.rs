@@ -22,10 +22,12 @@ pub(crate) async fn active_accounts(caller: &SdkConfig) -> Result<Vec<String>, C
                 sdk::FailureKind::Credentials => {
                     CollectError::credentials("organizations:ListAccounts", &failure)
                 }
-                sdk::FailureKind::Unreachable => CollectError::Unreachable {
-                    context: "organizations:ListAccounts".to_string(),
-                    message: failure.message,
-                },
+                sdk::FailureKind::Unreachable => CollectError::unreachable(
+                    caller,
+                    "organizations",
+                    "organizations:ListAccounts",
+                    failure,
+                ),
                 _ => CollectError::Organization {
                     code: failure.code,
                     message: failure.message,

@@ -2,7 +2,7 @@
 //! default the previous calendar month (UTC); and the limits CloudTrail puts on it (events
 //! delivered late, so a settle time after the period's end; 90 days of LookupEvents).
 
-use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Months, NaiveDate, Timelike, Utc};
 
 use gxp_evidence_core::evidence::{Period, Timestamp};
 
@@ -14,10 +14,23 @@ pub const LOOKUP_EVENTS_RETENTION_DAYS: i64 = 90;
 /// CloudTrail log files"), so an hour leaves a margin of twelve times that.
 pub const DEFAULT_SETTLE_MINUTES: u32 = 60;
 
+/// What a user can do about a period LookupEvents no longer covers, besides a later period.
+/// The one place that changes once the trail's log files can be read (issue 19, `--trail-logs`).
+pub const OLDER_PERIOD_REMEDY: &str =
+    "reading the trail's log files from S3 instead is not supported yet (planned as --trail-logs)";
+
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum PeriodError {
     #[error("--period {0:?} is not a month written as YYYY-MM")]
     BadMonth(String),
+    #[error("--{flag} {value:?}: {field} {found} is out of range ({range})")]
+    OutOfRange {
+        flag: &'static str,
+        value: String,
+        field: &'static str,
+        found: u32,
+        range: String,
+    },
     #[error("--{flag} {value:?} is not an RFC 3339 time such as 2026-10-01T00:00:00Z")]
     BadTime { flag: &'static str, value: String },
     #[error("--from and --to must be given together")]
@@ -38,9 +51,13 @@ pub enum PeriodError {
         ready: Timestamp,
     },
     #[error(
-        "the period starts at {start}, more than {LOOKUP_EVENTS_RETENTION_DAYS} days before now ({now}): CloudTrail LookupEvents only keeps 90 days of events; build the change register from the trail's log files instead"
+        "the period starts at {start}, more than {LOOKUP_EVENTS_RETENTION_DAYS} days before now ({now}): CloudTrail LookupEvents only keeps {LOOKUP_EVENTS_RETENTION_DAYS} days of events, so its change register would be incomplete. Choose a period that starts at or after {earliest}; {OLDER_PERIOD_REMEDY}"
     )]
-    BeyondLookupRetention { start: Timestamp, now: Timestamp },
+    BeyondLookupRetention {
+        start: Timestamp,
+        now: Timestamp,
+        earliest: Timestamp,
+    },
 }
 
 /// The month before the one `now` falls in.
@@ -70,12 +87,100 @@ pub fn month(text: &str) -> Result<Period, PeriodError> {
     }
     let year: i32 = year.parse().map_err(|_| bad())?;
     let month: u32 = month.parse().map_err(|_| bad())?;
+    if !(1..=12).contains(&month) {
+        return Err(PeriodError::OutOfRange {
+            flag: "period",
+            value: text.to_string(),
+            field: "month",
+            found: month,
+            range: "01–12".to_string(),
+        });
+    }
     let start = month_start(year, month).ok_or_else(bad)?;
     let end = start.checked_add_months(Months::new(1)).ok_or_else(bad)?;
     Ok(Period {
         start: Timestamp(start),
         end: Timestamp(end),
     })
+}
+
+/// Why `--from`/`--to` `value` is not a time: the first field out of its range when the
+/// text has the shape `YYYY-MM-DDTHH:MM:SS…`, else the expected format.
+fn time_error(flag: &'static str, value: &str) -> PeriodError {
+    let out_of_range = |field, found, range: String| PeriodError::OutOfRange {
+        flag,
+        value: value.to_string(),
+        field,
+        found,
+        range,
+    };
+    let number = |at: usize, len: usize| {
+        value
+            .get(at..at + len)
+            .filter(|digits| digits.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|digits| digits.parse::<u32>().ok())
+    };
+    let separators_at = |positions: &[(usize, &[u8])]| {
+        positions.iter().all(|(at, allowed)| {
+            value
+                .as_bytes()
+                .get(*at)
+                .is_some_and(|b| allowed.contains(b))
+        })
+    };
+    let fields = (
+        number(0, 4),
+        number(5, 2),
+        number(8, 2),
+        number(11, 2),
+        number(14, 2),
+        number(17, 2),
+    );
+    let shaped = separators_at(&[(4, b"-"), (7, b"-"), (10, b"Tt "), (13, b":"), (16, b":")]);
+    let (Some(year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) = fields
+    else {
+        return PeriodError::BadTime {
+            flag,
+            value: value.to_string(),
+        };
+    };
+    if !shaped {
+        return PeriodError::BadTime {
+            flag,
+            value: value.to_string(),
+        };
+    }
+    if !(1..=12).contains(&month) {
+        return out_of_range("month", month, "01–12".to_string());
+    }
+    let days_in_month = i32::try_from(year)
+        .ok()
+        .and_then(|year| month_start(year, month))
+        .and_then(|start| {
+            let next = start.checked_add_months(Months::new(1))?;
+            u32::try_from((next - start).num_days()).ok()
+        })
+        .unwrap_or(31);
+    if !(1..=days_in_month).contains(&day) {
+        return out_of_range(
+            "day",
+            day,
+            format!("01–{days_in_month} in {year:04}-{month:02}"),
+        );
+    }
+    if hour > 23 {
+        return out_of_range("hour", hour, "00–23".to_string());
+    }
+    if minute > 59 {
+        return out_of_range("minute", minute, "00–59".to_string());
+    }
+    if second > 59 {
+        return out_of_range("second", second, "00–59".to_string());
+    }
+    PeriodError::BadTime {
+        flag,
+        value: value.to_string(),
+    }
 }
 
 /// Resolves the period flags; `None` everywhere means the previous calendar month. The period
@@ -91,10 +196,7 @@ pub fn resolve(
         (Some(text), _, _) => month(text)?,
         (None, Some(from), Some(to)) => {
             let parse = |flag: &'static str, value: &str| {
-                Timestamp::parse(value).ok_or_else(|| PeriodError::BadTime {
-                    flag,
-                    value: value.to_string(),
-                })
+                Timestamp::parse(value).ok_or_else(|| time_error(flag, value))
             };
             let period = Period {
                 start: parse("from", from)?,
@@ -137,10 +239,16 @@ pub fn check_collectable(
             ready: Timestamp(ready),
         });
     }
-    if now - period.start.0 > chrono::Duration::days(LOOKUP_EVENTS_RETENTION_DAYS) {
+    let earliest = now - chrono::Duration::days(LOOKUP_EVENTS_RETENTION_DAYS);
+    if period.start.0 < earliest {
         return Err(PeriodError::BeyondLookupRetention {
             start: period.start,
             now: Timestamp(now),
+            // Rounded up to the second: a start at the shown time is accepted.
+            earliest: Timestamp(
+                earliest.with_nanosecond(0).unwrap_or(earliest)
+                    + chrono::Duration::seconds(i64::from(earliest.nanosecond() > 0)),
+            ),
         });
     }
     Ok(())
@@ -199,7 +307,7 @@ mod tests {
     #[test]
     fn bad_flags_are_refused_with_the_reason() {
         let now = at("2026-11-23T10:00:00Z");
-        for text in ["2026-13", "2026-1", "Oct 2026", "2026/10"] {
+        for text in ["2026-1", "Oct 2026", "2026/10"] {
             assert_eq!(
                 resolve(Some(text), None, None, now, DEFAULT_SETTLE_MINUTES),
                 Err(PeriodError::BadMonth(text.to_string()))
@@ -269,13 +377,72 @@ mod tests {
         );
     }
 
+    /// Issue 17: a value of the right shape with a field out of range names the field.
     #[test]
-    fn a_period_reaching_back_more_than_90_days_points_to_the_trail_log_files() {
+    fn out_of_range_fields_are_named_with_their_range() {
+        let now = at("2026-11-23T10:00:00Z");
+        let message = |month: Option<&str>, from: Option<&str>| {
+            resolve(
+                month,
+                from,
+                Some("2026-11-02T00:00:00Z"),
+                now,
+                DEFAULT_SETTLE_MINUTES,
+            )
+            .expect_err("refused")
+            .to_string()
+        };
+        assert_eq!(
+            message(Some("2026-13"), None),
+            "--period \"2026-13\": month 13 is out of range (01–12)"
+        );
+        assert_eq!(
+            message(Some("2026-00"), None),
+            "--period \"2026-00\": month 0 is out of range (01–12)"
+        );
+        for (from, wanted) in [
+            ("2026-13-01T00:00:00Z", "month 13 is out of range (01–12)"),
+            (
+                "2026-02-29T00:00:00Z",
+                "day 29 is out of range (01–28 in 2026-02)",
+            ),
+            (
+                "2028-02-30T00:00:00Z",
+                "day 30 is out of range (01–29 in 2028-02)",
+            ),
+            (
+                "2026-11-00T00:00:00Z",
+                "day 0 is out of range (01–30 in 2026-11)",
+            ),
+            ("2026-11-01T24:00:00Z", "hour 24 is out of range (00–23)"),
+            ("2026-11-01T00:60:00Z", "minute 60 is out of range (00–59)"),
+            ("2026-11-01T00:00:61Z", "second 61 is out of range (00–59)"),
+        ] {
+            assert_eq!(
+                message(None, Some(from)),
+                format!("--from \"{from}\": {wanted}")
+            );
+        }
+        assert!(
+            message(None, Some("2026-11-01"))
+                .contains("is not an RFC 3339 time such as 2026-10-01T00:00:00Z")
+        );
+    }
+
+    /// Issue 17: the message says what can be done today and names the remedy in one place.
+    #[test]
+    fn a_period_reaching_back_more_than_90_days_says_what_can_be_done_today() {
         let now = at("2026-11-23T10:00:00Z");
         let err =
             resolve(Some("2026-08"), None, None, now, DEFAULT_SETTLE_MINUTES).expect_err("too old");
         assert!(matches!(err, PeriodError::BeyondLookupRetention { .. }));
-        assert!(err.to_string().contains("log files"), "{err}");
+        let text = err.to_string();
+        assert!(
+            text.contains("Choose a period that starts at or after 2026-08-25T10:00:00Z"),
+            "{text}"
+        );
+        assert!(text.ends_with(OLDER_PERIOD_REMEDY), "{text}");
+        assert_eq!(text.matches("--trail-logs").count(), 1, "{text}");
         assert!(resolve(Some("2026-09"), None, None, now, DEFAULT_SETTLE_MINUTES).is_ok());
     }
 }

@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
+use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_kms::config::http::HttpResponse;
-use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_kms::primitives::DateTime;
 use chrono::TimeZone;
 
@@ -148,7 +149,7 @@ where
         },
         SdkError::ResponseError(_) => CallFailure {
             code: "ResponseError".to_string(),
-            message: DisplayErrorContext(error).to_string(),
+            message: reasons(error),
             http_status,
             kind: if http_status.is_some_and(|s| s >= 500) {
                 FailureKind::Transient
@@ -156,25 +157,44 @@ where
                 FailureKind::Service
             },
         },
-        SdkError::DispatchFailure(failure) => {
-            let message = DisplayErrorContext(error).to_string();
-            let kind = if failure.is_user() || mentions_credentials(&message) {
-                FailureKind::Credentials
-            } else if failure.is_io() || failure.is_timeout() {
-                // The connector's own errors: the request never reached a server.
-                FailureKind::Unreachable
-            } else {
-                FailureKind::Transient
-            };
+        SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_)
+            if no_credentials(error) =>
+        {
             CallFailure {
-                code: "DispatchFailure".to_string(),
-                message,
+                code: NO_CREDENTIALS_CODE.to_string(),
+                message: format!(
+                    "no AWS credentials found; tried {}",
+                    tried_credential_chain()
+                ),
                 http_status,
-                kind,
+                kind: FailureKind::Credentials,
+            }
+        }
+        SdkError::DispatchFailure(failure) => {
+            let message = reasons(error);
+            if failure.is_io() || failure.is_timeout() {
+                // The connector's own errors: the request never reached a server.
+                CallFailure {
+                    code: "ConnectFailure".to_string(),
+                    message: connect_reason(error),
+                    http_status,
+                    kind: FailureKind::Unreachable,
+                }
+            } else {
+                CallFailure {
+                    code: "DispatchFailure".to_string(),
+                    kind: if failure.is_user() || mentions_credentials(&message) {
+                        FailureKind::Credentials
+                    } else {
+                        FailureKind::Transient
+                    },
+                    message,
+                    http_status,
+                }
             }
         }
         _ => {
-            let message = DisplayErrorContext(error).to_string();
+            let message = reasons(error);
             CallFailure {
                 code: "ConstructionFailure".to_string(),
                 kind: if mentions_credentials(&message) {
@@ -187,6 +207,97 @@ where
             }
         }
     }
+}
+
+/// The code of a `CallFailure` that found no credentials at all (nothing to refresh: the
+/// credential chain came up empty).
+pub const NO_CREDENTIALS_CODE: &str = "NoCredentials";
+
+/// The errors an error was caused by, outermost first (its own included).
+fn causes<'a>(
+    error: &'a (dyn StdError + 'static),
+) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+    std::iter::successors(Some(error), |&e| e.source())
+}
+
+/// A person's reading of an SDK error: each cause's Display once, joined by `: `. Not the
+/// SDK's `DisplayErrorContext`, which appends a Debug dump of the whole error (`DispatchFailure(
+/// DispatchFailure { source: ConnectorError { … } })`) that tells a QA user nothing.
+fn reasons(error: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in causes(error) {
+        let text = cause.to_string();
+        let text = text.trim();
+        if !text.is_empty() && !parts.iter().any(|seen| seen.contains(text)) {
+            parts.push(text.to_string());
+        }
+    }
+    parts.join(": ")
+}
+
+/// Why no connection could be made, in the words of `ss`/`curl` (connection refused, timed
+/// out, name not resolved), from the innermost I/O error of the chain.
+fn connect_reason(error: &(dyn StdError + 'static)) -> String {
+    use std::io::ErrorKind;
+    let io_error = causes(error)
+        .filter_map(|cause| cause.downcast_ref::<std::io::Error>())
+        .last();
+    match io_error {
+        Some(io) => match io.kind() {
+            ErrorKind::ConnectionRefused => "connection refused".to_string(),
+            ErrorKind::TimedOut => "connection timed out".to_string(),
+            ErrorKind::ConnectionReset => "connection reset".to_string(),
+            ErrorKind::ConnectionAborted => "connection aborted".to_string(),
+            ErrorKind::HostUnreachable => "host unreachable".to_string(),
+            ErrorKind::NetworkUnreachable => "network unreachable".to_string(),
+            ErrorKind::AddrNotAvailable => "address not available".to_string(),
+            _ => io.to_string(),
+        },
+        None if causes(error).any(|cause| {
+            cause
+                .downcast_ref::<aws_sdk_kms::error::ConnectorError>()
+                .is_some_and(|c| c.is_timeout())
+        }) =>
+        {
+            "connection timed out".to_string()
+        }
+        None => reasons(error),
+    }
+}
+
+/// The credential chain found nothing (as opposed to credentials it found and AWS refused).
+fn no_credentials(error: &(dyn StdError + 'static)) -> bool {
+    causes(error).any(|cause| {
+        matches!(
+            cause.downcast_ref::<CredentialsError>(),
+            Some(CredentialsError::CredentialsNotLoaded(_))
+        )
+    })
+}
+
+/// The places aws-config's default credential chain looks, in its order, as this process
+/// sees them, for a message that lets the user see which one they meant to use.
+pub fn tried_credential_chain() -> String {
+    let home_file = |var: &str, file: &str| match std::env::var_os(var) {
+        Some(path) if !path.is_empty() => format!("{} ({var})", path.to_string_lossy()),
+        _ => format!("~/.aws/{file}"),
+    };
+    let profile = match std::env::var("AWS_PROFILE") {
+        Ok(name) if !name.is_empty() => format!("profile {name} (AWS_PROFILE)"),
+        _ => "profile `default` (or the one --profile names)".to_string(),
+    };
+    let imds = if std::env::var("AWS_EC2_METADATA_DISABLED")
+        .is_ok_and(|v| v.eq_ignore_ascii_case("true"))
+    {
+        "EC2 instance metadata (disabled by AWS_EC2_METADATA_DISABLED)"
+    } else {
+        "EC2 instance metadata"
+    };
+    format!(
+        "the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), {profile} in {} and {}, web identity (AWS_WEB_IDENTITY_TOKEN_FILE), ECS container credentials (AWS_CONTAINER_CREDENTIALS_*), {imds}",
+        home_file("AWS_CONFIG_FILE", "config"),
+        home_file("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
+    )
 }
 
 fn mentions_credentials(message: &str) -> bool {
@@ -208,6 +319,52 @@ pub fn sdk_datetime(value: Timestamp) -> DateTime {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_kms::error::ConnectorError;
+    use aws_sdk_kms::operation::sign::SignError;
+
+    fn dispatch_failure(connector: ConnectorError) -> SdkError<SignError, HttpResponse> {
+        SdkError::dispatch_failure(connector)
+    }
+
+    /// Issue 17: a refused connection reads "connection refused", not the SDK's Debug dump.
+    #[test]
+    fn a_refused_connection_is_unreachable_in_plain_words() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let failure = call_failure(&dispatch_failure(ConnectorError::io(Box::new(refused))));
+        assert_eq!(failure.kind, FailureKind::Unreachable);
+        assert_eq!(failure.message, "connection refused");
+    }
+
+    /// Issue 17: an empty credential chain is told apart from refused credentials.
+    #[test]
+    fn an_empty_credential_chain_is_no_credentials_naming_the_chain() {
+        let not_loaded = CredentialsError::not_loaded("no credentials found in chain");
+        let failure = call_failure(&dispatch_failure(ConnectorError::other(
+            Box::new(not_loaded),
+            None,
+        )));
+        assert_eq!(failure.kind, FailureKind::Credentials);
+        assert_eq!(failure.code, NO_CREDENTIALS_CODE);
+        assert!(
+            failure
+                .message
+                .starts_with("no AWS credentials found; tried the environment")
+        );
+        assert!(!failure.message.contains('{'), "{}", failure.message);
+    }
+
+    #[test]
+    fn other_dispatch_failures_read_as_their_causes_once() {
+        let failure = call_failure(&dispatch_failure(ConnectorError::other(
+            "proxy refused the tunnel".into(),
+            None,
+        )));
+        assert_eq!(failure.kind, FailureKind::Transient);
+        assert_eq!(
+            failure.message,
+            "dispatch failure: other: proxy refused the tunnel"
+        );
+    }
 
     #[test]
     fn timestamps_convert_both_ways_at_second_precision() {
