@@ -725,3 +725,64 @@ fn a_previous_month_that_does_not_verify_is_a_warning_and_the_month_is_still_arc
     let html = common::read(&setup.period_dir().join("r1").join("report.html"));
     assert!(!html.contains("Changes since last period"));
 }
+
+#[test]
+fn report_formats_in_the_config_decide_what_the_sealed_package_holds() {
+    let setup = Setup::new();
+    let with_formats = |formats: &str| {
+        setup
+            .snapshot_config()
+            .replace("[report]\n", &format!("[report]\nformats = {formats}\n"))
+    };
+    setup.write_config(&with_formats(r#"["pdf", "csv", "ocsf", "junit"]"#));
+    let output = setup.run(&[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let r1 = setup.period_dir().join("r1");
+    for present in [
+        "report.pdf",
+        "findings.csv",
+        "findings.ocsf.json",
+        "findings.junit.xml",
+    ] {
+        assert!(r1.join(present).is_file(), "{present} missing");
+    }
+    assert!(!r1.join("report.html").exists(), "html was not asked for");
+    let verified = verify(&r1);
+    assert_eq!(
+        verified.status.code(),
+        Some(0),
+        "{}",
+        common::stdout(&verified)
+    );
+
+    // Each bad name is reported at its own position, nothing is written.
+    setup.write_config(&with_formats(r#"["pdf", "xlsx", 3]"#));
+    let output = setup.run(&[]);
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    let file = setup.config().display().to_string();
+    assert!(
+        message.contains(&format!(
+            "{file}:9:19: `report.formats`: unknown format `xlsx`"
+        )),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!(
+            "{file}:9:27: `report.formats`: a format name must be a string, not an integer"
+        )),
+        "{message}"
+    );
+    setup.write_config(&with_formats("[]"));
+    let output = setup.run(&[]);
+    assert!(
+        stderr(&output).contains("`report.formats` is empty"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        setup.revisions(),
+        (vec![1], vec![]),
+        "no revision was added"
+    );
+}

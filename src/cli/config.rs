@@ -3,6 +3,7 @@
 //! before anything runs, every problem reported as `FILE:LINE:COLUMN: message`, so a scheduled
 //! job's owner fixes them all in one go rather than one per failed month.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use crate::controls::VerdictReading;
 use crate::controls::selection::{ControlSelection, SelectionError, SelectionNames, catalog_ids};
 use crate::evidence::{self, Policy};
 use crate::package::signoff::check_identity_field;
+use crate::report::render::Format;
 
 /// The meaning of the job's sign-off: the package was generated and sealed by the job, not
 /// reviewed or approved by a person (21 CFR 11.50(a)(3): each signature states its meaning).
@@ -35,8 +37,35 @@ pub struct RunConfig {
     pub change_records: Option<PathBuf>,
     /// `report.checks` / `report.exclude_checks`: the controls the job evaluates (`None`: all).
     pub control_selection: Option<ControlSelection>,
+    /// `report.formats`: what the package holds besides results.json and evidence.json
+    /// (default pdf, html, csv; `ocsf` and `junit` for the tools downstream).
+    pub formats: BTreeSet<Format>,
     pub signing: JobSigning,
     pub archive: ArchiveLocation,
+}
+
+/// The `[report]` table, each key validated (`None`: a problem was recorded).
+struct ReportSection {
+    verdict_reading: Option<VerdictReading>,
+    change_records: Option<PathBuf>,
+    control_selection: Option<ControlSelection>,
+    formats: Option<BTreeSet<Format>>,
+}
+
+/// `a string`, `an integer`: a TOML type named in a sentence.
+fn with_article(type_name: &str) -> String {
+    let article = match type_name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        true => "an",
+        false => "a",
+    };
+    format!("{article} {type_name}")
+}
+
+/// What a package holds when `report.formats` is not given, as `report --format`'s default.
+pub fn default_formats() -> BTreeSet<Format> {
+    [Format::Pdf, Format::Html, Format::Csv]
+        .into_iter()
+        .collect()
 }
 
 /// Where the run's evidence comes from.
@@ -319,8 +348,8 @@ impl Reader<'_> {
                 self.problem(
                     value.span(),
                     format!(
-                        "`{name}` must be a table ([{name}]), not a {}",
-                        other.type_str()
+                        "`{name}` must be a table ([{name}]), not {}",
+                        with_article(other.type_str())
                     ),
                 );
                 None
@@ -336,9 +365,9 @@ impl Reader<'_> {
                 self.problem(
                     value.span(),
                     format!(
-                        "`{}` must be a string, not a {}",
+                        "`{}` must be a string, not {}",
                         table.key_name(key),
-                        other.type_str()
+                        with_article(other.type_str())
                     ),
                 );
                 None
@@ -363,9 +392,9 @@ impl Reader<'_> {
                 self.problem(
                     value.span(),
                     format!(
-                        "`{}` must be true or false, not a {}",
+                        "`{}` must be true or false, not {}",
                         table.key_name(key),
-                        other.type_str()
+                        with_article(other.type_str())
                     ),
                 );
                 None
@@ -483,7 +512,12 @@ impl Reader<'_> {
             }
         };
         let evidence = self.evidence(&root);
-        let (verdict_reading, change_records, control_selection) = self.report(&root);
+        let ReportSection {
+            verdict_reading,
+            change_records,
+            control_selection,
+            formats,
+        } = self.report(&root);
         let signing = self.signing(&root);
         let archive = self.archive(&root);
         Some(RunConfig {
@@ -494,6 +528,7 @@ impl Reader<'_> {
             verdict_reading: verdict_reading?,
             change_records,
             control_selection,
+            formats: formats?,
             signing: signing?,
             archive: archive?,
         })
@@ -797,20 +832,14 @@ impl Reader<'_> {
         })
     }
 
-    fn report(
-        &mut self,
-        root: &Table,
-    ) -> (
-        Option<VerdictReading>,
-        Option<PathBuf>,
-        Option<ControlSelection>,
-    ) {
+    fn report(&mut self, root: &Table) -> ReportSection {
         let Some(report) = self.table(root, "report") else {
-            return (
-                root.get("report").is_none().then(VerdictReading::default),
-                None,
-                None,
-            );
+            return ReportSection {
+                verdict_reading: root.get("report").is_none().then(VerdictReading::default),
+                change_records: None,
+                control_selection: None,
+                formats: Some(default_formats()),
+            };
         };
         self.only_known_keys(
             &report,
@@ -819,9 +848,10 @@ impl Reader<'_> {
                 "change_records",
                 "checks",
                 "exclude_checks",
+                "formats",
             ],
         );
-        let reading = match self.string(&report, "verdict_reading") {
+        let verdict_reading = match self.string(&report, "verdict_reading") {
             None if report.get("verdict_reading").is_some() => None,
             None => Some(VerdictReading::default()),
             Some(text) => match text.get_ref().parse() {
@@ -832,9 +862,61 @@ impl Reader<'_> {
                 }
             },
         };
-        let change_records = self.existing_path(&report, "change_records", false);
-        let selection = self.control_selection(&report);
-        (reading, change_records, selection)
+        ReportSection {
+            verdict_reading,
+            change_records: self.existing_path(&report, "change_records", false),
+            control_selection: self.control_selection(&report),
+            formats: self.formats(&report),
+        }
+    }
+
+    /// `formats` of `[report]`: a non-empty list of format names, each unknown one named at
+    /// its own position.
+    fn formats(&mut self, report: &Table) -> Option<BTreeSet<Format>> {
+        let Some(value) = report.get("formats") else {
+            return Some(default_formats());
+        };
+        let DeValue::Array(items) = value.get_ref() else {
+            self.problem(
+                value.span(),
+                format!(
+                    "`report.formats` must be a list of formats such as [\"pdf\", \"html\", \"csv\"] (choose from {})",
+                    Format::choices()
+                ),
+            );
+            return None;
+        };
+        let mut formats = BTreeSet::new();
+        let mut valid = true;
+        for item in items {
+            let parsed = match item.get_ref() {
+                DeValue::String(text) => text.parse::<Format>().map_err(|err| err.to_string()),
+                other => Err(format!(
+                    "a format name must be a string, not {}",
+                    with_article(other.type_str())
+                )),
+            };
+            match parsed {
+                Ok(format) => {
+                    formats.insert(format);
+                }
+                Err(message) => {
+                    valid = false;
+                    self.problem(item.span(), format!("`report.formats`: {message}"));
+                }
+            }
+        }
+        if valid && formats.is_empty() {
+            self.problem(
+                value.span(),
+                format!(
+                    "`report.formats` is empty (choose from {})",
+                    Format::choices()
+                ),
+            );
+            return None;
+        }
+        valid.then_some(formats)
     }
 
     /// `checks` and `exclude_checks` of `[report]`: lists of control ids, checked by the

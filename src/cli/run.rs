@@ -28,7 +28,7 @@ use crate::package;
 use crate::report::ReportModel;
 use crate::report::diff::PeriodSummary;
 use crate::report::document::DocumentSettings;
-use crate::report::render::{Format, RenderOptions};
+use crate::report::render::RenderOptions;
 use crate::signing::{self, Signer};
 
 #[derive(Debug, Args)]
@@ -415,9 +415,6 @@ impl RunInputs {
         document: &DocumentSettings,
         previous_period: Option<&PeriodSummary>,
     ) -> Result<ReportModel> {
-        let formats = [Format::Pdf, Format::Html, Format::Csv]
-            .into_iter()
-            .collect();
         let model = package::create_report_package(
             package_dir,
             false,
@@ -428,7 +425,7 @@ impl RunInputs {
                 document,
                 previous_period,
             },
-            &formats,
+            &config.formats,
             &RenderOptions::default(),
         )?;
         let request = package::sign::SignRequest {
