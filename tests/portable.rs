@@ -140,8 +140,17 @@ fn assert_demo_package(out: &Path, output: &Output) {
         "the demo is non-compliant by design (exit 1); stderr: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    for file in ["evidence.json", "results.json", "report.html", "manifest.json"] {
-        assert!(out.join(file).is_file(), "{file} missing in {}", out.display());
+    for file in [
+        "evidence.json",
+        "results.json",
+        "report.html",
+        "manifest.json",
+    ] {
+        assert!(
+            out.join(file).is_file(),
+            "{file} missing in {}",
+            out.display()
+        );
     }
     let pdf = std::fs::read(out.join("report.pdf")).expect("report.pdf");
     assert!(pdf.starts_with(b"%PDF-"), "report.pdf is not a PDF");
@@ -281,7 +290,9 @@ fn container_image_runs_the_demo_as_non_root() {
             .expect("chmod");
     } else {
         // Rootless: map the invoking user to the image's user, so the package is theirs.
-        run.arg(format!("--userns=keep-id:uid={IMAGE_USER},gid={IMAGE_USER}"));
+        run.arg(format!(
+            "--userns=keep-id:uid={IMAGE_USER},gid={IMAGE_USER}"
+        ));
     }
     // The package must be a new directory (it refuses to overwrite), so the mount is its parent.
     run.arg("-v")
@@ -289,13 +300,21 @@ fn container_image_runs_the_demo_as_non_root() {
         .args([tag, "demo", "--out", "/out/demo"]);
     let started = Instant::now();
     let output = run.output().expect("podman run");
-    eprintln!("demo in the container: {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "demo in the container: {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     let out = host_dir.path().join("demo");
     assert_demo_package(&out, &output);
 
     let report = std::fs::metadata(out.join("report.pdf")).expect("report.pdf");
     if we_are_root {
-        assert_eq!(report.uid(), IMAGE_USER, "the demo ran as uid {}", report.uid());
+        assert_eq!(
+            report.uid(),
+            IMAGE_USER,
+            "the demo ran as uid {}",
+            report.uid()
+        );
         assert_ne!(
             report.mode() & 0o004,
             0,
