@@ -747,3 +747,43 @@ fn a_run_whose_selection_changed_since_last_month_files_its_report_without_the_c
         1
     );
 }
+
+#[test]
+fn the_junit_file_shows_each_control_left_out_as_skipped_and_ocsf_has_no_row_for_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("selected");
+    let output = report(
+        &demo_evidence(),
+        &out,
+        &[
+            "--exclude-checks",
+            "kms-key-rotation",
+            "--format",
+            "ocsf,junit",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let junit = common::read(&out.join("findings.junit.xml"));
+    let suite_start = junit
+        .find("<testsuite name=\"kms-key-rotation\"")
+        .expect("a suite for the control left out");
+    let suite =
+        &junit[suite_start..junit[suite_start..].find("</testsuite>").unwrap() + suite_start];
+    assert!(
+        suite.contains(r#"tests="1" failures="0" errors="0" skipped="1""#),
+        "{suite}"
+    );
+    assert!(suite.contains("NOT EVALUATED: "), "{suite}");
+    // The totals count it, so the dashboard's number of tests is the catalog's.
+    let findings = common::read(&out.join("findings.ocsf.json"))
+        .lines()
+        .count();
+    assert!(
+        junit.contains(&format!("tests=\"{}\"", findings + 1)),
+        "{}",
+        &junit[..300]
+    );
+    assert!(
+        !common::read(&out.join("findings.ocsf.json")).contains("\"control\":\"kms-key-rotation\"")
+    );
+}

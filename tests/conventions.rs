@@ -337,6 +337,26 @@ fn report_summary_json_dash_goes_to_stdout_and_quiet_silences_stderr() {
     let quiet_line = json_line(&stdout(&output));
     assert_eq!(quiet_line["verdict"], line["verdict"]);
     assert_eq!(quiet_line["counts"], line["counts"]);
+    assert_eq!(line["controls_not_evaluated"], serde_json::json!([]));
+
+    // A verdict on some controls says which were left out, for the monitor that alerts on it.
+    let out = dir.path().join("partial");
+    let output = common::report(
+        &demo_evidence(),
+        &out,
+        &[
+            "--exclude-checks",
+            "kms-key-rotation",
+            "--summary-json",
+            "-",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let partial = json_line(&stdout(&output));
+    assert_eq!(
+        partial["controls_not_evaluated"],
+        serde_json::json!(["kms-key-rotation"])
+    );
 }
 
 #[test]

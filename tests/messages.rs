@@ -374,10 +374,11 @@ fn organizations_and_kms_failures_have_no_debug_output() {
         .output()
         .expect("demo runs");
     assert!(package.join("manifest.json").exists(), "{status:?}");
+    let refusing = format!("http://127.0.0.1:{}", closed_port());
     for (credentials, endpoint) in [
         (true, url.clone()),
         (false, url.clone()),
-        (true, format!("http://127.0.0.1:{}", closed_port())),
+        (true, refusing.clone()),
     ] {
         let mut cmd = if credentials {
             sandbox.with_credentials()
@@ -402,5 +403,11 @@ fn organizations_and_kms_failures_have_no_debug_output() {
         assert_eq!(code, 2, "{stderr}");
         assert!(stderr.contains("GetPublicKey"), "{stderr}");
         assert_no_debug_output(&stderr);
+        if endpoint == refusing {
+            assert!(
+                stderr.contains(&format!("cannot connect to {refusing}")),
+                "{stderr}"
+            );
+        }
     }
 }

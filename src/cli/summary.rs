@@ -181,6 +181,19 @@ pub fn report_line(command: &str, model: &ReportModel, out: &Path, code: u8) -> 
         "period": model.period_label,
         "system": model.system_name,
         "verdict": model.verdict.as_str(),
+        // A monitor that alerts on the verdict must see that it covers only some controls.
+        "controls_not_evaluated": model
+            .document
+            .control_selection
+            .as_ref()
+            .map(|selection| {
+                selection
+                    .not_evaluated
+                    .iter()
+                    .map(|control| control.control_id)
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default(),
         "counts": model.totals,
         "gaps": model.evidence_gaps.len(),
         "changes": model.change_totals.total,

@@ -7,7 +7,8 @@ use aws_sdk_kms::Client;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{KeySpec, KeyUsageType, MessageType, SigningAlgorithmSpec};
 
-use crate::collect::{AwsSettings, load_sdk_config, sdk::call_failure};
+use crate::collect::sdk::{FailureKind, call_failure};
+use crate::collect::{AwsSettings, load_sdk_config};
 use gxp_evidence_core::signing::{Algorithm, KeyInfo, KeySource, SigningError, SigningKey};
 
 /// A KMS key ready to sign: the key is addressed by the ARN GetPublicKey returned, so an
@@ -17,6 +18,8 @@ pub struct KmsKey {
     key_arn: String,
     signing_algorithm: SigningAlgorithmSpec,
     client: Client,
+    /// Where the calls go, named when they cannot get there (no secrets in it).
+    endpoint: String,
     runtime: tokio::runtime::Runtime,
 }
 
@@ -40,9 +43,10 @@ impl KmsKey {
             config = config.region(aws_sdk_kms::config::Region::new(region.to_string()));
         }
         let client = Client::from_conf(config.build());
+        let endpoint = crate::collect::endpoint_in_region(&sdk, "kms", region);
         let output = runtime
             .block_on(client.get_public_key().key_id(key_id).send())
-            .map_err(|err| kms_error("GetPublicKey", key_id, &err))?;
+            .map_err(|err| kms_error("GetPublicKey", key_id, &endpoint, &err))?;
         let unsuitable = |why: String| SigningError::Key(format!("AWS KMS key {key_id}: {why}"));
         if output.key_usage() != Some(&KeyUsageType::SignVerify) {
             return Err(unsuitable(format!(
@@ -89,7 +93,7 @@ impl KmsKey {
             // for the ARN, so the package always names the key unambiguously.
             let described = runtime
                 .block_on(client.describe_key().key_id(returned_id).send())
-                .map_err(|err| kms_error("DescribeKey", key_id, &err))?;
+                .map_err(|err| kms_error("DescribeKey", key_id, &endpoint, &err))?;
             described
                 .key_metadata()
                 .and_then(|m| m.arn())
@@ -110,6 +114,7 @@ impl KmsKey {
             key_arn,
             signing_algorithm,
             client,
+            endpoint,
             runtime,
         })
     }
@@ -132,7 +137,7 @@ impl SigningKey for KmsKey {
         let output = self
             .runtime
             .block_on(request)
-            .map_err(|err| kms_error("Sign", self.key_arn.clone(), &err))?;
+            .map_err(|err| kms_error("Sign", self.key_arn.clone(), &self.endpoint, &err))?;
         output
             .signature()
             .map(|blob| blob.as_ref().to_vec())
@@ -148,16 +153,22 @@ impl SigningKey for KmsKey {
 fn kms_error<E>(
     operation: &'static str,
     key: impl Into<String>,
+    endpoint: &str,
     error: &aws_sdk_kms::error::SdkError<E, aws_sdk_kms::config::http::HttpResponse>,
 ) -> SigningError
 where
     E: aws_sdk_kms::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let failure = call_failure(error);
+    let message = match failure.kind {
+        // Said as the collection says it: the request never reached a server.
+        FailureKind::Unreachable => format!("cannot connect to {endpoint} ({})", failure.message),
+        _ => failure.message,
+    };
     SigningError::Kms {
         operation,
         key: key.into(),
         code: failure.code,
-        message: failure.message,
+        message,
     }
 }

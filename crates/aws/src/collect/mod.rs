@@ -223,10 +223,20 @@ pub async fn load_sdk_config(
 /// without user name, password, query or fragment (they can hold secrets), else the
 /// service's regional AWS endpoint.
 fn endpoint_named(sdk: &SdkConfig, service_host: &str) -> String {
+    endpoint_in_region(sdk, service_host, None)
+}
+
+/// `endpoint_named` for a client whose region overrides the configuration's (`sign
+/// --region`).
+pub(crate) fn endpoint_in_region(
+    sdk: &SdkConfig,
+    service_host: &str,
+    region: Option<&str>,
+) -> String {
     match sdk.endpoint_url() {
         Some(url) => without_secrets(url),
         None => {
-            let region = sdk.region().map_or("us-east-1", |r| r.as_ref());
+            let region = region.unwrap_or_else(|| sdk.region().map_or("us-east-1", |r| r.as_ref()));
             format!("https://{service_host}.{region}.amazonaws.com")
         }
     }

@@ -224,17 +224,19 @@ pub fn check_collectable(
     now: DateTime<Utc>,
     settle_minutes: u32,
 ) -> Result<(), PeriodError> {
+    // Shown to the second in messages; compared exactly.
+    let now_shown = Timestamp(now.with_nanosecond(0).unwrap_or(now));
     if period.end.0 > now {
         return Err(PeriodError::NotEnded {
             end: period.end,
-            now: Timestamp(now),
+            now: now_shown,
         });
     }
     let ready = period.end.0 + chrono::Duration::minutes(i64::from(settle_minutes));
     if ready > now {
         return Err(PeriodError::NotSettled {
             end: period.end,
-            now: Timestamp(now),
+            now: now_shown,
             settle_minutes,
             ready: Timestamp(ready),
         });
@@ -243,7 +245,7 @@ pub fn check_collectable(
     if period.start.0 < earliest {
         return Err(PeriodError::BeyondLookupRetention {
             start: period.start,
-            now: Timestamp(now),
+            now: now_shown,
             // Rounded up to the second: a start at the shown time is accepted.
             earliest: Timestamp(
                 earliest.with_nanosecond(0).unwrap_or(earliest)
@@ -347,6 +349,16 @@ mod tests {
             resolve(Some("2026-11"), None, None, now, DEFAULT_SETTLE_MINUTES),
             Err(PeriodError::NotEnded { .. })
         ));
+    }
+
+    /// A refusal shows the clock to the second, as every other time in messages.
+    #[test]
+    fn now_is_shown_to_the_second_in_refusals() {
+        let now = at("2026-11-01T00:30:00Z") + chrono::Duration::nanoseconds(123_456_789);
+        let err = resolve(Some("2026-10"), None, None, now, DEFAULT_SETTLE_MINUTES)
+            .expect_err("not settled");
+        assert!(err.to_string().contains("(2026-11-01T00:30:00Z)"), "{err}");
+        assert!(!err.to_string().contains("123456789"), "{err}");
     }
 
     /// Issue 13: CloudTrail delivers events late; a period is collectable only once the

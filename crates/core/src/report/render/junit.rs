@@ -7,6 +7,7 @@
 
 use std::io::{self, Write};
 
+use crate::controls::selection::NotEvaluated;
 use crate::controls::{CATALOG, Finding, Status};
 use crate::report::ReportModel;
 use crate::report::format::visible_cow;
@@ -101,32 +102,61 @@ pub fn case_name(finding: &Finding) -> String {
 }
 
 /// Writes the JUnit XML of `model`'s results: one `<testsuite>` per control in catalog order.
+/// A control the requester left out (`--checks`/`--exclude-checks`) is a suite with one
+/// skipped case saying so: a dashboard must not show a smaller report as a complete one.
 pub fn write(model: &ReportModel, out: &mut dyn Write) -> io::Result<()> {
     let named = |err: io::Error| io::Error::new(err.kind(), format!("{FILE_NAME}: {err}"));
+    let not_evaluated: Vec<&NotEvaluated> = model
+        .document
+        .control_selection
+        .iter()
+        .flat_map(|selection| &selection.not_evaluated)
+        .collect();
+    let mut totals = Counts::of(model.findings.iter());
+    totals.tests += not_evaluated.len();
+    totals.skipped += not_evaluated.len();
     let mut xml = String::new();
     xml.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     xml.push_str(&format!(
         "<testsuites name=\"{}\" {} timestamp=\"{}\">\n",
         escape(&format!("gxp-evidence {}", model.report_id)),
-        Counts::of(model.findings.iter()).attributes(),
+        totals.attributes(),
         model.collected_at.to_rfc3339(),
     ));
     out.write_all(xml.as_bytes()).map_err(named)?;
     for control in CATALOG {
         let findings = || model.findings.iter().filter(|f| f.control_id == control.id);
-        if findings().next().is_none() {
-            continue;
-        }
-        let mut xml = format!(
-            "  <testsuite name=\"{}\" {} timestamp=\"{}\">\n",
-            escape(control.id),
-            Counts::of(findings()).attributes(),
-            model.collected_at.to_rfc3339(),
-        );
-        for finding in findings() {
-            test_case(finding, &mut xml);
-        }
-        xml.push_str("  </testsuite>\n");
+        let left_out = not_evaluated.iter().find(|n| n.control_id == control.id);
+        let xml = match (findings().next(), left_out) {
+            (Some(_), _) => {
+                let mut xml = format!(
+                    "  <testsuite name=\"{}\" {} timestamp=\"{}\">\n",
+                    escape(control.id),
+                    Counts::of(findings()).attributes(),
+                    model.collected_at.to_rfc3339(),
+                );
+                for finding in findings() {
+                    test_case(finding, &mut xml);
+                }
+                xml.push_str("  </testsuite>\n");
+                xml
+            }
+            (None, Some(left_out)) => {
+                let counts = Counts {
+                    tests: 1,
+                    skipped: 1,
+                    ..Counts::default()
+                };
+                format!(
+                    "  <testsuite name=\"{id}\" {} timestamp=\"{}\">\n    <testcase classname=\"{id}\" name=\"not evaluated\">\n      <skipped message=\"NOT EVALUATED: {}\"/>\n    </testcase>\n  </testsuite>\n",
+                    counts.attributes(),
+                    model.collected_at.to_rfc3339(),
+                    escape(left_out.reason_text),
+                    id = escape(control.id),
+                )
+            }
+            (None, None) => continue,
+        };
         out.write_all(xml.as_bytes()).map_err(named)?;
     }
     out.write_all(b"</testsuites>\n").map_err(named)
