@@ -522,3 +522,143 @@ fn run_shares_the_summary_flags_dash_is_stdout_and_the_exit_code_is_explained() 
     assert_eq!(line["exit_code_meaning"], "error, nothing written");
     assert!(!dir.path().join("-").exists(), "`-` is stdout, not a file");
 }
+
+/// `--summary-json` replaces only a previous summary: never the command's own input or
+/// output, a key, a config, or a file of a report package; and a summary that cannot be
+/// written after the package was produced leaves the command's result (exit 1) standing.
+#[test]
+fn the_summary_never_replaces_anything_but_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = dir.path().join("full");
+    let made = bin().arg("demo").arg("--out").arg(&full).output().unwrap();
+    assert_eq!(made.status.code(), Some(1), "{}", stderr(&made));
+    let snapshot = dir.path().join("snap.json");
+    std::fs::copy(full.join("evidence.json"), &snapshot).unwrap();
+    let evidence_before = std::fs::read(&snapshot).unwrap();
+    let results_before = std::fs::read(full.join("results.json")).unwrap();
+
+    let refused = |args: &[&std::ffi::OsStr], why: &str| {
+        let output = bin().args(args).output().unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(why),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    };
+    let os = |s: &Path| s.as_os_str().to_owned();
+    // The report's own input.
+    refused(
+        &[
+            "report".as_ref(),
+            "--evidence".as_ref(),
+            &os(&snapshot),
+            "--out".as_ref(),
+            &os(&dir.path().join("r")),
+            "--summary-json".as_ref(),
+            &os(&snapshot),
+        ],
+        "is not a summary this tool wrote",
+    );
+    // collect's existing output file, refused before any AWS call.
+    refused(
+        &[
+            "collect".as_ref(),
+            "--out".as_ref(),
+            &os(&snapshot),
+            "--summary-json".as_ref(),
+            &os(&snapshot),
+        ],
+        "is not a summary this tool wrote",
+    );
+    // A package's file, and a new file inside a package (an extra file would invalidate it).
+    for inside in [full.join("results.json"), full.join("summary.json")] {
+        refused(
+            &[
+                "demo".as_ref(),
+                "--out".as_ref(),
+                &os(&full),
+                "--force".as_ref(),
+                "--summary-json".as_ref(),
+                &os(&inside),
+            ],
+            "--summary-json",
+        );
+    }
+    // The --out directory itself.
+    let out = dir.path().join("same");
+    refused(
+        &[
+            "demo".as_ref(),
+            "--out".as_ref(),
+            &os(&out),
+            "--summary-json".as_ref(),
+            &os(&out),
+        ],
+        "the command's own output",
+    );
+    assert!(!out.exists());
+    // A dangling symbolic link is not followed.
+    let link = dir.path().join("link.json");
+    std::os::unix::fs::symlink(dir.path().join("nowhere/x.json"), &link).unwrap();
+    refused(
+        &[
+            "demo".as_ref(),
+            "--out".as_ref(),
+            &os(&dir.path().join("d2")),
+            "--summary-json".as_ref(),
+            &os(&link),
+        ],
+        "symbolic link to nothing",
+    );
+    assert_eq!(std::fs::read(&snapshot).unwrap(), evidence_before);
+    assert_eq!(
+        std::fs::read(full.join("results.json")).unwrap(),
+        results_before
+    );
+    assert!(!full.join("summary.json").exists());
+
+    // A previous summary is replaced, run after run.
+    let summary = dir.path().join("last.json");
+    for run in ["a", "b"] {
+        let output = bin()
+            .arg("demo")
+            .arg("--out")
+            .arg(dir.path().join(run))
+            .arg("--summary-json")
+            .arg(&summary)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        let line = json_line(&common::read(&summary));
+        assert!(
+            line["output_path"].as_str().unwrap().ends_with(run),
+            "{line}"
+        );
+    }
+
+    // A summary that cannot be written: the package stands, and so does its exit code.
+    if Path::new("/dev/full").exists() {
+        let out = dir.path().join("full-disk");
+        let output = bin()
+            .arg("demo")
+            .arg("--out")
+            .arg(&out)
+            .arg("--summary-json")
+            .arg("/dev/full")
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        assert!(
+            stderr(&output).contains("result was produced, but its summary could not be written"),
+            "{}",
+            stderr(&output)
+        );
+        assert!(out.join("manifest.json").is_file());
+    }
+}

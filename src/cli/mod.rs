@@ -717,6 +717,8 @@ fn run_command(command: Command, verbose: u8) -> Result<ExitCode> {
     match command {
         Command::Collect(args) => {
             args.summary.check()?;
+            args.summary
+                .check_not_among(&[&args.out, &package::attestation::sidecar_path(&args.out)])?;
             check_output_file(&args.out, args.force)?;
             check_parents_creatable(&args.out)?;
             let signer = args.attest.signer(&args.live)?;
@@ -737,12 +739,15 @@ fn run_command(command: Command, verbose: u8) -> Result<ExitCode> {
                 }
             }
             let code = u8::from(!loaded.snapshot.gaps.is_empty());
-            args.summary
-                .emit(&summary::collect_line(&loaded.snapshot, &args.out, code))?;
+            args.summary.emit_result(
+                "collect",
+                &summary::collect_line(&loaded.snapshot, &args.out, code),
+            );
             Ok(ExitCode::from(code))
         }
         Command::Report(args) => {
             args.output.summary.check()?;
+            args.output.summary.check_not_among(&[&args.output.out])?;
             package::check_output_name(&args.output.out)?;
             recover_interrupted(&args.output.out)?;
             package::check_output_dir(&args.output.out, args.output.force)?;
@@ -799,6 +804,7 @@ fn run_command(command: Command, verbose: u8) -> Result<ExitCode> {
         }
         Command::Demo(output) => {
             output.summary.check()?;
+            output.summary.check_not_among(&[&output.out])?;
             package::check_output_name(&output.out)?;
             recover_interrupted(&output.out)?;
             package::check_output_dir(&output.out, output.force)?;
@@ -1208,9 +1214,10 @@ fn write_report(
     if !output.summary.quiet {
         eprintln!("{}", summary_line(&model, &output.out));
     }
-    output
-        .summary
-        .emit(&summary::report_line(command, &model, &output.out, code))?;
+    output.summary.emit_result(
+        command,
+        &summary::report_line(command, &model, &output.out, code),
+    );
     Ok(ExitCode::from(code))
 }
 

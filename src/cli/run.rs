@@ -115,7 +115,11 @@ pub fn run(args: &RunArgs, verbose: u8) -> Result<ExitCode> {
             });
             // The run's own error is what the scheduler must see, not a second one about
             // the summary file.
-            if let Err(summary_err) = args.summary.emit(&line) {
+            if err
+                .downcast_ref::<super::summary::SummaryPathRefused>()
+                .is_none()
+                && let Err(summary_err) = args.summary.emit(&line)
+            {
                 eprintln!("gxp-evidence: note: no summary written: {summary_err:#}");
             }
             return Err(err);
@@ -159,7 +163,7 @@ pub fn run(args: &RunArgs, verbose: u8) -> Result<ExitCode> {
                 .unwrap_or_default()
         );
     }
-    args.summary.emit(&line)?;
+    args.summary.emit_result("run", &line);
     Ok(ExitCode::from(code))
 }
 
@@ -190,11 +194,11 @@ fn check_summary_path(summary: &SummaryArgs, location: &ArchiveLocation) -> Resu
         && let Ok(root) = root.canonicalize()
         && parent.starts_with(&root)
     {
-        anyhow::bail!(
+        return Err(super::summary::refused(format!(
             "--summary-json {} is inside the archive {}, whose revisions are never changed; write it elsewhere",
             path.display(),
             root.display()
-        );
+        )));
     }
     Ok(())
 }

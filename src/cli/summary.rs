@@ -47,27 +47,43 @@ impl SummaryArgs {
     /// Checked before the command does any work: a summary that cannot be written after a
     /// long collection would turn a produced result into exit 2.
     pub fn check(&self) -> Result<()> {
+        match self.summary_json.as_deref().filter(|_| !self.to_stdout()) {
+            Some(path) => check_replaceable(path),
+            None => Ok(()),
+        }
+    }
+
+    /// Refuses a summary path that is the command's own output file (or its sidecar), which
+    /// would replace the evidence just written.
+    pub fn check_not_among(&self, outputs: &[&Path]) -> Result<()> {
         let Some(path) = self.summary_json.as_deref().filter(|_| !self.to_stdout()) else {
             return Ok(());
         };
-        if path.is_dir() {
-            anyhow::bail!("--summary-json {} is a directory", path.display());
-        }
-        let parent = gxp_evidence_core::atomic::parent_dir(path);
-        if !parent.is_dir() {
-            anyhow::bail!(
-                "--summary-json {}: its folder {} does not exist",
+        let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => {
+                let absolute =
+                    |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+                absolute(a) == absolute(b)
+            }
+        };
+        if let Some(output) = outputs.iter().find(|output| same(path, output)) {
+            return Err(refused(format!(
+                "--summary-json {} is the command's own output {}; write the summary elsewhere",
                 path.display(),
-                parent.display()
-            );
+                output.display()
+            )));
         }
         Ok(())
     }
 
     /// Writes `line` where it was asked for: the file, and stdout for `-` or `--quiet` (once).
+    /// The file is checked again first (the rule of `check`), also for a command that failed
+    /// before it could check: a summary never replaces anything but a summary.
     pub fn emit(&self, line: &serde_json::Value) -> Result<()> {
         let text = format!("{line}\n");
         if let Some(path) = self.summary_json.as_deref().filter(|_| !self.to_stdout()) {
+            check_replaceable(path)?;
             write_summary(path, text.as_bytes())
                 .with_context(|| format!("--summary-json {}", path.display()))?;
         }
@@ -77,10 +93,37 @@ impl SummaryArgs {
         Ok(())
     }
 
+    /// The summary of a command whose result was produced (exit 0 or 1). The result stands
+    /// when the summary cannot be written: exit 2 would say "nothing written" of a package
+    /// that is complete. A previous summary at the path is removed, so a monitor finds none
+    /// rather than last month's.
+    pub fn emit_result(&self, command: &str, line: &serde_json::Value) {
+        if let Err(err) = self.emit(line) {
+            let stale = self
+                .summary_json
+                .as_deref()
+                .filter(|path| path.is_file() && is_previous_summary(path))
+                .map(|path| std::fs::remove_file(path).is_ok())
+                .unwrap_or(false);
+            eprintln!(
+                "gxp-evidence: warning: the {command} result was produced, but its summary could not be written: {}{}",
+                super::error_chain(&err),
+                if stale {
+                    " (the previous summary there was removed)"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
+
     /// The summary of a command that failed (exit 2). The command's own error is what the
     /// caller must see, so a summary that cannot be written only adds a note.
     pub fn emit_error(&self, command: &str, err: &anyhow::Error) {
         if self.summary_json.is_none() && !self.quiet {
+            return;
+        }
+        if err.downcast_ref::<SummaryPathRefused>().is_some() {
             return;
         }
         let line = serde_json::json!({
@@ -93,6 +136,89 @@ impl SummaryArgs {
             eprintln!("gxp-evidence: note: no summary written: {summary_err:#}");
         }
     }
+}
+
+/// A summary path the command refused: no summary is written there, not even the error's.
+#[derive(Debug)]
+pub struct SummaryPathRefused(String);
+
+impl std::fmt::Display for SummaryPathRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SummaryPathRefused {}
+
+pub fn refused(message: String) -> anyhow::Error {
+    SummaryPathRefused(message).into()
+}
+
+/// The largest file read to tell whether it is a previous summary (one JSON line).
+const MAX_SUMMARY_BYTES: u64 = 64 * 1024;
+
+/// Whether `path` may receive a summary: a new file in an existing folder that is not inside
+/// a report package, a special file (a pipe, `/dev/stdout`), or a previous summary (one JSON
+/// line naming its command and exit code) or an empty file. Anything else — the command's
+/// own evidence, a key, a config, an archived package's file — is never replaced.
+fn check_replaceable(path: &Path) -> Result<()> {
+    let shown = path.display();
+    if path.is_dir() {
+        return Err(refused(format!("--summary-json {shown} is a directory")));
+    }
+    let parent = gxp_evidence_core::atomic::parent_dir(path);
+    if !parent.is_dir() {
+        return Err(refused(format!(
+            "--summary-json {shown}: its folder {} does not exist",
+            parent.display()
+        )));
+    }
+    if let Ok(parent) = parent.canonicalize()
+        && let Some(package) = parent
+            .ancestors()
+            .find(|dir| dir.join("manifest.json").is_file())
+    {
+        return Err(refused(format!(
+            "--summary-json {shown} is inside the report package {}, which a new file would invalidate; write it elsewhere",
+            package.display()
+        )));
+    }
+    match (std::fs::symlink_metadata(path), std::fs::metadata(path)) {
+        (Err(err), _) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        (Err(err), _) => Err(refused(format!("--summary-json {shown}: {err}"))),
+        (Ok(_), Err(_)) => Err(refused(format!(
+            "--summary-json {shown} is a symbolic link to nothing; refusing to follow it"
+        ))),
+        (Ok(_), Ok(target)) if !target.is_file() => Ok(()),
+        (Ok(_), Ok(_)) if is_previous_summary(path) => Ok(()),
+        (Ok(_), Ok(_)) => Err(refused(format!(
+            "--summary-json {shown} exists and is not a summary this tool wrote; refusing to replace it (name a new file, or remove it)"
+        ))),
+    }
+}
+
+/// An empty file, or one JSON object on one line with `command` and `exit_code`: what
+/// `--summary-json` writes.
+fn is_previous_summary(path: &Path) -> bool {
+    use std::io::Read;
+    let mut text = String::new();
+    let read = std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_SUMMARY_BYTES + 1).read_to_string(&mut text));
+    if read.is_err() || text.len() as u64 > MAX_SUMMARY_BYTES {
+        return false;
+    }
+    let text = text.trim_end_matches('\n');
+    if text.is_empty() {
+        return true;
+    }
+    if text.contains('\n') {
+        return false;
+    }
+    serde_json::from_str::<serde_json::Value>(text).is_ok_and(|line| {
+        line.get("command")
+            .is_some_and(serde_json::Value::is_string)
+            && line.get("exit_code").is_some_and(serde_json::Value::is_u64)
+    })
 }
 
 /// A regular file (or a new one) is replaced atomically, so a monitor never reads half a
