@@ -218,10 +218,7 @@ fn an_unreachable_endpoint_is_named_without_its_user_info() {
     let port = closed_port();
     let mut cmd = sandbox.with_credentials();
     collect(&mut cmd, &sandbox)
-        .args([
-            "--endpoint-url",
-            &format!("http://qa:hunter2@127.0.0.1:{port}/"),
-        ])
+        .args(["--endpoint-url", &format!("http://127.0.0.1:{port}/")])
         .arg("-vv");
     let result = run(&mut cmd);
     assert_refused(
@@ -229,8 +226,59 @@ fn an_unreachable_endpoint_is_named_without_its_user_info() {
         &result,
         &format!("cannot connect to http://127.0.0.1:{port}/ (connection refused)"),
     );
-    for secret in ["hunter2", "qa:", "credentials are missing"] {
-        assert!(!result.1.contains(secret), "{secret}: {}", result.1);
+    assert!(
+        !result.1.contains("credentials are missing"),
+        "{}",
+        result.1
+    );
+}
+
+/// An endpoint URL the SDK cannot use is refused before any call, named without its user
+/// name, password or query, and not blamed on the credentials: the SDK's own error quoted
+/// the whole URL and a dump of the request.
+#[test]
+fn a_malformed_endpoint_url_is_refused_without_its_secrets() {
+    let sandbox = Sandbox::new();
+    let port = closed_port();
+    for (url, from_env, why) in [
+        (
+            format!("qa:s3cr3t@127.0.0.1:{port}"),
+            false,
+            "does not start with http://",
+        ),
+        (
+            format!("http://qa:s3cr3t@127.0.0.1:{port}"),
+            false,
+            "no user name or password",
+        ),
+        (
+            format!("http://qa:s3cr3t@[::1:{port}"),
+            false,
+            "no user name or password",
+        ),
+        (
+            format!("http://127.0.0.1:{port}/?token=s3cr3t"),
+            false,
+            "no query",
+        ),
+        (
+            format!("http://qa:s3cr3t@127.0.0.1:{port}"),
+            true,
+            "AWS_ENDPOINT_URL",
+        ),
+    ] {
+        let mut cmd = sandbox.with_credentials();
+        collect(&mut cmd, &sandbox).arg("-vv");
+        if from_env {
+            cmd.env("AWS_ENDPOINT_URL", &url);
+        } else {
+            cmd.args(["--endpoint-url", &url]);
+        }
+        let result = run(&mut cmd);
+        assert_refused(&sandbox, &result, why);
+        for secret in ["s3cr3t", "Request {", "credentials are missing"] {
+            assert!(!result.1.contains(secret), "{url}: {secret}: {}", result.1);
+        }
     }
 }
 
@@ -251,6 +299,13 @@ fn a_profile_that_does_not_exist_is_named_with_the_profiles_found() {
     for (flag, env_profile, named) in [
         (Some("nope"), None, "profile nope (--profile)"),
         (None, Some("nope"), "profile nope (AWS_PROFILE)"),
+        // A control character in the name reaches the terminal only as text.
+        (
+            Some("ev\u{1b}[31mil"),
+            None,
+            "profile ev<U+001B>[31mil (--profile)",
+        ),
+        (Some(""), None, "profile \"\" (--profile)"),
     ] {
         let mut cmd = sandbox.command();
         cmd.env("AWS_CONFIG_FILE", &config)

@@ -324,7 +324,7 @@ pub enum S3ArchiveError {
     #[error(transparent)]
     Unreadable(#[from] verify::VerifyError),
     #[error(transparent)]
-    Profile(#[from] crate::collect::named_profile::ProfileError),
+    Settings(#[from] crate::collect::SettingsError),
     #[error("{url}: object key {key:?} is not a safe relative path; nothing was downloaded")]
     UnsafeKey { url: String, key: String },
     #[error("{url}: holds revision r{}, the last one there can be", u32::MAX)]

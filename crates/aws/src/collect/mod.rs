@@ -144,7 +144,7 @@ pub enum CollectError {
         reason: String,
     },
     #[error(transparent)]
-    Profile(#[from] named_profile::ProfileError),
+    Settings(#[from] SettingsError),
     #[error(
         "no AWS region configured: pass --regions (e.g. --regions eu-west-1 or --regions all) or set AWS_REGION"
     )]
@@ -203,9 +203,8 @@ impl From<CredentialsFailed> for CollectError {
 /// Loads the AWS configuration through the standard chain (environment, profiles, SSO,
 /// assume-role, container and instance credentials), with the project's retry and timeouts,
 /// once a profile the user named is known to exist.
-pub async fn load_sdk_config(
-    settings: &AwsSettings,
-) -> Result<SdkConfig, named_profile::ProfileError> {
+pub async fn load_sdk_config(settings: &AwsSettings) -> Result<SdkConfig, SettingsError> {
+    check_endpoint_settings(settings)?;
     named_profile::check(settings).await?;
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(sdk::standard_retry())
@@ -217,6 +216,84 @@ pub async fn load_sdk_config(
         loader = loader.endpoint_url(url);
     }
     Ok(loader.load().await)
+}
+
+/// Why the AWS settings cannot be used, found before any call.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error(transparent)]
+    Profile(#[from] named_profile::ProfileError),
+    #[error(
+        "{source_of_url} {shown}: {reason}. Nothing was written. Give the endpoint as http:// or https://, a host and an optional port and path, e.g. https://kms.eu-west-1.amazonaws.com or http://127.0.0.1:5000"
+    )]
+    EndpointUrl {
+        source_of_url: &'static str,
+        /// The URL without anything that could be a secret (`without_secrets`).
+        shown: String,
+        reason: &'static str,
+    },
+}
+
+/// The endpoint URL (--endpoint-url, else AWS_ENDPOINT_URL) is one the SDK can use. A
+/// malformed one would otherwise fail inside the SDK with an error that quotes the URL, user
+/// name and password included, and a dump of the request, and blames the credentials.
+fn check_endpoint_settings(settings: &AwsSettings) -> Result<(), SettingsError> {
+    let from_env = std::env::var("AWS_ENDPOINT_URL")
+        .ok()
+        .filter(|url| !url.is_empty());
+    let (url, source_of_url) = match (&settings.endpoint_url, &from_env) {
+        (Some(url), _) => (url.as_str(), "--endpoint-url"),
+        (None, Some(url)) => (url.as_str(), "AWS_ENDPOINT_URL"),
+        (None, None) => return Ok(()),
+    };
+    match endpoint_url_problem(url) {
+        Some(reason) => Err(SettingsError::EndpointUrl {
+            source_of_url,
+            shown: gxp_evidence_core::report::format::visible(&without_secrets(url)),
+            reason,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// What is wrong with an endpoint URL, if anything.
+fn endpoint_url_problem(url: &str) -> Option<&'static str> {
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Some("it contains spaces or control characters");
+    }
+    let lower = url.to_ascii_lowercase();
+    let Some(rest) = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+    else {
+        return Some("it does not start with http:// or https://");
+    };
+    if url.contains(['?', '#']) {
+        return Some("an endpoint has no query or fragment (they could carry secrets into logs)");
+    }
+    let authority = rest.split('/').next().unwrap_or_default();
+    if authority.contains('@') {
+        return Some(
+            "an endpoint carries no user name or password (AWS requests are signed, not logged in)",
+        );
+    }
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(bracketed) => match bracketed.split_once(']') {
+            Some((host, after)) => (host, after.strip_prefix(':')),
+            None => return Some("its IPv6 address has no closing ]"),
+        },
+        None => match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    if host.is_empty() {
+        return Some("it names no host");
+    }
+    if port.is_some_and(|port| port.is_empty() || port.parse::<u16>().is_err()) {
+        return Some("its port is not a number from 0 to 65535");
+    }
+    None
 }
 
 /// The URL a service's calls go to, for "cannot connect to URL": the configured endpoint
@@ -259,7 +336,31 @@ fn without_secrets(url: &str) -> String {
 
 #[cfg(test)]
 mod endpoint_tests {
-    use super::without_secrets;
+    use super::{endpoint_url_problem, without_secrets};
+
+    #[test]
+    fn malformed_endpoint_urls_are_named_before_any_call() {
+        for good in [
+            "http://127.0.0.1:5000",
+            "https://vpce-1.kms.eu-west-1.vpce.amazonaws.com",
+            "http://[::1]:9/base",
+            "HTTPS://Host.example",
+        ] {
+            assert_eq!(endpoint_url_problem(good), None, "{good}");
+        }
+        for bad in [
+            "user:s3cr3t@127.0.0.1:9",
+            "http://user:s3cr3t@127.0.0.1:9",
+            "http://user:s3cr3t@127.0.0.1:9 x",
+            "http://user:s3cr3t@[::1:9",
+            "http://127.0.0.1:9/?token=s3cr3t",
+            "http://:9",
+            "http://127.0.0.1:99999",
+            "ftp://127.0.0.1",
+        ] {
+            assert!(endpoint_url_problem(bad).is_some(), "{bad}");
+        }
+    }
 
     /// A user name, password or query in an endpoint URL never reaches a message.
     #[test]

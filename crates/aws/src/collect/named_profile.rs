@@ -65,10 +65,17 @@ async fn check_in(settings: &AwsSettings, env: &Env, fs: &Fs) -> Result<(), Prof
     if profiles.get_profile(&name).is_some() {
         return Ok(());
     }
-    let mut found: Vec<&str> = profiles.profiles().collect();
+    // Shown as text: a name is the user's input, and a control character in it must not
+    // reach the terminal.
+    let shown = |text: &str| gxp_evidence_core::report::format::visible(text);
+    let mut found: Vec<String> = profiles.profiles().map(shown).collect();
     found.sort_unstable();
     Err(ProfileError::Missing {
-        name,
+        name: if name.is_empty() {
+            "\"\"".to_string()
+        } else {
+            shown(&name)
+        },
         source_of_name,
         files,
         found: if found.is_empty() {
