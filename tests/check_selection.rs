@@ -786,4 +786,22 @@ fn the_junit_file_shows_each_control_left_out_as_skipped_and_ocsf_has_no_row_for
     assert!(
         !common::read(&out.join("findings.ocsf.json")).contains("\"control\":\"kms-key-rotation\"")
     );
+    let first: Value = serde_json::from_str(
+        common::read(&out.join("findings.ocsf.json"))
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        first["unmapped"]["controls_not_evaluated"],
+        serde_json::json!(["kms-key-rotation"])
+    );
+    assert!(
+        first["unmapped"]["verdict_scope"]
+            .as_str()
+            .unwrap()
+            .contains("NOT evaluated"),
+        "{first}"
+    );
 }

@@ -277,6 +277,24 @@ fn man_without_out_prints_the_main_page_and_refuses_a_missing_directory() {
     let output = bin().args(["man", "--out"]).arg(&missing).output().unwrap();
     assert_usage_error(&output, "not an existing directory");
     assert!(!missing.exists());
+
+    // Installed pages are readable by every user; a page's place taken by a folder stops
+    // the command before any page is written.
+    use std::os::unix::fs::PermissionsExt;
+    let pages = dir.path().join("pages");
+    std::fs::create_dir(&pages).unwrap();
+    let output = bin().args(["man", "--out"]).arg(&pages).output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let page = pages.join("gxp-evidence-report.1");
+    assert_eq!(
+        std::fs::metadata(&page).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
+    let blocked = dir.path().join("blocked");
+    std::fs::create_dir_all(blocked.join("gxp-evidence-run.1")).unwrap();
+    let output = bin().args(["man", "--out"]).arg(&blocked).output().unwrap();
+    assert_usage_error(&output, "is not a regular file; nothing was written");
+    assert_eq!(std::fs::read_dir(&blocked).unwrap().count(), 1);
 }
 
 // --- --quiet and --summary-json on report and demo ---

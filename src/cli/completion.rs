@@ -41,6 +41,7 @@ pub fn completion(args: &CompletionArgs) -> Result<()> {
 
 /// The man pages: into `--out DIR`, or the main page on stdout.
 pub fn man(args: &ManArgs) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
     let command = Cli::command();
     let Some(dir) = &args.out else {
         let mut page = Vec::new();
@@ -56,10 +57,24 @@ pub fn man(args: &ManArgs) -> Result<()> {
         );
     }
     let pages = pages(command)?;
+    // Every page's place is checked before the first is written: none or all are replaced.
+    if let Some(taken) = pages
+        .iter()
+        .map(|(name, _)| dir.join(name))
+        .find(|path| path.symlink_metadata().is_ok_and(|meta| !meta.is_file()))
+    {
+        anyhow::bail!(
+            "{} exists and is not a regular file; nothing was written",
+            taken.display()
+        );
+    }
     for (name, page) in &pages {
         let path = dir.join(name);
         gxp_evidence_core::atomic::write_file(&path, page, true)
             .with_context(|| format!("cannot write {}", path.display()))?;
+        // Manuals are for every user of the machine (the temporary file was private).
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))
+            .with_context(|| format!("cannot make {} readable", path.display()))?;
     }
     eprintln!("wrote {} man pages to {}", pages.len(), dir.display());
     Ok(())

@@ -249,13 +249,16 @@ impl ControlSelection {
             checks: in_catalog_order(&selected),
             exclude_checks: in_catalog_order(&excluded),
         };
-        if selection.evaluated().next().is_none() {
-            return Err(SelectionError::NothingLeft {
+        match selection.evaluated().count() {
+            0 => Err(SelectionError::NothingLeft {
                 checks: names.checks,
                 exclude_checks: names.exclude_checks,
-            });
+            }),
+            // Every control listed: the full report, one document with one id, not a
+            // "partial" report that leaves nothing out.
+            all if all == CATALOG.len() => Ok(None),
+            _ => Ok(Some(selection)),
         }
-        Ok(Some(selection))
     }
 
     /// Why `control_id` is not evaluated, or `None` when it is.
@@ -373,6 +376,12 @@ mod tests {
     #[test]
     fn no_ids_is_no_selection() {
         assert_eq!(select(&[], &[]), Ok(None));
+    }
+
+    #[test]
+    fn every_control_listed_is_no_selection() {
+        let every: Vec<&str> = CATALOG.iter().map(|c| c.id).collect();
+        assert_eq!(select(&every, &[]), Ok(None));
     }
 
     #[test]

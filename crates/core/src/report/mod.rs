@@ -920,7 +920,9 @@ pub mod format {
 
     fn is_hidden_or_control(ch: char) -> bool {
         (ch.is_control() && ch != '\n')
-            || matches!(ch, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+            // Zero-width and bidi controls, the line and paragraph separators (a line break
+            // in some viewers, none in others), the byte order mark.
+            || matches!(ch, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
     }
 
     #[cfg(test)]
@@ -933,6 +935,7 @@ pub mod format {
             assert_eq!(visible("a\tb\u{0}"), "a<U+0009>b<U+0000>");
             assert_eq!(visible("Zürich ł"), "Zürich ł");
             assert_eq!(visible("a\u{7f}b\nc"), "a<U+007F>b\nc");
+            assert_eq!(visible("a\u{2028}b\u{2029}"), "a<U+2028>b<U+2029>");
             assert!(matches!(
                 visible_cow("plain text\n"),
                 std::borrow::Cow::Borrowed(_)

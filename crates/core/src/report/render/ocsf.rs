@@ -358,6 +358,17 @@ pub fn record(model: &ReportModel, arns: &KnownArns, finding: &Finding) -> Value
     if let Some(c) = control {
         record["finding_info"]["desc"] = json!(c.rationale);
     }
+    // The verdict of a report narrowed by --checks/--exclude-checks covers the evaluated
+    // controls only: a consumer reading `verdict` must see which ones it leaves out.
+    if let Some(selection) = &model.document.control_selection {
+        let left_out: Vec<&str> = selection
+            .not_evaluated
+            .iter()
+            .map(|n| n.control_id)
+            .collect();
+        record["unmapped"]["controls_not_evaluated"] = json!(left_out);
+        record["unmapped"]["verdict_scope"] = json!(selection.verdict_scope);
+    }
     if let Some(region) = region {
         record["cloud"]["region"] = json!(region);
         record["resource"]["region"] = json!(region);
