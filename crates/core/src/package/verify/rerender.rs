@@ -316,9 +316,11 @@ impl Verifier<'_> {
         }
         // report.html, when it was not drawn (an untrusted template, a template error), is
         // already failed or skipped above: it is not blamed a second time here.
-        let html_not_drawn = formats.contains(&Format::Html) && !produced.contains("report.html");
+        if formats.contains(&Format::Html) {
+            produced.insert("report.html".to_string());
+        }
         for entry in manifest.files.iter().filter(|entry| entry.is_rendered()) {
-            if !produced.contains(&entry.path) && !(html_not_drawn && entry.path == "report.html") {
+            if !produced.contains(&entry.path) {
                 self.record(
                     Outcome::Fail,
                     &entry.path,
