@@ -65,6 +65,37 @@ pub struct ManifestEntry {
 }
 
 /// How the report files were rendered, so `sign` and `verify` render them the same way.
+impl ManifestEntry {
+    /// Whether the file claims to be a rendering of the report (results.json, report.pdf,
+    /// report.html, the CSV files, findings.ocsf.json, …), which verify must reproduce byte
+    /// for byte, rather than something the report was made from (evidence.json, its
+    /// attestation, inputs/, templates/) or a record of its signing (signoffs.json,
+    /// timestamps/, history/). Everything not named as such is a rendering: a file slipped into
+    /// the manifest, then hashed and sealed by an unwary signer, must still be one the
+    /// re-rendering produces, or an auditor would take a forged table for the report's own
+    /// (21 CFR 11.10(a): invalid or altered records must be discernible).
+    pub fn is_rendered(&self) -> bool {
+        let in_dir = |dir: &str| {
+            self.path
+                .strip_prefix(dir)
+                .is_some_and(|rest| rest.starts_with('/'))
+        };
+        let input_or_record = [
+            EVIDENCE_FILE,
+            attestation::ATTESTATION_FILE,
+            PREVIOUS_PERIOD_FILE,
+            signoff::SIGNOFFS_FILE,
+        ]
+        .into_iter()
+        .chain(change_records_paths())
+        .any(|path| self.path == path)
+            || [TEMPLATES_DIR, HISTORY_DIR, timestamp::TIMESTAMPS_DIR]
+                .into_iter()
+                .any(in_dir);
+        !input_or_record
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RenderSettings {
@@ -774,6 +805,40 @@ mod tests {
             1,
             "no staging or backup directories are left behind"
         );
+    }
+
+    /// The inputs and the signing record are not renderings; everything else is, whatever its
+    /// name (a file under a directory named like an input's is not an input).
+    #[test]
+    fn only_inputs_and_records_are_not_renderings() {
+        let entry = |path: &str| ManifestEntry {
+            path: path.to_string(),
+            sha256: String::new(),
+            bytes: 0,
+        };
+        for kept in [
+            "evidence.json",
+            "evidence.attestation.json",
+            "signoffs.json",
+            "inputs/change-records.csv",
+            "inputs/previous-period.json",
+            "templates/report.html",
+            "history/0/report.pdf",
+            "timestamps/1.tsr",
+        ] {
+            assert!(!entry(kept).is_rendered(), "{kept}");
+        }
+        for rendered in [
+            "results.json",
+            "report.pdf",
+            "controls-not-evaluated.csv",
+            "findings.ocsf.json",
+            "notes.txt",
+            "inputs/other.json",
+            "historyx/report.pdf",
+        ] {
+            assert!(entry(rendered).is_rendered(), "{rendered}");
+        }
     }
 
     /// A package written before `csv_bom` existed has CSV files without a byte order mark:

@@ -261,13 +261,15 @@ impl Verifier<'_> {
             .filter(|f| *f != Format::Html)
             .collect();
         let mut results_sha = None;
+        let mut produced = BTreeSet::new();
         // The HTML is drawn on its own thread beside the other formats: a custom template that
         // fails (or hits a rendering limit) is reported against report.html and the template,
         // and never stops the PDF, the CSV files and results.json from being checked.
         let (rendered, html) = std::thread::scope(|scope| {
             let html = html.then(|| scope.spawn(|| render::html::render(&model, &options)));
             let rendered = render::render_concurrently(&model, &others, &options, |file| {
-                self.compare_rendered(&file, &model, &version_note, &mut results_sha)
+                produced.insert(file.name.clone());
+                self.compare_rendered(&file, manifest, &model, &version_note, &mut results_sha)
             });
             let html = html.map(|thread| {
                 thread.join().unwrap_or_else(|_| {
@@ -280,9 +282,14 @@ impl Verifier<'_> {
         });
         match html {
             Some(Ok(file)) => {
-                if let Err(err) =
-                    self.compare_rendered(&file.into(), &model, &version_note, &mut results_sha)
-                {
+                produced.insert(file.name.clone());
+                if let Err(err) = self.compare_rendered(
+                    &file.into(),
+                    manifest,
+                    &model,
+                    &version_note,
+                    &mut results_sha,
+                ) {
                     self.record(Outcome::Fail, "report.html", format!("{err}"));
                 }
             }
@@ -307,6 +314,24 @@ impl Verifier<'_> {
             );
             return None;
         }
+        // report.html, when it was not drawn (an untrusted template, a template error), is
+        // already failed or skipped above: it is not blamed a second time here.
+        if formats.contains(&Format::Html) {
+            produced.insert("report.html".to_string());
+        }
+        for entry in manifest.files.iter().filter(|entry| entry.is_rendered()) {
+            if !produced.contains(&entry.path) {
+                self.record(
+                    Outcome::Fail,
+                    &entry.path,
+                    format!(
+                        "{} is not part of this report's rendering: the manifest lists it, the re-rendering of evidence.json ({}) produces no such file",
+                        entry.path,
+                        rendered_formats(&formats)
+                    ),
+                );
+            }
+        }
         Some((evidence, results_sha?, model))
     }
 
@@ -315,6 +340,7 @@ impl Verifier<'_> {
     fn compare_rendered(
         &mut self,
         file: &render::FileBody,
+        manifest: &Manifest,
         model: &ReportModel,
         version_note: &str,
         results_sha: &mut Option<String>,
@@ -335,6 +361,16 @@ impl Verifier<'_> {
         } else {
             "the re-rendering of evidence.json and signoffs.json".to_string()
         };
+        // A rendering the manifest does not list is not covered by the seal, whatever lies on
+        // disk under its name: the package lacks part of its report.
+        if manifest.entry(&file.name).is_none() {
+            self.record(
+                Outcome::Fail,
+                &file.name,
+                format!("not listed in the manifest: {what} produces it"),
+            );
+            return Ok(());
+        }
         match (same, stored.is_some()) {
             (true, _) => self.record(Outcome::Ok, &file.name, format!("identical to {what}")),
             (false, true) => self.record(
@@ -389,6 +425,12 @@ impl Verifier<'_> {
         );
         false
     }
+}
+
+/// `formats pdf, csv`: what the package's render settings ask for, for messages.
+fn rendered_formats(formats: &BTreeSet<Format>) -> String {
+    let names: Vec<&str> = formats.iter().map(|format| format.as_str()).collect();
+    format!("formats {}", names.join(", "))
 }
 
 /// Builds the report model of loaded evidence and the package's change records, freeing the
