@@ -643,6 +643,21 @@ fn the_run_config_selects_controls_and_names_a_bad_id_at_its_line() {
             && plan.contains("NOT evaluated:   apigw-cache-encryption (not selected), kms-key-rotation (excluded), "),
         "{plan}"
     );
+    // The job's JSON summary names what its verdict leaves out, for the monitor reading it.
+    let quiet = bin()
+        .env(PASSPHRASE_VAR, TEST_PASSPHRASE)
+        .env(TEST_NOW_VAR, RENDERED_AT)
+        .args(["run", "--quiet", "--config"])
+        .arg(dir.path().join("run.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(quiet.status.code(), Some(0), "{}", stderr(&quiet));
+    let line: Value = serde_json::from_str(stdout(&quiet).trim()).unwrap();
+    assert_eq!(
+        line["controls_not_evaluated"].as_array().map(Vec::len),
+        Some(catalog().len() - 1),
+        "{line}"
+    );
     let package = files_under(&dir.path().join("archive"))
         .into_iter()
         .find(|f| f.ends_with("/r1/results.json"))

@@ -375,6 +375,10 @@ fn report_summary_json_dash_goes_to_stdout_and_quiet_silences_stderr() {
         partial["controls_not_evaluated"],
         serde_json::json!(["kms-key-rotation"])
     );
+    assert_eq!(
+        partial["exit_code_meaning"],
+        "produced, non-compliant or incomplete (8 of 9 controls evaluated)"
+    );
 }
 
 #[test]

@@ -135,6 +135,7 @@ pub fn run(args: &RunArgs, verbose: u8) -> Result<ExitCode> {
         "report_id": model.report_id,
         "supersedes": model.document.supersedes,
         "verdict": model.verdict.as_str(),
+        "controls_not_evaluated": super::summary::controls_not_evaluated(model),
         "counts": model.totals,
         "gaps": model.evidence_gaps.len(),
         "previous_period_report_id": produced.previous_report_id,

@@ -300,6 +300,17 @@ pub fn collect_line(snapshot: &EvidenceSnapshot, out: &Path, code: u8) -> serde_
     })
 }
 
+/// The controls a narrowed report (`--checks`/`--exclude-checks`) left out; empty for a full one.
+pub fn controls_not_evaluated(model: &ReportModel) -> Vec<&'static str> {
+    model
+        .document
+        .control_selection
+        .iter()
+        .flat_map(|selection| &selection.not_evaluated)
+        .map(|control| control.control_id)
+        .collect()
+}
+
 /// The summary of `report` and `demo`: the verdict and what decided it, where it was written.
 pub fn report_line(command: &str, model: &ReportModel, out: &Path, code: u8) -> serde_json::Value {
     serde_json::json!({
@@ -308,18 +319,7 @@ pub fn report_line(command: &str, model: &ReportModel, out: &Path, code: u8) -> 
         "system": model.system_name,
         "verdict": model.verdict.as_str(),
         // A monitor that alerts on the verdict must see that it covers only some controls.
-        "controls_not_evaluated": model
-            .document
-            .control_selection
-            .as_ref()
-            .map(|selection| {
-                selection
-                    .not_evaluated
-                    .iter()
-                    .map(|control| control.control_id)
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default(),
+        "controls_not_evaluated": controls_not_evaluated(model),
         "counts": model.totals,
         "gaps": model.evidence_gaps.len(),
         "changes": model.change_totals.total,
@@ -327,6 +327,14 @@ pub fn report_line(command: &str, model: &ReportModel, out: &Path, code: u8) -> 
         "report_id": model.report_id,
         "output_path": out.display().to_string(),
         "exit_code": code,
-        "exit_code_meaning": exit_code_meaning(command, code),
+        "exit_code_meaning": match &model.document.control_selection {
+            // "compliant" of a narrowed report is about the evaluated controls only.
+            Some(selection) if code < 2 => format!(
+                "{} ({})",
+                exit_code_meaning(command, code),
+                selection.count_text()
+            ),
+            _ => exit_code_meaning(command, code).to_string(),
+        },
     })
 }
