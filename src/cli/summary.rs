@@ -305,10 +305,9 @@ pub fn controls_not_evaluated(model: &ReportModel) -> Vec<&'static str> {
     model
         .document
         .control_selection
-        .iter()
-        .flat_map(|selection| &selection.not_evaluated)
-        .map(|control| control.control_id)
-        .collect()
+        .as_ref()
+        .map(|selection| selection.not_evaluated_ids())
+        .unwrap_or_default()
 }
 
 /// The summary of `report` and `demo`: the verdict and what decided it, where it was written.

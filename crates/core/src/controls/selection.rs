@@ -176,6 +176,11 @@ pub struct SelectionReport {
 }
 
 impl SelectionReport {
+    /// The ids of the controls left out, in catalog order (summaries, OCSF records).
+    pub fn not_evaluated_ids(&self) -> Vec<&'static str> {
+        self.not_evaluated.iter().map(|n| n.control_id).collect()
+    }
+
     /// `2 of 9 controls evaluated`: beside the verdict wherever it is one short line (the PDF
     /// cover's banner, the command's summary line).
     pub fn count_text(&self) -> String {

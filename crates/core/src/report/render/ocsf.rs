@@ -361,12 +361,7 @@ pub fn record(model: &ReportModel, arns: &KnownArns, finding: &Finding) -> Value
     // The verdict of a report narrowed by --checks/--exclude-checks covers the evaluated
     // controls only: a consumer reading `verdict` must see which ones it leaves out.
     if let Some(selection) = &model.document.control_selection {
-        let left_out: Vec<&str> = selection
-            .not_evaluated
-            .iter()
-            .map(|n| n.control_id)
-            .collect();
-        record["unmapped"]["controls_not_evaluated"] = json!(left_out);
+        record["unmapped"]["controls_not_evaluated"] = json!(selection.not_evaluated_ids());
         record["unmapped"]["verdict_scope"] = json!(selection.verdict_scope);
     }
     if let Some(region) = region {
