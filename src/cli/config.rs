@@ -818,18 +818,70 @@ impl Reader<'_> {
         let Some(policy) = self.table(root, "policy") else {
             return root.get("policy").is_none().then(Policy::default);
         };
-        self.only_known_keys(&policy, &["max_rotation_days", "max_delivery_age_hours"]);
+        self.only_known_keys(
+            &policy,
+            &[
+                "max_rotation_days",
+                "max_delivery_age_hours",
+                "min_log_retention_days",
+                "gxp_buckets",
+            ],
+        );
         let max_rotation_days = self
             .number(&policy, "max_rotation_days", 1)
             .unwrap_or(Policy::DEFAULT_MAX_ROTATION_DAYS);
         let max_delivery_age_hours = self
             .number(&policy, "max_delivery_age_hours", 1)
             .unwrap_or(Policy::DEFAULT_MAX_DELIVERY_AGE_HOURS);
-        Some(Policy {
-            max_rotation_days,
-            max_delivery_age_hours: Some(max_delivery_age_hours),
-            ..Policy::default()
-        })
+        let min_log_retention_days = self
+            .number(&policy, "min_log_retention_days", 1)
+            .unwrap_or(Policy::DEFAULT_MIN_LOG_RETENTION_DAYS);
+        let gxp_buckets = self.gxp_buckets(&policy)?;
+        Some(
+            Policy {
+                max_rotation_days,
+                max_delivery_age_hours: Some(max_delivery_age_hours),
+                min_log_retention_days: Some(min_log_retention_days),
+                ..Policy::default()
+            }
+            .with_gxp_buckets(gxp_buckets),
+        )
+    }
+
+    /// `policy.gxp_buckets`: a list of S3 bucket names (absent: none).
+    fn gxp_buckets(&mut self, policy: &Table) -> Option<Vec<String>> {
+        let Some(value) = policy.get("gxp_buckets") else {
+            return Some(Vec::new());
+        };
+        let expected =
+            "`policy.gxp_buckets` must be a list of S3 bucket names such as [\"lims-records\"]";
+        let DeValue::Array(items) = value.get_ref() else {
+            self.problem(value.span(), expected);
+            return None;
+        };
+        let mut names = Vec::new();
+        let mut valid = true;
+        for item in items.iter() {
+            match item.get_ref() {
+                DeValue::String(name) if evidence::is_bucket_name(name) => {
+                    names.push(name.to_string());
+                }
+                DeValue::String(name) => {
+                    valid = false;
+                    self.problem(
+                        item.span(),
+                        format!(
+                            "{name:?} is not an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)"
+                        ),
+                    );
+                }
+                _ => {
+                    valid = false;
+                    self.problem(item.span(), expected);
+                }
+            }
+        }
+        valid.then_some(names)
     }
 
     fn report(&mut self, root: &Table) -> ReportSection {
@@ -1282,5 +1334,26 @@ mod tests {
         );
         assert!(text.contains("[signing] table is missing"), "{text}");
         assert!(text.contains("[archive] table"), "{text}");
+    }
+
+    #[test]
+    fn gxp_buckets_are_checked_by_name_and_kept_sorted_once() {
+        let errors = parse(
+            "[policy]\ngxp_buckets = [\"lims-records\", \"s3://lims-raw\", 3]\nmin_log_retention_days = 0\n",
+        )
+        .expect_err("invalid");
+        let text = errors.to_string();
+        assert!(
+            text.contains("run.toml:2:32: \"s3://lims-raw\" is not an S3 bucket name"),
+            "{text}"
+        );
+        assert!(
+            text.contains("run.toml:2:49: `policy.gxp_buckets` must be a list"),
+            "{text}"
+        );
+        assert!(
+            text.contains("run.toml:3:26: `policy.min_log_retention_days`"),
+            "{text}"
+        );
     }
 }

@@ -416,13 +416,22 @@ struct LiveArgs {
     /// before it counts as not logging since its last delivery.
     #[arg(long, value_name = "HOURS", default_value_t = Policy::DEFAULT_MAX_DELIVERY_AGE_HOURS)]
     max_delivery_age_hours: u32,
+    /// The shortest time the audit trail's log files must be kept, in days: the trail
+    /// bucket's lifecycle rules and its CloudWatch Logs group's retention are judged against it.
+    #[arg(long, value_name = "DAYS", default_value_t = Policy::DEFAULT_MIN_LOG_RETENTION_DAYS,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    min_log_retention_days: u32,
+    /// The S3 buckets that hold GxP records (comma-separated names): a trail must log their
+    /// data events.
+    #[arg(long, value_name = "BUCKETS", value_delimiter = ',', value_parser = parse_bucket_name)]
+    gxp_buckets: Vec<String>,
 }
 
 impl LiveArgs {
     /// Flags that only make sense for a live collection, by name, when given.
     fn given_flags(&self) -> Vec<&'static str> {
         let mut given = Vec::new();
-        let flags: [(&str, bool); 15] = [
+        let flags: [(&str, bool); 17] = [
             ("--period", self.period.is_some()),
             ("--from", self.from.is_some()),
             ("--regions", self.regions.is_some()),
@@ -450,6 +459,11 @@ impl LiveArgs {
                 "--max-delivery-age-hours",
                 self.max_delivery_age_hours != Policy::DEFAULT_MAX_DELIVERY_AGE_HOURS,
             ),
+            (
+                "--min-log-retention-days",
+                self.min_log_retention_days != Policy::DEFAULT_MIN_LOG_RETENTION_DAYS,
+            ),
+            ("--gxp-buckets", !self.gxp_buckets.is_empty()),
         ];
         for (flag, set) in flags {
             if set {
@@ -477,6 +491,18 @@ fn parse_region_name(text: &str) -> Result<String, String> {
     } else {
         Err(format!(
             "{text:?} is not an AWS region name (expected one region, e.g. eu-west-1; --regions takes a list or `all`)"
+        ))
+    }
+}
+
+/// `--gxp-buckets`: each name checked against the S3 bucket naming rules.
+fn parse_bucket_name(text: &str) -> Result<String, String> {
+    if evidence::is_bucket_name(text) {
+        Ok(text.to_string())
+    } else {
+        Err(format!(
+            "{text:?} is not an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens; \
+             give the name, not an s3:// URL or ARN)"
         ))
     }
 }
@@ -1011,8 +1037,10 @@ fn collect_live(live: &LiveArgs, verbose: u8, quiet: bool) -> Result<LoadedEvide
         policy: Policy {
             max_rotation_days: live.max_rotation_days,
             max_delivery_age_hours: Some(live.max_delivery_age_hours),
+            min_log_retention_days: Some(live.min_log_retention_days),
             ..Policy::default()
-        },
+        }
+        .with_gxp_buckets(live.gxp_buckets.iter().cloned()),
         settle_minutes: live.settle_minutes,
         max_parallel_regions: live.max_parallel_regions,
         calls_per_region: 8,

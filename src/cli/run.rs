@@ -717,12 +717,18 @@ fn print_plan(config: &RunConfig, month: Option<&str>) -> Result<()> {
                 println!("endpoint:        {}", without_userinfo(url));
             }
             println!(
-                "policy:          key rotation at most every {} days, trail delivery at most {} hours old",
+                "policy:          key rotation at most every {} days, trail delivery at most {} hours old, \
+                 audit logs kept at least {} days",
                 live.policy.max_rotation_days,
-                live.policy
-                    .max_delivery_age_hours
-                    .unwrap_or(evidence::Policy::DEFAULT_MAX_DELIVERY_AGE_HOURS)
+                live.policy.max_delivery_age_hours(),
+                live.policy.min_log_retention_days()
             );
+            if !live.policy.gxp_buckets.is_empty() {
+                println!(
+                    "GxP buckets:     {} (their S3 data events must be logged)",
+                    live.policy.gxp_buckets.join(", ")
+                );
+            }
             println!(
                 "settle time:     {} minutes after the period's end",
                 live.settle_minutes

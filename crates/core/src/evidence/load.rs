@@ -509,6 +509,20 @@ fn check_consistency(snapshot: &EvidenceSnapshot, problems: &mut Problems) {
             );
         }
     }
+    for (i, bucket) in snapshot.policy.gxp_buckets.iter().enumerate() {
+        if !is_bucket_name(bucket) {
+            problems.add(
+                &[key("policy"), key("gxp_buckets"), PathSegment::Index(i)],
+                format!("`{bucket}` is not an S3 bucket name"),
+            );
+        }
+    }
+    if snapshot.policy.min_log_retention_days == Some(0) {
+        problems.add(
+            &[key("policy"), key("min_log_retention_days")],
+            "min_log_retention_days must be at least 1",
+        );
+    }
     let mut seen_accounts = BTreeSet::new();
     for (a, account) in snapshot.accounts.iter().enumerate() {
         let account_path = [key("accounts"), PathSegment::Index(a)];
@@ -697,9 +711,44 @@ pub fn is_region_name(text: &str) -> bool {
         && parts[parts.len() - 1].parse::<u8>().is_ok()
 }
 
+/// An S3 bucket name as the S3 naming rules allow it ("Bucket naming rules", Amazon S3 User
+/// Guide): 3–63 characters of lowercase letters, digits, dots and hyphens, beginning and
+/// ending with a letter or digit, no two adjacent dots, not an IPv4 address.
+pub fn is_bucket_name(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    (3..=63).contains(&bytes.len())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'.' || *b == b'-')
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
+        && !text.contains("..")
+        && text.parse::<std::net::Ipv4Addr>().is_err()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bucket_names_follow_the_s3_naming_rules() {
+        for good in ["abc", "lims-audit-logs.eu", "a1-2.b3", &"a".repeat(63)] {
+            assert!(is_bucket_name(good), "{good}");
+        }
+        for bad in [
+            "ab",
+            &"a".repeat(64),
+            "Upper",
+            "under_score",
+            "-start",
+            "end-",
+            "two..dots",
+            "192.168.5.4",
+            "s3://bucket",
+        ] {
+            assert!(!is_bucket_name(bad), "{bad}");
+        }
+    }
 
     const MINIMAL: &str = r#"{
   "schema_version": 1,
@@ -788,6 +837,37 @@ mod tests {
         let problems = problems_of(&MINIMAL.replace("[\"eu-central-1\"]", "[]"));
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert_eq!(problems[0].path, "scope.regions");
+    }
+
+    /// Issue 18: the policy's GxP buckets and log retention decide results, so a snapshot
+    /// naming something that is not a bucket, or a retention of 0 days, is refused at load.
+    #[test]
+    fn policy_buckets_and_retention_are_checked_at_load() {
+        let text = MINIMAL.replace(
+            "\"accounts\": [],",
+            r#""policy": {"max_rotation_days": 365, "min_log_retention_days": 0,
+                "gxp_buckets": ["lims-records", "arn:aws:s3:::lims-raw"]},
+  "accounts": [],"#,
+        );
+        let problems = problems_of(&text);
+        let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["policy.gxp_buckets[1]", "policy.min_log_retention_days"]
+        );
+        assert!(
+            problems[0]
+                .message
+                .contains("`arn:aws:s3:::lims-raw` is not an S3 bucket name")
+        );
+        assert_eq!(problems[0].line, 9);
+
+        let policy = Policy::default().with_gxp_buckets([
+            "b-records".to_string(),
+            "a-raw".into(),
+            "b-records".into(),
+        ]);
+        assert_eq!(policy.gxp_buckets, ["a-raw", "b-records"]);
     }
 
     #[test]

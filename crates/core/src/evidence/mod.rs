@@ -6,8 +6,8 @@ pub mod model;
 pub mod timestamp;
 
 pub use load::{
-    EvidenceError, LoadedEvidence, Problem, is_region_name, load_bytes, load_file, lower_hex,
-    sha256_hex,
+    EvidenceError, LoadedEvidence, Problem, is_bucket_name, is_region_name, load_bytes, load_file,
+    lower_hex, sha256_hex,
 };
 pub use model::*;
 pub use timestamp::Timestamp;

@@ -103,6 +103,15 @@ pub struct Policy {
     /// earlier versions) means `DEFAULT_MAX_DELIVERY_AGE_HOURS`.
     #[serde(default)]
     pub max_delivery_age_hours: Option<u32>,
+    /// The shortest time the audit trail's log files must be kept, in days: lifecycle rules of
+    /// the trail's S3 bucket and the retention of its CloudWatch Logs group are judged against
+    /// it. `None` (snapshots of earlier versions) means `DEFAULT_MIN_LOG_RETENTION_DAYS`.
+    #[serde(default)]
+    pub min_log_retention_days: Option<u32>,
+    /// The S3 buckets that hold GxP records, whose data events a trail must log (Annex 11 §9,
+    /// §12.4). Empty: none listed, so that control has nothing in scope.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gxp_buckets: Vec<String>,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -112,6 +121,10 @@ impl Policy {
     /// One day: the CIS AWS Foundations Benchmark checks that a trail delivered within the
     /// last day; CloudTrail delivers about every 5 minutes while there are events.
     pub const DEFAULT_MAX_DELIVERY_AGE_HOURS: u32 = 24;
+    /// One year: the default minimum of Security Hub CloudWatch.16 and of the AWS Config rule
+    /// cw-loggroup-retention-period-check (`MinRetentionTime`, 365 days). A GxP record
+    /// retention policy is usually longer; set it with `--min-log-retention-days`.
+    pub const DEFAULT_MIN_LOG_RETENTION_DAYS: u32 = 365;
     fn default_max_rotation_days() -> u32 {
         Self::DEFAULT_MAX_ROTATION_DAYS
     }
@@ -120,6 +133,18 @@ impl Policy {
         self.max_delivery_age_hours
             .unwrap_or(Self::DEFAULT_MAX_DELIVERY_AGE_HOURS)
     }
+
+    /// The policy with these GxP buckets, kept as the snapshot keeps them: sorted, each once.
+    pub fn with_gxp_buckets(mut self, names: impl IntoIterator<Item = String>) -> Self {
+        let unique: std::collections::BTreeSet<String> = names.into_iter().collect();
+        self.gxp_buckets = unique.into_iter().collect();
+        self
+    }
+
+    pub fn min_log_retention_days(&self) -> u32 {
+        self.min_log_retention_days
+            .unwrap_or(Self::DEFAULT_MIN_LOG_RETENTION_DAYS)
+    }
 }
 
 impl Default for Policy {
@@ -127,6 +152,8 @@ impl Default for Policy {
         Self {
             max_rotation_days: Self::DEFAULT_MAX_ROTATION_DAYS,
             max_delivery_age_hours: None,
+            min_log_retention_days: None,
+            gxp_buckets: Vec::new(),
             extra: Extra::new(),
         }
     }

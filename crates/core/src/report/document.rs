@@ -190,6 +190,24 @@ impl DocumentControl {
                     Source::Default
                 },
             },
+            SettingUsed {
+                name: "Audit log retention, at least (days)",
+                value: snapshot_policy.min_log_retention_days().to_string(),
+                source: if snapshot_policy.min_log_retention_days.is_some() {
+                    Source::Snapshot
+                } else {
+                    Source::Default
+                },
+            },
+            SettingUsed {
+                name: "S3 buckets holding GxP records (data events)",
+                value: if snapshot_policy.gxp_buckets.is_empty() {
+                    "none listed".to_string()
+                } else {
+                    snapshot_policy.gxp_buckets.join(", ")
+                },
+                source: Source::Snapshot,
+            },
         ];
         if let Some(records) = change_records {
             used.push(SettingUsed {
