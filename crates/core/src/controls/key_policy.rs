@@ -242,8 +242,10 @@ mod tests {
             Exposure::of_text(&account),
             Exposure::Closed { limited: vec![] }
         );
-        let deny = policy(json!([{"Effect": "Deny", "Principal": "*", "Action": "kms:*",
-            "Resource": "*"}]));
+        let deny = policy(
+            json!([{"Effect": "Deny", "Principal": "*", "Action": "kms:*",
+            "Resource": "*"}]),
+        );
         assert!(!is_open(&deny));
     }
 
@@ -251,7 +253,11 @@ mod tests {
     fn each_limiting_key_with_a_positive_operator_and_fixed_values_limits_everyone() {
         for (operator, key, value) in [
             ("StringEquals", "kms:CallerAccount", json!("111111111111")),
-            ("StringEquals", "aws:PrincipalAccount", json!(["111111111111"])),
+            (
+                "StringEquals",
+                "aws:PrincipalAccount",
+                json!(["111111111111"]),
+            ),
             ("StringEquals", "aws:PrincipalOrgID", json!("o-abc123")),
             (
                 "ArnLike",
@@ -265,14 +271,21 @@ mod tests {
                 json!("arn:aws:s3:::gxp-records"),
             ),
             ("StringEquals", "aws:SourceOwner", json!("111111111111")),
-            ("StringEqualsIgnoreCase", "KMS:CALLERACCOUNT", json!("111111111111")),
+            (
+                "StringEqualsIgnoreCase",
+                "KMS:CALLERACCOUNT",
+                json!("111111111111"),
+            ),
             ("StringLike", "kms:CallerAccount", json!("111111111111")),
         ] {
             let text = allow(json!("*"), Some(json!({operator: {key: value}})));
             match Exposure::of_text(&text) {
                 Exposure::Closed { limited } => {
                     assert_eq!(limited.len(), 1, "{operator} {key}");
-                    assert!(limited[0].contains(&format!("limited by {key}")), "{limited:?}");
+                    assert!(
+                        limited[0].contains(&format!("limited by {key}")),
+                        "{limited:?}"
+                    );
                 }
                 other => panic!("{operator} {key}: {other:?}"),
             }
@@ -305,8 +318,10 @@ mod tests {
         // kms:ViaService together with kms:CallerAccount: the caller account limits it.
         let both = allow(
             json!("*"),
-            Some(json!({"StringEquals": {"kms:ViaService": "s3.eu-central-1.amazonaws.com",
-                "kms:CallerAccount": "111111111111"}})),
+            Some(
+                json!({"StringEquals": {"kms:ViaService": "s3.eu-central-1.amazonaws.com",
+                "kms:CallerAccount": "111111111111"}}),
+            ),
         );
         assert!(!is_open(&both));
     }
@@ -319,15 +334,22 @@ mod tests {
         };
         assert_eq!(
             statements,
-            [r#"statement "S" {"Action":"kms:Decrypt","Effect":"Allow","Principal":{"AWS":"*"},"Resource":"*","Sid":"S"}"#]
+            [
+                r#"statement "S" {"Action":"kms:Decrypt","Effect":"Allow","Principal":{"AWS":"*"},"Resource":"*","Sid":"S"}"#
+            ]
         );
         let actions: Vec<String> = (0..100).map(|i| format!("kms:Action{i}")).collect();
-        let long = policy(json!({"Effect": "Allow", "Principal": "*", "Action": actions,
-            "Resource": "*"}));
+        let long = policy(
+            json!({"Effect": "Allow", "Principal": "*", "Action": actions,
+            "Resource": "*"}),
+        );
         let Exposure::Open { statements } = Exposure::of_text(&long) else {
             panic!("open expected");
         };
-        assert!(statements[0].starts_with("statement #1 {"), "{statements:?}");
+        assert!(
+            statements[0].starts_with("statement #1 {"),
+            "{statements:?}"
+        );
         assert!(statements[0].ends_with('…'));
         assert!(statements[0].chars().count() < QUOTE_CHARS + 20);
     }

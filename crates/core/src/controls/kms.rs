@@ -1134,6 +1134,49 @@ mod tests {
         );
     }
 
+    fn judged_exposure(metadata: serde_json::Value, policy: Option<&str>) -> (Status, String) {
+        let gaps: Vec<EvidenceGap> = Vec::new();
+        let scope = RegionScope::new("111111111111", "eu-central-1", &gaps);
+        let mut k = key(metadata, None);
+        k.key_policy = policy.map(str::to_string);
+        judge_exposure(&KeyExposureView {
+            key_policy_exposure: collected_exposure(&scope, &k),
+            metadata: k.metadata,
+        })
+    }
+
+    #[test]
+    fn exposure_fails_an_open_policy_passes_a_closed_one_and_lists_aws_managed_keys() {
+        let open = r#"{"Statement":[{"Sid":"Open","Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*"}]}"#;
+        let (status, reason) = judged_exposure(json!({}), Some(open));
+        assert_eq!(status, Status::Fail);
+        assert!(reason.contains(r#"statement "Open" {"#), "{reason}");
+        let closed = r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"kms:*","Resource":"*"}]}"#;
+        assert_eq!(judged_exposure(json!({}), Some(closed)).0, Status::Pass);
+        let (status, reason) = judged_exposure(json!({"KeyManager": "AWS"}), None);
+        assert_eq!(status, Status::NotApplicable);
+        assert!(reason.starts_with("AWS managed key"), "{reason}");
+    }
+
+    #[test]
+    fn exposure_without_the_policy_or_the_key_manager_is_a_gap() {
+        let (status, reason) = judged_exposure(json!({}), None);
+        assert_eq!(
+            (status, reason.as_str()),
+            (
+                Status::EvidenceGap,
+                "the key policy (GetKeyPolicy) was not collected"
+            )
+        );
+        let mut k = key(json!({}), None);
+        k.metadata.key_manager = None;
+        let view = KeyExposureView {
+            metadata: k.metadata,
+            key_policy_exposure: Exposure::Closed { limited: vec![] },
+        };
+        assert_eq!(judge_exposure(&view).0, Status::EvidenceGap);
+    }
+
     #[test]
     fn empty_region_is_no_resources() {
         let gaps: Vec<EvidenceGap> = Vec::new();

@@ -220,7 +220,12 @@ pub fn kms_reimport_without_expiry(key_arn: &str, region: &str) -> String {
 
 /// `kms-key-exposure`: the open statements are edited out of the key policy, or limited to the
 /// key's account; then the key's use by others while it was open is reviewed (Annex 11 §12).
-pub fn kms_close_key_policy(key_arn: &str, region: &str, account_id: &str, open: &[String]) -> String {
+pub fn kms_close_key_policy(
+    key_arn: &str,
+    region: &str,
+    account_id: &str,
+    open: &[String],
+) -> String {
     let get = kms("get-key-policy", key_arn, region)
         .arg("--policy-name", "default")
         .arg("--query", "Policy")
