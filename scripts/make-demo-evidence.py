@@ -199,7 +199,7 @@ dr_api = rest_api(
 
 def kms_key(account, region, key_id, description, *, manager="CUSTOMER", state="Enabled", spec="SYMMETRIC_DEFAULT",
             usage="ENCRYPT_DECRYPT", origin="AWS_KMS", created="2025-02-03T10:00:00Z", aliases=(), rotation=None,
-            rotation_error=None, rotations=None, deletion=None, extra=None):
+            rotation_error=None, rotations=None, deletion=None, extra=None, policy=None):
     metadata = {
         "AWSAccountId": account,
         "KeyId": key_id,
@@ -238,7 +238,41 @@ def kms_key(account, region, key_id, description, *, manager="CUSTOMER", state="
     if rotation_error is not None:
         key["rotation_status_error"] = rotation_error
     key["rotations"] = rotations if rotations is not None else []
+    if manager == "CUSTOMER":
+        # GetKeyPolicy: customer managed keys only (kms-key-exposure); KMS returns the text as set.
+        key["key_policy"] = json.dumps(policy or default_key_policy(account), indent=2)
     return key
+
+
+def default_key_policy(account):
+    """The default key policy KMS gives a key created without one: the account only."""
+    return {"Version": "2012-10-17", "Id": "key-default-1", "Statement": [root_statement(account)]}
+
+
+def root_statement(account):
+    return {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"}
+
+
+def rds_key_policy(account):
+    """Everyone, limited to this account's callers through RDS: "*" that a condition limits."""
+    return {"Version": "2012-10-17", "Id": "key-consolepolicy-3", "Statement": [
+        root_statement(account),
+        {"Sid": "Allow access through RDS for all principals in the account", "Effect": "Allow",
+         "Principal": {"AWS": "*"},
+         "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:CreateGrant",
+                    "kms:ListGrants", "kms:DescribeKey"],
+         "Resource": "*",
+         "Condition": {"StringEquals": {"kms:CallerAccount": account,
+                                        "kms:ViaService": "rds.eu-central-1.amazonaws.com"}}}]}
+
+
+def opened_key_policy(account):
+    """The audit archive key opened to every AWS account for Decrypt, without a condition."""
+    return {"Version": "2012-10-17", "Id": "key-default-1", "Statement": [
+        root_statement(account),
+        {"Sid": "VendorArchiveReadAccess", "Effect": "Allow", "Principal": {"AWS": "*"},
+         "Action": "kms:Decrypt", "Resource": "*"}]}
 
 
 def rotation_entry(account, region, key_id, date, kind):
@@ -263,7 +297,7 @@ prod_keys = [
             rotation={"KeyRotationEnabled": True, "RotationPeriodInDays": 365, "NextRotationDate": "2027-10-14T03:12:09Z"},
             rotations=[rotation_entry(PROD, CENTRAL, K_DB, "2025-10-14T03:12:09Z", "AUTOMATIC"),
                        rotation_entry(PROD, CENTRAL, K_DB, "2026-10-14T03:12:09Z", "AUTOMATIC")],
-            created="2024-10-14T03:12:09Z"),
+            created="2024-10-14T03:12:09Z", policy=rds_key_policy(PROD)),
     kms_key(PROD, CENTRAL, K_BACKUP, "LIMS backup vault encryption", aliases=["alias/lims-backup"],
             rotation={"KeyRotationEnabled": False}, created="2025-01-20T16:45:00Z"),
     kms_key(PROD, CENTRAL, K_AUDIT, "LIMS audit-trail archive", aliases=["alias/lims-audit-archive"],
@@ -271,7 +305,7 @@ prod_keys = [
                       "OnDemandRotationStartDate": "2026-10-09T11:20:00Z"},
             rotations=[rotation_entry(PROD, CENTRAL, K_AUDIT, "2026-07-11T11:20:00Z", "AUTOMATIC"),
                        rotation_entry(PROD, CENTRAL, K_AUDIT, "2026-10-09T11:20:31Z", "ON_DEMAND")],
-            created="2026-04-12T11:20:00Z"),
+            created="2026-04-12T11:20:00Z", policy=opened_key_policy(PROD)),
     kms_key(PROD, CENTRAL, K_LEGACY, "Legacy LIMS v5 export files", aliases=["alias/lims-legacy-export"],
             rotation={"KeyRotationEnabled": True, "RotationPeriodInDays": 730, "NextRotationDate": "2028-10-21T08:00:00Z"},
             created="2023-06-01T08:00:00Z"),
@@ -619,7 +653,8 @@ event(PROD, CENTRAL, "2026-10-27T10:45:00Z", KMS, "CreateKey", "security",
 event(PROD, CENTRAL, "2026-10-27T10:46:10Z", KMS, "CreateAlias", "security",
       {"aliasName": "alias/lims-qp-signing-2027", "targetKeyId": "d9c8b7a6-f5e4-4d3c-b2a1-0f9e8d7c6b5a"})
 event(PROD, CENTRAL, "2026-10-28T16:20:33Z", KMS, "PutKeyPolicy", "security",
-      {"keyId": K_AUDIT, "policyName": "default", "bypassPolicyLockoutSafetyCheck": False},
+      {"keyId": K_AUDIT, "policyName": "default", "bypassPolicyLockoutSafetyCheck": False,
+       "policy": json.dumps(opened_key_policy(PROD), indent=2)},
       resources=[("AWS::KMS::Key", key_arn(PROD, CENTRAL, K_AUDIT))])
 event(PROD, CENTRAL, "2026-10-29T08:00:00Z", KMS, "TagResource", "security",
       {"keyId": K_DB, "tags": [{"tagKey": "data-classification", "tagValue": "GxP-critical"}]},

@@ -7,7 +7,7 @@ use std::fs;
 
 use common::*;
 
-const CONTROL_IDS: [&str; 9] = [
+const CONTROL_IDS: [&str; 10] = [
     "apigw-cache-encryption",
     "apigw-logging",
     "kms-key-rotation",
@@ -17,6 +17,7 @@ const CONTROL_IDS: [&str; 9] = [
     "cloudtrail-log-validation",
     "cloudtrail-continuity",
     "change-control",
+    "kms-key-exposure",
 ];
 
 const REPORT_FILES: [&str; 16] = [

@@ -270,6 +270,12 @@ fn diff_shows_the_seeded_changes_and_nothing_else() {
                 "NO_RESOURCES",
                 "EVIDENCE_GAP"
             ),
+            change(
+                "kms-key-exposure",
+                "eu-west-1 (region)",
+                "NO_RESOURCES",
+                "EVIDENCE_GAP"
+            ),
             // rotation turned off
             change(
                 "kms-key-rotation",

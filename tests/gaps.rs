@@ -30,6 +30,7 @@ const APIGW_CACHE_STRICT: &str = "apigw-cache-encryption/aws_config";
 const APIGW_LOGGING: &str = "apigw-logging";
 const KMS_ROTATION: &str = "kms-key-rotation";
 const KMS_DELETION: &str = "kms-key-deletion";
+const KMS_EXPOSURE: &str = "kms-key-exposure";
 const TRAIL_MULTI_REGION: &str = "cloudtrail-multi-region";
 const TRAIL_ENCRYPTION: &str = "cloudtrail-encryption";
 const TRAIL_VALIDATION: &str = "cloudtrail-log-validation";
@@ -38,7 +39,7 @@ const CHANGE_CONTROL: &str = "change-control";
 
 /// The controls whose evidence comes from each service's describe calls.
 const APIGW_CONTROLS: &[&str] = &[APIGW_CACHE, APIGW_LOGGING];
-const KMS_CONTROLS: &[&str] = &[KMS_ROTATION, KMS_DELETION];
+const KMS_CONTROLS: &[&str] = &[KMS_ROTATION, KMS_DELETION, KMS_EXPOSURE];
 const TRAIL_POSTURE_CONTROLS: &[&str] = &[
     TRAIL_MULTI_REGION,
     TRAIL_ENCRYPTION,
@@ -365,9 +366,20 @@ fn matrix() -> Vec<Case> {
             ),
             (
                 "kms",
+                "GetKeyPolicy",
+                KEY_ID,
+                vec![(KMS_EXPOSURE, HOME, KEY_ID)],
+                |s| remove(key(s), "key_policy"),
+            ),
+            (
+                "kms",
                 "DescribeKey",
                 KEY_ID,
-                vec![(KMS_ROTATION, HOME, KEY_ID), (KMS_DELETION, HOME, KEY_ID)],
+                vec![
+                    (KMS_ROTATION, HOME, KEY_ID),
+                    (KMS_DELETION, HOME, KEY_ID),
+                    (KMS_EXPOSURE, HOME, KEY_ID),
+                ],
                 // The collector keeps only the key's id and ARN from ListKeys.
                 |s| {
                     let metadata = &mut key(s)["metadata"];
@@ -490,8 +502,13 @@ fn matrix() -> Vec<Case> {
         ),
         (
             "KeyManager missing from the key metadata",
-            vec![(KMS_ROTATION, HOME, KEY_ID)],
+            vec![(KMS_ROTATION, HOME, KEY_ID), (KMS_EXPOSURE, HOME, KEY_ID)],
             |s| remove(&mut key(s)["metadata"], "KeyManager"),
+        ),
+        (
+            "key_policy missing from the key (a snapshot from before GetKeyPolicy was collected)",
+            vec![(KMS_EXPOSURE, HOME, KEY_ID)],
+            |s| remove(key(s), "key_policy"),
         ),
         (
             "IsLogging missing from the trail status",

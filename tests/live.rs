@@ -1448,6 +1448,7 @@ fn a_lookup_events_query_that_runs_out_of_retries_part_way_is_a_gap_and_the_repo
                         | "apigw-logging"
                         | "kms-key-rotation"
                         | "kms-key-deletion"
+                        | "kms-key-exposure"
                 )
             ))
             || matches!(

@@ -1,7 +1,8 @@
 //! KMS collection: ListKeys and ListAliases once per region, then per key DescribeKey (with the
 //! imported material's `ValidTo`/`ExpirationModel` and a multi-Region key's
-//! `MultiRegionConfiguration`) and, for customer managed keys, GetKeyRotationStatus and
-//! ListKeyRotations. A key that cannot rotate answers UnsupportedOperationException (and a key
+//! `MultiRegionConfiguration`) and, for customer managed keys, GetKeyRotationStatus,
+//! GetKeyPolicy and ListKeyRotations (AWS managed keys: AWS writes their policies and nobody can
+//! change them). A key that cannot rotate answers UnsupportedOperationException (and a key
 //! pending deletion or without material KMSInvalidStateException): kept as the key's evidence,
 //! not recorded as a gap; the evaluation decides what it means from the key's metadata.
 
@@ -133,6 +134,8 @@ async fn collect_key(
         rotation_status: None,
         rotation_status_error: None,
         rotations: None,
+        key_policy: None,
+        key_policy_error: None,
         extra: Extra::new(),
     };
     if !customer_managed {
@@ -163,6 +166,26 @@ async fn collect_key(
                 context.record_gap(SERVICE, "GetKeyRotationStatus", Some(&resource), &failure);
             }
             evidence.rotation_status_error = Some(failure.api_error());
+        }
+    }
+
+    // `default` is the only policy name KMS has (GetKeyPolicy). A failure, AccessDenied
+    // included, is a gap: kms-key-exposure cannot be judged without the policy.
+    let policy = context
+        .call(
+            client
+                .get_key_policy()
+                .key_id(&key_id)
+                .policy_name("default")
+                .send(),
+        )
+        .await;
+    match policy {
+        Ok(out) => evidence.key_policy = out.policy().map(str::to_string),
+        Err(failure) => {
+            context.check_credentials(SERVICE, "GetKeyPolicy", &failure)?;
+            context.record_gap(SERVICE, "GetKeyPolicy", Some(&resource), &failure);
+            evidence.key_policy_error = Some(failure.api_error());
         }
     }
 

@@ -43,6 +43,7 @@ pub const REQUIRED_PERMISSIONS: &[&str] = &[
     "cloudtrail:GetTrailStatus",
     "cloudtrail:LookupEvents",
     "kms:DescribeKey",
+    "kms:GetKeyPolicy",
     "kms:GetKeyRotationStatus",
     "kms:ListAliases",
     "kms:ListKeyRotations",

@@ -27,6 +27,7 @@ pub const CLOUDTRAIL_ENCRYPTION: &str = "cloudtrail-encryption";
 pub const CLOUDTRAIL_LOG_VALIDATION: &str = "cloudtrail-log-validation";
 pub const CLOUDTRAIL_CONTINUITY: &str = "cloudtrail-continuity";
 pub const CHANGE_CONTROL: &str = "change-control";
+pub const KMS_KEY_EXPOSURE: &str = "kms-key-exposure";
 
 pub const CATALOG: &[Control] = &[
     Control {
@@ -206,6 +207,36 @@ pub const CATALOG: &[Control] = &[
             the change register but change nothing.",
         remediation: "Link each weakening change to its change record (or raise a deviation) and restore \
             the setting if the change was not approved.",
+    },
+    Control {
+        id: KMS_KEY_EXPOSURE,
+        title: "KMS customer managed key policies do not allow access to everyone",
+        service: "kms",
+        clauses: &[
+            "Annex 11 §12 (security: access restricted to authorised persons)",
+            "Annex 11 §7.1 (data storage: secured against unauthorised access)",
+            "21 CFR 11.10(d)",
+        ],
+        cross_references: &[
+            "Security Hub KMS.5",
+            "AWS Config kms-key-policy-no-public-access",
+        ],
+        two_views: false,
+        rationale: "A key policy statement that allows everyone (Principal \"*\", {\"AWS\": \"*\"}, or \
+            Allow with NotPrincipal) lets principals of every AWS account use the key, e.g. decrypt the GxP \
+            records it protects, unless a condition limits the callers to named accounts, organizations or \
+            principals (kms:CallerAccount, aws:PrincipalAccount, aws:PrincipalOrgID, aws:PrincipalArn, \
+            aws:SourceAccount, aws:SourceArn, aws:SourceOwner, with a positive operator and fixed values). \
+            The result quotes each open statement. AWS managed keys have policies set by AWS and are \
+            listed as not applicable. A policy opened at any time of the period fails for that interval \
+            even when it was closed again before collection (Prowler kms_key_not_publicly_accessible is \
+            the peer check).",
+        remediation: "Remove the open statement or add a condition that limits it to known callers, e.g. \
+            \"Condition\": {\"StringEquals\": {\"kms:CallerAccount\": \"ACCOUNT_ID\"}}:\n\
+            aws kms get-key-policy --key-id KEY_ID --policy-name default --query Policy --output text > policy.json\n\
+            (edit policy.json)\n\
+            aws kms put-key-policy --key-id KEY_ID --policy-name default --policy file://policy.json\n\
+            Then review CloudTrail for use of the key by other accounts while it was open.",
     },
 ];
 

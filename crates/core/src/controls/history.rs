@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use super::RegionScope;
 use super::cloudtrail::{TrailSettings, selectors_from_request};
 use super::events::{self, APIGATEWAY, CLOUDTRAIL, KMS, patch_operations, text};
+use super::key_policy::Exposure;
 use super::period::{Coverage, Effect, EventRef, History, NewValue, opaque};
 use crate::evidence::{CloudTrailEvidence, LookupEvent, Period, Timestamp};
 
@@ -26,6 +27,10 @@ pub struct RegionHistory {
     pub keys: BTreeMap<String, History>,
     /// KMS events that name no key this region's evidence can resolve.
     pub unresolved_keys: Vec<EventRef>,
+    /// By key id: what CreateKey and PutKeyPolicy set the key policy to, as the exposure
+    /// `kms-key-exposure` judges (`key_policy_exposure`). Kept apart from `keys` so that a
+    /// policy change does not split the other KMS controls' periods.
+    pub key_policies: BTreeMap<String, Vec<Effect>>,
     /// By trail name (events name a trail by name or ARN; both are read as the name, which is
     /// unique in the trail's home region, where its events are recorded). The empty name holds
     /// the events that name no trail: every trail of the region is in doubt.
@@ -56,6 +61,7 @@ const REPLAYED: &[(&str, &str)] = &[
     (KMS, "DisableKeyRotation"),
     (KMS, "DeleteImportedKeyMaterial"),
     (KMS, "DeleteKey"),
+    (KMS, "PutKeyPolicy"),
     (CLOUDTRAIL, "CreateTrail"),
     (CLOUDTRAIL, "UpdateTrail"),
     (CLOUDTRAIL, "PutEventSelectors"),
@@ -149,6 +155,16 @@ impl RegionHistory {
                     "the event names a key that cannot be resolved (an alias no collected key has)",
                 )
             }));
+        history
+    }
+
+    /// The history `kms-key-exposure` replays for one key: the key's own (creation, deletion,
+    /// unresolved events) with the changes of its key policy.
+    pub fn key_exposure(&self, key_id: &str) -> History {
+        let mut history = self.key(key_id);
+        if let Some(policies) = self.key_policies.get(key_id) {
+            history.effects.extend(policies.iter().cloned());
+        }
         history
     }
 
@@ -364,6 +380,29 @@ impl RegionHistory {
             self.unresolved_keys.push(at);
             return;
         };
+        // The key policy a CreateKey (without one: the default key policy, which trusts only
+        // the account — KMS developer guide "Default key policy") or PutKeyPolicy set.
+        let policy = match at.name.as_str() {
+            "CreateKey" => Some(match params.and_then(|p| p.get("policy")) {
+                None | Some(Value::Null) => NewValue::Set(exposure_value(&Exposure::Closed {
+                    limited: Vec::new(),
+                })),
+                Some(policy) => exposure_effect(policy),
+            }),
+            "PutKeyPolicy" => Some(match params.and_then(|p| p.get("policy")) {
+                None | Some(Value::Null) => NewValue::Unknown(
+                    "the record carries no key policy (requestParameters.policy)".to_string(),
+                ),
+                Some(policy) => exposure_effect(policy),
+            }),
+            _ => None,
+        };
+        if let Some(value) = policy {
+            self.key_policies
+                .entry(key_id.clone())
+                .or_default()
+                .push(effect(&at, &["key_policy_exposure"], value));
+        }
         let history = self.keys.entry(key_id).or_default();
         let state = |history: &mut History, key_state: &str| {
             history.effects.push(effect(
@@ -437,6 +476,19 @@ impl RegionHistory {
             "DeleteKey" => history.deleted = Some(at.clone()),
             _ => {}
         }
+    }
+}
+
+fn exposure_value(exposure: &Exposure) -> Value {
+    serde_json::to_value(exposure).unwrap_or(Value::Null)
+}
+
+/// A policy from a record: what it exposes, or unknown when it cannot be read (the key is
+/// then untrusted from this event on).
+fn exposure_effect(policy: &Value) -> NewValue {
+    match Exposure::of_request(policy) {
+        Exposure::Unknown { why } => NewValue::Unknown(why),
+        exposure => NewValue::Set(exposure_value(&exposure)),
     }
 }
 

@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::catalog::{KMS_KEY_DELETION, KMS_KEY_ROTATION};
+use super::catalog::{KMS_KEY_DELETION, KMS_KEY_EXPOSURE, KMS_KEY_ROTATION};
 use super::history::RegionHistory;
+use super::key_policy::Exposure;
 use super::period::Replay;
 use super::remediation;
 use super::{Available, Evaluation, RegionScope, Status, describe_gaps};
@@ -33,6 +34,8 @@ pub struct KeyRow {
     pub last_rotation_date: Option<Timestamp>,
     pub automatic_rotations_in_period: u32,
     pub on_demand_rotations_in_period: u32,
+    /// What the collected key policy allows everyone (`kms-key-exposure`), in short.
+    pub policy_exposure: String,
     pub status: Status,
     pub reason: String,
 }
@@ -293,6 +296,10 @@ pub fn evaluate_key(
         last_rotation_date,
         automatic_rotations_in_period: in_period("AUTOMATIC"),
         on_demand_rotations_in_period: in_period("ON_DEMAND"),
+        policy_exposure: match metadata.key_manager.as_deref() {
+            Some("AWS") => "set by AWS".to_string(),
+            _ => collected_exposure(scope, key).summary(),
+        },
         status,
         reason,
     }
@@ -660,6 +667,116 @@ pub fn judge_deletion(
     }
 }
 
+/// What `kms-key-exposure` reads of a key: its metadata and what its key policy allows
+/// everyone. The period rule replays PutKeyPolicy and CreateKey into `key_policy_exposure`,
+/// so a policy opened and closed again inside the period is seen.
+#[derive(Debug, Serialize, Deserialize)]
+struct KeyExposureView {
+    metadata: KeyMetadata,
+    key_policy_exposure: Exposure,
+}
+
+/// The exposure of the collected key policy; a policy not collected is unknown, naming the
+/// failed GetKeyPolicy call (AccessDenied included) or the snapshot's gaps for the key.
+fn collected_exposure(scope: &RegionScope, key: &KmsKeyEvidence) -> Exposure {
+    if let Some(text) = &key.key_policy {
+        return Exposure::of_text(text);
+    }
+    let why = if let Some(error) = &key.key_policy_error {
+        format!(
+            "GetKeyPolicy failed with {}{}",
+            error.code,
+            error
+                .message
+                .as_deref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default()
+        )
+    } else {
+        let ids = [
+            key.metadata.key_id.as_str(),
+            key.metadata.arn.as_deref().unwrap_or(""),
+        ];
+        let gaps: Vec<_> = scope
+            .resource_gaps("kms", &ids)
+            .into_iter()
+            .filter(|gap| gap.api == "GetKeyPolicy")
+            .collect();
+        if gaps.is_empty() {
+            "the key policy (GetKeyPolicy) was not collected".to_string()
+        } else {
+            describe_gaps(&gaps)
+        }
+    };
+    Exposure::Unknown { why }
+}
+
+/// `kms-key-exposure` (Security Hub KMS.5, AWS Config kms-key-policy-no-public-access): a
+/// customer managed key whose policy allows everyone without a limiting condition FAILs,
+/// quoting the statements. AWS managed keys are listed as not applicable: AWS writes their
+/// policies (use through the owning service by the account's principals only) and nobody can
+/// change them.
+fn judge_exposure(view: &KeyExposureView) -> (Status, String) {
+    match view.metadata.key_manager.as_deref() {
+        None => {
+            return (
+                Status::EvidenceGap,
+                "DescribeKey metadata lacks KeyManager: cannot tell whether the key policy is the customer's".to_string(),
+            );
+        }
+        Some("AWS") => {
+            return (
+                Status::NotApplicable,
+                "AWS managed key: AWS sets its key policy (use through the owning service by this account's principals only); it cannot be changed".to_string(),
+            );
+        }
+        Some(_) => {}
+    }
+    match &view.key_policy_exposure {
+        Exposure::Open { statements } => (
+            Status::Fail,
+            format!(
+                "the key policy allows everyone without a condition limiting the callers: {}",
+                statements.join("; ")
+            ),
+        ),
+        Exposure::Closed { limited } if limited.is_empty() => (
+            Status::Pass,
+            "no key policy statement allows everyone; every Allow names its principals".to_string(),
+        ),
+        Exposure::Closed { limited } => (
+            Status::Pass,
+            format!(
+                "no key policy statement allows everyone without a limiting condition: {}",
+                limited.join("; ")
+            ),
+        ),
+        Exposure::Unknown { why } => (Status::EvidenceGap, why.clone()),
+    }
+}
+
+/// The fix of a failing `kms-key-exposure`, naming the open statements.
+fn exposure_remediation(view: &KeyExposureView, account_id: &str, region: &str) -> String {
+    let Exposure::Open { statements } = &view.key_policy_exposure else {
+        return String::new();
+    };
+    let names: Vec<String> = statements
+        .iter()
+        .map(|quoted| {
+            quoted
+                .split_once(" {")
+                .map_or(quoted.as_str(), |(name, _)| name)
+                .to_string()
+        })
+        .collect();
+    let arn = view
+        .metadata
+        .arn
+        .as_deref()
+        .unwrap_or(&view.metadata.key_id);
+    remediation::kms_close_key_policy(arn, region, account_id, &names)
+}
+
 /// A key's result label: its id and its first alias (in sorted order), if any.
 fn key_resource(key_id: &str, first_alias: Option<&str>) -> String {
     match first_alias {
@@ -669,7 +786,7 @@ fn key_resource(key_id: &str, first_alias: Option<&str>) -> String {
 }
 
 /// The controls judged per key, in the order of their rows.
-const KEY_CONTROLS: [&str; 2] = [KMS_KEY_ROTATION, KMS_KEY_DELETION];
+const KEY_CONTROLS: [&str; 3] = [KMS_KEY_ROTATION, KMS_KEY_DELETION, KMS_KEY_EXPOSURE];
 
 /// What `kms-key-deletion` reads of a key: its DescribeKey metadata. The period rule rebuilds
 /// it on its own, so a rotation setting that cannot be rebuilt does not hide a deletion.
@@ -738,7 +855,7 @@ pub fn evaluate_region(
         });
         replay.judge(
             metadata.as_ref(),
-            skeleton,
+            skeleton.clone(),
             &key_history,
             |key: &KeyMetadataOnly, out: &mut Evaluation| {
                 let (status, reason) = judge_deletion(scope, &key.metadata, period);
@@ -749,6 +866,29 @@ pub fn evaluate_region(
                 );
             },
             |reason| gap(KMS_KEY_DELETION, reason),
+            out,
+        );
+        let exposure = current.map(|key| KeyExposureView {
+            metadata: key.metadata.clone(),
+            key_policy_exposure: collected_exposure(scope, key),
+        });
+        replay.judge(
+            exposure.as_ref(),
+            skeleton,
+            &history.key_exposure(key_id),
+            |view: &KeyExposureView, out: &mut Evaluation| {
+                let (status, reason) = judge_exposure(view);
+                out.findings.push(
+                    scope
+                        .finding(KMS_KEY_EXPOSURE, resource, None, status, reason)
+                        .with_remediation(exposure_remediation(
+                            view,
+                            scope.account_id,
+                            scope.region,
+                        )),
+                );
+            },
+            |reason| gap(KMS_KEY_EXPOSURE, reason),
             out,
         );
         findings
@@ -994,6 +1134,49 @@ mod tests {
         );
     }
 
+    fn judged_exposure(metadata: serde_json::Value, policy: Option<&str>) -> (Status, String) {
+        let gaps: Vec<EvidenceGap> = Vec::new();
+        let scope = RegionScope::new("111111111111", "eu-central-1", &gaps);
+        let mut k = key(metadata, None);
+        k.key_policy = policy.map(str::to_string);
+        judge_exposure(&KeyExposureView {
+            key_policy_exposure: collected_exposure(&scope, &k),
+            metadata: k.metadata,
+        })
+    }
+
+    #[test]
+    fn exposure_fails_an_open_policy_passes_a_closed_one_and_lists_aws_managed_keys() {
+        let open = r#"{"Statement":[{"Sid":"Open","Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*"}]}"#;
+        let (status, reason) = judged_exposure(json!({}), Some(open));
+        assert_eq!(status, Status::Fail);
+        assert!(reason.contains(r#"statement "Open" {"#), "{reason}");
+        let closed = r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"kms:*","Resource":"*"}]}"#;
+        assert_eq!(judged_exposure(json!({}), Some(closed)).0, Status::Pass);
+        let (status, reason) = judged_exposure(json!({"KeyManager": "AWS"}), None);
+        assert_eq!(status, Status::NotApplicable);
+        assert!(reason.starts_with("AWS managed key"), "{reason}");
+    }
+
+    #[test]
+    fn exposure_without_the_policy_or_the_key_manager_is_a_gap() {
+        let (status, reason) = judged_exposure(json!({}), None);
+        assert_eq!(
+            (status, reason.as_str()),
+            (
+                Status::EvidenceGap,
+                "the key policy (GetKeyPolicy) was not collected"
+            )
+        );
+        let mut k = key(json!({}), None);
+        k.metadata.key_manager = None;
+        let view = KeyExposureView {
+            metadata: k.metadata,
+            key_policy_exposure: Exposure::Closed { limited: vec![] },
+        };
+        assert_eq!(judge_exposure(&view).0, Status::EvidenceGap);
+    }
+
     #[test]
     fn empty_region_is_no_resources() {
         let gaps: Vec<EvidenceGap> = Vec::new();
@@ -1012,7 +1195,7 @@ mod tests {
             &AccountKeys::default(),
             &mut out,
         );
-        assert_eq!(out.findings.len(), 2, "one row per KMS control");
+        assert_eq!(out.findings.len(), 3, "one row per KMS control");
         assert!(out.findings.iter().all(|f| f.status == Status::NoResources));
     }
 

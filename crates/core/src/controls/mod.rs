@@ -9,6 +9,7 @@ pub mod changes;
 pub mod cloudtrail;
 pub mod events;
 pub mod history;
+pub mod key_policy;
 pub mod kms;
 pub mod period;
 pub mod remediation;

@@ -218,6 +218,29 @@ pub fn kms_reimport_without_expiry(key_arn: &str, region: &str) -> String {
     )
 }
 
+/// `kms-key-exposure`: the open statements are edited out of the key policy, or limited to the
+/// key's account; then the key's use by others while it was open is reviewed (Annex 11 §12).
+pub fn kms_close_key_policy(
+    key_arn: &str,
+    region: &str,
+    account_id: &str,
+    open: &[String],
+) -> String {
+    let get = kms("get-key-policy", key_arn, region)
+        .arg("--policy-name", "default")
+        .arg("--query", "Policy")
+        .arg("--output", "text");
+    let put = kms("put-key-policy", key_arn, region)
+        .arg("--policy-name", "default")
+        .arg("--policy", "file://policy.json");
+    format!(
+        "{get} > policy.json; in policy.json remove {} or add \"Condition\": {{\"StringEquals\": \
+         {{\"kms:CallerAccount\": \"{account_id}\"}}}} to it; then {put}. Review the key's CloudTrail \
+         events from other accounts while it was open",
+        open.join(", ")
+    )
+}
+
 /// A multi-Region replica's rotation and material follow its primary: the fix runs there.
 pub fn on_primary(primary_arn: &str, primary_region: &str, fix: &str) -> String {
     format!(

@@ -471,6 +471,14 @@ pub struct KmsKeyEvidence {
     /// ListKeyRotations; `None` when not collected.
     #[serde(default)]
     pub rotations: Option<Vec<KeyRotation>>,
+    /// GetKeyPolicy (policy name `default`) `Policy`: the key policy text as KMS returns it,
+    /// collected for customer managed keys only. `None` in snapshots from before it was
+    /// collected, for AWS managed keys, and when the call failed (`key_policy_error`).
+    #[serde(default)]
+    pub key_policy: Option<String>,
+    /// Why GetKeyPolicy failed (AccessDenied included): the exposure is then an evidence gap.
+    #[serde(default)]
+    pub key_policy_error: Option<ApiError>,
     #[serde(flatten)]
     pub extra: Extra,
 }

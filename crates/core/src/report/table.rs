@@ -792,6 +792,12 @@ static KEYS: Def<Ref<KeyRow>> = Def {
                     )
                 },
             ),
+            col(
+                C.csv("key_policy_exposure")
+                    .human("Key policy open to", 1.4)
+                    .line(),
+                |k| t(&k.policy_exposure),
+            ),
             col(C.csv("status").human("Status", 2.1).line(), |k| {
                 Cell::status(k.status)
             }),

@@ -233,7 +233,7 @@ pub const RULES: &[EventRule] = &[
     rule(KMS, "EnableKeyRotation", Read::RequestIfAny(read_enable_key_rotation)),
     neutral(KMS, "ImportKeyMaterial"),
     rule(KMS, "PutKeyPolicy", Read::Request(read_put_key_policy)),
-    neutral(KMS, "ReplicateKey"),
+    rule(KMS, "ReplicateKey", Read::RequestIfAny(read_create_key)),
     neutral(KMS, "RetireGrant"),
     neutral(KMS, "RevokeGrant"),
     fixed(KMS, "RotateKey", Strengthening, "automatic rotation performed by AWS"),

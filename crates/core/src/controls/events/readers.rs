@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::{Classification, NO_EFFECT};
 use crate::controls::ChangeClass::{Neutral, Strengthening, Weakening};
+use crate::controls::key_policy::Exposure;
 use crate::evidence::Policy;
 
 /// What one change did: any weakening makes it WEAKENING, else any strengthening
@@ -305,64 +306,26 @@ pub(super) fn read_put_key_policy(params: Option<&Value>, _: &Policy) -> Classif
     }
 }
 
-/// WEAKENING if a statement allows any principal (`"*"`, `{"AWS": "*"}`, or an Allow with
-/// `NotPrincipal`) without a condition.
+/// WEAKENING if the policy opens the key to everyone (`kms-key-exposure`'s own reading, in
+/// `key_policy`), naming the statements; an unreadable policy is WEAKENING too, since whether
+/// it opens the key is unknown.
 fn judge_key_policy(policy: &Value) -> Classification {
-    let parsed = match policy {
-        Value::String(text) => serde_json::from_str::<Value>(text).ok(),
-        Value::Object(_) => Some(policy.clone()),
-        _ => None,
-    };
-    let Some(parsed) = parsed else {
-        return (
-            Weakening,
-            "the key policy in the record could not be read, so whether it opens the key to \
-             anyone is unknown"
-                .to_string(),
-        );
-    };
-    let statements: Vec<&Value> = match parsed.get("Statement") {
-        Some(Value::Array(list)) => list.iter().collect(),
-        Some(one @ Value::Object(_)) => vec![one],
-        _ => Vec::new(),
-    };
-    let open: Vec<String> = statements
-        .iter()
-        .filter(|s| s.get("Effect").and_then(Value::as_str) == Some("Allow"))
-        .filter(|s| s.get("NotPrincipal").is_some() || s.get("Principal").is_some_and(is_anyone))
-        .filter(|s| {
-            s.get("Condition")
-                .is_none_or(|c| c.is_null() || c.as_object().is_some_and(|m| m.is_empty()))
-        })
-        .map(|s| {
-            text(s.get("Sid"))
-                .map(|sid| format!("\"{sid}\""))
-                .unwrap_or_else(|| "without Sid".to_string())
-        })
-        .collect();
-    if open.is_empty() {
-        (
+    match Exposure::of_request(policy) {
+        Exposure::Closed { .. } => (
             Neutral,
-            "key policy set; no statement opens the key to anyone".to_string(),
-        )
-    } else {
-        (
+            "key policy set; no statement opens the key to everyone".to_string(),
+        ),
+        Exposure::Open { statements } => (
             Weakening,
             format!(
-                "key policy statement {} allows any principal (\"*\") without a condition",
-                open.join(", ")
+                "key policy opens the key to everyone without a condition limiting the callers: {}",
+                statements.join("; ")
             ),
-        )
-    }
-}
-
-/// `"*"`, `{"AWS": "*"}` or a list holding `"*"`.
-fn is_anyone(principal: &Value) -> bool {
-    match principal {
-        Value::String(s) => s == "*",
-        Value::Array(list) => list.iter().any(is_anyone),
-        Value::Object(map) => map.get("AWS").is_some_and(is_anyone),
-        _ => false,
+        ),
+        Exposure::Unknown { why } => (
+            Weakening,
+            format!("{why}; whether it opens the key to everyone is unknown"),
+        ),
     }
 }
 
