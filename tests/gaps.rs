@@ -12,7 +12,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use gxp_evidence::controls::{self, CATALOG, Evaluation, Status, Verdict};
-use gxp_evidence::evidence::{DEMO_EVIDENCE, load_bytes};
+use gxp_evidence::evidence::load_bytes;
 use serde_json::{Value, json};
 
 const ACCOUNT: &str = "444455556666";
@@ -51,18 +51,7 @@ const EVENT_CONTROLS: &[&str] = &[CHANGE_CONTROL, TRAIL_CONTINUITY];
 
 /// The demo's disaster-recovery account on its own: compliant, a PASS for every control.
 fn compliant_base() -> Value {
-    let mut demo: Value = serde_json::from_str(DEMO_EVIDENCE).expect("the demo is JSON");
-    let dr = demo["accounts"]
-        .as_array()
-        .expect("accounts")
-        .iter()
-        .find(|a| a["account_id"] == ACCOUNT)
-        .expect("the DR account")
-        .clone();
-    demo["scope"]["accounts"] = json!([ACCOUNT]);
-    demo["accounts"] = json!([dr]);
-    demo["gaps"] = json!([]);
-    demo
+    common::demo_account_alone(ACCOUNT)
 }
 
 fn evaluate(snapshot: &Value) -> Evaluation {

@@ -10,7 +10,7 @@ use std::process::Command;
 use common::aws_stub::{AwsStub, StubConfig};
 use common::moto::{Month, live, month, moto};
 use gxp_evidence::controls::{self, Evaluation, Finding, Status};
-use gxp_evidence::evidence::{DEMO_EVIDENCE, load_bytes};
+use gxp_evidence::evidence::load_bytes;
 use serde_json::{Value, json};
 
 const EXPOSURE: &str = "kms-key-exposure";
@@ -43,18 +43,7 @@ fn open_policy() -> String {
 
 /// The demo's DR account alone (compliant: its key's policy trusts the account only).
 fn base() -> Value {
-    let mut demo: Value = serde_json::from_str(DEMO_EVIDENCE).expect("the demo is JSON");
-    let dr = demo["accounts"]
-        .as_array()
-        .expect("accounts")
-        .iter()
-        .find(|a| a["account_id"] == ACCOUNT)
-        .expect("the DR account")
-        .clone();
-    demo["scope"]["accounts"] = json!([ACCOUNT]);
-    demo["accounts"] = json!([dr]);
-    demo["gaps"] = json!([]);
-    demo
+    common::demo_account_alone(ACCOUNT)
 }
 
 fn home(snapshot: &mut Value) -> &mut Value {

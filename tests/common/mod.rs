@@ -39,6 +39,24 @@ pub fn demo_evidence() -> PathBuf {
 
 /// When the tests' reports are rendered (`report`'s own clock, given to the debug binary as
 /// `GXP_EVIDENCE_TEST_NOW`): after the demo's collection, before its sign-offs.
+/// The demo snapshot reduced to one of its accounts (scope, accounts and gaps), for crafted
+/// snapshots that start from a known state: the DR account `444455556666` is compliant.
+pub fn demo_account_alone(account_id: &str) -> serde_json::Value {
+    let mut demo: serde_json::Value =
+        serde_json::from_str(gxp_evidence::evidence::DEMO_EVIDENCE).expect("the demo is JSON");
+    let account = demo["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .find(|a| a["account_id"] == account_id)
+        .expect("the account is in the demo")
+        .clone();
+    demo["scope"]["accounts"] = serde_json::json!([account_id]);
+    demo["accounts"] = serde_json::json!([account]);
+    demo["gaps"] = serde_json::json!([]);
+    demo
+}
+
 pub const RENDERED_AT: &str = "2026-11-01T07:00:00Z";
 
 /// `report --evidence EVIDENCE --out OUT EXTRA…`, rendered at `RENDERED_AT`.
