@@ -603,31 +603,14 @@ impl Reader<'_> {
         let expected = "`collection.regions` must be \"all\" or a list of region names such as [\"eu-west-1\"]";
         match value.get_ref() {
             DeValue::String(text) if text == "all" => Some(RegionSelection::AllEnabled),
-            DeValue::Array(items) if !items.is_empty() => {
-                let mut regions = std::collections::BTreeSet::new();
-                let mut valid = true;
-                for item in items.iter() {
-                    match item.get_ref() {
-                        DeValue::String(name) if evidence::is_region_name(name) => {
-                            regions.insert(name.to_string());
-                        }
-                        DeValue::String(name) => {
-                            valid = false;
-                            self.problem(
-                                item.span(),
-                                format!(
-                                    "{name:?} is not an AWS region name (expected e.g. eu-west-1)"
-                                ),
-                            );
-                        }
-                        _ => {
-                            valid = false;
-                            self.problem(item.span(), expected);
-                        }
-                    }
-                }
-                valid.then(|| RegionSelection::Listed(regions.into_iter().collect()))
-            }
+            DeValue::Array(items) if !items.is_empty() => self
+                .checked_names(
+                    items.iter(),
+                    evidence::is_region_name,
+                    "an AWS region name (expected e.g. eu-west-1)",
+                    expected,
+                )
+                .map(|regions| RegionSelection::Listed(regions.into_iter().collect())),
             _ => {
                 self.problem(value.span(), expected);
                 None
@@ -859,21 +842,34 @@ impl Reader<'_> {
             self.problem(value.span(), expected);
             return None;
         };
-        let mut names = Vec::new();
+        self.checked_names(
+            items.iter(),
+            evidence::is_bucket_name,
+            "an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)",
+            expected,
+        )
+        .map(|names| names.into_iter().collect())
+    }
+
+    /// The strings of a list, each checked to be a name (`is_name`): every other item is a
+    /// problem at its position, `"…" is not <what>` or `expected`. `None` if any item was one.
+    fn checked_names<'v, 'i: 'v>(
+        &mut self,
+        items: impl Iterator<Item = &'v Value<'i>>,
+        is_name: fn(&str) -> bool,
+        what: &str,
+        expected: &str,
+    ) -> Option<BTreeSet<String>> {
+        let mut names = BTreeSet::new();
         let mut valid = true;
-        for item in items.iter() {
+        for item in items {
             match item.get_ref() {
-                DeValue::String(name) if evidence::is_bucket_name(name) => {
-                    names.push(name.to_string());
+                DeValue::String(name) if is_name(name) => {
+                    names.insert(name.to_string());
                 }
                 DeValue::String(name) => {
                     valid = false;
-                    self.problem(
-                        item.span(),
-                        format!(
-                            "{name:?} is not an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)"
-                        ),
-                    );
+                    self.problem(item.span(), format!("{name:?} is not {what}"));
                 }
                 _ => {
                     valid = false;
@@ -1353,6 +1349,23 @@ mod tests {
         );
         assert!(
             text.contains("run.toml:3:26: `policy.min_log_retention_days`"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn region_lists_name_each_bad_item_at_its_position() {
+        let errors =
+            parse("[collection]\nregions = [\"eu-west-1\", \"europe\", 5]\n").expect_err("invalid");
+        let text = errors.to_string();
+        assert!(
+            text.contains(
+                "run.toml:2:25: \"europe\" is not an AWS region name (expected e.g. eu-west-1)"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("run.toml:2:35: `collection.regions` must be \"all\" or a list"),
             "{text}"
         );
     }
