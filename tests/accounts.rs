@@ -455,7 +455,7 @@ fn account_flags_are_checked_before_anything_is_collected() {
             "cannot be used with",
         ),
         (
-            &["collect", "--role-name", ROLE, "--period", "2026-10"],
+            &["collect", "--role-name", ROLE, "--period", &month().label],
             "--role-name is the role assumed in the accounts of --accounts or --organization",
         ),
     ];

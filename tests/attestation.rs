@@ -440,7 +440,13 @@ fn a_collector_key_that_cannot_sign_stops_collect_before_anything_is_collected()
     let snapshot = dir.path().join("evidence.json");
     for key in [collector.clone(), dir.path().join("missing.key")] {
         let output = bin()
-            .args(["collect", "--regions", "us-east-1", "--period", "2026-10"])
+            .args([
+                "collect",
+                "--regions",
+                "us-east-1",
+                "--period",
+                &common::moto::month().label,
+            ])
             .arg("--out")
             .arg(&snapshot)
             .arg("--attest-key")

@@ -243,7 +243,12 @@ fn an_unreachable_endpoint_is_named_not_the_credentials() {
     let out = dir.path().join("evidence.json");
     let output = bin()
         .arg("collect")
-        .args(["--period", "2026-10", "--regions", "eu-central-1"])
+        .args([
+            "--period",
+            &common::moto::month().label,
+            "--regions",
+            "eu-central-1",
+        ])
         .arg("--endpoint-url")
         .arg(format!("http://127.0.0.1:{port}"))
         .arg("--out")

@@ -1025,13 +1025,16 @@ pub fn expected_kept_ids(
     kept
 }
 
-/// The previous calendar month as (start, end) epoch seconds. Tests pass it to the binary as
-/// `--period`: its own default is worked out at another instant, possibly in another month.
+/// The last calendar month that ended more than a day ago, as (start, end) epoch seconds:
+/// the previous month, except on a month's first day, when it is the one before. Tests pass
+/// it to the binary as `--period`; a month that ended within the settle time (60 min by
+/// default) is refused, so the plain previous month would fail every test in the first hour
+/// of a month. The binary's own default is worked out at another instant anyway.
 pub fn previous_month() -> (i64, i64) {
     use chrono::{Datelike, TimeZone, Utc};
-    let now = Utc::now();
+    let settled = Utc::now() - chrono::Duration::days(1);
     let this_month = Utc
-        .with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0)
+        .with_ymd_and_hms(settled.year(), settled.month(), 1, 0, 0, 0)
         .single()
         .expect("valid");
     let start = this_month
