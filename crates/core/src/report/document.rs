@@ -85,6 +85,16 @@ pub enum Source {
 }
 
 impl Source {
+    /// A snapshot policy setting that is optional: the snapshot's when it names one, the
+    /// built-in default otherwise.
+    fn of_snapshot_setting<T>(value: &Option<T>) -> Source {
+        if value.is_some() {
+            Source::Snapshot
+        } else {
+            Source::Default
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Source::Flag => "flag",
@@ -184,20 +194,12 @@ impl DocumentControl {
             SettingUsed {
                 name: "CloudTrail delivery age, at most (hours)",
                 value: snapshot_policy.max_delivery_age_hours().to_string(),
-                source: if snapshot_policy.max_delivery_age_hours.is_some() {
-                    Source::Snapshot
-                } else {
-                    Source::Default
-                },
+                source: Source::of_snapshot_setting(&snapshot_policy.max_delivery_age_hours),
             },
             SettingUsed {
                 name: "Audit log retention, at least (days)",
                 value: snapshot_policy.min_log_retention_days().to_string(),
-                source: if snapshot_policy.min_log_retention_days.is_some() {
-                    Source::Snapshot
-                } else {
-                    Source::Default
-                },
+                source: Source::of_snapshot_setting(&snapshot_policy.min_log_retention_days),
             },
             SettingUsed {
                 name: "S3 buckets holding GxP records (data events)",
