@@ -400,7 +400,12 @@ dr_trail = trail("lims-dr-audit", DR_TRAIL_ARN, CENTRAL, True, True, key_arn(DR,
                          "TimeLoggingStopped": "", "LatestNotificationAttemptTime": "",
                          "LatestNotificationAttemptSucceeded": ""},
                  selectors={"AdvancedEventSelectors": [{"Name": "All management events", "FieldSelectors": [
-                     {"Field": "eventCategory", "Equals": ["Management"]}]}]})
+                     {"Field": "eventCategory", "Equals": ["Management"]}]},
+                     # The DR records bucket's object reads and writes (cloudtrail-s3-data-events PASS).
+                     {"Name": "GxP records: S3 data events", "FieldSelectors": [
+                         {"Field": "eventCategory", "Equals": ["Data"]},
+                         {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                         {"Field": "resources.ARN", "StartsWith": [f"arn:aws:s3:::lims-dr-records-{DR}/"]}]}]})
 
 # ---------------------------------------------------------------------------------------------
 # CloudTrail events of the period (LookupEvents shape, record kept as a JSON string)
@@ -745,6 +750,11 @@ def caller(account):
             "Arn": f"arn:aws:sts::{account}:assumed-role/GxpEvidenceCollector/gxp-evidence-2026-11"}
 
 
+def s3_bucket(name, region, created):
+    """One bucket as S3 ListBuckets gives it."""
+    return {"Name": name, "BucketRegion": region, "CreationDate": created}
+
+
 org_shadow = json.loads(json.dumps(org_trail))  # the multi-region trail as seen from eu-west-1
 dr_shadow = json.loads(json.dumps(dr_trail))
 
@@ -755,7 +765,10 @@ snapshot = {
     "collected_at": "2026-11-01T06:00:00Z",
     "period": {"start": "2026-10-01T00:00:00Z", "end": "2026-11-01T00:00:00Z"},
     "scope": {"accounts": [PROD, DR], "regions": [CENTRAL, WEST]},
-    "policy": {"max_rotation_days": 365},
+    # The buckets holding GxP records: the production one's data events are not logged (FAIL),
+    # the DR one's are (PASS).
+    "policy": {"max_rotation_days": 365,
+               "gxp_buckets": [f"lims-dr-records-{DR}", f"lims-records-{PROD}"]},
     "accounts": [
         {
             "account_id": PROD,
@@ -777,6 +790,11 @@ snapshot = {
                     "cloudtrail": cloudtrail(PROD, WEST, [org_shadow, debug_trail]),
                 },
             ],
+            "s3_buckets": [
+                s3_bucket(f"lims-app-debug-logs-{PROD}", WEST, "2025-06-18T07:25:00Z"),
+                s3_bucket(f"lims-audit-trail-{PROD}", CENTRAL, "2024-03-04T09:00:00Z"),
+                s3_bucket(f"lims-records-{PROD}", CENTRAL, "2024-03-04T09:10:00Z"),
+            ],
         },
         {
             "account_id": DR,
@@ -794,6 +812,10 @@ snapshot = {
                     "kms": {"keys": []},
                     "cloudtrail": cloudtrail(DR, WEST, [dr_shadow]),
                 },
+            ],
+            "s3_buckets": [
+                s3_bucket(f"lims-dr-audit-trail-{DR}", CENTRAL, "2025-09-01T12:00:00Z"),
+                s3_bucket(f"lims-dr-records-{DR}", CENTRAL, "2025-09-01T12:05:00Z"),
             ],
         },
     ],

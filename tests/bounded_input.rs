@@ -282,7 +282,7 @@ fn a_duplicate_key_anywhere_in_the_evidence_is_refused_with_its_position() {
                 "\"methodSettings\": {\n  \"*/*\": {\"loggingLevel\": \"OFF\"},",
                 1,
             ),
-            "evidence.json:64:27: accounts[0].regions[0].apigateway.rest_apis[0].stages[0].methodSettings: the key `*/*` appears twice in the same object",
+            "evidence.json:68:27: accounts[0].regions[0].apigateway.rest_apis[0].stages[0].methodSettings: the key `*/*` appears twice in the same object",
         ),
         // A field of a typed object.
         (

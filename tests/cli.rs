@@ -7,7 +7,7 @@ use std::fs;
 
 use common::*;
 
-const CONTROL_IDS: [&str; 10] = [
+const CONTROL_IDS: [&str; 11] = [
     "apigw-cache-encryption",
     "apigw-logging",
     "kms-key-rotation",
@@ -16,6 +16,7 @@ const CONTROL_IDS: [&str; 10] = [
     "cloudtrail-encryption",
     "cloudtrail-log-validation",
     "cloudtrail-continuity",
+    "cloudtrail-s3-data-events",
     "change-control",
     "kms-key-exposure",
 ];
@@ -511,6 +512,7 @@ fn snapshot_without_resources_reports_no_resources_rows() {
         "cloudtrail-encryption",
         "cloudtrail-log-validation",
         "cloudtrail-continuity",
+        "cloudtrail-s3-data-events",
         "change-control",
     ] {
         assert_eq!(status_of(id), ["NO_RESOURCES"], "{id}");
@@ -759,11 +761,7 @@ fn usage_errors_exit_2() {
 #[test]
 fn a_compliant_snapshot_exits_0() {
     // The sample's disaster-recovery account on its own is compliant.
-    let mut demo: serde_json::Value = serde_json::from_str(&read(&demo_evidence())).unwrap();
-    demo["scope"]["accounts"] = serde_json::json!(["444455556666"]);
-    let dr = demo["accounts"][1].clone();
-    demo["accounts"] = serde_json::json!([dr]);
-    demo["gaps"] = serde_json::json!([]);
+    let demo = common::demo_account_alone("444455556666");
     let dir = tempfile::tempdir().unwrap();
     let evidence = dir.path().join("dr.json");
     fs::write(&evidence, serde_json::to_vec_pretty(&demo).unwrap()).unwrap();
@@ -797,10 +795,7 @@ fn html_register_is_bounded_like_the_pdf() {
 /// The demo's disaster-recovery account on its own (compliant), with `gaps` as its
 /// recorded evidence gaps.
 fn dr_only(dir: &std::path::Path, gaps: serde_json::Value) -> std::path::PathBuf {
-    let mut demo: serde_json::Value = serde_json::from_str(&read(&demo_evidence())).unwrap();
-    demo["scope"]["accounts"] = serde_json::json!(["444455556666"]);
-    let dr = demo["accounts"][1].clone();
-    demo["accounts"] = serde_json::json!([dr]);
+    let mut demo = common::demo_account_alone("444455556666");
     demo["gaps"] = gaps;
     let evidence = dir.join("dr.json");
     fs::write(&evidence, serde_json::to_vec_pretty(&demo).unwrap()).unwrap();

@@ -36,6 +36,9 @@ const TRAIL_ENCRYPTION: &str = "cloudtrail-encryption";
 const TRAIL_VALIDATION: &str = "cloudtrail-log-validation";
 const TRAIL_CONTINUITY: &str = "cloudtrail-continuity";
 const CHANGE_CONTROL: &str = "change-control";
+const TRAIL_DATA_EVENTS: &str = "cloudtrail-s3-data-events";
+/// The DR account's GxP bucket (eu-central-1), whose data events its trail logs.
+const GXP_BUCKET: &str = "lims-dr-records-444455556666";
 
 /// The controls whose evidence comes from each service's describe calls.
 const APIGW_CONTROLS: &[&str] = &[APIGW_CACHE, APIGW_LOGGING];
@@ -383,6 +386,7 @@ fn matrix() -> Vec<Case> {
                 vec![
                     (TRAIL_MULTI_REGION, "all", ""),
                     (TRAIL_CONTINUITY, "all", ""),
+                    (TRAIL_DATA_EVENTS, HOME, GXP_BUCKET),
                 ],
                 |s| for_each_trail(s, |t| remove(t, "status")),
             ),
@@ -390,7 +394,10 @@ fn matrix() -> Vec<Case> {
                 "cloudtrail",
                 "GetEventSelectors",
                 TRAIL_ARN,
-                vec![(TRAIL_MULTI_REGION, "all", "")],
+                vec![
+                    (TRAIL_MULTI_REGION, "all", ""),
+                    (TRAIL_DATA_EVENTS, HOME, GXP_BUCKET),
+                ],
                 |s| for_each_trail(s, |t| remove(t, "event_selectors")),
             ),
         ] {
@@ -411,6 +418,15 @@ fn matrix() -> Vec<Case> {
                 },
             ));
         }
+        // S3 ListBuckets (once per account): which GxP buckets the account owns is unknown.
+        cases.push(case(
+            format!("s3:ListBuckets {failure:?}"),
+            vec![(TRAIL_DATA_EVENTS, "all", "(account)")],
+            |s| {
+                remove(&mut s["accounts"][0], "s3_buckets");
+                record_gap(s, Some(HOME), "s3", "ListBuckets", None, code, message);
+            },
+        ));
         // API Gateway v2's list: only the logging of WebSocket stages depends on it.
         for kept in [None, Some(json!([]))] {
             cases.push(case(

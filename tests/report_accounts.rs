@@ -375,6 +375,11 @@ fn organisation_snapshot(accounts: usize) -> Vec<u8> {
         })
         .collect();
     snapshot["gaps"] = serde_json::json!([]);
+    // The GxP buckets each relabelled account owns, named with its id like the clean one's.
+    snapshot["policy"]["gxp_buckets"] = ids
+        .iter()
+        .map(|id| serde_json::json!(format!("lims-dr-records-{id}")))
+        .collect();
     serde_json::to_vec(&snapshot).expect("serializes")
 }
 

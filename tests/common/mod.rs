@@ -39,8 +39,9 @@ pub fn demo_evidence() -> PathBuf {
 
 /// When the tests' reports are rendered (`report`'s own clock, given to the debug binary as
 /// `GXP_EVIDENCE_TEST_NOW`): after the demo's collection, before its sign-offs.
-/// The demo snapshot reduced to one of its accounts (scope, accounts and gaps), for crafted
-/// snapshots that start from a known state: the DR account `444455556666` is compliant.
+/// The demo snapshot reduced to one of its accounts (scope, accounts, gaps and the policy's GxP
+/// buckets), for crafted snapshots that start from a known state: the DR account
+/// `444455556666` is compliant.
 pub fn demo_account_alone(account_id: &str) -> serde_json::Value {
     let mut demo: serde_json::Value =
         serde_json::from_str(gxp_evidence::evidence::DEMO_EVIDENCE).expect("the demo is JSON");
@@ -52,6 +53,19 @@ pub fn demo_account_alone(account_id: &str) -> serde_json::Value {
         .expect("the account is in the demo")
         .clone();
     demo["scope"]["accounts"] = serde_json::json!([account_id]);
+    // The policy keeps the GxP buckets the account owns: the others' owner is out of scope.
+    let owned: Vec<serde_json::Value> = account["s3_buckets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|bucket| bucket["Name"].clone())
+        .filter(|name| {
+            demo["policy"]["gxp_buckets"]
+                .as_array()
+                .is_some_and(|listed| listed.contains(name))
+        })
+        .collect();
+    demo["policy"]["gxp_buckets"] = serde_json::Value::Array(owned);
     demo["accounts"] = serde_json::json!([account]);
     demo["gaps"] = serde_json::json!([]);
     demo

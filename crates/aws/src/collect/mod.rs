@@ -15,6 +15,7 @@ mod organization;
 pub mod pacing;
 pub mod period;
 pub mod progress;
+mod s3_buckets;
 pub(crate) mod sdk;
 
 use std::collections::BTreeSet;
@@ -28,7 +29,7 @@ use accounts::Reach;
 pub use accounts::{AccountSelection, AccountTarget};
 use gxp_evidence_core::evidence::{
     self, AccountEvidence, CallerIdentity, EvidenceGap, EvidenceSnapshot, Extra, Period, Policy,
-    RegionEvidence, Scope, Timestamp, ToolInfo,
+    RegionEvidence, S3Bucket, Scope, Timestamp, ToolInfo,
 };
 use progress::{Progress, RegionProgress};
 pub use sdk::CallFailure;
@@ -48,6 +49,7 @@ pub const REQUIRED_PERMISSIONS: &[&str] = &[
     "kms:ListAliases",
     "kms:ListKeyRotations",
     "kms:ListKeys",
+    "s3:ListAllMyBuckets",
 ];
 
 /// What a caller collecting other accounts needs beyond `REQUIRED_PERMISSIONS` (which its own
@@ -716,12 +718,49 @@ pub async fn collect(
             }
         }
     }
+    // ListBuckets once per account (it lists every region's buckets), when the policy names
+    // GxP buckets: `cloudtrail-s3-data-events` needs each one's owner and region.
+    let mut bucket_lists: Vec<Option<Vec<S3Bucket>>> = vec![None; plans.len()];
+    if !request.policy.gxp_buckets.is_empty() {
+        let mut list_tasks = JoinSet::new();
+        for (index, plan) in plans.iter().enumerate() {
+            let Some(first_region) = plan.regions.first() else {
+                continue;
+            };
+            let context = Arc::new(RegionContext::new(plan, first_region, request, progress));
+            let parallel = parallel.clone();
+            list_tasks.spawn(async move {
+                let _turn = parallel.acquire_owned().await;
+                let outcome = s3_buckets::collect(&context).await;
+                context.progress.finish();
+                (index, outcome.map(|list| (list, context.take_gaps())))
+            });
+        }
+        while let Some(joined) = list_tasks.join_next().await {
+            let (index, outcome) = match joined {
+                Ok(outcome) => outcome,
+                Err(join_error) => panic!("a ListBuckets task panicked: {join_error}"),
+            };
+            match outcome {
+                Ok((list, list_gaps)) => {
+                    bucket_lists[index] = list;
+                    gaps.extend(list_gaps);
+                }
+                Err(failed) => {
+                    list_tasks.abort_all();
+                    progress.finish();
+                    return Err(failed.into());
+                }
+            }
+        }
+    }
     progress.finish();
     gaps.sort();
     let accounts = plans
         .into_iter()
+        .zip(bucket_lists)
         .zip(account_regions.into_iter().zip(trail_home_regions))
-        .map(|(plan, (mut regions, mut homes))| {
+        .map(|((plan, s3_buckets), (mut regions, mut homes))| {
             regions.sort_by(|a, b| a.region.cmp(&b.region));
             homes.sort_by(|a, b| a.region.cmp(&b.region));
             AccountEvidence {
@@ -729,6 +768,7 @@ pub async fn collect(
                 caller_identity: Some(plan.identity),
                 regions,
                 trail_home_regions: homes,
+                s3_buckets,
                 extra: Extra::new(),
             }
         })

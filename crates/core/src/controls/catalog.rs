@@ -28,6 +28,7 @@ pub const CLOUDTRAIL_LOG_VALIDATION: &str = "cloudtrail-log-validation";
 pub const CLOUDTRAIL_CONTINUITY: &str = "cloudtrail-continuity";
 pub const CHANGE_CONTROL: &str = "change-control";
 pub const KMS_KEY_EXPOSURE: &str = "kms-key-exposure";
+pub const CLOUDTRAIL_S3_DATA_EVENTS: &str = "cloudtrail-s3-data-events";
 
 pub const CATALOG: &[Control] = &[
     Control {
@@ -191,6 +192,36 @@ pub const CATALOG: &[Control] = &[
             is reported with its start, end and the people who stopped and restarted logging.",
         remediation: "Restrict cloudtrail:StopLogging and cloudtrail:DeleteTrail (e.g. an SCP), document \
             each gap in a deviation and review the changes made during it from other sources.",
+    },
+    Control {
+        id: CLOUDTRAIL_S3_DATA_EVENTS,
+        title: "A trail logs the read and write data events of the S3 buckets holding GxP records",
+        service: "cloudtrail",
+        clauses: &[
+            "Annex 11 §9 (audit trails)",
+            "Annex 11 §12.4 (security: record of access)",
+            "21 CFR 11.10(e)",
+        ],
+        cross_references: &[
+            "AWS Config cloudtrail-s3-dataevents-enabled (S3BucketNames)",
+            "Security Hub S3.22 (write data events)",
+            "Security Hub S3.23 (read data events)",
+        ],
+        two_views: false,
+        rationale: "Management events say who changed a bucket's settings, not who read, wrote or \
+            deleted the GxP records in it; only S3 data events do. For each bucket the policy lists \
+            (gxp_buckets), the account that owns it (by its ListBuckets) must have, at every moment of \
+            the period, a logging trail (its own or an organization trail) covering the bucket's region \
+            whose classic or advanced event selectors select every object of the bucket for read and for \
+            write events. Selectors limited to a prefix, to some event names or other fields log the \
+            bucket only in part and fail; a bucket no account of the scope owns is an evidence gap.",
+        remediation: "Add an advanced event selector for the bucket to a multi-region trail of the owner \
+            account (put-event-selectors replaces all selectors: carry the existing ones over):\n\
+            aws cloudtrail put-event-selectors --trail-name TRAIL --advanced-event-selectors \
+            '[{\"FieldSelectors\":[{\"Field\":\"eventCategory\",\"Equals\":[\"Management\"]}]},\
+            {\"FieldSelectors\":[{\"Field\":\"eventCategory\",\"Equals\":[\"Data\"]},\
+            {\"Field\":\"resources.type\",\"Equals\":[\"AWS::S3::Object\"]},\
+            {\"Field\":\"resources.ARN\",\"StartsWith\":[\"arn:aws:s3:::BUCKET/\"]}]}]'",
     },
     Control {
         id: CHANGE_CONTROL,

@@ -13,6 +13,7 @@ use super::catalog::{
     CLOUDTRAIL_CONTINUITY, CLOUDTRAIL_ENCRYPTION, CLOUDTRAIL_LOG_VALIDATION,
     CLOUDTRAIL_MULTI_REGION,
 };
+use super::data_events::DataEventSelection;
 use super::history::{self, RegionHistory};
 use super::period::{self, Coverage, Effect, EventRef, History, NewValue, Replay, Version};
 use super::remediation;
@@ -285,6 +286,9 @@ pub struct TrailSettings {
     pub encrypted: Option<bool>,
     /// GetEventSelectors, as the controls read it.
     pub selectors: Option<SelectorReading>,
+    /// The data events the selectors select (GetEventSelectors, or as PutEventSelectors set
+    /// them), as `cloudtrail-s3-data-events` reads them.
+    pub data_events: Option<DataEventSelection>,
 }
 
 impl TrailSettings {
@@ -293,6 +297,7 @@ impl TrailSettings {
     pub const LOG_FILE_VALIDATION: &'static str = "log_file_validation";
     pub const ENCRYPTED: &'static str = "encrypted";
     pub const SELECTORS: &'static str = "selectors";
+    pub const DATA_EVENTS: &'static str = "data_events";
 
     /// The settings as collected.
     pub fn of(trail: &TrailEvidence) -> Self {
@@ -312,6 +317,7 @@ impl TrailSettings {
                 .event_selectors
                 .as_ref()
                 .map(|s| management_coverage(Some(s))),
+            data_events: trail.event_selectors.as_ref().map(DataEventSelection::of),
         }
     }
 
@@ -328,6 +334,11 @@ impl TrailSettings {
                 coverage: ManagementCoverage::ReadWrite,
                 excluded_sources: Vec::new(),
             }),
+            // The default selector logs management events only: no data events.
+            data_events: Some(DataEventSelection {
+                known: true,
+                ..DataEventSelection::default()
+            }),
         }
     }
 
@@ -343,11 +354,21 @@ impl TrailSettings {
 /// The selector reading a PutEventSelectors request sets, in `TrailSettings::selectors` form;
 /// `None` when the request holds neither selector list.
 pub fn selectors_from_request(params: Option<&Value>) -> Option<Value> {
+    serde_json::to_value(management_coverage(Some(&request_selectors(params)?))).ok()
+}
+
+/// The selectors a PutEventSelectors request sets, in `TrailSettings::data_events` form;
+/// `None` when the request holds neither selector list.
+pub fn data_events_from_request(params: Option<&Value>) -> Option<Value> {
+    serde_json::to_value(DataEventSelection::of(&request_selectors(params)?)).ok()
+}
+
+fn request_selectors(params: Option<&Value>) -> Option<EventSelectors> {
     let selectors: EventSelectors = serde_json::from_value(pascal_case_keys(params?)).ok()?;
     if selectors.event_selectors.is_none() && selectors.advanced_event_selectors.is_none() {
         return None;
     }
-    serde_json::to_value(management_coverage(Some(&selectors))).ok()
+    Some(selectors)
 }
 
 /// A CloudTrail record writes the request in camelCase, the API's responses in PascalCase.
@@ -430,7 +451,7 @@ impl TrailContext<'_> {
 
 /// Whether a setting held over a span of the period.
 #[derive(Debug, Clone, PartialEq)]
-enum Holds {
+pub(super) enum Holds {
     Yes,
     No(String),
     Unknown(String),
@@ -438,7 +459,7 @@ enum Holds {
 
 /// One interval of the period and what held in it.
 #[derive(Debug, Clone)]
-struct Span {
+pub(super) struct Span {
     from: Timestamp,
     to: Timestamp,
     holds: Holds,
@@ -800,11 +821,11 @@ fn key_spans(
 }
 
 /// One trail as the account's CloudTrail controls judge it.
-struct JudgedTrail<'a> {
-    trail: &'a TrailEvidence,
+pub(super) struct JudgedTrail<'a> {
+    pub(super) trail: &'a TrailEvidence,
     row: TrailRow,
     /// The trail's name, with its owner when another account owns it.
-    label: String,
+    pub(super) label: String,
     /// Deleted by a recorded event and not collected: only its history is known.
     deleted_only: bool,
     history: History,
@@ -945,6 +966,12 @@ pub fn evaluate_account(
         )
         .with_remediation(multi_region_remediation(&judged, first_region)),
     );
+    out.findings.extend(super::data_events::account_findings(
+        account_id,
+        &judged,
+        context.snapshot,
+        evidence_incomplete.then(incomplete_reason),
+    ));
 
     // CloudTrail.2 and CloudTrail.4, per trail, over the period.
     for judged_trail in judged.iter().filter(|j| !j.deleted_only) {
@@ -1173,63 +1200,50 @@ fn continuity_remediation(judged: &JudgedTrail, gaps: &[LoggingGap]) -> String {
     }
 }
 
-/// CloudTrail.1 must hold at every moment of the period: at each moment at least one counted
-/// trail qualifies. FAIL names the intervals with no qualifying trail (and why each trail did
-/// not); EVIDENCE_GAP where no trail is proven to qualify and one might; PASS otherwise.
-fn multi_region_finding(
-    account_id: &str,
-    judged: &[JudgedTrail],
-    period: &Period,
-    not_counted: &[String],
-    incomplete: Option<String>,
-) -> Finding {
-    let per_trail: Vec<(&JudgedTrail, Vec<Span>)> = judged
-        .iter()
-        .map(|j| {
-            let mut spans = spans(&j.versions, judge_multi_region);
-            if let Coverage::Missing(why) = &j.coverage {
-                for span in &mut spans {
-                    if span.holds == Holds::Yes {
-                        span.holds = Holds::Unknown(why.clone());
-                    }
-                }
-            }
-            (j, spans)
-        })
-        .collect();
+/// An interval of the period and why it qualified, failed or could not be told.
+pub(super) type Interval = (Timestamp, Timestamp, Vec<String>);
+
+/// What held at every moment across several trails: the intervals in which no trail
+/// qualified (with each trail's reason), those in which none is proven to and one might,
+/// and the trails that qualified at some moment.
+pub(super) struct Sweep<'l> {
+    pub fails: Vec<Interval>,
+    pub unknowns: Vec<Interval>,
+    pub qualified: Vec<&'l str>,
+}
+
+/// Sweeps the period's elementary intervals (bounded by every trail's spans): in each, the
+/// requirement holds when one labelled trail's span holds.
+pub(super) fn sweep<'l>(per_trail: &[(&'l str, Vec<Span>)], period: &Period) -> Sweep<'l> {
     let mut bounds: Vec<Timestamp> = vec![period.start, period.end];
-    for (_, spans) in &per_trail {
+    for (_, spans) in per_trail {
         bounds.extend(spans.iter().flat_map(|s| [s.from, s.to]));
     }
     bounds.retain(|t| *t >= period.start && *t <= period.end);
     bounds.sort();
     bounds.dedup();
-    // Per elementary interval: which trails qualified, which could not be told, why others failed.
-    let mut fails: Vec<(Timestamp, Timestamp, Vec<String>)> = Vec::new();
-    let mut unknowns: Vec<(Timestamp, Timestamp, Vec<String>)> = Vec::new();
+    let mut fails: Vec<Interval> = Vec::new();
+    let mut unknowns: Vec<Interval> = Vec::new();
     let mut qualified: Vec<&str> = Vec::new();
     for window in bounds.windows(2) {
         let (from, to) = (window[0], window[1]);
         let mut yes = Vec::new();
         let mut no = Vec::new();
         let mut unknown = Vec::new();
-        for (j, spans) in &per_trail {
+        for (label, spans) in per_trail {
             match spans.iter().find(|s| s.from <= from && from < s.to) {
                 Some(span) => match &span.holds {
-                    Holds::Yes => yes.push(j.label.as_str()),
-                    Holds::No(why) => no.push(format!("{}: {why}", j.label)),
-                    Holds::Unknown(why) => unknown.push(format!("{}: {why}", j.label)),
+                    Holds::Yes => yes.push(*label),
+                    Holds::No(why) => no.push(format!("{label}: {why}")),
+                    Holds::Unknown(why) => unknown.push(format!("{label}: {why}")),
                 },
-                None => no.push(format!("{}: did not exist", j.label)),
+                None => no.push(format!("{label}: did not exist")),
             }
         }
-        let push =
-            |list: &mut Vec<(Timestamp, Timestamp, Vec<String>)>, why: Vec<String>| match list
-                .last_mut()
-            {
-                Some(last) if last.1 == from && last.2 == why => last.1 = to,
-                _ => list.push((from, to, why)),
-            };
+        let push = |list: &mut Vec<Interval>, why: Vec<String>| match list.last_mut() {
+            Some(last) if last.1 == from && last.2 == why => last.1 = to,
+            _ => list.push((from, to, why)),
+        };
         if !yes.is_empty() {
             qualified.extend(yes);
         } else if !unknown.is_empty() {
@@ -1243,7 +1257,48 @@ fn multi_region_finding(
     }
     qualified.sort();
     qualified.dedup();
-    let describe = |list: &[(Timestamp, Timestamp, Vec<String>)]| {
+    Sweep {
+        fails,
+        unknowns,
+        qualified,
+    }
+}
+
+impl JudgedTrail<'_> {
+    /// The trail's spans under `judge`; a trail whose events are missing proves nothing.
+    pub(super) fn spans(&self, judge: impl Fn(&TrailSettings) -> Holds) -> Vec<Span> {
+        let mut spans = spans(&self.versions, judge);
+        if let Coverage::Missing(why) = &self.coverage {
+            for span in &mut spans {
+                if span.holds == Holds::Yes {
+                    span.holds = Holds::Unknown(why.clone());
+                }
+            }
+        }
+        spans
+    }
+}
+
+/// CloudTrail.1 must hold at every moment of the period: at each moment at least one counted
+/// trail qualifies. FAIL names the intervals with no qualifying trail (and why each trail did
+/// not); EVIDENCE_GAP where no trail is proven to qualify and one might; PASS otherwise.
+fn multi_region_finding(
+    account_id: &str,
+    judged: &[JudgedTrail],
+    period: &Period,
+    not_counted: &[String],
+    incomplete: Option<String>,
+) -> Finding {
+    let per_trail: Vec<(&str, Vec<Span>)> = judged
+        .iter()
+        .map(|j| (j.label.as_str(), j.spans(judge_multi_region)))
+        .collect();
+    let Sweep {
+        fails,
+        unknowns,
+        qualified,
+    } = sweep(&per_trail, period);
+    let describe = |list: &[Interval]| {
         super::period::list_intervals(list, |(from, to, why)| {
             format!("{}: {}", interval(*from, *to), why.join("; "))
         })

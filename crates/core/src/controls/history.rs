@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::RegionScope;
-use super::cloudtrail::{TrailSettings, selectors_from_request};
+use super::cloudtrail::{TrailSettings, data_events_from_request, selectors_from_request};
 use super::events::{self, APIGATEWAY, CLOUDTRAIL, KMS, patch_operations, text};
 use super::key_policy::Exposure;
 use super::period::{Coverage, Effect, EventRef, History, NewValue, opaque};
@@ -348,6 +348,14 @@ impl RegionHistory {
                     ),
                 };
                 set(history, TrailSettings::SELECTORS, value);
+                let data = match data_events_from_request(params) {
+                    Some(selectors) => NewValue::Set(selectors),
+                    None => NewValue::Unknown(
+                        "the request names neither eventSelectors nor advancedEventSelectors"
+                            .to_string(),
+                    ),
+                };
+                set(history, TrailSettings::DATA_EVENTS, data);
             }
             _ => {}
         }

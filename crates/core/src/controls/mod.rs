@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod change_records;
 pub mod changes;
 pub mod cloudtrail;
+pub mod data_events;
 pub mod events;
 pub mod history;
 pub mod key_policy;

@@ -315,6 +315,26 @@ pub fn cloudtrail_all_management_events(trail_arn: &str, home_region: &str) -> S
     )
 }
 
+/// Logs every read and write data event of one GxP bucket on a trail, keeping its management
+/// events; put-event-selectors replaces the trail's selectors, so others must be carried over.
+pub fn s3_data_events(bucket: &str, trail_arn: &str, home_region: &str) -> String {
+    let selectors = format!(
+        r#"[{{"Name":"Management events","FieldSelectors":[{{"Field":"eventCategory","Equals":["Management"]}}]}},{{"Name":"GxP bucket {bucket}","FieldSelectors":[{{"Field":"eventCategory","Equals":["Data"]}},{{"Field":"resources.type","Equals":["AWS::S3::Object"]}},{{"Field":"resources.ARN","StartsWith":["arn:aws:s3:::{bucket}/"]}}]}}]"#
+    );
+    format!(
+        "Warning: put-event-selectors REPLACES all of the trail's selectors; run {} first and \
+         carry its other selectors over (as advanced selectors). Then, on a multi-region trail of \
+         the bucket's owner account: {}",
+        AwsCommand::new("cloudtrail", "get-event-selectors")
+            .arg("--trail-name", trail_arn)
+            .arg("--region", home_region),
+        AwsCommand::new("cloudtrail", "put-event-selectors")
+            .arg("--trail-name", trail_arn)
+            .arg("--region", home_region)
+            .arg("--advanced-event-selectors", &selectors)
+    )
+}
+
 /// The strict reading's note for write methods it fails because they are not cached.
 pub fn write_methods_left_uncached(api_id: &str, stage: &str, methods: &str) -> String {
     format!(

@@ -172,8 +172,33 @@ pub struct AccountEvidence {
     /// CloudTrail change events. Only the CloudTrail controls read them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trail_home_regions: Vec<RegionEvidence>,
+    /// S3 ListBuckets (one call for the whole account: it lists the buckets of every region),
+    /// collected when the policy names GxP buckets: which account owns each and where.
+    /// `None`: not collected.
+    #[serde(default)]
+    pub s3_buckets: Option<Vec<S3Bucket>>,
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+/// One bucket as S3 ListBuckets gives it.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct S3Bucket {
+    pub name: String,
+    /// The bucket's region (`BucketRegion`).
+    #[serde(default)]
+    pub bucket_region: Option<String>,
+    #[serde(default)]
+    pub creation_date: Option<Timestamp>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl S3Bucket {
+    /// The `service` of S3 gaps (a failed ListBuckets).
+    pub const GAP_SERVICE: &'static str = "s3";
 }
 
 #[serde_with::skip_serializing_none]

@@ -409,7 +409,22 @@ impl Coverage {
 /// than every read and write management event of every source is WEAKENING: CloudTrail.1 and
 /// `multi-region-cloudtrail-enabled` ask for read and write management events with no
 /// excluded source.
-pub(super) fn read_event_selectors(params: Option<&Value>, _: &Policy) -> Classification {
+pub(super) fn read_event_selectors(params: Option<&Value>, policy: &Policy) -> Classification {
+    let (class, reason) = read_management_selectors(params);
+    // Selectors that do not log every read and write data event of a GxP bucket weaken its
+    // audit trail (`cloudtrail-s3-data-events`), whatever they keep of management events.
+    let shortfalls = crate::controls::data_events::gxp_bucket_shortfalls(params, policy);
+    if shortfalls.is_empty() {
+        return (class, reason);
+    }
+    let shortfalls = shortfalls.join("; ");
+    match class {
+        Weakening => (Weakening, format!("{reason}; {shortfalls}")),
+        _ => (Weakening, shortfalls),
+    }
+}
+
+fn read_management_selectors(params: Option<&Value>) -> Classification {
     let params = params.unwrap_or(&Value::Null);
     let (coverage, kind) = if let Some(list) =
         field(params, "eventSelectors").and_then(Value::as_array)
