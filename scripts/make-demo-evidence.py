@@ -766,7 +766,24 @@ snapshot = {
                     "apigateway": apigateway(PROD, [results_api, instrument_api], [
                         {"apiId": "h8t2w5x9pq", "name": "lims-instrument-webhooks", "protocolType": "HTTP",
                          "apiEndpoint": "https://h8t2w5x9pq.execute-api.eu-central-1.amazonaws.com",
-                         "createdDate": "2025-09-02T10:00:00Z"}]),
+                         "createdDate": "2025-09-02T10:00:00Z",
+                         # GetStages: the quick-create $default stage never got access logging
+                         # (apigw-v2-access-logging FAIL); prod logs to its log group (PASS).
+                         "stages": [
+                             {"stageName": "$default", "autoDeploy": True, "apiGatewayManaged": True,
+                              "createdDate": "2025-09-02T10:00:00Z", "lastUpdatedDate": "2025-09-02T10:00:00Z"},
+                             {"stageName": "prod", "autoDeploy": False, "deploymentId": "d7k2m4",
+                              "accessLogSettings": {
+                                  "destinationArn": f"arn:aws:logs:{CENTRAL}:{PROD}:log-group:/aws/apigateway/lims-instrument-webhooks",
+                                  "format": "$context.requestId $context.identity.sourceIp $context.requestTime $context.routeKey $context.status"},
+                              "createdDate": "2025-09-03T08:00:00Z", "lastUpdatedDate": "2025-09-03T08:00:00Z"}],
+                         # GetRoutes: the instrument callback is open (apigw-v2-route-authorization
+                         # FAIL); the status route requires IAM (PASS).
+                         "routes": [
+                             {"routeId": "r4p8q2z", "routeKey": "GET /status", "authorizationType": "AWS_IAM",
+                              "apiKeyRequired": False, "target": "integrations/i3n5v7"},
+                             {"routeId": "r9t1c6w", "routeKey": "POST /instrument-results",
+                              "authorizationType": "NONE", "apiKeyRequired": False, "target": "integrations/i3n5v7"}]}]),
                     "kms": {"keys": prod_keys},
                     "cloudtrail": cloudtrail(PROD, CENTRAL, [org_trail]),
                 },
