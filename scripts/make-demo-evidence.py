@@ -801,7 +801,20 @@ snapshot = {
             "regions": [
                 {
                     "region": CENTRAL,
-                    "apigateway": apigateway(DR, [dr_api]),
+                    # A compliant HTTP API: its stage writes access logs, its route requires IAM.
+                    "apigateway": apigateway(DR, [dr_api], [
+                        {"apiId": "m3d8r2k6wz", "name": "lims-dr-instrument-webhooks", "protocolType": "HTTP",
+                         "apiEndpoint": "https://m3d8r2k6wz.execute-api.eu-central-1.amazonaws.com",
+                         "createdDate": "2025-11-12T09:00:00Z",
+                         "stages": [
+                             {"stageName": "dr", "autoDeploy": False, "deploymentId": "e2p9s5",
+                              "accessLogSettings": {
+                                  "destinationArn": f"arn:aws:logs:{CENTRAL}:{DR}:log-group:/aws/apigateway/lims-dr-instrument-webhooks",
+                                  "format": "$context.requestId $context.identity.sourceIp $context.requestTime $context.routeKey $context.status"},
+                              "createdDate": "2025-11-12T09:30:00Z", "lastUpdatedDate": "2025-11-12T09:30:00Z"}],
+                         "routes": [
+                             {"routeId": "r2w6x8y", "routeKey": "POST /instrument-results", "authorizationType": "AWS_IAM",
+                              "apiKeyRequired": False, "target": "integrations/i8b4n1"}]}]),
                     "kms": {"keys": dr_keys},
                     "cloudtrail": cloudtrail(DR, CENTRAL, [dr_trail]),
                 },

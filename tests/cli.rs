@@ -7,7 +7,7 @@ use std::fs;
 
 use common::*;
 
-const CONTROL_IDS: [&str; 10] = [
+const CONTROL_IDS: [&str; 12] = [
     "apigw-cache-encryption",
     "apigw-logging",
     "kms-key-rotation",
@@ -18,6 +18,8 @@ const CONTROL_IDS: [&str; 10] = [
     "cloudtrail-continuity",
     "change-control",
     "kms-key-exposure",
+    "apigw-v2-access-logging",
+    "apigw-v2-route-authorization",
 ];
 
 const REPORT_FILES: [&str; 16] = [
