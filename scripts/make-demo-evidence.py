@@ -779,7 +779,24 @@ snapshot = {
                     "apigateway": apigateway(PROD, [results_api, instrument_api], [
                         {"apiId": "h8t2w5x9pq", "name": "lims-instrument-webhooks", "protocolType": "HTTP",
                          "apiEndpoint": "https://h8t2w5x9pq.execute-api.eu-central-1.amazonaws.com",
-                         "createdDate": "2025-09-02T10:00:00Z"}]),
+                         "createdDate": "2025-09-02T10:00:00Z",
+                         # GetStages: the quick-create $default stage never got access logging
+                         # (apigw-v2-access-logging FAIL); prod logs to its log group (PASS).
+                         "stages": [
+                             {"stageName": "$default", "autoDeploy": True, "apiGatewayManaged": True,
+                              "createdDate": "2025-09-02T10:00:00Z", "lastUpdatedDate": "2025-09-02T10:00:00Z"},
+                             {"stageName": "prod", "autoDeploy": False, "deploymentId": "d7k2m4",
+                              "accessLogSettings": {
+                                  "destinationArn": f"arn:aws:logs:{CENTRAL}:{PROD}:log-group:/aws/apigateway/lims-instrument-webhooks",
+                                  "format": "$context.requestId $context.identity.sourceIp $context.requestTime $context.routeKey $context.status"},
+                              "createdDate": "2025-09-03T08:00:00Z", "lastUpdatedDate": "2025-09-03T08:00:00Z"}],
+                         # GetRoutes: the instrument callback is open (apigw-v2-route-authorization
+                         # FAIL); the status route requires IAM (PASS).
+                         "routes": [
+                             {"routeId": "r4p8q2z", "routeKey": "GET /status", "authorizationType": "AWS_IAM",
+                              "apiKeyRequired": False, "target": "integrations/i3n5v7"},
+                             {"routeId": "r9t1c6w", "routeKey": "POST /instrument-results",
+                              "authorizationType": "NONE", "apiKeyRequired": False, "target": "integrations/i3n5v7"}]}]),
                     "kms": {"keys": prod_keys},
                     "cloudtrail": cloudtrail(PROD, CENTRAL, [org_trail]),
                 },
@@ -802,7 +819,20 @@ snapshot = {
             "regions": [
                 {
                     "region": CENTRAL,
-                    "apigateway": apigateway(DR, [dr_api]),
+                    # A compliant HTTP API: its stage writes access logs, its route requires IAM.
+                    "apigateway": apigateway(DR, [dr_api], [
+                        {"apiId": "m3d8r2k6wz", "name": "lims-dr-instrument-webhooks", "protocolType": "HTTP",
+                         "apiEndpoint": "https://m3d8r2k6wz.execute-api.eu-central-1.amazonaws.com",
+                         "createdDate": "2025-11-12T09:00:00Z",
+                         "stages": [
+                             {"stageName": "dr", "autoDeploy": False, "deploymentId": "e2p9s5",
+                              "accessLogSettings": {
+                                  "destinationArn": f"arn:aws:logs:{CENTRAL}:{DR}:log-group:/aws/apigateway/lims-dr-instrument-webhooks",
+                                  "format": "$context.requestId $context.identity.sourceIp $context.requestTime $context.routeKey $context.status"},
+                              "createdDate": "2025-11-12T09:30:00Z", "lastUpdatedDate": "2025-11-12T09:30:00Z"}],
+                         "routes": [
+                             {"routeId": "r2w6x8y", "routeKey": "POST /instrument-results", "authorizationType": "AWS_IAM",
+                              "apiKeyRequired": False, "target": "integrations/i8b4n1"}]}]),
                     "kms": {"keys": dr_keys},
                     "cloudtrail": cloudtrail(DR, CENTRAL, [dr_trail]),
                 },

@@ -7,7 +7,7 @@ use std::fs;
 
 use common::*;
 
-const CONTROL_IDS: [&str; 11] = [
+const CONTROL_IDS: [&str; 13] = [
     "apigw-cache-encryption",
     "apigw-logging",
     "kms-key-rotation",
@@ -19,6 +19,8 @@ const CONTROL_IDS: [&str; 11] = [
     "cloudtrail-s3-data-events",
     "change-control",
     "kms-key-exposure",
+    "apigw-v2-access-logging",
+    "apigw-v2-route-authorization",
 ];
 
 const REPORT_FILES: [&str; 16] = [
@@ -329,7 +331,7 @@ fn pdf_reads_as_a_report() {
     let output = report(&demo_evidence(), &out, &["--format", "pdf"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let (pages, text) = pdf_text(&out.join("report.pdf"));
-    assert!((15..=40).contains(&pages), "{pages} pages");
+    assert!((15..=45).contains(&pages), "{pages} pages");
     for id in CONTROL_IDS {
         assert!(text.contains(id), "{id} missing from the PDF");
     }

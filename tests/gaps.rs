@@ -39,9 +39,15 @@ const CHANGE_CONTROL: &str = "change-control";
 const TRAIL_DATA_EVENTS: &str = "cloudtrail-s3-data-events";
 /// The DR account's GxP bucket (eu-central-1), whose data events its trail logs.
 const GXP_BUCKET: &str = "lims-dr-records-444455556666";
+const V2_LOGGING: &str = "apigw-v2-access-logging";
+const V2_AUTHORIZATION: &str = "apigw-v2-route-authorization";
+/// The demo DR account's compliant HTTP API.
+const V2_API_ID: &str = "m3d8r2k6wz";
 
 /// The controls whose evidence comes from each service's describe calls.
 const APIGW_CONTROLS: &[&str] = &[APIGW_CACHE, APIGW_LOGGING];
+/// The HTTP and WebSocket API controls (GetApis, then GetStages and GetRoutes per API).
+const V2_CONTROLS: &[&str] = &[V2_LOGGING, V2_AUTHORIZATION];
 const KMS_CONTROLS: &[&str] = &[KMS_ROTATION, KMS_DELETION, KMS_EXPOSURE];
 const TRAIL_POSTURE_CONTROLS: &[&str] = &[
     TRAIL_MULTI_REGION,
@@ -226,6 +232,7 @@ fn matrix() -> Vec<Case> {
             "the home region is missing from the snapshot",
             [
                 each(APIGW_CONTROLS, HOME, ""),
+                each(V2_CONTROLS, HOME, ""),
                 each(KMS_CONTROLS, HOME, ""),
                 vec![(CHANGE_CONTROL, HOME, "")],
                 vec![(TRAIL_CONTINUITY, "all", "")],
@@ -247,6 +254,7 @@ fn matrix() -> Vec<Case> {
             "the caller identity could not be established",
             [
                 each(APIGW_CONTROLS, HOME, ""),
+                each(V2_CONTROLS, HOME, ""),
                 each(KMS_CONTROLS, HOME, ""),
                 vec![(CHANGE_CONTROL, HOME, "")],
                 trail_posture(),
@@ -269,7 +277,7 @@ fn matrix() -> Vec<Case> {
     ];
     for section in ["apigateway", "kms", "cloudtrail"] {
         let affected = match section {
-            "apigateway" => each(APIGW_CONTROLS, HOME, ""),
+            "apigateway" => [each(APIGW_CONTROLS, HOME, ""), each(V2_CONTROLS, HOME, "")].concat(),
             "kms" => each(KMS_CONTROLS, HOME, ""),
             _ => [
                 vec![(CHANGE_CONTROL, HOME, ""), (TRAIL_CONTINUITY, "all", "")],
@@ -431,7 +439,11 @@ fn matrix() -> Vec<Case> {
         for kept in [None, Some(json!([]))] {
             cases.push(case(
                 format!("apigatewayv2:GetApis {failure:?}, list kept: {kept:?}"),
-                vec![(APIGW_LOGGING, HOME, "(HTTP and WebSocket APIs)")],
+                [
+                    vec![(APIGW_LOGGING, HOME, "(HTTP and WebSocket APIs)")],
+                    each(V2_CONTROLS, HOME, ""),
+                ]
+                .concat(),
                 |s| {
                     let apigateway = &mut region(s, HOME)["apigateway"];
                     match kept {
@@ -444,6 +456,34 @@ fn matrix() -> Vec<Case> {
                         "apigatewayv2",
                         "GetApis",
                         None,
+                        code,
+                        message,
+                    );
+                },
+            ));
+        }
+        // An HTTP API's stages or routes: that API's rows of the control that reads them.
+        for (api_name, list, control) in [
+            ("GetStages", "stages", V2_LOGGING),
+            ("GetRoutes", "routes", V2_AUTHORIZATION),
+        ] {
+            cases.push(case(
+                format!("apigatewayv2:{api_name} {failure:?}, list absent"),
+                vec![(control, HOME, V2_API_ID)],
+                |s| {
+                    let api = region(s, HOME)["apigateway"]["v2_apis"]
+                        .as_array_mut()
+                        .expect("v2_apis")
+                        .iter_mut()
+                        .find(|a| a["apiId"] == V2_API_ID)
+                        .expect("the DR HTTP API");
+                    remove(api, list);
+                    record_gap(
+                        s,
+                        Some(HOME),
+                        "apigatewayv2",
+                        api_name,
+                        Some(&format!("apis/{V2_API_ID}")),
                         code,
                         message,
                     );

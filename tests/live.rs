@@ -1454,6 +1454,8 @@ fn a_lookup_events_query_that_runs_out_of_retries_part_way_is_a_gap_and_the_repo
                         | "kms-key-rotation"
                         | "kms-key-deletion"
                         | "kms-key-exposure"
+                        | "apigw-v2-access-logging"
+                        | "apigw-v2-route-authorization"
                 )
             ))
             || matches!(

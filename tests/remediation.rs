@@ -42,7 +42,7 @@ fn findings_csv(out: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
 }
 
 /// The identifiers a finding's fix must name, read from how the result names its resource:
-/// `name (api-id) stage s`, `key-id (alias/…)`, a trail ARN, `EventName restapi … `, or an
+/// `name (api-id) stage s`, an HTTP or WebSocket API's stage or route, `key-id (alias/…)`, a trail ARN, `EventName restapi … `, or an
 /// account-wide row (its account).
 fn identifiers(resource: &str, account_id: &str) -> Vec<String> {
     let words: Vec<&str> = resource.split_whitespace().collect();
@@ -53,6 +53,9 @@ fn identifiers(resource: &str, account_id: &str) -> Vec<String> {
         [_, "restapi", api, _, _, "(resource", id] => vec![api.to_string(), bare(id)],
         [_, "restapi", api, "resource", id, _] => vec![api.to_string(), id.to_string()],
         [_, api, "stage", stage] => vec![bare(api), stage.to_string()],
+        // HTTP and WebSocket APIs: `name (api-id) HTTP API stage s`, `… API route KEY (route-id)`.
+        [_, api, _, "API", "stage", stage] => vec![bare(api), stage.to_string()],
+        [_, api, _, "API", "route", .., route] => vec![bare(api), bare(route)],
         [event, id] if event.chars().next().is_some_and(char::is_uppercase) => {
             vec![id.to_string()]
         }

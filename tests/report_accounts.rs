@@ -286,11 +286,16 @@ fn the_role_failed_account_shows_evidence_gap_in_every_format_and_verify_accepts
 
     // PDF: every account with its counts, in the summary's table.
     let pages = pdf_pages(&package.join("report.pdf"));
-    let page = pages
+    // The table may continue on the next page (its header repeated there).
+    let at = pages
+        .iter()
+        .position(|p| squeezed(p).contains("Per account (3 accounts)"))
+        .expect("the per-account table");
+    let page = pages[at..pages.len().min(at + 2)]
         .iter()
         .map(|p| squeezed(p))
-        .find(|p| p.contains("Per account (3 accounts)"))
-        .expect("the per-account table");
+        .collect::<Vec<_>>()
+        .join(" ");
     let model = fixture_model();
     for summary in &model.account_summaries {
         let c = &summary.counts;

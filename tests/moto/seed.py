@@ -3,7 +3,7 @@
 Usage: seed.py ENDPOINT SCENARIO [ARGS]
   scenarios REGION...   every scenario of DESIGN.md in each region (trails homed in the first; the
                         API Gateway CloudWatch role set there only; an HTTP and a WebSocket API each)
-  compliant REGION      a compliant REST API stage, a rotating key and a compliant multi-region trail
+  compliant REGION      a compliant REST API stage, HTTP API, rotating key and multi-region trail
   recorded-trails REGION   the trails the recorded CloudTrail events (tests/fixtures/cloudtrail) act on
   scale APIS STAGES KEYS REGION   many REST APIs, stages and keys for the benchmark
   signing-keys REGION   asymmetric SIGN_VERIFY keys: ECC_NIST_P256 and RSA_2048, with aliases
@@ -148,16 +148,23 @@ def audit_trail(endpoint, home, key_id):
 
 def compliant(endpoint, home):
     """A compliant account with one resource of each kind, so that every collection call is made:
-    a REST API stage caching encrypted with execution logging, a rotating key protecting a
-    compliant multi-region trail."""
+    a REST API stage caching encrypted with execution logging, an HTTP API stage with access
+    logging and an IAM-authorized route, a rotating key protecting a compliant multi-region trail."""
     ag = client(endpoint, "apigateway", home)
     api = rest_api(ag, "encrypted-cache", [("/orders", "GET", "AWS_IAM")], "prod", True, (True, True, "INFO"))
     cloudwatch_role(endpoint, home)
     kms = client(endpoint, "kms", home)
     key_id = kms.create_key(Description="trail key")["KeyMetadata"]["KeyId"]
     kms.enable_key_rotation(KeyId=key_id)
+    # An HTTP API whose stage writes access logs and whose route requires IAM authorization.
+    v2 = client(endpoint, "apigatewayv2", home)
+    http_api = v2.create_api(Name="compliant-http", ProtocolType="HTTP")["ApiId"]
+    v2.create_stage(ApiId=http_api, StageName="prod", AccessLogSettings={
+        "DestinationArn": f"arn:aws:logs:{home}:123456789012:log-group:compliant-http-access",
+        "Format": "$context.requestId $context.status"})
+    v2.create_route(ApiId=http_api, RouteKey="GET /orders", AuthorizationType="AWS_IAM")
     return {"api": api, "deployment": deployment_of(ag, api), "key": key_id,
-            "trail": audit_trail(endpoint, home, key_id)}
+            "trail": audit_trail(endpoint, home, key_id), "http_api": http_api}
 
 
 # The trails the recorded events act on: StopLogging x3 and StartLogging x3 on ct-stop-trail,

@@ -1,7 +1,7 @@
 //! API Gateway collection: GetRestApis, then per API GetStages and, for every deployment a
 //! stage serves (its `deploymentId` and its canary's), GetDeployment with `embed=apisummary`;
 //! the region's GetAccount (the CloudWatch role execution logging needs) and API Gateway v2
-//! GetApis. Converted into the snapshot model with the raw `methodSettings` and summaries.
+//! GetApis with each API's GetStages and GetRoutes. Converted into the snapshot model with the raw `methodSettings` and summaries.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -16,7 +16,7 @@ use super::sdk::timestamp;
 use super::{CredentialsFailed, RegionContext};
 use gxp_evidence_core::evidence::{
     AccessLogSettings, ApiGatewayAccount, ApiGatewayEvidence, ApiV2, CanarySettings, Deployment,
-    Extra, MethodSetting, MethodSnapshot, RestApi, RestApiEvidence, Stage,
+    Extra, MethodSetting, MethodSnapshot, RestApi, RestApiEvidence, RouteV2, Stage, StageV2,
 };
 
 const SERVICE: &str = "apigateway";
@@ -102,50 +102,210 @@ async fn collect_account(
     }))
 }
 
-/// GetApis of API Gateway v2, every page (the SDK has no paginator for it).
+/// API Gateway v2: GetApis, then per API its stages (GetStages) and routes (GetRoutes), every
+/// page of each. A failed GetApis leaves the list `None`; a failed GetStages or GetRoutes
+/// leaves that API's list `None` with a gap naming `apis/<apiId>`.
 async fn collect_v2_apis(context: &RegionContext) -> Result<Option<Vec<ApiV2>>, CredentialsFailed> {
     let client = aws_sdk_apigatewayv2::Client::from_conf(
         aws_sdk_apigatewayv2::config::Builder::from(&context.sdk)
             .region(context.region())
             .build(),
     );
-    let mut apis = Vec::new();
-    let mut seen_tokens = BTreeSet::new();
-    let mut next_token: Option<String> = None;
-    loop {
-        let page = context
-            .call(
+    let listed = v2_pages(
+        context,
+        "GetApis",
+        None,
+        |token| {
+            client
+                .get_apis()
+                .max_results("500")
+                .set_next_token(token)
+                .send()
+        },
+        |page| {
+            let items = page.items().iter().map(api_v2).collect();
+            (items, page.next_token().map(str::to_string))
+        },
+    )
+    .await?;
+    let Some(mut apis) = listed else {
+        return Ok(None);
+    };
+    for api in &mut apis {
+        let resource = ApiV2::gap_resource(&api.api_id);
+        let api_id = api.api_id.clone();
+        api.stages = v2_pages(
+            context,
+            "GetStages",
+            Some(&resource),
+            |token| {
                 client
-                    .get_apis()
+                    .get_stages()
+                    .api_id(&api_id)
                     .max_results("500")
-                    .set_next_token(next_token.clone())
-                    .send(),
-            )
-            .await;
-        let Some(page) = context.settle(SERVICE_V2, "GetApis", None, page)? else {
-            return Ok(None);
-        };
-        apis.extend(page.items().iter().map(api_v2));
-        match page.next_token().filter(|token| !token.is_empty()) {
-            Some(token) if seen_tokens.insert(token.to_string()) => {
-                next_token = Some(token.to_string());
-            }
-            Some(token) => {
-                // The same token twice would never end: an incomplete list, said as a gap.
-                let failure = super::CallFailure {
-                    code: "PaginationLoop".to_string(),
-                    message: format!("GetApis: NextToken {token:?} repeated; stopped paging"),
-                    http_status: None,
-                    kind: super::sdk::FailureKind::Service,
-                };
-                context.record_gap(SERVICE_V2, "GetApis", None, &failure);
-                return Ok(None);
-            }
-            None => break,
-        }
+                    .set_next_token(token)
+                    .send()
+            },
+            |page| {
+                let items = page.items().iter().map(stage_v2).collect();
+                (items, page.next_token().map(str::to_string))
+            },
+        )
+        .await?
+        .map(|mut stages| {
+            stages.sort_by(|a, b| a.stage_name.cmp(&b.stage_name));
+            stages
+        });
+        api.routes = v2_pages(
+            context,
+            "GetRoutes",
+            Some(&resource),
+            |token| {
+                client
+                    .get_routes()
+                    .api_id(&api_id)
+                    .max_results("500")
+                    .set_next_token(token)
+                    .send()
+            },
+            |page| {
+                let items = page.items().iter().map(route_v2).collect();
+                (items, page.next_token().map(str::to_string))
+            },
+        )
+        .await?
+        .map(|mut routes| {
+            routes.sort_by(|a, b| (&a.route_key, &a.route_id).cmp(&(&b.route_key, &b.route_id)));
+            routes
+        });
     }
     apis.sort_by(|a, b| a.api_id.cmp(&b.api_id));
     Ok(Some(apis))
+}
+
+/// Every page of an API Gateway v2 list call (the SDK has no paginators for them): `fetch`
+/// asks for the page after a `NextToken`, `read` takes its items and next token. A failed
+/// page, or a token seen twice (which would never end), makes the whole list a gap.
+async fn v2_pages<Page, Item, Fut, E>(
+    context: &RegionContext,
+    api: &str,
+    resource: Option<&str>,
+    fetch: impl Fn(Option<String>) -> Fut,
+    read: impl Fn(&Page) -> (Vec<Item>, Option<String>),
+) -> Result<Option<Vec<Item>>, CredentialsFailed>
+where
+    Fut: std::future::Future<
+            Output = Result<
+                Page,
+                aws_sdk_apigatewayv2::error::SdkError<
+                    E,
+                    aws_sdk_apigatewayv2::config::http::HttpResponse,
+                >,
+            >,
+        >,
+    E: aws_sdk_apigatewayv2::error::ProvideErrorMetadata
+        + std::error::Error
+        + Send
+        + Sync
+        + 'static,
+{
+    let mut items = Vec::new();
+    let mut seen_tokens = BTreeSet::new();
+    let mut next_token: Option<String> = None;
+    loop {
+        let page = context.call(fetch(next_token.clone())).await;
+        let Some(page) = context.settle(SERVICE_V2, api, resource, page)? else {
+            return Ok(None);
+        };
+        let (page_items, token) = read(&page);
+        items.extend(page_items);
+        match token.filter(|token| !token.is_empty()) {
+            Some(token) if seen_tokens.insert(token.clone()) => next_token = Some(token),
+            Some(token) => {
+                let failure = super::CallFailure {
+                    code: "PaginationLoop".to_string(),
+                    message: format!("{api}: NextToken {token:?} repeated; stopped paging"),
+                    http_status: None,
+                    kind: super::sdk::FailureKind::Service,
+                };
+                context.record_gap(SERVICE_V2, api, resource, &failure);
+                return Ok(None);
+            }
+            None => return Ok(Some(items)),
+        }
+    }
+}
+
+fn stage_v2(stage: &aws_sdk_apigatewayv2::types::Stage) -> StageV2 {
+    let mut extra = Extra::new();
+    insert_string(&mut extra, "deploymentId", stage.deployment_id());
+    insert_string(&mut extra, "description", stage.description());
+    insert_string(
+        &mut extra,
+        "clientCertificateId",
+        stage.client_certificate_id(),
+    );
+    if let Some(auto_deploy) = stage.auto_deploy() {
+        extra.insert("autoDeploy".into(), Value::Bool(auto_deploy));
+    }
+    if let Some(managed) = stage.api_gateway_managed() {
+        extra.insert("apiGatewayManaged".into(), Value::Bool(managed));
+    }
+    if let Some(settings) = stage.default_route_settings() {
+        let mut route_settings = Extra::new();
+        insert_string(
+            &mut route_settings,
+            "loggingLevel",
+            settings.logging_level().map(|l| l.as_str()),
+        );
+        if let Some(trace) = settings.data_trace_enabled() {
+            route_settings.insert("dataTraceEnabled".into(), Value::Bool(trace));
+        }
+        if let Some(metrics) = settings.detailed_metrics_enabled() {
+            route_settings.insert("detailedMetricsEnabled".into(), Value::Bool(metrics));
+        }
+        extra.insert(
+            "defaultRouteSettings".into(),
+            Value::Object(route_settings.into_iter().collect()),
+        );
+    }
+    if let Some(tags) = string_map(stage.tags.as_ref()) {
+        extra.insert("tags".into(), tags);
+    }
+    StageV2 {
+        stage_name: stage.stage_name().unwrap_or_default().to_string(),
+        access_log_settings: stage.access_log_settings().map(|s| AccessLogSettings {
+            format: s.format().map(str::to_string),
+            destination_arn: s.destination_arn().map(str::to_string),
+            extra: Extra::new(),
+        }),
+        created_date: stage.created_date().and_then(timestamp),
+        last_updated_date: stage.last_updated_date().and_then(timestamp),
+        extra,
+    }
+}
+
+fn route_v2(route: &aws_sdk_apigatewayv2::types::Route) -> RouteV2 {
+    let mut extra = Extra::new();
+    insert_string(&mut extra, "target", route.target());
+    insert_string(&mut extra, "operationName", route.operation_name());
+    if !route.authorization_scopes().is_empty() {
+        extra.insert(
+            "authorizationScopes".into(),
+            Value::from(route.authorization_scopes().to_vec()),
+        );
+    }
+    if let Some(managed) = route.api_gateway_managed() {
+        extra.insert("apiGatewayManaged".into(), Value::Bool(managed));
+    }
+    RouteV2 {
+        route_id: route.route_id().unwrap_or_default().to_string(),
+        route_key: route.route_key().map(str::to_string),
+        authorization_type: route.authorization_type().map(|a| a.as_str().to_string()),
+        authorizer_id: route.authorizer_id().map(str::to_string),
+        api_key_required: route.api_key_required(),
+        extra,
+    }
 }
 
 fn api_v2(api: &aws_sdk_apigatewayv2::types::Api) -> ApiV2 {
@@ -163,6 +323,8 @@ fn api_v2(api: &aws_sdk_apigatewayv2::types::Api) -> ApiV2 {
         api_id: api.api_id().unwrap_or_default().to_string(),
         name: api.name().map(str::to_string),
         protocol_type: api.protocol_type().map(|p| p.as_str().to_string()),
+        stages: None,
+        routes: None,
         extra,
     }
 }

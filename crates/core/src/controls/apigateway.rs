@@ -2016,6 +2016,8 @@ mod tests {
 
     fn v2_api(id: &str, protocol: &str) -> ApiV2 {
         ApiV2 {
+            stages: None,
+            routes: None,
             api_id: id.into(),
             name: Some(format!("{protocol} api")),
             protocol_type: Some(protocol.into()),

@@ -29,6 +29,8 @@ pub const CLOUDTRAIL_CONTINUITY: &str = "cloudtrail-continuity";
 pub const CHANGE_CONTROL: &str = "change-control";
 pub const KMS_KEY_EXPOSURE: &str = "kms-key-exposure";
 pub const CLOUDTRAIL_S3_DATA_EVENTS: &str = "cloudtrail-s3-data-events";
+pub const APIGW_V2_ACCESS_LOGGING: &str = "apigw-v2-access-logging";
+pub const APIGW_V2_ROUTE_AUTHORIZATION: &str = "apigw-v2-route-authorization";
 
 pub const CATALOG: &[Control] = &[
     Control {
@@ -268,6 +270,53 @@ pub const CATALOG: &[Control] = &[
             (edit policy.json)\n\
             aws kms put-key-policy --key-id KEY_ID --policy-name default --policy file://policy.json\n\
             Then review CloudTrail for use of the key by other accounts while it was open.",
+    },
+    Control {
+        id: APIGW_V2_ACCESS_LOGGING,
+        title: "API Gateway v2 (HTTP and WebSocket API) stages write access logs",
+        service: "apigatewayv2",
+        clauses: &[
+            "Annex 11 §9 (audit trails)",
+            "Annex 11 §12.4 (security: record of access)",
+        ],
+        cross_references: &[
+            "Security Hub APIGateway.9",
+            "AWS Config api-gwv2-access-logs-enabled",
+        ],
+        two_views: false,
+        rationale: "HTTP APIs have no execution logging, so a stage's access log is the only record of \
+            who called a GxP interface, when, and with what result. As both cited rules, every stage of \
+            every HTTP and WebSocket API must have access log settings; the tool reads them as the \
+            destination the settings name (a log group or Firehose stream). A stage without them at any \
+            time of the period fails for that interval.",
+        remediation: "aws apigatewayv2 update-stage --api-id API_ID --stage-name STAGE --access-log-settings \
+            'DestinationArn=LOG_GROUP_ARN,Format=$context.requestId $context.identity.sourceIp \
+            $context.requestTime $context.routeKey $context.status'\n\
+            (the format must include $context.requestId; a stage without auto-deploy needs a new deployment)",
+    },
+    Control {
+        id: APIGW_V2_ROUTE_AUTHORIZATION,
+        title: "API Gateway v2 (HTTP and WebSocket API) routes specify an authorization type",
+        service: "apigatewayv2",
+        clauses: &[
+            "Annex 11 §12 (security: access restricted to authorised persons)",
+            "Annex 11 §12.4 (security: record of access)",
+            "21 CFR 11.10(d)",
+        ],
+        cross_references: &[
+            "Security Hub APIGateway.8",
+            "AWS Config api-gwv2-authorization-type-configured",
+        ],
+        two_views: false,
+        rationale: "A route with authorization type NONE lets anyone who can reach the API call it, so \
+            the caller is neither restricted nor identified. As both cited rules (without their optional \
+            authorizationType parameter), a route fails with NONE and passes with AWS_IAM, CUSTOM or \
+            JWT; an API key is not authorization. A WebSocket API authorizes connections on its $connect \
+            route only, so its other routes are not applicable while it has one, and fail when it has none.",
+        remediation: "aws apigatewayv2 update-route --api-id API_ID --route-id ROUTE_ID \
+            --authorization-type AWS_IAM (or CUSTOM / JWT with --authorizer-id AUTHORIZER_ID), then deploy \
+            the API unless its stage deploys automatically. A WebSocket API without $connect: \
+            aws apigatewayv2 create-route --api-id API_ID --route-key '$connect' --authorization-type AWS_IAM",
     },
 ];
 

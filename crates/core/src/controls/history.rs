@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::RegionScope;
+use super::apigateway_v2::{V2RouteState, V2StageState};
 use super::cloudtrail::{TrailSettings, data_events_from_request, selectors_from_request};
 use super::events::{self, APIGATEWAY, CLOUDTRAIL, KMS, patch_operations, text};
 use super::key_policy::Exposure;
@@ -18,6 +19,9 @@ use crate::evidence::{CloudTrailEvidence, LookupEvent, Period, Timestamp};
 
 /// A stage by REST API id and stage name.
 pub type StageId = (String, String);
+
+/// An API Gateway v2 stage by API id and stage name, or a route by API id and route id.
+pub type V2Id = (String, String);
 
 /// The histories of a region's stages and keys, and how far the events can be trusted.
 #[derive(Debug, Default)]
@@ -35,6 +39,16 @@ pub struct RegionHistory {
     /// unique in the trail's home region, where its events are recorded). The empty name holds
     /// the events that name no trail: every trail of the region is in doubt.
     pub trails: BTreeMap<String, History>,
+    /// API Gateway v2 (HTTP and WebSocket) stages, by API id and stage name. The empty id
+    /// holds the v2 stage events that name no stage: every v2 stage of the region is in doubt.
+    pub v2_stages: BTreeMap<V2Id, History>,
+    /// API Gateway v2 routes, by API id and route id; the empty id as for `v2_stages`.
+    pub v2_routes: BTreeMap<V2Id, History>,
+    /// API Gateway v2 APIs by id: their creation (CreateApi, ImportApi) and deletion
+    /// (DeleteApi) bound the life of their stages and routes; a ReimportApi (which replaces
+    /// the routes with a definition the event does not carry) is an unreadable effect on
+    /// every route of the API.
+    pub v2_apis: BTreeMap<String, History>,
     pub coverage: Option<Coverage>,
 }
 
@@ -52,6 +66,14 @@ const REPLAYED: &[(&str, &str)] = &[
     (APIGATEWAY, "UpdateStage"),
     (APIGATEWAY, "CreateStage"),
     (APIGATEWAY, "DeleteStage"),
+    (APIGATEWAY, "DeleteAccessLogSettings"),
+    (APIGATEWAY, "CreateRoute"),
+    (APIGATEWAY, "UpdateRoute"),
+    (APIGATEWAY, "DeleteRoute"),
+    (APIGATEWAY, "CreateApi"),
+    (APIGATEWAY, "ImportApi"),
+    (APIGATEWAY, "ReimportApi"),
+    (APIGATEWAY, "DeleteApi"),
     (KMS, "CreateKey"),
     (KMS, "EnableKey"),
     (KMS, "DisableKey"),
@@ -120,7 +142,18 @@ impl RegionHistory {
                 at: event.event_time,
             };
             let params = record.request_parameters.as_ref();
-            if event.event_source == APIGATEWAY {
+            if event.event_source == APIGATEWAY && is_v2_event(&at.name, params) {
+                history.read_v2_event(at, params, record.response_elements.as_ref());
+            } else if event.event_source == APIGATEWAY {
+                if names_no_api(params) {
+                    // REST API or v2: either kind of stage may have changed.
+                    history
+                        .v2_stages
+                        .entry((String::new(), String::new()))
+                        .or_default()
+                        .effects
+                        .push(opaque(at.clone(), "the event names no API"));
+                }
                 history.read_stage_event(at, params);
             } else if event.event_source == CLOUDTRAIL {
                 history.read_trail_event(event, at, params);
@@ -139,6 +172,49 @@ impl RegionHistory {
             .cloned()
             .unwrap_or_default();
         if let Some(unnamed) = self.stages.get(&(String::new(), String::new())) {
+            history.effects.extend(unnamed.effects.iter().cloned());
+        }
+        history
+    }
+
+    /// The history of one API Gateway v2 stage: its own events, the life of its API, and the
+    /// v2 stage events that name no stage.
+    pub fn v2_stage(&self, api_id: &str, stage_name: &str) -> History {
+        let own = self
+            .v2_stages
+            .get(&(api_id.to_string(), stage_name.to_string()));
+        self.v2_child(api_id, own, &self.v2_stages, false)
+    }
+
+    /// The history of one API Gateway v2 route, as `v2_stage`, with the API's reimports.
+    pub fn v2_route(&self, api_id: &str, route_id: &str) -> History {
+        let own = self
+            .v2_routes
+            .get(&(api_id.to_string(), route_id.to_string()));
+        self.v2_child(api_id, own, &self.v2_routes, true)
+    }
+
+    fn v2_child(
+        &self,
+        api_id: &str,
+        own: Option<&History>,
+        all: &BTreeMap<V2Id, History>,
+        reimports: bool,
+    ) -> History {
+        let mut history = own.cloned().unwrap_or_default();
+        if let Some(api) = self.v2_apis.get(api_id) {
+            // A stage or route lives no longer than its API, and no earlier than it.
+            if history.created.is_none() {
+                history.created.clone_from(&api.created);
+            }
+            if history.deleted.is_none() {
+                history.deleted.clone_from(&api.deleted);
+            }
+            if reimports {
+                history.effects.extend(api.effects.iter().cloned());
+            }
+        }
+        if let Some(unnamed) = all.get(&(String::new(), String::new())) {
             history.effects.extend(unnamed.effects.iter().cloned());
         }
         history
@@ -246,6 +322,141 @@ impl RegionHistory {
                         StagePatch::NotJudged => {}
                         StagePatch::Unreadable(why) => {
                             history.effects.push(opaque(at.clone(), why))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// An API Gateway v2 event (`is_v2_event`): CreateStage, UpdateStage, DeleteStage,
+    /// DeleteAccessLogSettings, CreateRoute, UpdateRoute, DeleteRoute, CreateApi, ImportApi,
+    /// ReimportApi, DeleteApi (API Gateway V2 API Reference, the pages of each). The request's
+    /// body fields are read at the top of `requestParameters` or one level down, as the REST
+    /// API's records wrap them (`createStageInput`).
+    fn read_v2_event(&mut self, at: EventRef, params: Option<&Value>, response: Option<&Value>) {
+        let field = |name: &str| events::request_field(params, name);
+        let api = text(field("apiId")).or_else(|| text(events::request_field(response, "apiId")));
+        let unnamed = (String::new(), String::new());
+        match at.name.as_str() {
+            "CreateApi" | "ImportApi" | "ReimportApi" | "DeleteApi" => {
+                let Some(api) = api else {
+                    // Which API cannot be told: every v2 stage and route is in doubt.
+                    for all in [&mut self.v2_stages, &mut self.v2_routes] {
+                        all.entry(unnamed.clone())
+                            .or_default()
+                            .effects
+                            .push(opaque(at.clone(), "the event names no API"));
+                    }
+                    return;
+                };
+                let history = self.v2_apis.entry(api).or_default();
+                match at.name.as_str() {
+                    "DeleteApi" => history.deleted = Some(at),
+                    "ReimportApi" => history.effects.push(opaque(
+                        at,
+                        "the API's routes were replaced by an imported definition the event does not carry",
+                    )),
+                    _ => history.created = Some(at),
+                }
+            }
+            "CreateStage" | "UpdateStage" | "DeleteStage" | "DeleteAccessLogSettings" => {
+                let (Some(api), Some(stage)) = (api, text(field("stageName"))) else {
+                    self.v2_stages
+                        .entry(unnamed)
+                        .or_default()
+                        .effects
+                        .push(opaque(at, "the event names no stage"));
+                    return;
+                };
+                let history = self.v2_stages.entry((api, stage)).or_default();
+                let destination = &[V2StageState::DESTINATION];
+                match at.name.as_str() {
+                    "DeleteStage" => history.deleted = Some(at),
+                    "DeleteAccessLogSettings" => {
+                        history
+                            .effects
+                            .push(effect(&at, destination, NewValue::Set(json!(""))));
+                    }
+                    "CreateStage" => {
+                        // A stage created without accessLogSettings writes no access log.
+                        let value = match field("accessLogSettings") {
+                            None | Some(Value::Null) => NewValue::Set(json!("")),
+                            Some(settings) => access_log_destination(settings),
+                        };
+                        history.effects.push(effect(&at, destination, value));
+                        history.created = Some(at);
+                    }
+                    _ => {
+                        if let Some(settings) = field("accessLogSettings") {
+                            history.effects.push(effect(
+                                &at,
+                                destination,
+                                access_log_destination(settings),
+                            ));
+                        } else if !has_body(params, &["apiId", "stageName"]) {
+                            // An UpdateStage that changes nothing is not made: a record
+                            // with no field but the names lacks its request body.
+                            history
+                                .effects
+                                .push(opaque(at, "its request body is not in the record"));
+                        }
+                    }
+                }
+            }
+            _ => {
+                // CreateRoute names its route in the response, the others in the request.
+                let route = text(field("routeId"))
+                    .or_else(|| text(events::request_field(response, "routeId")));
+                let (Some(api), Some(route)) = (api, route) else {
+                    self.v2_routes
+                        .entry(unnamed)
+                        .or_default()
+                        .effects
+                        .push(opaque(at, "the event names no route"));
+                    return;
+                };
+                let history = self.v2_routes.entry((api, route)).or_default();
+                let authorization = &[V2RouteState::AUTHORIZATION];
+                let route_key = text(field("routeKey"));
+                match at.name.as_str() {
+                    "DeleteRoute" => history.deleted = Some(at),
+                    "CreateRoute" => {
+                        // Without authorizationType a route is open (NONE is the default).
+                        let value =
+                            text(field("authorizationType")).unwrap_or_else(|| "NONE".into());
+                        history.effects.push(effect(
+                            &at,
+                            authorization,
+                            NewValue::Set(json!(value)),
+                        ));
+                        let key = match route_key {
+                            Some(key) => NewValue::Set(json!(key)),
+                            None => NewValue::Unknown("the record carries no routeKey".into()),
+                        };
+                        history
+                            .effects
+                            .push(effect(&at, &[V2RouteState::ROUTE_KEY], key));
+                        history.created = Some(at);
+                    }
+                    _ => {
+                        if let Some(value) = text(field("authorizationType")) {
+                            history.effects.push(effect(
+                                &at,
+                                authorization,
+                                NewValue::Set(json!(value)),
+                            ));
+                        } else if !has_body(params, &["apiId", "routeId"]) {
+                            history
+                                .effects
+                                .push(opaque(at.clone(), "its request body is not in the record"));
+                        }
+                        if let Some(key) = route_key {
+                            history.effects.push(effect(
+                                &at,
+                                &[V2RouteState::ROUTE_KEY],
+                                NewValue::Set(json!(key)),
+                            ));
                         }
                     }
                 }
@@ -484,6 +695,45 @@ impl RegionHistory {
             "DeleteKey" => history.deleted = Some(at.clone()),
             _ => {}
         }
+    }
+}
+
+/// Whether an API Gateway event is about an HTTP or WebSocket API (API Gateway v2): both
+/// share the source and names like CreateStage; v2 requests name the API `apiId`, REST API
+/// requests `restApiId`. The calls only v2 has are v2 whatever their record says.
+pub fn is_v2_event(name: &str, params: Option<&Value>) -> bool {
+    match name {
+        "DeleteAccessLogSettings"
+        | "CreateRoute"
+        | "UpdateRoute"
+        | "DeleteRoute"
+        | "CreateApi"
+        | "ImportApi"
+        | "ReimportApi"
+        | "DeleteApi" => true,
+        _ => events::names_v2_api(params),
+    }
+}
+
+/// A stage event whose request names neither a REST API nor an HTTP or WebSocket API.
+fn names_no_api(params: Option<&Value>) -> bool {
+    events::request_field(params, "restApiId").is_none()
+        && events::request_field(params, "apiId").is_none()
+}
+
+/// Whether a request carries any field besides the names in its path.
+fn has_body(params: Option<&Value>, path_fields: &[&str]) -> bool {
+    params
+        .and_then(Value::as_object)
+        .is_some_and(|fields| fields.keys().any(|k| !path_fields.contains(&k.as_str())))
+}
+
+/// The access log destination a request's `accessLogSettings` sets: its `destinationArn`, or
+/// unknown when it has none (API Gateway requires one; the record may not carry it).
+fn access_log_destination(settings: &Value) -> NewValue {
+    match text(settings.get("destinationArn")) {
+        Some(arn) if !arn.is_empty() => NewValue::Set(json!(arn)),
+        _ => NewValue::Unknown("accessLogSettings without a destinationArn in the record".into()),
     }
 }
 

@@ -3,6 +3,7 @@
 //! Non-compliance is data (a `FAIL` row), never an `Err`.
 
 pub mod apigateway;
+pub mod apigateway_v2;
 pub mod catalog;
 pub mod change_records;
 pub mod changes;
@@ -457,6 +458,13 @@ pub fn evaluate_with_records(
                 coverage: history.coverage(),
             };
             apigateway::evaluate_region(
+                &scope,
+                evidence.and_then(|r| r.apigateway.as_ref()),
+                &history,
+                &replay,
+                &mut evaluation,
+            );
+            apigateway_v2::evaluate_region(
                 &scope,
                 evidence.and_then(|r| r.apigateway.as_ref()),
                 &history,

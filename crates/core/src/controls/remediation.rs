@@ -143,6 +143,47 @@ pub fn apigateway_cloudwatch_role(region: &str) -> String {
     )
 }
 
+/// `apigw-v2-access-logging`: the stage writes access logs to a CloudWatch Logs log group
+/// (API Gateway v2 UpdateStage `accessLogSettings`; the format must include
+/// `$context.requestId`). The log group is the operator's to choose.
+pub fn apigatewayv2_access_logging(api_id: &str, stage: &str, region: &str) -> String {
+    let command = AwsCommand::new("apigatewayv2", "update-stage")
+        .arg("--api-id", api_id)
+        .arg("--stage-name", stage)
+        .arg("--region", region)
+        .arg(
+            "--access-log-settings",
+            "DestinationArn=<log-group-arn>,Format=$context.requestId $context.identity.sourceIp \
+             $context.requestTime $context.routeKey $context.status",
+        );
+    format!("{command} (an HTTP API stage without auto-deploy also needs a new deployment)")
+}
+
+/// `apigw-v2-route-authorization`: the route requires IAM, a Lambda authorizer or (HTTP APIs)
+/// a JWT authorizer; which one is the system's design decision.
+pub fn apigatewayv2_route_authorization(api_id: &str, route_id: &str, region: &str) -> String {
+    let command = AwsCommand::new("apigatewayv2", "update-route")
+        .arg("--api-id", api_id)
+        .arg("--route-id", route_id)
+        .arg("--region", region)
+        .arg("--authorization-type", "AWS_IAM");
+    format!(
+        "{command} (or CUSTOM or JWT with --authorizer-id <authorizer-id>); then deploy the API \
+         unless its stage deploys automatically"
+    )
+}
+
+/// `apigw-v2-route-authorization` for a WebSocket API without `$connect`: authorization is
+/// configured on a `$connect` route, which has to be created.
+pub fn apigatewayv2_connect_route(api_id: &str, region: &str) -> String {
+    let command = AwsCommand::new("apigatewayv2", "create-route")
+        .arg("--api-id", api_id)
+        .arg("--route-key", "$connect")
+        .arg("--region", region)
+        .arg("--authorization-type", "AWS_IAM");
+    format!("{command} (or CUSTOM with --authorizer-id <authorizer-id>); then deploy the API")
+}
+
 /// `aws kms <operation> --key-id <key> …` in the key's region.
 pub fn kms(operation: &str, key_arn: &str, region: &str) -> AwsCommand {
     AwsCommand::new("kms", operation)

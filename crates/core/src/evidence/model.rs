@@ -282,6 +282,58 @@ pub struct ApiV2 {
     /// `HTTP` or `WEBSOCKET`.
     #[serde(default)]
     pub protocol_type: Option<String>,
+    /// GetStages of the API, every page. `None`: not collected (the call failed and is a gap,
+    /// or the snapshot predates their collection), so its stages are unknown.
+    #[serde(default)]
+    pub stages: Option<Vec<StageV2>>,
+    /// GetRoutes of the API, every page. `None`: not collected, as for `stages`.
+    #[serde(default)]
+    pub routes: Option<Vec<RouteV2>>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl ApiV2 {
+    /// The `resource` of the gaps about one API's stages or routes (`apis/<apiId>`).
+    pub fn gap_resource(api_id: &str) -> String {
+        format!("apis/{api_id}")
+    }
+}
+
+/// One stage of an API Gateway v2 API as GetStages returns it (raw `accessLogSettings`).
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StageV2 {
+    pub stage_name: String,
+    /// Absent: the stage writes no access log (API Gateway v2 Stage, `accessLogSettings`).
+    #[serde(default)]
+    pub access_log_settings: Option<AccessLogSettings>,
+    #[serde(default)]
+    pub created_date: Option<Timestamp>,
+    #[serde(default)]
+    pub last_updated_date: Option<Timestamp>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// One route of an API Gateway v2 API as GetRoutes returns it.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteV2 {
+    pub route_id: String,
+    /// `GET /items`, `$default`; for WebSocket APIs `$connect`, `$disconnect`, `$default` or a
+    /// custom key.
+    #[serde(default)]
+    pub route_key: Option<String>,
+    /// `NONE`, `AWS_IAM`, `CUSTOM` or `JWT`. Absent: not known (never read as NONE).
+    #[serde(default)]
+    pub authorization_type: Option<String>,
+    #[serde(default)]
+    pub authorizer_id: Option<String>,
+    #[serde(default)]
+    pub api_key_required: Option<bool>,
     #[serde(flatten)]
     pub extra: Extra,
 }

@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::ChangeClass;
 use crate::evidence::{LookupEvent, Policy};
 
-pub(crate) use readers::{patch_operations, text};
+pub(crate) use readers::{names_v2_api, patch_operations, request_field, text};
 
 pub const APIGATEWAY: &str = "apigateway.amazonaws.com";
 pub const KMS: &str = "kms.amazonaws.com";
@@ -136,7 +136,7 @@ use ChangeClass::{Neutral, Strengthening, Weakening};
 use readers::{
     read_create_key, read_create_route, read_create_stage, read_enable_key_rotation,
     read_event_selectors, read_patch, read_put_key_policy, read_put_method, read_put_rest_api,
-    read_update_account, read_update_route, read_update_trail,
+    read_update_account, read_update_route, read_update_stage, read_update_trail,
 };
 
 /// Every write event of the three services: each operation of their API models that changes
@@ -148,7 +148,7 @@ use readers::{
 #[rustfmt::skip]
 pub const RULES: &[EventRule] = &[
     // API Gateway: judged settings (stage cache, logging, client certificate, method authorization)
-    rule(APIGATEWAY, "UpdateStage", Read::Request(read_patch)),
+    rule(APIGATEWAY, "UpdateStage", Read::Request(read_update_stage)),
     rule(APIGATEWAY, "UpdateMethod", Read::Request(read_patch)),
     rule(APIGATEWAY, "CreateStage", Read::RequestIfAny(read_create_stage)),
     rule(APIGATEWAY, "PutMethod", Read::Request(read_put_method)),

@@ -55,7 +55,7 @@ pub(crate) fn text(value: Option<&Value>) -> Option<String> {
 
 /// A request field, at the top of the request or one level down: API Gateway wraps inputs
 /// (`updateStageInput`, `createStageInput`, `putMethodInput`).
-fn request_field<'a>(params: Option<&'a Value>, name: &str) -> Option<&'a Value> {
+pub(crate) fn request_field<'a>(params: Option<&'a Value>, name: &str) -> Option<&'a Value> {
     let params = params?;
     params.get(name).or_else(|| {
         params
@@ -162,7 +162,50 @@ fn classify_patch(ops: &[(String, String, String)]) -> Classification {
     effects.classification()
 }
 
+/// Whether a request names an HTTP or WebSocket API (API Gateway v2, `apiId`) rather than a
+/// REST API (`restApiId`): both share the source and names like CreateStage.
+pub(crate) fn names_v2_api(params: Option<&Value>) -> bool {
+    request_field(params, "restApiId").is_none() && request_field(params, "apiId").is_some()
+}
+
+/// UpdateStage: a REST API stage's patch operations, or an HTTP or WebSocket API stage's
+/// `accessLogSettings` (API Gateway v2 UpdateStage has no patch operations).
+pub(super) fn read_update_stage(params: Option<&Value>, policy: &Policy) -> Classification {
+    if !names_v2_api(params) {
+        return read_patch(params, policy);
+    }
+    match request_field(params, "accessLogSettings") {
+        None | Some(Value::Null) => (Neutral, NO_EFFECT.to_string()),
+        Some(settings) => match text(settings.get("destinationArn")) {
+            Some(arn) if !arn.is_empty() => {
+                (Strengthening, format!("access logging to {arn} configured"))
+            }
+            _ => (
+                Weakening,
+                "access log settings without a destination in the record: whether the stage \
+                 still writes access logs is unknown"
+                    .to_string(),
+            ),
+        },
+    }
+}
+
 pub(super) fn read_create_stage(params: Option<&Value>, _: &Policy) -> Classification {
+    if names_v2_api(params) {
+        let destination = request_field(params, "accessLogSettings")
+            .and_then(|settings| text(settings.get("destinationArn")))
+            .filter(|arn| !arn.is_empty());
+        return match destination {
+            Some(arn) => (
+                Neutral,
+                format!("stage created with access logging to {arn}"),
+            ),
+            None => (
+                Weakening,
+                "HTTP or WebSocket API stage created without access logging".to_string(),
+            ),
+        };
+    }
     match flag(request_field(params, "cacheClusterEnabled")) {
         // A new stage has no method settings: its GET methods cache by default, and
         // cacheDataEncrypted defaults to false (API Gateway caching guide).
