@@ -1,6 +1,6 @@
 //! Reads a region's change events (the period's and those after it, up to collection) into the
 //! histories the period rule replays (`period`): which setting of which API Gateway stage, KMS
-//! key or CloudTrail trail each successful call set, to what, and when; which calls created or
+//! key, CloudTrail trail or ElastiCache replication group each successful call set, to what, and when; which calls created or
 //! deleted one; and whether the events can be trusted to be complete. docs/controls.md "The
 //! period rule" lists the calls and settings with their sources.
 
@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::RegionScope;
 use super::cloudtrail::{TrailSettings, selectors_from_request};
-use super::events::{self, APIGATEWAY, CLOUDTRAIL, KMS, patch_operations, text};
+use super::events::{self, APIGATEWAY, CLOUDTRAIL, ELASTICACHE, KMS, patch_operations, text};
 use super::key_policy::Exposure;
 use super::period::{Coverage, Effect, EventRef, History, NewValue, opaque};
 use crate::evidence::{CloudTrailEvidence, LookupEvent, Period, Timestamp};
@@ -35,6 +35,9 @@ pub struct RegionHistory {
     /// unique in the trail's home region, where its events are recorded). The empty name holds
     /// the events that name no trail: every trail of the region is in doubt.
     pub trails: BTreeMap<String, History>,
+    /// By replication group id: the ElastiCache groups created or deleted by a recorded event.
+    /// The empty id holds the events that name no group: every group of the region is in doubt.
+    pub replication_groups: BTreeMap<String, History>,
     pub coverage: Option<Coverage>,
 }
 
@@ -46,8 +49,9 @@ struct Record {
     error_code: Option<String>,
 }
 
-/// The API Gateway and KMS calls that change a setting the controls judge, or create or
-/// delete a stage or key. Other events change nothing the period rule replays.
+/// The API Gateway, KMS, CloudTrail and ElastiCache calls that change a setting the controls
+/// judge, or create or delete a stage, key, trail or replication group. Encryption at rest of a
+/// replication group is set by its creation only (ModifyReplicationGroup cannot change it). Other events change nothing the period rule replays.
 const REPLAYED: &[(&str, &str)] = &[
     (APIGATEWAY, "UpdateStage"),
     (APIGATEWAY, "CreateStage"),
@@ -68,6 +72,8 @@ const REPLAYED: &[(&str, &str)] = &[
     (CLOUDTRAIL, "StartLogging"),
     (CLOUDTRAIL, "StopLogging"),
     (CLOUDTRAIL, "DeleteTrail"),
+    (ELASTICACHE, "CreateReplicationGroup"),
+    (ELASTICACHE, "DeleteReplicationGroup"),
 ];
 
 impl RegionHistory {
@@ -124,6 +130,8 @@ impl RegionHistory {
                 history.read_stage_event(at, params);
             } else if event.event_source == CLOUDTRAIL {
                 history.read_trail_event(event, at, params);
+            } else if event.event_source == ELASTICACHE {
+                history.read_replication_group_event(at, &record);
             } else {
                 history.read_key_event(event, at, &record, aliases);
             }
@@ -181,6 +189,53 @@ impl RegionHistory {
             }));
         }
         history
+    }
+
+    /// The history of one ElastiCache replication group, with the group events that name no
+    /// group.
+    pub fn replication_group(&self, group_id: &str) -> History {
+        let mut history = self
+            .replication_groups
+            .get(group_id)
+            .cloned()
+            .unwrap_or_default();
+        if let Some(unnamed) = self
+            .replication_groups
+            .get("")
+            .filter(|_| !group_id.is_empty())
+        {
+            history.effects.extend(unnamed.effects.iter().cloned());
+        }
+        history
+    }
+
+    /// CreateReplicationGroup and DeleteReplicationGroup (ElastiCache API Reference). A creation
+    /// sets `AtRestEncryptionEnabled`: the value AWS answered with (`responseElements`), else
+    /// the request's, else the engine's documented default (true for Valkey, false for Redis
+    /// OSS); a group restored from a backup, joined to a global datastore or built around an
+    /// existing cluster without the flag in the request has an unknown setting.
+    fn read_replication_group_event(&mut self, at: EventRef, record: &Record) {
+        let params = record.request_parameters.as_ref();
+        let Some(group_id) = text(params.and_then(|p| p.get("replicationGroupId"))) else {
+            self.replication_groups
+                .entry(String::new())
+                .or_default()
+                .effects
+                .push(opaque(at, "the event names no replication group"));
+            return;
+        };
+        let history = self.replication_groups.entry(group_id).or_default();
+        match at.name.as_str() {
+            "DeleteReplicationGroup" => history.deleted = Some(at),
+            "CreateReplicationGroup" => {
+                let value = created_at_rest_encryption(params, record.response_elements.as_ref());
+                history
+                    .effects
+                    .push(effect(&at, &[super::elasticache::AT_REST_FIELD], value));
+                history.created = Some(at);
+            }
+            _ => {}
+        }
     }
 
     /// The coverage of the replay (complete unless the events are missing or stop early).
@@ -476,6 +531,55 @@ impl RegionHistory {
             "DeleteKey" => history.deleted = Some(at.clone()),
             _ => {}
         }
+    }
+}
+
+/// What a CreateReplicationGroup set AtRestEncryptionEnabled to (see
+/// `read_replication_group_event`).
+fn created_at_rest_encryption(params: Option<&Value>, response: Option<&Value>) -> NewValue {
+    const FLAG: &str = "atRestEncryptionEnabled";
+    let answered = response
+        .and_then(|r| r.get(FLAG).or_else(|| r.get("replicationGroup")?.get(FLAG)))
+        .and_then(Value::as_bool);
+    if let Some(flag) = answered {
+        return NewValue::Set(json!(flag));
+    }
+    let param = |name: &str| params.and_then(|p| p.get(name)).filter(|v| !v.is_null());
+    match param(FLAG) {
+        Some(Value::Bool(flag)) => return NewValue::Set(json!(flag)),
+        Some(other) => return NewValue::Unknown(format!("{FLAG} is {other}, not a boolean")),
+        None => {}
+    }
+    let from_elsewhere = [
+        ("snapshotName", "restored from a backup"),
+        ("snapshotArns", "seeded from backup files"),
+        (
+            "serverlessCacheSnapshotName",
+            "restored from a serverless cache backup",
+        ),
+        ("globalReplicationGroupId", "joined to a global datastore"),
+        ("primaryClusterId", "built around an existing cluster"),
+    ];
+    if let Some((_, how)) = from_elsewhere
+        .iter()
+        .find(|(name, _)| param(name).is_some())
+    {
+        return NewValue::Unknown(format!(
+            "the group was {how} and the request sets no {FLAG}: the setting it got is not recorded"
+        ));
+    }
+    match text(param("engine"))
+        .map(|e| e.to_ascii_lowercase())
+        .as_deref()
+    {
+        Some("valkey") => NewValue::Set(json!(true)),
+        Some("redis") => NewValue::Set(json!(false)),
+        Some(other) => NewValue::Unknown(format!(
+            "the request sets no {FLAG} and names the engine {other}, whose default is not documented"
+        )),
+        None => NewValue::Unknown(format!(
+            "the request sets neither {FLAG} nor the engine, whose default decides it"
+        )),
     }
 }
 
