@@ -512,6 +512,7 @@ fn snapshot_without_resources_reports_no_resources_rows() {
         "cloudtrail-log-validation",
         "cloudtrail-continuity",
         "change-control",
+        "elasticache-encryption-at-rest",
     ] {
         assert_eq!(status_of(id), ["NO_RESOURCES"], "{id}");
     }

@@ -23,6 +23,8 @@ const API_ID: &str = "m2h6j8k1zx";
 const DEPLOYMENT: &str = "restapis/m2h6j8k1zx/deployments/depdr1";
 const KEY_ID: &str = "6a7b8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d";
 const TRAIL_ARN: &str = "arn:aws:cloudtrail:eu-central-1:444455556666:trail/lims-dr-audit";
+/// The account's ElastiCache replication group (encrypted at rest).
+const GROUP_ID: &str = "lims-dr-session-cache";
 
 const APIGW_CACHE: &str = "apigw-cache-encryption";
 /// `control/view` names one reading of a two-reading control.
@@ -36,10 +38,12 @@ const TRAIL_ENCRYPTION: &str = "cloudtrail-encryption";
 const TRAIL_VALIDATION: &str = "cloudtrail-log-validation";
 const TRAIL_CONTINUITY: &str = "cloudtrail-continuity";
 const CHANGE_CONTROL: &str = "change-control";
+const ELASTICACHE_AT_REST: &str = "elasticache-encryption-at-rest";
 
 /// The controls whose evidence comes from each service's describe calls.
 const APIGW_CONTROLS: &[&str] = &[APIGW_CACHE, APIGW_LOGGING];
 const KMS_CONTROLS: &[&str] = &[KMS_ROTATION, KMS_DELETION, KMS_EXPOSURE];
+const ELASTICACHE_CONTROLS: &[&str] = &[ELASTICACHE_AT_REST];
 const TRAIL_POSTURE_CONTROLS: &[&str] = &[
     TRAIL_MULTI_REGION,
     TRAIL_ENCRYPTION,
@@ -71,6 +75,15 @@ fn region<'a>(snapshot: &'a mut Value, name: &str) -> &'a mut Value {
 
 fn api(snapshot: &mut Value) -> &mut Value {
     &mut region(snapshot, HOME)["apigateway"]["rest_apis"][0]
+}
+
+fn replication_group(snapshot: &mut Value) -> &mut Value {
+    region(snapshot, HOME)["elasticache"]["replication_groups"]
+        .as_array_mut()
+        .expect("replication groups")
+        .iter_mut()
+        .find(|g| g["ReplicationGroupId"] == GROUP_ID)
+        .expect("the replication group")
 }
 
 fn key(snapshot: &mut Value) -> &mut Value {
@@ -224,6 +237,7 @@ fn matrix() -> Vec<Case> {
             [
                 each(APIGW_CONTROLS, HOME, ""),
                 each(KMS_CONTROLS, HOME, ""),
+                each(ELASTICACHE_CONTROLS, HOME, ""),
                 vec![(CHANGE_CONTROL, HOME, "")],
                 vec![(TRAIL_CONTINUITY, "all", "")],
             ]
@@ -245,6 +259,7 @@ fn matrix() -> Vec<Case> {
             [
                 each(APIGW_CONTROLS, HOME, ""),
                 each(KMS_CONTROLS, HOME, ""),
+                each(ELASTICACHE_CONTROLS, HOME, ""),
                 vec![(CHANGE_CONTROL, HOME, "")],
                 trail_posture(),
             ]
@@ -264,10 +279,11 @@ fn matrix() -> Vec<Case> {
             },
         ),
     ];
-    for section in ["apigateway", "kms", "cloudtrail"] {
+    for section in ["apigateway", "kms", "elasticache", "cloudtrail"] {
         let affected = match section {
             "apigateway" => each(APIGW_CONTROLS, HOME, ""),
             "kms" => each(KMS_CONTROLS, HOME, ""),
+            "elasticache" => each(ELASTICACHE_CONTROLS, HOME, ""),
             _ => [
                 vec![(CHANGE_CONTROL, HOME, ""), (TRAIL_CONTINUITY, "all", "")],
                 trail_list_unknown(),
@@ -297,6 +313,13 @@ fn matrix() -> Vec<Case> {
                 "kms",
                 "keys",
                 each(KMS_CONTROLS, HOME, ""),
+            ),
+            (
+                "elasticache",
+                "DescribeReplicationGroups",
+                "elasticache",
+                "replication_groups",
+                each(ELASTICACHE_CONTROLS, HOME, ""),
             ),
             (
                 "cloudtrail",
@@ -498,6 +521,11 @@ fn matrix() -> Vec<Case> {
             "key_policy missing from the key (a snapshot from before GetKeyPolicy was collected)",
             vec![(KMS_EXPOSURE, HOME, KEY_ID)],
             |s| remove(key(s), "key_policy"),
+        ),
+        (
+            "AtRestEncryptionEnabled missing from the replication group",
+            vec![(ELASTICACHE_AT_REST, HOME, GROUP_ID)],
+            |s| remove(replication_group(s), "AtRestEncryptionEnabled"),
         ),
         (
             "IsLogging missing from the trail status",

@@ -138,10 +138,14 @@ pub fn judge(group: &ReplicationGroup) -> (Status, String) {
                 ),
                 _ => String::new(),
             };
+            let since = group
+                .replication_group_create_time
+                .map(|created| format!(" (since its creation at {})", created.display_utc()))
+                .unwrap_or_default();
             (
                 Status::Fail,
                 format!(
-                    "not encrypted at rest: AtRestEncryptionEnabled is false, and it cannot be changed on an existing group{effective}"
+                    "not encrypted at rest{since}: AtRestEncryptionEnabled is false, and it cannot be changed on an existing group{effective}"
                 ),
             )
         }
