@@ -7,7 +7,7 @@ use std::fs;
 
 use common::*;
 
-const CONTROL_IDS: [&str; 10] = [
+const CONTROL_IDS: [&str; 11] = [
     "apigw-cache-encryption",
     "apigw-logging",
     "kms-key-rotation",
@@ -18,9 +18,10 @@ const CONTROL_IDS: [&str; 10] = [
     "cloudtrail-continuity",
     "change-control",
     "kms-key-exposure",
+    "elasticache-encryption-at-rest",
 ];
 
-const REPORT_FILES: [&str; 16] = [
+const REPORT_FILES: [&str; 17] = [
     "accounts.csv",
     "change-record-reconciliation.csv",
     "changes.csv",
@@ -31,6 +32,7 @@ const REPORT_FILES: [&str; 16] = [
     "keys.csv",
     "manifest.json",
     "methods.csv",
+    "replication_groups.csv",
     "report.html",
     "report.pdf",
     "results.json",
@@ -70,7 +72,7 @@ fn demo_writes_the_complete_report_set_from_any_directory() {
         .collect();
     assert_eq!(
         listed.len(),
-        15,
+        16,
         "every file except the manifest itself: {listed:?}"
     );
     for entry in manifest["files"].as_array().unwrap() {
@@ -328,7 +330,7 @@ fn pdf_reads_as_a_report() {
     let output = report(&demo_evidence(), &out, &["--format", "pdf"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let (pages, text) = pdf_text(&out.join("report.pdf"));
-    assert!((15..=40).contains(&pages), "{pages} pages");
+    assert!((15..=45).contains(&pages), "{pages} pages");
     for id in CONTROL_IDS {
         assert!(text.contains(id), "{id} missing from the PDF");
     }
@@ -649,6 +651,7 @@ fn hostile_strings_are_escaped_or_neutralised_in_every_format() {
         "changes.csv",
         "gaps.csv",
         "trails.csv",
+        "replication_groups.csv",
     ] {
         let text = read(&out.join(file));
         assert!(!text.contains('\u{202E}'), "{file}");
@@ -790,7 +793,7 @@ fn html_register_is_bounded_like_the_pdf() {
     assert!(html.contains("Other changes, summarised (full list in changes.csv)"));
     assert_eq!(
         results(&out)["changes"].as_array().unwrap().len(),
-        44,
+        45,
         "results.json keeps every change"
     );
 }
