@@ -1,7 +1,7 @@
 //! Live collection from AWS: the only module that talks to the AWS SDK. It resolves the
 //! accounts (the caller's own, listed ones or the organization's, each other account through
-//! its role) and their regions, collects API Gateway, KMS, ElastiCache and CloudTrail evidence for every
-//! account-region concurrently (bounded), records every call that failed, and every account
+//! its role) and their regions, collects API Gateway, KMS, ElastiCache and CloudTrail evidence
+//! for every account-region concurrently (bounded), records every call that failed, and every account
 //! whose role could not be used, as an evidence gap, and returns one evidence snapshot.
 //! Missing or expired credentials of the caller stop the collection with an error.
 

@@ -1,5 +1,6 @@
-//! The change register: every write event of the period on API Gateway, KMS, ElastiCache and CloudTrail,
-//! with who, when, from where and what, classified as weakening, strengthening or neutral.
+//! The change register: every write event of the period on API Gateway, KMS, ElastiCache and
+//! CloudTrail, with who, when, from where and what, classified as weakening, strengthening or
+//! neutral.
 //! Weakening changes that took effect are findings of the change-control control.
 
 use serde::{Deserialize, Serialize};

@@ -1,8 +1,9 @@
 //! Reads a region's change events (the period's and those after it, up to collection) into the
 //! histories the period rule replays (`period`): which setting of which API Gateway stage, KMS
-//! key, CloudTrail trail or ElastiCache replication group each successful call set, to what, and when; which calls created or
-//! deleted one; and whether the events can be trusted to be complete. docs/controls.md "The
-//! period rule" lists the calls and settings with their sources.
+//! key, CloudTrail trail or ElastiCache replication group each successful call set, to what,
+//! and when; which calls created or deleted one; and whether the events can be trusted to be
+//! complete. docs/controls.md "The period rule" lists the calls and settings with their
+//! sources.
 
 use std::collections::BTreeMap;
 
@@ -51,7 +52,8 @@ struct Record {
 
 /// The API Gateway, KMS, CloudTrail and ElastiCache calls that change a setting the controls
 /// judge, or create or delete a stage, key, trail or replication group. Encryption at rest of a
-/// replication group is set by its creation only (ModifyReplicationGroup cannot change it). Other events change nothing the period rule replays.
+/// replication group is set by its creation only (ModifyReplicationGroup cannot change it).
+/// Other events change nothing the period rule replays.
 const REPLAYED: &[(&str, &str)] = &[
     (APIGATEWAY, "UpdateStage"),
     (APIGATEWAY, "CreateStage"),

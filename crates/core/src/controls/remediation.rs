@@ -1,5 +1,6 @@
 //! The fix of a FAIL finding: AWS CLI commands with the finding's own identifiers filled in
-//! (account, region, API and stage, key ARN, trail ARN, replication group), their prerequisites and warnings.
+//! (account, region, API and stage, key ARN, trail ARN, replication group), their prerequisites
+//! and warnings.
 //! Every command skeleton lives here once; the rule modules (`apigateway`, `kms`,
 //! `cloudtrail`, `changes`) decide which fix a FAIL needs and call these builders.
 //!

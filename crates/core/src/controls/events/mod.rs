@@ -1,6 +1,6 @@
 //! The rules table of change events: for each write event of API Gateway (REST, HTTP and
-//! WebSocket APIs), KMS, ElastiCache and CloudTrail, its source, its name, how it is classified (a fixed
-//! class, or a reader of its request, in `readers`) and the part it plays in logging
+//! WebSocket APIs), KMS, ElastiCache and CloudTrail, its source, its name, how it is classified
+//! (a fixed class, or a reader of its request, in `readers`) and the part it plays in logging
 //! continuity; and the LookupEvents plan built from it. The collector runs that plan and the
 //! classifier reads the same table, so every event the classifier knows is queried, and every
 //! event queried by name is known.
@@ -249,7 +249,7 @@ pub const RULES: &[EventRule] = &[
     neutral(KMS, "UpdateCustomKeyStore"),
     neutral(KMS, "UpdateKeyDescription"),
     neutral(KMS, "UpdatePrimaryRegion"),
-    // ElastiCache: judged (replication group encryption at rest; in-transit encryption and AUTH / RBAC as context)
+    // ElastiCache: judged (encryption at rest; in-transit encryption and AUTH / RBAC as context)
     rule(ELASTICACHE, "CreateReplicationGroup", Read::RequestIfAny(read_create_replication_group)),
     rule(ELASTICACHE, "ModifyReplicationGroup", Read::Request(read_modify_replication_group)),
     fixed(ELASTICACHE, "DeleteReplicationGroup", Weakening, "replication group deleted"),
@@ -373,9 +373,9 @@ impl Lookup {
 }
 
 /// The LookupEvents plan of one account-region, in the order the report lists it: one
-/// `EventSource` query per source (API Gateway, CloudTrail, ElastiCache, KMS), then one `EventName` query
-/// per event name of the table, in alphabetical order (a name two sources share, such as
-/// TagResource, once). The name queries of a source run only if its `EventSource` query did
+/// `EventSource` query per source (API Gateway, CloudTrail, ElastiCache, KMS), then one
+/// `EventName` query per event name of the table, in alphabetical order (a name two sources
+/// share, such as TagResource, once). The name queries of a source run only if its `EventSource` query did
 /// not read every event of the source in `SOURCE_PROBE_PAGES`. So the calls of a region are at
 /// most the plan's queries plus its changes / 50 (plus retries), whatever the number of read
 /// events; what searching by name misses is a write event whose name is not in the table
