@@ -275,6 +275,41 @@ def opened_key_policy(account):
          "Action": "kms:Decrypt", "Resource": "*"}]}
 
 
+def ec_arn(account, region, group_id):
+    return f"arn:aws:elasticache:{region}:{account}:replicationgroup:{group_id}"
+
+
+def replication_group(account, region, group_id, description, *, engine, created, encrypted, kms_key=None,
+                      transit_mode="required", auth_token=False, user_groups=()):
+    """DescribeReplicationGroups, as the collector keeps it (elasticache-encryption-at-rest)."""
+    group = {
+        "ReplicationGroupId": group_id,
+        "ARN": ec_arn(account, region, group_id),
+        "Description": description,
+        "Engine": engine,
+        "Status": "available",
+        "AtRestEncryptionEnabled": encrypted,
+        "StorageEncryptionType": ("sse-kms" if kms_key else "sse-elasticache") if encrypted else "none",
+        "TransitEncryptionEnabled": transit_mode is not None,
+        "AuthTokenEnabled": auth_token,
+        "UserGroupIds": list(user_groups),
+        "ReplicationGroupCreateTime": created,
+        "CacheNodeType": "cache.r7g.large",
+        "ClusterEnabled": False,
+        "ClusterMode": "disabled",
+        "MultiAZ": "enabled",
+        "AutomaticFailover": "enabled",
+        "DataTiering": "disabled",
+        "SnapshotRetentionLimit": 7,
+        "MemberClusters": [f"{group_id}-001", f"{group_id}-002"],
+    }
+    if kms_key:
+        group["KmsKeyId"] = kms_key
+    if transit_mode is not None:
+        group["TransitEncryptionMode"] = transit_mode
+    return group
+
+
 def rotation_entry(account, region, key_id, date, kind):
     return {"KeyId": key_arn(account, region, key_id), "RotationDate": date, "RotationType": kind}
 
@@ -559,6 +594,7 @@ def stage_patch(api, stage_name, ops):
 AG = "apigateway.amazonaws.com"
 KMS = "kms.amazonaws.com"
 CT = "cloudtrail.amazonaws.com"
+EC = "elasticache.amazonaws.com"
 DENIED = lambda action, arn: ("AccessDenied", f"User: arn:aws:iam::{PROD}:user/contractor.b.nowak is not authorized to perform: {action} on resource: {arn} because no identity-based policy allows the {action} action")
 
 # API Gateway, production account
@@ -665,6 +701,17 @@ event(PROD, CENTRAL, "2026-10-29T08:00:00Z", KMS, "TagResource", "security",
       {"keyId": K_DB, "tags": [{"tagKey": "data-classification", "tagValue": "GxP-critical"}]},
       resources=[("AWS::KMS::Key", key_arn(PROD, CENTRAL, K_DB))])
 
+# ElastiCache, production account: the results cache was created during the period as Redis OSS without
+# atRestEncryptionEnabled (unencrypted: the Redis OSS default), so elasticache-encryption-at-rest fails it from then on.
+event(PROD, CENTRAL, "2026-10-20T14:05:00Z", EC, "CreateReplicationGroup", "deploy",
+      {"replicationGroupId": "lims-results-cache", "replicationGroupDescription": "LIMS result lookup cache",
+       "engine": "redis", "engineVersion": "7.1", "cacheNodeType": "cache.r7g.large", "numCacheClusters": 2,
+       "automaticFailoverEnabled": True, "multiAZEnabled": True, "cacheSubnetGroupName": "lims-private",
+       "transitEncryptionEnabled": True, "transitEncryptionMode": "preferred", "authToken": "HIDDEN_DUE_TO_SECURITY_REASONS"},
+      response={"replicationGroupId": "lims-results-cache", "status": "creating", "atRestEncryptionEnabled": False,
+                "transitEncryptionEnabled": True, "authTokenEnabled": True},
+      resources=[("AWS::ElastiCache::ReplicationGroup", ec_arn(PROD, CENTRAL, "lims-results-cache"))])
+
 # CloudTrail, production account
 event(PROD, CENTRAL, "2026-10-11T19:02:10Z", CT, "StopLogging", "contractor", {"name": ORG_TRAIL_ARN},
       error=DENIED("cloudtrail:StopLogging", ORG_TRAIL_ARN), resources=[("AWS::CloudTrail::Trail", ORG_TRAIL_ARN)])
@@ -714,9 +761,9 @@ KMS_EVENT_NAMES = ["CancelKeyDeletion", "ConnectCustomKeyStore", "CreateAlias", 
 def lookup_queries(account, region):
     kept = events.get((account, region), [])
     queries = []
-    for key, value, source in [("EventSource", AG, AG), ("EventSource", CT, CT)]:
+    for key, value, source in [("EventSource", AG, AG), ("EventSource", CT, CT), ("EventSource", EC, EC)]:
         n = sum(1 for e in kept if e["EventSource"] == source)
-        reads = {AG: 4120, CT: 310}[source]
+        reads = {AG: 4120, CT: 310, EC: 0}[source]
         returned = n + reads
         queries.append({"attribute_key": key, "attribute_value": value, "calls": returned // 50 + 1,
                         "events_returned": returned, "events_kept": n})
@@ -799,12 +846,19 @@ snapshot = {
                               "authorizationType": "NONE", "apiKeyRequired": False, "target": "integrations/i3n5v7"}]}]),
                     "kms": {"keys": prod_keys},
                     "cloudtrail": cloudtrail(PROD, CENTRAL, [org_trail]),
+                    "elasticache": {"replication_groups": [
+                        # Created on 20 October without encryption at rest (see the CreateReplicationGroup event): FAIL.
+                        replication_group(PROD, CENTRAL, "lims-results-cache", "LIMS result lookup cache",
+                                          engine="redis", created="2026-10-20T14:05:00Z", encrypted=False,
+                                          transit_mode="preferred", auth_token=True),
+                    ]},
                 },
                 {
                     "region": WEST,
                     "apigateway": apigateway(PROD, [reporting_api]),
                     # No "kms": ListKeys was denied (see gaps), so there is no KMS evidence here.
                     "cloudtrail": cloudtrail(PROD, WEST, [org_shadow, debug_trail]),
+                    "elasticache": {"replication_groups": []},
                 },
             ],
             "s3_buckets": [
@@ -835,12 +889,19 @@ snapshot = {
                               "apiKeyRequired": False, "target": "integrations/i8b4n1"}]}]),
                     "kms": {"keys": dr_keys},
                     "cloudtrail": cloudtrail(DR, CENTRAL, [dr_trail]),
+                    "elasticache": {"replication_groups": [
+                        # Encrypted at rest with the DR database's customer managed key: PASS.
+                        replication_group(DR, CENTRAL, "lims-dr-session-cache", "LIMS DR web session store",
+                                          engine="valkey", created="2025-11-12T09:30:00Z", encrypted=True,
+                                          kms_key=key_arn(DR, CENTRAL, K_DR_DB), user_groups=["lims-dr-app-users"]),
+                    ]},
                 },
                 {
                     "region": WEST,
                     "apigateway": apigateway(DR, []),
                     "kms": {"keys": []},
                     "cloudtrail": cloudtrail(DR, WEST, [dr_shadow]),
+                    "elasticache": {"replication_groups": []},
                 },
             ],
             "s3_buckets": [

@@ -7,7 +7,7 @@ use std::fs;
 
 use common::*;
 
-const CONTROL_IDS: [&str; 13] = [
+const CONTROL_IDS: [&str; 14] = [
     "apigw-cache-encryption",
     "apigw-logging",
     "kms-key-rotation",
@@ -21,9 +21,10 @@ const CONTROL_IDS: [&str; 13] = [
     "kms-key-exposure",
     "apigw-v2-access-logging",
     "apigw-v2-route-authorization",
+    "elasticache-encryption-at-rest",
 ];
 
-const REPORT_FILES: [&str; 16] = [
+const REPORT_FILES: [&str; 17] = [
     "accounts.csv",
     "change-record-reconciliation.csv",
     "changes.csv",
@@ -34,6 +35,7 @@ const REPORT_FILES: [&str; 16] = [
     "keys.csv",
     "manifest.json",
     "methods.csv",
+    "replication_groups.csv",
     "report.html",
     "report.pdf",
     "results.json",
@@ -73,7 +75,7 @@ fn demo_writes_the_complete_report_set_from_any_directory() {
         .collect();
     assert_eq!(
         listed.len(),
-        15,
+        16,
         "every file except the manifest itself: {listed:?}"
     );
     for entry in manifest["files"].as_array().unwrap() {
@@ -516,6 +518,7 @@ fn snapshot_without_resources_reports_no_resources_rows() {
         "cloudtrail-continuity",
         "cloudtrail-s3-data-events",
         "change-control",
+        "elasticache-encryption-at-rest",
     ] {
         assert_eq!(status_of(id), ["NO_RESOURCES"], "{id}");
     }
@@ -652,6 +655,7 @@ fn hostile_strings_are_escaped_or_neutralised_in_every_format() {
         "changes.csv",
         "gaps.csv",
         "trails.csv",
+        "replication_groups.csv",
     ] {
         let text = read(&out.join(file));
         assert!(!text.contains('\u{202E}'), "{file}");
@@ -789,7 +793,7 @@ fn html_register_is_bounded_like_the_pdf() {
     assert!(html.contains("Other changes, summarised (full list in changes.csv)"));
     assert_eq!(
         results(&out)["changes"].as_array().unwrap().len(),
-        44,
+        45,
         "results.json keeps every change"
     );
 }

@@ -23,6 +23,8 @@ const API_ID: &str = "m2h6j8k1zx";
 const DEPLOYMENT: &str = "restapis/m2h6j8k1zx/deployments/depdr1";
 const KEY_ID: &str = "6a7b8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d";
 const TRAIL_ARN: &str = "arn:aws:cloudtrail:eu-central-1:444455556666:trail/lims-dr-audit";
+/// The account's ElastiCache replication group (encrypted at rest).
+const GROUP_ID: &str = "lims-dr-session-cache";
 
 const APIGW_CACHE: &str = "apigw-cache-encryption";
 /// `control/view` names one reading of a two-reading control.
@@ -43,12 +45,14 @@ const V2_LOGGING: &str = "apigw-v2-access-logging";
 const V2_AUTHORIZATION: &str = "apigw-v2-route-authorization";
 /// The demo DR account's compliant HTTP API.
 const V2_API_ID: &str = "m3d8r2k6wz";
+const ELASTICACHE_AT_REST: &str = "elasticache-encryption-at-rest";
 
 /// The controls whose evidence comes from each service's describe calls.
 const APIGW_CONTROLS: &[&str] = &[APIGW_CACHE, APIGW_LOGGING];
 /// The HTTP and WebSocket API controls (GetApis, then GetStages and GetRoutes per API).
 const V2_CONTROLS: &[&str] = &[V2_LOGGING, V2_AUTHORIZATION];
 const KMS_CONTROLS: &[&str] = &[KMS_ROTATION, KMS_DELETION, KMS_EXPOSURE];
+const ELASTICACHE_CONTROLS: &[&str] = &[ELASTICACHE_AT_REST];
 const TRAIL_POSTURE_CONTROLS: &[&str] = &[
     TRAIL_MULTI_REGION,
     TRAIL_ENCRYPTION,
@@ -80,6 +84,15 @@ fn region<'a>(snapshot: &'a mut Value, name: &str) -> &'a mut Value {
 
 fn api(snapshot: &mut Value) -> &mut Value {
     &mut region(snapshot, HOME)["apigateway"]["rest_apis"][0]
+}
+
+fn replication_group(snapshot: &mut Value) -> &mut Value {
+    region(snapshot, HOME)["elasticache"]["replication_groups"]
+        .as_array_mut()
+        .expect("replication groups")
+        .iter_mut()
+        .find(|g| g["ReplicationGroupId"] == GROUP_ID)
+        .expect("the replication group")
 }
 
 fn key(snapshot: &mut Value) -> &mut Value {
@@ -234,6 +247,7 @@ fn matrix() -> Vec<Case> {
                 each(APIGW_CONTROLS, HOME, ""),
                 each(V2_CONTROLS, HOME, ""),
                 each(KMS_CONTROLS, HOME, ""),
+                each(ELASTICACHE_CONTROLS, HOME, ""),
                 vec![(CHANGE_CONTROL, HOME, "")],
                 vec![(TRAIL_CONTINUITY, "all", "")],
             ]
@@ -256,6 +270,7 @@ fn matrix() -> Vec<Case> {
                 each(APIGW_CONTROLS, HOME, ""),
                 each(V2_CONTROLS, HOME, ""),
                 each(KMS_CONTROLS, HOME, ""),
+                each(ELASTICACHE_CONTROLS, HOME, ""),
                 vec![(CHANGE_CONTROL, HOME, "")],
                 trail_posture(),
             ]
@@ -275,10 +290,11 @@ fn matrix() -> Vec<Case> {
             },
         ),
     ];
-    for section in ["apigateway", "kms", "cloudtrail"] {
+    for section in ["apigateway", "kms", "elasticache", "cloudtrail"] {
         let affected = match section {
             "apigateway" => [each(APIGW_CONTROLS, HOME, ""), each(V2_CONTROLS, HOME, "")].concat(),
             "kms" => each(KMS_CONTROLS, HOME, ""),
+            "elasticache" => each(ELASTICACHE_CONTROLS, HOME, ""),
             _ => [
                 vec![(CHANGE_CONTROL, HOME, ""), (TRAIL_CONTINUITY, "all", "")],
                 trail_list_unknown(),
@@ -308,6 +324,13 @@ fn matrix() -> Vec<Case> {
                 "kms",
                 "keys",
                 each(KMS_CONTROLS, HOME, ""),
+            ),
+            (
+                "elasticache",
+                "DescribeReplicationGroups",
+                "elasticache",
+                "replication_groups",
+                each(ELASTICACHE_CONTROLS, HOME, ""),
             ),
             (
                 "cloudtrail",
@@ -554,6 +577,11 @@ fn matrix() -> Vec<Case> {
             "key_policy missing from the key (a snapshot from before GetKeyPolicy was collected)",
             vec![(KMS_EXPOSURE, HOME, KEY_ID)],
             |s| remove(key(s), "key_policy"),
+        ),
+        (
+            "AtRestEncryptionEnabled missing from the replication group",
+            vec![(ELASTICACHE_AT_REST, HOME, GROUP_ID)],
+            |s| remove(replication_group(s), "AtRestEncryptionEnabled"),
         ),
         (
             "IsLogging missing from the trail status",

@@ -860,7 +860,7 @@ fn lookup_events_arrive_exactly_once_at_no_more_than_two_calls_per_second_despit
     assert_eq!(stub.rate_limited(), 0);
 }
 
-/// 20,000 read events on each source (scanners, consoles, Decrypt calls) and 450 changes:
+/// 20,000 read events on each source (scanners, consoles, Decrypt calls) and 600 changes:
 /// the read volume costs one call per source, so the calls stay within the plan's queries plus
 /// changes / 50 (plus 5 for retries), and every change is kept.
 #[test]
@@ -875,6 +875,11 @@ fn read_volume_does_not_drive_the_lookup_events_calls() {
         ("apigateway.amazonaws.com", "GetStages", "CreateDeployment"),
         ("cloudtrail.amazonaws.com", "DescribeTrails", "AddTags"),
         ("kms.amazonaws.com", "Decrypt", "TagResource"),
+        (
+            "elasticache.amazonaws.com",
+            "DescribeReplicationGroups",
+            "AddTagsToResource",
+        ),
     ] {
         let spread = |name, read_only, count| {
             synthetic_events(
@@ -889,7 +894,7 @@ fn read_volume_does_not_drive_the_lookup_events_calls() {
         events.extend(spread(read, true, READS));
         events.extend(spread(change, false, CHANGES_PER_SOURCE));
     }
-    let changes = 3 * CHANGES_PER_SOURCE;
+    let changes = SOURCES.len() * CHANGES_PER_SOURCE;
     let expected = expected_kept_ids(&events, period.start, period.end, &change_operations());
     assert_eq!(expected.len(), changes);
     let planned = expected_queries(&events, &period);
@@ -945,7 +950,7 @@ fn read_volume_does_not_drive_the_lookup_events_calls() {
     eprintln!(
         "{} LookupEvents calls for {} read and {changes} write events ({} queries planned)",
         region_calls.len(),
-        3 * READS,
+        SOURCES.len() * READS,
         planned.len()
     );
 }

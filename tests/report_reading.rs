@@ -31,6 +31,7 @@ fn csv_files(package: &Path) -> Vec<(String, Vec<u8>)> {
         "gaps.csv",
         "keys.csv",
         "methods.csv",
+        "replication_groups.csv",
         "signoffs.csv",
         "trails.csv",
     ] {

@@ -924,9 +924,13 @@ pub fn change_operations() -> Vec<(&'static str, &'static str)> {
             let kms: Value =
                 serde_json::from_str(include_str!("../fixtures/kms-api-operations.json"))
                     .expect("the fixture is JSON");
+            let elasticache: Value =
+                serde_json::from_str(include_str!("../fixtures/elasticache-api-operations.json"))
+                    .expect("the fixture is JSON");
             [
                 (&aws, "apigateway_changes", "apigateway.amazonaws.com"),
                 (&aws, "cloudtrail_changes", "cloudtrail.amazonaws.com"),
+                (&elasticache, "changes", "elasticache.amazonaws.com"),
                 (&kms, "changes", "kms.amazonaws.com"),
                 (&kms, "recorded_by_aws", "kms.amazonaws.com"),
             ]
@@ -946,10 +950,11 @@ pub fn change_operations() -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
-/// The three event sources, in the order of the query plan.
-pub const SOURCES: [&str; 3] = [
+/// The four event sources, in the order of the query plan.
+pub const SOURCES: [&str; 4] = [
     "apigateway.amazonaws.com",
     "cloudtrail.amazonaws.com",
+    "elasticache.amazonaws.com",
     "kms.amazonaws.com",
 ];
 

@@ -698,6 +698,8 @@ mod tests {
 
     const KMS_API: &str = include_str!("../../../../tests/fixtures/kms-api-operations.json");
     const AWS_CHANGES: &str = include_str!("../../../../tests/fixtures/aws-change-operations.json");
+    const ELASTICACHE_API: &str =
+        include_str!("../../../../tests/fixtures/elasticache-api-operations.json");
 
     #[test]
     fn the_plan_reads_each_source_then_queries_exactly_the_changes_of_the_api_models() {
@@ -712,6 +714,7 @@ mod tests {
             [
                 "apigateway.amazonaws.com",
                 "cloudtrail.amazonaws.com",
+                "elasticache.amazonaws.com",
                 "kms.amazonaws.com"
             ]
         );
@@ -723,6 +726,10 @@ mod tests {
             (
                 events::CLOUDTRAIL,
                 fixture_list(AWS_CHANGES, "cloudtrail_changes"),
+            ),
+            (
+                events::ELASTICACHE,
+                fixture_list(ELASTICACHE_API, "changes"),
             ),
             (
                 events::KMS,
@@ -747,7 +754,11 @@ mod tests {
                 names.difference(&expected).collect::<Vec<_>>()
             );
         }
-        let all_names: Vec<&str> = plan.iter().skip(3).map(|q| q.value).collect();
+        let all_names: Vec<&str> = plan
+            .iter()
+            .skip(events::SOURCES.len())
+            .map(|q| q.value)
+            .collect();
         let unique: BTreeSet<&str> = all_names.iter().copied().collect();
         assert_eq!(unique.len(), all_names.len(), "each name once");
         // The two hand-written KMS lists split the API without overlap.

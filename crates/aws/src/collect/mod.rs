@@ -1,7 +1,7 @@
 //! Live collection from AWS: the only module that talks to the AWS SDK. It resolves the
 //! accounts (the caller's own, listed ones or the organization's, each other account through
-//! its role) and their regions, collects API Gateway, KMS and CloudTrail evidence for every
-//! account-region concurrently (bounded), records every call that failed, and every account
+//! its role) and their regions, collects API Gateway, KMS, ElastiCache and CloudTrail evidence
+//! for every account-region concurrently (bounded), records every call that failed, and every account
 //! whose role could not be used, as an evidence gap, and returns one evidence snapshot.
 //! Missing or expired credentials of the caller stop the collection with an error.
 
@@ -9,6 +9,7 @@ pub mod accounts;
 mod apigateway;
 mod assume;
 mod cloudtrail;
+mod elasticache;
 mod kms;
 pub mod named_profile;
 mod organization;
@@ -43,6 +44,7 @@ pub const REQUIRED_PERMISSIONS: &[&str] = &[
     "cloudtrail:GetEventSelectors",
     "cloudtrail:GetTrailStatus",
     "cloudtrail:LookupEvents",
+    "elasticache:DescribeReplicationGroups",
     "kms:DescribeKey",
     "kms:GetKeyPolicy",
     "kms:GetKeyRotationStatus",
@@ -691,6 +693,7 @@ pub async fn collect(
                     apigateway: None,
                     kms: None,
                     cloudtrail,
+                    elasticache: None,
                     extra: Extra::new(),
                 });
                 (
@@ -1002,15 +1005,19 @@ async fn collect_region(
     tracing::info!(region = %context.region, "collecting region");
     // The settings first, then the change events up to after they were read: the period
     // rule replays every change between the period start and the state it rebuilds from.
-    let (apigateway, kms) =
-        tokio::join!(apigateway::collect(&context), kms::collect(context.clone()),);
-    let (apigateway, kms) = (apigateway?, kms?);
+    let (apigateway, kms, elasticache) = tokio::join!(
+        apigateway::collect(&context),
+        kms::collect(context.clone()),
+        elasticache::collect(&context),
+    );
+    let (apigateway, kms, elasticache) = (apigateway?, kms?, elasticache?);
     let cloudtrail = cloudtrail::collect(&context, period).await?;
     let evidence = RegionEvidence {
         region: context.region.clone(),
         apigateway,
         kms,
         cloudtrail,
+        elasticache,
         extra: Extra::new(),
     };
     context.progress.finish();

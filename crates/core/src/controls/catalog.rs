@@ -31,6 +31,7 @@ pub const KMS_KEY_EXPOSURE: &str = "kms-key-exposure";
 pub const CLOUDTRAIL_S3_DATA_EVENTS: &str = "cloudtrail-s3-data-events";
 pub const APIGW_V2_ACCESS_LOGGING: &str = "apigw-v2-access-logging";
 pub const APIGW_V2_ROUTE_AUTHORIZATION: &str = "apigw-v2-route-authorization";
+pub const ELASTICACHE_ENCRYPTION_AT_REST: &str = "elasticache-encryption-at-rest";
 
 pub const CATALOG: &[Control] = &[
     Control {
@@ -317,6 +318,41 @@ pub const CATALOG: &[Control] = &[
             --authorization-type AWS_IAM (or CUSTOM / JWT with --authorizer-id AUTHORIZER_ID), then deploy \
             the API unless its stage deploys automatically. A WebSocket API without $connect: \
             aws apigatewayv2 create-route --api-id API_ID --route-key '$connect' --authorization-type AWS_IAM",
+    },
+    Control {
+        id: ELASTICACHE_ENCRYPTION_AT_REST,
+        title: "ElastiCache replication groups are encrypted at rest",
+        service: "elasticache",
+        clauses: &[
+            "Annex 11 §7.1 (data storage: secured against unauthorised access)",
+            "Annex 11 §12 (security)",
+            "21 CFR 11.10(c)",
+        ],
+        cross_references: &[
+            "Security Hub ElastiCache.4",
+            "AWS Config elasticache-repl-grp-encrypted-at-rest",
+        ],
+        two_views: false,
+        rationale: "A Valkey or Redis OSS replication group that caches GxP records writes them to \
+            disk during sync, backup and swap, and its backups are stored in S3; without encryption at \
+            rest those copies are in clear. As both cited rules do, a replication group passes when \
+            AtRestEncryptionEnabled is true; the KMS key (customer managed, or the ElastiCache service \
+            managed default), in-transit encryption and AUTH / RBAC are shown beside it for the reviewer, \
+            not judged. The flag is set when the group is created and cannot be changed, so a group \
+            created unencrypted during the period fails from its creation; a group deleted before \
+            collection that existed before the period cannot be judged. Memcached clusters and \
+            serverless caches are not replication groups and are not in scope.",
+        remediation: "Encryption at rest cannot be switched on for an existing replication group, for any \
+            engine or version: back the group up, create a new replication group from the backup with \
+            encryption at rest (and, preferably, a customer managed key), move the clients, then delete \
+            the old group:\n\
+            aws elasticache create-snapshot --replication-group-id GROUP --snapshot-name GROUP-pre-encryption\n\
+            aws elasticache create-replication-group --replication-group-id GROUP-encrypted \
+            --replication-group-description DESCRIPTION --snapshot-name GROUP-pre-encryption \
+            --at-rest-encryption-enabled --kms-key-id KEY_ARN (plus the node type, engine, subnet \
+            group and security groups of the old group)\n\
+            aws elasticache delete-replication-group --replication-group-id GROUP (after the move, \
+            under change control)",
     },
 ];
 

@@ -1,5 +1,6 @@
-//! The change register: every write event of the period on API Gateway, KMS and CloudTrail,
-//! with who, when, from where and what, classified as weakening, strengthening or neutral.
+//! The change register: every write event of the period on API Gateway, KMS, ElastiCache and
+//! CloudTrail, with who, when, from where and what, classified as weakening, strengthening or
+//! neutral.
 //! Weakening changes that took effect are findings of the change-control control.
 
 use serde::{Deserialize, Serialize};
@@ -204,6 +205,20 @@ fn resource_of(event: &LookupEvent, record: &Record) -> String {
         events::CLOUDTRAIL => {
             text(param(params, "name")).or_else(|| text(param(params, "trailName")))
         }
+        events::ELASTICACHE => [
+            "replicationGroupId",
+            "cacheClusterId",
+            "serverlessCacheName",
+            "globalReplicationGroupId",
+            "snapshotName",
+            "userGroupId",
+            "userId",
+            "cacheParameterGroupName",
+            "cacheSubnetGroupName",
+            "resourceName",
+        ]
+        .iter()
+        .find_map(|name| text(param(params, name))),
         _ => None,
     };
     from_params
@@ -445,7 +460,8 @@ pub fn evaluate_region(
         let (status, reason) = if rows.is_empty() {
             (
                 Status::NoResources,
-                "no write events on API Gateway, KMS or CloudTrail in the period".to_string(),
+                "no write events on API Gateway, KMS, ElastiCache or CloudTrail in the period"
+                    .to_string(),
             )
         } else {
             (

@@ -1,8 +1,9 @@
 //! Reads a region's change events (the period's and those after it, up to collection) into the
 //! histories the period rule replays (`period`): which setting of which API Gateway stage, KMS
-//! key or CloudTrail trail each successful call set, to what, and when; which calls created or
-//! deleted one; and whether the events can be trusted to be complete. docs/controls.md "The
-//! period rule" lists the calls and settings with their sources.
+//! key, CloudTrail trail or ElastiCache replication group each successful call set, to what,
+//! and when; which calls created or deleted one; and whether the events can be trusted to be
+//! complete. docs/controls.md "The period rule" lists the calls and settings with their
+//! sources.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +13,7 @@ use serde_json::{Value, json};
 use super::RegionScope;
 use super::apigateway_v2::{V2RouteState, V2StageState};
 use super::cloudtrail::{TrailSettings, data_events_from_request, selectors_from_request};
-use super::events::{self, APIGATEWAY, CLOUDTRAIL, KMS, patch_operations, text};
+use super::events::{self, APIGATEWAY, CLOUDTRAIL, ELASTICACHE, KMS, patch_operations, text};
 use super::key_policy::Exposure;
 use super::period::{Coverage, Effect, EventRef, History, NewValue, opaque};
 use crate::evidence::{CloudTrailEvidence, LookupEvent, Period, Timestamp};
@@ -49,6 +50,9 @@ pub struct RegionHistory {
     /// the routes with a definition the event does not carry) is an unreadable effect on
     /// every route of the API.
     pub v2_apis: BTreeMap<String, History>,
+    /// By replication group id: the ElastiCache groups created or deleted by a recorded event.
+    /// The empty id holds the events that name no group: every group of the region is in doubt.
+    pub replication_groups: BTreeMap<String, History>,
     pub coverage: Option<Coverage>,
 }
 
@@ -60,8 +64,10 @@ struct Record {
     error_code: Option<String>,
 }
 
-/// The API Gateway and KMS calls that change a setting the controls judge, or create or
-/// delete a stage or key. Other events change nothing the period rule replays.
+/// The API Gateway, KMS, CloudTrail and ElastiCache calls that change a setting the controls
+/// judge, or create or delete a stage, key, trail or replication group. Encryption at rest of a
+/// replication group is set by its creation only (ModifyReplicationGroup cannot change it).
+/// Other events change nothing the period rule replays.
 const REPLAYED: &[(&str, &str)] = &[
     (APIGATEWAY, "UpdateStage"),
     (APIGATEWAY, "CreateStage"),
@@ -90,6 +96,8 @@ const REPLAYED: &[(&str, &str)] = &[
     (CLOUDTRAIL, "StartLogging"),
     (CLOUDTRAIL, "StopLogging"),
     (CLOUDTRAIL, "DeleteTrail"),
+    (ELASTICACHE, "CreateReplicationGroup"),
+    (ELASTICACHE, "DeleteReplicationGroup"),
 ];
 
 impl RegionHistory {
@@ -157,6 +165,8 @@ impl RegionHistory {
                 history.read_stage_event(at, params);
             } else if event.event_source == CLOUDTRAIL {
                 history.read_trail_event(event, at, params);
+            } else if event.event_source == ELASTICACHE {
+                history.read_replication_group_event(at, &record);
             } else {
                 history.read_key_event(event, at, &record, aliases);
             }
@@ -257,6 +267,53 @@ impl RegionHistory {
             }));
         }
         history
+    }
+
+    /// The history of one ElastiCache replication group, with the group events that name no
+    /// group.
+    pub fn replication_group(&self, group_id: &str) -> History {
+        let mut history = self
+            .replication_groups
+            .get(group_id)
+            .cloned()
+            .unwrap_or_default();
+        if let Some(unnamed) = self
+            .replication_groups
+            .get("")
+            .filter(|_| !group_id.is_empty())
+        {
+            history.effects.extend(unnamed.effects.iter().cloned());
+        }
+        history
+    }
+
+    /// CreateReplicationGroup and DeleteReplicationGroup (ElastiCache API Reference). A creation
+    /// sets `AtRestEncryptionEnabled`: the value AWS answered with (`responseElements`), else
+    /// the request's, else the engine's documented default (true for Valkey, false for Redis
+    /// OSS); a group restored from a backup, joined to a global datastore or built around an
+    /// existing cluster without the flag in the request has an unknown setting.
+    fn read_replication_group_event(&mut self, at: EventRef, record: &Record) {
+        let params = record.request_parameters.as_ref();
+        let Some(group_id) = text(params.and_then(|p| p.get("replicationGroupId"))) else {
+            self.replication_groups
+                .entry(String::new())
+                .or_default()
+                .effects
+                .push(opaque(at, "the event names no replication group"));
+            return;
+        };
+        let history = self.replication_groups.entry(group_id).or_default();
+        match at.name.as_str() {
+            "DeleteReplicationGroup" => history.deleted = Some(at),
+            "CreateReplicationGroup" => {
+                let value = created_at_rest_encryption(params, record.response_elements.as_ref());
+                history
+                    .effects
+                    .push(effect(&at, &[super::elasticache::AT_REST_FIELD], value));
+                history.created = Some(at);
+            }
+            _ => {}
+        }
     }
 
     /// The coverage of the replay (complete unless the events are missing or stop early).
@@ -734,6 +791,55 @@ fn access_log_destination(settings: &Value) -> NewValue {
     match text(settings.get("destinationArn")) {
         Some(arn) if !arn.is_empty() => NewValue::Set(json!(arn)),
         _ => NewValue::Unknown("accessLogSettings without a destinationArn in the record".into()),
+    }
+}
+
+/// What a CreateReplicationGroup set AtRestEncryptionEnabled to (see
+/// `read_replication_group_event`).
+fn created_at_rest_encryption(params: Option<&Value>, response: Option<&Value>) -> NewValue {
+    const FLAG: &str = "atRestEncryptionEnabled";
+    let answered = response
+        .and_then(|r| r.get(FLAG).or_else(|| r.get("replicationGroup")?.get(FLAG)))
+        .and_then(Value::as_bool);
+    if let Some(flag) = answered {
+        return NewValue::Set(json!(flag));
+    }
+    let param = |name: &str| params.and_then(|p| p.get(name)).filter(|v| !v.is_null());
+    match param(FLAG) {
+        Some(Value::Bool(flag)) => return NewValue::Set(json!(flag)),
+        Some(other) => return NewValue::Unknown(format!("{FLAG} is {other}, not a boolean")),
+        None => {}
+    }
+    let from_elsewhere = [
+        ("snapshotName", "restored from a backup"),
+        ("snapshotArns", "seeded from backup files"),
+        (
+            "serverlessCacheSnapshotName",
+            "restored from a serverless cache backup",
+        ),
+        ("globalReplicationGroupId", "joined to a global datastore"),
+        ("primaryClusterId", "built around an existing cluster"),
+    ];
+    if let Some((_, how)) = from_elsewhere
+        .iter()
+        .find(|(name, _)| param(name).is_some())
+    {
+        return NewValue::Unknown(format!(
+            "the group was {how} and the request sets no {FLAG}: the setting it got is not recorded"
+        ));
+    }
+    match text(param("engine"))
+        .map(|e| e.to_ascii_lowercase())
+        .as_deref()
+    {
+        Some("valkey") => NewValue::Set(json!(true)),
+        Some("redis") => NewValue::Set(json!(false)),
+        Some(other) => NewValue::Unknown(format!(
+            "the request sets no {FLAG} and names the engine {other}, whose default is not documented"
+        )),
+        None => NewValue::Unknown(format!(
+            "the request sets neither {FLAG} nor the engine, whose default decides it"
+        )),
     }
 }
 

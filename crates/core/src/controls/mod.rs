@@ -9,6 +9,7 @@ pub mod change_records;
 pub mod changes;
 pub mod cloudtrail;
 pub mod data_events;
+pub mod elasticache;
 pub mod events;
 pub mod history;
 pub mod key_policy;
@@ -180,6 +181,9 @@ pub struct Evaluation {
     pub stages: Vec<apigateway::StageRow>,
     pub keys: Vec<kms::KeyRow>,
     pub trails: Vec<cloudtrail::TrailRow>,
+    /// ElastiCache replication groups as collected (`elasticache-encryption-at-rest`).
+    #[serde(default)]
+    pub replication_groups: Vec<elasticache::ReplicationGroupRow>,
     pub logging_gaps: Vec<cloudtrail::LoggingGap>,
     pub changes: Vec<ChangeRow>,
     pub evidence_gaps: Vec<EvidenceGap>,
@@ -480,6 +484,13 @@ pub fn evaluate_with_records(
                 &account_keys,
                 &mut evaluation,
             );
+            elasticache::evaluate_region(
+                &scope,
+                evidence.and_then(|r| r.elasticache.as_ref()),
+                &history,
+                &replay,
+                &mut evaluation,
+            );
             changes::evaluate_region(
                 &scope,
                 evidence.and_then(|r| r.cloudtrail.as_ref()),
@@ -623,6 +634,9 @@ fn sort_for_reporting(evaluation: &mut Evaluation) {
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     evaluation
         .trails
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    evaluation
+        .replication_groups
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     evaluation
         .logging_gaps

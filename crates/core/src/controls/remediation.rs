@@ -1,5 +1,6 @@
 //! The fix of a FAIL finding: AWS CLI commands with the finding's own identifiers filled in
-//! (account, region, API and stage, key ARN, trail ARN), their prerequisites and warnings.
+//! (account, region, API and stage, key ARN, trail ARN, replication group), their prerequisites
+//! and warnings.
 //! Every command skeleton lives here once; the rule modules (`apigateway`, `kms`,
 //! `cloudtrail`, `changes`) decide which fix a FAIL needs and call these builders.
 //!
@@ -279,6 +280,33 @@ pub fn kms_close_key_policy(
          {{\"kms:CallerAccount\": \"{account_id}\"}}}} to it; then {put}. Review the key's CloudTrail \
          events from other accounts while it was open",
         open.join(", ")
+    )
+}
+
+/// `elasticache-encryption-at-rest`: encryption at rest cannot be switched on for an existing
+/// replication group (ModifyReplicationGroup has no such parameter; ElastiCache user guide,
+/// "At-Rest Encryption in ElastiCache"), so the documented way is a backup restored into a new,
+/// encrypted group, the clients moved, then the old group deleted.
+pub fn elasticache_encrypted_copy(group_id: &str, region: &str) -> String {
+    let backup = format!("{group_id}-before-encryption");
+    let snapshot = AwsCommand::new("elasticache", "create-snapshot")
+        .arg("--replication-group-id", group_id)
+        .arg("--snapshot-name", &backup)
+        .arg("--region", region);
+    let create = AwsCommand::new("elasticache", "create-replication-group")
+        .arg("--replication-group-id", &format!("{group_id}-encrypted"))
+        .arg("--replication-group-description", "<description>")
+        .arg("--snapshot-name", &backup)
+        .flag("--at-rest-encryption-enabled")
+        .arg("--kms-key-id", "<customer-managed-key-arn>")
+        .arg("--region", region);
+    let delete = AwsCommand::new("elasticache", "delete-replication-group")
+        .arg("--replication-group-id", group_id)
+        .arg("--region", region);
+    format!(
+        "Encryption at rest cannot be enabled on an existing replication group: {snapshot}; then \
+         {create} (with the old group's node type, engine version, subnet group and security \
+         groups); move the clients to the new group's endpoint, then, under change control, {delete}"
     )
 }
 

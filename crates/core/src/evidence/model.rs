@@ -224,6 +224,10 @@ pub struct RegionEvidence {
     pub kms: Option<KmsEvidence>,
     #[serde(default)]
     pub cloudtrail: Option<CloudTrailEvidence>,
+    /// ElastiCache DescribeReplicationGroups. `None`: not collected (the call failed, or the
+    /// snapshot predates its collection), so `elasticache-encryption-at-rest` is an evidence gap.
+    #[serde(default)]
+    pub elasticache: Option<ElastiCacheEvidence>,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -644,6 +648,68 @@ pub struct ApiError {
     pub code: String,
     #[serde(default)]
     pub message: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// ElastiCache. Shapes follow DescribeReplicationGroups (Valkey and Redis OSS replication groups;
+// Memcached clusters and serverless caches are not replication groups).
+
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ElastiCacheEvidence {
+    /// Every replication group of the region, every page, sorted by id.
+    pub replication_groups: Vec<ReplicationGroup>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl ElastiCacheEvidence {
+    /// The `service` of ElastiCache gaps.
+    pub const GAP_SERVICE: &'static str = "elasticache";
+}
+
+/// One replication group as DescribeReplicationGroups returns it. Fields the evaluation does
+/// not read (node groups, endpoints, log delivery, …) are kept raw in `extra`.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReplicationGroup {
+    pub replication_group_id: String,
+    #[serde(default, rename = "ARN")]
+    pub arn: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// `valkey` or `redis` (older answers omit it).
+    #[serde(default)]
+    pub engine: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Set when the group is created and never changed after (ModifyReplicationGroup has no
+    /// such parameter).
+    #[serde(default)]
+    pub at_rest_encryption_enabled: Option<bool>,
+    /// `none`, `sse-elasticache` (service managed key) or `sse-kms` (customer managed key):
+    /// the effective state, which AWS says may be encrypted while the flag is false.
+    #[serde(default)]
+    pub storage_encryption_type: Option<String>,
+    /// The customer managed KMS key encrypting the disks; absent with the default
+    /// (service managed) key.
+    #[serde(default)]
+    pub kms_key_id: Option<String>,
+    #[serde(default)]
+    pub transit_encryption_enabled: Option<bool>,
+    /// `preferred` (unencrypted connections still accepted) or `required`.
+    #[serde(default)]
+    pub transit_encryption_mode: Option<String>,
+    #[serde(default)]
+    pub auth_token_enabled: Option<bool>,
+    /// RBAC user groups associated with the group.
+    #[serde(default)]
+    pub user_group_ids: Option<Vec<String>>,
+    #[serde(default)]
+    pub replication_group_create_time: Option<Timestamp>,
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 // ---------------------------------------------------------------------------------------------

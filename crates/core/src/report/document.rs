@@ -349,6 +349,12 @@ pub const NOT_COVERED: &[NotCovered] = &[
         ),
     },
     NotCovered {
+        what: Cow::Borrowed("ElastiCache Memcached clusters and serverless caches"),
+        consequence: Cow::Borrowed(
+            "they are not replication groups, so elasticache-encryption-at-rest does not list them (serverless caches are always encrypted at rest)",
+        ),
+    },
+    NotCovered {
         what: Cow::Borrowed("AWS Config rules and Security Hub findings of the account"),
         consequence: Cow::Borrowed(
             "the report applies their readings itself; it does not read their results",
@@ -397,6 +403,13 @@ impl Scope {
             .filter_map(|r| r.kms.as_ref())
             .map(|k| k.keys.len())
             .sum();
+        let replication_groups: usize = snapshot
+            .accounts
+            .iter()
+            .flat_map(|a| &a.regions)
+            .filter_map(|r| r.elasticache.as_ref())
+            .map(|e| e.replication_groups.len())
+            .sum();
         let mut trail_arns: Vec<&str> = regions()
             .filter_map(|r| r.cloudtrail.as_ref())
             .flat_map(|c| &c.trails)
@@ -427,13 +440,18 @@ impl Scope {
                     count: keys,
                 },
                 Covered {
+                    service: "ElastiCache",
+                    resource_type: "replication groups (Valkey, Redis OSS)",
+                    count: replication_groups,
+                },
+                Covered {
                     service: "CloudTrail",
                     resource_type: "trails",
                     count: trail_arns.len(),
                 },
                 Covered {
                     service: "CloudTrail",
-                    resource_type: "management write events of the three services in the period",
+                    resource_type: "management write events of the four services in the period",
                     count: changes.len(),
                 },
             ],
@@ -470,6 +488,10 @@ pub const API_CALLS: &[ApiCalls] = &[
     ApiCalls {
         service: "KMS",
         calls: "ListKeys, DescribeKey, ListAliases, GetKeyRotationStatus, ListKeyRotations (per key)",
+    },
+    ApiCalls {
+        service: "ElastiCache",
+        calls: "DescribeReplicationGroups",
     },
     ApiCalls {
         service: "CloudTrail",

@@ -17,6 +17,7 @@ use crate::controls::{
     VerdictReading, View,
     apigateway::{MethodRow, StageRow},
     cloudtrail::{LoggingGap, TrailRow},
+    elasticache::ReplicationGroupRow,
     kms::KeyRow,
 };
 use crate::evidence::{EvidenceGap, EvidenceSnapshot, LoadedEvidence, Period, Policy, Timestamp};
@@ -129,6 +130,8 @@ pub struct ReportModel {
     pub stages: Vec<StageRow>,
     pub keys: Vec<KeyRow>,
     pub trails: Vec<TrailRow>,
+    /// ElastiCache replication groups as collected, with the period's at-rest result.
+    pub replication_groups: Vec<ReplicationGroupRow>,
     pub logging_gaps: Vec<LoggingGap>,
     /// The full change register. Serialized only into results.json (see `to_results_json`):
     /// views that show it to people go through `register_view`, which bounds its size.
@@ -474,6 +477,7 @@ impl ReportModel {
             stages: evaluation.stages,
             keys: evaluation.keys,
             trails: evaluation.trails,
+            replication_groups: evaluation.replication_groups,
             logging_gaps: evaluation.logging_gaps,
             changes: evaluation.changes,
             evidence_gaps: evaluation.evidence_gaps,

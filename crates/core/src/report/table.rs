@@ -17,6 +17,7 @@ use crate::controls::{
     apigateway::{MethodRow, StageRow},
     catalog,
     cloudtrail::{LoggingGap, TrailRow},
+    elasticache::ReplicationGroupRow,
     kms::KeyRow,
 };
 use crate::evidence::{EvidenceGap, Timestamp};
@@ -870,6 +871,58 @@ static TRAILS: Def<Ref<TrailRow>> = Def {
     )
 };
 
+static REPLICATION_GROUPS: Def<Ref<ReplicationGroupRow>> = Def {
+    control: Some(catalog::ELASTICACHE_ENCRYPTION_AT_REST),
+    title: "ElastiCache replication groups at collection time",
+    csv_file: Some("replication_groups.csv"),
+    ..def(
+        "replication-groups",
+        &[
+            col(ACCOUNT.line(), |g| t(&g.account_id)),
+            col(REGION, |g| t(&g.region)),
+            col(
+                C.csv("replication_group_id").html("Replication group"),
+                |g| t(&g.replication_group_id),
+            ),
+            col(C.pdf("Replication group / engine", 2.4), |g| {
+                owned(format!("{}\n{}", g.replication_group_id, g.engine))
+            }),
+            col(C.csv("arn"), |g| t(&g.arn)),
+            col(C.csv("engine").html("Engine"), |g| t(&g.engine)),
+            col(C.csv("group_status"), |g| t(&g.group_status)),
+            col(
+                C.csv("at_rest_encryption_enabled")
+                    .human("Encrypted at rest", 1.0)
+                    .line(),
+                |g| Cell::yes_no(g.at_rest_encryption_enabled),
+            ),
+            col(C.csv("storage_encryption_type"), |g| {
+                t(&g.storage_encryption_type)
+            }),
+            col(C.csv("kms_key").human("Key", 3.0).small(), |g| {
+                t(if g.kms_key.is_empty() {
+                    "none"
+                } else {
+                    &g.kms_key
+                })
+            }),
+            col(
+                C.csv("in_transit_encryption")
+                    .human("In transit", 1.4)
+                    .line(),
+                |g| t(&g.in_transit),
+            ),
+            col(C.csv("access_control").human("AUTH / RBAC", 1.8), |g| {
+                t(&g.access_control)
+            }),
+            col(C.csv("status").human("Status", 1.4).line(), |g| {
+                Cell::status(g.status)
+            }),
+            col(C.csv("reason").human("Reason", 2.8), |g| t(&g.reason)),
+        ],
+    )
+};
+
 static LOGGING_GAPS: Def<Ref<LoggingGap>> = Def {
     control: Some(catalog::CLOUDTRAIL_CONTINUITY),
     title: "Logging gaps",
@@ -1253,12 +1306,25 @@ fn inventory(model: &ReportModel) -> Vec<InventoryRow> {
         name: t.trail_name.clone(),
         arn: t.trail_arn.clone(),
     });
-    stages.chain(keys).chain(trails).collect()
+    let replication_groups = model.replication_groups.iter().map(|g| InventoryRow {
+        resource_type: "ElastiCache replication group",
+        account_id: g.account_id.clone(),
+        region: g.region.clone(),
+        name: g.replication_group_id.clone(),
+        arn: g.arn.clone(),
+    });
+    stages
+        .chain(keys)
+        .chain(trails)
+        .chain(replication_groups)
+        .collect()
 }
 
 static INVENTORY: Def<Ref<InventoryRow>> = Def {
     title: "Resources in scope",
-    empty_text: Some("No API Gateway stage, KMS key or CloudTrail trail was found in scope."),
+    empty_text: Some(
+        "No API Gateway stage, KMS key, CloudTrail trail or ElastiCache replication group was found in scope.",
+    ),
     ..def(
         "inventory",
         &[
@@ -1548,6 +1614,7 @@ impl ReportModel {
                     })),
                     KEYS.table(&self.keys),
                     TRAILS.table(&self.trails),
+                    REPLICATION_GROUPS.table(&self.replication_groups),
                     CHANGES.table(&self.changes),
                 ]);
                 // Only a report given change records has their reconciliation file: a
@@ -1588,6 +1655,7 @@ impl ReportModel {
                     KEYS.table(&self.keys),
                     TRAILS.table(&self.trails),
                     LOGGING_GAPS.table(&self.logging_gaps),
+                    REPLICATION_GROUPS.table(&self.replication_groups),
                 ]);
                 let register = self.register_view(max_changes);
                 tables.push(CHANGES.table(register.listed));

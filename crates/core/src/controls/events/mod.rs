@@ -1,6 +1,6 @@
 //! The rules table of change events: for each write event of API Gateway (REST, HTTP and
-//! WebSocket APIs), KMS and CloudTrail, its source, its name, how it is classified (a fixed
-//! class, or a reader of its request, in `readers`) and the part it plays in logging
+//! WebSocket APIs), KMS, ElastiCache and CloudTrail, its source, its name, how it is classified
+//! (a fixed class, or a reader of its request, in `readers`) and the part it plays in logging
 //! continuity; and the LookupEvents plan built from it. The collector runs that plan and the
 //! classifier reads the same table, so every event the classifier knows is queried, and every
 //! event queried by name is known.
@@ -17,9 +17,10 @@ pub(crate) use readers::{names_v2_api, patch_operations, request_field, text};
 pub const APIGATEWAY: &str = "apigateway.amazonaws.com";
 pub const KMS: &str = "kms.amazonaws.com";
 pub const CLOUDTRAIL: &str = "cloudtrail.amazonaws.com";
+pub const ELASTICACHE: &str = "elasticache.amazonaws.com";
 
-/// The three sources, in the order of the query plan.
-pub const SOURCES: [&str; 3] = [APIGATEWAY, CLOUDTRAIL, KMS];
+/// The four sources, in the order of the query plan.
+pub const SOURCES: [&str; 4] = [APIGATEWAY, CLOUDTRAIL, ELASTICACHE, KMS];
 
 /// The reason of a change that touches no setting the controls judge.
 pub const NO_EFFECT: &str = "no security-relevant setting changed";
@@ -134,16 +135,18 @@ const fn continuity(rule: EventRule, role: Continuity) -> EventRule {
 
 use ChangeClass::{Neutral, Strengthening, Weakening};
 use readers::{
-    read_create_key, read_create_route, read_create_stage, read_enable_key_rotation,
-    read_event_selectors, read_patch, read_put_key_policy, read_put_method, read_put_rest_api,
-    read_update_account, read_update_route, read_update_stage, read_update_trail,
+    read_create_key, read_create_replication_group, read_create_route, read_create_stage,
+    read_enable_key_rotation, read_event_selectors, read_modify_replication_group, read_patch,
+    read_put_key_policy, read_put_method, read_put_rest_api, read_update_account,
+    read_update_route, read_update_stage, read_update_trail,
 };
 
-/// Every write event of the three services: each operation of their API models that changes
+/// Every write event of the four services: each operation of their API models that changes
 /// something (API Gateway's REST API model and its V2 model for HTTP and WebSocket APIs share
 /// the source `apigateway.amazonaws.com` and, where names coincide, one row), plus the events
 /// KMS records for actions it takes itself. `tests/fixtures/aws-change-operations.json` and
-/// `kms-api-operations.json` write the lists down from the models; a unit test compares.
+/// `kms-api-operations.json` and `elasticache-api-operations.json` write the lists down from the
+/// models; a unit test compares.
 /// docs/controls.md "Change-event classification" gives each classification its source.
 #[rustfmt::skip]
 pub const RULES: &[EventRule] = &[
@@ -246,6 +249,38 @@ pub const RULES: &[EventRule] = &[
     neutral(KMS, "UpdateCustomKeyStore"),
     neutral(KMS, "UpdateKeyDescription"),
     neutral(KMS, "UpdatePrimaryRegion"),
+    // ElastiCache: judged (encryption at rest; in-transit encryption and AUTH / RBAC as context)
+    rule(ELASTICACHE, "CreateReplicationGroup", Read::RequestIfAny(read_create_replication_group)),
+    rule(ELASTICACHE, "ModifyReplicationGroup", Read::Request(read_modify_replication_group)),
+    fixed(ELASTICACHE, "DeleteReplicationGroup", Weakening, "replication group deleted"),
+    // ElastiCache: everything else that changes a cluster, serverless cache, backup, user or group
+    neutral(ELASTICACHE, "AddTagsToResource"), neutral(ELASTICACHE, "AuthorizeCacheSecurityGroupIngress"),
+    neutral(ELASTICACHE, "BatchApplyUpdateAction"), neutral(ELASTICACHE, "BatchStopUpdateAction"),
+    neutral(ELASTICACHE, "CompleteMigration"), neutral(ELASTICACHE, "CopyServerlessCacheSnapshot"),
+    neutral(ELASTICACHE, "CopySnapshot"), neutral(ELASTICACHE, "CreateCacheCluster"),
+    neutral(ELASTICACHE, "CreateCacheParameterGroup"), neutral(ELASTICACHE, "CreateCacheSecurityGroup"),
+    neutral(ELASTICACHE, "CreateCacheSubnetGroup"), neutral(ELASTICACHE, "CreateGlobalReplicationGroup"),
+    neutral(ELASTICACHE, "CreateServerlessCache"), neutral(ELASTICACHE, "CreateServerlessCacheSnapshot"),
+    neutral(ELASTICACHE, "CreateSnapshot"), neutral(ELASTICACHE, "CreateUser"),
+    neutral(ELASTICACHE, "CreateUserGroup"), neutral(ELASTICACHE, "DecreaseNodeGroupsInGlobalReplicationGroup"),
+    neutral(ELASTICACHE, "DecreaseReplicaCount"), neutral(ELASTICACHE, "DeleteCacheCluster"),
+    neutral(ELASTICACHE, "DeleteCacheParameterGroup"), neutral(ELASTICACHE, "DeleteCacheSecurityGroup"),
+    neutral(ELASTICACHE, "DeleteCacheSubnetGroup"), neutral(ELASTICACHE, "DeleteGlobalReplicationGroup"),
+    neutral(ELASTICACHE, "DeleteServerlessCache"), neutral(ELASTICACHE, "DeleteServerlessCacheSnapshot"),
+    neutral(ELASTICACHE, "DeleteSnapshot"), neutral(ELASTICACHE, "DeleteUser"),
+    neutral(ELASTICACHE, "DeleteUserGroup"), neutral(ELASTICACHE, "DisassociateGlobalReplicationGroup"),
+    neutral(ELASTICACHE, "ExportServerlessCacheSnapshot"), neutral(ELASTICACHE, "FailoverGlobalReplicationGroup"),
+    neutral(ELASTICACHE, "IncreaseNodeGroupsInGlobalReplicationGroup"), neutral(ELASTICACHE, "IncreaseReplicaCount"),
+    neutral(ELASTICACHE, "ModifyCacheCluster"), neutral(ELASTICACHE, "ModifyCacheParameterGroup"),
+    neutral(ELASTICACHE, "ModifyCacheSubnetGroup"), neutral(ELASTICACHE, "ModifyGlobalReplicationGroup"),
+    neutral(ELASTICACHE, "ModifyReplicationGroupShardConfiguration"), neutral(ELASTICACHE, "ModifyServerlessCache"),
+    neutral(ELASTICACHE, "ModifyUser"), neutral(ELASTICACHE, "ModifyUserGroup"),
+    neutral(ELASTICACHE, "PrepareMigration"), neutral(ELASTICACHE, "PurchaseReservedCacheNodesOffering"),
+    neutral(ELASTICACHE, "RebalanceSlotsInGlobalReplicationGroup"), neutral(ELASTICACHE, "RebootCacheCluster"),
+    neutral(ELASTICACHE, "RemoveTagsFromResource"), neutral(ELASTICACHE, "ResetCacheParameterGroup"),
+    neutral(ELASTICACHE, "RevokeCacheSecurityGroupIngress"), neutral(ELASTICACHE, "StartMigration"),
+    neutral(ELASTICACHE, "StopMigration"), neutral(ELASTICACHE, "TestFailover"),
+    neutral(ELASTICACHE, "TestMigration"),
     // CloudTrail
     continuity(fixed(CLOUDTRAIL, "StopLogging", Weakening, "trail logging stopped"), Continuity::Stops),
     continuity(fixed(CLOUDTRAIL, "DeleteTrail", Weakening, "trail deleted"), Continuity::Stops),
@@ -338,9 +373,9 @@ impl Lookup {
 }
 
 /// The LookupEvents plan of one account-region, in the order the report lists it: one
-/// `EventSource` query per source (API Gateway, CloudTrail, KMS), then one `EventName` query
-/// per event name of the table, in alphabetical order (a name two sources share, such as
-/// TagResource, once). The name queries of a source run only if its `EventSource` query did
+/// `EventSource` query per source (API Gateway, CloudTrail, ElastiCache, KMS), then one
+/// `EventName` query per event name of the table, in alphabetical order (a name two sources
+/// share, such as TagResource, once). The name queries of a source run only if its `EventSource` query did
 /// not read every event of the source in `SOURCE_PROBE_PAGES`. So the calls of a region are at
 /// most the plan's queries plus its changes / 50 (plus retries), whatever the number of read
 /// events; what searching by name misses is a write event whose name is not in the table
@@ -845,6 +880,77 @@ mod tests {
     }
 
     #[test]
+    fn replication_groups_created_unencrypted_and_loosened_access_weaken() {
+        use ChangeClass::*;
+        let create = |params: Value| class(ELASTICACHE, "CreateReplicationGroup", params);
+        assert_eq!(
+            create(
+                json!({"replicationGroupId": "g", "engine": "redis", "atRestEncryptionEnabled": true})
+            ),
+            Neutral
+        );
+        assert_eq!(
+            create(
+                json!({"replicationGroupId": "g", "engine": "valkey", "atRestEncryptionEnabled": false})
+            ),
+            Weakening
+        );
+        assert_eq!(
+            create(json!({"replicationGroupId": "g", "engine": "valkey"})),
+            Neutral
+        );
+        assert_eq!(
+            create(json!({"replicationGroupId": "g", "engine": "redis"})),
+            Weakening
+        );
+        assert_eq!(create(json!({"replicationGroupId": "g"})), Weakening);
+        let modify = |params: Value| judged(ELASTICACHE, "ModifyReplicationGroup", params);
+        let preferred =
+            modify(json!({"replicationGroupId": "g", "transitEncryptionMode": "preferred"}));
+        assert_eq!(preferred.0, Weakening);
+        assert!(
+            preferred.1.contains("unencrypted connections"),
+            "{preferred:?}"
+        );
+        assert_eq!(
+            modify(json!({"replicationGroupId": "g", "authTokenUpdateStrategy": "DELETE"})).0,
+            Weakening
+        );
+        assert_eq!(
+            modify(json!({"replicationGroupId": "g", "userGroupIdsToRemove": ["ug1"]})).0,
+            Weakening
+        );
+        assert_eq!(
+            modify(
+                json!({"replicationGroupId": "g", "transitEncryptionEnabled": true,
+                "transitEncryptionMode": "required"})
+            )
+            .0,
+            Strengthening
+        );
+        assert_eq!(
+            modify(json!({"replicationGroupId": "g", "snapshotRetentionLimit": 7})).0,
+            Neutral
+        );
+        assert_eq!(
+            class(
+                ELASTICACHE,
+                "DeleteReplicationGroup",
+                json!({"replicationGroupId": "g"})
+            ),
+            Weakening
+        );
+        assert_eq!(
+            class(
+                ELASTICACHE,
+                "CreateServerlessCache",
+                json!({"serverlessCacheName": "s"})
+            ),
+            Neutral
+        );
+    }
+
+    #[test]
     fn events_kms_records_for_itself_are_classified() {
         assert_eq!(
             classify(KMS, "DeleteExpiredKeyMaterial", None, &Policy::default()).0,
@@ -856,7 +962,7 @@ mod tests {
         );
     }
 
-    /// The hand-written lists of the three services' operations that change something, taken
+    /// The hand-written lists of the four services' operations that change something, taken
     /// from their API models (tests/fixtures/*.json, not from this table).
     fn documented_changes() -> std::collections::BTreeSet<(&'static str, String)> {
         let aws: Value = serde_json::from_str(include_str!(
@@ -888,11 +994,18 @@ mod tests {
         {
             all.insert((KMS, name));
         }
+        let elasticache: Value = serde_json::from_str(include_str!(
+            "../../../../../tests/fixtures/elasticache-api-operations.json"
+        ))
+        .expect("the fixture is JSON");
+        for name in names(&elasticache, "changes") {
+            all.insert((ELASTICACHE, name));
+        }
         all
     }
 
     #[test]
-    fn the_table_names_every_change_of_the_three_apis_once() {
+    fn the_table_names_every_change_of_the_four_apis_once() {
         let mut seen = std::collections::BTreeSet::new();
         for rule in RULES {
             assert!(SOURCES.contains(&rule.source), "{}", rule.source);
@@ -992,6 +1105,7 @@ mod tests {
                 "PutRestApi",
                 "UpdateAccount",
                 "PutKeyPolicy",
+                "ModifyReplicationGroup",
                 "UpdateTrail",
                 "PutEventSelectors"
             ]

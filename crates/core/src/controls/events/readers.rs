@@ -584,3 +584,83 @@ fn advanced_coverage(selector: &Value) -> Option<Coverage> {
         source_filter: (!filters.is_empty()).then(|| format!("{name}{}", filters.join(", "))),
     })
 }
+
+/// CreateReplicationGroup (ElastiCache): a group created without encryption at rest is
+/// WEAKENING (`elasticache-encryption-at-rest` fails it from its creation, and the setting
+/// cannot be changed after). Without `atRestEncryptionEnabled` the engine's documented default
+/// decides (true for Valkey, false for Redis OSS); a request that names neither, or restores a
+/// backup, cannot rule the weakening out.
+pub(super) fn read_create_replication_group(params: Option<&Value>, _: &Policy) -> Classification {
+    let engine = text(params.and_then(|p| p.get("engine"))).map(|e| e.to_ascii_lowercase());
+    match (
+        flag(params.and_then(|p| p.get("atRestEncryptionEnabled"))),
+        engine.as_deref(),
+    ) {
+        (Some(true), _) => (
+            Neutral,
+            "replication group created encrypted at rest".to_string(),
+        ),
+        (Some(false), _) => (
+            Weakening,
+            "replication group created without encryption at rest (atRestEncryptionEnabled false)"
+                .to_string(),
+        ),
+        (None, Some("valkey")) => (
+            Neutral,
+            "Valkey replication group created with the default encryption at rest".to_string(),
+        ),
+        (None, Some("redis")) => (
+            Weakening,
+            "Redis OSS replication group created without atRestEncryptionEnabled: not encrypted at rest (the default)"
+                .to_string(),
+        ),
+        (None, _) => (
+            Weakening,
+            "replication group created without atRestEncryptionEnabled and without an engine whose default is known: whether it is encrypted at rest is not in the request"
+                .to_string(),
+        ),
+    }
+}
+
+/// ModifyReplicationGroup (ElastiCache): encryption at rest cannot be changed by it, but the
+/// settings shown beside it can: in-transit encryption turned off or set to `preferred`
+/// (unencrypted connections accepted), the AUTH token deleted, RBAC user groups removed are
+/// WEAKENING; the reverse is STRENGTHENING.
+pub(super) fn read_modify_replication_group(params: Option<&Value>, _: &Policy) -> Classification {
+    let mut effects = Effects::default();
+    let get = |name: &str| params.and_then(|p| p.get(name));
+    match flag(get("transitEncryptionEnabled")) {
+        Some(false) => effects.weakens("in-transit encryption turned off"),
+        Some(true) => effects.strengthens("in-transit encryption turned on"),
+        None => {}
+    }
+    match text(get("transitEncryptionMode")).as_deref() {
+        Some("preferred") => effects.weakens(
+            "in-transit encryption mode set to preferred: unencrypted connections are accepted",
+        ),
+        Some("required") => effects.strengthens("in-transit encryption required"),
+        _ => {}
+    }
+    match text(get("authTokenUpdateStrategy"))
+        .map(|s| s.to_ascii_uppercase())
+        .as_deref()
+    {
+        Some("DELETE") => effects.weakens("AUTH token deleted"),
+        Some(strategy @ ("SET" | "ROTATE")) => {
+            effects.strengthens(format!("AUTH token {}", strategy.to_ascii_lowercase()))
+        }
+        _ => {}
+    }
+    if flag(get("removeUserGroups")) == Some(true) {
+        effects.weakens("all RBAC user groups removed");
+    }
+    let removed = strings(get("userGroupIdsToRemove"));
+    if !removed.is_empty() {
+        effects.weakens(format!("RBAC user group(s) {} removed", removed.join(", ")));
+    }
+    let added = strings(get("userGroupIdsToAdd"));
+    if !added.is_empty() {
+        effects.strengthens(format!("RBAC user group(s) {} added", added.join(", ")));
+    }
+    effects.classification()
+}
