@@ -712,7 +712,8 @@ mod tests {
             [
                 "apigateway.amazonaws.com",
                 "cloudtrail.amazonaws.com",
-                "kms.amazonaws.com"
+                "kms.amazonaws.com",
+                "s3.amazonaws.com"
             ]
         );
         for (source, documented) in [
@@ -732,6 +733,7 @@ mod tests {
                 ]
                 .concat(),
             ),
+            (events::S3, fixture_list(AWS_CHANGES, "s3_changes")),
         ] {
             let names: BTreeSet<&str> = plan
                 .iter()
@@ -747,7 +749,11 @@ mod tests {
                 names.difference(&expected).collect::<Vec<_>>()
             );
         }
-        let all_names: Vec<&str> = plan.iter().skip(3).map(|q| q.value).collect();
+        let all_names: Vec<&str> = plan
+            .iter()
+            .skip(events::SOURCES.len())
+            .map(|q| q.value)
+            .collect();
         let unique: BTreeSet<&str> = all_names.iter().copied().collect();
         assert_eq!(unique.len(), all_names.len(), "each name once");
         // The two hand-written KMS lists split the API without overlap.

@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 
 use super::RegionScope;
 use super::cloudtrail::{TrailSettings, selectors_from_request};
-use super::events::{self, APIGATEWAY, CLOUDTRAIL, KMS, patch_operations, text};
-use super::key_policy::Exposure;
+use super::events::{self, APIGATEWAY, CLOUDTRAIL, KMS, S3, patch_operations, text};
 use super::period::{Coverage, Effect, EventRef, History, NewValue, opaque};
+use super::resource_policy::Exposure;
 use crate::evidence::{CloudTrailEvidence, LookupEvent, Period, Timestamp};
 
 /// A stage by REST API id and stage name.
@@ -35,6 +35,10 @@ pub struct RegionHistory {
     /// unique in the trail's home region, where its events are recorded). The empty name holds
     /// the events that name no trail: every trail of the region is in doubt.
     pub trails: BTreeMap<String, History>,
+    /// By bucket name: what the S3 change events set of the settings
+    /// `cloudtrail-bucket-protection` judges (`s3::bucket_change`). The empty name holds the
+    /// account's Block Public Access changes, which apply to every bucket of the account.
+    pub buckets: BTreeMap<String, Vec<Effect>>,
     pub coverage: Option<Coverage>,
 }
 
@@ -68,6 +72,18 @@ const REPLAYED: &[(&str, &str)] = &[
     (CLOUDTRAIL, "StartLogging"),
     (CLOUDTRAIL, "StopLogging"),
     (CLOUDTRAIL, "DeleteTrail"),
+    (S3, "PutBucketPolicy"),
+    (S3, "DeleteBucketPolicy"),
+    (S3, "PutBucketAcl"),
+    (S3, "PutBucketPublicAccessBlock"),
+    (S3, "DeleteBucketPublicAccessBlock"),
+    (S3, "PutAccountPublicAccessBlock"),
+    (S3, "DeleteAccountPublicAccessBlock"),
+    (S3, "PutBucketLogging"),
+    (S3, "PutBucketVersioning"),
+    (S3, "PutObjectLockConfiguration"),
+    (S3, "PutBucketLifecycle"),
+    (S3, "DeleteBucketLifecycle"),
 ];
 
 impl RegionHistory {
@@ -124,6 +140,8 @@ impl RegionHistory {
                 history.read_stage_event(at, params);
             } else if event.event_source == CLOUDTRAIL {
                 history.read_trail_event(event, at, params);
+            } else if event.event_source == S3 {
+                history.read_bucket_event(at, params);
             } else {
                 history.read_key_event(event, at, &record, aliases);
             }
@@ -475,6 +493,35 @@ impl RegionHistory {
             "DisableKeyRotation" => rotation(history, NewValue::Set(json!(false))),
             "DeleteKey" => history.deleted = Some(at.clone()),
             _ => {}
+        }
+    }
+}
+
+impl RegionHistory {
+    /// An S3 event that changes a bucket setting `cloudtrail-bucket-protection` judges; a
+    /// record that names no bucket puts every bucket of the account in doubt for that setting.
+    fn read_bucket_event(&mut self, at: EventRef, params: Option<&Value>) {
+        let Some(change) = super::s3::bucket_change(&at.name, params) else {
+            return;
+        };
+        let value = change.new_value();
+        match (&change.bucket, change.field) {
+            (Some(bucket), field) => {
+                self.buckets
+                    .entry(bucket.clone())
+                    .or_default()
+                    .push(effect(&at, &[field], value))
+            }
+            (None, super::s3::field::ACCOUNT_BLOCK) => self
+                .buckets
+                .entry(String::new())
+                .or_default()
+                .push(effect(&at, &[super::s3::field::ACCOUNT_BLOCK], value)),
+            (None, field) => self.buckets.entry(String::new()).or_default().push(effect(
+                &at,
+                &[field],
+                NewValue::Unknown("the record names no bucket".to_string()),
+            )),
         }
     }
 }

@@ -9,10 +9,11 @@ pub mod changes;
 pub mod cloudtrail;
 pub mod events;
 pub mod history;
-pub mod key_policy;
 pub mod kms;
 pub mod period;
 pub mod remediation;
+pub mod resource_policy;
+pub mod s3;
 pub mod selection;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -178,6 +179,9 @@ pub struct Evaluation {
     pub stages: Vec<apigateway::StageRow>,
     pub keys: Vec<kms::KeyRow>,
     pub trails: Vec<cloudtrail::TrailRow>,
+    /// The trail buckets `cloudtrail-bucket-protection` judged, as collected.
+    #[serde(default)]
+    pub buckets: Vec<s3::BucketRow>,
     pub logging_gaps: Vec<cloudtrail::LoggingGap>,
     pub changes: Vec<ChangeRow>,
     pub evidence_gaps: Vec<EvidenceGap>,
@@ -614,6 +618,9 @@ fn sort_for_reporting(evaluation: &mut Evaluation) {
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     evaluation
         .trails
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    evaluation
+        .buckets
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     evaluation
         .logging_gaps

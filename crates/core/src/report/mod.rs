@@ -18,6 +18,7 @@ use crate::controls::{
     apigateway::{MethodRow, StageRow},
     cloudtrail::{LoggingGap, TrailRow},
     kms::KeyRow,
+    s3::BucketRow,
 };
 use crate::evidence::{EvidenceGap, EvidenceSnapshot, LoadedEvidence, Period, Policy, Timestamp};
 use document::{DocumentControl, DocumentSettings, Methodology, Scope};
@@ -129,6 +130,8 @@ pub struct ReportModel {
     pub stages: Vec<StageRow>,
     pub keys: Vec<KeyRow>,
     pub trails: Vec<TrailRow>,
+    /// The trail buckets (`cloudtrail-bucket-protection`), as collected.
+    pub buckets: Vec<BucketRow>,
     pub logging_gaps: Vec<LoggingGap>,
     /// The full change register. Serialized only into results.json (see `to_results_json`):
     /// views that show it to people go through `register_view`, which bounds its size.
@@ -474,6 +477,7 @@ impl ReportModel {
             stages: evaluation.stages,
             keys: evaluation.keys,
             trails: evaluation.trails,
+            buckets: evaluation.buckets,
             logging_gaps: evaluation.logging_gaps,
             changes: evaluation.changes,
             evidence_gaps: evaluation.evidence_gaps,
