@@ -565,6 +565,9 @@ async fn serve_connection(
             Some(started) if target.ends_with(".GetTrailStatus") => {
                 with_start_time(answer, started)
             }
+            _ if request.method() == "GET" && request.path().ends_with("?versioning") => {
+                with_versioning_root(answer)
+            }
             _ => answer,
         }
     } else {
@@ -613,6 +616,20 @@ fn with_start_time(answer: Vec<u8>, started: f64) -> Vec<u8> {
         }
         _ => answer,
     }
+}
+
+/// moto answers GetBucketVersioning with the root element `GetBucketVersioningResponse`; S3
+/// (and so the SDK) uses `VersioningConfiguration` (S3 API reference GetBucketVersioning).
+fn with_versioning_root(answer: Vec<u8>) -> Vec<u8> {
+    let Some(split) = answer.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return answer;
+    };
+    if !answer.starts_with(b"HTTP/1.1 200") {
+        return answer;
+    }
+    let body = String::from_utf8_lossy(&answer[split + 4..])
+        .replace("GetBucketVersioningResponse", "VersioningConfiguration");
+    response(200, &[("content-type", "application/xml")], body.as_bytes())
 }
 
 async fn forward(request: &Request, upstream: &str) -> std::io::Result<Vec<u8>> {

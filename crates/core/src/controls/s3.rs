@@ -391,7 +391,11 @@ fn lock_state(configuration: Option<&ObjectLockConfiguration>) -> String {
     match &configuration.default_retention {
         Some(retention) => {
             let mode = retention.mode.as_deref().unwrap_or("?");
-            match (retention.days, retention.years) {
+            // S3 takes Days or Years, each positive; some answers carry the other as 0.
+            match (
+                retention.days.filter(|d| *d > 0),
+                retention.years.filter(|y| *y > 0),
+            ) {
                 (Some(days), _) => format!("{mode} {days} days"),
                 (None, Some(years)) => format!("{mode} {years} years"),
                 (None, None) => "enabled without default retention".to_string(),
