@@ -7,7 +7,7 @@ use std::fs;
 
 use common::*;
 
-const CONTROL_IDS: [&str; 10] = [
+const CONTROL_IDS: [&str; 11] = [
     "apigw-cache-encryption",
     "apigw-logging",
     "kms-key-rotation",
@@ -18,9 +18,10 @@ const CONTROL_IDS: [&str; 10] = [
     "cloudtrail-continuity",
     "change-control",
     "kms-key-exposure",
+    "cloudtrail-bucket-protection",
 ];
 
-const REPORT_FILES: [&str; 16] = [
+const REPORT_FILES: [&str; 17] = [
     "accounts.csv",
     "change-record-reconciliation.csv",
     "changes.csv",
@@ -36,6 +37,7 @@ const REPORT_FILES: [&str; 16] = [
     "results.json",
     "signoffs.csv",
     "signoffs.json",
+    "trail_buckets.csv",
     "trails.csv",
 ];
 

@@ -858,6 +858,14 @@ fn bucket_history(
     (history, coverage)
 }
 
+/// What delivers to one bucket: the counted trails, where their log files go, their owners.
+#[derive(Default)]
+struct Deliveries {
+    trails: Vec<String>,
+    log_paths: Vec<String>,
+    owners: Vec<String>,
+}
+
 /// `cloudtrail-bucket-protection` for one account: one result per bucket its counted trails
 /// deliver to. `trails_incomplete` says why other trails may exist (their buckets are then
 /// unknown); `None` when the trail lists are complete.
@@ -875,8 +883,7 @@ pub fn evaluate_account(
         .iter()
         .find(|a| a.account_id == account_id)
         .and_then(|a| a.trail_buckets.as_ref());
-    // Bucket name -> (trail labels, log paths, owners of the trails).
-    let mut by_bucket: BTreeMap<String, (Vec<String>, Vec<String>, Vec<String>)> = BTreeMap::new();
+    let mut by_bucket: BTreeMap<String, Deliveries> = BTreeMap::new();
     for trail in counted {
         match trail
             .trail
@@ -887,9 +894,9 @@ pub fn evaluate_account(
         {
             Some(bucket) => {
                 let entry = by_bucket.entry(bucket.to_string()).or_default();
-                entry.0.push(trail.label.clone());
-                entry.1.push(log_path(trail.trail));
-                entry.2.push(trail.owner.clone());
+                entry.trails.push(trail.label.clone());
+                entry.log_paths.push(log_path(trail.trail));
+                entry.owners.push(trail.owner.clone());
             }
             None => out.findings.push(finding(
                 account_id,
@@ -914,7 +921,12 @@ pub fn evaluate_account(
             "no trails (see cloudtrail-multi-region)".to_string(),
         ));
     }
-    for (name, (mut trails, mut log_paths, owners)) in by_bucket {
+    for (name, deliveries) in by_bucket {
+        let Deliveries {
+            mut trails,
+            mut log_paths,
+            owners,
+        } = deliveries;
         trails.sort();
         trails.dedup();
         log_paths.sort();
