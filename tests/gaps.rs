@@ -36,6 +36,8 @@ const TRAIL_ENCRYPTION: &str = "cloudtrail-encryption";
 const TRAIL_VALIDATION: &str = "cloudtrail-log-validation";
 const TRAIL_CONTINUITY: &str = "cloudtrail-continuity";
 const CHANGE_CONTROL: &str = "change-control";
+const TRAIL_BUCKET: &str = "cloudtrail-bucket-protection";
+const BUCKET: &str = "lims-dr-audit-trail-444455556666";
 
 /// The controls whose evidence comes from each service's describe calls.
 const APIGW_CONTROLS: &[&str] = &[APIGW_CACHE, APIGW_LOGGING];
@@ -264,6 +266,11 @@ fn matrix() -> Vec<Case> {
             },
         ),
     ];
+    cases.push(case(
+        "the trail buckets are missing from the snapshot",
+        vec![(TRAIL_BUCKET, "all", BUCKET)],
+        |s| remove(&mut s["accounts"][0], "trail_buckets"),
+    ));
     for section in ["apigateway", "kms", "cloudtrail"] {
         let affected = match section {
             "apigateway" => each(APIGW_CONTROLS, HOME, ""),
@@ -405,6 +412,30 @@ fn matrix() -> Vec<Case> {
                         service,
                         api_name,
                         Some(resource),
+                        code,
+                        message,
+                    );
+                },
+            ));
+        }
+        // A trail bucket's setting that could not be read: kept as the failure, named as a gap.
+        for (api_name, field) in [
+            ("GetBucketPolicy", "policy"),
+            ("GetBucketLogging", "logging"),
+            ("GetBucketLifecycleConfiguration", "lifecycle"),
+        ] {
+            cases.push(case(
+                format!("s3:{api_name} {failure:?}"),
+                vec![(TRAIL_BUCKET, "all", BUCKET)],
+                |s| {
+                    s["accounts"][0]["trail_buckets"]["buckets"][0][field] =
+                        json!({"failed": {"code": code, "message": message}});
+                    record_gap(
+                        s,
+                        Some(HOME),
+                        "s3",
+                        api_name,
+                        Some(format!("arn:aws:s3:::{BUCKET}").as_str()),
                         code,
                         message,
                     );
