@@ -946,6 +946,7 @@ pub fn change_operations() -> Vec<(&'static str, &'static str)> {
                 (&aws, "cloudtrail_changes", "cloudtrail.amazonaws.com"),
                 (&kms, "changes", "kms.amazonaws.com"),
                 (&kms, "recorded_by_aws", "kms.amazonaws.com"),
+                (&aws, "s3_changes", "s3.amazonaws.com"),
             ]
             .into_iter()
             .flat_map(|(doc, list, source)| {
@@ -963,11 +964,12 @@ pub fn change_operations() -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
-/// The three event sources, in the order of the query plan.
-pub const SOURCES: [&str; 3] = [
+/// The event sources, in the order of the query plan.
+pub const SOURCES: [&str; 4] = [
     "apigateway.amazonaws.com",
     "cloudtrail.amazonaws.com",
     "kms.amazonaws.com",
+    "s3.amazonaws.com",
 ];
 
 /// LookupEvents events a page.
