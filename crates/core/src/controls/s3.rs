@@ -1077,7 +1077,10 @@ fn fix(
     {
         steps.push(remediation::s3_lifecycle_review(bucket, region, min_days));
     }
-    steps.join("\n")
+    if steps.is_empty() {
+        return String::new();
+    }
+    format!("On {} ({region}): {}", bucket_arn(bucket), steps.join("\n"))
 }
 
 #[cfg(test)]
