@@ -71,7 +71,7 @@ fn a_selected_report_names_every_control_it_did_not_evaluate_in_every_format() {
         .into_iter()
         .filter(|id| !SELECTED.contains(&id.as_str()))
         .collect();
-    assert_eq!(not_evaluated.len(), 8);
+    assert_eq!(not_evaluated.len(), 9);
 
     // results.json: only the selected controls' results, the rest named with the reason.
     let results = results(&out);
@@ -673,7 +673,7 @@ fn the_run_config_selects_controls_and_names_a_bad_id_at_its_line() {
             .as_array()
             .unwrap()
             .len(),
-        9
+        10
     );
 
     let dir = tempfile::tempdir().unwrap();
