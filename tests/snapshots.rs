@@ -18,7 +18,7 @@ fn demo_html() {
 }
 
 /// Every CSV file the report promises, no more and no fewer.
-const CSV_FILES: [&str; 8] = [
+const CSV_FILES: [&str; 9] = [
     "accounts.csv",
     "changes.csv",
     "findings.csv",
@@ -26,6 +26,7 @@ const CSV_FILES: [&str; 8] = [
     "keys.csv",
     "methods.csv",
     "signoffs.csv",
+    "trail_buckets.csv",
     "trails.csv",
 ];
 
