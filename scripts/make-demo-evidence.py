@@ -595,6 +595,7 @@ AG = "apigateway.amazonaws.com"
 KMS = "kms.amazonaws.com"
 CT = "cloudtrail.amazonaws.com"
 EC = "elasticache.amazonaws.com"
+S3 = "s3.amazonaws.com"
 DENIED = lambda action, arn: ("AccessDenied", f"User: arn:aws:iam::{PROD}:user/contractor.b.nowak is not authorized to perform: {action} on resource: {arn} because no identity-based policy allows the {action} action")
 
 # API Gateway, production account
@@ -761,9 +762,10 @@ KMS_EVENT_NAMES = ["CancelKeyDeletion", "ConnectCustomKeyStore", "CreateAlias", 
 def lookup_queries(account, region):
     kept = events.get((account, region), [])
     queries = []
-    for key, value, source in [("EventSource", AG, AG), ("EventSource", CT, CT), ("EventSource", EC, EC)]:
+    for key, value, source in [("EventSource", AG, AG), ("EventSource", CT, CT), ("EventSource", EC, EC),
+                               ("EventSource", S3, S3)]:
         n = sum(1 for e in kept if e["EventSource"] == source)
-        reads = {AG: 4120, CT: 310, EC: 0}[source]
+        reads = {AG: 4120, CT: 310, EC: 0, S3: 12}[source]
         returned = n + reads
         queries.append({"attribute_key": key, "attribute_value": value, "calls": returned // 50 + 1,
                         "events_returned": returned, "events_kept": n})
@@ -801,6 +803,81 @@ def s3_bucket(name, region, created):
     """One bucket as S3 ListBuckets gives it."""
     return {"Name": name, "BucketRegion": region, "CreationDate": created}
 
+
+# ---------------------------------------------------------------------------------------------
+# The trails' S3 buckets (cloudtrail-bucket-protection): the production audit bucket and the DR
+# bucket are protected; the debug trail's bucket has no access logging and a lifecycle rule that
+# deletes log files after 90 days (the minimum log retention is 365 days).
+
+def cloudtrail_bucket_policy(bucket, account):
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "AWSCloudTrailAclCheck", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}",
+         "Condition": {"StringEquals": {"aws:SourceAccount": account}}},
+        {"Sid": "AWSCloudTrailWrite", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/cloudtrail/AWSLogs/{account}/*",
+         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control",
+                                        "aws:SourceAccount": account}}},
+        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})
+
+
+ALL_BLOCKED = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+               "RestrictPublicBuckets": True}
+
+
+def owner_acl(account):
+    canonical = uid("canonical", account) * 2
+    return {"OwnerID": canonical, "Grants": [{"GranteeType": "CanonicalUser", "ID": canonical,
+                                              "Permission": "FULL_CONTROL"}]}
+
+
+def trail_bucket(name, region, account, *, logging, lock, versioning, lifecycle):
+    return {
+        "name": name,
+        "region": {"configured": region},
+        "policy": {"configured": cloudtrail_bucket_policy(name, account)},
+        "acl": {"configured": owner_acl(account)},
+        "public_access_block": {"configured": ALL_BLOCKED},
+        "logging": logging,
+        "object_lock": lock,
+        "versioning": {"configured": versioning},
+        "lifecycle": lifecycle,
+    }
+
+
+prod_trail_buckets = {
+    "account_public_access_block": {"configured": ALL_BLOCKED},
+    "buckets": [
+        trail_bucket("lims-app-debug-logs-111122223333", WEST, PROD,
+                     logging={"not_configured": "absent"},
+                     lock={"not_configured": "ObjectLockConfigurationNotFoundError"},
+                     versioning={"Status": "Enabled", "MfaDelete": "Disabled"},
+                     lifecycle={"configured": [{"ID": "expire-debug-logs", "Status": "Enabled",
+                                                "NeedsTags": False, "ExpirationDays": 90}]}),
+        trail_bucket("lims-audit-trail-111122223333", CENTRAL, PROD,
+                     logging={"configured": {"TargetBucket": "lims-s3-access-logs-111122223333",
+                                             "TargetPrefix": "lims-audit-trail/"}},
+                     lock={"configured": {"ObjectLockEnabled": "Enabled",
+                                          "DefaultRetention": {"Mode": "COMPLIANCE", "Years": 10}}},
+                     versioning={"Status": "Enabled"},
+                     lifecycle={"configured": [{"ID": "archive-then-expire-after-10-years", "Status": "Enabled",
+                                                "Prefix": "cloudtrail/", "NeedsTags": False,
+                                                "ExpirationDays": 3660}]}),
+    ],
+}
+dr_trail_buckets = {
+    "account_public_access_block": {"not_configured": "NoSuchPublicAccessBlockConfiguration"},
+    "buckets": [
+        trail_bucket("lims-dr-audit-trail-444455556666", CENTRAL, DR,
+                     logging={"configured": {"TargetBucket": "lims-dr-s3-access-logs-444455556666",
+                                             "TargetPrefix": "lims-dr-audit-trail/"}},
+                     lock={"not_configured": "ObjectLockConfigurationNotFoundError"},
+                     versioning={"Status": "Enabled", "MfaDelete": "Enabled"},
+                     lifecycle={"not_configured": "NoSuchLifecycleConfiguration"}),
+    ],
+}
 
 org_shadow = json.loads(json.dumps(org_trail))  # the multi-region trail as seen from eu-west-1
 dr_shadow = json.loads(json.dumps(dr_trail))
@@ -866,6 +943,7 @@ snapshot = {
                 s3_bucket(f"lims-audit-trail-{PROD}", CENTRAL, "2024-03-04T09:00:00Z"),
                 s3_bucket(f"lims-records-{PROD}", CENTRAL, "2024-03-04T09:10:00Z"),
             ],
+            "trail_buckets": prod_trail_buckets,
         },
         {
             "account_id": DR,
@@ -908,6 +986,7 @@ snapshot = {
                 s3_bucket(f"lims-dr-audit-trail-{DR}", CENTRAL, "2025-09-01T12:00:00Z"),
                 s3_bucket(f"lims-dr-records-{DR}", CENTRAL, "2025-09-01T12:05:00Z"),
             ],
+            "trail_buckets": dr_trail_buckets,
         },
     ],
     "gaps": [

@@ -63,7 +63,7 @@ fn a_selected_report_names_every_control_it_did_not_evaluate_in_every_format() {
     let summary = stderr(&output);
     assert!(
         summary.contains(
-            "(2 of 14 controls evaluated, at the requester's choice; the verdict covers only them)"
+            "(2 of 15 controls evaluated, at the requester's choice; the verdict covers only them)"
         ),
         "{summary}"
     );
@@ -71,7 +71,7 @@ fn a_selected_report_names_every_control_it_did_not_evaluate_in_every_format() {
         .into_iter()
         .filter(|id| !SELECTED.contains(&id.as_str()))
         .collect();
-    assert_eq!(not_evaluated.len(), 12);
+    assert_eq!(not_evaluated.len(), 13);
 
     // results.json: only the selected controls' results, the rest named with the reason.
     let results = results(&out);
@@ -97,7 +97,7 @@ fn a_selected_report_names_every_control_it_did_not_evaluate_in_every_format() {
     assert_eq!(named, not_evaluated);
     let verdict_text = results["verdict_text"].as_str().unwrap();
     assert!(
-        verdict_text.contains("This verdict covers only the 2 control(s) evaluated; 12 control(s) of the catalog were NOT evaluated, at the requester's choice"),
+        verdict_text.contains("This verdict covers only the 2 control(s) evaluated; 13 control(s) of the catalog were NOT evaluated, at the requester's choice"),
         "{verdict_text}"
     );
     let methodology = results["methodology"]["reading_text"].as_str().unwrap();
@@ -167,7 +167,7 @@ fn a_selected_report_names_every_control_it_did_not_evaluate_in_every_format() {
     let (_, pdf) = pdf_text(&out.join("report.pdf"));
     let pdf = pdf.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        pdf.contains("Verdict: NON_COMPLIANT (2 of 14 controls evaluated)"),
+        pdf.contains("Verdict: NON_COMPLIANT (2 of 15 controls evaluated)"),
         "{pdf}"
     );
     assert!(pdf.contains("This verdict covers only the 2 control(s) evaluated"));
@@ -573,7 +573,7 @@ fn controls_previews_a_selection() {
         .unwrap();
     let table = stdout(&output);
     assert!(!table.contains("apigw-logging "), "{table}");
-    assert_eq!(table.lines().count(), 1 + 13, "{table}");
+    assert_eq!(table.lines().count(), 1 + 14, "{table}");
     let output = bin()
         .args(["controls", "--checks", "nope"])
         .output()
@@ -639,7 +639,7 @@ fn the_run_config_selects_controls_and_names_a_bad_id_at_its_line() {
         .unwrap();
     let plan = stdout(&plan);
     assert!(
-        plan.contains("controls:        1 of 14: apigw-logging\n")
+        plan.contains("controls:        1 of 15: apigw-logging\n")
             && plan.contains("NOT evaluated:   apigw-cache-encryption (not selected), kms-key-rotation (excluded), "),
         "{plan}"
     );
@@ -673,7 +673,7 @@ fn the_run_config_selects_controls_and_names_a_bad_id_at_its_line() {
             .as_array()
             .unwrap()
             .len(),
-        13
+        14
     );
 
     let dir = tempfile::tempdir().unwrap();
@@ -740,7 +740,7 @@ fn a_run_whose_selection_changed_since_last_month_files_its_report_without_the_c
             .to_string()
     };
     assert!(
-        line("2026-11").contains("(1 of 14 controls evaluated)"),
+        line("2026-11").contains("(1 of 15 controls evaluated)"),
         "{listed}"
     );
     assert!(!line("2026-10").contains("controls evaluated"), "{listed}");
@@ -758,7 +758,7 @@ fn a_run_whose_selection_changed_since_last_month_files_its_report_without_the_c
         stderr(&output)
     );
     assert_eq!(
-        read(&index).matches("(1 of 14 controls evaluated)").count(),
+        read(&index).matches("(1 of 15 controls evaluated)").count(),
         1
     );
 }

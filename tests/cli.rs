@@ -7,7 +7,7 @@ use std::fs;
 
 use common::*;
 
-const CONTROL_IDS: [&str; 14] = [
+const CONTROL_IDS: [&str; 15] = [
     "apigw-cache-encryption",
     "apigw-logging",
     "kms-key-rotation",
@@ -22,9 +22,10 @@ const CONTROL_IDS: [&str; 14] = [
     "apigw-v2-access-logging",
     "apigw-v2-route-authorization",
     "elasticache-encryption-at-rest",
+    "cloudtrail-bucket-protection",
 ];
 
-const REPORT_FILES: [&str; 17] = [
+const REPORT_FILES: [&str; 18] = [
     "accounts.csv",
     "change-record-reconciliation.csv",
     "changes.csv",
@@ -41,6 +42,7 @@ const REPORT_FILES: [&str; 17] = [
     "results.json",
     "signoffs.csv",
     "signoffs.json",
+    "trail_buckets.csv",
     "trails.csv",
 ];
 

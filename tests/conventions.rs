@@ -377,7 +377,7 @@ fn report_summary_json_dash_goes_to_stdout_and_quiet_silences_stderr() {
     );
     assert_eq!(
         partial["exit_code_meaning"],
-        "produced, non-compliant or incomplete (13 of 14 controls evaluated)"
+        "produced, non-compliant or incomplete (14 of 15 controls evaluated)"
     );
 }
 

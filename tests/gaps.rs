@@ -46,6 +46,8 @@ const V2_AUTHORIZATION: &str = "apigw-v2-route-authorization";
 /// The demo DR account's compliant HTTP API.
 const V2_API_ID: &str = "m3d8r2k6wz";
 const ELASTICACHE_AT_REST: &str = "elasticache-encryption-at-rest";
+const TRAIL_BUCKET: &str = "cloudtrail-bucket-protection";
+const BUCKET: &str = "lims-dr-audit-trail-444455556666";
 
 /// The controls whose evidence comes from each service's describe calls.
 const APIGW_CONTROLS: &[&str] = &[APIGW_CACHE, APIGW_LOGGING];
@@ -290,6 +292,11 @@ fn matrix() -> Vec<Case> {
             },
         ),
     ];
+    cases.push(case(
+        "the trail buckets are missing from the snapshot",
+        vec![(TRAIL_BUCKET, "all", BUCKET)],
+        |s| remove(&mut s["accounts"][0], "trail_buckets"),
+    ));
     for section in ["apigateway", "kms", "elasticache", "cloudtrail"] {
         let affected = match section {
             "apigateway" => [each(APIGW_CONTROLS, HOME, ""), each(V2_CONTROLS, HOME, "")].concat(),
@@ -458,6 +465,30 @@ fn matrix() -> Vec<Case> {
                 record_gap(s, Some(HOME), "s3", "ListBuckets", None, code, message);
             },
         ));
+        // A trail bucket's setting that could not be read: kept as the failure, named as a gap.
+        for (api_name, field) in [
+            ("GetBucketPolicy", "policy"),
+            ("GetBucketLogging", "logging"),
+            ("GetBucketLifecycleConfiguration", "lifecycle"),
+        ] {
+            cases.push(case(
+                format!("s3:{api_name} {failure:?}"),
+                vec![(TRAIL_BUCKET, "all", BUCKET)],
+                |s| {
+                    s["accounts"][0]["trail_buckets"]["buckets"][0][field] =
+                        json!({"failed": {"code": code, "message": message}});
+                    record_gap(
+                        s,
+                        Some(HOME),
+                        "s3",
+                        api_name,
+                        Some(format!("arn:aws:s3:::{BUCKET}").as_str()),
+                        code,
+                        message,
+                    );
+                },
+            ));
+        }
         // API Gateway v2's list: only the logging of WebSocket stages depends on it.
         for kept in [None, Some(json!([]))] {
             cases.push(case(

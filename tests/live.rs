@@ -1469,6 +1469,7 @@ fn a_lookup_events_query_that_runs_out_of_retries_part_way_is_a_gap_and_the_repo
                     "cloudtrail-multi-region"
                         | "cloudtrail-encryption"
                         | "cloudtrail-log-validation"
+                        | "cloudtrail-bucket-protection"
                 )
             )
         {

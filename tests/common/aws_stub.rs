@@ -565,6 +565,9 @@ async fn serve_connection(
             Some(started) if target.ends_with(".GetTrailStatus") => {
                 with_start_time(answer, started)
             }
+            _ if request.method() == "GET" && request.path().ends_with("?versioning") => {
+                with_versioning_root(answer)
+            }
             _ => answer,
         }
     } else {
@@ -613,6 +616,20 @@ fn with_start_time(answer: Vec<u8>, started: f64) -> Vec<u8> {
         }
         _ => answer,
     }
+}
+
+/// moto answers GetBucketVersioning with the root element `GetBucketVersioningResponse`; S3
+/// (and so the SDK) uses `VersioningConfiguration` (S3 API reference GetBucketVersioning).
+fn with_versioning_root(answer: Vec<u8>) -> Vec<u8> {
+    let Some(split) = answer.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return answer;
+    };
+    if !answer.starts_with(b"HTTP/1.1 200") {
+        return answer;
+    }
+    let body = String::from_utf8_lossy(&answer[split + 4..])
+        .replace("GetBucketVersioningResponse", "VersioningConfiguration");
+    response(200, &[("content-type", "application/xml")], body.as_bytes())
 }
 
 async fn forward(request: &Request, upstream: &str) -> std::io::Result<Vec<u8>> {
@@ -933,6 +950,7 @@ pub fn change_operations() -> Vec<(&'static str, &'static str)> {
                 (&elasticache, "changes", "elasticache.amazonaws.com"),
                 (&kms, "changes", "kms.amazonaws.com"),
                 (&kms, "recorded_by_aws", "kms.amazonaws.com"),
+                (&aws, "s3_changes", "s3.amazonaws.com"),
             ]
             .into_iter()
             .flat_map(|(doc, list, source)| {
@@ -950,12 +968,13 @@ pub fn change_operations() -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
-/// The four event sources, in the order of the query plan.
-pub const SOURCES: [&str; 4] = [
+/// The event sources, in the order of the query plan.
+pub const SOURCES: [&str; 5] = [
     "apigateway.amazonaws.com",
     "cloudtrail.amazonaws.com",
     "elasticache.amazonaws.com",
     "kms.amazonaws.com",
+    "s3.amazonaws.com",
 ];
 
 /// LookupEvents events a page.

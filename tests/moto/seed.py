@@ -133,9 +133,26 @@ def bucket(endpoint, region, name):
         s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
 
 
+def protected_bucket(endpoint, region, name):
+    """A trail bucket cloudtrail-bucket-protection passes: Object Lock with a default retention,
+    server access logging, all four Block Public Access settings."""
+    s3 = client(endpoint, "s3", region)
+    location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True, **location)
+    s3.put_object_lock_configuration(Bucket=name, ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 400}}})
+    s3.create_bucket(Bucket=name + "-access", **location)
+    s3.put_bucket_acl(Bucket=name + "-access", ACL="log-delivery-write")
+    s3.put_bucket_logging(Bucket=name, BucketLoggingStatus={"LoggingEnabled": {
+        "TargetBucket": name + "-access", "TargetPrefix": name + "/"}})
+    s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": True})
+
+
 def audit_trail(endpoint, home, key_id):
     """A compliant multi-region trail: logging, read+write management events, validation, KMS."""
-    bucket(endpoint, home, "gxp-trail-logs")
+    protected_bucket(endpoint, home, "gxp-trail-logs")
     ct = client(endpoint, "cloudtrail", home)
     key_arn = client(endpoint, "kms", home).describe_key(KeyId=key_id)["KeyMetadata"]["Arn"]
     trail = ct.create_trail(Name="org-audit", S3BucketName="gxp-trail-logs", IsMultiRegionTrail=True,

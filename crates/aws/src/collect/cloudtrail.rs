@@ -715,7 +715,8 @@ mod tests {
                 "apigateway.amazonaws.com",
                 "cloudtrail.amazonaws.com",
                 "elasticache.amazonaws.com",
-                "kms.amazonaws.com"
+                "kms.amazonaws.com",
+                "s3.amazonaws.com"
             ]
         );
         for (source, documented) in [
@@ -739,6 +740,7 @@ mod tests {
                 ]
                 .concat(),
             ),
+            (events::S3, fixture_list(AWS_CHANGES, "s3_changes")),
         ] {
             let names: BTreeSet<&str> = plan
                 .iter()

@@ -16,6 +16,7 @@ mod organization;
 pub mod pacing;
 pub mod period;
 pub mod progress;
+mod s3;
 mod s3_buckets;
 pub(crate) mod sdk;
 
@@ -51,6 +52,15 @@ pub const REQUIRED_PERMISSIONS: &[&str] = &[
     "kms:ListAliases",
     "kms:ListKeyRotations",
     "kms:ListKeys",
+    "s3:GetAccountPublicAccessBlock",
+    "s3:GetBucketAcl",
+    "s3:GetBucketLocation",
+    "s3:GetBucketLogging",
+    "s3:GetBucketObjectLockConfiguration",
+    "s3:GetBucketPolicy",
+    "s3:GetBucketPublicAccessBlock",
+    "s3:GetBucketVersioning",
+    "s3:GetLifecycleConfiguration",
     "s3:ListAllMyBuckets",
 ];
 
@@ -757,13 +767,63 @@ pub async fn collect(
             }
         }
     }
+    // The buckets the account's own trails and organization trails deliver to
+    // (cloudtrail-bucket-protection), each read once per account.
+    let mut bucket_tasks = JoinSet::new();
+    for (index, plan) in plans.iter().enumerate() {
+        let Some(first_region) = plan.regions.first() else {
+            continue;
+        };
+        let buckets = s3::trail_buckets(
+            account_regions[index]
+                .iter()
+                .chain(&trail_home_regions[index])
+                .filter_map(|r| r.cloudtrail.as_ref())
+                .flat_map(|c| &c.trails)
+                .filter(|t| {
+                    t.trail.is_organization_trail == Some(true)
+                        || t.trail
+                            .trail_arn
+                            .as_deref()
+                            .and_then(|arn| arn.split(':').nth(4))
+                            == Some(plan.account_id.as_str())
+                }),
+        );
+        let context = Arc::new(RegionContext::new(plan, first_region, request, progress));
+        let parallel = parallel.clone();
+        bucket_tasks.spawn(async move {
+            let _turn = parallel.acquire_owned().await;
+            let outcome = s3::collect(&context, &buckets).await;
+            context.progress.finish();
+            (index, outcome.map(|buckets| (buckets, context.take_gaps())))
+        });
+    }
+    let mut trail_buckets: Vec<Option<evidence::TrailBuckets>> = vec![None; plans.len()];
+    while let Some(joined) = bucket_tasks.join_next().await {
+        let (index, outcome) = match joined {
+            Ok(outcome) => outcome,
+            Err(join_error) => panic!("a trail bucket task panicked: {join_error}"),
+        };
+        match outcome {
+            Ok((buckets, bucket_gaps)) => {
+                trail_buckets[index] = Some(buckets);
+                gaps.extend(bucket_gaps);
+            }
+            Err(failed) => {
+                bucket_tasks.abort_all();
+                progress.finish();
+                return Err(failed.into());
+            }
+        }
+    }
     progress.finish();
     gaps.sort();
     let accounts = plans
         .into_iter()
         .zip(bucket_lists)
         .zip(account_regions.into_iter().zip(trail_home_regions))
-        .map(|((plan, s3_buckets), (mut regions, mut homes))| {
+        .zip(trail_buckets)
+        .map(|(((plan, s3_buckets), (mut regions, mut homes)), trail_buckets)| {
             regions.sort_by(|a, b| a.region.cmp(&b.region));
             homes.sort_by(|a, b| a.region.cmp(&b.region));
             AccountEvidence {
@@ -772,6 +832,7 @@ pub async fn collect(
                 regions,
                 trail_home_regions: homes,
                 s3_buckets,
+                trail_buckets,
                 extra: Extra::new(),
             }
         })

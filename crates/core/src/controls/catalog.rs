@@ -32,6 +32,7 @@ pub const CLOUDTRAIL_S3_DATA_EVENTS: &str = "cloudtrail-s3-data-events";
 pub const APIGW_V2_ACCESS_LOGGING: &str = "apigw-v2-access-logging";
 pub const APIGW_V2_ROUTE_AUTHORIZATION: &str = "apigw-v2-route-authorization";
 pub const ELASTICACHE_ENCRYPTION_AT_REST: &str = "elasticache-encryption-at-rest";
+pub const CLOUDTRAIL_BUCKET_PROTECTION: &str = "cloudtrail-bucket-protection";
 
 pub const CATALOG: &[Control] = &[
     Control {
@@ -353,6 +354,40 @@ pub const CATALOG: &[Control] = &[
             group and security groups of the old group)\n\
             aws elasticache delete-replication-group --replication-group-id GROUP (after the move, \
             under change control)",
+    },
+    Control {
+        id: CLOUDTRAIL_BUCKET_PROTECTION,
+        title: "The S3 buckets of the audit trail are not public, are access-logged and keep their log files",
+        service: "s3",
+        clauses: &[
+            "Annex 11 §9 (audit trails)",
+            "Annex 11 §7.1 (data storage: secured against damage and unauthorised access)",
+            "Annex 11 §12 (security)",
+            "21 CFR 11.10(c), 11.10(e)",
+        ],
+        cross_references: &[
+            "Security Hub CloudTrail.6",
+            "Security Hub CloudTrail.7",
+            "AWS Config cloudtrail-s3-bucket-public-access-prohibited",
+            "AWS Config s3-bucket-logging-enabled (on the trail buckets)",
+        ],
+        two_views: false,
+        rationale: "The audit trail is only as trustworthy as the bucket that keeps it. For each bucket \
+            a counted trail delivers to: not public (a bucket policy statement open to everyone without a \
+            limiting condition, unless RestrictPublicBuckets is on at bucket or account level; an ACL grant \
+            to AllUsers or AuthenticatedUsers, unless IgnorePublicAcls is on), server access logging on \
+            (who read or deleted log files), log files kept from deletion (Object Lock with a default \
+            retention, or MFA delete), and no lifecycle rule that expires the trail's log files before the \
+            minimum log retention. Each failing aspect is named; a bucket whose settings cannot be read \
+            (another account's central logging bucket) is an evidence gap. A setting changed during the \
+            period fails for the interval it did not hold (Prowler's cloudtrail bucket checks are peers).",
+        remediation: "aws s3api put-public-access-block --bucket BUCKET --public-access-block-configuration \
+            BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true\n\
+            aws s3api put-bucket-logging --bucket BUCKET --bucket-logging-status \
+            '{\"LoggingEnabled\":{\"TargetBucket\":\"LOG_BUCKET\",\"TargetPrefix\":\"BUCKET/\"}}'\n\
+            aws s3api put-object-lock-configuration --bucket BUCKET --object-lock-configuration \
+            '{\"ObjectLockEnabled\":\"Enabled\",\"Rule\":{\"DefaultRetention\":{\"Mode\":\"GOVERNANCE\",\"Days\":365}}}'\n\
+            Then shorten no lifecycle expiration below the retention (aws s3api get-bucket-lifecycle-configuration).",
     },
 ];
 

@@ -16,8 +16,8 @@ use super::catalog::{
 use super::data_events::DataEventSelection;
 use super::history::{self, RegionHistory};
 use super::period::{self, Coverage, Effect, EventRef, History, NewValue, Replay, Version};
-use super::remediation;
 use super::{ALL_REGIONS, Evaluation, Finding, RegionScope, Status, describe_gaps};
+use super::{remediation, s3};
 use crate::evidence::{
     AccountEvidence, EventSelectors, EvidenceGap, EvidenceSnapshot, Period, Policy, RegionEvidence,
     Timestamp, TrailEvidence,
@@ -1050,6 +1050,25 @@ pub fn evaluate_account(
             ));
         }
     }
+
+    // cloudtrail-bucket-protection: the buckets of the same counted trails.
+    let counted_trails: Vec<s3::CountedTrail> = judged
+        .iter()
+        .filter(|j| !j.deleted_only)
+        .map(|j| s3::CountedTrail {
+            trail: j.trail,
+            label: j.label.clone(),
+            owner: trail_owner(j.trail).unwrap_or(account_id).to_string(),
+        })
+        .collect();
+    s3::evaluate_account(
+        account_id,
+        &counted_trails,
+        evidence_incomplete.then(incomplete_reason),
+        context.snapshot,
+        context.histories,
+        out,
+    );
 
     for judged_trail in &judged {
         let (finding, gaps) = continuity(account_id, judged_trail, context, all_gaps, out);

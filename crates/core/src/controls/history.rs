@@ -13,9 +13,9 @@ use serde_json::{Value, json};
 use super::RegionScope;
 use super::apigateway_v2::{V2RouteState, V2StageState};
 use super::cloudtrail::{TrailSettings, data_events_from_request, selectors_from_request};
-use super::events::{self, APIGATEWAY, CLOUDTRAIL, ELASTICACHE, KMS, patch_operations, text};
-use super::key_policy::Exposure;
+use super::events::{self, APIGATEWAY, CLOUDTRAIL, ELASTICACHE, KMS, S3, patch_operations, text};
 use super::period::{Coverage, Effect, EventRef, History, NewValue, opaque};
+use super::resource_policy::Exposure;
 use crate::evidence::{CloudTrailEvidence, LookupEvent, Period, Timestamp};
 
 /// A stage by REST API id and stage name.
@@ -53,6 +53,10 @@ pub struct RegionHistory {
     /// By replication group id: the ElastiCache groups created or deleted by a recorded event.
     /// The empty id holds the events that name no group: every group of the region is in doubt.
     pub replication_groups: BTreeMap<String, History>,
+    /// By bucket name: what the S3 change events set of the settings
+    /// `cloudtrail-bucket-protection` judges (`s3::bucket_change`). The empty name holds the
+    /// account's Block Public Access changes, which apply to every bucket of the account.
+    pub buckets: BTreeMap<String, Vec<Effect>>,
     pub coverage: Option<Coverage>,
 }
 
@@ -98,6 +102,18 @@ const REPLAYED: &[(&str, &str)] = &[
     (CLOUDTRAIL, "DeleteTrail"),
     (ELASTICACHE, "CreateReplicationGroup"),
     (ELASTICACHE, "DeleteReplicationGroup"),
+    (S3, "PutBucketPolicy"),
+    (S3, "DeleteBucketPolicy"),
+    (S3, "PutBucketAcl"),
+    (S3, "PutBucketPublicAccessBlock"),
+    (S3, "DeleteBucketPublicAccessBlock"),
+    (S3, "PutAccountPublicAccessBlock"),
+    (S3, "DeleteAccountPublicAccessBlock"),
+    (S3, "PutBucketLogging"),
+    (S3, "PutBucketVersioning"),
+    (S3, "PutObjectLockConfiguration"),
+    (S3, "PutBucketLifecycle"),
+    (S3, "DeleteBucketLifecycle"),
 ];
 
 impl RegionHistory {
@@ -167,6 +183,8 @@ impl RegionHistory {
                 history.read_trail_event(event, at, params);
             } else if event.event_source == ELASTICACHE {
                 history.read_replication_group_event(at, &record);
+            } else if event.event_source == S3 {
+                history.read_bucket_event(at, params);
             } else {
                 history.read_key_event(event, at, &record, aliases);
             }
@@ -840,6 +858,35 @@ fn created_at_rest_encryption(params: Option<&Value>, response: Option<&Value>) 
         None => NewValue::Unknown(format!(
             "the request sets neither {FLAG} nor the engine, whose default decides it"
         )),
+    }
+}
+
+impl RegionHistory {
+    /// An S3 event that changes a bucket setting `cloudtrail-bucket-protection` judges; a
+    /// record that names no bucket puts every bucket of the account in doubt for that setting.
+    fn read_bucket_event(&mut self, at: EventRef, params: Option<&Value>) {
+        let Some(change) = super::s3::bucket_change(&at.name, params) else {
+            return;
+        };
+        let value = change.new_value();
+        match (&change.bucket, change.field) {
+            (Some(bucket), field) => {
+                self.buckets
+                    .entry(bucket.clone())
+                    .or_default()
+                    .push(effect(&at, &[field], value))
+            }
+            (None, super::s3::field::ACCOUNT_BLOCK) => self
+                .buckets
+                .entry(String::new())
+                .or_default()
+                .push(effect(&at, &[super::s3::field::ACCOUNT_BLOCK], value)),
+            (None, field) => self.buckets.entry(String::new()).or_default().push(effect(
+                &at,
+                &[field],
+                NewValue::Unknown("the record names no bucket".to_string()),
+            )),
+        }
     }
 }
 

@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use super::catalog::{KMS_KEY_DELETION, KMS_KEY_EXPOSURE, KMS_KEY_ROTATION};
 use super::history::RegionHistory;
-use super::key_policy::Exposure;
 use super::period::Replay;
 use super::remediation;
+use super::resource_policy::Exposure;
 use super::{Available, Evaluation, RegionScope, Status, describe_gaps};
 use crate::evidence::{KeyMetadata, KmsEvidence, KmsKeyEvidence, Period, Policy, Timestamp};
 

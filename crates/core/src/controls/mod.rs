@@ -12,10 +12,11 @@ pub mod data_events;
 pub mod elasticache;
 pub mod events;
 pub mod history;
-pub mod key_policy;
 pub mod kms;
 pub mod period;
 pub mod remediation;
+pub mod resource_policy;
+pub mod s3;
 pub mod selection;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -184,6 +185,9 @@ pub struct Evaluation {
     /// ElastiCache replication groups as collected (`elasticache-encryption-at-rest`).
     #[serde(default)]
     pub replication_groups: Vec<elasticache::ReplicationGroupRow>,
+    /// The trail buckets `cloudtrail-bucket-protection` judged, as collected.
+    #[serde(default)]
+    pub buckets: Vec<s3::BucketRow>,
     pub logging_gaps: Vec<cloudtrail::LoggingGap>,
     pub changes: Vec<ChangeRow>,
     pub evidence_gaps: Vec<EvidenceGap>,
@@ -637,6 +641,9 @@ fn sort_for_reporting(evaluation: &mut Evaluation) {
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     evaluation
         .replication_groups
+        .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    evaluation
+        .buckets
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     evaluation
         .logging_gaps

@@ -310,6 +310,64 @@ pub fn elasticache_encrypted_copy(group_id: &str, region: &str) -> String {
     )
 }
 
+/// `aws s3api <operation> --bucket <bucket> --region <region>`.
+pub fn s3api(operation: &str, bucket: &str, region: &str) -> AwsCommand {
+    AwsCommand::new("s3api", operation)
+        .arg("--bucket", bucket)
+        .arg("--region", region)
+}
+
+/// `cloudtrail-bucket-protection`, public: all four Block Public Access flags on the bucket
+/// make a public policy and public ACL grants ineffective (S3 user guide "Blocking public
+/// access to your Amazon S3 storage"); the open statement or grant is then removed.
+pub fn s3_block_public_access(bucket: &str, region: &str) -> String {
+    let block = s3api("put-public-access-block", bucket, region).arg(
+        "--public-access-block-configuration",
+        "BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true",
+    );
+    format!(
+        "{block}; then remove the open bucket policy statement or public ACL grant. CloudTrail \
+         delivers through its service principal, which Block Public Access does not stop"
+    )
+}
+
+/// `cloudtrail-bucket-protection`, CloudTrail.7: server access logging to another bucket.
+pub fn s3_access_logging(bucket: &str, region: &str) -> String {
+    s3api("put-bucket-logging", bucket, region)
+        .arg(
+            "--bucket-logging-status",
+            &format!(
+                "{{\"LoggingEnabled\":{{\"TargetBucket\":\"ACCESS_LOG_BUCKET\",\"TargetPrefix\":\"{bucket}/\"}}}}"
+            ),
+        )
+        .to_string()
+}
+
+/// `cloudtrail-bucket-protection`, deletion: Object Lock with a default retention of at least
+/// the log retention (Object Lock can be enabled on an existing versioned bucket).
+pub fn s3_object_lock_retention(bucket: &str, region: &str, days: u32) -> String {
+    let versioning = s3api("put-bucket-versioning", bucket, region)
+        .arg("--versioning-configuration", "Status=Enabled");
+    let lock = s3api("put-object-lock-configuration", bucket, region).arg(
+        "--object-lock-configuration",
+        &format!(
+            "{{\"ObjectLockEnabled\":\"Enabled\",\"Rule\":{{\"DefaultRetention\":{{\"Mode\":\"GOVERNANCE\",\"Days\":{days}}}}}}}"
+        ),
+    );
+    format!("{versioning}; {lock} (or enable MFA delete with the root user's MFA device)")
+}
+
+/// `cloudtrail-bucket-protection`, lifecycle: the expiring rule is lengthened or removed.
+pub fn s3_lifecycle_review(bucket: &str, region: &str, days: u32) -> String {
+    let get = s3api("get-bucket-lifecycle-configuration", bucket, region);
+    let put = s3api("put-bucket-lifecycle-configuration", bucket, region)
+        .arg("--lifecycle-configuration", "file://lifecycle.json");
+    format!(
+        "{get} > lifecycle.json; in lifecycle.json raise the expiration of the rules covering the \
+         trail's AWSLogs/ prefix to at least {days} days (or remove them); then {put}"
+    )
+}
+
 /// A multi-Region replica's rotation and material follow its primary: the fix runs there.
 pub fn on_primary(primary_arn: &str, primary_region: &str, fix: &str) -> String {
     format!(

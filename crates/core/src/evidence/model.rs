@@ -177,6 +177,11 @@ pub struct AccountEvidence {
     /// `None`: not collected.
     #[serde(default)]
     pub s3_buckets: Option<Vec<S3Bucket>>,
+    /// The S3 buckets the account's trails deliver to, each read once, and the account's
+    /// S3 Block Public Access (`cloudtrail-bucket-protection`). `None`: not collected (snapshots
+    /// of earlier versions), which that control reports as an evidence gap.
+    #[serde(default)]
+    pub trail_buckets: Option<TrailBuckets>,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -710,6 +715,177 @@ pub struct ReplicationGroup {
     pub replication_group_create_time: Option<Timestamp>,
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+// ---------------------------------------------------------------------------------------------
+// S3: the trails' buckets. Shapes follow GetBucketLocation, GetBucketPolicy, GetBucketAcl,
+// GetPublicAccessBlock (bucket, and s3control for the account), GetBucketLogging,
+// GetObjectLockConfiguration, GetBucketVersioning and GetBucketLifecycleConfiguration.
+
+/// What one S3 read answered: the configuration, AWS's answer that there is none (the error
+/// code, e.g. NoSuchBucketPolicy, or `absent` when the response holds no configuration), or
+/// the failure (AccessDenied included), which leaves the setting unknown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum S3Answer<T> {
+    Configured(T),
+    NotConfigured(String),
+    Failed(ApiError),
+}
+
+/// The account's trail buckets as collected by the account's credentials.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrailBuckets {
+    /// s3control GetPublicAccessBlock for the account (`None`: not read).
+    #[serde(default)]
+    pub account_public_access_block: Option<S3Answer<PublicAccessBlock>>,
+    /// One entry per distinct bucket, sorted by name.
+    pub buckets: Vec<TrailBucketEvidence>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// One trail bucket. A field that is `None` was not read.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrailBucketEvidence {
+    pub name: String,
+    /// GetBucketLocation, as a region name (an empty `LocationConstraint` is us-east-1, `EU`
+    /// eu-west-1).
+    #[serde(default)]
+    pub region: Option<S3Answer<String>>,
+    /// GetBucketPolicy `Policy` text.
+    #[serde(default)]
+    pub policy: Option<S3Answer<String>>,
+    #[serde(default)]
+    pub acl: Option<S3Answer<BucketAcl>>,
+    #[serde(default)]
+    pub public_access_block: Option<S3Answer<PublicAccessBlock>>,
+    /// GetBucketLogging `LoggingEnabled`.
+    #[serde(default)]
+    pub logging: Option<S3Answer<LoggingEnabled>>,
+    #[serde(default)]
+    pub object_lock: Option<S3Answer<ObjectLockConfiguration>>,
+    #[serde(default)]
+    pub versioning: Option<S3Answer<BucketVersioning>>,
+    /// GetBucketLifecycleConfiguration `Rules`.
+    #[serde(default)]
+    pub lifecycle: Option<S3Answer<Vec<LifecycleRule>>>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// The four Block Public Access flags; an omitted flag is off.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PublicAccessBlock {
+    #[serde(default)]
+    pub block_public_acls: bool,
+    #[serde(default)]
+    pub ignore_public_acls: bool,
+    #[serde(default)]
+    pub block_public_policy: bool,
+    #[serde(default)]
+    pub restrict_public_buckets: bool,
+}
+
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BucketAcl {
+    #[serde(default, rename = "OwnerID")]
+    pub owner_id: Option<String>,
+    #[serde(default)]
+    pub grants: Vec<AclGrant>,
+}
+
+/// One ACL grant: the grantee's `Type` (CanonicalUser, Group, AmazonCustomerByEmail), its
+/// group `URI` or canonical `ID`, and the permission.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AclGrant {
+    #[serde(default)]
+    pub grantee_type: Option<String>,
+    #[serde(default, rename = "URI")]
+    pub uri: Option<String>,
+    #[serde(default, rename = "ID")]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub permission: Option<String>,
+}
+
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LoggingEnabled {
+    #[serde(default)]
+    pub target_bucket: Option<String>,
+    #[serde(default)]
+    pub target_prefix: Option<String>,
+}
+
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ObjectLockConfiguration {
+    /// `Enabled` when Object Lock is on for the bucket.
+    #[serde(default)]
+    pub object_lock_enabled: Option<String>,
+    /// The default retention (`Rule.DefaultRetention`): without one, a new log object has no
+    /// retention and can be deleted.
+    #[serde(default)]
+    pub default_retention: Option<DefaultRetention>,
+}
+
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DefaultRetention {
+    /// GOVERNANCE or COMPLIANCE.
+    #[serde(default)]
+    pub mode: Option<String>,
+    #[serde(default)]
+    pub days: Option<i64>,
+    #[serde(default)]
+    pub years: Option<i64>,
+}
+
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BucketVersioning {
+    /// Enabled, Suspended, or absent (never enabled).
+    #[serde(default)]
+    pub status: Option<String>,
+    /// `Enabled` or `Disabled`; absent when never configured.
+    #[serde(default)]
+    pub mfa_delete: Option<String>,
+}
+
+/// One lifecycle rule, with what decides whether it deletes log files: its status, the prefix
+/// it applies to (`Filter.Prefix`, `Filter.And.Prefix` or the legacy `Prefix`), whether its
+/// filter also needs tags (CloudTrail writes untagged objects), and its expirations.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LifecycleRule {
+    #[serde(default, rename = "ID")]
+    pub id: Option<String>,
+    /// Enabled or Disabled.
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub prefix: Option<String>,
+    #[serde(default)]
+    pub needs_tags: bool,
+    #[serde(default)]
+    pub expiration_days: Option<i64>,
+    #[serde(default)]
+    pub expiration_date: Option<Timestamp>,
+    #[serde(default)]
+    pub noncurrent_days: Option<i64>,
 }
 
 // ---------------------------------------------------------------------------------------------

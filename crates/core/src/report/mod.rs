@@ -19,6 +19,7 @@ use crate::controls::{
     cloudtrail::{LoggingGap, TrailRow},
     elasticache::ReplicationGroupRow,
     kms::KeyRow,
+    s3::BucketRow,
 };
 use crate::evidence::{EvidenceGap, EvidenceSnapshot, LoadedEvidence, Period, Policy, Timestamp};
 use document::{DocumentControl, DocumentSettings, Methodology, Scope};
@@ -132,6 +133,8 @@ pub struct ReportModel {
     pub trails: Vec<TrailRow>,
     /// ElastiCache replication groups as collected, with the period's at-rest result.
     pub replication_groups: Vec<ReplicationGroupRow>,
+    /// The trail buckets (`cloudtrail-bucket-protection`), as collected.
+    pub buckets: Vec<BucketRow>,
     pub logging_gaps: Vec<LoggingGap>,
     /// The full change register. Serialized only into results.json (see `to_results_json`):
     /// views that show it to people go through `register_view`, which bounds its size.
@@ -478,6 +481,7 @@ impl ReportModel {
             keys: evaluation.keys,
             trails: evaluation.trails,
             replication_groups: evaluation.replication_groups,
+            buckets: evaluation.buckets,
             logging_gaps: evaluation.logging_gaps,
             changes: evaluation.changes,
             evidence_gaps: evaluation.evidence_gaps,

@@ -19,6 +19,7 @@ use crate::controls::{
     cloudtrail::{LoggingGap, TrailRow},
     elasticache::ReplicationGroupRow,
     kms::KeyRow,
+    s3::BucketRow,
 };
 use crate::evidence::{EvidenceGap, Timestamp};
 use crate::report::accounts::AccountSummary;
@@ -923,6 +924,56 @@ static REPLICATION_GROUPS: Def<Ref<ReplicationGroupRow>> = Def {
     )
 };
 
+static BUCKETS: Def<Ref<BucketRow>> = Def {
+    control: Some(catalog::CLOUDTRAIL_BUCKET_PROTECTION),
+    title: "Trail buckets at collection time",
+    csv_file: Some("trail_buckets.csv"),
+    ..def(
+        "trail-buckets",
+        &[
+            col(ACCOUNT.line(), |b| t(&b.account_id)),
+            col(C.csv("bucket").human("Bucket", 2.4), |b| t(&b.bucket)),
+            col(C.csv("region").human("Region", 1.1), |b| t(&b.region)),
+            col(C.csv("trails").human("Trails", 1.8).small(), |b| {
+                owned(b.trails.join(", "))
+            }),
+            col(
+                C.csv("bucket_policy").human("Policy", 1.3),
+                |b| t(&b.policy),
+            ),
+            col(C.csv("acl").human("ACL", 1.1), |b| t(&b.acl)),
+            col(
+                C.csv("bucket_public_access_block")
+                    .human("Block Public Access (bucket)", 1.4)
+                    .small(),
+                |b| t(&b.bucket_block),
+            ),
+            col(
+                C.csv("account_public_access_block")
+                    .human("Block Public Access (account)", 1.4)
+                    .small(),
+                |b| t(&b.account_block),
+            ),
+            col(
+                C.csv("access_logging").human("Access logging", 1.4).small(),
+                |b| t(&b.access_logging),
+            ),
+            col(C.csv("object_lock").human("Object Lock", 1.3), |b| {
+                t(&b.object_lock)
+            }),
+            col(C.csv("mfa_delete").human("MFA delete", 0.9), |b| {
+                t(&b.mfa_delete)
+            }),
+            col(C.csv("lifecycle").human("Lifecycle", 1.1), |b| {
+                t(&b.lifecycle)
+            }),
+            col(C.csv("status").human("Status", 2.1).line(), |b| {
+                Cell::status(b.status)
+            }),
+        ],
+    )
+};
+
 static LOGGING_GAPS: Def<Ref<LoggingGap>> = Def {
     control: Some(catalog::CLOUDTRAIL_CONTINUITY),
     title: "Logging gaps",
@@ -1313,17 +1364,25 @@ fn inventory(model: &ReportModel) -> Vec<InventoryRow> {
         name: g.replication_group_id.clone(),
         arn: g.arn.clone(),
     });
+    let buckets = model.buckets.iter().map(|b| InventoryRow {
+        resource_type: "S3 bucket (audit trail)",
+        account_id: b.account_id.clone(),
+        region: b.region.clone(),
+        name: b.bucket.clone(),
+        arn: crate::controls::s3::bucket_arn(&b.bucket),
+    });
     stages
         .chain(keys)
         .chain(trails)
         .chain(replication_groups)
+        .chain(buckets)
         .collect()
 }
 
 static INVENTORY: Def<Ref<InventoryRow>> = Def {
     title: "Resources in scope",
     empty_text: Some(
-        "No API Gateway stage, KMS key, CloudTrail trail or ElastiCache replication group was found in scope.",
+        "No API Gateway stage, KMS key, CloudTrail trail, trail bucket or ElastiCache replication group was found in scope.",
     ),
     ..def(
         "inventory",
@@ -1615,6 +1674,7 @@ impl ReportModel {
                     KEYS.table(&self.keys),
                     TRAILS.table(&self.trails),
                     REPLICATION_GROUPS.table(&self.replication_groups),
+                    BUCKETS.table(&self.buckets),
                     CHANGES.table(&self.changes),
                 ]);
                 // Only a report given change records has their reconciliation file: a
@@ -1654,6 +1714,7 @@ impl ReportModel {
                     STAGES.table(&self.stages),
                     KEYS.table(&self.keys),
                     TRAILS.table(&self.trails),
+                    BUCKETS.table(&self.buckets),
                     LOGGING_GAPS.table(&self.logging_gaps),
                     REPLICATION_GROUPS.table(&self.replication_groups),
                 ]);

@@ -19,8 +19,13 @@ pub const KMS: &str = "kms.amazonaws.com";
 pub const CLOUDTRAIL: &str = "cloudtrail.amazonaws.com";
 pub const ELASTICACHE: &str = "elasticache.amazonaws.com";
 
-/// The four sources, in the order of the query plan.
-pub const SOURCES: [&str; 4] = [APIGATEWAY, CLOUDTRAIL, ELASTICACHE, KMS];
+
+/// S3 records its bucket-level management calls, and the s3control account-level Block Public
+/// Access calls, with this source (S3 user guide "Amazon S3 CloudTrail events").
+pub const S3: &str = "s3.amazonaws.com";
+
+/// The sources, in the order of the query plan.
+pub const SOURCES: [&str; 5] = [APIGATEWAY, CLOUDTRAIL, ELASTICACHE, KMS, S3];
 
 /// The reason of a change that touches no setting the controls judge.
 pub const NO_EFFECT: &str = "no security-relevant setting changed";
@@ -137,8 +142,11 @@ use ChangeClass::{Neutral, Strengthening, Weakening};
 use readers::{
     read_create_key, read_create_replication_group, read_create_route, read_create_stage,
     read_enable_key_rotation, read_event_selectors, read_modify_replication_group, read_patch,
-    read_put_key_policy, read_put_method, read_put_rest_api, read_update_account,
-    read_update_route, read_update_stage, read_update_trail,
+    read_put_account_public_access_block, read_put_bucket_acl, read_put_bucket_lifecycle,
+    read_put_bucket_logging, read_put_bucket_policy, read_put_bucket_public_access_block,
+    read_put_bucket_versioning, read_put_key_policy, read_put_method,
+    read_put_object_lock_configuration, read_put_rest_api, read_update_account, read_update_route,
+    read_update_stage, read_update_trail,
 };
 
 /// Every write event of the four services: each operation of their API models that changes
@@ -302,6 +310,22 @@ pub const RULES: &[EventRule] = &[
     neutral(CLOUDTRAIL, "StartImport"), neutral(CLOUDTRAIL, "StopImport"),
     neutral(CLOUDTRAIL, "UpdateChannel"), neutral(CLOUDTRAIL, "UpdateDashboard"),
     neutral(CLOUDTRAIL, "UpdateEventDataStore"),
+    // S3: the bucket settings cloudtrail-bucket-protection judges (not the whole S3 API: its
+    // other management events are kept when the source query reads them all, as NEUTRAL)
+    rule(S3, "PutBucketPolicy", Read::Request(read_put_bucket_policy)),
+    fixed(S3, "DeleteBucketPolicy", Strengthening, "bucket policy deleted: nothing it allowed is allowed any more"),
+    rule(S3, "PutBucketAcl", Read::Request(read_put_bucket_acl)),
+    rule(S3, "PutBucketPublicAccessBlock", Read::Request(read_put_bucket_public_access_block)),
+    fixed(S3, "DeleteBucketPublicAccessBlock", Weakening, "bucket Block Public Access removed"),
+    rule(S3, "PutAccountPublicAccessBlock", Read::Request(read_put_account_public_access_block)),
+    fixed(S3, "DeleteAccountPublicAccessBlock", Weakening, "account Block Public Access removed"),
+    rule(S3, "PutBucketLogging", Read::Request(read_put_bucket_logging)),
+    rule(S3, "PutBucketVersioning", Read::Request(read_put_bucket_versioning)),
+    rule(S3, "PutObjectLockConfiguration", Read::Request(read_put_object_lock_configuration)),
+    rule(S3, "PutBucketLifecycle", Read::Request(read_put_bucket_lifecycle)),
+    fixed(S3, "DeleteBucketLifecycle", Strengthening, "bucket lifecycle rules deleted: no object expires"),
+    fixed(S3, "DeleteBucket", Weakening, "bucket deleted"),
+    neutral(S3, "CreateBucket"),
 ];
 
 /// The rule of an event, by its source and name.
@@ -988,6 +1012,9 @@ mod tests {
         for name in names(&aws, "cloudtrail_changes") {
             all.insert((CLOUDTRAIL, name));
         }
+        for name in names(&aws, "s3_changes") {
+            all.insert((S3, name));
+        }
         for name in names(&kms, "changes")
             .into_iter()
             .chain(names(&kms, "recorded_by_aws"))
@@ -1107,7 +1134,15 @@ mod tests {
                 "PutKeyPolicy",
                 "ModifyReplicationGroup",
                 "UpdateTrail",
-                "PutEventSelectors"
+                "PutEventSelectors",
+                "PutBucketPolicy",
+                "PutBucketAcl",
+                "PutBucketPublicAccessBlock",
+                "PutAccountPublicAccessBlock",
+                "PutBucketLogging",
+                "PutBucketVersioning",
+                "PutObjectLockConfiguration",
+                "PutBucketLifecycle"
             ]
         );
         assert_eq!(

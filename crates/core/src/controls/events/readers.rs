@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use super::{Classification, NO_EFFECT};
 use crate::controls::ChangeClass::{Neutral, Strengthening, Weakening};
-use crate::controls::key_policy::Exposure;
+use crate::controls::resource_policy::Exposure;
+use crate::controls::s3::{self, BucketChange};
 use crate::evidence::Policy;
 
 /// What one change did: any weakening makes it WEAKENING, else any strengthening
@@ -350,7 +351,7 @@ pub(super) fn read_put_key_policy(params: Option<&Value>, _: &Policy) -> Classif
 }
 
 /// WEAKENING if the policy opens the key to everyone (`kms-key-exposure`'s own reading, in
-/// `key_policy`), naming the statements; an unreadable policy is WEAKENING too, since whether
+/// `resource_policy`), naming the statements; an unreadable policy is WEAKENING too, since whether
 /// it opens the key is unknown.
 fn judge_key_policy(policy: &Value) -> Classification {
     match Exposure::of_request(policy) {
@@ -663,4 +664,178 @@ pub(super) fn read_modify_replication_group(params: Option<&Value>, _: &Policy) 
         effects.strengthens(format!("RBAC user group(s) {} added", added.join(", ")));
     }
     effects.classification()
+}
+
+// ---------------------------------------------------------------------------------------------
+// S3: the bucket settings of cloudtrail-bucket-protection, read by `s3::bucket_change` (the
+// reading the period rule replays), classified here.
+
+pub(super) fn read_put_bucket_policy(params: Option<&Value>, policy: &Policy) -> Classification {
+    classify_bucket_change("PutBucketPolicy", params, policy)
+}
+
+pub(super) fn read_put_bucket_acl(params: Option<&Value>, policy: &Policy) -> Classification {
+    classify_bucket_change("PutBucketAcl", params, policy)
+}
+
+pub(super) fn read_put_bucket_public_access_block(
+    params: Option<&Value>,
+    policy: &Policy,
+) -> Classification {
+    classify_bucket_change("PutBucketPublicAccessBlock", params, policy)
+}
+
+pub(super) fn read_put_account_public_access_block(
+    params: Option<&Value>,
+    policy: &Policy,
+) -> Classification {
+    classify_bucket_change("PutAccountPublicAccessBlock", params, policy)
+}
+
+pub(super) fn read_put_bucket_logging(params: Option<&Value>, policy: &Policy) -> Classification {
+    classify_bucket_change("PutBucketLogging", params, policy)
+}
+
+pub(super) fn read_put_bucket_versioning(
+    params: Option<&Value>,
+    policy: &Policy,
+) -> Classification {
+    classify_bucket_change("PutBucketVersioning", params, policy)
+}
+
+pub(super) fn read_put_object_lock_configuration(
+    params: Option<&Value>,
+    policy: &Policy,
+) -> Classification {
+    classify_bucket_change("PutObjectLockConfiguration", params, policy)
+}
+
+pub(super) fn read_put_bucket_lifecycle(params: Option<&Value>, policy: &Policy) -> Classification {
+    classify_bucket_change("PutBucketLifecycle", params, policy)
+}
+
+/// WEAKENING for a change that opens a bucket, turns a protection off, or that the record does
+/// not tell (a doubt costs a review); STRENGTHENING for one that turns a protection on.
+fn classify_bucket_change(name: &str, params: Option<&Value>, policy: &Policy) -> Classification {
+    let Some(BucketChange { field, value, .. }) = s3::bucket_change(name, params) else {
+        return (Neutral, NO_EFFECT.to_string());
+    };
+    let value = match value {
+        Ok(value) => value,
+        Err(why) => {
+            return (
+                Weakening,
+                format!("{why}; whether it weakens the trail bucket's protection is unknown"),
+            );
+        }
+    };
+    let names = |value: &Value| -> Vec<String> {
+        value
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    };
+    match field {
+        s3::field::POLICY => match names(&value) {
+            open if open.is_empty() => (
+                Neutral,
+                "bucket policy set; no statement opens the bucket to everyone".to_string(),
+            ),
+            open => (
+                Weakening,
+                format!(
+                    "bucket policy opens the bucket to everyone without a limiting condition: {}",
+                    open.join(", ")
+                ),
+            ),
+        },
+        s3::field::ACL => match names(&value) {
+            grants if grants.is_empty() => (Neutral, "bucket ACL set; no public grant".to_string()),
+            grants => (
+                Weakening,
+                format!("bucket ACL grants {}", grants.join(", ")),
+            ),
+        },
+        s3::field::BUCKET_BLOCK | s3::field::ACCOUNT_BLOCK => {
+            let level = if field == s3::field::BUCKET_BLOCK {
+                "bucket"
+            } else {
+                "account"
+            };
+            let off: Vec<&str> = [
+                "BlockPublicAcls",
+                "IgnorePublicAcls",
+                "BlockPublicPolicy",
+                "RestrictPublicBuckets",
+            ]
+            .into_iter()
+            .filter(|flag| value.get(*flag).and_then(Value::as_bool) != Some(true))
+            .collect();
+            if off.is_empty() {
+                (
+                    Strengthening,
+                    format!("{level} Block Public Access: all four settings on"),
+                )
+            } else {
+                (
+                    Weakening,
+                    format!(
+                        "{level} Block Public Access set with {} off",
+                        off.join(", ")
+                    ),
+                )
+            }
+        }
+        s3::field::LOGGING => match value.as_bool() {
+            Some(true) => (Strengthening, "server access logging enabled".to_string()),
+            _ => (Weakening, "server access logging disabled".to_string()),
+        },
+        s3::field::MFA_DELETE => match value.as_bool() {
+            Some(true) => (Strengthening, "MFA delete enabled".to_string()),
+            _ => (Weakening, "MFA delete disabled".to_string()),
+        },
+        s3::field::OBJECT_LOCK => match value.as_str() {
+            Some(state) if s3::lock_protects(state) => (
+                Strengthening,
+                format!("Object Lock default retention {state}"),
+            ),
+            state => (
+                Weakening,
+                format!(
+                    "Object Lock {}: new log files can be deleted",
+                    state.unwrap_or("unknown")
+                ),
+            ),
+        },
+        s3::field::LIFECYCLE => {
+            let rules: Vec<crate::evidence::LifecycleRule> =
+                serde_json::from_value(value).unwrap_or_default();
+            let every_path = [String::new()];
+            let expiring: Vec<String> = rules
+                .iter()
+                .filter_map(|rule| {
+                    s3::expiring_rule(rule, &every_path, policy.min_log_retention_days())
+                })
+                .collect();
+            if expiring.is_empty() {
+                (
+                    Neutral,
+                    "lifecycle rules set; none expires objects before the minimum log retention"
+                        .to_string(),
+                )
+            } else {
+                (
+                    Weakening,
+                    format!(
+                        "{} (before the minimum log retention of {} days; CloudTrail log files under that prefix are deleted)",
+                        expiring.join("; "),
+                        policy.min_log_retention_days()
+                    ),
+                )
+            }
+        }
+        _ => (Neutral, NO_EFFECT.to_string()),
+    }
 }

@@ -1,19 +1,32 @@
-//! Reading a KMS key policy for `kms-key-exposure`: which `Allow` statements open the key to
-//! everyone (a `"*"` principal, or `NotPrincipal`) without a condition that limits the callers
-//! to known accounts, organizations or principals. One reading serves the control (the
-//! collected GetKeyPolicy text), the period rule (the policy a PutKeyPolicy or CreateKey
-//! record carries) and the classification of those events, so the three cannot disagree.
-//! docs/controls.md "kms-key-exposure" gives each rule its source.
+//! Reading a resource policy for who it opens the resource to: which `Allow` statements open
+//! it to everyone (a `"*"` principal, or `NotPrincipal`) without a condition that limits the
+//! callers to known accounts, organizations, principals or networks. One reading serves
+//! `kms-key-exposure` (key policies: the collected GetKeyPolicy text, the policy a
+//! PutKeyPolicy or CreateKey record carries, and the classification of those events) and
+//! `cloudtrail-bucket-protection` (the trail bucket's policy: GetBucketPolicy and
+//! PutBucketPolicy records), so the uses cannot disagree; only the condition keys that limit
+//! differ by service (`PolicyKind`). docs/controls.md "kms-key-exposure" and
+//! "cloudtrail-bucket-protection" give each rule its source.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+/// What kind of resource policy is read: its name in reasons and the condition keys and
+/// operators that limit a `"*"` statement to known callers.
+#[derive(Debug, Clone, Copy)]
+pub struct PolicyKind {
+    /// `key policy`, `bucket policy`.
+    pub document: &'static str,
+    /// Lower case, because condition key names are case-insensitive.
+    pub limiting_keys: &'static [&'static str],
+    pub limiting_operators: &'static [&'static str],
+}
 
 /// Condition keys that name who calls (AWS account, organization, principal, or the resource a
 /// service acts for): with a positive operator and fixed values they limit a `"*"` statement to
 /// known callers (KMS developer guide "AWS KMS condition keys" for `kms:CallerAccount`; IAM
 /// user guide "AWS global condition context keys" for the `aws:` keys). `kms:ViaService` is not
-/// one: every account's principals can call through the named service. Lower case, because
-/// condition key names are case-insensitive.
+/// one: every account's principals can call through the named service.
 pub const LIMITING_KEYS: &[&str] = &[
     "kms:calleraccount",
     "aws:principalaccount",
@@ -36,10 +49,50 @@ const LIMITING_OPERATORS: &[&str] = &[
     "arnlike",
 ];
 
+/// A KMS key policy (`kms-key-exposure`).
+pub const KEY_POLICY: PolicyKind = PolicyKind {
+    document: "key policy",
+    limiting_keys: LIMITING_KEYS,
+    limiting_operators: LIMITING_OPERATORS,
+};
+
+/// The condition keys with which Amazon S3 itself counts a bucket policy as not public when
+/// their values are fixed (S3 user guide "Blocking public access to your Amazon S3 storage",
+/// "The meaning of public"; the S3 API reference PublicAccessBlockConfiguration repeats the
+/// list): `aws:SourceIp` (a set of CIDRs), `aws:SourceArn`, `aws:SourceVpc`, `aws:SourceVpce`,
+/// `aws:SourceOwner`, `aws:SourceAccount`, `s3:x-amz-server-side-encryption-aws-kms-key-id`
+/// and `aws:userid`. Keys outside that list (`aws:PrincipalOrgID` among them) do not make the
+/// policy non-public in S3's reading, so they do not here either.
+pub const BUCKET_LIMITING_KEYS: &[&str] = &[
+    "aws:sourceip",
+    "aws:sourcearn",
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+    "aws:sourceowner",
+    "aws:sourceaccount",
+    "s3:x-amz-server-side-encryption-aws-kms-key-id",
+    "aws:userid",
+];
+
+/// An S3 bucket policy (`cloudtrail-bucket-protection`): S3's own meaning of public, with
+/// `IpAddress` for `aws:SourceIp`.
+pub const BUCKET_POLICY: PolicyKind = PolicyKind {
+    document: "bucket policy",
+    limiting_keys: BUCKET_LIMITING_KEYS,
+    limiting_operators: &[
+        "stringequals",
+        "stringequalsignorecase",
+        "stringlike",
+        "arnequals",
+        "arnlike",
+        "ipaddress",
+    ],
+};
+
 /// How long a quoted statement may get in a reason before it is cut.
 const QUOTE_CHARS: usize = 300;
 
-/// What a key policy allows everyone. Compared across versions by the period rule, so it
+/// What a resource policy allows everyone. Compared across versions by the period rule, so it
 /// holds what the verdict depends on and nothing about formatting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "exposure", rename_all = "snake_case")]
@@ -56,36 +109,52 @@ pub enum Exposure {
 impl Exposure {
     /// Reads a key policy document as GetKeyPolicy returns it.
     pub fn of_text(text: &str) -> Exposure {
+        Exposure::of_text_as(text, &KEY_POLICY)
+    }
+
+    /// Reads the `policy` request parameter of a KMS CloudTrail record.
+    pub fn of_request(policy: &Value) -> Exposure {
+        Exposure::of_request_as(policy, &KEY_POLICY)
+    }
+
+    /// Reads a policy document of `kind` as its Get call returns it.
+    pub fn of_text_as(text: &str, kind: &PolicyKind) -> Exposure {
         match serde_json::from_str::<Value>(text) {
-            Ok(document) => Exposure::of_document(&document),
+            Ok(document) => Exposure::of_document(&document, kind),
             Err(error) => Exposure::Unknown {
                 why: format!(
-                    "the key policy is not JSON ({error}), so who it allows cannot be read"
+                    "the {} is not JSON ({error}), so who it allows cannot be read",
+                    kind.document
                 ),
             },
         }
     }
 
-    /// Reads the `policy` request parameter of a CloudTrail record: the document as a JSON
-    /// string (as the API takes it), or already parsed.
-    pub fn of_request(policy: &Value) -> Exposure {
+    /// Reads the policy a CloudTrail record carries: the document as a JSON string (as the
+    /// API takes it), or already parsed.
+    pub fn of_request_as(policy: &Value, kind: &PolicyKind) -> Exposure {
         match policy {
-            Value::String(text) => Exposure::of_text(text),
-            Value::Object(_) => Exposure::of_document(policy),
+            Value::String(text) => Exposure::of_text_as(text, kind),
+            Value::Object(_) => Exposure::of_document(policy, kind),
             other => Exposure::Unknown {
-                why: format!("the key policy in the record is {other}, not a policy document"),
+                why: format!(
+                    "the {} in the record is {other}, not a policy document",
+                    kind.document
+                ),
             },
         }
     }
 
-    fn of_document(document: &Value) -> Exposure {
+    fn of_document(document: &Value, kind: &PolicyKind) -> Exposure {
         let statements: Vec<&Value> = match document.get("Statement") {
             Some(Value::Array(list)) => list.iter().collect(),
             Some(one @ Value::Object(_)) => vec![one],
             _ => {
                 return Exposure::Unknown {
-                    why: "the key policy has no Statement list, so who it allows cannot be read"
-                        .to_string(),
+                    why: format!(
+                        "the {} has no Statement list, so who it allows cannot be read",
+                        kind.document
+                    ),
                 };
             }
         };
@@ -101,7 +170,7 @@ impl Exposure {
                 continue;
             }
             let quoted = quote(statement, index);
-            match limiting_keys(statement.get("Condition")) {
+            match limiting_keys(statement.get("Condition"), kind) {
                 keys if keys.is_empty() => open.push(quoted),
                 keys => limited.push(format!("{quoted} (limited by {})", keys.join(", "))),
             }
@@ -145,20 +214,26 @@ fn is_everyone(principal: &Value) -> bool {
 }
 
 /// The condition keys of a statement that limit its callers (empty: none does).
-fn limiting_keys(condition: Option<&Value>) -> Vec<String> {
+fn limiting_keys(condition: Option<&Value>, kind: &PolicyKind) -> Vec<String> {
     let Some(Value::Object(operators)) = condition else {
         return Vec::new();
     };
     let mut keys = Vec::new();
     for (operator, entries) in operators {
-        if !LIMITING_OPERATORS.contains(&operator.to_ascii_lowercase().as_str()) {
+        let operator = operator.to_ascii_lowercase();
+        if !kind.limiting_operators.contains(&operator.as_str()) {
             continue;
         }
         let Value::Object(entries) = entries else {
             continue;
         };
         for (key, values) in entries {
-            if LIMITING_KEYS.contains(&key.to_ascii_lowercase().as_str()) && all_fixed(values) {
+            if kind
+                .limiting_keys
+                .contains(&key.to_ascii_lowercase().as_str())
+                && all_fixed(values)
+                && (operator != "ipaddress" || !any_address(values))
+            {
                 keys.push(key.clone());
             }
         }
@@ -166,6 +241,15 @@ fn limiting_keys(condition: Option<&Value>) -> Vec<String> {
     keys.sort();
     keys.dedup();
     keys
+}
+
+/// A CIDR that lets every address through (`0.0.0.0/0`, `::/0`) limits nothing.
+fn any_address(values: &Value) -> bool {
+    let open = |value: &Value| value.as_str().is_some_and(|s| s.trim().ends_with("/0"));
+    match values {
+        Value::Array(list) => list.iter().any(open),
+        one => open(one),
+    }
 }
 
 /// Every value is fixed: no wildcard (`*`, `?`) and no policy variable (`${…}`), and there is
@@ -375,5 +459,41 @@ mod tests {
             Exposure::of_request(&parsed),
             Exposure::Open { .. }
         ));
+    }
+
+    #[test]
+    fn a_bucket_policy_is_read_with_s3s_own_limiting_keys() {
+        let bucket = |condition: Value| {
+            let text = allow(json!("*"), Some(condition));
+            Exposure::of_text_as(&text, &BUCKET_POLICY)
+        };
+        for limiting in [
+            json!({"IpAddress": {"aws:SourceIp": "192.0.2.0/24"}}),
+            json!({"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}),
+            json!({"StringEquals": {"aws:SourceAccount": "111111111111"}}),
+            json!({"ArnLike": {"aws:SourceArn": "arn:aws:cloudtrail:eu-central-1:111111111111:trail/t"}}),
+        ] {
+            assert!(
+                matches!(bucket(limiting.clone()), Exposure::Closed { .. }),
+                "{limiting}"
+            );
+        }
+        for open in [
+            // Not in S3's list of keys that make a policy non-public.
+            json!({"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}),
+            json!({"StringEquals": {"kms:CallerAccount": "111111111111"}}),
+            // Every address.
+            json!({"IpAddress": {"aws:SourceIp": ["192.0.2.0/24", "0.0.0.0/0"]}}),
+            json!({"NotIpAddress": {"aws:SourceIp": "192.0.2.0/24"}}),
+        ] {
+            assert!(
+                matches!(bucket(open.clone()), Exposure::Open { .. }),
+                "{open}"
+            );
+        }
+        let Exposure::Unknown { why } = Exposure::of_text_as("[", &BUCKET_POLICY) else {
+            panic!("unknown expected");
+        };
+        assert!(why.contains("bucket policy"), "{why}");
     }
 }
