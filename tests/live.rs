@@ -875,6 +875,7 @@ fn read_volume_does_not_drive_the_lookup_events_calls() {
         ("apigateway.amazonaws.com", "GetStages", "CreateDeployment"),
         ("cloudtrail.amazonaws.com", "DescribeTrails", "AddTags"),
         ("kms.amazonaws.com", "Decrypt", "TagResource"),
+        ("s3.amazonaws.com", "GetBucketAcl", "PutBucketLogging"),
         (
             "elasticache.amazonaws.com",
             "DescribeReplicationGroups",
@@ -1051,6 +1052,38 @@ fn iam_request(request: &SeenRequest) -> (String, String) {
                 .chain(chars)
                 .collect();
             (format!("account:{operation}"), "*".to_string())
+        }
+        // S3 REST: ListBuckets is GET /, s3control's account Block Public Access a fixed
+        // path, bucket reads name their subresource in the query (S3 API reference).
+        "s3" => {
+            if request.path == "/" {
+                return ("s3:ListAllMyBuckets".to_string(), "*".to_string());
+            }
+            if request.path.ends_with("/configuration/publicAccessBlock") {
+                return (
+                    "s3:GetAccountPublicAccessBlock".to_string(),
+                    "*".to_string(),
+                );
+            }
+            let bucket = request
+                .path
+                .trim_start_matches('/')
+                .split('/')
+                .next()
+                .unwrap_or("");
+            let subresource = request.query.split(['=', '&']).next().unwrap_or("");
+            let action = match subresource {
+                "location" => "GetBucketLocation",
+                "policy" => "GetBucketPolicy",
+                "acl" => "GetBucketAcl",
+                "publicAccessBlock" => "GetBucketPublicAccessBlock",
+                "logging" => "GetBucketLogging",
+                "object-lock" => "GetBucketObjectLockConfiguration",
+                "versioning" => "GetBucketVersioning",
+                "lifecycle" => "GetLifecycleConfiguration",
+                other => other,
+            };
+            (format!("s3:{action}"), format!("arn:aws:s3:::{bucket}"))
         }
         service => {
             let resource = match request.body["KeyId"].as_str() {

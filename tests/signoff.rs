@@ -278,7 +278,7 @@ fn changing_one_byte_of_any_file_names_exactly_that_file() {
     let dir = tempfile::tempdir().unwrap();
     let package = &shared_demo().signed;
     let files = files_under(package);
-    assert_eq!(files.len(), 29, "{files:?}");
+    assert_eq!(files.len(), 30, "{files:?}");
     // One copy per worker; each file is changed, verified and restored in turn.
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
     std::thread::scope(|scope| {

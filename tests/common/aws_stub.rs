@@ -94,6 +94,8 @@ pub struct SeenRequest {
     pub method: String,
     /// The request path without the query string.
     pub path: String,
+    /// The query string (S3 names its bucket subresources there: `?policy`, `?acl`, …).
+    pub query: String,
     /// JSON protocols: the operation of `x-amz-target`; query protocols: `Action`; REST: empty.
     pub operation: String,
     /// The JSON request body (`Null` for other bodies).
@@ -304,6 +306,11 @@ impl Request {
                 .next()
                 .unwrap_or_default()
                 .to_string(),
+            query: self
+                .path()
+                .split_once('?')
+                .map(|(_, query)| query.to_string())
+                .unwrap_or_default(),
             operation,
             body: serde_json::from_slice(&self.body).unwrap_or(Value::Null),
         }

@@ -823,19 +823,21 @@ pub async fn collect(
         .zip(bucket_lists)
         .zip(account_regions.into_iter().zip(trail_home_regions))
         .zip(trail_buckets)
-        .map(|(((plan, s3_buckets), (mut regions, mut homes)), trail_buckets)| {
-            regions.sort_by(|a, b| a.region.cmp(&b.region));
-            homes.sort_by(|a, b| a.region.cmp(&b.region));
-            AccountEvidence {
-                account_id: plan.account_id,
-                caller_identity: Some(plan.identity),
-                regions,
-                trail_home_regions: homes,
-                s3_buckets,
-                trail_buckets,
-                extra: Extra::new(),
-            }
-        })
+        .map(
+            |(((plan, s3_buckets), (mut regions, mut homes)), trail_buckets)| {
+                regions.sort_by(|a, b| a.region.cmp(&b.region));
+                homes.sort_by(|a, b| a.region.cmp(&b.region));
+                AccountEvidence {
+                    account_id: plan.account_id,
+                    caller_identity: Some(plan.identity),
+                    regions,
+                    trail_home_regions: homes,
+                    s3_buckets,
+                    trail_buckets,
+                    extra: Extra::new(),
+                }
+            },
+        )
         .collect();
 
     Ok(EvidenceSnapshot {

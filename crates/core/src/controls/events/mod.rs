@@ -19,7 +19,6 @@ pub const KMS: &str = "kms.amazonaws.com";
 pub const CLOUDTRAIL: &str = "cloudtrail.amazonaws.com";
 pub const ELASTICACHE: &str = "elasticache.amazonaws.com";
 
-
 /// S3 records its bucket-level management calls, and the s3control account-level Block Public
 /// Access calls, with this source (S3 user guide "Amazon S3 CloudTrail events").
 pub const S3: &str = "s3.amazonaws.com";
