@@ -230,16 +230,17 @@ pub const CATALOG: &[Control] = &[
     Control {
         id: CHANGE_CONTROL,
         title: "Security-weakening changes are under documented change control",
-        service: "apigateway, kms, cloudtrail",
+        service: "apigateway, kms, cloudtrail, elasticache, s3",
         clauses: &[
             "Annex 11 §10 (change and configuration management)",
             "Annex 11 §9 (audit trails)",
         ],
         cross_references: &["CloudTrail management events of the period"],
         two_views: false,
-        rationale: "Every change that weakens encryption, key rotation or the audit trail is listed as a \
-            finding. Each must be traceable to an approved change record; failed attempts are listed in \
-            the change register but change nothing.",
+        rationale: "Every change that weakens encryption, key rotation, access control or the audit trail \
+            (its trail, its S3 bucket, the data events of the GxP buckets) is listed as a finding. Each \
+            must be traceable to an approved change record; failed attempts are listed in the change \
+            register but change nothing.",
         remediation: "Link each weakening change to its change record (or raise a deviation) and restore \
             the setting if the change was not approved.",
     },

@@ -451,7 +451,7 @@ impl Scope {
                 },
                 Covered {
                     service: "CloudTrail",
-                    resource_type: "management write events of the four services in the period",
+                    resource_type: "management write events of API Gateway, CloudTrail, ElastiCache, KMS and S3 (bucket settings) in the period",
                     count: changes.len(),
                 },
             ],

@@ -148,7 +148,8 @@ use readers::{
     read_update_stage, read_update_trail,
 };
 
-/// Every write event of the four services: each operation of their API models that changes
+/// Every write event of the five sources (API Gateway, CloudTrail, ElastiCache, KMS, and S3's
+/// bucket settings): each operation of their API models that changes
 /// something (API Gateway's REST API model and its V2 model for HTTP and WebSocket APIs share
 /// the source `apigateway.amazonaws.com` and, where names coincide, one row), plus the events
 /// KMS records for actions it takes itself. `tests/fixtures/aws-change-operations.json` and
@@ -985,7 +986,7 @@ mod tests {
         );
     }
 
-    /// The hand-written lists of the four services' operations that change something, taken
+    /// The hand-written lists of the sources' operations that change something, taken
     /// from their API models (tests/fixtures/*.json, not from this table).
     fn documented_changes() -> std::collections::BTreeSet<(&'static str, String)> {
         let aws: Value = serde_json::from_str(include_str!(
