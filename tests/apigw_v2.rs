@@ -6,11 +6,9 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::process::Command;
 
-use common::aws_stub::{AwsStub, StubConfig};
-use common::moto::{live, month, moto};
+use common::moto::moto;
 use gxp_evidence::controls::{self, ChangeClass, Evaluation, Finding, Status};
 use gxp_evidence::evidence::load_bytes;
 use serde_json::{Value, json};
@@ -619,24 +617,8 @@ fn moto_stages_and_routes_are_collected_raw_and_reported() {
     let moto = moto();
     let made = seed_v2(&moto.python, &moto.url);
     let text = |name: &str| made[name].as_str().expect("id").to_string();
-    let period = month();
-    let stub = AwsStub::start(StubConfig {
-        upstream: Some(moto.url.clone()),
-        events: BTreeMap::new(),
-        ..Default::default()
-    });
-    let dir = tempfile::tempdir().expect("tempdir");
-    let evidence = dir.path().join("evidence.json");
-    let mut collect = live(&stub, &period, &["collect", "--regions", "us-east-1"]);
-    collect.arg("--out").arg(&evidence);
-    let output = collect.output().expect("runs");
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let snapshot: Value = serde_json::from_str(&common::read(&evidence)).expect("JSON");
+    let collected = common::moto::collect_quiet_month(&moto, &[]);
+    let (dir, evidence, snapshot) = (collected.dir, collected.evidence, collected.snapshot);
     let apis = snapshot["accounts"][0]["regions"][0]["apigateway"]["v2_apis"]
         .as_array()
         .expect("v2_apis");

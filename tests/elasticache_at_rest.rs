@@ -6,11 +6,9 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::process::Command;
 
-use common::aws_stub::{AwsStub, StubConfig};
-use common::moto::{Month, live, month, moto};
+use common::moto::moto;
 use gxp_evidence::controls::{self, Evaluation, Finding, Status};
 use gxp_evidence::evidence::load_bytes;
 use serde_json::{Value, json};
@@ -494,24 +492,8 @@ fn moto_groups_one_encrypted_and_one_not_are_collected_and_reported() {
     let moto = moto();
     create_in_moto(&moto.python, &moto.url, "gxp-encrypted", true);
     create_in_moto(&moto.python, &moto.url, "gxp-plain", false);
-    let period: Month = month();
-    let stub = AwsStub::start(StubConfig {
-        upstream: Some(moto.url.clone()),
-        events: BTreeMap::new(),
-        ..Default::default()
-    });
-    let dir = tempfile::tempdir().expect("tempdir");
-    let evidence = dir.path().join("evidence.json");
-    let mut collect = live(&stub, &period, &["collect", "--regions", "us-east-1"]);
-    collect.arg("--out").arg(&evidence);
-    let output = collect.output().expect("gxp-evidence runs");
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let snapshot: Value = serde_json::from_str(&common::read(&evidence)).expect("JSON");
+    let collected = common::moto::collect_quiet_month(&moto, &[]);
+    let (dir, evidence, snapshot) = (collected.dir, collected.evidence, collected.snapshot);
     let collected = snapshot["accounts"][0]["regions"][0]["elasticache"]["replication_groups"]
         .as_array()
         .expect("replication groups")

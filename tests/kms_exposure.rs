@@ -4,11 +4,9 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::process::Command;
 
-use common::aws_stub::{AwsStub, StubConfig};
-use common::moto::{Month, live, month, moto};
+use common::moto::moto;
 use gxp_evidence::controls::{self, Evaluation, Finding, Status};
 use gxp_evidence::evidence::load_bytes;
 use serde_json::{Value, json};
@@ -350,10 +348,6 @@ fn create_key(python: &str, endpoint: &str, description: &str, policy: &str) -> 
     String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
 
-fn run(mut cmd: Command) -> std::process::Output {
-    cmd.output().expect("gxp-evidence runs")
-}
-
 #[test]
 fn moto_keys_one_open_and_one_closed_are_collected_and_reported() {
     let moto = moto();
@@ -365,24 +359,8 @@ fn moto_keys_one_open_and_one_closed_are_collected_and_reported() {
         open_decrypt()]));
     let closed_key = create_key(&moto.python, &moto.url, "closed", &closed);
     let open_key = create_key(&moto.python, &moto.url, "open", &open);
-    let period: Month = month();
-    let stub = AwsStub::start(StubConfig {
-        upstream: Some(moto.url.clone()),
-        events: BTreeMap::new(),
-        ..Default::default()
-    });
-    let dir = tempfile::tempdir().expect("tempdir");
-    let evidence = dir.path().join("evidence.json");
-    let mut collect = live(&stub, &period, &["collect", "--regions", "us-east-1"]);
-    collect.arg("--out").arg(&evidence);
-    let output = run(collect);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let snapshot: Value = serde_json::from_str(&common::read(&evidence)).expect("JSON");
+    let collected = common::moto::collect_quiet_month(&moto, &[]);
+    let (dir, evidence, snapshot) = (collected.dir, collected.evidence, collected.snapshot);
     let keys = snapshot["accounts"][0]["regions"][0]["kms"]["keys"]
         .as_array()
         .expect("keys");

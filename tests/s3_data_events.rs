@@ -8,8 +8,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use common::aws_stub::{AwsStub, StubConfig};
-use common::moto::{Month, live, month, moto};
+use common::moto::moto;
 use gxp_evidence::controls::{self, Evaluation, Finding, Status};
 use gxp_evidence::evidence::load_bytes;
 use serde_json::{Value, json};
@@ -417,34 +416,11 @@ fn seed_moto(python: &str, endpoint: &str) {
 fn moto_buckets_and_data_event_selectors_are_collected_and_reported() {
     let moto = moto();
     seed_moto(&moto.python, &moto.url);
-    let period: Month = month();
-    let stub = AwsStub::start(StubConfig {
-        upstream: Some(moto.url.clone()),
-        events: BTreeMap::new(),
-        ..Default::default()
-    });
-    let dir = tempfile::tempdir().expect("tempdir");
-    let evidence = dir.path().join("evidence.json");
-    let mut collect = live(
-        &stub,
-        &period,
-        &[
-            "collect",
-            "--regions",
-            "us-east-1",
-            "--gxp-buckets",
-            "gxp-logged,gxp-unlogged,gxp-missing",
-        ],
+    let collected = common::moto::collect_quiet_month(
+        &moto,
+        &["--gxp-buckets", "gxp-logged,gxp-unlogged,gxp-missing"],
     );
-    collect.arg("--out").arg(&evidence);
-    let output = collect.output().expect("gxp-evidence runs");
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let snapshot: Value = serde_json::from_str(&common::read(&evidence)).expect("JSON");
+    let (dir, evidence, snapshot) = (collected.dir, collected.evidence, collected.snapshot);
     let names: Vec<&str> = snapshot["accounts"][0]["s3_buckets"]
         .as_array()
         .expect("ListBuckets collected")

@@ -641,24 +641,8 @@ control.put_public_access_block(AccountId='123456789012', PublicAccessBlockConfi
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let period: Month = month();
-    let stub = AwsStub::start(StubConfig {
-        upstream: Some(moto.url.clone()),
-        events: BTreeMap::new(),
-        ..Default::default()
-    });
-    let dir = tempfile::tempdir().expect("tempdir");
-    let evidence = dir.path().join("evidence.json");
-    let mut collect = live(&stub, &period, &["collect", "--regions", "us-east-1"]);
-    collect.arg("--out").arg(&evidence);
-    let output = collect.output().expect("gxp-evidence runs");
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let snapshot: Value = serde_json::from_str(&common::read(&evidence)).expect("JSON");
+    let collected = common::moto::collect_quiet_month(&moto, &[]);
+    let (_dir, _evidence, snapshot) = (collected.dir, collected.evidence, collected.snapshot);
     assert_eq!(
         snapshot["accounts"][0]["trail_buckets"]["account_public_access_block"],
         json!({"configured": {"BlockPublicAcls": true, "IgnorePublicAcls": true,

@@ -133,3 +133,38 @@ pub fn with_test_credentials(cmd: &mut Command) -> &mut Command {
         .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
         .env("AWS_SESSION_TOKEN", SESSION_TOKEN)
 }
+
+/// A snapshot collected from `moto` through the stub, for us-east-1 and the previous month,
+/// with no recorded change events (`collect --out DIR/evidence.json EXTRA…`; exit 0 asserted).
+pub struct MotoCollection {
+    /// Holds the evidence file; a report package can be written beside it.
+    pub dir: tempfile::TempDir,
+    pub evidence: std::path::PathBuf,
+    pub snapshot: Value,
+}
+
+pub fn collect_quiet_month(moto: &Moto, extra: &[&str]) -> MotoCollection {
+    let period = month();
+    let stub = AwsStub::start(super::aws_stub::StubConfig {
+        upstream: Some(moto.url.clone()),
+        events: std::collections::BTreeMap::new(),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let evidence = dir.path().join("evidence.json");
+    let mut collect = live(&stub, &period, &["collect", "--regions", "us-east-1"]);
+    collect.args(extra).arg("--out").arg(&evidence);
+    let output = collect.output().expect("gxp-evidence runs");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let snapshot = serde_json::from_str(&super::read(&evidence)).expect("JSON");
+    MotoCollection {
+        dir,
+        evidence,
+        snapshot,
+    }
+}
