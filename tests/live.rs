@@ -876,6 +876,7 @@ fn read_volume_does_not_drive_the_lookup_events_calls() {
         ("cloudtrail.amazonaws.com", "DescribeTrails", "AddTags"),
         ("kms.amazonaws.com", "Decrypt", "TagResource"),
         ("s3.amazonaws.com", "GetBucketAcl", "PutBucketLogging"),
+        ("logs.amazonaws.com", "DescribeLogGroups", "PutRetentionPolicy"),
         (
             "elasticache.amazonaws.com",
             "DescribeReplicationGroups",
@@ -1123,12 +1124,20 @@ fn policy_grants() -> Vec<(String, String)> {
 }
 
 /// Grants of docs/iam-policy.json that a collection does not show on the wire, and why.
-const GRANTS_NOT_SEEN: &[(&str, &str, &str)] = &[(
-    "s3:ListAllMyBuckets",
-    "*",
-    "ListBuckets is called only when the policy lists GxP buckets (cloudtrail-s3-data-events); \
-     tests/s3_data_events.rs collects with them from moto",
-)];
+const GRANTS_NOT_SEEN: &[(&str, &str, &str)] = &[
+    (
+        "s3:ListAllMyBuckets",
+        "*",
+        "ListBuckets is called only when the policy lists GxP buckets (cloudtrail-s3-data-events); \
+         tests/s3_data_events.rs collects with them from moto",
+    ),
+    (
+        "logs:DescribeLogGroups",
+        "*",
+        "DescribeLogGroups is called only for a trail that delivers to a CloudWatch Logs group \
+         (cloudtrail-cloudwatch-logs); tests/cloudwatch_logs.rs collects one from moto",
+    ),
+];
 
 /// GetDeployment of the `compliant` seed's stage as AWS answers it: the deployment serves
 /// GET /orders.

@@ -957,6 +957,7 @@ pub fn change_operations() -> Vec<(&'static str, &'static str)> {
                 (&elasticache, "changes", "elasticache.amazonaws.com"),
                 (&kms, "changes", "kms.amazonaws.com"),
                 (&kms, "recorded_by_aws", "kms.amazonaws.com"),
+                (&aws, "logs_changes", "logs.amazonaws.com"),
                 (&aws, "s3_changes", "s3.amazonaws.com"),
             ]
             .into_iter()
@@ -976,11 +977,12 @@ pub fn change_operations() -> Vec<(&'static str, &'static str)> {
 }
 
 /// The event sources, in the order of the query plan.
-pub const SOURCES: [&str; 5] = [
+pub const SOURCES: [&str; 6] = [
     "apigateway.amazonaws.com",
     "cloudtrail.amazonaws.com",
     "elasticache.amazonaws.com",
     "kms.amazonaws.com",
+    "logs.amazonaws.com",
     "s3.amazonaws.com",
 ];
 

@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 use super::pacing::{Backoff, LOOKUP_EVENTS_PER_SECOND, Pacer};
 use super::progress::Fetched;
 use super::sdk::{CallFailure, FailureKind, call_failure, sdk_datetime, timestamp};
-use super::{CredentialsFailed, RegionContext};
+use super::{CredentialsFailed, RegionContext, cloudwatch_logs};
 use gxp_evidence_core::controls::events::{self, QueriedBy};
 use gxp_evidence_core::evidence::{
     AdvancedEventSelector, CloudTrailEvidence, EventSelector, EventSelectors, Extra, FieldSelector,
@@ -153,6 +153,7 @@ async fn collect_trails(
             trail,
             status: None,
             event_selectors: None,
+            log_group: None,
             extra: Extra::new(),
         };
         if asks_status {
@@ -173,6 +174,7 @@ async fn collect_trails(
             evidence.event_selectors = context
                 .settle(SERVICE, "GetEventSelectors", Some(&id), selectors)?
                 .map(|out| event_selectors(&out));
+            evidence.log_group = cloudwatch_logs::trail_log_group(context, &evidence.trail).await?;
         }
         trails.push(evidence);
     }
@@ -204,16 +206,6 @@ fn trail(t: &aws::Trail) -> Trail {
     let mut extra = Extra::new();
     put_string(&mut extra, "S3KeyPrefix", t.s3_key_prefix());
     put_string(&mut extra, "SnsTopicARN", t.sns_topic_arn());
-    put_string(
-        &mut extra,
-        "CloudWatchLogsLogGroupArn",
-        t.cloud_watch_logs_log_group_arn(),
-    );
-    put_string(
-        &mut extra,
-        "CloudWatchLogsRoleArn",
-        t.cloud_watch_logs_role_arn(),
-    );
     if let Some(value) = t.has_custom_event_selectors() {
         extra.insert("HasCustomEventSelectors".into(), Value::Bool(value));
     }
@@ -230,6 +222,8 @@ fn trail(t: &aws::Trail) -> Trail {
         kms_key_id: t.kms_key_id().map(str::to_string),
         s3_bucket_name: t.s3_bucket_name().map(str::to_string),
         include_global_service_events: t.include_global_service_events(),
+        cloud_watch_logs_log_group_arn: t.cloud_watch_logs_log_group_arn().map(str::to_string),
+        cloud_watch_logs_role_arn: t.cloud_watch_logs_role_arn().map(str::to_string),
         extra,
     }
 }
@@ -253,22 +247,18 @@ fn trail_status(
         "LatestNotificationError",
         s.latest_notification_error(),
     );
-    put_time(
-        &mut extra,
-        "LatestCloudWatchLogsDeliveryTime",
-        s.latest_cloud_watch_logs_delivery_time(),
-    );
-    put_string(
-        &mut extra,
-        "LatestCloudWatchLogsDeliveryError",
-        s.latest_cloud_watch_logs_delivery_error(),
-    );
     TrailStatus {
         is_logging: s.is_logging(),
         start_logging_time: s.start_logging_time().and_then(timestamp),
         stop_logging_time: s.stop_logging_time().and_then(timestamp),
         latest_delivery_time: s.latest_delivery_time().and_then(timestamp),
         latest_delivery_error: s.latest_delivery_error().map(str::to_string),
+        latest_cloud_watch_logs_delivery_time: s
+            .latest_cloud_watch_logs_delivery_time()
+            .and_then(timestamp),
+        latest_cloud_watch_logs_delivery_error: s
+            .latest_cloud_watch_logs_delivery_error()
+            .map(str::to_string),
         extra,
     }
 }
@@ -716,6 +706,7 @@ mod tests {
                 "cloudtrail.amazonaws.com",
                 "elasticache.amazonaws.com",
                 "kms.amazonaws.com",
+                "logs.amazonaws.com",
                 "s3.amazonaws.com"
             ]
         );
@@ -740,6 +731,7 @@ mod tests {
                 ]
                 .concat(),
             ),
+            (events::LOGS, fixture_list(AWS_CHANGES, "logs_changes")),
             (events::S3, fixture_list(AWS_CHANGES, "s3_changes")),
         ] {
             let names: BTreeSet<&str> = plan

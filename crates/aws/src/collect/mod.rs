@@ -9,6 +9,7 @@ pub mod accounts;
 mod apigateway;
 mod assume;
 mod cloudtrail;
+mod cloudwatch_logs;
 mod elasticache;
 mod kms;
 pub mod named_profile;

@@ -33,6 +33,7 @@ pub const APIGW_V2_ACCESS_LOGGING: &str = "apigw-v2-access-logging";
 pub const APIGW_V2_ROUTE_AUTHORIZATION: &str = "apigw-v2-route-authorization";
 pub const ELASTICACHE_ENCRYPTION_AT_REST: &str = "elasticache-encryption-at-rest";
 pub const CLOUDTRAIL_BUCKET_PROTECTION: &str = "cloudtrail-bucket-protection";
+pub const CLOUDTRAIL_CLOUDWATCH_LOGS: &str = "cloudtrail-cloudwatch-logs";
 
 pub const CATALOG: &[Control] = &[
     Control {
@@ -389,6 +390,28 @@ pub const CATALOG: &[Control] = &[
             aws s3api put-object-lock-configuration --bucket BUCKET --object-lock-configuration \
             '{\"ObjectLockEnabled\":\"Enabled\",\"Rule\":{\"DefaultRetention\":{\"Mode\":\"GOVERNANCE\",\"Days\":365}}}'\n\
             Then shorten no lifecycle expiration below the retention (aws s3api get-bucket-lifecycle-configuration).",
+    },
+    Control {
+        id: CLOUDTRAIL_CLOUDWATCH_LOGS,
+        title: "CloudTrail trails deliver to a retained, KMS-encrypted CloudWatch Logs group",
+        service: "cloudtrail",
+        clauses: &[
+            "Annex 11 §9 (audit trails)",
+            "Annex 11 §7.1 (data storage: secured against damage and unauthorised access)",
+            "Annex 11 §12.4 (security: record of access)",
+            "21 CFR 11.10(e)",
+        ],
+        cross_references: &[
+            "Security Hub CloudTrail.5",
+            "AWS Config cloud-trail-cloud-watch-logs-enabled (expectedDeliveryWindowAge)",
+            "AWS Config cw-loggroup-retention-period-check (Security Hub CloudWatch.16)",
+            "AWS Config cloudwatch-log-group-encrypted",
+        ],
+        two_views: true,
+        rationale: "A second, independently retained copy of the audit trail in CloudWatch Logs is             where changes are alerted on and searched; it must exist for the whole period, keep its             events at least as long as the policy's minimum log retention and be encrypted with a KMS             key. Security Hub (CloudTrail.5) fails only a trail that names no log group; the AWS             Config reading also fails a log group that is missing, kept shorter than the minimum             retention or not encrypted with a KMS key, and a trail whose most recent delivery to it is             older than the policy's maximum delivery age or failed. Both readings are reported, per             trail, over the period: the trail's log group and the group's settings are replayed from             their change events.",
+        remediation: "aws logs create-log-group --log-group-name CloudTrail/TRAIL --kms-key-id KMS_KEY_ARN
+            aws logs put-retention-policy --log-group-name CloudTrail/TRAIL --retention-in-days 365
+            aws cloudtrail update-trail --name TRAIL --cloud-watch-logs-log-group-arn LOG_GROUP_ARN             --cloud-watch-logs-role-arn ROLE_ARN (a role CloudTrail can assume, allowed             logs:CreateLogStream and logs:PutLogEvents on the group)",
     },
 ];
 

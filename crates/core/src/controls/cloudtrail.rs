@@ -17,7 +17,7 @@ use super::data_events::DataEventSelection;
 use super::history::{self, RegionHistory};
 use super::period::{self, Coverage, Effect, EventRef, History, NewValue, Replay, Version};
 use super::{ALL_REGIONS, Evaluation, Finding, RegionScope, Status, describe_gaps};
-use super::{remediation, s3};
+use super::{cloudwatch_logs, remediation, s3};
 use crate::evidence::{
     AccountEvidence, EventSelectors, EvidenceGap, EvidenceSnapshot, Period, Policy, RegionEvidence,
     Timestamp, TrailEvidence,
@@ -289,6 +289,9 @@ pub struct TrailSettings {
     /// The data events the selectors select (GetEventSelectors, or as PutEventSelectors set
     /// them), as `cloudtrail-s3-data-events` reads them.
     pub data_events: Option<DataEventSelection>,
+    /// DescribeTrails `CloudWatchLogsLogGroupArn` (`""`: none), as
+    /// `cloudtrail-cloudwatch-logs` reads it.
+    pub log_group_arn: Option<String>,
 }
 
 impl TrailSettings {
@@ -298,6 +301,7 @@ impl TrailSettings {
     pub const ENCRYPTED: &'static str = "encrypted";
     pub const SELECTORS: &'static str = "selectors";
     pub const DATA_EVENTS: &'static str = "data_events";
+    pub const LOG_GROUP_ARN: &'static str = cloudwatch_logs::field::LOG_GROUP_ARN;
 
     /// The settings as collected.
     pub fn of(trail: &TrailEvidence) -> Self {
@@ -318,13 +322,26 @@ impl TrailSettings {
                 .as_ref()
                 .map(|s| management_coverage(Some(s))),
             data_events: trail.event_selectors.as_ref().map(DataEventSelection::of),
+            // DescribeTrails leaves CloudWatchLogsLogGroupArn out of a trail without one.
+            log_group_arn: Some(
+                trail
+                    .trail
+                    .cloud_watch_logs_log_group_arn
+                    .clone()
+                    .unwrap_or_default(),
+            ),
         }
     }
 
     /// The settings CreateTrail gives a trail: not logging until StartLogging, every read and
     /// write management event until PutEventSelectors (CloudTrail API Reference, CreateTrail
     /// and PutEventSelectors).
-    pub fn created(multi_region: bool, log_file_validation: bool, encrypted: bool) -> Self {
+    pub fn created(
+        multi_region: bool,
+        log_file_validation: bool,
+        encrypted: bool,
+        log_group_arn: &str,
+    ) -> Self {
         TrailSettings {
             is_logging: Some(false),
             multi_region: Some(multi_region),
@@ -339,6 +356,7 @@ impl TrailSettings {
                 known: true,
                 ..DataEventSelection::default()
             }),
+            log_group_arn: Some(log_group_arn.to_string()),
         }
     }
 
@@ -1010,6 +1028,26 @@ pub fn evaluate_account(
             },
             out,
         );
+        let owner = trail_owner(judged_trail.trail).unwrap_or(account_id);
+        cloudwatch_logs::evaluate_trail(
+            account_id,
+            &cloudwatch_logs::JudgedDelivery {
+                trail: judged_trail.trail,
+                resource: resource.clone(),
+                trail_history: &judged_trail.history,
+                coverage: judged_trail.coverage.clone(),
+                owner,
+                home_region: judged_trail
+                    .trail
+                    .trail
+                    .home_region
+                    .as_deref()
+                    .unwrap_or_default(),
+            },
+            context.snapshot,
+            context.histories,
+            out,
+        );
     }
     // Trails of a region whose trail list is missing are unknown: the rows above cover the
     // trails that were seen, this row says others may exist.
@@ -1040,6 +1078,8 @@ pub fn evaluate_account(
                 reason.clone(),
             ));
         }
+        out.findings
+            .extend(cloudwatch_logs::account_rows(account_id, status, &reason));
         if counted == 0 && judged.is_empty() || evidence_incomplete {
             out.findings.push(account_finding(
                 account_id,

@@ -1,6 +1,7 @@
 //! Reads a region's change events (the period's and those after it, up to collection) into the
 //! histories the period rule replays (`period`): which setting of which API Gateway stage, KMS
-//! key, CloudTrail trail or ElastiCache replication group each successful call set, to what,
+//! key, CloudTrail trail, ElastiCache replication group, S3 bucket or CloudWatch Logs group
+//! each successful call set, to what,
 //! and when; which calls created or deleted one; and whether the events can be trusted to be
 //! complete. docs/controls.md "The period rule" lists the calls and settings with their
 //! sources.
@@ -13,7 +14,10 @@ use serde_json::{Value, json};
 use super::RegionScope;
 use super::apigateway_v2::{V2RouteState, V2StageState};
 use super::cloudtrail::{TrailSettings, data_events_from_request, selectors_from_request};
-use super::events::{self, APIGATEWAY, CLOUDTRAIL, ELASTICACHE, KMS, S3, patch_operations, text};
+use super::cloudwatch_logs;
+use super::events::{
+    self, APIGATEWAY, CLOUDTRAIL, ELASTICACHE, KMS, LOGS, S3, patch_operations, text,
+};
 use super::period::{Coverage, Effect, EventRef, History, NewValue, opaque};
 use super::resource_policy::Exposure;
 use crate::evidence::{CloudTrailEvidence, LookupEvent, Period, Timestamp};
@@ -57,6 +61,10 @@ pub struct RegionHistory {
     /// `cloudtrail-bucket-protection` judges (`s3::bucket_change`). The empty name holds the
     /// account's Block Public Access changes, which apply to every bucket of the account.
     pub buckets: BTreeMap<String, Vec<Effect>>,
+    /// By log group name: what the CloudWatch Logs events set of the settings
+    /// `cloudtrail-cloudwatch-logs` judges (`cloudwatch_logs::log_group_change`). The empty
+    /// name holds the events that name no group: every group of the region is in doubt.
+    pub log_groups: BTreeMap<String, History>,
     pub coverage: Option<Coverage>,
 }
 
@@ -114,6 +122,12 @@ const REPLAYED: &[(&str, &str)] = &[
     (S3, "PutObjectLockConfiguration"),
     (S3, "PutBucketLifecycle"),
     (S3, "DeleteBucketLifecycle"),
+    (LOGS, "CreateLogGroup"),
+    (LOGS, "DeleteLogGroup"),
+    (LOGS, "PutRetentionPolicy"),
+    (LOGS, "DeleteRetentionPolicy"),
+    (LOGS, "AssociateKmsKey"),
+    (LOGS, "DisassociateKmsKey"),
 ];
 
 impl RegionHistory {
@@ -185,6 +199,8 @@ impl RegionHistory {
                 history.read_replication_group_event(at, &record);
             } else if event.event_source == S3 {
                 history.read_bucket_event(at, params);
+            } else if event.event_source == LOGS {
+                history.read_log_group_event(at, params);
             } else {
                 history.read_key_event(event, at, &record, aliases);
             }
@@ -246,6 +262,36 @@ impl RegionHistory {
             history.effects.extend(unnamed.effects.iter().cloned());
         }
         history
+    }
+
+    /// The history of one log group's settings, with the events that name no group.
+    pub fn log_group(&self, name: &str) -> History {
+        let mut history = self.log_groups.get(name).cloned().unwrap_or_default();
+        if let Some(unnamed) = self.log_groups.get("").filter(|_| !name.is_empty()) {
+            history.effects.extend(unnamed.effects.iter().cloned());
+        }
+        history
+    }
+
+    /// CreateLogGroup, DeleteLogGroup, PutRetentionPolicy, DeleteRetentionPolicy,
+    /// AssociateKmsKey, DisassociateKmsKey (called in the log group's region).
+    fn read_log_group_event(&mut self, at: EventRef, params: Option<&Value>) {
+        let Some(change) = cloudwatch_logs::log_group_change(&at.name, params) else {
+            return;
+        };
+        let history = self
+            .log_groups
+            .entry(change.group.clone().unwrap_or_default())
+            .or_default();
+        if change.group.is_none() {
+            history
+                .effects
+                .push(opaque(at, "the event names no log group"));
+            return;
+        }
+        for (field, value) in change.effects {
+            history.effects.push(effect(&at, &[field], value));
+        }
     }
 
     /// The history of one key, with the KMS events that name no key the region knows.
@@ -579,6 +625,8 @@ impl RegionHistory {
                     flag("isMultiRegionTrail").unwrap_or(false),
                     flag("enableLogFileValidation").unwrap_or(false),
                     text(params.and_then(|p| p.get("kmsKeyId"))).is_some(),
+                    &text(params.and_then(|p| p.get("cloudWatchLogsLogGroupArn")))
+                        .unwrap_or_default(),
                 );
                 for (field, value) in created.fields() {
                     set(history, &field, NewValue::Set(value));
@@ -608,6 +656,23 @@ impl RegionHistory {
                             NewValue::Unknown(format!("{request} is {other}, not a boolean")),
                         ),
                     }
+                }
+                // An empty CloudWatchLogsLogGroupArn ends the delivery to CloudWatch Logs
+                // (CloudTrail API Reference, UpdateTrail).
+                match params.and_then(|p| p.get("cloudWatchLogsLogGroupArn")) {
+                    None | Some(Value::Null) => {}
+                    Some(Value::String(arn)) => set(
+                        history,
+                        TrailSettings::LOG_GROUP_ARN,
+                        NewValue::Set(json!(arn)),
+                    ),
+                    Some(other) => set(
+                        history,
+                        TrailSettings::LOG_GROUP_ARN,
+                        NewValue::Unknown(format!(
+                            "cloudWatchLogsLogGroupArn is {other}, not a string"
+                        )),
+                    ),
                 }
                 // An empty kmsKeyId removes log file encryption (CloudTrail user guide,
                 // "Enabling log file encryption (CLI)").

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod change_records;
 pub mod changes;
 pub mod cloudtrail;
+pub mod cloudwatch_logs;
 pub mod data_events;
 pub mod elasticache;
 pub mod events;

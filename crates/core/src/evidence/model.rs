@@ -922,6 +922,12 @@ pub struct TrailEvidence {
     pub status: Option<TrailStatus>,
     #[serde(default)]
     pub event_selectors: Option<EventSelectors>,
+    /// The CloudWatch Logs group of `CloudWatchLogsLogGroupArn`, read in the trail's home
+    /// region with the owner account's credentials. `None`: not read (the trail delivers to no
+    /// log group, the group is in an account or region not collected, or the snapshot predates
+    /// this field).
+    #[serde(default)]
+    pub log_group: Option<LogGroupAnswer>,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -947,6 +953,13 @@ pub struct Trail {
     pub s3_bucket_name: Option<String>,
     #[serde(default)]
     pub include_global_service_events: Option<bool>,
+    /// The CloudWatch Logs group the trail also delivers its events to; absent or empty when
+    /// it delivers to none.
+    #[serde(default)]
+    pub cloud_watch_logs_log_group_arn: Option<String>,
+    /// The role CloudTrail assumes to write to that log group.
+    #[serde(default)]
+    pub cloud_watch_logs_role_arn: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -965,6 +978,44 @@ pub struct TrailStatus {
     pub latest_delivery_time: Option<Timestamp>,
     #[serde(default)]
     pub latest_delivery_error: Option<String>,
+    /// The most recent delivery of events to the trail's CloudWatch Logs group.
+    #[serde(default)]
+    pub latest_cloud_watch_logs_delivery_time: Option<Timestamp>,
+    /// The error CloudTrail met when it last tried to deliver to CloudWatch Logs.
+    #[serde(default)]
+    pub latest_cloud_watch_logs_delivery_error: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// What DescribeLogGroups answered about a trail's log group: the group, no group of that
+/// name, or the failure (which leaves its settings unknown).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogGroupAnswer {
+    Found(LogGroup),
+    NotFound,
+    Failed(ApiError),
+}
+
+/// One DescribeLogGroups entry (CloudWatch Logs API Reference, `LogGroup`).
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogGroup {
+    pub log_group_name: String,
+    #[serde(default)]
+    pub arn: Option<String>,
+    /// Days the events are kept; absent: never expire.
+    #[serde(default)]
+    pub retention_in_days: Option<i64>,
+    /// The KMS key the group's data is encrypted with; absent: CloudWatch Logs' own
+    /// encryption, no customer managed key.
+    #[serde(default)]
+    pub kms_key_id: Option<String>,
+    /// Milliseconds since the epoch.
+    #[serde(default)]
+    pub creation_time: Option<i64>,
     #[serde(flatten)]
     pub extra: Extra,
 }

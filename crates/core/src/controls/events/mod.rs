@@ -23,8 +23,13 @@ pub const ELASTICACHE: &str = "elasticache.amazonaws.com";
 /// Access calls, with this source (S3 user guide "Amazon S3 CloudTrail events").
 pub const S3: &str = "s3.amazonaws.com";
 
+/// CloudWatch Logs records its management calls (log group settings among them) with this
+/// source (CloudWatch Logs user guide "Logging Amazon CloudWatch Logs API and console calls
+/// with AWS CloudTrail").
+pub const LOGS: &str = "logs.amazonaws.com";
+
 /// The sources, in the order of the query plan.
-pub const SOURCES: [&str; 5] = [APIGATEWAY, CLOUDTRAIL, ELASTICACHE, KMS, S3];
+pub const SOURCES: [&str; 6] = [APIGATEWAY, CLOUDTRAIL, ELASTICACHE, KMS, LOGS, S3];
 
 /// The reason of a change that touches no setting the controls judge.
 pub const NO_EFFECT: &str = "no security-relevant setting changed";
@@ -145,11 +150,12 @@ use readers::{
     read_put_bucket_logging, read_put_bucket_policy, read_put_bucket_public_access_block,
     read_put_bucket_versioning, read_put_key_policy, read_put_method,
     read_put_object_lock_configuration, read_put_rest_api, read_update_account, read_update_route,
-    read_update_stage, read_update_trail,
+    read_update_stage, read_update_trail, read_associate_kms_key, read_delete_log_group,
+    read_disassociate_kms_key, read_put_retention_policy,
 };
 
-/// Every write event of the five sources (API Gateway, CloudTrail, ElastiCache, KMS, and S3's
-/// bucket settings): each operation of their API models that changes
+/// Every write event of the four fully listed sources (API Gateway, CloudTrail, ElastiCache,
+/// KMS), and the settings events of S3's buckets and CloudWatch Logs' log groups: each operation of their API models that changes
 /// something (API Gateway's REST API model and its V2 model for HTTP and WebSocket APIs share
 /// the source `apigateway.amazonaws.com` and, where names coincide, one row), plus the events
 /// KMS records for actions it takes itself. `tests/fixtures/aws-change-operations.json` and
@@ -326,6 +332,15 @@ pub const RULES: &[EventRule] = &[
     fixed(S3, "DeleteBucketLifecycle", Strengthening, "bucket lifecycle rules deleted: no object expires"),
     fixed(S3, "DeleteBucket", Weakening, "bucket deleted"),
     neutral(S3, "CreateBucket"),
+    // CloudWatch Logs: the log group settings cloudtrail-cloudwatch-logs judges (not the whole
+    // API: its other management events, CreateLogStream among them, are kept as NEUTRAL when
+    // the source query reads them all)
+    rule(LOGS, "PutRetentionPolicy", Read::Request(read_put_retention_policy)),
+    fixed(LOGS, "DeleteRetentionPolicy", Strengthening, "log group retention policy deleted: events never expire"),
+    rule(LOGS, "AssociateKmsKey", Read::Request(read_associate_kms_key)),
+    rule(LOGS, "DisassociateKmsKey", Read::Request(read_disassociate_kms_key)),
+    rule(LOGS, "DeleteLogGroup", Read::Request(read_delete_log_group)),
+    neutral(LOGS, "CreateLogGroup"),
 ];
 
 /// The rule of an event, by its source and name.
@@ -1015,6 +1030,9 @@ mod tests {
         for name in names(&aws, "s3_changes") {
             all.insert((S3, name));
         }
+        for name in names(&aws, "logs_changes") {
+            all.insert((LOGS, name));
+        }
         for name in names(&kms, "changes")
             .into_iter()
             .chain(names(&kms, "recorded_by_aws"))
@@ -1142,12 +1160,56 @@ mod tests {
                 "PutBucketLogging",
                 "PutBucketVersioning",
                 "PutObjectLockConfiguration",
-                "PutBucketLifecycle"
+                "PutBucketLifecycle",
+                "PutRetentionPolicy",
+                "AssociateKmsKey",
+                "DisassociateKmsKey",
+                "DeleteLogGroup"
             ]
         );
         assert_eq!(
             classify(APIGATEWAY, "TagResource", None, &Policy::default()),
             (Neutral, NO_EFFECT.to_string())
+        );
+    }
+
+    #[test]
+    fn log_group_changes_are_judged_against_the_minimum_log_retention() {
+        let retention = |days: Value| {
+            classify(
+                LOGS,
+                "PutRetentionPolicy",
+                Some(&json!({"logGroupName": "CloudTrail/audit", "retentionInDays": days})),
+                &Policy::default(),
+            )
+        };
+        let (short, why) = retention(json!(90));
+        assert_eq!(short, ChangeClass::Weakening);
+        assert!(why.contains("log group CloudTrail/audit keeps events 90 days"), "{why}");
+        assert_eq!(retention(json!(400)).0, ChangeClass::Neutral);
+        assert_eq!(
+            class(LOGS, "DisassociateKmsKey", json!({"logGroupName": "g"})),
+            ChangeClass::Weakening
+        );
+        assert_eq!(
+            class(
+                LOGS,
+                "DisassociateKmsKey",
+                json!({"resourceIdentifier": "arn:aws:logs:us-east-1:1:query-result:*"})
+            ),
+            ChangeClass::Neutral
+        );
+        assert_eq!(
+            class(LOGS, "AssociateKmsKey", json!({"logGroupName": "g", "kmsKeyId": "k"})),
+            ChangeClass::Strengthening
+        );
+        assert_eq!(
+            class(LOGS, "DeleteLogGroup", json!({"logGroupName": "g"})),
+            ChangeClass::Weakening
+        );
+        assert_eq!(
+            classify(LOGS, "CreateLogStream", None, &Policy::default()).0,
+            ChangeClass::Neutral
         );
     }
 }

@@ -839,3 +839,73 @@ fn classify_bucket_change(name: &str, params: Option<&Value>, policy: &Policy) -
         _ => (Neutral, NO_EFFECT.to_string()),
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// CloudWatch Logs: the log group settings `cloudtrail-cloudwatch-logs` judges. Every log group
+// of the account is classified alike (the register names the group): the rules table does not
+// know which groups are trails' log groups.
+
+fn log_group_label(params: Option<&Value>) -> String {
+    params
+        .and_then(|p| p.get("logGroupName").or_else(|| p.get("resourceIdentifier")))
+        .and_then(Value::as_str)
+        .map_or_else(|| "a log group the record does not name".to_string(), |g| format!("log group {g}"))
+}
+
+pub(super) fn read_put_retention_policy(params: Option<&Value>, policy: &Policy) -> Classification {
+    let group = log_group_label(params);
+    let days = params
+        .and_then(|p| p.get("retentionInDays"))
+        .and_then(|d| d.as_i64().or_else(|| d.as_str()?.parse().ok()));
+    let minimum = policy.min_log_retention_days();
+    match days {
+        Some(days) if days < i64::from(minimum) => (
+            Weakening,
+            format!("{group} keeps events {days} days, less than the policy's {minimum}"),
+        ),
+        Some(days) => (
+            Neutral,
+            format!("{group} keeps events {days} days (the policy asks at least {minimum})"),
+        ),
+        None => (
+            Weakening,
+            format!("{group}: retention set, the record does not say to how many days"),
+        ),
+    }
+}
+
+pub(super) fn read_associate_kms_key(params: Option<&Value>, _: &Policy) -> Classification {
+    if is_query_results(params) {
+        return (Neutral, NO_EFFECT.to_string());
+    }
+    (
+        Strengthening,
+        format!("{} encrypted with a KMS key", log_group_label(params)),
+    )
+}
+
+pub(super) fn read_disassociate_kms_key(params: Option<&Value>, _: &Policy) -> Classification {
+    if is_query_results(params) {
+        return (Neutral, NO_EFFECT.to_string());
+    }
+    (
+        Weakening,
+        format!("{}: KMS key encryption removed", log_group_label(params)),
+    )
+}
+
+pub(super) fn read_delete_log_group(params: Option<&Value>, _: &Policy) -> Classification {
+    (
+        Weakening,
+        format!("{} deleted with all its events", log_group_label(params)),
+    )
+}
+
+/// AssociateKmsKey and DisassociateKmsKey also set the key of query results
+/// (`resourceIdentifier` `arn:...:query-result:*`), which holds no log group's events.
+fn is_query_results(params: Option<&Value>) -> bool {
+    params
+        .and_then(|p| p.get("resourceIdentifier"))
+        .and_then(Value::as_str)
+        .is_some_and(|r| r.contains(":query-result:"))
+}
