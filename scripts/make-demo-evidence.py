@@ -385,7 +385,11 @@ ALL_MANAGEMENT = {"EventSelectors": [{"ReadWriteType": "All", "IncludeManagement
                                       "ExcludeManagementEventSources": []}]}
 
 
-def trail(name, arn, home, multi, validation, kms, bucket, *, status, selectors, org=False):
+def log_group_arn(account, region, name):
+    return f"arn:aws:logs:{region}:{account}:log-group:{name}:*"
+
+
+def trail(name, arn, home, multi, validation, kms, bucket, *, status, selectors, org=False, log_group=None):
     t = {
         "Name": name,
         "S3BucketName": bucket,
@@ -401,6 +405,11 @@ def trail(name, arn, home, multi, validation, kms, bucket, *, status, selectors,
     }
     if kms:
         t["KmsKeyId"] = kms
+    if log_group:
+        # Delivery to CloudWatch Logs (cloudtrail-cloudwatch-logs).
+        t["CloudWatchLogsLogGroupArn"] = log_group
+        t["CloudWatchLogsRoleArn"] = arn.split(":trail/")[0].replace("cloudtrail", "iam").rsplit(":", 2)[0] \
+            + f"::{arn.split(':')[4]}:role/CloudTrailToCloudWatchLogs"
     return {"trail": t, "status": status, "event_selectors": dict(selectors, TrailARN=arn)}
 
 
@@ -410,6 +419,7 @@ org_trail_status = {
     "StartLoggingTime": "2026-10-18T06:02:41Z",
     "StopLoggingTime": "2026-10-17T22:14:05Z",
     "LatestDigestDeliveryTime": "2026-11-01T05:31:40Z",
+    "LatestCloudWatchLogsDeliveryTime": "2026-11-01T05:59:02Z",
     "TimeLoggingStarted": "2026-10-18T06:02:41Z",
     "TimeLoggingStopped": "2026-10-17T22:14:05Z",
     "LatestDeliveryAttemptTime": "2026-11-01T05:58:12Z",
@@ -419,7 +429,8 @@ org_trail_status = {
 }
 org_trail = trail("lims-org-audit", ORG_TRAIL_ARN, CENTRAL, True, True,
                   key_arn(PROD, CENTRAL, K_AUDIT), "lims-audit-trail-111122223333",
-                  status=org_trail_status, selectors=ALL_MANAGEMENT)
+                  status=org_trail_status, selectors=ALL_MANAGEMENT,
+                  log_group=log_group_arn(PROD, CENTRAL, "CloudTrail/lims-org-audit"))
 debug_trail = trail("lims-app-debug", DEBUG_TRAIL_ARN, WEST, False, False, None, "lims-app-debug-logs-111122223333",
                     status={"IsLogging": True, "LatestDeliveryTime": "2026-11-01T05:55:03Z",
                             "StartLoggingTime": "2025-06-18T07:30:00Z", "TimeLoggingStarted": "2025-06-18T07:30:00Z",
@@ -430,7 +441,9 @@ debug_trail = trail("lims-app-debug", DEBUG_TRAIL_ARN, WEST, False, False, None,
                                                    "ExcludeManagementEventSources": ["kms.amazonaws.com"]}]})
 dr_trail = trail("lims-dr-audit", DR_TRAIL_ARN, CENTRAL, True, True, key_arn(DR, CENTRAL, K_DR_DB),
                  "lims-dr-audit-trail-444455556666",
+                 log_group=log_group_arn(DR, CENTRAL, "CloudTrail/lims-dr-audit"),
                  status={"IsLogging": True, "LatestDeliveryTime": "2026-11-01T05:57:44Z",
+                         "LatestCloudWatchLogsDeliveryTime": "2026-11-01T05:58:30Z",
                          "StartLoggingTime": "2025-09-01T12:30:00Z", "TimeLoggingStarted": "2025-09-01T12:30:00Z",
                          "TimeLoggingStopped": "", "LatestNotificationAttemptTime": "",
                          "LatestNotificationAttemptSucceeded": ""},
@@ -596,6 +609,7 @@ KMS = "kms.amazonaws.com"
 CT = "cloudtrail.amazonaws.com"
 EC = "elasticache.amazonaws.com"
 S3 = "s3.amazonaws.com"
+LOGS = "logs.amazonaws.com"
 DENIED = lambda action, arn: ("AccessDenied", f"User: arn:aws:iam::{PROD}:user/contractor.b.nowak is not authorized to perform: {action} on resource: {arn} because no identity-based policy allows the {action} action")
 
 # API Gateway, production account
@@ -729,6 +743,9 @@ event(PROD, WEST, "2026-10-19T12:31:12Z", CT, "PutEventSelectors", "deploy",
       {"trailName": "lims-app-debug", "eventSelectors": [{"readWriteType": "WriteOnly", "includeManagementEvents": True,
                                                           "excludeManagementEventSources": ["kms.amazonaws.com"]}]},
       resources=[("AWS::CloudTrail::Trail", DEBUG_TRAIL_ARN)])
+# CloudWatch Logs, production account: the org trail's log group retention cut to 90 days.
+event(PROD, CENTRAL, "2026-10-22T16:40:12Z", LOGS, "PutRetentionPolicy", "ops",
+      {"logGroupName": "CloudTrail/lims-org-audit", "retentionInDays": 90})
 event(PROD, CENTRAL, "2026-10-25T10:00:00Z", CT, "AddTags", "security",
       {"resourceId": ORG_TRAIL_ARN, "tagsList": [{"key": "gxp", "value": "true"}]},
       resources=[("AWS::CloudTrail::Trail", ORG_TRAIL_ARN)])
@@ -763,9 +780,9 @@ def lookup_queries(account, region):
     kept = events.get((account, region), [])
     queries = []
     for key, value, source in [("EventSource", AG, AG), ("EventSource", CT, CT), ("EventSource", EC, EC),
-                               ("EventSource", S3, S3)]:
+                               ("EventSource", LOGS, LOGS), ("EventSource", S3, S3)]:
         n = sum(1 for e in kept if e["EventSource"] == source)
-        reads = {AG: 4120, CT: 310, EC: 0, S3: 12}[source]
+        reads = {AG: 4120, CT: 310, EC: 0, LOGS: 38, S3: 12}[source]
         returned = n + reads
         queries.append({"attribute_key": key, "attribute_value": value, "calls": returned // 50 + 1,
                         "events_returned": returned, "events_kept": n})
@@ -881,6 +898,18 @@ dr_trail_buckets = {
 
 org_shadow = json.loads(json.dumps(org_trail))  # the multi-region trail as seen from eu-west-1
 dr_shadow = json.loads(json.dumps(dr_trail))
+# The trails' CloudWatch Logs groups, read in their home region (DescribeLogGroups shape). The production
+# group's retention was cut to 90 days during the period (the PutRetentionPolicy event below), less than the
+# policy's 365: cloudtrail-cloudwatch-logs fails it in the AWS Config reading from then on. The DR group keeps
+# its events forever, encrypted with the DR key: PASS.
+org_trail["log_group"] = {"found": {
+    "logGroupName": "CloudTrail/lims-org-audit", "arn": log_group_arn(PROD, CENTRAL, "CloudTrail/lims-org-audit"),
+    "retentionInDays": 90, "kmsKeyId": key_arn(PROD, CENTRAL, K_AUDIT), "creationTime": 1718697000000,
+    "metricFilterCount": 3, "storedBytes": 48213377021, "logGroupClass": "STANDARD"}}
+dr_trail["log_group"] = {"found": {
+    "logGroupName": "CloudTrail/lims-dr-audit", "arn": log_group_arn(DR, CENTRAL, "CloudTrail/lims-dr-audit"),
+    "kmsKeyId": key_arn(DR, CENTRAL, K_DR_DB), "creationTime": 1756729800000,
+    "metricFilterCount": 3, "storedBytes": 3912044170, "logGroupClass": "STANDARD"}}
 
 snapshot = {
     "schema_version": 1,

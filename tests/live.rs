@@ -876,7 +876,11 @@ fn read_volume_does_not_drive_the_lookup_events_calls() {
         ("cloudtrail.amazonaws.com", "DescribeTrails", "AddTags"),
         ("kms.amazonaws.com", "Decrypt", "TagResource"),
         ("s3.amazonaws.com", "GetBucketAcl", "PutBucketLogging"),
-        ("logs.amazonaws.com", "DescribeLogGroups", "PutRetentionPolicy"),
+        (
+            "logs.amazonaws.com",
+            "DescribeLogGroups",
+            "PutRetentionPolicy",
+        ),
         (
             "elasticache.amazonaws.com",
             "DescribeReplicationGroups",

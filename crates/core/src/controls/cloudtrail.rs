@@ -42,6 +42,9 @@ pub struct TrailRow {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub excluded_sources: Vec<String>,
     pub latest_delivery: Option<Timestamp>,
+    /// The CloudWatch Logs group ARN the trail delivers to; empty when none.
+    #[serde(default)]
+    pub cloudwatch_log_group: String,
 }
 
 impl TrailRow {
@@ -538,6 +541,11 @@ fn trail_row(account_id: &str, trail: &TrailEvidence) -> TrailRow {
         kms_events_excluded: selectors.excludes_kms(),
         excluded_sources: selectors.excluded_sources,
         latest_delivery: trail.status.as_ref().and_then(|s| s.latest_delivery_time),
+        cloudwatch_log_group: trail
+            .trail
+            .cloud_watch_logs_log_group_arn
+            .clone()
+            .unwrap_or_default(),
     }
 }
 

@@ -32,9 +32,16 @@ impl LogGroupRef {
     pub fn parse(arn: &str) -> Option<Self> {
         let parts: Vec<&str> = arn.split(':').collect();
         match parts.as_slice() {
-            ["arn", _, "logs", region, account, "log-group", name, rest @ ..]
-                if !name.is_empty() && rest.iter().all(|r| *r == "*") && rest.len() <= 1 =>
-            {
+            [
+                "arn",
+                _,
+                "logs",
+                region,
+                account,
+                "log-group",
+                name,
+                rest @ ..,
+            ] if !name.is_empty() && rest.iter().all(|r| *r == "*") && rest.len() <= 1 => {
                 Some(LogGroupRef {
                     region: region.to_string(),
                     account_id: account.to_string(),
@@ -46,13 +53,39 @@ impl LogGroupRef {
     }
 }
 
-/// How long a log group keeps its events.
+/// How long a log group keeps its events. Written as a scalar (`"never_expire"` or the
+/// days), so that the replay can mark it unknown as a whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(into = "Value", try_from = "Value")]
 pub enum Retention {
     /// No retention policy: events never expire.
     NeverExpire,
     Days(i64),
+}
+
+const NEVER_EXPIRE: &str = "never_expire";
+
+impl From<Retention> for Value {
+    fn from(retention: Retention) -> Value {
+        match retention {
+            Retention::NeverExpire => Value::String(NEVER_EXPIRE.to_string()),
+            Retention::Days(days) => Value::from(days),
+        }
+    }
+}
+
+impl TryFrom<Value> for Retention {
+    type Error = String;
+
+    fn try_from(value: Value) -> Result<Self, String> {
+        match &value {
+            Value::String(text) if text == NEVER_EXPIRE => Ok(Retention::NeverExpire),
+            _ => value
+                .as_i64()
+                .map(Retention::Days)
+                .ok_or_else(|| format!("{value} is not a retention")),
+        }
+    }
 }
 
 impl Retention {
@@ -261,7 +294,9 @@ fn judge(
         ),
     };
     let strict = match delivery.log_group_arn.as_deref() {
-        Some(arn) if !arn.is_empty() => judge_group(delivery, arn, collected_arn, why_unknown, min_days),
+        Some(arn) if !arn.is_empty() => {
+            judge_group(delivery, arn, collected_arn, why_unknown, min_days)
+        }
         _ => lenient.clone(),
     };
     [
@@ -447,7 +482,9 @@ pub fn evaluate_trail(
     if let Some(group) = LogGroupRef::parse(&collected_arn) {
         let region_history = histories.get(&(group.account_id.clone(), group.region.clone()));
         if let Some(region_history) = region_history {
-            history.effects.extend(region_history.log_group(&group.name).effects);
+            history
+                .effects
+                .extend(region_history.log_group(&group.name).effects);
         }
     }
     let replay = Replay {
@@ -638,21 +675,26 @@ mod tests {
         assert_eq!(change.group.as_deref(), Some("g"));
         assert_eq!(
             change.effects,
-            vec![(field::RETENTION, NewValue::Set(json!({"days": 30})))]
+            vec![(field::RETENTION, NewValue::Set(json!(30)))]
         );
-        let unreadable = log_group_change("PutRetentionPolicy", Some(&json!({"logGroupName": "g"})));
+        let unreadable =
+            log_group_change("PutRetentionPolicy", Some(&json!({"logGroupName": "g"})));
         assert!(matches!(
             unreadable.map(|c| c.effects[0].1.clone()),
             Some(NewValue::Unknown(_))
         ));
         let by_arn = log_group_change(
             "AssociateKmsKey",
-            Some(&json!({"resourceIdentifier": "arn:aws:logs:us-east-1:1:log-group:g", "kmsKeyId": "k"})),
+            Some(
+                &json!({"resourceIdentifier": "arn:aws:logs:us-east-1:1:log-group:g", "kmsKeyId": "k"}),
+            ),
         );
         assert_eq!(by_arn.and_then(|c| c.group), Some("g".to_string()));
         let query_results = log_group_change(
             "AssociateKmsKey",
-            Some(&json!({"resourceIdentifier": "arn:aws:logs:us-east-1:1:query-result:*", "kmsKeyId": "k"})),
+            Some(
+                &json!({"resourceIdentifier": "arn:aws:logs:us-east-1:1:query-result:*", "kmsKeyId": "k"}),
+            ),
         );
         assert!(query_results.is_none());
         assert!(log_group_change("CreateLogStream", Some(&json!({"logGroupName": "g"}))).is_none());
@@ -677,10 +719,19 @@ mod tests {
         let [lenient, strict] = judge(&short, ARN, None, 365);
         assert_eq!(lenient.1, Status::Pass);
         assert_eq!(strict.1, Status::Fail);
-        assert!(strict.2.contains("keeps events 90 days, less than the policy's 365"));
+        assert!(
+            strict
+                .2
+                .contains("keeps events 90 days, less than the policy's 365")
+        );
         assert!(strict.2.contains("not encrypted with a KMS key"));
 
-        let good = delivery(ARN, true, Retention::NeverExpire, "arn:aws:kms:us-east-1:1:key/k");
+        let good = delivery(
+            ARN,
+            true,
+            Retention::NeverExpire,
+            "arn:aws:kms:us-east-1:1:key/k",
+        );
         let [lenient, strict] = judge(&good, ARN, None, 365);
         assert_eq!((lenient.1, strict.1), (Status::Pass, Status::Pass));
         assert!(strict.2.contains("never expire"));
@@ -694,7 +745,10 @@ mod tests {
 
         let unknown = LogDelivery::default();
         let [lenient, strict] = judge(&unknown, ARN, None, 365);
-        assert_eq!((lenient.1, strict.1), (Status::EvidenceGap, Status::EvidenceGap));
+        assert_eq!(
+            (lenient.1, strict.1),
+            (Status::EvidenceGap, Status::EvidenceGap)
+        );
     }
 
     #[test]
@@ -703,7 +757,12 @@ mod tests {
             log_group_arn: Some(ARN.to_string()),
             ..LogDelivery::default()
         };
-        let [lenient, strict] = judge(&unread, ARN, Some("DescribeLogGroups failed: AccessDenied"), 365);
+        let [lenient, strict] = judge(
+            &unread,
+            ARN,
+            Some("DescribeLogGroups failed: AccessDenied"),
+            365,
+        );
         assert_eq!(lenient.1, Status::Pass);
         assert_eq!(strict.1, Status::EvidenceGap);
         assert!(strict.2.contains("AccessDenied"));

@@ -406,6 +406,7 @@ const SETTING_TABLES: &[(&str, &[&str], &[&str])] = &[
             "kms_key_id",
             "management_events",
             "kms_events_excluded",
+            "cloudwatch_log_group",
         ],
     ),
 ];

@@ -11,6 +11,7 @@
 use std::borrow::Cow;
 
 use crate::controls::change_records::{RecordOutcome, RecordState};
+use crate::controls::cloudwatch_logs::LogGroupRef;
 use crate::controls::selection::NotEvaluated;
 use crate::controls::{
     ChangeClass, ChangeRow, Finding, Status, Verdict, View,
@@ -868,6 +869,15 @@ static TRAILS: Def<Ref<TrailRow>> = Def {
                 C.csv("latest_delivery").human("Latest delivery", 1.6),
                 |t_| Cell::time(t_.latest_delivery),
             ),
+            col(C.csv("cloudwatch_log_group"), |t_| {
+                t(&t_.cloudwatch_log_group)
+            }),
+            col(C.human("CloudWatch Logs group", 2.2).small(), |t_| {
+                owned(
+                    LogGroupRef::parse(&t_.cloudwatch_log_group)
+                        .map_or_else(|| "none".to_string(), |g| g.name),
+                )
+            }),
         ],
     )
 };

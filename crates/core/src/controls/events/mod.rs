@@ -144,14 +144,14 @@ const fn continuity(rule: EventRule, role: Continuity) -> EventRule {
 
 use ChangeClass::{Neutral, Strengthening, Weakening};
 use readers::{
-    read_create_key, read_create_replication_group, read_create_route, read_create_stage,
-    read_enable_key_rotation, read_event_selectors, read_modify_replication_group, read_patch,
+    read_associate_kms_key, read_create_key, read_create_replication_group, read_create_route,
+    read_create_stage, read_delete_log_group, read_disassociate_kms_key, read_enable_key_rotation,
+    read_event_selectors, read_modify_replication_group, read_patch,
     read_put_account_public_access_block, read_put_bucket_acl, read_put_bucket_lifecycle,
     read_put_bucket_logging, read_put_bucket_policy, read_put_bucket_public_access_block,
     read_put_bucket_versioning, read_put_key_policy, read_put_method,
-    read_put_object_lock_configuration, read_put_rest_api, read_update_account, read_update_route,
-    read_update_stage, read_update_trail, read_associate_kms_key, read_delete_log_group,
-    read_disassociate_kms_key, read_put_retention_policy,
+    read_put_object_lock_configuration, read_put_rest_api, read_put_retention_policy,
+    read_update_account, read_update_route, read_update_stage, read_update_trail,
 };
 
 /// Every write event of the four fully listed sources (API Gateway, CloudTrail, ElastiCache,
@@ -1185,7 +1185,10 @@ mod tests {
         };
         let (short, why) = retention(json!(90));
         assert_eq!(short, ChangeClass::Weakening);
-        assert!(why.contains("log group CloudTrail/audit keeps events 90 days"), "{why}");
+        assert!(
+            why.contains("log group CloudTrail/audit keeps events 90 days"),
+            "{why}"
+        );
         assert_eq!(retention(json!(400)).0, ChangeClass::Neutral);
         assert_eq!(
             class(LOGS, "DisassociateKmsKey", json!({"logGroupName": "g"})),
@@ -1200,7 +1203,11 @@ mod tests {
             ChangeClass::Neutral
         );
         assert_eq!(
-            class(LOGS, "AssociateKmsKey", json!({"logGroupName": "g", "kmsKeyId": "k"})),
+            class(
+                LOGS,
+                "AssociateKmsKey",
+                json!({"logGroupName": "g", "kmsKeyId": "k"})
+            ),
             ChangeClass::Strengthening
         );
         assert_eq!(

@@ -847,9 +847,15 @@ fn classify_bucket_change(name: &str, params: Option<&Value>, policy: &Policy) -
 
 fn log_group_label(params: Option<&Value>) -> String {
     params
-        .and_then(|p| p.get("logGroupName").or_else(|| p.get("resourceIdentifier")))
+        .and_then(|p| {
+            p.get("logGroupName")
+                .or_else(|| p.get("resourceIdentifier"))
+        })
         .and_then(Value::as_str)
-        .map_or_else(|| "a log group the record does not name".to_string(), |g| format!("log group {g}"))
+        .map_or_else(
+            || "a log group the record does not name".to_string(),
+            |g| format!("log group {g}"),
+        )
 }
 
 pub(super) fn read_put_retention_policy(params: Option<&Value>, policy: &Policy) -> Classification {
