@@ -283,13 +283,13 @@ impl RegionHistory {
             .log_groups
             .entry(change.group.clone().unwrap_or_default())
             .or_default();
-        if change.group.is_none() {
-            history
-                .effects
-                .push(opaque(at, "the event names no log group"));
-            return;
-        }
         for (field, value) in change.effects {
+            // An event that names no group leaves the setting it changed unknown for every
+            // group of the region (not the trail's own settings: not an opaque effect).
+            let value = match (&change.group, value) {
+                (None, _) => NewValue::Unknown("the event names no log group".to_string()),
+                (Some(_), value) => value,
+            };
             history.effects.push(effect(&at, &[field], value));
         }
     }
