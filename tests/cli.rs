@@ -7,7 +7,7 @@ use std::fs;
 
 use common::*;
 
-const CONTROL_IDS: [&str; 15] = [
+const CONTROL_IDS: [&str; 16] = [
     "apigw-cache-encryption",
     "apigw-logging",
     "kms-key-rotation",
@@ -23,6 +23,7 @@ const CONTROL_IDS: [&str; 15] = [
     "apigw-v2-route-authorization",
     "elasticache-encryption-at-rest",
     "cloudtrail-bucket-protection",
+    "cloudtrail-cloudwatch-logs",
 ];
 
 const REPORT_FILES: [&str; 18] = [
@@ -795,7 +796,7 @@ fn html_register_is_bounded_like_the_pdf() {
     assert!(html.contains("Other changes, summarised (full list in changes.csv)"));
     assert_eq!(
         results(&out)["changes"].as_array().unwrap().len(),
-        45,
+        46,
         "results.json keeps every change"
     );
 }

@@ -232,7 +232,13 @@ fn a_group_that_could_not_be_read_is_a_strict_gap_never_a_pass() {
         .remove("status");
     let rows = readings(&no_status, DR_TRAIL);
     assert_eq!(rows[1].status, Status::EvidenceGap, "{}", rows[1].reason);
-    assert!(rows[1].reason.contains("GetTrailStatus was not read"));
+    assert!(
+        rows[1]
+            .reason
+            .contains("whether the trail was logging is unknown"),
+        "{}",
+        rows[1].reason
+    );
 }
 
 #[test]
@@ -513,6 +519,159 @@ fn an_unreadable_or_unnamed_log_group_event_is_a_strict_gap_and_other_groups_do_
     );
 }
 
+#[test]
+fn a_trail_that_stopped_logging_delivered_nothing_in_the_strict_reading() {
+    let mut snapshot = dr();
+    add_events(
+        &mut snapshot,
+        vec![
+            event(
+                "cloudtrail.amazonaws.com",
+                "s1",
+                "StopLogging",
+                "2026-10-10T00:00:00Z",
+                json!({"name": DR_TRAIL}),
+            ),
+            event(
+                "cloudtrail.amazonaws.com",
+                "s2",
+                "StartLogging",
+                "2026-10-12T00:00:00Z",
+                json!({"name": DR_TRAIL}),
+            ),
+        ],
+    );
+    let rows = readings(&snapshot, DR_TRAIL);
+    assert_eq!(statuses(&rows), (Status::Pass, Status::Fail), "{rows:#?}");
+    assert!(
+        rows[1]
+            .reason
+            .contains("from 2026-10-10 00:00:00 UTC to 2026-10-12 00:00:00 UTC"),
+        "{}",
+        rows[1].reason
+    );
+    assert!(rows[1].reason.contains("the trail was not logging"));
+    // It logs and delivers as collected: nothing to run, a deviation to record.
+    assert!(
+        rows[1].remediation.contains("corrected before collection"),
+        "{}",
+        rows[1].remediation
+    );
+}
+
+#[test]
+fn a_fix_is_for_what_fails_as_collected_never_a_command_against_a_compliant_setting() {
+    // 30 days from 5 to 9 October, then never expire again (as collected).
+    let mut snapshot = dr();
+    let named = |extra: Value| {
+        let mut params = json!({"logGroupName": DR_GROUP});
+        params
+            .as_object_mut()
+            .expect("object")
+            .extend(extra.as_object().expect("object").clone());
+        params
+    };
+    add_events(
+        &mut snapshot,
+        vec![
+            logs_event(
+                "r0",
+                "DeleteRetentionPolicy",
+                "2026-10-02T10:00:00Z",
+                named(json!({})),
+            ),
+            logs_event(
+                "r1",
+                "PutRetentionPolicy",
+                "2026-10-05T10:00:00Z",
+                named(json!({"retentionInDays": 30})),
+            ),
+            logs_event(
+                "r2",
+                "DeleteRetentionPolicy",
+                "2026-10-09T10:00:00Z",
+                named(json!({})),
+            ),
+        ],
+    );
+    let rows = readings(&snapshot, DR_TRAIL);
+    assert_eq!(rows[1].status, Status::Fail, "{}", rows[1].reason);
+    assert!(
+        !rows[1].remediation.contains("put-retention-policy"),
+        "{}",
+        rows[1].remediation
+    );
+    assert!(rows[1].remediation.contains("corrected before collection"));
+
+    // An organization trail's fix runs in its owner account.
+    let demo: Value = serde_json::from_str(gxp_evidence::evidence::DEMO_EVIDENCE).expect("JSON");
+    let mut org = demo.clone();
+    for account in org["accounts"].as_array_mut().expect("accounts") {
+        for region in account["regions"].as_array_mut().expect("regions") {
+            for trail in region["cloudtrail"]["trails"]
+                .as_array_mut()
+                .into_iter()
+                .flatten()
+            {
+                if trail["trail"]["Name"] == "lims-org-audit" {
+                    trail["trail"]["IsOrganizationTrail"] = json!(true);
+                }
+            }
+        }
+    }
+    let rows = readings(
+        &org,
+        "arn:aws:cloudtrail:eu-central-1:111122223333:trail/lims-org-audit",
+    );
+    assert!(
+        rows[1]
+            .remediation
+            .starts_with("In the organization trail's owner account 111122223333"),
+        "{}",
+        rows[1].remediation
+    );
+}
+
+#[test]
+fn group_events_not_searched_or_unreadable_leave_the_strict_reading_unproven() {
+    // The home region's plan did not search logs.amazonaws.com (a snapshot of an earlier
+    // version, or a region searched for other sources only).
+    let mut unsearched = dr();
+    home(&mut unsearched)["cloudtrail"]["lookup_queries"]
+        .as_array_mut()
+        .expect("queries")
+        .retain(|q| q["attribute_value"] != "logs.amazonaws.com");
+    let rows = readings(&unsearched, DR_TRAIL);
+    assert_eq!(
+        statuses(&rows),
+        (Status::Pass, Status::EvidenceGap),
+        "{rows:#?}"
+    );
+    assert!(
+        rows[1]
+            .reason
+            .contains("the logs.amazonaws.com events of this region were not searched"),
+        "{}",
+        rows[1].reason
+    );
+
+    // A CloudWatch Logs record without its request names no group: every group in doubt.
+    let mut truncated = dr();
+    let event = logs_event(
+        "t1",
+        "DisassociateKmsKey",
+        "2026-10-03T10:00:00Z",
+        Value::Null,
+    );
+    add_events(&mut truncated, vec![event]);
+    let rows = readings(&truncated, DR_TRAIL);
+    assert_eq!(
+        statuses(&rows),
+        (Status::Pass, Status::EvidenceGap),
+        "{rows:#?}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // moto: collection to report
 
@@ -559,7 +718,7 @@ fn moto_log_groups_are_collected_and_judged_in_both_readings() {
     );
     let key = String::from_utf8_lossy(&output.stdout).trim().to_string();
     let collected = common::moto::collect_quiet_month(&moto, &[]);
-    let mut snapshot = collected.snapshot;
+    let mut snapshot = collected.snapshot.clone();
     let trails = snapshot["accounts"][0]["regions"][0]["cloudtrail"]["trails"]
         .as_array()
         .expect("trails")
@@ -592,10 +751,27 @@ fn moto_log_groups_are_collected_and_judged_in_both_readings() {
     assert!(trail("plain-trail").get("log_group").is_none());
 
     let arn = |name: &str| format!("arn:aws:cloudtrail:us-east-1:123456789012:trail/{name}");
-    // moto reports no CloudWatch Logs delivery: the strict reading fails every group on it.
+    // moto stamps StartLoggingTime with the seeding time, after the period: as for a trail
+    // logging since before the period (live.rs does the same through the stub).
+    for trail in snapshot["accounts"][0]["regions"][0]["cloudtrail"]["trails"]
+        .as_array_mut()
+        .expect("trails")
+    {
+        trail["status"]["StartLoggingTime"] = json!("2026-01-01T00:00:00Z");
+    }
+    // moto reports no CloudWatch Logs delivery; the stub adds one a minute before the answer
+    // (tests/common/aws_stub.rs), as for a trail that delivers.
+    assert!(
+        kept["status"]["LatestCloudWatchLogsDeliveryTime"].is_string(),
+        "{kept:#}"
+    );
     let rows = readings(&snapshot, &arn("kept-trail"));
-    assert_eq!(statuses(&rows), (Status::Pass, Status::Fail), "{rows:#?}");
-    assert!(rows[1].reason.contains("no delivery to CloudWatch Logs"));
+    assert_eq!(statuses(&rows), (Status::Pass, Status::Pass), "{rows:#?}");
+    assert!(
+        rows[1].reason.contains("kept 400 days"),
+        "{}",
+        rows[1].reason
+    );
     let rows = readings(&snapshot, &arn("short-trail"));
     assert_eq!(statuses(&rows), (Status::Pass, Status::Fail));
     for part in ["keeps events 30 days", "not encrypted with a KMS key"] {
@@ -604,21 +780,19 @@ fn moto_log_groups_are_collected_and_judged_in_both_readings() {
     let rows = readings(&snapshot, &arn("plain-trail"));
     assert_eq!(statuses(&rows), (Status::Fail, Status::Fail));
 
-    // With a recent delivery in the status, the kept group passes both readings.
-    let collected_at = snapshot["collected_at"].clone();
+    // Without a delivery in the status (as moto answers), the strict reading fails on it.
     for trail in snapshot["accounts"][0]["regions"][0]["cloudtrail"]["trails"]
         .as_array_mut()
         .expect("trails")
     {
-        trail["status"]["LatestCloudWatchLogsDeliveryTime"] = collected_at.clone();
+        trail["status"]
+            .as_object_mut()
+            .expect("status")
+            .remove("LatestCloudWatchLogsDeliveryTime");
     }
     let rows = readings(&snapshot, &arn("kept-trail"));
-    assert_eq!(statuses(&rows), (Status::Pass, Status::Pass), "{rows:#?}");
-    assert!(
-        rows[1].reason.contains("kept 400 days"),
-        "{}",
-        rows[1].reason
-    );
+    assert_eq!(statuses(&rows), (Status::Pass, Status::Fail), "{rows:#?}");
+    assert!(rows[1].reason.contains("no delivery to CloudWatch Logs"));
 
     // The report, from the collected evidence: the control's rows and the trails table column.
     let out = collected.dir.path().join("report");

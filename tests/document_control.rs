@@ -583,11 +583,11 @@ fn reports_of_one_evidence_that_say_different_things_have_different_ids() {
         ids.push(results(&out)["report_id"].as_str().unwrap().to_string());
     }
     assert_eq!(
-        ids[0], "GXP-2026-10-afc9b7b2db94",
+        ids[0], "GXP-2026-10-897faeb0fda0",
         "the evidence alone keeps its id"
     );
     for id in &ids[1..] {
-        assert!(id.starts_with("GXP-2026-10-afc9b7b2db94-"), "{id}");
+        assert!(id.starts_with("GXP-2026-10-897faeb0fda0-"), "{id}");
     }
     let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
     assert_eq!(unique.len(), ids.len(), "{ids:?}");

@@ -48,6 +48,9 @@ const V2_API_ID: &str = "m3d8r2k6wz";
 const ELASTICACHE_AT_REST: &str = "elasticache-encryption-at-rest";
 const TRAIL_BUCKET: &str = "cloudtrail-bucket-protection";
 const BUCKET: &str = "lims-dr-audit-trail-444455556666";
+const TRAIL_CLOUDWATCH: &str = "cloudtrail-cloudwatch-logs";
+/// Its AWS Config reading, the one that reads the log group and the delivery status.
+const TRAIL_CLOUDWATCH_STRICT: &str = "cloudtrail-cloudwatch-logs/aws_config";
 
 /// The controls whose evidence comes from each service's describe calls.
 const APIGW_CONTROLS: &[&str] = &[APIGW_CACHE, APIGW_LOGGING];
@@ -60,6 +63,7 @@ const TRAIL_POSTURE_CONTROLS: &[&str] = &[
     TRAIL_ENCRYPTION,
     TRAIL_VALIDATION,
     TRAIL_CONTINUITY,
+    TRAIL_CLOUDWATCH,
 ];
 /// The controls that read the period's change events.
 const EVENT_CONTROLS: &[&str] = &[CHANGE_CONTROL, TRAIL_CONTINUITY];
@@ -215,7 +219,12 @@ fn trail_posture() -> Vec<(&'static str, &'static str, &'static str)> {
 /// copies carry its whole configuration) are judged, and a row says others may exist.
 fn trail_list_unknown() -> Vec<(&'static str, &'static str, &'static str)> {
     each(
-        &[TRAIL_ENCRYPTION, TRAIL_VALIDATION, TRAIL_CONTINUITY],
+        &[
+            TRAIL_ENCRYPTION,
+            TRAIL_VALIDATION,
+            TRAIL_CONTINUITY,
+            TRAIL_CLOUDWATCH,
+        ],
         "all",
         "(account)",
     )
@@ -296,6 +305,11 @@ fn matrix() -> Vec<Case> {
         "the trail buckets are missing from the snapshot",
         vec![(TRAIL_BUCKET, "all", BUCKET)],
         |s| remove(&mut s["accounts"][0], "trail_buckets"),
+    ));
+    cases.push(case(
+        "the trail's log group is missing from the snapshot",
+        vec![(TRAIL_CLOUDWATCH_STRICT, "all", TRAIL_ARN)],
+        |s| for_each_trail(s, |t| _ = t.as_object_mut().map(|t| t.remove("log_group"))),
     ));
     for section in ["apigateway", "kms", "elasticache", "cloudtrail"] {
         let affected = match section {
@@ -425,6 +439,7 @@ fn matrix() -> Vec<Case> {
                     (TRAIL_MULTI_REGION, "all", ""),
                     (TRAIL_CONTINUITY, "all", ""),
                     (TRAIL_DATA_EVENTS, HOME, GXP_BUCKET),
+                    (TRAIL_CLOUDWATCH_STRICT, "all", TRAIL_ARN),
                 ],
                 |s| for_each_trail(s, |t| remove(t, "status")),
             ),
@@ -456,6 +471,28 @@ fn matrix() -> Vec<Case> {
                 },
             ));
         }
+        // The trail's log group (DescribeLogGroups in the trail's home region): kept as the
+        // failure, named as a gap.
+        cases.push(case(
+            format!("logs:DescribeLogGroups {failure:?}"),
+            vec![(TRAIL_CLOUDWATCH_STRICT, "all", TRAIL_ARN)],
+            |s| {
+                for_each_trail(s, |t| {
+                    if t.get("log_group").is_some() {
+                        t["log_group"] = json!({"failed": {"code": code, "message": message}});
+                    }
+                });
+                record_gap(
+                    s,
+                    Some(HOME),
+                    "logs",
+                    "DescribeLogGroups",
+                    Some("arn:aws:logs:eu-central-1:444455556666:log-group:CloudTrail/lims-dr-audit:*"),
+                    code,
+                    message,
+                );
+            },
+        ));
         // S3 ListBuckets (once per account): which GxP buckets the account owns is unknown.
         cases.push(case(
             format!("s3:ListBuckets {failure:?}"),

@@ -1177,7 +1177,8 @@ fn a_compliant_account_reports_compliant_with_exit_0_using_only_the_documented_p
         trail_status: BTreeMap::from([(
             "us-east-1".to_string(),
             json!({"IsLogging": true, "StartLoggingTime": (period.start - 86400) as f64,
-                "LatestDeliveryTime": (chrono::Utc::now().timestamp() - 60) as f64}),
+                "LatestDeliveryTime": (chrono::Utc::now().timestamp() - 60) as f64,
+                "LatestCloudWatchLogsDeliveryTime": (chrono::Utc::now().timestamp() - 60) as f64}),
         )]),
         ..Default::default()
     });
@@ -1516,6 +1517,7 @@ fn a_lookup_events_query_that_runs_out_of_retries_part_way_is_a_gap_and_the_repo
                         | "cloudtrail-encryption"
                         | "cloudtrail-log-validation"
                         | "cloudtrail-bucket-protection"
+                        | "cloudtrail-cloudwatch-logs"
                 )
             )
         {

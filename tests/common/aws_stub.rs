@@ -569,8 +569,8 @@ async fn serve_connection(
             remember_assumed_account(&request, &answer, state);
         }
         match config.trails_started_at {
-            Some(started) if target.ends_with(".GetTrailStatus") => {
-                with_start_time(answer, started)
+            _ if target.ends_with(".GetTrailStatus") => {
+                with_trail_status(answer, config.trails_started_at)
             }
             _ if request.method() == "GET" && request.path().ends_with("?versioning") => {
                 with_versioning_root(answer)
@@ -606,15 +606,23 @@ fn remember_assumed_account(request: &Request, answer: &[u8], state: &Mutex<Stat
 }
 
 /// moto's GetTrailStatus answer with `StartLoggingTime` replaced (see
-/// `StubConfig::trails_started_at`); other answers unchanged.
-fn with_start_time(answer: Vec<u8>, started: f64) -> Vec<u8> {
+/// `StubConfig::trails_started_at`), and the CloudWatch Logs delivery moto never reports: a
+/// trail that delivers to a log group has delivered a minute ago (a trail without one ignores
+/// it); other answers unchanged.
+fn with_trail_status(answer: Vec<u8>, started: Option<f64>) -> Vec<u8> {
     let Some(split) = answer.windows(4).position(|w| w == b"\r\n\r\n") else {
         return answer;
     };
     let ok = answer.starts_with(b"HTTP/1.1 200");
     match serde_json::from_slice::<Value>(&answer[split + 4..]) {
-        Ok(mut status) if ok && status.get("StartLoggingTime").is_some() => {
-            status["StartLoggingTime"] = json!(started);
+        Ok(mut status) if ok && status.is_object() => {
+            if let (Some(started), Some(_)) = (started, status.get("StartLoggingTime")) {
+                status["StartLoggingTime"] = json!(started);
+            }
+            if status.get("LatestCloudWatchLogsDeliveryTime").is_none() {
+                status["LatestCloudWatchLogsDeliveryTime"] =
+                    json!((chrono::Utc::now().timestamp() - 60) as f64);
+            }
             response(
                 200,
                 &[("content-type", "application/x-amz-json-1.1")],

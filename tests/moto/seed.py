@@ -151,12 +151,18 @@ def protected_bucket(endpoint, region, name):
 
 
 def audit_trail(endpoint, home, key_id):
-    """A compliant multi-region trail: logging, read+write management events, validation, KMS."""
+    """A compliant multi-region trail: logging, read+write management events, validation, KMS,
+    delivering also to a KMS-encrypted CloudWatch Logs group kept 400 days."""
     protected_bucket(endpoint, home, "gxp-trail-logs")
     ct = client(endpoint, "cloudtrail", home)
     key_arn = client(endpoint, "kms", home).describe_key(KeyId=key_id)["KeyMetadata"]["Arn"]
+    logs = client(endpoint, "logs", home)
+    logs.create_log_group(logGroupName="CloudTrail/org-audit", kmsKeyId=key_arn)
+    logs.put_retention_policy(logGroupName="CloudTrail/org-audit", retentionInDays=400)
     trail = ct.create_trail(Name="org-audit", S3BucketName="gxp-trail-logs", IsMultiRegionTrail=True,
-                            EnableLogFileValidation=True, KmsKeyId=key_arn)
+                            EnableLogFileValidation=True, KmsKeyId=key_arn,
+                            CloudWatchLogsLogGroupArn=f"arn:aws:logs:{home}:123456789012:log-group:CloudTrail/org-audit:*",
+                            CloudWatchLogsRoleArn="arn:aws:iam::123456789012:role/CloudTrailToCloudWatchLogs")
     ct.start_logging(Name="org-audit")
     ct.put_event_selectors(TrailName="org-audit", EventSelectors=[
         {"ReadWriteType": "All", "IncludeManagementEvents": True}])

@@ -97,9 +97,10 @@ fn evidence(
 }
 
 /// The CloudTrail evidence of a trail's home region outside the scope: the trails of `arns`
-/// as DescribeTrails lists them there, with their status and selectors, and the region's
-/// CloudTrail change events (StartLogging, StopLogging, UpdateTrail, PutEventSelectors and the
-/// like are called, so recorded, in a trail's home region: CloudTrail API Reference).
+/// as DescribeTrails lists them there, with their status, selectors and CloudWatch Logs group,
+/// and the region's CloudTrail, CloudWatch Logs and S3 change events (StartLogging,
+/// StopLogging, UpdateTrail, PutEventSelectors and the like are called, so recorded, in a
+/// trail's home region: CloudTrail API Reference; its log group is there too).
 pub async fn collect_home_region(
     context: &Arc<RegionContext>,
     period: Period,
@@ -116,7 +117,14 @@ pub async fn collect_home_region(
             .filter(|t| t.trail.trail_arn.as_ref().is_some_and(|a| arns.contains(a)))
             .collect::<Vec<_>>()
     });
-    let (lookup, until) = changes_up_to_now(context, period, &[events::CLOUDTRAIL]).await?;
+    // The trail's own events, and those of what is judged there: its CloudWatch Logs group
+    // and, often in the same region, its S3 bucket.
+    let (lookup, until) = changes_up_to_now(
+        context,
+        period,
+        &[events::CLOUDTRAIL, events::LOGS, events::S3],
+    )
+    .await?;
     Ok(trails.map(|trails| evidence(trails, lookup, period, until)))
 }
 

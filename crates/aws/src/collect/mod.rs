@@ -53,6 +53,7 @@ pub const REQUIRED_PERMISSIONS: &[&str] = &[
     "kms:ListAliases",
     "kms:ListKeyRotations",
     "kms:ListKeys",
+    "logs:DescribeLogGroups",
     "s3:GetAccountPublicAccessBlock",
     "s3:GetBucketAcl",
     "s3:GetBucketLocation",

@@ -408,10 +408,21 @@ pub const CATALOG: &[Control] = &[
             "AWS Config cloudwatch-log-group-encrypted",
         ],
         two_views: true,
-        rationale: "A second, independently retained copy of the audit trail in CloudWatch Logs is             where changes are alerted on and searched; it must exist for the whole period, keep its             events at least as long as the policy's minimum log retention and be encrypted with a KMS             key. Security Hub (CloudTrail.5) fails only a trail that names no log group; the AWS             Config reading also fails a log group that is missing, kept shorter than the minimum             retention or not encrypted with a KMS key, and a trail whose most recent delivery to it is             older than the policy's maximum delivery age or failed. Both readings are reported, per             trail, over the period: the trail's log group and the group's settings are replayed from             their change events.",
-        remediation: "aws logs create-log-group --log-group-name CloudTrail/TRAIL --kms-key-id KMS_KEY_ARN
-            aws logs put-retention-policy --log-group-name CloudTrail/TRAIL --retention-in-days 365
-            aws cloudtrail update-trail --name TRAIL --cloud-watch-logs-log-group-arn LOG_GROUP_ARN             --cloud-watch-logs-role-arn ROLE_ARN (a role CloudTrail can assume, allowed             logs:CreateLogStream and logs:PutLogEvents on the group)",
+        rationale: "A second, independently retained copy of the audit trail in CloudWatch Logs is \
+            where changes are alerted on and searched; it must exist for the whole period, keep its \
+            events at least as long as the policy's minimum log retention and be encrypted with a KMS \
+            key. Security Hub (CloudTrail.5) fails only a trail that names no log group; the AWS \
+            Config reading also fails a log group that is missing, kept shorter than the minimum \
+            retention or not encrypted with a KMS key, a trail that was not logging, and a trail \
+            whose most recent delivery to the group is older than the policy's maximum delivery age \
+            or failed. Both readings are reported, per trail, over the period: the trail's log group \
+            and logging and the group's settings are replayed from their change events.",
+        remediation: "aws logs create-log-group --log-group-name CloudTrail/TRAIL --kms-key-id KMS_KEY_ARN\n\
+            aws logs put-retention-policy --log-group-name CloudTrail/TRAIL --retention-in-days DAYS \
+            (at least the policy's minimum log retention)\n\
+            aws cloudtrail update-trail --name TRAIL --cloud-watch-logs-log-group-arn LOG_GROUP_ARN \
+            --cloud-watch-logs-role-arn ROLE_ARN (a role CloudTrail can assume, allowed \
+            logs:CreateLogStream and logs:PutLogEvents on the group)",
     },
 ];
 

@@ -219,6 +219,10 @@ fn resource_of(event: &LookupEvent, record: &Record) -> String {
         ]
         .iter()
         .find_map(|name| text(param(params, name))),
+        // S3 bucket settings and CloudWatch Logs log group settings.
+        events::S3 => text(param(params, "bucketName")),
+        events::LOGS => text(param(params, "logGroupName"))
+            .or_else(|| text(param(params, "resourceIdentifier"))),
         _ => None,
     };
     from_params
@@ -460,7 +464,7 @@ pub fn evaluate_region(
         let (status, reason) = if rows.is_empty() {
             (
                 Status::NoResources,
-                "no write events on API Gateway, KMS, ElastiCache or CloudTrail in the period"
+                "no write events on API Gateway, CloudTrail, CloudWatch Logs (log groups), ElastiCache, KMS or S3 (bucket settings) in the period"
                     .to_string(),
             )
         } else {

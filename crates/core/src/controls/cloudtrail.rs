@@ -45,6 +45,20 @@ pub struct TrailRow {
     /// The CloudWatch Logs group ARN the trail delivers to; empty when none.
     #[serde(default)]
     pub cloudwatch_log_group: String,
+    /// The role CloudTrail assumes to write to it.
+    #[serde(default)]
+    pub cloudwatch_logs_role_arn: String,
+    /// The group's retention as collected: `N days`, `never expire`, `not found`, or why it
+    /// is not known; empty without a group.
+    #[serde(default)]
+    pub log_group_retention: String,
+    /// The group's KMS key; `none`, or why it is not known; empty without a group.
+    #[serde(default)]
+    pub log_group_kms_key: String,
+    #[serde(default)]
+    pub latest_cloudwatch_logs_delivery: Option<Timestamp>,
+    #[serde(default)]
+    pub cloudwatch_logs_delivery_error: String,
 }
 
 impl TrailRow {
@@ -527,6 +541,7 @@ fn trail_owner(trail: &TrailEvidence) -> Option<&str> {
 
 fn trail_row(account_id: &str, trail: &TrailEvidence) -> TrailRow {
     let selectors = management_coverage(trail.event_selectors.as_ref());
+    let group_text = cloudwatch_logs::group_columns(trail);
     TrailRow {
         account_id: account_id.to_string(),
         trail_name: trail.trail.name.clone(),
@@ -545,6 +560,22 @@ fn trail_row(account_id: &str, trail: &TrailEvidence) -> TrailRow {
             .trail
             .cloud_watch_logs_log_group_arn
             .clone()
+            .unwrap_or_default(),
+        cloudwatch_logs_role_arn: trail
+            .trail
+            .cloud_watch_logs_role_arn
+            .clone()
+            .unwrap_or_default(),
+        log_group_retention: group_text.0,
+        log_group_kms_key: group_text.1,
+        latest_cloudwatch_logs_delivery: trail
+            .status
+            .as_ref()
+            .and_then(|s| s.latest_cloud_watch_logs_delivery_time),
+        cloudwatch_logs_delivery_error: trail
+            .status
+            .as_ref()
+            .and_then(|s| s.latest_cloud_watch_logs_delivery_error.clone())
             .unwrap_or_default(),
     }
 }

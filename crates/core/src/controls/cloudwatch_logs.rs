@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::catalog::CLOUDTRAIL_CLOUDWATCH_LOGS;
+use super::events::LOGS;
 use super::history::RegionHistory;
 use super::period::{Coverage, History, NewValue, Replay};
 use super::{ALL_REGIONS, Evaluation, Finding, Status, View};
@@ -109,6 +110,9 @@ impl Retention {
 pub struct LogDelivery {
     /// DescribeTrails `CloudWatchLogsLogGroupArn` (the same field of `TrailSettings`).
     pub log_group_arn: Option<String>,
+    /// GetTrailStatus `IsLogging` (the same field of `TrailSettings`): a trail that does not
+    /// log delivers nothing to its group.
+    pub is_logging: Option<bool>,
     /// The log group exists (DescribeLogGroups lists it).
     pub exists: Option<bool>,
     pub retention: Option<Retention>,
@@ -119,6 +123,7 @@ pub struct LogDelivery {
 /// The field names the replay sets.
 pub mod field {
     pub const LOG_GROUP_ARN: &str = "log_group_arn";
+    pub const IS_LOGGING: &str = "is_logging";
     pub const EXISTS: &str = "exists";
     pub const RETENTION: &str = "retention";
     pub const KMS_KEY_ID: &str = "kms_key_id";
@@ -135,7 +140,10 @@ pub struct LogGroupChange {
 /// The log group an event names: `logGroupName`, or a log group ARN in `resourceIdentifier`
 /// (AssociateKmsKey / DisassociateKmsKey, CloudWatch Logs API Reference).
 fn named_group(params: Option<&Value>) -> Option<Option<String>> {
-    let params = params?;
+    // A record without request parameters (unreadable, or null) names no group.
+    let Some(params) = params else {
+        return Some(None);
+    };
     if let Some(name) = params.get("logGroupName").and_then(Value::as_str) {
         return Some(Some(name.to_string()));
     }
@@ -234,6 +242,7 @@ fn collected_delivery(
         .unwrap_or_default();
     let mut delivery = LogDelivery {
         log_group_arn: Some(arn.clone()),
+        is_logging: trail.status.as_ref().and_then(|s| s.is_logging),
         ..LogDelivery::default()
     };
     if arn.is_empty() {
@@ -268,6 +277,35 @@ fn collected_delivery(
         }),
     };
     (delivery, why)
+}
+
+/// The trail table's retention and key columns for the trail's log group, as collected.
+pub fn group_columns(trail: &TrailEvidence) -> (String, String) {
+    let has_group = trail
+        .trail
+        .cloud_watch_logs_log_group_arn
+        .as_deref()
+        .is_some_and(|arn| !arn.is_empty());
+    if !has_group {
+        return (String::new(), String::new());
+    }
+    match &trail.log_group {
+        Some(LogGroupAnswer::Found(group)) => (
+            group
+                .retention_in_days
+                .map_or("never expire".to_string(), |days| format!("{days} days")),
+            group
+                .kms_key_id
+                .clone()
+                .unwrap_or_else(|| "none".to_string()),
+        ),
+        Some(LogGroupAnswer::NotFound) => ("not found".to_string(), "not found".to_string()),
+        Some(LogGroupAnswer::Failed(error)) => {
+            let text = format!("not read ({})", error.code);
+            (text.clone(), text)
+        }
+        None => ("not read".to_string(), "not read".to_string()),
+    }
 }
 
 /// One version of the trail's delivery judged in both readings. `collected_arn` is the log
@@ -327,6 +365,13 @@ fn judge_group(
     }
     let mut fails = Vec::new();
     let mut unknown = Vec::new();
+    match delivery.is_logging {
+        Some(false) => fails.push(
+            "the trail was not logging: nothing was delivered to CloudWatch Logs".to_string(),
+        ),
+        Some(true) => {}
+        None => unknown.push("whether the trail was logging is unknown".to_string()),
+    }
     match delivery.exists {
         Some(false) => fails.push(format!(
             "log group {name} does not exist: CloudTrail cannot deliver to it"
@@ -449,7 +494,8 @@ pub fn account_rows(account_id: &str, status: Status, reason: &str) -> Vec<Findi
 pub struct JudgedDelivery<'a> {
     pub trail: &'a TrailEvidence,
     pub resource: String,
-    /// The trail's own history (its `log_group_arn` effects and events that cannot be read).
+    /// The trail's own history (its `log_group_arn` and `is_logging` effects, and events that
+    /// cannot be read).
     pub trail_history: &'a History,
     pub coverage: Coverage,
     /// The owner account and home region, where the log group and its events are.
@@ -466,6 +512,7 @@ pub fn evaluate_trail(
     out: &mut Evaluation,
 ) {
     let policy = &snapshot.policy;
+    let min_days = policy.min_log_retention_days();
     let (collected, why_unknown) = collected_delivery(snapshot, judged.trail);
     let collected_arn = collected.log_group_arn.clone().unwrap_or_default();
     let mut history = History {
@@ -473,18 +520,33 @@ pub fn evaluate_trail(
             .trail_history
             .effects
             .iter()
-            .filter(|e| e.field.is_empty() || e.field == [field::LOG_GROUP_ARN])
+            .filter(|e| {
+                e.field.is_empty()
+                    || e.field == [field::LOG_GROUP_ARN]
+                    || e.field == [field::IS_LOGGING]
+            })
             .cloned()
             .collect(),
         created: judged.trail_history.created.clone(),
         deleted: judged.trail_history.deleted.clone(),
     };
+    // The group's events are recorded in its own region and account; whether they were all
+    // read decides what its replayed settings prove.
+    let mut group_coverage = Coverage::Complete;
     if let Some(group) = LogGroupRef::parse(&collected_arn) {
-        let region_history = histories.get(&(group.account_id.clone(), group.region.clone()));
-        if let Some(region_history) = region_history {
-            history
-                .effects
-                .extend(region_history.log_group(&group.name).effects);
+        match histories.get(&(group.account_id.clone(), group.region.clone())) {
+            Some(region_history) => {
+                history
+                    .effects
+                    .extend(region_history.log_group(&group.name).effects);
+                group_coverage = region_history.coverage_of(LOGS);
+            }
+            None => {
+                group_coverage = Coverage::Missing(format!(
+                    "the CloudWatch Logs events of account {} region {} were not collected",
+                    group.account_id, group.region
+                ))
+            }
         }
     }
     let replay = Replay {
@@ -492,7 +554,6 @@ pub fn evaluate_trail(
         until: snapshot.collected_at,
         coverage: judged.coverage.clone(),
     };
-    let min_days = policy.min_log_retention_days();
     let mut scratch = Evaluation::default();
     let findings = replay.judge(
         Some(&collected),
@@ -530,43 +591,83 @@ pub fn evaluate_trail(
             &snapshot.period,
         )
     });
+    // What fails as collected decides the fix; a row that failed only earlier in the period
+    // keeps the replay's "corrected before collection".
+    let as_collected = judge(&collected, &collected_arn, why_unknown.as_deref(), min_days);
     for mut finding in findings {
-        if finding.view == Some(View::AwsConfig) {
-            match &delivery {
-                Some(Ok(Some((since, why)))) => {
-                    let text = format!(
-                        "not delivering to CloudWatch Logs from {} to {}: {why}",
-                        since.display_utc(),
-                        snapshot.period.end.display_utc()
-                    );
-                    finding.reason = if finding.status == Status::Fail {
-                        format!("{}; {text}", finding.reason)
-                    } else {
-                        text
-                    };
-                    finding.status = Status::Fail;
-                }
-                Some(Err(why)) if finding.status == Status::Pass => {
-                    finding.status = Status::EvidenceGap;
-                    finding.reason = format!("{}; but {why}", finding.reason);
-                }
-                _ => {}
+        let strict = finding.view == Some(View::AwsConfig);
+        if strict {
+            strict_delivery(&mut finding, delivery.as_ref(), &snapshot.period);
+            if let Coverage::Missing(why) = &group_coverage
+                && matches!(finding.status, Status::Pass | Status::Fail)
+            {
+                finding.reason = format!(
+                    "as collected: {} — {}; whether this held through the period cannot be established: {why}",
+                    finding.status.as_str(),
+                    finding.reason
+                );
+                finding.status = Status::EvidenceGap;
+                finding.remediation.clear();
             }
         }
-        let fix = remediation(judged, &finding, policy.min_log_retention_days());
-        out.findings.push(finding.with_remediation(fix));
+        if finding.status == Status::Fail {
+            let mut failing_now: Vec<String> = as_collected
+                .iter()
+                .filter(|(view, status, _)| Some(*view) == finding.view && *status == Status::Fail)
+                .map(|(_, _, reason)| reason.clone())
+                .collect();
+            if strict && let Some(Ok(Some((_, why)))) = &delivery {
+                failing_now.push(format!("not delivering: {why}"));
+            }
+            if !failing_now.is_empty() {
+                finding.remediation = fix(judged, &failing_now.join("; "), min_days);
+            } else if finding.remediation.is_empty() {
+                finding.remediation =
+                    super::remediation::corrected_before_collection(&finding.resource);
+            }
+        }
+        out.findings.push(finding);
     }
 }
 
-/// The commands that fix a failing row, for the trail and its log group.
-fn remediation(judged: &JudgedDelivery, finding: &Finding, min_days: u32) -> String {
-    let trail = judged
-        .trail
-        .trail
-        .trail_arn
-        .clone()
-        .unwrap_or_else(|| judged.trail.trail.name.clone());
-    let region = judged.home_region;
+/// The AWS Config reading's delivery check, applied to the replayed row: a delivery that
+/// stopped or failed inside the period fails it; an unread status leaves a PASS unproven.
+fn strict_delivery(
+    finding: &mut Finding,
+    delivery: Option<&Result<Option<(Timestamp, String)>, String>>,
+    period: &Period,
+) {
+    match delivery {
+        Some(Ok(Some((since, why)))) => {
+            let text = format!(
+                "not delivering to CloudWatch Logs from {} to {}: {why}",
+                since.display_utc(),
+                period.end.display_utc()
+            );
+            finding.reason = if finding.status == Status::Fail {
+                format!("{}; {text}", finding.reason)
+            } else {
+                text
+            };
+            finding.status = Status::Fail;
+        }
+        Some(Err(why)) if finding.status == Status::Pass => {
+            finding.status = Status::EvidenceGap;
+            finding.reason = format!("{}; but {why}", finding.reason);
+        }
+        _ => {}
+    }
+}
+
+/// The commands that fix what fails as collected (`failing`: the collected state's reasons),
+/// for the trail and its log group; an organization trail's only in its owner account.
+fn fix(judged: &JudgedDelivery, failing: &str, min_days: u32) -> String {
+    let trail = &judged.resource;
+    let region = if judged.home_region.is_empty() {
+        "<home-region>"
+    } else {
+        judged.home_region
+    };
     let group = judged
         .trail
         .trail
@@ -578,25 +679,27 @@ fn remediation(judged: &JudgedDelivery, finding: &Finding, min_days: u32) -> Str
         format!(
             "aws logs create-log-group --region {region} --log-group-name CloudTrail/{name} \
              --kms-key-id KMS_KEY_ARN\n\
+             aws logs put-retention-policy --region {region} --log-group-name CloudTrail/{name} \
+             --retention-in-days {days}\n\
              aws cloudtrail update-trail --region {region} --name {trail} \
              --cloud-watch-logs-log-group-arn arn:aws:logs:{region}:{owner}:log-group:CloudTrail/{name}:* \
              --cloud-watch-logs-role-arn ROLE_ARN (a role trusting cloudtrail.amazonaws.com with \
              logs:CreateLogStream and logs:PutLogEvents on the group)",
             name = judged.trail.trail.name,
             owner = judged.owner,
+            days = retention_at_least(min_days).map_or("3653".to_string(), |d| d.to_string()),
         )
     };
-    let reason = &finding.reason;
     match &group {
         None => steps.push(integrate()),
-        Some(group) if reason.contains("does not exist") => {
-            steps.push(format!(
-                "aws logs create-log-group --region {} --log-group-name {} --kms-key-id KMS_KEY_ARN",
-                group.region, group.name
-            ));
-        }
         Some(group) => {
-            if reason.contains("keeps events") {
+            if failing.contains("does not exist") {
+                steps.push(format!(
+                    "aws logs create-log-group --region {} --log-group-name {} --kms-key-id KMS_KEY_ARN",
+                    group.region, group.name
+                ));
+            }
+            if failing.contains("keeps events") {
                 steps.push(match retention_at_least(min_days) {
                     Some(days) => format!(
                         "aws logs put-retention-policy --region {} --log-group-name {} --retention-in-days {days}",
@@ -608,27 +711,35 @@ fn remediation(judged: &JudgedDelivery, finding: &Finding, min_days: u32) -> Str
                     ),
                 });
             }
-            if reason.contains("not encrypted with a KMS key") {
+            if failing.contains("not encrypted with a KMS key") {
                 steps.push(format!(
                     "aws logs associate-kms-key --region {} --log-group-name {} --kms-key-id KMS_KEY_ARN \
                      (the key policy must allow logs.{}.amazonaws.com)",
                     group.region, group.name, group.region
                 ));
             }
-            if reason.contains("not delivering") {
+            if failing.contains("was not logging") {
+                steps.push(format!(
+                    "aws cloudtrail start-logging --region {region} --name {trail}"
+                ));
+            }
+            if failing.contains("not delivering") {
                 steps.push(format!(
                     "aws cloudtrail get-trail-status --region {region} --name {trail} (see \
-                     LatestCloudWatchLogsDeliveryError; check the role's trust and \
-                     logs:PutLogEvents on {})",
+                     LatestCloudWatchLogsDeliveryError; check that the role in \
+                     CloudWatchLogsRoleArn trusts cloudtrail.amazonaws.com and may \
+                     logs:CreateLogStream and logs:PutLogEvents on {})",
                     group.name
                 ));
             }
         }
     }
-    if reason.contains("no CloudWatch Logs group") && group.is_some() {
-        steps.push(integrate());
+    let steps = format!("For trail {trail}: {}", steps.join("\n"));
+    if judged.trail.trail.is_organization_trail == Some(true) {
+        super::remediation::in_owner_account(judged.owner, &steps)
+    } else {
+        steps
     }
-    steps.join("\n")
 }
 
 /// The smallest retention CloudWatch Logs accepts that is at least `days` (PutRetentionPolicy
@@ -705,6 +816,7 @@ mod tests {
     fn delivery(arn: &str, exists: bool, retention: Retention, key: &str) -> LogDelivery {
         LogDelivery {
             log_group_arn: Some(arn.to_string()),
+            is_logging: Some(true),
             exists: Some(exists),
             retention: Some(retention),
             kms_key_id: Some(key.to_string()),

@@ -16,7 +16,7 @@ use super::apigateway_v2::{V2RouteState, V2StageState};
 use super::cloudtrail::{TrailSettings, data_events_from_request, selectors_from_request};
 use super::cloudwatch_logs;
 use super::events::{
-    self, APIGATEWAY, CLOUDTRAIL, ELASTICACHE, KMS, LOGS, S3, patch_operations, text,
+    self, APIGATEWAY, CLOUDTRAIL, ELASTICACHE, KMS, LOGS, QueriedBy, S3, patch_operations, text,
 };
 use super::period::{Coverage, Effect, EventRef, History, NewValue, opaque};
 use super::resource_policy::Exposure;
@@ -66,6 +66,11 @@ pub struct RegionHistory {
     /// name holds the events that name no group: every group of the region is in doubt.
     pub log_groups: BTreeMap<String, History>,
     pub coverage: Option<Coverage>,
+    /// The event sources of the rules table that the region's LookupEvents plan did not
+    /// search (a trail home region outside the scope is searched for CloudTrail's, CloudWatch
+    /// Logs' and S3's events only; snapshots of earlier versions searched fewer sources).
+    /// Empty when the snapshot records no query at all.
+    pub unsearched_sources: Vec<&'static str>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -147,6 +152,17 @@ impl RegionHistory {
         let Some(evidence) = evidence else {
             return history;
         };
+        if !evidence.lookup_queries.is_empty() {
+            history.unsearched_sources = events::SOURCES
+                .into_iter()
+                .filter(|source| {
+                    !evidence.lookup_queries.iter().any(|q| {
+                        q.attribute_key == QueriedBy::EventSource.attribute_key()
+                            && q.attribute_value == *source
+                    })
+                })
+                .collect();
+        }
         for event in evidence.events.iter().chain(&evidence.events_after_period) {
             if !REPLAYED
                 .iter()
@@ -383,6 +399,18 @@ impl RegionHistory {
     /// The coverage of the replay (complete unless the events are missing or stop early).
     pub fn coverage(&self) -> Coverage {
         self.coverage.clone().unwrap_or(Coverage::Complete)
+    }
+
+    /// How far the events of one source can be trusted: as `coverage`, and missing when the
+    /// region's plan did not search the source.
+    pub fn coverage_of(&self, source: &str) -> Coverage {
+        if self.unsearched_sources.contains(&source) {
+            return Coverage::Missing(format!(
+                "the {source} events of this region were not searched (only the sources the \
+                 collection needed there were)"
+            ));
+        }
+        self.coverage()
     }
 
     fn read_stage_event(&mut self, at: EventRef, params: Option<&Value>) {

@@ -541,6 +541,19 @@ fn revert(change: &ChangeRow, max_rotation_days: u32) -> String {
                 .arg("--region", region)
                 .to_string()
         }
+        // CloudWatch Logs: the log group's retention and key (the previous retention is not in
+        // the event: the policy's minimum is the floor).
+        ("PutRetentionPolicy", [group]) => format!(
+            "aws logs put-retention-policy --region {region} --log-group-name {group} \
+             --retention-in-days <previous-days> (or aws logs delete-retention-policy: never expire)"
+        ),
+        ("DisassociateKmsKey", [group]) => format!(
+            "aws logs associate-kms-key --region {region} --log-group-name {group} --kms-key-id <previous-key-arn>"
+        ),
+        ("DeleteLogGroup", [group]) => format!(
+            "aws logs create-log-group --region {region} --log-group-name {group} --kms-key-id KMS_KEY_ARN \
+             (the deleted events cannot be restored: record their loss as a deviation)"
+        ),
         (name, _) => format!("the call that undoes {name} on {target} in {region}"),
     }
 }

@@ -849,7 +849,7 @@ fn bucket_history(
             "the bucket's region is not known (GetBucketLocation), so where its change events are recorded is not known".to_string(),
         ),
         Some(region) => match histories.get(&(account_id.to_string(), region.to_string())) {
-            Some(h) => h.coverage(),
+            Some(h) => h.coverage_of(super::events::S3),
             None => Coverage::Missing(format!(
                 "the bucket's region {region} was not collected: its change events are recorded there"
             )),

@@ -255,16 +255,19 @@ impl DocumentControl {
 
     /// The reading statement of the cover and the methodology.
     pub fn reading_text(&self) -> String {
+        let controls = crate::report::two_reading_controls();
         let mut text = match self.verdict_reading {
-            VerdictReading::Strict => "Verdict reading: strict. For the two-reading control \
-                apigw-cache-encryption the AWS Config (strict) reading decides the verdict and the \
-                outcome, and a Security Hub (lenient) FAIL counts too: every lenient FAIL condition \
-                is also a strict one, so no FAIL is dropped."
-                .to_string(),
-            VerdictReading::Lenient => "Verdict reading: lenient (Security Hub). For the two-reading control \
-                apigw-cache-encryption only the Security Hub reading decides the verdict and the outcome; \
-                the AWS Config (strict) reading is shown beside it and does not decide."
-                .to_string(),
+            VerdictReading::Strict => format!(
+                "Verdict reading: strict. For the two-reading controls ({controls}) the AWS \
+                 Config (strict) reading decides the verdict and the outcome, and a Security Hub \
+                 (lenient) FAIL counts too: every lenient FAIL condition is also a strict one, so \
+                 no FAIL is dropped."
+            ),
+            VerdictReading::Lenient => format!(
+                "Verdict reading: lenient (Security Hub). For the two-reading controls \
+                 ({controls}) only the Security Hub reading decides the verdict and the outcome; \
+                 the AWS Config (strict) reading is shown beside it and does not decide."
+            ),
         };
         if let Some(other) = &self.non_deciding {
             text.push_str(&format!(
@@ -315,15 +318,17 @@ impl NotCovered {
 /// silence) may be read as compliance.
 pub const NOT_COVERED: &[NotCovered] = &[
     NotCovered {
-        what: Cow::Borrowed("API Gateway v2 (HTTP and WebSocket) APIs"),
+        what: Cow::Borrowed(
+            "What the authorizers of API Gateway v2 (HTTP and WebSocket) routes check",
+        ),
         consequence: Cow::Borrowed(
-            "listed as NOT_APPLICABLE for caching; their stage logging, routes and authorizers are not evaluated",
+            "routes are judged on their authorization type and stages on access logging (apigw-v2-route-authorization, apigw-v2-access-logging); v2 APIs have no cache, so the caching control lists them as NOT_APPLICABLE",
         ),
     },
     NotCovered {
-        what: Cow::Borrowed("CloudTrail data events and Insights events"),
+        what: Cow::Borrowed("The content of CloudTrail data events and Insights events"),
         consequence: Cow::Borrowed(
-            "only management events are read (LookupEvents); data-plane access (S3 objects, Lambda invocations) is not",
+            "whether a trail logs the GxP buckets' data events is evaluated (cloudtrail-s3-data-events), but the change register reads management events only (LookupEvents); data-plane access itself (S3 objects, Lambda invocations) is not read",
         ),
     },
     NotCovered {
@@ -334,18 +339,16 @@ pub const NOT_COVERED: &[NotCovered] = &[
     },
     NotCovered {
         what: Cow::Borrowed(
-            "Protection of the trail's S3 bucket (bucket policy, Object Lock, MFA delete, access logging)",
+            "The length of the trail bucket's Object Lock retention, its access points and object ACLs",
         ),
         consequence: Cow::Borrowed(
-            "log file validation (cloudtrail-log-validation) detects tampering; whether the logs can be deleted is not evaluated",
+            "cloudtrail-bucket-protection judges whether log files are kept from deletion (a default retention or MFA delete), public access, access logging and lifecycle expiry, not how long Object Lock keeps them",
         ),
     },
     NotCovered {
-        what: Cow::Borrowed(
-            "CloudWatch alarms, metric filters and CloudTrail delivery to CloudWatch Logs",
-        ),
+        what: Cow::Borrowed("CloudWatch alarms and metric filters on the trail's log group"),
         consequence: Cow::Borrowed(
-            "whether anyone is alerted to a change or a logging gap is not evaluated",
+            "cloudtrail-cloudwatch-logs judges that the trail delivers to a retained, KMS-encrypted log group; whether anyone is alerted to a change or a logging gap is not evaluated",
         ),
     },
     NotCovered {
@@ -417,6 +420,20 @@ impl Scope {
             .collect();
         trail_arns.sort();
         trail_arns.dedup();
+        let trail_buckets: usize = snapshot
+            .accounts
+            .iter()
+            .filter_map(|a| a.trail_buckets.as_ref())
+            .map(|b| b.buckets.len())
+            .sum();
+        let mut log_groups: Vec<&str> = regions()
+            .filter_map(|r| r.cloudtrail.as_ref())
+            .flat_map(|c| &c.trails)
+            .filter(|t| t.log_group.is_some())
+            .filter_map(|t| t.trail.cloud_watch_logs_log_group_arn.as_deref())
+            .collect();
+        log_groups.sort();
+        log_groups.dedup();
         Scope {
             covered: vec![
                 Covered {
@@ -431,7 +448,7 @@ impl Scope {
                 },
                 Covered {
                     service: "API Gateway",
-                    resource_type: "HTTP and WebSocket APIs (v2), listed only",
+                    resource_type: "HTTP and WebSocket APIs (v2)",
                     count: v2_apis,
                 },
                 Covered {
@@ -450,8 +467,18 @@ impl Scope {
                     count: trail_arns.len(),
                 },
                 Covered {
+                    service: "S3",
+                    resource_type: "trail buckets",
+                    count: trail_buckets,
+                },
+                Covered {
+                    service: "CloudWatch Logs",
+                    resource_type: "trails' log groups",
+                    count: log_groups.len(),
+                },
+                Covered {
                     service: "CloudTrail",
-                    resource_type: "management write events of API Gateway, CloudTrail, ElastiCache, KMS and S3 (bucket settings) in the period",
+                    resource_type: "management write events of API Gateway, CloudTrail, CloudWatch Logs (log group settings), ElastiCache, KMS and S3 (bucket settings) in the period",
                     count: changes.len(),
                 },
             ],
@@ -483,7 +510,7 @@ pub const API_CALLS: &[ApiCalls] = &[
     },
     ApiCalls {
         service: "API Gateway v2",
-        calls: "GetApis",
+        calls: "GetApis, GetStages and GetRoutes (per API)",
     },
     ApiCalls {
         service: "KMS",
@@ -496,6 +523,14 @@ pub const API_CALLS: &[ApiCalls] = &[
     ApiCalls {
         service: "CloudTrail",
         calls: "DescribeTrails, GetTrailStatus, GetEventSelectors (per trail), LookupEvents (the change events, see the plan)",
+    },
+    ApiCalls {
+        service: "CloudWatch Logs",
+        calls: "DescribeLogGroups (per trail that delivers to a log group, in its home region)",
+    },
+    ApiCalls {
+        service: "S3",
+        calls: "ListBuckets (when the policy lists GxP buckets); per trail bucket GetBucketLocation, GetBucketPolicy, GetBucketAcl, GetPublicAccessBlock, GetBucketLogging, GetObjectLockConfiguration, GetBucketVersioning, GetBucketLifecycleConfiguration; s3control GetPublicAccessBlock (per account)",
     },
 ];
 

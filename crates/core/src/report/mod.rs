@@ -360,6 +360,19 @@ pub const NOT_COLLECTED: &str = "no evidence collected (see the evidence gaps)";
 /// The words shown where a report carries no signature yet.
 pub const UNSIGNED_TEXT: &str = "DRAFT — not signed";
 
+/// The AWS services whose settings and change events the report covers, as its text names them.
+pub const SERVICES_TEXT: &str = "API Gateway, CloudTrail, CloudWatch Logs, ElastiCache, KMS and S3";
+
+/// The controls judged in two readings (Security Hub and AWS Config), comma-separated.
+pub fn two_reading_controls() -> String {
+    crate::controls::catalog::CATALOG
+        .iter()
+        .filter(|c| c.two_views)
+        .map(|c| c.id)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl ReportModel {
     pub fn build(
         snapshot: &EvidenceSnapshot,

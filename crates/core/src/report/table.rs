@@ -584,7 +584,7 @@ static VIEW_PAIRS: Def<Ref<PairRow>> = def(
     &[
         col(ACCOUNT.line(), |p| t(&p.account_id)),
         col(REGION, |p| t(&p.region)),
-        col(C.human("Stage", 2.6), |p| t(&p.resource)),
+        col(C.human("Resource", 2.6), |p| t(&p.resource)),
         col(C.human("Security Hub (lenient)", 1.5).line(), |p| {
             pair_status(*p, 0)
         }),
@@ -872,15 +872,50 @@ static TRAILS: Def<Ref<TrailRow>> = Def {
             col(C.csv("cloudwatch_log_group"), |t_| {
                 t(&t_.cloudwatch_log_group)
             }),
-            col(C.human("CloudWatch Logs group", 2.2).small(), |t_| {
-                owned(
-                    LogGroupRef::parse(&t_.cloudwatch_log_group)
-                        .map_or_else(|| "none".to_string(), |g| g.name),
-                )
+            col(C.csv("cloudwatch_logs_role_arn"), |t_| {
+                t(&t_.cloudwatch_logs_role_arn)
+            }),
+            col(
+                C.csv("log_group_retention"),
+                |t_| t(&t_.log_group_retention),
+            ),
+            col(C.csv("log_group_kms_key"), |t_| t(&t_.log_group_kms_key)),
+            col(C.csv("latest_cloudwatch_logs_delivery"), |t_| {
+                Cell::time(t_.latest_cloudwatch_logs_delivery)
+            }),
+            col(C.csv("cloudwatch_logs_delivery_error"), |t_| {
+                t(&t_.cloudwatch_logs_delivery_error)
+            }),
+            col(C.human("CloudWatch Logs", 2.6).small(), |t_| {
+                owned(cloudwatch_logs_cell(&t_))
             }),
         ],
     )
 };
+
+/// The trail's CloudWatch Logs delivery in one cell: group, retention, key, last delivery.
+fn cloudwatch_logs_cell(row: &TrailRow) -> String {
+    let Some(group) = LogGroupRef::parse(&row.cloudwatch_log_group) else {
+        return "none".to_string();
+    };
+    let key = match row.log_group_kms_key.as_str() {
+        "none" => "no KMS key".to_string(),
+        key if key.starts_with("arn:") || key.len() > 20 => "KMS key".to_string(),
+        other => other.to_string(),
+    };
+    let delivered = match (
+        &row.latest_cloudwatch_logs_delivery,
+        row.cloudwatch_logs_delivery_error.as_str(),
+    ) {
+        (_, error) if !error.is_empty() => format!("delivery error {error}"),
+        (Some(at), _) => format!("delivered {}", at.display_utc()),
+        (None, _) => "no delivery reported".to_string(),
+    };
+    format!(
+        "{}\n{} · {key}\n{delivered}",
+        group.name, row.log_group_retention
+    )
+}
 
 static REPLICATION_GROUPS: Def<Ref<ReplicationGroupRow>> = Def {
     control: Some(catalog::ELASTICACHE_ENCRYPTION_AT_REST),

@@ -280,7 +280,8 @@ fn cover(layout: &mut Layout, model: &ReportModel) {
     layout.paragraph(&visible(&model.system_name), 24.0, true, BLACK);
     layout.paragraph(
         &format!(
-            "AWS API Gateway, KMS and CloudTrail · reporting period {} ({} – {}, end exclusive)",
+            "AWS {} · reporting period {} ({} – {}, end exclusive)",
+            crate::report::SERVICES_TEXT,
             model.period_label,
             model.period.start.display_utc(),
             model.period.end.display_utc()
@@ -304,8 +305,8 @@ fn cover(layout: &mut Layout, model: &ReportModel) {
     let t = &model.totals;
     layout.paragraph(
         &format!(
-            "{} results (one per control, resource and reading: apigw-cache-encryption is judged twice, in its lenient and its strict reading): {} PASS, {} CONTROLLED, {} FAIL, {} NOT_APPLICABLE, {} NO_RESOURCES, {} EVIDENCE_GAP. {} changes in the period, {} weakening changes applied ({} controlled, {} uncontrolled), {} logging gap(s), {} failed collection call(s).",
-            model.findings.len(), t.pass, t.controlled, t.fail, t.not_applicable, t.no_resources, t.evidence_gap,
+            "{} results (one per control, resource and reading: {} are judged twice, in the lenient and the strict reading): {} PASS, {} CONTROLLED, {} FAIL, {} NOT_APPLICABLE, {} NO_RESOURCES, {} EVIDENCE_GAP. {} changes in the period, {} weakening changes applied ({} controlled, {} uncontrolled), {} logging gap(s), {} failed collection call(s).",
+            model.findings.len(), crate::report::two_reading_controls(), t.pass, t.controlled, t.fail, t.not_applicable, t.no_resources, t.evidence_gap,
             model.change_totals.total, model.change_totals.weakening_effective,
             model.change_totals.weakening_controlled, model.change_totals.weakening_uncontrolled,
             model.logging_gaps.len(), model.evidence_gaps.len()
@@ -594,8 +595,8 @@ fn summary(layout: &mut Layout, model: &ReportModel) {
     let c = &model.change_totals;
     layout.paragraph(
         &format!(
-            "Change register: {} write events on API Gateway, KMS and CloudTrail; {} weakening ({} applied: {} controlled by a change record, {} uncontrolled), {} strengthening, {} neutral; {} failed calls (listed, no state change). Logging gaps: {}. Evidence gaps: {}.",
-            c.total, c.weakening, c.weakening_effective, c.weakening_controlled, c.weakening_uncontrolled, c.strengthening, c.neutral, c.failed_calls,
+            "Change register: {} write events on {}; {} weakening ({} applied: {} controlled by a change record, {} uncontrolled), {} strengthening, {} neutral; {} failed calls (listed, no state change). Logging gaps: {}. Evidence gaps: {}.",
+            c.total, crate::report::SERVICES_TEXT, c.weakening, c.weakening_effective, c.weakening_controlled, c.weakening_uncontrolled, c.strengthening, c.neutral, c.failed_calls,
             model.logging_gaps.len(), model.evidence_gaps.len()
         ),
         BODY_SIZE,
@@ -717,8 +718,9 @@ fn change_register(layout: &mut Layout, model: &ReportModel, tables: &[Table], m
     let c = &model.change_totals;
     layout.paragraph(
         &format!(
-            "Every write event of the period on API Gateway, KMS and CloudTrail, by time (user agents shortened; changes.csv has every field in full). {} events: {} weakening ({} applied), {} strengthening, {} neutral; {} failed calls are listed but changed nothing. Weakening changes need a documented change record (Annex 11 §10). {} later event(s), after the period and up to collection, were replayed to rebuild the period's settings (the period rule); they are not in this register.",
+            "Every write event of the period on {}, by time (user agents shortened; changes.csv has every field in full). {} events: {} weakening ({} applied), {} strengthening, {} neutral; {} failed calls are listed but changed nothing. Weakening changes need a documented change record (Annex 11 §10). {} later event(s), after the period and up to collection, were replayed to rebuild the period's settings (the period rule); they are not in this register.",
             c.total,
+            crate::report::SERVICES_TEXT,
             c.weakening,
             c.weakening_effective,
             c.strengthening,
