@@ -195,6 +195,25 @@ fn object_lock_needs_a_default_retention_and_lifecycle_needs_the_retention() {
         "{}",
         row.reason
     );
+    // A default retention shorter than the policy's minimum keeps log files only that long.
+    dr_bucket(&mut snapshot)["object_lock"] = json!({"configured": {"ObjectLockEnabled": "Enabled",
+        "DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}});
+    let row = bucket_row(&snapshot, DR_BUCKET);
+    assert_eq!(row.status, Status::Fail, "{}", row.reason);
+    assert!(
+        row.reason
+            .contains("before the policy's 365 days: Object Lock default retention GOVERNANCE 1 days is shorter"),
+        "{}",
+        row.reason
+    );
+    assert!(
+        row.remediation.contains("put-object-lock-configuration"),
+        "{}",
+        row.remediation
+    );
+    dr_bucket(&mut snapshot)["object_lock"] = json!({"configured": {"ObjectLockEnabled": "Enabled",
+        "DefaultRetention": {"Mode": "GOVERNANCE", "Years": 1}}});
+    assert_eq!(bucket_row(&snapshot, DR_BUCKET).status, Status::Pass);
     dr_bucket(&mut snapshot)["object_lock"] = json!({"configured": {"ObjectLockEnabled": "Enabled",
         "DefaultRetention": {"Mode": "GOVERNANCE", "Days": 400}}});
     assert_eq!(bucket_row(&snapshot, DR_BUCKET).status, Status::Pass);

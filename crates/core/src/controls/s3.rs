@@ -380,6 +380,23 @@ pub(crate) fn lock_protects(state: &str) -> bool {
     state != "off" && state != "enabled without default retention"
 }
 
+/// The days an Object Lock default retention in `lock_state` form keeps a new object (a year
+/// counted as 365 days); `None` without a default retention.
+pub(crate) fn lock_days(state: &str) -> Option<i64> {
+    let mut words = state.split_whitespace().skip(1);
+    let count: i64 = words.next()?.parse().ok()?;
+    match words.next()? {
+        "days" => Some(count),
+        "years" => Some(count * 365),
+        _ => None,
+    }
+}
+
+/// Whether the lock keeps log files at least `min_days`.
+fn lock_long_enough(state: &str, min_days: u32) -> bool {
+    lock_protects(state) && lock_days(state).is_some_and(|days| days >= i64::from(min_days))
+}
+
 /// The Object Lock state in `BucketView` form.
 fn lock_state(configuration: Option<&ObjectLockConfiguration>) -> String {
     let Some(configuration) = configuration else {
@@ -639,17 +656,27 @@ pub fn judge(view: &BucketView, log_paths: &[String], min_days: u32) -> (Status,
         Err(why) => unknown.push(format!("server access logging unknown: {why}")),
     }
     // Log files kept from deletion: Object Lock with a default retention, or MFA delete.
-    let locked = view.object_lock.as_ref().map(|state| lock_protects(state));
+    let locked = view
+        .object_lock
+        .as_ref()
+        .map(|state| lock_long_enough(state, min_days));
     match (&locked, &view.mfa_delete) {
         (Ok(true), _) => holding.push(format!(
             "Object Lock default retention {}",
             view.object_lock.as_deref().unwrap_or_default()
         )),
         (_, Ok(true)) => holding.push("MFA delete on".to_string()),
-        (Ok(false), Ok(false)) => failing.push(format!(
-            "log files can be deleted: Object Lock {} and MFA delete off",
-            view.object_lock.as_deref().unwrap_or_default()
-        )),
+        (Ok(false), Ok(false)) => {
+            let state = view.object_lock.as_deref().unwrap_or_default();
+            failing.push(if lock_protects(state) {
+                format!(
+                    "log files can be deleted before the policy's {min_days} days: Object Lock \
+                     default retention {state} is shorter, and MFA delete off"
+                )
+            } else {
+                format!("log files can be deleted: Object Lock {state} and MFA delete off")
+            })
+        }
         (lock, mfa) => {
             let whys: Vec<&str> = [
                 lock.as_ref().err().map(|why| why.as_str()),
@@ -1064,7 +1091,10 @@ fn fix(
     if view.logging == Ok(false) {
         steps.push(remediation::s3_access_logging(bucket, region));
     }
-    let locked = view.object_lock.as_ref().is_ok_and(|s| lock_protects(s));
+    let locked = view
+        .object_lock
+        .as_ref()
+        .is_ok_and(|s| lock_long_enough(s, min_days));
     if !locked && view.mfa_delete != Ok(true) {
         steps.push(remediation::s3_object_lock_retention(
             bucket, region, min_days,

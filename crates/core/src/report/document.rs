@@ -339,10 +339,10 @@ pub const NOT_COVERED: &[NotCovered] = &[
     },
     NotCovered {
         what: Cow::Borrowed(
-            "The length of the trail bucket's Object Lock retention, its access points and object ACLs",
+            "The trail bucket's access points, object ACLs and Object Lock mode",
         ),
         consequence: Cow::Borrowed(
-            "cloudtrail-bucket-protection judges whether log files are kept from deletion (a default retention or MFA delete), public access, access logging and lifecycle expiry, not how long Object Lock keeps them",
+            "cloudtrail-bucket-protection judges the bucket's policy, ACL and Block Public Access, access logging, deletion protection (a default retention of at least the minimum log retention, or MFA delete) and lifecycle expiry; GOVERNANCE-mode retention, which privileged users can bypass, counts",
         ),
     },
     NotCovered {
