@@ -338,9 +338,7 @@ pub const NOT_COVERED: &[NotCovered] = &[
         ),
     },
     NotCovered {
-        what: Cow::Borrowed(
-            "The trail bucket's access points, object ACLs and Object Lock mode",
-        ),
+        what: Cow::Borrowed("The trail bucket's access points, object ACLs and Object Lock mode"),
         consequence: Cow::Borrowed(
             "cloudtrail-bucket-protection judges the bucket's policy, ACL and Block Public Access, access logging, deletion protection (a default retention of at least the minimum log retention, or MFA delete) and lifecycle expiry; GOVERNANCE-mode retention, which privileged users can bypass, counts",
         ),
