@@ -1,0 +1,627 @@
+//! The validation of one trail's digest chain for one account-region over a time range, and
+//! its result, the [`IntegrityReport`]. What AWS documents it follows ("Custom implementations
+//! of CloudTrail log file integrity validation"); where AWS leaves a choice open the choice is
+//! the one that cannot hide a missing or altered file (docs/controls.md lists them).
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, DurationRound, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::digest::{DigestName, ParsedDigest, SIGNATURE_ALGORITHM, TrailLocation, parse_digest};
+use super::public_keys::{KeyLookup, PublicKeyList};
+
+/// The objects of a trail's bucket, as the caller can reach them (S3, a local copy, a test).
+pub trait TrailObjects {
+    /// Every object key that starts with `prefix`, in any order; none is an empty list.
+    fn list(&self, prefix: &str) -> Result<Vec<String>, ObjectError>;
+    /// A digest object as stored (gzip) with its S3 user metadata; None when it is absent.
+    fn digest(&self, key: &str) -> Result<Option<DigestObject>, ObjectError>;
+    /// A log file's state: absent, or the SHA-256 of its decompressed content (computed
+    /// streaming, e.g. with [`super::gunzip_sha256`]), or why it cannot be decompressed.
+    fn log_file(&self, key: &str) -> Result<LogFileState, ObjectError>;
+}
+
+/// A digest file as stored, with the object metadata CloudTrail writes beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestObject {
+    pub bytes: Vec<u8>,
+    /// `x-amz-meta-signature`: the hex SHA256withRSA signature.
+    pub signature: Option<String>,
+    /// `x-amz-meta-signature-algorithm`.
+    pub signature_algorithm: Option<String>,
+}
+
+/// What the caller found for a log file key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogFileState {
+    Absent,
+    /// SHA-256 of the decompressed content.
+    Hashed([u8; 32]),
+    /// Present but not a readable gzip file (a modification as well).
+    Unreadable(String),
+}
+
+/// An object that could not be listed or read (not: found absent). Validation stops: a report
+/// built around an unread object would claim more than was checked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{key}: {message}")]
+pub struct ObjectError {
+    pub key: String,
+    pub message: String,
+}
+
+/// Why no report could be produced.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IntegrityError {
+    #[error("cannot read the trail's objects: {0}")]
+    Objects(#[from] ObjectError),
+    #[error("the range {start} to {end} is empty", start = .0.start, end = .0.end)]
+    EmptyRange(TimeRange),
+    #[error("digest files of several trails ({}) are under this prefix: name the trail", .0.join(", "))]
+    SeveralTrails(Vec<String>),
+}
+
+/// A half-open time range `[start, end)`, RFC 3339 in JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TimeRange {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// What to validate: one trail, one account-region of its bucket, one time range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationScope {
+    pub bucket: String,
+    pub location: TrailLocation,
+    /// The trail's name as digest file names carry it; None: the only trail whose digests are
+    /// under the prefix (several are an error).
+    pub trail: Option<String>,
+    pub range: TimeRange,
+}
+
+/// What is wrong with a file or an hour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum FindingKind {
+    /// A log file a valid digest lists is absent (or a listed digest could not be fetched).
+    Missing,
+    /// A log file's SHA-256 differs from its digest's, or a digest file is unreadable or not
+    /// where it says it was delivered.
+    Modified,
+    /// A log file under the trail's prefix for the range that no digest lists, or an object
+    /// there that is not a trail file at all.
+    Extra,
+    /// A digest without a signature in its metadata, or signed with another algorithm.
+    UnsignedDigest,
+    /// A digest whose signature does not verify with CloudTrail's key.
+    BadSignature,
+    /// A digest signed with a key that is not CloudTrail's (for that region and time).
+    UnknownKey,
+    /// A digest that does not link to the digest before it.
+    ChainBreak,
+    /// Hours no digest covers.
+    DigestGap,
+}
+
+/// One finding: what, which file, which hours it concerns, and the particulars.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct IntegrityFinding {
+    pub covers: TimeRange,
+    pub kind: FindingKind,
+    pub file: String,
+    pub detail: String,
+}
+
+/// The result of validating one trail's chain; deterministic (findings sorted by hours, kind
+/// and file). Empty findings: every log file of the range is present, unaltered and signed for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrityReport {
+    pub bucket: String,
+    pub location: TrailLocation,
+    /// The trail whose digests were validated; None when no digest was found.
+    pub trail: Option<String>,
+    pub range: TimeRange,
+    pub digests_checked: usize,
+    pub log_files_checked: usize,
+    pub findings: Vec<IntegrityFinding>,
+}
+
+impl IntegrityReport {
+    /// True when the report is the positive claim: no finding.
+    pub fn is_intact(&self) -> bool {
+        self.findings.is_empty()
+    }
+
+    /// A few lines for a person: scope, counts, and one line per finding.
+    pub fn summary(&self) -> String {
+        let mut out = format!(
+            "CloudTrail log integrity, trail {} in s3://{}, account {}, region {}, {} to {}: {} digest files, {} log files checked, {}",
+            self.trail.as_deref().unwrap_or("(no digest found)"),
+            self.bucket,
+            self.location.account,
+            self.location.region,
+            self.range.start.to_rfc3339(),
+            self.range.end.to_rfc3339(),
+            self.digests_checked,
+            self.log_files_checked,
+            match self.findings.len() {
+                0 => "no findings: complete and unaltered".to_string(),
+                1 => "1 finding".to_string(),
+                n => format!("{n} findings"),
+            }
+        );
+        for finding in &self.findings {
+            out.push_str(&format!(
+                "\n  {:?} {} ({} to {}): {}",
+                finding.kind,
+                finding.file,
+                finding.covers.start.to_rfc3339(),
+                finding.covers.end.to_rfc3339(),
+                finding.detail
+            ));
+        }
+        out
+    }
+}
+
+/// One digest of the range after its checks.
+struct CheckedDigest {
+    key: String,
+    name: DigestName,
+    /// The hours it covers: from its content, or an hour before its name's time when unread.
+    window: TimeRange,
+    parsed: Option<ParsedDigest>,
+    signature: Option<String>,
+    /// Signature verified with CloudTrail's key: what it says can be relied on.
+    trusted: bool,
+}
+
+/// Validates the digest chain of `scope` with CloudTrail's `keys` for the region.
+///
+/// Digests are taken whose end time lies in `(start, end + 1 hour]` (a log file delivered just
+/// before `end` is listed by the next hour's digest, as `validate-logs` also allows); log files
+/// whose name's time lies in `[start, end)` must each be listed by one of them.
+pub fn validate_trail(
+    objects: &dyn TrailObjects,
+    keys: &PublicKeyList,
+    scope: &ValidationScope,
+) -> Result<IntegrityReport, IntegrityError> {
+    let range = scope.range;
+    if range.end <= range.start {
+        return Err(IntegrityError::EmptyRange(range));
+    }
+    let location = &scope.location;
+    let digest_horizon = range.end + Duration::hours(1);
+    let mut findings = Vec::new();
+
+    let mut names = Vec::new();
+    for day in days(range.start, digest_horizon) {
+        for key in objects.list(&location.digest_day_prefix(day))? {
+            match location.digest_name(&key) {
+                Some(name) if name.end > range.start && name.end <= digest_horizon => {
+                    names.push((key, name));
+                }
+                Some(_) => {}
+                None => findings.push(IntegrityFinding {
+                    covers: day_in_range(day, range),
+                    kind: FindingKind::Extra,
+                    file: key,
+                    detail: "among the digest files but not a digest file name of this account and region".into(),
+                }),
+            }
+        }
+    }
+    let trail = match &scope.trail {
+        Some(trail) => Some(trail.clone()),
+        None => {
+            let trails: BTreeSet<&str> = names.iter().map(|(_, n)| n.trail.as_str()).collect();
+            if trails.len() > 1 {
+                return Err(IntegrityError::SeveralTrails(
+                    trails.into_iter().map(str::to_string).collect(),
+                ));
+            }
+            trails.into_iter().next().map(str::to_string)
+        }
+    };
+    names.retain(|(_, name)| Some(&name.trail) == trail.as_ref());
+    names.sort_by(|(a_key, a), (b_key, b)| {
+        (a.end, a.backfill, a_key).cmp(&(b.end, b.backfill, b_key))
+    });
+
+    let mut digests = Vec::with_capacity(names.len());
+    let mut digests_checked = 0;
+    for (key, name) in names {
+        let name_window = TimeRange {
+            start: name.end - Duration::hours(1),
+            end: name.end,
+        };
+        let mut checked = CheckedDigest {
+            key,
+            name,
+            window: name_window,
+            parsed: None,
+            signature: None,
+            trusted: false,
+        };
+        digests_checked += 1;
+        let Some(object) = objects.digest(&checked.key)? else {
+            findings.push(IntegrityFinding {
+                covers: name_window,
+                kind: FindingKind::Missing,
+                file: checked.key.clone(),
+                detail: "listed among the digest files but absent when read".into(),
+            });
+            digests.push(checked);
+            continue;
+        };
+        match parse_digest(&checked.key, &object.bytes) {
+            Err(error) => findings.push(IntegrityFinding {
+                covers: name_window,
+                kind: FindingKind::Modified,
+                file: checked.key.clone(),
+                detail: error.to_string(),
+            }),
+            Ok(parsed) => {
+                checked.window = TimeRange {
+                    start: parsed.start,
+                    end: parsed.end,
+                };
+                match check_signature(&parsed, &object, keys, &scope.bucket, &checked.key) {
+                    Ok(()) => checked.trusted = true,
+                    Err((kind, detail)) => findings.push(IntegrityFinding {
+                        covers: checked.window,
+                        kind,
+                        file: checked.key.clone(),
+                        detail,
+                    }),
+                }
+                checked.signature = object.signature;
+                checked.parsed = Some(parsed);
+            }
+        }
+        digests.push(checked);
+    }
+
+    check_chain(&digests, scope, &mut findings);
+    let (listed, log_files_checked) = check_log_files(objects, &digests, scope, &mut findings)?;
+    find_extra_log_files(objects, &listed, scope, &mut findings)?;
+
+    findings.sort();
+    findings.dedup();
+    Ok(IntegrityReport {
+        bucket: scope.bucket.clone(),
+        location: location.clone(),
+        trail,
+        range,
+        digests_checked,
+        log_files_checked,
+        findings,
+    })
+}
+
+/// The checks of one digest before anything it says is relied on: its location, its
+/// signature's presence and algorithm, CloudTrail's key for its time, the signature itself.
+fn check_signature(
+    parsed: &ParsedDigest,
+    object: &DigestObject,
+    keys: &PublicKeyList,
+    bucket: &str,
+    key: &str,
+) -> Result<(), (FindingKind, String)> {
+    use rsa::signature::Verifier;
+
+    let file = &parsed.file;
+    if file.digest_s3_bucket != bucket || file.digest_s3_object != key {
+        return Err((
+            FindingKind::Modified,
+            format!(
+                "names s3://{}/{} as where it was delivered: moved or copied from there",
+                file.digest_s3_bucket, file.digest_s3_object
+            ),
+        ));
+    }
+    let Some(signature_hex) = object.signature.as_deref() else {
+        return Err((
+            FindingKind::UnsignedDigest,
+            "no signature in the object metadata (x-amz-meta-signature)".into(),
+        ));
+    };
+    for algorithm in [
+        object.signature_algorithm.as_deref(),
+        Some(file.digest_signature_algorithm.as_str()),
+    ] {
+        if algorithm != Some(SIGNATURE_ALGORITHM) {
+            return Err((
+                FindingKind::UnsignedDigest,
+                format!(
+                    "signature algorithm {}, not {SIGNATURE_ALGORITHM}",
+                    algorithm.unwrap_or("missing from the object metadata")
+                ),
+            ));
+        }
+    }
+    let fingerprint = &file.digest_public_key_fingerprint;
+    let public_key = match keys.lookup(fingerprint, parsed.end) {
+        KeyLookup::Found(public_key) => public_key,
+        KeyLookup::NotValidThen(public_key) => {
+            return Err((
+                FindingKind::UnknownKey,
+                format!(
+                    "signed with key {fingerprint}, which CloudTrail used from {} to {}, not at {}",
+                    public_key.validity_start_time.to_rfc3339(),
+                    public_key
+                        .validity_end_time
+                        .map_or("now".to_string(), |end| end.to_rfc3339()),
+                    file.digest_end_time
+                ),
+            ));
+        }
+        KeyLookup::Unknown => {
+            return Err((
+                FindingKind::UnknownKey,
+                format!(
+                    "signed with key {fingerprint}, not one of CloudTrail's public keys for the region"
+                ),
+            ));
+        }
+    };
+    let rsa_key = public_key
+        .rsa_key()
+        .map_err(|message| (FindingKind::UnknownKey, message))?;
+    let signature = base16ct::mixed::decode_vec(signature_hex.trim())
+        .ok()
+        .and_then(|bytes| rsa::pkcs1v15::Signature::try_from(bytes.as_slice()).ok())
+        .ok_or_else(|| {
+            (
+                FindingKind::BadSignature,
+                "the signature in the object metadata is not hex".to_string(),
+            )
+        })?;
+    rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(rsa_key)
+        .verify(parsed.string_to_sign().as_bytes(), &signature)
+        .map_err(|_| {
+            (
+                FindingKind::BadSignature,
+                format!("the signature does not verify with CloudTrail's key {fingerprint}"),
+            )
+        })
+}
+
+/// Hours no digest covers are gaps; a digest that does not link to the one before it (same
+/// location, signature and content hash) is a chain break, unless a gap already explains it
+/// (the digests of the gap are gone, so the link points to one of them). Backfill digests are
+/// outside the hourly chain: their signature and log files are checked, not their links.
+fn check_chain(
+    digests: &[CheckedDigest],
+    scope: &ValidationScope,
+    findings: &mut Vec<IntegrityFinding>,
+) {
+    let range = scope.range;
+    let mut covered_until = range.start;
+    let mut previous: Option<&CheckedDigest> = None;
+    for digest in digests.iter().filter(|d| !d.name.backfill) {
+        let gap_before = digest.window.start > covered_until;
+        if gap_before && covered_until < range.end {
+            findings.push(IntegrityFinding {
+                covers: TimeRange {
+                    start: covered_until,
+                    end: digest.window.start.min(range.end),
+                },
+                kind: FindingKind::DigestGap,
+                file: digest.key.clone(),
+                detail: "no digest file covers these hours (this is the next digest file)".into(),
+            });
+        }
+        if let (Some(before), Some(parsed), true) = (previous, &digest.parsed, digest.trusted)
+            && let Some(detail) = broken_link(before, parsed, &scope.bucket, gap_before)
+        {
+            findings.push(IntegrityFinding {
+                covers: digest.window,
+                kind: FindingKind::ChainBreak,
+                file: digest.key.clone(),
+                detail,
+            });
+        }
+        covered_until = covered_until.max(digest.window.end);
+        previous = Some(digest);
+    }
+    if covered_until < range.end {
+        findings.push(IntegrityFinding {
+            covers: TimeRange {
+                start: covered_until,
+                end: range.end,
+            },
+            kind: FindingKind::DigestGap,
+            file: scope.location.digest_day_prefix(covered_until.date_naive()),
+            detail: "no digest file covers these hours (none follows)".into(),
+        });
+    }
+}
+
+/// Why `digest` does not link to `before`, if it does not.
+fn broken_link(
+    before: &CheckedDigest,
+    digest: &ParsedDigest,
+    bucket: &str,
+    gap_before: bool,
+) -> Option<String> {
+    let file = &digest.file;
+    let Some(previous_object) = file.previous_digest_s3_object.as_deref() else {
+        return (!gap_before).then(|| {
+            format!(
+                "starts a new chain (no previous digest) right after {}: logging or validation was stopped and restarted",
+                before.key
+            )
+        });
+    };
+    if previous_object != before.key || file.previous_digest_s3_bucket.as_deref() != Some(bucket) {
+        return (!gap_before).then(|| {
+            format!(
+                "links to s3://{}/{previous_object} as its previous digest, but the previous digest is {}",
+                file.previous_digest_s3_bucket.as_deref().unwrap_or("(none)"),
+                before.key
+            )
+        });
+    }
+    if file
+        .previous_digest_signature
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        != before
+            .signature
+            .as_deref()
+            .map(|s| s.trim().to_ascii_lowercase())
+    {
+        return Some(format!(
+            "records a previous digest signature that is not the signature of {}",
+            before.key
+        ));
+    }
+    if let Some(before_parsed) = &before.parsed
+        && file
+            .previous_digest_hash_value
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            != Some(before_parsed.content_sha256.clone())
+    {
+        return Some(format!(
+            "records a previous digest hash that is not the SHA-256 of {}",
+            before.key
+        ));
+    }
+    None
+}
+
+/// Every log file a trusted digest lists: present, with the recorded SHA-256. Returns every
+/// key any digest lists (those of untrusted digests too: their digest's finding covers them,
+/// they are not reported again as extra) and how many log files were checked.
+fn check_log_files(
+    objects: &dyn TrailObjects,
+    digests: &[CheckedDigest],
+    scope: &ValidationScope,
+    findings: &mut Vec<IntegrityFinding>,
+) -> Result<(BTreeSet<String>, usize), ObjectError> {
+    let mut listed = BTreeSet::new();
+    let mut checked = BTreeSet::new();
+    for digest in digests {
+        let Some(parsed) = &digest.parsed else {
+            continue;
+        };
+        for log in &parsed.file.log_files {
+            listed.insert(log.s3_object.clone());
+            if !digest.trusted || !checked.insert(log.s3_object.clone()) {
+                continue;
+            }
+            let covers = match (
+                log.oldest_event_time.as_deref().and_then(super::parse_utc),
+                log.newest_event_time.as_deref().and_then(super::parse_utc),
+            ) {
+                (Some(start), Some(end)) if start <= end => TimeRange { start, end },
+                _ => digest.window,
+            };
+            let mut finding = |kind, detail| {
+                findings.push(IntegrityFinding {
+                    covers,
+                    kind,
+                    file: log.s3_object.clone(),
+                    detail,
+                })
+            };
+            if log.s3_bucket != scope.bucket {
+                finding(
+                    FindingKind::Missing,
+                    format!(
+                        "listed by {} in bucket {}, not in the validated bucket {}",
+                        digest.key, log.s3_bucket, scope.bucket
+                    ),
+                );
+                continue;
+            }
+            match objects.log_file(&log.s3_object)? {
+                LogFileState::Absent => finding(
+                    FindingKind::Missing,
+                    format!("listed by {} but absent", digest.key),
+                ),
+                LogFileState::Unreadable(message) => finding(
+                    FindingKind::Modified,
+                    format!("listed by {} but not readable gzip: {message}", digest.key),
+                ),
+                LogFileState::Hashed(sha256) => {
+                    let actual = crate::hash::lower_hex(&sha256);
+                    if !actual.eq_ignore_ascii_case(log.hash_value.trim()) {
+                        finding(
+                            FindingKind::Modified,
+                            format!(
+                                "SHA-256 of its content is {actual}, {} recorded {}",
+                                digest.key, log.hash_value
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    let count = checked.len();
+    Ok((listed, count))
+}
+
+/// Log files of the range that no digest lists, and objects among the log files that are no
+/// log file of this account and region.
+fn find_extra_log_files(
+    objects: &dyn TrailObjects,
+    listed: &BTreeSet<String>,
+    scope: &ValidationScope,
+    findings: &mut Vec<IntegrityFinding>,
+) -> Result<(), ObjectError> {
+    let range = scope.range;
+    let last_instant = range.end - Duration::nanoseconds(1);
+    for day in days(range.start, last_instant) {
+        for key in objects.list(&scope.location.log_day_prefix(day))? {
+            if listed.contains(&key) {
+                continue;
+            }
+            match scope.location.log_file_time(&key) {
+                None => findings.push(IntegrityFinding {
+                    covers: day_in_range(day, range),
+                    kind: FindingKind::Extra,
+                    file: key,
+                    detail:
+                        "among the log files but not a log file name of this account and region"
+                            .into(),
+                }),
+                Some(time) if time >= range.start && time < range.end => {
+                    let hour = time.duration_trunc(Duration::hours(1)).unwrap_or(time);
+                    findings.push(IntegrityFinding {
+                        covers: TimeRange {
+                            start: hour,
+                            end: hour + Duration::hours(1),
+                        },
+                        kind: FindingKind::Extra,
+                        file: key,
+                        detail: "a log file of the range that no digest file lists".into(),
+                    });
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The UTC days from `first`'s to `last`'s, inclusive.
+fn days(first: DateTime<Utc>, last: DateTime<Utc>) -> impl Iterator<Item = NaiveDate> {
+    let last = last.date_naive();
+    first
+        .date_naive()
+        .iter_days()
+        .take_while(move |day| *day <= last)
+}
+
+/// The part of `range` on `day`.
+fn day_in_range(day: NaiveDate, range: TimeRange) -> TimeRange {
+    let start = day.and_time(chrono::NaiveTime::MIN).and_utc();
+    TimeRange {
+        start: start.max(range.start),
+        end: (start + Duration::days(1)).min(range.end),
+    }
+}
