@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Duration, DurationRound, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::digest::{DigestName, ParsedDigest, SIGNATURE_ALGORITHM, TrailLocation, parse_digest};
@@ -285,6 +285,7 @@ pub fn validate_trail(
     check_chain(&digests, scope, &mut findings);
     let (listed, log_files_checked) = check_log_files(objects, &digests, scope, &mut findings)?;
     find_extra_log_files(objects, &listed, scope, &mut findings)?;
+    fold_extra_log_files_into_gaps(&mut findings);
 
     findings.sort();
     findings.dedup();
@@ -412,7 +413,10 @@ fn check_chain(
                 detail: "no digest file covers these hours (this is the next digest file)".into(),
             });
         }
+        // A link is checked between two trusted digests only: an untrusted one has its own
+        // finding for its hours, and its neighbour's link to it proves nothing either way.
         if let (Some(before), Some(parsed), true) = (previous, &digest.parsed, digest.trusted)
+            && before.trusted
             && let Some(detail) = broken_link(before, parsed, &scope.bucket, gap_before)
         {
             findings.push(IntegrityFinding {
@@ -590,15 +594,15 @@ fn find_extra_log_files(
                             .into(),
                 }),
                 Some(time) if time >= range.start && time < range.end => {
-                    let hour = time.duration_trunc(Duration::hours(1)).unwrap_or(time);
+                    // A log file's name carries the minute it was written.
                     findings.push(IntegrityFinding {
                         covers: TimeRange {
-                            start: hour,
-                            end: hour + Duration::hours(1),
+                            start: time,
+                            end: time + Duration::minutes(1),
                         },
                         kind: FindingKind::Extra,
                         file: key,
-                        detail: "a log file of the range that no digest file lists".into(),
+                        detail: UNLISTED_LOG_FILE.into(),
                     });
                 }
                 Some(_) => {}
@@ -607,6 +611,48 @@ fn find_extra_log_files(
     }
     Ok(())
 }
+
+/// A log file no digest lists because its hour has no digest at all is part of that gap, not a
+/// finding of its own: the gap's detail counts them ("unproven" rather than "extra").
+fn fold_extra_log_files_into_gaps(findings: &mut Vec<IntegrityFinding>) {
+    let gaps: Vec<TimeRange> = findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::DigestGap)
+        .map(|f| f.covers)
+        .collect();
+    let mut in_gap = vec![0usize; gaps.len()];
+    findings.retain(|finding| {
+        let is_log_file_of_gap = finding.kind == FindingKind::Extra
+            && finding.detail == UNLISTED_LOG_FILE
+            && gaps.iter().enumerate().any(|(index, gap)| {
+                // The minute of the log file's name overlaps the gap.
+                let overlaps = finding.covers.start < gap.end && gap.start < finding.covers.end;
+                if overlaps {
+                    in_gap[index] += 1;
+                }
+                overlaps
+            });
+        !is_log_file_of_gap
+    });
+    for finding in findings
+        .iter_mut()
+        .filter(|f| f.kind == FindingKind::DigestGap)
+    {
+        let Some(index) = gaps.iter().position(|gap| *gap == finding.covers) else {
+            continue;
+        };
+        if in_gap[index] > 0 {
+            finding.detail.push_str(&format!(
+                "; {} log file{} of these hours {} listed in no digest and unproven",
+                in_gap[index],
+                if in_gap[index] == 1 { "" } else { "s" },
+                if in_gap[index] == 1 { "is" } else { "are" }
+            ));
+        }
+    }
+}
+
+const UNLISTED_LOG_FILE: &str = "a log file of the range that no digest file lists";
 
 /// The UTC days from `first`'s to `last`'s, inclusive.
 fn days(first: DateTime<Utc>, last: DateTime<Utc>) -> impl Iterator<Item = NaiveDate> {
