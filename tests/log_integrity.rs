@@ -280,3 +280,91 @@ fn hours_before_the_first_digest_are_a_gap() {
         }
     );
 }
+
+// --- gxp-evidence validate-logs ---
+
+fn validate_logs_command(
+    trail: &GeneratedTrail,
+    keys_file: &std::path::Path,
+) -> assert_cmd::Command {
+    let range = trail_digests::range();
+    let mut cmd = common::bin();
+    cmd.arg("validate-logs")
+        .arg("--dir")
+        .arg(&trail.root)
+        .args(["--bucket", trail_digests::BUCKET, "--public-keys"])
+        .arg(keys_file)
+        .args([
+            "--from",
+            &range.start.to_rfc3339(),
+            "--to",
+            &range.end.to_rfc3339(),
+        ])
+        .args([
+            "--account",
+            trail_digests::ACCOUNT,
+            "--region",
+            trail_digests::REGION,
+        ]);
+    cmd
+}
+
+#[test]
+fn validate_logs_prints_the_report_and_exits_by_its_findings() {
+    let keys_dir = tempfile::tempdir().expect("tempdir");
+    let keys_file = keys_dir.path().join("keys.json");
+    std::fs::write(&keys_file, trail_digests::public_keys_json()).expect("write");
+    let (_dir, trail) = generate(TrailOptions::default());
+
+    let output = validate_logs_command(&trail, &keys_file)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: IntegrityReport =
+        serde_json::from_slice(&output.stdout).expect("the report as JSON");
+    assert!(report.is_intact());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no findings"));
+
+    std::fs::remove_file(trail.root.join(&trail.logs[1][0])).expect("delete");
+    let output = validate_logs_command(&trail, &keys_file)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let report: IntegrityReport =
+        serde_json::from_slice(&output.stdout).expect("the report as JSON");
+    assert_eq!(report.findings[0].kind, FindingKind::Missing);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("Missing"));
+}
+
+#[test]
+fn validate_logs_refuses_a_forged_key_list_naming_the_file() {
+    let keys_dir = tempfile::tempdir().expect("tempdir");
+    let keys_file = keys_dir.path().join("keys.json");
+    let json = trail_digests::public_keys_json();
+    let fingerprint = PublicKeyList::from_json("k", json.as_bytes())
+        .expect("valid")
+        .public_key_list[0]
+        .fingerprint
+        .clone();
+    std::fs::write(
+        &keys_file,
+        json.replace(&fingerprint, "00112233445566778899aabbccddeeff"),
+    )
+    .expect("write");
+    let (_dir, trail) = generate(TrailOptions::default());
+    let output = validate_logs_command(&trail, &keys_file)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("keys.json, key 0") && stderr.contains("MD5"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty());
+}
