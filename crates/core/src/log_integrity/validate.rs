@@ -671,3 +671,348 @@ fn day_in_range(day: NaiveDate, range: TimeRange) -> TimeRange {
         end: (start + Duration::days(1)).min(range.end),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use rsa::pkcs1::EncodeRsaPublicKey;
+    use rsa::pkcs8::DecodePrivateKey;
+    use rsa::signature::{SignatureEncoding, Signer};
+
+    use super::*;
+    use crate::hash::sha256_hex;
+    use crate::log_integrity::{fingerprint, parse_utc};
+
+    const ACCOUNT: &str = "111122223333";
+    const REGION: &str = "eu-west-1";
+    const BUCKET: &str = "trail-bucket";
+
+    /// The bucket in memory; log files are kept decompressed (their hash is what matters).
+    #[derive(Default)]
+    struct Bucket {
+        digests: BTreeMap<String, DigestObject>,
+        logs: BTreeMap<String, Vec<u8>>,
+        other: Vec<String>,
+    }
+
+    impl TrailObjects for Bucket {
+        fn list(&self, prefix: &str) -> Result<Vec<String>, ObjectError> {
+            let keys = self
+                .digests
+                .keys()
+                .chain(self.logs.keys())
+                .chain(&self.other);
+            Ok(keys.filter(|k| k.starts_with(prefix)).cloned().collect())
+        }
+        fn digest(&self, key: &str) -> Result<Option<DigestObject>, ObjectError> {
+            Ok(self.digests.get(key).cloned())
+        }
+        fn log_file(&self, key: &str) -> Result<LogFileState, ObjectError> {
+            Ok(match self.logs.get(key) {
+                None => LogFileState::Absent,
+                Some(content) => {
+                    use sha2::Digest;
+                    LogFileState::Hashed(sha2::Sha256::digest(content).into())
+                }
+            })
+        }
+    }
+
+    fn key_pair() -> rsa::PrivateKey {
+        let pem = include_str!("../../../../tests/fixtures/trail-digests/test-signing-key.pem");
+        rsa::PrivateKey::from_pkcs8_pem(pem).expect("test key")
+    }
+
+    fn location() -> TrailLocation {
+        TrailLocation {
+            prefix: None,
+            organization_id: None,
+            account: ACCOUNT.into(),
+            region: REGION.into(),
+        }
+    }
+
+    fn keys(valid_until: &str) -> PublicKeyList {
+        let der = key_pair()
+            .to_public_key()
+            .to_pkcs1_der()
+            .expect("der")
+            .as_bytes()
+            .to_vec();
+        use base64ct::Encoding;
+        PublicKeyList {
+            public_key_list: vec![crate::log_integrity::TrailPublicKey {
+                value: base64ct::Base64::encode_string(&der),
+                validity_start_time: parse_utc("2026-01-01T00:00:00Z").expect("time"),
+                validity_end_time: parse_utc(valid_until),
+                fingerprint: fingerprint(&der),
+            }],
+        }
+    }
+
+    /// Writes a signed digest for `[start, start + 1h)` of `trail` listing `logs` (stored in
+    /// the bucket too) and linking to `previous` (key, signature, sha256); returns its link.
+    fn digest(
+        bucket: &mut Bucket,
+        trail: &str,
+        start: &str,
+        logs: &[&str],
+        previous: Option<&(String, String, String)>,
+        backfill: bool,
+    ) -> (String, String, String) {
+        let start = parse_utc(start).expect("time");
+        let end = start + Duration::hours(1);
+        let stamp = end.format("%Y%m%dT%H%M%SZ");
+        let key = format!(
+            "{}{ACCOUNT}_CloudTrail-Digest_{REGION}_{trail}_{REGION}_{stamp}{}.json.gz",
+            location().digest_day_prefix(end.date_naive()),
+            if backfill { "_backfill" } else { "" }
+        );
+        let log_files: Vec<serde_json::Value> = logs
+            .iter()
+            .map(|log| {
+                let content = format!("{{\"Records\":[{{\"n\":\"{log}\"}}]}}").into_bytes();
+                let entry = serde_json::json!({"s3Bucket": BUCKET, "s3Object": log, "hashValue": sha256_hex(&content)});
+                bucket.logs.insert(log.to_string(), content);
+                entry
+            })
+            .collect();
+        let der = key_pair()
+            .to_public_key()
+            .to_pkcs1_der()
+            .expect("der")
+            .as_bytes()
+            .to_vec();
+        let time = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let content = serde_json::json!({
+            "awsAccountId": ACCOUNT, "digestStartTime": time(start), "digestEndTime": time(end),
+            "digestS3Bucket": BUCKET, "digestS3Object": key,
+            "digestPublicKeyFingerprint": fingerprint(&der), "digestSignatureAlgorithm": "SHA256withRSA",
+            "previousDigestS3Bucket": previous.map(|_| BUCKET),
+            "previousDigestS3Object": previous.map(|p| p.0.clone()),
+            "previousDigestHashValue": previous.map(|p| p.2.clone()),
+            "previousDigestSignature": previous.map(|p| p.1.clone()),
+            "logFiles": log_files,
+        })
+        .to_string();
+        let sha = sha256_hex(content.as_bytes());
+        let to_sign = format!(
+            "{}\n{BUCKET}/{key}\n{sha}\n{}",
+            time(end),
+            previous.map_or("null", |p| p.1.as_str())
+        );
+        let signing = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(key_pair());
+        let signature = crate::hash::lower_hex(&signing.sign(to_sign.as_bytes()).to_bytes());
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, content.as_bytes()).expect("in memory");
+        bucket.digests.insert(
+            key.clone(),
+            DigestObject {
+                bytes: gz.finish().expect("in memory"),
+                signature: Some(signature.clone()),
+                signature_algorithm: Some(SIGNATURE_ALGORITHM.into()),
+            },
+        );
+        (key, signature, sha)
+    }
+
+    fn log_key(written: &str) -> String {
+        let time = parse_utc(written).expect("time");
+        format!(
+            "{}{ACCOUNT}_CloudTrail_{REGION}_{}_x.json.gz",
+            location().log_day_prefix(time.date_naive()),
+            time.format("%Y%m%dT%H%MZ")
+        )
+    }
+
+    fn scope(start: &str, hours: i64, trail: Option<&str>) -> ValidationScope {
+        let start = parse_utc(start).expect("time");
+        ValidationScope {
+            bucket: BUCKET.into(),
+            location: location(),
+            trail: trail.map(str::to_string),
+            range: TimeRange {
+                start,
+                end: start + Duration::hours(hours),
+            },
+        }
+    }
+
+    fn kinds(report: &IntegrityReport) -> Vec<(FindingKind, String)> {
+        report
+            .findings
+            .iter()
+            .map(|f| (f.kind, f.file.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_new_chain_without_a_gap_is_a_chain_break_and_after_a_gap_only_the_gap() {
+        let mut bucket = Bucket::default();
+        let first = digest(&mut bucket, "t", "2026-03-01T00:00:00Z", &[], None, false);
+        let second = digest(
+            &mut bucket,
+            "t",
+            "2026-03-01T01:00:00Z",
+            &[],
+            Some(&first),
+            false,
+        );
+        let restart = digest(&mut bucket, "t", "2026-03-01T02:00:00Z", &[], None, false);
+        let report = validate_trail(
+            &bucket,
+            &keys("2027-01-01T00:00:00Z"),
+            &scope("2026-03-01T00:00:00Z", 3, None),
+        )
+        .expect("validates");
+        assert_eq!(
+            kinds(&report),
+            [(FindingKind::ChainBreak, restart.0.clone())]
+        );
+        assert!(
+            report.findings[0].detail.contains(&second.0),
+            "{}",
+            report.summary()
+        );
+
+        bucket.digests.remove(&restart.0);
+        let after_gap = digest(&mut bucket, "t", "2026-03-01T03:00:00Z", &[], None, false);
+        let report = validate_trail(
+            &bucket,
+            &keys("2027-01-01T00:00:00Z"),
+            &scope("2026-03-01T00:00:00Z", 4, None),
+        )
+        .expect("validates");
+        assert_eq!(kinds(&report), [(FindingKind::DigestGap, after_gap.0)]);
+        assert_eq!(
+            report.findings[0].covers.start,
+            parse_utc("2026-03-01T02:00:00Z").expect("time")
+        );
+    }
+
+    #[test]
+    fn a_key_used_outside_its_validity_is_an_unknown_key() {
+        let mut bucket = Bucket::default();
+        let only = digest(&mut bucket, "t", "2026-03-01T00:00:00Z", &[], None, false);
+        let report = validate_trail(
+            &bucket,
+            &keys("2026-02-01T00:00:00Z"),
+            &scope("2026-03-01T00:00:00Z", 1, None),
+        )
+        .expect("validates");
+        assert_eq!(kinds(&report), [(FindingKind::UnknownKey, only.0)]);
+        assert!(
+            report.findings[0]
+                .detail
+                .contains("not at 2026-03-01T01:00:00Z"),
+            "{}",
+            report.summary()
+        );
+    }
+
+    #[test]
+    fn a_digest_found_at_another_key_than_its_own_is_modified() {
+        let mut bucket = Bucket::default();
+        let (key, ..) = digest(&mut bucket, "t", "2026-03-01T00:00:00Z", &[], None, false);
+        let object = bucket.digests.remove(&key).expect("written");
+        let moved = key.replace("T010000Z", "T010001Z");
+        bucket.digests.insert(moved.clone(), object);
+        let report = validate_trail(
+            &bucket,
+            &keys("2027-01-01T00:00:00Z"),
+            &scope("2026-03-01T00:00:00Z", 1, None),
+        )
+        .expect("validates");
+        assert_eq!(kinds(&report), [(FindingKind::Modified, moved)]);
+    }
+
+    #[test]
+    fn objects_that_are_no_trail_files_are_extra_and_other_trails_are_told_apart() {
+        let mut bucket = Bucket::default();
+        digest(&mut bucket, "t", "2026-03-01T00:00:00Z", &[], None, false);
+        let stray = format!(
+            "{}notes.txt",
+            location().digest_day_prefix(NaiveDate::from_ymd_opt(2026, 3, 1).expect("day"))
+        );
+        bucket.other.push(stray.clone());
+        let report = validate_trail(
+            &bucket,
+            &keys("2027-01-01T00:00:00Z"),
+            &scope("2026-03-01T00:00:00Z", 1, Some("t")),
+        )
+        .expect("validates");
+        assert_eq!(kinds(&report), [(FindingKind::Extra, stray)]);
+
+        digest(
+            &mut bucket,
+            "other",
+            "2026-03-01T00:00:00Z",
+            &[],
+            None,
+            false,
+        );
+        let error = validate_trail(
+            &bucket,
+            &keys("2027-01-01T00:00:00Z"),
+            &scope("2026-03-01T00:00:00Z", 1, None),
+        )
+        .expect_err("two trails");
+        assert_eq!(
+            error,
+            IntegrityError::SeveralTrails(vec!["other".into(), "t".into()])
+        );
+    }
+
+    #[test]
+    fn a_backfill_digest_vouches_for_late_log_files_outside_the_chain() {
+        let mut bucket = Bucket::default();
+        let on_time = log_key("2026-03-01T00:20:00Z");
+        let late = log_key("2026-03-01T00:40:00Z");
+        let first = digest(
+            &mut bucket,
+            "t",
+            "2026-03-01T00:00:00Z",
+            &[&on_time],
+            None,
+            false,
+        );
+        digest(
+            &mut bucket,
+            "t",
+            "2026-03-01T01:00:00Z",
+            &[],
+            Some(&first),
+            false,
+        );
+        digest(
+            &mut bucket,
+            "t",
+            "2026-03-01T00:30:00Z",
+            &[&late],
+            None,
+            true,
+        );
+        // A log file written after the range is not the range's business.
+        bucket
+            .logs
+            .insert(log_key("2026-03-01T02:10:00Z"), b"{}".to_vec());
+        let report = validate_trail(
+            &bucket,
+            &keys("2027-01-01T00:00:00Z"),
+            &scope("2026-03-01T00:00:00Z", 2, None),
+        )
+        .expect("validates");
+        assert!(report.is_intact(), "{}", report.summary());
+        assert_eq!((report.digests_checked, report.log_files_checked), (3, 2));
+
+        bucket.logs.insert(late.clone(), b"doctored".to_vec());
+        let report = validate_trail(
+            &bucket,
+            &keys("2027-01-01T00:00:00Z"),
+            &scope("2026-03-01T00:00:00Z", 2, None),
+        )
+        .expect("validates");
+        assert_eq!(kinds(&report), [(FindingKind::Modified, late)]);
+    }
+}
