@@ -25,4 +25,5 @@ pub use public_keys::{KeyLookup, PublicKeyError, PublicKeyList, TrailPublicKey, 
 pub use validate::{
     DigestObject, FindingKind, IntegrityError, IntegrityFinding, IntegrityReport, LogFileState,
     ObjectError, TimeRange, TrailObjects, ValidationScope, validate_trail,
+    validate_trail_with_workers,
 };

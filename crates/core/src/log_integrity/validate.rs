@@ -182,9 +182,20 @@ struct CheckedDigest {
 /// before `end` is listed by the next hour's digest, as `validate-logs` also allows); log files
 /// whose name's time lies in `[start, end)` must each be listed by one of them.
 pub fn validate_trail(
-    objects: &dyn TrailObjects,
+    objects: &(dyn TrailObjects + Sync),
     keys: &PublicKeyList,
     scope: &ValidationScope,
+) -> Result<IntegrityReport, IntegrityError> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    validate_trail_with_workers(objects, keys, scope, workers)
+}
+
+/// [`validate_trail`] hashing log files on `workers` threads (the benchmark's 1 → 2 cores).
+pub fn validate_trail_with_workers(
+    objects: &(dyn TrailObjects + Sync),
+    keys: &PublicKeyList,
+    scope: &ValidationScope,
+    workers: usize,
 ) -> Result<IntegrityReport, IntegrityError> {
     let range = scope.range;
     if range.end <= range.start {
@@ -283,7 +294,8 @@ pub fn validate_trail(
     }
 
     check_chain(&digests, scope, &mut findings);
-    let (listed, log_files_checked) = check_log_files(objects, &digests, scope, &mut findings)?;
+    let (listed, log_files_checked) =
+        check_log_files(objects, &digests, scope, workers, &mut findings)?;
     find_extra_log_files(objects, &listed, scope, &mut findings)?;
     fold_extra_log_files_into_gaps(&mut findings);
 
@@ -500,13 +512,16 @@ fn broken_link(
 /// key any digest lists (those of untrusted digests too: their digest's finding covers them,
 /// they are not reported again as extra) and how many log files were checked.
 fn check_log_files(
-    objects: &dyn TrailObjects,
+    objects: &(dyn TrailObjects + Sync),
     digests: &[CheckedDigest],
     scope: &ValidationScope,
+    workers: usize,
     findings: &mut Vec<IntegrityFinding>,
 ) -> Result<(BTreeSet<String>, usize), ObjectError> {
     let mut listed = BTreeSet::new();
     let mut checked = BTreeSet::new();
+    // (digest, log entry, hours) of each log file to hash, in digest order.
+    let mut jobs = Vec::new();
     for digest in digests {
         let Some(parsed) = &digest.parsed else {
             continue;
@@ -523,56 +538,115 @@ fn check_log_files(
                 (Some(start), Some(end)) if start <= end => TimeRange { start, end },
                 _ => digest.window,
             };
-            let mut finding = |kind, detail| {
+            if log.s3_bucket != scope.bucket {
                 findings.push(IntegrityFinding {
                     covers,
-                    kind,
+                    kind: FindingKind::Missing,
                     file: log.s3_object.clone(),
-                    detail,
-                })
-            };
-            if log.s3_bucket != scope.bucket {
-                finding(
-                    FindingKind::Missing,
-                    format!(
+                    detail: format!(
                         "listed by {} in bucket {}, not in the validated bucket {}",
                         digest.key, log.s3_bucket, scope.bucket
                     ),
-                );
+                });
                 continue;
             }
-            match objects.log_file(&log.s3_object)? {
-                LogFileState::Absent => finding(
-                    FindingKind::Missing,
-                    format!("listed by {} but absent", digest.key),
-                ),
-                LogFileState::Unreadable(message) => finding(
-                    FindingKind::Modified,
-                    format!("listed by {} but not readable gzip: {message}", digest.key),
-                ),
-                LogFileState::Hashed(sha256) => {
-                    let actual = crate::hash::lower_hex(&sha256);
-                    if !actual.eq_ignore_ascii_case(log.hash_value.trim()) {
-                        finding(
-                            FindingKind::Modified,
-                            format!(
-                                "SHA-256 of its content is {actual}, {} recorded {}",
-                                digest.key, log.hash_value
-                            ),
-                        );
-                    }
+            jobs.push((digest, log, covers));
+        }
+    }
+    let states = hash_in_parallel(objects, &jobs, workers)?;
+    for ((digest, log, covers), state) in jobs.iter().zip(states) {
+        let (kind, detail) = match state {
+            LogFileState::Absent => (
+                FindingKind::Missing,
+                format!("listed by {} but absent", digest.key),
+            ),
+            LogFileState::Unreadable(message) => (
+                FindingKind::Modified,
+                format!("listed by {} but not readable gzip: {message}", digest.key),
+            ),
+            LogFileState::Hashed(sha256) => {
+                let actual = crate::hash::lower_hex(&sha256);
+                if actual.eq_ignore_ascii_case(log.hash_value.trim()) {
+                    continue;
                 }
+                (
+                    FindingKind::Modified,
+                    format!(
+                        "SHA-256 of its content is {actual}, {} recorded {}",
+                        digest.key, log.hash_value
+                    ),
+                )
+            }
+        };
+        findings.push(IntegrityFinding {
+            covers: *covers,
+            kind,
+            file: log.s3_object.clone(),
+            detail,
+        });
+    }
+    Ok((listed, checked.len()))
+}
+
+/// Each job's log file state, in job order, read by up to `workers` threads (hashing a month
+/// of log files is the validation's cost; reading them is the caller's I/O).
+fn hash_in_parallel(
+    objects: &(dyn TrailObjects + Sync),
+    jobs: &[(&CheckedDigest, &super::DigestLogFile, TimeRange)],
+    workers: usize,
+) -> Result<Vec<LogFileState>, ObjectError> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<LogFileState, ObjectError>>>> =
+        Mutex::new(vec![None; jobs.len()]);
+    let work = || {
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some((_, log, _)) = jobs.get(index) else {
+                break;
+            };
+            let state = objects.log_file(&log.s3_object);
+            let failed = state.is_err();
+            if let Ok(mut results) = results.lock() {
+                results[index] = Some(state);
+            }
+            if failed {
+                // Stop handing out work: the validation ends with this error.
+                next.store(jobs.len(), Ordering::Relaxed);
+            }
+        }
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..workers.clamp(1, jobs.len().max(1)) {
+            scope.spawn(work);
+        }
+        work();
+    });
+    let results = results
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut states = Vec::with_capacity(jobs.len());
+    for (index, result) in results.into_iter().enumerate() {
+        match result {
+            Some(state) => states.push(state?),
+            // Only after another job's error stopped the work; report that error.
+            None => {
+                return Err(ObjectError {
+                    key: jobs[index].1.s3_object.clone(),
+                    message: "not read: reading another log file failed".into(),
+                });
             }
         }
     }
-    let count = checked.len();
-    Ok((listed, count))
+    Ok(states)
 }
 
 /// Log files of the range that no digest lists, and objects among the log files that are no
 /// log file of this account and region.
 fn find_extra_log_files(
-    objects: &dyn TrailObjects,
+    objects: &(dyn TrailObjects + Sync),
     listed: &BTreeSet<String>,
     scope: &ValidationScope,
     findings: &mut Vec<IntegrityFinding>,
