@@ -29,20 +29,21 @@ pub const EMPTY_HOUR: usize = 4;
 
 /// The signing key standing in for CloudTrail's regional key (test-only).
 pub fn signing_key() -> rsa::PrivateKey {
-    key_from_fixture("test-signing-key.pem")
+    key_from_pem(include_str!(
+        "../fixtures/trail-digests/test-signing-key.pem"
+    ))
 }
 
 /// A key CloudTrail never published (test-only).
 pub fn unknown_key() -> rsa::PrivateKey {
-    key_from_fixture("test-unknown-key.pem")
+    key_from_pem(include_str!(
+        "../fixtures/trail-digests/test-unknown-key.pem"
+    ))
 }
 
-fn key_from_fixture(name: &str) -> rsa::PrivateKey {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/trail-digests")
-        .join(name);
-    let pem = std::fs::read_to_string(&path).expect("test key fixture");
-    rsa::PrivateKey::from_pkcs8_pem(&pem).expect("test key is PKCS#8 PEM")
+// Included, not read at run time: crates/core's benchmark uses this module too.
+fn key_from_pem(pem: &str) -> rsa::PrivateKey {
+    rsa::PrivateKey::from_pkcs8_pem(pem).expect("test key is PKCS#8 PEM")
 }
 
 fn public_der(key: &rsa::PrivateKey) -> Vec<u8> {
@@ -113,27 +114,60 @@ pub struct GeneratedTrail {
     pub logs: Vec<Vec<String>>,
 }
 
-/// Writes the trail into `root` (the bucket root): for each hour one or two log files (none in
-/// [`EMPTY_HOUR`]) and the hour's digest.
+/// How much a generated trail holds.
+#[derive(Debug, Clone, Copy)]
+pub struct TrailShape {
+    /// Hourly digests, the first starting at [`first_digest_start`].
+    pub digests: usize,
+    /// Log files per hour; 0: the small trail's pattern (one or two, none in [`EMPTY_HOUR`]).
+    pub files_per_hour: usize,
+    /// Records per log file (about 1.6 KB each, the size of real ones).
+    pub records_per_file: usize,
+}
+
+impl TrailShape {
+    /// The tests' trail: [`DIGESTS`] hours of one or two log files of two records.
+    pub const SMALL: TrailShape = TrailShape {
+        digests: DIGESTS,
+        files_per_hour: 0,
+        records_per_file: 2,
+    };
+}
+
+/// Writes the tests' trail into `root` (the bucket root): for each hour one or two log files
+/// (none in [`EMPTY_HOUR`]) and the hour's digest.
 pub fn write_trail(root: &Path, options: TrailOptions) -> GeneratedTrail {
+    write_trail_shaped(root, TrailShape::SMALL, options)
+}
+
+/// Writes a trail of `shape` into `root`.
+pub fn write_trail_shaped(root: &Path, shape: TrailShape, options: TrailOptions) -> GeneratedTrail {
     let location = location();
     let mut digests = Vec::new();
     let mut logs = Vec::new();
     // (key, signature hex, content sha256 hex) of each digest written.
     let mut chain: Vec<(String, String, String)> = Vec::new();
-    for index in 0..DIGESTS {
+    let signing = signing_key();
+    let unknown = unknown_key();
+    for index in 0..shape.digests {
         let start = first_digest_start() + Duration::hours(index as i64);
         let end = start + Duration::hours(1);
-        let files = if index == EMPTY_HOUR {
-            0
-        } else {
-            1 + index % 2
+        let files = match shape.files_per_hour {
+            0 if index == EMPTY_HOUR => 0,
+            0 => 1 + index % 2,
+            n => n,
         };
         let mut entries = Vec::new();
         let mut hour_logs = Vec::new();
         for file in 0..files {
-            let written = start + Duration::minutes(10 + 20 * file as i64);
-            let (key, entry) = write_log_file(root, &location, written, index * 10 + file);
+            let written = start + Duration::minutes(10 + (45 * file / files) as i64);
+            let (key, entry) = write_log_file_of(
+                root,
+                &location,
+                written,
+                index * 1000 + file,
+                shape.records_per_file,
+            );
             hour_logs.push(key);
             entries.push(entry);
         }
@@ -148,9 +182,9 @@ pub fn write_trail(root: &Path, options: TrailOptions) -> GeneratedTrail {
             (i, _) => Some(&chain[i - 1]),
         };
         let key_pair = if options.unknown_key_at == Some(index) {
-            unknown_key()
+            unknown.clone()
         } else {
-            signing_key()
+            signing.clone()
         };
         let content = json!({
             "awsAccountId": ACCOUNT,
@@ -208,35 +242,63 @@ pub fn write_log_file(
     written: DateTime<Utc>,
     serial: usize,
 ) -> (String, serde_json::Value) {
+    write_log_file_of(root, location, written, serial, 2)
+}
+
+/// Writes one log file of `records` records (about 1.6 KB each, management events shaped as
+/// real ones: session context, TLS details, resources) and returns its key and digest entry.
+pub fn write_log_file_of(
+    root: &Path,
+    location: &TrailLocation,
+    written: DateTime<Utc>,
+    serial: usize,
+    records: usize,
+) -> (String, serde_json::Value) {
     let oldest = written - Duration::minutes(7);
     let newest = written - Duration::minutes(2);
-    let records: Vec<serde_json::Value> = [oldest, newest]
-        .iter()
-        .enumerate()
-        .map(|(n, at)| {
+    let records: Vec<serde_json::Value> = (0..records)
+        .map(|n| {
+            let at = if n == 0 { oldest } else { newest };
+            let key_arn = format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{serial:08}-0000-4000-8000-{n:012}");
             json!({
                 "eventVersion": "1.09",
-                "userIdentity": {"type": "AssumedRole", "arn": format!("arn:aws:sts::{ACCOUNT}:assumed-role/Deployer/ci"), "accountId": ACCOUNT},
-                "eventTime": time(*at),
+                "userIdentity": {
+                    "type": "AssumedRole",
+                    "principalId": "AROAEXAMPLEID7XYZ:ci-deployer",
+                    "arn": format!("arn:aws:sts::{ACCOUNT}:assumed-role/Deployer/ci-deployer"),
+                    "accountId": ACCOUNT,
+                    "accessKeyId": "ASIAEXAMPLEKEY123456",
+                    "sessionContext": {
+                        "sessionIssuer": {"type": "Role", "principalId": "AROAEXAMPLEID7XYZ",
+                            "arn": format!("arn:aws:iam::{ACCOUNT}:role/Deployer"), "accountId": ACCOUNT,
+                            "userName": "Deployer"},
+                        "attributes": {"creationDate": time(at - Duration::minutes(30)), "mfaAuthenticated": "false"}
+                    }
+                },
+                "eventTime": time(at),
                 "eventSource": "kms.amazonaws.com",
-                "eventName": if n == 0 { "CreateKey" } else { "EnableKeyRotation" },
+                "eventName": if n % 2 == 0 { "CreateKey" } else { "EnableKeyRotation" },
                 "awsRegion": REGION,
                 "sourceIPAddress": "203.0.113.7",
-                "userAgent": "aws-cli/2.15.0",
-                "requestParameters": {"keyId": format!("key-{serial}")},
+                "userAgent": "aws-cli/2.15.0 md/awscrt#0.19.19 ua/2.0 os/linux#6.5.0 md/arch#x86_64 lang/python#3.11.6 md/pyimpl#CPython cfg/retry-mode#standard md/installer#exe",
+                "requestParameters": {"keyId": key_arn, "rotationPeriodInDays": 365},
                 "responseElements": null,
-                "eventID": format!("00000000-0000-4000-8000-{serial:06}{n:06}"),
+                "requestID": format!("{serial:08}-1111-4000-8000-{n:012}"),
+                "eventID": format!("{serial:08}-2222-4000-8000-{n:012}"),
                 "readOnly": false,
+                "resources": [{"accountId": ACCOUNT, "type": "AWS::KMS::Key", "ARN": key_arn}],
                 "eventType": "AwsApiCall",
                 "managementEvent": true,
                 "recipientAccountId": ACCOUNT,
-                "eventCategory": "Management"
+                "eventCategory": "Management",
+                "tlsDetails": {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256",
+                    "clientProvidedHostHeader": format!("kms.{REGION}.amazonaws.com")}
             })
         })
         .collect();
     let content = json!({"Records": records}).to_string();
     let key = format!(
-        "{}{ACCOUNT}_CloudTrail_{REGION}_{}_Gen{serial:04}.json.gz",
+        "{}{ACCOUNT}_CloudTrail_{REGION}_{}_Gen{serial:07}.json.gz",
         location.log_day_prefix(written.date_naive()),
         written.format("%Y%m%dT%H%MZ")
     );
