@@ -168,7 +168,8 @@ impl IntegrityReport {
 struct CheckedDigest {
     key: String,
     name: DigestName,
-    /// The hours it covers: from its content, or an hour before its name's time when unread.
+    /// The hours it covers: from its content when its signature verified, else the hour
+    /// before its name's time.
     window: TimeRange,
     parsed: Option<ParsedDigest>,
     signature: Option<String>,
@@ -273,14 +274,19 @@ pub fn validate_trail_with_workers(
                 detail: error.to_string(),
             }),
             Ok(parsed) => {
-                checked.window = TimeRange {
-                    start: parsed.start,
-                    end: parsed.end,
-                };
                 match check_signature(&parsed, &object, keys, &scope.bucket, &checked.key) {
-                    Ok(()) => checked.trusted = true,
+                    // Only a verified digest's own times are relied on; an unverified one
+                    // counts for the hour its name gives, so it cannot hide a gap by claiming
+                    // a long window.
+                    Ok(()) => {
+                        checked.trusted = true;
+                        checked.window = TimeRange {
+                            start: parsed.start,
+                            end: parsed.end,
+                        };
+                    }
                     Err((kind, detail)) => findings.push(IntegrityFinding {
-                        covers: checked.window,
+                        covers: name_window,
                         kind,
                         file: checked.key.clone(),
                         detail,
@@ -990,7 +996,9 @@ mod tests {
         let mut bucket = Bucket::default();
         let (key, ..) = digest(&mut bucket, "t", "2026-03-01T00:00:00Z", &[], None, false);
         let object = bucket.digests.remove(&key).expect("written");
-        let moved = key.replace("T010000Z", "T010001Z");
+        // Filed an hour late: it is not where CloudTrail put it, and its own hour has no digest
+        // (an unverified digest counts only for the hour its name gives).
+        let moved = key.replace("T010000Z", "T020000Z");
         bucket.digests.insert(moved.clone(), object);
         let report = validate_trail(
             &bucket,
@@ -998,7 +1006,18 @@ mod tests {
             &scope("2026-03-01T00:00:00Z", 1, None),
         )
         .expect("validates");
-        assert_eq!(kinds(&report), [(FindingKind::Modified, moved)]);
+        assert_eq!(
+            kinds(&report),
+            [
+                (FindingKind::DigestGap, moved.clone()),
+                (FindingKind::Modified, moved)
+            ]
+        );
+        assert!(
+            report.findings[1].detail.contains(&key),
+            "{}",
+            report.summary()
+        );
     }
 
     #[test]
