@@ -136,3 +136,69 @@ impl TrailObjects for LocalTrailCopy {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_cannot_leave_the_directory_and_absent_files_are_absent() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let copy = LocalTrailCopy::new(dir.path());
+        for key in ["../etc/passwd", "/etc/passwd", "AWSLogs/./x", ""] {
+            assert!(copy.log_file(key).is_err(), "{key}");
+        }
+        assert_eq!(
+            copy.log_file("AWSLogs/none.json.gz"),
+            Ok(LogFileState::Absent)
+        );
+        assert_eq!(copy.digest("AWSLogs/none.json.gz"), Ok(None));
+        assert_eq!(copy.list("AWSLogs/none/"), Ok(Vec::new()));
+    }
+
+    #[test]
+    fn a_digest_reads_its_signature_from_the_sidecar_which_is_not_listed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let day = dir.path().join("AWSLogs/1/CloudTrail-Digest/r/2026/03/01");
+        fs::create_dir_all(&day).expect("mkdir");
+        fs::write(day.join("d.json.gz"), b"gz").expect("write");
+        fs::write(
+            day.join(format!("d.json.gz{METADATA_SUFFIX}")),
+            br#"{"signature":"ab","signature-algorithm":"SHA256withRSA"}"#,
+        )
+        .expect("write");
+        fs::write(day.join("unsigned.json.gz"), b"gz").expect("write");
+        let copy = LocalTrailCopy::new(dir.path());
+        let prefix = "AWSLogs/1/CloudTrail-Digest/r/2026/03/01/";
+        assert_eq!(
+            copy.list(prefix).expect("lists"),
+            [
+                format!("{prefix}d.json.gz"),
+                format!("{prefix}unsigned.json.gz")
+            ]
+        );
+        let signed = copy
+            .digest(&format!("{prefix}d.json.gz"))
+            .expect("reads")
+            .expect("present");
+        assert_eq!(signed.signature.as_deref(), Some("ab"));
+        let unsigned = copy
+            .digest(&format!("{prefix}unsigned.json.gz"))
+            .expect("reads")
+            .expect("present");
+        assert_eq!((unsigned.signature, unsigned.bytes), (None, b"gz".to_vec()));
+
+        fs::write(
+            day.join(format!("unsigned.json.gz{METADATA_SUFFIX}")),
+            b"[1]",
+        )
+        .expect("write");
+        let error = copy
+            .digest(&format!("{prefix}unsigned.json.gz"))
+            .expect_err("not an object");
+        assert!(
+            error.message.contains("metadata.json") && error.message.contains("line 1"),
+            "{error}"
+        );
+    }
+}
