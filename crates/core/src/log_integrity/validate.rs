@@ -289,7 +289,11 @@ pub fn validate_trail_with_workers(
                         covers: name_window,
                         kind,
                         file: checked.key.clone(),
-                        detail,
+                        detail: match parsed.file.log_files.len() {
+                            0 => detail,
+                            1 => format!("{detail}; the log file it lists is unproven"),
+                            n => format!("{detail}; the {n} log files it lists are unproven"),
+                        },
                     }),
                 }
                 checked.signature = object.signature;
