@@ -54,14 +54,15 @@ fn public_der(key: &rsa::PrivateKey) -> Vec<u8> {
         .to_vec()
 }
 
-/// The ListPublicKeys document for the signing key, valid for the whole generated period.
+/// The ListPublicKeys document for the signing key, valid from 30 days before the first digest
+/// to 90 days after it (a generated month fits).
 pub fn public_keys_json() -> String {
     let der = public_der(&signing_key());
     use base64ct::Encoding;
     json!({"PublicKeyList": [{
         "Value": base64ct::Base64::encode_string(&der),
         "ValidityStartTime": (first_digest_start() - Duration::days(30)).timestamp() as f64,
-        "ValidityEndTime": (first_digest_start() + Duration::days(30)).timestamp() as f64,
+        "ValidityEndTime": (first_digest_start() + Duration::days(90)).timestamp() as f64,
         "Fingerprint": fingerprint(&der),
     }]})
     .to_string()
