@@ -68,6 +68,23 @@ fn region_takes_one_region_name_checked_as_regions_checks_each_on_every_command(
             ][..],
         ),
         ("push", &["pkg", "--to", "s3://bucket/prefix/"][..]),
+        (
+            "validate-logs",
+            &[
+                "--dir",
+                "d",
+                "--bucket",
+                "bucket",
+                "--public-keys",
+                "k.json",
+                "--from",
+                "2026-01-01",
+                "--to",
+                "2026-01-02",
+                "--account",
+                "111122223333",
+            ][..],
+        ),
     ] {
         for bad in ["eu-west-1,us-east-1", "all", "EU-WEST-1", "eu-west"] {
             let output = bin()
@@ -189,7 +206,7 @@ fn completions_exist_for_every_shell_and_an_unknown_shell_is_refused() {
     assert_usage_error(&output, "invalid value 'tcsh'");
 }
 
-const COMMANDS: [&str; 14] = [
+const COMMANDS: [&str; 15] = [
     "collect",
     "report",
     "demo",
@@ -201,6 +218,7 @@ const COMMANDS: [&str; 14] = [
     "run",
     "controls",
     "archive",
+    "validate-logs",
     "completion",
     "man",
     "",
@@ -238,7 +256,8 @@ fn man_writes_one_valid_page_per_command_that_man_renders() {
     for command in COMMANDS.iter().filter(|c| !c.is_empty()) {
         assert!(
             main_page.contains(&format!("gxp\\-evidence\\-{command}(1)"))
-                || main_page.contains(command),
+                // roff escapes a command's own hyphens too (validate\-logs)
+                || main_page.contains(&command.replace('-', "\\-")),
             "{command}"
         );
         let page = common::read(&dir.path().join(format!("gxp-evidence-{command}.1")));

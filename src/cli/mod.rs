@@ -17,6 +17,7 @@ mod run;
 mod select;
 mod summary;
 mod tsa;
+mod validate_logs;
 
 use crate::collect::{
     self, AwsSettings, CollectRequest, RegionSelection, accounts::AccountIds, progress::Progress,
@@ -121,6 +122,11 @@ enum Command {
     /// Browse an archive of monthly packages (ARCHIVE/<system>/<YYYY-MM>/r<N>/) as an
     /// auditor: list, show, verify every revision, or write an HTML index.
     Archive(archive::ArchiveArgs),
+    /// Validate a CloudTrail trail's log file integrity offline, from a local copy of its
+    /// bucket: every digest's signature with CloudTrail's public key, the digest chain, every
+    /// log file's SHA-256, missing and extra log files, hours without a digest. The report as
+    /// JSON on stdout, a summary on stderr. Exit 0 intact, 1 findings, 2 error.
+    ValidateLogs(validate_logs::ValidateLogsArgs),
     /// Print the shell completion script for SHELL on stdout (see the README for where to
     /// install it).
     Completion(completion::CompletionArgs),
@@ -888,6 +894,7 @@ fn run_command(command: Command, verbose: u8) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Archive(args) => archive::run(args),
+        Command::ValidateLogs(args) => validate_logs::validate_logs(&args),
         Command::Completion(args) => {
             completion::completion(&args)?;
             Ok(ExitCode::SUCCESS)

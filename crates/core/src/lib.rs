@@ -9,6 +9,7 @@ pub mod atomic;
 pub mod controls;
 pub mod evidence;
 pub mod hash;
+pub mod log_integrity;
 pub mod memory;
 pub mod package;
 pub mod report;
