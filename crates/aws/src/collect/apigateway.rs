@@ -210,7 +210,7 @@ where
         + 'static,
 {
     let mut items = Vec::new();
-    let mut seen_tokens = BTreeSet::new();
+    let mut tokens = super::sdk::PageTokens::default();
     let mut next_token: Option<String> = None;
     loop {
         let page = context.call(fetch(next_token.clone())).await;
@@ -219,19 +219,13 @@ where
         };
         let (page_items, token) = read(&page);
         items.extend(page_items);
-        match token.filter(|token| !token.is_empty()) {
-            Some(token) if seen_tokens.insert(token.clone()) => next_token = Some(token),
-            Some(token) => {
-                let failure = super::CallFailure {
-                    code: "PaginationLoop".to_string(),
-                    message: format!("{api}: NextToken {token:?} repeated; stopped paging"),
-                    http_status: None,
-                    kind: super::sdk::FailureKind::Service,
-                };
+        match tokens.next(api, token.as_deref()) {
+            Ok(Some(token)) => next_token = Some(token),
+            Ok(None) => return Ok(Some(items)),
+            Err(failure) => {
                 context.record_gap(SERVICE_V2, api, resource, &failure);
                 return Ok(None);
             }
-            None => return Ok(Some(items)),
         }
     }
 }

@@ -17,7 +17,7 @@ use tokio::task::JoinSet;
 
 use super::pacing::{Backoff, LOOKUP_EVENTS_PER_SECOND, Pacer};
 use super::progress::Fetched;
-use super::sdk::{CallFailure, FailureKind, call_failure, sdk_datetime, timestamp};
+use super::sdk::{CallFailure, FailureKind, PageTokens, call_failure, sdk_datetime, timestamp};
 use super::{CredentialsFailed, RegionContext, cloudwatch_logs};
 use gxp_evidence_core::controls::events::{self, QueriedBy};
 use gxp_evidence_core::evidence::{
@@ -531,7 +531,7 @@ async fn run_query(
         ..
     } = QueryOutcome::not_sent(query);
     let mut next_token: Option<String> = None;
-    let mut tokens_seen = BTreeSet::new();
+    let mut tokens = PageTokens::default();
     let mut pages: u64 = 0;
     loop {
         let mut attempt = 0;
@@ -627,14 +627,9 @@ async fn run_query(
                     events,
                 });
             }
-            Some(token) => {
-                if !tokens_seen.insert(token.to_string()) {
-                    let failure = CallFailure {
-                        code: "PaginationLoop".to_string(),
-                        message: format!("query {label}: NextToken repeated; stopped paging"),
-                        http_status: None,
-                        kind: FailureKind::Service,
-                    };
+            Some(token) => match tokens.next(&format!("query {label}"), Some(token)) {
+                Ok(next) => next_token = next,
+                Err(failure) => {
                     context.record_gap(SERVICE, "LookupEvents", None, &failure);
                     return Ok(QueryOutcome {
                         record,
@@ -643,8 +638,7 @@ async fn run_query(
                         events,
                     });
                 }
-                next_token = Some(token.to_string());
-            }
+            },
         }
     }
     Ok(QueryOutcome {

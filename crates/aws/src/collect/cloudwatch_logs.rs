@@ -3,12 +3,10 @@
 //! for `cloudtrail-cloudwatch-logs` to judge its retention and KMS key. A group in another
 //! account or region than the one collecting is not read (the evaluator says so).
 
-use std::collections::BTreeSet;
-
 use gxp_evidence_core::controls::cloudwatch_logs::LogGroupRef;
 use gxp_evidence_core::evidence::{Extra, LogGroup, LogGroupAnswer, Trail};
 
-use super::sdk::{CallFailure, FailureKind};
+use super::sdk::PageTokens;
 use super::{CredentialsFailed, RegionContext};
 
 const SERVICE: &str = "logs";
@@ -41,7 +39,7 @@ pub(crate) async fn trail_log_group(
             .region(context.region())
             .build(),
     );
-    let mut seen_tokens = BTreeSet::new();
+    let mut tokens = PageTokens::default();
     let mut token: Option<String> = None;
     loop {
         let page = context
@@ -76,20 +74,14 @@ pub(crate) async fn trail_log_group(
                 extra: Extra::new(),
             })));
         }
-        match page.next_token().filter(|t| !t.is_empty()) {
-            Some(next) if seen_tokens.insert(next.to_string()) => token = Some(next.to_string()),
-            Some(next) => {
-                // The same token twice would never end: the group's settings stay unknown.
-                let failure = CallFailure {
-                    code: "PaginationLoop".to_string(),
-                    message: format!("{API}: nextToken {next:?} repeated; stopped paging"),
-                    http_status: None,
-                    kind: FailureKind::Service,
-                };
+        match tokens.next(API, page.next_token()) {
+            Ok(Some(next)) => token = Some(next),
+            Ok(None) => return Ok(Some(LogGroupAnswer::NotFound)),
+            Err(failure) => {
+                // The group's settings stay unknown.
                 context.record_gap(SERVICE, API, Some(arn), &failure);
                 return Ok(Some(LogGroupAnswer::Failed(failure.api_error())));
             }
-            None => return Ok(Some(LogGroupAnswer::NotFound)),
         }
     }
 }

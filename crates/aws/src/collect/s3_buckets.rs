@@ -2,11 +2,9 @@
 //! account owns in all regions with each bucket's region. `cloudtrail-s3-data-events` reads it
 //! to find the account that owns each GxP bucket and the region its data events are recorded in.
 
-use std::collections::BTreeSet;
-
 use gxp_evidence_core::evidence::{Extra, S3Bucket};
 
-use super::sdk::{self, CallFailure};
+use super::sdk;
 use super::{CredentialsFailed, RegionContext};
 
 const SERVICE: &str = S3Bucket::GAP_SERVICE;
@@ -22,7 +20,7 @@ pub(crate) async fn collect(
             .build(),
     );
     let mut buckets = Vec::new();
-    let mut seen_tokens = BTreeSet::new();
+    let mut tokens = sdk::PageTokens::default();
     let mut token: Option<String> = None;
     loop {
         let page = context
@@ -43,20 +41,13 @@ pub(crate) async fn collect(
             creation_date: bucket.creation_date().and_then(sdk::timestamp),
             extra: Extra::new(),
         }));
-        match page.continuation_token().filter(|t| !t.is_empty()) {
-            Some(next) if seen_tokens.insert(next.to_string()) => token = Some(next.to_string()),
-            Some(next) => {
-                // The same token twice would never end: an incomplete list, said as a gap.
-                let failure = CallFailure {
-                    code: "PaginationLoop".to_string(),
-                    message: format!("{API}: ContinuationToken {next:?} repeated; stopped paging"),
-                    http_status: None,
-                    kind: sdk::FailureKind::Service,
-                };
+        match tokens.next(API, page.continuation_token()) {
+            Ok(Some(next)) => token = Some(next),
+            Ok(None) => break,
+            Err(failure) => {
                 context.record_gap(SERVICE, API, None, &failure);
                 return Ok(None);
             }
-            None => break,
         }
     }
     buckets.sort_by(|a, b| a.name.cmp(&b.name));

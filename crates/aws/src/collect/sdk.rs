@@ -103,6 +103,31 @@ const CREDENTIAL_CODES: &[&str] = &[
 ];
 
 /// A region answering these to credentials STS accepted is not enabled for the account.
+/// The continuation tokens of one paged listing. A service that answers a token it gave
+/// before would be paged forever: that is stopped and said as a `PaginationLoop` failure (the
+/// listing is then incomplete, so an evidence gap).
+#[derive(Debug, Default)]
+pub struct PageTokens {
+    seen: std::collections::BTreeSet<String>,
+}
+
+impl PageTokens {
+    /// The token to ask the next page with: `Ok(None)` after the last page (no token, or an
+    /// empty one), `Err` when the token was seen before.
+    pub fn next(&mut self, api: &str, token: Option<&str>) -> Result<Option<String>, CallFailure> {
+        match token.filter(|t| !t.is_empty()) {
+            None => Ok(None),
+            Some(token) if self.seen.insert(token.to_string()) => Ok(Some(token.to_string())),
+            Some(token) => Err(CallFailure {
+                code: "PaginationLoop".to_string(),
+                message: format!("{api}: next token {token:?} repeated; stopped paging"),
+                http_status: None,
+                kind: FailureKind::Service,
+            }),
+        }
+    }
+}
+
 pub fn is_region_rejection(code: &str) -> bool {
     matches!(code, "UnrecognizedClientException" | "InvalidClientTokenId")
 }
@@ -320,6 +345,22 @@ pub fn sdk_datetime(value: Timestamp) -> DateTime {
 mod tests {
     use super::*;
     use aws_sdk_kms::error::ConnectorError;
+
+    #[test]
+    fn a_repeated_page_token_stops_paging_as_a_pagination_loop() {
+        let mut tokens = PageTokens::default();
+        assert_eq!(tokens.next("GetApis", Some("a")), Ok(Some("a".to_string())));
+        assert_eq!(tokens.next("GetApis", Some("b")), Ok(Some("b".to_string())));
+        assert_eq!(tokens.next("GetApis", Some("")), Ok(None));
+        assert_eq!(tokens.next("GetApis", None), Ok(None));
+        let looped = tokens.next("GetApis", Some("a")).expect_err("a loop");
+        assert_eq!(looped.code, "PaginationLoop");
+        assert!(
+            looped.message.starts_with("GetApis: next token"),
+            "{}",
+            looped.message
+        );
+    }
     use aws_sdk_kms::operation::sign::SignError;
 
     fn dispatch_failure(connector: ConnectorError) -> SdkError<SignError, HttpResponse> {
