@@ -9,8 +9,7 @@ mod common;
 use std::process::Command;
 
 use common::moto::moto;
-use gxp_evidence::controls::{self, ChangeClass, Evaluation, Finding, Status};
-use gxp_evidence::evidence::load_bytes;
+use gxp_evidence::controls::{ChangeClass, Evaluation, Finding, Status};
 use serde_json::{Value, json};
 
 const LOGGING: &str = "apigw-v2-access-logging";
@@ -52,9 +51,7 @@ fn api(snapshot: &mut Value) -> &mut Value {
 }
 
 fn evaluate(snapshot: &Value) -> Evaluation {
-    let bytes = serde_json::to_vec(snapshot).expect("serialises");
-    let loaded = load_bytes("crafted.json", bytes).unwrap_or_else(|e| panic!("loads: {e}"));
-    controls::evaluate(&loaded.snapshot)
+    common::evaluate_crafted(snapshot)
 }
 
 /// The one finding of `control` about `resource` in the home region.

@@ -11,7 +11,6 @@ use std::process::Command;
 
 use common::moto::moto;
 use gxp_evidence::controls::{self, Evaluation, Finding, Status, View};
-use gxp_evidence::evidence::load_bytes;
 use serde_json::{Value, json};
 
 const CONTROL: &str = "cloudtrail-cloudwatch-logs";
@@ -24,9 +23,7 @@ const DR_GROUP_ARN: &str =
     "arn:aws:logs:eu-central-1:444455556666:log-group:CloudTrail/lims-dr-audit:*";
 
 fn evaluate(snapshot: &Value) -> Evaluation {
-    let bytes = serde_json::to_vec(snapshot).expect("serialises");
-    let loaded = load_bytes("crafted.json", bytes).unwrap_or_else(|e| panic!("loads: {e}"));
-    controls::evaluate(&loaded.snapshot)
+    common::evaluate_crafted(snapshot)
 }
 
 /// The two rows (Security Hub, AWS Config) about `resource`.

@@ -10,7 +10,6 @@ use std::process::Command;
 
 use common::moto::moto;
 use gxp_evidence::controls::{self, Evaluation, Finding, Status};
-use gxp_evidence::evidence::load_bytes;
 use serde_json::{Value, json};
 
 const AT_REST: &str = "elasticache-encryption-at-rest";
@@ -48,9 +47,7 @@ fn group(snapshot: &mut Value) -> &mut Value {
 }
 
 fn evaluate(snapshot: &Value) -> Evaluation {
-    let bytes = serde_json::to_vec(snapshot).expect("serialises");
-    let loaded = load_bytes("crafted.json", bytes).unwrap_or_else(|e| panic!("loads: {e}"));
-    controls::evaluate(&loaded.snapshot)
+    common::evaluate_crafted(snapshot)
 }
 
 /// The at-rest findings of the home region.

@@ -8,7 +8,6 @@ use std::process::Command;
 
 use common::moto::moto;
 use gxp_evidence::controls::{self, Evaluation, Finding, Status};
-use gxp_evidence::evidence::load_bytes;
 use serde_json::{Value, json};
 
 const EXPOSURE: &str = "kms-key-exposure";
@@ -63,9 +62,7 @@ fn key(snapshot: &mut Value) -> &mut Value {
 }
 
 fn evaluate(snapshot: &Value) -> Evaluation {
-    let bytes = serde_json::to_vec(snapshot).expect("serialises");
-    let loaded = load_bytes("crafted.json", bytes).unwrap_or_else(|e| panic!("loads: {e}"));
-    controls::evaluate(&loaded.snapshot)
+    common::evaluate_crafted(snapshot)
 }
 
 /// The one exposure finding of the DR key.

@@ -9,8 +9,7 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 use common::moto::moto;
-use gxp_evidence::controls::{self, Evaluation, Finding, Status};
-use gxp_evidence::evidence::load_bytes;
+use gxp_evidence::controls::{Evaluation, Finding, Status};
 use serde_json::{Value, json};
 
 const DATA_EVENTS: &str = "cloudtrail-s3-data-events";
@@ -28,9 +27,7 @@ fn base() -> Value {
 }
 
 fn evaluate(snapshot: &Value) -> Evaluation {
-    let bytes = serde_json::to_vec(snapshot).expect("serialises");
-    let loaded = load_bytes("crafted.json", bytes).unwrap_or_else(|e| panic!("loads: {e}"));
-    controls::evaluate(&loaded.snapshot)
+    common::evaluate_crafted(snapshot)
 }
 
 fn rows(snapshot: &Value) -> Vec<Finding> {

@@ -10,8 +10,7 @@ use std::process::Command;
 
 use common::aws_stub::{AwsStub, StubConfig};
 use common::moto::{Month, live, month, moto};
-use gxp_evidence::controls::{self, ChangeClass, Evaluation, Finding, Status};
-use gxp_evidence::evidence::load_bytes;
+use gxp_evidence::controls::{ChangeClass, Evaluation, Finding, Status};
 use serde_json::{Value, json};
 
 const CONTROL: &str = "cloudtrail-bucket-protection";
@@ -21,9 +20,7 @@ const HOME: &str = "eu-central-1";
 const DR_BUCKET: &str = "lims-dr-audit-trail-444455556666";
 
 fn evaluate(snapshot: &Value) -> Evaluation {
-    let bytes = serde_json::to_vec(snapshot).expect("serialises");
-    let loaded = load_bytes("crafted.json", bytes).unwrap_or_else(|e| panic!("loads: {e}"));
-    controls::evaluate(&loaded.snapshot)
+    common::evaluate_crafted(snapshot)
 }
 
 fn rows(evaluation: &Evaluation) -> Vec<&Finding> {

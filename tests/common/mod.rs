@@ -72,6 +72,14 @@ pub fn demo_account_alone(account_id: &str) -> serde_json::Value {
     demo
 }
 
+/// Evaluates a crafted snapshot (JSON), loaded as a file would be: the load's checks apply.
+pub fn evaluate_crafted(snapshot: &serde_json::Value) -> gxp_evidence::controls::Evaluation {
+    let bytes = serde_json::to_vec(snapshot).expect("serialises");
+    let loaded = gxp_evidence::evidence::load_bytes("crafted.json", bytes)
+        .unwrap_or_else(|e| panic!("loads: {e}"));
+    gxp_evidence::controls::evaluate(&loaded.snapshot)
+}
+
 pub const RENDERED_AT: &str = "2026-11-01T07:00:00Z";
 
 /// `report --evidence EVIDENCE --out OUT EXTRA…`, rendered at `RENDERED_AT`.
