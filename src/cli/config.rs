@@ -87,6 +87,9 @@ pub struct LiveCollection {
     pub policy: Policy,
     pub settle_minutes: u32,
     pub max_parallel_regions: usize,
+    /// `collection.trail_logs`: read the change events from the trail's log files in this
+    /// directory instead of LookupEvents (as `collect --trail-logs`).
+    pub trail_logs: Option<PathBuf>,
 }
 
 /// The job's signing key and the identity its sign-off carries.
@@ -547,6 +550,7 @@ impl Reader<'_> {
                 policy: policy?,
                 settle_minutes: collect::period::DEFAULT_SETTLE_MINUTES,
                 max_parallel_regions: collect::DEFAULT_MAX_PARALLEL_REGIONS,
+                trail_logs: None,
             }));
         };
         self.only_known_keys(
@@ -558,6 +562,7 @@ impl Reader<'_> {
                 "endpoint_url",
                 "settle_minutes",
                 "max_parallel_regions",
+                "trail_logs",
             ],
         );
         let regions = self.regions(&collection);
@@ -580,6 +585,11 @@ impl Reader<'_> {
         let max_parallel_regions = self
             .number(&collection, "max_parallel_regions", 1)
             .map_or(collect::DEFAULT_MAX_PARALLEL_REGIONS, |n| n as usize);
+        let trail_logs = if collection.get("trail_logs").is_some() {
+            Some(self.existing_path(&collection, "trail_logs", true)?)
+        } else {
+            None
+        };
         if collection.get("evidence").is_some() {
             return self
                 .existing_path(&collection, "evidence", false)
@@ -593,6 +603,7 @@ impl Reader<'_> {
             policy: policy?,
             settle_minutes,
             max_parallel_regions,
+            trail_logs,
         }))
     }
 
