@@ -71,8 +71,8 @@ pub fn default_formats() -> BTreeSet<Format> {
 /// Where the run's evidence comes from.
 #[derive(Debug, Clone)]
 pub enum EvidenceSource {
-    /// Collected live from AWS.
-    Live(LiveCollection),
+    /// Collected live from AWS (boxed: far larger than a path).
+    Live(Box<LiveCollection>),
     /// An existing snapshot file, re-reported (its system name, period and policy were set
     /// when it was collected).
     Snapshot(PathBuf),
@@ -542,7 +542,7 @@ impl Reader<'_> {
         let collection = self.table(root, "collection");
         let policy = self.policy(root);
         let Some(collection) = collection else {
-            return Some(EvidenceSource::Live(LiveCollection {
+            return Some(EvidenceSource::Live(Box::new(LiveCollection {
                 accounts: accounts?,
                 regions: RegionSelection::Configured,
                 profile: None,
@@ -551,7 +551,7 @@ impl Reader<'_> {
                 settle_minutes: collect::period::DEFAULT_SETTLE_MINUTES,
                 max_parallel_regions: collect::DEFAULT_MAX_PARALLEL_REGIONS,
                 trail_logs: None,
-            }));
+            })));
         };
         self.only_known_keys(
             &collection,
@@ -595,7 +595,7 @@ impl Reader<'_> {
                 .existing_path(&collection, "evidence", false)
                 .map(EvidenceSource::Snapshot);
         }
-        Some(EvidenceSource::Live(LiveCollection {
+        Some(EvidenceSource::Live(Box::new(LiveCollection {
             accounts: accounts?,
             regions: regions?,
             profile,
@@ -604,7 +604,7 @@ impl Reader<'_> {
             settle_minutes,
             max_parallel_regions,
             trail_logs,
-        }))
+        })))
     }
 
     fn regions(&mut self, collection: &Table) -> Option<RegionSelection> {

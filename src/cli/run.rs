@@ -680,7 +680,7 @@ fn open_job_signer(signing: &JobSigning, source: &EvidenceSource) -> Result<Sign
         }
         JobKey::Kms { key_id, region } => {
             let live = match source {
-                EvidenceSource::Live(live) => Some(live),
+                EvidenceSource::Live(live) => Some(live.as_ref()),
                 EvidenceSource::Snapshot(_) => None,
             };
             Ok(Signer::new(crate::kms::KmsKey::connect(

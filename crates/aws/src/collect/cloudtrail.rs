@@ -49,7 +49,9 @@ pub async fn collect(
     // Trails first, then the events up to now: a change after the trail was read is seen.
     let trails = collect_trails(context, &client).await?;
     let (lookup, until) = changes_up_to_now(context, period, &events::SOURCES).await?;
-    if trails.is_none() && lookup.events_from.is_none() && lookup.queries.iter().all(|q| !q.completed)
+    if trails.is_none()
+        && lookup.events_from.is_none()
+        && lookup.queries.iter().all(|q| !q.completed)
     {
         return Ok(None);
     }
