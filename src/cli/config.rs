@@ -1380,4 +1380,15 @@ mod tests {
             "{text}"
         );
     }
+
+    #[test]
+    fn trail_logs_must_name_an_existing_folder() {
+        let errors = parse("[collection]\ntrail_logs = \"no-such-folder\"\n").expect_err("invalid");
+        let text = errors.to_string();
+        assert!(
+            text.contains("run.toml:2:14: `collection.trail_logs`:"),
+            "{text}"
+        );
+        assert!(text.contains("no-such-folder"), "{text}");
+    }
 }
