@@ -67,7 +67,10 @@ fn main() {
         eprintln!("--size {size_text:?}: expected a size such as 64M or 2G");
         std::process::exit(2);
     };
-    let start = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).single().expect("a time");
+    let start = Utc
+        .with_ymd_and_hms(2025, 1, 1, 0, 0, 0)
+        .single()
+        .expect("a time");
     let period = Period {
         start: Timestamp(start),
         end: Timestamp(start + Duration::days(31)),
@@ -76,9 +79,10 @@ fn main() {
 
     // Generate: files spread evenly over the month, each written as it is built.
     let generating = Instant::now();
-    let record_size = generator::record(ACCOUNT, REGION, generator::READ_EVENTS[0], true, start, "x")
-        .to_string()
-        .len() as u64;
+    let record_size =
+        generator::record(ACCOUNT, REGION, generator::READ_EVENTS[0], true, start, "x")
+            .to_string()
+            .len() as u64;
     let files = (target / (record_size * RECORDS_PER_FILE as u64)).max(1);
     let spacing = Duration::seconds((31 * 86_400 / files as i64).max(1));
     let mut written = 0u64;
@@ -128,7 +132,11 @@ fn main() {
         let seconds = began.elapsed().as_secs_f64();
         let rate = written as f64 / 1e6 / seconds;
         assert_eq!(read.files_read, files, "every file read");
-        assert!(read.gaps.iter().all(|g| g.code == "MissingLogFiles"), "{:?}", read.gaps);
+        assert!(
+            read.gaps.iter().all(|g| g.code == "MissingLogFiles"),
+            "{:?}",
+            read.gaps
+        );
         assert_eq!(read.events.len(), writes, "every write event kept once");
         let scaling = match single {
             None => {

@@ -299,6 +299,10 @@ fn collect_reads_a_period_more_than_90_days_back_from_the_log_files() {
         !html.contains("LookupEvents was queried"),
         "no LookupEvents plan"
     );
+    assert!(
+        html.contains("no LookupEvents: the change events were read from the trail"),
+        "API calls"
+    );
 }
 
 fn common_time(at: DateTime<Utc>) -> String {

@@ -467,6 +467,10 @@ pub struct ApiCalls {
     pub calls: &'static str,
 }
 
+/// The CloudTrail row of `API_CALLS` when the change events came from the trail's log files.
+pub const CLOUDTRAIL_CALLS_WITH_LOG_FILES: &str = "DescribeTrails, GetTrailStatus, GetEventSelectors (per trail); \
+     no LookupEvents: the change events were read from the trail's log files (see below)";
+
 /// Every call the collector makes; all are read-only (List/Get/Describe/Lookup).
 pub const API_CALLS: &[ApiCalls] = &[
     ApiCalls {
@@ -610,7 +614,7 @@ impl TrailLogReading {
 /// The methodology section.
 #[derive(Debug, Clone, Serialize)]
 pub struct Methodology {
-    pub api_calls: &'static [ApiCalls],
+    pub api_calls: Vec<ApiCalls>,
     pub lookup_plan: LookupPlan,
     /// Set when some region's change events came from the trail's log files.
     pub trail_logs: Option<TrailLogReading>,
@@ -641,8 +645,15 @@ impl Methodology {
                 format!("{} {}", logs.text(), lookup_plan.text()),
             ),
         };
+        let mut api_calls = API_CALLS.to_vec();
+        if trail_logs.is_some() && queries.is_empty() {
+            // LookupEvents was not called: say so in the list of calls too.
+            for row in api_calls.iter_mut().filter(|r| r.service == "CloudTrail") {
+                row.calls = CLOUDTRAIL_CALLS_WITH_LOG_FILES;
+            }
+        }
         Methodology {
-            api_calls: API_CALLS,
+            api_calls,
             lookup_plan_text,
             lookup_plan,
             trail_logs,

@@ -221,6 +221,24 @@ struct RecordFields<'a> {
     user_identity: Option<Identity<'a>>,
     #[serde(borrow, default)]
     resources: Option<Vec<RecordResource<'a>>>,
+    #[serde(default)]
+    management_event: Option<bool>,
+    #[serde(borrow, default)]
+    event_category: Option<Cow<'a, str>>,
+}
+
+impl RecordFields<'_> {
+    /// LookupEvents returns management events only; a trail's files also hold its data events
+    /// (S3 object calls of the same `s3.amazonaws.com` source, with `readOnly` false) and
+    /// network activity events, which are not changes of a setting. Records without either
+    /// field (older `eventVersion`s) are management events.
+    fn is_management_event(&self) -> bool {
+        self.management_event != Some(false)
+            && self
+                .event_category
+                .as_deref()
+                .is_none_or(|c| c == "Management")
+    }
 }
 
 /// `readOnly` is a boolean in log files; LookupEvents gives it as text.
@@ -290,7 +308,9 @@ pub fn record_event(text: &str) -> Result<Option<LookupEvent>, String> {
         return Err("no eventSource or eventName".to_string());
     };
     let read_only = fields.read_only.as_ref().map(ReadOnlyFlag::as_lookup_text);
-    if !events::in_change_register(source, name, read_only.as_deref()) {
+    if !fields.is_management_event()
+        || !events::in_change_register(source, name, read_only.as_deref())
+    {
         return Ok(None);
     }
     let event_id = fields
@@ -384,6 +404,35 @@ mod tests {
         assert_eq!(event.access_key_id.as_deref(), Some("ASIAEXAMPLE"));
         let back: Value = serde_json::from_str(&event.cloud_trail_event).unwrap();
         assert_eq!(back, records["Records"][1]);
+    }
+
+    #[test]
+    fn data_and_network_activity_events_are_not_changes() {
+        let mut data = record("a", events::S3, "PutObject", false, "2026-01-05T00:00:00Z");
+        data["managementEvent"] = json!(false);
+        data["eventCategory"] = json!("Data");
+        let mut network = record(
+            "b",
+            events::KMS,
+            "DisableKey",
+            false,
+            "2026-01-05T00:00:00Z",
+        );
+        network["eventCategory"] = json!("NetworkActivity");
+        let mut management = record(
+            "c",
+            events::S3,
+            "PutBucketPolicy",
+            false,
+            "2026-01-05T00:00:00Z",
+        );
+        management["managementEvent"] = json!(true);
+        management["eventCategory"] = json!("Management");
+        let (tally, kept) =
+            read(&json!({"Records": [data, network, management]}).to_string()).expect("readable");
+        let ids: Vec<&str> = kept.iter().map(|e| e.event_id.as_str()).collect();
+        assert_eq!(ids, ["c"]);
+        assert_eq!(tally.records_read, 3);
     }
 
     #[test]
