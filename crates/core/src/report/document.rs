@@ -611,14 +611,25 @@ impl TrailLogReading {
     }
 }
 
+/// The heading of the change-event method when LookupEvents was queried alone.
+pub const LOOKUP_EVENTS_HEADING: &str = "Change events (LookupEvents plan and cost)";
+
+fn is_lookup_events_heading(heading: &&'static str) -> bool {
+    *heading == LOOKUP_EVENTS_HEADING
+}
+
 /// The methodology section.
 #[derive(Debug, Clone, Serialize)]
 pub struct Methodology {
     pub api_calls: Vec<ApiCalls>,
     pub lookup_plan: LookupPlan,
     /// Set when some region's change events came from the trail's log files.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub trail_logs: Option<TrailLogReading>,
-    /// The heading of the change-event method: LookupEvents, the log files, or both.
+    /// The heading of the change-event method: LookupEvents, the log files, or both. Left out
+    /// of results.json for LookupEvents, whose results keep their earlier shape (the HTML
+    /// template falls back to the same heading).
+    #[serde(skip_serializing_if = "is_lookup_events_heading")]
     pub change_events_heading: &'static str,
     pub lookup_plan_text: String,
     pub reading_text: String,
@@ -633,10 +644,7 @@ impl Methodology {
     ) -> Self {
         let lookup_plan = LookupPlan::of(queries);
         let (change_events_heading, lookup_plan_text) = match &trail_logs {
-            None => (
-                "Change events (LookupEvents plan and cost)",
-                lookup_plan.text(),
-            ),
+            None => (LOOKUP_EVENTS_HEADING, lookup_plan.text()),
             Some(logs) if queries.is_empty() => {
                 ("Change events (the trail's log files)", logs.text())
             }
