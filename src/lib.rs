@@ -8,4 +8,5 @@ pub mod cli;
 pub use gxp_evidence_aws::{archive_s3, collect, kms};
 pub use gxp_evidence_core::{
     TOOL_NAME, TOOL_VERSION, archive, controls, evidence, log_integrity, package, report, signing,
+    trail_logs,
 };

@@ -379,7 +379,7 @@ fn a_period_older_than_lookup_events_keeps_says_what_can_be_done_now() {
     assert!(
         result
             .1
-            .contains("reading the trail's log files from S3 instead is not supported yet"),
+            .contains("read the change events from the trail's log files instead"),
         "{}",
         result.1
     );

@@ -71,8 +71,8 @@ pub fn default_formats() -> BTreeSet<Format> {
 /// Where the run's evidence comes from.
 #[derive(Debug, Clone)]
 pub enum EvidenceSource {
-    /// Collected live from AWS.
-    Live(LiveCollection),
+    /// Collected live from AWS (boxed: far larger than a path).
+    Live(Box<LiveCollection>),
     /// An existing snapshot file, re-reported (its system name, period and policy were set
     /// when it was collected).
     Snapshot(PathBuf),
@@ -87,6 +87,9 @@ pub struct LiveCollection {
     pub policy: Policy,
     pub settle_minutes: u32,
     pub max_parallel_regions: usize,
+    /// `collection.trail_logs`: read the change events from the trail's log files in this
+    /// directory instead of LookupEvents (as `collect --trail-logs`).
+    pub trail_logs: Option<PathBuf>,
 }
 
 /// The job's signing key and the identity its sign-off carries.
@@ -539,7 +542,7 @@ impl Reader<'_> {
         let collection = self.table(root, "collection");
         let policy = self.policy(root);
         let Some(collection) = collection else {
-            return Some(EvidenceSource::Live(LiveCollection {
+            return Some(EvidenceSource::Live(Box::new(LiveCollection {
                 accounts: accounts?,
                 regions: RegionSelection::Configured,
                 profile: None,
@@ -547,7 +550,8 @@ impl Reader<'_> {
                 policy: policy?,
                 settle_minutes: collect::period::DEFAULT_SETTLE_MINUTES,
                 max_parallel_regions: collect::DEFAULT_MAX_PARALLEL_REGIONS,
-            }));
+                trail_logs: None,
+            })));
         };
         self.only_known_keys(
             &collection,
@@ -558,6 +562,7 @@ impl Reader<'_> {
                 "endpoint_url",
                 "settle_minutes",
                 "max_parallel_regions",
+                "trail_logs",
             ],
         );
         let regions = self.regions(&collection);
@@ -580,12 +585,17 @@ impl Reader<'_> {
         let max_parallel_regions = self
             .number(&collection, "max_parallel_regions", 1)
             .map_or(collect::DEFAULT_MAX_PARALLEL_REGIONS, |n| n as usize);
+        let trail_logs = if collection.get("trail_logs").is_some() {
+            Some(self.existing_path(&collection, "trail_logs", true)?)
+        } else {
+            None
+        };
         if collection.get("evidence").is_some() {
             return self
                 .existing_path(&collection, "evidence", false)
                 .map(EvidenceSource::Snapshot);
         }
-        Some(EvidenceSource::Live(LiveCollection {
+        Some(EvidenceSource::Live(Box::new(LiveCollection {
             accounts: accounts?,
             regions: regions?,
             profile,
@@ -593,7 +603,8 @@ impl Reader<'_> {
             policy: policy?,
             settle_minutes,
             max_parallel_regions,
-        }))
+            trail_logs,
+        })))
     }
 
     fn regions(&mut self, collection: &Table) -> Option<RegionSelection> {
@@ -1368,5 +1379,16 @@ mod tests {
             text.contains("run.toml:2:35: `collection.regions` must be \"all\" or a list"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn trail_logs_must_name_an_existing_folder() {
+        let errors = parse("[collection]\ntrail_logs = \"no-such-folder\"\n").expect_err("invalid");
+        let text = errors.to_string();
+        assert!(
+            text.contains("run.toml:2:14: `collection.trail_logs`:"),
+            "{text}"
+        );
+        assert!(text.contains("no-such-folder"), "{text}");
     }
 }

@@ -431,13 +431,18 @@ struct LiveArgs {
     /// data events.
     #[arg(long, value_name = "BUCKETS", value_delimiter = ',', value_parser = parse_bucket_name)]
     gxp_buckets: Vec<String>,
+    /// Read the period's change events from the trail's log files in this folder (the folder
+    /// holding AWSLogs/, e.g. from `aws s3 sync s3://BUCKET/PREFIX DIR`) instead of
+    /// LookupEvents: any period, not only the last 90 days. The settings still come from AWS.
+    #[arg(long, value_name = "DIR")]
+    trail_logs: Option<PathBuf>,
 }
 
 impl LiveArgs {
     /// Flags that only make sense for a live collection, by name, when given.
     fn given_flags(&self) -> Vec<&'static str> {
         let mut given = Vec::new();
-        let flags: [(&str, bool); 17] = [
+        let flags: [(&str, bool); 18] = [
             ("--period", self.period.is_some()),
             ("--from", self.from.is_some()),
             ("--regions", self.regions.is_some()),
@@ -470,6 +475,7 @@ impl LiveArgs {
                 self.min_log_retention_days != Policy::DEFAULT_MIN_LOG_RETENTION_DAYS,
             ),
             ("--gxp-buckets", !self.gxp_buckets.is_empty()),
+            ("--trail-logs", self.trail_logs.is_some()),
         ];
         for (flag, set) in flags {
             if set {
@@ -1035,7 +1041,18 @@ fn collect_live(live: &LiveArgs, verbose: u8, quiet: bool) -> Result<LoadedEvide
         live.to.as_deref(),
         now,
         live.settle_minutes,
+        if live.trail_logs.is_some() {
+            collect::period::ChangeEventSource::TrailLogFiles
+        } else {
+            collect::period::ChangeEventSource::LookupEvents
+        },
     )?;
+    // A folder that holds no log files fails now, not after the settings were collected.
+    let trail_logs = live
+        .trail_logs
+        .as_deref()
+        .map(gxp_evidence_core::trail_logs::LocalDir::open)
+        .transpose()?;
     let request = CollectRequest {
         period,
         accounts: live.accounts.selection()?,
@@ -1051,6 +1068,7 @@ fn collect_live(live: &LiveArgs, verbose: u8, quiet: bool) -> Result<LoadedEvide
         settle_minutes: live.settle_minutes,
         max_parallel_regions: live.max_parallel_regions,
         calls_per_region: 8,
+        trail_logs,
     };
     let settings = AwsSettings {
         profile: live.profile.clone(),

@@ -610,6 +610,11 @@ fn live_period(live: &LiveCollection, month: Option<&str>) -> Result<Period> {
         None,
         chrono::Utc::now(),
         live.settle_minutes,
+        if live.trail_logs.is_some() {
+            collect::period::ChangeEventSource::TrailLogFiles
+        } else {
+            collect::period::ChangeEventSource::LookupEvents
+        },
     )?)
 }
 
@@ -637,6 +642,11 @@ fn collect_live(
         settle_minutes: live.settle_minutes,
         max_parallel_regions: live.max_parallel_regions,
         calls_per_region: 8,
+        trail_logs: live
+            .trail_logs
+            .as_deref()
+            .map(gxp_evidence_core::trail_logs::LocalDir::open)
+            .transpose()?,
     };
     let progress =
         collect::progress::Progress::new(!quiet && verbose == 0 && std::io::stderr().is_terminal());
@@ -670,7 +680,7 @@ fn open_job_signer(signing: &JobSigning, source: &EvidenceSource) -> Result<Sign
         }
         JobKey::Kms { key_id, region } => {
             let live = match source {
-                EvidenceSource::Live(live) => Some(live),
+                EvidenceSource::Live(live) => Some(live.as_ref()),
                 EvidenceSource::Snapshot(_) => None,
             };
             Ok(Signer::new(crate::kms::KmsKey::connect(

@@ -5,6 +5,7 @@ pub mod aws_stub;
 pub mod forge;
 pub mod moto;
 pub mod trail_digests;
+pub mod trail_logs;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -14,6 +14,7 @@ pub mod memory;
 pub mod package;
 pub mod report;
 pub mod signing;
+pub mod trail_logs;
 
 /// The tool's name, as snapshots and packages record it.
 pub const TOOL_NAME: &str = "gxp-evidence";

@@ -4,7 +4,8 @@
 //! through the LookupEvents query plan of DESIGN.md (one page per event source, then, for a
 //! source with more events than that, one query per event name of the rules table), paced
 //! below AWS's 2 calls/s per account-region, retried with backoff and jitter, following
-//! NextToken, deduplicated.
+//! NextToken, deduplicated; or, with `--trail-logs`, from the trail's log files
+//! (`gxp_evidence_core::trail_logs`, `changes_from_log_files`).
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
@@ -21,9 +22,11 @@ use super::sdk::{CallFailure, FailureKind, PageTokens, call_failure, sdk_datetim
 use super::{CredentialsFailed, RegionContext, cloudwatch_logs};
 use gxp_evidence_core::controls::events::{self, QueriedBy};
 use gxp_evidence_core::evidence::{
-    AdvancedEventSelector, CloudTrailEvidence, EventSelector, EventSelectors, Extra, FieldSelector,
-    LookupEvent, LookupQuery, Period, Timestamp, Trail, TrailEvidence, TrailStatus,
+    AdvancedEventSelector, CloudTrailEvidence, EventSelector, EventSelectors, EventsFrom, Extra,
+    FieldSelector, LookupEvent, LookupQuery, Period, Timestamp, Trail, TrailEvidence,
+    TrailLogFilesRead, TrailStatus,
 };
+use gxp_evidence_core::trail_logs::{self, LocalDir, LogStore};
 
 const SERVICE: &str = "cloudtrail";
 
@@ -46,7 +49,10 @@ pub async fn collect(
     // Trails first, then the events up to now: a change after the trail was read is seen.
     let trails = collect_trails(context, &client).await?;
     let (lookup, until) = changes_up_to_now(context, period, &events::SOURCES).await?;
-    if trails.is_none() && lookup.queries.iter().all(|q| !q.completed) {
+    if trails.is_none()
+        && lookup.events_from.is_none()
+        && lookup.queries.iter().all(|q| !q.completed)
+    {
         return Ok(None);
     }
     Ok(Some(evidence(
@@ -57,13 +63,20 @@ pub async fn collect(
     )))
 }
 
-/// LookupEvents from the period start up to now (after the settings were read), and that end.
+/// The change events from the period start up to now (after the settings were read), and
+/// that end: from the trail's log files when `--trail-logs` names them, else LookupEvents.
 async fn changes_up_to_now(
     context: &Arc<RegionContext>,
     period: Period,
     sources: &[&'static str],
 ) -> Result<(LookupResult, Timestamp), CredentialsFailed> {
     let until = Timestamp(chrono::Utc::now()).max(period.end);
+    if let Some(store) = &context.trail_logs {
+        return Ok((
+            changes_from_log_files(context, store.clone(), period, until, sources).await,
+            until,
+        ));
+    }
     let window = Period {
         start: period.start,
         end: until,
@@ -72,6 +85,58 @@ async fn changes_up_to_now(
         lookup_changes(context.clone(), window, sources).await?,
         until,
     ))
+}
+
+/// One account-region's log files are read at a time, each on every core: account-regions
+/// are collected concurrently, and their readers would otherwise only contend for the cores.
+static LOG_FILE_READS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The change events of `sources` in the region's log files (`trail_logs::read_region`); what
+/// could not be read is an evidence gap of the region's change events.
+async fn changes_from_log_files(
+    context: &Arc<RegionContext>,
+    store: LocalDir,
+    period: Period,
+    until: Timestamp,
+    sources: &[&'static str],
+) -> LookupResult {
+    let _one_region_at_a_time = LOG_FILE_READS.lock().await;
+    let (account_id, region) = (context.account_id.clone(), context.region.clone());
+    let location = store.location();
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let read = tokio::task::spawn_blocking(move || {
+        trail_logs::read_region(&store, &account_id, &region, period, until, threads)
+    })
+    .await;
+    let read = match read {
+        Ok(read) => read,
+        Err(join_error) => panic!("reading the trail's log files panicked: {join_error}"),
+    };
+    for gap in &read.gaps {
+        let failure = CallFailure {
+            code: gap.code.to_string(),
+            message: gap.message.clone(),
+            http_status: None,
+            kind: FailureKind::Service,
+        };
+        context.record_gap(SERVICE, trail_logs::EVIDENCE_GAP_API, None, &failure);
+    }
+    context.progress.add(Fetched::Events, read.records_read);
+    LookupResult {
+        events: read
+            .events
+            .into_iter()
+            .filter(|e| sources.contains(&e.event_source.as_str()))
+            .collect(),
+        queries: Vec::new(),
+        events_from: Some(EventsFrom::TrailLogFiles(TrailLogFilesRead {
+            location,
+            files_read: read.files_read,
+            records_read: read.records_read,
+            records_kept: read.records_kept,
+            extra: Extra::new(),
+        })),
+    }
 }
 
 /// The evidence of a region: the period's changes are its register; the later ones, up to
@@ -92,6 +157,7 @@ fn evidence(
         lookup_queries: lookup.queries.into_iter().map(|q| q.record).collect(),
         events_after_period,
         events_until: Some(until),
+        events_from: lookup.events_from,
         extra: Extra::new(),
     }
 }
@@ -387,6 +453,8 @@ impl QueryOutcome {
 struct LookupResult {
     events: Vec<LookupEvent>,
     queries: Vec<QueryOutcome>,
+    /// Set when the events came from the trail's log files.
+    events_from: Option<EventsFrom>,
 }
 
 /// The queries of one stage of the plan, run together under the region's pacer; outcomes in
@@ -506,7 +574,11 @@ async fn lookup_changes(
             .cmp(&a.event_time)
             .then_with(|| a.event_id.cmp(&b.event_id))
     });
-    Ok(LookupResult { events, queries })
+    Ok(LookupResult {
+        events,
+        queries,
+        events_from: None,
+    })
 }
 
 async fn run_query(

@@ -34,6 +34,7 @@ use gxp_evidence_core::evidence::{
     self, AccountEvidence, CallerIdentity, EvidenceGap, EvidenceSnapshot, Extra, Period, Policy,
     RegionEvidence, S3Bucket, Scope, Timestamp, ToolInfo,
 };
+use gxp_evidence_core::trail_logs::LocalDir;
 use progress::{Progress, RegionProgress};
 pub use sdk::CallFailure;
 
@@ -136,6 +137,9 @@ pub struct CollectRequest {
     pub max_parallel_regions: usize,
     /// Calls in flight at once within one account-region (LookupEvents is paced separately).
     pub calls_per_region: usize,
+    /// Read the change events from the trail's log files here instead of LookupEvents
+    /// (`collect --trail-logs DIR`): the settings still come from AWS.
+    pub trail_logs: Option<LocalDir>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -426,6 +430,8 @@ pub(crate) struct RegionContext {
     /// Set when the region rejected credentials that STS accepted: it is not enabled for the
     /// account, so the remaining LookupEvents queries are not sent one by one to fail.
     region_rejected: std::sync::atomic::AtomicBool,
+    /// Where the change events are read instead of LookupEvents, if anywhere.
+    pub trail_logs: Option<LocalDir>,
 }
 
 impl RegionContext {
@@ -444,6 +450,7 @@ impl RegionContext {
             progress: progress.region(&plan.account_id, region),
             gaps: Mutex::new(Vec::new()),
             region_rejected: Default::default(),
+            trail_logs: request.trail_logs.clone(),
         }
     }
 

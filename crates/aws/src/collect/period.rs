@@ -16,8 +16,15 @@ pub const DEFAULT_SETTLE_MINUTES: u32 = 60;
 
 /// What a user can do about a period LookupEvents no longer covers, besides a later period.
 /// The one place that changes once the trail's log files can be read (issue 19, `--trail-logs`).
-pub const OLDER_PERIOD_REMEDY: &str =
-    "reading the trail's log files from S3 instead is not supported yet (planned as --trail-logs)";
+pub const OLDER_PERIOD_REMEDY: &str = "or read the change events from the trail's log files instead: copy them from the trail's bucket (aws s3 sync s3://BUCKET/PREFIX/AWSLogs DIR/AWSLogs) and pass --trail-logs DIR";
+
+/// Where a live collection reads the period's change events: LookupEvents limits how far back
+/// a period may start; the trail's log files do not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeEventSource {
+    LookupEvents,
+    TrailLogFiles,
+}
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum PeriodError {
@@ -191,6 +198,7 @@ pub fn resolve(
     to: Option<&str>,
     now: DateTime<Utc>,
     settle_minutes: u32,
+    events_from: ChangeEventSource,
 ) -> Result<Period, PeriodError> {
     let period = match (month_flag, from, to) {
         (Some(text), _, _) => month(text)?,
@@ -213,16 +221,17 @@ pub fn resolve(
         (None, None, None) => previous_month(now),
         (None, _, _) => return Err(PeriodError::HalfOpenRange),
     };
-    check_collectable(&period, now, settle_minutes)?;
+    check_collectable(&period, now, settle_minutes, events_from)?;
     Ok(period)
 }
 
-/// A live collection needs a period that has ended at least `settle_minutes` ago and that
-/// LookupEvents still covers.
+/// A live collection needs a period that has ended at least `settle_minutes` ago and, when
+/// its events come from LookupEvents, that LookupEvents still covers.
 pub fn check_collectable(
     period: &Period,
     now: DateTime<Utc>,
     settle_minutes: u32,
+    events_from: ChangeEventSource,
 ) -> Result<(), PeriodError> {
     // Shown to the second in messages; compared exactly.
     let now_shown = Timestamp(now.with_nanosecond(0).unwrap_or(now));
@@ -242,7 +251,7 @@ pub fn check_collectable(
         });
     }
     let earliest = now - chrono::Duration::days(LOOKUP_EVENTS_RETENTION_DAYS);
-    if period.start.0 < earliest {
+    if events_from == ChangeEventSource::LookupEvents && period.start.0 < earliest {
         return Err(PeriodError::BeyondLookupRetention {
             start: period.start,
             now: now_shown,
@@ -259,6 +268,24 @@ pub fn check_collectable(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `super::resolve` for a collection whose events come from LookupEvents.
+    fn resolve(
+        month_flag: Option<&str>,
+        from: Option<&str>,
+        to: Option<&str>,
+        now: DateTime<Utc>,
+        settle_minutes: u32,
+    ) -> Result<Period, PeriodError> {
+        super::resolve(
+            month_flag,
+            from,
+            to,
+            now,
+            settle_minutes,
+            ChangeEventSource::LookupEvents,
+        )
+    }
 
     fn at(text: &str) -> DateTime<Utc> {
         Timestamp::parse(text).expect("valid time").0
@@ -456,5 +483,32 @@ mod tests {
         assert!(text.ends_with(OLDER_PERIOD_REMEDY), "{text}");
         assert_eq!(text.matches("--trail-logs").count(), 1, "{text}");
         assert!(resolve(Some("2026-09"), None, None, now, DEFAULT_SETTLE_MINUTES).is_ok());
+    }
+
+    #[test]
+    fn the_trail_log_files_reach_back_further_than_90_days() {
+        let now = at("2026-11-23T10:00:00Z");
+        let period = super::resolve(
+            Some("2025-11"),
+            None,
+            None,
+            now,
+            DEFAULT_SETTLE_MINUTES,
+            ChangeEventSource::TrailLogFiles,
+        )
+        .expect("a year back is collectable from log files");
+        assert_eq!(period.label(), "2025-11");
+        // The settle time still applies.
+        assert!(matches!(
+            super::resolve(
+                Some("2026-11"),
+                None,
+                None,
+                now,
+                DEFAULT_SETTLE_MINUTES,
+                ChangeEventSource::TrailLogFiles
+            ),
+            Err(PeriodError::NotEnded { .. })
+        ));
     }
 }

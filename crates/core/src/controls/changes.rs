@@ -524,6 +524,7 @@ mod tests {
             lookup_queries: vec![],
             events_after_period: Vec::new(),
             events_until: None,
+            events_from: None,
             extra: Default::default(),
         }
     }

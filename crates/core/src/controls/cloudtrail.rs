@@ -907,7 +907,7 @@ pub fn evaluate_account(
     let trail_gaps: Vec<&EvidenceGap> = regions
         .iter()
         .flat_map(|(scope, _)| scope.service_gaps("cloudtrail"))
-        .filter(|g| g.api != "LookupEvents")
+        .filter(|g| !super::reads_change_events(&g.api))
         .collect();
     let incomplete_reason = || {
         let mut parts = Vec::new();

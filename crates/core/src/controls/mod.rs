@@ -302,12 +302,12 @@ impl<'a> RegionScope<'a> {
             .collect()
     }
 
-    /// Gaps that leave the region's change events incomplete: a failed LookupEvents query, or
-    /// credentials that failed (STS).
+    /// Gaps that leave the region's change events incomplete: a failed LookupEvents query, a
+    /// trail log file missing or unreadable, or credentials that failed (STS).
     pub fn lookup_gaps(&self) -> Vec<&'a EvidenceGap> {
         self.service_gaps("cloudtrail")
             .into_iter()
-            .filter(|g| g.api == "LookupEvents" || g.service == "sts")
+            .filter(|g| reads_change_events(&g.api) || g.service == "sts")
             .collect()
     }
 
@@ -653,6 +653,12 @@ fn sort_for_reporting(evaluation: &mut Evaluation) {
         .changes
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     evaluation.evidence_gaps.sort();
+}
+
+/// Whether a gap of this CloudTrail `api` is about reading the change events (LookupEvents, or
+/// the trail's log files) rather than the trails' settings.
+pub fn reads_change_events(api: &str) -> bool {
+    api == "LookupEvents" || api == crate::trail_logs::EVIDENCE_GAP_API
 }
 
 #[cfg(test)]

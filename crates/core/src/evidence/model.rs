@@ -910,6 +910,34 @@ pub struct CloudTrailEvidence {
     /// period end.
     #[serde(default)]
     pub events_until: Option<Timestamp>,
+    /// Where `events` and `events_after_period` came from when not from LookupEvents (whose
+    /// `lookup_queries` say what was searched): absent in LookupEvents snapshots and in those
+    /// of earlier versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events_from: Option<EventsFrom>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// A source of a region's change events other than LookupEvents.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventsFrom {
+    /// The trail's `.json.gz` log files (`trail_logs`), read from a directory.
+    TrailLogFiles(TrailLogFilesRead),
+}
+
+/// What was read of the trail's log files for one account-region.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrailLogFilesRead {
+    /// Where the files were read: the directory given to `collect --trail-logs`.
+    pub location: String,
+    /// Log files of the account-region's day folders read (one extra day each side).
+    pub files_read: u64,
+    /// Records in those files (every event, read ones included).
+    pub records_read: u64,
+    /// Records kept for the change register, before the period split and the removal of copies.
+    pub records_kept: u64,
     #[serde(flatten)]
     pub extra: Extra,
 }

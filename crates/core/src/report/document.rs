@@ -13,7 +13,7 @@ use std::borrow::Cow;
 
 use crate::controls::selection::{ControlSelection, NotEvaluated, SelectionReport};
 use crate::controls::{ChangeRow, Finding, Status, VerdictReading, View};
-use crate::evidence::{EvidenceSnapshot, Policy, Timestamp};
+use crate::evidence::{EventsFrom, EvidenceSnapshot, Policy, Timestamp};
 use crate::report::LookupQueryRow;
 
 /// The report-time parameters of a package, kept in its manifest. A manifest without them
@@ -492,6 +492,10 @@ pub struct ApiCalls {
     pub calls: &'static str,
 }
 
+/// The CloudTrail row of `API_CALLS` when the change events came from the trail's log files.
+pub const CLOUDTRAIL_CALLS_WITH_LOG_FILES: &str = "DescribeTrails, GetTrailStatus, GetEventSelectors (per trail); \
+     no LookupEvents: the change events were read from the trail's log files (see below)";
+
 /// Every call the collector makes; all are read-only (List/Get/Describe/Lookup).
 pub const API_CALLS: &[ApiCalls] = &[
     ApiCalls {
@@ -588,23 +592,113 @@ pub const PERIOD_STATEMENT: &str = "Posture results cover the whole period as re
      passes (a FAIL names its interval). What cannot be proven for part of the period (a setting changed with \
      its earlier value unrecorded, a failed or incomplete lookup) is EVIDENCE_GAP, never PASS.";
 
+/// What was read of the trail's log files, over every account-region whose change events came
+/// from them (`CloudTrailEvidence::events_from`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TrailLogReading {
+    pub account_regions: usize,
+    /// The folders read (one per collection, normally).
+    pub locations: Vec<String>,
+    pub files_read: u64,
+    pub records_read: u64,
+    pub records_kept: u64,
+}
+
+impl TrailLogReading {
+    /// The reading of `snapshot`'s log files, if any of its regions' events came from them.
+    pub fn of(snapshot: &EvidenceSnapshot) -> Option<Self> {
+        let mut reading = TrailLogReading::default();
+        let reads = snapshot
+            .accounts
+            .iter()
+            .flat_map(|a| &a.regions)
+            .filter_map(|r| r.cloudtrail.as_ref()?.events_from.as_ref());
+        for EventsFrom::TrailLogFiles(read) in reads {
+            reading.account_regions += 1;
+            if !reading.locations.contains(&read.location) {
+                reading.locations.push(read.location.clone());
+            }
+            reading.files_read += read.files_read;
+            reading.records_read += read.records_read;
+            reading.records_kept += read.records_kept;
+        }
+        reading.locations.sort();
+        (reading.account_regions > 0).then_some(reading)
+    }
+
+    pub fn text(&self) -> String {
+        format!(
+            "The change events were read from the trail's log files in {} (CloudTrail's .json.gz files, \
+             AWSLogs/[ORG/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/), not from LookupEvents, in {} account-region(s): \
+             every file of the period's days, one day before and the days after up to when the settings were read \
+             ({} files, {} records, {} write events of the change-event sources kept by their event time; an event \
+             delivered twice, e.g. by an organization trail and an account trail, counted once). A day without log \
+             files, a file that cannot be read to its end and a record that cannot be judged are evidence gaps of \
+             the change events. The log files' integrity (CloudTrail's digest files) is not checked here.",
+            self.locations.join(", "),
+            self.account_regions,
+            self.files_read,
+            self.records_read,
+            self.records_kept
+        )
+    }
+}
+
+/// The heading of the change-event method when LookupEvents was queried alone.
+pub const LOOKUP_EVENTS_HEADING: &str = "Change events (LookupEvents plan and cost)";
+
+fn is_lookup_events_heading(heading: &&'static str) -> bool {
+    *heading == LOOKUP_EVENTS_HEADING
+}
+
 /// The methodology section.
 #[derive(Debug, Clone, Serialize)]
 pub struct Methodology {
-    pub api_calls: &'static [ApiCalls],
+    pub api_calls: Vec<ApiCalls>,
     pub lookup_plan: LookupPlan,
+    /// Set when some region's change events came from the trail's log files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trail_logs: Option<TrailLogReading>,
+    /// The heading of the change-event method: LookupEvents, the log files, or both. Left out
+    /// of results.json for LookupEvents, whose results keep their earlier shape (the HTML
+    /// template falls back to the same heading).
+    #[serde(skip_serializing_if = "is_lookup_events_heading")]
+    pub change_events_heading: &'static str,
     pub lookup_plan_text: String,
     pub reading_text: String,
     pub period_statement: &'static str,
 }
 
 impl Methodology {
-    pub fn new(queries: &[LookupQueryRow], document: &DocumentControl) -> Self {
+    pub fn new(
+        queries: &[LookupQueryRow],
+        trail_logs: Option<TrailLogReading>,
+        document: &DocumentControl,
+    ) -> Self {
         let lookup_plan = LookupPlan::of(queries);
+        let (change_events_heading, lookup_plan_text) = match &trail_logs {
+            None => (LOOKUP_EVENTS_HEADING, lookup_plan.text()),
+            Some(logs) if queries.is_empty() => {
+                ("Change events (the trail's log files)", logs.text())
+            }
+            Some(logs) => (
+                "Change events (LookupEvents and the trail's log files)",
+                format!("{} {}", logs.text(), lookup_plan.text()),
+            ),
+        };
+        let mut api_calls = API_CALLS.to_vec();
+        if trail_logs.is_some() && queries.is_empty() {
+            // LookupEvents was not called: say so in the list of calls too.
+            for row in api_calls.iter_mut().filter(|r| r.service == "CloudTrail") {
+                row.calls = CLOUDTRAIL_CALLS_WITH_LOG_FILES;
+            }
+        }
         Methodology {
-            api_calls: API_CALLS,
-            lookup_plan_text: lookup_plan.text(),
+            api_calls,
+            lookup_plan_text,
             lookup_plan,
+            trail_logs,
+            change_events_heading,
             reading_text: document.reading_text(),
             period_statement: PERIOD_STATEMENT,
         }

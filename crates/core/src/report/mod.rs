@@ -453,7 +453,11 @@ impl ReportModel {
         let unrecorded = DocumentSettings::unrecorded(snapshot.collected_at);
         let document =
             DocumentControl::new(&unrecorded, &snapshot.policy, &evaluation.findings, None);
-        let methodology = Methodology::new(&lookup_queries, &document);
+        let methodology = Methodology::new(
+            &lookup_queries,
+            document::TrailLogReading::of(snapshot),
+            &document,
+        );
         let account_summaries = accounts::AccountSummary::of_scope(
             snapshot,
             &evaluation.findings,
@@ -551,7 +555,11 @@ impl ReportModel {
             self.change_records_file.as_ref(),
         );
         self.compose_report_id();
-        self.methodology = Methodology::new(&self.lookup_queries, &self.document);
+        self.methodology = Methodology::new(
+            &self.lookup_queries,
+            self.methodology.trail_logs.take(),
+            &self.document,
+        );
         self.verdict = Verdict::of(&self.findings, self.evidence_gaps.len(), reading);
         self.verdict_text = verdict_text(self.verdict).to_string();
         if let Some(selection) = &self.document.control_selection {

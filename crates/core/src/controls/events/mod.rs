@@ -348,6 +348,20 @@ pub fn find(source: &str, name: &str) -> Option<&'static EventRule> {
     RULES.iter().find(|r| r.source == source && r.name == name)
 }
 
+/// Whether an event belongs in the change register, whoever found it: a write event of one of
+/// the `SOURCES` (an operation newer than the table included), or an event whose source has a
+/// rule of its name. The trail's log files are filtered with it record by record; the
+/// LookupEvents plan applies the same two halves query by query (`Lookup::keeps`).
+pub fn in_change_register(source: &str, name: &str, read_only: Option<&str>) -> bool {
+    (SOURCES.contains(&source) && is_write(read_only)) || find(source, name).is_some()
+}
+
+/// LookupEvents gives `ReadOnly` as `"true"` / `"false"`; a record without it counts as a
+/// write, so nothing is dropped for lack of the flag.
+fn is_write(read_only: Option<&str>) -> bool {
+    read_only != Some("true")
+}
+
 /// The classification of one write event. docs/controls.md "Change-event classification"
 /// lists the rules with their sources. A write event the table does not know (an operation
 /// newer than the table, seen by a complete `EventSource` query) is NEUTRAL.
@@ -391,7 +405,7 @@ impl Lookup {
         match self.queried_by {
             QueriedBy::EventName => find(&event.event_source, self.value).is_some(),
             QueriedBy::EventSource => {
-                event.event_source == self.value && event.read_only.as_deref() != Some("true")
+                event.event_source == self.value && is_write(event.read_only.as_deref())
             }
         }
     }

@@ -542,7 +542,7 @@ fn methodology(layout: &mut Layout, model: &ReportModel) {
         .map(|c| vec![Cell::plain(c.service), Cell::plain(c.calls)])
         .collect();
     layout.table(&["Service", "Calls"], &[1.2, 5.0], &calls, BODY_SIZE);
-    layout.heading("Change events (LookupEvents plan and cost)", 2);
+    layout.heading(m.change_events_heading, 2);
     layout.paragraph(&m.lookup_plan_text, BODY_SIZE, false, BLACK);
     layout.heading("Readings and verdict", 2);
     layout.paragraph(&m.reading_text, BODY_SIZE, false, BLACK);

@@ -1,0 +1,198 @@
+//! Reading the change events from a trail's log files (`trail_logs::read_region`): generates a
+//! month of log files for one account-region (records of the size and shape of real ones, 98 %
+//! read events, 500 records a file) to the decompressed size asked for, then reads them on 1
+//! and on 2 threads and prints MB/s decompressed (in all and per thread) and the reader's peak
+//! RSS. Issue 19's goals: at least 150 MB/s decompressed per core, peak RSS under 300 MB and
+//! flat in the number of files.
+//!
+//!     cargo bench -p gxp-evidence-core --bench trail_logs                # 64 MB, a quick run
+//!     cargo bench -p gxp-evidence-core --bench trail_logs -- --size 2G   # the issue's figure
+//!
+//! It lives in the core crate, beside the reader, so its release build needs no AWS SDK.
+//!
+//! `GXP_BENCH_LOG_SIZE=2G` does the same as `--size 2G` (for scripts/bench).
+
+#[path = "../../../tests/common/trail_logs.rs"]
+#[allow(dead_code)]
+mod generator;
+
+use std::time::Instant;
+
+use chrono::{Duration, TimeZone, Utc};
+use gxp_evidence_core::evidence::{Period, Timestamp};
+use gxp_evidence_core::trail_logs::{LocalDir, read_region};
+
+const ACCOUNT: &str = "111122223333";
+const REGION: &str = "eu-west-1";
+const RECORDS_PER_FILE: usize = 500;
+/// One record in fifty is a write event of the change register.
+const WRITE_EVERY: usize = 50;
+
+fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => (&text[..i], &text[i..]),
+        None => (text, "M"),
+    };
+    let number: f64 = number.parse().ok()?;
+    let unit = match unit.to_ascii_uppercase().trim_end_matches('B') {
+        "K" => 1 << 10,
+        "M" | "" => 1 << 20,
+        "G" => 1 << 30,
+        _ => return None,
+    };
+    Some((number * unit as f64) as u64)
+}
+
+/// The process's peak RSS since the last `reset_peak_rss`, in MiB (Linux).
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Resets the peak RSS to the current RSS (Linux: `5` to /proc/self/clear_refs).
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let size_text = args
+        .iter()
+        .position(|a| a == "--size")
+        .and_then(|i| args.get(i + 1).cloned())
+        .or_else(|| std::env::var("GXP_BENCH_LOG_SIZE").ok())
+        .unwrap_or_else(|| "64M".to_string());
+    let Some(target) = parse_size(&size_text) else {
+        eprintln!("--size {size_text:?}: expected a size such as 64M or 2G");
+        std::process::exit(2);
+    };
+    let start = Utc
+        .with_ymd_and_hms(2025, 1, 1, 0, 0, 0)
+        .single()
+        .expect("a time");
+    let period = Period {
+        start: Timestamp(start),
+        end: Timestamp(start + Duration::days(31)),
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+
+    // Generate: files spread evenly over the month, each written as it is built.
+    let generating = Instant::now();
+    let record_size =
+        generator::record(ACCOUNT, REGION, generator::READ_EVENTS[0], true, start, "x")
+            .to_string()
+            .len() as u64;
+    let files = (target / (record_size * RECORDS_PER_FILE as u64)).max(1);
+    let spacing = Duration::seconds((31 * 86_400 / files as i64).max(1));
+    let mut written = 0u64;
+    let mut writes = 0usize;
+    for file in 0..files {
+        let first = start + spacing * file as i32;
+        let records: Vec<serde_json::Value> = (0..RECORDS_PER_FILE)
+            .map(|i| {
+                let at = first + Duration::milliseconds(i as i64 * 10);
+                let id = format!("{file:08}-{i:04}");
+                if i % WRITE_EVERY == 0 {
+                    writes += 1;
+                    let event = generator::WRITE_EVENTS[(file as usize + i) % 4];
+                    generator::record(ACCOUNT, REGION, event, false, at, &id)
+                } else {
+                    let event = generator::READ_EVENTS[i % generator::READ_EVENTS.len()];
+                    generator::record(ACCOUNT, REGION, event, true, at, &id)
+                }
+            })
+            .collect();
+        let key = generator::log_file_key(
+            None,
+            ACCOUNT,
+            REGION,
+            generator::delivery_of(first),
+            &format!("bench{file:011}"),
+        );
+        written += generator::write_log_file(dir.path(), &key, &records).1;
+    }
+    let compressed: u64 = walk_size(dir.path());
+    println!(
+        "trail_logs: generated {files} files, {:.1} MB decompressed ({:.1} MB gzip, {} write events) in {:.1} s",
+        written as f64 / 1e6,
+        compressed as f64 / 1e6,
+        writes,
+        generating.elapsed().as_secs_f64()
+    );
+
+    // Decompression alone, on one thread: the floor under the reader's time.
+    let began = Instant::now();
+    let mut inflated = 0u64;
+    for path in walk_files(dir.path()) {
+        let file = std::fs::File::open(path).expect("a log file");
+        inflated += std::io::copy(
+            &mut flate2::read::MultiGzDecoder::new(file),
+            &mut std::io::sink(),
+        )
+        .expect("gzip");
+    }
+    println!(
+        "trail_logs: gzip alone, 1 thread: {:.0} MB/s decompressed",
+        inflated as f64 / 1e6 / began.elapsed().as_secs_f64()
+    );
+
+    let store = LocalDir::open(dir.path()).expect("a log folder");
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut single = None;
+    for threads in [1, 2] {
+        gxp_evidence_core::memory::release_freed();
+        reset_peak_rss();
+        let began = Instant::now();
+        let read = read_region(&store, ACCOUNT, REGION, period, period.end, threads);
+        let seconds = began.elapsed().as_secs_f64();
+        let rate = written as f64 / 1e6 / seconds;
+        assert_eq!(read.files_read, files, "every file read");
+        assert!(
+            read.gaps.iter().all(|g| g.code == "MissingLogFiles"),
+            "{:?}",
+            read.gaps
+        );
+        assert_eq!(read.events.len(), writes, "every write event kept once");
+        let scaling = match single {
+            None => {
+                single = Some(seconds);
+                String::new()
+            }
+            Some(one) => format!(", {:.2}x the 1-thread rate", one / seconds),
+        };
+        println!(
+            "trail_logs: {threads} thread(s) on {cores} core(s): {seconds:.2} s, {rate:.0} MB/s decompressed, \
+             {:.0} MB/s per thread (goal >= 150 per core){scaling}, peak RSS {} (goal < 300 MB)",
+            rate / threads as f64,
+            peak_rss_mib().map_or("unknown".to_string(), |m| format!("{m:.0} MiB")),
+        );
+    }
+}
+
+fn walk_size(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| match e.file_type() {
+                    Ok(t) if t.is_dir() => walk_size(&e.path()),
+                    _ => e.metadata().map_or(0, |m| m.len()),
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => files.extend(walk_files(&entry.path())),
+            _ => files.push(entry.path()),
+        }
+    }
+    files
+}
