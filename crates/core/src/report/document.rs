@@ -328,7 +328,7 @@ pub const NOT_COVERED: &[NotCovered] = &[
     NotCovered {
         what: Cow::Borrowed("The content of CloudTrail data events and Insights events"),
         consequence: Cow::Borrowed(
-            "whether a trail logs the GxP buckets' data events is evaluated (cloudtrail-s3-data-events), but the change register reads management events only (LookupEvents); data-plane access itself (S3 objects, Lambda invocations) is not read",
+            "whether a trail logs the GxP buckets' data events is evaluated (cloudtrail-s3-data-events), but the change register reads management events only (from LookupEvents or the trail's log files); data-plane access itself (S3 objects, Lambda invocations) is not read",
         ),
     },
     NotCovered {
