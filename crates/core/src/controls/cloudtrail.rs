@@ -587,16 +587,15 @@ fn account_finding(
     status: Status,
     reason: String,
 ) -> Finding {
-    Finding {
-        control_id: control.to_string(),
-        account_id: account_id.to_string(),
-        region: ALL_REGIONS.to_string(),
-        resource: resource.to_string(),
-        view: None,
+    Finding::new(
+        control,
+        account_id,
+        ALL_REGIONS,
+        resource,
+        None,
         status,
         reason,
-        remediation: String::new(),
-    }
+    )
 }
 
 /// Whether a trail's settings satisfy CloudTrail.1 / `multi-region-cloudtrail-enabled`:

@@ -470,16 +470,15 @@ fn finding(
     status: Status,
     reason: String,
 ) -> Finding {
-    Finding {
-        control_id: CLOUDTRAIL_CLOUDWATCH_LOGS.to_string(),
-        account_id: account_id.to_string(),
-        region: ALL_REGIONS.to_string(),
-        resource: resource.to_string(),
-        view: Some(view),
+    Finding::new(
+        CLOUDTRAIL_CLOUDWATCH_LOGS,
+        account_id,
+        ALL_REGIONS,
+        resource,
+        Some(view),
         status,
         reason,
-        remediation: String::new(),
-    }
+    )
 }
 
 /// The rows of an account without a trail to judge, or whose trails could not all be listed.

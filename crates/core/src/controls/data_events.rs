@@ -476,16 +476,15 @@ fn finding(
     status: Status,
     reason: String,
 ) -> Finding {
-    Finding {
-        control_id: CLOUDTRAIL_S3_DATA_EVENTS.to_string(),
-        account_id: account_id.to_string(),
-        region: region.to_string(),
-        resource: resource.to_string(),
-        view: None,
+    Finding::new(
+        CLOUDTRAIL_S3_DATA_EVENTS,
+        account_id,
+        region,
+        resource,
+        None,
         status,
         reason,
-        remediation: String::new(),
-    }
+    )
 }
 
 /// The rows of one account: one per GxP bucket it owns; a bucket no account of the scope owns

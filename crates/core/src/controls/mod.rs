@@ -135,6 +135,28 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A finding without a fix (`with_remediation` adds one to a FAIL).
+    pub fn new(
+        control_id: &str,
+        account_id: &str,
+        region: &str,
+        resource: impl Into<String>,
+        view: Option<View>,
+        status: Status,
+        reason: impl Into<String>,
+    ) -> Self {
+        Finding {
+            control_id: control_id.to_string(),
+            account_id: account_id.to_string(),
+            region: region.to_string(),
+            resource: resource.into(),
+            view,
+            status,
+            reason: reason.into(),
+            remediation: String::new(),
+        }
+    }
+
     /// What the finding is about: control, account, region, resource and reading. The
     /// versions of one resource judged over the period share it.
     pub fn subject(&self) -> (&str, &str, &str, &str, Option<View>) {
@@ -379,16 +401,15 @@ impl<'a> RegionScope<'a> {
         status: Status,
         reason: impl Into<String>,
     ) -> Finding {
-        Finding {
-            control_id: control_id.to_string(),
-            account_id: self.account_id.to_string(),
-            region: self.region.to_string(),
-            resource: resource.into(),
+        Finding::new(
+            control_id,
+            self.account_id,
+            self.region,
+            resource,
             view,
             status,
-            reason: reason.into(),
-            remediation: String::new(),
-        }
+            reason,
+        )
     }
 }
 

@@ -830,16 +830,15 @@ pub struct CountedTrail<'a> {
 }
 
 fn finding(account_id: &str, resource: &str, status: Status, reason: String) -> Finding {
-    Finding {
-        control_id: CLOUDTRAIL_BUCKET_PROTECTION.to_string(),
-        account_id: account_id.to_string(),
-        region: ALL_REGIONS.to_string(),
-        resource: resource.to_string(),
-        view: None,
+    Finding::new(
+        CLOUDTRAIL_BUCKET_PROTECTION,
+        account_id,
+        ALL_REGIONS,
+        resource,
+        None,
         status,
         reason,
-        remediation: String::new(),
-    }
+    )
 }
 
 /// `arn:aws:s3:::<bucket>`: how results name a bucket.
