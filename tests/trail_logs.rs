@@ -175,16 +175,10 @@ fn month_back(months: u32) -> Month {
     }
 }
 
-#[test]
-fn collect_reads_a_period_more_than_90_days_back_from_the_log_files() {
-    let moto = moto();
-    let period = month_back(5);
-    let stub = AwsStub::start(StubConfig {
-        upstream: Some(moto.url.clone()),
-        ..Default::default()
-    });
-    let logs = tempfile::tempdir().expect("tempdir");
-    let root = logs.path();
+/// A period's log files in `root`: a file of read events every day from the day before the
+/// period to today, the period's write events (`PERIOD_EVENTS`), one just before and one
+/// after the period, another service's, and an organization trail's copies.
+fn write_period_files(root: &Path, period: &Month) {
     let (start, end) = (utc(period.start), utc(period.end));
     // Every day from the one before the period to today has a file of read events.
     fill_days(
@@ -238,6 +232,28 @@ fn collect_reads_a_period_more_than_90_days_back_from_the_log_files() {
             write(WRITE_EVENTS[2], start + hours(500), "org-stop-logging"),
         ],
     );
+}
+
+/// The period's change events `write_period_files` wrote, by event id.
+const PERIOD_EVENTS: [&str; 5] = [
+    "in-disable-key",
+    "in-last-minutes",
+    "in-schedule-deletion",
+    "in-stop-logging",
+    "org-stop-logging",
+];
+
+#[test]
+fn collect_reads_a_period_more_than_90_days_back_from_the_log_files() {
+    let moto = moto();
+    let period = month_back(5);
+    let stub = AwsStub::start(StubConfig {
+        upstream: Some(moto.url.clone()),
+        ..Default::default()
+    });
+    let logs = tempfile::tempdir().expect("tempdir");
+    let root = logs.path();
+    write_period_files(root, &period);
 
     let dir = tempfile::tempdir().expect("tempdir");
     let evidence = dir.path().join("evidence.json");
@@ -255,19 +271,13 @@ fn collect_reads_a_period_more_than_90_days_back_from_the_log_files() {
     );
 
     let snapshot = load_json(&evidence);
-    assert_eq!(snapshot["period"]["start"], json!(common_time(start)));
+    assert_eq!(
+        snapshot["period"]["start"],
+        json!(common_time(utc(period.start)))
+    );
     assert_eq!(snapshot["gaps"], json!([]));
     let cloudtrail = cloudtrail(&snapshot);
-    assert_eq!(
-        ids(&cloudtrail["events"]),
-        [
-            "in-disable-key",
-            "in-last-minutes",
-            "in-schedule-deletion",
-            "in-stop-logging",
-            "org-stop-logging"
-        ]
-    );
+    assert_eq!(ids(&cloudtrail["events"]), PERIOD_EVENTS);
     assert_eq!(ids(&cloudtrail["events_after_period"]), ["after-period"]);
     assert_eq!(cloudtrail["lookup_queries"], json!([]));
     let read = &cloudtrail["events_from"]["trail_log_files"];
@@ -518,4 +528,108 @@ fn a_log_file_written_by_the_generator_is_streamed_back() {
     )
     .expect("readable");
     assert_eq!((tally.records_read, kept), (200, 200));
+}
+
+/// Issue 19's "done when": `report --period` for a month a year back, its change events read
+/// from the trail's bucket in S3 (moto) with `--trail-logs s3://BUCKET/PREFIX`: the same
+/// events as from a local copy, LookupEvents never called, the report saying where they came
+/// from; a prefix without log files and a bucket that does not exist are evidence gaps.
+#[test]
+fn report_a_year_back_reads_the_change_events_from_the_trail_bucket() {
+    let moto = moto();
+    let period = month_back(12);
+    let stub = AwsStub::start(StubConfig {
+        upstream: Some(moto.url.clone()),
+        ..Default::default()
+    });
+    let logs = tempfile::tempdir().expect("tempdir");
+    write_period_files(logs.path(), &period);
+    let root = logs.path().display().to_string();
+    let uploaded = moto.seed(&["trail-bucket", REGION, "lims-trail-logs", "audit/ct", &root]);
+    assert!(uploaded["keys"].as_u64().unwrap() > 365, "{uploaded}");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("report");
+    let mut report = live(&stub, &period, &["report", "--regions", REGION]);
+    report
+        .args(["--trail-logs", "s3://lims-trail-logs/audit/ct/"])
+        .arg("--out")
+        .arg(&out);
+    let output = run(report);
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        stub.lookup_calls().values().all(Vec::is_empty),
+        "LookupEvents was called"
+    );
+    let snapshot = load_json(&out.join("evidence.json"));
+    assert_eq!(snapshot["gaps"], json!([]));
+    let cloudtrail = cloudtrail(&snapshot);
+    assert_eq!(ids(&cloudtrail["events"]), PERIOD_EVENTS);
+    assert_eq!(ids(&cloudtrail["events_after_period"]), ["after-period"]);
+    let read = &cloudtrail["events_from"]["trail_log_files"];
+    assert_eq!(read["location"], json!("s3://lims-trail-logs/audit/ct"));
+    assert_eq!(read["records_kept"], json!(7), "{read}");
+    let html = common::read(&out.join("report.html"));
+    // Tera escapes `/` in HTML text.
+    assert!(
+        html.contains("s3:&#x2F;&#x2F;lims-trail-logs&#x2F;audit&#x2F;ct"),
+        "location named"
+    );
+    assert!(
+        html.contains("were read from the trail"),
+        "methodology text"
+    );
+
+    // Where there is nothing to read, the region's change events are a gap, never empty.
+    for (source, code) in [
+        ("s3://lims-trail-logs/other-prefix", "MissingLogFiles"),
+        ("s3://no-such-trail-bucket", "ListFailed"),
+    ] {
+        let evidence = dir.path().join(format!("gap-{code}.json"));
+        let mut collect = live(&stub, &period, &["collect", "--regions", REGION]);
+        collect
+            .args(["--trail-logs", source])
+            .arg("--out")
+            .arg(&evidence);
+        let output = run(collect);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{source}: {}",
+            stderr(&output)
+        );
+        let snapshot = load_json(&evidence);
+        let codes: Vec<&Value> = snapshot["gaps"]
+            .as_array()
+            .expect("gaps")
+            .iter()
+            .filter(|g| g["api"] == "TrailLogFiles")
+            .map(|g| &g["error_code"])
+            .collect();
+        assert_eq!(codes, [&json!(code)], "{source}: {:#}", snapshot["gaps"]);
+    }
+}
+
+/// A malformed bucket URL is refused before anything is collected.
+#[test]
+fn a_malformed_trail_bucket_url_is_refused_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = common::bin()
+        .args(["collect", "--period", "2020-01", "--regions", REGION])
+        .args(["--trail-logs", "s3://Not_A_Bucket/logs"])
+        .arg("--out")
+        .arg(dir.path().join("e.json"))
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(
+        text.contains("--trail-logs: \"s3://Not_A_Bucket/logs\" is not an S3 location"),
+        "{text}"
+    );
+    assert!(!dir.path().join("e.json").exists());
 }

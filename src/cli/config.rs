@@ -88,8 +88,9 @@ pub struct LiveCollection {
     pub settle_minutes: u32,
     pub max_parallel_regions: usize,
     /// `collection.trail_logs`: read the change events from the trail's log files in this
-    /// directory instead of LookupEvents (as `collect --trail-logs`).
-    pub trail_logs: Option<PathBuf>,
+    /// directory (resolved against the file's folder) or `s3://BUCKET/PREFIX` instead of
+    /// LookupEvents (as `collect --trail-logs`).
+    pub trail_logs: Option<String>,
 }
 
 /// The job's signing key and the identity its sign-off carries.
@@ -444,6 +445,22 @@ impl Reader<'_> {
 
     /// A path, relative to the configuration file's directory, that must exist as a file
     /// (`dir: false`) or a directory.
+    /// `collection.trail_logs`: an `s3://BUCKET/PREFIX` URL, or a folder relative to the file.
+    fn trail_logs(&mut self, collection: &Table) -> Option<String> {
+        let value = self.string(collection, "trail_logs")?;
+        if value.get_ref().starts_with("s3://") {
+            return match S3Location::parse(value.get_ref()) {
+                Ok(_) => Some(value.into_inner()),
+                Err(e) => {
+                    self.problem(value.span(), format!("`collection.trail_logs`: {e}"));
+                    None
+                }
+            };
+        }
+        self.check_existing(&value, &collection.key_name("trail_logs"), true)
+            .map(|path| path.display().to_string())
+    }
+
     fn existing_path(&mut self, table: &Table, key: &str, dir: bool) -> Option<PathBuf> {
         let value = self.string(table, key)?;
         self.check_existing(&value, &table.key_name(key), dir)
@@ -585,10 +602,9 @@ impl Reader<'_> {
         let max_parallel_regions = self
             .number(&collection, "max_parallel_regions", 1)
             .map_or(collect::DEFAULT_MAX_PARALLEL_REGIONS, |n| n as usize);
-        let trail_logs = if collection.get("trail_logs").is_some() {
-            Some(self.existing_path(&collection, "trail_logs", true)?)
-        } else {
-            None
+        let trail_logs = match collection.get("trail_logs") {
+            Some(_) => Some(self.trail_logs(&collection)?),
+            None => None,
         };
         if collection.get("evidence").is_some() {
             return self
@@ -1390,5 +1406,20 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("no-such-folder"), "{text}");
+    }
+
+    #[test]
+    fn trail_logs_may_name_the_trail_bucket() {
+        let errors =
+            parse("[collection]\ntrail_logs = \"s3://Bad_Bucket/x\"\n").expect_err("invalid");
+        let text = errors.to_string();
+        assert!(
+            text.contains("run.toml:2:14: `collection.trail_logs`: \"s3://Bad_Bucket/x\" is not an S3 location"),
+            "{text}"
+        );
+        // A well-formed URL is no problem (the rest of this minimal file is).
+        let errors = parse("[collection]\ntrail_logs = \"s3://trail-bucket/audit\"\n")
+            .expect_err("incomplete file");
+        assert!(!errors.to_string().contains("trail_logs"), "{errors}");
     }
 }

@@ -431,11 +431,12 @@ struct LiveArgs {
     /// data events.
     #[arg(long, value_name = "BUCKETS", value_delimiter = ',', value_parser = parse_bucket_name)]
     gxp_buckets: Vec<String>,
-    /// Read the period's change events from the trail's log files in this folder (the folder
-    /// holding AWSLogs/, e.g. from `aws s3 sync s3://BUCKET/PREFIX DIR`) instead of
-    /// LookupEvents: any period, not only the last 90 days. The settings still come from AWS.
-    #[arg(long, value_name = "DIR")]
-    trail_logs: Option<PathBuf>,
+    /// Read the period's change events from the trail's log files instead of LookupEvents:
+    /// the trail's bucket and key prefix (s3://BUCKET/PREFIX, the level holding AWSLogs/, read
+    /// with the caller's credentials) or a local copy of it (the folder holding AWSLogs/, e.g.
+    /// from `aws s3 sync`). Any period, not only the last 90 days. The settings still come from AWS.
+    #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
+    trail_logs: Option<String>,
 }
 
 impl LiveArgs {
@@ -1047,11 +1048,12 @@ fn collect_live(live: &LiveArgs, verbose: u8, quiet: bool) -> Result<LoadedEvide
             collect::period::ChangeEventSource::LookupEvents
         },
     )?;
-    // A folder that holds no log files fails now, not after the settings were collected.
+    // A folder that holds no log files, or a malformed bucket URL, fails now, not after the
+    // settings were collected.
     let trail_logs = live
         .trail_logs
         .as_deref()
-        .map(gxp_evidence_core::trail_logs::LocalDir::open)
+        .map(collect::TrailLogSource::parse)
         .transpose()?;
     let request = CollectRequest {
         period,

@@ -645,7 +645,7 @@ fn collect_live(
         trail_logs: live
             .trail_logs
             .as_deref()
-            .map(gxp_evidence_core::trail_logs::LocalDir::open)
+            .map(collect::TrailLogSource::parse)
             .transpose()?,
     };
     let progress =

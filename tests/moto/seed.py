@@ -7,6 +7,8 @@ Usage: seed.py ENDPOINT SCENARIO [ARGS]
   recorded-trails REGION   the trails the recorded CloudTrail events (tests/fixtures/cloudtrail) act on
   scale APIS STAGES KEYS REGION   many REST APIs, stages and keys for the benchmark
   signing-keys REGION   asymmetric SIGN_VERIFY keys: ECC_NIST_P256 and RSA_2048, with aliases
+  trail-bucket REGION BUCKET PREFIX DIR   a trail bucket holding every file under DIR at PREFIX/
+                        (its path below DIR); a KEY.metadata.json sidecar is KEY's user metadata
 Run by the Rust tests (tests/live.rs) and scripts/bench with moto's Python; talks only to ENDPOINT.
 """
 import json
@@ -248,6 +250,32 @@ def signing_keys(endpoint, region):
     return made
 
 
+def trail_bucket(endpoint, region, bucket, prefix, root):
+    import os
+    s3 = client(endpoint, "s3", region)
+    if region == "us-east-1":
+        s3.create_bucket(Bucket=bucket)
+    else:
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    sidecar = ".metadata.json"
+    keys = []
+    for folder, _, files in os.walk(root):
+        for name in sorted(files):
+            if name.endswith(sidecar):
+                continue
+            path = os.path.join(folder, name)
+            relative = os.path.relpath(path, root).replace(os.sep, "/")
+            key = f"{prefix}/{relative}" if prefix else relative
+            metadata = {}
+            if os.path.exists(path + sidecar):
+                with open(path + sidecar) as f:
+                    metadata = json.load(f)
+            with open(path, "rb") as f:
+                s3.put_object(Bucket=bucket, Key=key, Body=f.read(), Metadata=metadata)
+            keys.append(key)
+    return {"bucket": bucket, "keys": len(keys)}
+
+
 if __name__ == "__main__":
     endpoint, scenario, *args = sys.argv[1:]
     if scenario == "scenarios":
@@ -260,5 +288,7 @@ if __name__ == "__main__":
         print(json.dumps(scale(endpoint, int(args[0]), int(args[1]), int(args[2]), args[3])))
     elif scenario == "signing-keys":
         print(json.dumps(signing_keys(endpoint, args[0])))
+    elif scenario == "trail-bucket":
+        print(json.dumps(trail_bucket(endpoint, *args)))
     else:
         sys.exit(f"unknown scenario {scenario}")

@@ -62,7 +62,7 @@ pub struct S3Location {
 
 /// Why an `s3://` URL is not an archive location.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{url:?} is not an S3 archive location: {reason} (expected s3://BUCKET/PREFIX)")]
+#[error("{url:?} is not an S3 location: {reason} (expected s3://BUCKET/PREFIX)")]
 pub struct S3UrlError {
     pub url: String,
     pub reason: String,

@@ -19,6 +19,7 @@ use tokio::task::JoinSet;
 use super::pacing::{Backoff, LOOKUP_EVENTS_PER_SECOND, Pacer};
 use super::progress::Fetched;
 use super::sdk::{CallFailure, FailureKind, PageTokens, call_failure, sdk_datetime, timestamp};
+use super::trail_log_store::TrailLogStore;
 use super::{CredentialsFailed, RegionContext, cloudwatch_logs};
 use gxp_evidence_core::controls::events::{self, QueriedBy};
 use gxp_evidence_core::evidence::{
@@ -26,7 +27,7 @@ use gxp_evidence_core::evidence::{
     FieldSelector, LookupEvent, LookupQuery, Period, Timestamp, Trail, TrailEvidence,
     TrailLogFilesRead, TrailStatus,
 };
-use gxp_evidence_core::trail_logs::{self, LocalDir, LogStore};
+use gxp_evidence_core::trail_logs;
 
 const SERVICE: &str = "cloudtrail";
 
@@ -95,17 +96,24 @@ static LOG_FILE_READS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(()
 /// could not be read is an evidence gap of the region's change events.
 async fn changes_from_log_files(
     context: &Arc<RegionContext>,
-    store: LocalDir,
+    store: TrailLogStore,
     period: Period,
     until: Timestamp,
     sources: &[&'static str],
 ) -> LookupResult {
     let _one_region_at_a_time = LOG_FILE_READS.lock().await;
     let (account_id, region) = (context.account_id.clone(), context.region.clone());
-    let location = store.location();
+    let location = store.log_files().location();
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let read = tokio::task::spawn_blocking(move || {
-        trail_logs::read_region(&store, &account_id, &region, period, until, threads)
+        trail_logs::read_region(
+            store.log_files(),
+            &account_id,
+            &region,
+            period,
+            until,
+            threads,
+        )
     })
     .await;
     let read = match read {

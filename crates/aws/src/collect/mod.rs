@@ -20,6 +20,7 @@ pub mod progress;
 mod s3;
 mod s3_buckets;
 pub(crate) mod sdk;
+pub mod trail_log_store;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -34,9 +35,9 @@ use gxp_evidence_core::evidence::{
     self, AccountEvidence, CallerIdentity, EvidenceGap, EvidenceSnapshot, Extra, Period, Policy,
     RegionEvidence, S3Bucket, Scope, Timestamp, ToolInfo,
 };
-use gxp_evidence_core::trail_logs::LocalDir;
 use progress::{Progress, RegionProgress};
 pub use sdk::CallFailure;
+pub use trail_log_store::{TrailLogSource, TrailLogSourceError, TrailLogStore};
 
 /// Every IAM action the collector needs (sts:GetCallerIdentity needs none). The least-privilege
 /// policy in docs/iam-policy.json grants exactly these; a unit test keeps the two in step.
@@ -138,8 +139,8 @@ pub struct CollectRequest {
     /// Calls in flight at once within one account-region (LookupEvents is paced separately).
     pub calls_per_region: usize,
     /// Read the change events from the trail's log files here instead of LookupEvents
-    /// (`collect --trail-logs DIR`): the settings still come from AWS.
-    pub trail_logs: Option<LocalDir>,
+    /// (`collect --trail-logs DIR|s3://BUCKET/PREFIX`): the settings still come from AWS.
+    pub trail_logs: Option<TrailLogSource>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -430,8 +431,9 @@ pub(crate) struct RegionContext {
     /// Set when the region rejected credentials that STS accepted: it is not enabled for the
     /// account, so the remaining LookupEvents queries are not sent one by one to fail.
     region_rejected: std::sync::atomic::AtomicBool,
-    /// Where the change events are read instead of LookupEvents, if anywhere.
-    pub trail_logs: Option<LocalDir>,
+    /// Where the change events are read instead of LookupEvents, if anywhere (opened once,
+    /// with the caller's credentials, for every account-region).
+    pub trail_logs: Option<TrailLogStore>,
 }
 
 impl RegionContext {
@@ -440,6 +442,7 @@ impl RegionContext {
         region: &str,
         request: &CollectRequest,
         progress: &Progress,
+        trail_logs: Option<&TrailLogStore>,
     ) -> Self {
         RegionContext {
             account_id: plan.account_id.clone(),
@@ -450,7 +453,7 @@ impl RegionContext {
             progress: progress.region(&plan.account_id, region),
             gaps: Mutex::new(Vec::new()),
             region_rejected: Default::default(),
-            trail_logs: request.trail_logs.clone(),
+            trail_logs: trail_logs.cloned(),
         }
     }
 
@@ -630,6 +633,10 @@ pub async fn collect(
         session_name: accounts::session_name(&request.period),
     };
     let (plans, mut gaps) = plan_accounts(&caller, reaches, request).await?;
+    let trail_logs = match &request.trail_logs {
+        Some(source) => Some(source.open(&caller.sdk).await),
+        None => None,
+    };
     // The regions asked for, also when no account could be reached (the report then shows
     // every account as a gap); with `all`, those enabled in any account reached.
     let regions: Vec<String> = match &request.regions {
@@ -656,7 +663,13 @@ pub async fn collect(
     let mut tasks = JoinSet::new();
     for (index, plan) in plans.iter().enumerate() {
         for region in &plan.regions {
-            let context = Arc::new(RegionContext::new(plan, region, request, progress));
+            let context = Arc::new(RegionContext::new(
+                plan,
+                region,
+                request,
+                progress,
+                trail_logs.as_ref(),
+            ));
             let parallel = parallel.clone();
             let period = request.period;
             tasks.spawn(async move {
@@ -700,7 +713,13 @@ pub async fn collect(
             }
         }
         for (home, arns) in homes {
-            let context = Arc::new(RegionContext::new(plan, &home, request, progress));
+            let context = Arc::new(RegionContext::new(
+                plan,
+                &home,
+                request,
+                progress,
+                trail_logs.as_ref(),
+            ));
             let parallel = parallel.clone();
             let period = request.period;
             home_tasks.spawn(async move {
@@ -749,7 +768,13 @@ pub async fn collect(
             let Some(first_region) = plan.regions.first() else {
                 continue;
             };
-            let context = Arc::new(RegionContext::new(plan, first_region, request, progress));
+            let context = Arc::new(RegionContext::new(
+                plan,
+                first_region,
+                request,
+                progress,
+                trail_logs.as_ref(),
+            ));
             let parallel = parallel.clone();
             list_tasks.spawn(async move {
                 let _turn = parallel.acquire_owned().await;
@@ -798,7 +823,13 @@ pub async fn collect(
                             == Some(plan.account_id.as_str())
                 }),
         );
-        let context = Arc::new(RegionContext::new(plan, first_region, request, progress));
+        let context = Arc::new(RegionContext::new(
+            plan,
+            first_region,
+            request,
+            progress,
+            trail_logs.as_ref(),
+        ));
         let parallel = parallel.clone();
         bucket_tasks.spawn(async move {
             let _turn = parallel.acquire_owned().await;

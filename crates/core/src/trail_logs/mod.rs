@@ -92,6 +92,11 @@ impl LocalDir {
         })
     }
 
+    /// The folder that holds `AWSLogs` (the given one, or its parent when `AWSLogs` was given).
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     fn path(&self, key: &str) -> PathBuf {
         key.split('/')
             .filter(|p| !p.is_empty())
