@@ -287,12 +287,16 @@ fn validate_logs_command(
     trail: &GeneratedTrail,
     keys_file: &std::path::Path,
 ) -> assert_cmd::Command {
-    let range = trail_digests::range();
     let mut cmd = common::bin();
-    cmd.arg("validate-logs")
-        .arg("--dir")
-        .arg(&trail.root)
-        .args(["--bucket", trail_digests::BUCKET, "--public-keys"])
+    cmd.arg("validate-logs").arg("--dir").arg(&trail.root);
+    with_range(&mut cmd, keys_file);
+    cmd
+}
+
+/// The bucket, keys, range, account and region of the generated trail.
+fn with_range(cmd: &mut assert_cmd::Command, keys_file: &std::path::Path) {
+    let range = trail_digests::range();
+    cmd.args(["--bucket", trail_digests::BUCKET, "--public-keys"])
         .arg(keys_file)
         .args([
             "--from",
@@ -306,7 +310,6 @@ fn validate_logs_command(
             "--region",
             trail_digests::REGION,
         ]);
-    cmd
 }
 
 #[test]
@@ -367,4 +370,41 @@ fn validate_logs_refuses_a_forged_key_list_naming_the_file() {
         "{stderr}"
     );
     assert!(output.stdout.is_empty());
+}
+
+/// Without --dir the trail's bucket itself is read (moto S3): the digests' signatures come
+/// from the objects' user metadata, and a log file deleted from the bucket is missing.
+#[test]
+fn validate_logs_reads_the_trail_bucket_in_s3() {
+    let moto = common::moto::moto();
+    let keys_dir = tempfile::tempdir().expect("tempdir");
+    let keys_file = keys_dir.path().join("keys.json");
+    std::fs::write(&keys_file, trail_digests::public_keys_json()).expect("write");
+    let (_dir, trail) = generate(TrailOptions::default());
+    let root = trail.root.display().to_string();
+    let region = trail_digests::REGION;
+    moto.seed(&["trail-bucket", region, trail_digests::BUCKET, "", &root]);
+    let validate_bucket = || {
+        let mut std_cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("gxp-evidence"));
+        common::moto::with_test_credentials(&mut std_cmd);
+        let mut cmd = assert_cmd::Command::from_std(std_cmd);
+        cmd.arg("validate-logs").args(["--endpoint-url", &moto.url]);
+        with_range(&mut cmd, &keys_file);
+        cmd.output().expect("runs")
+    };
+
+    let output = validate_bucket();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let report: IntegrityReport = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert!(report.is_intact(), "{}", report.summary());
+    // The same checks as on the local copy, object for object.
+    assert_eq!(report, validate(&trail));
+
+    let deleted = &trail.logs[1][0];
+    moto.seed(&["delete-object", region, trail_digests::BUCKET, deleted]);
+    let output = validate_bucket();
+    assert_eq!(output.status.code(), Some(1));
+    let report: IntegrityReport = serde_json::from_slice(&output.stdout).expect("JSON");
+    only_finding(&report, FindingKind::Missing, deleted);
 }

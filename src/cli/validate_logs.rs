@@ -1,6 +1,6 @@
-//! `gxp-evidence validate-logs`: CloudTrail log file integrity validated offline from a local
-//! copy of the trail's bucket (the algorithm of `aws cloudtrail validate-logs`, in
-//! `gxp_evidence_core::log_integrity`). Prints the report as JSON on stdout and a summary on
+//! `gxp-evidence validate-logs`: CloudTrail log file integrity validated from the trail's bucket
+//! in S3 or offline from a local copy of it (the algorithm of `aws cloudtrail validate-logs`,
+//! in `gxp_evidence_core::log_integrity`). Prints the report as JSON on stdout and a summary on
 //! stderr; exit 0 when the log files of the range are complete and unaltered, 1 on findings,
 //! 2 when no report could be made.
 
@@ -11,6 +11,9 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;
 
+use crate::archive_s3::S3Location;
+use crate::collect::AwsSettings;
+use crate::collect::trail_log_store::open_trail_bucket;
 use crate::log_integrity::{
     LocalTrailCopy, PublicKeyList, TimeRange, TrailLocation, ValidationScope, validate_trail,
 };
@@ -21,11 +24,19 @@ pub struct ValidateLogsArgs {
     /// bucket root. S3 metadata does not survive a copy: each digest's signature is read from
     /// KEY.metadata.json beside it (`{"signature": …, "signature-algorithm": …}`, the object's
     /// user metadata as head-object prints it); a digest without one is reported unsigned.
+    /// Without it, the bucket itself is read (ListObjectsV2, GetObject: `s3:ListBucket` and
+    /// `s3:GetObject`), with the credentials of --profile or the environment.
     #[arg(long, value_name = "DIR")]
-    dir: PathBuf,
+    dir: Option<PathBuf>,
     /// The bucket the files were delivered to (digests name it in what they sign).
     #[arg(long, value_name = "NAME", value_parser = super::parse_bucket_name)]
     bucket: String,
+    /// Named profile from the AWS shared config files (reading the bucket, without --dir).
+    #[arg(long, value_name = "NAME", conflicts_with = "dir")]
+    profile: Option<String>,
+    /// Send the S3 calls to this endpoint (a VPC endpoint, or a test double; without --dir).
+    #[arg(long, value_name = "URL", conflicts_with = "dir")]
+    endpoint_url: Option<String>,
     /// CloudTrail's public keys for the region: the JSON of `aws cloudtrail list-public-keys
     /// --region REGION --start-time FROM --end-time TO`.
     #[arg(long, value_name = "FILE")]
@@ -59,9 +70,6 @@ pub fn validate_logs(args: &ValidateLogsArgs) -> Result<ExitCode> {
     let key_bytes = std::fs::read(&args.public_keys)
         .with_context(|| format!("cannot read public key file {keys_file}"))?;
     let keys = PublicKeyList::from_json(&keys_file, &key_bytes)?;
-    if !args.dir.is_dir() {
-        anyhow::bail!("{} is not a directory", args.dir.display());
-    }
     let scope = ValidationScope {
         bucket: args.bucket.clone(),
         location: TrailLocation {
@@ -76,7 +84,26 @@ pub fn validate_logs(args: &ValidateLogsArgs) -> Result<ExitCode> {
             end: args.to,
         },
     };
-    let report = validate_trail(&LocalTrailCopy::new(&args.dir), &keys, &scope)?;
+    let report = match &args.dir {
+        Some(dir) => {
+            if !dir.is_dir() {
+                anyhow::bail!("{} is not a directory", dir.display());
+            }
+            validate_trail(&LocalTrailCopy::new(dir), &keys, &scope)?
+        }
+        None => {
+            let settings = AwsSettings {
+                profile: args.profile.clone(),
+                endpoint_url: args.endpoint_url.clone(),
+            };
+            let bucket = S3Location {
+                bucket: args.bucket.clone(),
+                prefix: String::new(),
+            };
+            let opened = open_trail_bucket(&settings, bucket)?;
+            validate_trail(&&opened.store, &keys, &scope)?
+        }
+    };
     println!("{}", serde_json::to_string_pretty(&report)?);
     eprintln!("{}", report.summary());
     Ok(if report.is_intact() {

@@ -9,6 +9,7 @@ Usage: seed.py ENDPOINT SCENARIO [ARGS]
   signing-keys REGION   asymmetric SIGN_VERIFY keys: ECC_NIST_P256 and RSA_2048, with aliases
   trail-bucket REGION BUCKET PREFIX DIR   a trail bucket holding every file under DIR at PREFIX/
                         (its path below DIR); a KEY.metadata.json sidecar is KEY's user metadata
+  delete-object REGION BUCKET KEY   deletes one object
 Run by the Rust tests (tests/live.rs) and scripts/bench with moto's Python; talks only to ENDPOINT.
 """
 import json
@@ -288,6 +289,9 @@ if __name__ == "__main__":
         print(json.dumps(scale(endpoint, int(args[0]), int(args[1]), int(args[2]), args[3])))
     elif scenario == "signing-keys":
         print(json.dumps(signing_keys(endpoint, args[0])))
+    elif scenario == "delete-object":
+        client(endpoint, "s3", args[0]).delete_object(Bucket=args[1], Key=args[2])
+        print(json.dumps({"deleted": args[2]}))
     elif scenario == "trail-bucket":
         print(json.dumps(trail_bucket(endpoint, *args)))
     else:

@@ -58,8 +58,8 @@ impl TrailLogSource {
     }
 
     /// Opens the source for reading: a bucket gets a client in its own region (asked with
-    /// GetBucketLocation; the caller's region when that cannot be read — the listings then
-    /// fail, and say why, per account-region).
+    /// GetBucketLocation; the caller's region, or us-east-1, when that cannot be read — the
+    /// listings then fail, and say why, per account-region).
     pub async fn open(&self, sdk: &SdkConfig) -> TrailLogStore {
         match self {
             Self::Directory(dir) => TrailLogStore::Directory(dir.clone()),
@@ -132,7 +132,16 @@ impl std::fmt::Debug for S3TrailLogs {
 impl S3TrailLogs {
     /// Must be called on the collection's runtime, whose handle later calls use.
     pub async fn connect(sdk: &SdkConfig, location: S3Location) -> Self {
-        let probe = Client::new(sdk);
+        // GetBucketLocation answers for any bucket in us-east-1 when no region is configured.
+        let configured = sdk
+            .region()
+            .cloned()
+            .unwrap_or(aws_sdk_s3::config::Region::from_static("us-east-1"));
+        let probe = Client::from_conf(
+            aws_sdk_s3::config::Builder::from(sdk)
+                .region(configured.clone())
+                .build(),
+        );
         let region = probe
             .get_bucket_location()
             .bucket(&location.bucket)
@@ -140,10 +149,11 @@ impl S3TrailLogs {
             .await
             .ok()
             .and_then(|out| out.location_constraint().map(|c| c.as_str().to_string()));
-        let mut config = aws_sdk_s3::config::Builder::from(sdk);
-        if let Some(region) = region.as_deref().map(bucket_region) {
-            config = config.region(aws_sdk_s3::config::Region::new(region.to_string()));
-        }
+        let region = match region.as_deref().map(bucket_region) {
+            Some(region) => aws_sdk_s3::config::Region::new(region.to_string()),
+            None => configured,
+        };
+        let config = aws_sdk_s3::config::Builder::from(sdk).region(region);
         Self {
             client: Client::from_conf(config.build()),
             location,
@@ -270,6 +280,34 @@ impl Read for BlockingBody {
         self.taken += n;
         Ok(n)
     }
+}
+
+/// A trail bucket opened outside a collection (`validate-logs`), with the multi-threaded
+/// runtime its blocking calls run on: the store answers only while the runtime lives.
+pub struct OpenedTrailBucket {
+    pub store: S3TrailLogs,
+    _runtime: tokio::runtime::Runtime,
+}
+
+/// Opens `location` with the settings' credentials; calls are made later, from this thread or
+/// others, never from within the runtime.
+pub fn open_trail_bucket(
+    settings: &super::AwsSettings,
+    location: S3Location,
+) -> Result<OpenedTrailBucket, super::CollectError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(super::CollectError::Runtime)?;
+    let store = runtime.block_on(async {
+        let sdk = super::load_sdk_config(settings).await?;
+        Ok::<_, super::CollectError>(S3TrailLogs::connect(&sdk, location).await)
+    })?;
+    Ok(OpenedTrailBucket {
+        store,
+        _runtime: runtime,
+    })
 }
 
 /// GetBucketLocation's answer as a region: no constraint is us-east-1, `EU` eu-west-1.
