@@ -159,6 +159,22 @@ fn a_record_read_from_a_log_file_is_the_event_lookup_events_returns() {
     }
 }
 
+/// `collect --regions REGION --trail-logs SOURCE --out EVIDENCE` against the stub, run.
+fn collect_from_logs(
+    stub: &AwsStub,
+    period: &Month,
+    source: impl AsRef<std::ffi::OsStr>,
+    evidence: &Path,
+) -> Output {
+    let mut collect = live(stub, period, &["collect", "--regions", REGION]);
+    collect
+        .arg("--trail-logs")
+        .arg(source)
+        .arg("--out")
+        .arg(evidence);
+    run(collect)
+}
+
 /// The month five months before now: beyond LookupEvents' 90 days.
 fn month_back(months: u32) -> Month {
     let now = Utc::now();
@@ -257,13 +273,7 @@ fn collect_reads_a_period_more_than_90_days_back_from_the_log_files() {
 
     let dir = tempfile::tempdir().expect("tempdir");
     let evidence = dir.path().join("evidence.json");
-    let mut collect = live(&stub, &period, &["collect", "--regions", REGION]);
-    collect
-        .arg("--trail-logs")
-        .arg(root)
-        .arg("--out")
-        .arg(&evidence);
-    let output = run(collect);
+    let output = collect_from_logs(&stub, &period, root, &evidence);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(
         stub.lookup_calls().values().all(Vec::is_empty),
@@ -347,13 +357,7 @@ fn a_missing_day_of_log_files_is_an_evidence_gap() {
     .expect("the day folder");
     let dir = tempfile::tempdir().expect("tempdir");
     let evidence = dir.path().join("evidence.json");
-    let mut collect = live(&stub, &period, &["collect", "--regions", REGION]);
-    collect
-        .arg("--trail-logs")
-        .arg(logs.path())
-        .arg("--out")
-        .arg(&evidence);
-    let output = run(collect);
+    let output = collect_from_logs(&stub, &period, logs.path(), &evidence);
     assert_eq!(
         output.status.code(),
         Some(1),
@@ -590,12 +594,7 @@ fn report_a_year_back_reads_the_change_events_from_the_trail_bucket() {
         ("s3://no-such-trail-bucket", "ListFailed"),
     ] {
         let evidence = dir.path().join(format!("gap-{code}.json"));
-        let mut collect = live(&stub, &period, &["collect", "--regions", REGION]);
-        collect
-            .args(["--trail-logs", source])
-            .arg("--out")
-            .arg(&evidence);
-        let output = run(collect);
+        let output = collect_from_logs(&stub, &period, source, &evidence);
         assert_eq!(
             output.status.code(),
             Some(1),

@@ -637,6 +637,15 @@ pub async fn collect(
         Some(source) => Some(source.open(&caller.sdk).await),
         None => None,
     };
+    let context_for = |plan: &AccountPlan, region: &str| {
+        Arc::new(RegionContext::new(
+            plan,
+            region,
+            request,
+            progress,
+            trail_logs.as_ref(),
+        ))
+    };
     // The regions asked for, also when no account could be reached (the report then shows
     // every account as a gap); with `all`, those enabled in any account reached.
     let regions: Vec<String> = match &request.regions {
@@ -663,13 +672,7 @@ pub async fn collect(
     let mut tasks = JoinSet::new();
     for (index, plan) in plans.iter().enumerate() {
         for region in &plan.regions {
-            let context = Arc::new(RegionContext::new(
-                plan,
-                region,
-                request,
-                progress,
-                trail_logs.as_ref(),
-            ));
+            let context = context_for(plan, region);
             let parallel = parallel.clone();
             let period = request.period;
             tasks.spawn(async move {
@@ -713,13 +716,7 @@ pub async fn collect(
             }
         }
         for (home, arns) in homes {
-            let context = Arc::new(RegionContext::new(
-                plan,
-                &home,
-                request,
-                progress,
-                trail_logs.as_ref(),
-            ));
+            let context = context_for(plan, &home);
             let parallel = parallel.clone();
             let period = request.period;
             home_tasks.spawn(async move {
@@ -768,13 +765,7 @@ pub async fn collect(
             let Some(first_region) = plan.regions.first() else {
                 continue;
             };
-            let context = Arc::new(RegionContext::new(
-                plan,
-                first_region,
-                request,
-                progress,
-                trail_logs.as_ref(),
-            ));
+            let context = context_for(plan, first_region);
             let parallel = parallel.clone();
             list_tasks.spawn(async move {
                 let _turn = parallel.acquire_owned().await;
@@ -823,13 +814,7 @@ pub async fn collect(
                             == Some(plan.account_id.as_str())
                 }),
         );
-        let context = Arc::new(RegionContext::new(
-            plan,
-            first_region,
-            request,
-            progress,
-            trail_logs.as_ref(),
-        ));
+        let context = context_for(plan, first_region);
         let parallel = parallel.clone();
         bucket_tasks.spawn(async move {
             let _turn = parallel.acquire_owned().await;
