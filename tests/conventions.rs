@@ -157,6 +157,10 @@ fn collect_with_region_collects_that_one_region_and_writes_its_summary() {
     assert_eq!(line["period"], period.label.as_str());
     assert_eq!(line["output_path"], snapshot.to_str().unwrap());
     assert!(line["counts"]["rest_apis"].as_u64().unwrap() > 0, "{line}");
+    // The compliant seed's HTTP API and its trail's bucket are counted; it has no cache.
+    assert_eq!(line["counts"]["v2_apis"], 1, "{line}");
+    assert_eq!(line["counts"]["trail_buckets"], 1, "{line}");
+    assert_eq!(line["counts"]["replication_groups"], 0, "{line}");
 }
 
 // --- completion and man pages ---

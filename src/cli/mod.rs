@@ -1220,12 +1220,15 @@ fn collect_summary(snapshot: &EvidenceSnapshot, out: &Path) -> String {
     let summary::CollectedCounts {
         rest_apis: apis,
         stages,
+        v2_apis,
         keys,
         trails,
+        replication_groups,
+        trail_buckets,
         change_events: events,
     } = summary::CollectedCounts::of(snapshot);
     format!(
-        "collected {} for {} in {}: {apis} REST APIs, {stages} stages, {keys} keys, {trails} trails (shadow copies included), {events} change events; {} evidence gaps; written to {}",
+        "collected {} for {} in {}: {apis} REST APIs, {stages} stages, {v2_apis} HTTP/WebSocket APIs, {keys} keys, {trails} trails (shadow copies included), {trail_buckets} trail buckets, {replication_groups} ElastiCache replication groups, {events} change events; {} evidence gaps; written to {}",
         snapshot.scope.accounts.join(", "),
         snapshot.period.label(),
         snapshot.scope.regions.join(", "),

@@ -246,9 +246,14 @@ fn write_summary(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 pub struct CollectedCounts {
     pub rest_apis: usize,
     pub stages: usize,
+    /// HTTP and WebSocket APIs (API Gateway v2).
+    pub v2_apis: usize,
     pub keys: usize,
     /// Shadow copies (a multi-region trail seen from each region) included.
     pub trails: usize,
+    pub replication_groups: usize,
+    /// The trails' S3 buckets read for `cloudtrail-bucket-protection`.
+    pub trail_buckets: usize,
     pub change_events: usize,
 }
 
@@ -264,12 +269,27 @@ impl CollectedCounts {
                     .map(|a| a.stages.len())
                     .sum::<usize>();
             }
+            counts.v2_apis += region
+                .apigateway
+                .as_ref()
+                .and_then(|a| a.v2_apis.as_ref())
+                .map_or(0, Vec::len);
             counts.keys += region.kms.as_ref().map_or(0, |k| k.keys.len());
+            counts.replication_groups += region
+                .elasticache
+                .as_ref()
+                .map_or(0, |e| e.replication_groups.len());
             if let Some(cloudtrail) = &region.cloudtrail {
                 counts.trails += cloudtrail.trails.len();
                 counts.change_events += cloudtrail.events.len();
             }
         }
+        counts.trail_buckets = snapshot
+            .accounts
+            .iter()
+            .filter_map(|a| a.trail_buckets.as_ref())
+            .map(|b| b.buckets.len())
+            .sum();
         counts
     }
 
@@ -277,8 +297,11 @@ impl CollectedCounts {
         serde_json::json!({
             "rest_apis": self.rest_apis,
             "stages": self.stages,
+            "v2_apis": self.v2_apis,
             "keys": self.keys,
             "trails": self.trails,
+            "replication_groups": self.replication_groups,
+            "trail_buckets": self.trail_buckets,
             "change_events": self.change_events,
         })
     }
