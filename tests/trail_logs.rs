@@ -14,7 +14,9 @@ use std::time::Duration;
 use chrono::{DateTime, Datelike, Months, TimeZone, Utc};
 use serde_json::{Value, json};
 
-use common::aws_stub::{AwsStub, StubConfig, in_account, recorded_events, recorded_originals};
+use common::aws_stub::{
+    AwsStub, S3Faults, StubConfig, in_account, recorded_events, recorded_originals,
+};
 use common::moto::{MOTO_ACCOUNT, Month, live, month, moto};
 use common::trail_logs::{
     OTHER_WRITE, READ_EVENTS, WRITE_EVENTS, fill_days, record, write_delivered, write_log_file,
@@ -542,8 +544,13 @@ fn a_log_file_written_by_the_generator_is_streamed_back() {
 fn report_a_year_back_reads_the_change_events_from_the_trail_bucket() {
     let moto = moto();
     let period = month_back(12);
+    // Every 40th S3 GET is answered 503 SlowDown: the reads are retried, nothing is lost.
     let stub = AwsStub::start(StubConfig {
         upstream: Some(moto.url.clone()),
+        s3_faults: S3Faults {
+            slow_down_every: 40,
+            ..Default::default()
+        },
         ..Default::default()
     });
     let logs = tempfile::tempdir().expect("tempdir");
@@ -571,6 +578,7 @@ fn report_a_year_back_reads_the_change_events_from_the_trail_bucket() {
     );
     let snapshot = load_json(&out.join("evidence.json"));
     assert_eq!(snapshot["gaps"], json!([]));
+    assert!(stub.s3_slow_downs() > 10, "{}", stub.s3_slow_downs());
     let cloudtrail = cloudtrail(&snapshot);
     assert_eq!(ids(&cloudtrail["events"]), PERIOD_EVENTS);
     assert_eq!(ids(&cloudtrail["events_after_period"]), ["after-period"]);
@@ -589,12 +597,36 @@ fn report_a_year_back_reads_the_change_events_from_the_trail_bucket() {
     );
 
     // Where there is nothing to read, the region's change events are a gap, never empty.
-    for (source, code) in [
-        ("s3://lims-trail-logs/other-prefix", "MissingLogFiles"),
-        ("s3://no-such-trail-bucket", "ListFailed"),
+    let denying = AwsStub::start(StubConfig {
+        upstream: Some(moto.url.clone()),
+        s3_faults: S3Faults {
+            deny_path: Some("/lims-trail-logs".to_string()),
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    for (stub, source, code, says) in [
+        (
+            &stub,
+            "s3://lims-trail-logs/other-prefix",
+            "MissingLogFiles",
+            "no log files",
+        ),
+        (
+            &stub,
+            "s3://no-such-trail-bucket",
+            "ListFailed",
+            "NoSuchBucket",
+        ),
+        (
+            &denying,
+            "s3://lims-trail-logs/audit/ct",
+            "ListFailed",
+            "AccessDenied",
+        ),
     ] {
-        let evidence = dir.path().join(format!("gap-{code}.json"));
-        let output = collect_from_logs(&stub, &period, source, &evidence);
+        let evidence = dir.path().join(format!("gap-{code}-{says}.json"));
+        let output = collect_from_logs(stub, &month_back(4), source, &evidence);
         assert_eq!(
             output.status.code(),
             Some(1),
@@ -602,14 +634,16 @@ fn report_a_year_back_reads_the_change_events_from_the_trail_bucket() {
             stderr(&output)
         );
         let snapshot = load_json(&evidence);
-        let codes: Vec<&Value> = snapshot["gaps"]
+        let gaps: Vec<(&Value, &str)> = snapshot["gaps"]
             .as_array()
             .expect("gaps")
             .iter()
             .filter(|g| g["api"] == "TrailLogFiles")
-            .map(|g| &g["error_code"])
+            .map(|g| (&g["error_code"], g["message"].as_str().unwrap_or_default()))
             .collect();
-        assert_eq!(codes, [&json!(code)], "{source}: {:#}", snapshot["gaps"]);
+        assert_eq!(gaps.len(), 1, "{source}: {:#}", snapshot["gaps"]);
+        assert_eq!(gaps[0].0, code, "{source}: {:#}", snapshot["gaps"]);
+        assert!(gaps[0].1.contains(says), "{source}: {}", gaps[0].1);
     }
 }
 

@@ -73,6 +73,18 @@ pub struct StubConfig {
     /// reporting period; when set, moto's GetTrailStatus answers carry this time (epoch
     /// seconds) instead, as for trails logging since before the period.
     pub trails_started_at: Option<f64>,
+    /// Faults of S3 GETs (listings and objects), which moto never gives.
+    pub s3_faults: S3Faults,
+}
+
+/// What the stub answers in moto's place for S3 GETs.
+#[derive(Debug, Clone, Default)]
+pub struct S3Faults {
+    /// GETs whose path (path-style: `/BUCKET…`) starts with this are refused with
+    /// `403 AccessDenied`.
+    pub deny_path: Option<String>,
+    /// Every this-many S3 GETs, one `503 SlowDown` (the SDK retries it).
+    pub slow_down_every: u64,
 }
 
 /// A LookupEvents query (`AttributeKey=AttributeValue`, e.g.
@@ -124,6 +136,8 @@ struct State {
     requests: Vec<SeenRequest>,
     rate_limited: u64,
     failing_query_faults: u64,
+    s3_gets: u64,
+    s3_slow_downs: u64,
 }
 
 pub struct AwsStub {
@@ -203,6 +217,11 @@ impl AwsStub {
     /// Calls of the `failing_query` answered with a fault.
     pub fn failing_query_faults(&self) -> u64 {
         self.state.lock().expect("stub state").failing_query_faults
+    }
+
+    /// S3 GETs answered with `503 SlowDown` (`S3Faults::slow_down_every`).
+    pub fn s3_slow_downs(&self) -> u64 {
+        self.state.lock().expect("stub state").s3_slow_downs
     }
 }
 
@@ -454,6 +473,46 @@ fn access_denied(service: &str, region: &str) -> Vec<u8> {
     service_error(service, "AccessDeniedException", &message)
 }
 
+/// The fault `faults` asks for this request, if it is an S3 GET that gets one.
+fn s3_fault(
+    service: &str,
+    request: &Request,
+    faults: &S3Faults,
+    state: &Mutex<State>,
+) -> Option<Vec<u8>> {
+    if service != "s3" || request.method() != "GET" {
+        return None;
+    }
+    let s3_error = |status, code: &str, message: &str| {
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message><RequestId>stub</RequestId></Error>"
+        );
+        response(
+            status,
+            &[("content-type", "application/xml")],
+            body.as_bytes(),
+        )
+    };
+    if faults
+        .deny_path
+        .as_deref()
+        .is_some_and(|denied| request.path().starts_with(denied))
+    {
+        return Some(s3_error(403, "AccessDenied", "Access Denied"));
+    }
+    let mut state = state.lock().expect("stub state");
+    state.s3_gets += 1;
+    if faults.slow_down_every > 0 && state.s3_gets.is_multiple_of(faults.slow_down_every) {
+        state.s3_slow_downs += 1;
+        return Some(s3_error(
+            503,
+            "SlowDown",
+            "Please reduce your request rate.",
+        ));
+    }
+    None
+}
+
 fn expired_token() -> Vec<u8> {
     let body = "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>ExpiredToken</Code><Message>The security token included in the request is expired</Message></Error><RequestId>stub</RequestId></ErrorResponse>";
     response(400, &[("content-type", "text/xml")], body.as_bytes())
@@ -526,6 +585,8 @@ async fn serve_connection(
         .any(|(s, r)| *s == service && *r == region)
     {
         access_denied(&service, &region)
+    } else if let Some(fault) = s3_fault(&service, &request, &config.s3_faults, state) {
+        fault
     } else if let (true, Some(status)) = (
         target.ends_with(".GetTrailStatus"),
         config.trail_status.get(&region),
