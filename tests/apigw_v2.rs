@@ -6,8 +6,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::moto::moto;
 use gxp_evidence::controls::{ChangeClass, Evaluation, Finding, Status};
 use serde_json::{Value, json};
@@ -581,7 +579,7 @@ fn an_event_naming_no_route_puts_every_route_in_doubt() {
 // ---------------------------------------------------------------------------------------------
 // Against moto: GetStages and GetRoutes in their real shapes, collect then report.
 
-fn seed_v2(python: &str, endpoint: &str) -> Value {
+fn seed_v2(moto: &common::moto::Moto) -> Value {
     let script = "import boto3, sys, json\n\
         v2 = boto3.client('apigatewayv2', endpoint_url=sys.argv[1], region_name='us-east-1',\n\
             aws_access_key_id='testing', aws_secret_access_key='testing')\n\
@@ -597,22 +595,13 @@ fn seed_v2(python: &str, endpoint: &str) -> Value {
         message = v2.create_route(ApiId=ws, RouteKey='send')['RouteId']\n\
         print(json.dumps({'http': http, 'open': open_route, 'iam': iam_route, 'ws': ws,\n\
             'connect': connect, 'message': message}))\n";
-    let output = Command::new(python)
-        .args(["-c", script, endpoint])
-        .output()
-        .expect("python runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("JSON")
+    serde_json::from_str(&moto.run_script(script, &[])).expect("JSON")
 }
 
 #[test]
 fn moto_stages_and_routes_are_collected_raw_and_reported() {
     let moto = moto();
-    let made = seed_v2(&moto.python, &moto.url);
+    let made = seed_v2(&moto);
     let text = |name: &str| made[name].as_str().expect("id").to_string();
     let collected = common::moto::collect_quiet_month(&moto, &[]);
     let (dir, evidence, snapshot) = (collected.dir, collected.evidence, collected.snapshot);

@@ -7,8 +7,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::moto::moto;
 use gxp_evidence::controls::{self, Evaluation, Finding, Status, View};
 use serde_json::{Value, json};
@@ -704,16 +702,7 @@ print(key)
 #[test]
 fn moto_log_groups_are_collected_and_judged_in_both_readings() {
     let moto = moto();
-    let output = Command::new(&moto.python)
-        .args(["-c", MOTO_SETUP, &moto.url])
-        .output()
-        .expect("python runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let key = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    let key = moto.run_script(MOTO_SETUP, &[]).trim().to_string();
     let collected = common::moto::collect_quiet_month(&moto, &[]);
     let mut snapshot = collected.snapshot.clone();
     let trails = snapshot["accounts"][0]["regions"][0]["cloudtrail"]["trails"]

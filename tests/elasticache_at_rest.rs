@@ -6,8 +6,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::moto::moto;
 use gxp_evidence::controls::{self, Evaluation, Finding, Status};
 use serde_json::{Value, json};
@@ -457,7 +455,7 @@ fn the_demo_shows_a_pass_and_a_fail() {
 // Against moto: DescribeReplicationGroups's real shape, collect then report.
 
 /// Creates one replication group in moto.
-fn create_in_moto(python: &str, endpoint: &str, group_id: &str, encrypted: bool) {
+fn create_in_moto(moto: &common::moto::Moto, group_id: &str, encrypted: bool) {
     let script = "import boto3, sys\n\
         ec = boto3.client('elasticache', endpoint_url=sys.argv[1], region_name='us-east-1',\n\
             aws_access_key_id='testing', aws_secret_access_key='testing')\n\
@@ -467,28 +465,17 @@ fn create_in_moto(python: &str, endpoint: &str, group_id: &str, encrypted: bool)
             ReplicationGroupDescription='gxp test', Engine='redis', CacheNodeType='cache.t4g.small',\n\
             NumCacheClusters=1, AtRestEncryptionEnabled=encrypted, TransitEncryptionEnabled=True,\n\
             **extra)\n";
-    let output = Command::new(python)
-        .args([
-            "-c",
-            script,
-            endpoint,
-            group_id,
-            if encrypted { "true" } else { "false" },
-        ])
-        .output()
-        .expect("python runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    moto.run_script(
+        script,
+        &[group_id, if encrypted { "true" } else { "false" }],
     );
 }
 
 #[test]
 fn moto_groups_one_encrypted_and_one_not_are_collected_and_reported() {
     let moto = moto();
-    create_in_moto(&moto.python, &moto.url, "gxp-encrypted", true);
-    create_in_moto(&moto.python, &moto.url, "gxp-plain", false);
+    create_in_moto(&moto, "gxp-encrypted", true);
+    create_in_moto(&moto, "gxp-plain", false);
     let collected = common::moto::collect_quiet_month(&moto, &[]);
     let (dir, evidence, snapshot) = (collected.dir, collected.evidence, collected.snapshot);
     let collected = snapshot["accounts"][0]["regions"][0]["elasticache"]["replication_groups"]

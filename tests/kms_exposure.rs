@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::moto::moto;
 use gxp_evidence::controls::{self, Evaluation, Finding, Status};
 use serde_json::{Value, json};
@@ -328,21 +326,14 @@ fn a_key_created_in_the_period_without_a_policy_has_the_default_policy_from_crea
 // Against moto: GetKeyPolicy's real shape, collect then report.
 
 /// Creates one key with `policy` in moto and returns its id.
-fn create_key(python: &str, endpoint: &str, description: &str, policy: &str) -> String {
+fn create_key(moto: &common::moto::Moto, description: &str, policy: &str) -> String {
     let script = "import boto3, sys\n\
         kms = boto3.client('kms', endpoint_url=sys.argv[1], region_name='us-east-1',\n\
             aws_access_key_id='testing', aws_secret_access_key='testing')\n\
         print(kms.create_key(Description=sys.argv[2], Policy=sys.argv[3])['KeyMetadata']['KeyId'])\n";
-    let output = Command::new(python)
-        .args(["-c", script, endpoint, description, policy])
-        .output()
-        .expect("python runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
+    moto.run_script(script, &[description, policy])
+        .trim()
+        .to_string()
 }
 
 #[test]
@@ -354,8 +345,8 @@ fn moto_keys_one_open_and_one_closed_are_collected_and_reported() {
     let open = policy(json!([{"Sid": "Root", "Effect": "Allow",
         "Principal": {"AWS": format!("arn:aws:iam::{account}:root")}, "Action": "kms:*", "Resource": "*"},
         open_decrypt()]));
-    let closed_key = create_key(&moto.python, &moto.url, "closed", &closed);
-    let open_key = create_key(&moto.python, &moto.url, "open", &open);
+    let closed_key = create_key(&moto, "closed", &closed);
+    let open_key = create_key(&moto, "open", &open);
     let collected = common::moto::collect_quiet_month(&moto, &[]);
     let (dir, evidence, snapshot) = (collected.dir, collected.evidence, collected.snapshot);
     let keys = snapshot["accounts"][0]["regions"][0]["kms"]["keys"]

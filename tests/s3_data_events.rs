@@ -6,7 +6,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::Command;
 
 use common::moto::moto;
 use gxp_evidence::controls::{Evaluation, Finding, Status};
@@ -386,7 +385,7 @@ fn in_the_demo_one_bucket_fails_and_one_passes() {
 // ---------------------------------------------------------------------------------------------
 // Against moto: ListBuckets and GetEventSelectors with data resources, collected then reported.
 
-fn seed_moto(python: &str, endpoint: &str) {
+fn seed_moto(moto: &common::moto::Moto) {
     let script = "import boto3, sys, json\n\
         kw = dict(endpoint_url=sys.argv[1], region_name='us-east-1',\n\
             aws_access_key_id='testing', aws_secret_access_key='testing')\n\
@@ -398,21 +397,13 @@ fn seed_moto(python: &str, endpoint: &str) {
             'IncludeManagementEvents': True, 'DataResources': [{'Type': 'AWS::S3::Object',\n\
             'Values': ['arn:aws:s3:::gxp-logged/']}]}])\n\
         ct.start_logging(Name='audit')\n";
-    let output = Command::new(python)
-        .args(["-c", script, endpoint])
-        .output()
-        .expect("python runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    moto.run_script(script, &[]);
 }
 
 #[test]
 fn moto_buckets_and_data_event_selectors_are_collected_and_reported() {
     let moto = moto();
-    seed_moto(&moto.python, &moto.url);
+    seed_moto(&moto);
     let collected = common::moto::collect_quiet_month(
         &moto,
         &["--gxp-buckets", "gxp-logged,gxp-unlogged,gxp-missing"],

@@ -6,7 +6,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::Command;
 
 use common::aws_stub::{AwsStub, StubConfig};
 use common::moto::{Month, live, month, moto};
@@ -503,15 +502,7 @@ ct.create_trail(Name='locked-trail', S3BucketName='locked-trail-bucket', IsMulti
 #[test]
 fn moto_trail_buckets_one_public_and_one_locked_are_collected_and_reported() {
     let moto = moto();
-    let output = Command::new(&moto.python)
-        .args(["-c", SETUP, &moto.url])
-        .output()
-        .expect("python runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    moto.run_script(SETUP, &[]);
     let period: Month = month();
     let stub = AwsStub::start(StubConfig {
         upstream: Some(moto.url.clone()),
@@ -648,15 +639,7 @@ control.meta.events.register('before-send.s3-control.*', to_moto)
 control.put_public_access_block(AccountId='123456789012', PublicAccessBlockConfiguration={
     'BlockPublicAcls': True, 'IgnorePublicAcls': True, 'BlockPublicPolicy': True, 'RestrictPublicBuckets': True})
 "#;
-    let output = Command::new(&moto.python)
-        .args(["-c", script, &moto.url])
-        .output()
-        .expect("python runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    moto.run_script(script, &[]);
     let collected = common::moto::collect_quiet_month(&moto, &[]);
     let (_dir, _evidence, snapshot) = (collected.dir, collected.evidence, collected.snapshot);
     assert_eq!(

@@ -73,6 +73,22 @@ impl Drop for Moto {
 }
 
 impl Moto {
+    /// Runs a Python `script` (`python -c`) with moto's URL as `sys.argv[1]` and `args` after
+    /// it; returns its stdout. A failing script fails the test with its stderr.
+    pub fn run_script(&self, script: &str, args: &[&str]) -> String {
+        let output = Command::new(&self.python)
+            .args(["-c", script, &self.url])
+            .args(args)
+            .output()
+            .expect("python runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
     pub fn seed(&self, args: &[&str]) -> Value {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/moto/seed.py");
         let output = Command::new(&self.python)
