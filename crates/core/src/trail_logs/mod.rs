@@ -11,6 +11,7 @@
 
 pub mod layout;
 pub mod records;
+mod splitter;
 
 use std::collections::HashSet;
 use std::io::{self, Read};
