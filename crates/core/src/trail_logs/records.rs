@@ -1,7 +1,11 @@
-//! One log file, record by record: gzip → `{"Records":[…]}` streamed through a serde visitor
-//! over the `Records` sequence (one record's text in memory at a time, never the file), each
-//! record kept if the rules table keeps it (`events::in_change_register`) and its `eventTime`
-//! is in the window, and turned into the `LookupEvent` LookupEvents would have returned.
+//! One log file, record by record: gzip → `{"Records":[…]}` decompressed into one reused
+//! buffer, each record's bytes found by `splitter` (never the file in memory, only the buffer
+//! and the record being read), each record parsed from its text into the few fields the
+//! filter needs (everything else skipped, borrowed where it can be), kept if the rules table
+//! keeps it (`events::in_change_register`) and its `eventTime` is in the window, and only then
+//! turned into the `LookupEvent` LookupEvents would have returned. A record that is not JSON
+//! makes the file unreadable (as any other syntax error); JSON with fields of the wrong type is
+//! a record that cannot be judged.
 //!
 //! LookupEvents' `Event` (CloudTrail API Reference, "Event",
 //! https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_Event.html) carries

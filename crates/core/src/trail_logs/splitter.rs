@@ -3,7 +3,8 @@
 //! (brackets and braces counted outside strings, string ends found past escapes with `memchr`)
 //! instead of being parsed through serde_json's `io::Read` path, which reads a byte at a time
 //! and was the reader's bottleneck. The buffer holds the unread rest of the last refill and the
-//! record being scanned, never the file: a record longer than the buffer grows it.
+//! record being scanned, never the file: a record longer than the buffer grows it. Each thread
+//! keeps its buffer for its next file.
 //!
 //! Only the structure is scanned here; each span is handed on as text and parsed (and so
 //! validated) by the caller. Everything else in the file is checked as serde_json would check
@@ -13,6 +14,7 @@
 //! read before the source failed.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::fmt;
 use std::io::{self, Read};
 
@@ -59,6 +61,14 @@ impl<'de> Visitor<'de> for Shape {
     }
 }
 
+/// A buffer grown past this (by a record longer than `INITIAL_BUFFER`) is not kept.
+const KEPT_BUFFER: usize = 4 * INITIAL_BUFFER;
+
+thread_local! {
+    /// The buffer of the last file read on this thread, for the next one.
+    static SPARE_BUFFER: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
 /// Reads one decompressed log file from `source`.
 pub(crate) struct RecordSplitter<R> {
     source: R,
@@ -80,8 +90,15 @@ pub(crate) struct RecordSplitter<R> {
 }
 
 impl<R: Read> RecordSplitter<R> {
+    /// With the buffer the thread's last file left (allocated and zeroed once per thread, not
+    /// per file).
     pub(crate) fn new(source: R) -> Self {
-        Self::with_buffer(source, INITIAL_BUFFER)
+        let mut splitter = Self::with_buffer(source, 0);
+        splitter.buffer = SPARE_BUFFER.take();
+        if splitter.buffer.len() < INITIAL_BUFFER {
+            splitter.buffer = vec![0; INITIAL_BUFFER];
+        }
+        splitter
     }
 
     /// With a buffer of `capacity` bytes to start with (tests use small ones).
@@ -371,6 +388,14 @@ impl<R: Read> RecordSplitter<R> {
         match checked {
             Err(error) => self.json_fault(self.start, &error),
             Ok(()) => self.byte_fault(&format!("expected {}", Expecting(shape))),
+        }
+    }
+}
+
+impl<R> Drop for RecordSplitter<R> {
+    fn drop(&mut self) {
+        if (INITIAL_BUFFER..=KEPT_BUFFER).contains(&self.buffer.len()) {
+            SPARE_BUFFER.set(std::mem::take(&mut self.buffer));
         }
     }
 }
