@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use chrono::{Duration, TimeZone, Utc};
 use gxp_evidence_core::evidence::{Period, Timestamp};
-use gxp_evidence_core::trail_logs::{LocalDir, read_region};
+use gxp_evidence_core::trail_logs::{LocalDir, read_log_file, read_region};
 
 const ACCOUNT: &str = "111122223333";
 const REGION: &str = "eu-west-1";
@@ -52,12 +52,106 @@ fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// CPU seconds this process has used, all threads (Linux, /proc/self/stat `utime` + `stime`
+/// at 100 ticks a second): MB per CPU second is the per-core rate even when other work shares
+/// the cores.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+/// `MB per CPU second` over the CPU time since `before`, when it can be read.
+fn per_cpu_second(megabytes: f64, before: Option<f64>) -> String {
+    match (before, cpu_seconds()) {
+        (Some(before), Some(now)) if now > before => format!(
+            "{:.0} MB per CPU second ({:.2} CPU s)",
+            megabytes / (now - before),
+            now - before
+        ),
+        _ => "CPU time unknown".to_string(),
+    }
+}
+
 /// Resets the peak RSS to the current RSS (Linux: `5` to /proc/self/clear_refs).
 fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
+/// The reader on real records: the recorded CloudTrail log files under `GXP_BENCH_REAL_LOGS`
+/// (default: the invictus-ir files of ../shared/data, records of 1.3 KB on average), gzipped
+/// here as CloudTrail delivers them and read with `read_log_file` over and over on one thread.
+/// Real records compress far less than generated ones (about 7:1 against 20:1), so this is the
+/// honest per-core figure for inflate + split + parse.
+fn real_records_throughput() {
+    let dir = std::env::var("GXP_BENCH_REAL_LOGS").unwrap_or_else(|_| {
+        "../../../shared/data/cloudtrail/invictus-ir-aws_dataset/raw".to_string()
+    });
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        println!("trail_logs: real records: {dir} not found, skipped");
+        return;
+    };
+    let files: Vec<Vec<u8>> = entries
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_name().to_string_lossy().ends_with(".json"))
+        .filter_map(|entry| std::fs::read(entry.path()).ok())
+        .collect();
+    let plain: usize = files.iter().map(Vec::len).sum();
+    if plain == 0 {
+        println!("trail_logs: real records: no .json files in {dir}, skipped");
+        return;
+    }
+    let gzipped: Vec<Vec<u8>> = files
+        .iter()
+        .map(|file| {
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            std::io::Write::write_all(&mut encoder, file).expect("gzip");
+            encoder.finish().expect("gzip")
+        })
+        .collect();
+    let packed: usize = gzipped.iter().map(Vec::len).sum();
+    let always = Period {
+        start: Timestamp::parse("2000-01-01T00:00:00Z").expect("a time"),
+        end: Timestamp::parse("2100-01-01T00:00:00Z").expect("a time"),
+    };
+    let rounds = (256_000_000 / plain).max(1);
+    let mut records = 0u64;
+    let mut kept = 0u64;
+    let cpu = cpu_seconds();
+    let began = Instant::now();
+    for _ in 0..rounds {
+        for (i, file) in gzipped.iter().enumerate() {
+            let tally = read_log_file(&format!("real-{i}.json.gz"), &file[..], always, &mut |e| {
+                std::hint::black_box(e);
+            })
+            .expect("a readable real log file");
+            records += tally.records_read;
+            kept += tally.records_kept;
+        }
+    }
+    let seconds = began.elapsed().as_secs_f64();
+    let megabytes = (plain * rounds) as f64 / 1e6;
+    println!(
+        "trail_logs: real records ({} files, {} records of {:.2} KB on average, gzip ratio {:.1}): \
+         {megabytes:.0} MB in {seconds:.2} s = {:.0} MB/s decompressed on 1 thread, {}, {:.0} files/s, \
+         {:.0} records/s ({:.0} % kept)",
+        files.len(),
+        records / rounds as u64,
+        plain as f64 / (records / rounds as u64).max(1) as f64 / 1e3,
+        plain as f64 / packed as f64,
+        megabytes / seconds,
+        per_cpu_second(megabytes, cpu),
+        (files.len() * rounds) as f64 / seconds,
+        records as f64 / seconds,
+        100.0 * kept as f64 / records.max(1) as f64,
+    );
+}
+
 fn main() {
+    real_records_throughput();
     let args: Vec<String> = std::env::args().collect();
     let size_text = args
         .iter()
@@ -116,14 +210,17 @@ fn main() {
     }
     let compressed: u64 = walk_size(dir.path());
     println!(
-        "trail_logs: generated {files} files, {:.1} MB decompressed ({:.1} MB gzip, {} write events) in {:.1} s",
+        "trail_logs: generated {files} files of {RECORDS_PER_FILE} records of {:.2} KB, {:.1} MB decompressed ({:.1} MB gzip, ratio {:.1}; {} write events) in {:.1} s",
+        written as f64 / (files * RECORDS_PER_FILE as u64) as f64 / 1e3,
         written as f64 / 1e6,
         compressed as f64 / 1e6,
+        written as f64 / compressed as f64,
         writes,
         generating.elapsed().as_secs_f64()
     );
 
     // Decompression alone, on one thread: the floor under the reader's time.
+    let cpu = cpu_seconds();
     let began = Instant::now();
     let mut inflated = 0u64;
     for path in walk_files(dir.path()) {
@@ -135,8 +232,9 @@ fn main() {
         .expect("gzip");
     }
     println!(
-        "trail_logs: gzip alone, 1 thread: {:.0} MB/s decompressed",
-        inflated as f64 / 1e6 / began.elapsed().as_secs_f64()
+        "trail_logs: gzip alone, 1 thread: {:.0} MB/s decompressed, {}",
+        inflated as f64 / 1e6 / began.elapsed().as_secs_f64(),
+        per_cpu_second(inflated as f64 / 1e6, cpu)
     );
 
     let store = LocalDir::open(dir.path()).expect("a log folder");
@@ -145,6 +243,7 @@ fn main() {
     for threads in [1, 2] {
         gxp_evidence_core::memory::release_freed();
         reset_peak_rss();
+        let cpu = cpu_seconds();
         let began = Instant::now();
         let read = read_region(&store, ACCOUNT, REGION, period, period.end, threads);
         let seconds = began.elapsed().as_secs_f64();
@@ -165,8 +264,12 @@ fn main() {
         };
         println!(
             "trail_logs: {threads} thread(s) on {cores} core(s): {seconds:.2} s, {rate:.0} MB/s decompressed, \
-             {:.0} MB/s per thread (goal >= 150 per core){scaling}, peak RSS {} (goal < 300 MB)",
+             {:.0} MB/s per thread (goal >= 150 per core){scaling}, {}, {:.0} files/s, {:.0} records/s, \
+             peak RSS {} (goal < 300 MB)",
             rate / threads as f64,
+            per_cpu_second(written as f64 / 1e6, cpu),
+            read.files_read as f64 / seconds,
+            read.records_read as f64 / seconds,
             peak_rss_mib().map_or("unknown".to_string(), |m| format!("{m:.0} MiB")),
         );
     }

@@ -1,6 +1,7 @@
 //! The period's change events from a trail's log files instead of LookupEvents (which reaches
 //! back 90 days only): `layout` says which day folders of which account-region a period needs,
-//! `records` streams one `.json.gz` file into the events the rules table keeps, and
+//! `records` streams one `.json.gz` file into the events the rules table keeps (`splitter`
+//! finds each record's bytes in the decompressed text), and
 //! `read_region` reads every file of an account-region's days in parallel across cores and
 //! merges them deterministically. Where the files come from is a `LogStore` (a local directory
 //! here, `LocalDir`; S3 can be another), so the reader only sees key listings and `Read`ers.
@@ -11,6 +12,7 @@
 
 pub mod layout;
 pub mod records;
+mod splitter;
 
 use std::collections::HashSet;
 use std::io::{self, Read};

@@ -1,7 +1,11 @@
-//! One log file, record by record: gzip → `{"Records":[…]}` streamed through a serde visitor
-//! over the `Records` sequence (one record's text in memory at a time, never the file), each
-//! record kept if the rules table keeps it (`events::in_change_register`) and its `eventTime`
-//! is in the window, and turned into the `LookupEvent` LookupEvents would have returned.
+//! One log file, record by record: gzip → `{"Records":[…]}` decompressed into one reused
+//! buffer, each record's bytes found by `splitter` (never the file in memory, only the buffer
+//! and the record being read), each record parsed from its text into the few fields the
+//! filter needs (everything else skipped, borrowed where it can be), kept if the rules table
+//! keeps it (`events::in_change_register`) and its `eventTime` is in the window, and only then
+//! turned into the `LookupEvent` LookupEvents would have returned. A record that is not JSON
+//! makes the file unreadable (as any other syntax error); JSON with fields of the wrong type is
+//! a record that cannot be judged.
 //!
 //! LookupEvents' `Event` (CloudTrail API Reference, "Event",
 //! https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_Event.html) carries
@@ -14,19 +18,15 @@
 //! first (who, which resource), so these derived fields only fill in what a record lacks.
 
 use std::borrow::Cow;
-use std::fmt;
-use std::io::{BufReader, Read};
+use std::io::Read;
 
 use serde::Deserialize;
-use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
+use serde::de::IgnoredAny;
 use serde_json::{Value, json};
 
+use super::splitter::{ReadFault, RecordSplitter};
 use crate::controls::events;
 use crate::evidence::{Extra, LookupEvent, Period, Timestamp};
-
-/// Decompressed bytes read from the gzip stream at a time.
-const READ_BUFFER: usize = 64 * 1024;
 
 /// What reading one file found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -62,21 +62,29 @@ pub fn read_log_file<R: Read>(
     window: Period,
     keep: &mut dyn FnMut(LookupEvent),
 ) -> Result<FileTally, UnreadableLogFile> {
-    let mut counted = Counted {
-        inner: BufReader::with_capacity(READ_BUFFER, flate2::read::MultiGzDecoder::new(compressed)),
-        bytes: 0,
-    };
     let mut tally = FileTally::default();
-    let outcome = {
-        let mut deserializer = serde_json::Deserializer::from_reader(&mut counted);
-        let read = LogFileSeed {
-            window,
-            tally: &mut tally,
-            keep,
+    let mut splitter = RecordSplitter::new(flate2::read::MultiGzDecoder::new(compressed));
+    let outcome = splitter.read_records(&mut |text| {
+        let index = tally.records_read;
+        tally.records_read += 1;
+        match judge_record(text) {
+            Ok(Some(event)) => {
+                if window.contains(event.event_time) {
+                    tally.records_kept += 1;
+                    keep(event);
+                }
+            }
+            Ok(None) => {}
+            Err(RecordProblem::Unusable(why)) => {
+                tally.unusable_records += 1;
+                if tally.first_unusable.is_none() {
+                    tally.first_unusable = Some(format!("record {}: {why}", index + 1));
+                }
+            }
+            Err(RecordProblem::NotJson(error)) => return Err(error),
         }
-        .deserialize(&mut deserializer);
-        read.and_then(|found| deserializer.end().map(|()| found))
-    };
+        Ok(())
+    });
     match outcome {
         Ok(true) => Ok(tally),
         Ok(false) => Err(UnreadableLogFile {
@@ -84,123 +92,29 @@ pub fn read_log_file<R: Read>(
             position: "the whole file".to_string(),
             reason: "the JSON object has no \"Records\" array".to_string(),
         }),
-        Err(error) => Err(UnreadableLogFile {
+        Err(ReadFault::Source { error, bytes }) => Err(UnreadableLogFile {
             file: name.to_string(),
-            position: if error.is_io() {
-                format!("after {} decompressed bytes", counted.bytes)
-            } else {
-                format!(
-                    "line {}, column {} of the decompressed JSON",
-                    error.line(),
-                    error.column()
-                )
-            },
-            reason: if error.is_io() {
-                format!("not a readable gzip file: {error}")
-            } else {
-                format!("not a CloudTrail log file: {error}")
-            },
+            position: format!("after {bytes} decompressed bytes"),
+            reason: format!("not a readable gzip file: {error}"),
+        }),
+        Err(ReadFault::Json {
+            message,
+            line,
+            column,
+        }) => Err(UnreadableLogFile {
+            file: name.to_string(),
+            position: format!("line {line}, column {column} of the decompressed JSON"),
+            reason: format!("not a CloudTrail log file: {message} at line {line} column {column}"),
         }),
     }
 }
 
-/// Counts the decompressed bytes, to say where a gzip error happened.
-struct Counted<R> {
-    inner: R,
-    bytes: u64,
-}
-
-impl<R: Read> Read for Counted<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.bytes += n as u64;
-        Ok(n)
-    }
-}
-
-/// The file's top-level object: `Records` is streamed, anything else skipped. Yields whether
-/// there was a `Records` array.
-struct LogFileSeed<'a, 'k> {
-    window: Period,
-    tally: &'a mut FileTally,
-    keep: &'a mut (dyn FnMut(LookupEvent) + 'k),
-}
-
-impl<'de> DeserializeSeed<'de> for LogFileSeed<'_, '_> {
-    type Value = bool;
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for LogFileSeed<'_, '_> {
-    type Value = bool;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a CloudTrail log file object {\"Records\": [...]}")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
-        let mut found = false;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            if key == "Records" && !found {
-                map.next_value_seed(RecordsSeed {
-                    window: self.window,
-                    tally: &mut *self.tally,
-                    keep: &mut *self.keep,
-                })?;
-                found = true;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(found)
-    }
-}
-
-/// The `Records` array, one record's text at a time.
-struct RecordsSeed<'a, 'k> {
-    window: Period,
-    tally: &'a mut FileTally,
-    keep: &'a mut (dyn FnMut(LookupEvent) + 'k),
-}
-
-impl<'de> DeserializeSeed<'de> for RecordsSeed<'_, '_> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for RecordsSeed<'_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of CloudTrail records")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
-            let index = self.tally.records_read;
-            self.tally.records_read += 1;
-            match record_event(raw.get()) {
-                Ok(Some(event)) => {
-                    if self.window.contains(event.event_time) {
-                        self.tally.records_kept += 1;
-                        (self.keep)(event);
-                    }
-                }
-                Ok(None) => {}
-                Err(why) => {
-                    self.tally.unusable_records += 1;
-                    if self.tally.first_unusable.is_none() {
-                        self.tally.first_unusable = Some(format!("record {}: {why}", index + 1));
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
+/// Why a record is not turned into an event.
+enum RecordProblem {
+    /// It is JSON but cannot be judged (the reason, for the gap).
+    Unusable(String),
+    /// It is not JSON: the file cannot be read.
+    NotJson(serde_json::Error),
 }
 
 /// The fields of a record the filter and `LookupEvent` need; everything else is skipped.
@@ -302,10 +216,33 @@ struct RecordResource<'a> {
 /// The `LookupEvent` of a record of the change register; `None` for any other record; why a
 /// record cannot be read otherwise.
 pub fn record_event(text: &str) -> Result<Option<LookupEvent>, String> {
-    let fields: RecordFields =
-        serde_json::from_str(text).map_err(|e| format!("fields of the wrong type: {e}"))?;
+    judge_record(text).map_err(|problem| match problem {
+        RecordProblem::Unusable(why) => why,
+        RecordProblem::NotJson(error) => format!("fields of the wrong type: {error}"),
+    })
+}
+
+/// `record_event`, telling a record that is not JSON (the file's fault) from one whose fields
+/// cannot be read.
+fn judge_record(text: &str) -> Result<Option<LookupEvent>, RecordProblem> {
+    // Parsed as bytes (the text is UTF-8 already): serde_json places a fault in a string
+    // (a raw control character) as its `io::Read` path did, on the next line.
+    let fields: RecordFields = match serde_json::from_slice(text.as_bytes()) {
+        Ok(fields) => fields,
+        Err(error) => {
+            // Any JSON with fields of the wrong type (or escapes serde cannot decode) is a
+            // record that cannot be judged; anything else makes the file unreadable.
+            serde_json::from_slice::<IgnoredAny>(text.as_bytes())
+                .map_err(RecordProblem::NotJson)?;
+            return Err(RecordProblem::Unusable(format!(
+                "fields of the wrong type: {error}"
+            )));
+        }
+    };
     let (Some(source), Some(name)) = (&fields.event_source, &fields.event_name) else {
-        return Err("no eventSource or eventName".to_string());
+        return Err(RecordProblem::Unusable(
+            "no eventSource or eventName".to_string(),
+        ));
     };
     let read_only = fields.read_only.as_ref().map(ReadOnlyFlag::as_lookup_text);
     if !fields.is_management_event()
@@ -313,16 +250,19 @@ pub fn record_event(text: &str) -> Result<Option<LookupEvent>, String> {
     {
         return Ok(None);
     }
+    let unusable = |why: &str| RecordProblem::Unusable(why.to_string());
     let event_id = fields
         .event_id
         .as_deref()
         .filter(|id| !id.is_empty())
-        .ok_or("no eventID")?;
+        .ok_or_else(|| unusable("no eventID"))?;
     let event_time = fields
         .event_time
         .as_deref()
-        .ok_or("no eventTime")
-        .and_then(|t| Timestamp::parse(t).ok_or("an eventTime that is not an RFC 3339 time"))?;
+        .ok_or_else(|| unusable("no eventTime"))
+        .and_then(|t| {
+            Timestamp::parse(t).ok_or_else(|| unusable("an eventTime that is not an RFC 3339 time"))
+        })?;
     let identity = fields.user_identity.as_ref();
     let resources: Vec<Value> = fields
         .resources
@@ -450,6 +390,52 @@ mod tests {
         let err =
             read_log_file("p.json.gz", &b"plain text"[..], window(), &mut |_| {}).unwrap_err();
         assert!(err.reason.starts_with("not a readable gzip file"), "{err}");
+    }
+
+    #[test]
+    fn a_file_cut_or_followed_by_garbage_is_unreadable_after_its_good_records() {
+        let records: Vec<Value> = (0..400)
+            .map(|i| {
+                let id = format!("r{i}");
+                record(&id, events::KMS, "CreateKey", false, "2026-01-05T00:00:00Z")
+            })
+            .collect();
+        let text = json!({ "Records": records }).to_string();
+        let mut cut = gzip(&text);
+        cut.truncate(cut.len() / 2);
+        let mut kept = 0;
+        let err = read_log_file("cut.json.gz", &cut[..], window(), &mut |_| kept += 1).unwrap_err();
+        assert!(err.reason.starts_with("not a readable gzip file"), "{err}");
+        assert!(err.position.starts_with("after "), "{err}");
+        assert!(kept > 0 && kept < 400, "{kept}");
+
+        let err = read(&format!("{text}\n,")).unwrap_err();
+        assert_eq!(err.file, "f.json.gz");
+        assert_eq!(err.position, "line 2, column 1 of the decompressed JSON");
+        assert!(err.reason.contains("trailing characters"), "{err}");
+    }
+
+    #[test]
+    fn a_record_that_is_not_json_makes_the_file_unreadable_even_after_a_wrong_type() {
+        // `eventName` of the wrong type is found first; the bad escape later still counts.
+        let err = read("{\"Records\": [{\"eventName\": 5, \"x\": \"\\q\"}]}").unwrap_err();
+        assert_eq!(err.position, "line 1, column 38 of the decompressed JSON");
+        assert!(err.reason.contains("invalid escape"), "{err}");
+        // A lone surrogate is JSON serde cannot decode into text: the record is unusable.
+        let (tally, kept) = read(
+            "{\"Records\": [{\"eventID\": \"a\", \"eventSource\": \"\\ud800\", \"eventName\": \"X\"}]}",
+        )
+        .expect("readable");
+        assert!(kept.is_empty());
+        assert_eq!(tally.unusable_records, 1);
+        assert!(
+            tally
+                .first_unusable
+                .as_deref()
+                .unwrap_or_default()
+                .starts_with("record 1: fields of the wrong type"),
+            "{tally:?}"
+        );
     }
 
     #[test]
