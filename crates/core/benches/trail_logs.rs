@@ -10,7 +10,30 @@
 //!
 //! It lives in the core crate, beside the reader, so its release build needs no AWS SDK.
 //!
-//! `GXP_BENCH_LOG_SIZE=2G` does the same as `--size 2G` (for scripts/bench).
+//! `GXP_BENCH_LOG_SIZE=2G` does the same as `--size 2G` (for scripts/bench). The recorded real
+//! CloudTrail files (`GXP_BENCH_REAL_LOGS`) are read first, on one thread.
+//!
+//! Besides wall-clock MB/s it prints MB per CPU second (process CPU time): on a machine whose
+//! cores are shared that is the per-core rate, where wall time only shows the share received.
+//!
+//! Figures of 2026-12-01 (issue 19; 2 cores shared with two other builds, load average 6–10,
+//! so the wall-clock rates are a fraction of the per-CPU ones). Before, the serde_json
+//! `io::Read` visitor: 59 MB/s on one thread with gzip alone at 2,196 MB/s. With the record
+//! splitter (`trail_logs/splitter.rs`):
+//! - real records (7 invictus-ir files, 312 records of 1.34 KB, gzip 6.8:1): 154–159 MB per
+//!   CPU second on one thread, about 56,000 records/s; their gzip alone inflates at about
+//!   600 MB per CPU second (miniz_oxide; flate2's pure-Rust `zlib-rs` backend, also in
+//!   Cargo.lock, 640–740: not switched on, it would change every deflate in the workspace for
+//!   a few per cent of the reader's time);
+//! - 64 MB generated (78 files of 500 records of 1.61 KB, gzip 24:1): 196 MB per CPU second on
+//!   1 thread (138 MB/s wall), 241 on 2 threads; peak RSS 6–7 MiB;
+//! - 2 GB generated (2,510 files, 1.26 M records): 233 MB per CPU second on 1 thread, 222 on
+//!   2 (wall 51.4 s and 39.7 s, 1.30x, under the load above); peak RSS 72 and 79 MiB, which is
+//!   the 25,100 kept events (each keeps its record's text), not the files: the reader holds
+//!   one 256 KB buffer per thread.
+//!
+//! Profile (real records): about half the time is serde_json parsing each record into the
+//! filter's fields, a quarter inflating, a sixth finding the records' bytes.
 
 #[path = "../../../tests/common/trail_logs.rs"]
 #[allow(dead_code)]
