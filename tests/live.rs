@@ -1141,6 +1141,13 @@ const GRANTS_NOT_SEEN: &[(&str, &str, &str)] = &[
         "DescribeLogGroups is called only for a trail that delivers to a CloudWatch Logs group \
          (cloudtrail-cloudwatch-logs); tests/cloudwatch_logs.rs collects one from moto",
     ),
+    (
+        "cloudtrail:ListPublicKeys",
+        "*",
+        "ListPublicKeys is called only when the change events come from the trail's log files \
+         (collect --trail-logs) and a trail validates its log files (cloudtrail-log-integrity); \
+         tests/log_integrity_control.rs collects so from moto and the stub",
+    ),
 ];
 
 /// GetDeployment of the `compliant` seed's stage as AWS answers it: the deployment serves

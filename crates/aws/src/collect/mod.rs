@@ -19,6 +19,7 @@ pub mod period;
 pub mod progress;
 mod s3;
 mod s3_buckets;
+mod trail_integrity;
 pub(crate) mod sdk;
 
 use std::collections::BTreeSet;

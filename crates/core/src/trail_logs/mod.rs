@@ -92,6 +92,11 @@ impl LocalDir {
         })
     }
 
+    /// The folder that holds `AWSLogs`: the directory standing for the trail's bucket and prefix.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     fn path(&self, key: &str) -> PathBuf {
         key.split('/')
             .filter(|p| !p.is_empty())
