@@ -248,6 +248,21 @@ def signing_keys(endpoint, region):
     return made
 
 
+def validated_trails(endpoint, region, bucket_name, prefix, trails):
+    """Logging single-region trails with log file validation on, delivering to one bucket below
+    `prefix` (cloudtrail-log-integrity); the last argument says per trail whether validation is
+    on (name=on|off)."""
+    bucket(endpoint, region, bucket_name)
+    ct = client(endpoint, "cloudtrail", region)
+    made = {}
+    for spec in trails:
+        name, validation = spec.split("=")
+        made[name] = ct.create_trail(Name=name, S3BucketName=bucket_name, S3KeyPrefix=prefix,
+                                     EnableLogFileValidation=(validation == "on"))["TrailARN"]
+        ct.start_logging(Name=name)
+    return made
+
+
 if __name__ == "__main__":
     endpoint, scenario, *args = sys.argv[1:]
     if scenario == "scenarios":
@@ -258,6 +273,8 @@ if __name__ == "__main__":
         print(json.dumps(recorded_trails(endpoint, args[0])))
     elif scenario == "scale":
         print(json.dumps(scale(endpoint, int(args[0]), int(args[1]), int(args[2]), args[3])))
+    elif scenario == "validated-trails":
+        print(json.dumps(validated_trails(endpoint, args[0], args[1], args[2], args[3:])))
     elif scenario == "signing-keys":
         print(json.dumps(signing_keys(endpoint, args[0])))
     else:
