@@ -146,17 +146,21 @@ pub fn hours(range: &TimeRange) -> String {
     }
 }
 
-/// The hours of a FAIL's findings, for the remediation's validate-logs command.
-fn finding_hours(integrity: &TrailIntegrity) -> String {
-    match &integrity.result {
-        IntegrityResult::Validated { report, .. } => report
-            .findings
-            .iter()
-            .map(|f| hours(&f.covers))
-            .collect::<Vec<_>>()
-            .join(", "),
-        IntegrityResult::NotValidated { .. } => String::new(),
-    }
+/// The hours of a FAIL's findings in words, and the hours from the first to the last, for the
+/// remediation's validate-logs command.
+fn finding_hours(integrity: &TrailIntegrity) -> Option<(String, TimeRange)> {
+    let IntegrityResult::Validated { report, .. } = &integrity.result else {
+        return None;
+    };
+    let start = report.findings.iter().map(|f| f.covers.start).min()?;
+    let end = report.findings.iter().map(|f| f.covers.end).max()?;
+    let words = report
+        .findings
+        .iter()
+        .map(|f| hours(&f.covers))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some((words, TimeRange { start, end }))
 }
 
 /// The region a trail's commands run in: its home region, from its ARN.
@@ -227,13 +231,16 @@ pub fn evaluate_region(
                 (status, reason, Some(integrity))
             }
         };
-        let fix = integrity.map_or_else(String::new, |integrity| {
-            remediation::cloudtrail_log_integrity(
-                resource,
-                &home_region(arn, scope.region),
-                &finding_hours(integrity),
-            )
-        });
+        let fix = integrity
+            .and_then(finding_hours)
+            .map_or_else(String::new, |(words, span)| {
+                remediation::cloudtrail_log_integrity(
+                    resource,
+                    &home_region(arn, scope.region),
+                    &words,
+                    span,
+                )
+            });
         out.findings.push(
             scope
                 .finding(CLOUDTRAIL_LOG_INTEGRITY, resource, None, status, reason)

@@ -384,7 +384,15 @@ pub fn cloudtrail(operation: &str, trail: &str, home_region: &str) -> AwsCommand
 
 /// The fix of a trail whose log files failed digest validation: find out and restore (S3
 /// versioning), confirm with `validate-logs` over the hours named, keep validation on.
-pub fn cloudtrail_log_integrity(trail_arn: &str, home_region: &str, hours: &str) -> String {
+pub fn cloudtrail_log_integrity(
+    trail_arn: &str,
+    home_region: &str,
+    hours: &str,
+    span: crate::log_integrity::TimeRange,
+) -> String {
+    let time = |at: chrono::DateTime<chrono::Utc>| {
+        at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
     format!(
         "Investigate the hours named ({hours}): the bucket's S3 server access logs or data \
          events and its object versions; restore altered or deleted log and digest files from \
@@ -393,7 +401,8 @@ pub fn cloudtrail_log_integrity(trail_arn: &str, home_region: &str, hours: &str)
          keep log file validation on: {}",
         AwsCommand::new("cloudtrail", "validate-logs")
             .arg("--trail-arn", trail_arn)
-            .arg("--start-time", "<first hour named>")
+            .arg("--start-time", &time(span.start))
+            .arg("--end-time", &time(span.end))
             .arg("--region", home_region)
             .flag("--verbose"),
         cloudtrail("update-trail", trail_arn, home_region).flag("--enable-log-file-validation")
