@@ -57,9 +57,10 @@ fn generate(options: TrailOptions) -> (tempfile::TempDir, GeneratedTrail) {
 
 /// Where a generated object is in the directory standing for `s3://BUCKET/PREFIX`.
 fn path_of(trail: &GeneratedTrail, key: &str) -> std::path::PathBuf {
-    trail
-        .root
-        .join(key.strip_prefix(&format!("{PREFIX}/")).expect("below the prefix"))
+    trail.root.join(
+        key.strip_prefix(&format!("{PREFIX}/"))
+            .expect("below the prefix"),
+    )
 }
 
 fn validate(trail: &GeneratedTrail) -> IntegrityReport {
@@ -104,8 +105,14 @@ fn snapshot_with(log_integrity: Option<Value>) -> Value {
     let cloudtrail = &mut home["cloudtrail"];
     cloudtrail["events_from"] = json!({"trail_log_files": {
         "location": "/copy", "files_read": 9, "records_read": 18, "records_kept": 18}});
-    if let Some(log_integrity) = log_integrity {
-        cloudtrail["log_integrity"] = log_integrity;
+    match log_integrity {
+        Some(log_integrity) => cloudtrail["log_integrity"] = log_integrity,
+        // The demo's own result removed.
+        None => {
+            _ = cloudtrail
+                .as_object_mut()
+                .map(|c| c.remove("log_integrity"))
+        }
     }
     snapshot
 }
@@ -185,13 +192,20 @@ fn a_chain_validated_for_part_of_the_period_is_a_gap_not_a_pass() {
     snapshot["period"]["end"] = json!((range.end + Duration::hours(1)).to_rfc3339());
     let row = home_row(&snapshot);
     assert_eq!(row.status, Status::EvidenceGap, "{}", row.reason);
-    assert!(row.reason.contains("not for the whole period"), "{}", row.reason);
+    assert!(
+        row.reason.contains("not for the whole period"),
+        "{}",
+        row.reason
+    );
 }
 
 #[test]
 fn a_trail_not_validated_is_an_evidence_gap_with_its_reason() {
     for (code, message) in [
-        ("LogFileValidationDisabled", "log file validation is disabled"),
+        (
+            "LogFileValidationDisabled",
+            "log file validation is disabled",
+        ),
         ("NoDigestFiles", "no digest file of trail lims-org-audit"),
         ("ListPublicKeysFailed", "AccessDeniedException"),
         ("StoreError", "cannot read /copy/AWSLogs"),
@@ -437,7 +451,10 @@ fn collect_validates_the_digest_chain_of_a_period_more_than_90_days_back() {
     let out = tempfile::tempdir().expect("tempdir");
     let evidence = out.path().join("evidence.json");
     let (snapshot, list_calls) = collect(logs.path(), &evidence);
-    assert_eq!(list_calls, 1, "ListPublicKeys once for the region (one key a page)");
+    assert_eq!(
+        list_calls, 1,
+        "ListPublicKeys once for the region (one key a page)"
+    );
     assert_eq!(snapshot["gaps"], json!([]));
 
     let validated = integrity_of(&snapshot, E2E_TRAIL);
@@ -452,8 +469,8 @@ fn collect_validates_the_digest_chain_of_a_period_more_than_90_days_back() {
     assert!(chain.iter().all(|l| l["signature_verified"] == json!(true)));
     assert_eq!(
         result["public_keys"]["PublicKeyList"][0]["Fingerprint"],
-        serde_json::from_str::<Value>(&trail_digests::public_keys_json()).expect("JSON")
-            ["PublicKeyList"][0]["Fingerprint"]
+        serde_json::from_str::<Value>(&trail_digests::public_keys_json()).expect("JSON")["PublicKeyList"]
+            [0]["Fingerprint"]
     );
     let unvalidated = integrity_of(&snapshot, "gxp-unvalidated");
     assert_eq!(
@@ -538,5 +555,135 @@ fn collect_fails_a_trail_with_a_gap_of_hours_and_a_modified_file() {
         line("Modified").contains("2026-03-01 05:04 to 05:09 UTC"),
         "{}",
         fail.reason
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// verify: the chain kept in the snapshot is re-checked offline.
+
+/// A copy of the stored chain's hex signature with its first digit changed.
+fn altered(signature: &str) -> String {
+    let first = if signature.starts_with('0') { "1" } else { "0" };
+    format!("{first}{}", &signature[1..])
+}
+
+#[test]
+fn the_recheck_names_a_digest_whose_stored_signature_link_or_key_was_changed() {
+    let (_dir, trail) = generate(TrailOptions::default());
+    let report = validate(&trail);
+    assert!(recheck_chain(&report, &keys()).is_empty());
+
+    // One stored signature changed: that digest no longer verifies, and the next one's
+    // recorded previous signature is no longer the stored signature before it.
+    let mut forged = report.clone();
+    let signature = forged.chain[3].signature.clone().expect("signed");
+    forged.chain[3].signature = Some(altered(&signature));
+    let problems = recheck_chain(&forged, &keys());
+    let named: Vec<&str> = problems.iter().map(|p| p.digest.as_str()).collect();
+    assert_eq!(
+        named,
+        [&report.chain[3].digest, &report.chain[4].digest],
+        "{problems:?}"
+    );
+    assert!(
+        problems[0].problem.contains("does not verify"),
+        "{problems:?}"
+    );
+
+    // A stored SHA-256 changed: the signature over it fails, and so does the next link.
+    let mut forged = report.clone();
+    forged.chain[2].digest_sha256 = "0".repeat(64);
+    let problems = recheck_chain(&forged, &keys());
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(
+        problems[1].problem.contains("previous digest hash"),
+        "{problems:?}"
+    );
+
+    // A result claiming no finding over a digest that did not verify.
+    let mut forged = report.clone();
+    forged.chain[1].signature_verified = false;
+    let problems = recheck_chain(&forged, &keys());
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].problem.contains("claims no finding"),
+        "{problems:?}"
+    );
+
+    // Another key filed under CloudTrail's fingerprint is refused before any signature.
+    use base64ct::Encoding;
+    use rsa::pkcs1::EncodeRsaPublicKey;
+    let other = trail_digests::unknown_key()
+        .to_public_key()
+        .to_pkcs1_der()
+        .expect("der");
+    let mut swapped = keys();
+    swapped.public_key_list[0].value = base64ct::Base64::encode_string(other.as_bytes());
+    assert!(swapped.check("the stored public keys").is_err());
+}
+
+#[test]
+fn verify_re_checks_the_stored_chain_and_fails_naming_a_tampered_digest() {
+    let (_dir, trail) = generate(TrailOptions::default());
+    let report = validate(&trail);
+    let snapshot = snapshot_with(Some(validated(&report)));
+    let work = tempfile::tempdir().expect("tempdir");
+    let evidence = work.path().join("evidence.json");
+    std::fs::write(
+        &evidence,
+        serde_json::to_vec_pretty(&snapshot).expect("JSON"),
+    )
+    .expect("write");
+    let package = work.path().join("package");
+    let output = common::report(&evidence, &package, &[]);
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "{}",
+        common::stderr(&output)
+    );
+    let (_, out) = common::verify(&package, &[]);
+    assert!(
+        out.contains(&format!(
+            "OK    evidence.json: {} stored CloudTrail digest signatures of 1 trail result re-checked",
+            report.chain.len()
+        )),
+        "{out}"
+    );
+    assert!(
+        !common::failed_subjects(&out).contains("evidence.json"),
+        "{out}"
+    );
+
+    // One stored signature changed in the package's evidence.json, the manifest re-listed (a
+    // draft has no seal): the hashes hold, the re-check does not.
+    let mut tampered = snapshot.clone();
+    let chain = tampered["accounts"][0]["regions"]
+        .as_array_mut()
+        .expect("regions")
+        .iter_mut()
+        .find(|r| r["region"] == HOME)
+        .expect("home")["cloudtrail"]["log_integrity"][0]["result"]["validated"]["report"]["chain"]
+        .as_array_mut()
+        .expect("chain");
+    let signature = chain[3]["signature"].as_str().expect("signed").to_string();
+    chain[3]["signature"] = json!(altered(&signature));
+    std::fs::write(
+        package.join("evidence.json"),
+        serde_json::to_vec_pretty(&tampered).expect("JSON"),
+    )
+    .expect("write");
+    common::forge::rewrite_manifest(&package);
+    let (code, out) = common::verify(&package, &[]);
+    assert_ne!(code, Some(0), "{out}");
+    let line = out
+        .lines()
+        .find(|l| {
+            l.starts_with("FAIL  evidence.json: stored CloudTrail digest chain does not re-check")
+        })
+        .unwrap_or_else(|| panic!("no re-check failure: {out}"));
+    assert!(
+        line.contains(&report.chain[3].digest)
+            && line.contains("lims-org-audit in 111122223333 eu-central-1"),
+        "{line}"
     );
 }

@@ -596,7 +596,8 @@ fn list_public_keys(request: &Request, config: &StubConfig) -> Vec<u8> {
         .as_str()
         .and_then(|t| t.parse().ok())
         .unwrap_or(0);
-    let mut answer = json!({"PublicKeyList": config.public_keys.get(index).into_iter().collect::<Vec<_>>()});
+    let mut answer =
+        json!({"PublicKeyList": config.public_keys.get(index).into_iter().collect::<Vec<_>>()});
     if index + 1 < config.public_keys.len() {
         answer["NextToken"] = json!((index + 1).to_string());
     }

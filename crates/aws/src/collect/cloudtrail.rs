@@ -57,9 +57,9 @@ pub async fn collect(
     }
     // The files the events came from, proven complete and unaltered (or not) trail by trail.
     let log_integrity = match (&context.trail_logs, &trails) {
-        (Some(store), Some(trails)) => Some(
-            trail_integrity::validate_trails(context, &client, store, trails, period).await?,
-        ),
+        (Some(store), Some(trails)) => {
+            Some(trail_integrity::validate_trails(context, &client, store, trails, period).await?)
+        }
         _ => None,
     };
     let mut evidence = evidence(trails.unwrap_or_default(), lookup, period, until);

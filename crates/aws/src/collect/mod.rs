@@ -19,8 +19,8 @@ pub mod period;
 pub mod progress;
 mod s3;
 mod s3_buckets;
-mod trail_integrity;
 pub(crate) mod sdk;
+mod trail_integrity;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};

@@ -168,7 +168,9 @@ pub async fn validate_trails(
             let _one_region_at_a_time = super::cloudtrail::LOG_FILE_READS.lock().await;
             match tokio::task::spawn_blocking(move || job.run()).await {
                 Ok(outcome) => outcome,
-                Err(join_error) => panic!("validating the trail's digest files panicked: {join_error}"),
+                Err(join_error) => {
+                    panic!("validating the trail's digest files panicked: {join_error}")
+                }
             }
         };
         results.push(match outcome {
@@ -177,7 +179,7 @@ pub async fn validate_trails(
                 trail_arn: trail.trail_arn.clone(),
                 range,
                 result: IntegrityResult::Validated {
-                    report: *report,
+                    report,
                     public_keys,
                 },
             },
@@ -359,7 +361,10 @@ mod tests {
             end: at("2026-04-01T00:00:00Z"),
         };
         let long_after = validation_range(period, at("2026-12-01T00:00:00Z").0);
-        assert_eq!((long_after.start, long_after.end), (period.start.0, period.end.0));
+        assert_eq!(
+            (long_after.start, long_after.end),
+            (period.start.0, period.end.0)
+        );
         let soon_after = validation_range(period, at("2026-04-01T01:00:00Z").0);
         assert_eq!(soon_after.end, at("2026-03-31T23:00:00Z").0);
         let during = validation_range(period, at("2026-03-01T01:00:00Z").0);

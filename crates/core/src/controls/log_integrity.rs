@@ -121,7 +121,9 @@ fn kind_meaning(kind: FindingKind) -> &'static str {
         FindingKind::Extra => "a file no digest lists",
         FindingKind::UnsignedDigest => "a digest without CloudTrail's signature",
         FindingKind::BadSignature => "a digest whose signature does not verify",
-        FindingKind::UnknownKey => "a digest signed with a key that is not CloudTrail's for its time",
+        FindingKind::UnknownKey => {
+            "a digest signed with a key that is not CloudTrail's for its time"
+        }
         FindingKind::ChainBreak => "a digest that does not link to the one before it",
         FindingKind::DigestGap => "hours no digest file covers",
     }

@@ -390,9 +390,8 @@ pub fn cloudtrail_log_integrity(
     hours: &str,
     span: crate::log_integrity::TimeRange,
 ) -> String {
-    let time = |at: chrono::DateTime<chrono::Utc>| {
-        at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-    };
+    let time =
+        |at: chrono::DateTime<chrono::Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     format!(
         "Investigate the hours named ({hours}): the bucket's S3 server access logs or data \
          events and its object versions; restore altered or deleted log and digest files from \

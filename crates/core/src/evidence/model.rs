@@ -947,7 +947,7 @@ pub enum IntegrityResult {
     /// Validated: the report (scope, counts, findings, the chain of digests) and CloudTrail's
     /// public keys for the region, as ListPublicKeys returned them.
     Validated {
-        report: IntegrityReport,
+        report: Box<IntegrityReport>,
         public_keys: PublicKeyList,
     },
     /// Not validated: `code` (`LogFileValidationDisabled`, `NoTrailBucket`, `NoDigestFiles`,

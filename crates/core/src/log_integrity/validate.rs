@@ -228,7 +228,10 @@ pub fn recheck_chain(report: &IntegrityReport, keys: &PublicKeyList) -> Vec<Rech
             continue;
         }
         let Some(signature) = link.signature.as_deref() else {
-            problem(&link.digest, "recorded as verified but has no signature".into());
+            problem(
+                &link.digest,
+                "recorded as verified but has no signature".into(),
+            );
             continue;
         };
         let Some(at) = super::parse_utc(&link.digest_end_time) else {

@@ -35,8 +35,8 @@ use crate::signing::registry::SignerRegistry;
 use crate::signing::timestamp::TrustedTsaCertificates;
 use crate::signing::trusted::TrustedKeys;
 use files::{FileKind, check_sizes, hash_file, list_files, read_regular};
-use rerender::Speculation;
 pub use integrity::{IntegrityRecheck, recheck_snapshot};
+use rerender::Speculation;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {

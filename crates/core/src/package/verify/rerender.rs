@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
-use super::{Outcome, Verifier};
 use super::integrity::{IntegrityRecheck, recheck_snapshot};
+use super::{Outcome, Verifier};
 use crate::controls::change_records::{ChangeRecordsFile, RecordsFormat};
 use crate::evidence::{self, EvidenceError, LoadedEvidence, Timestamp, sha256_hex};
 use crate::package::attestation::ATTESTATION_FILE;
