@@ -8,6 +8,8 @@ Shapes follow the AWS API responses (see ../shared/data) and the CloudTrail reco
 
 Usage: python3 scripts/make-demo-evidence.py [OUT]
 """
+import base64
+import hashlib
 import json
 import sys
 import uuid
@@ -798,7 +800,7 @@ PERIOD_END = "2026-11-01T00:00:00Z"
 EVENTS_UNTIL = "2026-11-01T06:04:10Z"
 
 
-def cloudtrail(account, region, trails):
+def cloudtrail(account, region, trails, integrity=None):
     evs = sorted(events.get((account, region), []), key=lambda e: e["EventTime"], reverse=True)
     evidence = {"trails": trails,
                 "events": [e for e in evs if e["EventTime"] < PERIOD_END],
@@ -807,7 +809,80 @@ def cloudtrail(account, region, trails):
     if later:
         evidence["events_after_period"] = later
     evidence["events_until"] = EVENTS_UNTIL
+    if integrity is not None:
+        evidence["log_integrity"] = integrity
     return evidence
+
+
+# ---------------------------------------------------------------------------------------------
+# Log file integrity (cloudtrail-log-integrity): the digest-chain validation of each region's
+# trail over the period. The production trail's chain has a three-hour gap (its digests of
+# 14 October 02:01-05:01 were deleted) and one modified log file: FAIL. The DR trail's is intact:
+# PASS, in both regions. The production account's eu-west-1 shows none (its events came from
+# LookupEvents: EVIDENCE_GAP).
+# The demo keeps the findings and counts, not the 745 chain entries a month has, and stands in
+# for CloudTrail's eu-central-1 key with the public key of the tests' signing key
+# (tests/fixtures/trail-digests/test-signing-key.pem).
+DEMO_PUBLIC_KEY = "MIIBCgKCAQEAhvsU2MV8d/pO5cjYoeWmODutjA7Rn6tYSpcKXdFTfND21nSWV/ptTtGWBKch23VF2+y9/zN33kre2HNZRmADrkyDCTNk/sLG5Ml658JzlQ7ljateFCtGXAeXUdbr4NAttbFNFbva+ZdyIeJQPNhatH6DpVH0mle73kcICLNzDL4iIcIytWXD2nLCZVLF1J24BLj/yCtDP1f4i3vv9cLpmHN276EQQRluw2efbLKvgrl7WfL5PUKUAUVziQdd4dpIOw1hJcgphuyCCqVXD5A0YC1Y2G/dhqqoFhSDBPvJzUgBlE+Sek14OFQ5UaU2CVe2ehLAX+xk/obGIY17znObIwIDAQAB"
+
+
+def public_keys():
+    der = base64.b64decode(DEMO_PUBLIC_KEY)
+    return {"PublicKeyList": [{"Value": DEMO_PUBLIC_KEY, "ValidityStartTime": "2026-06-01T00:00:00Z",
+                               "ValidityEndTime": None,
+                               "Fingerprint": hashlib.md5(der).hexdigest()}]}
+
+
+def digest_key(account, region, trail, end):
+    """A digest's key; the demo's validated trails are homed in eu-central-1."""
+    day = f"{end[0:4]}/{end[4:6]}/{end[6:8]}"
+    return (f"cloudtrail/AWSLogs/{account}/CloudTrail-Digest/{region}/{day}/"
+            f"{account}_CloudTrail-Digest_{region}_{trail}_{CENTRAL}_{end}.json.gz")
+
+
+def log_integrity(account, region, trail, bucket, log_files, findings):
+    period = {"start": "2026-10-01T00:00:00Z", "end": PERIOD_END}
+    missing_digests = sum(1 for f in findings if f["kind"] == "DigestGap") * 3
+    return [{
+        "trail": trail,
+        "trail_arn": f"arn:aws:cloudtrail:{CENTRAL}:{account}:trail/{trail}",
+        "range": period,
+        "result": {"validated": {
+            "report": {
+                "bucket": bucket,
+                "location": {"prefix": "cloudtrail", "organization_id": None, "account": account, "region": region},
+                "trail": trail,
+                "range": period,
+                # Digests ending in (start, end + 1 hour]: 745 for October.
+                "digests_checked": 745 - missing_digests,
+                "log_files_checked": log_files,
+                "findings": findings,
+                "chain": [],
+            },
+            "public_keys": public_keys(),
+        }},
+    }]
+
+
+def prod_integrity():
+    trail, bucket = "lims-org-audit", f"lims-audit-trail-{PROD}"
+    modified = (f"cloudtrail/AWSLogs/{PROD}/CloudTrail/{CENTRAL}/2026/10/22/"
+                f"{PROD}_CloudTrail_{CENTRAL}_20261022T1310Z_x3Fq9LmT2aP0bV7c.json.gz")
+    listing = digest_key(PROD, CENTRAL, trail, "20261022T140131Z")
+    return log_integrity(PROD, CENTRAL, trail, bucket, 8912, [
+        {"covers": {"start": "2026-10-14T02:01:31Z", "end": "2026-10-14T05:01:31Z"}, "kind": "DigestGap",
+         "file": digest_key(PROD, CENTRAL, trail, "20261014T060131Z"),
+         "detail": "no digest file covers these hours (this is the next digest file); "
+                   "36 log files of these hours are listed in no digest and unproven"},
+        {"covers": {"start": "2026-10-22T13:05:12Z", "end": "2026-10-22T13:09:48Z"}, "kind": "Modified",
+         "file": modified,
+         "detail": "SHA-256 of its content is 5d2a0c3e8f71b94a6e1d0c2b7a9f8e3d4c5b6a7f8e9d0c1b2a3f4e5d6c7b8a90, "
+                   f"{listing} recorded 0b7c4e9a1f3d5b8e2a6c0d4f7b1e9a3c5d8f2b6e0a4c7d1f9b3e5a8c2d6f0b4e"},
+    ])
+
+
+def dr_integrity(region, log_files):
+    return log_integrity(DR, region, "lims-dr-audit", f"lims-dr-audit-trail-{DR}", log_files, [])
 
 
 def caller(account):
@@ -951,7 +1026,7 @@ snapshot = {
                              {"routeId": "r9t1c6w", "routeKey": "POST /instrument-results",
                               "authorizationType": "NONE", "apiKeyRequired": False, "target": "integrations/i3n5v7"}]}]),
                     "kms": {"keys": prod_keys},
-                    "cloudtrail": cloudtrail(PROD, CENTRAL, [org_trail]),
+                    "cloudtrail": cloudtrail(PROD, CENTRAL, [org_trail], prod_integrity()),
                     "elasticache": {"replication_groups": [
                         # Created on 20 October without encryption at rest (see the CreateReplicationGroup event): FAIL.
                         replication_group(PROD, CENTRAL, "lims-results-cache", "LIMS result lookup cache",
@@ -995,7 +1070,7 @@ snapshot = {
                              {"routeId": "r2w6x8y", "routeKey": "POST /instrument-results", "authorizationType": "AWS_IAM",
                               "apiKeyRequired": False, "target": "integrations/i8b4n1"}]}]),
                     "kms": {"keys": dr_keys},
-                    "cloudtrail": cloudtrail(DR, CENTRAL, [dr_trail]),
+                    "cloudtrail": cloudtrail(DR, CENTRAL, [dr_trail], dr_integrity(CENTRAL, 6120)),
                     "elasticache": {"replication_groups": [
                         # Encrypted at rest with the DR database's customer managed key: PASS.
                         replication_group(DR, CENTRAL, "lims-dr-session-cache", "LIMS DR web session store",
@@ -1007,7 +1082,7 @@ snapshot = {
                     "region": WEST,
                     "apigateway": apigateway(DR, []),
                     "kms": {"keys": []},
-                    "cloudtrail": cloudtrail(DR, WEST, [dr_shadow]),
+                    "cloudtrail": cloudtrail(DR, WEST, [dr_shadow], dr_integrity(WEST, 2211)),
                     "elasticache": {"replication_groups": []},
                 },
             ],

@@ -7,7 +7,7 @@ use std::fs;
 
 use common::*;
 
-const CONTROL_IDS: [&str; 16] = [
+const CONTROL_IDS: [&str; 17] = [
     "apigw-cache-encryption",
     "apigw-logging",
     "kms-key-rotation",
@@ -24,6 +24,7 @@ const CONTROL_IDS: [&str; 16] = [
     "elasticache-encryption-at-rest",
     "cloudtrail-bucket-protection",
     "cloudtrail-cloudwatch-logs",
+    "cloudtrail-log-integrity",
 ];
 
 const REPORT_FILES: [&str; 18] = [

@@ -50,6 +50,8 @@ const BUCKET: &str = "lims-dr-audit-trail-444455556666";
 const TRAIL_CLOUDWATCH: &str = "cloudtrail-cloudwatch-logs";
 /// Its AWS Config reading, the one that reads the log group and the delivery status.
 const TRAIL_CLOUDWATCH_STRICT: &str = "cloudtrail-cloudwatch-logs/aws_config";
+/// Judged per trail and account-region from the digest validation kept in each region.
+const TRAIL_INTEGRITY: &str = "cloudtrail-log-integrity";
 
 /// The controls whose evidence comes from each service's describe calls.
 const APIGW_CONTROLS: &[&str] = &[APIGW_CACHE, APIGW_LOGGING];
@@ -256,7 +258,7 @@ fn matrix() -> Vec<Case> {
                 each(V2_CONTROLS, HOME, ""),
                 each(KMS_CONTROLS, HOME, ""),
                 each(ELASTICACHE_CONTROLS, HOME, ""),
-                vec![(CHANGE_CONTROL, HOME, "")],
+                vec![(CHANGE_CONTROL, HOME, ""), (TRAIL_INTEGRITY, HOME, "")],
                 vec![(TRAIL_CONTINUITY, "all", "")],
             ]
             .concat(),
@@ -279,7 +281,7 @@ fn matrix() -> Vec<Case> {
                 each(V2_CONTROLS, HOME, ""),
                 each(KMS_CONTROLS, HOME, ""),
                 each(ELASTICACHE_CONTROLS, HOME, ""),
-                vec![(CHANGE_CONTROL, HOME, "")],
+                vec![(CHANGE_CONTROL, HOME, ""), (TRAIL_INTEGRITY, HOME, "")],
                 trail_posture(),
             ]
             .concat(),
@@ -304,6 +306,11 @@ fn matrix() -> Vec<Case> {
         |s| remove(&mut s["accounts"][0], "trail_buckets"),
     ));
     cases.push(case(
+        "the trail's digest validation is missing from the snapshot",
+        vec![(TRAIL_INTEGRITY, HOME, TRAIL_ARN)],
+        |s| remove(&mut region(s, HOME)["cloudtrail"], "log_integrity"),
+    ));
+    cases.push(case(
         "the trail's log group is missing from the snapshot",
         vec![(TRAIL_CLOUDWATCH_STRICT, "all", TRAIL_ARN)],
         |s| for_each_trail(s, |t| _ = t.as_object_mut().map(|t| t.remove("log_group"))),
@@ -314,7 +321,11 @@ fn matrix() -> Vec<Case> {
             "kms" => each(KMS_CONTROLS, HOME, ""),
             "elasticache" => each(ELASTICACHE_CONTROLS, HOME, ""),
             _ => [
-                vec![(CHANGE_CONTROL, HOME, ""), (TRAIL_CONTINUITY, "all", "")],
+                vec![
+                    (CHANGE_CONTROL, HOME, ""),
+                    (TRAIL_CONTINUITY, "all", ""),
+                    (TRAIL_INTEGRITY, HOME, ""),
+                ],
                 trail_list_unknown(),
             ]
             .concat(),
@@ -355,7 +366,7 @@ fn matrix() -> Vec<Case> {
                 "DescribeTrails",
                 "cloudtrail",
                 "trails",
-                trail_list_unknown(),
+                [trail_list_unknown(), vec![(TRAIL_INTEGRITY, HOME, "")]].concat(),
             ),
         ] {
             cases.push(case(
@@ -375,6 +386,26 @@ fn matrix() -> Vec<Case> {
                 },
             ));
         }
+        // ListPublicKeys failed: the trail's chain was not validated (recorded as such, and as a
+        // gap of the trail).
+        cases.push(case(
+            format!("cloudtrail:ListPublicKeys {failure:?}"),
+            vec![(TRAIL_INTEGRITY, HOME, TRAIL_ARN)],
+            |s| {
+                region(s, HOME)["cloudtrail"]["log_integrity"][0]["result"] = json!({
+                    "not_validated": {"code": "ListPublicKeysFailed", "message": format!("{code}: {message}")}
+                });
+                record_gap(
+                    s,
+                    Some(HOME),
+                    "cloudtrail",
+                    "ListPublicKeys",
+                    Some(TRAIL_ARN),
+                    code,
+                    message,
+                );
+            },
+        ));
         // Calls about one resource: the evidence they return is absent, and the gap names it.
         for (service, api_name, resource, affected, drop_evidence) in [
             (

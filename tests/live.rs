@@ -1141,6 +1141,13 @@ const GRANTS_NOT_SEEN: &[(&str, &str, &str)] = &[
         "DescribeLogGroups is called only for a trail that delivers to a CloudWatch Logs group \
          (cloudtrail-cloudwatch-logs); tests/cloudwatch_logs.rs collects one from moto",
     ),
+    (
+        "cloudtrail:ListPublicKeys",
+        "*",
+        "ListPublicKeys is called only when the change events come from the trail's log files \
+         (collect --trail-logs) and a trail validates its log files (cloudtrail-log-integrity); \
+         tests/log_integrity_control.rs collects so from moto and the stub",
+    ),
 ];
 
 /// GetDeployment of the `compliant` seed's stage as AWS answers it: the deployment serves
@@ -1184,7 +1191,20 @@ fn a_compliant_account_reports_compliant_with_exit_0_using_only_the_documented_p
     });
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("report");
-    let mut report = live(&stub, &period, &["report", "--regions", "all"]);
+    // Collected with LookupEvents, the trail's log files are not read: cloudtrail-log-integrity
+    // is an EVIDENCE_GAP by design (tests/log_integrity_control.rs collects with --trail-logs),
+    // so it is left out of this otherwise compliant account's verdict.
+    let mut report = live(
+        &stub,
+        &period,
+        &[
+            "report",
+            "--regions",
+            "all",
+            "--exclude-checks",
+            "cloudtrail-log-integrity",
+        ],
+    );
     report.arg("--out").arg(&out);
     let output = run(report);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
@@ -1518,6 +1538,7 @@ fn a_lookup_events_query_that_runs_out_of_retries_part_way_is_a_gap_and_the_repo
                         | "cloudtrail-log-validation"
                         | "cloudtrail-bucket-protection"
                         | "cloudtrail-cloudwatch-logs"
+                        | "cloudtrail-log-integrity"
                 )
             )
         {

@@ -4,7 +4,8 @@
 //! one query failing on every call after its first pages, AccessDenied for one service in one
 //! region, expired credentials), optionally AWS's own 2 calls/s LookupEvents limit, and fixed
 //! answers for REST calls moto answers differently from AWS (GetDeployment's `apiSummary`,
-//! stages with `canarySettings`).
+//! stages with `canarySettings`), and CloudTrail ListPublicKeys (moto lacks it: the keys of
+//! `StubConfig::public_keys`, one per page, so paging is exercised).
 //! Everything else is forwarded unchanged to moto.
 //! It records every request it saw (service, region, HTTP method, path, operation: what IAM
 //! authorises) and when each LookupEvents call arrived, per region, so tests can check the rate.
@@ -73,6 +74,8 @@ pub struct StubConfig {
     /// reporting period; when set, moto's GetTrailStatus answers carry this time (epoch
     /// seconds) instead, as for trails logging since before the period.
     pub trails_started_at: Option<f64>,
+    /// What ListPublicKeys answers (`PublicKeyList` entries, one per page); none: an empty list.
+    pub public_keys: Vec<Value>,
     /// Faults of S3 GETs (listings and objects), which moto never gives.
     pub s3_faults: S3Faults,
 }
@@ -596,6 +599,8 @@ async fn serve_connection(
             &[("content-type", "application/x-amz-json-1.1")],
             status.to_string().as_bytes(),
         )
+    } else if target.ends_with(".ListPublicKeys") {
+        list_public_keys(&request, config)
     } else if target.ends_with(".LookupEvents") {
         let assumed = state
             .lock()
@@ -643,6 +648,25 @@ async fn serve_connection(
     };
     socket.write_all(&reply).await?;
     socket.shutdown().await
+}
+
+/// ListPublicKeys: the configured keys, one per page (`NextToken` is the next key's index).
+fn list_public_keys(request: &Request, config: &StubConfig) -> Vec<u8> {
+    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+    let index: usize = body["NextToken"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0);
+    let mut answer =
+        json!({"PublicKeyList": config.public_keys.get(index).into_iter().collect::<Vec<_>>()});
+    if index + 1 < config.public_keys.len() {
+        answer["NextToken"] = json!((index + 1).to_string());
+    }
+    response(
+        200,
+        &[("content-type", "application/x-amz-json-1.1")],
+        answer.to_string().as_bytes(),
+    )
 }
 
 /// Records which account the credentials of a forwarded AssumeRole answer belong to: the

@@ -96,6 +96,55 @@ pub fn location() -> TrailLocation {
     }
 }
 
+/// Whose trail is written, and when it starts: the constants of this module by default; the
+/// end-to-end tests name moto's account and trail.
+#[derive(Debug, Clone)]
+pub struct TrailSpec {
+    pub account: String,
+    pub region: String,
+    pub trail: String,
+    pub bucket: String,
+    /// The trail's S3 key prefix (without slashes at either end); files go below it in the
+    /// bucket, so below the directory that stands for `s3://BUCKET/PREFIX`, they do not.
+    pub prefix: Option<String>,
+    pub first_digest_start: DateTime<Utc>,
+}
+
+impl Default for TrailSpec {
+    fn default() -> Self {
+        TrailSpec {
+            account: ACCOUNT.into(),
+            region: REGION.into(),
+            trail: TRAIL.into(),
+            bucket: BUCKET.into(),
+            prefix: None,
+            first_digest_start: first_digest_start(),
+        }
+    }
+}
+
+impl TrailSpec {
+    pub fn location(&self) -> TrailLocation {
+        TrailLocation {
+            prefix: self.prefix.clone(),
+            organization_id: None,
+            account: self.account.clone(),
+            region: self.region.clone(),
+        }
+    }
+
+    /// Where an object key of the bucket is in the directory standing for `s3://BUCKET/PREFIX`.
+    fn path(&self, root: &Path, key: &str) -> PathBuf {
+        let below = match &self.prefix {
+            Some(prefix) => key
+                .strip_prefix(&format!("{prefix}/"))
+                .expect("keys are below the prefix"),
+            None => key,
+        };
+        root.join(below)
+    }
+}
+
 /// What can be made wrong while the trail is written (tamper cases CloudTrail's own signing
 /// would produce: a foreign key, a link that skips a digest).
 #[derive(Debug, Clone, Copy, Default)]
@@ -143,7 +192,24 @@ pub fn write_trail(root: &Path, options: TrailOptions) -> GeneratedTrail {
 
 /// Writes a trail of `shape` into `root`.
 pub fn write_trail_shaped(root: &Path, shape: TrailShape, options: TrailOptions) -> GeneratedTrail {
-    let location = location();
+    write_trail_of(root, &TrailSpec::default(), shape, options)
+}
+
+/// Writes the trail of `spec` of `shape` into `root` (the directory standing for the bucket
+/// below the trail's prefix).
+pub fn write_trail_of(
+    root: &Path,
+    spec: &TrailSpec,
+    shape: TrailShape,
+    options: TrailOptions,
+) -> GeneratedTrail {
+    let location = spec.location();
+    let (account, region, trail, bucket) = (
+        spec.account.as_str(),
+        spec.region.as_str(),
+        spec.trail.as_str(),
+        spec.bucket.as_str(),
+    );
     let mut digests = Vec::new();
     let mut logs = Vec::new();
     // (key, signature hex, content sha256 hex) of each digest written.
@@ -151,7 +217,7 @@ pub fn write_trail_shaped(root: &Path, shape: TrailShape, options: TrailOptions)
     let signing = signing_key();
     let unknown = unknown_key();
     for index in 0..shape.digests {
-        let start = first_digest_start() + Duration::hours(index as i64);
+        let start = spec.first_digest_start + Duration::hours(index as i64);
         let end = start + Duration::hours(1);
         let files = match shape.files_per_hour {
             0 if index == EMPTY_HOUR => 0,
@@ -162,9 +228,9 @@ pub fn write_trail_shaped(root: &Path, shape: TrailShape, options: TrailOptions)
         let mut hour_logs = Vec::new();
         for file in 0..files {
             let written = start + Duration::minutes(10 + (45 * file / files) as i64);
-            let (key, entry) = write_log_file_of(
+            let (key, entry) = write_spec_log_file(
                 root,
-                &location,
+                spec,
                 written,
                 index * 1000 + file,
                 shape.records_per_file,
@@ -173,7 +239,7 @@ pub fn write_trail_shaped(root: &Path, shape: TrailShape, options: TrailOptions)
             entries.push(entry);
         }
         let key = format!(
-            "{}{ACCOUNT}_CloudTrail-Digest_{REGION}_{TRAIL}_{REGION}_{}.json.gz",
+            "{}{account}_CloudTrail-Digest_{region}_{trail}_{region}_{}.json.gz",
             location.digest_day_prefix(end.date_naive()),
             end.format("%Y%m%dT%H%M%SZ")
         );
@@ -188,16 +254,16 @@ pub fn write_trail_shaped(root: &Path, shape: TrailShape, options: TrailOptions)
             signing.clone()
         };
         let content = json!({
-            "awsAccountId": ACCOUNT,
+            "awsAccountId": account,
             "digestStartTime": time(start),
             "digestEndTime": time(end),
-            "digestS3Bucket": BUCKET,
+            "digestS3Bucket": bucket,
             "digestS3Object": key,
             "digestPublicKeyFingerprint": fingerprint(&public_der(&key_pair)),
             "digestSignatureAlgorithm": "SHA256withRSA",
             "newestEventTime": entries.last().map(|e: &serde_json::Value| e["newestEventTime"].clone()),
             "oldestEventTime": entries.first().map(|e: &serde_json::Value| e["oldestEventTime"].clone()),
-            "previousDigestS3Bucket": previous.map(|_| BUCKET),
+            "previousDigestS3Bucket": previous.map(|_| bucket),
             "previousDigestS3Object": previous.map(|p| p.0.clone()),
             "previousDigestHashValue": previous.map(|p| p.2.clone()),
             "previousDigestHashAlgorithm": previous.map(|_| "SHA-256"),
@@ -207,7 +273,7 @@ pub fn write_trail_shaped(root: &Path, shape: TrailShape, options: TrailOptions)
         .to_string();
         let content_sha256 = sha256_hex(content.as_bytes());
         let to_sign = format!(
-            "{}\n{BUCKET}/{key}\n{content_sha256}\n{}",
+            "{}\n{bucket}/{key}\n{content_sha256}\n{}",
             time(end),
             previous.map_or("null", |p| p.1.as_str())
         );
@@ -218,9 +284,9 @@ pub fn write_trail_shaped(root: &Path, shape: TrailShape, options: TrailOptions)
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
-        write_file(&root.join(&key), &gzip(content.as_bytes()));
+        write_file(&spec.path(root, &key), &gzip(content.as_bytes()));
         write_file(
-            &root.join(format!("{key}.metadata.json")),
+            &spec.path(root, &format!("{key}.metadata.json")),
             json!({"signature": signature_hex, "signature-algorithm": "SHA256withRSA"})
                 .to_string()
                 .as_bytes(),
@@ -255,23 +321,42 @@ pub fn write_log_file_of(
     serial: usize,
     records: usize,
 ) -> (String, serde_json::Value) {
+    let spec = TrailSpec {
+        prefix: location.prefix.clone(),
+        account: location.account.clone(),
+        region: location.region.clone(),
+        ..TrailSpec::default()
+    };
+    write_spec_log_file(root, &spec, written, serial, records)
+}
+
+/// [`write_log_file_of`] for the trail of `spec`.
+pub fn write_spec_log_file(
+    root: &Path,
+    spec: &TrailSpec,
+    written: DateTime<Utc>,
+    serial: usize,
+    records: usize,
+) -> (String, serde_json::Value) {
+    let (account, region) = (spec.account.as_str(), spec.region.as_str());
+    let location = spec.location();
     let oldest = written - Duration::minutes(7);
     let newest = written - Duration::minutes(2);
     let records: Vec<serde_json::Value> = (0..records)
         .map(|n| {
             let at = if n == 0 { oldest } else { newest };
-            let key_arn = format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{serial:08}-0000-4000-8000-{n:012}");
+            let key_arn = format!("arn:aws:kms:{region}:{account}:key/{serial:08}-0000-4000-8000-{n:012}");
             json!({
                 "eventVersion": "1.09",
                 "userIdentity": {
                     "type": "AssumedRole",
                     "principalId": "AROAEXAMPLEID7XYZ:ci-deployer",
-                    "arn": format!("arn:aws:sts::{ACCOUNT}:assumed-role/Deployer/ci-deployer"),
-                    "accountId": ACCOUNT,
+                    "arn": format!("arn:aws:sts::{account}:assumed-role/Deployer/ci-deployer"),
+                    "accountId": account,
                     "accessKeyId": "ASIAEXAMPLEKEY123456",
                     "sessionContext": {
                         "sessionIssuer": {"type": "Role", "principalId": "AROAEXAMPLEID7XYZ",
-                            "arn": format!("arn:aws:iam::{ACCOUNT}:role/Deployer"), "accountId": ACCOUNT,
+                            "arn": format!("arn:aws:iam::{account}:role/Deployer"), "accountId": account,
                             "userName": "Deployer"},
                         "attributes": {"creationDate": time(at - Duration::minutes(30)), "mfaAuthenticated": "false"}
                     }
@@ -279,7 +364,7 @@ pub fn write_log_file_of(
                 "eventTime": time(at),
                 "eventSource": "kms.amazonaws.com",
                 "eventName": if n % 2 == 0 { "CreateKey" } else { "EnableKeyRotation" },
-                "awsRegion": REGION,
+                "awsRegion": region,
                 "sourceIPAddress": "203.0.113.7",
                 "userAgent": "aws-cli/2.15.0 md/awscrt#0.19.19 ua/2.0 os/linux#6.5.0 md/arch#x86_64 lang/python#3.11.6 md/pyimpl#CPython cfg/retry-mode#standard md/installer#exe",
                 "requestParameters": {"keyId": key_arn, "rotationPeriodInDays": 365},
@@ -287,25 +372,25 @@ pub fn write_log_file_of(
                 "requestID": format!("{serial:08}-1111-4000-8000-{n:012}"),
                 "eventID": format!("{serial:08}-2222-4000-8000-{n:012}"),
                 "readOnly": false,
-                "resources": [{"accountId": ACCOUNT, "type": "AWS::KMS::Key", "ARN": key_arn}],
+                "resources": [{"accountId": account, "type": "AWS::KMS::Key", "ARN": key_arn}],
                 "eventType": "AwsApiCall",
                 "managementEvent": true,
-                "recipientAccountId": ACCOUNT,
+                "recipientAccountId": account,
                 "eventCategory": "Management",
                 "tlsDetails": {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256",
-                    "clientProvidedHostHeader": format!("kms.{REGION}.amazonaws.com")}
+                    "clientProvidedHostHeader": format!("kms.{region}.amazonaws.com")}
             })
         })
         .collect();
     let content = json!({"Records": records}).to_string();
     let key = format!(
-        "{}{ACCOUNT}_CloudTrail_{REGION}_{}_Gen{serial:07}.json.gz",
+        "{}{account}_CloudTrail_{region}_{}_Gen{serial:07}.json.gz",
         location.log_day_prefix(written.date_naive()),
         written.format("%Y%m%dT%H%MZ")
     );
-    write_file(&root.join(&key), &gzip(content.as_bytes()));
+    write_file(&spec.path(root, &key), &gzip(content.as_bytes()));
     let entry = json!({
-        "s3Bucket": BUCKET,
+        "s3Bucket": spec.bucket,
         "s3Object": key,
         "hashValue": sha256_hex(content.as_bytes()),
         "hashAlgorithm": "SHA-256",

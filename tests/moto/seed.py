@@ -254,10 +254,14 @@ def signing_keys(endpoint, region):
 def trail_bucket(endpoint, region, bucket, prefix, root):
     import os
     s3 = client(endpoint, "s3", region)
-    if region == "us-east-1":
-        s3.create_bucket(Bucket=bucket)
-    else:
-        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    try:
+        if region == "us-east-1":
+            s3.create_bucket(Bucket=bucket)
+        else:
+            s3.create_bucket(Bucket=bucket,
+                             CreateBucketConfiguration={"LocationConstraint": region})
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass  # made by another scenario (validated-trails)
     sidecar = ".metadata.json"
     keys = []
     for folder, _, files in os.walk(root):
@@ -277,6 +281,21 @@ def trail_bucket(endpoint, region, bucket, prefix, root):
     return {"bucket": bucket, "keys": len(keys)}
 
 
+def validated_trails(endpoint, region, bucket_name, prefix, trails):
+    """Logging single-region trails with log file validation on, delivering to one bucket below
+    `prefix` (cloudtrail-log-integrity); the last argument says per trail whether validation is
+    on (name=on|off)."""
+    bucket(endpoint, region, bucket_name)
+    ct = client(endpoint, "cloudtrail", region)
+    made = {}
+    for spec in trails:
+        name, validation = spec.split("=")
+        made[name] = ct.create_trail(Name=name, S3BucketName=bucket_name, S3KeyPrefix=prefix,
+                                     EnableLogFileValidation=(validation == "on"))["TrailARN"]
+        ct.start_logging(Name=name)
+    return made
+
+
 if __name__ == "__main__":
     endpoint, scenario, *args = sys.argv[1:]
     if scenario == "scenarios":
@@ -287,6 +306,8 @@ if __name__ == "__main__":
         print(json.dumps(recorded_trails(endpoint, args[0])))
     elif scenario == "scale":
         print(json.dumps(scale(endpoint, int(args[0]), int(args[1]), int(args[2]), args[3])))
+    elif scenario == "validated-trails":
+        print(json.dumps(validated_trails(endpoint, args[0], args[1], args[2], args[3:])))
     elif scenario == "signing-keys":
         print(json.dumps(signing_keys(endpoint, args[0])))
     elif scenario == "delete-object":

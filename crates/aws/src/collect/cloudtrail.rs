@@ -20,7 +20,7 @@ use super::pacing::{Backoff, LOOKUP_EVENTS_PER_SECOND, Pacer};
 use super::progress::Fetched;
 use super::sdk::{CallFailure, FailureKind, PageTokens, call_failure, sdk_datetime, timestamp};
 use super::trail_log_store::TrailLogStore;
-use super::{CredentialsFailed, RegionContext, cloudwatch_logs};
+use super::{CredentialsFailed, RegionContext, cloudwatch_logs, trail_integrity};
 use gxp_evidence_core::controls::events::{self, QueriedBy};
 use gxp_evidence_core::evidence::{
     AdvancedEventSelector, CloudTrailEvidence, EventSelector, EventSelectors, EventsFrom, Extra,
@@ -56,12 +56,16 @@ pub async fn collect(
     {
         return Ok(None);
     }
-    Ok(Some(evidence(
-        trails.unwrap_or_default(),
-        lookup,
-        period,
-        until,
-    )))
+    // The files the events came from, proven complete and unaltered (or not) trail by trail.
+    let log_integrity = match (&context.trail_logs, &trails) {
+        (Some(store), Some(trails)) => {
+            Some(trail_integrity::validate_trails(context, &client, store, trails, period).await?)
+        }
+        _ => None,
+    };
+    let mut evidence = evidence(trails.unwrap_or_default(), lookup, period, until);
+    evidence.log_integrity = log_integrity;
+    Ok(Some(evidence))
 }
 
 /// The change events from the period start up to now (after the settings were read), and
@@ -90,7 +94,7 @@ async fn changes_up_to_now(
 
 /// One account-region's log files are read at a time, each on every core: account-regions
 /// are collected concurrently, and their readers would otherwise only contend for the cores.
-static LOG_FILE_READS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub(super) static LOG_FILE_READS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The change events of `sources` in the region's log files (`trail_logs::read_region`); what
 /// could not be read is an evidence gap of the region's change events.
@@ -166,6 +170,7 @@ fn evidence(
         events_after_period,
         events_until: Some(until),
         events_from: lookup.events_from,
+        log_integrity: None,
         extra: Extra::new(),
     }
 }

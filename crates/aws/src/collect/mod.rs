@@ -20,6 +20,7 @@ pub mod progress;
 mod s3;
 mod s3_buckets;
 pub(crate) mod sdk;
+mod trail_integrity;
 pub mod trail_log_store;
 
 use std::collections::BTreeSet;

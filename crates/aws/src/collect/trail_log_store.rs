@@ -13,7 +13,7 @@
 //! SDK's standard retry (backoff, throttling, 5xx) applies to every call.
 
 use std::io::{self, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use aws_config::SdkConfig;
@@ -86,12 +86,15 @@ impl TrailLogStore {
         }
     }
 
-    /// The bucket's objects by full key, for the digest chain. A folder stands for the bucket
-    /// only when it is the bucket's root, i.e. the trail has no key prefix or the folder
-    /// repeats it: keys are looked up below `root()`.
-    pub fn trail_objects(&self) -> Box<dyn TrailObjects + Send + Sync + '_> {
+    /// The bucket's objects by their full keys, for the digest chain of a trail with
+    /// `key_prefix`: a folder stands for the bucket below that prefix (it holds `AWSLogs/`, as
+    /// `aws s3 sync s3://BUCKET/PREFIX DIR` leaves it); a bucket is read as it is.
+    pub fn trail_objects(
+        &self,
+        key_prefix: Option<&str>,
+    ) -> Box<dyn TrailObjects + Send + Sync + '_> {
         match self {
-            Self::Directory(dir) => Box::new(LocalTrailCopy::new(dir.root())),
+            Self::Directory(dir) => Box::new(LocalTrailCopy::below_prefix(dir.root(), key_prefix)),
             Self::Bucket(bucket) => Box::new(bucket.as_ref()),
         }
     }
@@ -101,14 +104,6 @@ impl TrailLogStore {
         match self {
             Self::Directory(_) => None,
             Self::Bucket(bucket) => Some(&bucket.location),
-        }
-    }
-
-    /// The local folder, when the source is one.
-    pub fn directory(&self) -> Option<PathBuf> {
-        match self {
-            Self::Directory(dir) => Some(dir.root().to_path_buf()),
-            Self::Bucket(_) => None,
         }
     }
 }

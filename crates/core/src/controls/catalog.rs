@@ -34,6 +34,7 @@ pub const APIGW_V2_ROUTE_AUTHORIZATION: &str = "apigw-v2-route-authorization";
 pub const ELASTICACHE_ENCRYPTION_AT_REST: &str = "elasticache-encryption-at-rest";
 pub const CLOUDTRAIL_BUCKET_PROTECTION: &str = "cloudtrail-bucket-protection";
 pub const CLOUDTRAIL_CLOUDWATCH_LOGS: &str = "cloudtrail-cloudwatch-logs";
+pub const CLOUDTRAIL_LOG_INTEGRITY: &str = "cloudtrail-log-integrity";
 
 pub const CATALOG: &[Control] = &[
     Control {
@@ -423,6 +424,41 @@ pub const CATALOG: &[Control] = &[
             aws cloudtrail update-trail --name TRAIL --cloud-watch-logs-log-group-arn LOG_GROUP_ARN \
             --cloud-watch-logs-role-arn ROLE_ARN (a role CloudTrail can assume, allowed \
             logs:CreateLogStream and logs:PutLogEvents on the group)",
+    },
+    Control {
+        id: CLOUDTRAIL_LOG_INTEGRITY,
+        title: "CloudTrail log files of the period are complete and unaltered (digest chain validated)",
+        service: "cloudtrail",
+        clauses: &[
+            "Annex 11 §9 (audit trails)",
+            "Annex 11 §7.1 (data storage: data integrity)",
+            "21 CFR 11.10(e)",
+        ],
+        cross_references: &[
+            "Security Hub CloudTrail.4 and AWS Config cloud-trail-log-file-validation-enabled judge \
+             the setting (control cloudtrail-log-validation); this control validates the files",
+        ],
+        two_views: false,
+        rationale: "The trail's log files are the audit trail the change register is built from; \
+            CloudTrail's hourly digest files, signed with CloudTrail's key and chained to each other, \
+            are the only proof that those files are complete and unaltered. Per trail and \
+            account-region the digest chain of the whole period is validated offline with the \
+            algorithm of aws cloudtrail validate-logs: every digest's SHA256withRSA signature with \
+            CloudTrail's public key of its time (ListPublicKeys), the chain unbroken, every hour \
+            covered by a digest, every listed log file present with its recorded SHA-256, and no \
+            unlisted log file. Any finding fails the trail, naming the hours it concerns; a chain \
+            that was not validated (events from LookupEvents, validation disabled, no digest files, \
+            ListPublicKeys or the bucket unreadable) is an evidence gap, never a pass. The digests \
+            and keys are kept in the snapshot so verify re-checks every signature offline.",
+        remediation: "Find out what happened to the files of the hours named (S3 server access \
+            logs or CloudTrail data events of the bucket, the bucket's versioning history): \
+            restore altered or deleted objects from their previous versions, and record the \
+            incident in the change record system.\n\
+            aws cloudtrail validate-logs --trail-arn TRAIL_ARN --start-time START --end-time END \
+            --verbose (for the hours named)\n\
+            Protect the bucket: versioning and S3 Object Lock (control cloudtrail-bucket-protection); \
+            keep log file validation on: aws cloudtrail update-trail --name TRAIL_ARN \
+            --enable-log-file-validation",
     },
 ];
 

@@ -525,6 +525,7 @@ mod tests {
             events_after_period: Vec::new(),
             events_until: None,
             events_from: None,
+            log_integrity: None,
             extra: Default::default(),
         }
     }

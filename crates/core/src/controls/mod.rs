@@ -14,6 +14,7 @@ pub mod elasticache;
 pub mod events;
 pub mod history;
 pub mod kms;
+pub mod log_integrity;
 pub mod period;
 pub mod remediation;
 pub mod resource_policy;
@@ -522,6 +523,12 @@ pub fn evaluate_with_records(
                 evidence.and_then(|r| r.cloudtrail.as_ref()),
                 &snapshot.policy,
                 records,
+                &mut evaluation,
+            );
+            log_integrity::evaluate_region(
+                &scope,
+                evidence.and_then(|r| r.cloudtrail.as_ref()),
+                &snapshot.period,
                 &mut evaluation,
             );
             histories.insert((account_id.to_string(), region.to_string()), history);

@@ -382,6 +382,32 @@ pub fn cloudtrail(operation: &str, trail: &str, home_region: &str) -> AwsCommand
         .arg("--region", home_region)
 }
 
+/// The fix of a trail whose log files failed digest validation: find out and restore (S3
+/// versioning), confirm with `validate-logs` over the hours named, keep validation on.
+pub fn cloudtrail_log_integrity(
+    trail_arn: &str,
+    home_region: &str,
+    hours: &str,
+    span: crate::log_integrity::TimeRange,
+) -> String {
+    let time =
+        |at: chrono::DateTime<chrono::Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    format!(
+        "Investigate the hours named ({hours}): the bucket's S3 server access logs or data \
+         events and its object versions; restore altered or deleted log and digest files from \
+         their previous versions and record the incident. Confirm with: {}\n\
+         Protect the bucket with versioning and S3 Object Lock (cloudtrail-bucket-protection) and \
+         keep log file validation on: {}",
+        AwsCommand::new("cloudtrail", "validate-logs")
+            .arg("--trail-arn", trail_arn)
+            .arg("--start-time", &time(span.start))
+            .arg("--end-time", &time(span.end))
+            .arg("--region", home_region)
+            .flag("--verbose"),
+        cloudtrail("update-trail", trail_arn, home_region).flag("--enable-log-file-validation")
+    )
+}
+
 /// Member accounts cannot change an organization trail (CloudTrail User Guide, "Creating a
 /// trail for an organization"): the fix runs in the account that owns it.
 pub fn in_owner_account(owner_account: &str, fix: &str) -> String {

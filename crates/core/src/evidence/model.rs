@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::timestamp::Timestamp;
+use crate::log_integrity::{IntegrityReport, PublicKeyList, TimeRange};
 
 /// The snapshot format this build reads and writes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -915,8 +916,43 @@ pub struct CloudTrailEvidence {
     /// of earlier versions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events_from: Option<EventsFrom>,
+    /// The digest-chain validation of each trail that logs this account-region
+    /// (`cloudtrail-log-integrity`), done when the change events came from the trail's log
+    /// files. `None`: not attempted (events from LookupEvents, or a snapshot of an earlier
+    /// version).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_integrity: Option<Vec<TrailIntegrity>>,
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+/// One trail's log file integrity in one account-region: the validation's full result with
+/// the public keys it used (so `verify` can re-check every digest signature offline), or why
+/// the trail's digest chain was not validated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrailIntegrity {
+    /// The trail's name and ARN as DescribeTrails gave them.
+    pub trail: String,
+    #[serde(default)]
+    pub trail_arn: Option<String>,
+    /// The hours the validation was asked to cover (half-open).
+    pub range: TimeRange,
+    pub result: IntegrityResult,
+}
+
+/// The outcome of validating one trail's digest chain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntegrityResult {
+    /// Validated: the report (scope, counts, findings, the chain of digests) and CloudTrail's
+    /// public keys for the region, as ListPublicKeys returned them.
+    Validated {
+        report: Box<IntegrityReport>,
+        public_keys: PublicKeyList,
+    },
+    /// Not validated: `code` (`LogFileValidationDisabled`, `NoTrailBucket`, `NoDigestFiles`,
+    /// `ListPublicKeysFailed`, `StoreError`) and the particulars.
+    NotValidated { code: String, message: String },
 }
 
 /// A source of a region's change events other than LookupEvents.

@@ -85,18 +85,30 @@ impl ParsedDigest {
     /// `bucket/key` of the digest, the hex SHA-256 of the decompressed file, and the previous
     /// digest's hex signature, or `null` for the first digest of a chain; newline-separated.
     pub fn string_to_sign(&self) -> String {
-        format!(
-            "{}\n{}/{}\n{}\n{}",
-            self.file.digest_end_time,
-            self.file.digest_s3_bucket,
-            self.file.digest_s3_object,
-            self.content_sha256,
-            self.file
-                .previous_digest_signature
-                .as_deref()
-                .unwrap_or("null")
+        signed_string(
+            &self.file.digest_end_time,
+            &self.file.digest_s3_bucket,
+            &self.file.digest_s3_object,
+            &self.content_sha256,
+            self.file.previous_digest_signature.as_deref(),
         )
     }
+}
+
+/// The string CloudTrail signs for a digest: `digestEndTime` as written, `bucket/key` of the
+/// digest, the hex SHA-256 of the decompressed file, and the previous digest's hex signature,
+/// or `null` for the first digest of a chain; newline-separated.
+pub fn signed_string(
+    end_time: &str,
+    bucket: &str,
+    key: &str,
+    content_sha256: &str,
+    previous_signature: Option<&str>,
+) -> String {
+    format!(
+        "{end_time}\n{bucket}/{key}\n{content_sha256}\n{}",
+        previous_signature.unwrap_or("null")
+    )
 }
 
 /// Why a digest file could not be read; every variant names the file.

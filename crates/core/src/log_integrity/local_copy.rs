@@ -18,11 +18,36 @@ pub const METADATA_SUFFIX: &str = ".metadata.json";
 #[derive(Debug, Clone)]
 pub struct LocalTrailCopy {
     root: PathBuf,
+    /// The part of every key the directory does not hold (`PREFIX/`), see [`Self::below_prefix`].
+    key_prefix: String,
 }
 
 impl LocalTrailCopy {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        Self {
+            root: root.into(),
+            key_prefix: String::new(),
+        }
+    }
+
+    /// A directory holding the objects below `prefix` of the bucket (the folder that holds
+    /// `AWSLogs`, as `aws s3 sync s3://BUCKET/PREFIX DIR` leaves it): keys keep the prefix, as
+    /// digest files name them; a key outside it is absent.
+    pub fn below_prefix(root: impl Into<PathBuf>, prefix: Option<&str>) -> Self {
+        let prefix = prefix.map(|p| p.trim_matches('/')).unwrap_or_default();
+        Self {
+            root: root.into(),
+            key_prefix: if prefix.is_empty() {
+                String::new()
+            } else {
+                format!("{prefix}/")
+            },
+        }
+    }
+
+    /// The key below the directory, None when the key is outside the prefix it holds.
+    fn relative<'k>(&self, key: &'k str) -> Option<&'k str> {
+        key.strip_prefix(self.key_prefix.as_str())
     }
 
     fn path(&self, key: &str) -> Result<PathBuf, ObjectError> {
@@ -49,8 +74,11 @@ impl LocalTrailCopy {
 
 impl TrailObjects for LocalTrailCopy {
     fn list(&self, prefix: &str) -> Result<Vec<String>, ObjectError> {
+        let Some(relative) = self.relative(prefix) else {
+            return Ok(Vec::new());
+        };
         // Trail prefixes end with `/`: list that directory (and below, as S3 would).
-        let directory = self.path(prefix.trim_end_matches('/'))?;
+        let directory = self.path(relative.trim_end_matches('/'))?;
         let mut keys = Vec::new();
         let mut pending = vec![(directory, prefix.trim_end_matches('/').to_string())];
         while let Some((directory, key_prefix)) = pending.pop() {
@@ -78,7 +106,10 @@ impl TrailObjects for LocalTrailCopy {
     }
 
     fn digest(&self, key: &str) -> Result<Option<DigestObject>, ObjectError> {
-        let path = self.path(key)?;
+        let Some(relative) = self.relative(key) else {
+            return Ok(None);
+        };
+        let path = self.path(relative)?;
         let bytes = match fs::metadata(&path) {
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(self.error(key, &path, e)),
@@ -115,7 +146,10 @@ impl TrailObjects for LocalTrailCopy {
     }
 
     fn log_file(&self, key: &str) -> Result<LogFileState, ObjectError> {
-        let path = self.path(key)?;
+        let Some(relative) = self.relative(key) else {
+            return Ok(LogFileState::Absent);
+        };
+        let path = self.path(relative)?;
         let file = match fs::File::open(&path) {
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(LogFileState::Absent),
             Err(e) => return Err(self.error(key, &path, e)),
@@ -154,6 +188,27 @@ mod tests {
         );
         assert_eq!(copy.digest("AWSLogs/none.json.gz"), Ok(None));
         assert_eq!(copy.list("AWSLogs/none/"), Ok(Vec::new()));
+    }
+
+    #[test]
+    fn a_copy_below_a_prefix_keeps_the_prefix_in_its_keys() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let day = dir.path().join("AWSLogs/1/CloudTrail/r/2026/03/01");
+        fs::create_dir_all(&day).expect("mkdir");
+        fs::write(day.join("l.json.gz"), b"not gzip").expect("write");
+        let copy = LocalTrailCopy::below_prefix(dir.path(), Some("/trails/"));
+        let keys = copy
+            .list("trails/AWSLogs/1/CloudTrail/r/2026/03/01/")
+            .expect("lists");
+        assert_eq!(keys, ["trails/AWSLogs/1/CloudTrail/r/2026/03/01/l.json.gz"]);
+        assert!(matches!(
+            copy.log_file(&keys[0]),
+            Ok(LogFileState::Unreadable(_))
+        ));
+        // The same file without the prefix is outside the copy.
+        let outside = "AWSLogs/1/CloudTrail/r/2026/03/01/l.json.gz";
+        assert_eq!(copy.log_file(outside), Ok(LogFileState::Absent));
+        assert_eq!(copy.list("AWSLogs/1/"), Ok(Vec::new()));
     }
 
     #[test]

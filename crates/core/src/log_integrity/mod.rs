@@ -19,11 +19,12 @@ mod validate;
 pub use digest::{
     DigestFile, DigestLogFile, DigestName, DigestParseError, MAX_DIGEST_BYTES, ParsedDigest,
     SIGNATURE_ALGORITHM, TrailLocation, gunzip_sha256, parse_digest, parse_digest_json, parse_utc,
+    signed_string,
 };
 pub use local_copy::{LocalTrailCopy, METADATA_SUFFIX};
 pub use public_keys::{KeyLookup, PublicKeyError, PublicKeyList, TrailPublicKey, fingerprint};
 pub use validate::{
-    DigestObject, FindingKind, IntegrityError, IntegrityFinding, IntegrityReport, LogFileState,
-    ObjectError, TimeRange, TrailObjects, ValidationScope, validate_trail,
-    validate_trail_with_workers,
+    ChainLink, DigestObject, FindingKind, IntegrityError, IntegrityFinding, IntegrityReport,
+    LogFileState, ObjectError, RecheckProblem, TimeRange, TrailObjects, ValidationScope,
+    recheck_chain, validate_trail, validate_trail_with_workers, verify_signature,
 };

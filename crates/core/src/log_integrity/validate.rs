@@ -124,6 +124,173 @@ pub struct IntegrityReport {
     pub digests_checked: usize,
     pub log_files_checked: usize,
     pub findings: Vec<IntegrityFinding>,
+    /// Every digest of the range that could be read, in chain order, with what re-checking its
+    /// signature and link needs offline ([`recheck_chain`]); absent from reports of earlier
+    /// versions.
+    #[serde(default)]
+    pub chain: Vec<ChainLink>,
+}
+
+/// One digest of a validated chain, its values kept as the digest file and its metadata hold
+/// them: enough to rebuild the string CloudTrail signed and check the signature and the link
+/// to the digest before it without the bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainLink {
+    /// The digest's object key.
+    pub digest: String,
+    /// `digestS3Bucket` and `digestS3Object` as the file records them.
+    pub digest_s3_bucket: String,
+    pub digest_s3_object: String,
+    /// `digestEndTime`, verbatim (it enters the signed string as written).
+    pub digest_end_time: String,
+    /// Lowercase hex SHA-256 of the decompressed digest file.
+    pub digest_sha256: String,
+    /// `digestPublicKeyFingerprint`.
+    pub public_key_fingerprint: String,
+    /// `previousDigestS3Object`, `previousDigestHashValue`, `previousDigestSignature`: None in
+    /// the first digest of a chain.
+    #[serde(default)]
+    pub previous_digest: Option<String>,
+    #[serde(default)]
+    pub previous_digest_hash: Option<String>,
+    #[serde(default)]
+    pub previous_digest_signature: Option<String>,
+    /// The hex signature of the object metadata; None when the digest was unsigned.
+    #[serde(default)]
+    pub signature: Option<String>,
+    /// A `_backfill` digest: outside the hourly chain.
+    #[serde(default)]
+    pub backfill: bool,
+    /// The signature verified with CloudTrail's key when validated: what re-checking must
+    /// confirm.
+    pub signature_verified: bool,
+}
+
+impl ChainLink {
+    /// The string CloudTrail signed for this digest (see [`super::signed_string`]).
+    pub fn string_to_sign(&self) -> String {
+        super::digest::signed_string(
+            &self.digest_end_time,
+            &self.digest_s3_bucket,
+            &self.digest_s3_object,
+            &self.digest_sha256,
+            self.previous_digest_signature.as_deref(),
+        )
+    }
+
+    fn of(key: &str, parsed: &ParsedDigest, signature: Option<&str>, backfill: bool) -> Self {
+        let file = &parsed.file;
+        ChainLink {
+            digest: key.to_string(),
+            digest_s3_bucket: file.digest_s3_bucket.clone(),
+            digest_s3_object: file.digest_s3_object.clone(),
+            digest_end_time: file.digest_end_time.clone(),
+            digest_sha256: parsed.content_sha256.clone(),
+            public_key_fingerprint: file.digest_public_key_fingerprint.clone(),
+            previous_digest: file.previous_digest_s3_object.clone(),
+            previous_digest_hash: file.previous_digest_hash_value.clone(),
+            previous_digest_signature: file.previous_digest_signature.clone(),
+            signature: signature.map(str::to_string),
+            backfill,
+            signature_verified: false,
+        }
+    }
+}
+
+/// What re-checking a stored chain found wrong with one digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecheckProblem {
+    pub digest: String,
+    pub problem: String,
+}
+
+/// Re-checks a chain kept in a snapshot, offline, with the public keys kept beside it: every
+/// digest recorded as verified must verify again (same signed string, same key lookup as
+/// [`validate_trail`]), and every verified hourly digest that names the digest before it as its
+/// previous one must record that digest's signature and SHA-256. A report claiming no finding
+/// must have every digest verified.
+pub fn recheck_chain(report: &IntegrityReport, keys: &PublicKeyList) -> Vec<RecheckProblem> {
+    let mut problems = Vec::new();
+    let mut problem = |digest: &str, text: String| {
+        problems.push(RecheckProblem {
+            digest: digest.to_string(),
+            problem: text,
+        })
+    };
+    for link in &report.chain {
+        if !link.signature_verified {
+            if report.is_intact() {
+                problem(
+                    &link.digest,
+                    "recorded as not verified, in a result that claims no finding".into(),
+                );
+            }
+            continue;
+        }
+        let Some(signature) = link.signature.as_deref() else {
+            problem(
+                &link.digest,
+                "recorded as verified but has no signature".into(),
+            );
+            continue;
+        };
+        let Some(at) = super::parse_utc(&link.digest_end_time) else {
+            problem(
+                &link.digest,
+                format!("digestEndTime {:?} is not a time", link.digest_end_time),
+            );
+            continue;
+        };
+        if let Err((_, detail)) = verify_signature(
+            &link.string_to_sign(),
+            signature,
+            &link.public_key_fingerprint,
+            &link.digest_end_time,
+            at,
+            keys,
+        ) {
+            problem(&link.digest, detail);
+        }
+    }
+    let hourly: Vec<&ChainLink> = report
+        .chain
+        .iter()
+        .filter(|l| !l.backfill && l.signature_verified)
+        .collect();
+    for pair in hourly.windows(2) {
+        let (before, link) = (pair[0], pair[1]);
+        if link.previous_digest.as_deref() != Some(before.digest.as_str()) {
+            continue;
+        }
+        let same = |a: Option<&str>, b: Option<&str>| {
+            a.map(|s| s.trim().to_ascii_lowercase()) == b.map(|s| s.trim().to_ascii_lowercase())
+        };
+        if !same(
+            link.previous_digest_signature.as_deref(),
+            before.signature.as_deref(),
+        ) {
+            problem(
+                &link.digest,
+                format!(
+                    "records a previous digest signature that is not the stored signature of {}",
+                    before.digest
+                ),
+            );
+        }
+        if !same(
+            link.previous_digest_hash.as_deref(),
+            Some(&before.digest_sha256),
+        ) {
+            problem(
+                &link.digest,
+                format!(
+                    "records a previous digest hash that is not the stored SHA-256 of {}",
+                    before.digest
+                ),
+            );
+        }
+    }
+    problems
 }
 
 impl IntegrityReport {
@@ -241,6 +408,7 @@ pub fn validate_trail_with_workers(
     });
 
     let mut digests = Vec::with_capacity(names.len());
+    let mut chain = Vec::new();
     let mut digests_checked = 0;
     for (key, name) in names {
         let name_window = TimeRange {
@@ -274,12 +442,19 @@ pub fn validate_trail_with_workers(
                 detail: error.to_string(),
             }),
             Ok(parsed) => {
+                let mut link = ChainLink::of(
+                    &checked.key,
+                    &parsed,
+                    object.signature.as_deref(),
+                    checked.name.backfill,
+                );
                 match check_signature(&parsed, &object, keys, &scope.bucket, &checked.key) {
                     // Only a verified digest's own times are relied on; an unverified one
                     // counts for the hour its name gives, so it cannot hide a gap by claiming
                     // a long window.
                     Ok(()) => {
                         checked.trusted = true;
+                        link.signature_verified = true;
                         checked.window = TimeRange {
                             start: parsed.start,
                             end: parsed.end,
@@ -296,6 +471,7 @@ pub fn validate_trail_with_workers(
                         },
                     }),
                 }
+                chain.push(link);
                 checked.signature = object.signature;
                 checked.parsed = Some(parsed);
             }
@@ -319,6 +495,7 @@ pub fn validate_trail_with_workers(
         digests_checked,
         log_files_checked,
         findings,
+        chain,
     })
 }
 
@@ -331,8 +508,6 @@ fn check_signature(
     bucket: &str,
     key: &str,
 ) -> Result<(), (FindingKind, String)> {
-    use rsa::signature::Verifier;
-
     let file = &parsed.file;
     if file.digest_s3_bucket != bucket || file.digest_s3_object != key {
         return Err((
@@ -363,19 +538,40 @@ fn check_signature(
             ));
         }
     }
-    let fingerprint = &file.digest_public_key_fingerprint;
-    let public_key = match keys.lookup(fingerprint, parsed.end) {
+    verify_signature(
+        &parsed.string_to_sign(),
+        signature_hex,
+        &file.digest_public_key_fingerprint,
+        &file.digest_end_time,
+        parsed.end,
+        keys,
+    )
+}
+
+/// Verifies a digest's hex `signature` of `signed` (its [`super::signed_string`]) with CloudTrail's key
+/// of `fingerprint` valid at `at` (the digest's end time, `end_time` as written): what
+/// [`validate_trail`] checks for every digest and what `verify` re-checks from a snapshot.
+pub fn verify_signature(
+    signed: &str,
+    signature: &str,
+    fingerprint: &str,
+    end_time: &str,
+    at: DateTime<Utc>,
+    keys: &PublicKeyList,
+) -> Result<(), (FindingKind, String)> {
+    use rsa::signature::Verifier;
+
+    let public_key = match keys.lookup(fingerprint, at) {
         KeyLookup::Found(public_key) => public_key,
         KeyLookup::NotValidThen(public_key) => {
             return Err((
                 FindingKind::UnknownKey,
                 format!(
-                    "signed with key {fingerprint}, which CloudTrail used from {} to {}, not at {}",
+                    "signed with key {fingerprint}, which CloudTrail used from {} to {}, not at {end_time}",
                     public_key.validity_start_time.to_rfc3339(),
                     public_key
                         .validity_end_time
                         .map_or("now".to_string(), |end| end.to_rfc3339()),
-                    file.digest_end_time
                 ),
             ));
         }
@@ -391,7 +587,7 @@ fn check_signature(
     let rsa_key = public_key
         .rsa_key()
         .map_err(|message| (FindingKind::UnknownKey, message))?;
-    let signature = base16ct::mixed::decode_vec(signature_hex.trim())
+    let signature = base16ct::mixed::decode_vec(signature.trim())
         .ok()
         .and_then(|bytes| rsa::pkcs1v15::Signature::try_from(bytes.as_slice()).ok())
         .ok_or_else(|| {
@@ -401,7 +597,7 @@ fn check_signature(
             )
         })?;
     rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(rsa_key)
-        .verify(parsed.string_to_sign().as_bytes(), &signature)
+        .verify(signed.as_bytes(), &signature)
         .map_err(|_| {
             (
                 FindingKind::BadSignature,

@@ -94,7 +94,8 @@ impl LocalDir {
         })
     }
 
-    /// The folder that holds `AWSLogs` (the given one, or its parent when `AWSLogs` was given).
+    /// The folder that holds `AWSLogs` (the given one, or its parent when `AWSLogs` was given):
+    /// the directory standing for the trail's bucket and prefix.
     pub fn root(&self) -> &Path {
         &self.root
     }

@@ -7,7 +7,8 @@
 //! One file per check, each a few methods over the shared `Verifier` state that record `OK`,
 //! `FAIL`, `SKIP` or `NOTE` lines: `files` (listing and hashes), `seal`, `chain` (sign-offs),
 //! `rerender` (re-evaluation and re-rendering), `attestation` (the collector's signature over
-//! evidence.json), `history`, `trust` and `timestamp` (the trusted timestamps of
+//! evidence.json), `integrity` (the CloudTrail digest chains the evidence keeps, re-checked
+//! offline), `history`, `trust` and `timestamp` (the trusted timestamps of
 //! `sign --tsa`). The rules themselves
 //! live on the types they concern (`SignoffRecord::follows`, `SignoffFile::check_chain`,
 //! `Seal::covers`), which `sign` applies too.
@@ -16,6 +17,7 @@ mod attestation;
 mod chain;
 mod files;
 mod history;
+mod integrity;
 mod rerender;
 mod seal;
 mod timestamp;
@@ -33,6 +35,7 @@ use crate::signing::registry::SignerRegistry;
 use crate::signing::timestamp::TrustedTsaCertificates;
 use crate::signing::trusted::TrustedKeys;
 use files::{FileKind, check_sizes, hash_file, list_files, read_regular};
+pub use integrity::{IntegrityRecheck, recheck_snapshot};
 use rerender::Speculation;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

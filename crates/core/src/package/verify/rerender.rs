@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
+use super::integrity::{IntegrityRecheck, recheck_snapshot};
 use super::{Outcome, Verifier};
 use crate::controls::change_records::{ChangeRecordsFile, RecordsFormat};
 use crate::evidence::{self, EvidenceError, LoadedEvidence, Timestamp, sha256_hex};
@@ -25,6 +26,9 @@ use crate::report::{ReportModel, Signoff, render};
 /// bytes nor the parsed snapshot are kept (the report model holds what sign needs).
 pub(super) type Evaluated = (Timestamp, String);
 
+/// The evaluation, its report model and the re-check of the digest chains the evidence keeps.
+pub(super) type EvaluatedModel = (Evaluated, ReportModel, IntegrityRecheck);
+
 /// evidence.json read, validated and evaluated on a second thread while the files are hashed
 /// on this one. Its result is used only if evidence.json passes its checks; the SHA-256 it
 /// reports is of the very bytes it evaluated.
@@ -33,7 +37,7 @@ pub(super) struct Speculation {
     /// that has to read evidence.json again).
     change_records: Option<ChangeRecordsFile>,
     sha256: mpsc::Receiver<Option<(String, u64)>>,
-    evaluation: JoinHandle<Option<Result<(Evaluated, ReportModel), EvidenceError>>>,
+    evaluation: JoinHandle<Option<Result<EvaluatedModel, EvidenceError>>>,
 }
 
 impl Speculation {
@@ -82,7 +86,7 @@ impl Speculation {
         self.sha256.recv().ok()
     }
 
-    pub(super) fn finish(self) -> Option<Result<(Evaluated, ReportModel), EvidenceError>> {
+    pub(super) fn finish(self) -> Option<Result<EvaluatedModel, EvidenceError>> {
         self.evaluation.join().ok().flatten()
     }
 }
@@ -180,7 +184,7 @@ impl Verifier<'_> {
                 }),
             },
         };
-        let (evidence, mut model) = match evaluated {
+        let (evidence, mut model, integrity) = match evaluated {
             Ok(pair) => pair,
             Err(err) => {
                 self.record(
@@ -191,6 +195,7 @@ impl Verifier<'_> {
                 return None;
             }
         };
+        self.record_integrity_recheck(&integrity);
         // The evidence is the one the sign-offs signed: none can be older than its collection.
         let collected_at = evidence.0;
         // The report-time parameters (owner, revision, reading, rendering time) as sealed.
@@ -434,12 +439,12 @@ fn rendered_formats(formats: &BTreeSet<Format>) -> String {
 }
 
 /// Builds the report model of loaded evidence and the package's change records, freeing the
-/// evidence file's bytes first.
+/// evidence file's bytes first, and re-checks the digest chains the evidence keeps.
 pub(super) fn evaluate(
     loaded: LoadedEvidence,
     change_records: Option<&ChangeRecordsFile>,
     signoffs: Vec<Signoff>,
-) -> (Evaluated, ReportModel) {
+) -> EvaluatedModel {
     let LoadedEvidence {
         snapshot,
         bytes,
@@ -447,5 +452,32 @@ pub(super) fn evaluate(
     } = loaded;
     drop(bytes);
     let model = ReportModel::from_inputs(&snapshot, &sha256, change_records, signoffs);
-    ((snapshot.collected_at, sha256), model)
+    let integrity = recheck_snapshot(&snapshot);
+    ((snapshot.collected_at, sha256), model, integrity)
+}
+
+impl Verifier<'_> {
+    /// One FAIL line per problem of the digest-chain re-check, or one OK line when digests
+    /// were re-checked; nothing when the evidence keeps no chain.
+    fn record_integrity_recheck(&mut self, recheck: &IntegrityRecheck) {
+        for problem in &recheck.problems {
+            self.record(
+                Outcome::Fail,
+                EVIDENCE_FILE,
+                format!("stored CloudTrail digest chain does not re-check: {problem}"),
+            );
+        }
+        if recheck.problems.is_empty() && recheck.digests > 0 {
+            self.record(
+                Outcome::Ok,
+                EVIDENCE_FILE,
+                format!(
+                    "{} stored CloudTrail digest signatures of {} trail result{} re-checked with the stored public keys, their chain links intact",
+                    recheck.digests,
+                    recheck.trails,
+                    if recheck.trails == 1 { "" } else { "s" }
+                ),
+            );
+        }
+    }
 }
