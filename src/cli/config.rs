@@ -90,6 +90,9 @@ pub struct LiveCollection {
     /// `collection.trail_logs`: read the change events from the trail's log files in this
     /// directory instead of LookupEvents (as `collect --trail-logs`).
     pub trail_logs: Option<PathBuf>,
+    /// `collection.athena` and `collection.athena_table`: read the change events with one
+    /// Athena query instead (as `collect --athena --athena-table`); exclusive with `trail_logs`.
+    pub athena: Option<collect::athena::AthenaSource>,
 }
 
 /// The job's signing key and the identity its sign-off carries.
@@ -551,6 +554,7 @@ impl Reader<'_> {
                 settle_minutes: collect::period::DEFAULT_SETTLE_MINUTES,
                 max_parallel_regions: collect::DEFAULT_MAX_PARALLEL_REGIONS,
                 trail_logs: None,
+                athena: None,
             })));
         };
         self.only_known_keys(
@@ -563,6 +567,8 @@ impl Reader<'_> {
                 "settle_minutes",
                 "max_parallel_regions",
                 "trail_logs",
+                "athena",
+                "athena_table",
             ],
         );
         let regions = self.regions(&collection);
@@ -590,6 +596,7 @@ impl Reader<'_> {
         } else {
             None
         };
+        let athena = self.athena(&collection, trail_logs.is_some());
         if collection.get("evidence").is_some() {
             return self
                 .existing_path(&collection, "evidence", false)
@@ -604,7 +611,53 @@ impl Reader<'_> {
             settle_minutes,
             max_parallel_regions,
             trail_logs,
+            athena: athena?,
         })))
+    }
+
+    /// `collection.athena` and `collection.athena_table`: both or neither, and not with
+    /// `collection.trail_logs`.
+    fn athena(
+        &mut self,
+        collection: &Table,
+        with_trail_logs: bool,
+    ) -> Option<Option<collect::athena::AthenaSource>> {
+        let workgroup = self.string(collection, "athena");
+        let table = self.string(collection, "athena_table");
+        match (workgroup, table) {
+            (None, None) => Some(None),
+            (Some(workgroup), Some(table)) => {
+                if with_trail_logs {
+                    self.problem(
+                        workgroup.span(),
+                        "`collection.athena` and `collection.trail_logs` are two sources of the change events: give one",
+                    );
+                    return None;
+                }
+                let parsed_workgroup = collect::athena::parse_workgroup(workgroup.get_ref());
+                let parsed_table = collect::athena::parse_table(table.get_ref());
+                match (parsed_workgroup, parsed_table) {
+                    (Ok(workgroup), Ok(table)) => {
+                        Some(Some(collect::athena::AthenaSource { workgroup, table }))
+                    }
+                    (Err(e), _) => {
+                        self.problem(workgroup.span(), format!("`collection.athena`: {e}"));
+                        None
+                    }
+                    (_, Err(e)) => {
+                        self.problem(table.span(), format!("`collection.athena_table`: {e}"));
+                        None
+                    }
+                }
+            }
+            (Some(one), None) | (None, Some(one)) => {
+                self.problem(
+                    one.span(),
+                    "`collection.athena` (the workgroup) and `collection.athena_table` (DATABASE.TABLE) go together",
+                );
+                None
+            }
+        }
     }
 
     fn regions(&mut self, collection: &Table) -> Option<RegionSelection> {
