@@ -1444,4 +1444,28 @@ mod tests {
         );
         assert!(text.contains("no-such-folder"), "{text}");
     }
+
+    #[test]
+    fn the_athena_source_is_checked_and_exclusive_with_trail_logs() {
+        let text = parse("[collection]\nathena = \"primary\"\nathena_table = \"Bad.Table\"\n")
+            .expect_err("invalid")
+            .to_string();
+        assert!(
+            text.contains("run.toml:3:16: `collection.athena_table`: --athena-table \"Bad.Table\""),
+            "{text}"
+        );
+        let text = parse("[collection]\nathena = \"primary\"\n")
+            .expect_err("invalid")
+            .to_string();
+        assert!(text.contains("go together"), "{text}");
+        let base = tempfile::tempdir().expect("tempdir");
+        let text = RunConfig::parse(
+            Path::new("run.toml"),
+            "[collection]\ntrail_logs = \".\"\nathena = \"primary\"\nathena_table = \"db.t\"\n",
+            base.path(),
+        )
+        .expect_err("invalid")
+        .to_string();
+        assert!(text.contains("two sources of the change events"), "{text}");
+    }
 }

@@ -1073,7 +1073,9 @@ fn collect_live(live: &LiveArgs, verbose: u8, quiet: bool) -> Result<LoadedEvide
         },
     )?;
     let athena = match (&live.athena, &live.athena_table) {
-        (Some(workgroup), Some(table)) => Some(collect::athena::AthenaSource::parse(workgroup, table)?),
+        (Some(workgroup), Some(table)) => {
+            Some(collect::athena::AthenaSource::parse(workgroup, table)?)
+        }
         _ => None,
     };
     // A folder that holds no log files fails now, not after the settings were collected.

@@ -73,6 +73,22 @@ pub struct StubConfig {
     /// reporting period; when set, moto's GetTrailStatus answers carry this time (epoch
     /// seconds) instead, as for trails logging since before the period.
     pub trails_started_at: Option<f64>,
+    /// Athena answered by the stub instead of moto (whose queries always succeed and whose
+    /// results are one page).
+    pub athena: Option<AthenaScript>,
+}
+
+/// How the stub's Athena answers: StartQueryExecution gives the id `stub-query-1`,
+/// GetQueryExecution says RUNNING `running_polls` times and then `final_state` (with
+/// `reason`), GetQueryResults returns `pages` one by one, linked by NextToken.
+#[derive(Debug, Clone, Default)]
+pub struct AthenaScript {
+    pub final_state: &'static str,
+    pub reason: String,
+    pub running_polls: u32,
+    /// Each page: the `Rows` array of GetQueryResults (the header first on the first page).
+    pub pages: Vec<Value>,
+    pub data_scanned_bytes: u64,
 }
 
 /// A LookupEvents query (`AttributeKey=AttributeValue`, e.g.
@@ -124,6 +140,7 @@ struct State {
     requests: Vec<SeenRequest>,
     rate_limited: u64,
     failing_query_faults: u64,
+    athena_polls: u32,
 }
 
 pub struct AwsStub {
@@ -535,6 +552,8 @@ async fn serve_connection(
             &[("content-type", "application/x-amz-json-1.1")],
             status.to_string().as_bytes(),
         )
+    } else if let (Some(script), true) = (&config.athena, target.starts_with("AmazonAthena.")) {
+        athena_answer(&request, &target, script, state)
     } else if target.ends_with(".LookupEvents") {
         let assumed = state
             .lock()
@@ -664,6 +683,55 @@ async fn forward(request: &Request, upstream: &str) -> std::io::Result<Vec<u8>> 
     let mut answer = Vec::new();
     upstream.read_to_end(&mut answer).await?;
     Ok(answer)
+}
+
+fn athena_answer(
+    request: &Request,
+    target: &str,
+    script: &AthenaScript,
+    state: &Mutex<State>,
+) -> Vec<u8> {
+    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+    let answer = match target.rsplit_once('.').map(|(_, op)| op) {
+        Some("StartQueryExecution") => json!({"QueryExecutionId": "stub-query-1"}),
+        Some("GetQueryExecution") => {
+            let polls = {
+                let mut state = state.lock().expect("stub state");
+                state.athena_polls += 1;
+                state.athena_polls
+            };
+            let (status, reason) = if polls <= script.running_polls {
+                ("RUNNING", None)
+            } else {
+                (script.final_state, Some(script.reason.clone()))
+            };
+            json!({"QueryExecution": {
+                "QueryExecutionId": "stub-query-1",
+                "Status": {"State": status, "StateChangeReason": reason},
+                "Statistics": {"DataScannedInBytes": script.data_scanned_bytes}
+            }})
+        }
+        Some("GetQueryResults") => {
+            let page: usize = body["NextToken"]
+                .as_str()
+                .and_then(|t| t.strip_prefix("page-"))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            let rows = script.pages.get(page).cloned().unwrap_or(json!([]));
+            let mut answer =
+                json!({"ResultSet": {"Rows": rows, "ResultSetMetadata": {"ColumnInfo": []}}});
+            if page + 1 < script.pages.len() {
+                answer["NextToken"] = json!(format!("page-{}", page + 1));
+            }
+            answer
+        }
+        _ => return json_error(400, "InvalidRequestException", "not scripted"),
+    };
+    response(
+        200,
+        &[("content-type", "application/x-amz-json-1.1")],
+        answer.to_string().as_bytes(),
+    )
 }
 
 fn list_regions(config: &StubConfig) -> Vec<u8> {

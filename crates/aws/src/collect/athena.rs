@@ -44,8 +44,9 @@ use gxp_evidence_core::evidence::{
 };
 use gxp_evidence_core::trail_logs::records::record_event;
 
-/// The `api` of the evidence gaps of the Athena source.
-pub const EVIDENCE_GAP_API: &str = "AthenaQuery";
+/// The `api` of the evidence gaps of the Athena source (the controls read it as a gap of the
+/// change events).
+pub const EVIDENCE_GAP_API: &str = evidence::ATHENA_EVIDENCE_GAP_API;
 
 const SERVICE: &str = "cloudtrail";
 
@@ -272,7 +273,8 @@ pub fn query_text(
     let regions = placeholders(regions);
     let days = placeholders(vec![day(first_day), day(last_day)]);
     let sources = placeholders(sources);
-    let times = placeholders(vec![time(window.start.0), time(end)]).replacen(", ", " AND eventtime < ", 1);
+    let times =
+        placeholders(vec![time(window.start.0), time(end)]).replacen(", ", " AND eventtime < ", 1);
     let rule_names = placeholders(rule_names);
     let sql = format!(
         "SELECT {select} FROM \"{database}\".\"{table}\" \
@@ -422,7 +424,11 @@ async fn wait_for(
     let started = Instant::now();
     let mut interval = POLL_FIRST;
     loop {
-        let asked = client.get_query_execution().query_execution_id(id).send().await;
+        let asked = client
+            .get_query_execution()
+            .query_execution_id(id)
+            .send()
+            .await;
         match asked {
             Ok(out) => {
                 let execution = out.query_execution();
@@ -572,7 +578,11 @@ fn split_rows(outcome: &mut QueryOutcome, pages: &[Vec<Row>], window: Period) {
         if !missing.is_empty() {
             continue;
         }
-        let field = |name: &str| columns.get(name).and_then(|i| fields.get(*i).copied().flatten());
+        let field = |name: &str| {
+            columns
+                .get(name)
+                .and_then(|i| fields.get(*i).copied().flatten())
+        };
         let place = match (field("recipientaccountid"), field("awsregion")) {
             (Some(account), Some(region)) => Some((account.to_string(), region.to_string())),
             _ => None,
@@ -581,7 +591,12 @@ fn split_rows(outcome: &mut QueryOutcome, pages: &[Vec<Row>], window: Period) {
         match judged {
             Ok(Some(event)) => {
                 let Some(place) = place else {
-                    note(&mut unreadable, None, index, "no recipientaccountid or awsregion");
+                    note(
+                        &mut unreadable,
+                        None,
+                        index,
+                        "no recipientaccountid or awsregion",
+                    );
                     continue;
                 };
                 if window.contains(event.event_time) {
@@ -594,7 +609,8 @@ fn split_rows(outcome: &mut QueryOutcome, pages: &[Vec<Row>], window: Period) {
         }
     }
     outcome.record.rows = count;
-    outcome.record.result_sha256 = Some(hash.finalize().iter().map(|b| format!("{b:02x}")).collect());
+    outcome.record.result_sha256 =
+        Some(hash.finalize().iter().map(|b| format!("{b:02x}")).collect());
     if header.is_none() {
         outcome.failed = Some((
             "MalformedResult".to_string(),
@@ -696,7 +712,9 @@ fn renamed(value: Value, arn: &'static str, in_map: bool) -> Value {
                             .find(|(glue, _)| *glue == lower)
                             .map_or(key, |(_, name)| name.to_string()),
                     };
-                    let is_map = lower == "attributes" && name == "attributes" && inner.is_object()
+                    let is_map = lower == "attributes"
+                        && name == "attributes"
+                        && inner.is_object()
                         && inner
                             .as_object()
                             .is_some_and(|m| !m.contains_key("mfaauthenticated"));
@@ -898,12 +916,17 @@ mod tests {
         )
         .expect("valid");
         assert!(
-            text.sql
-                .contains("FROM \"security\".\"cloudtrail_logs\" WHERE account IN (?, ?) AND region IN (?)"),
+            text.sql.contains(
+                "FROM \"security\".\"cloudtrail_logs\" WHERE account IN (?, ?) AND region IN (?)"
+            ),
             "{}",
             text.sql
         );
-        assert!(text.sql.contains("\"timestamp\" BETWEEN ? AND ?"), "{}", text.sql);
+        assert!(
+            text.sql.contains("\"timestamp\" BETWEEN ? AND ?"),
+            "{}",
+            text.sql
+        );
         assert_eq!(
             text.sql.matches('?').count(),
             text.parameters.len(),
@@ -921,8 +944,14 @@ mod tests {
             ]
         );
         assert!(text.parameters.contains(&"'kms.amazonaws.com'".to_string()));
-        assert!(text.parameters.contains(&"'2025-11-01T00:00:00Z'".to_string()));
-        assert!(text.parameters.contains(&"'2026-01-05T10:00:01Z'".to_string()));
+        assert!(
+            text.parameters
+                .contains(&"'2025-11-01T00:00:00Z'".to_string())
+        );
+        assert!(
+            text.parameters
+                .contains(&"'2026-01-05T10:00:01Z'".to_string())
+        );
         assert!(text.parameters.contains(&"'DisableKey'".to_string()));
         assert!(!text.sql.contains("111122223333"));
     }
@@ -951,7 +980,11 @@ mod tests {
             .set_data(Some(
                 values
                     .iter()
-                    .map(|v| Datum::builder().set_var_char_value(v.map(str::to_string)).build())
+                    .map(|v| {
+                        Datum::builder()
+                            .set_var_char_value(v.map(str::to_string))
+                            .build()
+                    })
                     .collect(),
             ))
             .build()
@@ -1018,19 +1051,35 @@ mod tests {
         assert_eq!(outcome.failed, None);
         assert!(outcome.problems.is_empty(), "{:?}", outcome.problems);
         assert_eq!(outcome.record.rows, 3);
-        assert_eq!(outcome.record.result_sha256.as_ref().map(String::len), Some(64));
+        assert_eq!(
+            outcome.record.result_sha256.as_ref().map(String::len),
+            Some(64)
+        );
         let place = ("111122223333".to_string(), "eu-west-1".to_string());
         let events = &outcome.events[&place];
-        assert_eq!(events.len(), 1, "the copy is removed, the read event left out");
+        assert_eq!(
+            events.len(),
+            1,
+            "the copy is removed, the read event left out"
+        );
         assert_eq!(outcome.kept[&place], 2);
         let event = &events[0];
         assert_eq!(event.username.as_deref(), Some("alice"));
         assert_eq!(event.access_key_id.as_deref(), Some("ASIAEXAMPLE"));
         assert_eq!(event.read_only.as_deref(), Some("false"));
-        assert_eq!(event.resources[0]["ResourceName"], "arn:aws:kms:eu-west-1:111122223333:key/k1");
+        assert_eq!(
+            event.resources[0]["ResourceName"],
+            "arn:aws:kms:eu-west-1:111122223333:key/k1"
+        );
         let record: Value = serde_json::from_str(&event.cloud_trail_event).unwrap();
-        assert_eq!(record["userIdentity"]["sessionContext"]["sessionIssuer"]["userName"], "Admin");
-        assert_eq!(record["userIdentity"]["sessionContext"]["attributes"]["mfaAuthenticated"], "true");
+        assert_eq!(
+            record["userIdentity"]["sessionContext"]["sessionIssuer"]["userName"],
+            "Admin"
+        );
+        assert_eq!(
+            record["userIdentity"]["sessionContext"]["attributes"]["mfaAuthenticated"],
+            "true"
+        );
         assert_eq!(record["requestParameters"]["keyId"], "k1");
         assert_eq!(record["readOnly"], false);
     }
@@ -1040,7 +1089,11 @@ mod tests {
         let (mut first, mut second) = (outcome(), outcome());
         let a = record_row("a", "DisableKey", "false", IDENTITY);
         let b = record_row("b", "EnableKey", "false", IDENTITY);
-        split_rows(&mut first, &[vec![header(), a.clone(), b.clone()]], window());
+        split_rows(
+            &mut first,
+            &[vec![header(), a.clone(), b.clone()]],
+            window(),
+        );
         split_rows(&mut second, &[vec![header(), b], vec![a]], window());
         assert_ne!(first.record.result_sha256, second.record.result_sha256);
     }
@@ -1056,7 +1109,11 @@ mod tests {
         ]];
         split_rows(&mut outcome, &pages, window());
         assert_eq!(outcome.problems.len(), 1, "{:?}", outcome.problems);
-        assert!(outcome.problems[0].2.contains("3 row(s)"), "{:?}", outcome.problems);
+        assert!(
+            outcome.problems[0].2.contains("3 row(s)"),
+            "{:?}",
+            outcome.problems
+        );
         assert!(outcome.events.is_empty());
 
         let mut outcome = super::tests::outcome();

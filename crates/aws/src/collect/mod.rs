@@ -7,8 +7,8 @@
 
 pub mod accounts;
 mod apigateway;
-pub mod athena;
 mod assume;
+pub mod athena;
 mod cloudtrail;
 mod cloudwatch_logs;
 mod elasticache;
@@ -957,11 +957,7 @@ async fn athena_changes(
             .iter_mut()
             .map(|r| (r, &home_sources[..]));
         for (region, sources) in scoped.chain(homes) {
-            if let Some(cloudtrail) = region
-                .cloudtrail
-                .as_mut()
-                .filter(|c| athena::is_pending(c))
-            {
+            if let Some(cloudtrail) = region.cloudtrail.as_mut().filter(|c| athena::is_pending(c)) {
                 gaps.extend(athena::apply(
                     &outcome,
                     &plan.account_id,

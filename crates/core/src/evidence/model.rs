@@ -930,6 +930,10 @@ pub enum EventsFrom {
     Athena(AthenaQuery),
 }
 
+/// The `api` of the evidence gaps of the Athena source (`EventsFrom::Athena`): with
+/// `LookupEvents` and the log files', the gaps that leave a region's change events incomplete.
+pub const ATHENA_EVIDENCE_GAP_API: &str = "AthenaQuery";
+
 /// The Athena query the change events of an account-region came from: what was asked, of
 /// which table, and a checksum of what was answered, so the evidence names its source
 /// exactly. A query that failed keeps its SQL and the state it ended in; its account-regions

@@ -652,8 +652,7 @@ pub const CLOUDTRAIL_CALLS_WITH_ATHENA: &str = "DescribeTrails, GetTrailStatus, 
      no LookupEvents: the change events came from one Athena query over the trail's table (see below)";
 
 /// The Athena row of `API_CALLS` when the change events came from an Athena query.
-pub const ATHENA_CALLS: &str =
-    "StartQueryExecution (once per collection), GetQueryExecution (until the query ended), GetQueryResults (every page)";
+pub const ATHENA_CALLS: &str = "StartQueryExecution (once per collection), GetQueryExecution (until the query ended), GetQueryResults (every page)";
 
 /// The Athena queries the change events came from, over every account-region whose events
 /// came from one (`EventsFrom::Athena`; normally one query shared by all).
@@ -767,9 +766,10 @@ impl Methodology {
                 "Change events (LookupEvents and the trail's log files)",
                 format!("{} {}", logs.text(), lookup_plan.text()),
             ),
-            (None, Some(athena)) if queries.is_empty() => {
-                ("Change events (Athena query of the trail's table)", athena.text())
-            }
+            (None, Some(athena)) if queries.is_empty() => (
+                "Change events (Athena query of the trail's table)",
+                athena.text(),
+            ),
             (None, Some(athena)) => (
                 "Change events (LookupEvents and Athena)",
                 format!("{} {}", athena.text(), lookup_plan.text()),
