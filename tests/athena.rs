@@ -349,6 +349,15 @@ fn a_period_more_than_90_days_back_comes_from_one_athena_query() {
         );
     }
     assert_eq!(sql.matches('?').count(), parameters.len());
+    // Every Athena call is one the documented policy grants (docs/iam-policy.json, kept in
+    // step with REQUIRED_PERMISSIONS by a unit test).
+    for (operation, _) in &sent {
+        let action = format!("athena:{operation}");
+        assert!(
+            gxp_evidence::collect::REQUIRED_PERMISSIONS.contains(&action.as_str()),
+            "{action}"
+        );
+    }
     assert!(
         sent.iter()
             .any(|(op, body)| op == "GetQueryResults" && body["QueryExecutionId"] == id)

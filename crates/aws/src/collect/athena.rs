@@ -304,6 +304,18 @@ fn partition_days(window: Period) -> (NaiveDate, NaiveDate) {
 // ---------------------------------------------------------------------------------------------
 // Running it
 
+/// An (account, region) pair.
+type AccountRegion = (String, String);
+
+/// Why part of the events is missing.
+#[derive(Debug, Clone)]
+pub(crate) struct Problem {
+    /// The account-region concerned; `None`: every one of the query.
+    pub at: Option<AccountRegion>,
+    pub code: String,
+    pub message: String,
+}
+
 /// What the query answered, split per account-region.
 #[derive(Debug, Clone)]
 pub(crate) struct QueryOutcome {
@@ -311,12 +323,12 @@ pub(crate) struct QueryOutcome {
     /// Where the change events were read up to: the query was started after every region's
     /// settings were read.
     pub until: Timestamp,
-    /// The change-register events per (account, region), newest first, each once.
-    pub events: BTreeMap<(String, String), Vec<LookupEvent>>,
-    /// Rows of the register per (account, region), before the removal of copies.
-    pub kept: BTreeMap<(String, String), u64>,
-    /// Why part of the events is missing: per (account, region), or for every one (`None`).
-    pub problems: Vec<(Option<(String, String)>, String, String)>,
+    /// The change-register events per account-region, newest first, each once.
+    pub events: BTreeMap<AccountRegion, Vec<LookupEvent>>,
+    /// Rows of the register per account-region, before the removal of copies.
+    pub kept: BTreeMap<AccountRegion, u64>,
+    /// Why part of the events is missing.
+    pub problems: Vec<Problem>,
     /// The query failed as a whole (code, message): every account-region has a gap.
     pub failed: Option<(String, String)>,
 }
@@ -570,7 +582,7 @@ fn split_rows(outcome: &mut QueryOutcome, pages: &[Vec<Row>], window: Period) {
         .filter(|c| !columns.contains_key(*c))
         .collect();
     let mut count = 0u64;
-    let mut unreadable: BTreeMap<Option<(String, String)>, (u64, String)> = BTreeMap::new();
+    let mut unreadable: BTreeMap<Option<AccountRegion>, (u64, String)> = BTreeMap::new();
     for (index, row) in rows.enumerate() {
         count += 1;
         let fields = values(row);
@@ -630,14 +642,14 @@ fn split_rows(outcome: &mut QueryOutcome, pages: &[Vec<Row>], window: Period) {
         return;
     }
     for (place, (rows, first)) in unreadable {
-        outcome.problems.push((
-            place,
-            "UnreadableRows".to_string(),
-            format!(
+        outcome.problems.push(Problem {
+            at: place,
+            code: "UnreadableRows".to_string(),
+            message: format!(
                 "{rows} row(s) of Athena query {} cannot be read as CloudTrail records (first: {first}); the change events they hold are not known",
                 outcome.record.query_execution_id.as_deref().unwrap_or_default()
             ),
-        ));
+        });
     }
     for events in outcome.events.values_mut() {
         events.sort_by(|a, b| {
@@ -651,8 +663,8 @@ fn split_rows(outcome: &mut QueryOutcome, pages: &[Vec<Row>], window: Period) {
 }
 
 fn note(
-    unreadable: &mut BTreeMap<Option<(String, String)>, (u64, String)>,
-    place: Option<(String, String)>,
+    unreadable: &mut BTreeMap<Option<AccountRegion>, (u64, String)>,
+    place: Option<AccountRegion>,
     index: usize,
     why: &str,
 ) {
@@ -853,9 +865,9 @@ pub(crate) fn apply(
         evidence.events_after_period.clear();
         gaps.push(gap(code, message));
     }
-    for (at, code, message) in &outcome.problems {
-        if at.as_ref().is_none_or(|at| *at == place) {
-            gaps.push(gap(code, message));
+    for problem in &outcome.problems {
+        if problem.at.as_ref().is_none_or(|at| *at == place) {
+            gaps.push(gap(&problem.code, &problem.message));
         }
     }
     gaps
@@ -1110,7 +1122,7 @@ mod tests {
         split_rows(&mut outcome, &pages, window());
         assert_eq!(outcome.problems.len(), 1, "{:?}", outcome.problems);
         assert!(
-            outcome.problems[0].2.contains("3 row(s)"),
+            outcome.problems[0].message.contains("3 row(s)"),
             "{:?}",
             outcome.problems
         );

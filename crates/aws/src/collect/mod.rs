@@ -44,6 +44,10 @@ pub use sdk::CallFailure;
 pub const REQUIRED_PERMISSIONS: &[&str] = &[
     "account:ListRegions",
     "apigateway:GET",
+    // `--athena` only, by the caller (docs/controls.md, "Change events from Athena").
+    "athena:GetQueryExecution",
+    "athena:GetQueryResults",
+    "athena:StartQueryExecution",
     "cloudtrail:DescribeTrails",
     "cloudtrail:GetEventSelectors",
     "cloudtrail:GetTrailStatus",
