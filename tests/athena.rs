@@ -152,12 +152,44 @@ fn result_sha256(rows: &[Vec<Option<String>>]) -> String {
     gxp_evidence::evidence::sha256_hex(&bytes)
 }
 
-/// Queues one canned result in moto's Athena (moto-api), for the next query started.
-fn queue_moto_result(moto: &Moto, rows: &[Vec<Option<String>>]) {
-    let body = json!({"account_id": MOTO_ACCOUNT, "region": REGION, "results": [{
-        "rows": rows.iter().map(|r| api_row(r)).collect::<Vec<_>>(),
-        "column_info": [],
-    }]});
+/// The coverage query's rows: a count for every day from the one before `from` to the one
+/// after now, except `except`.
+fn coverage_rows(from: DateTime<Utc>, except: Option<DateTime<Utc>>) -> Vec<Vec<Option<String>>> {
+    let mut rows = vec![
+        ["account", "region", "timestamp", "records"]
+            .iter()
+            .map(|c| Some(c.to_string()))
+            .collect::<Vec<_>>(),
+    ];
+    let last = (Utc::now() + chrono::Duration::days(1)).date_naive();
+    let skip = except.map(|d| d.date_naive());
+    for day in (from - chrono::Duration::days(1))
+        .date_naive()
+        .iter_days()
+        .take_while(|d| *d <= last)
+        .filter(|d| Some(*d) != skip)
+    {
+        rows.push(vec![
+            Some(MOTO_ACCOUNT.to_string()),
+            Some(REGION.to_string()),
+            Some(day.format("%Y/%m/%d").to_string()),
+            Some("12".to_string()),
+        ]);
+    }
+    rows
+}
+
+fn api_rows(rows: &[Vec<Option<String>>]) -> Value {
+    Value::Array(rows.iter().map(|r| api_row(r)).collect())
+}
+
+/// Queues canned results in moto's Athena (moto-api): the change query's rows, then the
+/// coverage query's, for the next two queries started.
+fn queue_moto_result(moto: &Moto, rows: &[Vec<Option<String>>], coverage: &[Vec<Option<String>>]) {
+    let body = json!({"account_id": MOTO_ACCOUNT, "region": REGION, "results": [
+        {"rows": api_rows(rows), "column_info": []},
+        {"rows": api_rows(coverage), "column_info": []},
+    ]});
     let script = "import sys, urllib.request\n\
         request = urllib.request.Request(sys.argv[1] + '/moto-api/static/athena/query-results', \
         data=sys.stdin.buffer.read(), method='POST', headers={'Content-Type': 'application/json'})\n\
@@ -271,7 +303,7 @@ fn a_period_more_than_90_days_back_comes_from_one_athena_query() {
     }
     let mut rows = vec![header()];
     rows.extend(records.iter().map(athena_row));
-    queue_moto_result(&moto, &rows);
+    queue_moto_result(&moto, &rows, &coverage_rows(start, None));
 
     let dir = tempfile::tempdir().expect("tempdir");
     let evidence = dir.path().join("evidence.json");
@@ -314,7 +346,11 @@ fn a_period_more_than_90_days_back_comes_from_one_athena_query() {
         .filter(|(op, _)| op == "StartQueryExecution")
         .map(|(_, body)| body)
         .collect();
-    assert_eq!(started.len(), 1, "{sent:?}");
+    assert_eq!(
+        started.len(),
+        2,
+        "the query and its coverage query: {sent:?}"
+    );
     let sql = started[0]["QueryString"].as_str().expect("SQL");
     assert_eq!(query["sql"], json!(sql));
     assert_eq!(started[0]["WorkGroup"], WORKGROUP);
@@ -361,6 +397,21 @@ fn a_period_more_than_90_days_back_comes_from_one_athena_query() {
     assert!(
         sent.iter()
             .any(|(op, body)| op == "GetQueryResults" && body["QueryExecutionId"] == id)
+    );
+    let coverage = &query["coverage"];
+    assert_eq!(coverage["state"], "SUCCEEDED");
+    assert_eq!(coverage["sql"], started[1]["QueryString"]);
+    assert!(
+        coverage["sql"]
+            .as_str()
+            .unwrap()
+            .starts_with("SELECT account, region, \"timestamp\", count(*) AS records"),
+        "{coverage}"
+    );
+    let days = (end - start).num_days() as u64;
+    assert!(
+        query["days_with_records"].as_u64().unwrap() >= days,
+        "{query}"
     );
 
     // The report says where the events came from.
@@ -409,7 +460,7 @@ fn the_change_register_from_athena_equals_the_one_from_lookup_events() {
     rows.extend(events.iter().map(|e| {
         athena_row(&serde_json::from_str(e["CloudTrailEvent"].as_str().unwrap()).unwrap())
     }));
-    queue_moto_result(&moto, &rows);
+    queue_moto_result(&moto, &rows, &coverage_rows(utc(period.start), None));
 
     let dir = tempfile::tempdir().expect("tempdir");
     let collect = |name: &str, athena: bool| -> EvidenceSnapshot {
@@ -487,6 +538,7 @@ fn a_failed_query_is_an_evidence_gap_and_never_a_pass() {
             final_state: "FAILED",
             reason: "HIVE_BAD_DATA: Error parsing field value".to_string(),
             running_polls: 2,
+            coverage_rows: api_rows(&coverage_rows(utc(period.start), None)),
             ..Default::default()
         },
     );
@@ -551,6 +603,7 @@ fn a_result_of_several_pages_is_read_to_its_last() {
             final_state: "SUCCEEDED",
             pages,
             data_scanned_bytes: 123_456,
+            coverage_rows: api_rows(&coverage_rows(start, None)),
             ..Default::default()
         },
     );
@@ -569,7 +622,7 @@ fn a_result_of_several_pages_is_read_to_its_last() {
     assert_eq!(query["result_sha256"], json!(result_sha256(&rows)));
     let tokens: Vec<Value> = athena_requests(&stub)
         .into_iter()
-        .filter(|(op, _)| op == "GetQueryResults")
+        .filter(|(op, body)| op == "GetQueryResults" && body["QueryExecutionId"] == "stub-query-1")
         .map(|(_, body)| body["NextToken"].clone())
         .collect();
     assert_eq!(tokens, [Value::Null, json!("page-1"), json!("page-2")]);
@@ -606,7 +659,8 @@ fn a_row_that_cannot_be_read_is_an_evidence_gap() {
         &moto,
         AthenaScript {
             final_state: "SUCCEEDED",
-            pages: vec![Value::Array(rows.iter().map(|r| api_row(r)).collect())],
+            pages: vec![api_rows(&rows)],
+            coverage_rows: api_rows(&coverage_rows(start, None)),
             ..Default::default()
         },
     );
@@ -629,6 +683,55 @@ fn a_row_that_cannot_be_read_is_an_evidence_gap() {
         "{message}"
     );
     assert_eq!(ids(&cloudtrail(&snapshot)["events"]), ["good"]);
+    assert_eq!(change_control(&evidence), controls::Status::EvidenceGap);
+}
+
+/// A day the table holds no record of (its partition projection does not cover it, or no log
+/// file was delivered) is a gap, never a day without changes.
+#[test]
+fn a_day_the_table_does_not_cover_is_an_evidence_gap() {
+    let moto = moto();
+    let period = month_back(4);
+    let start = utc(period.start);
+    let missing = start + chrono::Duration::days(9);
+    let rows = [
+        header(),
+        athena_row(&record(
+            MOTO_ACCOUNT,
+            REGION,
+            WRITE_EVENTS[0],
+            false,
+            start + chrono::Duration::hours(5),
+            "w",
+        )),
+    ];
+    let stub = scripted(
+        &moto,
+        AthenaScript {
+            final_state: "SUCCEEDED",
+            pages: vec![api_rows(&rows)],
+            coverage_rows: api_rows(&coverage_rows(start, Some(missing))),
+            ..Default::default()
+        },
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let evidence = dir.path().join("evidence.json");
+    let output = collect_with_athena(&stub, &period, &evidence);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "incomplete: {}",
+        stderr(&output)
+    );
+    let snapshot = load_json(&evidence);
+    let gaps = snapshot["gaps"].as_array().expect("gaps");
+    assert_eq!(gaps.len(), 1, "{gaps:?}");
+    assert_eq!(gaps[0]["error_code"], "MissingDays");
+    let message = gaps[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("1 day(s): {}", missing.format("%Y-%m-%d"))),
+        "{message}"
+    );
     assert_eq!(change_control(&evidence), controls::Status::EvidenceGap);
 }
 

@@ -78,7 +78,7 @@ pub struct StubConfig {
     pub athena: Option<AthenaScript>,
 }
 
-/// How the stub's Athena answers: StartQueryExecution gives the id `stub-query-1`,
+/// How the stub's Athena answers: StartQueryExecution gives the ids `stub-query-1`, `-2`, …;
 /// GetQueryExecution says RUNNING `running_polls` times and then `final_state` (with
 /// `reason`), GetQueryResults returns `pages` one by one, linked by NextToken.
 #[derive(Debug, Clone, Default)]
@@ -89,6 +89,8 @@ pub struct AthenaScript {
     /// Each page: the `Rows` array of GetQueryResults (the header first on the first page).
     pub pages: Vec<Value>,
     pub data_scanned_bytes: u64,
+    /// The second query (the coverage query, `stub-query-2`): succeeds at once with these rows.
+    pub coverage_rows: Value,
 }
 
 /// A LookupEvents query (`AttributeKey=AttributeValue`, e.g.
@@ -141,6 +143,7 @@ struct State {
     rate_limited: u64,
     failing_query_faults: u64,
     athena_polls: u32,
+    athena_started: u32,
 }
 
 pub struct AwsStub {
@@ -693,7 +696,18 @@ fn athena_answer(
 ) -> Vec<u8> {
     let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
     let answer = match target.rsplit_once('.').map(|(_, op)| op) {
-        Some("StartQueryExecution") => json!({"QueryExecutionId": "stub-query-1"}),
+        Some("StartQueryExecution") => {
+            let mut state = state.lock().expect("stub state");
+            state.athena_started += 1;
+            json!({"QueryExecutionId": format!("stub-query-{}", state.athena_started)})
+        }
+        Some("GetQueryExecution") if body["QueryExecutionId"] == "stub-query-2" => {
+            json!({"QueryExecution": {"QueryExecutionId": "stub-query-2",
+                "Status": {"State": "SUCCEEDED"}, "Statistics": {"DataScannedInBytes": 1}}})
+        }
+        Some("GetQueryResults") if body["QueryExecutionId"] == "stub-query-2" => {
+            json!({"ResultSet": {"Rows": script.coverage_rows, "ResultSetMetadata": {"ColumnInfo": []}}})
+        }
         Some("GetQueryExecution") => {
             let polls = {
                 let mut state = state.lock().expect("stub state");

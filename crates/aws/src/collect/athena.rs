@@ -7,13 +7,13 @@
 //! logs in Athena using partition projection"
 //! (https://docs.aws.amazon.com/athena/latest/ug/create-cloudtrail-table-partition-projection.html),
 //! projected on `account`, `region` and `timestamp` (`yyyy/MM/dd`), as docs/controls.md shows.
-//! One query per collection covers every scoped account-region: it runs after every region's
-//! settings were read (the period rule replays the changes up to then), filters on the
-//! projected partitions (accounts, regions, the days from the one before the period to the one
-//! after `until`), on the change-event sources and the event time, and leaves out read-only
-//! records unless the rules table has a rule of their name. The SQL only narrows: every row is
-//! rebuilt into its record and judged by `trail_logs::records::record_event`, the same rules
-//! table as LookupEvents and the log files. Every value of the query is an Athena execution
+//! One query per collection (and its coverage query) covers every scoped account-region: it
+//! runs after every region's settings were read (the period rule replays the changes up to
+//! then), filters on the projected partitions (accounts, regions, the days from the one before
+//! the period to the one after `until`), on the change-event sources and the event time, and
+//! leaves out read-only records unless the rules table has a rule of their name. The SQL only
+//! narrows: every row is rebuilt into its record and judged by
+//! `trail_logs::records::record_event`, the same rules table as LookupEvents and the log files. Every value of the query is an Athena execution
 //! parameter (`?`), each checked before it is sent (12-digit accounts, region names, dates,
 //! RFC 3339 times, the rules table's own names); the table and workgroup names are checked
 //! when the command line is read.
@@ -24,7 +24,10 @@
 //! record's own names (`accesskeyid` → `accessKeyId`); `requestparameters` and
 //! `responseelements` are the record's JSON text in the documented table. A query that did not
 //! succeed, a result without an expected column and a row that cannot be rebuilt are evidence
-//! gaps of the change events, never an empty register.
+//! gaps of the change events, never an empty register; and since an empty result cannot tell
+//! "no change" from "not in the table", a second query counts the records per account, region
+//! and day, and a required day without any is a gap (`MissingDays`), as a missing day folder
+//! is for the log files.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::{Duration, Instant};
@@ -39,9 +42,10 @@ use sha2::{Digest, Sha256};
 use super::sdk::{CallFailure, FailureKind, call_failure};
 use gxp_evidence_core::controls::events;
 use gxp_evidence_core::evidence::{
-    self, AthenaQuery, CloudTrailEvidence, EventsFrom, EvidenceGap, Extra, LookupEvent, Period,
-    Timestamp,
+    self, AthenaCoverage, AthenaQuery, CloudTrailEvidence, EventsFrom, EvidenceGap, Extra,
+    LookupEvent, Period, Timestamp,
 };
+use gxp_evidence_core::trail_logs::layout;
 use gxp_evidence_core::trail_logs::records::record_event;
 
 /// The `api` of the evidence gaps of the Athena source (the controls read it as a gap of the
@@ -138,7 +142,7 @@ impl AthenaSource {
 
     /// What an account-region records before the query ran: replaced by `apply`.
     pub(crate) fn pending(&self) -> EventsFrom {
-        EventsFrom::Athena(AthenaQuery {
+        EventsFrom::Athena(Box::new(AthenaQuery {
             workgroup: self.workgroup.clone(),
             table: self.table.to_string(),
             query_execution_id: None,
@@ -149,8 +153,10 @@ impl AthenaSource {
             rows: 0,
             records_kept: 0,
             data_scanned_bytes: None,
+            coverage: None,
+            days_with_records: 0,
             extra: Extra::new(),
-        })
+        }))
     }
 }
 
@@ -331,6 +337,9 @@ pub(crate) struct QueryOutcome {
     pub problems: Vec<Problem>,
     /// The query failed as a whole (code, message): every account-region has a gap.
     pub failed: Option<(String, String)>,
+    /// The days with any record per account-region (the coverage query); `None` when not
+    /// known (a gap already says so).
+    pub covered_days: Option<BTreeMap<AccountRegion, BTreeSet<NaiveDate>>>,
 }
 
 /// The credentials stopped working: the collection stops, as for any other call.
@@ -339,8 +348,68 @@ pub(crate) struct CredentialsRefused {
     pub failure: CallFailure,
 }
 
-/// Runs the one query of the collection over `accounts` × `regions` for `[period.start, now)`
-/// with the caller's configuration (the workgroup is in its account and region).
+/// What one query execution gave.
+struct Executed {
+    id: Option<String>,
+    state: String,
+    data_scanned_bytes: Option<u64>,
+    /// The result pages when it succeeded and they could be read; else why not (code,
+    /// message).
+    pages: Result<Vec<Vec<Row>>, (String, String)>,
+}
+
+/// Starts `text` in the workgroup, waits for it to end and reads its results.
+async fn execute(
+    client: &Client,
+    workgroup: &str,
+    text: &QueryText,
+) -> Result<Executed, CredentialsRefused> {
+    let mut executed = Executed {
+        id: None,
+        state: "NOT_STARTED".to_string(),
+        data_scanned_bytes: None,
+        pages: Ok(Vec::new()),
+    };
+    let started = client
+        .start_query_execution()
+        .work_group(workgroup)
+        .query_string(&text.sql)
+        .set_execution_parameters(Some(text.parameters.clone()))
+        .send()
+        .await;
+    let id = match started {
+        Ok(out) => out.query_execution_id().unwrap_or_default().to_string(),
+        Err(error) => {
+            let failure = refuse_credentials("StartQueryExecution", call_failure(&error))?;
+            executed.pages = Err((failure.code, failure.message));
+            return Ok(executed);
+        }
+    };
+    tracing::info!(query = %id, "Athena query started");
+    executed.id = Some(id.clone());
+    match wait_for(client, &id, &mut executed.data_scanned_bytes).await? {
+        Ok(()) => executed.state = "SUCCEEDED".to_string(),
+        Err((state, code, message)) => {
+            executed.state = state;
+            executed.pages = Err((code, message));
+            return Ok(executed);
+        }
+    }
+    executed.pages = read_results(client, &id).await?.map_err(|failure| {
+        (
+            failure.code,
+            format!(
+                "the results of Athena query {id} could not be read: {}",
+                failure.message
+            ),
+        )
+    });
+    Ok(executed)
+}
+
+/// Runs the collection's query over `accounts` × `regions` for `[period.start, now)` with
+/// the caller's configuration (the workgroup is in its account and region), then, when it
+/// succeeded, the coverage query of the same partitions.
 pub(crate) async fn run(
     sdk: &SdkConfig,
     source: &AthenaSource,
@@ -355,7 +424,7 @@ pub(crate) async fn run(
     };
     let mut outcome = QueryOutcome {
         record: match source.pending() {
-            EventsFrom::Athena(record) => record,
+            EventsFrom::Athena(record) => *record,
             EventsFrom::TrailLogFiles(_) => unreachable!("pending is an Athena record"),
         },
         until,
@@ -363,9 +432,13 @@ pub(crate) async fn run(
         kept: BTreeMap::new(),
         problems: Vec::new(),
         failed: None,
+        covered_days: None,
     };
-    let text = match query_text(&source.table, accounts, regions, window) {
-        Ok(text) => text,
+    let texts = query_text(&source.table, accounts, regions, window).and_then(|text| {
+        coverage_text(&source.table, accounts, regions, window).map(|coverage| (text, coverage))
+    });
+    let (text, coverage_text) = match texts {
+        Ok(texts) => texts,
         Err(unchecked) => {
             outcome.record.state = "NOT_STARTED".to_string();
             outcome.failed = Some(("UncheckedValue".to_string(), unchecked.to_string()));
@@ -375,45 +448,119 @@ pub(crate) async fn run(
     outcome.record.sql = text.sql.clone();
     outcome.record.execution_parameters = text.parameters.clone();
     let client = Client::new(sdk);
-    let started = client
-        .start_query_execution()
-        .work_group(&source.workgroup)
-        .query_string(&text.sql)
-        .set_execution_parameters(Some(text.parameters.clone()))
-        .send()
-        .await;
-    let id = match started {
-        Ok(out) => out.query_execution_id().unwrap_or_default().to_string(),
-        Err(error) => {
-            let failure = refuse_credentials("StartQueryExecution", call_failure(&error))?;
-            outcome.record.state = "NOT_STARTED".to_string();
-            outcome.failed = Some((failure.code, failure.message));
-            return Ok(outcome);
-        }
-    };
-    tracing::info!(query = %id, "Athena query started");
-    outcome.record.query_execution_id = Some(id.clone());
-    if let Err((state, code, message)) = wait_for(&client, &id, &mut outcome.record).await? {
-        outcome.record.state = state;
-        outcome.failed = Some((code, message));
-        return Ok(outcome);
-    }
-    let pages = read_results(&client, &id).await?;
-    let pages = match pages {
-        Ok(pages) => pages,
+    let executed = execute(&client, &source.workgroup, &text).await?;
+    outcome.record.query_execution_id = executed.id;
+    outcome.record.state = executed.state;
+    outcome.record.data_scanned_bytes = executed.data_scanned_bytes;
+    match executed.pages {
+        Ok(pages) => split_rows(&mut outcome, &pages, window),
         Err(failure) => {
-            outcome.failed = Some((
-                failure.code,
-                format!(
-                    "the results of query {id} could not be read: {}",
-                    failure.message
-                ),
-            ));
+            outcome.failed = Some(failure);
             return Ok(outcome);
         }
+    }
+    let executed = execute(&client, &source.workgroup, &coverage_text).await?;
+    let mut coverage = AthenaCoverage {
+        query_execution_id: executed.id,
+        sql: coverage_text.sql,
+        execution_parameters: coverage_text.parameters,
+        state: executed.state,
+        result_sha256: None,
+        data_scanned_bytes: executed.data_scanned_bytes,
+        extra: Extra::new(),
     };
-    split_rows(&mut outcome, &pages, window);
+    match executed.pages {
+        Ok(pages) => match covered_days(&pages) {
+            Ok((days, sha256)) => {
+                coverage.result_sha256 = Some(sha256);
+                outcome.covered_days = Some(days);
+            }
+            Err(why) => outcome.problems.push(Problem {
+                at: None,
+                code: "CoverageUnknown".to_string(),
+                message: format!(
+                    "which days the table covers is not known ({why}): a day without records cannot be told from a day the table does not hold"
+                ),
+            }),
+        },
+        Err((code, message)) => outcome.problems.push(Problem {
+            at: None,
+            code: "CoverageUnknown".to_string(),
+            message: format!(
+                "the coverage query did not give its results ({code}: {message}): a day without records cannot be told from a day the table does not hold"
+            ),
+        }),
+    }
+    outcome.record.coverage = Some(coverage);
     Ok(outcome)
+}
+
+/// The query of the records per account, region and day over the same partitions: only the
+/// partition columns and a count.
+pub fn coverage_text(
+    table: &AthenaTable,
+    accounts: &BTreeSet<String>,
+    regions: &BTreeSet<String>,
+    window: Period,
+) -> Result<QueryText, UncheckedValue> {
+    let full = query_text(table, accounts, regions, window)?;
+    let partitions = accounts.len() + regions.len() + 2;
+    let parameters = full.parameters[..partitions].to_vec();
+    let accounts = vec!["?"; accounts.len()].join(", ");
+    let regions = vec!["?"; regions.len()].join(", ");
+    let sql = format!(
+        "SELECT account, region, \"timestamp\", count(*) AS records FROM \"{database}\".\"{table}\" \
+         WHERE account IN ({accounts}) AND region IN ({regions}) AND \"timestamp\" BETWEEN ? AND ? \
+         GROUP BY account, region, \"timestamp\" ORDER BY account, region, \"timestamp\"",
+        database = table.database,
+        table = table.table,
+    );
+    Ok(QueryText { sql, parameters })
+}
+
+/// The days with records per account-region from the coverage query's rows (header
+/// `account, region, timestamp, records`), and the SHA-256 of the rows.
+fn covered_days(
+    pages: &[Vec<Row>],
+) -> Result<(BTreeMap<AccountRegion, BTreeSet<NaiveDate>>, String), String> {
+    let mut hash = Sha256::new();
+    let mut rows = pages.iter().flatten();
+    let header = rows.next().ok_or("no header row")?;
+    let names = values(header);
+    hash.update(row_line(&names));
+    let expected = [
+        Some("account"),
+        Some("region"),
+        Some("timestamp"),
+        Some("records"),
+    ];
+    if names != expected {
+        return Err(format!("unexpected columns {names:?}"));
+    }
+    let mut days: BTreeMap<AccountRegion, BTreeSet<NaiveDate>> = BTreeMap::new();
+    for (index, row) in rows.enumerate() {
+        let fields = values(row);
+        hash.update(row_line(&fields));
+        let read = match fields.as_slice() {
+            [Some(account), Some(region), Some(day), Some(count)] => {
+                NaiveDate::parse_from_str(day, "%Y/%m/%d")
+                    .ok()
+                    .zip(count.parse::<u64>().ok())
+                    .map(|(day, count)| ((account.to_string(), region.to_string()), day, count))
+            }
+            _ => None,
+        };
+        let Some((place, day, count)) = read else {
+            return Err(format!("row {} cannot be read: {fields:?}", index + 2));
+        };
+        if count > 0 {
+            days.entry(place).or_default().insert(day);
+        }
+    }
+    Ok((
+        days,
+        hash.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+    ))
 }
 
 fn refuse_credentials(
@@ -431,7 +578,7 @@ fn refuse_credentials(
 async fn wait_for(
     client: &Client,
     id: &str,
-    record: &mut AthenaQuery,
+    data_scanned_bytes: &mut Option<u64>,
 ) -> Result<Result<(), (String, String, String)>, CredentialsRefused> {
     let started = Instant::now();
     let mut interval = POLL_FIRST;
@@ -449,17 +596,14 @@ async fn wait_for(
                     .and_then(|e| e.statistics())
                     .and_then(|s| s.data_scanned_in_bytes())
                 {
-                    record.data_scanned_bytes = u64::try_from(bytes).ok();
+                    *data_scanned_bytes = u64::try_from(bytes).ok();
                 }
                 let reason = status
                     .and_then(|s| s.state_change_reason())
                     .unwrap_or("Athena gave no reason")
                     .to_string();
                 match status.and_then(|s| s.state()) {
-                    Some(QueryExecutionState::Succeeded) => {
-                        record.state = "SUCCEEDED".to_string();
-                        return Ok(Ok(()));
-                    }
+                    Some(QueryExecutionState::Succeeded) => return Ok(Ok(())),
                     Some(QueryExecutionState::Failed) => {
                         return Ok(Err((
                             "FAILED".to_string(),
@@ -849,7 +993,7 @@ pub(crate) fn apply(
     evidence.events_until = Some(outcome.until);
     let mut record = outcome.record.clone();
     record.records_kept = outcome.kept.get(&place).copied().unwrap_or(0);
-    evidence.events_from = Some(EventsFrom::Athena(record));
+    evidence.events_from = Some(EventsFrom::Athena(Box::new(record)));
     let gap = |code: &str, message: &str| EvidenceGap {
         account_id: account_id.to_string(),
         region: Some(region.to_string()),
@@ -870,7 +1014,49 @@ pub(crate) fn apply(
             gaps.push(gap(&problem.code, &problem.message));
         }
     }
+    if outcome.failed.is_none()
+        && let Some(covered) = &outcome.covered_days
+    {
+        let present = covered.get(&place);
+        let required = layout::days_required(period, outcome.until);
+        let (with, missing): (Vec<NaiveDate>, Vec<NaiveDate>) = required
+            .into_iter()
+            .partition(|day| present.is_some_and(|days| days.contains(day)));
+        if let Some(EventsFrom::Athena(record)) = &mut evidence.events_from {
+            record.days_with_records = with.len() as u64;
+        }
+        if !missing.is_empty() {
+            gaps.push(gap(
+                "MissingDays",
+                &format!(
+                    "the table {} holds no record of {account_id} {region} for {} day(s): {} (the change events of those days are not known; does the table's partition projection cover this account and region?)",
+                    outcome.record.table,
+                    missing.len(),
+                    day_list(&missing)
+                ),
+            ));
+        }
+    }
     gaps
+}
+
+/// Days as `2026-01-03..2026-01-05, 2026-01-09`.
+fn day_list(days: &[NaiveDate]) -> String {
+    let mut ranges: Vec<(NaiveDate, NaiveDate)> = Vec::new();
+    for day in days {
+        match ranges.last_mut() {
+            Some((_, last)) if *last + chrono::Duration::days(1) == *day => *last = *day,
+            _ => ranges.push((*day, *day)),
+        }
+    }
+    ranges
+        .iter()
+        .map(|(first, last)| match first == last {
+            true => first.to_string(),
+            false => format!("{first}..{last}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Whether a region's evidence waits for the Athena query (`AthenaSource::pending`).
@@ -966,6 +1152,15 @@ mod tests {
         );
         assert!(text.parameters.contains(&"'DisableKey'".to_string()));
         assert!(!text.sql.contains("111122223333"));
+        let coverage = coverage_text(
+            &table(),
+            &BTreeSet::from(["111122223333".to_string(), "444455556666".to_string()]),
+            &BTreeSet::from(["eu-west-1".to_string()]),
+            window,
+        )
+        .expect("valid");
+        assert_eq!(coverage.parameters, text.parameters[..5]);
+        assert_eq!(coverage.sql.matches('?').count(), 5, "{}", coverage.sql);
     }
 
     #[test]
@@ -1031,7 +1226,7 @@ mod tests {
     fn outcome() -> QueryOutcome {
         QueryOutcome {
             record: match AthenaSource::parse("primary", "db.t").unwrap().pending() {
-                EventsFrom::Athena(q) => q,
+                EventsFrom::Athena(q) => *q,
                 EventsFrom::TrailLogFiles(_) => unreachable!(),
             },
             until: at("2025-12-02T00:00:00Z"),
@@ -1039,6 +1234,7 @@ mod tests {
             kept: BTreeMap::new(),
             problems: Vec::new(),
             failed: None,
+            covered_days: None,
         }
     }
 

@@ -927,7 +927,7 @@ pub enum EventsFrom {
     TrailLogFiles(TrailLogFilesRead),
     /// One Athena query over the trail's table (`collect --athena`), shared by every
     /// account-region of the collection: each region records the same query.
-    Athena(AthenaQuery),
+    Athena(Box<AthenaQuery>),
 }
 
 /// The `api` of the evidence gaps of the Athena source (`EventsFrom::Athena`): with
@@ -966,6 +966,34 @@ pub struct AthenaQuery {
     /// and the removal of copies.
     pub records_kept: u64,
     /// What Athena reports it scanned (and bills for).
+    #[serde(default)]
+    pub data_scanned_bytes: Option<u64>,
+    /// The second query, run when the first succeeded: which days of which account-region the
+    /// table holds any record of, so a day (or an account or region) the table does not cover
+    /// is a gap rather than a day without changes.
+    #[serde(default)]
+    pub coverage: Option<AthenaCoverage>,
+    /// Days of this account-region from the period's first to the one before `events_until`'s
+    /// that hold at least one record in the table (by the `timestamp` partition).
+    #[serde(default)]
+    pub days_with_records: u64,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// The coverage query of `AthenaQuery::coverage`: records per account, region and day.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AthenaCoverage {
+    #[serde(default)]
+    pub query_execution_id: Option<String>,
+    pub sql: String,
+    #[serde(default)]
+    pub execution_parameters: Vec<String>,
+    pub state: String,
+    /// As `AthenaQuery::result_sha256`, over this query's rows.
+    #[serde(default)]
+    pub result_sha256: Option<String>,
     #[serde(default)]
     pub data_scanned_bytes: Option<u64>,
     #[serde(flatten)]

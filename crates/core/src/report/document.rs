@@ -711,8 +711,9 @@ impl AthenaReading {
              to the day after the settings were read ({}). The query only narrows the records to the change-event \
              sources; every returned row is rebuilt into its CloudTrail record and judged by the same rules table \
              as LookupEvents and the log files ({} events of the change register kept by their event time; an \
-             event returned twice counted once). A query that did not succeed and a row that cannot be read are \
-             evidence gaps of the change events. The log files' integrity (CloudTrail's digest files) is not \
+             event returned twice counted once). A second query counts the records per account, region and day, \
+             so a day the table does not hold is not taken for a day without changes. A query that did not \
+             succeed, a row that cannot be read and a day without records are evidence gaps of the change events. The log files' integrity (CloudTrail's digest files) is not \
              checked here.",
             self.account_regions,
             self.queries.join("; "),
