@@ -438,7 +438,8 @@ struct LiveArgs {
     trail_logs: Option<PathBuf>,
     /// Read the period's change events with one Amazon Athena query in this workgroup over the
     /// trail's table (--athena-table), instead of LookupEvents: any period, for estates whose
-    /// log files are too many to read (docs/controls.md, "Change events from Athena").
+    /// log files are too many to read (docs/controls.md, "Collecting the change events with
+    /// Athena").
     #[arg(long, value_name = "WORKGROUP", requires = "athena_table", conflicts_with = "trail_logs",
           value_parser = parse_athena_workgroup)]
     athena: Option<String>,

@@ -44,7 +44,8 @@ pub use sdk::CallFailure;
 pub const REQUIRED_PERMISSIONS: &[&str] = &[
     "account:ListRegions",
     "apigateway:GET",
-    // `--athena` only, by the caller (docs/controls.md, "Change events from Athena").
+    // `--athena` only, by the caller (docs/controls.md, "Collecting the change events with
+    // Athena").
     "athena:GetQueryExecution",
     "athena:GetQueryResults",
     "athena:StartQueryExecution",
