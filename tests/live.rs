@@ -1130,6 +1130,21 @@ fn policy_grants() -> Vec<(String, String)> {
 /// Grants of docs/iam-policy.json that a collection does not show on the wire, and why.
 const GRANTS_NOT_SEEN: &[(&str, &str, &str)] = &[
     (
+        "athena:StartQueryExecution",
+        "arn:aws:athena:*:*:workgroup/*",
+        "Athena is queried only with --athena; tests/athena.rs collects with it",
+    ),
+    (
+        "athena:GetQueryExecution",
+        "arn:aws:athena:*:*:workgroup/*",
+        "as athena:StartQueryExecution",
+    ),
+    (
+        "athena:GetQueryResults",
+        "arn:aws:athena:*:*:workgroup/*",
+        "as athena:StartQueryExecution",
+    ),
+    (
         "s3:ListAllMyBuckets",
         "*",
         "ListBuckets is called only when the policy lists GxP buckets (cloudtrail-s3-data-events); \

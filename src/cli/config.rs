@@ -91,6 +91,9 @@ pub struct LiveCollection {
     /// directory (resolved against the file's folder) or `s3://BUCKET/PREFIX` instead of
     /// LookupEvents (as `collect --trail-logs`).
     pub trail_logs: Option<String>,
+    /// `collection.athena` and `collection.athena_table`: read the change events with one
+    /// Athena query instead (as `collect --athena --athena-table`); exclusive with `trail_logs`.
+    pub athena: Option<collect::athena::AthenaSource>,
 }
 
 /// The job's signing key and the identity its sign-off carries.
@@ -568,6 +571,7 @@ impl Reader<'_> {
                 settle_minutes: collect::period::DEFAULT_SETTLE_MINUTES,
                 max_parallel_regions: collect::DEFAULT_MAX_PARALLEL_REGIONS,
                 trail_logs: None,
+                athena: None,
             })));
         };
         self.only_known_keys(
@@ -580,6 +584,8 @@ impl Reader<'_> {
                 "settle_minutes",
                 "max_parallel_regions",
                 "trail_logs",
+                "athena",
+                "athena_table",
             ],
         );
         let regions = self.regions(&collection);
@@ -606,6 +612,7 @@ impl Reader<'_> {
             Some(_) => Some(self.trail_logs(&collection)?),
             None => None,
         };
+        let athena = self.athena(&collection, trail_logs.is_some());
         if collection.get("evidence").is_some() {
             return self
                 .existing_path(&collection, "evidence", false)
@@ -620,7 +627,53 @@ impl Reader<'_> {
             settle_minutes,
             max_parallel_regions,
             trail_logs,
+            athena: athena?,
         })))
+    }
+
+    /// `collection.athena` and `collection.athena_table`: both or neither, and not with
+    /// `collection.trail_logs`.
+    fn athena(
+        &mut self,
+        collection: &Table,
+        with_trail_logs: bool,
+    ) -> Option<Option<collect::athena::AthenaSource>> {
+        let workgroup = self.string(collection, "athena");
+        let table = self.string(collection, "athena_table");
+        match (workgroup, table) {
+            (None, None) => Some(None),
+            (Some(workgroup), Some(table)) => {
+                if with_trail_logs {
+                    self.problem(
+                        workgroup.span(),
+                        "`collection.athena` and `collection.trail_logs` are two sources of the change events: give one",
+                    );
+                    return None;
+                }
+                let parsed_workgroup = collect::athena::parse_workgroup(workgroup.get_ref());
+                let parsed_table = collect::athena::parse_table(table.get_ref());
+                match (parsed_workgroup, parsed_table) {
+                    (Ok(workgroup), Ok(table)) => {
+                        Some(Some(collect::athena::AthenaSource { workgroup, table }))
+                    }
+                    (Err(e), _) => {
+                        self.problem(workgroup.span(), format!("`collection.athena`: {e}"));
+                        None
+                    }
+                    (_, Err(e)) => {
+                        self.problem(table.span(), format!("`collection.athena_table`: {e}"));
+                        None
+                    }
+                }
+            }
+            (Some(one), None) | (None, Some(one)) => {
+                self.problem(
+                    one.span(),
+                    "`collection.athena` (the workgroup) and `collection.athena_table` (DATABASE.TABLE) go together",
+                );
+                None
+            }
+        }
     }
 
     fn regions(&mut self, collection: &Table) -> Option<RegionSelection> {
@@ -1421,5 +1474,29 @@ mod tests {
         let errors = parse("[collection]\ntrail_logs = \"s3://trail-bucket/audit\"\n")
             .expect_err("incomplete file");
         assert!(!errors.to_string().contains("trail_logs"), "{errors}");
+    }
+
+    #[test]
+    fn the_athena_source_is_checked_and_exclusive_with_trail_logs() {
+        let text = parse("[collection]\nathena = \"primary\"\nathena_table = \"Bad.Table\"\n")
+            .expect_err("invalid")
+            .to_string();
+        assert!(
+            text.contains("run.toml:3:16: `collection.athena_table`: --athena-table \"Bad.Table\""),
+            "{text}"
+        );
+        let text = parse("[collection]\nathena = \"primary\"\n")
+            .expect_err("invalid")
+            .to_string();
+        assert!(text.contains("go together"), "{text}");
+        let base = tempfile::tempdir().expect("tempdir");
+        let text = RunConfig::parse(
+            Path::new("run.toml"),
+            "[collection]\ntrail_logs = \".\"\nathena = \"primary\"\nathena_table = \"db.t\"\n",
+            base.path(),
+        )
+        .expect_err("invalid")
+        .to_string();
+        assert!(text.contains("two sources of the change events"), "{text}");
     }
 }

@@ -437,13 +437,36 @@ struct LiveArgs {
     /// from `aws s3 sync`). Any period, not only the last 90 days. The settings still come from AWS.
     #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
     trail_logs: Option<String>,
+    /// Read the period's change events with one Amazon Athena query in this workgroup over the
+    /// trail's table (--athena-table), instead of LookupEvents: any period, for estates whose
+    /// log files are too many to read (docs/controls.md, "Collecting the change events with
+    /// Athena").
+    #[arg(long, value_name = "WORKGROUP", requires = "athena_table", conflicts_with = "trail_logs",
+          value_parser = parse_athena_workgroup)]
+    athena: Option<String>,
+    /// The trail's CloudTrail table for --athena, as DATABASE.TABLE.
+    #[arg(long, value_name = "DATABASE.TABLE", requires = "athena",
+          value_parser = parse_athena_table)]
+    athena_table: Option<String>,
+}
+
+/// `--athena`: a workgroup name Athena accepts.
+fn parse_athena_workgroup(text: &str) -> Result<String, String> {
+    collect::athena::parse_workgroup(text).map_err(|e| e.to_string())
+}
+
+/// `--athena-table`: `DATABASE.TABLE` as the Glue Data Catalog names them.
+fn parse_athena_table(text: &str) -> Result<String, String> {
+    collect::athena::parse_table(text)
+        .map(|table| table.to_string())
+        .map_err(|e| e.to_string())
 }
 
 impl LiveArgs {
     /// Flags that only make sense for a live collection, by name, when given.
     fn given_flags(&self) -> Vec<&'static str> {
         let mut given = Vec::new();
-        let flags: [(&str, bool); 18] = [
+        let flags: [(&str, bool); 19] = [
             ("--period", self.period.is_some()),
             ("--from", self.from.is_some()),
             ("--regions", self.regions.is_some()),
@@ -477,6 +500,7 @@ impl LiveArgs {
             ),
             ("--gxp-buckets", !self.gxp_buckets.is_empty()),
             ("--trail-logs", self.trail_logs.is_some()),
+            ("--athena", self.athena.is_some()),
         ];
         for (flag, set) in flags {
             if set {
@@ -1042,12 +1066,20 @@ fn collect_live(live: &LiveArgs, verbose: u8, quiet: bool) -> Result<LoadedEvide
         live.to.as_deref(),
         now,
         live.settle_minutes,
-        if live.trail_logs.is_some() {
+        if live.athena.is_some() {
+            collect::period::ChangeEventSource::Athena
+        } else if live.trail_logs.is_some() {
             collect::period::ChangeEventSource::TrailLogFiles
         } else {
             collect::period::ChangeEventSource::LookupEvents
         },
     )?;
+    let athena = match (&live.athena, &live.athena_table) {
+        (Some(workgroup), Some(table)) => {
+            Some(collect::athena::AthenaSource::parse(workgroup, table)?)
+        }
+        _ => None,
+    };
     // A folder that holds no log files, or a malformed bucket URL, fails now, not after the
     // settings were collected.
     let trail_logs = live
@@ -1071,6 +1103,7 @@ fn collect_live(live: &LiveArgs, verbose: u8, quiet: bool) -> Result<LoadedEvide
         max_parallel_regions: live.max_parallel_regions,
         calls_per_region: 8,
         trail_logs,
+        athena,
     };
     let settings = AwsSettings {
         profile: live.profile.clone(),

@@ -610,7 +610,9 @@ fn live_period(live: &LiveCollection, month: Option<&str>) -> Result<Period> {
         None,
         chrono::Utc::now(),
         live.settle_minutes,
-        if live.trail_logs.is_some() {
+        if live.athena.is_some() {
+            collect::period::ChangeEventSource::Athena
+        } else if live.trail_logs.is_some() {
             collect::period::ChangeEventSource::TrailLogFiles
         } else {
             collect::period::ChangeEventSource::LookupEvents
@@ -647,6 +649,7 @@ fn collect_live(
             .as_deref()
             .map(collect::TrailLogSource::parse)
             .transpose()?,
+        athena: live.athena.clone(),
     };
     let progress =
         collect::progress::Progress::new(!quiet && verbose == 0 && std::io::stderr().is_terminal());

@@ -78,6 +78,9 @@ pub struct StubConfig {
     pub public_keys: Vec<Value>,
     /// Faults of S3 GETs (listings and objects), which moto never gives.
     pub s3_faults: S3Faults,
+    /// Athena answered by the stub instead of moto (whose queries always succeed and whose
+    /// results are one page).
+    pub athena: Option<AthenaScript>,
 }
 
 /// What the stub answers in moto's place for S3 GETs.
@@ -88,6 +91,21 @@ pub struct S3Faults {
     pub deny_path: Option<String>,
     /// Every this-many S3 GETs, one `503 SlowDown` (the SDK retries it).
     pub slow_down_every: u64,
+}
+
+/// How the stub's Athena answers: StartQueryExecution gives the ids `stub-query-1`, `-2`, …;
+/// GetQueryExecution says RUNNING `running_polls` times and then `final_state` (with
+/// `reason`), GetQueryResults returns `pages` one by one, linked by NextToken.
+#[derive(Debug, Clone, Default)]
+pub struct AthenaScript {
+    pub final_state: &'static str,
+    pub reason: String,
+    pub running_polls: u32,
+    /// Each page: the `Rows` array of GetQueryResults (the header first on the first page).
+    pub pages: Vec<Value>,
+    pub data_scanned_bytes: u64,
+    /// The second query (the coverage query, `stub-query-2`): succeeds at once with these rows.
+    pub coverage_rows: Value,
 }
 
 /// A LookupEvents query (`AttributeKey=AttributeValue`, e.g.
@@ -141,6 +159,8 @@ struct State {
     failing_query_faults: u64,
     s3_gets: u64,
     s3_slow_downs: u64,
+    athena_polls: u32,
+    athena_started: u32,
 }
 
 pub struct AwsStub {
@@ -601,6 +621,8 @@ async fn serve_connection(
         )
     } else if target.ends_with(".ListPublicKeys") {
         list_public_keys(&request, config)
+    } else if let (Some(script), true) = (&config.athena, target.starts_with("AmazonAthena.")) {
+        athena_answer(&request, &target, script, state)
     } else if target.ends_with(".LookupEvents") {
         let assumed = state
             .lock()
@@ -749,6 +771,66 @@ async fn forward(request: &Request, upstream: &str) -> std::io::Result<Vec<u8>> 
     let mut answer = Vec::new();
     upstream.read_to_end(&mut answer).await?;
     Ok(answer)
+}
+
+fn athena_answer(
+    request: &Request,
+    target: &str,
+    script: &AthenaScript,
+    state: &Mutex<State>,
+) -> Vec<u8> {
+    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+    let answer = match target.rsplit_once('.').map(|(_, op)| op) {
+        Some("StartQueryExecution") => {
+            let mut state = state.lock().expect("stub state");
+            state.athena_started += 1;
+            json!({"QueryExecutionId": format!("stub-query-{}", state.athena_started)})
+        }
+        Some("GetQueryExecution") if body["QueryExecutionId"] == "stub-query-2" => {
+            json!({"QueryExecution": {"QueryExecutionId": "stub-query-2",
+                "Status": {"State": "SUCCEEDED"}, "Statistics": {"DataScannedInBytes": 1}}})
+        }
+        Some("GetQueryResults") if body["QueryExecutionId"] == "stub-query-2" => {
+            json!({"ResultSet": {"Rows": script.coverage_rows, "ResultSetMetadata": {"ColumnInfo": []}}})
+        }
+        Some("GetQueryExecution") => {
+            let polls = {
+                let mut state = state.lock().expect("stub state");
+                state.athena_polls += 1;
+                state.athena_polls
+            };
+            let (status, reason) = if polls <= script.running_polls {
+                ("RUNNING", None)
+            } else {
+                (script.final_state, Some(script.reason.clone()))
+            };
+            json!({"QueryExecution": {
+                "QueryExecutionId": "stub-query-1",
+                "Status": {"State": status, "StateChangeReason": reason},
+                "Statistics": {"DataScannedInBytes": script.data_scanned_bytes}
+            }})
+        }
+        Some("GetQueryResults") => {
+            let page: usize = body["NextToken"]
+                .as_str()
+                .and_then(|t| t.strip_prefix("page-"))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            let rows = script.pages.get(page).cloned().unwrap_or(json!([]));
+            let mut answer =
+                json!({"ResultSet": {"Rows": rows, "ResultSetMetadata": {"ColumnInfo": []}}});
+            if page + 1 < script.pages.len() {
+                answer["NextToken"] = json!(format!("page-{}", page + 1));
+            }
+            answer
+        }
+        _ => return json_error(400, "InvalidRequestException", "not scripted"),
+    };
+    response(
+        200,
+        &[("content-type", "application/x-amz-json-1.1")],
+        answer.to_string().as_bytes(),
+    )
 }
 
 fn list_regions(config: &StubConfig) -> Vec<u8> {

@@ -5,7 +5,8 @@
 //! source with more events than that, one query per event name of the rules table), paced
 //! below AWS's 2 calls/s per account-region, retried with backoff and jitter, following
 //! NextToken, deduplicated; or, with `--trail-logs`, from the trail's log files
-//! (`gxp_evidence_core::trail_logs`, `changes_from_log_files`).
+//! (`gxp_evidence_core::trail_logs`, `changes_from_log_files`); or, with `--athena`, from the
+//! collection's one Athena query (`super::athena`), filled in once every region was read.
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
@@ -76,6 +77,18 @@ async fn changes_up_to_now(
     sources: &[&'static str],
 ) -> Result<(LookupResult, Timestamp), CredentialsFailed> {
     let until = Timestamp(chrono::Utc::now()).max(period.end);
+    if let Some(athena) = &context.athena {
+        // One query for every account-region, run once all their settings were read
+        // (`collect::collect`): the region waits for it.
+        return Ok((
+            LookupResult {
+                events: Vec::new(),
+                queries: Vec::new(),
+                events_from: Some(athena.pending()),
+            },
+            until,
+        ));
+    }
     if let Some(store) = &context.trail_logs {
         return Ok((
             changes_from_log_files(context, store.clone(), period, until, sources).await,

@@ -8,6 +8,7 @@
 pub mod accounts;
 mod apigateway;
 mod assume;
+pub mod athena;
 mod cloudtrail;
 mod cloudwatch_logs;
 mod elasticache;
@@ -45,6 +46,11 @@ pub use trail_log_store::{TrailLogSource, TrailLogSourceError, TrailLogStore};
 pub const REQUIRED_PERMISSIONS: &[&str] = &[
     "account:ListRegions",
     "apigateway:GET",
+    // `--athena` only, by the caller (docs/controls.md, "Collecting the change events with
+    // Athena").
+    "athena:GetQueryExecution",
+    "athena:GetQueryResults",
+    "athena:StartQueryExecution",
     "cloudtrail:DescribeTrails",
     "cloudtrail:GetEventSelectors",
     "cloudtrail:GetTrailStatus",
@@ -142,6 +148,9 @@ pub struct CollectRequest {
     /// Read the change events from the trail's log files here instead of LookupEvents
     /// (`collect --trail-logs DIR|s3://BUCKET/PREFIX`): the settings still come from AWS.
     pub trail_logs: Option<TrailLogSource>,
+    /// Read the change events with one Athena query over the trail's table instead
+    /// (`collect --athena WORKGROUP --athena-table DB.TABLE`; exclusive with `trail_logs`).
+    pub athena: Option<athena::AthenaSource>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -435,6 +444,8 @@ pub(crate) struct RegionContext {
     /// Where the change events are read instead of LookupEvents, if anywhere (opened once,
     /// with the caller's credentials, for every account-region).
     pub trail_logs: Option<TrailLogStore>,
+    /// The Athena source of the change events, if any (filled in after every region).
+    pub athena: Option<athena::AthenaSource>,
 }
 
 impl RegionContext {
@@ -455,6 +466,7 @@ impl RegionContext {
             gaps: Mutex::new(Vec::new()),
             region_rejected: Default::default(),
             trail_logs: trail_logs.cloned(),
+            athena: request.athena.clone(),
         }
     }
 
@@ -757,6 +769,24 @@ pub async fn collect(
             }
         }
     }
+    if let Some(source) = &request.athena {
+        let athena_gaps = athena_changes(
+            &caller,
+            source,
+            &plans,
+            &mut account_regions,
+            &mut trail_home_regions,
+            request.period,
+        )
+        .await;
+        match athena_gaps {
+            Ok(athena_gaps) => gaps.extend(athena_gaps),
+            Err(failed) => {
+                progress.finish();
+                return Err(failed);
+            }
+        }
+    }
     // ListBuckets once per account (it lists every region's buckets), when the policy names
     // GxP buckets: `cloudtrail-s3-data-events` needs each one's owner and region.
     let mut bucket_lists: Vec<Option<Vec<S3Bucket>>> = vec![None; plans.len()];
@@ -894,6 +924,74 @@ pub async fn collect(
         gaps,
         extra: Extra::new(),
     })
+}
+
+/// The change events of every account-region waiting for the Athena query: one query over
+/// all of them, run now that every region's settings were read, split per account-region
+/// (a trail's home region outside the scope keeps the CloudTrail, CloudWatch Logs and S3
+/// events, as `cloudtrail::collect_home_region` asks for).
+async fn athena_changes(
+    caller: &Caller,
+    source: &athena::AthenaSource,
+    plans: &[AccountPlan],
+    account_regions: &mut [Vec<RegionEvidence>],
+    trail_home_regions: &mut [Vec<RegionEvidence>],
+    period: Period,
+) -> Result<Vec<EvidenceGap>, CollectError> {
+    let waiting = |regions: &[RegionEvidence]| -> Vec<String> {
+        regions
+            .iter()
+            .filter(|r| r.cloudtrail.as_ref().is_some_and(athena::is_pending))
+            .map(|r| r.region.clone())
+            .collect()
+    };
+    let mut accounts = BTreeSet::new();
+    let mut regions = BTreeSet::new();
+    for (index, plan) in plans.iter().enumerate() {
+        let found: Vec<String> = waiting(&account_regions[index])
+            .into_iter()
+            .chain(waiting(&trail_home_regions[index]))
+            .collect();
+        if !found.is_empty() {
+            accounts.insert(plan.account_id.clone());
+            regions.extend(found);
+        }
+    }
+    if accounts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let outcome = athena::run(&caller.sdk, source, &accounts, &regions, period)
+        .await
+        .map_err(|refused| {
+            CollectError::credentials(&format!("athena:{}", refused.api), &refused.failure)
+        })?;
+    let mut gaps = Vec::new();
+    let home_sources = [
+        gxp_evidence_core::controls::events::CLOUDTRAIL,
+        gxp_evidence_core::controls::events::LOGS,
+        gxp_evidence_core::controls::events::S3,
+    ];
+    for (index, plan) in plans.iter().enumerate() {
+        let scoped = account_regions[index]
+            .iter_mut()
+            .map(|r| (r, &gxp_evidence_core::controls::events::SOURCES[..]));
+        let homes = trail_home_regions[index]
+            .iter_mut()
+            .map(|r| (r, &home_sources[..]));
+        for (region, sources) in scoped.chain(homes) {
+            if let Some(cloudtrail) = region.cloudtrail.as_mut().filter(|c| athena::is_pending(c)) {
+                gaps.extend(athena::apply(
+                    &outcome,
+                    &plan.account_id,
+                    &region.region,
+                    sources,
+                    period,
+                    cloudtrail,
+                ));
+            }
+        }
+    }
+    Ok(gaps)
 }
 
 /// The system name when none is given: the account, or the accounts of the scope.

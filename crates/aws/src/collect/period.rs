@@ -24,6 +24,8 @@ pub const OLDER_PERIOD_REMEDY: &str = "or read the change events from the trail'
 pub enum ChangeEventSource {
     LookupEvents,
     TrailLogFiles,
+    /// One Athena query over the trail's table (`--athena`): as far back as the table reaches.
+    Athena,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]

@@ -683,10 +683,12 @@ fn sort_for_reporting(evaluation: &mut Evaluation) {
     evaluation.evidence_gaps.sort();
 }
 
-/// Whether a gap of this CloudTrail `api` is about reading the change events (LookupEvents, or
-/// the trail's log files) rather than the trails' settings.
+/// Whether a gap of this CloudTrail `api` is about reading the change events (LookupEvents,
+/// the trail's log files, or the Athena query) rather than the trails' settings.
 pub fn reads_change_events(api: &str) -> bool {
-    api == "LookupEvents" || api == crate::trail_logs::EVIDENCE_GAP_API
+    api == "LookupEvents"
+        || api == crate::trail_logs::EVIDENCE_GAP_API
+        || api == crate::evidence::ATHENA_EVIDENCE_GAP_API
 }
 
 #[cfg(test)]

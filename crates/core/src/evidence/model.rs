@@ -961,6 +961,79 @@ pub enum IntegrityResult {
 pub enum EventsFrom {
     /// The trail's `.json.gz` log files (`trail_logs`), read from a directory.
     TrailLogFiles(TrailLogFilesRead),
+    /// One Athena query over the trail's table (`collect --athena`), shared by every
+    /// account-region of the collection: each region records the same query.
+    Athena(Box<AthenaQuery>),
+}
+
+/// The `api` of the evidence gaps of the Athena source (`EventsFrom::Athena`): with
+/// `LookupEvents` and the log files', the gaps that leave a region's change events incomplete.
+pub const ATHENA_EVIDENCE_GAP_API: &str = "AthenaQuery";
+
+/// The Athena query the change events of an account-region came from: what was asked, of
+/// which table, and a checksum of what was answered, so the evidence names its source
+/// exactly. A query that failed keeps its SQL and the state it ended in; its account-regions
+/// carry an evidence gap.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AthenaQuery {
+    /// The workgroup the query ran in (`--athena`).
+    pub workgroup: String,
+    /// The trail's table, `DATABASE.TABLE` (`--athena-table`).
+    pub table: String,
+    /// Athena's id of the query; `None` when it could not be started.
+    #[serde(default)]
+    pub query_execution_id: Option<String>,
+    /// The SQL sent, with its `?` placeholders; `execution_parameters` fills them in order.
+    pub sql: String,
+    /// The values of the placeholders, as sent (SQL literals).
+    #[serde(default)]
+    pub execution_parameters: Vec<String>,
+    /// The state the query ended in: `SUCCEEDED`, `FAILED`, `CANCELLED`, or why it was not
+    /// known (`TIMED_OUT`, `NOT_STARTED`).
+    pub state: String,
+    /// SHA-256 (hex) over the result rows as received, in order, header row included: each
+    /// row as the JSON array of its values (`null` for a NULL) and a line feed.
+    #[serde(default)]
+    pub result_sha256: Option<String>,
+    /// Result rows of the whole query (every account-region), the header row not counted.
+    pub rows: u64,
+    /// Rows of this account-region kept for the change register, before the period split
+    /// and the removal of copies.
+    pub records_kept: u64,
+    /// What Athena reports it scanned (and bills for).
+    #[serde(default)]
+    pub data_scanned_bytes: Option<u64>,
+    /// The second query, run when the first succeeded: which days of which account-region the
+    /// table holds any record of, so a day (or an account or region) the table does not cover
+    /// is a gap rather than a day without changes.
+    #[serde(default)]
+    pub coverage: Option<AthenaCoverage>,
+    /// Days of this account-region from the period's first to the one before `events_until`'s
+    /// that hold at least one record in the table (by the `timestamp` partition).
+    #[serde(default)]
+    pub days_with_records: u64,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// The coverage query of `AthenaQuery::coverage`: records per account, region and day.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AthenaCoverage {
+    #[serde(default)]
+    pub query_execution_id: Option<String>,
+    pub sql: String,
+    #[serde(default)]
+    pub execution_parameters: Vec<String>,
+    pub state: String,
+    /// As `AthenaQuery::result_sha256`, over this query's rows.
+    #[serde(default)]
+    pub result_sha256: Option<String>,
+    #[serde(default)]
+    pub data_scanned_bytes: Option<u64>,
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// What was read of the trail's log files for one account-region.

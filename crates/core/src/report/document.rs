@@ -613,7 +613,10 @@ impl TrailLogReading {
             .iter()
             .flat_map(|a| &a.regions)
             .filter_map(|r| r.cloudtrail.as_ref()?.events_from.as_ref());
-        for EventsFrom::TrailLogFiles(read) in reads {
+        for read in reads.filter_map(|from| match from {
+            EventsFrom::TrailLogFiles(read) => Some(read),
+            EventsFrom::Athena(_) => None,
+        }) {
             reading.account_regions += 1;
             if !reading.locations.contains(&read.location) {
                 reading.locations.push(read.location.clone());
@@ -644,6 +647,81 @@ impl TrailLogReading {
     }
 }
 
+/// The CloudTrail row of `API_CALLS` when the change events came from an Athena query.
+pub const CLOUDTRAIL_CALLS_WITH_ATHENA: &str = "DescribeTrails, GetTrailStatus, GetEventSelectors (per trail); \
+     no LookupEvents: the change events came from one Athena query over the trail's table (see below)";
+
+/// The Athena row of `API_CALLS` when the change events came from an Athena query.
+pub const ATHENA_CALLS: &str = "StartQueryExecution (once per collection), GetQueryExecution (until the query ended), GetQueryResults (every page)";
+
+/// The Athena queries the change events came from, over every account-region whose events
+/// came from one (`EventsFrom::Athena`; normally one query shared by all).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AthenaReading {
+    pub account_regions: usize,
+    /// `WORKGROUP: DATABASE.TABLE, query ID (STATE), N rows, SHA-256 …` per distinct query.
+    pub queries: Vec<String>,
+    pub records_kept: u64,
+}
+
+impl AthenaReading {
+    /// The Athena queries of `snapshot`, if any of its regions' events came from one.
+    pub fn of(snapshot: &EvidenceSnapshot) -> Option<Self> {
+        let mut reading = AthenaReading::default();
+        let queries = snapshot
+            .accounts
+            .iter()
+            .flat_map(|a| a.regions.iter().chain(&a.trail_home_regions))
+            .filter_map(|r| match r.cloudtrail.as_ref()?.events_from.as_ref()? {
+                EventsFrom::Athena(query) => Some(query),
+                EventsFrom::TrailLogFiles(_) => None,
+            });
+        for query in queries {
+            reading.account_regions += 1;
+            reading.records_kept += query.records_kept;
+            let described = format!(
+                "workgroup {}, table {}, query {} ({}), {} result rows{}{}",
+                query.workgroup,
+                query.table,
+                query.query_execution_id.as_deref().unwrap_or("not started"),
+                query.state,
+                query.rows,
+                query
+                    .data_scanned_bytes
+                    .map(|bytes| format!(", {bytes} bytes scanned"))
+                    .unwrap_or_default(),
+                query
+                    .result_sha256
+                    .as_deref()
+                    .map(|sha| format!(", result SHA-256 {sha}"))
+                    .unwrap_or_default(),
+            );
+            if !reading.queries.contains(&described) {
+                reading.queries.push(described);
+            }
+        }
+        (reading.account_regions > 0).then_some(reading)
+    }
+
+    pub fn text(&self) -> String {
+        format!(
+            "The change events were read with Amazon Athena from the trail's table (the documented CloudTrail \
+             table with partition projection), not from LookupEvents, in {} account-region(s): one query for the \
+             whole collection over the scoped accounts' and regions' partitions, from the day before the period \
+             to the day after the settings were read ({}). The query only narrows the records to the change-event \
+             sources; every returned row is rebuilt into its CloudTrail record and judged by the same rules table \
+             as LookupEvents and the log files ({} events of the change register kept by their event time; an \
+             event returned twice counted once). A second query counts the records per account, region and day, \
+             so a day the table does not hold is not taken for a day without changes. A query that did not \
+             succeed, a row that cannot be read and a day without records are evidence gaps of the change events. The log files' integrity (CloudTrail's digest files) is not \
+             checked here.",
+            self.account_regions,
+            self.queries.join("; "),
+            self.records_kept
+        )
+    }
+}
+
 /// The heading of the change-event method when LookupEvents was queried alone.
 pub const LOOKUP_EVENTS_HEADING: &str = "Change events (LookupEvents plan and cost)";
 
@@ -659,6 +737,9 @@ pub struct Methodology {
     /// Set when some region's change events came from the trail's log files.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trail_logs: Option<TrailLogReading>,
+    /// Set when some region's change events came from an Athena query.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub athena: Option<AthenaReading>,
     /// The heading of the change-event method: LookupEvents, the log files, or both. Left out
     /// of results.json for LookupEvents, whose results keep their earlier shape (the HTML
     /// template falls back to the same heading).
@@ -673,31 +754,58 @@ impl Methodology {
     pub fn new(
         queries: &[LookupQueryRow],
         trail_logs: Option<TrailLogReading>,
+        athena: Option<AthenaReading>,
         document: &DocumentControl,
     ) -> Self {
         let lookup_plan = LookupPlan::of(queries);
-        let (change_events_heading, lookup_plan_text) = match &trail_logs {
-            None => (LOOKUP_EVENTS_HEADING, lookup_plan.text()),
-            Some(logs) if queries.is_empty() => {
+        let (change_events_heading, lookup_plan_text) = match (&trail_logs, &athena) {
+            (None, None) => (LOOKUP_EVENTS_HEADING, lookup_plan.text()),
+            (Some(logs), None) if queries.is_empty() => {
                 ("Change events (the trail's log files)", logs.text())
             }
-            Some(logs) => (
+            (Some(logs), None) => (
                 "Change events (LookupEvents and the trail's log files)",
                 format!("{} {}", logs.text(), lookup_plan.text()),
             ),
+            (None, Some(athena)) if queries.is_empty() => (
+                "Change events (Athena query of the trail's table)",
+                athena.text(),
+            ),
+            (None, Some(athena)) => (
+                "Change events (LookupEvents and Athena)",
+                format!("{} {}", athena.text(), lookup_plan.text()),
+            ),
+            (Some(logs), Some(athena)) => (
+                "Change events (the trail's log files and Athena)",
+                format!("{} {} {}", logs.text(), athena.text(), lookup_plan.text()),
+            ),
         };
         let mut api_calls = API_CALLS.to_vec();
-        if trail_logs.is_some() && queries.is_empty() {
+        if queries.is_empty() {
             // LookupEvents was not called: say so in the list of calls too.
-            for row in api_calls.iter_mut().filter(|r| r.service == "CloudTrail") {
-                row.calls = CLOUDTRAIL_CALLS_WITH_LOG_FILES;
+            let cloudtrail_calls = match (&trail_logs, &athena) {
+                (_, Some(_)) => Some(CLOUDTRAIL_CALLS_WITH_ATHENA),
+                (Some(_), None) => Some(CLOUDTRAIL_CALLS_WITH_LOG_FILES),
+                (None, None) => None,
+            };
+            if let Some(calls) = cloudtrail_calls {
+                for row in api_calls.iter_mut().filter(|r| r.service == "CloudTrail") {
+                    row.calls = calls;
+                }
             }
+        }
+        if athena.is_some() {
+            api_calls.push(ApiCalls {
+                service: "Athena",
+                calls: ATHENA_CALLS,
+            });
         }
         Methodology {
             api_calls,
             lookup_plan_text,
             lookup_plan,
             trail_logs,
+            athena,
             change_events_heading,
             reading_text: document.reading_text(),
             period_statement: PERIOD_STATEMENT,

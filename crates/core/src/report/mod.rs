@@ -456,6 +456,7 @@ impl ReportModel {
         let methodology = Methodology::new(
             &lookup_queries,
             document::TrailLogReading::of(snapshot),
+            document::AthenaReading::of(snapshot),
             &document,
         );
         let account_summaries = accounts::AccountSummary::of_scope(
@@ -558,6 +559,7 @@ impl ReportModel {
         self.methodology = Methodology::new(
             &self.lookup_queries,
             self.methodology.trail_logs.take(),
+            self.methodology.athena.take(),
             &self.document,
         );
         self.verdict = Verdict::of(&self.findings, self.evidence_gaps.len(), reading);
