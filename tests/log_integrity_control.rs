@@ -349,9 +349,17 @@ fn e2e_spec() -> TrailSpec {
     }
 }
 
-/// `collect --from START --to END --regions REGION --trail-logs DIR --out OUT`; returns the
-/// snapshot and the stub's ListPublicKeys requests.
-fn collect(dir: &Path, out: &Path) -> (Value, usize) {
+/// Where `collect` reads the generated files: the directory, or moto's trail bucket after
+/// they were uploaded there (the digests' sidecars as their objects' user metadata).
+#[derive(Clone, Copy)]
+enum Source {
+    Directory,
+    Bucket,
+}
+
+/// `collect --from START --to END --regions REGION --trail-logs DIR|s3://… --out OUT`;
+/// returns the snapshot and the stub's ListPublicKeys requests.
+fn collect(dir: &Path, out: &Path, source: Source) -> (Value, usize) {
     let moto = moto();
     let made = moto.seed(&[
         "validated-trails",
@@ -362,6 +370,14 @@ fn collect(dir: &Path, out: &Path) -> (Value, usize) {
         "gxp-unvalidated=off",
     ]);
     assert!(made[E2E_TRAIL].is_string(), "{made}");
+    let trail_logs = match source {
+        Source::Directory => dir.display().to_string(),
+        Source::Bucket => {
+            let root = dir.display().to_string();
+            moto.seed(&["trail-bucket", E2E_REGION, E2E_BUCKET, E2E_PREFIX, &root]);
+            format!("s3://{E2E_BUCKET}/{E2E_PREFIX}")
+        }
+    };
     let public_keys: Value =
         serde_json::from_str(&trail_digests::public_keys_json()).expect("JSON");
     let stub = AwsStub::start(StubConfig {
@@ -379,8 +395,7 @@ fn collect(dir: &Path, out: &Path) -> (Value, usize) {
         .args(["--to", &range.end.to_rfc3339()])
         .arg("--endpoint-url")
         .arg(&stub.url)
-        .arg("--trail-logs")
-        .arg(dir)
+        .args(["--trail-logs", &trail_logs])
         .arg("--out")
         .arg(out);
     with_test_credentials(&mut cmd);
@@ -450,7 +465,7 @@ fn collect_validates_the_digest_chain_of_a_period_more_than_90_days_back() {
     let (logs, _trail) = e2e_trail(TrailOptions::default());
     let out = tempfile::tempdir().expect("tempdir");
     let evidence = out.path().join("evidence.json");
-    let (snapshot, list_calls) = collect(logs.path(), &evidence);
+    let (snapshot, list_calls) = collect(logs.path(), &evidence, Source::Directory);
     assert_eq!(
         list_calls, 1,
         "ListPublicKeys once for the region (one key a page)"
@@ -506,6 +521,8 @@ fn collect_validates_the_digest_chain_of_a_period_more_than_90_days_back() {
     );
 }
 
+/// From the trail's bucket in S3 (moto): the signatures come from the digests' object
+/// metadata, and the tampering is found as from the local copy.
 #[test]
 fn collect_fails_a_trail_with_a_gap_of_hours_and_a_modified_file() {
     let (logs, trail) = e2e_trail(TrailOptions::default());
@@ -532,7 +549,7 @@ fn collect_fails_a_trail_with_a_gap_of_hours_and_a_modified_file() {
 
     let out = tempfile::tempdir().expect("tempdir");
     let evidence = out.path().join("evidence.json");
-    collect(logs.path(), &evidence);
+    collect(logs.path(), &evidence, Source::Bucket);
     let rows = loaded_rows(&evidence);
     let fail = rows
         .iter()
@@ -556,6 +573,23 @@ fn collect_fails_a_trail_with_a_gap_of_hours_and_a_modified_file() {
         "{}",
         fail.reason
     );
+    // Nothing else: every digest read from the bucket carried its signature.
+    for kind in [
+        "Unsigned",
+        "UnsignedDigest",
+        "BadSignature",
+        "Missing",
+        "Extra",
+    ] {
+        assert!(
+            !fail
+                .reason
+                .lines()
+                .any(|l| l.starts_with(&format!("{kind}: "))),
+            "{kind}: {}",
+            fail.reason
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
