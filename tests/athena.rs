@@ -13,47 +13,23 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::Duration;
 
 use chrono::{DateTime, Datelike, Months, TimeZone, Utc};
 use serde_json::{Value, json};
 
-use common::aws_stub::{AthenaScript, AwsStub, StubConfig, in_account, recorded_events};
+use common::aws_stub::{AthenaScript, AwsStub, StubConfig};
 use common::moto::{MOTO_ACCOUNT, Month, Moto, live, month, moto};
 use common::trail_logs::{OTHER_WRITE, READ_EVENTS, WRITE_EVENTS, record};
+// The columns the collector selects, in its order (the documented table's names).
+use gxp_evidence::collect::athena::COLUMNS;
 use gxp_evidence::controls;
 use gxp_evidence::evidence::{EvidenceSnapshot, load_bytes};
 
 const REGION: &str = "us-east-1";
 const WORKGROUP: &str = "primary";
 const TABLE: &str = "security.cloudtrail_logs";
-
-/// The columns the collector selects, in its order (the documented table's names).
-const COLUMNS: [&str; 20] = [
-    "eventversion",
-    "useridentity",
-    "eventtime",
-    "eventsource",
-    "eventname",
-    "awsregion",
-    "sourceipaddress",
-    "useragent",
-    "errorcode",
-    "errormessage",
-    "requestparameters",
-    "responseelements",
-    "requestid",
-    "eventid",
-    "readonly",
-    "resources",
-    "recipientaccountid",
-    "sharedeventid",
-    "eventcategory",
-    "eventtype",
-];
 
 fn utc(epoch: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(epoch, 0).single().expect("in range")
@@ -446,16 +422,7 @@ fn the_change_register_from_athena_equals_the_one_from_lookup_events() {
     let moto = moto();
     moto.seed(&["recorded-trails", REGION]);
     let period = month();
-    let events = in_account(
-        recorded_events(period.start, 1, Duration::ZERO),
-        MOTO_ACCOUNT,
-    );
-    let stub = AwsStub::start(StubConfig {
-        upstream: Some(moto.url.clone()),
-        events: BTreeMap::from([(REGION.to_string(), events.clone())]),
-        trails_started_at: Some((period.start - 86400) as f64),
-        ..Default::default()
-    });
+    let (events, stub) = common::moto::stub_with_recorded_events(&moto, &period, REGION);
     let mut rows = vec![header()];
     rows.extend(events.iter().map(|e| {
         athena_row(&serde_json::from_str(e["CloudTrailEvent"].as_str().unwrap()).unwrap())

@@ -6,17 +6,13 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};
-use std::time::Duration;
 
 use chrono::{DateTime, Datelike, Months, TimeZone, Utc};
 use serde_json::{Value, json};
 
-use common::aws_stub::{
-    AwsStub, S3Faults, StubConfig, in_account, recorded_events, recorded_originals,
-};
+use common::aws_stub::{AwsStub, S3Faults, StubConfig, recorded_originals};
 use common::moto::{MOTO_ACCOUNT, Month, live, month, moto};
 use common::trail_logs::{
     OTHER_WRITE, READ_EVENTS, WRITE_EVENTS, fill_days, record, write_delivered, write_log_file,
@@ -397,16 +393,7 @@ fn the_change_register_from_log_files_equals_the_one_from_lookup_events() {
     let moto = moto();
     moto.seed(&["recorded-trails", REGION]);
     let period = month();
-    let events = in_account(
-        recorded_events(period.start, 1, Duration::ZERO),
-        MOTO_ACCOUNT,
-    );
-    let stub = AwsStub::start(StubConfig {
-        upstream: Some(moto.url.clone()),
-        events: BTreeMap::from([(REGION.to_string(), events.clone())]),
-        trails_started_at: Some((period.start - 86400) as f64),
-        ..Default::default()
-    });
+    let (events, stub) = common::moto::stub_with_recorded_events(&moto, &period, REGION);
     let logs = tempfile::tempdir().expect("tempdir");
     let records: Vec<Value> = events
         .iter()

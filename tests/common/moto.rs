@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
-use super::aws_stub::{AwsStub, previous_month};
+use super::aws_stub::{AwsStub, StubConfig, in_account, previous_month, recorded_events};
 
 /// Distinctive test credentials: no output may ever contain them.
 pub const ACCESS_KEY: &str = "AKIAGXPTESTCOLLECTOR";
@@ -183,4 +183,25 @@ pub fn collect_quiet_month(moto: &Moto, extra: &[&str]) -> MotoCollection {
         evidence,
         snapshot,
     }
+}
+
+/// The recorded CloudTrail events placed in `period` as moto's account's, with a stub in front
+/// of `moto` answering LookupEvents with them in `region` and reporting its trails logging
+/// since before the period (moto dates their start at seeding).
+pub fn stub_with_recorded_events(
+    moto: &Moto,
+    period: &Month,
+    region: &str,
+) -> (Vec<Value>, AwsStub) {
+    let events = in_account(
+        recorded_events(period.start, 1, std::time::Duration::ZERO),
+        MOTO_ACCOUNT,
+    );
+    let stub = AwsStub::start(StubConfig {
+        upstream: Some(moto.url.clone()),
+        events: std::collections::BTreeMap::from([(region.to_string(), events.clone())]),
+        trails_started_at: Some((period.start - 86400) as f64),
+        ..Default::default()
+    });
+    (events, stub)
 }
