@@ -54,6 +54,7 @@ pub const REQUIRED_PERMISSIONS: &[&str] = &[
     "cloudtrail:DescribeTrails",
     "cloudtrail:GetEventSelectors",
     "cloudtrail:GetTrailStatus",
+    "cloudtrail:ListPublicKeys",
     "cloudtrail:LookupEvents",
     "elasticache:DescribeReplicationGroups",
     "kms:DescribeKey",

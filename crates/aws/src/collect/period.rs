@@ -16,7 +16,7 @@ pub const DEFAULT_SETTLE_MINUTES: u32 = 60;
 
 /// What a user can do about a period LookupEvents no longer covers, besides a later period.
 /// The one place that changes once the trail's log files can be read (issue 19, `--trail-logs`).
-pub const OLDER_PERIOD_REMEDY: &str = "or read the change events from the trail's log files instead, in its bucket (--trail-logs s3://BUCKET/PREFIX) or in a local copy (--trail-logs DIR), or with an Athena query over the trail's table (--athena WORKGROUP --athena-table DB.TABLE)";
+pub const OLDER_PERIOD_REMEDY: &str = "or read the change events from the trail's log files instead, in its bucket or a local copy (--trail-logs s3://BUCKET/PREFIX or --trail-logs DIR), or with an Athena query over the trail's table (--athena WORKGROUP --athena-table DB.TABLE)";
 
 /// Where a live collection reads the period's change events: LookupEvents limits how far back
 /// a period may start; the trail's log files do not.
@@ -483,7 +483,7 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with(OLDER_PERIOD_REMEDY), "{text}");
-        assert_eq!(text.matches("--trail-logs").count(), 1, "{text}");
+        assert_eq!(text.matches("--trail-logs s3://").count(), 1, "{text}");
         assert!(resolve(Some("2026-09"), None, None, now, DEFAULT_SETTLE_MINUTES).is_ok());
     }
 
