@@ -721,3 +721,109 @@ fn verify_re_checks_the_stored_chain_and_fails_naming_a_tampered_digest() {
         "{line}"
     );
 }
+
+/// Issue 19's "done when" in one run: `report` for a period a year back (one day, so the test
+/// signs 26 digests rather than a month's 746), its change events and its digest chain read
+/// from the trail's bucket in moto (`--trail-logs s3://BUCKET/PREFIX`): the chain is validated
+/// with no finding and the trail's row is PASS in the report.
+#[test]
+fn report_a_year_back_from_the_trail_bucket_validates_the_digest_chain() {
+    let start = (Utc::now() - Duration::days(365))
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_utc();
+    let end = start + Duration::days(1);
+    // The first digest covers the hour before the period, the last the hour after it.
+    let spec = TrailSpec {
+        first_digest_start: start - Duration::hours(1) + Duration::seconds(91),
+        ..e2e_spec()
+    };
+    let shape = TrailShape {
+        digests: 26,
+        files_per_hour: 1,
+        records_per_file: 1,
+    };
+    let logs = tempfile::tempdir().expect("tempdir");
+    trail_digests::write_trail_of(logs.path(), &spec, shape, TrailOptions::default());
+    // Every other day up to today has a file of read events (the change events need every
+    // day folder); the period's own day has only the trail's files its digests list.
+    let day_before = start - Duration::days(1);
+    for (from, to) in [(day_before, day_before), (end, Utc::now())] {
+        fill_days(logs.path(), None, MOTO_ACCOUNT, E2E_REGION, from, to);
+    }
+
+    let moto = moto();
+    moto.seed(&[
+        "validated-trails",
+        E2E_REGION,
+        E2E_BUCKET,
+        E2E_PREFIX,
+        &format!("{E2E_TRAIL}=on"),
+    ]);
+    let root = logs.path().display().to_string();
+    moto.seed(&["trail-bucket", E2E_REGION, E2E_BUCKET, E2E_PREFIX, &root]);
+    // The test key, valid from before the period to now.
+    let mut keys: Value = serde_json::from_str(&trail_digests::public_keys_json()).expect("JSON");
+    keys["PublicKeyList"][0]["ValidityStartTime"] =
+        json!((start - Duration::days(30)).timestamp() as f64);
+    keys["PublicKeyList"][0]["ValidityEndTime"] = json!(Utc::now().timestamp() as f64);
+    let stub = AwsStub::start(StubConfig {
+        upstream: Some(moto.url.clone()),
+        public_keys: keys["PublicKeyList"].as_array().expect("keys").clone(),
+        ..Default::default()
+    });
+
+    let out = tempfile::tempdir().expect("tempdir");
+    let report_dir = out.path().join("report");
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("gxp-evidence"));
+    cmd.args(["report", "--regions", E2E_REGION])
+        .args(["--from", &start.to_rfc3339()])
+        .args(["--to", &end.to_rfc3339()])
+        .arg("--endpoint-url")
+        .arg(&stub.url)
+        .args(["--trail-logs", &format!("s3://{E2E_BUCKET}/{E2E_PREFIX}")])
+        .arg("--out")
+        .arg(&report_dir);
+    with_test_credentials(&mut cmd);
+    let output = cmd.output().expect("runs");
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let evidence = report_dir.join("evidence.json");
+    let snapshot: Value =
+        serde_json::from_slice(&std::fs::read(&evidence).expect("snapshot")).expect("JSON");
+    let validated = integrity_of(&snapshot, E2E_TRAIL);
+    let report = &validated["result"]["validated"]["report"];
+    assert_eq!(report["findings"], json!([]), "{validated:#}");
+    assert!(
+        report["digests_checked"].as_u64().unwrap() >= 24,
+        "{report}"
+    );
+    assert!(
+        snapshot["accounts"][0]["regions"][0]["cloudtrail"]["events_from"]["trail_log_files"]
+            ["location"]
+            .as_str()
+            .is_some_and(|l| l.starts_with("s3://")),
+        "the change events came from the bucket"
+    );
+    let row = loaded_rows(&evidence)
+        .into_iter()
+        .find(|f| f.resource.ends_with(&format!("trail/{E2E_TRAIL}")))
+        .expect("the trail's row");
+    assert_eq!(row.status, Status::Pass, "{}", row.reason);
+    let csv = common::read(&report_dir.join("findings.csv"));
+    assert!(
+        csv.lines()
+            .any(|l| l.contains(CONTROL) && l.contains(E2E_TRAIL) && l.contains(",PASS,")),
+        "{csv}"
+    );
+    // The methodology says where the events came from and what proves the files.
+    let html = common::read(&report_dir.join("report.html"));
+    assert!(
+        html.contains("validated trail by trail from CloudTrail"),
+        "methodology"
+    );
+}

@@ -637,7 +637,8 @@ impl TrailLogReading {
              ({} files, {} records, {} write events of the change-event sources kept by their event time; an event \
              delivered twice, e.g. by an organization trail and an account trail, counted once). A day without log \
              files, a file that cannot be read to its end and a record that cannot be judged are evidence gaps of \
-             the change events. The log files' integrity (CloudTrail's digest files) is not checked here.",
+             the change events. Whether the files are complete and unaltered is validated trail by trail from CloudTrail's \
+             signed digest files: control cloudtrail-log-integrity.",
             self.locations.join(", "),
             self.account_regions,
             self.files_read,
