@@ -13,6 +13,8 @@
 
 mod common;
 
+use common::{load_json, stderr, utc};
+
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
@@ -31,20 +33,8 @@ const REGION: &str = "us-east-1";
 const WORKGROUP: &str = "primary";
 const TABLE: &str = "security.cloudtrail_logs";
 
-fn utc(epoch: i64) -> DateTime<Utc> {
-    Utc.timestamp_opt(epoch, 0).single().expect("in range")
-}
-
 fn run(mut cmd: Command) -> Output {
     cmd.output().expect("gxp-evidence runs")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn load_json(path: &Path) -> Value {
-    serde_json::from_str(&common::read(path)).expect("JSON")
 }
 
 /// Keys in lower case, all the way down: the Glue schema's struct field names.

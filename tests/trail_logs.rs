@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::{load_json, stderr, utc};
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -23,20 +25,8 @@ use gxp_evidence::trail_logs::{LocalDir, read_region};
 
 const REGION: &str = "us-east-1";
 
-fn utc(epoch: i64) -> DateTime<Utc> {
-    Utc.timestamp_opt(epoch, 0).single().expect("in range")
-}
-
 fn run(mut cmd: Command) -> Output {
     cmd.output().expect("gxp-evidence runs")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn load_json(path: &Path) -> Value {
-    serde_json::from_str(&common::read(path)).expect("JSON")
 }
 
 fn cloudtrail(snapshot: &Value) -> &Value {

@@ -445,3 +445,17 @@ pub fn shifted_evidence(months: u32, system_name: Option<&str>) -> String {
         None => out,
     }
 }
+
+/// A JSON file written by the tool, parsed.
+pub fn load_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&read(path)).expect("JSON")
+}
+
+/// A time in epoch seconds (the stub's and moto's periods) as UTC.
+pub fn utc(epoch: i64) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    chrono::Utc
+        .timestamp_opt(epoch, 0)
+        .single()
+        .expect("in range")
+}
